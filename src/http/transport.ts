@@ -1,0 +1,116 @@
+/**
+ * The one way litegate talks to upstreams: an undici Pool per origin, created once and
+ * reused (keep-alive), with a deadline and the caller's AbortSignal wired to the
+ * request so that either closes the upstream socket.
+ */
+import { Pool, type Dispatcher } from "undici";
+import { AbortError, APIConnectionError, Timeout } from "../wire/errors.js";
+
+export interface UpstreamRequest {
+  method: "POST" | "GET";
+  /** Absolute URL, query included. */
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Dispatcher.ResponseData["body"];
+}
+
+const CONNECT_TIMEOUT_MS = 10_000;
+/** Idle keep-alive sockets are closed after this; upstream servers often allow 5-60 s. */
+const KEEP_ALIVE_TIMEOUT_MS = 30_000;
+
+const pools = new Map<string, Pool>();
+
+function poolFor(origin: string): Pool {
+  let pool = pools.get(origin);
+  if (pool === undefined) {
+    pool = new Pool(origin, {
+      connect: { timeout: CONNECT_TIMEOUT_MS },
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      keepAliveMaxTimeout: KEEP_ALIVE_TIMEOUT_MS * 2,
+      // Deadlines are ours (Deadline below), per call, not undici's fixed 300 s ones.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+    pools.set(origin, pool);
+  }
+  return pool;
+}
+
+/** Closes every pooled connection; for a clean process exit. */
+export async function closePools(): Promise<void> {
+  const all = [...pools.values()];
+  pools.clear();
+  await Promise.all(all.map((pool) => pool.close()));
+}
+
+/**
+ * One call's time limit and cancellation. The signal aborts when the caller's signal
+ * fires or the deadline passes; `touch()` restarts the deadline (streams use it so the
+ * limit bounds each wait for data rather than a long, healthy stream).
+ */
+export class Deadline {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly onCallerAbort: (() => void) | undefined;
+
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly callerSignal: AbortSignal | undefined,
+  ) {
+    if (Number.isFinite(timeoutMs) && timeoutMs > 0) {
+      this.timer = setTimeout(() => this.controller.abort("timeout"), timeoutMs);
+    }
+    if (callerSignal !== undefined) {
+      if (callerSignal.aborted) {
+        this.controller.abort("caller");
+      } else {
+        this.onCallerAbort = () => this.controller.abort("caller");
+        callerSignal.addEventListener("abort", this.onCallerAbort, { once: true });
+      }
+    }
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  touch(): void {
+    this.timer?.refresh();
+  }
+
+  dispose(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.onCallerAbort !== undefined) this.callerSignal?.removeEventListener("abort", this.onCallerAbort);
+  }
+
+  /** The typed error for a failure while this deadline was running. */
+  errorFor(cause: unknown, context: { provider: string; model: string }): Error {
+    if (this.controller.signal.aborted) {
+      if (this.controller.signal.reason === "timeout") {
+        return new Timeout(`${context.provider} did not answer within ${this.timeoutMs / 1000} s (timeout).`, context);
+      }
+      return new AbortError("The request was aborted by the caller.", context);
+    }
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    return new APIConnectionError(`Could not reach ${context.provider}: ${detail}`, { ...context, cause });
+  }
+}
+
+/** Sends one request; throws whatever undici throws (callers map it with Deadline.errorFor). */
+export async function send(request: UpstreamRequest, signal: AbortSignal): Promise<UpstreamResponse> {
+  const url = new URL(request.url);
+  const response = await poolFor(url.origin).request({
+    method: request.method,
+    path: url.pathname + url.search,
+    headers: request.headers,
+    body: request.body,
+    signal,
+  });
+  return { status: response.statusCode, headers: response.headers, body: response.body };
+}

@@ -1,0 +1,40 @@
+/**
+ * litegate's SDK: OpenAI's text completions against any supported provider, with
+ * OpenAI's exact wire format and typed errors.
+ */
+export { textCompletion, TextCompletionStream } from "./sdk/text-completion.js";
+export type { CallOptions, TextCompletionRequest } from "./sdk/options.js";
+export { isUsageEstimated } from "./sdk/usage-marks.js";
+export type { ConnectionOptions } from "./providers/types.js";
+export type {
+  CompletionUsage,
+  ErrorBody,
+  FinishReason,
+  Logprobs,
+  Prompt,
+  StreamOptions,
+  TextCompletion,
+  TextCompletionChoice,
+  TextCompletionChunk,
+  TextCompletionChunkChoice,
+  TextCompletionParams,
+} from "./wire/completions.js";
+export {
+  AbortError,
+  APIConnectionError,
+  APIError,
+  AuthenticationError,
+  BadGatewayError,
+  BadRequestError,
+  ContentPolicyViolationError,
+  ContextWindowExceededError,
+  InternalServerError,
+  NotFoundError,
+  PermissionDeniedError,
+  RateLimitError,
+  ServiceUnavailableError,
+  Timeout,
+  UnprocessableEntityError,
+  UnsupportedParamsError,
+} from "./wire/errors.js";
+export { validateTextCompletion } from "./wire/validate.js";

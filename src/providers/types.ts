@@ -1,0 +1,54 @@
+/**
+ * The contract every provider adapter fulfils: pure functions from OpenAI's wire format
+ * to the provider's and back. Adapters do no I/O; transport, SSE framing, retries and
+ * error classes are shared (src/http, src/wire).
+ */
+import type { SseEvent } from "../http/sse.js";
+import type { UpstreamRequest } from "../http/transport.js";
+import type { TextCompletion, TextCompletionChunk, TextCompletionParams } from "../wire/completions.js";
+import type { ProviderErrorDetail } from "../wire/errors.js";
+
+/** Where and how to call a provider, beside the OpenAI params. Names follow LiteLLM's. */
+export interface ConnectionOptions {
+  api_key?: string;
+  api_base?: string;
+  api_version?: string;
+  organization?: string;
+  /** Azure: an Entra ID token, sent as `Authorization: Bearer` instead of `api-key`. */
+  azure_ad_token?: string;
+  extra_headers?: Record<string, string>;
+}
+
+/** Everything an adapter may read: the upstream model, the caller's options, the environment. */
+export interface Target {
+  /** The model name after the provider prefix (`gpt-3.5-turbo-instruct`, an Azure deployment). */
+  model: string;
+  options: ConnectionOptions;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/** An adapter's answer for one SSE event of a stream. */
+export type StreamEvent =
+  | { type: "chunk"; chunk: TextCompletionChunk }
+  | { type: "done" }
+  | { type: "error"; detail: ProviderErrorDetail; status: number | undefined }
+  | { type: "skip" };
+
+export interface TextCompletionAdapter {
+  /** The provider prefix, as users write it (`text-completion-openai`). */
+  readonly provider: string;
+  /** OpenAI completion params this provider takes; others are refused or dropped. */
+  readonly supportedParams: ReadonlySet<string>;
+  /**
+   * The upstream request. `params` holds only wire params (no connection options) and
+   * is never mutated. Throws AuthenticationError / BadRequestError for missing config.
+   */
+  buildRequest(params: TextCompletionParams, target: Target): UpstreamRequest;
+  /** The provider's successful JSON answer, in OpenAI's shape. */
+  parseResponse(body: unknown): TextCompletion;
+  parseStreamEvent(event: SseEvent): StreamEvent;
+  /** What the provider said in an error body (parsed JSON, or the raw text when not JSON). */
+  parseError(body: unknown): ProviderErrorDetail;
+  /** The upstream request id header, if the provider sends one. */
+  requestId(headers: Record<string, string | string[] | undefined>): string | undefined;
+}

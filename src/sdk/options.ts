@@ -1,0 +1,46 @@
+/**
+ * The per-call options an SDK caller may mix into the params object (LiteLLM's style:
+ * `textCompletion({model, prompt, api_key, timeout})`), and their separation from the
+ * wire params that go upstream.
+ */
+import type { ConnectionOptions } from "../providers/types.js";
+import type { TextCompletionParams } from "../wire/completions.js";
+
+export interface CallOptions extends ConnectionOptions {
+  /** Seconds the call may take; for a stream, the longest wait for the next data. Default 600. */
+  timeout?: number;
+  /** Further attempts after a retryable failure (408, 409, 429, 5xx, connection). Default 0. */
+  num_retries?: number;
+  /** Drop params the provider cannot take instead of failing with UnsupportedParamsError. */
+  drop_params?: boolean;
+  /** Aborts the call, and the upstream request with it. */
+  signal?: AbortSignal;
+}
+
+export type TextCompletionRequest = TextCompletionParams & CallOptions;
+
+const OPTION_KEYS: ReadonlySet<string> = new Set<keyof CallOptions>([
+  "api_key",
+  "api_base",
+  "api_version",
+  "organization",
+  "azure_ad_token",
+  "extra_headers",
+  "timeout",
+  "num_retries",
+  "drop_params",
+  "signal",
+]);
+
+export const DEFAULT_TIMEOUT_SECONDS = 600;
+
+/** Splits a request into what goes upstream and how to call it; the request is not mutated. */
+export function splitRequest(request: TextCompletionRequest): { params: TextCompletionParams; options: CallOptions } {
+  const params: Record<string, unknown> = {};
+  const options: Record<string, unknown> = {};
+  for (const key in request) {
+    if (OPTION_KEYS.has(key)) options[key] = request[key];
+    else params[key] = request[key];
+  }
+  return { params: params as TextCompletionParams, options: options as CallOptions };
+}

@@ -1,0 +1,74 @@
+/**
+ * One upstream call as the SDK sees it: the prepared request, its adapter, and the
+ * mapping of whatever goes wrong into typed errors that never carry a credential.
+ */
+import type { UpstreamRequest, UpstreamResponse } from "../http/transport.js";
+import { retryAfterMs } from "../http/retry.js";
+import type { TextCompletionAdapter } from "../providers/types.js";
+import { type APIError, errorFromStatus, type ProviderErrorDetail } from "../wire/errors.js";
+
+export interface PreparedCall {
+  adapter: TextCompletionAdapter;
+  request: UpstreamRequest;
+  /** The model as the caller named it (for errors). */
+  model: string;
+  timeoutMs: number;
+  signal: AbortSignal | undefined;
+}
+
+const REDACTED = "[redacted]";
+const CREDENTIAL_HEADERS = ["authorization", "api-key", "x-api-key"];
+
+/** The credentials this request carries, to be scrubbed from anything we report. */
+function credentialsOf(request: UpstreamRequest): string[] {
+  const found: string[] = [];
+  for (const name of CREDENTIAL_HEADERS) {
+    const value = request.headers[name];
+    if (value === undefined || value === "") continue;
+    found.push(value);
+    if (value.startsWith("Bearer ")) found.push(value.slice(7));
+  }
+  return found;
+}
+
+export function scrub(text: string, request: UpstreamRequest): string {
+  let clean = text;
+  for (const secret of credentialsOf(request)) {
+    if (secret.length >= 4 && clean.includes(secret)) clean = clean.split(secret).join(REDACTED);
+  }
+  return clean;
+}
+
+/** The typed error for a provider's error detail, secrets scrubbed. */
+export function providerError(
+  call: PreparedCall,
+  status: number,
+  detail: ProviderErrorDetail,
+  headers: UpstreamResponse["headers"] = {},
+): APIError {
+  const retryAfter = retryAfterMs(headers);
+  return errorFromStatus(
+    status,
+    { ...detail, message: scrub(detail.message, call.request) },
+    {
+      provider: call.adapter.provider,
+      model: call.model,
+      requestId: call.adapter.requestId(headers),
+      retryAfter: retryAfter === undefined ? undefined : retryAfter / 1000,
+    },
+  );
+}
+
+function parseBody(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Reads an error response (status >= 400) into its typed error. */
+export async function errorFromResponse(call: PreparedCall, response: UpstreamResponse): Promise<APIError> {
+  const text = await response.body.text();
+  return providerError(call, response.status, call.adapter.parseError(parseBody(text)), response.headers);
+}

@@ -1,0 +1,173 @@
+/**
+ * The typed errors every litegate call throws. Each maps to one HTTP status and one
+ * OpenAI error `type`, so the proxy can render any of them as OpenAI's error body
+ * and an SDK user can branch on the class.
+ */
+import type { ErrorBody } from "./completions.js";
+
+export interface APIErrorInit {
+  status?: number;
+  provider?: string;
+  model?: string;
+  /** The upstream's request id (x-request-id, apim-request-id, request-id), when it sent one. */
+  requestId?: string;
+  param?: string | null;
+  code?: string | null;
+  type?: string;
+  /** Seconds the upstream asked us to wait (retry-after-ms / retry-after), when it said. */
+  retryAfter?: number;
+  cause?: unknown;
+}
+
+export class APIError extends Error {
+  /** The OpenAI error `type` used when the upstream did not name one. */
+  static readonly defaultType: string = "api_error";
+  static readonly defaultStatus: number = 500;
+
+  readonly status: number;
+  readonly provider: string | undefined;
+  readonly model: string | undefined;
+  readonly requestId: string | undefined;
+  readonly param: string | null;
+  readonly code: string | null;
+  readonly type: string;
+  readonly retryAfter: number | undefined;
+
+  constructor(message: string, init: APIErrorInit = {}) {
+    super(message, init.cause === undefined ? undefined : { cause: init.cause });
+    const ctor = new.target as typeof APIError;
+    this.name = ctor.name;
+    this.status = init.status ?? ctor.defaultStatus;
+    this.provider = init.provider;
+    this.model = init.model;
+    this.requestId = init.requestId;
+    this.param = init.param ?? null;
+    this.code = init.code ?? null;
+    this.type = init.type ?? ctor.defaultType;
+    this.retryAfter = init.retryAfter;
+  }
+
+  /** OpenAI's error body for this error. */
+  toBody(): ErrorBody {
+    return {
+      error: {
+        message: this.message,
+        type: this.type,
+        param: this.param,
+        code: this.code ?? String(this.status),
+      },
+    };
+  }
+}
+
+export class BadRequestError extends APIError {
+  static override readonly defaultType: string = "invalid_request_error";
+  static override readonly defaultStatus: number = 400;
+}
+
+/** The prompt plus max_tokens does not fit the model's context window. */
+export class ContextWindowExceededError extends BadRequestError {}
+
+/** The provider's content filter refused the prompt (Azure's `content_filter`). */
+export class ContentPolicyViolationError extends BadRequestError {}
+
+/** A param the provider cannot take; set `drop_params` to drop it instead. */
+export class UnsupportedParamsError extends BadRequestError {}
+
+export class AuthenticationError extends APIError {
+  static override readonly defaultType: string = "authentication_error";
+  static override readonly defaultStatus: number = 401;
+}
+
+export class PermissionDeniedError extends APIError {
+  static override readonly defaultType: string = "permission_error";
+  static override readonly defaultStatus: number = 403;
+}
+
+export class NotFoundError extends APIError {
+  static override readonly defaultType: string = "not_found_error";
+  static override readonly defaultStatus: number = 404;
+}
+
+/** The call did not finish within its `timeout`. */
+export class Timeout extends APIError {
+  static override readonly defaultType: string = "timeout";
+  static override readonly defaultStatus: number = 408;
+}
+
+export class UnprocessableEntityError extends APIError {
+  static override readonly defaultType: string = "invalid_request_error";
+  static override readonly defaultStatus: number = 422;
+}
+
+/** `retryAfter` holds the seconds the upstream asked to wait, when it said. */
+export class RateLimitError extends APIError {
+  static override readonly defaultType: string = "rate_limit_error";
+  static override readonly defaultStatus: number = 429;
+}
+
+export class InternalServerError extends APIError {
+  static override readonly defaultStatus: number = 500;
+}
+
+export class BadGatewayError extends APIError {
+  static override readonly defaultStatus: number = 502;
+}
+
+/** 503, and Anthropic's 529 "overloaded". */
+export class ServiceUnavailableError extends APIError {
+  static override readonly defaultStatus: number = 503;
+}
+
+/** The upstream could not be reached, or closed the connection or stream early. */
+export class APIConnectionError extends APIError {
+  static override readonly defaultType: string = "api_connection_error";
+  static override readonly defaultStatus: number = 502;
+}
+
+/** The caller's AbortSignal fired. Not an upstream failure: never retried. */
+export class AbortError extends APIError {
+  static override readonly defaultType: string = "request_aborted";
+  static override readonly defaultStatus: number = 499;
+}
+
+/** What an adapter reads out of a provider's error body. */
+export interface ProviderErrorDetail {
+  message: string;
+  type?: string;
+  param?: string | null;
+  code?: string | null;
+  /** The provider said so in its own words: pick the precise subclass. */
+  kind?: "context_window" | "content_policy";
+}
+
+const BY_STATUS: Record<number, typeof APIError> = {
+  400: BadRequestError,
+  401: AuthenticationError,
+  403: PermissionDeniedError,
+  404: NotFoundError,
+  408: Timeout,
+  422: UnprocessableEntityError,
+  429: RateLimitError,
+  500: InternalServerError,
+  502: BadGatewayError,
+  503: ServiceUnavailableError,
+  529: ServiceUnavailableError,
+};
+
+/** The typed error for an upstream's HTTP error status. */
+export function errorFromStatus(status: number, detail: ProviderErrorDetail, init: APIErrorInit): APIError {
+  let ErrorClass: typeof APIError =
+    BY_STATUS[status] ?? (status >= 500 ? InternalServerError : APIError);
+  if (detail.kind === "context_window") ErrorClass = ContextWindowExceededError;
+  else if (detail.kind === "content_policy") ErrorClass = ContentPolicyViolationError;
+  // 529 has no OpenAI counterpart; clients know 503 as "overloaded, retry later".
+  const mappedStatus = status === 529 ? 503 : ErrorClass === APIError || ErrorClass === InternalServerError ? status : undefined;
+  return new ErrorClass(detail.message, {
+    ...init,
+    status: mappedStatus,
+    param: detail.param ?? null,
+    code: detail.code ?? null,
+    type: detail.type,
+  });
+}
