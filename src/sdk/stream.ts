@@ -83,22 +83,21 @@ async function* readChunks(
   const tally = new Tally(request);
   let done = false;
   let drained = false;
-  const interpret = (events: SseEvent[]): TextCompletionChunk[] => {
-    const chunks: TextCompletionChunk[] = [];
+  // A generator, so chunks that precede an error event in the same read still reach the caller first.
+  function* interpret(events: SseEvent[]): Generator<TextCompletionChunk, void> {
     for (const event of events) {
-      if (done) break;
+      if (done) return;
       const result = call.adapter.parseStreamEvent(event);
       if (result.type === "chunk") {
         tally.add(result.chunk);
-        chunks.push(result.chunk);
+        yield result.chunk;
       } else if (result.type === "done") {
         done = true;
       } else if (result.type === "error") {
         throw providerError(call, result.status ?? 500, result.detail);
       }
     }
-    return chunks;
-  };
+  }
   try {
     for await (const bytes of response.body as AsyncIterable<Uint8Array>) {
       deadline.touch();

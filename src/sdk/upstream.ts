@@ -25,8 +25,9 @@ function credentialsOf(request: UpstreamRequest): string[] {
   for (const name of CREDENTIAL_HEADERS) {
     const value = request.headers[name];
     if (value === undefined || value === "") continue;
-    found.push(value);
+    // The bare token first, so "Bearer <key>" in a message reads "Bearer [redacted]".
     if (value.startsWith("Bearer ")) found.push(value.slice(7));
+    found.push(value);
   }
   return found;
 }

@@ -32,7 +32,7 @@ export class MockUpstream {
   private constructor(private readonly server: Server) {}
 
   static async start(): Promise<MockUpstream> {
-    const server = createServer();
+    const server = createServer({ keepAliveTimeout: 60_000 });
     const mock = new MockUpstream(server);
     server.on("connection", (socket: Socket) => {
       mock.sockets.add(socket);
