@@ -42,13 +42,20 @@ export class SseParser {
   }
 
   private consume(text: string, events: SseEvent[]): void {
+    // An empty chunk (or one holding only part of a UTF-8 character) must not clear
+    // afterCR: the LF of a split CRLF may still come in the next chunk.
+    if (text === "") return;
     let start = 0;
     if (this.afterCR && text.charCodeAt(0) === 10) start = 1;
     this.afterCR = false;
     const length = text.length;
+    // Positions of the next LF and CR, searched again only once passed: a chunk without
+    // any CR is then scanned once, not once per line.
+    let lf = -2;
+    let cr = -2;
     while (start < length) {
-      const lf = text.indexOf("\n", start);
-      const cr = text.indexOf("\r", start);
+      if (lf !== -1 && lf < start) lf = text.indexOf("\n", start);
+      if (cr !== -1 && cr < start) cr = text.indexOf("\r", start);
       const end = cr === -1 ? lf : lf === -1 ? cr : Math.min(cr, lf);
       if (end === -1) {
         this.partial += text.slice(start);

@@ -64,7 +64,15 @@ type Param = keyof typeof RULES;
 
 function describe(value: unknown): string {
   if (value === undefined) return "nothing";
-  const json = JSON.stringify(value);
+  let json: string | undefined;
+  try {
+    // String() for numbers: JSON would show NaN and Infinity as "null".
+    json = typeof value === "number" ? String(value) : JSON.stringify(value);
+  } catch {
+    // BigInt and cyclic values: fall back to String() below.
+  }
+  // JSON.stringify gives undefined for functions and symbols.
+  json ??= String(value);
   return json.length > 80 ? `${json.slice(0, 77)}...` : json;
 }
 
