@@ -15,6 +15,14 @@ export interface CallOptions extends ConnectionOptions {
   drop_params?: boolean;
   /** Aborts the call, and the upstream request with it. */
   signal?: AbortSignal;
+  /** LiteLLM's mock_response: answer with this text, calling no provider. */
+  mock_response?: string;
+  /** Told how long each upstream attempt took (to its answer, or a stream's first chunk). */
+  observer?: CallObserver;
+}
+
+export interface CallObserver {
+  upstreamTime(ms: number): void;
 }
 
 export type TextCompletionRequest = TextCompletionParams & CallOptions;
@@ -30,6 +38,8 @@ const OPTION_KEYS: ReadonlySet<string> = new Set<keyof CallOptions>([
   "num_retries",
   "drop_params",
   "signal",
+  "mock_response",
+  "observer",
 ]);
 
 export const DEFAULT_TIMEOUT_SECONDS = 600;

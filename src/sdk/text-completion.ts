@@ -7,13 +7,14 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { backoffMs, isRetryable } from "../http/retry.js";
 import { Deadline, send } from "../http/transport.js";
 import { resolveTextCompletionModel } from "../providers/registry.js";
-import type { TextCompletion } from "../wire/completions.js";
+import type { TextCompletion, TextCompletionParams } from "../wire/completions.js";
 import { AbortError, APIError } from "../wire/errors.js";
 import { validateTextCompletion } from "../wire/validate.js";
-import { DEFAULT_TIMEOUT_SECONDS, splitRequest, type TextCompletionRequest } from "./options.js";
+import { type CallOptions, DEFAULT_TIMEOUT_SECONDS, splitRequest, type TextCompletionRequest } from "./options.js";
 import { fitParams } from "./params.js";
 import { errorFromResponse, type PreparedCall } from "./upstream.js";
 import { openStream, type StreamRequest, TextCompletionStream } from "./stream.js";
+import { mockCompletion, mockStream } from "./mock-response.js";
 import { estimateUsage } from "./usage.js";
 import { markEstimated } from "./usage-marks.js";
 
@@ -24,7 +25,17 @@ export function textCompletion(request: TextCompletionRequest & { stream?: false
 export function textCompletion(request: TextCompletionRequest): Promise<TextCompletion | TextCompletionStream>;
 export async function textCompletion(request: TextCompletionRequest): Promise<TextCompletion | TextCompletionStream> {
   const { params, options } = splitRequest(request);
-  validateTextCompletion(params);
+  return runTextCompletion(validateTextCompletion(params), options);
+}
+
+/** textCompletion() for params already split from their options and validated (the Router's way in). */
+export async function runTextCompletion(
+  params: TextCompletionParams,
+  options: CallOptions,
+): Promise<TextCompletion | TextCompletionStream> {
+  if (options.mock_response !== undefined) {
+    return params.stream === true ? mockStream(params, options.mock_response) : mockCompletion(params, options.mock_response);
+  }
   const { adapter, model } = resolveTextCompletionModel(params.model);
   const wire = fitParams(params, adapter, options.drop_params === true, adapter.provider);
   const call: PreparedCall = {
@@ -33,6 +44,7 @@ export async function textCompletion(request: TextCompletionRequest): Promise<Te
     request: adapter.buildRequest(wire, { model, options, env: process.env }),
     timeoutMs: (options.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
     signal: options.signal,
+    observer: options.observer,
   };
   const streamRequest: StreamRequest = {
     model,
@@ -69,10 +81,12 @@ function typed(error: unknown, deadline: Deadline, call: PreparedCall): unknown 
 
 async function attemptOnce(call: PreparedCall, request: StreamRequest): Promise<TextCompletion> {
   const deadline = new Deadline(call.timeoutMs, call.signal);
+  const started = performance.now();
   try {
     const response = await send(call.request, deadline.signal);
     if (response.status >= 400) throw await errorFromResponse(call, response);
     const answer = call.adapter.parseResponse(await response.body.json());
+    call.observer?.upstreamTime(performance.now() - started);
     return answer.usage === undefined ? await withEstimatedUsage(answer, request) : answer;
   } catch (error) {
     throw typed(error, deadline, call);
@@ -83,11 +97,14 @@ async function attemptOnce(call: PreparedCall, request: StreamRequest): Promise<
 
 async function attemptStream(call: PreparedCall, request: StreamRequest): Promise<TextCompletionStream> {
   const deadline = new Deadline(call.timeoutMs, call.signal);
+  const started = performance.now();
   try {
     const response = await send(call.request, deadline.signal);
     if (response.status >= 400) throw await errorFromResponse(call, response);
     // From here the stream owns the deadline and disposes of it when it ends.
-    return await openStream(call, request, response, deadline);
+    const stream = await openStream(call, request, response, deadline);
+    call.observer?.upstreamTime(performance.now() - started);
+    return stream;
   } catch (error) {
     deadline.dispose();
     throw typed(error, deadline, call);

@@ -5,6 +5,7 @@
 import type { UpstreamRequest, UpstreamResponse } from "../http/transport.js";
 import { retryAfterMs } from "../http/retry.js";
 import type { TextCompletionAdapter } from "../providers/types.js";
+import type { CallObserver } from "./options.js";
 import { type APIError, errorFromStatus, type ProviderErrorDetail } from "../wire/errors.js";
 
 export interface PreparedCall {
@@ -14,6 +15,7 @@ export interface PreparedCall {
   model: string;
   timeoutMs: number;
   signal: AbortSignal | undefined;
+  observer: CallObserver | undefined;
 }
 
 const REDACTED = "[redacted]";

@@ -84,17 +84,22 @@ function invalid(param: Param, value: unknown, extra = ""): BadRequestError {
   });
 }
 
-/**
- * Throws BadRequestError unless `body` is a valid text completion request; returns it
- * typed (the same object, not a copy: forwarding it costs no rebuild).
- */
-export function validateTextCompletion(body: unknown): TextCompletionParams {
+/** Throws BadRequestError unless `body` is a JSON object (not an array, not null). */
+export function assertObject(body: unknown): asserts body is Record<string, unknown> {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new BadRequestError(
       `The request body must be a JSON object with 'model' and 'prompt'; got ${Array.isArray(body) ? "an array" : describe(body)}.`,
       { code: "invalid_body" },
     );
   }
+}
+
+/**
+ * Throws BadRequestError unless `body` is a valid text completion request; returns it
+ * typed (the same object, not a copy: forwarding it costs no rebuild).
+ */
+export function validateTextCompletion(body: unknown): TextCompletionParams {
+  assertObject(body);
   const result = requestSchema.safeParse(body);
   const params = body as TextCompletionParams;
   if (!result.success) {

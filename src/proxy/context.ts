@@ -1,0 +1,56 @@
+/** What the gateway knows about one request while serving it, for its headers and its log line. */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import type { Deployment } from "../router/deployment.js";
+import type { RouteObserver } from "../router/router.js";
+import type { CompletionUsage } from "../wire/completions.js";
+import type { Headers } from "./respond.js";
+
+const SAFE_ID = /^[\w.:-]{1,128}$/;
+
+export class RequestContext implements RouteObserver {
+  readonly id: string;
+  readonly started = performance.now();
+  model: string | undefined;
+  chosen: Deployment | undefined;
+  upstreamMs = 0;
+  usage: CompletionUsage | undefined;
+  stream = false;
+
+  constructor(
+    req: IncomingMessage,
+    readonly route: string,
+  ) {
+    // A client's own request id is kept, so its logs and ours line up.
+    const given = req.headers["x-request-id"];
+    this.id = typeof given === "string" && SAFE_ID.test(given) ? given : randomUUID();
+  }
+
+  deployment(deployment: Deployment): void {
+    this.chosen = deployment;
+  }
+
+  upstreamTime(ms: number): void {
+    this.upstreamMs += ms;
+  }
+
+  elapsedMs(): number {
+    return performance.now() - this.started;
+  }
+
+  /** LiteLLM's response headers, as far as they are known now. */
+  headers(): Headers {
+    const elapsed = this.elapsedMs();
+    const headers: Headers = {
+      "x-request-id": this.id,
+      "x-litellm-call-id": this.id,
+      "x-litellm-response-duration-ms": elapsed.toFixed(3),
+      "x-litellm-overhead-duration-ms": Math.max(0, elapsed - this.upstreamMs).toFixed(3),
+    };
+    if (this.chosen !== undefined) {
+      headers["x-litellm-model-id"] = this.chosen.id;
+      if (this.chosen.apiBase !== undefined) headers["x-litellm-model-api-base"] = this.chosen.apiBase;
+    }
+    return headers;
+  }
+}

@@ -1,0 +1,21 @@
+/** What every route handler may use: the router, the auth check, the limits, the log. */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Router } from "../router/router.js";
+import type { Authenticate } from "./auth.js";
+import type { RequestContext } from "./context.js";
+import type { Logger } from "./logger.js";
+
+export interface Gateway {
+  router: Router;
+  authenticate: Authenticate;
+  maxBodyBytes: number;
+  /** How often `: keep-alive` is sent while a stream waits for its first token. */
+  keepAliveMs: number;
+  logger: Logger;
+  detailedDebug: boolean;
+  /** Unix seconds the gateway started; the `created` of /v1/models entries. */
+  startedAt: number;
+}
+
+/** A route handler; `param` is the path's variable part (a model name) when the route has one. */
+export type Handler = (gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, param: string | undefined) => Promise<void>;

@@ -1,0 +1,81 @@
+/**
+ * POST /v1/completions (and /completions, /engines/{model}/completions,
+ * /openai/deployments/{model}/completions): the body goes to the Router as it is, with
+ * the model from the path when the route has one.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { TextCompletionStream } from "../../sdk/stream.js";
+import type { TextCompletionParams } from "../../wire/completions.js";
+import { readJsonBody } from "../body.js";
+import type { RequestContext } from "../context.js";
+import type { Gateway } from "../gateway.js";
+import { asAPIError, sendJson } from "../respond.js";
+import { endEventStream, endWithError, startEventStream, writeEvent, writeKeepAlive } from "../sse-writer.js";
+
+export async function completions(
+  gateway: Gateway,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RequestContext,
+  pathModel: string | undefined,
+): Promise<void> {
+  gateway.authenticate(req);
+  const body = await readJsonBody(req, gateway.maxBodyBytes);
+  if (pathModel !== undefined && typeof body === "object" && body !== null && !Array.isArray(body)) {
+    (body as Record<string, unknown>).model = pathModel;
+  }
+  const request = body as TextCompletionParams;
+  ctx.model = typeof request.model === "string" ? request.model : undefined;
+  if (gateway.detailedDebug) gateway.logger.debug({ request_id: ctx.id, request }, "request body");
+
+  // A client that goes away cancels the upstream call with it.
+  const controller = new AbortController();
+  res.once("close", () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  const route = { signal: controller.signal, observer: ctx };
+
+  if (request.stream !== true) {
+    const answer = await gateway.router.textCompletion(request as TextCompletionParams & { stream?: false }, route);
+    ctx.usage = answer.usage;
+    if (gateway.detailedDebug) gateway.logger.debug({ request_id: ctx.id, response: answer }, "response body");
+    sendJson(res, 200, answer, ctx.headers());
+    return;
+  }
+
+  ctx.stream = true;
+  const pending = gateway.router.textCompletion(request as TextCompletionParams & { stream: true }, route);
+  // Until the first chunk is in, a failure can still get its own HTTP status. If the
+  // first token is slow, start the stream anyway and send comments, so that proxies
+  // with idle timeouts between us and the client keep the connection.
+  let started = false;
+  let keepAlive = setTimeout(function tick() {
+    if (!started) {
+      started = true;
+      startEventStream(res, ctx.headers());
+    }
+    writeKeepAlive(res);
+    keepAlive = setTimeout(tick, gateway.keepAliveMs);
+  }, gateway.keepAliveMs);
+  let stream: TextCompletionStream;
+  try {
+    stream = await pending;
+  } catch (error) {
+    if (!started) throw error;
+    endWithError(res, asAPIError(error));
+    return;
+  } finally {
+    clearTimeout(keepAlive);
+  }
+  if (!started) startEventStream(res, ctx.headers());
+  try {
+    for await (const chunk of stream) {
+      if (chunk.usage != null) ctx.usage = chunk.usage;
+      await writeEvent(res, chunk);
+      if (res.destroyed) break;
+    }
+    endEventStream(res);
+  } catch (error) {
+    endWithError(res, asAPIError(error));
+  }
+}

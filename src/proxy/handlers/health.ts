@@ -1,0 +1,38 @@
+/**
+ * Health: /health/liveliness and /health/readiness say the process serves (no auth,
+ * for orchestrators); /health (authenticated) makes a cheap real call to every
+ * deployment and reports which answer — never with a key.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { RequestContext } from "../context.js";
+import type { Gateway } from "../gateway.js";
+import { asAPIError, sendJson } from "../respond.js";
+
+const HEALTH_CHECK_TIMEOUT_SECONDS = 30;
+
+export async function liveliness(_gateway: Gateway, _req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+  sendJson(res, 200, { status: "healthy" }, ctx.headers());
+}
+
+export async function health(gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+  gateway.authenticate(req);
+  const results = await Promise.all(
+    gateway.router.deployments.map(async (deployment) => {
+      const endpoint = { model: deployment.model, model_name: deployment.modelName, model_id: deployment.id, api_base: deployment.apiBase ?? null };
+      try {
+        await gateway.router.ping(deployment, HEALTH_CHECK_TIMEOUT_SECONDS);
+        return { healthy: true, endpoint };
+      } catch (error) {
+        return { healthy: false, endpoint: { ...endpoint, error: asAPIError(error).message } };
+      }
+    }),
+  );
+  const healthy = results.filter((r) => r.healthy).map((r) => r.endpoint);
+  const unhealthy = results.filter((r) => !r.healthy).map((r) => r.endpoint);
+  sendJson(
+    res,
+    200,
+    { healthy_endpoints: healthy, unhealthy_endpoints: unhealthy, healthy_count: healthy.length, unhealthy_count: unhealthy.length },
+    ctx.headers(),
+  );
+}

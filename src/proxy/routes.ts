@@ -1,0 +1,61 @@
+/**
+ * The route table: which handler serves a method and path. Paths with a model in them
+ * (`/engines/{model}/completions`) take the model as the handler's param; a model name
+ * may itself contain slashes.
+ */
+import type { Handler } from "./gateway.js";
+import { completions } from "./handlers/completions.js";
+import { health, liveliness } from "./handlers/health.js";
+import { getModel, listModels } from "./handlers/models.js";
+
+type Methods = Partial<Record<string, Handler>>;
+
+const EXACT: Record<string, Methods> = {
+  "/completions": { POST: completions },
+  "/v1/completions": { POST: completions },
+  "/models": { GET: listModels },
+  "/v1/models": { GET: listModels },
+  "/health": { GET: health },
+  "/health/liveliness": { GET: liveliness },
+  "/health/liveness": { GET: liveliness },
+  "/health/readiness": { GET: liveliness },
+};
+
+/** Routes of the form PREFIX{param}SUFFIX. */
+const PATTERNS: { prefix: string; suffix: string; methods: Methods }[] = [
+  { prefix: "/engines/", suffix: "/completions", methods: { POST: completions } },
+  { prefix: "/openai/deployments/", suffix: "/completions", methods: { POST: completions } },
+  { prefix: "/v1/models/", suffix: "", methods: { GET: getModel } },
+  { prefix: "/models/", suffix: "", methods: { GET: getModel } },
+];
+
+export type RouteMatch =
+  | { kind: "handler"; handler: Handler; param: string | undefined; route: string }
+  | { kind: "not_found" }
+  | { kind: "method_not_allowed"; allowed: string[] };
+
+function select(methods: Methods, method: string, param: string | undefined, route: string): RouteMatch {
+  const handler = methods[method];
+  if (handler !== undefined) return { kind: "handler", handler, param, route };
+  return { kind: "method_not_allowed", allowed: Object.keys(methods) };
+}
+
+export function matchRoute(method: string, url: string): RouteMatch {
+  const query = url.indexOf("?");
+  const path = query === -1 ? url : url.slice(0, query);
+  const exact = EXACT[path];
+  if (exact !== undefined) return select(exact, method, undefined, path);
+  for (const pattern of PATTERNS) {
+    if (path.length > pattern.prefix.length + pattern.suffix.length && path.startsWith(pattern.prefix) && path.endsWith(pattern.suffix)) {
+      const raw = path.slice(pattern.prefix.length, path.length - pattern.suffix.length);
+      let param: string;
+      try {
+        param = decodeURIComponent(raw);
+      } catch {
+        param = raw;
+      }
+      return select(pattern.methods, method, param, `${pattern.prefix}{model}${pattern.suffix}`);
+    }
+  }
+  return { kind: "not_found" };
+}

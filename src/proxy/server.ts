@@ -1,0 +1,149 @@
+/**
+ * The HTTP server: routes each request to its handler, turns every failure into
+ * OpenAI's error JSON, writes one log line per request, and shuts down gracefully
+ * (stop accepting, let in-flight requests and streams finish, then close).
+ */
+import { once } from "node:events";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { closePools } from "../http/transport.js";
+import { Router } from "../router/router.js";
+import type { DeploymentConfig } from "../router/deployment.js";
+import { APIError, NotFoundError } from "../wire/errors.js";
+import { masterKeyAuth } from "./auth.js";
+import { RequestContext } from "./context.js";
+import type { Gateway } from "./gateway.js";
+import { createLogger, type Logger } from "./logger.js";
+import { asAPIError, sendError } from "./respond.js";
+import { matchRoute } from "./routes.js";
+import type { DestinationStream } from "pino";
+
+export interface GatewayOptions {
+  modelList: DeploymentConfig[];
+  masterKey?: string;
+  /** general_settings.max_request_size_mb; default 10. */
+  maxRequestSizeMb?: number;
+  /** Seconds between `: keep-alive` comments while a stream waits for its first token; default 15. */
+  keepAliveSeconds?: number;
+  numRetries?: number;
+  /** Seconds per upstream call. */
+  timeout?: number;
+  dropParams?: boolean;
+  detailedDebug?: boolean;
+  /** Where log lines go; stdout by default. */
+  logDestination?: DestinationStream;
+  /** Where `os.environ/NAME` values are looked up; process.env by default. */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+export class GatewayServer {
+  readonly server: Server;
+  readonly logger: Logger;
+  private readonly gateway: Gateway;
+  private inFlight = 0;
+  private readonly idle: (() => void)[] = [];
+
+  constructor(options: GatewayOptions) {
+    this.logger = createLogger({ debug: options.detailedDebug === true, destination: options.logDestination });
+    this.gateway = {
+      router: new Router({
+        model_list: options.modelList,
+        num_retries: options.numRetries,
+        timeout: options.timeout,
+        drop_params: options.dropParams,
+        env: options.env,
+      }),
+      authenticate: masterKeyAuth(options.masterKey),
+      maxBodyBytes: (options.maxRequestSizeMb ?? 10) * 1048576,
+      keepAliveMs: (options.keepAliveSeconds ?? 15) * 1000,
+      logger: this.logger,
+      detailedDebug: options.detailedDebug === true,
+      startedAt: Math.floor(Date.now() / 1000),
+    };
+    this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void this.handle(req, res));
+  }
+
+  get router(): Router {
+    return this.gateway.router;
+  }
+
+  async listen(port: number, host: string): Promise<AddressInfo> {
+    this.server.listen(port, host);
+    await once(this.server, "listening");
+    return this.server.address() as AddressInfo;
+  }
+
+  /**
+   * Stops accepting connections, waits up to `graceMs` for in-flight requests and
+   * streams to finish, then closes whatever is left.
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    if (this.inFlight > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.idle.push(resolve)),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    this.server.closeAllConnections();
+    await closed;
+    await closePools();
+    this.logger.flush();
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const match = matchRoute(req.method ?? "GET", req.url ?? "/");
+    const ctx = new RequestContext(req, match.kind === "handler" ? match.route : (req.url ?? "/"));
+    this.inFlight += 1;
+    res.once("close", () => this.finished(req, res, ctx));
+    try {
+      if (match.kind === "not_found") {
+        throw new NotFoundError(`No route ${req.method} ${ctx.route}. Text completions are at POST /v1/completions.`, { code: "route_not_found" });
+      }
+      if (match.kind === "method_not_allowed") {
+        res.setHeader("allow", match.allowed.join(", "));
+        throw new APIError(`${req.method} is not allowed on ${ctx.route}; use ${match.allowed.join(" or ")}.`, {
+          status: 405,
+          type: "invalid_request_error",
+          code: "method_not_allowed",
+        });
+      }
+      await match.handler(this.gateway, req, res, ctx, match.param);
+    } catch (error) {
+      const apiError = asAPIError(error);
+      if (!(error instanceof APIError)) this.logger.error({ request_id: ctx.id, err: error }, "unexpected failure");
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      // A body we refused to read must not be parsed as the next request.
+      if (apiError.status === 413) res.setHeader("connection", "close");
+      sendError(res, apiError, ctx.headers());
+    }
+  }
+
+  private finished(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): void {
+    const duration = ctx.elapsedMs();
+    this.logger.info({
+      request_id: ctx.id,
+      method: req.method,
+      route: ctx.route,
+      model: ctx.model,
+      deployment_id: ctx.chosen?.id,
+      status: res.writableFinished ? res.statusCode : 499,
+      stream: ctx.stream,
+      duration_ms: Math.round(duration * 1000) / 1000,
+      upstream_ms: Math.round(ctx.upstreamMs * 1000) / 1000,
+      overhead_ms: Math.round(Math.max(0, duration - ctx.upstreamMs) * 1000) / 1000,
+      prompt_tokens: ctx.usage?.prompt_tokens,
+      completion_tokens: ctx.usage?.completion_tokens,
+    });
+    this.inFlight -= 1;
+    if (this.inFlight === 0) for (const wake of this.idle.splice(0)) wake();
+  }
+}

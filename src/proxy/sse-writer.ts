@@ -1,0 +1,46 @@
+/**
+ * Writing a completion stream to a client as Server-Sent Events: one `data:` event per
+ * chunk, flushed as it comes, `data: [DONE]` at the end. The next chunk is pulled from
+ * upstream only once the client has taken the last one (backpressure), so a slow
+ * client slows the upstream read instead of growing the gateway's memory.
+ */
+import { once } from "node:events";
+import type { ServerResponse } from "node:http";
+import type { APIError } from "../wire/errors.js";
+import type { Headers } from "./respond.js";
+
+export const SSE_HEADERS: Headers = {
+  "content-type": "text/event-stream",
+  "cache-control": "no-cache",
+  connection: "keep-alive",
+  // Tells nginx-style buffering proxies to pass each event through at once.
+  "x-accel-buffering": "no",
+};
+
+const DONE = "data: [DONE]\n\n";
+const KEEP_ALIVE = ": keep-alive\n\n";
+
+export function startEventStream(res: ServerResponse, headers: Headers): void {
+  res.writeHead(200, { ...headers, ...SSE_HEADERS });
+  res.flushHeaders();
+}
+
+/** Writes one event; resolves once the client can take more. */
+export async function writeEvent(res: ServerResponse, payload: unknown): Promise<void> {
+  if (!res.write(`data: ${JSON.stringify(payload)}\n\n`)) {
+    await Promise.race([once(res, "drain"), once(res, "close")]);
+  }
+}
+
+export function writeKeepAlive(res: ServerResponse): void {
+  res.write(KEEP_ALIVE);
+}
+
+export function endEventStream(res: ServerResponse): void {
+  res.end(DONE);
+}
+
+/** An error after the stream started: a final error event, and no [DONE]. */
+export function endWithError(res: ServerResponse, error: APIError): void {
+  res.end(`data: ${JSON.stringify(error.toBody())}\n\n`);
+}

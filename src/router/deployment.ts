@@ -1,0 +1,113 @@
+/**
+ * A deployment: one `model_list` entry of LiteLLM's config — a public model name, the
+ * provider model behind it and how to call it. What can be worked out once (its id,
+ * its call options, a credential-free api_base) is worked out when it is created.
+ */
+import { createHash } from "node:crypto";
+import type { CallOptions } from "../sdk/options.js";
+
+/** LiteLLM's `litellm_params`. Keys not listed are accepted and ignored. */
+export interface LitellmParams {
+  /** `provider/model`, e.g. `text-completion-openai/gpt-3.5-turbo-instruct`. */
+  model: string;
+  api_key?: string;
+  api_base?: string;
+  api_version?: string;
+  organization?: string;
+  azure_ad_token?: string;
+  extra_headers?: Record<string, string>;
+  /** Seconds. */
+  timeout?: number;
+  max_retries?: number;
+  drop_params?: boolean;
+  mock_response?: string;
+  rpm?: number;
+  tpm?: number;
+  [extra: string]: unknown;
+}
+
+export interface ModelInfo {
+  id?: string;
+  mode?: string;
+  [extra: string]: unknown;
+}
+
+/** One entry of `model_list`, as written in config.yaml. */
+export interface DeploymentConfig {
+  model_name: string;
+  litellm_params: LitellmParams;
+  model_info?: ModelInfo;
+}
+
+export interface Deployment {
+  id: string;
+  modelName: string;
+  /** The provider model string (`litellm_params.model`). */
+  model: string;
+  info: ModelInfo;
+  /** api_base with any user, password and query removed: safe for headers, logs and /health. */
+  apiBase: string | undefined;
+  /** The call options this deployment adds to every request. */
+  options: CallOptions;
+  /** Environment variables its `os.environ/NAME` values name but the environment lacks. */
+  missingEnv: string[];
+}
+
+const ENV_PREFIX = "os.environ/";
+const SECRET_PARAMS = new Set(["api_key", "azure_ad_token"]);
+
+/** Strips credentials that may ride in a URL. */
+export function safeApiBase(apiBase: string | undefined): string | undefined {
+  if (apiBase === undefined) return undefined;
+  try {
+    const url = new URL(apiBase);
+    url.username = "";
+    url.password = "";
+    url.search = "";
+    return url.toString().replace(/\/$/, "");
+  } catch {
+    return undefined;
+  }
+}
+
+/** A stable id that changes when the deployment does, computed without its secrets. */
+function deploymentId(config: DeploymentConfig): string {
+  const visible = Object.entries(config.litellm_params).filter(([key]) => !SECRET_PARAMS.has(key));
+  return createHash("sha256").update(JSON.stringify([config.model_name, visible])).digest("hex").slice(0, 16);
+}
+
+export function createDeployment(config: DeploymentConfig, env: Readonly<Record<string, string | undefined>>): Deployment {
+  const params: Record<string, unknown> = {};
+  const missingEnv: string[] = [];
+  for (const [key, value] of Object.entries(config.litellm_params)) {
+    if (typeof value === "string" && value.startsWith(ENV_PREFIX)) {
+      const name = value.slice(ENV_PREFIX.length);
+      const resolved = env[name];
+      if (resolved === undefined || resolved === "") missingEnv.push(name);
+      else params[key] = resolved;
+    } else {
+      params[key] = value;
+    }
+  }
+  const p = params as LitellmParams;
+  const options: CallOptions = {};
+  if (p.api_key !== undefined) options.api_key = p.api_key;
+  if (p.api_base !== undefined) options.api_base = p.api_base;
+  if (p.api_version !== undefined) options.api_version = p.api_version;
+  if (p.organization !== undefined) options.organization = p.organization;
+  if (p.azure_ad_token !== undefined) options.azure_ad_token = p.azure_ad_token;
+  if (p.extra_headers !== undefined) options.extra_headers = p.extra_headers;
+  if (p.timeout !== undefined) options.timeout = p.timeout;
+  if (p.max_retries !== undefined) options.num_retries = p.max_retries;
+  if (p.drop_params !== undefined) options.drop_params = p.drop_params;
+  if (p.mock_response !== undefined) options.mock_response = p.mock_response;
+  return {
+    id: config.model_info?.id ?? deploymentId(config),
+    modelName: config.model_name,
+    model: p.model,
+    info: config.model_info ?? {},
+    apiBase: safeApiBase(p.api_base),
+    options,
+    missingEnv,
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * LiteLLM's `mock_response`: a fixed answer produced without calling any provider, in
+ * OpenAI's exact format, streamed too. It lets a gateway be tried, tested and health-
+ * checked with no keys and no network. Its ids start with `cmpl-mock-` so nobody
+ * mistakes it for a model's answer.
+ */
+import { randomUUID } from "node:crypto";
+import type { TextCompletion, TextCompletionChoice, TextCompletionChunk, TextCompletionParams } from "../wire/completions.js";
+import { TextCompletionStream } from "./stream.js";
+import { estimateUsage, promptList, type UsageRequest } from "./usage.js";
+import { markEstimated } from "./usage-marks.js";
+
+function choicesFor(params: TextCompletionParams, text: string): TextCompletionChoice[] {
+  const n = params.n ?? 1;
+  const prompts = promptList(params.prompt);
+  const choices: TextCompletionChoice[] = [];
+  prompts.forEach((prompt, p) => {
+    const echoed = params.echo === true && typeof prompt === "string" ? prompt + text : text;
+    for (let j = 0; j < n; j++) choices.push({ text: echoed, index: p * n + j, logprobs: null, finish_reason: "stop" });
+  });
+  return choices;
+}
+
+function usageRequest(params: TextCompletionParams): UsageRequest {
+  return { model: params.model, prompt: params.prompt, n: params.n ?? 1, echo: params.echo === true };
+}
+
+export async function mockCompletion(params: TextCompletionParams, text: string): Promise<TextCompletion> {
+  const choices = choicesFor(params, text);
+  const answer: TextCompletion = {
+    id: `cmpl-mock-${randomUUID()}`,
+    object: "text_completion",
+    created: Math.floor(Date.now() / 1000),
+    model: params.model,
+    choices,
+    usage: await estimateUsage(usageRequest(params), choices),
+  };
+  return markEstimated(answer);
+}
+
+/** Splits text into word-sized pieces (each with its leading space), as a model would stream it. */
+function pieces(text: string): string[] {
+  return text.match(/\s*\S+|\s+$/g) ?? [text];
+}
+
+export function mockStream(params: TextCompletionParams, text: string): TextCompletionStream {
+  const id = `cmpl-mock-${randomUUID()}`;
+  const created = Math.floor(Date.now() / 1000);
+  const chunk = (choices: TextCompletionChunk["choices"]): TextCompletionChunk => ({
+    id,
+    object: "text_completion",
+    created,
+    model: params.model,
+    choices,
+  });
+  async function* generate(): AsyncGenerator<TextCompletionChunk, void> {
+    const choices = choicesFor(params, text);
+    for (const choice of choices) {
+      const parts = pieces(choice.text);
+      for (let i = 0; i < parts.length; i++) {
+        const last = i === parts.length - 1;
+        yield chunk([{ text: parts[i] as string, index: choice.index, logprobs: null, finish_reason: last ? "stop" : null }]);
+      }
+    }
+    if (params.stream_options?.include_usage === true) {
+      yield markEstimated({ ...chunk([]), usage: await estimateUsage(usageRequest(params), choices) });
+    }
+  }
+  return new TextCompletionStream(generate(), undefined);
+}
