@@ -23,7 +23,16 @@ export function presentedKey(req: IncomingMessage): string | undefined {
 
 export type Authenticate = (req: IncomingMessage) => void;
 
-export function masterKeyAuth(masterKey: string | undefined): Authenticate {
+export function masterKeyAuth(masterKey: string | undefined, missingVariable?: string): Authenticate {
+  if (missingVariable !== undefined) {
+    // Configured but unset: refusing is safe, running open by accident is not.
+    return () => {
+      throw new AuthenticationError(
+        `The gateway's master key is read from ${missingVariable}, which is not set; set it and restart the gateway.`,
+        { code: "master_key_not_set" },
+      );
+    };
+  }
   if (masterKey === undefined || masterKey === "") return () => undefined;
   const expected = digest(masterKey);
   return (req) => {

@@ -13,6 +13,8 @@ export interface Gateway {
   keepAliveMs: number;
   logger: Logger;
   detailedDebug: boolean;
+  /** Set by `litegate --model X`: the model every completion goes to. */
+  userModel: string | undefined;
   /** Unix seconds the gateway started; the `created` of /v1/models entries. */
   startedAt: number;
 }

@@ -7,6 +7,7 @@ import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { closePools } from "../http/transport.js";
+import { preloadEncoding } from "../sdk/usage.js";
 import { Router } from "../router/router.js";
 import type { DeploymentConfig } from "../router/deployment.js";
 import { APIError, NotFoundError } from "../wire/errors.js";
@@ -21,6 +22,10 @@ import type { DestinationStream } from "pino";
 export interface GatewayOptions {
   modelList: DeploymentConfig[];
   masterKey?: string;
+  /** The master key is configured as os.environ/NAME and NAME is unset: refuse every request, naming it. */
+  masterKeyMissingVariable?: string;
+  /** `litegate --model X`: every request goes to this model, whatever the client names (LiteLLM's behaviour). */
+  userModel?: string;
   /** general_settings.max_request_size_mb; default 10. */
   maxRequestSizeMb?: number;
   /** Seconds between `: keep-alive` comments while a stream waits for its first token; default 15. */
@@ -53,13 +58,18 @@ export class GatewayServer {
         drop_params: options.dropParams,
         env: options.env,
       }),
-      authenticate: masterKeyAuth(options.masterKey),
+      authenticate: masterKeyAuth(options.masterKey, options.masterKeyMissingVariable),
       maxBodyBytes: (options.maxRequestSizeMb ?? 10) * 1048576,
       keepAliveMs: (options.keepAliveSeconds ?? 15) * 1000,
       logger: this.logger,
       detailedDebug: options.detailedDebug === true,
+      userModel: options.userModel,
       startedAt: Math.floor(Date.now() / 1000),
     };
+    // mock_response answers count their tokens; load the encoding now, not on the first request.
+    for (const deployment of this.gateway.router.deployments) {
+      if (deployment.options.mock_response !== undefined) preloadEncoding(deployment.model);
+    }
     this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void this.handle(req, res));
   }
 

@@ -76,20 +76,28 @@ function deploymentId(config: DeploymentConfig): string {
   return createHash("sha256").update(JSON.stringify([config.model_name, visible])).digest("hex").slice(0, 16);
 }
 
-export function createDeployment(config: DeploymentConfig, env: Readonly<Record<string, string | undefined>>): Deployment {
-  const params: Record<string, unknown> = {};
-  const missingEnv: string[] = [];
-  for (const [key, value] of Object.entries(config.litellm_params)) {
-    if (typeof value === "string" && value.startsWith(ENV_PREFIX)) {
-      const name = value.slice(ENV_PREFIX.length);
-      const resolved = env[name];
-      if (resolved === undefined || resolved === "") missingEnv.push(name);
-      else params[key] = resolved;
-    } else {
-      params[key] = value;
-    }
+/** Replaces `os.environ/NAME` strings (nested in objects too) with their values; unset names are collected. */
+function resolveEnv(value: unknown, env: Readonly<Record<string, string | undefined>>, missing: string[]): unknown {
+  if (typeof value === "string" && value.startsWith(ENV_PREFIX)) {
+    const name = value.slice(ENV_PREFIX.length);
+    const resolved = env[name];
+    if (resolved === undefined || resolved === "") missing.push(name);
+    return resolved === "" ? undefined : resolved;
   }
-  const p = params as LitellmParams;
+  if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(value)) {
+      const resolved = resolveEnv(inner, env, missing);
+      if (resolved !== undefined) out[key] = resolved;
+    }
+    return out;
+  }
+  return value;
+}
+
+export function createDeployment(config: DeploymentConfig, env: Readonly<Record<string, string | undefined>>): Deployment {
+  const missingEnv: string[] = [];
+  const p = resolveEnv(config.litellm_params, env, missingEnv) as LitellmParams;
   const options: CallOptions = {};
   if (p.api_key !== undefined) options.api_key = p.api_key;
   if (p.api_base !== undefined) options.api_base = p.api_base;

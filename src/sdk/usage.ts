@@ -35,6 +35,11 @@ function encoder(name: EncodingName): Promise<Tiktoken> {
   return pending;
 }
 
+/** Loads `model`'s encoding in the background, so the first count does not pay for it. */
+export function preloadEncoding(model: string): void {
+  void encoder(encodingFor(model));
+}
+
 /** Tokens in `text` for `model` ("<|endoftext|>" and other special tokens count as one). */
 export async function countTokens(model: string, text: string): Promise<number> {
   if (text === "") return 0;

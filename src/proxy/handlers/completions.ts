@@ -21,8 +21,9 @@ export async function completions(
 ): Promise<void> {
   gateway.authenticate(req);
   const body = await readJsonBody(req, gateway.maxBodyBytes);
-  if (pathModel !== undefined && typeof body === "object" && body !== null && !Array.isArray(body)) {
-    (body as Record<string, unknown>).model = pathModel;
+  const forcedModel = pathModel ?? gateway.userModel;
+  if (forcedModel !== undefined && typeof body === "object" && body !== null && !Array.isArray(body)) {
+    (body as Record<string, unknown>).model = forcedModel;
   }
   const request = body as TextCompletionParams;
   ctx.model = typeof request.model === "string" ? request.model : undefined;
@@ -49,14 +50,17 @@ export async function completions(
   // first token is slow, start the stream anyway and send comments, so that proxies
   // with idle timeouts between us and the client keep the connection.
   let started = false;
-  let keepAlive = setTimeout(function tick() {
-    if (!started) {
-      started = true;
-      startEventStream(res, ctx.headers());
-    }
-    writeKeepAlive(res);
-    keepAlive = setTimeout(tick, gateway.keepAliveMs);
-  }, gateway.keepAliveMs);
+  let keepAlive: NodeJS.Timeout | undefined;
+  if (gateway.keepAliveMs > 0) {
+    keepAlive = setTimeout(function tick() {
+      if (!started) {
+        started = true;
+        startEventStream(res, ctx.headers());
+      }
+      writeKeepAlive(res);
+      keepAlive = setTimeout(tick, gateway.keepAliveMs);
+    }, gateway.keepAliveMs);
+  }
   let stream: TextCompletionStream;
   try {
     stream = await pending;

@@ -1,0 +1,452 @@
+/**
+ * Loads a LiteLLM config.yaml (and its includes) into a GatewayConfig.
+ *
+ * Order, as in LiteLLM: read the root file and its `include:` files; apply every
+ * `environment_variables` entry to `env`; resolve `os.environ/` references; validate.
+ * Unlike LiteLLM, an unset variable is a warning plus a per-deployment record, so one
+ * missing key does not keep the other models from being served.
+ */
+import { createHash } from "node:crypto";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import type { z } from "zod";
+import {
+  ConfigError,
+  describeValue,
+  formatPath,
+  getAt,
+  isPlainObject,
+  isSensitivePath,
+  type PathSegment,
+} from "./errors.js";
+import { envRefName, resolveEnvRefs, type EnvRef } from "./env.js";
+import {
+  environmentVariablesSchema,
+  fileSchema,
+  includeSchema,
+  KNOWN_KEYS,
+  MAPPING_SECTIONS,
+  ROUTING_STRATEGIES,
+  ROUTING_STRATEGY_SUBSTITUTES,
+  type ParsedFile,
+  type ParsedModelEntry,
+} from "./schema.js";
+import type {
+  ConfigMissingEnv,
+  Deployment,
+  GatewayConfig,
+  GeneralSettings,
+  LitellmParams,
+  LitellmSettings,
+  MasterKey,
+  MissingEnv,
+  ModelInfo,
+  RouterSettings,
+  RoutingStrategy,
+} from "./types.js";
+import { readYamlFile } from "./yaml.js";
+
+export const GENERAL_SETTINGS_DEFAULTS = {
+  max_request_size_mb: 10,
+  keepalive_interval_seconds: 15,
+  graceful_shutdown_timeout_seconds: 30,
+} as const;
+
+export const DEFAULT_ROUTING_STRATEGY: RoutingStrategy = "simple-shuffle";
+
+/** One YAML document as read, before anything is resolved. */
+interface Source {
+  file: string;
+  raw: Record<string, unknown>;
+  warnings: string[];
+}
+
+/**
+ * Reads `file` (and the files it includes), applies `environment_variables` to `env`
+ * (so the SDK's provider-key fallbacks see them too, as in LiteLLM), and returns the
+ * typed config. Throws ConfigError for anything that would leave the proxy
+ * half-configured; everything else is a warning.
+ */
+export async function loadConfig(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<GatewayConfig> {
+  const sources: Source[] = [];
+  await collectSources(file, [], sources);
+  return buildConfig(file, sources, env);
+}
+
+export interface SingleModelOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Further litellm_params from the command line (api_base, api_version, ...). */
+  litellmParams?: Record<string, unknown>;
+}
+
+/**
+ * The config `litegate --model PROVIDER/MODEL` runs with. As in LiteLLM, the model
+ * name is the string given, and `userModel` tells the server to send every request
+ * there whatever model the client names.
+ */
+export function singleModelConfig(model: string, options: SingleModelOptions = {}): GatewayConfig {
+  const file = "--model";
+  if (model.trim() === "") {
+    throw new ConfigError(file, `${file}: expected a model like "openai/gpt-4o", got ""`);
+  }
+  const raw = {
+    model_list: [{ model_name: model, litellm_params: { ...options.litellmParams, model } }],
+  };
+  const config = buildConfig(file, [{ file, raw, warnings: [] }], options.env ?? process.env);
+  return { ...config, userModel: model };
+}
+
+async function collectSources(
+  file: string,
+  stack: string[],
+  out: Source[],
+  includedFrom?: { file: string; path: string },
+): Promise<void> {
+  const yaml = await readYamlFile(file, includedFrom);
+  const raw = topLevelMapping(file, yaml.data);
+  out.push({ file, raw, warnings: yaml.warnings });
+  if (raw.include === undefined || raw.include === null) return;
+
+  const parsed = includeSchema.safeParse(raw.include);
+  if (!parsed.success) throw validationError(file, parsed.error, raw.include, ["include"], new Map(), new Map());
+  const chain = [...stack, yaml.absolute];
+  for (const [i, include] of parsed.data.entries()) {
+    // Relative to the including file, not the working directory, as LiteLLM does.
+    const target = isAbsolute(include) ? include : join(dirname(file), include);
+    const site = { file, path: `include[${i}]` };
+    if (chain.includes(resolve(target))) {
+      throw new ConfigError(file, `${file}: ${site.path}: ${include} is already being loaded (include cycle)`, {
+        path: site.path,
+      });
+    }
+    await collectSources(target, chain, out, site);
+  }
+}
+
+function topLevelMapping(file: string, data: unknown): Record<string, unknown> {
+  if (data === null || data === undefined) {
+    throw new ConfigError(file, `${file}: the file is empty; expected a mapping with model_list and settings`);
+  }
+  if (!isPlainObject(data)) {
+    throw new ConfigError(
+      file,
+      `${file}: expected a mapping at the top level (model_list, general_settings, ...), got ${describeValue(data, true)}`,
+    );
+  }
+  return data;
+}
+
+interface ParsedSource {
+  source: Source;
+  parsed: ParsedFile;
+  missing: EnvRef[];
+}
+
+interface ModelEntry {
+  entry: ParsedModelEntry;
+  raw: unknown;
+  file: string;
+  index: number;
+  missingEnv: MissingEnv[];
+}
+
+function buildConfig(file: string, sources: Source[], env: NodeJS.ProcessEnv): GatewayConfig {
+  const warnings: string[] = [];
+  const missingAll: ConfigMissingEnv[] = [];
+  const environmentVariableNames = applyEnvironmentVariables(sources, env, warnings, missingAll);
+
+  const parsedSources: ParsedSource[] = [];
+  for (const source of sources) {
+    // environment_variables were applied above and include was consumed while reading.
+    const { environment_variables: _ev, include: _inc, ...rest } = source.raw;
+    const { value, missing, resolved } = resolveEnvRefs(rest, env);
+    const missingByPath = new Map(missing.map((m) => [formatPath(m.path), m.variable]));
+    const resolvedByPath = new Map(resolved.map((r) => [formatPath(r.path), r.variable]));
+    const result = fileSchema.safeParse(value);
+    if (!result.success) throw validationError(source.file, result.error, value, [], missingByPath, resolvedByPath);
+    warnings.push(...source.warnings, ...unknownKeyWarnings(source));
+    parsedSources.push({ source, parsed: result.data, missing });
+  }
+
+  const entries: ModelEntry[] = [];
+  for (const { source, parsed, missing } of parsedSources) {
+    const fileEntries = (parsed.model_list ?? []).map(
+      (entry, index): ModelEntry => ({
+        entry,
+        raw: getAt(source.raw, ["model_list", index]),
+        file: source.file,
+        index,
+        missingEnv: [],
+      }),
+    );
+    for (const ref of missing) {
+      missingAll.push({ file: source.file, path: formatPath(ref.path), variable: ref.variable });
+      warnings.push(missingEnvWarning(source.file, ref, fileEntries, env));
+    }
+    entries.push(...fileEntries);
+  }
+
+  const general = mergeSection(parsedSources, "general_settings", warnings);
+  const router = mergeSection(parsedSources, "router_settings", warnings);
+  const litellm = mergeSection(parsedSources, "litellm_settings", warnings);
+
+  const generalSettings: GeneralSettings = {
+    ...general.value,
+    max_request_size_mb: general.value.max_request_size_mb ?? GENERAL_SETTINGS_DEFAULTS.max_request_size_mb,
+    keepalive_interval_seconds:
+      general.value.keepalive_interval_seconds ?? GENERAL_SETTINGS_DEFAULTS.keepalive_interval_seconds,
+    graceful_shutdown_timeout_seconds:
+      general.value.graceful_shutdown_timeout_seconds ?? GENERAL_SETTINGS_DEFAULTS.graceful_shutdown_timeout_seconds,
+  };
+  const routerSettings: RouterSettings = {
+    ...router.value,
+    routing_strategy: routingStrategy(router.value.routing_strategy, router.origin.get("routing_strategy"), warnings),
+  };
+  const litellmSettings: LitellmSettings = litellm.value;
+
+  const modelList = deployments(entries);
+  if (modelList.length === 0 && file !== "--model") {
+    warnings.push(`${file}: no models configured (model_list is empty or missing); every model request will fail`);
+  }
+
+  return {
+    file,
+    files: sources.map((s) => s.file),
+    modelList,
+    generalSettings,
+    routerSettings,
+    litellmSettings,
+    masterKey: masterKey(generalSettings, missingAll, env),
+    environmentVariableNames,
+    missingEnv: missingAll,
+    warnings,
+  };
+}
+
+/** Sets each `environment_variables` entry into env, in file order (later files win). */
+function applyEnvironmentVariables(
+  sources: Source[],
+  env: NodeJS.ProcessEnv,
+  warnings: string[],
+  missingAll: ConfigMissingEnv[],
+): string[] {
+  const names: string[] = [];
+  for (const { file, raw } of sources) {
+    const section = raw.environment_variables;
+    if (section === undefined || section === null) continue;
+    const parsed = environmentVariablesSchema.safeParse(section);
+    if (!parsed.success) {
+      throw validationError(file, parsed.error, section, ["environment_variables"], new Map(), new Map());
+    }
+    for (const [name, value] of Object.entries(parsed.data)) {
+      const variable = envRefName(value);
+      const path = formatPath(["environment_variables", name]);
+      if (variable !== undefined) {
+        const found = env[variable];
+        if (found === undefined) {
+          missingAll.push({ file, path, variable });
+          warnings.push(`${file}: ${path} reads os.environ/${variable}, which is not set (${name} left as it was)`);
+          continue;
+        }
+        env[name] = found;
+      } else {
+        env[name] = value;
+      }
+      if (!names.includes(name)) names.push(name);
+    }
+  }
+  return names;
+}
+
+function missingEnvWarning(file: string, ref: EnvRef, entries: ModelEntry[], env: NodeJS.ProcessEnv): string {
+  const [section, index, group, ...rest] = ref.path;
+  const reads = `reads os.environ/${ref.variable}, which is not set`;
+  if (section === "model_list" && typeof index === "number") {
+    const entry = entries[index];
+    const label = `model_list[${index}]${entry ? ` (${entry.entry.model_name})` : ""}`;
+    const field = formatPath(rest);
+    if (group === "litellm_params" && entry && rest.length > 0) {
+      entry.missingEnv.push({ field, variable: ref.variable });
+      return `${file}: ${label}: ${formatPath([group, ...rest])} ${reads}; requests to this deployment will fail with 401 until it is`;
+    }
+    return `${file}: ${label}: ${formatPath(ref.path.slice(2))} ${reads} (left unset)`;
+  }
+  const path = formatPath(ref.path);
+  if (path === "general_settings.master_key") {
+    return env.LITELLM_MASTER_KEY
+      ? `${file}: ${path} ${reads}; using LITELLM_MASTER_KEY instead`
+      : `${file}: ${path} ${reads}; requests that need a key will fail with 401 until it is`;
+  }
+  return `${file}: ${path} ${reads} (left unset)`;
+}
+
+function unknownKeyWarnings({ file, raw }: Source): string[] {
+  const out: string[] = [];
+  const check = (value: unknown, known: ReadonlySet<string>, path: PathSegment[]): void => {
+    if (!isPlainObject(value)) return;
+    for (const key of Object.keys(value)) {
+      if (!known.has(key)) out.push(`${file}: unknown key ${formatPath([...path, key])} (ignored)`);
+    }
+  };
+  check(raw, KNOWN_KEYS.top, []);
+  if (Array.isArray(raw.model_list)) {
+    raw.model_list.forEach((entry, i) => check(entry, KNOWN_KEYS.model_entry, ["model_list", i]));
+  }
+  for (const section of MAPPING_SECTIONS) check(raw[section], KNOWN_KEYS[section], [section]);
+  return out;
+}
+
+type NoNulls<T> = { [K in keyof T]: Exclude<T[K], null> };
+
+// LiteLLM treats `key:` (null) as "not set"; drop such keys so `?? default` works.
+function dropNulls<T extends object>(value: T): NoNulls<T> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== null && v !== undefined) out[k] = v;
+  return out as NoNulls<T>;
+}
+
+type Section<K extends (typeof MAPPING_SECTIONS)[number]> = NoNulls<NonNullable<ParsedFile[K]>>;
+
+/**
+ * Key-by-key merge, later files winning. (LiteLLM replaces a whole section when an
+ * included file has it; merging keys is a superset that surprises nobody.)
+ */
+function mergeSection<K extends (typeof MAPPING_SECTIONS)[number]>(
+  sources: ParsedSource[],
+  section: K,
+  warnings: string[],
+): { value: Section<K>; origin: Map<string, string> } {
+  const value: Record<string, unknown> = {};
+  const origin = new Map<string, string>();
+  for (const { source, parsed } of sources) {
+    const part = parsed[section];
+    if (!part) continue;
+    for (const [key, v] of Object.entries(dropNulls(part))) {
+      const previous = origin.get(key);
+      if (previous !== undefined && previous !== source.file) {
+        warnings.push(`${source.file}: ${formatPath([section, key])} overrides the value from ${previous}`);
+      }
+      value[key] = v;
+      origin.set(key, source.file);
+    }
+  }
+  return { value: value as Section<K>, origin };
+}
+
+function isRoutingStrategy(value: string): value is RoutingStrategy {
+  return (ROUTING_STRATEGIES as readonly string[]).includes(value);
+}
+
+function routingStrategy(value: string | undefined, file: string | undefined, warnings: string[]): RoutingStrategy {
+  if (value === undefined) return DEFAULT_ROUTING_STRATEGY;
+  if (isRoutingStrategy(value)) return value;
+  // Validation admitted only the known strategies and the substitutable ones.
+  const substitute = ROUTING_STRATEGY_SUBSTITUTES[value] ?? DEFAULT_ROUTING_STRATEGY;
+  warnings.push(
+    `${file ?? "config"}: router_settings.routing_strategy ${JSON.stringify(value)} is not implemented yet; using ${JSON.stringify(substitute)}`,
+  );
+  return substitute;
+}
+
+function deployments(entries: ModelEntry[]): Deployment[] {
+  const explicit = new Map<string, ModelEntry>();
+  for (const e of entries) {
+    const id = e.entry.model_info?.id;
+    if (id === undefined || id === null) continue;
+    const first = explicit.get(id);
+    if (first) {
+      const where = first.file === e.file ? "" : ` in ${first.file}`;
+      const path = `model_list[${e.index}].model_info.id`;
+      throw new ConfigError(e.file, `${e.file}: ${path}: ${JSON.stringify(id)} is already used by model_list[${first.index}]${where}`, { path });
+    }
+    explicit.set(id, e);
+  }
+
+  const taken = new Set(explicit.keys());
+  return entries.map((e): Deployment => {
+    let id = e.entry.model_info?.id ?? undefined;
+    if (id === undefined) {
+      // Identical entries are legal (LiteLLM users repeat one to weight it); keep the
+      // ids unique and still deterministic by numbering repeats in file order.
+      const base = deploymentHash(e.raw);
+      id = base;
+      for (let n = 2; taken.has(id); n++) id = `${base}-${n}`;
+    }
+    taken.add(id);
+    const litellmParams: LitellmParams = dropNulls(e.entry.litellm_params);
+    const modelInfo: ModelInfo = { ...dropNulls(e.entry.model_info ?? {}), id };
+    return {
+      id,
+      modelName: e.entry.model_name,
+      litellmParams,
+      modelInfo,
+      missingEnv: e.missingEnv,
+      source: { file: e.file, index: e.index },
+    };
+  });
+}
+
+/**
+ * sha256 of model_name + litellm_params *as written*: an `os.environ/` reference is
+ * hashed, not the secret it names, so ids survive key rotation and no resolved secret
+ * is ever an input. A literal key only enters a truncated one-way hash.
+ */
+export function deploymentHash(rawEntry: unknown): string {
+  const input = {
+    model_name: getAt(rawEntry, ["model_name"]),
+    litellm_params: getAt(rawEntry, ["litellm_params"]),
+  };
+  return createHash("sha256").update(canonicalJson(input)).digest("hex").slice(0, 32);
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (isPlainObject(value)) {
+    const keys = Object.keys(value).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+function masterKey(general: GeneralSettings, missing: ConfigMissingEnv[], env: NodeJS.ProcessEnv): MasterKey {
+  if (general.master_key) return { state: "set", value: general.master_key, source: "general_settings.master_key" };
+  const fromEnv = env.LITELLM_MASTER_KEY;
+  if (fromEnv) return { state: "set", value: fromEnv, source: "LITELLM_MASTER_KEY" };
+  const unresolved = missing.find((m) => m.path === "general_settings.master_key");
+  if (unresolved) return { state: "missing-env", variable: unresolved.variable };
+  return { state: "none" };
+}
+
+/** One line per zod issue: `file: path: expected X, got Y`, or `file: path is required`. */
+function validationError(
+  file: string,
+  error: z.ZodError,
+  root: unknown,
+  basePath: PathSegment[],
+  missingByPath: ReadonlyMap<string, string>,
+  resolvedByPath: ReadonlyMap<string, string>,
+): ConfigError {
+  const problems = error.issues.map((issue) => {
+    const local = issue.path.filter((p): p is PathSegment => typeof p !== "symbol");
+    const fullPath = [...basePath, ...local];
+    const path = formatPath(fullPath);
+    const value = getAt(root, local);
+    if (value === undefined) {
+      const variable = missingByPath.get(path);
+      return variable !== undefined
+        ? { path, line: `${file}: ${path} reads os.environ/${variable}, which is not set` }
+        : { path, line: `${file}: ${path} is required` };
+    }
+    const variable = resolvedByPath.get(path);
+    // A value read from the environment may be a secret, whatever the key is called.
+    const got = variable !== undefined
+      ? `the value of os.environ/${variable}`
+      : describeValue(value, isSensitivePath(fullPath));
+    const where = path === "" ? file : `${file}: ${path}`;
+    return { path, line: `${where}: ${issue.message}, got ${got}` };
+  });
+  const first = problems[0] ?? { path: "", line: `${file}: invalid config` };
+  return new ConfigError(file, first.line, { path: first.path, problems: problems.map((p) => p.line) });
+}

@@ -1,0 +1,251 @@
+/**
+ * zod schemas for one config file. Every message is the "expected ..." half of a
+ * problem; the loader adds the path and what was found (see load.ts), so schemas never
+ * see whether a value is a secret.
+ *
+ * No defaults here: an included file is validated on its own, and a default filled in
+ * there would override what the including file set. Defaults are applied after merging.
+ */
+import { z } from "zod";
+
+const NUMERIC = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
+const TRUE = new Set(["true", "yes", "on"]);
+const FALSE = new Set(["false", "no", "off"]);
+
+// Values read from os.environ/ are strings, and PyYAML (which LiteLLM uses) reads
+// yes/no/on/off as booleans; accept both spellings so configs keep working unchanged.
+const fromNumericString = (v: unknown): unknown =>
+  typeof v === "string" && NUMERIC.test(v) ? Number(v) : v;
+const fromBooleanString = (v: unknown): unknown => {
+  if (typeof v !== "string") return v;
+  const lower = v.trim().toLowerCase();
+  return TRUE.has(lower) ? true : FALSE.has(lower) ? false : v;
+};
+const fromScalar = (v: unknown): unknown =>
+  typeof v === "number" || typeof v === "boolean" ? String(v) : v;
+
+export function str(expected = "a string") {
+  return z.string({ error: `expected ${expected}` });
+}
+
+/** For names that identify something (models, files): an empty one is always a mistake. */
+export function name(expected: string) {
+  return z.string({ error: `expected ${expected}` }).min(1, { error: `expected ${expected}` });
+}
+
+interface NumberRule {
+  int?: boolean;
+  /** Inclusive lower bound. */
+  min?: number;
+  /** Exclusive lower bound. */
+  gt?: number;
+  max?: number;
+}
+
+export function num(rule: NumberRule = {}) {
+  const noun = rule.int ? "an integer" : "a number";
+  const bounds = [
+    rule.gt !== undefined ? `> ${rule.gt}` : undefined,
+    rule.min !== undefined ? `>= ${rule.min}` : undefined,
+    rule.max !== undefined ? `<= ${rule.max}` : undefined,
+  ].filter((b) => b !== undefined);
+  const error = `expected ${noun}${bounds.length ? ` ${bounds.join(" and ")}` : ""}`;
+  let schema = z.number({ error });
+  if (rule.int) schema = schema.int({ error });
+  if (rule.gt !== undefined) schema = schema.gt(rule.gt, { error });
+  if (rule.min !== undefined) schema = schema.min(rule.min, { error });
+  if (rule.max !== undefined) schema = schema.max(rule.max, { error });
+  return z.preprocess(fromNumericString, schema);
+}
+
+export const bool = () => z.preprocess(fromBooleanString, z.boolean({ error: "expected true or false" }));
+
+const mapping = (expected = "a mapping") => ({ error: `expected ${expected}` });
+
+const stringList = (expected = "a list of strings") =>
+  z.array(str(), mapping(expected));
+
+const headerMap = () =>
+  z.record(z.string(), z.preprocess(fromScalar, z.string({ error: "expected a string" })), mapping("a mapping of header names to values"));
+
+const countMap = (example: string) =>
+  z.record(z.string(), num({ int: true, min: 0 }), mapping(`a mapping like {${example}: 3}`));
+
+/** `{gpt-4o: [gpt-4o-mini]}`; a single name is accepted for a one-item list. */
+const fallbackList = () =>
+  z.array(
+    z.record(
+      z.string(),
+      z.preprocess(
+        (v) => (typeof v === "string" ? [v] : v),
+        z.array(name("a model name"), mapping("a list of model names")),
+      ),
+      mapping("a mapping like {gpt-4o: [gpt-4o-mini]}"),
+    ),
+    mapping("a list like [{gpt-4o: [gpt-4o-mini]}]"),
+  );
+
+export const ROUTING_STRATEGIES = [
+  "simple-shuffle",
+  "least-busy",
+  "latency-based-routing",
+  "usage-based-routing",
+] as const;
+
+/** LiteLLM strategies litegate does not implement: accepted with a warning, mapped to one it has. */
+export const ROUTING_STRATEGY_SUBSTITUTES: Readonly<Record<string, (typeof ROUTING_STRATEGIES)[number]>> = {
+  "usage-based-routing-v2": "usage-based-routing",
+  "cost-based-routing": "simple-shuffle",
+};
+
+const routingStrategy = z.enum(
+  [...ROUTING_STRATEGIES, ...(Object.keys(ROUTING_STRATEGY_SUBSTITUTES) as [string, ...string[]])],
+  { error: `expected one of ${ROUTING_STRATEGIES.join(", ")}` },
+);
+
+export const litellmParamsSchema = z.looseObject(
+  {
+    model: name('a string like "openai/gpt-4o"'),
+    api_key: str().nullish(),
+    api_base: str("a URL").nullish(),
+    api_version: str('a string like "2024-10-21"').nullish(),
+    organization: str().nullish(),
+    azure_ad_token: str().nullish(),
+    timeout: num({ gt: 0 }).nullish(),
+    stream_timeout: num({ gt: 0 }).nullish(),
+    max_retries: num({ int: true, min: 0 }).nullish(),
+    rpm: num({ int: true, min: 0 }).nullish(),
+    tpm: num({ int: true, min: 0 }).nullish(),
+    weight: num({ min: 0 }).nullish(),
+    order: num({ int: true, min: 0 }).nullish(),
+    mock_response: z.string({ error: "expected a string" }).nullish(),
+    drop_params: bool().nullish(),
+    additional_drop_params: stringList().nullish(),
+    extra_headers: headerMap().nullish(),
+    input_cost_per_token: num({ min: 0 }).nullish(),
+    output_cost_per_token: num({ min: 0 }).nullish(),
+  },
+  mapping("a mapping with at least `model`"),
+);
+
+export const modelInfoSchema = z.looseObject(
+  {
+    id: z.preprocess(fromScalar, name("a string")).nullish(),
+    mode: str('a string like "completion" or "chat"').nullish(),
+    base_model: str().nullish(),
+    input_cost_per_token: num({ min: 0 }).nullish(),
+    output_cost_per_token: num({ min: 0 }).nullish(),
+    max_tokens: num({ int: true, gt: 0 }).nullish(),
+  },
+  mapping(),
+);
+
+export const modelEntrySchema = z.looseObject(
+  {
+    model_name: z.preprocess(fromScalar, name("a model name string")),
+    litellm_params: litellmParamsSchema,
+    model_info: modelInfoSchema.nullish(),
+  },
+  mapping("a mapping with model_name and litellm_params"),
+);
+
+export const generalSettingsSchema = z.looseObject(
+  {
+    master_key: str().nullish(),
+    database_url: str().nullish(),
+    database_path: str().nullish(),
+    database_connection_pool_limit: num({ int: true, gt: 0 }).nullish(),
+    max_request_size_mb: num({ gt: 0 }).nullish(),
+    allow_requests_on_db_unavailable: bool().nullish(),
+    keepalive_interval_seconds: num({ min: 0 }).nullish(),
+    graceful_shutdown_timeout_seconds: num({ min: 0 }).nullish(),
+  },
+  mapping(),
+);
+
+export const routerSettingsSchema = z.looseObject(
+  {
+    routing_strategy: routingStrategy.nullish(),
+    routing_strategy_args: z.record(z.string(), z.unknown(), mapping()).nullish(),
+    num_retries: num({ int: true, min: 0 }).nullish(),
+    timeout: num({ gt: 0 }).nullish(),
+    stream_timeout: num({ gt: 0 }).nullish(),
+    fallbacks: fallbackList().nullish(),
+    default_fallbacks: z.array(name("a model name"), mapping("a list of model names")).nullish(),
+    context_window_fallbacks: fallbackList().nullish(),
+    content_policy_fallbacks: fallbackList().nullish(),
+    max_fallbacks: num({ int: true, min: 0 }).nullish(),
+    allowed_fails: num({ int: true, min: 0 }).nullish(),
+    allowed_fails_policy: countMap("RateLimitErrorAllowedFails").nullish(),
+    cooldown_time: num({ min: 0 }).nullish(),
+    disable_cooldowns: bool().nullish(),
+    retry_policy: countMap("TimeoutErrorRetries").nullish(),
+    model_group_alias: z
+      .record(
+        z.string(),
+        z.union([name("a model name"), z.looseObject({ model: name("a model name"), hidden: bool().optional() })], {
+          error: "expected a model name or {model: NAME, hidden: true}",
+        }),
+        mapping("a mapping of alias to model name"),
+      )
+      .nullish(),
+    redis_host: str().nullish(),
+    redis_port: num({ int: true, min: 1, max: 65535 }).nullish(),
+    redis_password: str().nullish(),
+    redis_url: str().nullish(),
+    enable_pre_call_checks: bool().nullish(),
+  },
+  mapping(),
+);
+
+export const litellmSettingsSchema = z.looseObject(
+  {
+    drop_params: bool().nullish(),
+    additional_drop_params: stringList().nullish(),
+    num_retries: num({ int: true, min: 0 }).nullish(),
+    request_timeout: num({ gt: 0 }).nullish(),
+    cache: bool().nullish(),
+    set_verbose: bool().nullish(),
+    json_logs: bool().nullish(),
+  },
+  mapping(),
+);
+
+export const environmentVariablesSchema = z.record(
+  z.string(),
+  z.preprocess(fromScalar, z.string({ error: "expected a string, number or boolean" })),
+  mapping("a mapping of variable names to values"),
+);
+
+export const includeSchema = z.preprocess(
+  (v) => (typeof v === "string" ? [v] : v),
+  z.array(name("a file path"), mapping("a list of file paths")),
+);
+
+export const fileSchema = z.looseObject({
+  model_list: z.array(modelEntrySchema, mapping("a list of models")).nullish(),
+  general_settings: generalSettingsSchema.nullish(),
+  router_settings: routerSettingsSchema.nullish(),
+  litellm_settings: litellmSettingsSchema.nullish(),
+  environment_variables: environmentVariablesSchema.nullish(),
+  include: includeSchema.nullish(),
+});
+
+export type ParsedFile = z.output<typeof fileSchema>;
+export type ParsedModelEntry = z.output<typeof modelEntrySchema>;
+
+/** Known keys per section, for the unknown-key warnings. */
+export const KNOWN_KEYS = {
+  top: new Set(Object.keys(fileSchema.shape)),
+  model_entry: new Set(Object.keys(modelEntrySchema.shape)),
+  general_settings: new Set(Object.keys(generalSettingsSchema.shape)),
+  router_settings: new Set(Object.keys(routerSettingsSchema.shape)),
+  litellm_settings: new Set(Object.keys(litellmSettingsSchema.shape)),
+} as const;
+
+export const MAPPING_SECTIONS = [
+  "general_settings",
+  "router_settings",
+  "litellm_settings",
+] as const;
+export type MappingSection = (typeof MAPPING_SECTIONS)[number];
