@@ -17,7 +17,7 @@ const REDACT = [
 ];
 
 export function createLogger(options: { debug: boolean; destination?: DestinationStream }): Logger {
-  const destination = options.destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  const destination = options.destination ?? pino.destination({ dest: 1, sync: false });
   return pino(
     {
       level: options.debug ? "debug" : "info",

@@ -1,0 +1,170 @@
+/** The `litegate` command as an operator runs it: a real process, real signals. */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, before, describe, test } from "node:test";
+import { completionAnswer, streamChunks } from "./helpers/fixtures.js";
+import { readEvents } from "./helpers/gateway.js";
+import { json, MockUpstream } from "./helpers/mock-upstream.js";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const CLI = join(ROOT, "dist/src/cli.js");
+
+interface Running {
+  child: ChildProcess;
+  url: string;
+  stdout: () => string;
+  stderr: () => string;
+}
+
+/** Starts the CLI and waits for its "listening" line. */
+async function start(args: string[], env: Record<string, string> = {}): Promise<Running> {
+  const child = spawn(process.execPath, [CLI, ...args, "--port", "0", "--host", "127.0.0.1"], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout?.on("data", (d: Buffer) => {
+      out += d.toString();
+      const match = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
+      if (match) resolve(match[1] as string);
+    });
+    child.once("exit", (code) => reject(new Error(`exited with ${code}: ${err}`)));
+  });
+  return { child, url, stdout: () => out, stderr: () => err };
+}
+
+async function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const [code] = (await once(child, "exit")) as [number | null];
+  return { code, stdout, stderr };
+}
+
+let mock: MockUpstream;
+let dir: string;
+before(async () => {
+  mock = await MockUpstream.start();
+  dir = mkdtempSync(join(tmpdir(), "litegate-cli-"));
+});
+after(() => mock.close());
+
+describe("litegate CLI", () => {
+  test("--help and --version", async () => {
+    const help = await run(["--help"]);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^litegate — an OpenAI-compatible LLM gateway/);
+    assert.match(help.stdout, /--num_workers N/);
+    const version = await run(["--version"]);
+    assert.equal(version.code, 0);
+    assert.match(version.stdout, /^litegate \d+\.\d+\.\d+\n$/);
+  });
+
+  test("a bad config exits 1 with one line naming the file and the field, before listening", async () => {
+    const file = join(dir, "bad.yaml");
+    writeFileSync(file, "model_list:\n  - model_name: a\n    litellm_params:\n      model: 42\n");
+    const result = await run(["--config", file, "--port", "0"]);
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, "");
+    assert.equal(result.stderr.trim().split("\n").length, 1);
+    assert.match(result.stderr, /bad\.yaml: model_list\[0\]\.litellm_params\.model: /);
+  });
+
+  test("npm start's config answers the README's curl with a mock text_completion", async () => {
+    const gateway = await start(["--config", "examples/config.yaml"]);
+    try {
+      const response = await fetch(`${gateway.url}/v1/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: "Bearer sk-1234" },
+        body: JSON.stringify({ model: "mock-instruct", prompt: "Say this is a test", max_tokens: 7, temperature: 0 }),
+      });
+      assert.equal(response.status, 200);
+      const body = (await response.json()) as { object: string; id: string; choices: { text: string }[] };
+      assert.equal(body.object, "text_completion");
+      assert.match(body.id, /^cmpl-mock-/);
+      assert.equal(body.choices[0]?.text, "This is a mock answer from litegate's example config: no model was called.");
+    } finally {
+      gateway.child.kill("SIGTERM");
+      await once(gateway.child, "exit");
+    }
+  });
+
+  test("an unset os.environ/ key is a start-up warning naming it; the proxy starts and answers 401", async () => {
+    const file = join(dir, "unset.yaml");
+    writeFileSync(file, "model_list:\n  - model_name: m\n    litellm_params:\n      model: text-completion-openai/davinci-002\n      api_key: os.environ/LITEGATE_TEST_UNSET_KEY\n");
+    const gateway = await start(["--config", file]);
+    try {
+      assert.match(gateway.stdout(), /LITEGATE_TEST_UNSET_KEY/);
+      const response = await fetch(`${gateway.url}/v1/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "m", prompt: "x" }) });
+      assert.equal(response.status, 401);
+      assert.match(((await response.json()) as { error: { message: string } }).error.message, /LITEGATE_TEST_UNSET_KEY/);
+    } finally {
+      gateway.child.kill("SIGTERM");
+      await once(gateway.child, "exit");
+    }
+  });
+
+  test("--model quick start: every request goes to that model; SIGTERM lets a stream finish, then exits 0", async () => {
+    const chunks = streamChunks(["one", " two"]);
+    mock.always(async (_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      for (const chunk of chunks) {
+        res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      res.end("data: [DONE]\n\n");
+    });
+    const gateway = await start(["--model", "text-completion-openai/gpt-3.5-turbo-instruct"], {
+      OPENAI_API_KEY: "sk-cli-test",
+      OPENAI_BASE_URL: `${mock.url}/v1`,
+    });
+    const response = await fetch(`${gateway.url}/v1/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "whatever-the-client-says", prompt: "hi", stream: true }),
+    });
+    assert.equal(response.status, 200);
+    const exited = once(gateway.child, "exit");
+    gateway.child.kill("SIGTERM");
+    const { data } = await readEvents(response);
+    assert.deepEqual(data, [...chunks.map((c) => JSON.stringify(c)), "[DONE]"]);
+    const [code] = (await exited) as [number | null];
+    assert.equal(code, 0);
+    assert.equal((mock.requests.at(-1)?.json as { model: string }).model, "gpt-3.5-turbo-instruct");
+    assert.equal(mock.requests.at(-1)?.headers.authorization, "Bearer sk-cli-test");
+  });
+
+  test("--num_workers 2 serves from two processes on one port and stops cleanly", async () => {
+    mock.always((_req, res) => json(res, 200, completionAnswer()));
+    const file = join(dir, "workers.yaml");
+    writeFileSync(file, `model_list:\n  - model_name: m\n    litellm_params:\n      model: text-completion-openai/gpt-3.5-turbo-instruct\n      api_key: sk-x\n      api_base: ${mock.url}/v1\n`);
+    const gateway = await start(["--config", file, "--num_workers", "2"]);
+    try {
+      // Both workers announce themselves; wait for the second.
+      while ((gateway.stdout().match(/listening on/g) ?? []).length < 2) await new Promise((resolve) => setTimeout(resolve, 50));
+      const pids = new Set(
+        [...gateway.stdout().matchAll(/"pid":(\d+)[^\n]*listening on/g)].map((m) => m[1]),
+      );
+      assert.equal(pids.size, 2);
+      for (let i = 0; i < 4; i++) {
+        const response = await fetch(`${gateway.url}/v1/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "m", prompt: "x" }) });
+        assert.equal(response.status, 200);
+      }
+    } finally {
+      gateway.child.kill("SIGTERM");
+      const [code] = (await once(gateway.child, "exit")) as [number | null];
+      assert.equal(code, 0);
+    }
+  });
+});
