@@ -1,0 +1,82 @@
+/**
+ * Every process the bench starts goes through here, so that each can be stopped by its
+ * PID on exit or Ctrl-C and none is left holding a port or a core. Pinning happens here
+ * too: `taskset -c <cpus> cmd` execs cmd in place, so the PID we get is the server's own
+ * and /proc/<pid> describes it rather than taskset.
+ */
+import { spawn, spawnSync, type ChildProcess, type StdioOptions } from "node:child_process";
+
+const live = new Map<number, ChildProcess>();
+
+let tasksetPresent: boolean | undefined;
+export function hasTaskset(): boolean {
+  tasksetPresent ??= spawnSync("taskset", ["--version"], { stdio: "ignore" }).error === undefined;
+  return tasksetPresent;
+}
+
+export interface SpawnOptions {
+  /** CPU list for taskset (e.g. "1"); null runs unpinned. */
+  cpus: string | null;
+  stdio: StdioOptions;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function spawnTracked(cmd: string, args: readonly string[], opts: SpawnOptions): ChildProcess {
+  const pinned = opts.cpus !== null && hasTaskset();
+  const child = pinned
+    ? spawn("taskset", ["-c", opts.cpus ?? "", cmd, ...args], { stdio: opts.stdio, env: opts.env ?? process.env })
+    : spawn(cmd, [...args], { stdio: opts.stdio, env: opts.env ?? process.env });
+  const pid = child.pid;
+  if (pid !== undefined) {
+    live.set(pid, child);
+    child.once("exit", () => live.delete(pid));
+  }
+  // Spawn failures (ENOENT) arrive as 'error'; callers see them via exit/close handling.
+  child.on("error", () => undefined);
+  return child;
+}
+
+export function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+/** SIGTERM, then SIGKILL if the process has not exited within graceMs. */
+export async function stopChild(child: ChildProcess, graceMs = 2000): Promise<void> {
+  const pid = child.pid;
+  if (pid === undefined || !isRunning(child)) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Synchronous so it can run in an 'exit' handler. */
+export function killAllTracked(): void {
+  for (const pid of live.keys()) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+  live.clear();
+}
+
+/** Installs exit/signal handlers that kill every tracked child; onSignal runs first. */
+export function installCleanup(onSignal: () => void): void {
+  process.once("exit", killAllTracked);
+  const signals: Array<[NodeJS.Signals, number]> = [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+    ["SIGHUP", 129],
+  ];
+  for (const [sig, code] of signals) {
+    process.once(sig, () => {
+      process.stderr.write(`\nbench: ${sig}, stopping child processes\n`);
+      killAllTracked();
+      onSignal();
+      process.exit(code);
+    });
+  }
+}
