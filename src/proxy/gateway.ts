@@ -12,6 +12,8 @@ export interface Gateway {
   /** How often `: keep-alive` is sent while a stream waits for its first token. */
   keepAliveMs: number;
   logger: Logger;
+  /** Where --detailed_debug bodies go, redacted. */
+  debugLogger: Logger;
   detailedDebug: boolean;
   /** Set by `litegate --model X`: the model every completion goes to. */
   userModel: string | undefined;

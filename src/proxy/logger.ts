@@ -7,23 +7,29 @@ import { pino, type DestinationStream, type Logger } from "pino";
 
 export type { Logger };
 
-const REDACT = [
-  "request.api_key",
-  "request.azure_ad_token",
-  "request.master_key",
-  "request.extra_headers",
-  "*.api_key",
-  "*.azure_ad_token",
-];
+/** Body fields that may carry credentials (a client may send connection options in a body). */
+const BODY_SECRETS = ["api_key", "azure_ad_token", "master_key", "extra_headers"];
+const REDACT = [...BODY_SECRETS.map((key) => `request.${key}`), ...BODY_SECRETS.map((key) => `response.${key}`)];
 
-export function createLogger(options: { debug: boolean; destination?: DestinationStream }): Logger {
-  const destination = options.destination ?? pino.destination({ dest: 1, sync: false });
-  return pino(
-    {
-      level: options.debug ? "debug" : "info",
-      base: { pid: process.pid },
-      redact: { paths: REDACT, censor: "[redacted]" },
-    },
-    destination,
-  );
+export interface Loggers {
+  /** Per-request lines and operational messages: fixed fields, nothing to redact. */
+  log: Logger;
+  /** --detailed_debug bodies, with credential fields censored. Redaction costs, so only this logger pays it. */
+  debug: Logger;
+}
+
+/** Lines are written in batches of this many bytes, and at least every FLUSH_MS: one write per line cost ~10 µs a request. */
+const BATCH_BYTES = 4096;
+const FLUSH_MS = 1000;
+
+function stdoutDestination(): DestinationStream {
+  const destination = pino.destination({ dest: 1, sync: false, minLength: BATCH_BYTES });
+  setInterval(() => destination.flush(), FLUSH_MS).unref();
+  return destination;
+}
+
+export function createLoggers(options: { debug: boolean; destination?: DestinationStream }): Loggers {
+  const destination = options.destination ?? stdoutDestination();
+  const log = pino({ level: options.debug ? "debug" : "info", base: { pid: process.pid } }, destination);
+  return { log, debug: log.child({}, { redact: { paths: REDACT, censor: "[redacted]" } }) };
 }

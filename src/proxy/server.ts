@@ -14,7 +14,7 @@ import { APIError, NotFoundError } from "../wire/errors.js";
 import { masterKeyAuth } from "./auth.js";
 import { RequestContext } from "./context.js";
 import type { Gateway } from "./gateway.js";
-import { createLogger, type Logger } from "./logger.js";
+import { createLoggers, type Logger } from "./logger.js";
 import { asAPIError, sendError } from "./respond.js";
 import { matchRoute } from "./routes.js";
 import type { DestinationStream } from "pino";
@@ -49,7 +49,8 @@ export class GatewayServer {
   private readonly idle: (() => void)[] = [];
 
   constructor(options: GatewayOptions) {
-    this.logger = createLogger({ debug: options.detailedDebug === true, destination: options.logDestination });
+    const loggers = createLoggers({ debug: options.detailedDebug === true, destination: options.logDestination });
+    this.logger = loggers.log;
     this.gateway = {
       router: new Router({
         model_list: options.modelList,
@@ -62,6 +63,7 @@ export class GatewayServer {
       maxBodyBytes: (options.maxRequestSizeMb ?? 10) * 1048576,
       keepAliveMs: (options.keepAliveSeconds ?? 15) * 1000,
       logger: this.logger,
+      debugLogger: loggers.debug,
       detailedDebug: options.detailedDebug === true,
       userModel: options.userModel,
       startedAt: Math.floor(Date.now() / 1000),
@@ -103,7 +105,7 @@ export class GatewayServer {
     this.server.closeAllConnections();
     await closed;
     await closePools();
-    this.logger.flush();
+    await new Promise<void>((resolve) => this.logger.flush(() => resolve()));
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

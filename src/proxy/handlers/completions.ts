@@ -27,7 +27,7 @@ export async function completions(
   }
   const request = body as TextCompletionParams;
   ctx.model = typeof request.model === "string" ? request.model : undefined;
-  if (gateway.detailedDebug) gateway.logger.debug({ request_id: ctx.id, request }, "request body");
+  if (gateway.detailedDebug) gateway.debugLogger.debug({ request_id: ctx.id, request }, "request body");
 
   // A client that goes away cancels the upstream call with it.
   const controller = new AbortController();
@@ -39,7 +39,7 @@ export async function completions(
   if (request.stream !== true) {
     const answer = await gateway.router.textCompletion(request as TextCompletionParams & { stream?: false }, route);
     ctx.usage = answer.usage;
-    if (gateway.detailedDebug) gateway.logger.debug({ request_id: ctx.id, response: answer }, "response body");
+    if (gateway.detailedDebug) gateway.debugLogger.debug({ request_id: ctx.id, response: answer }, "response body");
     sendJson(res, 200, answer, ctx.headers());
     return;
   }
