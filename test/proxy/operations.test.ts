@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { once } from "node:events";
+import { type IncomingMessage, request as httpRequest } from "node:http";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { completionAnswer, streamChunks } from "../helpers/fixtures.js";
 import { readEvents, startGateway, type TestGateway } from "../helpers/gateway.js";
@@ -157,6 +159,50 @@ describe("mock_response under the proxy", () => {
       const { data } = await readEvents(await post(gateway, { model: "mocked", prompt: "hi", stream: true }));
       assert.equal(data.at(-1), "[DONE]");
       assert.equal(JSON.parse(data[0] as string).choices[0].text, "ok");
+    } finally {
+      await gateway.close();
+    }
+  });
+});
+
+describe("backpressure", () => {
+  test("a client that does not read stops the upstream read instead of growing the gateway's memory", async () => {
+    const gateway = await gatewayWith();
+    const TOTAL = 5000;
+    let written = 0;
+    const text = "x".repeat(4096);
+    mock.always(async (_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      for (let i = 0; i < TOTAL; i++) {
+        const chunk = { id: "cmpl-bp", object: "text_completion", created: 1, model: "m", choices: [{ text, index: 0, logprobs: null, finish_reason: i === TOTAL - 1 ? "stop" : null }] };
+        written += 1;
+        if (!res.write(`data: ${JSON.stringify(chunk)}\n\n`)) await once(res, "drain");
+      }
+      res.end("data: [DONE]\n\n");
+    });
+    try {
+      const response = await new Promise<IncomingMessage>((resolve, reject) => {
+        const req = httpRequest(`${gateway.url}/v1/completions`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${MASTER_KEY}` } }, resolve);
+        req.on("error", reject);
+        req.end(JSON.stringify({ model: "instruct", prompt: "hi", stream: true }));
+      });
+      response.pause();
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // About 20 MB were on offer; socket buffers hold a few MB at most.
+      assert.ok(written < TOTAL / 2, `the upstream wrote ${written} of ${TOTAL} chunks while the client read nothing`);
+      let events = 0;
+      let tail = "";
+      response.setEncoding("utf8");
+      response.on("data", (part: string) => {
+        const text = tail + part;
+        const blocks = text.split("\n\n");
+        tail = blocks.pop() ?? "";
+        events += blocks.length;
+      });
+      response.resume();
+      await once(response, "end");
+      assert.equal(events, TOTAL + 1);
+      assert.equal(written, TOTAL);
     } finally {
       await gateway.close();
     }
