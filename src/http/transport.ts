@@ -3,7 +3,9 @@
  * reused (keep-alive), with a deadline and the caller's AbortSignal wired to the
  * request so that either closes the upstream socket.
  */
+import { EventEmitter } from "node:events";
 import { Pool, type Dispatcher } from "undici";
+import type { AbortLike } from "./cancel.js";
 import { AbortError, APIConnectionError, Timeout } from "../wire/errors.js";
 
 export interface UpstreamRequest {
@@ -50,34 +52,40 @@ export async function closePools(): Promise<void> {
 }
 
 /**
- * One call's time limit and cancellation. The signal aborts when the caller's signal
- * fires or the deadline passes; `touch()` restarts the deadline (streams use it so the
- * limit bounds each wait for data rather than a long, healthy stream).
+ * One call's time limit and cancellation, handed to undici as its `signal` (undici
+ * takes an EventEmitter with `aborted`). It fires when the caller's signal does or the
+ * deadline passes; `touch()` restarts the deadline (streams use it so the limit bounds
+ * each wait for data rather than a long, healthy stream).
  */
-export class Deadline {
-  private readonly controller = new AbortController();
+export class Deadline extends EventEmitter {
+  aborted = false;
+  private cause: "timeout" | "caller" | undefined;
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly onCallerAbort: (() => void) | undefined;
 
   constructor(
     private readonly timeoutMs: number,
-    private readonly callerSignal: AbortSignal | undefined,
+    private readonly caller: AbortLike | undefined,
   ) {
+    super();
     if (Number.isFinite(timeoutMs) && timeoutMs > 0) {
-      this.timer = setTimeout(() => this.controller.abort("timeout"), timeoutMs);
+      this.timer = setTimeout(() => this.abort("timeout"), timeoutMs);
     }
-    if (callerSignal !== undefined) {
-      if (callerSignal.aborted) {
-        this.controller.abort("caller");
+    if (caller !== undefined) {
+      if (caller.aborted) {
+        this.abort("caller");
       } else {
-        this.onCallerAbort = () => this.controller.abort("caller");
-        callerSignal.addEventListener("abort", this.onCallerAbort, { once: true });
+        this.onCallerAbort = () => this.abort("caller");
+        caller.addEventListener("abort", this.onCallerAbort, { once: true });
       }
     }
   }
 
-  get signal(): AbortSignal {
-    return this.controller.signal;
+  private abort(cause: "timeout" | "caller"): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.cause = cause;
+    this.emit("abort");
   }
 
   touch(): void {
@@ -86,31 +94,29 @@ export class Deadline {
 
   dispose(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
-    if (this.onCallerAbort !== undefined) this.callerSignal?.removeEventListener("abort", this.onCallerAbort);
+    if (this.onCallerAbort !== undefined) this.caller?.removeEventListener("abort", this.onCallerAbort);
   }
 
   /** The typed error for a failure while this deadline was running. */
   errorFor(cause: unknown, context: { provider: string; model: string }): Error {
-    if (this.controller.signal.aborted) {
-      if (this.controller.signal.reason === "timeout") {
-        return new Timeout(`${context.provider} did not answer within ${this.timeoutMs / 1000} s (timeout).`, context);
-      }
-      return new AbortError("The request was aborted by the caller.", context);
+    if (this.cause === "timeout") {
+      return new Timeout(`${context.provider} did not answer within ${this.timeoutMs / 1000} s (timeout).`, context);
     }
+    if (this.cause === "caller") return new AbortError("The request was aborted by the caller.", context);
     const detail = cause instanceof Error ? cause.message : String(cause);
     return new APIConnectionError(`Could not reach ${context.provider}: ${detail}`, { ...context, cause });
   }
 }
 
 /** Sends one request; throws whatever undici throws (callers map it with Deadline.errorFor). */
-export async function send(request: UpstreamRequest, signal: AbortSignal): Promise<UpstreamResponse> {
+export async function send(request: UpstreamRequest, deadline: Deadline): Promise<UpstreamResponse> {
   const url = new URL(request.url);
   const response = await poolFor(url.origin).request({
     method: request.method,
     path: url.pathname + url.search,
     headers: request.headers,
     body: request.body,
-    signal,
+    signal: deadline,
   });
   return { status: response.statusCode, headers: response.headers, body: response.body };
 }

@@ -3,6 +3,7 @@
  * deployments that serve them. The proxy sends every request through it; SDK users
  * may too. For now a model's first deployment serves it.
  */
+import type { AbortLike } from "../http/cancel.js";
 import { type CallObserver, type CallOptions, splitRequest } from "../sdk/options.js";
 import { runTextCompletion, type TextCompletionStream } from "../sdk/text-completion.js";
 import { assertObject, validateTextCompletion } from "../wire/validate.js";
@@ -27,7 +28,7 @@ export interface RouteObserver extends CallObserver {
 }
 
 export interface RouteOptions {
-  signal?: AbortSignal;
+  signal?: AbortLike;
   observer?: RouteObserver;
 }
 

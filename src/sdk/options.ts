@@ -3,6 +3,7 @@
  * `textCompletion({model, prompt, api_key, timeout})`), and their separation from the
  * wire params that go upstream.
  */
+import type { AbortLike } from "../http/cancel.js";
 import type { ConnectionOptions } from "../providers/types.js";
 import type { TextCompletionParams } from "../wire/completions.js";
 
@@ -13,8 +14,8 @@ export interface CallOptions extends ConnectionOptions {
   num_retries?: number;
   /** Drop params the provider cannot take instead of failing with UnsupportedParamsError. */
   drop_params?: boolean;
-  /** Aborts the call, and the upstream request with it. */
-  signal?: AbortSignal;
+  /** Aborts the call, and the upstream request with it (an AbortSignal, or anything shaped like one). */
+  signal?: AbortLike;
   /** LiteLLM's mock_response: answer with this text, calling no provider. */
   mock_response?: string;
   /** Told how long each upstream attempt took (to its answer, or a stream's first chunk). */

@@ -3,7 +3,7 @@
  * adapter, build the upstream request, send it (with retries), and return OpenAI's
  * answer or stream.
  */
-import { setTimeout as sleep } from "node:timers/promises";
+import { type AbortLike, sleep } from "../http/cancel.js";
 import { backoffMs, isRetryable } from "../http/retry.js";
 import { Deadline, send } from "../http/transport.js";
 import { resolveTextCompletionModel } from "../providers/registry.js";
@@ -59,7 +59,7 @@ export async function runTextCompletion(
     : withRetries(() => attemptOnce(call, streamRequest), retries, options.signal);
 }
 
-async function withRetries<T>(attempt: () => Promise<T>, retries: number, signal: AbortSignal | undefined): Promise<T> {
+async function withRetries<T>(attempt: () => Promise<T>, retries: number, signal: AbortLike | undefined): Promise<T> {
   for (let tried = 0; ; tried++) {
     try {
       return await attempt();
@@ -67,7 +67,7 @@ async function withRetries<T>(attempt: () => Promise<T>, retries: number, signal
       if (tried >= retries || !isRetryable(error)) throw error;
       const retryAfter = error instanceof APIError && error.retryAfter !== undefined ? error.retryAfter * 1000 : undefined;
       try {
-        await sleep(backoffMs(tried, retryAfter), undefined, { signal });
+        await sleep(backoffMs(tried, retryAfter), signal);
       } catch {
         throw new AbortError("The request was aborted by the caller.");
       }
@@ -83,7 +83,7 @@ async function attemptOnce(call: PreparedCall, request: StreamRequest): Promise<
   const deadline = new Deadline(call.timeoutMs, call.signal);
   const started = performance.now();
   try {
-    const response = await send(call.request, deadline.signal);
+    const response = await send(call.request, deadline);
     if (response.status >= 400) throw await errorFromResponse(call, response);
     const answer = call.adapter.parseResponse(await response.body.json());
     call.observer?.upstreamTime(performance.now() - started);
@@ -99,7 +99,7 @@ async function attemptStream(call: PreparedCall, request: StreamRequest): Promis
   const deadline = new Deadline(call.timeoutMs, call.signal);
   const started = performance.now();
   try {
-    const response = await send(call.request, deadline.signal);
+    const response = await send(call.request, deadline);
     if (response.status >= 400) throw await errorFromResponse(call, response);
     // From here the stream owns the deadline and disposes of it when it ends.
     const stream = await openStream(call, request, response, deadline);

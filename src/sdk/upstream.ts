@@ -2,6 +2,7 @@
  * One upstream call as the SDK sees it: the prepared request, its adapter, and the
  * mapping of whatever goes wrong into typed errors that never carry a credential.
  */
+import type { AbortLike } from "../http/cancel.js";
 import type { UpstreamRequest, UpstreamResponse } from "../http/transport.js";
 import { retryAfterMs } from "../http/retry.js";
 import type { TextCompletionAdapter } from "../providers/types.js";
@@ -14,7 +15,7 @@ export interface PreparedCall {
   /** The model as the caller named it (for errors). */
   model: string;
   timeoutMs: number;
-  signal: AbortSignal | undefined;
+  signal: AbortLike | undefined;
   observer: CallObserver | undefined;
 }
 

@@ -4,6 +4,7 @@
  * the model from the path when the route has one.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { Cancellation } from "../../http/cancel.js";
 import type { TextCompletionStream } from "../../sdk/stream.js";
 import type { TextCompletionParams } from "../../wire/completions.js";
 import { readJsonBody } from "../body.js";
@@ -30,11 +31,11 @@ export async function completions(
   if (gateway.detailedDebug) gateway.debugLogger.debug({ request_id: ctx.id, request }, "request body");
 
   // A client that goes away cancels the upstream call with it.
-  const controller = new AbortController();
+  const cancellation = new Cancellation();
   res.once("close", () => {
-    if (!res.writableFinished) controller.abort();
+    if (!res.writableFinished) cancellation.abort();
   });
-  const route = { signal: controller.signal, observer: ctx };
+  const route = { signal: cancellation, observer: ctx };
 
   if (request.stream !== true) {
     const answer = await gateway.router.textCompletion(request as TextCompletionParams & { stream?: false }, route);
