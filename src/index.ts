@@ -2,7 +2,8 @@
  * litegate's SDK: OpenAI's text completions against any supported provider, with
  * OpenAI's exact wire format and typed errors.
  */
-export { textCompletion, TextCompletionStream } from "./sdk/text-completion.js";
+export { textCompletion, type TextCompletionStream } from "./sdk/text-completion.js";
+export { CompletionStream, type StreamItem } from "./sdk/stream.js";
 export type { CallOptions, TextCompletionRequest } from "./sdk/options.js";
 export { isUsageEstimated } from "./sdk/usage-marks.js";
 export type { ConnectionOptions } from "./providers/types.js";

@@ -78,7 +78,7 @@ export function openAIErrorDetail(body: unknown): ProviderErrorDetail {
 }
 
 /** OpenAI's SSE framing: `data: <chunk>` events, `data: [DONE]` last, `{"error": ...}` on failure. */
-export function parseOpenAIStreamEvent(event: SseEvent): StreamEvent {
+export function parseOpenAIStreamEvent<C = TextCompletionChunk>(event: SseEvent): StreamEvent<C> {
   const data = event.data;
   if (data === "[DONE]") return { type: "done" };
   let payload: unknown;
@@ -95,7 +95,7 @@ export function parseOpenAIStreamEvent(event: SseEvent): StreamEvent {
     const status = isRecord(payload) && isRecord(payload.error) ? payload.error.status : undefined;
     return { type: "error", status: typeof status === "number" ? status : undefined, detail: openAIErrorDetail(payload) };
   }
-  return { type: "chunk", chunk: payload as TextCompletionChunk };
+  return { type: "chunk", chunk: payload as C, raw: data };
 }
 
 export function openAIRequestId(headers: Record<string, string | string[] | undefined>): string | undefined {

@@ -27,16 +27,27 @@ export interface Target {
   env: Readonly<Record<string, string | undefined>>;
 }
 
-/** An adapter's answer for one SSE event of a stream. */
-export type StreamEvent =
-  | { type: "chunk"; chunk: TextCompletionChunk }
+/**
+ * An adapter's answer for one event of a stream. `raw` is the event's data when the
+ * chunk is exactly what the provider sent, so it can be forwarded without re-serialising.
+ */
+export type StreamEvent<C = TextCompletionChunk> =
+  | { type: "chunk"; chunk: C; raw?: string }
   | { type: "done" }
   | { type: "error"; detail: ProviderErrorDetail; status: number | undefined }
   | { type: "skip" };
 
-export interface TextCompletionAdapter {
+/** What every adapter tells about its provider's errors and request ids. */
+export interface ProviderDialect {
   /** The provider prefix, as users write it (`text-completion-openai`). */
   readonly provider: string;
+  /** What the provider said in an error body (parsed JSON, or the raw text when not JSON). */
+  parseError(body: unknown): ProviderErrorDetail;
+  /** The upstream request id header, if the provider sends one. */
+  requestId(headers: Record<string, string | string[] | undefined>): string | undefined;
+}
+
+export interface TextCompletionAdapter extends ProviderDialect {
   /** OpenAI completion params this provider takes; others are refused or dropped. */
   readonly supportedParams: ReadonlySet<string>;
   /**
@@ -47,8 +58,4 @@ export interface TextCompletionAdapter {
   /** The provider's successful JSON answer, in OpenAI's shape. */
   parseResponse(body: unknown): TextCompletion;
   parseStreamEvent(event: SseEvent): StreamEvent;
-  /** What the provider said in an error body (parsed JSON, or the raw text when not JSON). */
-  parseError(body: unknown): ProviderErrorDetail;
-  /** The upstream request id header, if the provider sends one. */
-  requestId(headers: Record<string, string | string[] | undefined>): string | undefined;
 }

@@ -20,14 +20,26 @@ export const SSE_HEADERS: Headers = {
 const DONE = "data: [DONE]\n\n";
 const KEEP_ALIVE = ": keep-alive\n\n";
 
-export function startEventStream(res: ServerResponse, headers: Headers): void {
+/** Starts the response; the headers leave with the first event (or at once, with `flush`). */
+export function startEventStream(res: ServerResponse, headers: Headers, flush = false): void {
   res.writeHead(200, { ...headers, ...SSE_HEADERS });
-  res.flushHeaders();
+  if (flush) res.flushHeaders();
 }
 
-/** Writes one event; resolves once the client can take more. */
-export async function writeEvent(res: ServerResponse, payload: unknown): Promise<void> {
-  if (!res.write(`data: ${JSON.stringify(payload)}\n\n`)) {
+function uncork(res: ServerResponse): void {
+  res.uncork();
+}
+
+/**
+ * Writes one event; resolves once the client can take more. Events written in the same
+ * turn of the event loop (all those from one upstream read) leave in one socket write.
+ */
+export async function writeEvent(res: ServerResponse, data: string): Promise<void> {
+  if (res.writableCorked === 0) {
+    res.cork();
+    setImmediate(uncork, res);
+  }
+  if (!res.write(`data: ${data}\n\n`)) {
     await Promise.race([once(res, "drain"), once(res, "close")]);
   }
 }

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { TextCompletion, TextCompletionChoice, TextCompletionChunk, TextCompletionParams } from "../wire/completions.js";
-import { TextCompletionStream } from "./stream.js";
+import { type CompletionStream, localStream } from "./stream.js";
 import { estimateUsage, promptList, type UsageRequest } from "./usage.js";
 import { markEstimated } from "./usage-marks.js";
 
@@ -43,7 +43,7 @@ function pieces(text: string): string[] {
   return text.match(/\s*\S+|\s+$/g) ?? [text];
 }
 
-export function mockStream(params: TextCompletionParams, text: string): TextCompletionStream {
+export function mockStream(params: TextCompletionParams, text: string): CompletionStream<TextCompletionChunk> {
   const id = `cmpl-mock-${randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
   const chunk = (choices: TextCompletionChunk["choices"]): TextCompletionChunk => ({
@@ -66,5 +66,5 @@ export function mockStream(params: TextCompletionParams, text: string): TextComp
       yield markEstimated({ ...chunk([]), usage: await estimateUsage(usageRequest(params), choices) });
     }
   }
-  return new TextCompletionStream(generate(), undefined);
+  return localStream(generate());
 }

@@ -1,96 +1,106 @@
 /**
- * A streamed text completion: the upstream's SSE events turned into OpenAI chunks by
- * the adapter, with the guarantees callers rely on: an error event raises a typed
- * error, a stream cut short raises APIConnectionError instead of ending quietly, the
- * upstream socket closes when the caller stops early, and the usage chunk asked for
- * with `stream_options.include_usage` is always sent (counted here when the provider
- * sent none).
+ * Reading a provider's stream into chunks, for any kind of chunk (text completion,
+ * chat) and any framing (SSE, NDJSON). The guarantees callers rely on live here: an
+ * error event raises a typed error, a stream cut short raises APIConnectionError
+ * instead of ending quietly, and the upstream socket closes when the caller stops early.
  */
-import { SseParser, type SseEvent } from "../http/sse.js";
 import type { Deadline, UpstreamResponse } from "../http/transport.js";
-import type { TextCompletionChunk } from "../wire/completions.js";
+import type { SseEvent } from "../http/sse.js";
+import type { StreamEvent } from "../providers/types.js";
 import { APIConnectionError, APIError } from "../wire/errors.js";
 import { providerError, type PreparedCall } from "./upstream.js";
-import { estimateUsage, promptList, type UsageRequest } from "./usage.js";
-import { markEstimated } from "./usage-marks.js";
 
-export class TextCompletionStream implements AsyncIterable<TextCompletionChunk> {
+/** A chunk, with the exact text it arrived as when it is forwarded unchanged. */
+export interface StreamItem<C> {
+  chunk: C;
+  raw: string | undefined;
+}
+
+/** Splits a byte stream into events: SSE, or one event per NDJSON line. */
+export interface Framer {
+  push(bytes: Uint8Array): SseEvent[];
+  end(): SseEvent[];
+}
+
+/** What every chunk kind has: choices that finish, and maybe usage. */
+export interface ChunkShape {
+  choices: { index: number; finish_reason: unknown }[];
+  usage?: unknown;
+}
+
+/** How to read one stream; made afresh per attempt, since parsers keep state. */
+export interface StreamSpec<C extends ChunkShape> {
+  framer: Framer;
+  parseEvent(event: SseEvent): StreamEvent<C>;
+  /** How many choices must finish for a stream without an end marker to count as complete. */
+  expectedChoices: number;
+  /** Sees every chunk (tallies for a final usage chunk). */
+  observe?(chunk: C): void;
+  /** A chunk to add after the provider's last, if any (an estimated usage chunk). */
+  finish?(): Promise<C | undefined>;
+}
+
+/** A streamed answer: iterate it for chunks; the proxy iterates `items()` to forward raw text. */
+export class CompletionStream<C> implements AsyncIterable<C> {
   constructor(
-    private readonly iterator: AsyncGenerator<TextCompletionChunk, void>,
+    private readonly source: AsyncIterator<StreamItem<C>, void>,
     /** The upstream's request id, when it sent one. */
     readonly requestId: string | undefined,
   ) {}
 
-  [Symbol.asyncIterator](): AsyncGenerator<TextCompletionChunk, void> {
-    return this.iterator;
-  }
-}
-
-export interface StreamRequest extends UsageRequest {
-  includeUsage: boolean;
-}
-
-/** What the stream has shown so far: which choices finished, their text, whether usage came. */
-class Tally {
-  private readonly finished = new Set<number>();
-  private readonly texts = new Map<number, string[]>();
-  private last: TextCompletionChunk | undefined;
-  sawUsage = false;
-
-  constructor(private readonly request: StreamRequest) {}
-
-  get allFinished(): boolean {
-    return this.finished.size >= promptList(this.request.prompt).length * this.request.n;
+  items(): AsyncIterable<StreamItem<C>> {
+    return { [Symbol.asyncIterator]: () => this.source };
   }
 
-  add(chunk: TextCompletionChunk): void {
-    this.last = chunk;
-    if (chunk.usage != null) this.sawUsage = true;
-    for (const choice of chunk.choices) {
-      if (choice.finish_reason != null) this.finished.add(choice.index);
-      if (this.request.includeUsage && choice.text !== "") {
-        const parts = this.texts.get(choice.index);
-        if (parts === undefined) this.texts.set(choice.index, [choice.text]);
-        else parts.push(choice.text);
+  async *[Symbol.asyncIterator](): AsyncGenerator<C, void> {
+    try {
+      for (;;) {
+        const next = await this.source.next();
+        if (next.done === true) return;
+        yield next.value.chunk;
       }
+    } finally {
+      await this.source.return?.();
     }
   }
-
-  /** The final usage chunk, counted with the tokenizer. */
-  async usageChunk(): Promise<TextCompletionChunk> {
-    const choices = [...this.texts].map(([index, parts]) => ({ index, text: parts.join("") }));
-    const last = this.last;
-    const chunk: TextCompletionChunk = {
-      id: last?.id ?? "",
-      object: "text_completion",
-      created: last?.created ?? Math.floor(Date.now() / 1000),
-      model: last?.model ?? this.request.model,
-      choices: [],
-      usage: await estimateUsage(this.request, choices),
-    };
-    if (last?.system_fingerprint !== undefined) chunk.system_fingerprint = last.system_fingerprint;
-    return markEstimated(chunk);
-  }
 }
 
-async function* readChunks(
+/** An iterator that first gives back a result already taken, then continues with `rest`. */
+function prepend<T>(first: IteratorResult<T, void>, rest: AsyncGenerator<T, void>): AsyncIterator<T, void> {
+  let pending: IteratorResult<T, void> | undefined = first;
+  return {
+    next: () => {
+      if (pending === undefined) return rest.next();
+      const result = pending;
+      pending = undefined;
+      return Promise.resolve(result);
+    },
+    return: () => {
+      pending = undefined;
+      return rest.return();
+    },
+  };
+}
+
+async function* readItems<C extends ChunkShape>(
   call: PreparedCall,
-  request: StreamRequest,
+  spec: StreamSpec<C>,
   response: UpstreamResponse,
   deadline: Deadline,
-): AsyncGenerator<TextCompletionChunk, void> {
-  const parser = new SseParser();
-  const tally = new Tally(request);
+): AsyncGenerator<StreamItem<C>, void> {
+  const finished = new Set<number>();
   let done = false;
   let drained = false;
   // A generator, so chunks that precede an error event in the same read still reach the caller first.
-  function* interpret(events: SseEvent[]): Generator<TextCompletionChunk, void> {
+  function* interpret(events: SseEvent[]): Generator<StreamItem<C>, void> {
     for (const event of events) {
       if (done) return;
-      const result = call.adapter.parseStreamEvent(event);
+      const result = spec.parseEvent(event);
       if (result.type === "chunk") {
-        tally.add(result.chunk);
-        yield result.chunk;
+        const chunk = result.chunk;
+        for (const choice of chunk.choices) if (choice.finish_reason != null) finished.add(choice.index);
+        spec.observe?.(chunk);
+        yield { chunk, raw: result.raw };
       } else if (result.type === "done") {
         done = true;
       } else if (result.type === "error") {
@@ -101,11 +111,11 @@ async function* readChunks(
   try {
     for await (const bytes of response.body as AsyncIterable<Uint8Array>) {
       deadline.touch();
-      // Events after [DONE] are ignored, but the body is still read to its end so the
-      // connection goes back to the pool instead of being torn down.
-      if (!done) yield* interpret(parser.push(bytes));
+      // Events after the end marker are ignored, but the body is still read to its end
+      // so the connection goes back to the pool instead of being torn down.
+      if (!done) yield* interpret(spec.framer.push(bytes));
     }
-    if (!done) yield* interpret(parser.end());
+    if (!done) yield* interpret(spec.framer.end());
     drained = true;
   } catch (error) {
     throw error instanceof APIError ? error : deadline.errorFor(error, { provider: call.adapter.provider, model: call.model });
@@ -113,35 +123,35 @@ async function* readChunks(
     deadline.dispose();
     if (!drained) response.body.destroy();
   }
-  if (!done && !tally.allFinished) {
+  if (!done && finished.size < spec.expectedChoices) {
     throw new APIConnectionError(
-      `${call.adapter.provider} closed the stream early (upstream closed the stream early): no [DONE] and not every choice finished.`,
+      `${call.adapter.provider} closed the stream early (upstream closed the stream early): no end marker and not every choice finished.`,
       { provider: call.adapter.provider, model: call.model },
     );
   }
-  if (request.includeUsage && !tally.sawUsage) yield await tally.usageChunk();
+  const last = await spec.finish?.();
+  if (last !== undefined) yield { chunk: last, raw: undefined };
 }
 
 /**
  * Starts reading a stream and waits for its first chunk, so that a failure before any
  * data reached the caller is still an ordinary, retryable failure of the call.
  */
-export async function openStream(
+export async function openStream<C extends ChunkShape>(
   call: PreparedCall,
-  request: StreamRequest,
+  spec: StreamSpec<C>,
   response: UpstreamResponse,
   deadline: Deadline,
-): Promise<TextCompletionStream> {
-  const chunks = readChunks(call, request, response, deadline);
-  const first = await chunks.next();
-  async function* rest(): AsyncGenerator<TextCompletionChunk, void> {
-    try {
-      if (!first.done) yield first.value;
-      yield* chunks;
-    } finally {
-      // Reached when the caller stops early, even before the first chunk was taken.
-      await chunks.return();
-    }
+): Promise<CompletionStream<C>> {
+  const items = readItems(call, spec, response, deadline);
+  const first = await items.next();
+  return new CompletionStream(prepend(first, items), call.adapter.requestId(response.headers));
+}
+
+/** A stream of chunks made here (mock_response, merged translations), none of them raw. */
+export function localStream<C>(chunks: AsyncGenerator<C, void>, requestId?: string): CompletionStream<C> {
+  async function* items(): AsyncGenerator<StreamItem<C>, void> {
+    for await (const chunk of chunks) yield { chunk, raw: undefined };
   }
-  return new TextCompletionStream(rest(), call.adapter.requestId(response.headers));
+  return new CompletionStream(items(), requestId);
 }

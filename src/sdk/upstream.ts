@@ -1,16 +1,17 @@
 /**
- * One upstream call as the SDK sees it: the prepared request, its adapter, and the
- * mapping of whatever goes wrong into typed errors that never carry a credential.
+ * One upstream call as the SDK sees it: the prepared request, the provider's dialect,
+ * and the mapping of whatever goes wrong into typed errors that never carry a credential.
  */
 import type { AbortLike } from "../http/cancel.js";
 import type { UpstreamRequest, UpstreamResponse } from "../http/transport.js";
 import { retryAfterMs } from "../http/retry.js";
-import type { TextCompletionAdapter } from "../providers/types.js";
+import type { ProviderDialect } from "../providers/types.js";
 import type { CallObserver } from "./options.js";
 import { type APIError, errorFromStatus, type ProviderErrorDetail } from "../wire/errors.js";
 
 export interface PreparedCall {
-  adapter: TextCompletionAdapter;
+  /** How the provider words errors and request ids; every adapter is one. */
+  adapter: ProviderDialect;
   request: UpstreamRequest;
   /** The model as the caller named it (for errors). */
   model: string;

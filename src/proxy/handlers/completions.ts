@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Cancellation } from "../../http/cancel.js";
-import type { TextCompletionStream } from "../../sdk/stream.js";
+import type { TextCompletionStream } from "../../sdk/text-completion.js";
 import type { TextCompletionParams } from "../../wire/completions.js";
 import { readJsonBody } from "../body.js";
 import type { RequestContext } from "../context.js";
@@ -56,7 +56,7 @@ export async function completions(
     keepAlive = setTimeout(function tick() {
       if (!started) {
         started = true;
-        startEventStream(res, ctx.headers());
+        startEventStream(res, ctx.headers(), true);
       }
       writeKeepAlive(res);
       keepAlive = setTimeout(tick, gateway.keepAliveMs);
@@ -74,9 +74,9 @@ export async function completions(
   }
   if (!started) startEventStream(res, ctx.headers());
   try {
-    for await (const chunk of stream) {
+    for await (const { chunk, raw } of stream.items()) {
       if (chunk.usage != null) ctx.usage = chunk.usage;
-      await writeEvent(res, chunk);
+      await writeEvent(res, raw ?? JSON.stringify(chunk));
       if (res.destroyed) break;
     }
     endEventStream(res);

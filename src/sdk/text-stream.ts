@@ -1,0 +1,64 @@
+/**
+ * How a text completion stream is read: SSE, each choice of each prompt expected to
+ * finish, and the usage chunk asked for with `stream_options.include_usage` always
+ * sent, counted here when the provider sent none.
+ */
+import { SseParser } from "../http/sse.js";
+import type { TextCompletionAdapter } from "../providers/types.js";
+import type { TextCompletionChunk } from "../wire/completions.js";
+import type { StreamSpec } from "./stream.js";
+import { estimateUsage, promptList, type UsageRequest } from "./usage.js";
+import { markEstimated } from "./usage-marks.js";
+
+export interface TextStreamRequest extends UsageRequest {
+  includeUsage: boolean;
+}
+
+/** What the stream has shown so far: each choice's text, whether usage came. */
+class Tally {
+  private readonly texts = new Map<number, string[]>();
+  private last: TextCompletionChunk | undefined;
+  private sawUsage = false;
+
+  constructor(private readonly request: TextStreamRequest) {}
+
+  observe(chunk: TextCompletionChunk): void {
+    this.last = chunk;
+    if (chunk.usage != null) this.sawUsage = true;
+    if (!this.request.includeUsage) return;
+    for (const choice of chunk.choices) {
+      if (choice.text === "") continue;
+      const parts = this.texts.get(choice.index);
+      if (parts === undefined) this.texts.set(choice.index, [choice.text]);
+      else parts.push(choice.text);
+    }
+  }
+
+  /** The final usage chunk, counted with the tokenizer, when one was asked for and none came. */
+  async finish(): Promise<TextCompletionChunk | undefined> {
+    if (!this.request.includeUsage || this.sawUsage) return undefined;
+    const choices = [...this.texts].map(([index, parts]) => ({ index, text: parts.join("") }));
+    const last = this.last;
+    const chunk: TextCompletionChunk = {
+      id: last?.id ?? "",
+      object: "text_completion",
+      created: last?.created ?? Math.floor(Date.now() / 1000),
+      model: last?.model ?? this.request.model,
+      choices: [],
+      usage: await estimateUsage(this.request, choices),
+    };
+    if (last?.system_fingerprint !== undefined) chunk.system_fingerprint = last.system_fingerprint;
+    return markEstimated(chunk);
+  }
+}
+
+export function textStreamSpec(adapter: TextCompletionAdapter, request: TextStreamRequest): StreamSpec<TextCompletionChunk> {
+  const tally = new Tally(request);
+  return {
+    framer: new SseParser(),
+    parseEvent: (event) => adapter.parseStreamEvent(event),
+    expectedChoices: promptList(request.prompt).length * request.n,
+    observe: (chunk) => tally.observe(chunk),
+    finish: () => tally.finish(),
+  };
+}
