@@ -12,7 +12,13 @@ export interface SseEvent {
   id: string | undefined;
 }
 
-export class SseParser {
+/** Splits a byte stream into events: SSE here, one event per line for NDJSON. */
+export interface Framer {
+  push(bytes: Uint8Array): SseEvent[];
+  end(): SseEvent[];
+}
+
+export class SseParser implements Framer {
   private readonly decoder = new TextDecoder();
   /** Text of a line not yet ended by a line break (only when a chunk splits a line). */
   private partial = "";

@@ -3,8 +3,9 @@
  * to the provider's and back. Adapters do no I/O; transport, SSE framing, retries and
  * error classes are shared (src/http, src/wire).
  */
-import type { SseEvent } from "../http/sse.js";
+import type { Framer, SseEvent } from "../http/sse.js";
 import type { UpstreamRequest } from "../http/transport.js";
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionParams } from "../wire/chat.js";
 import type { TextCompletion, TextCompletionChunk, TextCompletionParams } from "../wire/completions.js";
 import type { ProviderErrorDetail } from "../wire/errors.js";
 
@@ -24,6 +25,8 @@ export interface Target {
   /** The model name after the provider prefix (`gpt-3.5-turbo-instruct`, an Azure deployment). */
   model: string;
   options: ConnectionOptions;
+  /** The caller allows dropping or clamping what the provider cannot take (drop_params). */
+  dropParams: boolean;
   env: Readonly<Record<string, string | undefined>>;
 }
 
@@ -58,4 +61,28 @@ export interface TextCompletionAdapter extends ProviderDialect {
   /** The provider's successful JSON answer, in OpenAI's shape. */
   parseResponse(body: unknown): TextCompletion;
   parseStreamEvent(event: SseEvent): StreamEvent;
+}
+
+/** How one chat stream is read: its framing and a parser (parsers may keep state across events). */
+export interface ChatStreamReader {
+  framer: Framer;
+  parseEvent(event: SseEvent): StreamEvent<ChatCompletionChunk>;
+}
+
+/** A provider's chat endpoint, in OpenAI's chat format both ways. */
+export interface ChatAdapter extends ProviderDialect {
+  /** OpenAI chat params this provider takes; others are refused or dropped. */
+  readonly supportedParams: ReadonlySet<string>;
+  /** True when one call can return `n` choices; otherwise litegate makes n calls. */
+  readonly supportsN: boolean;
+  /**
+   * The upstream request. `params` holds only wire params and is never mutated.
+   * Throws AuthenticationError / BadRequestError for missing config or values the
+   * provider cannot take.
+   */
+  buildChatRequest(params: ChatCompletionParams, target: Target): UpstreamRequest;
+  /** The provider's successful answer, as OpenAI's chat.completion. */
+  parseChatResponse(body: unknown): ChatCompletion;
+  /** A fresh reader for one stream. */
+  chatStream(): ChatStreamReader;
 }

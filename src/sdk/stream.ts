@@ -5,7 +5,7 @@
  * instead of ending quietly, and the upstream socket closes when the caller stops early.
  */
 import type { Deadline, UpstreamResponse } from "../http/transport.js";
-import type { SseEvent } from "../http/sse.js";
+import type { Framer, SseEvent } from "../http/sse.js";
 import type { StreamEvent } from "../providers/types.js";
 import { APIConnectionError, APIError } from "../wire/errors.js";
 import { providerError, type PreparedCall } from "./upstream.js";
@@ -14,12 +14,6 @@ import { providerError, type PreparedCall } from "./upstream.js";
 export interface StreamItem<C> {
   chunk: C;
   raw: string | undefined;
-}
-
-/** Splits a byte stream into events: SSE, or one event per NDJSON line. */
-export interface Framer {
-  push(bytes: Uint8Array): SseEvent[];
-  end(): SseEvent[];
 }
 
 /** What every chunk kind has: choices that finish, and maybe usage. */

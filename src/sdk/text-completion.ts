@@ -40,7 +40,7 @@ export async function runTextCompletion(
   const call: PreparedCall = {
     adapter,
     model: params.model,
-    request: adapter.buildRequest(wire, { model, options, env: process.env }),
+    request: adapter.buildRequest(wire, { model, options, env: process.env, dropParams: options.drop_params === true }),
     timeoutMs: (options.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
     signal: options.signal,
     observer: options.observer,
