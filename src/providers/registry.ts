@@ -1,23 +1,42 @@
 /**
- * Which adapter serves a model string: `provider/model` by its prefix, bare OpenAI
- * names by what OpenAI serves under them (LiteLLM's conventions).
+ * Which adapters serve a model string: `provider/model` by its prefix, bare OpenAI
+ * names by what OpenAI serves under them (LiteLLM's conventions). A provider may have
+ * a native text completions endpoint, a chat endpoint, or both; text completions on a
+ * provider with only chat go through the translation in src/translate.
  */
 import { BadRequestError } from "../wire/errors.js";
+import { azureChat } from "./azure-chat.js";
 import { azureText } from "./azure-text.js";
-import { hostedVllm } from "./hosted-vllm.js";
+import { OPENAI_COMPATIBLE_HOSTS, openAICompatibleChat, openAICompatibleText } from "./openai-compatible.js";
+import { openaiChat } from "./openai-chat.js";
 import { openaiText } from "./openai-text.js";
-import type { TextCompletionAdapter } from "./types.js";
+import type { ChatAdapter, TextCompletionAdapter } from "./types.js";
 
-export interface ResolvedModel {
-  adapter: TextCompletionAdapter;
+export interface ProviderEntry {
+  /** Native text completions (`/completions` or the provider's own equivalent). */
+  text?: TextCompletionAdapter;
+  chat?: ChatAdapter;
+}
+
+export interface ResolvedModel extends ProviderEntry {
+  /** The prefix as written (`openai`, `azure_text`), or `openai` for a bare name. */
+  provider: string;
   /** The model name the provider knows (the prefix removed). */
   model: string;
 }
 
-const TEXT_COMPLETION_PROVIDERS: Readonly<Record<string, TextCompletionAdapter>> = {
-  "text-completion-openai": openaiText,
-  azure_text: azureText,
-  hosted_vllm: hostedVllm,
+/** Every provider prefix and its adapters. Data: the README's provider table is generated from it. */
+export const PROVIDERS: Readonly<Record<string, ProviderEntry>> = {
+  "text-completion-openai": { text: openaiText, chat: openaiChat },
+  openai: { text: openaiText, chat: openaiChat },
+  azure_text: { text: azureText, chat: azureChat },
+  azure: { chat: azureChat },
+  ...Object.fromEntries(
+    OPENAI_COMPATIBLE_HOSTS.map((host) => [
+      host.provider,
+      { text: host.textCompletions ? openAICompatibleText(host) : undefined, chat: openAICompatibleChat(host) },
+    ]),
+  ),
 };
 
 /** OpenAI's completion-only models, fine-tunes of them included. */
@@ -25,32 +44,23 @@ const OPENAI_TEXT_MODEL = /^(gpt-3\.5-turbo-instruct|davinci-002|babbage-002|ft:
 /** OpenAI models that only answer on /chat/completions. */
 const OPENAI_CHAT_MODEL = /^(gpt-3\.5-turbo(?!-instruct)|gpt-4|gpt-5|chatgpt-|o\d|ft:gpt-)/;
 
-const SUPPORTED = Object.keys(TEXT_COMPLETION_PROVIDERS).concat("openai").join(", ");
-
-function notServed(model: string, why: string): BadRequestError {
+function unknown(model: string, why: string): BadRequestError {
   return new BadRequestError(`Model '${model}': ${why}`, { param: "model", code: "model_not_supported" });
 }
 
-export function resolveTextCompletionModel(model: string): ResolvedModel {
+export function resolveModel(model: string): ResolvedModel {
   const slash = model.indexOf("/");
   if (slash === -1) {
-    if (OPENAI_TEXT_MODEL.test(model)) return { adapter: openaiText, model };
-    if (OPENAI_CHAT_MODEL.test(model)) {
-      throw notServed(model, "this is an OpenAI chat model and text completions on chat models are not supported yet; use an instruct model such as gpt-3.5-turbo-instruct.");
-    }
-    throw notServed(model, `the provider cannot be inferred. Write it as provider/model, with one of the providers: ${SUPPORTED}.`);
+    if (OPENAI_TEXT_MODEL.test(model)) return { provider: "openai", model, text: openaiText, chat: openaiChat };
+    if (OPENAI_CHAT_MODEL.test(model)) return { provider: "openai", model, chat: openaiChat };
+    throw unknown(model, `the provider cannot be inferred. Write it as provider/model, with one of the providers: ${Object.keys(PROVIDERS).join(", ")}.`);
   }
-  const prefix = model.slice(0, slash);
+  const provider = model.slice(0, slash);
   const name = model.slice(slash + 1);
-  const adapter = TEXT_COMPLETION_PROVIDERS[prefix];
-  if (adapter !== undefined) return { adapter, model: name };
-  if (prefix === "openai") {
-    // LiteLLM's rule: `openai/` with a model OpenAI serves only as chat goes to chat;
-    // anything else (instruct models, a vLLM or other compatible server) to /completions.
-    if (OPENAI_CHAT_MODEL.test(name)) {
-      throw notServed(model, "this is an OpenAI chat model and text completions on chat models are not supported yet; use an instruct model such as openai/gpt-3.5-turbo-instruct.");
-    }
-    return { adapter: openaiText, model: name };
-  }
-  throw notServed(model, `text completions through '${prefix}' are not supported. Providers: ${SUPPORTED}.`);
+  const entry = PROVIDERS[provider];
+  if (entry === undefined) throw unknown(model, `unknown provider '${provider}'. Providers: ${Object.keys(PROVIDERS).join(", ")}.`);
+  // LiteLLM's rule: `openai/` with a model OpenAI serves only as chat goes to chat;
+  // anything else (instruct models, a vLLM or other compatible server) to /completions.
+  if (provider === "openai" && OPENAI_CHAT_MODEL.test(name)) return { provider, model: name, chat: entry.chat };
+  return { provider, model: name, ...entry };
 }

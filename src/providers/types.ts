@@ -51,6 +51,11 @@ export interface ProviderDialect {
 }
 
 export interface TextCompletionAdapter extends ProviderDialect {
+  /**
+   * The endpoint takes one string prompt and makes one choice per call (FIM, Ollama's
+   * generate): litegate sends each prompt and each of `n` as its own call.
+   */
+  readonly singlePrompt?: boolean;
   /** OpenAI completion params this provider takes; others are refused or dropped. */
   readonly supportedParams: ReadonlySet<string>;
   /**
@@ -61,6 +66,16 @@ export interface TextCompletionAdapter extends ProviderDialect {
   /** The provider's successful JSON answer, in OpenAI's shape. */
   parseResponse(body: unknown): TextCompletion;
   parseStreamEvent(event: SseEvent): StreamEvent;
+  /**
+   * For providers whose stream needs state across events or another framing (Ollama's
+   * NDJSON): a fresh reader per stream, used instead of SSE + parseStreamEvent.
+   */
+  textStream?(): TextStreamReader;
+}
+
+export interface TextStreamReader {
+  framer: Framer;
+  parseEvent(event: SseEvent): StreamEvent<TextCompletionChunk>;
 }
 
 /** How one chat stream is read: its framing and a parser (parsers may keep state across events). */

@@ -14,6 +14,8 @@ export interface CallOptions extends ConnectionOptions {
   num_retries?: number;
   /** Drop params the provider cannot take instead of failing with UnsupportedParamsError. */
   drop_params?: boolean;
+  /** Params to drop before the call whatever the provider (LiteLLM's additional_drop_params). */
+  additional_drop_params?: string[];
   /** Aborts the call, and the upstream request with it (an AbortSignal, or anything shaped like one). */
   signal?: AbortLike;
   /** LiteLLM's mock_response: answer with this text, calling no provider. */
@@ -38,6 +40,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set<keyof CallOptions>([
   "timeout",
   "num_retries",
   "drop_params",
+  "additional_drop_params",
   "signal",
   "mock_response",
   "observer",

@@ -1,19 +1,28 @@
 /**
  * `textCompletion()`: one OpenAI text completion end to end — validate, pick the
- * adapter, build the upstream request, send it (with retries), and return OpenAI's
- * answer or stream.
+ * provider, build the upstream request(s), send them (with retries), and return
+ * OpenAI's answer or stream. Three ways to a provider: its native `/completions` in
+ * one call; a one-prompt native endpoint (FIM, Ollama) once per prompt and choice; or
+ * its chat endpoint through src/translate.
  */
-import { resolveTextCompletionModel } from "../providers/registry.js";
-import type { TextCompletion, TextCompletionChunk, TextCompletionParams } from "../wire/completions.js";
+import type { SseEvent } from "../http/sse.js";
+import { COMPLETION_PARAMS } from "../providers/openai-text.js";
+import { resolveModel } from "../providers/registry.js";
+import type { ChatAdapter, StreamEvent, Target, TextCompletionAdapter } from "../providers/types.js";
+import { ChatToTextStream, textFromChat } from "../translate/chat-to-text.js";
+import { addUsage, FAN_OUT_CONCURRENCY, mapBounded, mergeAnswers, mergeStreams, planCalls, type SubCall } from "../translate/fan-out.js";
+import { chatParamsFor, stringPrompts, textParamsVia } from "../translate/text-to-chat.js";
+import type { CompletionUsage, TextCompletion, TextCompletionChunk, TextCompletionParams } from "../wire/completions.js";
+import { BadRequestError, UnsupportedParamsError } from "../wire/errors.js";
 import { validateTextCompletion } from "../wire/validate.js";
 import { attemptOnce, attemptStream, withRetries } from "./attempt.js";
 import { mockCompletion, mockStream } from "./mock-response.js";
 import { type CallOptions, DEFAULT_TIMEOUT_SECONDS, splitRequest, type TextCompletionRequest } from "./options.js";
 import { fitParams } from "./params.js";
-import type { CompletionStream } from "./stream.js";
-import { textStreamSpec, type TextStreamRequest } from "./text-stream.js";
+import { type CompletionStream, localStream, type StreamSpec } from "./stream.js";
+import { StreamTally, textStreamSpec, type TextStreamRequest } from "./text-stream.js";
 import type { PreparedCall } from "./upstream.js";
-import { estimateUsage, type UsageRequest } from "./usage.js";
+import { estimateUsage } from "./usage.js";
 import { markEstimated } from "./usage-marks.js";
 
 /** A streamed text completion: `for await (const chunk of stream)`. */
@@ -27,41 +36,178 @@ export async function textCompletion(request: TextCompletionRequest): Promise<Te
   return runTextCompletion(validateTextCompletion(params), options);
 }
 
+/** What every path needs besides the params. */
+interface Run {
+  options: CallOptions;
+  target: Target;
+  /** The upstream model name. */
+  model: string;
+  usage: TextStreamRequest;
+}
+
 /** textCompletion() for params already split from their options and validated (the Router's way in). */
-export async function runTextCompletion(
-  params: TextCompletionParams,
-  options: CallOptions,
-): Promise<TextCompletion | TextCompletionStream> {
+export async function runTextCompletion(params: TextCompletionParams, options: CallOptions): Promise<TextCompletion | TextCompletionStream> {
   if (options.mock_response !== undefined) {
     return params.stream === true ? mockStream(params, options.mock_response) : mockCompletion(params, options.mock_response);
   }
-  const { adapter, model } = resolveTextCompletionModel(params.model);
-  const wire = fitParams(params, adapter, options.drop_params === true, adapter.provider);
-  const call: PreparedCall = {
+  const resolved = resolveModel(params.model);
+  const dropParams = options.drop_params === true;
+  const run: Run = {
+    options,
+    model: resolved.model,
+    target: { model: resolved.model, options, env: process.env, dropParams },
+    usage: {
+      model: resolved.model,
+      prompt: params.prompt,
+      n: params.n ?? 1,
+      echo: params.echo === true,
+      includeUsage: params.stream_options?.include_usage === true,
+    },
+  };
+  if (resolved.text !== undefined && resolved.text.singlePrompt !== true) return native(resolved.text, params, run);
+  if (resolved.text !== undefined) return onePromptAtATime(resolved.text, params, run);
+  if (resolved.chat !== undefined) return viaChat(resolved.chat, params, run);
+  throw new BadRequestError(`Model '${params.model}': ${resolved.provider} serves no text or chat completions.`, { param: "model" });
+}
+
+function prepare(adapter: PreparedCall["adapter"], request: PreparedCall["request"], params: TextCompletionParams, options: CallOptions): PreparedCall {
+  return {
     adapter,
     model: params.model,
-    request: adapter.buildRequest(wire, { model, options, env: process.env, dropParams: options.drop_params === true }),
+    request,
     timeoutMs: (options.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
     signal: options.signal,
     observer: options.observer,
   };
-  const streamRequest: TextStreamRequest = {
-    model,
-    prompt: params.prompt,
-    n: params.n ?? 1,
-    echo: params.echo === true,
-    includeUsage: params.stream_options?.include_usage === true,
-  };
-  const retries = options.num_retries ?? 0;
-  return params.stream === true
-    ? withRetries(() => attemptStream(call, () => textStreamSpec(adapter, streamRequest)), retries, options.signal)
-    : withRetries(() => attemptOnce(call, (body) => adapter.parseResponse(body)), retries, options.signal).then((answer) =>
-        answer.usage === undefined ? withEstimatedUsage(answer, streamRequest) : answer,
-      );
+}
+
+function retried<T>(run: Run, attempt: () => Promise<T>): Promise<T> {
+  return withRetries(attempt, run.options.num_retries ?? 0, run.options.signal);
+}
+
+function fit(params: TextCompletionParams, supported: ReadonlySet<string>, run: Run, provider: string): TextCompletionParams {
+  return fitParams(
+    params,
+    COMPLETION_PARAMS,
+    supported,
+    { dropParams: run.target.dropParams, additionalDropParams: run.options.additional_drop_params },
+    provider,
+  );
 }
 
 /** Fills in the usage a provider left out, counted with the model's tokenizer. */
-async function withEstimatedUsage(answer: TextCompletion, request: UsageRequest): Promise<TextCompletion> {
-  answer.usage = await estimateUsage(request, answer.choices);
+async function withUsage(answer: TextCompletion, run: Run): Promise<TextCompletion> {
+  if (answer.usage !== undefined) return answer;
+  answer.usage = await estimateUsage(run.usage, answer.choices);
   return markEstimated(answer);
+}
+
+/** The provider's own `/completions`: one call, answered in OpenAI's format already. */
+function native(adapter: TextCompletionAdapter, params: TextCompletionParams, run: Run): Promise<TextCompletion | TextCompletionStream> {
+  const wire = fit(params, adapter.supportedParams, run, adapter.provider);
+  const call = prepare(adapter, adapter.buildRequest(wire, run.target), params, run.options);
+  if (params.stream === true) return retried(run, () => attemptStream(call, () => textStreamSpec(adapter, run.usage)));
+  return retried(run, () => attemptOnce(call, (body) => adapter.parseResponse(body))).then((answer) => withUsage(answer, run));
+}
+
+/** How one fanned-out call is sent: its request, and how its answer and stream read as text. */
+interface FanOut {
+  calls: SubCall[];
+  n: number;
+  prepare(call: SubCall): PreparedCall;
+  parse(call: SubCall, body: unknown): TextCompletion;
+  stream(call: SubCall): StreamSpec<TextCompletionChunk>;
+}
+
+/** Sends every call of a fan-out and merges the answers or streams. */
+async function fanOut(plan: FanOut, params: TextCompletionParams, run: Run): Promise<TextCompletion | TextCompletionStream> {
+  if (params.stream !== true) {
+    const answers = await mapBounded(plan.calls, FAN_OUT_CONCURRENCY, (call) => {
+      const prepared = plan.prepare(call);
+      return retried(run, () => attemptOnce(prepared, (body) => plan.parse(call, body)));
+    });
+    return withUsage(mergeAnswers(plan.calls, answers, plan.n), run);
+  }
+  const streams = await mapBounded(plan.calls, FAN_OUT_CONCURRENCY, async (call) => {
+    const prepared = plan.prepare(call);
+    const stream = await retried(run, () => attemptStream(prepared, () => plan.stream(call)));
+    return { call, chunks: stream[Symbol.asyncIterator]() };
+  });
+  const reported: CompletionUsage[] = [];
+  const merged = mergeStreams(streams, plan.n, (usage) => reported.push(usage));
+  const tally = new StreamTally(run.usage);
+  async function* withFinalUsage(): AsyncGenerator<TextCompletionChunk, void> {
+    for await (const chunk of merged) {
+      tally.observe(chunk);
+      yield chunk;
+    }
+    // Every call's usage summed when each reported it; otherwise counted here.
+    const sum = reported.length === plan.calls.length ? reported.reduce<CompletionUsage | undefined>(addUsage, undefined) : undefined;
+    const last = await tally.finish(sum);
+    if (last !== undefined) yield last;
+  }
+  return localStream(withFinalUsage());
+}
+
+/** A native endpoint that takes one prompt and makes one choice per call. */
+function onePromptAtATime(adapter: TextCompletionAdapter, params: TextCompletionParams, run: Run): Promise<TextCompletion | TextCompletionStream> {
+  const prompts = stringPrompts(params.prompt, adapter.provider);
+  const wire = fit(params, adapter.supportedParams, run, adapter.provider);
+  const n = wire.n ?? 1;
+  const single = { ...wire };
+  delete single.n;
+  return fanOut(
+    {
+      calls: planCalls(prompts, n, false),
+      n,
+      prepare: (call) => prepare(adapter, adapter.buildRequest({ ...single, prompt: call.prompt }, run.target), params, run.options),
+      parse: (_call, body) => adapter.parseResponse(body),
+      stream: () => textStreamSpec(adapter, { ...run.usage, prompt: "", n: 1, includeUsage: false }),
+    },
+    params,
+    run,
+  );
+}
+
+/** A chat-only provider: each prompt a conversation of its own, answers turned back into text. */
+function viaChat(adapter: ChatAdapter, params: TextCompletionParams, run: Run): Promise<TextCompletion | TextCompletionStream> {
+  const prompts = stringPrompts(params.prompt, adapter.provider);
+  let wire = fit(params, textParamsVia(adapter), run, adapter.provider);
+  if (wire.echo === true && wire.logprobs != null) {
+    // Chat models give no log-probabilities for the prompt, which echo + logprobs asks for.
+    if (!run.target.dropParams) {
+      throw new UnsupportedParamsError(
+        `${adapter.provider} cannot return logprobs with echo (chat models give no log-probabilities for the prompt). Remove one, or set drop_params: true to drop logprobs.`,
+        { param: "logprobs", code: "unsupported_param", provider: adapter.provider, model: params.model },
+      );
+    }
+    wire = { ...wire, logprobs: null };
+  }
+  const n = wire.n ?? 1;
+  const echo = (call: SubCall) => (wire.echo === true ? call.prompt : "");
+  return fanOut(
+    {
+      calls: planCalls(prompts, n, adapter.supportsN),
+      n,
+      prepare: (call) =>
+        prepare(adapter, adapter.buildChatRequest(chatParamsFor(wire, call.prompt, call.n, run.model), run.target), params, run.options),
+      parse: (call, body) => textFromChat(adapter.parseChatResponse(body), echo(call)),
+      stream: (call) => {
+        const reader = adapter.chatStream();
+        const converter = new ChatToTextStream(echo(call));
+        return {
+          framer: reader.framer,
+          parseEvent: (event: SseEvent): StreamEvent<TextCompletionChunk> => {
+            const result = reader.parseEvent(event);
+            if (result.type !== "chunk") return result;
+            const chunk = converter.convert(result.chunk);
+            return chunk === undefined ? { type: "skip" } : { type: "chunk", chunk };
+          },
+          expectedChoices: call.n,
+        };
+      },
+    },
+    params,
+    run,
+  );
 }

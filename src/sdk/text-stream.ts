@@ -5,7 +5,7 @@
  */
 import { SseParser } from "../http/sse.js";
 import type { TextCompletionAdapter } from "../providers/types.js";
-import type { TextCompletionChunk } from "../wire/completions.js";
+import type { CompletionUsage, TextCompletionChunk } from "../wire/completions.js";
 import type { StreamSpec } from "./stream.js";
 import { estimateUsage, promptList, type UsageRequest } from "./usage.js";
 import { markEstimated } from "./usage-marks.js";
@@ -14,8 +14,8 @@ export interface TextStreamRequest extends UsageRequest {
   includeUsage: boolean;
 }
 
-/** What the stream has shown so far: each choice's text, whether usage came. */
-class Tally {
+/** What a text stream has shown so far: each choice's text, whether usage came. */
+export class StreamTally {
   private readonly texts = new Map<number, string[]>();
   private last: TextCompletionChunk | undefined;
   private sawUsage = false;
@@ -34,8 +34,11 @@ class Tally {
     }
   }
 
-  /** The final usage chunk, counted with the tokenizer, when one was asked for and none came. */
-  async finish(): Promise<TextCompletionChunk | undefined> {
+  /**
+   * The final usage chunk when one was asked for and the provider sent none: `usage`
+   * when the caller has it (the sum of fanned-out calls), else counted with the tokenizer.
+   */
+  async finish(usage?: CompletionUsage): Promise<TextCompletionChunk | undefined> {
     if (!this.request.includeUsage || this.sawUsage) return undefined;
     const choices = [...this.texts].map(([index, parts]) => ({ index, text: parts.join("") }));
     const last = this.last;
@@ -45,18 +48,19 @@ class Tally {
       created: last?.created ?? Math.floor(Date.now() / 1000),
       model: last?.model ?? this.request.model,
       choices: [],
-      usage: await estimateUsage(this.request, choices),
+      usage: usage ?? (await estimateUsage(this.request, choices)),
     };
     if (last?.system_fingerprint !== undefined) chunk.system_fingerprint = last.system_fingerprint;
-    return markEstimated(chunk);
+    return usage === undefined ? markEstimated(chunk) : chunk;
   }
 }
 
 export function textStreamSpec(adapter: TextCompletionAdapter, request: TextStreamRequest): StreamSpec<TextCompletionChunk> {
-  const tally = new Tally(request);
+  const tally = new StreamTally(request);
+  const reader = adapter.textStream?.() ?? { framer: new SseParser(), parseEvent: (event) => adapter.parseStreamEvent(event) };
   return {
-    framer: new SseParser(),
-    parseEvent: (event) => adapter.parseStreamEvent(event),
+    framer: reader.framer,
+    parseEvent: (event) => reader.parseEvent(event),
     expectedChoices: promptList(request.prompt).length * request.n,
     observe: (chunk) => tally.observe(chunk),
     finish: () => tally.finish(),

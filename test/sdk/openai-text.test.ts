@@ -153,16 +153,13 @@ describe("text-completion-openai", () => {
     assert.equal(mock.requests.length, 0);
   });
 
-  test("model names no text provider serves are refused with a message saying what to write", async () => {
-    const chat = await rejection(textCompletion({ model: "gpt-4o", prompt: "hi", api_key: "sk-test" }));
-    assert.ok(chat instanceof BadRequestError);
-    assert.equal(chat.param, "model");
-    assert.match(chat.message, /^Model 'gpt-4o': this is an OpenAI chat model/);
+  test("model names no provider serves are refused with a message saying what to write", async () => {
+    const unknownProvider = await rejection(textCompletion({ model: "nowhere/some-model", prompt: "hi" }));
+    assert.ok(unknownProvider instanceof BadRequestError);
+    assert.equal(unknownProvider.param, "model");
+    assert.match(unknownProvider.message, /^Model 'nowhere\/some-model': unknown provider 'nowhere'\. Providers: text-completion-openai, openai, azure_text, azure, /);
     const unknown = await rejection(textCompletion({ model: "mystery-model", prompt: "hi" }));
-    assert.equal(
-      unknown.message,
-      "Model 'mystery-model': the provider cannot be inferred. Write it as provider/model, with one of the providers: text-completion-openai, azure_text, hosted_vllm, openai.",
-    );
+    assert.match(unknown.message, /^Model 'mystery-model': the provider cannot be inferred\. Write it as provider\/model, with one of the providers: /);
   });
 
   test("usage missing from the answer is counted with the model's tokenizer and marked estimated", async () => {
