@@ -3,6 +3,11 @@
  * OpenAI's exact wire format and typed errors.
  */
 export { textCompletion, type TextCompletionStream } from "./sdk/text-completion.js";
+export { chatCompletion, type ChatCompletionRequest, type ChatCompletionStream } from "./sdk/chat-completion.js";
+export { Router, type RouterOptions, type RouteOptions, type RouteObserver } from "./router/router.js";
+export type { Deployment, DeploymentConfig, LitellmParams, ModelInfo } from "./router/deployment.js";
+export type { AbortLike } from "./http/cancel.js";
+export type * from "./wire/chat.js";
 export { CompletionStream, type StreamItem } from "./sdk/stream.js";
 export type { CallOptions, TextCompletionRequest } from "./sdk/options.js";
 export { isUsageEstimated } from "./sdk/usage-marks.js";
@@ -39,3 +44,4 @@ export {
   UnsupportedParamsError,
 } from "./wire/errors.js";
 export { validateTextCompletion } from "./wire/validate.js";
+export { validateChatCompletion } from "./wire/validate-chat.js";

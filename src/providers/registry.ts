@@ -5,6 +5,7 @@
  * provider with only chat go through the translation in src/translate.
  */
 import { BadRequestError } from "../wire/errors.js";
+import { anthropic } from "./anthropic.js";
 import { azureChat } from "./azure-chat.js";
 import { azureText } from "./azure-text.js";
 import { OPENAI_COMPATIBLE_HOSTS, openAICompatibleChat, openAICompatibleText } from "./openai-compatible.js";
@@ -31,6 +32,7 @@ export const PROVIDERS: Readonly<Record<string, ProviderEntry>> = {
   openai: { text: openaiText, chat: openaiChat },
   azure_text: { text: azureText, chat: azureChat },
   azure: { chat: azureChat },
+  anthropic: { chat: anthropic },
   ...Object.fromEntries(
     OPENAI_COMPATIBLE_HOSTS.map((host) => [
       host.provider,

@@ -4,7 +4,7 @@
  * may itself contain slashes.
  */
 import type { Handler } from "./gateway.js";
-import { completions } from "./handlers/completions.js";
+import { chatCompletions, completions } from "./handlers/completions.js";
 import { health, liveliness } from "./handlers/health.js";
 import { getModel, listModels } from "./handlers/models.js";
 
@@ -13,6 +13,8 @@ type Methods = Partial<Record<string, Handler>>;
 const EXACT: Record<string, Methods> = {
   "/completions": { POST: completions },
   "/v1/completions": { POST: completions },
+  "/chat/completions": { POST: chatCompletions },
+  "/v1/chat/completions": { POST: chatCompletions },
   "/models": { GET: listModels },
   "/v1/models": { GET: listModels },
   "/health": { GET: health },
@@ -23,6 +25,9 @@ const EXACT: Record<string, Methods> = {
 
 /** Routes of the form PREFIX{param}SUFFIX. */
 const PATTERNS: { prefix: string; suffix: string; methods: Methods }[] = [
+  // The chat forms first: "/chat/completions" also ends in "/completions".
+  { prefix: "/engines/", suffix: "/chat/completions", methods: { POST: chatCompletions } },
+  { prefix: "/openai/deployments/", suffix: "/chat/completions", methods: { POST: chatCompletions } },
   { prefix: "/engines/", suffix: "/completions", methods: { POST: completions } },
   { prefix: "/openai/deployments/", suffix: "/completions", methods: { POST: completions } },
   { prefix: "/v1/models/", suffix: "", methods: { GET: getModel } },

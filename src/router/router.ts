@@ -5,7 +5,10 @@
  */
 import type { AbortLike } from "../http/cancel.js";
 import { type CallObserver, type CallOptions, splitRequest } from "../sdk/options.js";
+import { runChatCompletion, type ChatCompletionStream } from "../sdk/chat-completion.js";
 import { runTextCompletion, type TextCompletionStream } from "../sdk/text-completion.js";
+import type { ChatCompletion, ChatCompletionParams } from "../wire/chat.js";
+import { validateChatCompletion } from "../wire/validate-chat.js";
 import { assertObject, validateTextCompletion } from "../wire/validate.js";
 import type { TextCompletion, TextCompletionParams } from "../wire/completions.js";
 import { AuthenticationError, BadRequestError } from "../wire/errors.js";
@@ -94,7 +97,24 @@ export class Router {
     validateTextCompletion(params);
     const deployment = this.pick(params.model);
     route.observer?.deployment(deployment);
-    const options: CallOptions = {
+    return runTextCompletion({ ...params, model: deployment.model }, this.callOptions(deployment, route));
+  }
+
+  chatCompletion(request: ChatCompletionParams & { stream: true }, route?: RouteOptions): Promise<ChatCompletionStream>;
+  chatCompletion(request: ChatCompletionParams & { stream?: false | null }, route?: RouteOptions): Promise<ChatCompletion>;
+  chatCompletion(request: ChatCompletionParams, route?: RouteOptions): Promise<ChatCompletion | ChatCompletionStream>;
+  /** A chat completion on the deployment serving `request.model`; connection options in `request` are ignored. */
+  async chatCompletion(request: ChatCompletionParams, route: RouteOptions = {}): Promise<ChatCompletion | ChatCompletionStream> {
+    assertObject(request);
+    const { params } = splitRequest(request);
+    validateChatCompletion(params);
+    const deployment = this.pick(params.model);
+    route.observer?.deployment(deployment);
+    return runChatCompletion({ ...params, model: deployment.model }, this.callOptions(deployment, route));
+  }
+
+  private callOptions(deployment: Deployment, route: RouteOptions): CallOptions {
+    return {
       num_retries: this.defaults.num_retries,
       timeout: this.defaults.timeout,
       drop_params: this.defaults.drop_params,
@@ -102,7 +122,6 @@ export class Router {
       signal: route.signal,
       observer: route.observer,
     };
-    return runTextCompletion({ ...params, model: deployment.model }, options);
   }
 
   /** A real, cheap call to one deployment (1 token), for /health. */

@@ -5,6 +5,7 @@
  * mistakes it for a model's answer.
  */
 import { randomUUID } from "node:crypto";
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionParams } from "../wire/chat.js";
 import type { TextCompletion, TextCompletionChoice, TextCompletionChunk, TextCompletionParams } from "../wire/completions.js";
 import { type CompletionStream, localStream } from "./stream.js";
 import { estimateUsage, promptList, type UsageRequest } from "./usage.js";
@@ -64,6 +65,43 @@ export function mockStream(params: TextCompletionParams, text: string): Completi
     }
     if (params.stream_options?.include_usage === true) {
       yield markEstimated({ ...chunk([]), usage: await estimateUsage(usageRequest(params), choices) });
+    }
+  }
+  return localStream(generate());
+}
+
+/** mock_response for chat: one assistant message per choice, streamed word by word too. */
+export function mockChat(params: ChatCompletionParams, text: string): ChatCompletion {
+  const n = params.n ?? 1;
+  return {
+    id: `chatcmpl-mock-${randomUUID()}`,
+    object: "chat.completion",
+    created: Math.floor(Date.now() / 1000),
+    model: params.model,
+    choices: Array.from({ length: n }, (_, index) => ({
+      index,
+      message: { role: "assistant" as const, content: text, refusal: null },
+      logprobs: null,
+      finish_reason: "stop" as const,
+    })),
+  };
+}
+
+export function mockChatStream(params: ChatCompletionParams, text: string): CompletionStream<ChatCompletionChunk> {
+  const id = `chatcmpl-mock-${randomUUID()}`;
+  const created = Math.floor(Date.now() / 1000);
+  const chunk = (index: number, delta: ChatCompletionChunk["choices"][number]["delta"], finish: "stop" | null): ChatCompletionChunk => ({
+    id,
+    object: "chat.completion.chunk",
+    created,
+    model: params.model,
+    choices: [{ index, delta, logprobs: null, finish_reason: finish }],
+  });
+  async function* generate(): AsyncGenerator<ChatCompletionChunk, void> {
+    for (let index = 0; index < (params.n ?? 1); index++) {
+      yield chunk(index, { role: "assistant", content: "" }, null);
+      for (const part of pieces(text)) yield chunk(index, { content: part }, null);
+      yield chunk(index, {}, "stop");
     }
   }
   return localStream(generate());

@@ -49,12 +49,13 @@ const OPTION_KEYS: ReadonlySet<string> = new Set<keyof CallOptions>([
 export const DEFAULT_TIMEOUT_SECONDS = 600;
 
 /** Splits a request into what goes upstream and how to call it; the request is not mutated. */
-export function splitRequest(request: TextCompletionRequest): { params: TextCompletionParams; options: CallOptions } {
+export function splitRequest<P extends { model: string; [key: string]: unknown }>(request: P & CallOptions): { params: P; options: CallOptions } {
   const params: Record<string, unknown> = {};
   const options: Record<string, unknown> = {};
-  for (const key in request) {
-    if (OPTION_KEYS.has(key)) options[key] = request[key];
-    else params[key] = request[key];
+  const source: Record<string, unknown> = request;
+  for (const key in source) {
+    if (OPTION_KEYS.has(key)) options[key] = source[key];
+    else params[key] = source[key];
   }
-  return { params: params as TextCompletionParams, options: options as CallOptions };
+  return { params: params as P, options: options as CallOptions };
 }

@@ -62,7 +62,7 @@ const requestSchema = z.looseObject({
 
 type Param = keyof typeof RULES;
 
-function describe(value: unknown): string {
+export function describe(value: unknown): string {
   if (value === undefined) return "nothing";
   let json: string | undefined;
   try {

@@ -1,19 +1,38 @@
 /**
- * POST /v1/completions (and /completions, /engines/{model}/completions,
- * /openai/deployments/{model}/completions): the body goes to the Router as it is, with
- * the model from the path when the route has one.
+ * POST /v1/completions and /v1/chat/completions (and their /engines/{model}/… and
+ * /openai/deployments/{model}/… forms): the body goes to the Router as it is, with the
+ * model from the path when the route has one; the answer or stream comes back in
+ * OpenAI's format.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Cancellation } from "../../http/cancel.js";
-import type { TextCompletionStream } from "../../sdk/text-completion.js";
-import type { TextCompletionParams } from "../../wire/completions.js";
+import type { Router, RouteOptions } from "../../router/router.js";
+import type { CompletionStream } from "../../sdk/stream.js";
+import type { ChatCompletionParams } from "../../wire/chat.js";
+import type { CompletionUsage, TextCompletionParams } from "../../wire/completions.js";
 import { readJsonBody } from "../body.js";
 import type { RequestContext } from "../context.js";
 import type { Gateway } from "../gateway.js";
 import { asAPIError, sendJson } from "../respond.js";
 import { endEventStream, endWithError, startEventStream, writeEvent, writeKeepAlive } from "../sse-writer.js";
 
-export async function completions(
+interface Answer {
+  usage?: CompletionUsage | null;
+}
+
+/** The Router call a route makes: one answer, or a stream when `request.stream` is true. */
+type Complete = (router: Router, request: Record<string, unknown>, route: RouteOptions) => Promise<Answer | CompletionStream<Answer>>;
+
+export const completions = completionRoute((router, request, route) => router.textCompletion(request as TextCompletionParams, route));
+export const chatCompletions = completionRoute((router, request, route) => router.chatCompletion(request as ChatCompletionParams, route));
+
+function completionRoute(complete: Complete) {
+  return (gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, pathModel: string | undefined) =>
+    serve(complete, gateway, req, res, ctx, pathModel);
+}
+
+async function serve(
+  complete: Complete,
   gateway: Gateway,
   req: IncomingMessage,
   res: ServerResponse,
@@ -26,7 +45,7 @@ export async function completions(
   if (forcedModel !== undefined && typeof body === "object" && body !== null && !Array.isArray(body)) {
     (body as Record<string, unknown>).model = forcedModel;
   }
-  const request = body as TextCompletionParams;
+  const request = body as Record<string, unknown>;
   ctx.model = typeof request.model === "string" ? request.model : undefined;
   if (gateway.detailedDebug) gateway.debugLogger.debug({ request_id: ctx.id, request }, "request body");
 
@@ -38,15 +57,15 @@ export async function completions(
   const route = { signal: cancellation, observer: ctx };
 
   if (request.stream !== true) {
-    const answer = await gateway.router.textCompletion(request as TextCompletionParams & { stream?: false }, route);
-    ctx.usage = answer.usage;
+    const answer = (await complete(gateway.router, request, route)) as Answer;
+    ctx.usage = answer.usage ?? undefined;
     if (gateway.detailedDebug) gateway.debugLogger.debug({ request_id: ctx.id, response: answer }, "response body");
     sendJson(res, 200, answer, ctx.headers());
     return;
   }
 
   ctx.stream = true;
-  const pending = gateway.router.textCompletion(request as TextCompletionParams & { stream: true }, route);
+  const pending = complete(gateway.router, request, route) as Promise<CompletionStream<Answer>>;
   // Until the first chunk is in, a failure can still get its own HTTP status. If the
   // first token is slow, start the stream anyway and send comments, so that proxies
   // with idle timeouts between us and the client keep the connection.
@@ -62,7 +81,7 @@ export async function completions(
       keepAlive = setTimeout(tick, gateway.keepAliveMs);
     }, gateway.keepAliveMs);
   }
-  let stream: TextCompletionStream;
+  let stream: CompletionStream<Answer>;
   try {
     stream = await pending;
   } catch (error) {
