@@ -85,7 +85,7 @@ export function openAICompatibleText(host: OpenAICompatibleHost): TextCompletion
 export function openAICompatibleChat(host: OpenAICompatibleHost): ChatAdapter {
   return {
     provider: host.provider,
-    supportedParams: without(CHAT_PARAMS, host.unsupported),
+    supportedParams: without(CHAT_PARAMS, host.supportsN ? host.unsupported : [...host.unsupported, "n"]),
     supportsN: host.supportsN,
     buildChatRequest(params: ChatCompletionParams, target: Target): UpstreamRequest {
       const { base, headers } = connection(host, target);

@@ -17,6 +17,10 @@ export interface ProviderEntry {
   /** Native text completions (`/completions` or the provider's own equivalent). */
   text?: TextCompletionAdapter;
   chat?: ChatAdapter;
+  /** Where the adapters look when api_key / api_base are not given (for the README). */
+  keyEnv?: string;
+  baseEnv?: string;
+  defaultBase?: string;
 }
 
 export interface ResolvedModel extends ProviderEntry {
@@ -26,17 +30,26 @@ export interface ResolvedModel extends ProviderEntry {
   model: string;
 }
 
+const OPENAI_ENV = { keyEnv: "OPENAI_API_KEY", baseEnv: "OPENAI_BASE_URL", defaultBase: "https://api.openai.com/v1" };
+const AZURE_ENV = { keyEnv: "AZURE_API_KEY", baseEnv: "AZURE_API_BASE" };
+
 /** Every provider prefix and its adapters. Data: the README's provider table is generated from it. */
 export const PROVIDERS: Readonly<Record<string, ProviderEntry>> = {
-  "text-completion-openai": { text: openaiText, chat: openaiChat },
-  openai: { text: openaiText, chat: openaiChat },
-  azure_text: { text: azureText, chat: azureChat },
-  azure: { chat: azureChat },
-  anthropic: { chat: anthropic },
+  "text-completion-openai": { text: openaiText, chat: openaiChat, ...OPENAI_ENV },
+  openai: { text: openaiText, chat: openaiChat, ...OPENAI_ENV },
+  azure_text: { text: azureText, chat: azureChat, ...AZURE_ENV },
+  azure: { chat: azureChat, ...AZURE_ENV },
+  anthropic: { chat: anthropic, keyEnv: "ANTHROPIC_API_KEY", baseEnv: "ANTHROPIC_API_BASE", defaultBase: "https://api.anthropic.com" },
   ...Object.fromEntries(
     OPENAI_COMPATIBLE_HOSTS.map((host) => [
       host.provider,
-      { text: host.textCompletions ? openAICompatibleText(host) : undefined, chat: openAICompatibleChat(host) },
+      {
+        text: host.textCompletions ? openAICompatibleText(host) : undefined,
+        chat: openAICompatibleChat(host),
+        keyEnv: host.keyEnv,
+        baseEnv: host.baseEnv,
+        defaultBase: host.defaultBase,
+      },
     ]),
   ),
 };
