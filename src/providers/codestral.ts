@@ -82,6 +82,7 @@ function created(value: unknown): number {
 
 export const codestralFim: TextCompletionAdapter = {
   provider: PROVIDER,
+  singlePrompt: true,
   supportedParams: CODESTRAL_PARAMS,
 
   buildRequest(params: TextCompletionParams, target: Target): UpstreamRequest {

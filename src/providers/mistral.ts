@@ -221,7 +221,7 @@ function mistralToolCalls(value: unknown): ToolCall[] | undefined {
 function mistralMessage(value: unknown): ChatCompletionMessage {
   const message = isRecord(value) ? value : {};
   const { text, thinking } = mistralContent(message.content);
-  const result: ChatCompletionMessage = { role: "assistant", content: text };
+  const result: ChatCompletionMessage = { role: "assistant", content: text, refusal: null };
   const toolCalls = mistralToolCalls(message.tool_calls);
   if (toolCalls !== undefined) result.tool_calls = toolCalls;
   if (thinking !== undefined) result.reasoning_content = thinking;

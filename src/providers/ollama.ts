@@ -227,6 +227,7 @@ export function ollamaGenerateStream(): OllamaStreamReader<TextCompletionChunk> 
 
 export const ollamaGenerate: TextCompletionAdapter = {
   provider: "ollama",
+  singlePrompt: true,
   supportedParams: OLLAMA_GENERATE_PARAMS,
 
   buildRequest(params: TextCompletionParams, target: Target): UpstreamRequest {
@@ -503,6 +504,7 @@ export const ollamaChat: ChatAdapter = {
       role: "assistant",
       // OpenAI gives null content, not "", beside tool calls.
       content: content === "" && toolCalls.length > 0 ? null : content,
+      refusal: null,
     };
     if (toolCalls.length > 0) result.tool_calls = toolCalls;
     if (typeof message.thinking === "string" && message.thinking !== "") result.reasoning_content = message.thinking;

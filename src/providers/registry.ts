@@ -8,6 +8,9 @@ import { BadRequestError } from "../wire/errors.js";
 import { anthropic } from "./anthropic.js";
 import { azureChat } from "./azure-chat.js";
 import { azureText } from "./azure-text.js";
+import { codestralFim } from "./codestral.js";
+import { mistralChat } from "./mistral.js";
+import { ollamaChat, ollamaGenerate } from "./ollama.js";
 import { OPENAI_COMPATIBLE_HOSTS, openAICompatibleChat, openAICompatibleText } from "./openai-compatible.js";
 import { openaiChat } from "./openai-chat.js";
 import { openaiText } from "./openai-text.js";
@@ -32,6 +35,8 @@ export interface ResolvedModel extends ProviderEntry {
 
 const OPENAI_ENV = { keyEnv: "OPENAI_API_KEY", baseEnv: "OPENAI_BASE_URL", defaultBase: "https://api.openai.com/v1" };
 const AZURE_ENV = { keyEnv: "AZURE_API_KEY", baseEnv: "AZURE_API_BASE" };
+const CODESTRAL_ENV = { keyEnv: "CODESTRAL_API_KEY", baseEnv: "CODESTRAL_API_BASE", defaultBase: "https://codestral.mistral.ai" };
+const OLLAMA_ENV = { keyEnv: "OLLAMA_API_KEY", baseEnv: "OLLAMA_API_BASE", defaultBase: "http://localhost:11434" };
 
 /** Every provider prefix and its adapters. Data: the README's provider table is generated from it. */
 export const PROVIDERS: Readonly<Record<string, ProviderEntry>> = {
@@ -40,6 +45,11 @@ export const PROVIDERS: Readonly<Record<string, ProviderEntry>> = {
   azure_text: { text: azureText, chat: azureChat, ...AZURE_ENV },
   azure: { chat: azureChat, ...AZURE_ENV },
   anthropic: { chat: anthropic, keyEnv: "ANTHROPIC_API_KEY", baseEnv: "ANTHROPIC_API_BASE", defaultBase: "https://api.anthropic.com" },
+  "text-completion-codestral": { text: codestralFim, ...CODESTRAL_ENV },
+  codestral: { text: codestralFim, ...CODESTRAL_ENV },
+  mistral: { chat: mistralChat, keyEnv: "MISTRAL_API_KEY", baseEnv: "MISTRAL_API_BASE", defaultBase: "https://api.mistral.ai/v1" },
+  ollama: { text: ollamaGenerate, chat: ollamaChat, ...OLLAMA_ENV },
+  ollama_chat: { chat: ollamaChat, ...OLLAMA_ENV },
   ...Object.fromEntries(
     OPENAI_COMPATIBLE_HOSTS.map((host) => [
       host.provider,

@@ -67,10 +67,12 @@ export async function runChatCompletion(params: ChatCompletionParams, options: C
           const reader = adapter.chatStream();
           return {
             framer: reader.framer,
-            // Some providers (Anthropic) always report usage; OpenAI sends it only when asked.
+            // Some providers (Anthropic, Mistral, Ollama) always report usage; OpenAI sends it only when asked.
             parseEvent: (event) => {
               const result = reader.parseEvent(event);
-              return !includeUsage && result.type === "chunk" && result.chunk.choices.length === 0 ? { type: "skip" } : result;
+              if (includeUsage || result.type !== "chunk" || result.chunk.usage == null) return result;
+              if (result.chunk.choices.length === 0) return { type: "skip" };
+              return { type: "chunk", chunk: { ...result.chunk, usage: undefined } };
             },
             expectedChoices: n,
           };

@@ -152,7 +152,8 @@ async function fanOut(plan: FanOut, params: TextCompletionParams, run: Run): Pro
 /** A native endpoint that takes one prompt and makes one choice per call. */
 function onePromptAtATime(adapter: TextCompletionAdapter, params: TextCompletionParams, run: Run): Promise<TextCompletion | TextCompletionStream> {
   const prompts = stringPrompts(params.prompt, adapter.provider);
-  const wire = fit(params, adapter.supportedParams, run, adapter.provider);
+  // `n` is made here, one call per choice, whatever the endpoint takes.
+  const wire = fit(params, new Set([...adapter.supportedParams, "n"]), run, adapter.provider);
   const n = wire.n ?? 1;
   const single = { ...wire };
   delete single.n;
