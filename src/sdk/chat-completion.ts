@@ -12,7 +12,10 @@ import { attemptOnce, attemptStream, withRetries } from "./attempt.js";
 import { mockChat, mockChatStream } from "./mock-response.js";
 import { type CallOptions, DEFAULT_TIMEOUT_SECONDS, splitRequest } from "./options.js";
 import { fitParams } from "./params.js";
+import { chatStreamSpec } from "./chat-stream.js";
 import type { CompletionStream } from "./stream.js";
+import { estimateChatUsage } from "./usage.js";
+import { markEstimated } from "./usage-marks.js";
 import type { PreparedCall } from "./upstream.js";
 
 export type ChatCompletionRequest = ChatCompletionParams & CallOptions;
@@ -31,7 +34,7 @@ export async function chatCompletion(request: ChatCompletionRequest): Promise<Ch
 /** chatCompletion() for params already split from their options and validated (the Router's way in). */
 export async function runChatCompletion(params: ChatCompletionParams, options: CallOptions): Promise<ChatCompletion | ChatCompletionStream> {
   if (options.mock_response !== undefined) {
-    return params.stream === true ? mockChatStream(params, options.mock_response) : mockChat(params, options.mock_response);
+    return params.stream === true ? mockChatStream(params, options.mock_response) : withChatUsage(mockChat(params, options.mock_response), params, params.model);
   }
   const resolved = resolveModel(params.model);
   const adapter = resolved.chat;
@@ -60,26 +63,14 @@ export async function runChatCompletion(params: ChatCompletionParams, options: C
   const retries = options.num_retries ?? 0;
   if (params.stream === true) {
     const n = adapter.supportedParams.has("n") ? (wire.n ?? 1) : 1;
-    const includeUsage = params.stream_options?.include_usage === true;
-    return withRetries(
-      () =>
-        attemptStream(call, () => {
-          const reader = adapter.chatStream();
-          return {
-            framer: reader.framer,
-            // Some providers (Anthropic, Mistral, Ollama) always report usage; OpenAI sends it only when asked.
-            parseEvent: (event) => {
-              const result = reader.parseEvent(event);
-              if (includeUsage || result.type !== "chunk" || result.chunk.usage == null) return result;
-              if (result.chunk.choices.length === 0) return { type: "skip" };
-              return { type: "chunk", chunk: { ...result.chunk, usage: undefined } };
-            },
-            expectedChoices: n,
-          };
-        }),
-      retries,
-      options.signal,
-    );
+    return withRetries(() => attemptStream(call, () => chatStreamSpec(adapter, params, resolved.model, n)), retries, options.signal);
   }
-  return withRetries(() => attemptOnce(call, (body) => adapter.parseChatResponse(body)), retries, options.signal);
+  const answer = await withRetries(() => attemptOnce(call, (body) => adapter.parseChatResponse(body)), retries, options.signal);
+  return answer.usage === undefined ? withChatUsage(answer, params, resolved.model) : answer;
+}
+
+/** Fills in the usage a provider left out, counted with the model's tokenizer. */
+export async function withChatUsage(answer: ChatCompletion, params: ChatCompletionParams, model: string): Promise<ChatCompletion> {
+  answer.usage = await estimateChatUsage(model, params.messages, answer.choices.map((choice) => choice.message.content ?? ""));
+  return markEstimated(answer);
 }

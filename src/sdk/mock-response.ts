@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionParams } from "../wire/chat.js";
 import type { TextCompletion, TextCompletionChoice, TextCompletionChunk, TextCompletionParams } from "../wire/completions.js";
+import { ChatTally } from "./chat-stream.js";
 import { type CompletionStream, localStream } from "./stream.js";
 import { estimateUsage, promptList, type UsageRequest } from "./usage.js";
 import { markEstimated } from "./usage-marks.js";
@@ -98,11 +99,18 @@ export function mockChatStream(params: ChatCompletionParams, text: string): Comp
     choices: [{ index, delta, logprobs: null, finish_reason: finish }],
   });
   async function* generate(): AsyncGenerator<ChatCompletionChunk, void> {
+    const tally = new ChatTally(params, params.model);
+    const emit = (value: ChatCompletionChunk) => {
+      tally.observe(value);
+      return value;
+    };
     for (let index = 0; index < (params.n ?? 1); index++) {
-      yield chunk(index, { role: "assistant", content: "" }, null);
-      for (const part of pieces(text)) yield chunk(index, { content: part }, null);
-      yield chunk(index, {}, "stop");
+      yield emit(chunk(index, { role: "assistant", content: "" }, null));
+      for (const part of pieces(text)) yield emit(chunk(index, { content: part }, null));
+      yield emit(chunk(index, {}, "stop"));
     }
+    const usage = await tally.finish();
+    if (usage !== undefined) yield usage;
   }
   return localStream(generate());
 }

@@ -91,3 +91,25 @@ export async function estimateUsage(
   const completion_tokens = completion.reduce((sum, count) => sum + count, 0);
   return { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens };
 }
+
+/** The text of a chat message's content, whatever its form. */
+function messageText(content: unknown): string {
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) return "";
+  return content.map((part: { type?: unknown; text?: unknown }) => (part.type === "text" && typeof part.text === "string" ? part.text : "")).join("");
+}
+
+/**
+ * Usage of a chat request a provider did not report: the text of every message as the
+ * prompt (message framing and images are not counted, so this is a floor), and every
+ * choice's text as the completion.
+ */
+export async function estimateChatUsage(model: string, messages: readonly { content?: unknown }[], outputs: Iterable<string>): Promise<CompletionUsage> {
+  const [prompt, completion] = await Promise.all([
+    Promise.all(messages.map((message) => countTokens(model, messageText(message.content)))),
+    Promise.all([...outputs].map((text) => countTokens(model, text))),
+  ]);
+  const prompt_tokens = prompt.reduce((sum, count) => sum + count, 0);
+  const completion_tokens = completion.reduce((sum, count) => sum + count, 0);
+  return { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens };
+}
