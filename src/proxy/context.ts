@@ -16,6 +16,8 @@ export class RequestContext implements RouteObserver {
   upstreamMs = 0;
   usage: CompletionUsage | undefined;
   stream = false;
+  retries = 0;
+  fallbacks = 0;
 
   constructor(
     req: IncomingMessage,
@@ -28,6 +30,11 @@ export class RequestContext implements RouteObserver {
 
   deployment(deployment: Deployment): void {
     this.chosen = deployment;
+  }
+
+  attempts(retries: number, fallbacks: number): void {
+    this.retries = retries;
+    this.fallbacks = fallbacks;
   }
 
   upstreamTime(ms: number): void {
@@ -48,6 +55,8 @@ export class RequestContext implements RouteObserver {
       "x-litellm-overhead-duration-ms": Math.max(0, elapsed - this.upstreamMs).toFixed(3),
     };
     if (this.chosen !== undefined) {
+      headers["x-litellm-attempted-retries"] = String(this.retries);
+      headers["x-litellm-attempted-fallbacks"] = String(this.fallbacks);
       headers["x-litellm-model-id"] = this.chosen.id;
       if (this.chosen.apiBase !== undefined) headers["x-litellm-model-api-base"] = this.chosen.apiBase;
     }

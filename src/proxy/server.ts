@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { closePools } from "../http/transport.js";
 import { preloadEncoding } from "../sdk/usage.js";
-import { Router } from "../router/router.js";
+import { Router, type RouterOptions } from "../router/router.js";
 import type { DeploymentConfig } from "../router/deployment.js";
 import { APIError, NotFoundError } from "../wire/errors.js";
 import { masterKeyAuth } from "./auth.js";
@@ -30,10 +30,8 @@ export interface GatewayOptions {
   maxRequestSizeMb?: number;
   /** Seconds between `: keep-alive` comments while a stream waits for its first token; default 15. */
   keepAliveSeconds?: number;
-  numRetries?: number;
-  /** Seconds per upstream call. */
-  timeout?: number;
-  dropParams?: boolean;
+  /** LiteLLM's router_settings (strategy, retries, fallbacks, cooldowns, shared state). */
+  router?: Omit<RouterOptions, "model_list" | "env">;
   detailedDebug?: boolean;
   /** Where log lines go; stdout by default. */
   logDestination?: DestinationStream;
@@ -52,13 +50,7 @@ export class GatewayServer {
     const loggers = createLoggers({ debug: options.detailedDebug === true, destination: options.logDestination });
     this.logger = loggers.log;
     this.gateway = {
-      router: new Router({
-        model_list: options.modelList,
-        num_retries: options.numRetries,
-        timeout: options.timeout,
-        drop_params: options.dropParams,
-        env: options.env,
-      }),
+      router: new Router({ ...options.router, model_list: options.modelList, env: options.env }),
       authenticate: masterKeyAuth(options.masterKey, options.masterKeyMissingVariable),
       maxBodyBytes: (options.maxRequestSizeMb ?? 10) * 1048576,
       keepAliveMs: (options.keepAliveSeconds ?? 15) * 1000,
@@ -104,6 +96,7 @@ export class GatewayServer {
     }
     this.server.closeAllConnections();
     await closed;
+    await this.gateway.router.close();
     await closePools();
     await new Promise<void>((resolve) => this.logger.flush(() => resolve()));
   }

@@ -5,6 +5,8 @@
 import type { DestinationStream } from "pino";
 import type { DeploymentConfig } from "../router/deployment.js";
 import type { GatewayConfig } from "./config/types.js";
+import type { RouterOptions } from "../router/router.js";
+import { RedisState } from "../state/redis-state.js";
 import { GatewayServer } from "./server.js";
 
 /** Puts `os.environ/NAME` back where the loader found NAME unset, so the Router answers 401 naming it. */
@@ -33,23 +35,57 @@ export function deploymentConfigs(config: GatewayConfig): DeploymentConfig[] {
 export interface StartOptions {
   detailedDebug?: boolean;
   logDestination?: DestinationStream;
+  /** Where the shared-state store reports outages. */
+  logger?: { warn(message: string): void; info?(message: string): void };
+}
+
+/** router_settings (and the litellm_settings that overlap them) as Router options; Redis when configured. */
+export function routerOptions(config: GatewayConfig, logger?: StartOptions["logger"]): Omit<RouterOptions, "model_list" | "env"> {
+  const r = config.routerSettings;
+  const l = config.litellmSettings;
+  const redis = r.redis_url !== undefined || r.redis_host !== undefined;
+  return {
+    routing_strategy: r.routing_strategy,
+    routing_strategy_args: r.routing_strategy_args as RouterOptions["routing_strategy_args"],
+    num_retries: r.num_retries ?? l.num_retries,
+    retry_policy: r.retry_policy,
+    timeout: r.timeout ?? l.request_timeout,
+    stream_timeout: r.stream_timeout,
+    fallbacks: r.fallbacks,
+    default_fallbacks: r.default_fallbacks,
+    context_window_fallbacks: r.context_window_fallbacks,
+    content_policy_fallbacks: r.content_policy_fallbacks,
+    max_fallbacks: r.max_fallbacks,
+    allowed_fails: r.allowed_fails,
+    allowed_fails_policy: r.allowed_fails_policy,
+    cooldown_time: r.cooldown_time,
+    disable_cooldowns: r.disable_cooldowns,
+    model_group_alias: r.model_group_alias,
+    drop_params: l.drop_params,
+    additional_drop_params: l.additional_drop_params,
+    state: redis
+      ? RedisState.connect({ url: r.redis_url, host: r.redis_host, port: r.redis_port, password: r.redis_password, logger })
+      : undefined,
+  };
 }
 
 export function createGateway(config: GatewayConfig, options: StartOptions = {}): GatewayServer {
-  const { generalSettings, routerSettings, litellmSettings, masterKey } = config;
-  return new GatewayServer({
+  const { generalSettings, masterKey } = config;
+  // The shared-state store reports outages into the gateway's own log, which exists only once the server does.
+  let gateway: GatewayServer | undefined;
+  const logger = options.logger ?? { warn: (message: string) => gateway?.logger.warn(message), info: (message: string) => gateway?.logger.info(message) };
+  gateway = new GatewayServer({
     modelList: deploymentConfigs(config),
     masterKey: masterKey.state === "set" ? masterKey.value : undefined,
     masterKeyMissingVariable: masterKey.state === "missing-env" ? masterKey.variable : undefined,
     maxRequestSizeMb: generalSettings.max_request_size_mb,
     keepAliveSeconds: generalSettings.keepalive_interval_seconds,
-    numRetries: routerSettings.num_retries ?? litellmSettings.num_retries,
-    timeout: routerSettings.timeout ?? litellmSettings.request_timeout,
-    dropParams: litellmSettings.drop_params,
+    router: routerOptions(config, logger),
     userModel: config.userModel,
     detailedDebug: options.detailedDebug,
     logDestination: options.logDestination,
   });
+  return gateway;
 }
 
 /** What an operator must know before the first request: every config warning, and an open gateway. */

@@ -23,6 +23,11 @@ export interface LitellmParams {
   mock_response?: string;
   rpm?: number;
   tpm?: number;
+  weight?: number;
+  /** Priority tier: lower first; the next tier serves only when none of the first can. */
+  order?: number;
+  /** Seconds to the first chunk of a stream. */
+  stream_timeout?: number;
   [extra: string]: unknown;
 }
 
@@ -51,6 +56,8 @@ export interface Deployment {
   options: CallOptions;
   /** Environment variables its `os.environ/NAME` values name but the environment lacks. */
   missingEnv: string[];
+  /** What routing reads: limits, weight, priority tier, timeouts (seconds). */
+  limits: { rpm?: number; tpm?: number; weight?: number; order?: number; timeout?: number; stream_timeout?: number };
 }
 
 const ENV_PREFIX = "os.environ/";
@@ -108,7 +115,13 @@ export function createDeployment(config: DeploymentConfig, env: Readonly<Record<
   if (p.timeout !== undefined) options.timeout = p.timeout;
   if (p.max_retries !== undefined) options.num_retries = p.max_retries;
   if (p.drop_params !== undefined) options.drop_params = p.drop_params;
+  if (Array.isArray(p.additional_drop_params)) options.additional_drop_params = p.additional_drop_params as string[];
   if (p.mock_response !== undefined) options.mock_response = p.mock_response;
+  const limits: Deployment["limits"] = {};
+  for (const key of ["rpm", "tpm", "weight", "order", "timeout", "stream_timeout"] as const) {
+    const value = p[key];
+    if (typeof value === "number") limits[key] = value;
+  }
   return {
     id: config.model_info?.id ?? deploymentId(config),
     modelName: config.model_name,
@@ -117,5 +130,6 @@ export function createDeployment(config: DeploymentConfig, env: Readonly<Record<
     apiBase: safeApiBase(p.api_base),
     options,
     missingEnv,
+    limits,
   };
 }

@@ -1,38 +1,90 @@
 /**
  * The Router: public model names (`model_name` in config.yaml) mapped to the
- * deployments that serve them. The proxy sends every request through it; SDK users
- * may too. For now a model's first deployment serves it.
+ * deployments that serve them, and what keeps answers coming when one fails — a
+ * routing strategy, rpm/tpm limits, retries on other deployments, fallbacks to other
+ * model groups, and cooldowns — all read from and written to one RouterState, so one
+ * process, N workers and N machines behave alike. The proxy sends every request
+ * through it; SDK users may too.
  */
-import type { AbortLike } from "../http/cancel.js";
-import { type CallObserver, type CallOptions, splitRequest } from "../sdk/options.js";
+import { sleep, type AbortLike } from "../http/cancel.js";
+import { backoffMs } from "../http/retry.js";
 import { runChatCompletion, type ChatCompletionStream } from "../sdk/chat-completion.js";
+import { type CallObserver, type CallOptions, splitRequest } from "../sdk/options.js";
 import { runTextCompletion, type TextCompletionStream } from "../sdk/text-completion.js";
+import { MemoryState } from "../state/memory-state.js";
+import type { Cooldown, RouterState } from "../state/router-state.js";
 import type { ChatCompletion, ChatCompletionParams } from "../wire/chat.js";
+import type { CompletionUsage, TextCompletion, TextCompletionParams } from "../wire/completions.js";
+import {
+  AbortError,
+  APIError,
+  AuthenticationError,
+  BadRequestError,
+  ContentPolicyViolationError,
+  ContextWindowExceededError,
+  RateLimitError,
+  ServiceUnavailableError,
+} from "../wire/errors.js";
 import { validateChatCompletion } from "../wire/validate-chat.js";
 import { assertObject, validateTextCompletion } from "../wire/validate.js";
-import type { TextCompletion, TextCompletionParams } from "../wire/completions.js";
-import { AuthenticationError, BadRequestError } from "../wire/errors.js";
 import { createDeployment, type Deployment, type DeploymentConfig } from "./deployment.js";
+import { cooldownRule, type Policy, retriesFor } from "./policy.js";
+import { choose, type RoutingStrategy } from "./strategies.js";
+
+/** `[{ "gpt-4o": ["gpt-4o-mini", "claude"] }]`: each entry maps a model group to its fallbacks. */
+export type FallbackList = Record<string, string[]>[];
 
 export interface RouterOptions {
   model_list: DeploymentConfig[];
-  /** Retries of a failed call (LiteLLM's router_settings / litellm_settings num_retries). */
+  routing_strategy?: RoutingStrategy;
+  routing_strategy_args?: { lowest_latency_buffer?: number; ttl?: number };
+  /** Retries on other deployments of the group (default 0). */
   num_retries?: number;
+  /** e.g. `{ RateLimitErrorRetries: 3, BadRequestErrorRetries: 0 }`. */
+  retry_policy?: Policy;
   /** Seconds per call, unless the deployment sets its own. */
   timeout?: number;
+  /** Seconds to a stream's first chunk, unless the deployment sets its own. */
+  stream_timeout?: number;
+  fallbacks?: FallbackList;
+  default_fallbacks?: string[];
+  context_window_fallbacks?: FallbackList;
+  content_policy_fallbacks?: FallbackList;
+  /** Fallback groups tried at most per request (default 5). */
+  max_fallbacks?: number;
+  /** Failures in a minute a deployment may have before it cools down (default 3). */
+  allowed_fails?: number;
+  /** e.g. `{ InternalServerErrorAllowedFails: 10 }`. */
+  allowed_fails_policy?: Policy;
+  /** Seconds a deployment is skipped after cooling down (default 5). */
+  cooldown_time?: number;
+  disable_cooldowns?: boolean;
+  /** Other names for model groups: `{ "gpt-4": "gpt-4o" }` or `{ "gpt-4": { model: "gpt-4o", hidden: true } }`. */
+  model_group_alias?: Record<string, string | { model: string; hidden?: boolean }>;
   drop_params?: boolean;
+  /** Params dropped before every call whatever the provider (litellm_settings.additional_drop_params). */
+  additional_drop_params?: string[];
+  /** Where counters and cooldowns live; in memory by default, Redis to share them. */
+  state?: RouterState;
   /** Where `os.environ/NAME` values are looked up; process.env by default. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** For tests: the clock (epoch ms) and the random source. */
+  now?: () => number;
+  random?: () => number;
 }
 
-/** Per-call hooks: which deployment was chosen, how long the upstream took. */
+/** Per-call hooks: each deployment tried, retries and fallbacks taken, upstream time. */
 export interface RouteObserver extends CallObserver {
+  /** Called for each attempt; the last call names the deployment that answered. */
   deployment(deployment: Deployment): void;
+  attempts?(retries: number, fallbacks: number): void;
 }
 
 export interface RouteOptions {
   signal?: AbortLike;
   observer?: RouteObserver;
+  /** Per-request fallbacks (LiteLLM's `fallbacks` in the body), tried after the configured ones' place. */
+  fallbacks?: string[];
 }
 
 /** A deployment whose `os.environ/` credentials are unset answers 401 naming them. */
@@ -45,83 +97,303 @@ function assertConfigured(deployment: Deployment): void {
   );
 }
 
-export class Router {
-  private readonly byName = new Map<string, Deployment[]>();
-  private readonly defaults: Pick<RouterOptions, "num_retries" | "timeout" | "drop_params">;
+function fallbacksOf(list: FallbackList | undefined, group: string): string[] {
+  for (const entry of list ?? []) {
+    const found = entry[group];
+    if (found !== undefined) return found;
+  }
+  return [];
+}
 
-  constructor(options: RouterOptions) {
+/** One attempt on a deployment: the SDK call with the deployment's options and upstream model. */
+type Call<T> = (options: CallOptions & { model: string }) => Promise<T>;
+
+export class Router {
+  private readonly groups = new Map<string, Deployment[]>();
+  /** Groups whose model_name is a pattern such as `openai/*`. */
+  private readonly wildcards: { prefix: string; suffix: string; name: string }[] = [];
+  private readonly aliases = new Map<string, string>();
+  private readonly hidden = new Set<string>();
+  private readonly state: RouterState;
+  private readonly now: () => number;
+  private readonly random: () => number;
+
+  constructor(private readonly options: RouterOptions) {
     const env = options.env ?? process.env;
     for (const config of options.model_list) {
       const deployment = createDeployment(config, env);
-      const group = this.byName.get(deployment.modelName);
-      if (group === undefined) this.byName.set(deployment.modelName, [deployment]);
+      const group = this.groups.get(deployment.modelName);
+      if (group === undefined) this.groups.set(deployment.modelName, [deployment]);
       else group.push(deployment);
+      const star = deployment.modelName.indexOf("*");
+      if (star !== -1 && group === undefined) {
+        this.wildcards.push({ prefix: deployment.modelName.slice(0, star), suffix: deployment.modelName.slice(star + 1), name: deployment.modelName });
+      }
     }
-    this.defaults = { num_retries: options.num_retries, timeout: options.timeout, drop_params: options.drop_params };
+    for (const [alias, target] of Object.entries(options.model_group_alias ?? {})) {
+      this.aliases.set(alias, typeof target === "string" ? target : target.model);
+      if (typeof target !== "string" && target.hidden === true) this.hidden.add(alias);
+    }
+    this.state = options.state ?? new MemoryState();
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
   }
 
-  /** The public model names, in config order. */
+  /** The public model names, in config order, aliases included unless hidden; patterns excluded. */
   get modelNames(): string[] {
-    return [...this.byName.keys()];
+    const names = [...this.groups.keys()].filter((name) => !name.includes("*"));
+    for (const alias of this.aliases.keys()) if (!this.hidden.has(alias) && !names.includes(alias)) names.push(alias);
+    return names;
   }
 
   /** Every deployment, in config order. */
   get deployments(): Deployment[] {
-    return [...this.byName.values()].flat();
+    return [...this.groups.values()].flat();
   }
 
-  /** The deployment that serves `model`; a 400 naming the known models when there is none. */
-  pick(model: string): Deployment {
-    const deployment = this.byName.get(model)?.[0];
-    if (deployment === undefined) {
-      throw new BadRequestError(
-        `Unknown model '${model}'. Available models: ${this.modelNames.join(", ") || "(none configured)"}.`,
-        { param: "model", code: "model_not_found", model },
-      );
+  /** The deployment's cooldown, if it is cooling down now. */
+  cooldownOf(deployment: Deployment): Cooldown | undefined {
+    return this.state.cooldown(deployment.id, this.now());
+  }
+
+  /** The deployments serving `model`, and the upstream model each gets (wildcards filled in). */
+  private group(model: string): { name: string; members: Deployment[]; upstream: (d: Deployment) => string } | undefined {
+    const name = this.aliases.get(model) ?? model;
+    const members = this.groups.get(name);
+    if (members !== undefined) return { name, members, upstream: (d) => d.model };
+    for (const pattern of this.wildcards) {
+      if (name.length >= pattern.prefix.length + pattern.suffix.length && name.startsWith(pattern.prefix) && name.endsWith(pattern.suffix)) {
+        const matched = name.slice(pattern.prefix.length, name.length - pattern.suffix.length);
+        return { name: pattern.name, members: this.groups.get(pattern.name) ?? [], upstream: (d) => d.model.replace("*", matched) };
+      }
     }
+    return undefined;
+  }
+
+  private unknownModel(model: string): BadRequestError {
+    return new BadRequestError(`Unknown model '${model}'. Available models: ${this.modelNames.join(", ") || "(none configured)"}.`, {
+      param: "model",
+      code: "model_not_found",
+      model,
+    });
+  }
+
+  /** The first deployment of `model`'s group (for callers that only need to know one exists). */
+  pick(model: string): Deployment {
+    const group = this.group(model);
+    const deployment = group?.members[0];
+    if (deployment === undefined) throw this.unknownModel(model);
     assertConfigured(deployment);
     return deployment;
+  }
+
+  /**
+   * The deployment to try next in a group: not tried yet for this request, not cooling
+   * down, under its rpm and tpm, from the lowest `order` tier that has one, chosen by the
+   * routing strategy. Throws the 429/503 that says why none is available.
+   */
+  private async choose(group: string, members: readonly Deployment[], tried: ReadonlySet<string>): Promise<Deployment> {
+    const now = this.now();
+    const untried = members.filter((d) => !tried.has(d.id));
+    const cooling: Cooldown[] = [];
+    let limitedUntil: number | undefined;
+    const usable = untried.filter((d) => {
+      const cooldown = this.options.disable_cooldowns === true ? undefined : this.state.cooldown(d.id, now);
+      if (cooldown !== undefined) {
+        cooling.push(cooldown);
+        return false;
+      }
+      const usage = this.state.minuteUsage(d.id, now);
+      const overTpm = d.limits.tpm !== undefined && usage.tokens >= d.limits.tpm;
+      const overRpm = d.limits.rpm !== undefined && usage.requests >= d.limits.rpm;
+      if (overTpm || overRpm) {
+        limitedUntil = now - (now % 60_000) + 60_000;
+        return false;
+      }
+      return true;
+    });
+    const tiers = [...new Set(usable.map((d) => d.limits.order ?? Number.POSITIVE_INFINITY))].sort((a, b) => a - b);
+    for (const tier of tiers) {
+      let candidates = usable.filter((d) => (d.limits.order ?? Number.POSITIVE_INFINITY) === tier);
+      while (candidates.length > 0) {
+        const deployment = choose(this.options.routing_strategy ?? "simple-shuffle", candidates, {
+          state: this.state,
+          now,
+          random: this.random,
+          lowestLatencyBuffer: this.options.routing_strategy_args?.lowest_latency_buffer ?? 0,
+          latencyTtlMs: (this.options.routing_strategy_args?.ttl ?? 3600) * 1000,
+        });
+        // The exact, shared check: another instance may have taken the last slot.
+        const wait = await this.state.takeRequest(deployment.id, deployment.limits.rpm, now);
+        if (wait === undefined) return deployment;
+        limitedUntil = now + wait;
+        candidates = candidates.filter((d) => d !== deployment);
+      }
+    }
+    if (untried.length === 0 && tried.size > 0) {
+      throw new ServiceUnavailableError(`Every deployment of '${group}' failed for this request.`, { model: group, code: "no_deployment_left" });
+    }
+    const rateLimited = cooling.length > 0 && cooling.every((c) => c.cause === "rate_limit");
+    const frees = Math.min(...cooling.map((c) => c.until), limitedUntil ?? Number.POSITIVE_INFINITY);
+    const seconds = Math.max(1, Math.ceil((frees - now) / 1000));
+    if (limitedUntil !== undefined && (cooling.length === 0 || rateLimited)) {
+      throw new RateLimitError(`Every deployment of '${group}' is at its rate limit or cooling down after one; the first frees up in ${seconds} s.`, {
+        model: group,
+        code: "rate_limit_exceeded",
+        retryAfter: seconds,
+      });
+    }
+    const Cause = rateLimited ? RateLimitError : ServiceUnavailableError;
+    throw new Cause(
+      `Every deployment of '${group}' is cooling down after ${rateLimited ? "rate limits" : "failures"}; the first frees up in ${seconds} s.`,
+      { model: group, code: "no_deployment_available", retryAfter: seconds },
+    );
+  }
+
+  /** Counts a failure of `deployment` and cools it down when the rules say so. */
+  private async failed(deployment: Deployment, error: unknown): Promise<void> {
+    if (this.options.disable_cooldowns === true) return;
+    const rule = cooldownRule(error, this.options.allowed_fails ?? 3, this.options.allowed_fails_policy);
+    if (rule.kind === "never") return;
+    const now = this.now();
+    if (rule.kind === "after" && (await this.state.recordFailure(deployment.id, now)) <= rule.allowedFails) return;
+    const seconds = Math.max(this.options.cooldown_time ?? 5, error instanceof APIError && error.retryAfter !== undefined ? error.retryAfter : 0);
+    this.state.setCooldown(deployment.id, { until: now + seconds * 1000, cause: error instanceof RateLimitError ? "rate_limit" : "failure" });
+  }
+
+  /** The groups to fall back to after `error` in `group`. */
+  private fallbacksFor(group: string, error: unknown, route: RouteOptions): string[] {
+    if (error instanceof ContextWindowExceededError) return fallbacksOf(this.options.context_window_fallbacks, group);
+    if (error instanceof ContentPolicyViolationError) return fallbacksOf(this.options.content_policy_fallbacks, group);
+    // The caller's own mistakes would fail the same way anywhere.
+    if (error instanceof BadRequestError || error instanceof AbortError) return [];
+    const configured = fallbacksOf(this.options.fallbacks, group);
+    return [...(configured.length > 0 ? configured : (this.options.default_fallbacks ?? [])), ...(route.fallbacks ?? [])];
+  }
+
+  /** One request through the group's deployments, retries and fallbacks. */
+  private async route<T>(model: string, route: RouteOptions, stream: boolean, call: Call<T>, usageOf: (result: T) => CompletionUsage | undefined): Promise<T> {
+    const first = this.group(model);
+    if (first === undefined || first.members.length === 0) throw this.unknownModel(model);
+    let retries = 0;
+    let fallbacks = 0;
+    const queue: string[] = [model];
+    const visited = new Set<string>();
+    let lastError: unknown;
+    while (queue.length > 0) {
+      const current = queue.shift() as string;
+      const group = this.group(current);
+      if (group === undefined || visited.has(group.name)) continue;
+      visited.add(group.name);
+      const tried = new Set<string>();
+      let allowed = Number.POSITIVE_INFINITY;
+      for (let attempt = 0; attempt <= allowed; attempt++) {
+        let deployment: Deployment;
+        try {
+          deployment = await this.choose(group.name, group.members, tried);
+        } catch (error) {
+          lastError = tried.size > 0 ? (lastError ?? error) : error;
+          break;
+        }
+        tried.add(deployment.id);
+        if (attempt > 0) retries += 1;
+        route.observer?.deployment(deployment);
+        route.observer?.attempts?.(retries, fallbacks);
+        const started = this.now();
+        this.state.startRequest(deployment.id);
+        try {
+          assertConfigured(deployment);
+          const result = await call(this.callOptions(deployment, route, stream, group.upstream(deployment)));
+          const usage = usageOf(result);
+          const finished = this.now();
+          if (usage !== undefined) this.state.addTokens(deployment.id, usage.total_tokens, finished);
+          const perToken = usage !== undefined && usage.completion_tokens > 0 && !stream ? (finished - started) / usage.completion_tokens : finished - started;
+          this.state.recordLatency(deployment.id, perToken, finished);
+          return result;
+        } catch (error) {
+          lastError = error;
+          await this.failed(deployment, error);
+          allowed = Math.min(allowed, retriesFor(error, this.options.num_retries ?? 0, this.options.retry_policy));
+          if (error instanceof AbortError) throw error;
+          if (attempt < allowed) {
+            const wait = error instanceof APIError && error.retryAfter !== undefined ? error.retryAfter * 1000 : undefined;
+            await sleep(backoffMs(attempt, wait, this.random), route.signal).catch(() => {
+              throw new AbortError("The request was aborted by the caller.");
+            });
+          }
+        } finally {
+          this.state.endRequest(deployment.id);
+        }
+      }
+      const next = this.fallbacksFor(group.name, lastError, route).filter((name) => !visited.has(this.group(name)?.name ?? name));
+      if (fallbacks >= (this.options.max_fallbacks ?? 5)) break;
+      const take = next.slice(0, (this.options.max_fallbacks ?? 5) - fallbacks);
+      if (take.length > 0) {
+        // A fallback group is tried only after the previous one is exhausted.
+        queue.push(take[0] as string);
+        fallbacks += 1;
+        route.observer?.attempts?.(retries, fallbacks);
+        queue.push(...take.slice(1).filter((name) => !queue.includes(name)));
+      }
+    }
+    throw lastError;
+  }
+
+  private callOptions(deployment: Deployment, route: RouteOptions, stream: boolean, upstream: string): CallOptions & { model: string } {
+    const timeout = (stream ? (deployment.limits.stream_timeout ?? this.options.stream_timeout) : undefined) ?? deployment.limits.timeout ?? this.options.timeout;
+    return {
+      drop_params: this.options.drop_params,
+      additional_drop_params: this.options.additional_drop_params,
+      ...deployment.options,
+      model: upstream,
+      // Retries are the Router's, across deployments; the SDK makes one attempt.
+      num_retries: 0,
+      timeout,
+      signal: route.signal,
+      observer: route.observer,
+    };
   }
 
   textCompletion(request: TextCompletionParams & { stream: true }, route?: RouteOptions): Promise<TextCompletionStream>;
   textCompletion(request: TextCompletionParams & { stream?: false | null }, route?: RouteOptions): Promise<TextCompletion>;
   textCompletion(request: TextCompletionParams, route?: RouteOptions): Promise<TextCompletion | TextCompletionStream>;
   /**
-   * A text completion on the deployment serving `request.model`. Connection options
+   * A text completion on the deployments serving `request.model`. Connection options
    * in `request` are ignored (a client must not redirect the gateway's keys): the
-   * deployment's apply.
+   * deployment's apply. `fallbacks` in the request adds per-request fallbacks.
    */
   async textCompletion(request: TextCompletionParams, route: RouteOptions = {}): Promise<TextCompletion | TextCompletionStream> {
     assertObject(request);
     const { params } = splitRequest(request);
-    validateTextCompletion(params);
-    const deployment = this.pick(params.model);
-    route.observer?.deployment(deployment);
-    return runTextCompletion({ ...params, model: deployment.model }, this.callOptions(deployment, route));
+    const { fallbacks, ...rest } = params;
+    validateTextCompletion(rest);
+    const stream = rest.stream === true;
+    return this.route(
+      rest.model,
+      withRequestFallbacks(route, fallbacks),
+      stream,
+      ({ model, ...options }) => runTextCompletion({ ...rest, model }, options),
+      (result) => ("usage" in result ? (result as TextCompletion).usage : undefined),
+    );
   }
 
   chatCompletion(request: ChatCompletionParams & { stream: true }, route?: RouteOptions): Promise<ChatCompletionStream>;
   chatCompletion(request: ChatCompletionParams & { stream?: false | null }, route?: RouteOptions): Promise<ChatCompletion>;
   chatCompletion(request: ChatCompletionParams, route?: RouteOptions): Promise<ChatCompletion | ChatCompletionStream>;
-  /** A chat completion on the deployment serving `request.model`; connection options in `request` are ignored. */
+  /** A chat completion on the deployments serving `request.model`; connection options in `request` are ignored. */
   async chatCompletion(request: ChatCompletionParams, route: RouteOptions = {}): Promise<ChatCompletion | ChatCompletionStream> {
     assertObject(request);
     const { params } = splitRequest(request);
-    validateChatCompletion(params);
-    const deployment = this.pick(params.model);
-    route.observer?.deployment(deployment);
-    return runChatCompletion({ ...params, model: deployment.model }, this.callOptions(deployment, route));
-  }
-
-  private callOptions(deployment: Deployment, route: RouteOptions): CallOptions {
-    return {
-      num_retries: this.defaults.num_retries,
-      timeout: this.defaults.timeout,
-      drop_params: this.defaults.drop_params,
-      ...deployment.options,
-      signal: route.signal,
-      observer: route.observer,
-    };
+    const { fallbacks, ...rest } = params;
+    validateChatCompletion(rest);
+    const stream = rest.stream === true;
+    return this.route(
+      rest.model,
+      withRequestFallbacks(route, fallbacks),
+      stream,
+      ({ model, ...options }) => runChatCompletion({ ...(rest as ChatCompletionParams), model }, options),
+      (result) => ("usage" in result ? (result as ChatCompletion).usage : undefined),
+    );
   }
 
   /** A real, cheap call to one deployment (1 token), for /health. */
@@ -129,4 +401,14 @@ export class Router {
     assertConfigured(deployment);
     await runTextCompletion({ model: deployment.model, prompt: "ping", max_tokens: 1 }, { ...deployment.options, timeout: timeoutSeconds, num_retries: 0 });
   }
+
+  async close(): Promise<void> {
+    await this.state.close();
+  }
+}
+
+/** A request's own `fallbacks` (LiteLLM accepts them in the body). */
+function withRequestFallbacks(route: RouteOptions, fallbacks: unknown): RouteOptions {
+  if (!Array.isArray(fallbacks) || !fallbacks.every((f): f is string => typeof f === "string")) return route;
+  return { ...route, fallbacks: [...(route.fallbacks ?? []), ...fallbacks] };
 }

@@ -18,7 +18,14 @@ export async function health(gateway: Gateway, req: IncomingMessage, res: Server
   gateway.authenticate(req);
   const results = await Promise.all(
     gateway.router.deployments.map(async (deployment) => {
-      const endpoint = { model: deployment.model, model_name: deployment.modelName, model_id: deployment.id, api_base: deployment.apiBase ?? null };
+      const cooldown = gateway.router.cooldownOf(deployment);
+      const endpoint = {
+        model: deployment.model,
+        model_name: deployment.modelName,
+        model_id: deployment.id,
+        api_base: deployment.apiBase ?? null,
+        ...(cooldown === undefined ? {} : { cooldown_until: new Date(cooldown.until).toISOString(), cooldown_cause: cooldown.cause }),
+      };
       try {
         await gateway.router.ping(deployment, HEALTH_CHECK_TIMEOUT_SECONDS);
         return { healthy: true, endpoint };

@@ -1,0 +1,486 @@
+/**
+ * RouterState shared between instances through Redis (router_settings.redis_url, or
+ * redis_host/redis_port/redis_password).
+ *
+ * - `takeRequest` and `recordFailure` wait for Redis: each is one Lua script, so an rpm limit
+ *   holds exactly however many instances count against it.
+ * - Reads are synchronous, from a bounded local cache (an LRU of deployments). A background
+ *   refresh pulls the deployments used recently every `refreshMs`; this instance's own writes
+ *   land in the cache at once. Another instance's cooldown is therefore seen within about one
+ *   refresh interval.
+ * - Other writes are fire-and-forget: applied to the cache, sent to Redis, never awaited.
+ * - Redis unreachable or slow: nothing throws, every call falls back to the local cache (which
+ *   then is this instance's whole state), a warning is logged at most once a minute, and
+ *   sharing resumes when the connection comes back (ioredis reconnects by itself).
+ */
+import { randomBytes } from "node:crypto";
+import { Redis, type RedisOptions } from "ioredis";
+import { decodeCooldown, decodeCount, decodeSample, encodeSample, laterCooldown, LocalCache, mergeSamples, type Sample } from "./redis-cache.js";
+import {
+  ADD_LUA,
+  BUSY_HEARTBEAT_MS,
+  BUSY_KEY_TTL_MS,
+  BUSY_LUA,
+  BUSY_STALE_MS,
+  COOL_LUA,
+  COOLDOWN_KEY_MARGIN_MS,
+  keyOf,
+  keyPrefixOf,
+  LATENCY_KEY_TTL_MS,
+  LATENCY_LUA,
+  MAX_SAMPLES,
+  MINUTE_KEY_TTL_MS,
+  TAKE_LUA,
+} from "./redis-scripts.js";
+import { type Cooldown, MINUTE_MS, type MinuteUsage, minuteOf, type RouterState } from "./router-state.js";
+
+export interface RedisStateLogger {
+  warn(message: string): void;
+  /** Told when Redis is reachable again after a warning; optional. */
+  info?(message: string): void;
+}
+
+export interface RedisStateOptions {
+  /** redis:// or rediss:// URL (router_settings.redis_url). Wins over host/port. */
+  url?: string;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 6379. */
+  port?: number;
+  password?: string;
+  /** Keys are `litegate:<keyPrefix>:...`; distinct prefixes keep separate gateways apart. */
+  keyPrefix?: string;
+  /** Defaults to console.warn. */
+  logger?: RedisStateLogger;
+  /** How often the local cache pulls recently used deployments from Redis. Default 250 ms. */
+  refreshMs?: number;
+  /** Deployments kept in the local cache (least recently used are dropped). Default 10 000. */
+  maxEntries?: number;
+  /** How long a Redis command may take before the call falls back to local state. Default 500 ms. */
+  commandTimeoutMs?: number;
+}
+
+export interface RedisStateStatus {
+  /** True while state is shared through Redis; false while this instance runs on local state. */
+  shared: boolean;
+  /** Deployments in the local cache. */
+  cachedDeployments: number;
+}
+
+/** The Lua scripts, as ioredis exposes them once defineCommand has run. */
+interface Scripts {
+  litegateTake(key: string, limit: number, ttlMs: number): Promise<[number, number]>;
+  litegateAdd(key: string, amount: number, ttlMs: number): Promise<string>;
+  litegateCool(key: string, until: number, cause: string, ttlMs: number): Promise<number>;
+  litegateBusy(key: string, instance: string, count: number, ttlMs: number): Promise<number>;
+  litegateLatency(key: string, sample: string, cap: number, ttlMs: number): Promise<number>;
+}
+type Client = Redis & Scripts;
+
+const DEFAULT_REFRESH_MS = 250;
+const DEFAULT_MAX_ENTRIES = 10_000;
+const DEFAULT_COMMAND_TIMEOUT_MS = 500;
+const CONNECT_TIMEOUT_MS = 2_000;
+/** Deployments not used for this long are no longer refreshed (they stay cached until evicted). */
+const INTEREST_MS = 60_000;
+/** After a command timed out, calls go local at once for this long instead of each waiting. */
+const DEGRADED_MS = 2_000;
+const WARN_EVERY_MS = 60_000;
+
+export class RedisState implements RouterState {
+  static connect(options: RedisStateOptions = {}): RedisState {
+    return new RedisState(options);
+  }
+
+  private readonly client: Client;
+  private readonly prefix: string;
+  /** host:port for messages: never the URL, which may carry the password. */
+  private readonly where: string;
+  private readonly logger: RedisStateLogger;
+  private readonly cache: LocalCache;
+  /** Requests in flight on this instance: exact, never evicted, published to Redis. */
+  private readonly own = new Map<string, number>();
+  /** Names this instance's in-flight fields and latency samples. */
+  private readonly instance = randomBytes(6).toString("hex");
+  private readonly timer: NodeJS.Timeout;
+  private readonly firstContact: Promise<boolean>;
+  /** The first connection attempt has succeeded or failed. */
+  private contacted = false;
+  private closed = false;
+  private refreshing = false;
+  private lastHeartbeat = 0;
+  private degradedUntil = 0;
+  /** A warning was logged since the last time Redis was ready. */
+  private lost = false;
+  private readonly warnedAt = new Map<string, number>();
+  private sampleSeq = 0;
+
+  constructor(options: RedisStateOptions = {}) {
+    this.prefix = keyPrefixOf(options.keyPrefix);
+    this.where = describe(options);
+    this.logger = options.logger ?? { warn: (message) => console.warn(message) };
+    this.cache = new LocalCache(Math.max(1, options.maxEntries ?? DEFAULT_MAX_ENTRIES));
+    const base: RedisOptions = {
+      // Fail fast instead of queueing: while Redis is away calls go local, and a queue would
+      // grow without bound and replay stale writes when it returns.
+      enableOfflineQueue: false,
+      // A command cut off by a disconnect fails at once and is never replayed: the caller has
+      // already fallen back to local state, and a replayed INCR would count the request twice.
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      commandTimeout: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      // ioredis arms this (ref'd) timer on disconnect and clears it only on a later 'close'
+      // event, which never comes for a socket that had already failed: the default 2 s would
+      // hold a process open after close().
+      disconnectTimeout: 100,
+      // Keep trying forever, at most a second apart, so sharing resumes soon after Redis does.
+      retryStrategy: (times: number) => Math.min(times * 100, 1_000),
+    };
+    if (options.password !== undefined) base.password = options.password;
+    const client =
+      options.url !== undefined
+        ? new Redis(options.url, base)
+        : new Redis({ ...base, host: options.host ?? "127.0.0.1", port: options.port ?? 6379 });
+    client.defineCommand("litegateTake", { numberOfKeys: 1, lua: TAKE_LUA });
+    client.defineCommand("litegateAdd", { numberOfKeys: 1, lua: ADD_LUA });
+    client.defineCommand("litegateCool", { numberOfKeys: 1, lua: COOL_LUA });
+    client.defineCommand("litegateBusy", { numberOfKeys: 1, lua: BUSY_LUA });
+    client.defineCommand("litegateLatency", { numberOfKeys: 1, lua: LATENCY_LUA });
+    this.client = client as Client;
+
+    // Without an 'error' listener ioredis prints every failed reconnect; with it, we decide.
+    this.client.on("error", () => this.unreachable());
+    this.client.on("ready", () => this.onReady());
+    this.firstContact = new Promise<boolean>((resolve) => {
+      const settle = (ok: boolean): void => {
+        if (this.contacted) return;
+        this.contacted = true;
+        clearTimeout(timeout);
+        resolve(ok);
+      };
+      const timeout = setTimeout(() => settle(false), CONNECT_TIMEOUT_MS);
+      timeout.unref();
+      this.client.once("ready", () => settle(true));
+      this.client.once("error", () => settle(false));
+      this.client.once("end", () => settle(false));
+    });
+    this.timer = setInterval(() => void this.refresh(), Math.max(10, options.refreshMs ?? DEFAULT_REFRESH_MS));
+    // The refresh must never be what keeps a process alive.
+    this.timer.unref();
+  }
+
+  /** Resolves true once connected, false if the first connection attempt failed (calls then run locally until it succeeds). */
+  ready(): Promise<boolean> {
+    return this.firstContact;
+  }
+
+  status(): RedisStateStatus {
+    return { shared: this.usable(), cachedDeployments: this.cache.size };
+  }
+
+  async takeRequest(id: string, rpm: number | undefined, now: number): Promise<number | undefined> {
+    const minute = minuteOf(now);
+    this.cache.entry(id, now);
+    // Only the very first calls wait here, for at most the connect timeout: counting them
+    // locally would let a freshly started instance overshoot a shared limit.
+    if (!this.contacted) await this.firstContact;
+    if (this.usable()) {
+      try {
+        const limit = rpm === undefined || !Number.isFinite(rpm) ? -1 : Math.max(0, rpm);
+        const [count, counted] = await this.client.litegateTake(keyOf(this.prefix, "req", id, minute), limit, MINUTE_KEY_TTL_MS);
+        const entry = this.cache.entry(id, now);
+        if (entry.minute === minute) entry.requests = Math.max(entry.requests, Number(count));
+        return Number(counted) === 1 ? undefined : minute + MINUTE_MS - now;
+      } catch (error) {
+        this.failed(error);
+      }
+    } else {
+      this.fallingBack();
+    }
+    const entry = this.cache.entry(id, now);
+    if (rpm !== undefined && entry.requests >= rpm) return minute + MINUTE_MS - now;
+    entry.requests += 1;
+    return undefined;
+  }
+
+  addTokens(id: string, tokens: number, now: number): void {
+    if (!Number.isFinite(tokens) || tokens === 0) return;
+    const minute = minuteOf(now);
+    this.cache.entry(id, now).tokens += tokens;
+    this.write(async () => {
+      const total = await this.client.litegateAdd(keyOf(this.prefix, "tok", id, minute), tokens, MINUTE_KEY_TTL_MS);
+      const entry = this.cache.peek(id);
+      if (entry !== undefined && entry.minute === minute) entry.tokens = Math.max(entry.tokens, decodeCount(total));
+    });
+  }
+
+  minuteUsage(id: string, now: number): MinuteUsage {
+    const entry = this.cache.entry(id, now);
+    return { requests: entry.requests, tokens: entry.tokens };
+  }
+
+  startRequest(id: string): void {
+    this.cache.entry(id);
+    this.own.set(id, (this.own.get(id) ?? 0) + 1);
+    this.publishBusy(id);
+  }
+
+  endRequest(id: string): void {
+    this.cache.entry(id);
+    const count = Math.max(0, (this.own.get(id) ?? 0) - 1);
+    if (count === 0) this.own.delete(id);
+    else this.own.set(id, count);
+    this.publishBusy(id);
+  }
+
+  inFlight(id: string): number {
+    const entry = this.cache.entry(id);
+    // Other instances' counts only while shared: once Redis is gone they can only go stale.
+    return (this.own.get(id) ?? 0) + (this.usable() ? entry.elsewhere : 0);
+  }
+
+  async recordFailure(id: string, now: number): Promise<number> {
+    const minute = minuteOf(now);
+    this.cache.entry(id, now);
+    if (!this.contacted) await this.firstContact;
+    if (this.usable()) {
+      try {
+        const total = decodeCount(await this.client.litegateAdd(keyOf(this.prefix, "fail", id, minute), 1, MINUTE_KEY_TTL_MS));
+        const entry = this.cache.entry(id, now);
+        if (entry.minute === minute) entry.failures = Math.max(entry.failures, total);
+        return total;
+      } catch (error) {
+        this.failed(error);
+      }
+    } else {
+      this.fallingBack();
+    }
+    const entry = this.cache.entry(id, now);
+    entry.failures += 1;
+    return entry.failures;
+  }
+
+  setCooldown(id: string, cooldown: Cooldown): void {
+    const copy: Cooldown = { until: cooldown.until, cause: cooldown.cause };
+    const entry = this.cache.entry(id);
+    entry.cooldown = laterCooldown(entry.cooldown, copy);
+    this.write(() => this.sendCooldown(id, copy));
+  }
+
+  cooldown(id: string, now: number): Cooldown | undefined {
+    const cooldown = this.cache.entry(id).cooldown;
+    return cooldown !== undefined && cooldown.until > now ? cooldown : undefined;
+  }
+
+  recordLatency(id: string, sample: number, now: number): void {
+    if (!Number.isFinite(sample)) return;
+    this.sampleSeq += 1;
+    const item: Sample = { at: now, value: sample, tag: `${this.instance}.${this.sampleSeq}` };
+    const entry = this.cache.entry(id);
+    entry.samples.push(item);
+    if (entry.samples.length > MAX_SAMPLES) entry.samples.shift();
+    this.write(async () => {
+      // Pending until Redis answers: a refresh sent before this write must not drop the sample.
+      this.cache.peek(id)?.pending.push(item);
+      try {
+        await this.client.litegateLatency(keyOf(this.prefix, "lat", id), encodeSample(item), MAX_SAMPLES, LATENCY_KEY_TTL_MS);
+      } finally {
+        const current = this.cache.peek(id);
+        if (current !== undefined) current.pending = current.pending.filter((other) => other !== item);
+      }
+    });
+  }
+
+  latency(id: string, now: number, ttlMs: number): number | undefined {
+    const fresh = this.cache.entry(id).samples.filter((sample) => now - sample.at <= ttlMs);
+    if (fresh.length === 0) return undefined;
+    return fresh.reduce((sum, sample) => sum + sample.value, 0) / fresh.length;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    if (this.client.status === "ready") {
+      try {
+        // A clean shutdown takes its in-flight counts with it instead of letting them age out.
+        if (this.own.size > 0) {
+          const pipeline = this.client.pipeline();
+          for (const id of this.own.keys()) pipeline.hdel(keyOf(this.prefix, "busy", id), this.instance);
+          await pipeline.exec();
+        }
+        await this.client.quit();
+      } catch {
+        // Closing anyway.
+      }
+    }
+    this.client.disconnect();
+  }
+
+  private usable(): boolean {
+    return !this.closed && this.client.status === "ready" && Date.now() >= this.degradedUntil;
+  }
+
+  /** Sends a write without waiting for it; nothing it does can throw to the caller. */
+  private write(op: () => Promise<unknown>): void {
+    if (this.closed) return;
+    if (!this.contacted) {
+      // At startup, hold writes until the first connection attempt settles (bounded by the
+      // connect timeout) so a cooldown set in the first milliseconds still reaches the others.
+      void this.firstContact.then(() => this.write(op));
+      return;
+    }
+    if (!this.usable()) {
+      this.fallingBack();
+      return;
+    }
+    op().catch((error: unknown) => this.failed(error));
+  }
+
+  private sendCooldown(id: string, cooldown: Cooldown): Promise<number> {
+    // Expiry from our clock rather than PEXPIREAT on Redis's: `until` is in our clock.
+    const ttl = Math.ceil(Math.max(0, cooldown.until - Date.now()) + COOLDOWN_KEY_MARGIN_MS);
+    return this.client.litegateCool(keyOf(this.prefix, "cool", id), cooldown.until, cooldown.cause, ttl);
+  }
+
+  private publishBusy(id: string): void {
+    // The count is read when the write goes out, so a deferred write still sends the latest.
+    this.write(() => this.client.litegateBusy(keyOf(this.prefix, "busy", id), this.instance, this.own.get(id) ?? 0, BUSY_KEY_TTL_MS));
+  }
+
+  private heartbeat(): void {
+    this.lastHeartbeat = Date.now();
+    for (const id of this.own.keys()) this.publishBusy(id);
+  }
+
+  private onReady(): void {
+    this.degradedUntil = 0;
+    if (this.lost) {
+      this.lost = false;
+      this.logger.info?.(`Redis at ${this.where} is reachable again; router state is shared again`);
+    }
+    if (this.closed) return;
+    // Republish what only this instance knows after an outage: its in-flight counts and the
+    // cooldowns still running (the later-wins script makes repeats harmless).
+    this.heartbeat();
+    const wall = Date.now();
+    for (const entry of this.cache.usedSince(0)) {
+      const cooldown = entry.cooldown;
+      if (cooldown !== undefined && cooldown.until > wall) this.write(() => this.sendCooldown(entry.id, cooldown));
+    }
+    void this.refresh();
+  }
+
+  /** Pulls everything about recently used deployments in one round trip. */
+  private async refresh(): Promise<void> {
+    // Deliberately ignores degradedUntil: the refresh is the probe that ends it.
+    if (this.refreshing || this.closed || this.client.status !== "ready") return;
+    const wall = Date.now();
+    if (wall - this.lastHeartbeat >= BUSY_HEARTBEAT_MS) this.heartbeat();
+    const wanted = this.cache.usedSince(wall - INTEREST_MS).map((entry) => ({ id: entry.id, minute: entry.minute }));
+    if (wanted.length === 0) return;
+    this.refreshing = true;
+    try {
+      const pipeline = this.client.pipeline();
+      pipeline.time();
+      pipeline.mget(
+        wanted.flatMap(({ id, minute }) => [
+          keyOf(this.prefix, "req", id, minute),
+          keyOf(this.prefix, "tok", id, minute),
+          keyOf(this.prefix, "fail", id, minute),
+          keyOf(this.prefix, "cool", id),
+        ]),
+      );
+      for (const { id } of wanted) {
+        pipeline.hgetall(keyOf(this.prefix, "busy", id));
+        pipeline.lrange(keyOf(this.prefix, "lat", id), 0, MAX_SAMPLES - 1);
+      }
+      const replies = await pipeline.exec();
+      if (replies === null) return;
+      for (const [error] of replies) if (error !== null) throw error;
+      this.degradedUntil = 0;
+      const results = replies.map(([, result]) => result);
+      const time = results[0] as [string, string];
+      const redisNow = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
+      const values = results[1] as (string | null)[];
+      wanted.forEach(({ id, minute }, index) => {
+        const entry = this.cache.peek(id);
+        if (entry === undefined) return;
+        // Counters only grow within a minute: the larger of Redis and the cache is the newer.
+        if (entry.minute === minute) {
+          entry.requests = Math.max(entry.requests, decodeCount(values[index * 4]));
+          entry.tokens = Math.max(entry.tokens, decodeCount(values[index * 4 + 1]));
+          entry.failures = Math.max(entry.failures, decodeCount(values[index * 4 + 2]));
+        }
+        entry.cooldown = laterCooldown(entry.cooldown, decodeCooldown(values[index * 4 + 3]));
+        entry.elsewhere = this.elsewhere(results[2 + index * 2] as Record<string, string>, redisNow);
+        const remote = (results[3 + index * 2] as string[])
+          .map(decodeSample)
+          .filter((sample): sample is Sample => sample !== undefined)
+          .reverse();
+        entry.samples = mergeSamples(remote, entry.pending);
+      });
+    } catch (error) {
+      this.failed(error);
+    } finally {
+      this.refreshing = false;
+    }
+  }
+
+  /** Sums other instances' in-flight fields, ignoring those of instances that stopped heartbeating. */
+  private elsewhere(fields: Record<string, string>, redisNow: number): number {
+    let total = 0;
+    for (const [instance, value] of Object.entries(fields)) {
+      if (instance === this.instance) continue;
+      const [count, stamp] = value.split("|");
+      if (redisNow - Number(stamp) > BUSY_STALE_MS) continue;
+      const n = Number(count);
+      if (Number.isFinite(n) && n > 0) total += n;
+    }
+    return total;
+  }
+
+  private failed(error: unknown): void {
+    if (this.closed) return;
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof Error && error.name === "ReplyError") {
+      // Redis answered but refused (out of memory, read-only replica, ...): not an outage.
+      this.warn("reply", `Redis at ${this.where} rejected a router-state command (${message}); that call used local state`);
+      return;
+    }
+    if (/timed out/i.test(message)) this.degradedUntil = Date.now() + DEGRADED_MS;
+    this.unreachable();
+  }
+
+  private fallingBack(): void {
+    if (this.contacted) this.unreachable();
+  }
+
+  private unreachable(): void {
+    if (this.closed) return;
+    this.lost = true;
+    this.warn("unreachable", `Redis unreachable at ${this.where}; router state is local to this instance until it returns`);
+  }
+
+  private warn(kind: string, message: string): void {
+    const now = Date.now();
+    const last = this.warnedAt.get(kind);
+    if (last !== undefined && now - last < WARN_EVERY_MS) return;
+    this.warnedAt.set(kind, now);
+    this.logger.warn(message);
+  }
+}
+
+/** host:port of the configured Redis, for messages: the URL's credentials are never shown. */
+function describe(options: RedisStateOptions): string {
+  if (options.url !== undefined) {
+    try {
+      const url = new URL(options.url);
+      return `${url.hostname || "127.0.0.1"}:${url.port || "6379"}`;
+    } catch {
+      return "the configured redis_url";
+    }
+  }
+  return `${options.host ?? "127.0.0.1"}:${options.port ?? 6379}`;
+}
