@@ -95,7 +95,8 @@ export function parseOpenAIStreamEvent<C = TextCompletionChunk>(event: SseEvent)
     const status = isRecord(payload) && isRecord(payload.error) ? payload.error.status : undefined;
     return { type: "error", status: typeof status === "number" ? status : undefined, detail: openAIErrorDetail(payload) };
   }
-  return { type: "chunk", chunk: payload as C, raw: data };
+  // Several `data:` lines were joined with "\n": forwarding that text as one line would break the framing.
+  return { type: "chunk", chunk: payload as C, raw: data.includes("\n") ? undefined : data };
 }
 
 export function openAIRequestId(headers: Record<string, string | string[] | undefined>): string | undefined {

@@ -14,11 +14,10 @@ function digest(value: string): Buffer {
 /** The key a client presented, if any. */
 export function presentedKey(req: IncomingMessage): string | undefined {
   const authorization = req.headers.authorization;
-  if (authorization !== undefined) {
-    return authorization.startsWith("Bearer ") ? authorization.slice(7).trim() : authorization.trim();
-  }
+  if (authorization !== undefined && /^bearer /i.test(authorization)) return authorization.slice(7).trim();
   const apiKey = req.headers["api-key"];
-  return typeof apiKey === "string" ? apiKey.trim() : undefined;
+  if (typeof apiKey === "string") return apiKey.trim();
+  return authorization?.trim();
 }
 
 export type Authenticate = (req: IncomingMessage) => void;

@@ -4,7 +4,6 @@
  * upstream only once the client has taken the last one (backpressure), so a slow
  * client slows the upstream read instead of growing the gateway's memory.
  */
-import { once } from "node:events";
 import type { ServerResponse } from "node:http";
 import type { APIError } from "../wire/errors.js";
 import type { Headers } from "./respond.js";
@@ -39,9 +38,20 @@ export async function writeEvent(res: ServerResponse, data: string): Promise<voi
     res.cork();
     setImmediate(uncork, res);
   }
-  if (!res.write(`data: ${data}\n\n`)) {
-    await Promise.race([once(res, "drain"), once(res, "close")]);
-  }
+  if (!res.write(`data: ${data}\n\n`)) await drained(res);
+}
+
+/** Resolves when the client has taken the buffered data, or has gone; leaves no listener behind. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
 }
 
 export function writeKeepAlive(res: ServerResponse): void {

@@ -4,8 +4,8 @@
  */
 import { type AbortLike, sleep } from "../http/cancel.js";
 import { backoffMs, isRetryable } from "../http/retry.js";
-import { Deadline, send } from "../http/transport.js";
-import { AbortError, APIError } from "../wire/errors.js";
+import { Deadline, send, type UpstreamResponse } from "../http/transport.js";
+import { AbortError, APIError, BadGatewayError } from "../wire/errors.js";
 import { type ChunkShape, type CompletionStream, openStream, type StreamSpec } from "./stream.js";
 import { errorFromResponse, type PreparedCall } from "./upstream.js";
 
@@ -29,6 +29,20 @@ function typed(error: unknown, deadline: Deadline, call: PreparedCall): unknown 
   return error instanceof APIError ? error : deadline.errorFor(error, { provider: call.adapter.provider, model: call.model });
 }
 
+/** The answer's JSON; a 200 whose body is not JSON is the upstream's fault, not the network's. */
+async function readJson(call: PreparedCall, response: UpstreamResponse): Promise<unknown> {
+  const text = await response.body.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new BadGatewayError(`${call.adapter.provider} answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`, {
+      provider: call.adapter.provider,
+      model: call.model,
+      requestId: call.adapter.requestId(response.headers),
+    });
+  }
+}
+
 /** One non-streamed attempt: the provider's JSON answer, parsed by `parse`. */
 export async function attemptOnce<R>(call: PreparedCall, parse: (body: unknown) => R): Promise<R> {
   const deadline = new Deadline(call.timeoutMs, call.signal);
@@ -36,7 +50,7 @@ export async function attemptOnce<R>(call: PreparedCall, parse: (body: unknown) 
   try {
     const response = await send(call.request, deadline);
     if (response.status >= 400) throw await errorFromResponse(call, response);
-    const answer = parse(await response.body.json());
+    const answer = parse(await readJson(call, response));
     call.observer?.upstreamTime(performance.now() - started);
     return answer;
   } catch (error) {

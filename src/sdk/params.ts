@@ -15,6 +15,8 @@ const NEUTRAL: Readonly<Record<string, unknown>> = {
   frequency_penalty: 0,
   presence_penalty: 0,
   parallel_tool_calls: true,
+  logprobs: false,
+  store: false,
 };
 
 export interface FitOptions {

@@ -95,6 +95,8 @@ async function* readItems<C extends ChunkShape>(
         for (const choice of chunk.choices) if (choice.finish_reason != null) finished.add(choice.index);
         spec.observe?.(chunk);
         yield { chunk, raw: result.raw };
+        // The caller took the chunk: time it spent on it (a slow client) is not the provider's.
+        deadline.touch();
       } else if (result.type === "done") {
         done = true;
       } else if (result.type === "error") {

@@ -5,12 +5,13 @@
  * one call; a one-prompt native endpoint (FIM, Ollama) once per prompt and choice; or
  * its chat endpoint through src/translate.
  */
+import { Cancellation } from "../http/cancel.js";
 import type { SseEvent } from "../http/sse.js";
 import { COMPLETION_PARAMS } from "../providers/openai-text.js";
 import { resolveModel } from "../providers/registry.js";
 import type { ChatAdapter, StreamEvent, Target, TextCompletionAdapter } from "../providers/types.js";
 import { ChatToTextStream, textFromChat } from "../translate/chat-to-text.js";
-import { addUsage, FAN_OUT_CONCURRENCY, mapBounded, mergeAnswers, mergeStreams, planCalls, type SubCall } from "../translate/fan-out.js";
+import { addUsage, FAN_OUT_CONCURRENCY, mapBounded, mergeAnswers, mergeStreams, planCalls, type SubCall, type SubStream } from "../translate/fan-out.js";
 import { chatParamsFor, stringPrompts, textParamsVia } from "../translate/text-to-chat.js";
 import type { CompletionUsage, TextCompletion, TextCompletionChunk, TextCompletionParams } from "../wire/completions.js";
 import { BadRequestError, UnsupportedParamsError } from "../wire/errors.js";
@@ -119,22 +120,43 @@ interface FanOut {
   stream(call: SubCall): StreamSpec<TextCompletionChunk>;
 }
 
-/** Sends every call of a fan-out and merges the answers or streams. */
-async function fanOut(plan: FanOut, params: TextCompletionParams, run: Run): Promise<TextCompletion | TextCompletionStream> {
-  if (params.stream !== true) {
-    const answers = await mapBounded(plan.calls, FAN_OUT_CONCURRENCY, (call) => {
-      const prepared = plan.prepare(call);
-      return retried(run, () => attemptOnce(prepared, (body) => plan.parse(call, body)));
+/**
+ * Sends every call of a fan-out and merges the answers or streams. The calls share one
+ * cancellation, fired by the caller's signal or by the first failure, so no sibling
+ * call is left running (and billed) after the request has failed.
+ */
+async function fanOut(plan: FanOut, params: TextCompletionParams, outer: Run): Promise<TextCompletion | TextCompletionStream> {
+  const cancellation = new Cancellation();
+  const onAbort = () => cancellation.abort();
+  outer.options.signal?.addEventListener("abort", onAbort, { once: true });
+  const release = () => outer.options.signal?.removeEventListener("abort", onAbort);
+  const run: Run = { ...outer, options: { ...outer.options, signal: cancellation } };
+  const prepare = (call: SubCall): PreparedCall => ({ ...plan.prepare(call), signal: cancellation });
+  let streams: SubStream[];
+  try {
+    if (params.stream !== true) {
+      const answers = await mapBounded(plan.calls, FAN_OUT_CONCURRENCY, (call) => {
+        const prepared = prepare(call);
+        return retried(run, () => attemptOnce(prepared, (body) => plan.parse(call, body)));
+      });
+      release();
+      return await withUsage(mergeAnswers(plan.calls, answers, plan.n), run);
+    }
+    streams = await mapBounded(plan.calls, FAN_OUT_CONCURRENCY, async (call) => {
+      const prepared = prepare(call);
+      const stream = await retried(run, () => attemptStream(prepared, () => plan.stream(call)));
+      return { call, chunks: stream[Symbol.asyncIterator]() };
     });
-    return withUsage(mergeAnswers(plan.calls, answers, plan.n), run);
+  } catch (error) {
+    cancellation.abort();
+    release();
+    throw error;
   }
-  const streams = await mapBounded(plan.calls, FAN_OUT_CONCURRENCY, async (call) => {
-    const prepared = plan.prepare(call);
-    const stream = await retried(run, () => attemptStream(prepared, () => plan.stream(call)));
-    return { call, chunks: stream[Symbol.asyncIterator]() };
-  });
   const reported: CompletionUsage[] = [];
-  const merged = mergeStreams(streams, plan.n, (usage) => reported.push(usage));
+  const merged = mergeStreams(streams, plan.n, (usage) => reported.push(usage), () => {
+    cancellation.abort();
+    release();
+  });
   const tally = new StreamTally(run.usage);
   async function* withFinalUsage(): AsyncGenerator<TextCompletionChunk, void> {
     for await (const chunk of merged) {
@@ -144,6 +166,7 @@ async function fanOut(plan: FanOut, params: TextCompletionParams, run: Run): Pro
     // Every call's usage summed when each reported it; otherwise counted here.
     const sum = reported.length === plan.calls.length ? reported.reduce<CompletionUsage | undefined>(addUsage, undefined) : undefined;
     const last = await tally.finish(sum);
+    release();
     if (last !== undefined) yield last;
   }
   return localStream(withFinalUsage());

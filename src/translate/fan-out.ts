@@ -33,27 +33,50 @@ export function choiceIndex(call: SubCall, n: number, local: number): number {
   return call.promptIndex * n + call.k + local;
 }
 
-/** Runs `task` for every item, at most `limit` at a time, results in item order. */
+/**
+ * Runs `task` for every item, at most `limit` at a time, results in item order. After
+ * a failure no further task starts; the caller cancels those in flight.
+ */
 export async function mapBounded<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !failed) {
       const at = next++;
-      results[at] = await task(items[at] as T);
+      try {
+        results[at] = await task(items[at] as T);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
 }
 
+function addDetails(a: Record<string, number> | undefined, b: Record<string, number> | undefined): Record<string, number> | undefined {
+  if (a === undefined) return b === undefined ? undefined : { ...b };
+  if (b === undefined) return { ...a };
+  const sum: Record<string, number> = { ...a };
+  for (const [key, value] of Object.entries(b)) sum[key] = (sum[key] ?? 0) + value;
+  return sum;
+}
+
+/** The sum of two usages, the token details (cached, reasoning, ...) included. */
 export function addUsage(total: CompletionUsage | undefined, usage: CompletionUsage): CompletionUsage {
-  if (total === undefined) return { prompt_tokens: usage.prompt_tokens, completion_tokens: usage.completion_tokens, total_tokens: usage.total_tokens };
-  return {
+  if (total === undefined) return structuredClone(usage);
+  const sum: CompletionUsage = {
     prompt_tokens: total.prompt_tokens + usage.prompt_tokens,
     completion_tokens: total.completion_tokens + usage.completion_tokens,
     total_tokens: total.total_tokens + usage.total_tokens,
   };
+  const prompt = addDetails(total.prompt_tokens_details, usage.prompt_tokens_details);
+  const completion = addDetails(total.completion_tokens_details, usage.completion_tokens_details);
+  if (prompt !== undefined) sum.prompt_tokens_details = prompt;
+  if (completion !== undefined) sum.completion_tokens_details = completion;
+  return sum;
 }
 
 /**
@@ -91,6 +114,8 @@ export async function* mergeStreams(
   streams: readonly SubStream[],
   n: number,
   onUsage: (usage: CompletionUsage) => void,
+  /** Cancels every call: reads still pending would otherwise wait for their upstream's next bytes. */
+  cancel: () => void,
 ): AsyncGenerator<TextCompletionChunk, void> {
   let id: string | undefined;
   const pulls = new Map<number, Promise<{ at: number; result: IteratorResult<TextCompletionChunk, void> }>>();
@@ -121,6 +146,11 @@ export async function* mergeStreams(
     }
   } finally {
     // Stopping early (or failing) closes every upstream stream still open.
-    await Promise.all(streams.map((stream) => stream.chunks.return?.()));
+    if (pulls.size > 0) {
+      // Reads still pending fail once cancelled; nobody waits for them any more.
+      for (const pending of pulls.values()) pending.catch(() => undefined);
+      cancel();
+    }
+    await Promise.all(streams.map((stream) => stream.chunks.return?.().catch(() => undefined)));
   }
 }

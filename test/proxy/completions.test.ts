@@ -213,6 +213,7 @@ describe("bad input", () => {
     ["invalid JSON", () => post("/v1/completions", "{not json"), 400, "invalid_json"],
     ["a JSON array", () => post("/v1/completions", "[1,2]"), 400, "invalid_body"],
     ["an empty body", () => post("/v1/completions", ""), 400, "invalid_body"],
+    ["a JSON null", () => post("/v1/completions", "null"), 400, "invalid_body"],
     [
       "no content type",
       () => fetch(`${gateway.url}/v1/completions`, { method: "POST", headers: { authorization: `Bearer ${MASTER_KEY}` }, body: new Blob(["{}"]) }),

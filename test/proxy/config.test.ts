@@ -236,6 +236,12 @@ describe("the seed example from DESIGN.md", () => {
     assert.equal(config.generalSettings.database_url, "postgresql://127.0.0.1/test");
     assert.equal(config.routerSettings.redis_url, "redis://127.0.0.1:6379");
   });
+
+  test("a variable set but empty counts as unset: an empty master key never opens the gateway", async () => {
+    const config = await loadConfig(fixture("seed.yaml"), { OPENAI_API_KEY: "", LITELLM_MASTER_KEY: "" });
+    assert.deepEqual(config.masterKey, { state: "missing-env", variable: "LITELLM_MASTER_KEY" });
+    assert.deepEqual(config.modelList[0]?.missingEnv, [{ field: "api_key", variable: "OPENAI_API_KEY" }]);
+  });
 });
 
 describe("os.environ/ references", () => {

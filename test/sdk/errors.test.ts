@@ -98,6 +98,16 @@ describe("upstream errors", () => {
     assert.equal(error.message, message);
   });
 
+  test("a 200 whose body is not JSON is a BadGatewayError, not a connection failure", async () => {
+    mock.always((_req, res) => {
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end("<html>maintenance</html>");
+    });
+    const error = await call();
+    assert.ok(error instanceof BadGatewayError);
+    assert.equal(error.message, "text-completion-openai answered 200 with a body that is not JSON: <html>maintenance</html>");
+  });
+
   test("a non-JSON error body becomes the message", async () => {
     mock.always((_req, res) => {
       res.writeHead(502, { "content-type": "text/html" });

@@ -311,3 +311,56 @@ describe("text completions through Anthropic", () => {
     assert.equal(error.message, "Overloaded");
   });
 });
+
+describe("fan-out lifecycle", () => {
+  test("one failing call cancels its siblings: their upstream connections close at once", async () => {
+    mock.always((req, res) => {
+      const prompt = (req.json as { messages: { content: string }[] }).messages[0]?.content;
+      if (prompt === "bad") {
+        json(res, 400, { error: { message: "bad prompt", type: "invalid_request_error", param: null, code: null } });
+        return;
+      }
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write(`data: ${JSON.stringify({ id: "chatcmpl-x", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: { content: "a" }, logprobs: null, finish_reason: null }] })}\n\n`);
+      // ...and never finishes
+    });
+    const closedBefore = mock.closedSockets;
+    const started = Date.now();
+    const error = await rejection(textCompletion(openai({ prompt: ["ok1", "ok2", "bad"], stream: true, timeout: 30 })));
+    assert.ok(error instanceof BadRequestError);
+    await mock.socketClosed(closedBefore + 1);
+    assert.ok(Date.now() - started < 5000);
+  });
+
+  test("stopping a merged stream early returns at once and closes every upstream", async () => {
+    mock.always((req, res) => {
+      const prompt = (req.json as { messages: { content: string }[] }).messages[0]?.content ?? "";
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write(`data: ${JSON.stringify({ id: `chatcmpl-${prompt}`, object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: { content: prompt }, logprobs: null, finish_reason: null }] })}\n\n`);
+    });
+    const stream = await textCompletion(openai({ prompt: ["A", "B"], stream: true }));
+    const started = Date.now();
+    for await (const chunk of stream) {
+      assert.equal(chunk.choices.length, 1);
+      break;
+    }
+    assert.ok(Date.now() - started < 2000, `break took ${Date.now() - started} ms`);
+    await mock.socketClosed(1);
+  });
+
+  test("a single call's usage details (cached, reasoning tokens) are carried over", async () => {
+    const usage = { prompt_tokens: 10, completion_tokens: 2, total_tokens: 12, prompt_tokens_details: { cached_tokens: 8 }, completion_tokens_details: { reasoning_tokens: 1 } };
+    mock.always(answerChat({ usage }));
+    const result = await textCompletion(openai({ prompt: "x" }));
+    assert.deepEqual(result.usage, usage);
+  });
+
+  test("logprobs: false, OpenAI's default, is not refused where logprobs are unsupported", async () => {
+    mock.always((_req, res) =>
+      json(res, 200, { id: "msg_1", type: "message", role: "assistant", model: "c", content: [{ type: "text", text: "ok" }], stop_reason: "end_turn", stop_sequence: null, usage: { input_tokens: 1, output_tokens: 1 } }),
+    );
+    const { chatCompletion } = await import("../../src/index.js");
+    const answer = await chatCompletion({ model: "anthropic/claude-3-5-haiku-20241022", messages: [{ role: "user", content: "x" }], logprobs: false, api_key: "ak", api_base: mock.url });
+    assert.equal(answer.choices[0]?.message.content, "ok");
+  });
+});

@@ -40,7 +40,8 @@ export function resolveEnvRefs(
     const variable = envRefName(node);
     if (variable !== undefined) {
       const found = env[variable];
-      if (found === undefined) {
+      // Set but empty (`KEY=` in a compose file) is as good as unset: never an empty key, never an open gateway.
+      if (found === undefined || found === "") {
         missing.push({ path, variable });
         return DROP;
       }

@@ -10,6 +10,7 @@ import type { Router, RouteOptions } from "../../router/router.js";
 import type { CompletionStream } from "../../sdk/stream.js";
 import type { ChatCompletionParams } from "../../wire/chat.js";
 import type { CompletionUsage, TextCompletionParams } from "../../wire/completions.js";
+import { assertObject } from "../../wire/validate.js";
 import { readJsonBody } from "../body.js";
 import type { RequestContext } from "../context.js";
 import type { Gateway } from "../gateway.js";
@@ -41,11 +42,10 @@ async function serve(
 ): Promise<void> {
   gateway.authenticate(req);
   const body = await readJsonBody(req, gateway.maxBodyBytes);
+  assertObject(body);
   const forcedModel = pathModel ?? gateway.userModel;
-  if (forcedModel !== undefined && typeof body === "object" && body !== null && !Array.isArray(body)) {
-    (body as Record<string, unknown>).model = forcedModel;
-  }
-  const request = body as Record<string, unknown>;
+  if (forcedModel !== undefined) body.model = forcedModel;
+  const request = body;
   ctx.model = typeof request.model === "string" ? request.model : undefined;
   if (gateway.detailedDebug) gateway.debugLogger.debug({ request_id: ctx.id, request }, "request body");
 
