@@ -7,7 +7,7 @@ import type { UpstreamRequest } from "../http/transport.js";
 import { SseParser } from "../http/sse.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionParams } from "../wire/chat.js";
 import { AuthenticationError } from "../wire/errors.js";
-import { bearerHeaders, joinUrl, openAIErrorDetail, openAIRequestId, parseOpenAIStreamEvent } from "./openai-text.js";
+import { bearerHeaders, joinUrl, openAIErrorDetail, openAIRequestId, parseOpenAIStreamEvent, withModel } from "./openai-text.js";
 import type { ChatAdapter, ChatStreamReader, Target } from "./types.js";
 
 /** OpenAI's chat params besides model and messages. */
@@ -44,11 +44,6 @@ export const CHAT_PARAMS: ReadonlySet<string> = new Set([
   "web_search_options",
 ]);
 
-/** The body sent upstream: the caller's params with the provider's model name. */
-export function chatBody(params: ChatCompletionParams, model: string): string {
-  return JSON.stringify(params.model === model ? params : { ...params, model });
-}
-
 export function openAIChatStream(): ChatStreamReader {
   return { framer: new SseParser(), parseEvent: (event) => parseOpenAIStreamEvent<ChatCompletionChunk>(event) };
 }
@@ -80,7 +75,7 @@ export const openaiChat: ChatAdapter = {
       method: "POST",
       url: joinUrl(base, "/chat/completions"),
       headers: bearerHeaders(apiKey, target, target.options.organization ?? target.env.OPENAI_ORGANIZATION),
-      body: chatBody(params, target.model),
+      body: withModel(params, target.model),
     };
   },
 

@@ -8,7 +8,7 @@ import type { UpstreamRequest } from "../http/transport.js";
 import type { ChatCompletionParams } from "../wire/chat.js";
 import type { TextCompletionParams } from "../wire/completions.js";
 import { AuthenticationError, BadRequestError } from "../wire/errors.js";
-import { asChatCompletion, CHAT_PARAMS, chatBody, openAIChatStream } from "./openai-chat.js";
+import { asChatCompletion, CHAT_PARAMS, openAIChatStream } from "./openai-chat.js";
 import { bearerHeaders, COMPLETION_PARAMS, joinUrl, openaiText, withModel } from "./openai-text.js";
 import type { ChatAdapter, Target, TextCompletionAdapter } from "./types.js";
 
@@ -89,7 +89,7 @@ export function openAICompatibleChat(host: OpenAICompatibleHost): ChatAdapter {
     supportsN: host.supportsN,
     buildChatRequest(params: ChatCompletionParams, target: Target): UpstreamRequest {
       const { base, headers } = connection(host, target);
-      return { method: "POST", url: joinUrl(base, "/chat/completions"), headers, body: chatBody(params, target.model) };
+      return { method: "POST", url: joinUrl(base, "/chat/completions"), headers, body: withModel(params, target.model) };
     },
     parseChatResponse: asChatCompletion,
     chatStream: openAIChatStream,

@@ -36,8 +36,8 @@ export function joinUrl(base: string, path: string): string {
   return base.endsWith("/") ? base.slice(0, -1) + path : base + path;
 }
 
-/** The body sent upstream: the caller's params with the provider's model name. */
-export function withModel(params: TextCompletionParams, model: string): string {
+/** The body sent upstream: the caller's params (text or chat) with the provider's model name. */
+export function withModel(params: { model: string }, model: string): string {
   return JSON.stringify(params.model === model ? params : { ...params, model });
 }
 

@@ -3,10 +3,10 @@
  * tables so that it cannot drift from what the code does (a test compares the two;
  * `npm run docs` rewrites the README section).
  */
+import { CHAT_PARAMS } from "../providers/openai-chat.js";
+import { COMPLETION_PARAMS } from "../providers/openai-text.js";
+import { PROVIDERS } from "../providers/registry.js";
 import { textParamsVia } from "../translate/text-to-chat.js";
-import { CHAT_PARAMS } from "./openai-chat.js";
-import { COMPLETION_PARAMS } from "./openai-text.js";
-import { PROVIDERS } from "./registry.js";
 
 function missing(all: ReadonlySet<string>, supported: ReadonlySet<string>): string {
   const absent = [...all].filter((param) => !supported.has(param)).sort();
