@@ -406,36 +406,71 @@ export function mistralChatBody(params: ChatCompletionParams, model: string): Re
   return body;
 }
 
-export const mistralChat: ChatAdapter = {
+/** Where one Mistral chat endpoint lives: Mistral's API, or Codestral's own host and key. */
+interface MistralEndpoint {
+  provider: string;
+  label: string;
+  baseEnv: string;
+  keyEnv: string;
+  defaultBase: string;
+}
+
+/** A base given as the host, as `…/v1` or as the full endpoint all reach `…/v1/chat/completions`. */
+function chatUrl(base: string): string {
+  const trimmed = base.replace(/\/+$/, "");
+  if (trimmed.endsWith("/chat/completions")) return trimmed;
+  return trimmed.endsWith("/v1") ? `${trimmed}/chat/completions` : joinUrl(trimmed, "/v1/chat/completions");
+}
+
+function mistralChatAt(endpoint: MistralEndpoint): ChatAdapter {
+  return {
+    provider: endpoint.provider,
+    supportedParams: MISTRAL_CHAT_PARAMS,
+    supportsN: true,
+
+    buildChatRequest(params: ChatCompletionParams, target: Target): UpstreamRequest {
+      const base = firstSet(target.options.api_base, target.env[endpoint.baseEnv]) ?? endpoint.defaultBase;
+      const apiKey = firstSet(target.options.api_key, target.env[endpoint.keyEnv]);
+      if (apiKey === undefined) {
+        throw new AuthenticationError(`No ${endpoint.label} API key: set the ${endpoint.keyEnv} environment variable or pass api_key.`, {
+          provider: endpoint.provider,
+          model: target.model,
+          param: "api_key",
+          code: "missing_api_key",
+        });
+      }
+      return {
+        method: "POST",
+        url: chatUrl(base),
+        headers: bearerHeaders(apiKey, target),
+        body: JSON.stringify(mistralChatBody(params, target.model)),
+      };
+    },
+
+    parseChatResponse: parseMistralChat,
+
+    chatStream(): ChatStreamReader {
+      return { framer: new SseParser(), parseEvent: parseMistralChatEvent };
+    },
+
+    parseError: mistralErrorDetail,
+    requestId: mistralRequestId,
+  };
+}
+
+export const mistralChat = mistralChatAt({
   provider: "mistral",
-  supportedParams: MISTRAL_CHAT_PARAMS,
-  supportsN: true,
+  label: "Mistral",
+  baseEnv: "MISTRAL_API_BASE",
+  keyEnv: "MISTRAL_API_KEY",
+  defaultBase: MISTRAL_API_BASE,
+});
 
-  buildChatRequest(params: ChatCompletionParams, target: Target): UpstreamRequest {
-    const base = firstSet(target.options.api_base, target.env.MISTRAL_API_BASE) ?? MISTRAL_API_BASE;
-    const apiKey = firstSet(target.options.api_key, target.env.MISTRAL_API_KEY);
-    if (apiKey === undefined) {
-      throw new AuthenticationError("No Mistral API key: set the MISTRAL_API_KEY environment variable or pass api_key.", {
-        provider: this.provider,
-        model: target.model,
-        param: "api_key",
-        code: "missing_api_key",
-      });
-    }
-    return {
-      method: "POST",
-      url: joinUrl(base, "/chat/completions"),
-      headers: bearerHeaders(apiKey, target),
-      body: JSON.stringify(mistralChatBody(params, target.model)),
-    };
-  },
-
-  parseChatResponse: parseMistralChat,
-
-  chatStream(): ChatStreamReader {
-    return { framer: new SseParser(), parseEvent: parseMistralChatEvent };
-  },
-
-  parseError: mistralErrorDetail,
-  requestId: mistralRequestId,
-};
+/** Codestral models chat too, on Codestral's own host with its own key. */
+export const codestralChat = mistralChatAt({
+  provider: "codestral",
+  label: "Codestral",
+  baseEnv: "CODESTRAL_API_BASE",
+  keyEnv: "CODESTRAL_API_KEY",
+  defaultBase: "https://codestral.mistral.ai/v1",
+});

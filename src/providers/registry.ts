@@ -9,7 +9,7 @@ import { anthropic } from "./anthropic.js";
 import { azureChat } from "./azure-chat.js";
 import { azureText } from "./azure-text.js";
 import { codestralFim } from "./codestral.js";
-import { mistralChat } from "./mistral.js";
+import { codestralChat, mistralChat } from "./mistral.js";
 import { ollamaChat, ollamaGenerate } from "./ollama.js";
 import { OPENAI_COMPATIBLE_HOSTS, openAICompatibleChat, openAICompatibleText } from "./openai-compatible.js";
 import { openaiChat } from "./openai-chat.js";
@@ -46,7 +46,7 @@ export const PROVIDERS: Readonly<Record<string, ProviderEntry>> = {
   azure: { chat: azureChat, ...AZURE_ENV },
   anthropic: { chat: anthropic, keyEnv: "ANTHROPIC_API_KEY", baseEnv: "ANTHROPIC_API_BASE", defaultBase: "https://api.anthropic.com" },
   "text-completion-codestral": { text: codestralFim, ...CODESTRAL_ENV },
-  codestral: { text: codestralFim, ...CODESTRAL_ENV },
+  codestral: { text: codestralFim, chat: codestralChat, ...CODESTRAL_ENV },
   mistral: { chat: mistralChat, keyEnv: "MISTRAL_API_KEY", baseEnv: "MISTRAL_API_BASE", defaultBase: "https://api.mistral.ai/v1" },
   ollama: { text: ollamaGenerate, chat: ollamaChat, ...OLLAMA_ENV },
   ollama_chat: { chat: ollamaChat, ...OLLAMA_ENV },

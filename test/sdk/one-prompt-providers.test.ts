@@ -128,3 +128,22 @@ describe("mistral (chat) and ollama_chat", () => {
     assert.deepEqual(chat.usage, { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 });
   });
 });
+
+describe("codestral/ chat", () => {
+  test("chat completions on codestral/ go to Codestral's own host and key, at /v1/chat/completions", async () => {
+    mock.always((_req, res) =>
+      json(res, 200, {
+        id: "cs-chat-1",
+        object: "chat.completion",
+        created: 1700000000,
+        model: "codestral-latest",
+        choices: [{ index: 0, message: { role: "assistant", content: "def f(): pass" }, finish_reason: "stop" }],
+        usage: { prompt_tokens: 4, completion_tokens: 5, total_tokens: 9 },
+      }),
+    );
+    const answer = await chatCompletion({ model: "codestral/codestral-latest", messages: [{ role: "user", content: "a function" }], api_key: "cs-key", api_base: mock.url });
+    assert.equal(mock.requests[0]?.path, "/v1/chat/completions");
+    assert.equal(mock.requests[0]?.headers.authorization, "Bearer cs-key");
+    assert.equal(answer.choices[0]?.message.content, "def f(): pass");
+  });
+});
