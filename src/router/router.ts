@@ -11,6 +11,7 @@ import { backoffMs } from "../http/retry.js";
 import { runChatCompletion, type ChatCompletionStream } from "../sdk/chat-completion.js";
 import { type CallObserver, type CallOptions, splitRequest } from "../sdk/options.js";
 import { runTextCompletion, type TextCompletionStream } from "../sdk/text-completion.js";
+import { CompletionStream } from "../sdk/stream.js";
 import { MemoryState } from "../state/memory-state.js";
 import type { Cooldown, RouterState } from "../state/router-state.js";
 import type { ChatCompletion, ChatCompletionParams } from "../wire/chat.js";
@@ -188,16 +189,16 @@ export class Router {
   }
 
   /**
-   * The deployment to try next in a group: not tried yet for this request, not cooling
-   * down, under its rpm and tpm, from the lowest `order` tier that has one, chosen by the
-   * routing strategy. Throws the 429/503 that says why none is available.
+   * The deployment to try next in a group: not cooling down, under its rpm and tpm, not
+   * tried yet for this request (unless every available one was), from the lowest `order`
+   * tier that has one, chosen by the routing strategy. Throws the 429/503 that says why
+   * none is available.
    */
   private async choose(group: string, members: readonly Deployment[], tried: ReadonlySet<string>): Promise<Deployment> {
     const now = this.now();
-    const untried = members.filter((d) => !tried.has(d.id));
     const cooling: Cooldown[] = [];
     let limitedUntil: number | undefined;
-    const usable = untried.filter((d) => {
+    const available = members.filter((d) => {
       const cooldown = this.options.disable_cooldowns === true ? undefined : this.state.cooldown(d.id, now);
       if (cooldown !== undefined) {
         cooling.push(cooldown);
@@ -212,6 +213,9 @@ export class Router {
       }
       return true;
     });
+    // A deployment that failed this request is picked again only when no other is available.
+    const untried = available.filter((d) => !tried.has(d.id));
+    const usable = untried.length > 0 ? untried : available;
     const tiers = [...new Set(usable.map((d) => d.limits.order ?? Number.POSITIVE_INFINITY))].sort((a, b) => a - b);
     for (const tier of tiers) {
       let candidates = usable.filter((d) => (d.limits.order ?? Number.POSITIVE_INFINITY) === tier);
@@ -229,9 +233,6 @@ export class Router {
         limitedUntil = now + wait;
         candidates = candidates.filter((d) => d !== deployment);
       }
-    }
-    if (untried.length === 0 && tried.size > 0) {
-      throw new ServiceUnavailableError(`Every deployment of '${group}' failed for this request.`, { model: group, code: "no_deployment_left" });
     }
     const rateLimited = cooling.length > 0 && cooling.every((c) => c.cause === "rate_limit");
     const frees = Math.min(...cooling.map((c) => c.until), limitedUntil ?? Number.POSITIVE_INFINITY);
@@ -284,6 +285,12 @@ export class Router {
       const current = queue.shift() as string;
       const group = this.group(current);
       if (group === undefined || visited.has(group.name)) continue;
+      if (visited.size > 0) {
+        // Every group after the first is a fallback, counted when it is tried.
+        if (fallbacks >= (this.options.max_fallbacks ?? 5)) break;
+        fallbacks += 1;
+        route.observer?.attempts?.(retries, fallbacks);
+      }
       visited.add(group.name);
       const tried = new Set<string>();
       let allowed = Number.POSITIVE_INFINITY;
@@ -301,6 +308,7 @@ export class Router {
         route.observer?.attempts?.(retries, fallbacks);
         const started = this.now();
         this.state.startRequest(deployment.id);
+        let streaming = false;
         try {
           assertConfigured(deployment);
           const result = await call(this.callOptions(deployment, route, stream, group.upstream(deployment)));
@@ -309,7 +317,11 @@ export class Router {
           if (usage !== undefined) this.state.addTokens(deployment.id, usage.total_tokens, finished);
           const perToken = usage !== undefined && usage.completion_tokens > 0 && !stream ? (finished - started) / usage.completion_tokens : finished - started;
           this.state.recordLatency(deployment.id, perToken, finished);
-          return result;
+          if (!(result instanceof CompletionStream)) return result;
+          // A stream is in flight until it ends, not only until its first chunk (least-busy).
+          streaming = true;
+          const id = deployment.id;
+          return onEnd(result, () => this.state.endRequest(id)) as T;
         } catch (error) {
           lastError = error;
           await this.failed(deployment, error);
@@ -322,19 +334,12 @@ export class Router {
             });
           }
         } finally {
-          this.state.endRequest(deployment.id);
+          if (!streaming) this.state.endRequest(deployment.id);
         }
       }
+      // A fallback group is tried only after the previous one is exhausted.
       const next = this.fallbacksFor(group.name, lastError, route).filter((name) => !visited.has(this.group(name)?.name ?? name));
-      if (fallbacks >= (this.options.max_fallbacks ?? 5)) break;
-      const take = next.slice(0, (this.options.max_fallbacks ?? 5) - fallbacks);
-      if (take.length > 0) {
-        // A fallback group is tried only after the previous one is exhausted.
-        queue.push(take[0] as string);
-        fallbacks += 1;
-        route.observer?.attempts?.(retries, fallbacks);
-        queue.push(...take.slice(1).filter((name) => !queue.includes(name)));
-      }
+      queue.push(...next.filter((name) => !queue.includes(name)));
     }
     throw lastError;
   }
@@ -411,4 +416,35 @@ export class Router {
 function withRequestFallbacks(route: RouteOptions, fallbacks: unknown): RouteOptions {
   if (!Array.isArray(fallbacks) || !fallbacks.every((f): f is string => typeof f === "string")) return route;
   return { ...route, fallbacks: [...(route.fallbacks ?? []), ...fallbacks] };
+}
+
+/** `stream` unchanged, but `done` is called once when it ends, fails, or its reader stops early. */
+function onEnd<C>(stream: CompletionStream<C>, done: () => void): CompletionStream<C> {
+  const items = stream.items()[Symbol.asyncIterator]();
+  let open = true;
+  const end = (): void => {
+    if (!open) return;
+    open = false;
+    done();
+  };
+  return new CompletionStream<C>(
+    {
+      next: () =>
+        items.next().then(
+          (result) => {
+            if (result.done === true) end();
+            return result;
+          },
+          (error: unknown) => {
+            end();
+            throw error;
+          },
+        ),
+      return: async () => {
+        end();
+        return (await items.return?.()) ?? { done: true, value: undefined };
+      },
+    },
+    stream.requestId,
+  );
 }
