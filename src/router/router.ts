@@ -321,13 +321,18 @@ export class Router {
           // A stream is in flight until it ends, not only until its first chunk (least-busy).
           streaming = true;
           const id = deployment.id;
-          return onEnd(result, () => this.state.endRequest(id)) as T;
+          // Streamed tokens count against tpm too, once the usage chunk shows them.
+          return onEnd(result, () => this.state.endRequest(id), (tokens) => this.state.addTokens(id, tokens, this.now())) as T;
         } catch (error) {
           lastError = error;
           await this.failed(deployment, error);
           allowed = Math.min(allowed, retriesFor(error, this.options.num_retries ?? 0, this.options.retry_policy));
           if (error instanceof AbortError) throw error;
-          if (attempt < allowed) {
+          // Another healthy deployment is tried at once; waiting only helps when the next
+          // attempt goes back to one that just failed.
+          const now = this.now();
+          const fresh = group.members.some((d) => !tried.has(d.id) && this.state.cooldown(d.id, now) === undefined);
+          if (attempt < allowed && !fresh) {
             const wait = error instanceof APIError && error.retryAfter !== undefined ? error.retryAfter * 1000 : undefined;
             await sleep(backoffMs(attempt, wait, this.random), route.signal).catch(() => {
               throw new AbortError("The request was aborted by the caller.");
@@ -419,7 +424,7 @@ function withRequestFallbacks(route: RouteOptions, fallbacks: unknown): RouteOpt
 }
 
 /** `stream` unchanged, but `done` is called once when it ends, fails, or its reader stops early. */
-function onEnd<C>(stream: CompletionStream<C>, done: () => void): CompletionStream<C> {
+function onEnd<C>(stream: CompletionStream<C>, done: () => void, onTokens: (tokens: number) => void): CompletionStream<C> {
   const items = stream.items()[Symbol.asyncIterator]();
   let open = true;
   const end = (): void => {
@@ -433,6 +438,10 @@ function onEnd<C>(stream: CompletionStream<C>, done: () => void): CompletionStre
         items.next().then(
           (result) => {
             if (result.done === true) end();
+            else {
+              const usage = (result.value.chunk as { usage?: CompletionUsage | null }).usage;
+              if (usage != null) onTokens(usage.total_tokens);
+            }
             return result;
           },
           (error: unknown) => {

@@ -107,7 +107,7 @@ describe("one deployment failing, traffic moving to the healthy one", () => {
     assert.deepEqual(counts(m), [2, 3, 0]);
   });
 
-  test("429 with retry-after-ms and num_retries: the retry waits that long, then the other deployment answers", async () => {
+  test("429 with retry-after-ms and num_retries: the other deployment answers at once; the limited one waits out its retry-after", async () => {
     let limitedAt = 0;
     m[0]?.always((req, res, raw) => {
       limitedAt = performance.now();
@@ -119,7 +119,7 @@ describe("one deployment failing, traffic moving to the healthy one", () => {
     assert.equal(response.status, 200);
     assert.deepEqual(routing(response), ["b", "1", "0"]);
     await response.body?.cancel();
-    assert.ok(waited >= 145, `answered ${waited} ms after the 429`);
+    assert.ok(waited < 145, `answered ${waited} ms after the 429`);
   });
 
   test("timeout: a deployment that never answers is given up after its timeout", async () => {

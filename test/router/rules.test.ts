@@ -21,8 +21,8 @@ import {
   ServiceUnavailableError,
   Timeout,
 } from "../../src/wire/errors.js";
-import { collect, completionAnswer, rejection } from "../helpers/fixtures.js";
-import type { Handler, MockUpstream } from "../helpers/mock-upstream.js";
+import { collect, completionAnswer, rejection, streamChunks } from "../helpers/fixtures.js";
+import { type Handler, type MockUpstream, sse } from "../helpers/mock-upstream.js";
 import {
   answer,
   Clock,
@@ -181,21 +181,38 @@ describe("retry_policy", () => {
 
 describe("waiting before a retry", () => {
   /** Ms between a's failure and b's request. */
+  /** A lone deployment fails once, then answers: the time between the two is the wait. */
   async function gap(failing: Handler, options: Omit<RouterOptions, "model_list"> = {}): Promise<number> {
+    let failedAt = 0;
+    let retriedAt = 0;
+    m[0]?.enqueue(
+      (req, res, raw) => {
+        failedAt = performance.now();
+        return failing(req, res, raw);
+      },
+      answer(() => {
+        retriedAt = performance.now();
+      }),
+    );
+    await complete(router(g(1), new Clock(), { num_retries: 1, disable_cooldowns: true, ...options }));
+    return retriedAt - failedAt;
+  }
+
+  test("a retry on another, healthy deployment goes at once: no backoff delays the failover", async () => {
     let failedAt = 0;
     let retriedAt = 0;
     m[0]?.always((req, res, raw) => {
       failedAt = performance.now();
-      return failing(req, res, raw);
+      return failure(500)(req, res, raw);
     });
     m[1]?.always(
       answer(() => {
         retriedAt = performance.now();
       }),
     );
-    await complete(router(g(2), new Clock(), { num_retries: 1, ...options }));
-    return retriedAt - failedAt;
-  }
+    await complete(router(g(2), new Clock(), { num_retries: 1 }));
+    assert.ok(retriedAt - failedAt < 200, `waited ${retriedAt - failedAt} ms`);
+  });
 
   test("the failed deployment's retry-after-ms is honoured", async () => {
     const waited = await gap(failure(429, {}, { "retry-after-ms": "250" }));
@@ -487,6 +504,19 @@ describe("rpm and tpm limits", () => {
     assert.equal((error as RateLimitError).retryAfter, 15);
     clock.advance(15_000);
     assert.equal(await served(r), "a");
+  });
+
+  test("tpm: tokens of a stream count once its usage chunk shows them", async () => {
+    const usage = { prompt_tokens: 15, completion_tokens: 10, total_tokens: 25 };
+    const chunks = streamChunks(["x"]);
+    m[0]?.always((_req, res) => sse(res, [...chunks, { ...chunks[0], choices: [], usage }, "[DONE]"]));
+    m[1]?.always(answer());
+    const clock = new Clock();
+    const r = router(g(2, { tpm: 20 }), clock);
+    const stream = await r.textCompletion({ model: "g", ...PROMPT, stream: true, stream_options: { include_usage: true } });
+    for await (const chunk of stream) void chunk;
+    // 25 tokens put "a" over its tpm of 20: the next request goes to "b".
+    assert.equal(await served(r), "b");
   });
 
   test("a group at its limits falls back", async () => {
