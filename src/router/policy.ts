@@ -37,12 +37,16 @@ export function errorClass(error: unknown): ErrorClass | undefined {
 /** `retry_policy` keys are `<ErrorClass>Retries`, `allowed_fails_policy` keys `<ErrorClass>AllowedFails`. */
 export type Policy = Readonly<Record<string, number>>;
 
-/** How many times this failure may be retried on another attempt. */
+/**
+ * How many times this failure may be retried on another attempt. A 401 or 404 is one
+ * deployment's key or model name: worth trying the group's others (it cools down at
+ * once, so it is not picked again).
+ */
 export function retriesFor(error: unknown, numRetries: number, retryPolicy: Policy | undefined): number {
   const name = errorClass(error);
   const configured = name === undefined ? undefined : retryPolicy?.[`${name}Retries`];
   if (configured !== undefined) return configured;
-  return isRetryable(error) ? numRetries : 0;
+  return isRetryable(error) || error instanceof AuthenticationError || error instanceof NotFoundError ? numRetries : 0;
 }
 
 export type CooldownRule = { kind: "now" } | { kind: "after"; allowedFails: number } | { kind: "never" };

@@ -405,6 +405,14 @@ describe("cooldowns", () => {
     assert.deepEqual(r.cooldownOf(r.deployments[1]!), { until: Clock.START + 5_000, cause: "failure" });
   });
 
+  test("with num_retries, a 401 or 404 from one deployment is retried on another of the group", async () => {
+    m[0]?.enqueue(failure(401));
+    m[1]?.enqueue(failure(404));
+    const r = router(g(3), new Clock(), { num_retries: 2 });
+    assert.equal(await served(r), "c");
+    assert.deepEqual(counts(m), [1, 1, 1, 0, 0, 0]);
+  });
+
   test("a 400 never cools down, even with allowed_fails 0", async () => {
     m[0]?.always(failure(400));
     const r = router(g(2), new Clock(), { allowed_fails: 0 });
