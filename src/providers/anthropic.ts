@@ -19,6 +19,7 @@ import type { CompletionUsage } from "../wire/completions.js";
 import { AuthenticationError, BadGatewayError, BadRequestError, type ProviderErrorDetail } from "../wire/errors.js";
 import { joinUrl, openAIErrorDetail } from "./openai-text.js";
 import type { ChatAdapter, ChatStreamReader, StreamEvent, Target } from "./types.js";
+import { isRecord } from "./shared.js";
 
 const PROVIDER = "anthropic";
 const ANTHROPIC_API_BASE = "https://api.anthropic.com";
@@ -98,9 +99,6 @@ function messagesUrl(base: string): string {
   return joinUrl(trimmed, trimmed.endsWith("/v1") ? "/messages" : "/v1/messages");
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function badRequest(message: string, param: string, target: Target): BadRequestError {
   return new BadRequestError(message, { provider: PROVIDER, model: target.model, param, code: "invalid_value" });

@@ -8,18 +8,16 @@ import type { TextCompletionParams } from "../wire/completions.js";
 import { AuthenticationError, BadRequestError, type ProviderErrorDetail } from "../wire/errors.js";
 import { COMPLETION_PARAMS, joinUrl, openAIErrorDetail, openaiText, parseOpenAIStreamEvent, withModel } from "./openai-text.js";
 import type { Target, TextCompletionAdapter } from "./types.js";
+import { firstSet } from "./shared.js";
 
 /** The newest GA data-plane version of the classic API. */
 export const AZURE_DEFAULT_API_VERSION = "2024-10-21";
 
-function first(...values: (string | undefined)[]): string | undefined {
-  return values.find((value) => value !== undefined && value !== "");
-}
 
 /** The headers and base URL every Azure OpenAI deployment call needs. */
 export function azureConnection(target: Target, provider: string): { base: string; apiVersion: string; headers: Record<string, string> } {
   const { options, env } = target;
-  const base = first(options.api_base, env.AZURE_API_BASE, env.AZURE_OPENAI_ENDPOINT);
+  const base = firstSet(options.api_base, env.AZURE_API_BASE, env.AZURE_OPENAI_ENDPOINT);
   if (base === undefined) {
     throw new BadRequestError(
       "No Azure endpoint: set the AZURE_API_BASE environment variable or pass api_base (https://RESOURCE.openai.azure.com).",
@@ -27,8 +25,8 @@ export function azureConnection(target: Target, provider: string): { base: strin
     );
   }
   const headers: Record<string, string> = { "content-type": "application/json" };
-  const apiKey = first(options.api_key, env.AZURE_API_KEY, env.AZURE_OPENAI_API_KEY);
-  const adToken = first(options.azure_ad_token, env.AZURE_AD_TOKEN);
+  const apiKey = firstSet(options.api_key, env.AZURE_API_KEY, env.AZURE_OPENAI_API_KEY);
+  const adToken = firstSet(options.azure_ad_token, env.AZURE_AD_TOKEN);
   if (apiKey !== undefined) headers["api-key"] = apiKey;
   else if (adToken !== undefined) headers.authorization = `Bearer ${adToken}`;
   else {
@@ -37,7 +35,7 @@ export function azureConnection(target: Target, provider: string): { base: strin
       { provider, model: target.model, param: "api_key", code: "missing_api_key" },
     );
   }
-  const apiVersion = first(options.api_version, env.AZURE_API_VERSION) ?? AZURE_DEFAULT_API_VERSION;
+  const apiVersion = firstSet(options.api_version, env.AZURE_API_VERSION) ?? AZURE_DEFAULT_API_VERSION;
   return { base, apiVersion, headers: options.extra_headers === undefined ? headers : { ...headers, ...options.extra_headers } };
 }
 

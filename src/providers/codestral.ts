@@ -7,11 +7,9 @@
 import type { SseEvent } from "../http/sse.js";
 import type { UpstreamRequest } from "../http/transport.js";
 import type { FinishReason, TextCompletion, TextCompletionChoice, TextCompletionChunk, TextCompletionChunkChoice, TextCompletionParams } from "../wire/completions.js";
-import { AuthenticationError, BadGatewayError, BadRequestError } from "../wire/errors.js";
+import { AuthenticationError, BadGatewayError } from "../wire/errors.js";
 import {
   finishedWithError,
-  firstSet,
-  isRecord,
   mistralContent,
   mistralErrorDetail,
   mistralFinishReason,
@@ -20,6 +18,7 @@ import {
   mistralUsage,
 } from "./mistral.js";
 import { bearerHeaders, COMPLETION_PARAMS } from "./openai-text.js";
+import { firstSet, isRecord, singleTextPrompt } from "./shared.js";
 import type { StreamEvent, Target, TextCompletionAdapter } from "./types.js";
 
 const CODESTRAL_API_BASE = "https://codestral.mistral.ai";
@@ -51,18 +50,6 @@ export function fimUrl(base: string): string {
   return `${trimmed}/v1/fim/completions`;
 }
 
-/** The one text prompt of a call; the lead's fan-out sends one per prompt string. */
-export function singleTextPrompt(params: TextCompletionParams, provider: string, model: string): string {
-  const prompt = params.prompt;
-  if (typeof prompt === "string") return prompt;
-  if (Array.isArray(prompt) && prompt.length === 1 && typeof prompt[0] === "string") return prompt[0];
-  throw new BadRequestError(`${provider} takes one text prompt per request; token-id prompts are not supported.`, {
-    provider,
-    model,
-    param: "prompt",
-    code: "unsupported_prompt",
-  });
-}
 
 function textFinish(reason: unknown): FinishReason | "error" | null {
   const finish = mistralFinishReason(reason);

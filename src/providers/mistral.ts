@@ -25,6 +25,7 @@ import type { CompletionUsage } from "../wire/completions.js";
 import { AuthenticationError, BadGatewayError, type ProviderErrorDetail } from "../wire/errors.js";
 import { bearerHeaders, joinUrl, openAIErrorDetail } from "./openai-text.js";
 import type { ChatAdapter, ChatStreamReader, StreamEvent, Target } from "./types.js";
+import { CONTEXT_WINDOW_MESSAGE, firstSet, isRecord } from "./shared.js";
 
 const MISTRAL_API_BASE = "https://api.mistral.ai/v1";
 
@@ -52,19 +53,11 @@ export const MISTRAL_CHAT_PARAMS: ReadonlySet<string> = new Set([
   "top_p",
 ]);
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
-/** The first value that is set and not empty. */
-export function firstSet(...values: (string | undefined)[]): string | undefined {
-  return values.find((value) => value !== undefined && value !== "");
-}
 
 // ---------------------------------------------------------------------------------
 // Errors
 
-const CONTEXT_WINDOW_MESSAGE = /maximum context length|context length exceeded|context_length_exceeded|too many tokens|too large for model/i;
 
 /** FastAPI's validation list `[{loc, msg, type}]` in one line, e.g. `Extra inputs are not permitted (body.user)`. */
 function describeValidation(items: unknown[]): { message: string; param: string | null } {

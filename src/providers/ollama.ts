@@ -24,8 +24,7 @@ import type {
 } from "../wire/chat.js";
 import type { CompletionUsage, FinishReason, TextCompletion, TextCompletionChunk, TextCompletionParams } from "../wire/completions.js";
 import { BadRequestError, type ProviderErrorDetail } from "../wire/errors.js";
-import { singleTextPrompt } from "./codestral.js";
-import { firstSet, isRecord } from "./mistral.js";
+import { firstSet, isRecord, singleTextPrompt } from "./shared.js";
 import { bearerHeaders, COMPLETION_PARAMS, joinUrl, openAIErrorDetail, openAIRequestId } from "./openai-text.js";
 import type { ChatAdapter, StreamEvent, Target, TextCompletionAdapter } from "./types.js";
 

@@ -9,6 +9,7 @@ import type { UpstreamRequest } from "../http/transport.js";
 import type { TextCompletion, TextCompletionChunk, TextCompletionParams } from "../wire/completions.js";
 import { AuthenticationError, type ProviderErrorDetail } from "../wire/errors.js";
 import type { StreamEvent, Target, TextCompletionAdapter } from "./types.js";
+import { CONTEXT_WINDOW_MESSAGE, isRecord } from "./shared.js";
 
 /** Every param of OpenAI's CreateCompletionRequest besides model and prompt. */
 export const COMPLETION_PARAMS: ReadonlySet<string> = new Set([
@@ -47,11 +48,7 @@ function stringOrNull(value: unknown): string | null {
   return null;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
-const CONTEXT_WINDOW_MESSAGE = /maximum context length|context length exceeded|context_length_exceeded|too many tokens/i;
 
 /**
  * OpenAI's `{"error": {message, type, param, code}}`, also in the dialects of servers
