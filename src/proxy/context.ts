@@ -18,6 +18,8 @@ export class RequestContext implements RouteObserver {
   stream = false;
   retries = 0;
   fallbacks = 0;
+  /** The status of an error sent as a stream's final event (the HTTP status was already 200). */
+  streamError: number | undefined;
 
   constructor(
     req: IncomingMessage,

@@ -140,7 +140,7 @@ export class GatewayServer {
       route: ctx.route,
       model: ctx.model,
       deployment_id: ctx.chosen?.id,
-      status: res.writableFinished ? res.statusCode : 499,
+      status: ctx.streamError ?? (res.writableFinished ? res.statusCode : 499),
       stream: ctx.stream,
       duration_ms: Math.round(duration * 1000) / 1000,
       upstream_ms: Math.round(ctx.upstreamMs * 1000) / 1000,

@@ -86,7 +86,9 @@ async function serve(
     stream = await pending;
   } catch (error) {
     if (!started) throw error;
-    endWithError(res, asAPIError(error));
+    const failure = asAPIError(error);
+    ctx.streamError = failure.status;
+    endWithError(res, failure);
     return;
   } finally {
     clearTimeout(keepAlive);
@@ -100,6 +102,8 @@ async function serve(
     }
     endEventStream(res);
   } catch (error) {
-    endWithError(res, asAPIError(error));
+    const failure = asAPIError(error);
+    ctx.streamError = failure.status;
+    endWithError(res, failure);
   }
 }
