@@ -216,9 +216,11 @@ export class Router {
     // A deployment that failed this request is picked again only when no other is available.
     const untried = available.filter((d) => !tried.has(d.id));
     const usable = untried.length > 0 ? untried : available;
-    const tiers = [...new Set(usable.map((d) => d.limits.order ?? Number.POSITIVE_INFINITY))].sort((a, b) => a - b);
+    const orderOf = (d: Deployment) => d.limits.order ?? Number.POSITIVE_INFINITY;
+    // The common case, one deployment or one tier, skips the sorting.
+    const tiers = usable.length <= 1 ? usable.map(orderOf) : [...new Set(usable.map(orderOf))].sort((a, b) => a - b);
     for (const tier of tiers) {
-      let candidates = usable.filter((d) => (d.limits.order ?? Number.POSITIVE_INFINITY) === tier);
+      let candidates = tiers.length === 1 ? usable : usable.filter((d) => orderOf(d) === tier);
       while (candidates.length > 0) {
         const deployment = choose(this.options.routing_strategy ?? "simple-shuffle", candidates, {
           state: this.state,
@@ -228,7 +230,8 @@ export class Router {
           latencyTtlMs: (this.options.routing_strategy_args?.ttl ?? 3600) * 1000,
         });
         // The exact, shared check: another instance may have taken the last slot.
-        const wait = await this.state.takeRequest(deployment.id, deployment.limits.rpm, now);
+        const taken = this.state.takeRequest(deployment.id, deployment.limits.rpm, now);
+        const wait = taken instanceof Promise ? await taken : taken;
         if (wait === undefined) return deployment;
         limitedUntil = now + wait;
         candidates = candidates.filter((d) => d !== deployment);

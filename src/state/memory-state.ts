@@ -27,7 +27,7 @@ export class MemoryState implements RouterState {
     return minute;
   }
 
-  async takeRequest(id: string, rpm: number | undefined, now: number): Promise<number | undefined> {
+  takeRequest(id: string, rpm: number | undefined, now: number): number | undefined {
     const minute = this.minute(id, now);
     if (rpm !== undefined && minute.requests >= rpm) return minute.start + MINUTE_MS - now;
     minute.requests += 1;
