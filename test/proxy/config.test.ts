@@ -462,7 +462,7 @@ describe("warnings", () => {
       `${file}: unknown key litellm_settings.callbacks (ignored)`,
       `${file}: unknown key litellm_settings.cache_params (ignored)`,
       `${file}: general_settings.foo reads os.environ/UNKNOWN_SECRET, which is not set (left unset)`,
-      `${file}: router_settings.routing_strategy "usage-based-routing-v2" is not implemented yet; using "usage-based-routing"`,
+      `${file}: router_settings.routing_strategy "usage-based-routing-v2" is served by litegate as "usage-based-routing"`,
     ]);
     const [model] = config.modelList;
     assert.deepEqual(model?.litellmParams, { model: "openai/gpt-4o", aws_region_name: "us-east-1", seed: 7 });

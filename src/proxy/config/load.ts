@@ -345,7 +345,7 @@ function routingStrategy(value: string | undefined, file: string | undefined, wa
   // Validation admitted only the known strategies and the substitutable ones.
   const substitute = ROUTING_STRATEGY_SUBSTITUTES[value] ?? DEFAULT_ROUTING_STRATEGY;
   warnings.push(
-    `${file ?? "config"}: router_settings.routing_strategy ${JSON.stringify(value)} is not implemented yet; using ${JSON.stringify(substitute)}`,
+    `${file ?? "config"}: router_settings.routing_strategy ${JSON.stringify(value)} is served by litegate as ${JSON.stringify(substitute)}`,
   );
   return substitute;
 }
