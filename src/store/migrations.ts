@@ -1,0 +1,129 @@
+/**
+ * Versioned schema migrations for both stores. Each migration is an ordered list of SQL
+ * statements per dialect; `schema_version` records which versions are applied. At open,
+ * a store applies the versions it has not seen inside a transaction together with their
+ * schema_version rows (SQLite: one transaction per version; Postgres: all pending versions
+ * in one, under an advisory lock so instances starting together do not race), so a crash
+ * mid-migration leaves the previous version intact and re-opening is a no-op.
+ *
+ * Never edit a released migration: add a new version. Versions are dense from 1.
+ */
+
+export type Dialect = "sqlite" | "postgres";
+
+export interface Migration {
+  version: number;
+  name: string;
+  sqlite: readonly string[];
+  postgres: readonly string[];
+}
+
+export const SCHEMA_VERSION_TABLE = "schema_version";
+
+/** Created before anything else; the same statement in both dialects. */
+export const CREATE_SCHEMA_VERSION = `CREATE TABLE IF NOT EXISTS ${SCHEMA_VERSION_TABLE} (
+  version INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  applied_at BIGINT NOT NULL
+)`;
+
+/** Column types per dialect, so one table definition serves both. */
+const TYPES: Record<Dialect, Record<"money" | "int" | "bool" | "json" | "false" | "emptyArray" | "emptyObject", string>> = {
+  sqlite: {
+    money: "REAL",
+    int: "INTEGER",
+    bool: "INTEGER",
+    json: "TEXT",
+    false: "0",
+    emptyArray: "'[]'",
+    emptyObject: "'{}'",
+  },
+  postgres: {
+    money: "DOUBLE PRECISION",
+    int: "BIGINT",
+    bool: "BOOLEAN",
+    json: "JSONB",
+    false: "FALSE",
+    emptyArray: "'[]'::jsonb",
+    emptyObject: "'{}'::jsonb",
+  },
+};
+
+function initial(dialect: Dialect): string[] {
+  const t = TYPES[dialect];
+  return [
+    `CREATE TABLE api_keys (
+      token_hash TEXT PRIMARY KEY,
+      key_alias TEXT,
+      user_id TEXT,
+      team_id TEXT,
+      models ${t.json} NOT NULL DEFAULT ${t.emptyArray},
+      max_budget ${t.money},
+      budget_duration TEXT,
+      budget_reset_at ${t.int},
+      rpm_limit ${t.int},
+      tpm_limit ${t.int},
+      max_parallel_requests ${t.int},
+      expires_at ${t.int},
+      blocked ${t.bool} NOT NULL DEFAULT ${t.false},
+      metadata ${t.json} NOT NULL DEFAULT ${t.emptyObject},
+      spend ${t.money} NOT NULL DEFAULT 0,
+      created_at ${t.int} NOT NULL,
+      updated_at ${t.int} NOT NULL
+    )`,
+    "CREATE INDEX api_keys_user_id ON api_keys (user_id)",
+    "CREATE INDEX api_keys_team_id ON api_keys (team_id)",
+    `CREATE TABLE users (
+      user_id TEXT PRIMARY KEY,
+      max_budget ${t.money},
+      spend ${t.money} NOT NULL DEFAULT 0,
+      budget_duration TEXT,
+      budget_reset_at ${t.int},
+      models ${t.json} NOT NULL DEFAULT ${t.emptyArray},
+      metadata ${t.json} NOT NULL DEFAULT ${t.emptyObject},
+      created_at ${t.int} NOT NULL,
+      updated_at ${t.int} NOT NULL
+    )`,
+    `CREATE TABLE teams (
+      team_id TEXT PRIMARY KEY,
+      team_alias TEXT,
+      max_budget ${t.money},
+      spend ${t.money} NOT NULL DEFAULT 0,
+      models ${t.json} NOT NULL DEFAULT ${t.emptyArray},
+      budget_duration TEXT,
+      budget_reset_at ${t.int},
+      metadata ${t.json} NOT NULL DEFAULT ${t.emptyObject},
+      created_at ${t.int} NOT NULL,
+      updated_at ${t.int} NOT NULL
+    )`,
+    `CREATE TABLE spend_logs (
+      request_id TEXT PRIMARY KEY,
+      key_hash TEXT NOT NULL,
+      user_id TEXT,
+      team_id TEXT,
+      model_group TEXT NOT NULL,
+      deployment_id TEXT,
+      prompt_tokens ${t.int} NOT NULL,
+      completion_tokens ${t.int} NOT NULL,
+      cost ${t.money} NOT NULL,
+      status TEXT NOT NULL,
+      start_time ${t.int} NOT NULL,
+      end_time ${t.int} NOT NULL,
+      cache_hit ${t.bool} NOT NULL
+    )`,
+    // /spend/logs filters by one of key, user or team over a time range.
+    "CREATE INDEX spend_logs_key_time ON spend_logs (key_hash, start_time)",
+    "CREATE INDEX spend_logs_user_time ON spend_logs (user_id, start_time)",
+    "CREATE INDEX spend_logs_team_time ON spend_logs (team_id, start_time)",
+    "CREATE INDEX spend_logs_time ON spend_logs (start_time)",
+  ];
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "keys, users, teams, spend logs", sqlite: initial("sqlite"), postgres: initial("postgres") },
+];
+
+/** The migrations after `current`, in order. */
+export function pendingMigrations(current: number, migrations: readonly Migration[] = MIGRATIONS): Migration[] {
+  return migrations.filter((migration) => migration.version > current).sort((a, b) => a.version - b.version);
+}

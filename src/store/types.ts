@@ -1,0 +1,189 @@
+/**
+ * What the gateway keeps in a database: virtual keys, users, teams (each with a budget and
+ * a running spend total) and one spend log per request. One small interface, two
+ * implementations: embedded SQLite (the default; nothing to run) and Postgres (several
+ * proxy instances sharing one database). Both pass the same test suite.
+ *
+ * Field names are snake_case, as LiteLLM's API spells them, so the key/user/team routes can
+ * pass records through without renaming. Times are epoch milliseconds; money is in USD.
+ *
+ * A key is stored only by `token_hash` (the SHA-256 hex of the plaintext key): the
+ * plaintext is shown once at generation and never reaches the store.
+ */
+
+/** A JSON value, as `metadata` holds. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+export type JsonObject = { [key: string]: Json };
+
+export interface KeyRecord {
+  /** SHA-256 hex of the plaintext key: the primary key. */
+  token_hash: string;
+  key_alias: string | null;
+  user_id: string | null;
+  team_id: string | null;
+  /** Models (or model groups) the key may call; empty means all. */
+  models: string[];
+  max_budget: number | null;
+  /** Such as "30d"; null means the budget never resets. */
+  budget_duration: string | null;
+  budget_reset_at: number | null;
+  rpm_limit: number | null;
+  tpm_limit: number | null;
+  max_parallel_requests: number | null;
+  expires_at: number | null;
+  blocked: boolean;
+  metadata: JsonObject;
+  /** USD spent since the last budget reset; only recordSpend (or a reset) changes it. */
+  spend: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface UserRecord {
+  user_id: string;
+  max_budget: number | null;
+  spend: number;
+  budget_duration: string | null;
+  budget_reset_at: number | null;
+  models: string[];
+  metadata: JsonObject;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface TeamRecord {
+  team_id: string;
+  team_alias: string | null;
+  max_budget: number | null;
+  spend: number;
+  models: string[];
+  budget_duration: string | null;
+  budget_reset_at: number | null;
+  metadata: JsonObject;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One request's spend: written by the SpendWriter in batches, off the hot path. */
+export interface SpendRecord {
+  /** Unique per request: writing the same record twice counts it once. */
+  request_id: string;
+  key_hash: string;
+  user_id: string | null;
+  team_id: string | null;
+  model_group: string;
+  deployment_id: string | null;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cost: number;
+  /** "success" or "failure" (LiteLLM's values); free text for the store. */
+  status: string;
+  start_time: number;
+  end_time: number;
+  cache_hit: boolean;
+}
+
+type Stamped = "spend" | "created_at" | "updated_at";
+
+/** A new key: the hash is required; what is left out takes its default (null, [], {}, false). */
+export type NewKey = Pick<KeyRecord, "token_hash"> & Partial<Omit<KeyRecord, "token_hash" | Stamped>>;
+/**
+ * Fields to change; `token_hash` changes the key itself (regenerate), `spend` is for budget
+ * resets. `updated_at` is set by the store.
+ */
+export type KeyPatch = Partial<Omit<KeyRecord, "created_at" | "updated_at">>;
+
+export type NewUser = Pick<UserRecord, "user_id"> & Partial<Omit<UserRecord, "user_id" | Stamped>>;
+export type UserPatch = Partial<Omit<UserRecord, "user_id" | "created_at" | "updated_at">>;
+
+export type NewTeam = Pick<TeamRecord, "team_id"> & Partial<Omit<TeamRecord, "team_id" | Stamped>>;
+export type TeamPatch = Partial<Omit<TeamRecord, "team_id" | "created_at" | "updated_at">>;
+
+/**
+ * Pages are ordered by id. `cursor` (the previous page's `next_cursor`) is stable while rows
+ * are added or removed; `offset` is there for LiteLLM's page-number style. With a cursor,
+ * the offset is ignored.
+ */
+export interface ListOptions {
+  limit: number;
+  offset?: number;
+  cursor?: string;
+}
+
+export interface KeyListOptions extends ListOptions {
+  user_id?: string;
+  team_id?: string;
+}
+
+export interface Page<T> {
+  data: T[];
+  /** Pass as `cursor` for the next page; null on the last page. */
+  next_cursor: string | null;
+}
+
+export interface SpendLogFilter {
+  key_hash?: string;
+  user_id?: string;
+  team_id?: string;
+  /** start_time >= from (epoch ms). */
+  from?: number;
+  /** start_time < to (epoch ms). */
+  to?: number;
+  limit: number;
+  offset?: number;
+}
+
+export interface Store {
+  /** How many migrations this open applied: 0 when the schema was already current. */
+  readonly migrationsApplied: number;
+
+  /** Throws StoreConflictError when the hash exists. */
+  createKey(key: NewKey): Promise<KeyRecord>;
+  getKey(token_hash: string): Promise<KeyRecord | undefined>;
+  /** The updated key, or undefined when there is none. */
+  updateKey(token_hash: string, patch: KeyPatch): Promise<KeyRecord | undefined>;
+  /** True when a key was deleted. */
+  deleteKey(token_hash: string): Promise<boolean>;
+  listKeys(options: KeyListOptions): Promise<Page<KeyRecord>>;
+
+  createUser(user: NewUser): Promise<UserRecord>;
+  getUser(user_id: string): Promise<UserRecord | undefined>;
+  updateUser(user_id: string, patch: UserPatch): Promise<UserRecord | undefined>;
+  deleteUser(user_id: string): Promise<boolean>;
+  listUsers(options: ListOptions): Promise<Page<UserRecord>>;
+
+  createTeam(team: NewTeam): Promise<TeamRecord>;
+  getTeam(team_id: string): Promise<TeamRecord | undefined>;
+  updateTeam(team_id: string, patch: TeamPatch): Promise<TeamRecord | undefined>;
+  deleteTeam(team_id: string): Promise<boolean>;
+  listTeams(options: ListOptions): Promise<Page<TeamRecord>>;
+
+  /**
+   * Inserts the logs and adds each new log's cost to its key's, user's and team's spend,
+   * all in one transaction: the totals always equal the sum of the logs. A request_id
+   * already stored is skipped (and not counted again), so a batch retried after an
+   * ambiguous failure cannot double-count. Users and teams without a row keep only logs.
+   */
+  recordSpend(records: readonly SpendRecord[]): Promise<void>;
+  /** Logs ordered by start_time, then request_id. */
+  spendLogs(filter: SpendLogFilter): Promise<SpendRecord[]>;
+  close(): Promise<void>;
+}
+
+/** A create whose id already exists (the routes answer 400/409 with it). */
+export class StoreConflictError extends Error {
+  constructor(
+    readonly entity: "key" | "user" | "team",
+    readonly id: string,
+  ) {
+    super(`${entity} already exists`);
+    this.name = "StoreConflictError";
+  }
+}
+
+/** Where stores report what an operator should see (pino's logger fits). */
+export interface StoreLogger {
+  warn(message: string): void;
+  info(message: string): void;
+}

@@ -1,0 +1,251 @@
+/**
+ * One behavioural contract for every Store, run against SQLite always and against Postgres
+ * when TEST_DATABASE_URL is set. Each test gets a fresh database (a temp file, or a fresh
+ * schema on Postgres that is dropped at the end of the run).
+ */
+import assert from "node:assert/strict";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { after, describe, test } from "node:test";
+import { MIGRATIONS } from "../../src/store/migrations.js";
+import { type SpendRecord, type Store, StoreConflictError } from "../../src/store/types.js";
+
+/** A fresh, empty database that can be opened more than once. */
+export interface Database {
+  open(): Promise<Store>;
+  /** Every byte / text value the database holds, for the "no plaintext" check. */
+  dump(): Promise<string>;
+}
+
+export interface Harness {
+  name: string;
+  skip?: string;
+  fresh(): Promise<Database>;
+  cleanup(): Promise<void>;
+}
+
+export function hashKey(plaintext: string): string {
+  return createHash("sha256").update(plaintext).digest("hex");
+}
+
+export function spend(overrides: Partial<SpendRecord> & Pick<SpendRecord, "key_hash">): SpendRecord {
+  return {
+    request_id: randomUUID(),
+    user_id: null,
+    team_id: null,
+    model_group: "gpt-4o",
+    deployment_id: "d1",
+    prompt_tokens: 10,
+    completion_tokens: 5,
+    cost: 0.25,
+    status: "success",
+    start_time: 1_700_000_000_000,
+    end_time: 1_700_000_000_500,
+    cache_hit: false,
+    ...overrides,
+  };
+}
+
+export function storeSuite(harness: Harness): void {
+  const skip = harness.skip;
+  describe(`Store contract: ${harness.name}`, { skip }, () => {
+    const opened: Store[] = [];
+    async function fresh(): Promise<{ db: Database; store: Store }> {
+      const db = await harness.fresh();
+      const store = await db.open();
+      opened.push(store);
+      return { db, store };
+    }
+    after(async () => {
+      for (const store of opened) await store.close();
+      await harness.cleanup();
+    });
+
+    test("migrations apply once; re-opening is a no-op and keeps the data", async () => {
+      const db = await harness.fresh();
+      const first = await db.open();
+      assert.equal(first.migrationsApplied, MIGRATIONS.length);
+      await first.createUser({ user_id: "u1", max_budget: 5 });
+      await first.close();
+      const second = await db.open();
+      opened.push(second);
+      assert.equal(second.migrationsApplied, 0);
+      assert.equal((await second.getUser("u1"))?.max_budget, 5);
+    });
+
+    test("key CRUD by hash, with defaults and JSON fields", async () => {
+      const { store } = await fresh();
+      const hash = hashKey("sk-test-1");
+      const created = await store.createKey({
+        token_hash: hash,
+        key_alias: "ci",
+        models: ["gpt-4o", "claude"],
+        max_budget: 10,
+        budget_duration: "30d",
+        rpm_limit: 60,
+        metadata: { env: "test", nested: { n: 1 } },
+        expires_at: 1_800_000_000_000,
+      });
+      assert.equal(created.token_hash, hash);
+      assert.deepEqual(created.models, ["gpt-4o", "claude"]);
+      assert.deepEqual(created.metadata, { env: "test", nested: { n: 1 } });
+      assert.equal(created.blocked, false);
+      assert.equal(created.spend, 0);
+      assert.equal(created.tpm_limit, null);
+      assert.equal(created.expires_at, 1_800_000_000_000);
+      assert.equal(typeof created.created_at, "number");
+      assert.deepEqual(await store.getKey(hash), created);
+      await assert.rejects(store.createKey({ token_hash: hash }), StoreConflictError);
+
+      const updated = await store.updateKey(hash, { blocked: true, models: [], tpm_limit: 1000 });
+      assert.equal(updated?.blocked, true);
+      assert.deepEqual(updated?.models, []);
+      assert.equal(updated?.tpm_limit, 1000);
+      assert.equal(updated?.key_alias, "ci");
+      assert.equal(await store.updateKey("nope", { blocked: true }), undefined);
+
+      // Regenerate: the hash itself changes, the rest stays.
+      const rehash = hashKey("sk-test-2");
+      assert.equal((await store.updateKey(hash, { token_hash: rehash }))?.token_hash, rehash);
+      assert.equal(await store.getKey(hash), undefined);
+
+      assert.equal(await store.deleteKey(rehash), true);
+      assert.equal(await store.deleteKey(rehash), false);
+      assert.equal(await store.getKey(rehash), undefined);
+    });
+
+    test("users and teams CRUD", async () => {
+      const { store } = await fresh();
+      const user = await store.createUser({ user_id: "alice", max_budget: 3, models: ["a"] });
+      assert.equal(user.spend, 0);
+      assert.deepEqual(user.metadata, {});
+      await assert.rejects(store.createUser({ user_id: "alice" }), StoreConflictError);
+      assert.equal((await store.updateUser("alice", { budget_duration: "1d" }))?.budget_duration, "1d");
+      const team = await store.createTeam({ team_id: "t1", team_alias: "Team One", max_budget: 100 });
+      assert.equal(team.team_alias, "Team One");
+      assert.equal((await store.updateTeam("t1", { spend: 0, budget_reset_at: 5 }))?.budget_reset_at, 5);
+      assert.equal(await store.deleteTeam("t1"), true);
+      assert.equal(await store.getTeam("t1"), undefined);
+      assert.equal(await store.deleteUser("alice"), true);
+    });
+
+    test("the plaintext key never appears in the database", async () => {
+      const { db, store } = await fresh();
+      const plaintext = `sk-${randomBytes(32).toString("base64url")}`;
+      const hash = hashKey(plaintext);
+      await store.createKey({ token_hash: hash, key_alias: "secret", user_id: "u" });
+      await store.recordSpend([spend({ key_hash: hash, user_id: "u" })]);
+      await store.updateKey(hash, { rpm_limit: 5 });
+      const dump = await db.dump();
+      assert.ok(dump.includes(hash), "the dump holds the hash (the check can see the data)");
+      assert.ok(!dump.includes(plaintext), "the plaintext key is stored");
+      assert.ok(!dump.includes(plaintext.slice(3)), "the key body is stored");
+    });
+
+    test("list pagination: by offset and by cursor, with filters", async () => {
+      const { store } = await fresh();
+      const hashes: string[] = [];
+      for (let i = 0; i < 25; i++) {
+        const hash = hashKey(`sk-${i}`);
+        hashes.push(hash);
+        await store.createKey({ token_hash: hash, team_id: i % 2 === 0 ? "even" : "odd" });
+      }
+      hashes.sort();
+      const byCursor: string[] = [];
+      let cursor: string | undefined;
+      for (let pages = 0; pages < 10; pages++) {
+        const page = await store.listKeys({ limit: 10, ...(cursor === undefined ? {} : { cursor }) });
+        byCursor.push(...page.data.map((key) => key.token_hash));
+        if (page.next_cursor === null) break;
+        cursor = page.next_cursor;
+      }
+      assert.deepEqual(byCursor, hashes);
+      const third = await store.listKeys({ limit: 10, offset: 20 });
+      assert.deepEqual(
+        third.data.map((key) => key.token_hash),
+        hashes.slice(20),
+      );
+      assert.equal(third.next_cursor, null);
+      const even = await store.listKeys({ limit: 100, team_id: "even" });
+      assert.equal(even.data.length, 13);
+      assert.ok(even.data.every((key) => key.team_id === "even"));
+      for (let i = 0; i < 5; i++) await store.createUser({ user_id: `user-${i}` });
+      const users = await store.listUsers({ limit: 2, offset: 1 });
+      assert.deepEqual(
+        users.data.map((user) => user.user_id),
+        ["user-1", "user-2"],
+      );
+      assert.equal(users.next_cursor, "user-2");
+      await store.createTeam({ team_id: "t" });
+      assert.equal((await store.listTeams({ limit: 5 })).data.length, 1);
+      await assert.rejects(store.listKeys({ limit: 0 }), RangeError);
+    });
+
+    test("recordSpend adds logs and key/user/team totals together; a retried batch counts once", async () => {
+      const { store } = await fresh();
+      const a = hashKey("sk-a");
+      const b = hashKey("sk-b");
+      await store.createKey({ token_hash: a, user_id: "u", team_id: "t" });
+      await store.createKey({ token_hash: b, user_id: "u" });
+      await store.createUser({ user_id: "u" });
+      await store.createTeam({ team_id: "t" });
+      const records: SpendRecord[] = [];
+      for (let i = 0; i < 150; i++) {
+        const onA = i % 3 !== 0;
+        records.push(
+          spend({
+            key_hash: onA ? a : b,
+            user_id: "u",
+            team_id: onA ? "t" : null,
+            cost: (i % 7) * 0.125,
+            start_time: 1_700_000_000_000 + i,
+          }),
+        );
+      }
+      await store.recordSpend(records.slice(0, 100));
+      await store.recordSpend(records.slice(100));
+      await store.recordSpend(records.slice(90, 110)); // a retried batch: no double count
+      const sum = (list: SpendRecord[]): number => list.reduce((total, r) => total + r.cost, 0);
+      const onA = records.filter((r) => r.key_hash === a);
+      assert.equal((await store.getKey(a))?.spend, sum(onA));
+      assert.equal((await store.getKey(b))?.spend, sum(records.filter((r) => r.key_hash === b)));
+      assert.equal((await store.getUser("u"))?.spend, sum(records));
+      assert.equal((await store.getTeam("t"))?.spend, sum(onA));
+      const logs = await store.spendLogs({ limit: 1000 });
+      assert.equal(logs.length, 150);
+      assert.deepEqual(logs[5], records[5]);
+    });
+
+    test("recordSpend is one transaction: a failing batch changes nothing", async () => {
+      const { store } = await fresh();
+      const a = hashKey("sk-a");
+      await store.createKey({ token_hash: a });
+      // The second record violates NOT NULL on model_group after the first was inserted.
+      const bad = { ...spend({ key_hash: a }), model_group: null } as unknown as SpendRecord;
+      await assert.rejects(store.recordSpend([spend({ key_hash: a, cost: 1 }), bad]));
+      assert.equal((await store.getKey(a))?.spend, 0);
+      assert.equal((await store.spendLogs({ limit: 10 })).length, 0);
+    });
+
+    test("spendLogs filters by key, user, team and time range, paginated", async () => {
+      const { store } = await fresh();
+      const a = hashKey("sk-a");
+      const b = hashKey("sk-b");
+      const t0 = 1_700_000_000_000;
+      const records = [
+        spend({ key_hash: a, user_id: "u1", team_id: "t1", start_time: t0 }),
+        spend({ key_hash: a, user_id: "u1", team_id: "t1", start_time: t0 + 1000, cache_hit: true }),
+        spend({ key_hash: b, user_id: "u2", team_id: "t1", start_time: t0 + 2000, status: "failure" }),
+        spend({ key_hash: b, user_id: "u2", team_id: null, start_time: t0 + 3000, deployment_id: null }),
+      ];
+      await store.recordSpend(records);
+      const ids = (list: SpendRecord[]): string[] => list.map((r) => r.request_id);
+      assert.deepEqual(ids(await store.spendLogs({ key_hash: a, limit: 10 })), ids(records.slice(0, 2)));
+      assert.deepEqual(ids(await store.spendLogs({ user_id: "u2", limit: 10 })), ids(records.slice(2)));
+      assert.deepEqual(ids(await store.spendLogs({ team_id: "t1", limit: 10 })), ids(records.slice(0, 3)));
+      assert.deepEqual(ids(await store.spendLogs({ from: t0 + 1000, to: t0 + 3000, limit: 10 })), ids(records.slice(1, 3)));
+      assert.deepEqual(ids(await store.spendLogs({ limit: 2, offset: 1 })), ids(records.slice(1, 3)));
+      assert.deepEqual(await store.spendLogs({ key_hash: b, team_id: "t1", limit: 10 }), [records[2]]);
+      assert.deepEqual((await store.spendLogs({ key_hash: b, limit: 10 }))[1], records[3]);
+    });
+  });
+}
