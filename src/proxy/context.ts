@@ -1,12 +1,25 @@
 /** What the gateway knows about one request while serving it, for its headers and its log line. */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
+import { costOf, deploymentPrice, formatCostHeader, type Price } from "../cost/cost.js";
 import type { Deployment } from "../router/deployment.js";
 import type { RouteObserver } from "../router/router.js";
 import type { CompletionUsage } from "../wire/completions.js";
 import type { Headers } from "./respond.js";
 
 const SAFE_ID = /^[\w.:-]{1,128}$/;
+
+/** Each deployment's price, looked up once (null: no known price). */
+const prices = new WeakMap<Deployment, Price | null>();
+
+function priceOf(deployment: Deployment): Price | undefined {
+  let price = prices.get(deployment);
+  if (price === undefined) {
+    price = deploymentPrice(deployment.model, deployment.info) ?? null;
+    prices.set(deployment, price);
+  }
+  return price ?? undefined;
+}
 
 export class RequestContext implements RouteObserver {
   readonly id: string;
@@ -43,6 +56,13 @@ export class RequestContext implements RouteObserver {
     this.upstreamMs += ms;
   }
 
+  /** USD for this request's usage on the deployment that answered; undefined while either is unknown. */
+  cost(): number | undefined {
+    if (this.chosen === undefined || this.usage === undefined) return undefined;
+    const price = priceOf(this.chosen);
+    return price === undefined ? 0 : costOf(this.usage, price);
+  }
+
   elapsedMs(): number {
     return performance.now() - this.started;
   }
@@ -61,6 +81,8 @@ export class RequestContext implements RouteObserver {
       headers["x-litellm-attempted-fallbacks"] = String(this.fallbacks);
       headers["x-litellm-model-id"] = this.chosen.id;
       if (this.chosen.apiBase !== undefined) headers["x-litellm-model-api-base"] = this.chosen.apiBase;
+      const cost = this.cost();
+      if (cost !== undefined) headers["x-litellm-response-cost"] = formatCostHeader(cost);
     }
     return headers;
   }

@@ -147,6 +147,7 @@ export class GatewayServer {
       overhead_ms: Math.round(Math.max(0, duration - ctx.upstreamMs) * 1000) / 1000,
       prompt_tokens: ctx.usage?.prompt_tokens,
       completion_tokens: ctx.usage?.completion_tokens,
+      cost: ctx.cost(),
     });
     this.inFlight -= 1;
     if (this.inFlight === 0) for (const wake of this.idle.splice(0)) wake();

@@ -166,6 +166,8 @@ describe("routes", () => {
     assert.equal(response.headers.get("x-request-id"), "client-req-1");
     assert.match(String(response.headers.get("x-litellm-model-id")), /^[0-9a-f]{16}$/);
     assert.equal(response.headers.get("x-litellm-model-api-base"), `${mock.url}/v1`);
+    // gpt-3.5-turbo-instruct at $1.5/M prompt and $2/M completion tokens: 5 and 7 tokens.
+    assert.equal(response.headers.get("x-litellm-response-cost"), "0.0000215");
     const overhead = Number(response.headers.get("x-litellm-overhead-duration-ms"));
     const total = Number(response.headers.get("x-litellm-response-duration-ms"));
     assert.ok(overhead >= 0 && total >= overhead, `overhead ${overhead} total ${total}`);

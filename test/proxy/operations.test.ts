@@ -60,6 +60,7 @@ describe("request logs", () => {
       assert.equal(line.status, 200);
       assert.equal(line.prompt_tokens, 5);
       assert.equal(line.completion_tokens, 7);
+      assert.equal(line.cost, 0.0000215);
       for (const field of ["duration_ms", "upstream_ms", "overhead_ms"]) assert.equal(typeof line[field], "number", field);
     } finally {
       await gateway.close();
