@@ -179,15 +179,6 @@ export class Router {
     });
   }
 
-  /** The first deployment of `model`'s group (for callers that only need to know one exists). */
-  pick(model: string): Deployment {
-    const group = this.group(model);
-    const deployment = group?.members[0];
-    if (deployment === undefined) throw this.unknownModel(model);
-    assertConfigured(deployment);
-    return deployment;
-  }
-
   /**
    * The deployment to try next in a group: not cooling down, under its rpm and tpm, not
    * tried yet for this request (unless every available one was), from the lowest `order`
