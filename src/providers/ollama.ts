@@ -27,6 +27,7 @@ import { BadRequestError, type ProviderErrorDetail } from "../wire/errors.js";
 import { firstSet, isRecord, singleTextPrompt } from "./shared.js";
 import { bearerHeaders, COMPLETION_PARAMS, joinUrl, openAIErrorDetail, openAIRequestId } from "./openai-text.js";
 import type { ChatAdapter, StreamEvent, Target, TextCompletionAdapter } from "./types.js";
+import { CHAT_PARAMS } from "./openai-chat.js";
 
 const OLLAMA_API_BASE = "http://localhost:11434";
 
@@ -64,45 +65,16 @@ export const OLLAMA_CHAT_PARAMS: ReadonlySet<string> = new Set([
   "top_p",
 ]);
 
-/** Every param of OpenAI's CreateChatCompletionRequest: the keys that are not Ollama extras. */
+/** Every key of OpenAI's CreateChatCompletionRequest (legacy and newer ones too): the keys that are not Ollama extras. */
 const OPENAI_CHAT_PARAMS: ReadonlySet<string> = new Set([
-  "audio",
-  "frequency_penalty",
+  ...CHAT_PARAMS,
+  "messages",
+  "model",
   "function_call",
   "functions",
-  "logit_bias",
-  "logprobs",
-  "max_completion_tokens",
-  "max_tokens",
-  "messages",
-  "metadata",
-  "modalities",
-  "model",
   "moderation",
-  "n",
-  "parallel_tool_calls",
-  "prediction",
-  "presence_penalty",
-  "prompt_cache_key",
   "prompt_cache_options",
   "prompt_cache_retention",
-  "reasoning_effort",
-  "response_format",
-  "safety_identifier",
-  "seed",
-  "service_tier",
-  "stop",
-  "store",
-  "stream",
-  "stream_options",
-  "temperature",
-  "tool_choice",
-  "tools",
-  "top_logprobs",
-  "top_p",
-  "user",
-  "verbosity",
-  "web_search_options",
 ]);
 
 /** Ollama request fields outside `options`; any other extra param is a model option. */
