@@ -62,7 +62,7 @@ async function config(args: ReturnType<typeof parse>): Promise<GatewayConfig> {
 }
 
 async function serve(cfg: GatewayConfig, args: ReturnType<typeof parse>, port: number, announce: boolean): Promise<void> {
-  const gateway = createGateway(cfg, { detailedDebug: args.detailed_debug });
+  const gateway = await createGateway(cfg, { detailedDebug: args.detailed_debug });
   if (announce) for (const warning of startupWarnings(cfg)) gateway.logger.warn(warning);
   const address = await gateway.listen(port, args.host ?? "0.0.0.0");
   gateway.logger.info(

@@ -2,10 +2,12 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { costOf, deploymentPrice, formatCostHeader, type Price } from "../cost/cost.js";
+import type { Ticket } from "../access/grant.js";
 import type { Deployment } from "../router/deployment.js";
 import type { RouteObserver } from "../router/router.js";
 import type { CompletionUsage } from "../wire/completions.js";
 import type { Headers } from "./respond.js";
+import type { StreamOutputs } from "./stream-outputs.js";
 
 const SAFE_ID = /^[\w.:-]{1,128}$/;
 
@@ -33,6 +35,12 @@ export class RequestContext implements RouteObserver {
   fallbacks = 0;
   /** The status of an error sent as a stream's final event (the HTTP status was already 200). */
   streamError: number | undefined;
+  /** Set once a completion is admitted: its end releases the key's hold and records spend. */
+  ticket: Ticket | undefined;
+  /** The key's x-ratelimit-* headers, set at admission. */
+  rateHeaders: Headers | undefined;
+  /** A stream's text, kept to count its tokens when the provider sends no usage. */
+  outputs: StreamOutputs | undefined;
 
   constructor(
     req: IncomingMessage,
@@ -59,8 +67,13 @@ export class RequestContext implements RouteObserver {
   /** USD for this request's usage on the deployment that answered; undefined while either is unknown. */
   cost(): number | undefined {
     if (this.chosen === undefined || this.usage === undefined) return undefined;
-    const price = priceOf(this.chosen);
-    return price === undefined ? 0 : costOf(this.usage, price);
+    return this.costOf(this.usage);
+  }
+
+  /** USD for `usage` on the deployment that answered (0 when none did or its price is unknown). */
+  costOf(usage: CompletionUsage): number {
+    const price = this.chosen === undefined ? undefined : priceOf(this.chosen);
+    return price === undefined ? 0 : costOf(usage, price);
   }
 
   elapsedMs(): number {
@@ -76,6 +89,7 @@ export class RequestContext implements RouteObserver {
       "x-litellm-response-duration-ms": elapsed.toFixed(3),
       "x-litellm-overhead-duration-ms": Math.max(0, elapsed - this.upstreamMs).toFixed(3),
     };
+    if (this.rateHeaders !== undefined) Object.assign(headers, this.rateHeaders);
     if (this.chosen !== undefined) {
       headers["x-litellm-attempted-retries"] = String(this.retries);
       headers["x-litellm-attempted-fallbacks"] = String(this.fallbacks);

@@ -1,13 +1,14 @@
-/** What every route handler may use: the router, the auth check, the limits, the log. */
+/** What every route handler may use: the router, access control, the limits, the log. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Router } from "../router/router.js";
-import type { Authenticate } from "./auth.js";
+import type { AccessControl } from "../access/access-control.js";
 import type { RequestContext } from "./context.js";
 import type { Logger } from "./logger.js";
 
 export interface Gateway {
   router: Router;
-  authenticate: Authenticate;
+  /** Credentials, key limits, budgets and spend records. */
+  access: AccessControl;
   maxBodyBytes: number;
   /** How often `: keep-alive` is sent while a stream waits for its first token. */
   keepAliveMs: number;

@@ -7,6 +7,10 @@ import type { Handler } from "./gateway.js";
 import { chatCompletions, completions } from "./handlers/completions.js";
 import { health, liveliness } from "./handlers/health.js";
 import { getModel, listModels } from "./handlers/models.js";
+import { blockKey, deleteKeys, generateKey, keyInfo, listKeys, regenerateKey, unblockKey, updateKey } from "./management/keys.js";
+import { spendLogs } from "./management/spend.js";
+import { newTeam, teamInfo } from "./management/teams.js";
+import { newUser, userInfo } from "./management/users.js";
 
 type Methods = Partial<Record<string, Handler>>;
 
@@ -21,6 +25,19 @@ const EXACT: Record<string, Methods> = {
   "/health/liveliness": { GET: liveliness },
   "/health/liveness": { GET: liveliness },
   "/health/readiness": { GET: liveliness },
+  "/key/generate": { POST: generateKey },
+  "/key/info": { GET: keyInfo },
+  "/key/update": { POST: updateKey },
+  "/key/delete": { POST: deleteKeys },
+  "/key/list": { GET: listKeys },
+  "/key/regenerate": { POST: regenerateKey },
+  "/key/block": { POST: blockKey },
+  "/key/unblock": { POST: unblockKey },
+  "/user/new": { POST: newUser },
+  "/user/info": { GET: userInfo },
+  "/team/new": { POST: newTeam },
+  "/team/info": { GET: teamInfo },
+  "/spend/logs": { GET: spendLogs },
 };
 
 /** Routes of the form PREFIX{param}SUFFIX. */
@@ -32,17 +49,18 @@ const PATTERNS: { prefix: string; suffix: string; methods: Methods }[] = [
   { prefix: "/openai/deployments/", suffix: "/completions", methods: { POST: completions } },
   { prefix: "/v1/models/", suffix: "", methods: { GET: getModel } },
   { prefix: "/models/", suffix: "", methods: { GET: getModel } },
+  { prefix: "/key/", suffix: "/regenerate", methods: { POST: regenerateKey } },
 ];
 
 export type RouteMatch =
   | { kind: "handler"; handler: Handler; param: string | undefined; route: string }
   | { kind: "not_found" }
-  | { kind: "method_not_allowed"; allowed: string[] };
+  | { kind: "method_not_allowed"; allowed: string[]; route: string };
 
 function select(methods: Methods, method: string, param: string | undefined, route: string): RouteMatch {
   const handler = methods[method];
   if (handler !== undefined) return { kind: "handler", handler, param, route };
-  return { kind: "method_not_allowed", allowed: Object.keys(methods) };
+  return { kind: "method_not_allowed", allowed: Object.keys(methods), route };
 }
 
 export function matchRoute(method: string, url: string): RouteMatch {
@@ -59,7 +77,8 @@ export function matchRoute(method: string, url: string): RouteMatch {
       } catch {
         param = raw;
       }
-      return select(pattern.methods, method, param, `${pattern.prefix}{model}${pattern.suffix}`);
+      const name = pattern.prefix === "/key/" ? "{key}" : "{model}";
+      return select(pattern.methods, method, param, `${pattern.prefix}${name}${pattern.suffix}`);
     }
   }
   return { kind: "not_found" };

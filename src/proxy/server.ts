@@ -11,7 +11,11 @@ import { preloadEncoding } from "../sdk/usage.js";
 import { Router, type RouterOptions } from "../router/router.js";
 import type { DeploymentConfig } from "../router/deployment.js";
 import { APIError, NotFoundError } from "../wire/errors.js";
-import { masterKeyAuth } from "./auth.js";
+import { AccessControl } from "../access/access-control.js";
+import type { KeyState } from "../state/key-state.js";
+import { MemoryKeyState } from "../state/memory-key-state.js";
+import type { SpendWriterOptions } from "../store/spend-writer.js";
+import type { Store } from "../store/types.js";
 import { RequestContext } from "./context.js";
 import type { Gateway } from "./gateway.js";
 import { createLoggers, type Logger } from "./logger.js";
@@ -37,6 +41,21 @@ export interface GatewayOptions {
   logDestination?: DestinationStream;
   /** Where `os.environ/NAME` values are looked up; process.env by default. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Virtual keys, budgets and spend logs (with a master key). The server closes it at shutdown. */
+  store?: Store;
+  /** Key rate limits and budget counters; in memory by default, Redis to share them. Closed at shutdown. */
+  keyState?: KeyState;
+  /** general_settings.allow_requests_on_db_unavailable. */
+  allowRequestsOnDbUnavailable?: boolean;
+  /** How long a key lookup is cached; default 5 s. */
+  keyCacheTtlMs?: number;
+  /** Spend log batching (tests shorten it). */
+  spendWriter?: Omit<SpendWriterOptions, "onWritten" | "logger">;
+}
+
+function pathOf(url: string): string {
+  const mark = url.indexOf("?");
+  return mark === -1 ? url : url.slice(0, mark);
 }
 
 export class GatewayServer {
@@ -51,7 +70,15 @@ export class GatewayServer {
     this.logger = loggers.log;
     this.gateway = {
       router: new Router({ ...options.router, model_list: options.modelList, env: options.env }),
-      authenticate: masterKeyAuth(options.masterKey, options.masterKeyMissingVariable),
+      access: new AccessControl({
+        masterKey: options.masterKey,
+        masterKeyMissingVariable: options.masterKeyMissingVariable,
+        store: options.store,
+        keyState: options.keyState ?? new MemoryKeyState(),
+        allowOnDbUnavailable: options.allowRequestsOnDbUnavailable,
+        cacheTtlMs: options.keyCacheTtlMs,
+        spendWriter: { ...options.spendWriter, logger: loggers.log },
+      }),
       maxBodyBytes: (options.maxRequestSizeMb ?? 10) * 1048576,
       keepAliveMs: (options.keepAliveSeconds ?? 15) * 1000,
       logger: this.logger,
@@ -69,6 +96,10 @@ export class GatewayServer {
 
   get router(): Router {
     return this.gateway.router;
+  }
+
+  get access(): AccessControl {
+    return this.gateway.access;
   }
 
   async listen(port: number, host: string): Promise<AddressInfo> {
@@ -96,6 +127,8 @@ export class GatewayServer {
     }
     this.server.closeAllConnections();
     await closed;
+    // Every finished request's spend record is buffered by now: write them all before exit.
+    await this.gateway.access.close();
     await this.gateway.router.close();
     await closePools();
     await new Promise<void>((resolve) => this.logger.flush(() => resolve()));
@@ -103,7 +136,8 @@ export class GatewayServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const match = matchRoute(req.method ?? "GET", req.url ?? "/");
-    const ctx = new RequestContext(req, match.kind === "handler" ? match.route : (req.url ?? "/"));
+    // Never the query string: /key/info?key=sk-... carries a key, and log lines name the route.
+    const ctx = new RequestContext(req, match.kind === "not_found" ? pathOf(req.url ?? "/") : match.route);
     this.inFlight += 1;
     res.once("close", () => this.finished(req, res, ctx));
     try {
@@ -134,13 +168,24 @@ export class GatewayServer {
 
   private finished(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): void {
     const duration = ctx.elapsedMs();
+    const status = ctx.streamError ?? (res.writableFinished ? res.statusCode : 499);
+    if (ctx.ticket !== undefined) {
+      const { outputs, chosen } = ctx;
+      this.gateway.access.finish(ctx.ticket, {
+        ok: status === 200,
+        modelGroup: ctx.model ?? "",
+        deploymentId: chosen?.id,
+        usage: ctx.usage ?? (outputs !== undefined && chosen !== undefined ? outputs.usage(chosen.model) : undefined),
+        cost: (usage) => ctx.costOf(usage),
+      });
+    }
     this.logger.info({
       request_id: ctx.id,
       method: req.method,
       route: ctx.route,
       model: ctx.model,
       deployment_id: ctx.chosen?.id,
-      status: ctx.streamError ?? (res.writableFinished ? res.statusCode : 499),
+      status,
       stream: ctx.stream,
       duration_ms: Math.round(duration * 1000) / 1000,
       upstream_ms: Math.round(ctx.upstreamMs * 1000) / 1000,

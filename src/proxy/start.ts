@@ -6,7 +6,11 @@ import type { DestinationStream } from "pino";
 import type { DeploymentConfig } from "../router/deployment.js";
 import type { GatewayConfig } from "./config/types.js";
 import type { RouterOptions } from "../router/router.js";
+import { RedisKeyState } from "../state/redis-key-state.js";
 import { RedisState } from "../state/redis-state.js";
+import { PostgresStore } from "../store/postgres-store.js";
+import { SqliteStore } from "../store/sqlite-store.js";
+import type { Store, StoreLogger } from "../store/types.js";
 import { GatewayServer } from "./server.js";
 
 /** Puts `os.environ/NAME` back where the loader found NAME unset, so the Router answers 401 naming it. */
@@ -39,11 +43,35 @@ export interface StartOptions {
   logger?: { warn(message: string): void; info?(message: string): void };
 }
 
+/** Where the SQLite store lives when general_settings.database_path does not say. */
+export const DEFAULT_DATABASE_PATH = "./litegate.db";
+
+/**
+ * The store config.yaml asks for: Postgres at general_settings.database_url (or
+ * DATABASE_URL, as LiteLLM reads it), else SQLite at database_path (default
+ * ./litegate.db). A gateway with neither a master key nor a database setting has no use
+ * for one (no keys to manage), so it opens none.
+ */
+export async function openStore(config: GatewayConfig, logger?: StoreLogger, env: NodeJS.ProcessEnv = process.env): Promise<Store | undefined> {
+  const g = config.generalSettings;
+  const url = g.database_url ?? (env.DATABASE_URL === "" ? undefined : env.DATABASE_URL);
+  if (url !== undefined) return PostgresStore.open({ connectionString: url, poolMax: g.database_connection_pool_limit, logger });
+  if (config.masterKey.state === "none" && g.database_path === undefined) return undefined;
+  return SqliteStore.open({ path: g.database_path ?? DEFAULT_DATABASE_PATH });
+}
+
+/** router_settings' Redis connection, if any: router state and key limits share it. */
+function redisSettings(config: GatewayConfig) {
+  const r = config.routerSettings;
+  if (r.redis_url === undefined && r.redis_host === undefined) return undefined;
+  return { url: r.redis_url, host: r.redis_host, port: r.redis_port, password: r.redis_password };
+}
+
 /** router_settings (and the litellm_settings that overlap them) as Router options; Redis when configured. */
 export function routerOptions(config: GatewayConfig, logger?: StartOptions["logger"]): Omit<RouterOptions, "model_list" | "env"> {
   const r = config.routerSettings;
   const l = config.litellmSettings;
-  const redis = r.redis_url !== undefined || r.redis_host !== undefined;
+  const redis = redisSettings(config);
   return {
     routing_strategy: r.routing_strategy,
     routing_strategy_args: r.routing_strategy_args as RouterOptions["routing_strategy_args"],
@@ -63,18 +91,25 @@ export function routerOptions(config: GatewayConfig, logger?: StartOptions["logg
     model_group_alias: r.model_group_alias,
     drop_params: l.drop_params,
     additional_drop_params: l.additional_drop_params,
-    state: redis
-      ? RedisState.connect({ url: r.redis_url, host: r.redis_host, port: r.redis_port, password: r.redis_password, logger })
-      : undefined,
+    state: redis === undefined ? undefined : RedisState.connect({ ...redis, logger }),
   };
 }
 
-export function createGateway(config: GatewayConfig, options: StartOptions = {}): GatewayServer {
+export async function createGateway(config: GatewayConfig, options: StartOptions = {}): Promise<GatewayServer> {
   const { generalSettings, masterKey } = config;
-  // The shared-state store reports outages into the gateway's own log, which exists only once the server does.
+  // Shared state and the store report outages into the gateway's own log, which exists only once the server does.
   let gateway: GatewayServer | undefined;
-  const logger = options.logger ?? { warn: (message: string) => gateway?.logger.warn(message), info: (message: string) => gateway?.logger.info(message) };
+  const pending: string[] = [];
+  const logger = options.logger ?? {
+    warn: (message: string) => (gateway === undefined ? pending.push(message) : gateway.logger.warn(message)),
+    info: (message: string) => gateway?.logger.info(message),
+  };
+  const store = await openStore(config, { warn: (m) => logger.warn(m), info: (m) => logger.info?.(m) });
+  const redis = redisSettings(config);
   gateway = new GatewayServer({
+    store,
+    keyState: redis === undefined ? undefined : RedisKeyState.connect({ ...redis, logger }),
+    allowRequestsOnDbUnavailable: generalSettings.allow_requests_on_db_unavailable,
     modelList: deploymentConfigs(config),
     masterKey: masterKey.state === "set" ? masterKey.value : undefined,
     masterKeyMissingVariable: masterKey.state === "missing-env" ? masterKey.variable : undefined,
@@ -85,6 +120,7 @@ export function createGateway(config: GatewayConfig, options: StartOptions = {})
     detailedDebug: options.detailedDebug,
     logDestination: options.logDestination,
   });
+  for (const message of pending) gateway.logger.warn(message);
   return gateway;
 }
 

@@ -14,7 +14,8 @@
  *   sharing resumes when the connection comes back (ioredis reconnects by itself).
  */
 import { randomBytes } from "node:crypto";
-import { Redis, type RedisOptions } from "ioredis";
+import type { Redis } from "ioredis";
+import { CONNECT_TIMEOUT_MS, createRedisClient, describeRedis } from "./redis-client.js";
 import { decodeCooldown, decodeCount, decodeSample, encodeSample, laterCooldown, LocalCache, mergeSamples, type Sample } from "./redis-cache.js";
 import {
   ADD_LUA,
@@ -79,8 +80,6 @@ type Client = Redis & Scripts;
 
 const DEFAULT_REFRESH_MS = 250;
 const DEFAULT_MAX_ENTRIES = 10_000;
-const DEFAULT_COMMAND_TIMEOUT_MS = 500;
-const CONNECT_TIMEOUT_MS = 2_000;
 /** Deployments not used for this long are no longer refreshed (they stay cached until evicted). */
 const INTEREST_MS = 60_000;
 /** After a command timed out, calls go local at once for this long instead of each waiting. */
@@ -117,31 +116,10 @@ export class RedisState implements RouterState {
 
   constructor(options: RedisStateOptions = {}) {
     this.prefix = keyPrefixOf(options.keyPrefix);
-    this.where = describe(options);
+    this.where = describeRedis(options);
     this.logger = options.logger ?? { warn: (message) => console.warn(message) };
     this.cache = new LocalCache(Math.max(1, options.maxEntries ?? DEFAULT_MAX_ENTRIES));
-    const base: RedisOptions = {
-      // Fail fast instead of queueing: while Redis is away calls go local, and a queue would
-      // grow without bound and replay stale writes when it returns.
-      enableOfflineQueue: false,
-      // A command cut off by a disconnect fails at once and is never replayed: the caller has
-      // already fallen back to local state, and a replayed INCR would count the request twice.
-      maxRetriesPerRequest: 0,
-      autoResendUnfulfilledCommands: false,
-      commandTimeout: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
-      connectTimeout: CONNECT_TIMEOUT_MS,
-      // ioredis arms this (ref'd) timer on disconnect and clears it only on a later 'close'
-      // event, which never comes for a socket that had already failed: the default 2 s would
-      // hold a process open after close().
-      disconnectTimeout: 100,
-      // Keep trying forever, at most a second apart, so sharing resumes soon after Redis does.
-      retryStrategy: (times: number) => Math.min(times * 100, 1_000),
-    };
-    if (options.password !== undefined) base.password = options.password;
-    const client =
-      options.url !== undefined
-        ? new Redis(options.url, base)
-        : new Redis({ ...base, host: options.host ?? "127.0.0.1", port: options.port ?? 6379 });
+    const client = createRedisClient(options);
     client.defineCommand("litegateTake", { numberOfKeys: 1, lua: TAKE_LUA });
     client.defineCommand("litegateAdd", { numberOfKeys: 1, lua: ADD_LUA });
     client.defineCommand("litegateCool", { numberOfKeys: 1, lua: COOL_LUA });
@@ -477,17 +455,4 @@ export class RedisState implements RouterState {
     this.warnedAt.set(kind, now);
     this.logger.warn(message);
   }
-}
-
-/** host:port of the configured Redis, for messages: the URL's credentials are never shown. */
-function describe(options: RedisStateOptions): string {
-  if (options.url !== undefined) {
-    try {
-      const url = new URL(options.url);
-      return `${url.hostname || "127.0.0.1"}:${url.port || "6379"}`;
-    } catch {
-      return "the configured redis_url";
-    }
-  }
-  return `${options.host ?? "127.0.0.1"}:${options.port ?? 6379}`;
 }

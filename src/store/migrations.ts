@@ -119,8 +119,12 @@ function initial(dialect: Dialect): string[] {
   ];
 }
 
+/** The masked form of each key (sk-...abcd), so a listing names keys a person can recognise. */
+const KEY_NAME = ["ALTER TABLE api_keys ADD COLUMN key_name TEXT"];
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "keys, users, teams, spend logs", sqlite: initial("sqlite"), postgres: initial("postgres") },
+  { version: 2, name: "key names", sqlite: KEY_NAME, postgres: KEY_NAME },
 ];
 
 /** The migrations after `current`, in order. */

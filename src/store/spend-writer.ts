@@ -23,6 +23,8 @@ export interface SpendWriterOptions {
   initialBackoffMs?: number;
   maxBackoffMs?: number;
   logger?: StoreLogger;
+  /** Told of each batch the store committed (the proxy's budget counters follow commits). */
+  onWritten?: (records: readonly SpendRecord[]) => void;
 }
 
 /** Drops are logged at most this often (with the running count), not once per record. */
@@ -35,6 +37,7 @@ export class SpendWriter {
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly logger: StoreLogger | undefined;
+  private readonly onWritten: ((records: readonly SpendRecord[]) => void) | undefined;
 
   /** Waiting records are buffer[head..]; head advances instead of shifting the array. */
   private buffer: SpendRecord[] = [];
@@ -60,6 +63,7 @@ export class SpendWriter {
     this.initialBackoffMs = options.initialBackoffMs ?? 500;
     this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
     this.logger = options.logger;
+    this.onWritten = options.onWritten;
     this.backoffMs = this.initialBackoffMs;
     if (this.batchSize < 1 || this.maxBuffered < this.batchSize) {
       throw new RangeError("spend writer: batchSize must be >= 1 and maxBuffered >= batchSize");
@@ -193,7 +197,9 @@ export class SpendWriter {
         );
         return;
       }
+      const written = this.inflight;
       this.inflight = [];
+      this.onWritten?.(written);
       if (this.failing) {
         this.failing = false;
         this.backoffMs = this.initialBackoffMs;

@@ -44,6 +44,7 @@ export const KEYS: TableSpec = {
   id: "token_hash",
   columns: {
     token_hash: "text",
+    key_name: "text",
     key_alias: "text",
     user_id: "text",
     team_id: "text",
@@ -184,7 +185,9 @@ export abstract class SqlStore implements Store {
 
   private async create(spec: TableSpec, input: Row): Promise<Row> {
     const now = Date.now();
-    const row: Row = { ...spec.defaults, ...input, created_at: now, updated_at: now };
+    const row: Row = { ...spec.defaults, created_at: now, updated_at: now };
+    // A field given as undefined is left out, as the types say: it takes its default.
+    for (const [name, value] of Object.entries(input)) if (value !== undefined) row[name] = value;
     row.spend = 0; // spend starts at zero; only recordSpend adds to it
     const names = Object.keys(spec.columns);
     const params = names.map((name) => toParam(spec.columns[name] ?? "text", row[name], this.dialect));

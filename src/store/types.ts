@@ -19,6 +19,8 @@ export type JsonObject = { [key: string]: Json };
 export interface KeyRecord {
   /** SHA-256 hex of the plaintext key: the primary key. */
   token_hash: string;
+  /** The key's masked form, "sk-...abcd": recognisable, useless to whoever reads it. */
+  key_name: string | null;
   key_alias: string | null;
   user_id: string | null;
   team_id: string | null;

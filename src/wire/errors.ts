@@ -74,6 +74,11 @@ export class ContentPolicyViolationError extends BadRequestError {}
 /** A param the provider cannot take; set `drop_params` to drop it instead. */
 export class UnsupportedParamsError extends BadRequestError {}
 
+/** A virtual key's, user's or team's max_budget is spent: a 400 of type `budget_exceeded`, as LiteLLM answers. */
+export class BudgetExceededError extends BadRequestError {
+  static override readonly defaultType: string = "budget_exceeded";
+}
+
 export class AuthenticationError extends APIError {
   static override readonly defaultType: string = "authentication_error";
   static override readonly defaultStatus: number = 401;

@@ -4,11 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import net from "node:net";
 import { after, describe, test } from "node:test";
 import { Redis } from "ioredis";
 import { RedisState, type RedisStateOptions } from "../../src/state/redis-state.js";
 import { MINUTE_MS, minuteOf } from "../../src/state/router-state.js";
+import { TcpRelay } from "../helpers/tcp-relay.js";
 
 const REDIS_URL = process.env.TEST_REDIS_URL;
 const SKIP_REDIS = "TEST_REDIS_URL is not set: Redis tests skipped";
@@ -208,7 +208,7 @@ describe("RedisState shared between instances", () => {
 
   redisTest("Redis going away and coming back: local state meanwhile, shared again after", async (url) => {
     const target = new URL(url);
-    const proxy = await TcpProxy.start(target.hostname, Number(target.port || 6379));
+    const proxy = await TcpRelay.start(target.hostname, Number(target.port || 6379));
     const { state: a, log } = open({ url: `redis://${proxy.host}:${proxy.port}` });
     const b = open().state;
     assert.equal(await a.ready(), true);
@@ -243,7 +243,7 @@ describe("RedisState shared between instances", () => {
   });
   redisTest("Redis hanging: calls give up after commandTimeoutMs, go local, and share again once it answers", async (url) => {
     const target = new URL(url);
-    const proxy = await TcpProxy.start(target.hostname, Number(target.port || 6379));
+    const proxy = await TcpRelay.start(target.hostname, Number(target.port || 6379));
     const { state: a, log } = open({ url: `redis://${proxy.host}:${proxy.port}`, commandTimeoutMs: 100 });
     const b = open().state;
     assert.equal(await a.ready(), true);
@@ -340,76 +340,5 @@ async function removeKeys(url: string): Promise<void> {
     } while (cursor !== "0");
   } finally {
     redis.disconnect();
-  }
-}
-
-/** A TCP relay to Redis that the test can cut, hang and restore, to simulate outages. */
-class TcpProxy {
-  private server: net.Server | undefined;
-  /** Client socket -> its upstream socket to Redis. */
-  private readonly pairs = new Map<net.Socket, net.Socket>();
-  private frozen = false;
-  readonly host = "127.0.0.1";
-  port = 0;
-
-  private constructor(
-    private readonly targetHost: string,
-    private readonly targetPort: number,
-  ) {}
-
-  static async start(targetHost: string, targetPort: number): Promise<TcpProxy> {
-    const proxy = new TcpProxy(targetHost, targetPort);
-    await proxy.restart();
-    return proxy;
-  }
-
-  async restart(): Promise<void> {
-    const server = net.createServer((client) => {
-      const upstream = net.connect(this.targetPort, this.targetHost);
-      this.pairs.set(client, upstream);
-      const drop = (): void => {
-        this.pairs.delete(client);
-        client.destroy();
-        upstream.destroy();
-      };
-      for (const socket of [client, upstream]) {
-        socket.on("close", drop);
-        socket.on("error", drop);
-      }
-      upstream.pipe(client);
-      if (!this.frozen) client.pipe(upstream);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.port, this.host, () => resolve());
-    });
-    const address = server.address();
-    if (address !== null && typeof address === "object") this.port = address.port;
-    this.server = server;
-  }
-
-  /** Redis hangs: connections stay open, commands get no answer (they wait in the relay). */
-  freeze(): void {
-    this.frozen = true;
-    for (const client of this.pairs.keys()) {
-      client.unpipe();
-      client.pause();
-    }
-  }
-
-  thaw(): void {
-    this.frozen = false;
-    for (const [client, upstream] of this.pairs) client.pipe(upstream);
-  }
-
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const [client, upstream] of this.pairs) {
-      client.destroy();
-      upstream.destroy();
-    }
-    this.pairs.clear();
-    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import Database from "better-sqlite3";
+import { MIGRATIONS } from "../../src/store/migrations.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 import { storeSuite } from "./store-suite.js";
 
@@ -36,10 +37,10 @@ test("SQLite: WAL mode on files, :memory: works", async () => {
   await store.createUser({ user_id: "u" });
   const db = new Database(path, { readonly: true });
   assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
-  assert.equal((db.prepare("SELECT COUNT(*) AS n FROM schema_version").get() as { n: number }).n, 1);
+  assert.equal((db.prepare("SELECT COUNT(*) AS n FROM schema_version").get() as { n: number }).n, MIGRATIONS.length);
   db.close();
   await store.close();
   const memory = SqliteStore.open({ path: ":memory:" });
-  assert.equal(memory.migrationsApplied, 1);
+  assert.equal(memory.migrationsApplied, MIGRATIONS.length);
   await memory.close();
 });

@@ -13,26 +13,29 @@ import type { CompletionUsage, TextCompletionParams } from "../../wire/completio
 import { assertObject } from "../../wire/validate.js";
 import { readJsonBody } from "../body.js";
 import type { RequestContext } from "../context.js";
+import { type CompletionKind, StreamOutputs } from "../stream-outputs.js";
 import type { Gateway } from "../gateway.js";
 import { asAPIError, sendJson } from "../respond.js";
 import { endEventStream, endWithError, startEventStream, writeEvent, writeKeepAlive } from "../sse-writer.js";
 
 interface Answer {
   usage?: CompletionUsage | null;
+  choices: { index: number }[];
 }
 
 /** The Router call a route makes: one answer, or a stream when `request.stream` is true. */
 type Complete = (router: Router, request: Record<string, unknown>, route: RouteOptions) => Promise<Answer | CompletionStream<Answer>>;
 
-export const completions = completionRoute((router, request, route) => router.textCompletion(request as TextCompletionParams, route));
-export const chatCompletions = completionRoute((router, request, route) => router.chatCompletion(request as ChatCompletionParams, route));
+export const completions = completionRoute("text", (router, request, route) => router.textCompletion(request as TextCompletionParams, route));
+export const chatCompletions = completionRoute("chat", (router, request, route) => router.chatCompletion(request as ChatCompletionParams, route));
 
-function completionRoute(complete: Complete) {
+function completionRoute(kind: CompletionKind, complete: Complete) {
   return (gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, pathModel: string | undefined) =>
-    serve(complete, gateway, req, res, ctx, pathModel);
+    serve(kind, complete, gateway, req, res, ctx, pathModel);
 }
 
 async function serve(
+  kind: CompletionKind,
   complete: Complete,
   gateway: Gateway,
   req: IncomingMessage,
@@ -40,7 +43,7 @@ async function serve(
   ctx: RequestContext,
   pathModel: string | undefined,
 ): Promise<void> {
-  gateway.authenticate(req);
+  const principal = await gateway.access.authenticate(req);
   const body = await readJsonBody(req, gateway.maxBodyBytes);
   assertObject(body);
   const forcedModel = pathModel ?? gateway.userModel;
@@ -48,6 +51,7 @@ async function serve(
   const request = body;
   ctx.model = typeof request.model === "string" ? request.model : undefined;
   if (gateway.detailedDebug) gateway.debugLogger.debug({ request_id: ctx.id, request }, "request body");
+  ctx.ticket = await gateway.access.admit(principal, ctx.model, Date.now(), ctx);
 
   // A client that goes away cancels the upstream call with it.
   const cancellation = new Cancellation();
@@ -65,6 +69,9 @@ async function serve(
   }
 
   ctx.stream = true;
+  // Spend and tpm need the stream's tokens; the provider's usage chunk comes only when asked for.
+  const outputs = gateway.access.countsStreams(principal) ? new StreamOutputs(kind, request) : undefined;
+  ctx.outputs = outputs;
   const pending = complete(gateway.router, request, route) as Promise<CompletionStream<Answer>>;
   // Until the first chunk is in, a failure can still get its own HTTP status. If the
   // first token is slow, start the stream anyway and send comments, so that proxies
@@ -97,6 +104,7 @@ async function serve(
   try {
     for await (const { chunk, raw } of stream.items()) {
       if (chunk.usage != null) ctx.usage = chunk.usage;
+      outputs?.add(chunk);
       await writeEvent(res, raw ?? JSON.stringify(chunk));
       if (res.destroyed) break;
     }

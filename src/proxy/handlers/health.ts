@@ -1,6 +1,6 @@
 /**
  * Health: /health/liveliness and /health/readiness say the process serves (no auth,
- * for orchestrators); /health (authenticated) makes a cheap real call to every
+ * for orchestrators); /health (master key only: it calls every upstream) makes a cheap real call to every
  * deployment and reports which answer — never with a key.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -15,7 +15,7 @@ export async function liveliness(_gateway: Gateway, _req: IncomingMessage, res: 
 }
 
 export async function health(gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
-  gateway.authenticate(req);
+  await gateway.access.requireAdmin(req);
   const results = await Promise.all(
     gateway.router.deployments.map(async (deployment) => {
       const cooldown = gateway.router.cooldownOf(deployment);

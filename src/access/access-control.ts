@@ -1,0 +1,309 @@
+/**
+ * Who may call the gateway and what each call costs them. Credentials are checked on
+ * every route: the master key, or (with a store) a virtual key resolved through a cache,
+ * so the database is not read per request. A completion is then admitted against the
+ * key's allowlists, budgets and rate limits (`admit`), and its end releases what it held
+ * and records its spend (`finish`), in batches that never hold a request up.
+ *
+ * With no master key configured the gateway is open and virtual keys mean nothing, as in
+ * LiteLLM.
+ */
+import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import type { Admission, KeyState, SpendEntry } from "../state/key-state.js";
+import { SpendWriter, type SpendWriterOptions } from "../store/spend-writer.js";
+import type { SpendRecord, Store } from "../store/types.js";
+import type { CompletionUsage } from "../wire/completions.js";
+import { AuthenticationError, NotFoundError, PermissionDeniedError, RateLimitError, ServiceUnavailableError } from "../wire/errors.js";
+import { assertModelAllowed, assertUsable, assertWithinBudget } from "./checks.js";
+import { GrantCache, type Lookup } from "./grant-cache.js";
+import { ownerId, type Principal, type Ticket } from "./grant.js";
+import { keyName } from "./key-token.js";
+import { loadGrant } from "./load-grant.js";
+
+export interface AccessOptions {
+  masterKey: string | undefined;
+  /** The master key is configured as os.environ/NAME and NAME is unset: refuse every request, naming it. */
+  masterKeyMissingVariable?: string;
+  /** Keys, budgets and spend; without one only the master key is known and nothing is recorded. */
+  store?: Store;
+  /** How spend logs are batched into the store (intervals, buffer bound, where failures are logged). */
+  spendWriter?: Omit<SpendWriterOptions, "onWritten">;
+  keyState: KeyState;
+  /** general_settings.allow_requests_on_db_unavailable. */
+  allowOnDbUnavailable?: boolean;
+  /** How long a key lookup is trusted before the database is read again. Default 5 s. */
+  cacheTtlMs?: number;
+}
+
+type Headers = Record<string, string>;
+
+/** Where admit leaves the x-ratelimit-* headers of the key's limits. */
+export interface RateHeaderSink {
+  rateHeaders: Headers | undefined;
+}
+
+/** What a finished completion reports for its spend record. */
+export interface Outcome {
+  ok: boolean;
+  modelGroup: string;
+  deploymentId: string | undefined;
+  /** Known usage, or its count still running (a stream the provider sent no usage for). */
+  usage: CompletionUsage | Promise<CompletionUsage | undefined> | undefined;
+  cost(usage: CompletionUsage): number;
+}
+
+const OPEN: Principal = { kind: "open" };
+const MASTER: Principal = { kind: "master" };
+
+function sha256(value: string): Buffer {
+  return createHash("sha256").update(value).digest();
+}
+
+/** The key a client presented: `Authorization: Bearer <key>`, or the `api-key` header (Azure's clients). */
+export function presentedKey(req: IncomingMessage): string | undefined {
+  const authorization = req.headers.authorization;
+  if (authorization !== undefined && /^bearer /i.test(authorization)) return authorization.slice(7).trim();
+  const apiKey = req.headers["api-key"];
+  if (typeof apiKey === "string") return apiKey.trim();
+  return authorization?.trim();
+}
+
+function invalidKey(): AuthenticationError {
+  return new AuthenticationError("Invalid API key: the key sent is not one this gateway accepts.", { code: "invalid_api_key" });
+}
+
+function databaseDown(what: string): ServiceUnavailableError {
+  return new ServiceUnavailableError(
+    `The gateway's database is unreachable, so ${what}. Try again shortly; an operator can set general_settings.allow_requests_on_db_unavailable to keep serving keys already known.`,
+    { code: "database_unavailable" },
+  );
+}
+
+function rateHeaders(admission: Admission): Headers | undefined {
+  const headers: Headers = {};
+  if (admission.limitRequests !== undefined) {
+    headers["x-ratelimit-limit-requests"] = String(admission.limitRequests);
+    headers["x-ratelimit-remaining-requests"] = String(admission.remainingRequests ?? 0);
+  }
+  if (admission.limitTokens !== undefined) {
+    headers["x-ratelimit-limit-tokens"] = String(admission.limitTokens);
+    headers["x-ratelimit-remaining-tokens"] = String(admission.remainingTokens ?? 0);
+  }
+  return Object.keys(headers).length === 0 ? undefined : headers;
+}
+
+/** The owners a spend record charges, each by its counter id. */
+function spendEntries(record: SpendRecord): SpendEntry[] {
+  const entries = [{ id: ownerId("key", record.key_hash), cost: record.cost }];
+  if (record.user_id !== null) entries.push({ id: ownerId("user", record.user_id), cost: record.cost });
+  if (record.team_id !== null) entries.push({ id: ownerId("team", record.team_id), cost: record.cost });
+  return entries;
+}
+
+/** Counts committed spend, so budgets stop adding it on top of the database's. */
+function markFlushed(keyState: KeyState, records: readonly SpendRecord[]): void {
+  const entries = records.filter((record) => record.cost > 0).flatMap(spendEntries);
+  if (entries.length > 0) keyState.markFlushed(entries);
+}
+
+export class AccessControl {
+  readonly store: Store | undefined;
+  private readonly master: Buffer | undefined;
+  private readonly masterHash: string;
+  private readonly cache: GrantCache | undefined;
+  /** Spend logs on their way to the store (its pending and dropped counts tell an operator how it goes). */
+  readonly writer: SpendWriter | undefined;
+  private readonly keyState: KeyState;
+  private readonly allowOnDbUnavailable: boolean;
+  /** Spend records waiting on a stream's token count; shutdown waits for them. */
+  private readonly counting = new Set<Promise<void>>();
+
+  constructor(private readonly options: AccessOptions) {
+    const { masterKey, store } = options;
+    this.master = masterKey === undefined || masterKey === "" ? undefined : sha256(masterKey);
+    this.masterHash = this.master?.toString("hex") ?? "";
+    this.store = store;
+    this.keyState = options.keyState;
+    this.allowOnDbUnavailable = options.allowOnDbUnavailable === true;
+    if (store !== undefined) {
+      const state = this.keyState;
+      this.writer = new SpendWriter(store, { ...options.spendWriter, onWritten: (records) => markFlushed(state, records) });
+      this.cache = new GrantCache((hash, masked, now) => loadGrant(store, state, hash, masked, now), options.cacheTtlMs ?? 5_000);
+    }
+  }
+
+  /** Who sent the request; throws 401 for no key or a key that is unknown, blocked or expired. */
+  authenticate(req: IncomingMessage): Principal | Promise<Principal> {
+    const missing = this.options.masterKeyMissingVariable;
+    if (missing !== undefined) {
+      // Configured but unset: refusing is safe, running open by accident is not.
+      throw new AuthenticationError(`The gateway's master key is read from ${missing}, which is not set; set it and restart the gateway.`, {
+        code: "master_key_not_set",
+      });
+    }
+    if (this.master === undefined) return OPEN;
+    const key = presentedKey(req);
+    if (key === undefined || key === "") {
+      throw new AuthenticationError("No API key: send your key as 'Authorization: Bearer <key>' (or the 'api-key' header).", {
+        code: "missing_api_key",
+      });
+    }
+    // Compared as hashes: the same length whatever was sent, and the same time whatever it is.
+    const digest = sha256(key);
+    if (timingSafeEqual(digest, this.master)) return MASTER;
+    if (this.cache === undefined) throw invalidKey();
+    const now = Date.now();
+    const lookup = this.cache.lookup(digest.toString("hex"), keyName(key), now);
+    if (!(lookup instanceof Promise)) return this.principalOf(lookup, now);
+    return lookup.then(
+      (found) => this.principalOf(found, now),
+      () => {
+        throw databaseDown("the key sent cannot be checked");
+      },
+    );
+  }
+
+  /** For routes that act for the whole gateway (/health): the master key, or anyone when the gateway is open. */
+  async requireAdmin(req: IncomingMessage): Promise<void> {
+    const principal = await this.authenticate(req);
+    if (principal.kind === "key") {
+      throw new PermissionDeniedError("Only the master key may call this route; virtual keys may call the completion and model routes.", {
+        code: "master_key_required",
+      });
+    }
+  }
+
+  /** For the key, user, team and spend routes: the master key, on a gateway that has one and a store. Returns the store. */
+  async requireKeyManagement(req: IncomingMessage): Promise<Store> {
+    if (this.master === undefined) {
+      throw new PermissionDeniedError(
+        "Key management needs a master key: set general_settings.master_key (or LITELLM_MASTER_KEY) and restart the gateway.",
+        { code: "master_key_required" },
+      );
+    }
+    await this.requireAdmin(req);
+    if (this.store === undefined) {
+      throw new NotFoundError("Key management is off: this gateway was started without a database.", { code: "key_management_disabled" });
+    }
+    return this.store;
+  }
+
+  /**
+   * Admits a completion for `model`: allowlists (403), rate limits (429), budgets (400
+   * budget_exceeded); 503 while the database is down unless allowed. The key's
+   * x-ratelimit-* headers go to `sink`, a refusal's too. The ticket goes back to `finish`
+   * when the request ends.
+   */
+  admit(principal: Principal, model: string | undefined, now: number, sink: RateHeaderSink): Ticket | Promise<Ticket> {
+    if (this.writer?.unavailable() === true && !this.allowOnDbUnavailable) throw databaseDown("requests cannot be recorded");
+    const ticket: Ticket = { principal, spendId: randomUUID(), startedAt: now };
+    if (principal.kind !== "key") return ticket;
+    const { grant } = principal;
+    if (model !== undefined) assertModelAllowed(grant, model);
+    const budgeted = grant.owners.filter((owner) => owner.max_budget !== null);
+    const admission = this.keyState.admit(
+      grant.hash,
+      grant.limits,
+      ticket.spendId,
+      budgeted.map((owner) => owner.id),
+      now,
+    );
+    const settle = (result: Admission): Ticket => {
+      sink.rateHeaders = rateHeaders(result);
+      if (!result.admitted) {
+        const seconds = Math.max(1, Math.ceil(result.retryAfterMs / 1000));
+        throw new RateLimitError(
+          `Rate limit reached for ${grant.owners[0]?.label ?? "key"}: its ${result.limit} is ${grant.limits[result.limit]}. Retry in ${seconds} s.`,
+          { retryAfter: seconds, code: "rate_limit_exceeded", param: result.limit },
+        );
+      }
+      try {
+        assertWithinBudget(budgeted, result.recorded);
+      } catch (error) {
+        this.keyState.finish(grant.hash, grant.limits, ticket.spendId, 0, Date.now());
+        throw error;
+      }
+      return ticket;
+    };
+    return admission instanceof Promise ? admission.then(settle) : settle(admission);
+  }
+
+  /** Releases what the ticket held, charges its tokens, and records its spend. Never throws. */
+  finish(ticket: Ticket, outcome: Outcome): void {
+    const { usage } = outcome;
+    if (usage instanceof Promise) {
+      const counted = usage
+        .catch(() => undefined)
+        .then((known) => this.settle(ticket, outcome, known))
+        .finally(() => this.counting.delete(counted));
+      this.counting.add(counted);
+      return;
+    }
+    this.settle(ticket, outcome, usage);
+  }
+
+  /** True when a stream's tokens must be counted for this principal: its spend is recorded, or its tpm charged. */
+  countsStreams(principal: Principal): boolean {
+    return this.writer !== undefined || principal.kind === "key";
+  }
+
+  /** Drops a key's cached lookup (the management routes changed or removed it). */
+  invalidateKey(hash: string): void {
+    this.cache?.invalidate(hash);
+  }
+
+  /** Drops every cached lookup (a user or team changed: any key of theirs may be stale). */
+  invalidateAll(): void {
+    this.cache?.clear();
+  }
+
+  /**
+   * Writes the spend of every request that has ended (streams still counting included), so
+   * a management answer that follows shows it. False when the database did not take it in time.
+   */
+  async flushSpend(timeoutMs: number): Promise<boolean> {
+    await Promise.all(this.counting);
+    return this.writer === undefined ? true : this.writer.flush(timeoutMs);
+  }
+
+  /** Waits for counting streams, writes every pending spend record, closes the state and store. */
+  async close(timeoutMs = 10_000): Promise<void> {
+    await Promise.all(this.counting);
+    await this.writer?.close(timeoutMs);
+    await this.keyState.close();
+    await this.store?.close();
+  }
+
+  private principalOf(lookup: Lookup, now: number): Principal {
+    if (lookup.stale && !this.allowOnDbUnavailable) throw databaseDown("the key sent cannot be checked");
+    if (lookup.grant === undefined) throw invalidKey();
+    assertUsable(lookup.grant, now);
+    return { kind: "key", grant: lookup.grant };
+  }
+
+  private settle(ticket: Ticket, outcome: Outcome, usage: CompletionUsage | undefined): void {
+    const now = Date.now();
+    const { principal } = ticket;
+    const grant = principal.kind === "key" ? principal.grant : undefined;
+    if (grant !== undefined) this.keyState.finish(grant.hash, grant.limits, ticket.spendId, usage?.total_tokens ?? 0, now);
+    if (this.writer === undefined) return;
+    const record: SpendRecord = {
+      request_id: ticket.spendId,
+      key_hash: grant?.hash ?? this.masterHash,
+      user_id: grant?.key.user_id ?? null,
+      team_id: grant?.key.team_id ?? null,
+      model_group: outcome.modelGroup,
+      deployment_id: outcome.deploymentId ?? null,
+      prompt_tokens: usage?.prompt_tokens ?? 0,
+      completion_tokens: usage?.completion_tokens ?? 0,
+      cost: usage === undefined ? 0 : outcome.cost(usage),
+      status: outcome.ok ? "success" : "failure",
+      start_time: ticket.startedAt,
+      end_time: now,
+      cache_hit: false,
+    };
+    this.writer.add(record);
+    if (record.cost > 0) this.keyState.addSpend(spendEntries(record));
+  }
+}

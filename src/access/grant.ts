@@ -1,0 +1,52 @@
+/**
+ * What a request's credentials resolve to, and what an admitted request carries to its end.
+ * A virtual key resolves to a grant: the key's record with its user's and team's, and one
+ * budget owner per record (each spends against its own max_budget).
+ */
+import type { KeyLimits } from "../state/key-state.js";
+import type { KeyRecord, TeamRecord, UserRecord } from "../store/types.js";
+
+export type OwnerKind = "key" | "user" | "team";
+
+export interface BudgetOwner {
+  kind: OwnerKind;
+  /** The spend counter's id: "key:<hash>", "user:<id>" or "team:<id>". */
+  id: string;
+  /** How errors name it: "key sk-...abcd", "user alice", "team ml". */
+  label: string;
+  /** Spend in the database when the grant was loaded. */
+  spend: number;
+  max_budget: number | null;
+  budget_reset_at: number | null;
+  /** The owner's `flushed` counter read just before `spend` was: see KeyState. */
+  flushedAtLoad: number;
+}
+
+export interface KeyGrant {
+  hash: string;
+  key: KeyRecord;
+  user: UserRecord | undefined;
+  team: TeamRecord | undefined;
+  /** The key's owner first, then its user's and team's when they exist. */
+  owners: BudgetOwner[];
+  limits: KeyLimits;
+}
+
+export type Principal =
+  /** No master key is configured: the gateway is open. */
+  | { kind: "open" }
+  | { kind: "master" }
+  | { kind: "key"; grant: KeyGrant };
+
+/** An admitted completion request: what its end must release and record. */
+export interface Ticket {
+  principal: Principal;
+  /** Unique per request (a client's x-request-id may repeat): the spend log's id and the lease's name. */
+  spendId: string;
+  /** Epoch ms at admission. */
+  startedAt: number;
+}
+
+export function ownerId(kind: OwnerKind, id: string): string {
+  return `${kind}:${id}`;
+}

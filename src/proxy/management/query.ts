@@ -1,0 +1,57 @@
+/** Query strings of the management routes: required ids, pages, dates; each bad one a 400 naming it. */
+import type { IncomingMessage } from "node:http";
+import { BadRequestError } from "../../wire/errors.js";
+
+export function queryOf(req: IncomingMessage): URLSearchParams {
+  const url = req.url ?? "/";
+  const mark = url.indexOf("?");
+  return new URLSearchParams(mark === -1 ? "" : url.slice(mark + 1));
+}
+
+export function requiredParam(query: URLSearchParams, name: string, route: string): string {
+  const value = query.get(name);
+  if (value === null || value === "") {
+    throw new BadRequestError(`${route} needs '${name}' in the query string, e.g. ${route}?${name}=...`, { param: name, code: "missing_param" });
+  }
+  return value;
+}
+
+function wholeNumber(query: URLSearchParams, name: string, fallback: number, min: number, max: number): number {
+  const text = query.get(name);
+  if (text === null) return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > max) {
+    throw new BadRequestError(`Invalid '${name}': got '${text}'. It must be a whole number from ${min} to ${max}.`, {
+      param: name,
+      code: "invalid_value",
+    });
+  }
+  return value;
+}
+
+export interface PageQuery {
+  page: number;
+  size: number;
+  offset: number;
+}
+
+/** `page` (from 1) and `sizeName` (rows per page, at most 1000). */
+export function pageOf(query: URLSearchParams, sizeName = "size", defaultSize = 50): PageQuery {
+  const page = wholeNumber(query, "page", 1, 1, 1_000_000);
+  const size = wholeNumber(query, sizeName, defaultSize, 1, 1000);
+  return { page, size, offset: (page - 1) * size };
+}
+
+/** An ISO date (2026-11-25) or date-time as epoch ms; undefined when absent. */
+export function dateParam(query: URLSearchParams, name: string): number | undefined {
+  const text = query.get(name);
+  if (text === null || text === "") return undefined;
+  const ms = /^\d{4}-\d{2}-\d{2}(T.*)?$/.test(text) ? Date.parse(text.length === 10 ? `${text}T00:00:00Z` : text) : Number.NaN;
+  if (Number.isNaN(ms)) {
+    throw new BadRequestError(`Invalid '${name}': got '${text}'. It must be a date (2026-11-25) or an ISO 8601 date-time.`, {
+      param: name,
+      code: "invalid_value",
+    });
+  }
+  return ms;
+}

@@ -1,0 +1,36 @@
+/**
+ * GET /spend/logs (master key only): one row per request, filtered by key (`api_key`, the
+ * key or its hash), `user_id`, `team_id` and a date range (`start_date` inclusive,
+ * `end_date` inclusive of its whole day when given as a date), paginated with `page` and
+ * `page_size`. The answer is a JSON array, as LiteLLM's.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { keyHashOf } from "../../access/key-token.js";
+import type { RequestContext } from "../context.js";
+import type { Gateway } from "../gateway.js";
+import { sendJson } from "../respond.js";
+import { dateParam, pageOf, queryOf } from "./query.js";
+import { spendView } from "./views.js";
+
+const DAY_MS = 86_400_000;
+
+export async function spendLogs(gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+  const store = await gateway.access.requireKeyManagement(req);
+  const query = queryOf(req);
+  const { size, offset } = pageOf(query, "page_size", 100);
+  const key = query.get("api_key");
+  const end = dateParam(query, "end_date");
+  const endIsDay = (query.get("end_date") ?? "").length === 10;
+  // Logs this instance holds in its buffer belong in the answer.
+  await gateway.access.flushSpend(2_000);
+  const logs = await store.spendLogs({
+    key_hash: key === null || key === "" ? undefined : keyHashOf(key),
+    user_id: query.get("user_id") ?? undefined,
+    team_id: query.get("team_id") ?? undefined,
+    from: dateParam(query, "start_date"),
+    to: end === undefined ? undefined : endIsDay ? end + DAY_MS : end + 1,
+    limit: size,
+    offset,
+  });
+  sendJson(res, 200, logs.map(spendView), ctx.headers());
+}
