@@ -19,6 +19,8 @@ export interface RunInfo {
   loadCpus: string | null;
   serverCpus: string | null;
   pinningNote: string | null;
+  /** BENCH_KEYS: litegate checked a virtual key and recorded spend on every request. */
+  keys: boolean;
 }
 
 export type Results = Record<ScenarioId, Record<TargetName, Cell>>;
@@ -183,7 +185,8 @@ export function renderMarkdown(info: RunInfo, results: Results, comparisons: Com
   out.push(
     `Machine: ${m.cpuModel}, ${m.cores} CPUs, Node ${m.node}, ${m.kernel}; ${pin}. ` +
       `Load: ${info.loadGenerator}. ${info.durationSec} s per run after a ${info.warmupSec} s warm-up per target` +
-      `${info.streamGapMs > 0 ? `; mock spaces SSE chunks ${info.streamGapMs} ms apart` : "; mock writes its 8 SSE chunks back to back"}.`,
+      `${info.streamGapMs > 0 ? `; mock spaces SSE chunks ${info.streamGapMs} ms apart` : "; mock writes its 8 SSE chunks back to back"}.` +
+      (info.keys ? " litegate checked a virtual key (allowlist, budget, rpm/tpm/parallel limits) and wrote a spend record to SQLite per request." : ""),
   );
   out.push(
     "Direct = load generator → mock (its CPU and RSS columns are the mock's); floor and litegate columns are the proxy process alone, " +

@@ -46,6 +46,7 @@ const info: RunInfo = {
   loadCpus: settings.loadCpus,
   serverCpus: settings.serverCpus,
   pinningNote: settings.pinningNote,
+  keys: settings.keys,
 };
 log(`load generator: ${gen.description}`);
 if (gen.kind === "autocannon") log("WARNING: wrk not used; install it (apt-get install wrk) for comparable numbers");

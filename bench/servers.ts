@@ -9,6 +9,8 @@ import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { hashKey, keyName } from "../src/access/key-token.js";
+import { SqliteStore } from "../src/store/sqlite-store.js";
 import { isRunning, spawnTracked, stopChild } from "./children.js";
 import { API_KEY, MODEL_ALIAS } from "./request.js";
 import { fileExists, type Settings } from "./settings.js";
@@ -100,8 +102,29 @@ export async function startFloor(settings: Settings, tmpDir: string, mockPort: n
   return startServer(settings, "floor", args, port, tmpDir, 10_000);
 }
 
-export function writeLitegateConfig(tmpDir: string, mockPort: number): string {
+/**
+ * BENCH_KEYS: the bench's API key becomes a virtual key in a fresh SQLite store, with every
+ * limit and a budget set (high enough never to trip), so each request takes the whole key
+ * path: lookup, allowlist, budget, rpm/tpm/parallel admission, spend record.
+ */
+async function seedVirtualKey(databasePath: string): Promise<void> {
+  const store = SqliteStore.open({ path: databasePath });
+  await store.createKey({
+    token_hash: hashKey(API_KEY),
+    key_name: keyName(API_KEY),
+    models: [MODEL_ALIAS],
+    max_budget: 1e9,
+    rpm_limit: 1e9,
+    tpm_limit: 1e12,
+    max_parallel_requests: 1e6,
+  });
+  await store.close();
+}
+
+export async function writeLitegateConfig(tmpDir: string, mockPort: number, keys: boolean): Promise<string> {
   const path = join(tmpDir, "config.yaml");
+  const databasePath = join(tmpDir, "bench.db");
+  if (keys) await seedVirtualKey(databasePath);
   writeFileSync(
     path,
     `model_list:
@@ -110,7 +133,10 @@ export function writeLitegateConfig(tmpDir: string, mockPort: number): string {
       model: text-completion-openai/gpt-3.5-turbo-instruct
       api_base: http://127.0.0.1:${mockPort}/v1
       api_key: ${API_KEY}
-`,
+${keys ? `general_settings:
+  master_key: sk-bench-master
+  database_path: ${databasePath}
+` : ""}`,
   );
   return path;
 }
@@ -124,7 +150,7 @@ export async function startLitegate(
   if (!fileExists(settings.litegateCli)) {
     return { error: `${settings.litegateCli} not found (litegate's CLI is not built yet)` };
   }
-  const config = writeLitegateConfig(tmpDir, mockPort);
+  const config = await writeLitegateConfig(tmpDir, mockPort, settings.keys);
   const port = await freePort();
   const args = [settings.litegateCli, "--config", config, "--port", String(port), "--host", "127.0.0.1"];
   try {

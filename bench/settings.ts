@@ -7,6 +7,7 @@
  *   BENCH_STREAM_GAP_MS   ms between the mock's SSE chunks (default 0: back to back)
  *   BENCH_LOAD_CPUS       taskset list for load generators (default: first allowed CPU)
  *   BENCH_SERVER_CPUS     taskset list for mock + proxy    (default: second allowed CPU)
+ *   BENCH_KEYS            "1": litegate checks a virtual key (limits, budget, spend records in SQLite) on every request
  *   BENCH_LITEGATE_CLI    litegate entry point (default: dist/src/cli.js), e.g. another checkout's build
  */
 import { spawnSync } from "node:child_process";
@@ -23,6 +24,8 @@ export interface Settings {
   childWarmupSec: number;
   streamGapMs: number;
   forceAutocannon: boolean;
+  /** litegate authenticates a virtual key with limits and records spend (the full key path) instead of running open. */
+  keys: boolean;
   loadCpus: string | null;
   serverCpus: string | null;
   /** Why pinning is off, when it is. */
@@ -91,6 +94,7 @@ export function loadSettings(): Settings {
     childWarmupSec: durationSec >= 5 ? 1 : 0.5,
     streamGapMs: positiveNumber("BENCH_STREAM_GAP_MS", 0),
     forceAutocannon: process.env.BENCH_LOADGEN === "autocannon",
+    keys: process.env.BENCH_KEYS === "1",
     ...cpuAssignment(),
     benchDistDir,
     repoRoot,

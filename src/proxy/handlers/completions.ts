@@ -69,7 +69,8 @@ async function serve(
   }
 
   ctx.stream = true;
-  // Spend and tpm need the stream's tokens; the provider's usage chunk comes only when asked for.
+  // Spend and tpm need the stream's tokens. The provider's usage chunk comes only when the
+  // client asked for it, and only at the end: a client that leaves early still spent tokens.
   const outputs = gateway.access.countsStreams(principal) ? new StreamOutputs(kind, request) : undefined;
   ctx.outputs = outputs;
   const pending = complete(gateway.router, request, route) as Promise<CompletionStream<Answer>>;
