@@ -28,11 +28,14 @@ let url: string;
 before(async () => {
   mock = await MockUpstream.start();
   gateway = await startGateway({
-    modelList: ["gpt-instruct", "other-model"].map((name) => ({
-      model_name: name,
-      litellm_params: { model: `text-completion-openai/${name}`, api_key: "sk-upstream", api_base: `${mock.url}/v1` },
-      model_info: PRICES,
-    })),
+    modelList: [
+      ...["gpt-instruct", "other-model"].map((name) => ({
+        model_name: name,
+        litellm_params: { model: `text-completion-openai/${name}`, api_key: "sk-upstream", api_base: `${mock.url}/v1` },
+        model_info: PRICES,
+      })),
+      { model_name: "chat-model", litellm_params: { model: "openai/chat-model", api_key: "sk-upstream", api_base: `${mock.url}/v1` }, model_info: PRICES },
+    ],
     masterKey: MASTER_KEY,
     store: SqliteStore.open({ path: dbPath }),
     spendWriter: { intervalMs: 20 },
@@ -44,9 +47,19 @@ after(async () => {
   await mock.close();
   rmSync(dir, { recursive: true, force: true });
 });
+/** OpenAI's chat answer with the same usage as the text fixture. */
+const CHAT_ANSWER = {
+  id: "chatcmpl-1",
+  object: "chat.completion",
+  created: 1700000000,
+  model: "chat-model",
+  choices: [{ index: 0, message: { role: "assistant", content: "This is a test", refusal: null }, logprobs: null, finish_reason: "stop" }],
+  usage: { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 },
+};
+
 beforeEach(() => {
   mock.reset();
-  mock.always((_req, res) => json(res, 200, completionAnswer()));
+  mock.always((req, res) => json(res, 200, req.path.endsWith("/chat/completions") ? CHAT_ANSWER : completionAnswer()));
 });
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
@@ -342,6 +355,32 @@ describe("enforcement on every request", () => {
     // cl100k: "Say this is a test" is 5 tokens, "\n\nThis is a test" 5.
     assert.deepEqual([row?.prompt_tokens, row?.completion_tokens, row?.status], [5, 5, "success"]);
     assert.ok(Math.abs(Number(row?.spend) - (5 * 0.01 + 5 * 0.02)) < 1e-9);
+  });
+
+  test("every completion route enforces the key: chat, /engines/{model}/…, streams", async () => {
+    const key = await generateKey(url, { models: ["chat-model"], max_budget: 0.3 });
+    const client = new OpenAI({ apiKey: key, baseURL: `${url}/v1`, maxRetries: 0 });
+    const answer = await client.chat.completions.create({ model: "chat-model", messages: [{ role: "user", content: "Say this is a test" }] });
+    assert.equal(answer.choices[0]?.message.content, "This is a test");
+    const refused = await client.chat.completions.create({ model: "gpt-instruct", messages: [{ role: "user", content: "hi" }] }).catch((e: unknown) => e);
+    assert.ok(refused instanceof OpenAI.PermissionDeniedError);
+    assert.equal(refused.code, "model_not_allowed");
+    const byPath = await call(url, "POST", "/engines/gpt-instruct/completions", key, { prompt: "hi" });
+    assert.equal(byPath.status, 403);
+    // The first answer spent $0.19; a chat stream spends more, then the budget is gone for every route.
+    mock.always((_req, res) =>
+      sse(res, [
+        { id: "chatcmpl-s", object: "chat.completion.chunk", created: 1, model: "chat-model", choices: [{ index: 0, delta: { role: "assistant", content: "This is a test" }, finish_reason: "stop" }] },
+        "[DONE]",
+      ]),
+    );
+    const stream = await client.chat.completions.create({ model: "chat-model", messages: [{ role: "user", content: "Say this is a test" }], stream: true });
+    for await (const _chunk of stream) void _chunk;
+    const over = await client.chat.completions.create({ model: "chat-model", messages: [{ role: "user", content: "hi" }], stream: true }).catch((e: unknown) => e);
+    assert.ok(over instanceof OpenAI.BadRequestError);
+    assert.equal((over.error as { type: string }).type, "budget_exceeded");
+    const logs = (await call(url, "GET", `/spend/logs?api_key=${key}`, MASTER_KEY)).body as unknown as { model_group: string; completion_tokens: number }[];
+    assert.deepEqual(logs.map((log) => [log.model_group, log.completion_tokens]), [["chat-model", 7], ["chat-model", 4]]);
   });
 
   test("no plaintext key in the log lines or the database", async () => {
