@@ -14,9 +14,8 @@
  *   sharing resumes when the connection comes back (ioredis reconnects by itself).
  */
 import { randomBytes } from "node:crypto";
-import type { Redis } from "ioredis";
-import { CONNECT_TIMEOUT_MS, createRedisClient, describeRedis } from "./redis-client.js";
 import { decodeCooldown, decodeCount, decodeSample, encodeSample, laterCooldown, LocalCache, mergeSamples, type Sample } from "./redis-cache.js";
+import { RedisLink, type RedisStateLogger } from "./redis-link.js";
 import {
   ADD_LUA,
   BUSY_HEARTBEAT_MS,
@@ -35,11 +34,8 @@ import {
 } from "./redis-scripts.js";
 import { type Cooldown, MINUTE_MS, type MinuteUsage, minuteOf, type RouterState } from "./router-state.js";
 
-export interface RedisStateLogger {
-  warn(message: string): void;
-  /** Told when Redis is reachable again after a warning; optional. */
-  info?(message: string): void;
-}
+// Part of RedisStateOptions, so importable from here too.
+export type { RedisStateLogger };
 
 export interface RedisStateOptions {
   /** redis:// or rediss:// URL (router_settings.redis_url). Wins over host/port. */
@@ -76,72 +72,43 @@ interface Scripts {
   litegateBusy(key: string, instance: string, count: number, ttlMs: number): Promise<number>;
   litegateLatency(key: string, sample: string, cap: number, ttlMs: number): Promise<number>;
 }
-type Client = Redis & Scripts;
 
 const DEFAULT_REFRESH_MS = 250;
 const DEFAULT_MAX_ENTRIES = 10_000;
 /** Deployments not used for this long are no longer refreshed (they stay cached until evicted). */
 const INTEREST_MS = 60_000;
-/** After a command timed out, calls go local at once for this long instead of each waiting. */
-const DEGRADED_MS = 2_000;
-const WARN_EVERY_MS = 60_000;
 
 export class RedisState implements RouterState {
   static connect(options: RedisStateOptions = {}): RedisState {
     return new RedisState(options);
   }
 
-  private readonly client: Client;
+  private readonly link: RedisLink<Scripts>;
   private readonly prefix: string;
-  /** host:port for messages: never the URL, which may carry the password. */
-  private readonly where: string;
-  private readonly logger: RedisStateLogger;
   private readonly cache: LocalCache;
   /** Requests in flight on this instance: exact, never evicted, published to Redis. */
   private readonly own = new Map<string, number>();
   /** Names this instance's in-flight fields and latency samples. */
   private readonly instance = randomBytes(6).toString("hex");
   private readonly timer: NodeJS.Timeout;
-  private readonly firstContact: Promise<boolean>;
-  /** The first connection attempt has succeeded or failed. */
-  private contacted = false;
-  private closed = false;
   private refreshing = false;
   private lastHeartbeat = 0;
-  private degradedUntil = 0;
-  /** A warning was logged since the last time Redis was ready. */
-  private lost = false;
-  private readonly warnedAt = new Map<string, number>();
   private sampleSeq = 0;
 
   constructor(options: RedisStateOptions = {}) {
     this.prefix = keyPrefixOf(options.keyPrefix);
-    this.where = describeRedis(options);
-    this.logger = options.logger ?? { warn: (message) => console.warn(message) };
     this.cache = new LocalCache(Math.max(1, options.maxEntries ?? DEFAULT_MAX_ENTRIES));
-    const client = createRedisClient(options);
-    client.defineCommand("litegateTake", { numberOfKeys: 1, lua: TAKE_LUA });
-    client.defineCommand("litegateAdd", { numberOfKeys: 1, lua: ADD_LUA });
-    client.defineCommand("litegateCool", { numberOfKeys: 1, lua: COOL_LUA });
-    client.defineCommand("litegateBusy", { numberOfKeys: 1, lua: BUSY_LUA });
-    client.defineCommand("litegateLatency", { numberOfKeys: 1, lua: LATENCY_LUA });
-    this.client = client as Client;
-
-    // Without an 'error' listener ioredis prints every failed reconnect; with it, we decide.
-    this.client.on("error", () => this.unreachable());
-    this.client.on("ready", () => this.onReady());
-    this.firstContact = new Promise<boolean>((resolve) => {
-      const settle = (ok: boolean): void => {
-        if (this.contacted) return;
-        this.contacted = true;
-        clearTimeout(timeout);
-        resolve(ok);
-      };
-      const timeout = setTimeout(() => settle(false), CONNECT_TIMEOUT_MS);
-      timeout.unref();
-      this.client.once("ready", () => settle(true));
-      this.client.once("error", () => settle(false));
-      this.client.once("end", () => settle(false));
+    this.link = new RedisLink<Scripts>(options, {
+      subject: "router state is",
+      command: "router-state command",
+      scripts: {
+        litegateTake: { numberOfKeys: 1, lua: TAKE_LUA },
+        litegateAdd: { numberOfKeys: 1, lua: ADD_LUA },
+        litegateCool: { numberOfKeys: 1, lua: COOL_LUA },
+        litegateBusy: { numberOfKeys: 1, lua: BUSY_LUA },
+        litegateLatency: { numberOfKeys: 1, lua: LATENCY_LUA },
+      },
+      onReady: () => this.republish(),
     });
     this.timer = setInterval(() => void this.refresh(), Math.max(10, options.refreshMs ?? DEFAULT_REFRESH_MS));
     // The refresh must never be what keeps a process alive.
@@ -150,38 +117,38 @@ export class RedisState implements RouterState {
 
   /** Resolves true once connected, false if the first connection attempt failed (calls then run locally until it succeeds). */
   ready(): Promise<boolean> {
-    return this.firstContact;
+    return this.link.ready();
   }
 
   status(): RedisStateStatus {
-    return { shared: this.usable(), cachedDeployments: this.cache.size };
+    return { shared: this.link.usable(), cachedDeployments: this.cache.size };
   }
 
   async takeRequest(id: string, rpm: number | undefined, now: number): Promise<number | undefined> {
     const minute = minuteOf(now);
     this.cache.entry(id, now);
-    if (rpm === undefined && this.usable()) {
+    if (rpm === undefined && this.link.usable()) {
       // No limit to enforce: count it without holding the request up.
-      this.client.litegateTake(keyOf(this.prefix, "req", id, minute), -1, MINUTE_KEY_TTL_MS).catch((error: unknown) => this.failed(error));
+      this.link.client.litegateTake(keyOf(this.prefix, "req", id, minute), -1, MINUTE_KEY_TTL_MS).catch((error: unknown) => this.link.failed(error));
       const entry = this.cache.entry(id, now);
       entry.requests += 1;
       return undefined;
     }
     // Only the very first calls wait here, for at most the connect timeout: counting them
     // locally would let a freshly started instance overshoot a shared limit.
-    if (!this.contacted) await this.firstContact;
-    if (this.usable()) {
+    if (!this.link.contacted) await this.link.ready();
+    if (this.link.usable()) {
       try {
         const limit = rpm === undefined || !Number.isFinite(rpm) ? -1 : Math.max(0, rpm);
-        const [count, counted] = await this.client.litegateTake(keyOf(this.prefix, "req", id, minute), limit, MINUTE_KEY_TTL_MS);
+        const [count, counted] = await this.link.client.litegateTake(keyOf(this.prefix, "req", id, minute), limit, MINUTE_KEY_TTL_MS);
         const entry = this.cache.entry(id, now);
         if (entry.minute === minute) entry.requests = Math.max(entry.requests, Number(count));
         return Number(counted) === 1 ? undefined : minute + MINUTE_MS - now;
       } catch (error) {
-        this.failed(error);
+        this.link.failed(error);
       }
     } else {
-      this.fallingBack();
+      this.link.fallingBack();
     }
     const entry = this.cache.entry(id, now);
     if (rpm !== undefined && entry.requests >= rpm) return minute + MINUTE_MS - now;
@@ -194,7 +161,7 @@ export class RedisState implements RouterState {
     const minute = minuteOf(now);
     this.cache.entry(id, now).tokens += tokens;
     this.write(async () => {
-      const total = await this.client.litegateAdd(keyOf(this.prefix, "tok", id, minute), tokens, MINUTE_KEY_TTL_MS);
+      const total = await this.link.client.litegateAdd(keyOf(this.prefix, "tok", id, minute), tokens, MINUTE_KEY_TTL_MS);
       const entry = this.cache.peek(id);
       if (entry !== undefined && entry.minute === minute) entry.tokens = Math.max(entry.tokens, decodeCount(total));
     });
@@ -222,24 +189,24 @@ export class RedisState implements RouterState {
   inFlight(id: string): number {
     const entry = this.cache.entry(id);
     // Other instances' counts only while shared: once Redis is gone they can only go stale.
-    return (this.own.get(id) ?? 0) + (this.usable() ? entry.elsewhere : 0);
+    return (this.own.get(id) ?? 0) + (this.link.usable() ? entry.elsewhere : 0);
   }
 
   async recordFailure(id: string, now: number): Promise<number> {
     const minute = minuteOf(now);
     this.cache.entry(id, now);
-    if (!this.contacted) await this.firstContact;
-    if (this.usable()) {
+    if (!this.link.contacted) await this.link.ready();
+    if (this.link.usable()) {
       try {
-        const total = decodeCount(await this.client.litegateAdd(keyOf(this.prefix, "fail", id, minute), 1, MINUTE_KEY_TTL_MS));
+        const total = decodeCount(await this.link.client.litegateAdd(keyOf(this.prefix, "fail", id, minute), 1, MINUTE_KEY_TTL_MS));
         const entry = this.cache.entry(id, now);
         if (entry.minute === minute) entry.failures = Math.max(entry.failures, total);
         return total;
       } catch (error) {
-        this.failed(error);
+        this.link.failed(error);
       }
     } else {
-      this.fallingBack();
+      this.link.fallingBack();
     }
     const entry = this.cache.entry(id, now);
     entry.failures += 1;
@@ -269,7 +236,7 @@ export class RedisState implements RouterState {
       // Pending until Redis answers: a refresh sent before this write must not drop the sample.
       this.cache.peek(id)?.pending.push(item);
       try {
-        await this.client.litegateLatency(keyOf(this.prefix, "lat", id), encodeSample(item), MAX_SAMPLES, LATENCY_KEY_TTL_MS);
+        await this.link.client.litegateLatency(keyOf(this.prefix, "lat", id), encodeSample(item), MAX_SAMPLES, LATENCY_KEY_TTL_MS);
       } finally {
         const current = this.cache.peek(id);
         if (current !== undefined) current.pending = current.pending.filter((other) => other !== item);
@@ -284,54 +251,41 @@ export class RedisState implements RouterState {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
     clearInterval(this.timer);
-    if (this.client.status === "ready") {
-      try {
-        // A clean shutdown takes its in-flight counts with it instead of letting them age out.
-        if (this.own.size > 0) {
-          const pipeline = this.client.pipeline();
-          for (const id of this.own.keys()) pipeline.hdel(keyOf(this.prefix, "busy", id), this.instance);
-          await pipeline.exec();
-        }
-        await this.client.quit();
-      } catch {
-        // Closing anyway.
-      }
-    }
-    this.client.disconnect();
-  }
-
-  private usable(): boolean {
-    return !this.closed && this.client.status === "ready" && Date.now() >= this.degradedUntil;
+    await this.link.close(async () => {
+      // A clean shutdown takes its in-flight counts with it instead of letting them age out.
+      if (this.own.size === 0) return;
+      const pipeline = this.link.client.pipeline();
+      for (const id of this.own.keys()) pipeline.hdel(keyOf(this.prefix, "busy", id), this.instance);
+      await pipeline.exec();
+    });
   }
 
   /** Sends a write without waiting for it; nothing it does can throw to the caller. */
   private write(op: () => Promise<unknown>): void {
-    if (this.closed) return;
-    if (!this.contacted) {
+    if (this.link.closed) return;
+    if (!this.link.contacted) {
       // At startup, hold writes until the first connection attempt settles (bounded by the
       // connect timeout) so a cooldown set in the first milliseconds still reaches the others.
-      void this.firstContact.then(() => this.write(op));
+      void this.link.ready().then(() => this.write(op));
       return;
     }
-    if (!this.usable()) {
-      this.fallingBack();
+    if (!this.link.usable()) {
+      this.link.fallingBack();
       return;
     }
-    op().catch((error: unknown) => this.failed(error));
+    op().catch((error: unknown) => this.link.failed(error));
   }
 
   private sendCooldown(id: string, cooldown: Cooldown): Promise<number> {
     // Expiry from our clock rather than PEXPIREAT on Redis's: `until` is in our clock.
     const ttl = Math.ceil(Math.max(0, cooldown.until - Date.now()) + COOLDOWN_KEY_MARGIN_MS);
-    return this.client.litegateCool(keyOf(this.prefix, "cool", id), cooldown.until, cooldown.cause, ttl);
+    return this.link.client.litegateCool(keyOf(this.prefix, "cool", id), cooldown.until, cooldown.cause, ttl);
   }
 
   private publishBusy(id: string): void {
     // The count is read when the write goes out, so a deferred write still sends the latest.
-    this.write(() => this.client.litegateBusy(keyOf(this.prefix, "busy", id), this.instance, this.own.get(id) ?? 0, BUSY_KEY_TTL_MS));
+    this.write(() => this.link.client.litegateBusy(keyOf(this.prefix, "busy", id), this.instance, this.own.get(id) ?? 0, BUSY_KEY_TTL_MS));
   }
 
   private heartbeat(): void {
@@ -339,13 +293,8 @@ export class RedisState implements RouterState {
     for (const id of this.own.keys()) this.publishBusy(id);
   }
 
-  private onReady(): void {
-    this.degradedUntil = 0;
-    if (this.lost) {
-      this.lost = false;
-      this.logger.info?.(`Redis at ${this.where} is reachable again; router state is shared again`);
-    }
-    if (this.closed) return;
+  /** Each time Redis is ready (again), once the link has noted the recovery. */
+  private republish(): void {
     // Republish what only this instance knows after an outage: its in-flight counts and the
     // cooldowns still running (the later-wins script makes repeats harmless).
     this.heartbeat();
@@ -359,15 +308,15 @@ export class RedisState implements RouterState {
 
   /** Pulls everything about recently used deployments in one round trip. */
   private async refresh(): Promise<void> {
-    // Deliberately ignores degradedUntil: the refresh is the probe that ends it.
-    if (this.refreshing || this.closed || this.client.status !== "ready") return;
+    // Deliberately connected(), not usable(): the refresh is the probe that ends a degraded spell.
+    if (this.refreshing || !this.link.connected()) return;
     const wall = Date.now();
     if (wall - this.lastHeartbeat >= BUSY_HEARTBEAT_MS) this.heartbeat();
     const wanted = this.cache.usedSince(wall - INTEREST_MS).map((entry) => ({ id: entry.id, minute: entry.minute }));
     if (wanted.length === 0) return;
     this.refreshing = true;
     try {
-      const pipeline = this.client.pipeline();
+      const pipeline = this.link.client.pipeline();
       pipeline.time();
       pipeline.mget(
         wanted.flatMap(({ id, minute }) => [
@@ -384,7 +333,7 @@ export class RedisState implements RouterState {
       const replies = await pipeline.exec();
       if (replies === null) return;
       for (const [error] of replies) if (error !== null) throw error;
-      this.degradedUntil = 0;
+      this.link.answered();
       const results = replies.map(([, result]) => result);
       const time = results[0] as [string, string];
       const redisNow = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
@@ -407,7 +356,7 @@ export class RedisState implements RouterState {
         entry.samples = mergeSamples(remote, entry.pending);
       });
     } catch (error) {
-      this.failed(error);
+      this.link.failed(error);
     } finally {
       this.refreshing = false;
     }
@@ -424,35 +373,5 @@ export class RedisState implements RouterState {
       if (Number.isFinite(n) && n > 0) total += n;
     }
     return total;
-  }
-
-  private failed(error: unknown): void {
-    if (this.closed) return;
-    const message = error instanceof Error ? error.message : String(error);
-    if (error instanceof Error && error.name === "ReplyError") {
-      // Redis answered but refused (out of memory, read-only replica, ...): not an outage.
-      this.warn("reply", `Redis at ${this.where} rejected a router-state command (${message}); that call used local state`);
-      return;
-    }
-    if (/timed out/i.test(message)) this.degradedUntil = Date.now() + DEGRADED_MS;
-    this.unreachable();
-  }
-
-  private fallingBack(): void {
-    if (this.contacted) this.unreachable();
-  }
-
-  private unreachable(): void {
-    if (this.closed) return;
-    this.lost = true;
-    this.warn("unreachable", `Redis unreachable at ${this.where}; router state is local to this instance until it returns`);
-  }
-
-  private warn(kind: string, message: string): void {
-    const now = Date.now();
-    const last = this.warnedAt.get(kind);
-    if (last !== undefined && now - last < WARN_EVERY_MS) return;
-    this.warnedAt.set(kind, now);
-    this.logger.warn(message);
   }
 }

@@ -7,7 +7,6 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import net from "node:net";
 import { after, afterEach, before, describe, test } from "node:test";
 import { Redis } from "ioredis";
 import type { DeploymentConfig } from "../../src/router/deployment.js";
@@ -17,6 +16,7 @@ import { completionAnswer } from "../helpers/fixtures.js";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
 import type { MockUpstream } from "../helpers/mock-upstream.js";
 import { closeMocks, counts, deployment, failure, PROMPT, resetMocks, sequence, startMocks } from "../helpers/router.js";
+import { TcpRelay } from "../helpers/tcp-relay.js";
 
 const REDIS_URL = process.env.TEST_REDIS_URL;
 const SKIP_REDIS = "TEST_REDIS_URL is not set: Redis tests skipped";
@@ -179,7 +179,7 @@ describe("two proxy instances sharing router state through Redis", () => {
 
   redisTest("Redis becoming unreachable mid-run: both instances keep serving on local state, and warn once", async (url) => {
     const target = new URL(url);
-    const relay = await Relay.start(target.hostname, Number(target.port || 6379));
+    const relay = await TcpRelay.start(target.hostname, Number(target.port || 6379));
     try {
       const [one, two] = await twoInstances(`redis://127.0.0.1:${relay.port}`, models());
       assert.deepEqual(await send(one), [200, "a"]);
@@ -220,52 +220,5 @@ async function removeKeys(url: string, prefix: string): Promise<void> {
     } while (cursor !== "0");
   } finally {
     redis.disconnect();
-  }
-}
-
-/** A TCP relay to Redis that the test can cut, to make Redis unreachable mid-run. */
-class Relay {
-  private server: net.Server | undefined;
-  private readonly sockets = new Set<net.Socket>();
-  port = 0;
-
-  private constructor(
-    private readonly targetHost: string,
-    private readonly targetPort: number,
-  ) {}
-
-  static async start(targetHost: string, targetPort: number): Promise<Relay> {
-    const relay = new Relay(targetHost, targetPort);
-    const server = net.createServer((client) => {
-      const upstream = net.connect(relay.targetPort, relay.targetHost);
-      for (const socket of [client, upstream]) {
-        relay.sockets.add(socket);
-        const drop = (): void => {
-          client.destroy();
-          upstream.destroy();
-          relay.sockets.delete(socket);
-        };
-        socket.on("close", drop);
-        socket.on("error", drop);
-      }
-      client.pipe(upstream);
-      upstream.pipe(client);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => resolve());
-    });
-    relay.port = (server.address() as net.AddressInfo).port;
-    relay.server = server;
-    return relay;
-  }
-
-  /** Refuses new connections and cuts the open ones. */
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
-    this.sockets.clear();
-    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }

@@ -1,0 +1,165 @@
+/**
+ * The connection behind a Redis-backed state (router state, key limits): the ioredis client
+ * and what its owner needs to know about it. Is Redis usable right now, did the first
+ * connection attempt settle, was a failure an outage or a refusal. It warns at most once a
+ * minute per kind of trouble while Redis is away and says so when it is back. The owner
+ * falls back to local state whenever `usable()` is false; nothing here throws.
+ */
+import type { Redis } from "ioredis";
+import { CONNECT_TIMEOUT_MS, createRedisClient, describeRedis, type RedisConnectionOptions } from "./redis-client.js";
+
+export interface RedisStateLogger {
+  warn(message: string): void;
+  /** Told when Redis is reachable again after a warning; optional. */
+  info?(message: string): void;
+}
+
+export interface RedisLinkOptions extends RedisConnectionOptions {
+  /** Defaults to console.warn. */
+  logger?: RedisStateLogger;
+}
+
+/** What a link is for, in its messages, and what its owner adds to the client. */
+export interface RedisLinkSetup {
+  /** What is shared, with its verb: "router state is", "key limits are". */
+  subject: string;
+  /** What a refused command was: "router-state command", "key-state command". */
+  command: string;
+  /** Lua scripts to define on the client, by command name. */
+  scripts: Record<string, { numberOfKeys?: number; lua: string }>;
+  /** Runs each time the connection becomes ready, after the recovery has been told, unless closed. */
+  onReady?: () => void;
+}
+
+/** After a command timed out, calls go local at once for this long instead of each waiting. */
+const DEGRADED_MS = 2_000;
+const WARN_EVERY_MS = 60_000;
+
+/** `Scripts` is what `setup.scripts` define, as ioredis exposes them once defineCommand has run. */
+export class RedisLink<Scripts extends object = object> {
+  readonly client: Redis & Scripts;
+  /** host:port for messages: never the URL, which may carry the password. */
+  private readonly where: string;
+  private readonly logger: RedisStateLogger;
+  private readonly subject: string;
+  private readonly command: string;
+  private readonly firstContact: Promise<boolean>;
+  private settled = false;
+  private isClosed = false;
+  private degradedUntil = 0;
+  /** A warning was logged since Redis last answered. */
+  private lost = false;
+  private readonly warnedAt = new Map<string, number>();
+
+  constructor(options: RedisLinkOptions, setup: RedisLinkSetup) {
+    this.where = describeRedis(options);
+    this.logger = options.logger ?? { warn: (message) => console.warn(message) };
+    this.subject = setup.subject;
+    this.command = setup.command;
+    const client = createRedisClient(options);
+    for (const [name, definition] of Object.entries(setup.scripts)) client.defineCommand(name, definition);
+    this.client = client as Redis & Scripts;
+
+    // Without an 'error' listener ioredis prints every failed reconnect; with it, we decide.
+    this.client.on("error", () => this.unreachable());
+    this.client.on("ready", () => {
+      this.back();
+      if (!this.isClosed) setup.onReady?.();
+    });
+    this.firstContact = new Promise<boolean>((resolve) => {
+      const settle = (ok: boolean): void => {
+        if (this.settled) return;
+        this.settled = true;
+        clearTimeout(timeout);
+        resolve(ok);
+      };
+      const timeout = setTimeout(() => settle(false), CONNECT_TIMEOUT_MS);
+      timeout.unref();
+      this.client.once("ready", () => settle(true));
+      this.client.once("error", () => settle(false));
+      this.client.once("end", () => settle(false));
+    });
+  }
+
+  /** Resolves true once connected, false if the first connection attempt failed (calls then run locally until it succeeds). */
+  ready(): Promise<boolean> {
+    return this.firstContact;
+  }
+
+  /** The first connection attempt has succeeded or failed. */
+  get contacted(): boolean {
+    return this.settled;
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Connected and open; a recent timeout may still make calls go local (see `usable`). */
+  connected(): boolean {
+    return !this.isClosed && this.client.status === "ready";
+  }
+
+  usable(): boolean {
+    return this.connected() && Date.now() >= this.degradedUntil;
+  }
+
+  /** A command went through: calls no longer go local for an earlier timeout's sake. */
+  answered(): void {
+    this.degradedUntil = 0;
+  }
+
+  /** Redis answers again: sharing resumes, and whoever was warned is told. */
+  back(): void {
+    this.answered();
+    if (!this.lost) return;
+    this.lost = false;
+    this.logger.info?.(`Redis at ${this.where} is reachable again; ${this.subject} shared again`);
+  }
+
+  failed(error: unknown): void {
+    if (this.isClosed) return;
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof Error && error.name === "ReplyError") {
+      // Redis answered but refused (out of memory, read-only replica, ...): not an outage.
+      this.warn("reply", `Redis at ${this.where} rejected a ${this.command} (${message}); that call used local state`);
+      return;
+    }
+    if (/timed out/i.test(message)) this.degradedUntil = Date.now() + DEGRADED_MS;
+    this.unreachable();
+  }
+
+  /** A call went local because Redis was unusable; before the first contact settles that is no outage yet. */
+  fallingBack(): void {
+    if (this.settled) this.unreachable();
+  }
+
+  unreachable(): void {
+    if (this.isClosed) return;
+    this.lost = true;
+    this.warn("unreachable", `Redis unreachable at ${this.where}; ${this.subject} local to this instance until it returns`);
+  }
+
+  /** Quits cleanly if connected, after `farewell` (the owner's last words to Redis), then disconnects. */
+  async close(farewell?: () => Promise<unknown>): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    if (this.client.status === "ready") {
+      try {
+        await farewell?.();
+        await this.client.quit();
+      } catch {
+        // Closing anyway.
+      }
+    }
+    this.client.disconnect();
+  }
+
+  private warn(kind: string, message: string): void {
+    const now = Date.now();
+    const last = this.warnedAt.get(kind);
+    if (last !== undefined && now - last < WARN_EVERY_MS) return;
+    this.warnedAt.set(kind, now);
+    this.logger.warn(message);
+  }
+}
