@@ -137,21 +137,32 @@ export class PostgresStore extends SqlStore {
 /**
  * Runs `body` in a transaction on one pooled client. A client whose query failed is
  * destroyed rather than returned: after a dropped connection it is unusable.
+ *
+ * While a client is checked out the pool stops listening for its 'error' event, and pg
+ * emits one when the server ends the connection mid-query (a restart,
+ * pg_terminate_backend): unheard, it would crash the process and every buffered spend
+ * record with it. The failed query rejects anyway, so the listener only has to exist.
  */
 async function transaction<T>(pool: pg.Pool, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  const ignore = (): void => undefined;
+  client.on("error", ignore);
+  const release = (destroy: boolean): void => {
+    client.off("error", ignore);
+    client.release(destroy);
+  };
   try {
     await client.query("BEGIN");
     const result = await body(client);
     await client.query("COMMIT");
-    client.release();
+    release(false);
     return result;
   } catch (error) {
     try {
       await client.query("ROLLBACK");
-      client.release();
+      release(false);
     } catch {
-      client.release(true);
+      release(true);
     }
     throw error;
   }
