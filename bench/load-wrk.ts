@@ -16,9 +16,11 @@ let wrkVersion: string | null | undefined;
 export function detectWrk(): string | null {
   if (wrkVersion === undefined) {
     const out = spawnSync("wrk", ["--version"], { encoding: "utf8" });
+    // Not installed: spawnSync reports ENOENT in `error` and has no output to read.
+    if (out.error !== undefined) return (wrkVersion = null);
     // First line reads e.g. "wrk debian/4.1.0-3+b2 [epoll] Copyright (C) 2012 Will Glozer".
     const first = (out.stdout || out.stderr).split("\n")[0] ?? "";
-    wrkVersion = out.error !== undefined ? null : first.replace(/\s*Copyright.*$/, "").trim() || "wrk";
+    wrkVersion = first.replace(/\s*Copyright.*$/, "").trim() || "wrk";
   }
   return wrkVersion;
 }

@@ -108,7 +108,7 @@ function markFlushed(keyState: KeyState, records: readonly SpendRecord[]): void 
 }
 
 export class AccessControl {
-  readonly store: Store | undefined;
+  private readonly store: Store | undefined;
   private readonly master: Buffer | undefined;
   private readonly masterHash: string;
   private readonly cache: GrantCache | undefined;
