@@ -159,8 +159,13 @@ export function responseCost(model: string, usage: CompletionUsage | undefined |
   return price === undefined ? 0 : costOf(usage, price);
 }
 
+/** Made once: building a number format costs tens of microseconds, far more than using one. */
+const PLAIN_DECIMAL = new Intl.NumberFormat("en-US", { useGrouping: false, maximumFractionDigits: 20 });
+
 /** A cost as the `x-litellm-response-cost` header writes it: plain decimal, never exponent notation. */
 export function formatCostHeader(cost: number): string {
   if (!Number.isFinite(cost) || cost <= 0) return "0";
-  return cost.toLocaleString("en-US", { useGrouping: false, maximumFractionDigits: 20 });
+  // String() is the shortest exact form, and plain decimal from 1e-6 up: most costs.
+  const text = String(cost);
+  return text.includes("e") ? PLAIN_DECIMAL.format(cost) : text;
 }

@@ -16,6 +16,8 @@ export interface Gateway {
   /** Where --detailed_debug bodies go, redacted. */
   debugLogger: Logger;
   detailedDebug: boolean;
+  /** Add `cost` to a stream's usage chunk (its headers left before the cost was known). */
+  includeCostInStreamingUsage: boolean;
   /** Set by `litegate --model X`: the model every completion goes to. */
   userModel: string | undefined;
   /** Unix seconds the gateway started; the `created` of /v1/models entries. */

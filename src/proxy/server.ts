@@ -45,6 +45,8 @@ export interface GatewayOptions {
   store?: Store;
   /** Key rate limits and budget counters; in memory by default, Redis to share them. Closed at shutdown. */
   keyState?: KeyState;
+  /** litellm_settings.include_cost_in_streaming_usage: `usage.cost` on a stream's usage chunk. */
+  includeCostInStreamingUsage?: boolean;
   /** general_settings.allow_requests_on_db_unavailable. */
   allowRequestsOnDbUnavailable?: boolean;
   /** How long a key lookup is cached; default 5 s. */
@@ -84,6 +86,7 @@ export class GatewayServer {
       logger: this.logger,
       debugLogger: loggers.debug,
       detailedDebug: options.detailedDebug === true,
+      includeCostInStreamingUsage: options.includeCostInStreamingUsage === true,
       userModel: options.userModel,
       startedAt: Math.floor(Date.now() / 1000),
     };

@@ -116,6 +116,7 @@ export async function createGateway(config: GatewayConfig, options: StartOptions
     maxRequestSizeMb: generalSettings.max_request_size_mb,
     keepAliveSeconds: generalSettings.keepalive_interval_seconds,
     router: routerOptions(config, logger),
+    includeCostInStreamingUsage: config.litellmSettings.include_cost_in_streaming_usage,
     userModel: config.userModel,
     detailedDebug: options.detailedDebug,
     logDestination: options.logDestination,

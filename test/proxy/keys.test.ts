@@ -11,7 +11,7 @@ import { after, before, beforeEach, describe, test } from "node:test";
 import OpenAI from "openai";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 import { completionAnswer, streamChunks } from "../helpers/fixtures.js";
-import { startGateway, type TestGateway } from "../helpers/gateway.js";
+import { readEvents, startGateway, type TestGateway } from "../helpers/gateway.js";
 import { call, complete, generateKey, MASTER_KEY } from "../helpers/keys.js";
 import { json, MockUpstream, sse } from "../helpers/mock-upstream.js";
 
@@ -347,14 +347,31 @@ describe("enforcement on every request", () => {
     const key = await generateKey(url);
     const client = new OpenAI({ apiKey: key, baseURL: `${url}/v1`, maxRetries: 0 });
     const stream = await client.completions.create({ model: "gpt-instruct", prompt: "Say this is a test", stream: true });
-    let text = "";
-    for await (const chunk of stream) text += chunk.choices[0]?.text ?? "";
-    assert.equal(text, "\n\nThis is a test");
+    const received = [];
+    for await (const chunk of stream) received.push(chunk);
+    // The gateway asked upstream for usage on the client's behalf; the client, who did not, gets none.
+    assert.deepEqual(received, streamChunks(["\n\nThis", " is", " a test"]));
+    assert.deepEqual((mock.requests[0]?.json as { stream_options?: unknown }).stream_options, { include_usage: true });
     const logs = await call(url, "GET", `/spend/logs?api_key=${key}`, MASTER_KEY);
     const [row] = logs.body as unknown as { prompt_tokens: number; completion_tokens: number; spend: number; status: string }[];
     // cl100k: "Say this is a test" is 5 tokens, "\n\nThis is a test" 5.
     assert.deepEqual([row?.prompt_tokens, row?.completion_tokens, row?.status], [5, 5, "success"]);
     assert.ok(Math.abs(Number(row?.spend) - (5 * 0.01 + 5 * 0.02)) < 1e-9);
+
+    // A provider that sends usage when asked: its own count is billed, and still kept from the client.
+    const chunks = streamChunks(["Hi"]);
+    const usage = { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 };
+    mock.always((_req, res) => sse(res, [...chunks, { ...chunks[0], choices: [], usage }, "[DONE]"]));
+    const counted = await generateKey(url);
+    const events = await fetch(`${url}/v1/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${counted}` },
+      body: JSON.stringify({ model: "gpt-instruct", prompt: "hi", stream: true }),
+    }).then(readEvents);
+    assert.deepEqual(events.data, [JSON.stringify(chunks[0]), "[DONE]"]);
+    const [exact] = (await call(url, "GET", `/spend/logs?api_key=${counted}`, MASTER_KEY)).body as unknown as { completion_tokens: number; spend: number }[];
+    assert.equal(exact?.completion_tokens, 7);
+    assert.equal(exact?.spend, ANSWER_COST);
   });
 
   test("every completion route enforces the key: chat, /engines/{model}/…, streams", async () => {

@@ -207,6 +207,7 @@ export const litellmSettingsSchema = z.looseObject(
     cache: bool().nullish(),
     set_verbose: bool().nullish(),
     json_logs: bool().nullish(),
+    include_cost_in_streaming_usage: bool().nullish(),
   },
   mapping(),
 );

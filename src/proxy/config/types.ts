@@ -139,6 +139,8 @@ export interface LitellmSettings {
   cache?: boolean;
   set_verbose?: boolean;
   json_logs?: boolean;
+  /** Adds `cost` (USD) to a stream's usage chunk, as LiteLLM does; a stream's headers leave before its cost is known. */
+  include_cost_in_streaming_usage?: boolean;
   [key: string]: unknown;
 }
 

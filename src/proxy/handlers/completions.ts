@@ -69,9 +69,12 @@ async function serve(
   }
 
   ctx.stream = true;
-  // Spend and tpm need the stream's tokens. The provider's usage chunk comes only when the
-  // client asked for it, and only at the end: a client that leaves early still spent tokens.
-  const outputs = gateway.access.countsStreams(principal) ? new StreamOutputs(kind, request) : undefined;
+  // Spend and tpm need the stream's tokens: the usage chunk is asked for on the client's
+  // behalf (the provider's own count, no tokenizer run) and kept from a client that did not
+  // ask for it. The text is kept too: a client that leaves before the usage chunk still spent.
+  const counts = gateway.access.countsStreams(principal);
+  const hideUsage = counts && askUsage(request);
+  const outputs = counts ? new StreamOutputs(kind, request) : undefined;
   ctx.outputs = outputs;
   const pending = complete(gateway.router, request, route) as Promise<CompletionStream<Answer>>;
   // Until the first chunk is in, a failure can still get its own HTTP status. If the
@@ -104,9 +107,19 @@ async function serve(
   if (!started) startEventStream(res, ctx.headers());
   try {
     for await (const { chunk, raw } of stream.items()) {
-      if (chunk.usage != null) ctx.usage = chunk.usage;
       outputs?.add(chunk);
-      await writeEvent(res, raw ?? JSON.stringify(chunk));
+      let text = raw;
+      // Only a chunk with usage is re-serialised; every other chunk goes out as it came.
+      if (chunk.usage != null) {
+        ctx.usage = chunk.usage;
+        if (hideUsage) {
+          if (chunk.choices.length === 0) continue;
+          text = JSON.stringify({ ...chunk, usage: undefined });
+        } else if (gateway.includeCostInStreamingUsage) {
+          text = JSON.stringify({ ...chunk, usage: { ...chunk.usage, cost: ctx.costOf(chunk.usage) } });
+        }
+      }
+      await writeEvent(res, text ?? JSON.stringify(chunk));
       if (res.destroyed) break;
     }
     endEventStream(res);
@@ -115,4 +128,21 @@ async function serve(
     ctx.streamError = failure.status;
     endWithError(res, failure);
   }
+}
+
+/**
+ * Sets `stream_options.include_usage` unless the client already did; true when it was set
+ * here (the usage chunk is then not the client's to see). A malformed `stream_options` is
+ * left for validation to refuse.
+ */
+function askUsage(request: Record<string, unknown>): boolean {
+  const options = request.stream_options;
+  if (options === undefined || options === null) {
+    request.stream_options = { include_usage: true };
+    return true;
+  }
+  if (typeof options !== "object" || Array.isArray(options)) return false;
+  if ((options as { include_usage?: unknown }).include_usage === true) return false;
+  request.stream_options = { ...options, include_usage: true };
+  return true;
 }
