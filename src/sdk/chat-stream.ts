@@ -6,13 +6,14 @@
  */
 import type { ChatAdapter } from "../providers/types.js";
 import type { ChatCompletionChunk, ChatCompletionParams } from "../wire/chat.js";
+import { ChoiceTexts } from "./choice-texts.js";
 import type { StreamSpec } from "./stream.js";
 import { estimateChatUsage } from "./usage.js";
 import { markEstimated } from "./usage-marks.js";
 
 /** Each choice's text so far, and whether usage came: enough to count usage at the end. */
 export class ChatTally {
-  private readonly texts = new Map<number, string[]>();
+  private readonly texts = new ChoiceTexts();
   private last: ChatCompletionChunk | undefined;
   private sawUsage = false;
 
@@ -26,16 +27,13 @@ export class ChatTally {
     if (chunk.usage != null) this.sawUsage = true;
     for (const choice of chunk.choices) {
       const content = choice.delta.content;
-      if (content == null || content === "") continue;
-      const parts = this.texts.get(choice.index);
-      if (parts === undefined) this.texts.set(choice.index, [content]);
-      else parts.push(content);
+      if (content != null) this.texts.add(choice.index, content);
     }
   }
 
   async finish(): Promise<ChatCompletionChunk | undefined> {
     if (this.params.stream_options?.include_usage !== true || this.sawUsage) return undefined;
-    const outputs = [...this.texts.values()].map((parts) => parts.join(""));
+    const outputs = this.texts.list().map(({ text }) => text);
     const chunk: ChatCompletionChunk = {
       id: this.last?.id ?? "",
       object: "chat.completion.chunk",

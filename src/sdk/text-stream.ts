@@ -6,6 +6,7 @@
 import { SseParser } from "../http/sse.js";
 import type { TextCompletionAdapter } from "../providers/types.js";
 import type { CompletionUsage, TextCompletionChunk } from "../wire/completions.js";
+import { ChoiceTexts } from "./choice-texts.js";
 import type { StreamSpec } from "./stream.js";
 import { estimateUsage, promptList, type UsageRequest } from "./usage.js";
 import { markEstimated } from "./usage-marks.js";
@@ -16,7 +17,7 @@ export interface TextStreamRequest extends UsageRequest {
 
 /** What a text stream has shown so far: each choice's text, whether usage came. */
 export class StreamTally {
-  private readonly texts = new Map<number, string[]>();
+  private readonly texts = new ChoiceTexts();
   private last: TextCompletionChunk | undefined;
   private sawUsage = false;
 
@@ -26,12 +27,7 @@ export class StreamTally {
     this.last = chunk;
     if (chunk.usage != null) this.sawUsage = true;
     if (!this.request.includeUsage) return;
-    for (const choice of chunk.choices) {
-      if (choice.text === "") continue;
-      const parts = this.texts.get(choice.index);
-      if (parts === undefined) this.texts.set(choice.index, [choice.text]);
-      else parts.push(choice.text);
-    }
+    for (const choice of chunk.choices) this.texts.add(choice.index, choice.text);
   }
 
   /**
@@ -40,7 +36,7 @@ export class StreamTally {
    */
   async finish(usage?: CompletionUsage): Promise<TextCompletionChunk | undefined> {
     if (!this.request.includeUsage || this.sawUsage) return undefined;
-    const choices = [...this.texts].map(([index, parts]) => ({ index, text: parts.join("") }));
+    const choices = this.texts.list();
     const last = this.last;
     const chunk: TextCompletionChunk = {
       id: last?.id ?? "",
