@@ -38,6 +38,12 @@ export interface AccessOptions {
 
 type Headers = Record<string, string>;
 
+/** The models a request may call: the one it names, and the fallbacks it brings (LiteLLM's body `fallbacks`). */
+export interface RequestedModels {
+  model: string | undefined;
+  fallbacks: readonly string[];
+}
+
 /** Where admit leaves the x-ratelimit-* headers of the key's limits. */
 export interface RateHeaderSink {
   rateHeaders: Headers | undefined;
@@ -190,17 +196,19 @@ export class AccessControl {
   }
 
   /**
-   * Admits a completion for `model`: allowlists (403), rate limits (429), budgets (400
+   * Admits a completion for the models it names: allowlists (403), rate limits (429), budgets (400
    * budget_exceeded); 503 while the database is down unless allowed. The key's
    * x-ratelimit-* headers go to `sink`, a refusal's too. The ticket goes back to `finish`
    * when the request ends.
    */
-  admit(principal: Principal, model: string | undefined, now: number, sink: RateHeaderSink): Ticket | Promise<Ticket> {
+  admit(principal: Principal, request: RequestedModels, now: number, sink: RateHeaderSink): Ticket | Promise<Ticket> {
     if (this.writer?.unavailable() === true && !this.allowOnDbUnavailable) throw databaseDown("requests cannot be recorded");
     const ticket: Ticket = { principal, spendId: randomUUID(), startedAt: now };
     if (principal.kind !== "key") return ticket;
     const { grant } = principal;
-    if (model !== undefined) assertModelAllowed(grant, model);
+    if (request.model !== undefined) assertModelAllowed(grant, request.model);
+    // A request's own fallbacks are models it may end up calling: each must be allowed too.
+    for (const fallback of request.fallbacks) assertModelAllowed(grant, fallback, "fallbacks");
     const budgeted = grant.owners.filter((owner) => owner.max_budget !== null);
     const admission = this.keyState.admit(
       grant.hash,

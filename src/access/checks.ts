@@ -42,12 +42,14 @@ function allowlists(grant: KeyGrant): { who: string; models: string[] }[] {
   return lists;
 }
 
-export function assertModelAllowed(grant: KeyGrant, model: string): void {
+/** `param` is where the request named the model: "model", or "fallbacks" for its own fallbacks. */
+export function assertModelAllowed(grant: KeyGrant, model: string, param: "model" | "fallbacks" = "model"): void {
   for (const { who, models } of allowlists(grant)) {
     if (!allows(models, model)) {
+      const where = param === "model" ? "" : ` (named in '${param}')`;
       throw new PermissionDeniedError(
-        `The ${who} may not use model '${model}'; it may use: ${models.join(", ")}. GET /v1/models lists them.`,
-        { param: "model", code: "model_not_allowed" },
+        `The ${who} may not use model '${model}'${where}; it may use: ${models.join(", ")}. GET /v1/models lists them.`,
+        { param, code: "model_not_allowed" },
       );
     }
   }

@@ -187,6 +187,15 @@ describe("enforcement on every request", () => {
       param: "model",
       code: "model_not_allowed",
     });
+    // A request's own fallbacks must not lead where its model may not.
+    const viaFallback = await complete(url, key, "gpt-instruct", { fallbacks: ["other-model"] });
+    assert.equal(viaFallback.status, 403);
+    assert.deepEqual(viaFallback.body.error, {
+      message: `The key sk-...${key.slice(-4)} may not use model 'other-model' (named in 'fallbacks'); it may use: gpt-instruct. GET /v1/models lists them.`,
+      type: "permission_error",
+      param: "fallbacks",
+      code: "model_not_allowed",
+    });
     const models = await new OpenAI({ apiKey: key, baseURL: `${url}/v1` }).models.list();
     assert.deepEqual(models.data.map((model) => model.id), ["gpt-instruct"]);
     assert.equal((await call(url, "GET", "/v1/models/other-model", key)).status, 404);

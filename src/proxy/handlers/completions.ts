@@ -51,7 +51,7 @@ async function serve(
   const request = body;
   ctx.model = typeof request.model === "string" ? request.model : undefined;
   if (gateway.detailedDebug) gateway.debugLogger.debug({ request_id: ctx.id, request }, "request body");
-  ctx.ticket = await gateway.access.admit(principal, ctx.model, Date.now(), ctx);
+  ctx.ticket = await gateway.access.admit(principal, { model: ctx.model, fallbacks: requestFallbacks(request) }, Date.now(), ctx);
 
   // A client that goes away cancels the upstream call with it.
   const cancellation = new Cancellation();
@@ -145,4 +145,10 @@ function askUsage(request: Record<string, unknown>): boolean {
   if ((options as { include_usage?: unknown }).include_usage === true) return false;
   request.stream_options = { ...options, include_usage: true };
   return true;
+}
+
+/** The models of the body's `fallbacks` (LiteLLM's per-request fallbacks; the Router ignores anything but a list of names). */
+function requestFallbacks(request: Record<string, unknown>): string[] {
+  const { fallbacks } = request;
+  return Array.isArray(fallbacks) ? fallbacks.filter((name): name is string => typeof name === "string") : [];
 }
