@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "./proxy/config/errors.js";
 import { loadConfig, singleModelConfig } from "./proxy/config/load.js";
 import type { GatewayConfig } from "./proxy/config/types.js";
-import { createGateway, startupWarnings } from "./proxy/start.js";
+import { createGateway, describeDatabase, startupWarnings } from "./proxy/start.js";
 
 const HELP = `litegate — an OpenAI-compatible LLM gateway that reads LiteLLM's config.yaml
 
@@ -66,7 +66,7 @@ async function serve(cfg: GatewayConfig, args: ReturnType<typeof parse>, port: n
   if (announce) for (const warning of startupWarnings(cfg)) gateway.logger.warn(warning);
   const address = await gateway.listen(port, args.host ?? "0.0.0.0");
   gateway.logger.info(
-    { models: gateway.router.modelNames, worker: cluster.isWorker ? cluster.worker?.id : undefined },
+    { models: gateway.router.modelNames, database: describeDatabase(cfg), worker: cluster.isWorker ? cluster.worker?.id : undefined },
     `litegate listening on http://${address.address}:${address.port}`,
   );
   const grace = cfg.generalSettings.graceful_shutdown_timeout_seconds * 1000;

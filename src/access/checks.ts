@@ -78,7 +78,7 @@ export function assertWithinBudget(owners: readonly BudgetOwner[], recorded: rea
     if (spend < owner.max_budget) return;
     const reset =
       owner.budget_reset_at === null
-        ? "It does not reset; the gateway's admin can raise max_budget."
+        ? `It does not reset; the gateway's admin can raise max_budget (POST /${owner.kind}/update).`
         : `It resets at ${new Date(owner.budget_reset_at).toISOString()}.`;
     throw new BudgetExceededError(
       `Budget exceeded for ${owner.label}: spent ${money(spend)} of its max_budget ${money(owner.max_budget)}. ${reset}`,

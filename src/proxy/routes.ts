@@ -9,8 +9,8 @@ import { health, liveliness } from "./handlers/health.js";
 import { getModel, listModels } from "./handlers/models.js";
 import { blockKey, deleteKeys, generateKey, keyInfo, listKeys, regenerateKey, unblockKey, updateKey } from "./management/keys.js";
 import { spendLogs } from "./management/spend.js";
-import { newTeam, teamInfo } from "./management/teams.js";
-import { newUser, userInfo } from "./management/users.js";
+import { newTeam, teamInfo, updateTeam } from "./management/teams.js";
+import { newUser, updateUser, userInfo } from "./management/users.js";
 
 type Methods = Partial<Record<string, Handler>>;
 
@@ -35,7 +35,9 @@ const EXACT: Record<string, Methods> = {
   "/key/unblock": { POST: unblockKey },
   "/user/new": { POST: newUser },
   "/user/info": { GET: userInfo },
+  "/user/update": { POST: updateUser },
   "/team/new": { POST: newTeam },
+  "/team/update": { POST: updateTeam },
   "/team/info": { GET: teamInfo },
   "/spend/logs": { GET: spendLogs },
 };
@@ -51,6 +53,18 @@ const PATTERNS: { prefix: string; suffix: string; methods: Methods }[] = [
   { prefix: "/models/", suffix: "", methods: { GET: getModel } },
   { prefix: "/key/", suffix: "/regenerate", methods: { POST: regenerateKey } },
 ];
+
+/**
+ * What an unknown path may have meant: the routes beside it (/team/update → the /team/
+ * routes), else the completion route. For the 404's message.
+ */
+export function routesNear(path: string): string {
+  const slash = path.indexOf("/", 1);
+  const section = slash === -1 ? undefined : path.slice(0, slash + 1);
+  const near = section === undefined ? [] : Object.entries(EXACT).filter(([route]) => route.startsWith(section));
+  if (near.length === 0) return "Text completions are at POST /v1/completions, chat completions at POST /v1/chat/completions.";
+  return `The ${section} routes are: ${near.map(([route, methods]) => `${Object.keys(methods).join("/")} ${route}`).join(", ")}.`;
+}
 
 export type RouteMatch =
   | { kind: "handler"; handler: Handler; param: string | undefined; route: string }

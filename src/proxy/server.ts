@@ -20,7 +20,7 @@ import { RequestContext } from "./context.js";
 import type { Gateway } from "./gateway.js";
 import { createLoggers, type Logger } from "./logger.js";
 import { asAPIError, sendError } from "./respond.js";
-import { matchRoute } from "./routes.js";
+import { matchRoute, routesNear } from "./routes.js";
 import type { DestinationStream } from "pino";
 
 export interface GatewayOptions {
@@ -145,7 +145,7 @@ export class GatewayServer {
     res.once("close", () => this.finished(req, res, ctx));
     try {
       if (match.kind === "not_found") {
-        throw new NotFoundError(`No route ${req.method} ${ctx.route}. Text completions are at POST /v1/completions.`, { code: "route_not_found" });
+        throw new NotFoundError(`No route ${req.method} ${ctx.route}. ${routesNear(ctx.route)}`, { code: "route_not_found" });
       }
       if (match.kind === "method_not_allowed") {
         res.setHeader("allow", match.allowed.join(", "));

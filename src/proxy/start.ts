@@ -2,6 +2,7 @@
  * From a loaded config.yaml to a running gateway: which settings of LiteLLM's
  * sections the server uses, and the warnings an operator must see at start.
  */
+import { resolve } from "node:path";
 import type { DestinationStream } from "pino";
 import type { DeploymentConfig } from "../router/deployment.js";
 import type { GatewayConfig } from "./config/types.js";
@@ -53,11 +54,36 @@ export const DEFAULT_DATABASE_PATH = "./litegate.db";
  * for one (no keys to manage), so it opens none.
  */
 export async function openStore(config: GatewayConfig, logger?: StoreLogger, env: NodeJS.ProcessEnv = process.env): Promise<Store | undefined> {
+  const database = databaseOf(config, env);
+  if (database === undefined) return undefined;
+  if (database.kind === "postgres") {
+    return PostgresStore.open({ connectionString: database.url, poolMax: config.generalSettings.database_connection_pool_limit, logger });
+  }
+  return SqliteStore.open({ path: database.path });
+}
+
+type Database = { kind: "postgres"; url: string } | { kind: "sqlite"; path: string };
+
+function databaseOf(config: GatewayConfig, env: NodeJS.ProcessEnv): Database | undefined {
   const g = config.generalSettings;
   const url = g.database_url ?? (env.DATABASE_URL === "" ? undefined : env.DATABASE_URL);
-  if (url !== undefined) return PostgresStore.open({ connectionString: url, poolMax: g.database_connection_pool_limit, logger });
+  if (url !== undefined) return { kind: "postgres", url };
   if (config.masterKey.state === "none" && g.database_path === undefined) return undefined;
-  return SqliteStore.open({ path: g.database_path ?? DEFAULT_DATABASE_PATH });
+  // Relative to the directory the gateway starts in, as any path on a command line.
+  return { kind: "sqlite", path: resolve(g.database_path ?? DEFAULT_DATABASE_PATH) };
+}
+
+/** Where keys and spend live, for the start-up log line: never a password. */
+export function describeDatabase(config: GatewayConfig, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const database = databaseOf(config, env);
+  if (database === undefined) return undefined;
+  if (database.kind === "sqlite") return `sqlite:${database.path}`;
+  try {
+    const url = new URL(database.url);
+    return `${url.protocol}//${url.host}${url.pathname}`;
+  } catch {
+    return "postgres (database_url)";
+  }
 }
 
 /** router_settings' Redis connection, if any: router state and key limits share it. */

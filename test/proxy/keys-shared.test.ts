@@ -213,7 +213,7 @@ describe("virtual keys on two instances sharing Postgres and Redis", () => {
     const refused = await complete(b.url, key, MODEL);
     assert.equal(refused.status, 400);
     assert.deepEqual(refused.body.error, {
-      message: `Budget exceeded for key sk-...${key.slice(-4)}: spent $0.57 of its max_budget $0.5. It does not reset; the gateway's admin can raise max_budget.`,
+      message: `Budget exceeded for key sk-...${key.slice(-4)}: spent $0.57 of its max_budget $0.5. It does not reset; the gateway's admin can raise max_budget (POST /key/update).`,
       type: "budget_exceeded",
       param: "max_budget",
       code: "400",

@@ -116,7 +116,7 @@ describe("key management routes", () => {
       [{ rpm_limit: -1 }, "rpm_limit", "invalid_value", "Invalid 'rpm_limit' in /key/generate: got -1. It must be a whole number of requests per minute >= 0, or null."],
       [{ budget_duration: "30x" }, "budget_duration", "invalid_value", `Invalid 'budget_duration' in /key/generate: got "30x". It must be a duration such as "30s", "30m", "24h", "30d", "1w" or "1mo", or null.`],
       [{ models: "gpt-instruct" }, "models", "invalid_value", `Invalid 'models' in /key/generate: got "gpt-instruct". It must be a list of model names (an empty list allows every model).`],
-      [{ soft_budget: 5 }, "soft_budget", "unsupported_field", "/key/generate does not take 'soft_budget': litegate does not support it. Remove it from the body."],
+      [{ soft_budget: 5 }, "soft_budget", "unsupported_field", "/key/generate does not take 'soft_budget' (a typo, or a field litegate does not support): remove it. It takes: models, max_budget, budget_duration, metadata, rpm_limit, tpm_limit, max_parallel_requests, duration, expires, key_alias, user_id, team_id, blocked."],
       [{ duration: "1d", expires: "2030-01-01T00:00:00Z" }, "expires", "invalid_value", "/key/generate takes 'duration' or 'expires', not both."],
       [{ team_id: "no-such-team" }, "team_id", "team_not_found", "Team 'no-such-team' does not exist; create it with POST /team/new first."],
     ];
@@ -125,6 +125,12 @@ describe("key management routes", () => {
       assert.equal(answer.status, 400, JSON.stringify(body));
       assert.deepEqual(answer.body, { error: { message, type: "invalid_request_error", param, code } });
     }
+    const typo = await call(url, "GET", "/spend/logs?request_id=abc", MASTER_KEY);
+    assert.equal(typo.status, 400);
+    assert.equal(typo.body.error?.message, "/spend/logs does not take 'request_id' in the query string; it takes: api_key, user_id, team_id, start_date, end_date, page, page_size.");
+    const noRoute = await call(url, "POST", "/team/delete", MASTER_KEY, {});
+    assert.equal(noRoute.status, 404);
+    assert.equal(noRoute.body.error?.message, "No route POST /team/delete. The /team/ routes are: POST /team/new, POST /team/update, GET /team/info.");
     const missing = await call(url, "GET", "/key/info", MASTER_KEY);
     assert.equal(missing.status, 400);
     assert.equal(missing.body.error?.message, "/key/info needs 'key' in the query string, e.g. /key/info?key=...");
@@ -168,8 +174,10 @@ describe("key management routes", () => {
     assert.equal(user.status, 200);
     assert.equal(user.body.user_id, "ada");
     assert.match(String(user.body.key), /^sk-[0-9A-Za-z]{43}$/);
+    const updated = await call(url, "POST", "/user/update", MASTER_KEY, { user_id: "ada", max_budget: 4, models: ["gpt-instruct"] });
+    assert.deepEqual([updated.body.max_budget, updated.body.models], [4, ["gpt-instruct"]]);
     const userInfo = await call(url, "GET", "/user/info?user_id=ada", MASTER_KEY);
-    assert.equal((userInfo.body.user_info as { max_budget: number }).max_budget, 3);
+    assert.equal((userInfo.body.user_info as { max_budget: number }).max_budget, 4);
     assert.deepEqual((userInfo.body.keys as { token: string }[]).map((k) => k.token), [sha256(String(user.body.key))]);
     assert.equal((await call(url, "POST", "/user/new", MASTER_KEY, { user_id: "ada" })).status, 409);
   });
@@ -264,7 +272,7 @@ describe("enforcement on every request", () => {
     const refused = await complete(url, key, "gpt-instruct");
     assert.equal(refused.status, 400);
     assert.deepEqual(refused.body.error, {
-      message: `Budget exceeded for key sk-...${key.slice(-4)}: spent $0.57 of its max_budget $0.5. It does not reset; the gateway's admin can raise max_budget.`,
+      message: `Budget exceeded for key sk-...${key.slice(-4)}: spent $0.57 of its max_budget $0.5. It does not reset; the gateway's admin can raise max_budget (POST /key/update).`,
       type: "budget_exceeded",
       param: "max_budget",
       code: "400",
@@ -313,9 +321,14 @@ describe("enforcement on every request", () => {
     const refused = await complete(url, a, "gpt-instruct");
     assert.equal(refused.status, 400);
     assert.equal(refused.body.error?.type, "budget_exceeded");
-    assert.equal(refused.body.error?.message, "Budget exceeded for team ml: spent $0.38 of its max_budget $0.3. It does not reset; the gateway's admin can raise max_budget.");
+    assert.equal(refused.body.error?.message, "Budget exceeded for team ml: spent $0.38 of its max_budget $0.3. It does not reset; the gateway's admin can raise max_budget (POST /team/update).");
     const team = await call(url, "GET", "/team/info?team_id=ml", MASTER_KEY);
     assert.ok(Math.abs(Number((team.body.team_info as { spend: number }).spend) - 2 * ANSWER_COST) < 1e-9);
+    // Raising the team's budget applies to its keys at once.
+    const raised = await call(url, "POST", "/team/update", MASTER_KEY, { team_id: "ml", max_budget: 1 });
+    assert.equal((raised.body as { max_budget: number }).max_budget, 1);
+    assert.equal((await complete(url, a, "gpt-instruct")).status, 200);
+    assert.equal((await call(url, "POST", "/team/update", MASTER_KEY, { team_id: "nope", max_budget: 1 })).body.error?.code, "team_not_found");
   });
 
   test("expired, blocked, deleted and regenerated keys", async () => {

@@ -6,7 +6,6 @@
  */
 import { z } from "zod";
 import { isDuration } from "../../access/duration.js";
-import type { JsonObject } from "../../store/types.js";
 import { BadRequestError } from "../../wire/errors.js";
 import { describe } from "../../wire/validate.js";
 
@@ -64,6 +63,8 @@ export const keyBody = z.strictObject({ key: id });
 export const deleteKeysBody = z.strictObject({ keys: z.array(id).min(1) });
 export const newUserBody = z.strictObject({ ...budget, user_id: id, auto_create_key: z.boolean() }).partial();
 export const newTeamBody = z.strictObject({ ...budget, team_id: id, team_alias: z.string().max(256).nullable() }).partial();
+export const updateUserBody = z.strictObject({ ...budget, user_id: id }).partial().required({ user_id: true });
+export const updateTeamBody = newTeamBody.required({ team_id: true });
 
 export type GenerateKeyBody = z.infer<typeof generateKeyBody>;
 export type UpdateKeyBody = z.infer<typeof updateKeyBody>;
@@ -80,7 +81,8 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown, route: 
   const issue = result.error.issues[0];
   if (issue?.code === "unrecognized_keys") {
     const field = issue.keys[0] ?? "";
-    throw new BadRequestError(`${route} does not take '${field}': litegate does not support it. Remove it from the body.`, {
+    const accepted = schema instanceof z.ZodObject ? ` It takes: ${Object.keys(schema.shape).join(", ")}.` : "";
+    throw new BadRequestError(`${route} does not take '${field}' (a typo, or a field litegate does not support): remove it.${accepted}`, {
       param: field,
       code: "unsupported_field",
     });
@@ -90,9 +92,4 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown, route: 
   const rule = field in RULES ? RULES[field as Field] : "valid";
   const received = value === undefined ? `'${field}' is required` : `got ${describe(value)}`;
   throw new BadRequestError(`Invalid '${field}' in ${route}: ${received}. It must be ${rule}.`, { param: field, code: "invalid_value" });
-}
-
-/** The JSON object a route stores as metadata. */
-export function asMetadata(value: Record<string, unknown> | undefined): JsonObject | undefined {
-  return value as JsonObject | undefined;
 }

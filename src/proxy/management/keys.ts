@@ -13,7 +13,8 @@ import { readJsonBody } from "../body.js";
 import type { RequestContext } from "../context.js";
 import type { Gateway } from "../gateway.js";
 import { sendJson } from "../respond.js";
-import { asMetadata, deleteKeysBody, generateKeyBody, type GenerateKeyBody, keyBody, parseBody, updateKeyBody } from "./bodies.js";
+import { budgetFields } from "./budget-fields.js";
+import { deleteKeysBody, generateKeyBody, type GenerateKeyBody, keyBody, parseBody, updateKeyBody } from "./bodies.js";
 import { pageOf, queryOf, requiredParam } from "./query.js";
 import { keyView } from "./views.js";
 
@@ -46,13 +47,7 @@ function settings(input: Omit<GenerateKeyBody, "blocked">, now: number, route: s
   if (input.duration != null && input.expires != null) {
     throw new BadRequestError(`${route} takes 'duration' or 'expires', not both.`, { param: "expires", code: "invalid_value" });
   }
-  const patch: KeyPatch = {};
-  if (input.models !== undefined) patch.models = input.models;
-  if (input.max_budget !== undefined) patch.max_budget = input.max_budget;
-  if (input.budget_duration !== undefined) {
-    patch.budget_duration = input.budget_duration;
-    patch.budget_reset_at = input.budget_duration === null ? null : addDuration(now, input.budget_duration);
-  }
+  const patch: KeyPatch = budgetFields(input, now);
   if (input.rpm_limit !== undefined) patch.rpm_limit = input.rpm_limit;
   if (input.tpm_limit !== undefined) patch.tpm_limit = input.tpm_limit;
   if (input.max_parallel_requests !== undefined) patch.max_parallel_requests = input.max_parallel_requests;
@@ -61,7 +56,6 @@ function settings(input: Omit<GenerateKeyBody, "blocked">, now: number, route: s
   if (input.key_alias !== undefined) patch.key_alias = input.key_alias;
   if (input.user_id !== undefined) patch.user_id = input.user_id;
   if (input.team_id !== undefined) patch.team_id = input.team_id;
-  if (input.metadata !== undefined) patch.metadata = asMetadata(input.metadata);
   return patch;
 }
 
@@ -84,7 +78,7 @@ export async function generateKey(gateway: Gateway, req: IncomingMessage, res: S
 
 export async function keyInfo(gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
-  const key = requiredParam(queryOf(req), "key", "/key/info");
+  const key = requiredParam(queryOf(req, "/key/info", ["key"]), "key", "/key/info");
   // Spend this instance has counted but not yet written belongs in the answer.
   await gateway.access.flushSpend(2_000);
   const record = await existingKey(store, key);
@@ -118,7 +112,7 @@ export async function deleteKeys(gateway: Gateway, req: IncomingMessage, res: Se
 
 export async function listKeys(gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
-  const query = queryOf(req);
+  const query = queryOf(req, "/key/list", ["page", "size", "user_id", "team_id", "return_full_object"]);
   const { page, size, offset } = pageOf(query);
   const found = await store.listKeys({
     limit: size,

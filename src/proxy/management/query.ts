@@ -2,10 +2,23 @@
 import type { IncomingMessage } from "node:http";
 import { BadRequestError } from "../../wire/errors.js";
 
-export function queryOf(req: IncomingMessage): URLSearchParams {
+/**
+ * The query string, refusing names the route does not read: a mistyped filter must not
+ * quietly answer with everything.
+ */
+export function queryOf(req: IncomingMessage, route: string, known: readonly string[]): URLSearchParams {
   const url = req.url ?? "/";
   const mark = url.indexOf("?");
-  return new URLSearchParams(mark === -1 ? "" : url.slice(mark + 1));
+  const query = new URLSearchParams(mark === -1 ? "" : url.slice(mark + 1));
+  for (const name of query.keys()) {
+    if (!known.includes(name)) {
+      throw new BadRequestError(`${route} does not take '${name}' in the query string; it takes: ${known.join(", ")}.`, {
+        param: name,
+        code: "unsupported_param",
+      });
+    }
+  }
+  return query;
 }
 
 export function requiredParam(query: URLSearchParams, name: string, route: string): string {
