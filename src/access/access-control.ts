@@ -15,7 +15,7 @@ import { SpendWriter, type SpendWriterOptions } from "../store/spend-writer.js";
 import type { SpendRecord, Store } from "../store/types.js";
 import type { CompletionUsage } from "../wire/completions.js";
 import { AuthenticationError, NotFoundError, PermissionDeniedError, RateLimitError, ServiceUnavailableError } from "../wire/errors.js";
-import { assertModelAllowed, assertUsable, assertWithinBudget } from "./checks.js";
+import { assertModelAllowed, assertUsable, assertWithinBudget, isAllowed } from "./checks.js";
 import { GrantCache, type Lookup } from "./grant-cache.js";
 import { ownerId, type Principal, type Ticket } from "./grant.js";
 import { keyName } from "./key-token.js";
@@ -249,6 +249,13 @@ export class AccessControl {
       return;
     }
     this.settle(ticket, outcome, usage);
+  }
+
+  /** For the Router: which fallback models the principal may reach; undefined lets it reach any. */
+  allowsFallback(principal: Principal): ((model: string) => boolean) | undefined {
+    if (principal.kind !== "key") return undefined;
+    const { grant } = principal;
+    return (model) => isAllowed(grant, model);
   }
 
   /** True when a stream's tokens must be counted for this principal: its spend is recorded, or its tpm charged. */

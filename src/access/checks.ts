@@ -55,10 +55,14 @@ export function assertModelAllowed(grant: KeyGrant, model: string, param: "model
   }
 }
 
+/** True when every allowlist that applies to the grant lets `model` through. */
+export function isAllowed(grant: KeyGrant, model: string): boolean {
+  return allowlists(grant).every(({ models }) => allows(models, model));
+}
+
 /** The models of `all` the grant may use. */
 export function allowedModels(grant: KeyGrant, all: readonly string[]): string[] {
-  const lists = allowlists(grant);
-  return all.filter((model) => lists.every(({ models }) => allows(models, model)));
+  return all.filter((model) => isAllowed(grant, model));
 }
 
 /** The owner's spend now: the database's, plus what was counted since and not yet written. */

@@ -86,6 +86,8 @@ export interface RouteOptions {
   observer?: RouteObserver;
   /** Per-request fallbacks (LiteLLM's `fallbacks` in the body), tried after the configured ones' place. */
   fallbacks?: string[];
+  /** Which fallback models the caller may use (a virtual key's allowlist); the others are skipped. */
+  allows?: (model: string) => boolean;
 }
 
 /** A deployment whose `os.environ/` credentials are unset answers 401 naming them. */
@@ -337,7 +339,9 @@ export class Router {
         }
       }
       // A fallback group is tried only after the previous one is exhausted.
-      const next = this.fallbacksFor(group.name, lastError, route).filter((name) => !visited.has(this.group(name)?.name ?? name));
+      const next = this.fallbacksFor(group.name, lastError, route).filter(
+        (name) => !visited.has(this.group(name)?.name ?? name) && (route.allows === undefined || route.allows(name)),
+      );
       queue.push(...next.filter((name) => !queue.includes(name)));
     }
     throw lastError;

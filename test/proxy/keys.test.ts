@@ -37,6 +37,8 @@ before(async () => {
       { model_name: "chat-model", litellm_params: { model: "openai/chat-model", api_key: "sk-upstream", api_base: `${mock.url}/v1` }, model_info: PRICES },
     ],
     masterKey: MASTER_KEY,
+    // Failures of gpt-instruct fall back to other-model: only for callers allowed other-model.
+    router: { fallbacks: [{ "gpt-instruct": ["other-model"] }], disable_cooldowns: true },
     store: SqliteStore.open({ path: dbPath }),
     spendWriter: { intervalMs: 20 },
   });
@@ -204,12 +206,24 @@ describe("enforcement on every request", () => {
       param: "fallbacks",
       code: "model_not_allowed",
     });
+    // Nor may the gateway's own fallbacks: a failure stays a failure for this key.
+    mock.always((req, res) =>
+      (req.json as { model: string }).model === "gpt-instruct" ? json(res, 500, { error: { message: "down" } }) : json(res, 200, completionAnswer()),
+    );
+    mock.requests.length = 0;
+    assert.equal((await complete(url, key, "gpt-instruct")).status, 500);
+    assert.deepEqual(mock.requests.map((r) => (r.json as { model: string }).model), ["gpt-instruct"]);
+    const master = await complete(url, MASTER_KEY, "gpt-instruct");
+    assert.equal(master.status, 200);
+    assert.equal(master.headers.get("x-litellm-attempted-fallbacks"), "1");
+    mock.always((_req, res) => json(res, 200, completionAnswer()));
+    mock.requests.length = 0;
     const models = await new OpenAI({ apiKey: key, baseURL: `${url}/v1` }).models.list();
     assert.deepEqual(models.data.map((model) => model.id), ["gpt-instruct"]);
     assert.equal((await call(url, "GET", "/v1/models/other-model", key)).status, 404);
     // The master key sees every model.
     assert.equal((await call(url, "GET", "/v1/models", MASTER_KEY)).body.data instanceof Array, true);
-    assert.equal(mock.requests.length, 1);
+    assert.equal(mock.requests.length, 0, "listing models calls no upstream");
   });
 
   test("rpm_limit: the third request in a minute gets 429 with retry-after and x-ratelimit-*", async () => {

@@ -58,7 +58,8 @@ async function serve(
   res.once("close", () => {
     if (!res.writableFinished) cancellation.abort();
   });
-  const route = { signal: cancellation, observer: ctx };
+  // Configured fallbacks lead only where the key may go (its allowlists bind every model it reaches).
+  const route = { signal: cancellation, observer: ctx, allows: gateway.access.allowsFallback(principal) };
 
   if (request.stream !== true) {
     const answer = (await complete(gateway.router, request, route)) as Answer;
