@@ -258,9 +258,9 @@ export class AccessControl {
     return (model) => isAllowed(grant, model);
   }
 
-  /** True when a stream's tokens must be counted for this principal: its spend is recorded, or its tpm charged. */
-  countsStreams(principal: Principal): boolean {
-    return this.writer !== undefined || principal.kind === "key";
+  /** True when a request's tokens must be known even if the provider reports none: its spend is recorded. */
+  countsUsage(): boolean {
+    return this.writer !== undefined;
   }
 
   /** Drops a key's cached lookup (the management routes changed or removed it). */

@@ -37,9 +37,15 @@ export class RequestContext implements RouteObserver {
   streamError: number | undefined;
   /** Set once a completion is admitted: its end releases the key's hold and records spend. */
   ticket: Ticket | undefined;
+  /** The admission while it waits on shared state (Redis): settled by whoever ends last. */
+  admitting: Promise<Ticket> | undefined;
+  /** The response has closed (finished, or the client left). */
+  ended = false;
+  /** A stream came back from the provider: from here on its tokens may be billed. */
+  streamOpened = false;
   /** The key's x-ratelimit-* headers, set at admission. */
   rateHeaders: Headers | undefined;
-  /** A stream's text, kept to count its tokens when the provider sends no usage. */
+  /** The request and what it has generated so far, to count its tokens when the provider reports none. */
   outputs: StreamOutputs | undefined;
 
   constructor(

@@ -11,7 +11,8 @@ import { preloadEncoding } from "../sdk/usage.js";
 import { Router, type RouterOptions } from "../router/router.js";
 import type { DeploymentConfig } from "../router/deployment.js";
 import { APIError, NotFoundError } from "../wire/errors.js";
-import { AccessControl } from "../access/access-control.js";
+import { AccessControl, type Outcome } from "../access/access-control.js";
+import type { Ticket } from "../access/grant.js";
 import type { KeyState } from "../state/key-state.js";
 import { MemoryKeyState } from "../state/memory-key-state.js";
 import type { SpendWriterOptions } from "../store/spend-writer.js";
@@ -169,19 +170,31 @@ export class GatewayServer {
     }
   }
 
+  /**
+   * What a finished completion spent. Without a reported usage, tokens are counted only when
+   * the provider may bill them: the client left while it was generating, or a stream had
+   * begun. A provider's refusal (no stream opened, an error status) costs nothing.
+   */
+  private outcome(ctx: RequestContext, status: number): Outcome {
+    const { outputs, chosen } = ctx;
+    const billable = chosen !== undefined && outputs !== undefined && ctx.usage === undefined && (status === 499 || ctx.streamOpened);
+    return {
+      ok: status === 200,
+      modelGroup: ctx.model ?? "",
+      deploymentId: chosen?.id,
+      usage: billable ? outputs.usage(chosen.model) : ctx.usage,
+      cost: (usage) => ctx.costOf(usage),
+    };
+  }
+
   private finished(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): void {
     const duration = ctx.elapsedMs();
     const status = ctx.streamError ?? (res.writableFinished ? res.statusCode : 499);
-    if (ctx.ticket !== undefined) {
-      const { outputs, chosen } = ctx;
-      this.gateway.access.finish(ctx.ticket, {
-        ok: status === 200,
-        modelGroup: ctx.model ?? "",
-        deploymentId: chosen?.id,
-        usage: ctx.usage ?? (outputs !== undefined && chosen !== undefined ? outputs.usage(chosen.model) : undefined),
-        cost: (usage) => ctx.costOf(usage),
-      });
-    }
+    ctx.ended = true;
+    const settle = (ticket: Ticket): void => this.gateway.access.finish(ticket, this.outcome(ctx, status));
+    if (ctx.ticket !== undefined) settle(ctx.ticket);
+    // The client left while its key was being admitted: the hold it is about to get is released here.
+    else ctx.admitting?.then(settle, () => undefined);
     this.logger.info({
       request_id: ctx.id,
       method: req.method,

@@ -1,8 +1,8 @@
 /**
- * A stream's generated text, kept while it is forwarded, so its tokens can be counted when
- * the provider sends no usage (the client did not ask for `stream_options.include_usage`,
- * or went away first): its spend record and its key's tpm still get a count. Counting runs
- * after the response has ended, never while it is being written.
+ * What a request asked and has generated so far (a stream's text as it is forwarded), so
+ * its tokens can be counted when the provider reports none: the client did not ask for a
+ * stream's usage chunk, or went away first. Counting runs after the response has ended,
+ * never while it is being written.
  */
 import { ChoiceTexts } from "../sdk/choice-texts.js";
 import { estimateChatUsage, estimateUsage } from "../sdk/usage.js";

@@ -51,7 +51,15 @@ async function serve(
   const request = body;
   ctx.model = typeof request.model === "string" ? request.model : undefined;
   if (gateway.detailedDebug) gateway.debugLogger.debug({ request_id: ctx.id, request }, "request body");
-  ctx.ticket = await gateway.access.admit(principal, { model: ctx.model, fallbacks: requestFallbacks(request) }, Date.now(), ctx);
+  // A client already gone takes nothing: no hold on its key, no upstream call.
+  if (ctx.ended) return;
+  const admission = gateway.access.admit(principal, { model: ctx.model, fallbacks: requestFallbacks(request) }, Date.now(), ctx);
+  if (admission instanceof Promise) ctx.admitting = admission;
+  ctx.ticket = await admission;
+  // The client left while the key was admitted: nothing to call upstream for (the close settled the ticket).
+  if (ctx.ended) return;
+  const counts = gateway.access.countsUsage();
+  if (counts) ctx.outputs = new StreamOutputs(kind, request);
 
   // A client that goes away cancels the upstream call with it.
   const cancellation = new Cancellation();
@@ -73,10 +81,8 @@ async function serve(
   // Spend and tpm need the stream's tokens: the usage chunk is asked for on the client's
   // behalf (the provider's own count, no tokenizer run) and kept from a client that did not
   // ask for it. The text is kept too: a client that leaves before the usage chunk still spent.
-  const counts = gateway.access.countsStreams(principal);
   const hideUsage = counts && askUsage(request);
-  const outputs = counts ? new StreamOutputs(kind, request) : undefined;
-  ctx.outputs = outputs;
+  const { outputs } = ctx;
   const pending = complete(gateway.router, request, route) as Promise<CompletionStream<Answer>>;
   // Until the first chunk is in, a failure can still get its own HTTP status. If the
   // first token is slow, start the stream anyway and send comments, so that proxies
@@ -105,6 +111,7 @@ async function serve(
   } finally {
     clearTimeout(keepAlive);
   }
+  ctx.streamOpened = true;
   if (!started) startEventStream(res, ctx.headers());
   try {
     for await (const { chunk, raw } of stream.items()) {
