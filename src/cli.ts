@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "./proxy/config/errors.js";
 import { loadConfig, singleModelConfig } from "./proxy/config/load.js";
 import type { GatewayConfig } from "./proxy/config/types.js";
+import type { GatewayServer } from "./proxy/server.js";
 import { createGateway, describeDatabase, startupWarnings } from "./proxy/start.js";
 
 const HELP = `litegate — an OpenAI-compatible LLM gateway that reads LiteLLM's config.yaml
@@ -62,7 +63,15 @@ async function config(args: ReturnType<typeof parse>): Promise<GatewayConfig> {
 }
 
 async function serve(cfg: GatewayConfig, args: ReturnType<typeof parse>, port: number, announce: boolean): Promise<void> {
-  const gateway = await createGateway(cfg, { detailedDebug: args.detailed_debug });
+  let gateway: GatewayServer;
+  try {
+    gateway = await createGateway(cfg, { detailedDebug: args.detailed_debug });
+  } catch (error) {
+    // The store is the one thing opened here that can fail: one line naming it, not a stack.
+    const reason = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`litegate: cannot open the database at ${describeDatabase(cfg) ?? "?"}: ${reason}\n`);
+    process.exit(1);
+  }
   if (announce) for (const warning of startupWarnings(cfg)) gateway.logger.warn(warning);
   const address = await gateway.listen(port, args.host ?? "0.0.0.0");
   gateway.logger.info(
@@ -125,7 +134,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   if (workers > 1 && cluster.isPrimary) {
-    for (const warning of startupWarnings(cfg)) process.stderr.write(`litegate: warning: ${warning}\n`);
+    for (const warning of startupWarnings(cfg, workers)) process.stderr.write(`litegate: warning: ${warning}\n`);
     supervise(workers);
     return;
   }

@@ -21,10 +21,10 @@ interface Running {
   stderr: () => string;
 }
 
-/** Starts the CLI and waits for its "listening" line. */
-async function start(args: string[], env: Record<string, string> = {}): Promise<Running> {
+/** Starts the CLI and waits for its "listening" line; `cwd` is where a relative database_path lands. */
+async function start(args: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<Running> {
   const child = spawn(process.execPath, [CLI, ...args, "--port", "0", "--host", "127.0.0.1"], {
-    cwd: ROOT,
+    cwd,
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -71,6 +71,18 @@ describe("litegate CLI", () => {
     assert.match(version.stdout, /^litegate \d+\.\d+\.\d+\n$/);
   });
 
+  test("a database that cannot be opened exits 1 with one line naming it, never its password", async () => {
+    const file = join(dir, "unreachable-db.yaml");
+    writeFileSync(
+      file,
+      "model_list:\n  - model_name: m\n    litellm_params: {model: openai/x, mock_response: hi}\ngeneral_settings:\n  master_key: sk-1\n  database_url: postgres://u:secretpw@127.0.0.1:1/db\n",
+    );
+    const { code, stdout, stderr } = await run(["--config", file]);
+    assert.equal(code, 1);
+    assert.equal(stdout, "");
+    assert.equal(stderr, "litegate: cannot open the database at postgres://127.0.0.1:1/db: connect ECONNREFUSED 127.0.0.1:1\n");
+  });
+
   test("a bad config exits 1 with one line naming the file and the field, before listening", async () => {
     const file = join(dir, "bad.yaml");
     writeFileSync(file, "model_list:\n  - model_name: a\n    litellm_params:\n      model: 42\n");
@@ -82,7 +94,8 @@ describe("litegate CLI", () => {
   });
 
   test("npm start's config answers the README's curl with a mock text_completion", async () => {
-    const gateway = await start(["--config", "examples/config.yaml"]);
+    // Started in a scratch directory: the example's ./litegate.db lands there, not in the repository.
+    const gateway = await start(["--config", join(ROOT, "examples", "config.yaml")], {}, dir);
     try {
       const response = await fetch(`${gateway.url}/v1/completions`, {
         method: "POST",

@@ -18,7 +18,7 @@ import { AuthenticationError, NotFoundError, PermissionDeniedError, RateLimitErr
 import { assertModelAllowed, assertUsable, assertWithinBudget, isAllowed } from "./checks.js";
 import { GrantCache, type Lookup } from "./grant-cache.js";
 import { ownerId, type Principal, type Ticket } from "./grant.js";
-import { keyName } from "./key-token.js";
+import { isKeyToken, keyName } from "./key-token.js";
 import { loadGrant } from "./load-grant.js";
 
 export interface AccessOptions {
@@ -67,7 +67,7 @@ function sha256(value: string): Buffer {
 }
 
 /** The key a client presented: `Authorization: Bearer <key>`, or the `api-key` header (Azure's clients). */
-export function presentedKey(req: IncomingMessage): string | undefined {
+function presentedKey(req: IncomingMessage): string | undefined {
   const authorization = req.headers.authorization;
   if (authorization !== undefined && /^bearer /i.test(authorization)) return authorization.slice(7).trim();
   const apiKey = req.headers["api-key"];
@@ -107,16 +107,27 @@ function spendEntries(record: SpendRecord): SpendEntry[] {
   return entries;
 }
 
+/**
+ * What spend logs name instead of a key hash for requests made without a virtual key. Never
+ * the master key's hash: a short master key could be found from it by brute force.
+ */
+const MASTER_KEY_LOG_ID = "master_key";
+const OPEN_GATEWAY_LOG_ID = "no_key";
+
+/** Spend of virtual keys (the only spend budgets count). */
+function keySpend(record: SpendRecord): boolean {
+  return record.cost > 0 && record.key_hash !== MASTER_KEY_LOG_ID && record.key_hash !== OPEN_GATEWAY_LOG_ID;
+}
+
 /** Counts committed spend, so budgets stop adding it on top of the database's. */
 function markFlushed(keyState: KeyState, records: readonly SpendRecord[]): void {
-  const entries = records.filter((record) => record.cost > 0).flatMap(spendEntries);
+  const entries = records.filter(keySpend).flatMap(spendEntries);
   if (entries.length > 0) keyState.markFlushed(entries);
 }
 
 export class AccessControl {
   private readonly store: Store | undefined;
   private readonly master: Buffer | undefined;
-  private readonly masterHash: string;
   private readonly cache: GrantCache | undefined;
   /** Spend logs on their way to the store (its pending and dropped counts tell an operator how it goes). */
   readonly writer: SpendWriter | undefined;
@@ -128,7 +139,6 @@ export class AccessControl {
   constructor(private readonly options: AccessOptions) {
     const { masterKey, store } = options;
     this.master = masterKey === undefined || masterKey === "" ? undefined : sha256(masterKey);
-    this.masterHash = this.master?.toString("hex") ?? "";
     this.store = store;
     this.keyState = options.keyState;
     this.allowOnDbUnavailable = options.allowOnDbUnavailable === true;
@@ -158,7 +168,8 @@ export class AccessControl {
     // Compared as hashes: the same length whatever was sent, and the same time whatever it is.
     const digest = sha256(key);
     if (timingSafeEqual(digest, this.master)) return MASTER;
-    if (this.cache === undefined) throw invalidKey();
+    // Random strings never reach the cache or the database: it cannot be flooded with them.
+    if (this.cache === undefined || !isKeyToken(key)) throw invalidKey();
     const now = Date.now();
     const lookup = this.cache.lookup(digest.toString("hex"), keyName(key), now);
     if (!(lookup instanceof Promise)) return this.principalOf(lookup, now);
@@ -244,6 +255,8 @@ export class AccessControl {
       const counted = usage
         .catch(() => undefined)
         .then((known) => this.settle(ticket, outcome, known))
+        // A bug here must not become an unhandled rejection, which would end the process.
+        .catch((error: unknown) => this.options.spendWriter?.logger?.warn(`spend not recorded: ${error instanceof Error ? error.message : String(error)}`))
         .finally(() => this.counting.delete(counted));
       this.counting.add(counted);
       return;
@@ -305,7 +318,7 @@ export class AccessControl {
     if (this.writer === undefined) return;
     const record: SpendRecord = {
       request_id: ticket.spendId,
-      key_hash: grant?.hash ?? this.masterHash,
+      key_hash: grant?.hash ?? (principal.kind === "master" ? MASTER_KEY_LOG_ID : OPEN_GATEWAY_LOG_ID),
       user_id: grant?.key.user_id ?? null,
       team_id: grant?.key.team_id ?? null,
       model_group: outcome.modelGroup,
@@ -319,6 +332,6 @@ export class AccessControl {
       cache_hit: false,
     };
     this.writer.add(record);
-    if (record.cost > 0) this.keyState.addSpend(spendEntries(record));
+    if (keySpend(record)) this.keyState.addSpend(spendEntries(record));
   }
 }

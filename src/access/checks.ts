@@ -66,7 +66,7 @@ export function allowedModels(grant: KeyGrant, all: readonly string[]): string[]
 }
 
 /** The owner's spend now: the database's, plus what was counted since and not yet written. */
-export function currentSpend(owner: BudgetOwner, recorded: number): number {
+function currentSpend(owner: BudgetOwner, recorded: number): number {
   return owner.spend + Math.max(0, recorded - owner.flushedAtLoad);
 }
 

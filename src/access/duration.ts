@@ -7,9 +7,17 @@
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 const DURATION = /^(\d+)(s|m|h|d|w|mo)$/;
 
-/** True when `text` is a duration this module reads. */
+/** At most a century: beyond it an instant leaves what a Date can hold, and no budget needs it. */
+const MAX_MONTHS = 1200;
+const MAX_MS = 100 * 365.25 * 86_400_000;
+
+/** True when `text` is a duration this module reads: from 1 unit up to 100 years. */
 export function isDuration(text: string): boolean {
-  return DURATION.test(text) && Number(text.match(DURATION)?.[1]) > 0;
+  const match = DURATION.exec(text);
+  if (match === null) return false;
+  const amount = Number(match[1]);
+  const unit = match[2] as string;
+  return amount > 0 && (unit === "mo" ? amount <= MAX_MONTHS : amount * (UNIT_MS[unit] as number) <= MAX_MS);
 }
 
 /** The instant `duration` after `from` (epoch ms). Throws RangeError on text that is not a duration. */

@@ -5,7 +5,8 @@
  * key share one load. The cache is bounded: the oldest entries go first.
  *
  * When a load fails (the database is down) the last known entry, however old, is kept and
- * returned as stale; the caller decides whether stale is good enough.
+ * returned as stale for another TTL, at once: the requests meanwhile do not each wait for
+ * the database to time out. The caller decides whether stale is good enough.
  */
 import type { KeyGrant } from "./grant.js";
 
@@ -19,6 +20,7 @@ export interface Lookup {
 interface Entry {
   grant: KeyGrant | undefined;
   expiresAt: number;
+  stale: boolean;
 }
 
 export type GrantLoader = (hash: string, masked: string, now: number) => Promise<KeyGrant | undefined>;
@@ -38,7 +40,7 @@ export class GrantCache {
   /** A fresh entry at once; otherwise the load's result (or the stale entry, or the load's error). */
   lookup(hash: string, masked: string, now: number): Lookup | Promise<Lookup> {
     const entry = this.entries.get(hash);
-    if (entry !== undefined && entry.expiresAt > now) return { grant: entry.grant, stale: false };
+    if (entry !== undefined && entry.expiresAt > now) return { grant: entry.grant, stale: entry.stale };
     let pending = this.loading.get(hash);
     if (pending === undefined) {
       const started: Promise<Lookup> = this.refresh(hash, masked, now).finally(() => {
@@ -72,9 +74,10 @@ export class GrantCache {
     } catch (error) {
       const last = this.entries.get(hash);
       if (last === undefined) throw error;
+      if (generation === this.generation) this.store(hash, { grant: last.grant, expiresAt: now + this.ttlMs, stale: true });
       return { grant: last.grant, stale: true };
     }
-    if (generation === this.generation) this.store(hash, { grant, expiresAt: now + this.ttlMs });
+    if (generation === this.generation) this.store(hash, { grant, expiresAt: now + this.ttlMs, stale: false });
     return { grant, stale: false };
   }
 

@@ -23,6 +23,13 @@ export function generateKeyToken(): string {
   return key;
 }
 
+const KEY_TOKEN = /^sk-[0-9A-Za-z]{43}$/;
+
+/** True for text shaped like a key this gateway generates: anything else is refused before any lookup. */
+export function isKeyToken(text: string): boolean {
+  return KEY_TOKEN.test(text);
+}
+
 /** The store's id of a key: SHA-256 hex of the plaintext. */
 export function hashKey(key: string): string {
   return createHash("sha256").update(key).digest("hex");

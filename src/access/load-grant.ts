@@ -20,7 +20,7 @@ interface Budgeted {
  * The record's budget window as of `now`: a reset time is set once a duration is, and a
  * window that has ended starts a new one at zero spend. Undefined when nothing changes.
  */
-export function budgetPatch(record: Budgeted, now: number): { spend?: number; budget_reset_at: number | null } | undefined {
+function budgetPatch(record: Budgeted, now: number): { spend?: number; budget_reset_at: number | null } | undefined {
   if (record.budget_duration === null) return record.budget_reset_at === null ? undefined : { budget_reset_at: null };
   if (record.budget_reset_at === null) return { budget_reset_at: addDuration(now, record.budget_duration) };
   if (record.budget_reset_at > now) return undefined;

@@ -56,9 +56,10 @@ export interface GatewayOptions {
   spendWriter?: Omit<SpendWriterOptions, "onWritten" | "logger">;
 }
 
+/** The path of a URL no route matched, as logs and errors show it: a key mistyped into it is masked. */
 function pathOf(url: string): string {
   const mark = url.indexOf("?");
-  return mark === -1 ? url : url.slice(0, mark);
+  return (mark === -1 ? url : url.slice(0, mark)).replace(/sk-[^/]+/g, "sk-***");
 }
 
 export class GatewayServer {

@@ -152,8 +152,13 @@ export async function createGateway(config: GatewayConfig, options: StartOptions
 }
 
 /** What an operator must know before the first request: every config warning, and an open gateway. */
-export function startupWarnings(config: GatewayConfig): string[] {
+export function startupWarnings(config: GatewayConfig, workers = 1): string[] {
   const warnings = [...config.warnings];
+  if (workers > 1 && config.masterKey.state !== "none" && redisSettings(config) === undefined) {
+    warnings.push(
+      `--num_workers ${workers} without router_settings.redis_*: each worker keeps its own key rate limits (a key's rpm_limit becomes ${workers}x); configure Redis to share them.`,
+    );
+  }
   if (config.masterKey.state === "none") {
     warnings.push("No master key is configured (general_settings.master_key or LITELLM_MASTER_KEY): the gateway accepts every request without a key.");
   }

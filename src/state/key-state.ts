@@ -4,7 +4,8 @@
  *
  * - rate limits per key: `rpm_limit` and `tpm_limit` as GCRA (a generic cell rate: one
  *   "theoretical arrival time" per limit, so a limit of 60 rpm admits a burst of 60 and then
- *   one a second, with an exact retry-after and no window edge letting 2x through), and
+ *   one a second, with an exact retry-after; a fixed window would let a burst of 2x through
+ *   at its edge, GCRA lets the burst through once and then holds the rate), and
  *   `max_parallel_requests` as leases (a crashed instance's leases expire, they do not
  *   leave a key blocked forever);
  * - spend counters per budget owner (a key, user or team): `recorded` sums every cost the

@@ -25,6 +25,11 @@ export interface PostgresStoreOptions {
   applicationName?: string;
   /** Ms to wait for a connection before a query fails (default 5000). */
   connectionTimeoutMillis?: number;
+  /**
+   * Ms a query may take before it fails (default 10 000): a database that hangs instead of
+   * refusing must still count as unreachable, or spend would wait on it forever.
+   */
+  queryTimeoutMillis?: number;
   logger?: StoreLogger;
   migrations?: readonly Migration[];
 }
@@ -60,6 +65,7 @@ export class PostgresStore extends SqlStore {
       connectionString: options.connectionString,
       max: options.poolMax ?? DEFAULT_POOL_MAX,
       connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5000,
+      query_timeout: options.queryTimeoutMillis ?? 10_000,
       application_name: options.applicationName ?? "litegate",
       // Set on every connection by the server at startup, before any query runs on it.
       ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
@@ -148,7 +154,8 @@ async function transaction<T>(pool: pg.Pool, body: (client: pg.PoolClient) => Pr
   const ignore = (): void => undefined;
   client.on("error", ignore);
   const release = (destroy: boolean): void => {
-    client.off("error", ignore);
+    // A destroyed client may still report its socket's end: it keeps the listener.
+    if (!destroy) client.off("error", ignore);
     client.release(destroy);
   };
   try {

@@ -199,7 +199,12 @@ export class SpendWriter {
       }
       const written = this.inflight;
       this.inflight = [];
-      this.onWritten?.(written);
+      try {
+        this.onWritten?.(written);
+      } catch (error) {
+        // The records are committed; a failing listener must not stop the writer's timer.
+        this.logger?.warn(`after a spend write: ${error instanceof Error ? error.message : String(error)}`);
+      }
       if (this.failing) {
         this.failing = false;
         this.backoffMs = this.initialBackoffMs;

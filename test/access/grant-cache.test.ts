@@ -65,6 +65,10 @@ test("a failed load returns the last entry marked stale, or throws when there is
   const stale = await cache.lookup("h", "k", 100);
   assert.equal(stale.stale, true);
   assert.equal(stale.grant?.key.key_alias, "v1");
+  // For one more TTL the stale entry answers at once, without another wait on the database.
+  const calls = state.calls;
+  assert.deepEqual(cache.lookup("h", "k", 105), stale);
+  assert.equal(state.calls, calls);
   await assert.rejects(async () => cache.lookup("other", "k", 100), /database down/);
 });
 

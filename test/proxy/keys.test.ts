@@ -116,7 +116,8 @@ describe("key management routes", () => {
   test("bad bodies get 400s naming the field, the value and the fix", async () => {
     const cases: [unknown, string, string, string][] = [
       [{ rpm_limit: -1 }, "rpm_limit", "invalid_value", "Invalid 'rpm_limit' in /key/generate: got -1. It must be a whole number of requests per minute >= 0, or null."],
-      [{ budget_duration: "30x" }, "budget_duration", "invalid_value", `Invalid 'budget_duration' in /key/generate: got "30x". It must be a duration such as "30s", "30m", "24h", "30d", "1w" or "1mo", or null.`],
+      [{ budget_duration: "30x" }, "budget_duration", "invalid_value", `Invalid 'budget_duration' in /key/generate: got "30x". It must be a duration such as "30s", "30m", "24h", "30d", "1w" or "1mo" (at most 100 years), or null.`],
+      [{ duration: "999999999d" }, "duration", "invalid_value", `Invalid 'duration' in /key/generate: got "999999999d". It must be a duration such as "30s", "30m", "24h", "30d", "1w" or "1mo" (at most 100 years) after which the key expires, or null.`],
       [{ models: "gpt-instruct" }, "models", "invalid_value", `Invalid 'models' in /key/generate: got "gpt-instruct". It must be a list of model names (an empty list allows every model).`],
       [{ soft_budget: 5 }, "soft_budget", "unsupported_field", "/key/generate does not take 'soft_budget' (a typo, or a field litegate does not support): remove it. It takes: models, max_budget, budget_duration, metadata, rpm_limit, tpm_limit, max_parallel_requests, duration, expires, key_alias, user_id, team_id, blocked."],
       [{ duration: "1d", expires: "2030-01-01T00:00:00Z" }, "expires", "invalid_value", "/key/generate takes 'duration' or 'expires', not both."],
@@ -133,6 +134,10 @@ describe("key management routes", () => {
     const noRoute = await call(url, "POST", "/team/delete", MASTER_KEY, {});
     assert.equal(noRoute.status, 404);
     assert.equal(noRoute.body.error?.message, "No route POST /team/delete. The /team/ routes are: POST /team/new, POST /team/update, GET /team/info.");
+    // A key in a mistyped path is masked in the answer (and in the log line).
+    const keyInPath = await call(url, "GET", "/key/info/sk-secret123", MASTER_KEY);
+    assert.equal(keyInPath.body.error?.message, "No route GET /key/info/sk-***. The /key/ routes are: POST /key/generate, GET /key/info, POST /key/update, POST /key/delete, GET /key/list, POST /key/regenerate, POST /key/block, POST /key/unblock.");
+    assert.ok(!gateway.rawLogs.join("").includes("sk-secret123"));
     const missing = await call(url, "GET", "/key/info", MASTER_KEY);
     assert.equal(missing.status, 400);
     assert.equal(missing.body.error?.message, "/key/info needs 'key' in the query string, e.g. /key/info?key=...");

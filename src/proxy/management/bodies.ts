@@ -15,8 +15,8 @@ const RULES = {
   keys: "a non-empty list of keys (sk-...) or key hashes",
   models: "a list of model names (an empty list allows every model)",
   max_budget: "a number of USD >= 0, or null for no budget",
-  budget_duration: 'a duration such as "30s", "30m", "24h", "30d", "1w" or "1mo", or null',
-  duration: 'a duration such as "30s", "30m", "24h", "30d", "1w" or "1mo" after which the key expires, or null',
+  budget_duration: 'a duration such as "30s", "30m", "24h", "30d", "1w" or "1mo" (at most 100 years), or null',
+  duration: 'a duration such as "30s", "30m", "24h", "30d", "1w" or "1mo" (at most 100 years) after which the key expires, or null',
   expires: "an ISO 8601 date-time (2027-01-31T00:00:00Z) when the key expires, or null",
   rpm_limit: "a whole number of requests per minute >= 0, or null",
   tpm_limit: "a whole number of tokens per minute >= 0, or null",
@@ -67,7 +67,6 @@ export const updateUserBody = z.strictObject({ ...budget, user_id: id }).partial
 export const updateTeamBody = newTeamBody.required({ team_id: true });
 
 export type GenerateKeyBody = z.infer<typeof generateKeyBody>;
-export type UpdateKeyBody = z.infer<typeof updateKeyBody>;
 
 /** `body` checked against `schema`; a 400 naming the first bad field, the value sent and what it must be. */
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown, route: string): z.infer<S> {
