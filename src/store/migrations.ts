@@ -119,12 +119,20 @@ function initial(dialect: Dialect): string[] {
   ];
 }
 
-/** The masked form of each key (sk-...abcd), so a listing names keys a person can recognise. */
-const KEY_NAME = ["ALTER TABLE api_keys ADD COLUMN key_name TEXT"];
+/**
+ * The masked form of each key (sk-...abcd), so a listing names keys a person can recognise;
+ * and the hash a regenerated key had before, so spend of requests still running under it
+ * lands on the key's row.
+ */
+const KEY_NAMES = [
+  "ALTER TABLE api_keys ADD COLUMN key_name TEXT",
+  "ALTER TABLE api_keys ADD COLUMN previous_token_hash TEXT",
+  "CREATE INDEX api_keys_previous_token_hash ON api_keys (previous_token_hash)",
+];
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "keys, users, teams, spend logs", sqlite: initial("sqlite"), postgres: initial("postgres") },
-  { version: 2, name: "key names", sqlite: KEY_NAME, postgres: KEY_NAME },
+  { version: 2, name: "key names, previous key hashes", sqlite: KEY_NAMES, postgres: KEY_NAMES },
 ];
 
 /** The migrations after `current`, in order. */

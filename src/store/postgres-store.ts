@@ -121,13 +121,13 @@ export class PostgresStore extends SqlStore {
         }
       }
       const totals = spendTotals(inserted);
-      for (const [table, column, entries] of [
-        ["api_keys", "token_hash", totals.keys],
-        ["users", "user_id", totals.users],
-        ["teams", "team_id", totals.teams],
+      for (const [table, where, entries] of [
+        ["api_keys", "token_hash = $2 OR previous_token_hash = $2", totals.keys],
+        ["users", "user_id = $2", totals.users],
+        ["teams", "team_id = $2", totals.teams],
       ] as const) {
         for (const [id, cost] of entries) {
-          await client.query(`UPDATE ${table} SET spend = spend + $1 WHERE ${column} = $2`, [cost, id]);
+          await client.query(`UPDATE ${table} SET spend = spend + $1 WHERE ${where}`, [cost, id]);
         }
       }
     });

@@ -45,6 +45,7 @@ export const KEYS: TableSpec = {
   columns: {
     token_hash: "text",
     key_name: "text",
+    previous_token_hash: "text",
     key_alias: "text",
     user_id: "text",
     team_id: "text",

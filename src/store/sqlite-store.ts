@@ -37,13 +37,13 @@ export class SqliteStore extends SqlStore {
       `INSERT INTO spend_logs (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")})
        ON CONFLICT (request_id) DO NOTHING`,
     );
-    const addKey = db.prepare("UPDATE api_keys SET spend = spend + ? WHERE token_hash = ?");
+    const addKey = db.prepare("UPDATE api_keys SET spend = spend + @cost WHERE token_hash = @id OR previous_token_hash = @id");
     const addUser = db.prepare("UPDATE users SET spend = spend + ? WHERE user_id = ?");
     const addTeam = db.prepare("UPDATE teams SET spend = spend + ? WHERE team_id = ?");
     this.writeSpend = db.transaction((records: readonly SpendRecord[]) => {
       const inserted = records.filter((record) => this.insertLog.run(...this.spendParams(record)).changes > 0);
       const totals = spendTotals(inserted);
-      for (const [id, cost] of totals.keys) addKey.run(cost, id);
+      for (const [id, cost] of totals.keys) addKey.run({ cost, id });
       for (const [id, cost] of totals.users) addUser.run(cost, id);
       for (const [id, cost] of totals.teams) addTeam.run(cost, id);
     });

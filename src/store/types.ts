@@ -21,6 +21,8 @@ export interface KeyRecord {
   token_hash: string;
   /** The key's masked form, "sk-...abcd": recognisable, useless to whoever reads it. */
   key_name: string | null;
+  /** The hash before the last regenerate: spend still arriving under it is added to this key. */
+  previous_token_hash: string | null;
   key_alias: string | null;
   user_id: string | null;
   team_id: string | null;
@@ -162,7 +164,8 @@ export interface Store {
   listTeams(options: ListOptions): Promise<Page<TeamRecord>>;
 
   /**
-   * Inserts the logs and adds each new log's cost to its key's, user's and team's spend,
+   * Inserts the logs and adds each new log's cost to its key's (found by its hash or its
+   * previous hash), user's and team's spend,
    * all in one transaction: the totals always equal the sum of the logs. A request_id
    * already stored is skipped (and not counted again), so a batch retried after an
    * ambiguous failure cannot double-count. Users and teams without a row keep only logs.

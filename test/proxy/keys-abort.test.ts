@@ -13,6 +13,7 @@ import { completionAnswer } from "../helpers/fixtures.js";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
 import { call, complete, generateKey, MASTER_KEY } from "../helpers/keys.js";
 import { json, MockUpstream } from "../helpers/mock-upstream.js";
+import { eventually } from "../helpers/services.js";
 
 /** MemoryKeyState whose admissions answer after `delayMs`, as Redis would under load. */
 class SlowKeyState implements KeyState {
@@ -92,7 +93,7 @@ async function abandon(key: string, ms: number): Promise<void> {
   req.end(JSON.stringify({ model: "m", prompt: "Say this is a test" }));
   await sleep(ms);
   req.destroy();
-  while (!gateway.logs.slice(logged).some((line) => line.route === "/v1/completions" && line.status === 499)) await sleep(5);
+  await eventually(() => gateway.logs.slice(logged).some((line) => line.route === "/v1/completions" && line.status === 499), "the abandoned request logged as 499");
 }
 
 test("a client gone while its key is admitted: no upstream call, no lease left behind", async () => {
@@ -120,6 +121,24 @@ test("a client gone while the provider answers: its prompt is still counted", as
   // cl100k: "Say this is a test" is 5 tokens; nothing generated reached the client.
   assert.deepEqual([log?.prompt_tokens, log?.completion_tokens, log?.status], [5, 0, "failure"]);
   assert.ok(Math.abs(Number(log?.spend) - 0.05) < 1e-9);
+});
+
+test("a request running while its key is regenerated still charges the key", async () => {
+  mock.always(async (_req, res) => {
+    await sleep(200);
+    json(res, 200, completionAnswer());
+  });
+  const key = await generateKey(gateway.url, { max_budget: 0.3 });
+  const running = complete(gateway.url, key, "m");
+  await sleep(50);
+  const fresh = String((await call(gateway.url, "POST", "/key/regenerate", MASTER_KEY, { key })).body.key);
+  assert.equal((await running).status, 200);
+  const info = await call(gateway.url, "GET", `/key/info?key=${fresh}`, MASTER_KEY);
+  assert.ok(Math.abs(Number((info.body.info as { spend: number }).spend) - 0.19) < 1e-9);
+  mock.always((_req, res) => json(res, 200, completionAnswer()));
+  // $0.19 of $0.30 spent: one more answer, then the budget is gone.
+  assert.equal((await complete(gateway.url, fresh, "m")).status, 200);
+  assert.equal((await complete(gateway.url, fresh, "m")).body.error?.type, "budget_exceeded");
 });
 
 test("a stream the provider refuses costs nothing", async () => {

@@ -180,6 +180,17 @@ export function storeSuite(harness: Harness): void {
       await assert.rejects(store.listKeys({ limit: 0 }), RangeError);
     });
 
+    test("spend logged under a key's previous hash (requests running while it was regenerated) lands on the key", async () => {
+      const { store } = await fresh();
+      const [old, renewed] = [hashKey("sk-before"), hashKey("sk-after")];
+      await store.createKey({ token_hash: old });
+      await store.recordSpend([spend({ key_hash: old, cost: 1 })]);
+      await store.updateKey(old, { token_hash: renewed, previous_token_hash: old });
+      await store.recordSpend([spend({ key_hash: old, cost: 2 }), spend({ key_hash: renewed, cost: 4 })]);
+      assert.equal((await store.getKey(renewed))?.spend, 7);
+      assert.equal(await store.getKey(old), undefined);
+    });
+
     test("recordSpend adds logs and key/user/team totals together; a retried batch counts once", async () => {
       const { store } = await fresh();
       const a = hashKey("sk-a");

@@ -144,10 +144,15 @@ export async function regenerateKey(
   const store = await gateway.access.requireKeyManagement(req);
   const given = pathKey ?? parseBody(keyBody, await body(gateway, req), "/key/regenerate").key;
   const current = await existingKey(store, given);
-  // The old key's pending spend must land on its row before the row changes its id.
-  await gateway.access.flushSpend(5_000);
+  // So the answer shows the spend this instance has counted so far.
+  await gateway.access.flushSpend(2_000);
   const key = generateKeyToken();
-  const updated = await store.updateKey(current.token_hash, { token_hash: hashKey(key), key_name: keyName(key) });
+  const updated = await store.updateKey(current.token_hash, {
+    token_hash: hashKey(key),
+    key_name: keyName(key),
+    // Requests still running under the old key record their spend after this: it must land here.
+    previous_token_hash: current.token_hash,
+  });
   gateway.access.invalidateKey(current.token_hash);
   if (updated === undefined) throw noSuchKey(given);
   sendJson(res, 200, { key, ...keyView(updated) }, ctx.headers());
