@@ -3,23 +3,23 @@
  * every route: the master key, or (with a store) a virtual key resolved through a cache,
  * so the database is not read per request. A completion is then admitted against the
  * key's allowlists, budgets and rate limits (`admit`), and its end releases what it held
- * and records its spend (`finish`), in batches that never hold a request up.
+ * and records its spend (`finish`, through the SpendLedger).
  *
  * With no master key configured the gateway is open and virtual keys mean nothing, as in
  * LiteLLM.
  */
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import type { Admission, KeyState, SpendEntry } from "../state/key-state.js";
-import { SpendWriter, type SpendWriterOptions } from "../store/spend-writer.js";
-import type { SpendRecord, Store } from "../store/types.js";
-import type { CompletionUsage } from "../wire/completions.js";
+import type { Admission, KeyState } from "../state/key-state.js";
+import type { SpendWriter, SpendWriterOptions } from "../store/spend-writer.js";
+import type { Store } from "../store/types.js";
 import { AuthenticationError, NotFoundError, PermissionDeniedError, RateLimitError, ServiceUnavailableError } from "../wire/errors.js";
 import { assertModelAllowed, assertUsable, assertWithinBudget, isAllowed } from "./checks.js";
 import { GrantCache, type Lookup } from "./grant-cache.js";
-import { ownerId, type Principal, type Ticket } from "./grant.js";
+import type { Principal, Ticket } from "./grant.js";
 import { isKeyToken, keyName } from "./key-token.js";
 import { loadGrant } from "./load-grant.js";
+import { type Outcome, SpendLedger } from "./spend-ledger.js";
 
 export interface AccessOptions {
   masterKey: string | undefined;
@@ -47,16 +47,6 @@ export interface RequestedModels {
 /** Where admit leaves the x-ratelimit-* headers of the key's limits. */
 export interface RateHeaderSink {
   rateHeaders: Headers | undefined;
-}
-
-/** What a finished completion reports for its spend record. */
-export interface Outcome {
-  ok: boolean;
-  modelGroup: string;
-  deploymentId: string | undefined;
-  /** Known usage, or its count still running (a stream the provider sent no usage for). */
-  usage: CompletionUsage | Promise<CompletionUsage | undefined> | undefined;
-  cost(usage: CompletionUsage): number;
 }
 
 const OPEN: Principal = { kind: "open" };
@@ -99,42 +89,13 @@ function rateHeaders(admission: Admission): Headers | undefined {
   return Object.keys(headers).length === 0 ? undefined : headers;
 }
 
-/** The owners a spend record charges, each by its counter id. */
-function spendEntries(record: SpendRecord): SpendEntry[] {
-  const entries = [{ id: ownerId("key", record.key_hash), cost: record.cost }];
-  if (record.user_id !== null) entries.push({ id: ownerId("user", record.user_id), cost: record.cost });
-  if (record.team_id !== null) entries.push({ id: ownerId("team", record.team_id), cost: record.cost });
-  return entries;
-}
-
-/**
- * What spend logs name instead of a key hash for requests made without a virtual key. Never
- * the master key's hash: a short master key could be found from it by brute force.
- */
-const MASTER_KEY_LOG_ID = "master_key";
-const OPEN_GATEWAY_LOG_ID = "no_key";
-
-/** Spend of virtual keys (the only spend budgets count). */
-function keySpend(record: SpendRecord): boolean {
-  return record.cost > 0 && record.key_hash !== MASTER_KEY_LOG_ID && record.key_hash !== OPEN_GATEWAY_LOG_ID;
-}
-
-/** Counts committed spend, so budgets stop adding it on top of the database's. */
-function markFlushed(keyState: KeyState, records: readonly SpendRecord[]): void {
-  const entries = records.filter(keySpend).flatMap(spendEntries);
-  if (entries.length > 0) keyState.markFlushed(entries);
-}
-
 export class AccessControl {
   private readonly store: Store | undefined;
   private readonly master: Buffer | undefined;
   private readonly cache: GrantCache | undefined;
-  /** Spend logs on their way to the store (its pending and dropped counts tell an operator how it goes). */
-  readonly writer: SpendWriter | undefined;
+  private readonly ledger: SpendLedger;
   private readonly keyState: KeyState;
   private readonly allowOnDbUnavailable: boolean;
-  /** Spend records waiting on a stream's token count; shutdown waits for them. */
-  private readonly counting = new Set<Promise<void>>();
 
   constructor(private readonly options: AccessOptions) {
     const { masterKey, store } = options;
@@ -142,9 +103,9 @@ export class AccessControl {
     this.store = store;
     this.keyState = options.keyState;
     this.allowOnDbUnavailable = options.allowOnDbUnavailable === true;
+    this.ledger = new SpendLedger(this.keyState, store, options.spendWriter);
     if (store !== undefined) {
       const state = this.keyState;
-      this.writer = new SpendWriter(store, { ...options.spendWriter, onWritten: (records) => markFlushed(state, records) });
       this.cache = new GrantCache((hash, masked, now) => loadGrant(store, state, hash, masked, now), options.cacheTtlMs ?? 5_000);
     }
   }
@@ -213,7 +174,7 @@ export class AccessControl {
    * when the request ends.
    */
   admit(principal: Principal, request: RequestedModels, now: number, sink: RateHeaderSink): Ticket | Promise<Ticket> {
-    if (this.writer?.unavailable() === true && !this.allowOnDbUnavailable) throw databaseDown("requests cannot be recorded");
+    if (this.ledger.unavailable() && !this.allowOnDbUnavailable) throw databaseDown("requests cannot be recorded");
     const ticket: Ticket = { principal, spendId: randomUUID(), startedAt: now };
     if (principal.kind !== "key") return ticket;
     const { grant } = principal;
@@ -250,18 +211,7 @@ export class AccessControl {
 
   /** Releases what the ticket held, charges its tokens, and records its spend. Never throws. */
   finish(ticket: Ticket, outcome: Outcome): void {
-    const { usage } = outcome;
-    if (usage instanceof Promise) {
-      const counted = usage
-        .catch(() => undefined)
-        .then((known) => this.settle(ticket, outcome, known))
-        // A bug here must not become an unhandled rejection, which would end the process.
-        .catch((error: unknown) => this.options.spendWriter?.logger?.warn(`spend not recorded: ${error instanceof Error ? error.message : String(error)}`))
-        .finally(() => this.counting.delete(counted));
-      this.counting.add(counted);
-      return;
-    }
-    this.settle(ticket, outcome, usage);
+    this.ledger.finish(ticket, outcome);
   }
 
   /** For the Router: which fallback models the principal may reach; undefined lets it reach any. */
@@ -273,7 +223,12 @@ export class AccessControl {
 
   /** True when a request's tokens must be known even if the provider reports none: its spend is recorded. */
   countsUsage(): boolean {
-    return this.writer !== undefined;
+    return this.ledger.records;
+  }
+
+  /** Spend logs on their way to the store (its pending and dropped counts tell an operator how it goes). */
+  get writer(): SpendWriter | undefined {
+    return this.ledger.writer;
   }
 
   /** Drops a key's cached lookup (the management routes changed or removed it). */
@@ -290,15 +245,13 @@ export class AccessControl {
    * Writes the spend of every request that has ended (streams still counting included), so
    * a management answer that follows shows it. False when the database did not take it in time.
    */
-  async flushSpend(timeoutMs: number): Promise<boolean> {
-    await Promise.all(this.counting);
-    return this.writer === undefined ? true : this.writer.flush(timeoutMs);
+  flushSpend(timeoutMs: number): Promise<boolean> {
+    return this.ledger.flush(timeoutMs);
   }
 
-  /** Waits for counting streams, writes every pending spend record, closes the state and store. */
+  /** Writes every pending spend record, then closes the key state and the store. */
   async close(timeoutMs = 10_000): Promise<void> {
-    await Promise.all(this.counting);
-    await this.writer?.close(timeoutMs);
+    await this.ledger.close(timeoutMs);
     await this.keyState.close();
     await this.store?.close();
   }
@@ -308,30 +261,5 @@ export class AccessControl {
     if (lookup.grant === undefined) throw invalidKey();
     assertUsable(lookup.grant, now);
     return { kind: "key", grant: lookup.grant };
-  }
-
-  private settle(ticket: Ticket, outcome: Outcome, usage: CompletionUsage | undefined): void {
-    const now = Date.now();
-    const { principal } = ticket;
-    const grant = principal.kind === "key" ? principal.grant : undefined;
-    if (grant !== undefined) this.keyState.finish(grant.hash, grant.limits, ticket.spendId, usage?.total_tokens ?? 0, now);
-    if (this.writer === undefined) return;
-    const record: SpendRecord = {
-      request_id: ticket.spendId,
-      key_hash: grant?.hash ?? (principal.kind === "master" ? MASTER_KEY_LOG_ID : OPEN_GATEWAY_LOG_ID),
-      user_id: grant?.key.user_id ?? null,
-      team_id: grant?.key.team_id ?? null,
-      model_group: outcome.modelGroup,
-      deployment_id: outcome.deploymentId ?? null,
-      prompt_tokens: usage?.prompt_tokens ?? 0,
-      completion_tokens: usage?.completion_tokens ?? 0,
-      cost: usage === undefined ? 0 : outcome.cost(usage),
-      status: outcome.ok ? "success" : "failure",
-      start_time: ticket.startedAt,
-      end_time: now,
-      cache_hit: false,
-    };
-    this.writer.add(record);
-    if (keySpend(record)) this.keyState.addSpend(spendEntries(record));
   }
 }

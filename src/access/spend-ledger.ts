@@ -1,0 +1,127 @@
+/**
+ * What requests spent, on its way to the store: one spend record per finished completion,
+ * handed to the SpendWriter (batched, never awaited by a request), and the key state's
+ * counters kept in step (`recorded` when a request ends, `flushed` when its record is
+ * committed), which is how budgets hold between batched writes.
+ */
+import type { KeyState, SpendEntry } from "../state/key-state.js";
+import { SpendWriter, type SpendWriterOptions } from "../store/spend-writer.js";
+import type { SpendRecord, Store } from "../store/types.js";
+import type { CompletionUsage } from "../wire/completions.js";
+import { ownerId, type Ticket } from "./grant.js";
+
+/** What a finished completion reports for its spend record. */
+export interface Outcome {
+  ok: boolean;
+  modelGroup: string;
+  deploymentId: string | undefined;
+  /** Known usage, or its count still running (a stream the provider sent no usage for). */
+  usage: CompletionUsage | Promise<CompletionUsage | undefined> | undefined;
+  cost(usage: CompletionUsage): number;
+}
+
+/**
+ * What spend logs name instead of a key hash for requests made without a virtual key. Never
+ * the master key's hash: a short master key could be found from it by brute force.
+ */
+const MASTER_KEY_LOG_ID = "master_key";
+const OPEN_GATEWAY_LOG_ID = "no_key";
+
+/** The owners a spend record charges, each by its counter id. */
+function spendEntries(record: SpendRecord): SpendEntry[] {
+  const entries = [{ id: ownerId("key", record.key_hash), cost: record.cost }];
+  if (record.user_id !== null) entries.push({ id: ownerId("user", record.user_id), cost: record.cost });
+  if (record.team_id !== null) entries.push({ id: ownerId("team", record.team_id), cost: record.cost });
+  return entries;
+}
+
+/** Spend of virtual keys (the only spend budgets count). */
+function keySpend(record: SpendRecord): boolean {
+  return record.cost > 0 && record.key_hash !== MASTER_KEY_LOG_ID && record.key_hash !== OPEN_GATEWAY_LOG_ID;
+}
+
+export class SpendLedger {
+  /** Undefined without a store: nothing is recorded, only the key state is kept. */
+  readonly writer: SpendWriter | undefined;
+  /** Records waiting on a stream's token count; flush and close wait for them. */
+  private readonly counting = new Set<Promise<void>>();
+
+  constructor(
+    private readonly keyState: KeyState,
+    store: Store | undefined,
+    private readonly options: Omit<SpendWriterOptions, "onWritten"> = {},
+  ) {
+    if (store === undefined) return;
+    this.writer = new SpendWriter(store, {
+      ...options,
+      // Committed spend: budgets stop adding it on top of the database's.
+      onWritten: (records) => {
+        const entries = records.filter(keySpend).flatMap(spendEntries);
+        if (entries.length > 0) keyState.markFlushed(entries);
+      },
+    });
+  }
+
+  /** True when spend is recorded (a store is open). */
+  get records(): boolean {
+    return this.writer !== undefined;
+  }
+
+  /** True while the store is failing writes. */
+  unavailable(): boolean {
+    return this.writer?.unavailable() === true;
+  }
+
+  /** Releases what the ticket held, charges its tokens, and records its spend. Never throws. */
+  finish(ticket: Ticket, outcome: Outcome): void {
+    const { usage } = outcome;
+    if (!(usage instanceof Promise)) {
+      this.settle(ticket, outcome, usage);
+      return;
+    }
+    const counted = usage
+      .catch(() => undefined)
+      .then((known) => this.settle(ticket, outcome, known))
+      // A bug here must not become an unhandled rejection, which would end the process.
+      .catch((error: unknown) => this.options.logger?.warn(`spend not recorded: ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => this.counting.delete(counted));
+    this.counting.add(counted);
+  }
+
+  /** Writes the spend of every request that has ended; false when the store did not take it in time. */
+  async flush(timeoutMs: number): Promise<boolean> {
+    await Promise.all(this.counting);
+    return this.writer === undefined ? true : this.writer.flush(timeoutMs);
+  }
+
+  /** Waits for counting streams and writes every pending record (SIGTERM). */
+  async close(timeoutMs: number): Promise<void> {
+    await Promise.all(this.counting);
+    await this.writer?.close(timeoutMs);
+  }
+
+  private settle(ticket: Ticket, outcome: Outcome, usage: CompletionUsage | undefined): void {
+    const now = Date.now();
+    const { principal } = ticket;
+    const grant = principal.kind === "key" ? principal.grant : undefined;
+    if (grant !== undefined) this.keyState.finish(grant.hash, grant.limits, ticket.spendId, usage?.total_tokens ?? 0, now);
+    if (this.writer === undefined) return;
+    const record: SpendRecord = {
+      request_id: ticket.spendId,
+      key_hash: grant?.hash ?? (principal.kind === "master" ? MASTER_KEY_LOG_ID : OPEN_GATEWAY_LOG_ID),
+      user_id: grant?.key.user_id ?? null,
+      team_id: grant?.key.team_id ?? null,
+      model_group: outcome.modelGroup,
+      deployment_id: outcome.deploymentId ?? null,
+      prompt_tokens: usage?.prompt_tokens ?? 0,
+      completion_tokens: usage?.completion_tokens ?? 0,
+      cost: usage === undefined ? 0 : outcome.cost(usage),
+      status: outcome.ok ? "success" : "failure",
+      start_time: ticket.startedAt,
+      end_time: now,
+      cache_hit: false,
+    };
+    this.writer.add(record);
+    if (keySpend(record)) this.keyState.addSpend(spendEntries(record));
+  }
+}
