@@ -56,8 +56,13 @@ function sha256(value: string): Buffer {
   return createHash("sha256").update(value).digest();
 }
 
-/** The key a client presented: `Authorization: Bearer <key>`, or the `api-key` header (Azure's clients). */
+/**
+ * The key a client presented: LiteLLM's `x-litellm-api-key` (for clients whose Authorization
+ * header carries something else), `Authorization: Bearer <key>`, or `api-key` (Azure's clients).
+ */
 function presentedKey(req: IncomingMessage): string | undefined {
+  const litellm = req.headers["x-litellm-api-key"];
+  if (typeof litellm === "string" && litellm.trim() !== "") return litellm.trim();
   const authorization = req.headers.authorization;
   if (authorization !== undefined && /^bearer /i.test(authorization)) return authorization.slice(7).trim();
   const apiKey = req.headers["api-key"];

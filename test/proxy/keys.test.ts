@@ -194,6 +194,9 @@ describe("enforcement on every request", () => {
   test("models allowlist: 403 naming the model; /v1/models lists only the allowed ones", async () => {
     const key = await generateKey(url, { models: ["gpt-instruct"] });
     assert.equal((await complete(url, key, "gpt-instruct")).status, 200);
+    // LiteLLM's own header carries a key too.
+    const byHeader = await fetch(`${url}/v1/models`, { headers: { "x-litellm-api-key": key } });
+    assert.deepEqual(((await byHeader.json()) as { data: { id: string }[] }).data.map((model) => model.id), ["gpt-instruct"]);
     const refused = await complete(url, key, "other-model");
     assert.equal(refused.status, 403);
     assert.deepEqual(refused.body.error, {
