@@ -29,6 +29,9 @@ interface Scripts {
   litegateKeyFinish(leaseKey: string, tokenCellKey: string, requestId: string, now: number, tpm: number | "", tokens: number): Promise<number>;
 }
 
+/** Leases remembered for release after an outage; beyond this they wait out their expiry. */
+const MAX_UNRELEASED = 10_000;
+
 /** ADMIT_LUA's refusal codes, in its order. */
 const REFUSALS: readonly (LimitName | undefined)[] = [undefined, "rpm_limit", "tpm_limit", "max_parallel_requests"];
 
@@ -46,6 +49,11 @@ export class RedisKeyState implements KeyState {
   private readonly leaseMs: number;
   /** Answers while Redis is unusable; also counts this instance's spend, for those answers. */
   private readonly local: MemoryKeyState;
+  /**
+   * Leases held in Redis whose requests ended while Redis was away: released when it is back,
+   * rather than blocking their keys' max_parallel_requests until the leases expire.
+   */
+  private readonly unreleased = new Map<string, string>();
 
   constructor(options: RedisKeyStateOptions = {}) {
     this.prefix = keyPrefixOf(options.keyPrefix);
@@ -58,6 +66,7 @@ export class RedisKeyState implements KeyState {
         litegateKeyAdmit: { lua: ADMIT_LUA },
         litegateKeyFinish: { numberOfKeys: 2, lua: FINISH_LUA },
       },
+      onReady: () => this.releaseLeases(),
     });
   }
 
@@ -90,8 +99,18 @@ export class RedisKeyState implements KeyState {
         tokens,
       ),
     ).then((done) => {
-      if (done === undefined) this.local.finish(keyHash, limits, requestId, tokens, now);
+      if (done !== undefined) return;
+      this.local.finish(keyHash, limits, requestId, tokens, now);
+      if (limits.max_parallel_requests !== null && this.unreleased.size < MAX_UNRELEASED) this.unreleased.set(requestId, keyHash);
     });
+  }
+
+  /** Releases the leases of requests that ended while Redis was away (one ZREM each). */
+  private releaseLeases(): void {
+    for (const [requestId, keyHash] of this.unreleased) {
+      this.unreleased.delete(requestId);
+      void this.attempt(() => this.link.client.zrem(keyStateKey(this.prefix, "lease", keyHash), requestId));
+    }
   }
 
   addSpend(entries: readonly SpendEntry[]): void {

@@ -477,6 +477,34 @@ describe("RedisKeyState shared between instances", () => {
     }
   });
 
+  redisTest("a lease whose request ended while Redis was away is released in Redis when it is back", async (url) => {
+    const target = new URL(url);
+    const relay = await TcpRelay.start(target.hostname, Number(target.port || 6379));
+    try {
+      const a = open({ url: `redis://${relay.host}:${relay.port}` }).state;
+      const b = open().state;
+      assert.equal(await a.ready(), true);
+      assert.equal(await b.ready(), true);
+      const key = unique("lease-outage");
+      const one = limits(null, null, 1);
+      assert.equal((await a.admit(key, one, "held", [], Date.now())).admitted, true);
+      await relay.stop();
+      await eventually(() => a.status().shared, false);
+      a.finish(key, one, "held", 0, Date.now());
+      assert.equal((await b.admit(key, one, "b1", [], Date.now())).admitted, false, "Redis still holds the lease");
+      await relay.restart();
+      await eventually(() => a.status().shared, true, 3_000);
+      // Released on reconnect, not after the lease's 10 minutes.
+      const started = Date.now();
+      while (!(await b.admit(key, one, "b2", [], Date.now())).admitted) {
+        assert.ok(Date.now() - started < 2_000, "the lease was not released after Redis came back");
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      await relay.stop();
+    }
+  });
+
   redisTest("Redis hanging: admit gives up after commandTimeoutMs, goes local, and shares again once it answers", async (url) => {
     const target = new URL(url);
     const relay = await TcpRelay.start(target.hostname, Number(target.port || 6379));
