@@ -8,7 +8,6 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, afterEach, before, describe, test } from "node:test";
-import { Redis } from "ioredis";
 import type { DeploymentConfig } from "../../src/router/deployment.js";
 import { RedisState } from "../../src/state/redis-state.js";
 import { MINUTE_MS, minuteOf } from "../../src/state/router-state.js";
@@ -17,6 +16,7 @@ import { startGateway, type TestGateway } from "../helpers/gateway.js";
 import type { MockUpstream } from "../helpers/mock-upstream.js";
 import { closeMocks, counts, deployment, failure, PROMPT, resetMocks, sequence, startMocks } from "../helpers/router.js";
 import { TcpRelay } from "../helpers/tcp-relay.js";
+import { removeRedisKeys } from "../helpers/services.js";
 
 const REDIS_URL = process.env.TEST_REDIS_URL;
 const SKIP_REDIS = "TEST_REDIS_URL is not set: Redis tests skipped";
@@ -45,7 +45,7 @@ afterEach(async () => {
   await Promise.all(opened.gateways.splice(0).map((gateway) => gateway.close()));
   await Promise.all(opened.states.splice(0).map((state) => state.close()));
   const prefixes = opened.prefixes.splice(0);
-  if (REDIS_URL !== undefined) for (const prefix of prefixes) await removeKeys(REDIS_URL, prefix);
+  if (REDIS_URL !== undefined) for (const prefix of prefixes) await removeRedisKeys(REDIS_URL, prefix);
 });
 
 interface Instance {
@@ -208,17 +208,3 @@ describe("two proxy instances sharing router state through Redis", () => {
     }
   });
 });
-
-async function removeKeys(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `litegate:${prefix}:*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== "0");
-  } finally {
-    redis.disconnect();
-  }
-}

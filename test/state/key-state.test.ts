@@ -12,6 +12,7 @@ import type { Admission, KeyLimits, KeyState } from "../../src/state/key-state.j
 import { MemoryKeyState } from "../../src/state/memory-key-state.js";
 import { RedisKeyState, type RedisKeyStateOptions } from "../../src/state/redis-key-state.js";
 import { TcpRelay } from "../helpers/tcp-relay.js";
+import { removeRedisKeys } from "../helpers/services.js";
 
 const REDIS_URL = process.env.TEST_REDIS_URL;
 const SKIP_REDIS = "TEST_REDIS_URL is not set: Redis tests skipped";
@@ -270,7 +271,7 @@ async function eventually<T>(read: () => T | Promise<T>, expected: T, timeoutMs 
 
 after(async () => {
   await Promise.all(opened.map((state) => state.close()));
-  if (REDIS_URL !== undefined) await removeKeys(REDIS_URL);
+  if (REDIS_URL !== undefined) await removeRedisKeys(REDIS_URL, keyPrefix);
 });
 
 describe("RedisKeyState shared between instances", () => {
@@ -606,17 +607,3 @@ describe("RedisKeyState without Redis", () => {
     }
   });
 });
-
-async function removeKeys(url: string): Promise<void> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `litegate:${keyPrefix}:*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== "0");
-  } finally {
-    redis.disconnect();
-  }
-}

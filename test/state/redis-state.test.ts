@@ -9,6 +9,7 @@ import { Redis } from "ioredis";
 import { RedisState, type RedisStateOptions } from "../../src/state/redis-state.js";
 import { MINUTE_MS, minuteOf } from "../../src/state/router-state.js";
 import { TcpRelay } from "../helpers/tcp-relay.js";
+import { removeRedisKeys } from "../helpers/services.js";
 
 const REDIS_URL = process.env.TEST_REDIS_URL;
 const SKIP_REDIS = "TEST_REDIS_URL is not set: Redis tests skipped";
@@ -68,7 +69,7 @@ if (REDIS_URL === undefined) console.warn(`\n*** ${SKIP_REDIS} (set TEST_REDIS_U
 
 after(async () => {
   await Promise.all(opened.map((state) => state.close()));
-  if (REDIS_URL !== undefined) await removeKeys(REDIS_URL);
+  if (REDIS_URL !== undefined) await removeRedisKeys(REDIS_URL, keyPrefix);
 });
 
 describe("RedisState shared between instances", () => {
@@ -328,17 +329,3 @@ describe("RedisState without Redis", () => {
     }
   });
 });
-
-async function removeKeys(url: string): Promise<void> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `litegate:${keyPrefix}:*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== "0");
-  } finally {
-    redis.disconnect();
-  }
-}

@@ -6,10 +6,10 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, test } from "node:test";
-import { Redis } from "ioredis";
 import { MemoryState } from "../../src/state/memory-state.js";
 import { RedisState } from "../../src/state/redis-state.js";
 import { MINUTE_MS, minuteOf, type RouterState } from "../../src/state/router-state.js";
+import { removeRedisKeys } from "../helpers/services.js";
 
 const REDIS_URL = process.env.TEST_REDIS_URL;
 const SKIP_REDIS = "TEST_REDIS_URL is not set: Redis tests skipped";
@@ -151,23 +151,9 @@ if (REDIS_URL === undefined) {
       state,
       dispose: async () => {
         await state.close();
-        await removeKeys(url, keyPrefix);
+        await removeRedisKeys(url, keyPrefix);
         assert.deepEqual(warnings, []);
       },
     };
   });
-}
-
-async function removeKeys(url: string, keyPrefix: string): Promise<void> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `litegate:${keyPrefix}:*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== "0");
-  } finally {
-    redis.disconnect();
-  }
 }
