@@ -49,6 +49,9 @@ export interface RateHeaderSink {
   rateHeaders: Headers | undefined;
 }
 
+/** The change that means "any key may have changed" (a user or a team did). */
+const ALL_KEYS = "*";
+
 const OPEN: Principal = { kind: "open" };
 const MASTER: Principal = { kind: "master" };
 
@@ -111,7 +114,10 @@ export class AccessControl {
     this.ledger = new SpendLedger(this.keyState, store, options.spendWriter);
     if (store !== undefined) {
       const state = this.keyState;
-      this.cache = new GrantCache((hash, masked, now) => loadGrant(store, state, hash, masked, now), options.cacheTtlMs ?? 5_000);
+      const cache = new GrantCache((hash, masked, now) => loadGrant(store, state, hash, masked, now), options.cacheTtlMs ?? 5_000);
+      // Changes made through another instance reach this cache at once (with Redis), not only at expiry.
+      state.onChange((change) => (change === ALL_KEYS ? cache.clear() : cache.invalidate(change)));
+      this.cache = cache;
     }
   }
 
@@ -236,14 +242,16 @@ export class AccessControl {
     return this.ledger.writer;
   }
 
-  /** Drops a key's cached lookup (the management routes changed or removed it). */
+  /** Drops a key's cached lookup (the management routes changed or removed it), here and on the other instances. */
   invalidateKey(hash: string): void {
     this.cache?.invalidate(hash);
+    this.keyState.announceChange(hash);
   }
 
-  /** Drops every cached lookup (a user or team changed: any key of theirs may be stale). */
+  /** Drops every cached lookup (a user or team changed: any key of theirs may be stale), here and elsewhere. */
   invalidateAll(): void {
     this.cache?.clear();
+    this.keyState.announceChange(ALL_KEYS);
   }
 
   /**

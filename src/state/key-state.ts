@@ -15,7 +15,8 @@
  *   writes and across instances.
  *
  * Two implementations: in memory, and Redis (atomic Lua scripts; when Redis is unreachable
- * calls fall back to memory with a warning, as RedisState does).
+ * calls fall back to memory with a warning, as RedisState does). With Redis, changes made
+ * through one instance's management routes also reach the others' caches (pub/sub).
  */
 
 export interface KeyLimits {
@@ -61,5 +62,12 @@ export interface KeyState {
   markFlushed(entries: readonly SpendEntry[]): void;
   /** Current `flushed` for each id (read just before a record is loaded from the database). */
   flushed(ids: readonly string[]): number[] | Promise<number[]>;
+  /**
+   * Tells the other instances that a key's record changed (its hash), or that any may have
+   * ("*"), so they drop their cached lookups at once instead of when those expire. Never awaited.
+   */
+  announceChange(change: string): void;
+  /** Calls `listener` with each change another instance announced. */
+  onChange(listener: (change: string) => void): void;
   close(): Promise<void>;
 }

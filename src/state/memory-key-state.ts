@@ -152,6 +152,11 @@ export class MemoryKeyState implements KeyState {
     return ids.map((id) => this.flushedAmounts.get(id) ?? 0);
   }
 
+  /** One process: the caller's own cache is all there is to tell. */
+  announceChange(): void {}
+
+  onChange(): void {}
+
   async close(): Promise<void> {
     // Nothing to release.
   }

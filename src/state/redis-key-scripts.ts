@@ -12,7 +12,8 @@ export const SPEND_KEY_TTL_MS = 7 * 24 * 60 * 60_000;
 export const KEY_MARGIN_MS = 5_000;
 
 /** rpm and tpm GCRA cells, the lease set of max_parallel_requests, the two spend counters. */
-export type KeyStateKind = "rpm" | "tpm" | "lease" | "recorded" | "flushed";
+/** "changes" names the pub/sub channel of key changes, not a stored key. */
+export type KeyStateKind = "rpm" | "tpm" | "lease" | "recorded" | "flushed" | "changes";
 
 /** `litegate:<keyPrefix>:key:<kind>:<id>`, with the prefix from keyPrefixOf. */
 export function keyStateKey(prefix: string, kind: KeyStateKind, id: string): string {

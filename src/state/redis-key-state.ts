@@ -9,6 +9,8 @@
  *   (limits then hold per instance), a warning is logged at most once a minute, and sharing
  *   resumes when the connection comes back (ioredis reconnects by itself).
  */
+import { randomBytes } from "node:crypto";
+import type { Redis } from "ioredis";
 import type { Admission, KeyLimits, KeyState, LimitName, SpendEntry } from "./key-state.js";
 import { admissionOf, chargesTokens, DEFAULT_LEASE_MS, isCost, MemoryKeyState } from "./memory-key-state.js";
 import { ADMIT_LUA, FINISH_LUA, keyStateKey, type KeyStateKind, SPEND_KEY_TTL_MS } from "./redis-key-scripts.js";
@@ -54,9 +56,15 @@ export class RedisKeyState implements KeyState {
    * rather than blocking their keys' max_parallel_requests until the leases expire.
    */
   private readonly unreleased = new Map<string, string>();
+  /** The pub/sub channel of key changes, and this instance's name on it. */
+  private readonly changes: string;
+  private readonly instance = randomBytes(6).toString("hex");
+  private readonly listeners: ((change: string) => void)[] = [];
+  private subscriber: Redis | undefined;
 
   constructor(options: RedisKeyStateOptions = {}) {
     this.prefix = keyPrefixOf(options.keyPrefix);
+    this.changes = keyStateKey(this.prefix, "changes", "keys");
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.local = new MemoryKeyState({ leaseMs: this.leaseMs });
     this.link = new RedisLink<Scripts>(options, {
@@ -105,14 +113,6 @@ export class RedisKeyState implements KeyState {
     });
   }
 
-  /** Releases the leases of requests that ended while Redis was away (one ZREM each). */
-  private releaseLeases(): void {
-    for (const [requestId, keyHash] of this.unreleased) {
-      this.unreleased.delete(requestId);
-      void this.attempt(() => this.link.client.zrem(keyStateKey(this.prefix, "lease", keyHash), requestId));
-    }
-  }
-
   addSpend(entries: readonly SpendEntry[]): void {
     // Counted locally too, whatever Redis does: local answers then reflect this instance's own spend.
     this.local.addSpend(entries);
@@ -130,9 +130,40 @@ export class RedisKeyState implements KeyState {
     return values === undefined ? this.local.flushed(ids) : values.map(amountOf);
   }
 
-  close(): Promise<void> {
-    return this.link.close();
+  announceChange(change: string): void {
+    void this.attempt(() => this.link.client.publish(this.changes, `${this.instance} ${change}`));
   }
+
+  onChange(listener: (change: string) => void): void {
+    this.listeners.push(listener);
+    if (this.subscriber !== undefined) return;
+    // A subscribed connection can do nothing else: changes get one of their own.
+    const subscriber = this.link.client.duplicate();
+    // The main connection already warns about outages; a missed change only waits out the cache TTL.
+    subscriber.on("error", () => undefined);
+    subscriber.on("ready", () => void subscriber.subscribe(this.changes).catch(() => undefined));
+    subscriber.on("message", (_channel: string, message: string) => {
+      const space = message.indexOf(" ");
+      // This instance's own announcements were applied when they were made.
+      if (space === -1 || message.slice(0, space) === this.instance) return;
+      for (const each of this.listeners) each(message.slice(space + 1));
+    });
+    this.subscriber = subscriber;
+  }
+
+  async close(): Promise<void> {
+    this.subscriber?.disconnect();
+    await this.link.close();
+  }
+
+  /** Releases the leases of requests that ended while Redis was away (one ZREM each). */
+  private releaseLeases(): void {
+    for (const [requestId, keyHash] of this.unreleased) {
+      this.unreleased.delete(requestId);
+      void this.attempt(() => this.link.client.zrem(keyStateKey(this.prefix, "lease", keyHash), requestId));
+    }
+  }
+
 
   private async admitShared(keyHash: string, limits: KeyLimits, requestId: string, spendIds: readonly string[], now: number): Promise<Admission> {
     const keys = [

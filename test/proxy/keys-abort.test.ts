@@ -42,6 +42,10 @@ class SlowKeyState implements KeyState {
     return this.memory.flushed(ids);
   }
 
+  announceChange(): void {}
+
+  onChange(): void {}
+
   async close(): Promise<void> {}
 }
 
