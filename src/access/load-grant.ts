@@ -16,21 +16,25 @@ interface Budgeted {
   budget_reset_at: number | null;
 }
 
-/**
- * The record's budget window as of `now`: a reset time is set once a duration is, and a
- * window that has ended starts a new one at zero spend. Undefined when nothing changes.
- */
-function budgetPatch(record: Budgeted, now: number): { spend?: number; budget_reset_at: number | null } | undefined {
-  if (record.budget_duration === null) return record.budget_reset_at === null ? undefined : { budget_reset_at: null };
-  if (record.budget_reset_at === null) return { budget_reset_at: addDuration(now, record.budget_duration) };
-  if (record.budget_reset_at > now) return undefined;
-  return { spend: 0, budget_reset_at: addDuration(now, record.budget_duration) };
+/** How load-grant changes one record: set its reset time, start a new window, read it again. */
+interface Access<R> {
+  update(patch: Partial<Budgeted>): Promise<R | undefined>;
+  reset(from: number, to: number): Promise<boolean>;
+  read(): Promise<R | undefined>;
 }
 
-async function current<R extends Budgeted>(record: R, now: number, update: (patch: Partial<Budgeted>) => Promise<R | undefined>): Promise<R> {
-  const patch = budgetPatch(record, now);
-  if (patch === undefined) return record;
-  return (await update(patch)) ?? record;
+/**
+ * The record's budget window as of `now`: a reset time is set once a duration is, and a
+ * window that has ended starts a new one at zero spend (once, whichever instance gets there first).
+ */
+async function current<R extends Budgeted>(record: R, now: number, access: Access<R>): Promise<R> {
+  const duration = record.budget_duration;
+  if (duration === null) return record.budget_reset_at === null ? record : ((await access.update({ budget_reset_at: null })) ?? record);
+  if (record.budget_reset_at === null) return (await access.update({ budget_reset_at: addDuration(now, duration) })) ?? record;
+  if (record.budget_reset_at > now) return record;
+  await access.reset(record.budget_reset_at, addDuration(now, duration));
+  // Reset here or by another instance a moment ago: the row has the new window either way.
+  return (await access.read()) ?? record;
 }
 
 async function flushedOf(state: KeyState, ids: readonly string[]): Promise<number[]> {
@@ -54,7 +58,11 @@ export async function loadGrant(store: Store, state: KeyState, hash: string, mas
   const [keyFlushed = 0] = await flushedOf(state, [ownerId("key", hash)]);
   const found = await store.getKey(hash);
   if (found === undefined) return undefined;
-  const key: KeyRecord = await current(found, now, (patch) => store.updateKey(hash, patch));
+  const key: KeyRecord = await current(found, now, {
+    update: (patch) => store.updateKey(hash, patch),
+    reset: (from, to) => store.resetBudget("key", hash, from, to),
+    read: () => store.getKey(hash),
+  });
   const { user_id, team_id } = key;
   const [userFlushed = 0, teamFlushed = 0] = await flushedOf(state, [
     ownerId("user", user_id ?? ""),
@@ -69,11 +77,21 @@ export async function loadGrant(store: Store, state: KeyState, hash: string, mas
   let currentUser: UserRecord | undefined;
   let currentTeam: TeamRecord | undefined;
   if (user !== undefined) {
-    currentUser = await current(user, now, (patch) => store.updateUser(user.user_id, patch));
+    const id = user.user_id;
+    currentUser = await current(user, now, {
+      update: (patch) => store.updateUser(id, patch),
+      reset: (from, to) => store.resetBudget("user", id, from, to),
+      read: () => store.getUser(id),
+    });
     owners.push(owner("user", user.user_id, `user ${user.user_id}`, currentUser, userFlushed));
   }
   if (team !== undefined) {
-    currentTeam = await current(team, now, (patch) => store.updateTeam(team.team_id, patch));
+    const id = team.team_id;
+    currentTeam = await current(team, now, {
+      update: (patch) => store.updateTeam(id, patch),
+      reset: (from, to) => store.resetBudget("team", id, from, to),
+      read: () => store.getTeam(id),
+    });
     owners.push(owner("team", team.team_id, `team ${team.team_id}`, currentTeam, teamFlushed));
   }
   return {

@@ -255,6 +255,15 @@ export abstract class SqlStore implements Store {
     return { data, next_cursor: more && last !== undefined ? String(last[spec.id]) : null };
   }
 
+  async resetBudget(entity: "key" | "user" | "team", id: string, from: number, to: number): Promise<boolean> {
+    const spec = { key: KEYS, user: USERS, team: TEAMS }[entity];
+    const changed = await this.execute(
+      `UPDATE ${spec.table} SET spend = 0, budget_reset_at = ?, updated_at = ? WHERE ${spec.id} = ? AND budget_reset_at = ?`,
+      [to, Date.now(), id, from],
+    );
+    return changed > 0;
+  }
+
   createKey(key: NewKey): Promise<KeyRecord> {
     return this.create(KEYS, { ...key }) as Promise<unknown> as Promise<KeyRecord>;
   }

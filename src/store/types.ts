@@ -164,6 +164,14 @@ export interface Store {
   listTeams(options: ListOptions): Promise<Page<TeamRecord>>;
 
   /**
+   * Starts a new budget window for a key, user or team: spend back to 0 and the next reset
+   * at `to`, but only while its reset time is still `from`. Instances that see the same
+   * window end together reset it once; spend committed after that first reset is kept.
+   * True when this call did the reset.
+   */
+  resetBudget(entity: "key" | "user" | "team", id: string, from: number, to: number): Promise<boolean>;
+
+  /**
    * Inserts the logs and adds each new log's cost to its key's (found by its hash or its
    * previous hash), user's and team's spend,
    * all in one transaction: the totals always equal the sum of the logs. A request_id

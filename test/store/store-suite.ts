@@ -180,6 +180,22 @@ export function storeSuite(harness: Harness): void {
       await assert.rejects(store.listKeys({ limit: 0 }), RangeError);
     });
 
+    test("a budget window is reset once, however many instances see it end", async () => {
+      const { store } = await fresh();
+      const hash = hashKey("sk-window");
+      await store.createKey({ token_hash: hash, budget_duration: "30d", budget_reset_at: 1000 });
+      await store.recordSpend([spend({ key_hash: hash, cost: 3 })]);
+      assert.equal(await store.resetBudget("key", hash, 1000, 5000), true);
+      // Spend after the reset, then a second instance that saw the same window end.
+      await store.recordSpend([spend({ key_hash: hash, cost: 2 })]);
+      assert.equal(await store.resetBudget("key", hash, 1000, 6000), false);
+      const key = await store.getKey(hash);
+      assert.deepEqual([key?.spend, key?.budget_reset_at], [2, 5000]);
+      await store.createTeam({ team_id: "w", budget_duration: "1d", budget_reset_at: 10 });
+      assert.equal(await store.resetBudget("team", "w", 10, 20), true);
+      assert.equal((await store.getTeam("w"))?.budget_reset_at, 20);
+    });
+
     test("spend logged under a key's previous hash (requests running while it was regenerated) lands on the key", async () => {
       const { store } = await fresh();
       const [old, renewed] = [hashKey("sk-before"), hashKey("sk-after")];
