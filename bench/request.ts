@@ -4,7 +4,8 @@
  * litegate maps `bench-model` to the mock through the generated config.
  */
 export const PATH = "/v1/completions";
-export const API_KEY = "sk-bench";
+/** Shaped like a key litegate generates (sk- and 43 base62): BENCH_KEYS seeds it as a virtual key. */
+export const API_KEY = `sk-${"bench".padEnd(43, "0")}`;
 export const MODEL_ALIAS = "bench-model";
 
 export const BODY = JSON.stringify({ model: MODEL_ALIAS, prompt: "Say this is a test", max_tokens: 7 });
