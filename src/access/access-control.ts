@@ -192,14 +192,7 @@ export class AccessControl {
     if (request.model !== undefined) assertModelAllowed(grant, request.model);
     // A request's own fallbacks are models it may end up calling: each must be allowed too.
     for (const fallback of request.fallbacks) assertModelAllowed(grant, fallback, "fallbacks");
-    const budgeted = grant.owners.filter((owner) => owner.max_budget !== null);
-    const admission = this.keyState.admit(
-      grant.hash,
-      grant.limits,
-      ticket.spendId,
-      budgeted.map((owner) => owner.id),
-      now,
-    );
+    const admission = this.keyState.admit(grant.hash, grant.limits, ticket.spendId, grant.budgetedIds, now);
     const settle = (result: Admission): Ticket => {
       sink.rateHeaders = rateHeaders(result);
       if (!result.admitted) {
@@ -210,7 +203,7 @@ export class AccessControl {
         );
       }
       try {
-        assertWithinBudget(budgeted, result.recorded);
+        assertWithinBudget(grant.budgeted, result.recorded);
       } catch (error) {
         this.keyState.finish(grant.hash, grant.limits, ticket.spendId, 0, Date.now());
         throw error;

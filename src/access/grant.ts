@@ -29,6 +29,9 @@ export interface KeyGrant {
   team: TeamRecord | undefined;
   /** The key's owner first, then its user's and team's when they exist. */
   owners: BudgetOwner[];
+  /** The owners with a max_budget, and their counter ids: what each admission checks, derived once per load. */
+  budgeted: BudgetOwner[];
+  budgetedIds: string[];
   limits: KeyLimits;
 }
 

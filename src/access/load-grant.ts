@@ -94,12 +94,15 @@ export async function loadGrant(store: Store, state: KeyState, hash: string, mas
     });
     owners.push(owner("team", team.team_id, `team ${team.team_id}`, currentTeam, teamFlushed));
   }
+  const budgeted = owners.filter((each) => each.max_budget !== null);
   return {
     hash,
     key,
     user: currentUser,
     team: currentTeam,
     owners,
+    budgeted,
+    budgetedIds: budgeted.map((each) => each.id),
     limits: { rpm_limit: key.rpm_limit, tpm_limit: key.tpm_limit, max_parallel_requests: key.max_parallel_requests },
   };
 }

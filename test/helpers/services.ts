@@ -63,3 +63,15 @@ export function sleep(ms: number): Promise<void> {
 export function warnSkipped(reason: string | undefined): void {
   if (reason !== undefined) console.warn(`\n*** ${reason} ***\n`);
 }
+
+/** What a Redis-backed state told its logger. */
+export interface Logged {
+  warnings: string[];
+  infos: string[];
+}
+
+/** A logger for a Redis-backed state that keeps what it was told, for the test to assert. */
+export function recordingLogger(): { log: Logged; logger: { warn(message: string): void; info(message: string): void } } {
+  const log: Logged = { warnings: [], infos: [] };
+  return { log, logger: { warn: (message) => log.warnings.push(message), info: (message) => log.infos.push(message) } };
+}

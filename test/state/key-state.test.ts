@@ -12,7 +12,7 @@ import type { Admission, KeyLimits, KeyState } from "../../src/state/key-state.j
 import { MemoryKeyState } from "../../src/state/memory-key-state.js";
 import { RedisKeyState, type RedisKeyStateOptions } from "../../src/state/redis-key-state.js";
 import { TcpRelay } from "../helpers/tcp-relay.js";
-import { removeRedisKeys } from "../helpers/services.js";
+import { type Logged, recordingLogger, removeRedisKeys } from "../helpers/services.js";
 
 const REDIS_URL = process.env.TEST_REDIS_URL;
 const SKIP_REDIS = "TEST_REDIS_URL is not set: Redis tests skipped";
@@ -229,19 +229,9 @@ if (REDIS_URL === undefined) console.warn(`\n*** ${SKIP_REDIS} (set TEST_REDIS_U
 const keyPrefix = `keytest-${randomBytes(6).toString("hex")}`;
 const opened: RedisKeyState[] = [];
 
-interface Logged {
-  warnings: string[];
-  infos: string[];
-}
-
 function open(options: RedisKeyStateOptions = {}): { state: RedisKeyState; log: Logged } {
-  const log: Logged = { warnings: [], infos: [] };
-  const state = RedisKeyState.connect({
-    url: REDIS_URL,
-    keyPrefix,
-    logger: { warn: (message) => log.warnings.push(message), info: (message) => log.infos.push(message) },
-    ...options,
-  });
+  const { log, logger } = recordingLogger();
+  const state = RedisKeyState.connect({ url: REDIS_URL, keyPrefix, logger, ...options });
   opened.push(state);
   return { state, log };
 }

@@ -9,7 +9,7 @@ import { Redis } from "ioredis";
 import { RedisState, type RedisStateOptions } from "../../src/state/redis-state.js";
 import { MINUTE_MS, minuteOf } from "../../src/state/router-state.js";
 import { TcpRelay } from "../helpers/tcp-relay.js";
-import { removeRedisKeys } from "../helpers/services.js";
+import { type Logged, recordingLogger, removeRedisKeys } from "../helpers/services.js";
 
 const REDIS_URL = process.env.TEST_REDIS_URL;
 const SKIP_REDIS = "TEST_REDIS_URL is not set: Redis tests skipped";
@@ -19,19 +19,9 @@ const UNREACHABLE = /^Redis unreachable at 127\.0\.0\.1:\d+; router state is loc
 const keyPrefix = `test-${randomBytes(6).toString("hex")}`;
 const opened: RedisState[] = [];
 
-interface Logged {
-  warnings: string[];
-  infos: string[];
-}
-
 function open(options: RedisStateOptions = {}): { state: RedisState; log: Logged } {
-  const log: Logged = { warnings: [], infos: [] };
-  const state = RedisState.connect({
-    url: REDIS_URL,
-    keyPrefix,
-    logger: { warn: (message) => log.warnings.push(message), info: (message) => log.infos.push(message) },
-    ...options,
-  });
+  const { log, logger } = recordingLogger();
+  const state = RedisState.connect({ url: REDIS_URL, keyPrefix, logger, ...options });
   opened.push(state);
   return { state, log };
 }
