@@ -18,8 +18,12 @@ export function asAPIError(error: unknown): APIError {
   });
 }
 
+/** Seconds a 429 or 503 that knows no better asks the client to wait: every one says when to come back. */
+const DEFAULT_RETRY_AFTER_SECONDS = 1;
+
 export function sendError(res: ServerResponse, error: APIError, headers: Headers = {}): void {
   const extra: Headers = { ...headers };
-  if (error.retryAfter !== undefined) extra["retry-after"] = String(Math.ceil(error.retryAfter));
+  const retryAfter = error.retryAfter ?? (error.status === 429 || error.status === 503 ? DEFAULT_RETRY_AFTER_SECONDS : undefined);
+  if (retryAfter !== undefined) extra["retry-after"] = String(Math.ceil(retryAfter));
   sendJson(res, error.status, error.toBody(), extra);
 }

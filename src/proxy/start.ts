@@ -114,6 +114,7 @@ export function routerOptions(config: GatewayConfig, logger?: StartOptions["logg
     allowed_fails_policy: r.allowed_fails_policy,
     cooldown_time: r.cooldown_time,
     disable_cooldowns: r.disable_cooldowns,
+    disable_panic_routing: r.disable_panic_routing,
     model_group_alias: r.model_group_alias,
     drop_params: l.drop_params,
     additional_drop_params: l.additional_drop_params,

@@ -29,7 +29,7 @@ import {
 import { validateChatCompletion } from "../wire/validate-chat.js";
 import { assertObject, validateTextCompletion } from "../wire/validate.js";
 import { createDeployment, type Deployment, type DeploymentConfig } from "./deployment.js";
-import { cooldownRule, type Policy, retriesFor } from "./policy.js";
+import { cooldownFor, countsAgainstDeployment, type Policy, retriesFor } from "./policy.js";
 import { choose, type RoutingStrategy } from "./strategies.js";
 
 /** `[{ "gpt-4o": ["gpt-4o-mini", "claude"] }]`: each entry maps a model group to its fallbacks. */
@@ -53,13 +53,21 @@ export interface RouterOptions {
   content_policy_fallbacks?: FallbackList;
   /** Fallback groups tried at most per request (default 5). */
   max_fallbacks?: number;
-  /** Failures in a minute a deployment may have before it cools down (default 3). */
+  /**
+   * Failures in a minute a deployment may have before it cools down. Unset (LiteLLM's
+   * default), only the failure rate counts: more than half of at least 5 calls this minute.
+   */
   allowed_fails?: number;
   /** e.g. `{ InternalServerErrorAllowedFails: 10 }`. */
   allowed_fails_policy?: Policy;
   /** Seconds a deployment is skipped after cooling down (default 5). */
   cooldown_time?: number;
   disable_cooldowns?: boolean;
+  /**
+   * When every deployment of a group is cooling down (and the request has no fallback left),
+   * refuse with 429/503 instead of sending it to the deployment whose cooldown ends first.
+   */
+  disable_panic_routing?: boolean;
   /** Other names for model groups: `{ "gpt-4": "gpt-4o" }` or `{ "gpt-4": { model: "gpt-4o", hidden: true } }`. */
   model_group_alias?: Record<string, string | { model: string; hidden?: boolean }>;
   drop_params?: boolean;
@@ -107,6 +115,15 @@ function fallbacksOf(list: FallbackList | undefined, group: string): string[] {
   }
   return [];
 }
+
+/** Why no deployment of a group can take a request: the cooldowns running, and until when limits hold. */
+interface Unavailable {
+  cooling: Cooldown[];
+  limitedUntil: number | undefined;
+}
+
+/** The longest upstream retry-after a retry waits out inside a request; beyond it the answer goes back at once. */
+const MAX_RETRY_WAIT_MS = 10_000;
 
 /** One attempt on a deployment: the SDK call with the deployment's options and upstream model. */
 type Call<T> = (options: CallOptions & { model: string }) => Promise<T>;
@@ -184,28 +201,39 @@ export class Router {
   /**
    * The deployment to try next in a group: not cooling down, under its rpm and tpm, not
    * tried yet for this request (unless every available one was), from the lowest `order`
-   * tier that has one, chosen by the routing strategy. Throws the 429/503 that says why
-   * none is available.
+   * tier that has one, chosen by the routing strategy. In `panic`, when none is available
+   * that way, the one whose cooldown ends first among those under their limits (the
+   * gateway's own refusal would turn a partial outage into a total one). Otherwise, why
+   * none is: what is cooling and until when the limits hold.
    */
-  private async choose(group: string, members: readonly Deployment[], tried: ReadonlySet<string>): Promise<Deployment> {
+  private async choose(members: readonly Deployment[], tried: ReadonlySet<string>, panic: boolean): Promise<Deployment | Unavailable> {
     const now = this.now();
-    const cooling: Cooldown[] = [];
+    const cooling: { deployment: Deployment; cooldown: Cooldown }[] = [];
     let limitedUntil: number | undefined;
-    const available = members.filter((d) => {
-      const cooldown = this.options.disable_cooldowns === true ? undefined : this.state.cooldown(d.id, now);
-      if (cooldown !== undefined) {
-        cooling.push(cooldown);
-        return false;
-      }
+    const underLimits = (d: Deployment): boolean => {
       const usage = this.state.minuteUsage(d.id, now);
-      const overTpm = d.limits.tpm !== undefined && usage.tokens >= d.limits.tpm;
-      const overRpm = d.limits.rpm !== undefined && usage.requests >= d.limits.rpm;
-      if (overTpm || overRpm) {
+      if ((d.limits.tpm !== undefined && usage.tokens >= d.limits.tpm) || (d.limits.rpm !== undefined && usage.requests >= d.limits.rpm)) {
         limitedUntil = now - (now % 60_000) + 60_000;
         return false;
       }
       return true;
+    };
+    const available = members.filter((d) => {
+      const cooldown = this.options.disable_cooldowns === true ? undefined : this.state.cooldown(d.id, now);
+      if (cooldown === undefined) return underLimits(d);
+      if (underLimits(d)) cooling.push({ deployment: d, cooldown });
+      return false;
     });
+    if (available.length === 0 && panic && cooling.length > 0) {
+      // Untried first, then the soonest to come back.
+      cooling.sort((a, b) => Number(tried.has(a.deployment.id)) - Number(tried.has(b.deployment.id)) || a.cooldown.until - b.cooldown.until);
+      for (const { deployment } of cooling) {
+        const wait = await this.take(deployment, now);
+        if (wait === undefined) return deployment;
+        limitedUntil = now + wait;
+      }
+      return { cooling: [], limitedUntil };
+    }
     // A deployment that failed this request is picked again only when no other is available.
     const untried = available.filter((d) => !tried.has(d.id));
     const usable = untried.length > 0 ? untried : available;
@@ -222,40 +250,67 @@ export class Router {
           lowestLatencyBuffer: this.options.routing_strategy_args?.lowest_latency_buffer ?? 0,
           latencyTtlMs: (this.options.routing_strategy_args?.ttl ?? 3600) * 1000,
         });
-        // The exact, shared check: another instance may have taken the last slot.
-        const taken = this.state.takeRequest(deployment.id, deployment.limits.rpm, now);
-        const wait = taken instanceof Promise ? await taken : taken;
+        const wait = await this.take(deployment, now);
         if (wait === undefined) return deployment;
         limitedUntil = now + wait;
         candidates = candidates.filter((d) => d !== deployment);
       }
     }
+    return { cooling: cooling.map((c) => c.cooldown), limitedUntil };
+  }
+
+  /** Counts the request against the deployment's rpm: the exact, shared check (another instance may have taken the last slot). */
+  private take(deployment: Deployment, now: number): Promise<number | undefined> | number | undefined {
+    return this.state.takeRequest(deployment.id, deployment.limits.rpm, now);
+  }
+
+  /** The gateway's own 429 or 503 when no deployment of `group` can take the request. */
+  private unavailable(group: string, why: Unavailable): APIError {
+    const now = this.now();
+    const { cooling, limitedUntil } = why;
     const rateLimited = cooling.length > 0 && cooling.every((c) => c.cause === "rate_limit");
     const frees = Math.min(...cooling.map((c) => c.until), limitedUntil ?? Number.POSITIVE_INFINITY);
     const seconds = Math.max(1, Math.ceil((frees - now) / 1000));
     if (limitedUntil !== undefined && (cooling.length === 0 || rateLimited)) {
-      throw new RateLimitError(`Every deployment of '${group}' is at its rate limit or cooling down after one; the first frees up in ${seconds} s.`, {
+      return new RateLimitError(`Every deployment of '${group}' is at its rate limit or cooling down after one; the first frees up in ${seconds} s.`, {
         model: group,
         code: "rate_limit_exceeded",
         retryAfter: seconds,
       });
     }
     const Cause = rateLimited ? RateLimitError : ServiceUnavailableError;
-    throw new Cause(
+    return new Cause(
       `Every deployment of '${group}' is cooling down after ${rateLimited ? "rate limits" : "failures"}; the first frees up in ${seconds} s.`,
       { model: group, code: "no_deployment_available", retryAfter: seconds },
     );
   }
 
-  /** Counts a failure of `deployment` and cools it down when the rules say so. */
-  private async failed(deployment: Deployment, error: unknown): Promise<void> {
-    if (this.options.disable_cooldowns === true) return;
-    const rule = cooldownRule(error, this.options.allowed_fails ?? 3, this.options.allowed_fails_policy);
-    if (rule.kind === "never") return;
+  /** Counts a success of `deployment` (the failure rate's other half). */
+  private succeeded(deployment: Deployment): void {
+    if (this.options.disable_cooldowns !== true) this.state.recordSuccess(deployment.id, this.now());
+  }
+
+  /** Counts a failure of `deployment` and cools it down when the rules say so (see policy.ts). */
+  private async failed(deployment: Deployment, groupSize: number, error: unknown): Promise<void> {
+    if (this.options.disable_cooldowns === true || !countsAgainstDeployment(error)) return;
     const now = this.now();
-    if (rule.kind === "after" && (await this.state.recordFailure(deployment.id, now)) <= rule.allowedFails) return;
-    const seconds = Math.max(this.options.cooldown_time ?? 5, error instanceof APIError && error.retryAfter !== undefined ? error.retryAfter : 0);
-    this.state.setCooldown(deployment.id, { until: now + seconds * 1000, cause: error instanceof RateLimitError ? "rate_limit" : "failure" });
+    const failures = await this.state.recordFailure(deployment.id, now);
+    const verdict = cooldownFor(
+      { error, groupSize, failures, successes: this.state.minuteOutcomes(deployment.id, now).successes },
+      { allowedFails: this.options.allowed_fails, allowedFailsPolicy: this.options.allowed_fails_policy, cooldownTime: this.options.cooldown_time ?? 5 },
+    );
+    if (verdict !== undefined) await this.state.setCooldown(deployment.id, { until: now + verdict.seconds * 1000, cause: verdict.cause });
+  }
+
+  /**
+   * A 429 or 503 leaving the gateway always says when to come back: the upstream's
+   * retry-after, else the deployment's cooldown, else a second.
+   */
+  private withRetryAfter(error: unknown, deployment: Deployment | undefined): unknown {
+    if (!(error instanceof APIError) || (error.status !== 429 && error.status !== 503) || error.retryAfter !== undefined) return error;
+    const cooldown = deployment === undefined ? undefined : this.state.cooldown(deployment.id, this.now());
+    error.retryAfter = cooldown === undefined ? 1 : Math.max(1, Math.ceil((cooldown.until - this.now()) / 1000));
+    return error;
   }
 
   /** The groups to fall back to after `error` in `group`. */
@@ -277,6 +332,8 @@ export class Router {
     const queue: string[] = [model];
     const visited = new Set<string>();
     let lastError: unknown;
+    let lastDeployment: Deployment | undefined;
+    const panicAllowed = this.options.disable_panic_routing !== true;
     while (queue.length > 0) {
       const current = queue.shift() as string;
       const group = this.group(current);
@@ -288,17 +345,24 @@ export class Router {
         route.observer?.attempts?.(retries, fallbacks);
       }
       visited.add(group.name);
+      const groupSize = group.members.length;
       const tried = new Set<string>();
       let allowed = Number.POSITIVE_INFINITY;
       for (let attempt = 0; attempt <= allowed; attempt++) {
-        let deployment: Deployment;
-        try {
-          deployment = await this.choose(group.name, group.members, tried);
-        } catch (error) {
-          lastError = tried.size > 0 ? (lastError ?? error) : error;
+        let picked = await this.choose(group.members, tried, false);
+        // Every deployment cooling down: a fallback group is the better place, if one is
+        // left; else the one coming back first (panic routing), unless that is turned off.
+        if (!("id" in picked) && panicAllowed && queue.length === 0 && this.nextGroups(group.name, picked, route, visited).length === 0) {
+          picked = await this.choose(group.members, tried, true);
+        }
+        if (!("id" in picked)) {
+          const refusal = this.unavailable(group.name, picked);
+          lastError = tried.size > 0 ? (lastError ?? refusal) : refusal;
           break;
         }
+        const deployment = picked;
         tried.add(deployment.id);
+        lastDeployment = deployment;
         if (attempt > 0) retries += 1;
         route.observer?.deployment(deployment);
         route.observer?.attempts?.(retries, fallbacks);
@@ -313,24 +377,29 @@ export class Router {
           if (usage !== undefined) this.state.addTokens(deployment.id, usage.total_tokens, finished);
           const perToken = usage !== undefined && usage.completion_tokens > 0 && !stream ? (finished - started) / usage.completion_tokens : finished - started;
           this.state.recordLatency(deployment.id, perToken, finished);
-          if (!(result instanceof CompletionStream)) return result;
-          // A stream is in flight until it ends, not only until its first chunk (least-busy).
+          if (!(result instanceof CompletionStream)) {
+            this.succeeded(deployment);
+            return result;
+          }
+          // A stream is in flight until it ends, not only until its first chunk (least-busy),
+          // and it succeeds or fails as a whole.
           streaming = true;
-          const id = deployment.id;
-          // Streamed tokens count against tpm too, once the usage chunk shows them.
-          return onEnd(result, () => this.state.endRequest(id), (tokens) => this.state.addTokens(id, tokens, this.now())) as T;
+          return this.watchStream(result, deployment, groupSize) as T;
         } catch (error) {
           lastError = error;
-          await this.failed(deployment, error);
+          await this.failed(deployment, groupSize, error);
           allowed = Math.min(allowed, retriesFor(error, this.options.num_retries ?? 0, this.options.retry_policy));
           if (error instanceof AbortError) throw error;
+          if (attempt >= allowed) break;
           // Another healthy deployment is tried at once; waiting only helps when the next
-          // attempt goes back to one that just failed.
+          // attempt goes back to one that just failed or is cooling down.
           const now = this.now();
           const fresh = group.members.some((d) => !tried.has(d.id) && this.state.cooldown(d.id, now) === undefined);
-          if (attempt < allowed && !fresh) {
-            const wait = error instanceof APIError && error.retryAfter !== undefined ? error.retryAfter * 1000 : undefined;
-            await sleep(backoffMs(attempt, wait, this.random), route.signal).catch(() => {
+          if (!fresh) {
+            const retryAfter = error instanceof APIError && error.retryAfter !== undefined ? error.retryAfter * 1000 : undefined;
+            // A long retry-after is the client's to wait out, not a request's: its answer now says so.
+            if (retryAfter !== undefined && retryAfter > MAX_RETRY_WAIT_MS) break;
+            await sleep(backoffMs(attempt, retryAfter, this.random), route.signal).catch(() => {
               throw new AbortError("The request was aborted by the caller.");
             });
           }
@@ -344,7 +413,29 @@ export class Router {
       );
       queue.push(...next.filter((name) => !queue.includes(name)));
     }
-    throw lastError;
+    throw this.withRetryAfter(lastError, lastDeployment);
+  }
+
+  /** The fallback groups a request could still go to from `group`, had it failed for `why`. */
+  private nextGroups(group: string, why: Unavailable, route: RouteOptions, visited: ReadonlySet<string>): string[] {
+    return this.fallbacksFor(group, this.unavailable(group, why), route).filter(
+      (name) => !visited.has(this.group(name)?.name ?? name) && (route.allows === undefined || route.allows(name)),
+    );
+  }
+
+  /** The stream, with the deployment's in-flight count, tokens and outcome kept when it ends. */
+  private watchStream<C>(stream: CompletionStream<C>, deployment: Deployment, groupSize: number): CompletionStream<C> {
+    const id = deployment.id;
+    return onEnd(
+      stream,
+      (error) => {
+        this.state.endRequest(id);
+        if (error === undefined) this.succeeded(deployment);
+        else void this.failed(deployment, groupSize, error).catch(() => undefined);
+      },
+      // Streamed tokens count against tpm too, once the usage chunk shows them.
+      (tokens) => this.state.addTokens(id, tokens, this.now()),
+    );
   }
 
   private callOptions(deployment: Deployment, route: RouteOptions, stream: boolean, upstream: string): CallOptions & { model: string } {
@@ -421,21 +512,24 @@ function withRequestFallbacks(route: RouteOptions, fallbacks: unknown): RouteOpt
   return { ...route, fallbacks: [...(route.fallbacks ?? []), ...fallbacks] };
 }
 
-/** `stream` unchanged, but `done` is called once when it ends, fails, or its reader stops early. */
-function onEnd<C>(stream: CompletionStream<C>, done: () => void, onTokens: (tokens: number) => void): CompletionStream<C> {
+/**
+ * `stream` unchanged, but `done` is called once when it ends (with its error if it failed;
+ * a reader that stops early is no failure of the deployment).
+ */
+function onEnd<C>(stream: CompletionStream<C>, done: (error: unknown) => void, onTokens: (tokens: number) => void): CompletionStream<C> {
   const items = stream.items()[Symbol.asyncIterator]();
   let open = true;
-  const end = (): void => {
+  const end = (error: unknown): void => {
     if (!open) return;
     open = false;
-    done();
+    done(error);
   };
   return new CompletionStream<C>(
     {
       next: () =>
         items.next().then(
           (result) => {
-            if (result.done === true) end();
+            if (result.done === true) end(undefined);
             else {
               const usage = (result.value.chunk as { usage?: CompletionUsage | null }).usage;
               if (usage != null) onTokens(usage.total_tokens);
@@ -443,12 +537,12 @@ function onEnd<C>(stream: CompletionStream<C>, done: () => void, onTokens: (toke
             return result;
           },
           (error: unknown) => {
-            end();
+            end(error);
             throw error;
           },
         ),
       return: async () => {
-        end();
+        end(undefined);
         return (await items.return?.()) ?? { done: true, value: undefined };
       },
     },

@@ -1,10 +1,11 @@
 /** RouterState in this process's memory: the default, and what one worker knows without Redis. */
-import { type Cooldown, MINUTE_MS, type MinuteUsage, minuteOf, type RouterState } from "./router-state.js";
+import { type Cooldown, MINUTE_MS, type MinuteOutcomes, type MinuteUsage, minuteOf, type RouterState } from "./router-state.js";
 
 interface Minute {
   start: number;
   requests: number;
   tokens: number;
+  successes: number;
   failures: number;
 }
 
@@ -21,7 +22,7 @@ export class MemoryState implements RouterState {
     const start = minuteOf(now);
     let minute = this.minutes.get(id);
     if (minute === undefined || minute.start !== start) {
-      minute = { start, requests: 0, tokens: 0, failures: 0 };
+      minute = { start, requests: 0, tokens: 0, successes: 0, failures: 0 };
       this.minutes.set(id, minute);
     }
     return minute;
@@ -55,10 +56,19 @@ export class MemoryState implements RouterState {
     return this.running.get(id) ?? 0;
   }
 
+  recordSuccess(id: string, now: number): void {
+    this.minute(id, now).successes += 1;
+  }
+
   async recordFailure(id: string, now: number): Promise<number> {
     const minute = this.minute(id, now);
     minute.failures += 1;
     return minute.failures;
+  }
+
+  minuteOutcomes(id: string, now: number): MinuteOutcomes {
+    const minute = this.minute(id, now);
+    return { successes: minute.successes, failures: minute.failures };
   }
 
   setCooldown(id: string, cooldown: Cooldown): void {

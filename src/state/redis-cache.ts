@@ -22,6 +22,7 @@ export interface Entry {
   minute: number;
   requests: number;
   tokens: number;
+  successes: number;
   failures: number;
   /** Requests in flight on other instances, as of the last refresh. */
   elsewhere: number;
@@ -55,6 +56,7 @@ export class LocalCache {
         minute: now === undefined ? 0 : minuteOf(now),
         requests: 0,
         tokens: 0,
+        successes: 0,
         failures: 0,
         elsewhere: 0,
         cooldown: undefined,
@@ -103,6 +105,7 @@ export function roll(entry: Entry, now: number): void {
     entry.minute = minute;
     entry.requests = 0;
     entry.tokens = 0;
+    entry.successes = 0;
     entry.failures = 0;
   }
 }

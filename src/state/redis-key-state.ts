@@ -10,7 +10,6 @@
  *   resumes when the connection comes back (ioredis reconnects by itself).
  */
 import { randomBytes } from "node:crypto";
-import type { Redis } from "ioredis";
 import type { Admission, KeyLimits, KeyState, LimitName, SpendEntry } from "./key-state.js";
 import { admissionOf, chargesTokens, DEFAULT_LEASE_MS, isCost, MemoryKeyState } from "./memory-key-state.js";
 import { ADMIT_LUA, FINISH_LUA, keyStateKey, type KeyStateKind, SPEND_KEY_TTL_MS } from "./redis-key-scripts.js";
@@ -60,7 +59,6 @@ export class RedisKeyState implements KeyState {
   private readonly changes: string;
   private readonly instance = randomBytes(6).toString("hex");
   private readonly listeners: ((change: string) => void)[] = [];
-  private subscriber: Redis | undefined;
 
   constructor(options: RedisKeyStateOptions = {}) {
     this.prefix = keyPrefixOf(options.keyPrefix);
@@ -136,23 +134,17 @@ export class RedisKeyState implements KeyState {
 
   onChange(listener: (change: string) => void): void {
     this.listeners.push(listener);
-    if (this.subscriber !== undefined) return;
-    // A subscribed connection can do nothing else: changes get one of their own.
-    const subscriber = this.link.client.duplicate();
-    // The main connection already warns about outages; a missed change only waits out the cache TTL.
-    subscriber.on("error", () => undefined);
-    subscriber.on("ready", () => void subscriber.subscribe(this.changes).catch(() => undefined));
-    subscriber.on("message", (_channel: string, message: string) => {
+    if (this.listeners.length > 1) return;
+    // A missed change only waits out the lookup cache's TTL.
+    this.link.subscribe(this.changes, (message) => {
       const space = message.indexOf(" ");
       // This instance's own announcements were applied when they were made.
       if (space === -1 || message.slice(0, space) === this.instance) return;
       for (const each of this.listeners) each(message.slice(space + 1));
     });
-    this.subscriber = subscriber;
   }
 
   async close(): Promise<void> {
-    this.subscriber?.disconnect();
     await this.link.close();
   }
 

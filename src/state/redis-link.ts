@@ -50,6 +50,9 @@ export class RedisLink<Scripts extends object = object> {
   /** A warning was logged since Redis last answered. */
   private lost = false;
   private readonly warnedAt = new Map<string, number>();
+  /** The connection subscribed to this link's channels, made on the first subscribe. */
+  private subscriber: Redis | undefined;
+  private readonly handlers = new Map<string, (message: string) => void>();
 
   constructor(options: RedisLinkOptions, setup: RedisLinkSetup) {
     this.where = describeRedis(options);
@@ -140,10 +143,31 @@ export class RedisLink<Scripts extends object = object> {
     this.warn("unreachable", `Redis unreachable at ${this.where}; ${this.subject} local to this instance until it returns`);
   }
 
+  /**
+   * Calls `onMessage` with every message published on `channel`, from now until close. A
+   * subscribed connection can do nothing else, so channels share one connection of their own;
+   * it resubscribes by itself after a reconnect. A message missed during an outage is not
+   * replayed: owners keep a slower way to catch up (a cache TTL, a periodic refresh).
+   */
+  subscribe(channel: string, onMessage: (message: string) => void): void {
+    this.handlers.set(channel, onMessage);
+    if (this.subscriber === undefined) {
+      const subscriber = this.client.duplicate();
+      // The main connection already warns about outages.
+      subscriber.on("error", () => undefined);
+      subscriber.on("ready", () => void subscriber.subscribe(...this.handlers.keys()).catch(() => undefined));
+      subscriber.on("message", (from: string, message: string) => this.handlers.get(from)?.(message));
+      this.subscriber = subscriber;
+    } else if (this.subscriber.status === "ready") {
+      void this.subscriber.subscribe(channel).catch(() => undefined);
+    }
+  }
+
   /** Quits cleanly if connected, after `farewell` (the owner's last words to Redis), then disconnects. */
   async close(farewell?: () => Promise<unknown>): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
+    this.subscriber?.disconnect();
     if (this.client.status === "ready") {
       try {
         await farewell?.();

@@ -22,7 +22,7 @@ export const BUSY_HEARTBEAT_MS = 5_000;
 export const BUSY_STALE_MS = 20_000;
 export const BUSY_KEY_TTL_MS = 30_000;
 
-export type Kind = "req" | "tok" | "fail" | "cool" | "busy" | "lat";
+export type Kind = "req" | "tok" | "ok" | "fail" | "cool" | "busy" | "lat";
 
 export function keyPrefixOf(keyPrefix: string | undefined): string {
   if (keyPrefix === undefined || keyPrefix === "") return "litegate:";
@@ -55,9 +55,16 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return total
 `;
 
+/** The channel cooldowns are announced on, so every instance skips a deployment from its next request. */
+export function cooldownChannel(prefix: string): string {
+  return `${prefix}cooldowns`;
+}
+
 /**
- * KEYS[1] cooldown; ARGV until, cause, ttl ms. The later cooldown wins, as in MemoryState:
- * a short cooldown set by one instance never cuts a longer one set by another.
+ * KEYS[1] cooldown; ARGV until, cause, ttl ms, channel, message. The later cooldown wins, as in
+ * MemoryState: a short cooldown set by one instance never cuts a longer one set by another.
+ * A cooldown that lengthens the current one is published in the same step, so no instance
+ * can read the key without the others having been told.
  */
 export const COOL_LUA = `
 local current = redis.call('GET', KEYS[1])
@@ -68,6 +75,7 @@ if current then
   end
 end
 redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2], 'PX', ARGV[3])
+redis.call('PUBLISH', ARGV[4], ARGV[5])
 return 1
 `;
 

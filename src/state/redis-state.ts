@@ -4,10 +4,13 @@
  *
  * - `takeRequest` and `recordFailure` wait for Redis: each is one Lua script, so an rpm limit
  *   holds exactly however many instances count against it.
+ * - `setCooldown` waits for Redis too: one Lua script stores the cooldown and publishes it, and
+ *   every instance applies what it is told at once, so a cooldown set by one instance is
+ *   honoured by the others from their next request.
  * - Reads are synchronous, from a bounded local cache (an LRU of deployments). A background
- *   refresh pulls the deployments used recently every `refreshMs`; this instance's own writes
- *   land in the cache at once. Another instance's cooldown is therefore seen within about one
- *   refresh interval.
+ *   refresh pulls the deployments used recently every `refreshMs` (which also catches up on
+ *   cooldowns announced while an instance was disconnected); this instance's own writes land
+ *   in the cache at once.
  * - Other writes are fire-and-forget: applied to the cache, sent to Redis, never awaited.
  * - Redis unreachable or slow: nothing throws, every call falls back to the local cache (which
  *   then is this instance's whole state), a warning is logged at most once a minute, and
@@ -24,6 +27,7 @@ import {
   BUSY_STALE_MS,
   COOL_LUA,
   COOLDOWN_KEY_MARGIN_MS,
+  cooldownChannel,
   keyOf,
   keyPrefixOf,
   LATENCY_KEY_TTL_MS,
@@ -32,7 +36,7 @@ import {
   MINUTE_KEY_TTL_MS,
   TAKE_LUA,
 } from "./redis-scripts.js";
-import { type Cooldown, MINUTE_MS, type MinuteUsage, minuteOf, type RouterState } from "./router-state.js";
+import { type Cooldown, MINUTE_MS, type MinuteOutcomes, type MinuteUsage, minuteOf, type RouterState } from "./router-state.js";
 
 // Part of RedisStateOptions, so importable from here too.
 export type { RedisStateLogger };
@@ -68,7 +72,7 @@ export interface RedisStateStatus {
 interface Scripts {
   litegateTake(key: string, limit: number, ttlMs: number): Promise<[number, number]>;
   litegateAdd(key: string, amount: number, ttlMs: number): Promise<string>;
-  litegateCool(key: string, until: number, cause: string, ttlMs: number): Promise<number>;
+  litegateCool(key: string, until: number, cause: string, ttlMs: number, channel: string, message: string): Promise<number>;
   litegateBusy(key: string, instance: string, count: number, ttlMs: number): Promise<number>;
   litegateLatency(key: string, sample: string, cap: number, ttlMs: number): Promise<number>;
 }
@@ -77,6 +81,8 @@ const DEFAULT_REFRESH_MS = 250;
 const DEFAULT_MAX_ENTRIES = 10_000;
 /** Deployments not used for this long are no longer refreshed (they stay cached until evicted). */
 const INTEREST_MS = 60_000;
+/** Keys the refresh reads per deployment in its MGET: req, tok, fail, ok, cool. */
+const KEYS_PER_ID = 5;
 
 export class RedisState implements RouterState {
   static connect(options: RedisStateOptions = {}): RedisState {
@@ -91,6 +97,7 @@ export class RedisState implements RouterState {
   /** Names this instance's in-flight fields and latency samples. */
   private readonly instance = randomBytes(6).toString("hex");
   private readonly timer: NodeJS.Timeout;
+  private readonly cooldowns: string;
   private refreshing = false;
   private lastHeartbeat = 0;
   private sampleSeq = 0;
@@ -110,6 +117,8 @@ export class RedisState implements RouterState {
       },
       onReady: () => this.republish(),
     });
+    this.cooldowns = cooldownChannel(this.prefix);
+    this.link.subscribe(this.cooldowns, (message) => this.heard(message));
     this.timer = setInterval(() => void this.refresh(), Math.max(10, options.refreshMs ?? DEFAULT_REFRESH_MS));
     // The refresh must never be what keeps a process alive.
     this.timer.unref();
@@ -192,6 +201,16 @@ export class RedisState implements RouterState {
     return (this.own.get(id) ?? 0) + (this.link.usable() ? entry.elsewhere : 0);
   }
 
+  recordSuccess(id: string, now: number): void {
+    const minute = minuteOf(now);
+    this.cache.entry(id, now).successes += 1;
+    this.write(async () => {
+      const total = await this.link.client.litegateAdd(keyOf(this.prefix, "ok", id, minute), 1, MINUTE_KEY_TTL_MS);
+      const entry = this.cache.peek(id);
+      if (entry !== undefined && entry.minute === minute) entry.successes = Math.max(entry.successes, decodeCount(total));
+    });
+  }
+
   async recordFailure(id: string, now: number): Promise<number> {
     const minute = minuteOf(now);
     this.cache.entry(id, now);
@@ -213,11 +232,27 @@ export class RedisState implements RouterState {
     return entry.failures;
   }
 
-  setCooldown(id: string, cooldown: Cooldown): void {
+  minuteOutcomes(id: string, now: number): MinuteOutcomes {
+    const entry = this.cache.entry(id, now);
+    return { successes: entry.successes, failures: entry.failures };
+  }
+
+  async setCooldown(id: string, cooldown: Cooldown): Promise<void> {
     const copy: Cooldown = { until: cooldown.until, cause: cooldown.cause };
     const entry = this.cache.entry(id);
     entry.cooldown = laterCooldown(entry.cooldown, copy);
-    this.write(() => this.sendCooldown(id, copy));
+    if (this.link.closed) return;
+    if (!this.link.contacted) await this.link.ready();
+    if (!this.link.usable()) {
+      // Sent when Redis is back (republish), with every cooldown still running.
+      this.link.fallingBack();
+      return;
+    }
+    try {
+      await this.sendCooldown(id, copy);
+    } catch (error) {
+      this.link.failed(error);
+    }
   }
 
   cooldown(id: string, now: number): Cooldown | undefined {
@@ -280,7 +315,23 @@ export class RedisState implements RouterState {
   private sendCooldown(id: string, cooldown: Cooldown): Promise<number> {
     // Expiry from our clock rather than PEXPIREAT on Redis's: `until` is in our clock.
     const ttl = Math.ceil(Math.max(0, cooldown.until - Date.now()) + COOLDOWN_KEY_MARGIN_MS);
-    return this.link.client.litegateCool(keyOf(this.prefix, "cool", id), cooldown.until, cooldown.cause, ttl);
+    const message = JSON.stringify([this.instance, id, cooldown.until, cooldown.cause]);
+    return this.link.client.litegateCool(keyOf(this.prefix, "cool", id), cooldown.until, cooldown.cause, ttl, this.cooldowns, message);
+  }
+
+  /** A cooldown another instance announced: applied at once, before the next request picks. */
+  private heard(message: string): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(message);
+    } catch {
+      return;
+    }
+    if (!Array.isArray(parsed) || parsed[0] === this.instance || typeof parsed[1] !== "string") return;
+    const cooldown = decodeCooldown(`${String(parsed[2])}|${String(parsed[3])}`);
+    if (cooldown === undefined) return;
+    const entry = this.cache.entry(parsed[1]);
+    entry.cooldown = laterCooldown(entry.cooldown, cooldown);
   }
 
   private publishBusy(id: string): void {
@@ -323,6 +374,7 @@ export class RedisState implements RouterState {
           keyOf(this.prefix, "req", id, minute),
           keyOf(this.prefix, "tok", id, minute),
           keyOf(this.prefix, "fail", id, minute),
+          keyOf(this.prefix, "ok", id, minute),
           keyOf(this.prefix, "cool", id),
         ]),
       );
@@ -343,11 +395,12 @@ export class RedisState implements RouterState {
         if (entry === undefined) return;
         // Counters only grow within a minute: the larger of Redis and the cache is the newer.
         if (entry.minute === minute) {
-          entry.requests = Math.max(entry.requests, decodeCount(values[index * 4]));
-          entry.tokens = Math.max(entry.tokens, decodeCount(values[index * 4 + 1]));
-          entry.failures = Math.max(entry.failures, decodeCount(values[index * 4 + 2]));
+          entry.requests = Math.max(entry.requests, decodeCount(values[index * KEYS_PER_ID]));
+          entry.tokens = Math.max(entry.tokens, decodeCount(values[index * KEYS_PER_ID + 1]));
+          entry.failures = Math.max(entry.failures, decodeCount(values[index * KEYS_PER_ID + 2]));
+          entry.successes = Math.max(entry.successes, decodeCount(values[index * KEYS_PER_ID + 3]));
         }
-        entry.cooldown = laterCooldown(entry.cooldown, decodeCooldown(values[index * 4 + 3]));
+        entry.cooldown = laterCooldown(entry.cooldown, decodeCooldown(values[index * KEYS_PER_ID + 4]));
         entry.elsewhere = this.elsewhere(results[2 + index * 2] as Record<string, string>, redisNow);
         const remote = (results[3 + index * 2] as string[])
           .map(decodeSample)

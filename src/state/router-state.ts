@@ -6,8 +6,8 @@
  * Redis for state shared between instances.
  *
  * Reads are synchronous and local (the hot path never waits on a network for them);
- * only `takeRequest` and `recordFailure` resolve after the shared store answers, because
- * a limit or a failure count must be exact across instances.
+ * only `takeRequest`, `recordFailure` and `setCooldown` resolve after the shared store
+ * answers, because a limit, a failure count and a cooldown must hold across instances at once.
  */
 
 export type CooldownCause = "rate_limit" | "failure";
@@ -21,6 +21,11 @@ export interface Cooldown {
 export interface MinuteUsage {
   requests: number;
   tokens: number;
+}
+
+export interface MinuteOutcomes {
+  successes: number;
+  failures: number;
 }
 
 export interface RouterState {
@@ -38,9 +43,17 @@ export interface RouterState {
   startRequest(id: string): void;
   endRequest(id: string): void;
   inFlight(id: string): number;
+  /** Counts a success in the deployment's current minute (the failure rate's other half). */
+  recordSuccess(id: string, now: number): void;
   /** Counts a failure in the deployment's current minute; resolves with the minute's count. */
   recordFailure(id: string, now: number): Promise<number>;
-  setCooldown(id: string, cooldown: Cooldown): void;
+  /** Successes and failures counted in the current minute. */
+  minuteOutcomes(id: string, now: number): MinuteOutcomes;
+  /**
+   * Starts (or lengthens) a cooldown. A shared store resolves once every other instance can
+   * see it, so a request they take after this one's answer already skips the deployment.
+   */
+  setCooldown(id: string, cooldown: Cooldown): Promise<void> | void;
   /** The deployment's cooldown, if one is running at `now`. */
   cooldown(id: string, now: number): Cooldown | undefined;
   /** Adds a latency sample (ms per output token, or ms to the first chunk for streams). */

@@ -31,7 +31,8 @@ export class APIError extends Error {
   readonly param: string | null;
   readonly code: string | null;
   readonly type: string;
-  readonly retryAfter: number | undefined;
+  /** Seconds to wait before trying again; the Router fills it in for a 429 or 503 that has none. */
+  retryAfter: number | undefined;
 
   constructor(message: string, init: APIErrorInit = {}) {
     super(message, init.cause === undefined ? undefined : { cause: init.cause });

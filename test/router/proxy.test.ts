@@ -203,11 +203,26 @@ describe("fallbacks through the proxy", () => {
 });
 
 describe("every deployment unavailable", () => {
-  test("all cooling down after rate limits: 429 JSON with retry-after, no upstream call", async () => {
+  test("all cooling down after rate limits: the request goes to the one whose cooldown ends first (panic routing)", async () => {
     const clock = new Clock();
     m[0]?.enqueue(failure(429));
     m[1]?.enqueue(failure(429));
     const gw = await gateway(pair(), clock, { cooldown_time: 5 });
+    assert.equal((await post(gw)).status, 429); // a, until +5 s
+    clock.advance(1_000);
+    assert.equal((await post(gw)).status, 429); // b, until +6 s
+    const response = await post(gw);
+    assert.equal(response.status, 200);
+    assert.deepEqual(routing(response), ["a", "0", "0"]);
+    assert.deepEqual(await response.json(), completionAnswer());
+    assert.deepEqual(counts(m), [2, 1, 0]);
+  });
+
+  test("disable_panic_routing, all cooling down after rate limits: 429 JSON with retry-after, no upstream call", async () => {
+    const clock = new Clock();
+    m[0]?.enqueue(failure(429));
+    m[1]?.enqueue(failure(429));
+    const gw = await gateway(pair(), clock, { cooldown_time: 5, disable_panic_routing: true });
     assert.equal((await post(gw)).status, 429);
     assert.equal((await post(gw)).status, 429);
     clock.advance(1_500);
@@ -226,10 +241,10 @@ describe("every deployment unavailable", () => {
     assert.deepEqual(counts(m), [1, 1, 0]);
   });
 
-  test("all cooling down after failures: 503 JSON with retry-after", async () => {
+  test("disable_panic_routing, all cooling down after failures: 503 JSON with retry-after", async () => {
     m[0]?.always(failure(500));
     m[1]?.always(failure(502));
-    const gw = await gateway(pair(), new Clock(), { allowed_fails: 0, cooldown_time: 7 });
+    const gw = await gateway(pair(), new Clock(), { allowed_fails: 0, cooldown_time: 7, disable_panic_routing: true });
     assert.equal((await post(gw)).status, 500);
     assert.equal((await post(gw)).status, 502);
     const response = await post(gw);

@@ -439,11 +439,11 @@ describe("cooldowns", () => {
     assert.equal(lenient.cooldownOf(lenient.deployments[0]!)?.cause, "rate_limit");
   });
 
-  test("every deployment cooling down after rate limits: 429 naming the group and when the first frees up", async () => {
+  test("disable_panic_routing, every deployment cooling down after rate limits: 429 naming the group and when the first frees up", async () => {
     const clock = new Clock();
     m[0]?.enqueue(failure(429));
     m[1]?.enqueue(failure(429));
-    const r = router(g(2), clock, { cooldown_time: 5 });
+    const r = router(g(2), clock, { cooldown_time: 5, disable_panic_routing: true });
     assert.equal(await served(r), 429); // a, until +5 s
     clock.advance(2_000);
     assert.equal(await served(r), 429); // b, until +7 s
@@ -459,11 +459,11 @@ describe("cooldowns", () => {
     assert.equal(await served(r), "a");
   });
 
-  test("every deployment cooling down after failures: 503", async () => {
+  test("disable_panic_routing, every deployment cooling down after failures: 503", async () => {
     const clock = new Clock();
     m[0]?.enqueue(failure(401));
     m[1]?.enqueue(failure(500));
-    const r = router(g(2), clock, { cooldown_time: 5, allowed_fails: 0 });
+    const r = router(g(2), clock, { cooldown_time: 5, allowed_fails: 0, disable_panic_routing: true });
     assert.deepEqual(await servedMany(r, 2), [401, 500]);
     clock.advance(500);
     const error = await rejection(complete(r));
@@ -482,6 +482,102 @@ describe("cooldowns", () => {
     assert.equal(r.cooldownOf(r.deployments[1]!)?.cause, "rate_limit");
     assert.equal(await served(r, "b"), "b2");
     assert.equal(await served(r, "a"), "b2");
+  });
+});
+
+describe("never amplifying failures", () => {
+  test("a group's only deployment is never cooled down: after a 429 the next request gets the provider's answer", async () => {
+    m[0]?.enqueue(failure(429, {}, { "retry-after": "20" }), failure(401), failure(500));
+    const r = router(g(1), new Clock(), { allowed_fails: 0 });
+    assert.deepEqual(await servedMany(r, 4), [429, 401, 500, "a"]);
+    assert.equal(r.cooldownOf(r.deployments[0]!), undefined);
+    assert.deepEqual(counts(m), [4, 0, 0, 0, 0, 0]);
+  });
+
+  test("panic routing: every deployment cooling down, the request goes to the one whose cooldown ends first", async () => {
+    const clock = new Clock();
+    m[0]?.enqueue(failure(429));
+    m[1]?.enqueue(failure(429));
+    m[2]?.enqueue(failure(500));
+    const r = router(g(3), clock, { cooldown_time: 5, allowed_fails: 0 });
+    assert.equal(await served(r), 429); // a until +5 s
+    clock.advance(1_000);
+    assert.equal(await served(r), 429); // b until +6 s
+    clock.advance(1_000);
+    assert.equal(await served(r), 500); // c until +7 s
+    assert.equal(await served(r), "a");
+    assert.deepEqual(counts(m), [2, 1, 1, 0, 0, 0]);
+  });
+
+  test("panic routing: a retry goes to another cooling deployment before one it already tried", async () => {
+    const clock = new Clock();
+    const state = new MemoryState();
+    state.setCooldown("a", { until: clock.t + 1_000, cause: "failure" });
+    state.setCooldown("b", { until: clock.t + 2_000, cause: "failure" });
+    m[0]?.enqueue(failure(500));
+    const trace = new Trace();
+    await complete(router(g(2), clock, { state, num_retries: 1 }), trace);
+    assert.deepEqual(trace.tried, ["a", "b"]);
+  });
+
+  test("panic routing never passes a configured rpm: all at their limit or cooling is still a 429", async () => {
+    const clock = new Clock();
+    const state = new MemoryState();
+    state.setCooldown("b", { until: clock.t + 5_000, cause: "rate_limit" });
+    const r = router([dep("g", "a", 0, { rpm: 1 }), dep("g", "b", 1, { rpm: 1 })], clock, { state });
+    assert.equal(await served(r), "a");
+    assert.equal(await served(r), "b"); // a at its rpm, b cooling: b
+    const error = await rejection(complete(r));
+    assert.ok(error instanceof RateLimitError);
+    assert.equal(error.code, "rate_limit_exceeded");
+  });
+
+  test("failure rate: more than half of at least 5 calls this minute cools a deployment down", async () => {
+    const clock = new Clock();
+    const r = router(g(2), clock, { cooldown_time: 5 });
+    m[0]?.enqueue(answer(), answer(), failure(500), failure(500), failure(500));
+    // a: ok, ok, 500 (1/3), 500 (2/4): still in; 500 (3/5 > 50%): cooled.
+    assert.deepEqual(await servedMany(r, 5), ["a", "a", 500, 500, 500]);
+    assert.deepEqual(r.cooldownOf(r.deployments[0]!), { until: Clock.START + 5_000, cause: "failure" });
+    assert.deepEqual(await servedMany(r, 2), ["b", "b"]);
+  });
+
+  test("failure rate: failing at half the calls or fewer never cools without allowed_fails", async () => {
+    const clock = new Clock();
+    const r = router(g(2), clock, { cooldown_time: 5 });
+    for (let i = 0; i < 10; i += 1) m[0]?.enqueue(i % 2 === 1 ? failure(500) : answer());
+    assert.deepEqual(await servedMany(r, 10), ["a", 500, "a", 500, "a", 500, "a", 500, "a", 500]);
+    assert.equal(r.cooldownOf(r.deployments[0]!), undefined);
+  });
+
+  test("a stream that fails after its first chunk counts as a failure of its deployment", async () => {
+    const clock = new Clock();
+    m[0]?.always(cutAfterFirstChunk("Hello"));
+    const r = router(g(2), clock, { allowed_fails: 0 });
+    const s = await r.textCompletion({ model: "g", ...PROMPT, stream: true });
+    await rejection(collect(s));
+    assert.equal(r.cooldownOf(r.deployments[0]!)?.cause, "failure");
+  });
+
+  test("a 429 or 503 that leaves without an upstream retry-after gets one: the cooldown's, else 1 s", async () => {
+    m[0]?.enqueue(failure(429, {}, {}));
+    const lone = await rejection(complete(router(g(1), new Clock())));
+    assert.ok(lone instanceof RateLimitError);
+    assert.equal(lone.retryAfter, 1);
+    m[0]?.enqueue(failure(503, {}, {}));
+    const cooled = await rejection(complete(router(g(2), new Clock(), { allowed_fails: 0, cooldown_time: 9 })));
+    assert.ok(cooled instanceof ServiceUnavailableError);
+    assert.equal(cooled.retryAfter, 9);
+  });
+
+  test("a long upstream retry-after is not waited out inside the request: the 429 goes back at once", async () => {
+    m[0]?.enqueue(failure(429, {}, { "retry-after": "30" }));
+    const started = performance.now();
+    const error = await rejection(complete(router(g(1), new Clock(), { num_retries: 2 })));
+    assert.ok(error instanceof RateLimitError);
+    assert.equal(error.retryAfter, 30);
+    assert.ok(performance.now() - started < 1_000);
+    assert.deepEqual(counts(m), [1, 0, 0, 0, 0, 0]);
   });
 });
 

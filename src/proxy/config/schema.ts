@@ -179,6 +179,7 @@ export const routerSettingsSchema = z.looseObject(
     allowed_fails_policy: countMap("RateLimitErrorAllowedFails").nullish(),
     cooldown_time: num({ min: 0 }).nullish(),
     disable_cooldowns: bool().nullish(),
+    disable_panic_routing: bool().nullish(),
     retry_policy: countMap("TimeoutErrorRetries").nullish(),
     model_group_alias: z
       .record(

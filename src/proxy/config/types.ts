@@ -120,6 +120,8 @@ export interface RouterSettings {
   allowed_fails_policy?: Record<string, number>;
   cooldown_time?: number;
   disable_cooldowns?: boolean;
+  /** Refuse (429/503) instead of sending to the deployment whose cooldown ends first when every one is cooling down. */
+  disable_panic_routing?: boolean;
   /** e.g. `{ AuthenticationErrorRetries: 0, TimeoutErrorRetries: 3 }`. */
   retry_policy?: Record<string, number>;
   model_group_alias?: Record<string, string | ModelGroupAliasTarget>;
