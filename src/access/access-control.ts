@@ -192,7 +192,13 @@ export class AccessControl {
     if (request.model !== undefined) assertModelAllowed(grant, request.model);
     // A request's own fallbacks are models it may end up calling: each must be allowed too.
     for (const fallback of request.fallbacks) assertModelAllowed(grant, fallback, "fallbacks");
-    const admission = this.keyState.admit(grant.hash, grant.limits, ticket.spendId, grant.budgetedIds, now);
+    // A request of this key that ended is still having its tokens counted: its spend must be
+    // in before this one is weighed against the budgets.
+    const previous = grant.budgetedIds.length === 0 ? undefined : this.ledger.counted(grant.hash);
+    const admission =
+      previous === undefined
+        ? this.keyState.admit(grant.hash, grant.limits, ticket.spendId, grant.budgetedIds, now)
+        : previous.then(() => this.keyState.admit(grant.hash, grant.limits, ticket.spendId, grant.budgetedIds, now));
     const settle = (result: Admission): Ticket => {
       sink.rateHeaders = rateHeaders(result);
       if (!result.admitted) {

@@ -45,6 +45,8 @@ export class SpendLedger {
   readonly writer: SpendWriter | undefined;
   /** Records waiting on a stream's token count; flush and close wait for them. */
   private readonly counting = new Set<Promise<void>>();
+  /** The same, by the key they charge: that key's next admission waits for its spend. */
+  private readonly countingByKey = new Map<string, Set<Promise<void>>>();
 
   constructor(
     private readonly keyState: KeyState,
@@ -79,13 +81,33 @@ export class SpendLedger {
       this.settle(ticket, outcome, usage);
       return;
     }
-    const counted = usage
+    const key = ticket.principal.kind === "key" ? ticket.principal.grant.hash : undefined;
+    const counted: Promise<void> = usage
       .catch(() => undefined)
       .then((known) => this.settle(ticket, outcome, known))
       // A bug here must not become an unhandled rejection, which would end the process.
       .catch((error: unknown) => this.options.logger?.warn(`spend not recorded: ${error instanceof Error ? error.message : String(error)}`))
-      .finally(() => this.counting.delete(counted));
+      .finally(() => {
+        this.counting.delete(counted);
+        if (key === undefined) return;
+        const pending = this.countingByKey.get(key);
+        pending?.delete(counted);
+        if (pending?.size === 0) this.countingByKey.delete(key);
+      });
     this.counting.add(counted);
+    if (key === undefined) return;
+    const pending = this.countingByKey.get(key);
+    if (pending === undefined) this.countingByKey.set(key, new Set([counted]));
+    else pending.add(counted);
+  }
+
+  /**
+   * Settles once the spend of every request of `key` that has ended is counted (a stream's
+   * tokens are counted after it ends); undefined when none is being counted, the usual case.
+   */
+  counted(key: string): Promise<void> | undefined {
+    const pending = this.countingByKey.get(key);
+    return pending === undefined ? undefined : Promise.all(pending).then(() => undefined);
   }
 
   /** Writes the spend of every request that has ended; false when the store did not take it in time. */

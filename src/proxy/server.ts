@@ -7,7 +7,7 @@ import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { closePools } from "../http/transport.js";
-import { preloadEncoding } from "../sdk/usage.js";
+import { preloadEncoding } from "../usage/tokens.js";
 import { Router, type RouterOptions } from "../router/router.js";
 import type { DeploymentConfig } from "../router/deployment.js";
 import { APIError, NotFoundError } from "../wire/errors.js";

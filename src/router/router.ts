@@ -96,6 +96,8 @@ export interface RouteOptions {
   fallbacks?: string[];
   /** Which fallback models the caller may use (a virtual key's allowlist); the others are skipped. */
   allows?: (model: string) => boolean;
+  /** The SDK's `estimate_stream_usage` for every attempt. */
+  estimateStreamUsage?: boolean;
 }
 
 /** A deployment whose `os.environ/` credentials are unset answers 401 naming them. */
@@ -450,6 +452,7 @@ export class Router {
       timeout,
       signal: route.signal,
       observer: route.observer,
+      estimate_stream_usage: route.estimateStreamUsage,
     };
   }
 

@@ -63,7 +63,7 @@ export async function runChatCompletion(params: ChatCompletionParams, options: C
   const retries = options.num_retries ?? 0;
   if (params.stream === true) {
     const n = adapter.supportedParams.has("n") ? (wire.n ?? 1) : 1;
-    return withRetries(() => attemptStream(call, () => chatStreamSpec(adapter, params, resolved.model, n)), retries, options.signal);
+    return withRetries(() => attemptStream(call, () => chatStreamSpec(adapter, params, resolved.model, n, options.estimate_stream_usage)), retries, options.signal);
   }
   const answer = await withRetries(() => attemptOnce(call, (body) => adapter.parseChatResponse(body)), retries, options.signal);
   return answer.usage === undefined ? withChatUsage(answer, params, resolved.model) : answer;

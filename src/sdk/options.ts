@@ -20,6 +20,14 @@ export interface CallOptions extends ConnectionOptions {
   signal?: AbortLike;
   /** LiteLLM's mock_response: answer with this text, calling no provider. */
   mock_response?: string;
+  /**
+   * Whether a stream whose provider sends no usage ends with a usage chunk counted here
+   * (the count can hold the end of the stream up to a couple of seconds). Default: when
+   * `stream_options.include_usage` asks for usage. The proxy, which asks providers for
+   * usage on a client's behalf and counts whatever is missing after the answer, sets it
+   * to what the client itself asked.
+   */
+  estimate_stream_usage?: boolean;
   /** Told how long each upstream attempt took (to its answer, or a stream's first chunk). */
   observer?: CallObserver;
 }
@@ -43,6 +51,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set<keyof CallOptions>([
   "additional_drop_params",
   "signal",
   "mock_response",
+  "estimate_stream_usage",
   "observer",
 ]);
 

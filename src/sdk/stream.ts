@@ -10,6 +10,9 @@ import type { StreamEvent } from "../providers/types.js";
 import { APIConnectionError, APIError } from "../wire/errors.js";
 import { providerError, type PreparedCall } from "./upstream.js";
 
+/** The longest a stream is read in one turn of the event loop before other work gets its turn. */
+const SLICE_MS = 4;
+
 /** A chunk, with the exact text it arrived as when it is forwarded unchanged. */
 export interface StreamItem<C> {
   chunk: C;
@@ -104,12 +107,19 @@ async function* readItems<C extends ChunkShape>(
       }
     }
   }
+  let slice = performance.now();
   try {
     for await (const bytes of response.body as AsyncIterable<Uint8Array>) {
       deadline.touch();
       // Events after the end marker are ignored, but the body is still read to its end
       // so the connection goes back to the pool instead of being torn down.
       if (!done) yield* interpret(spec.framer.push(bytes));
+      // Buffered reads resolve without leaving the turn of the event loop: a stream arriving
+      // faster than it is forwarded would hold every other request up until it paused.
+      if (performance.now() - slice > SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        slice = performance.now();
+      }
     }
     if (!done) yield* interpret(spec.framer.end());
     drained = true;

@@ -63,6 +63,7 @@ export async function runTextCompletion(params: TextCompletionParams, options: C
       n: params.n ?? 1,
       echo: params.echo === true,
       includeUsage: params.stream_options?.include_usage === true,
+      estimate: options.estimate_stream_usage ?? params.stream_options?.include_usage === true,
     },
   };
   if (resolved.text !== undefined && resolved.text.singlePrompt !== true) return native(resolved.text, params, run);
@@ -186,7 +187,7 @@ function onePromptAtATime(adapter: TextCompletionAdapter, params: TextCompletion
       n,
       prepare: (call) => prepare(adapter, adapter.buildRequest({ ...single, prompt: call.prompt }, run.target), params, run.options),
       parse: (_call, body) => adapter.parseResponse(body),
-      stream: () => textStreamSpec(adapter, { ...run.usage, prompt: "", n: 1, includeUsage: false }),
+      stream: () => textStreamSpec(adapter, { ...run.usage, prompt: "", n: 1, includeUsage: false, estimate: false }),
     },
     params,
     run,

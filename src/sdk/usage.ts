@@ -1,50 +1,9 @@
 /**
- * Token usage when a provider does not report it, counted with the model's tiktoken
- * encoding (js-tiktoken). OpenAI's 4o/4.1/5/o-series use o200k_base; the instruct and
- * -002 models, and everything else as an approximation, cl100k_base. Encodings load on
- * first use, so a gateway whose providers report usage never pays for them.
+ * Token usage when a provider does not report it: the request's prompt and every choice's
+ * output counted with the model's encoding (src/usage), off the main thread.
  */
-import type { Tiktoken } from "js-tiktoken/lite";
+import { countTokens } from "../usage/tokens.js";
 import type { CompletionUsage, Prompt } from "../wire/completions.js";
-
-type EncodingName = "cl100k_base" | "o200k_base";
-
-const O200K_MODEL = /^(gpt-4o|chatgpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|o1|o3|o4)/;
-
-export function encodingFor(model: string): EncodingName {
-  const name = model.slice(model.lastIndexOf("/") + 1);
-  return O200K_MODEL.test(name) ? "o200k_base" : "cl100k_base";
-}
-
-const encoders = new Map<EncodingName, Promise<Tiktoken>>();
-
-async function load(name: EncodingName): Promise<Tiktoken> {
-  const [{ Tiktoken }, ranks] = await Promise.all([
-    import("js-tiktoken/lite"),
-    name === "o200k_base" ? import("js-tiktoken/ranks/o200k_base") : import("js-tiktoken/ranks/cl100k_base"),
-  ]);
-  return new Tiktoken(ranks.default);
-}
-
-function encoder(name: EncodingName): Promise<Tiktoken> {
-  let pending = encoders.get(name);
-  if (pending === undefined) {
-    pending = load(name);
-    encoders.set(name, pending);
-  }
-  return pending;
-}
-
-/** Loads `model`'s encoding in the background, so the first count does not pay for it. */
-export function preloadEncoding(model: string): void {
-  void encoder(encodingFor(model));
-}
-
-/** Tokens in `text` for `model` ("<|endoftext|>" and other special tokens count as one). */
-export async function countTokens(model: string, text: string): Promise<number> {
-  if (text === "") return 0;
-  return (await encoder(encodingFor(model))).encode(text, "all").length;
-}
 
 /** The prompts of a request, one entry per prompt: its text, or its token ids. */
 export function promptList(prompt: Prompt): (string | number[])[] {
@@ -53,10 +12,6 @@ export function promptList(prompt: Prompt): (string | number[])[] {
   const head = prompt[0];
   if (typeof head === "number") return [prompt as number[]];
   return prompt as (string | number[])[];
-}
-
-async function promptTokens(model: string, prompt: string | number[]): Promise<number> {
-  return typeof prompt === "string" ? countTokens(model, prompt) : prompt.length;
 }
 
 /** What usage counting needs to know of the request. */
@@ -68,48 +23,64 @@ export interface UsageRequest {
   echo: boolean;
 }
 
-/**
- * Usage of a whole request: each prompt counted once (as OpenAI bills it, whatever `n`),
- * plus every choice's generated text, an echoed prompt excluded.
- */
-export async function estimateUsage(
-  request: UsageRequest,
-  choices: Iterable<{ index: number; text: string }>,
-): Promise<CompletionUsage> {
+/** Tokens of a text completion's prompts, each counted once (as OpenAI bills it, whatever `n`). */
+export async function promptTokens(request: UsageRequest): Promise<number> {
   const prompts = promptList(request.prompt);
-  const generated: Promise<number>[] = [];
+  let ids = 0;
+  const texts: string[] = [];
+  for (const prompt of prompts) {
+    if (typeof prompt === "string") texts.push(prompt);
+    else ids += prompt.length;
+  }
+  return ids + (await countTokens(request.model, texts));
+}
+
+/** Characters at the start of choice `index` that echo its prompt (not generated, not billed as output). */
+export function echoedLength(request: UsageRequest, index: number): number {
+  if (!request.echo) return 0;
+  const prompt = promptList(request.prompt)[Math.floor(index / request.n)];
+  return typeof prompt === "string" ? prompt.length : 0;
+}
+
+function usageOf(prompt_tokens: number, completion_tokens: number): CompletionUsage {
+  return { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens };
+}
+
+/** Usage of a whole text completion whose choices are all known, an echoed prompt excluded from the output. */
+export async function estimateUsage(request: UsageRequest, choices: Iterable<{ index: number; text: string }>): Promise<CompletionUsage> {
+  const prompts = promptList(request.prompt);
+  const outputs: string[] = [];
   for (const { index, text } of choices) {
     const prompt = prompts[Math.floor(index / request.n)];
     const echoed = request.echo && typeof prompt === "string" && text.startsWith(prompt);
-    generated.push(countTokens(request.model, echoed ? text.slice(prompt.length) : text));
+    outputs.push(echoed ? text.slice(prompt.length) : text);
   }
-  const [prompt, completion] = await Promise.all([
-    Promise.all(prompts.map((p) => promptTokens(request.model, p))),
-    Promise.all(generated),
-  ]);
-  const prompt_tokens = prompt.reduce((sum, count) => sum + count, 0);
-  const completion_tokens = completion.reduce((sum, count) => sum + count, 0);
-  return { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens };
+  const [prompt, completion] = await Promise.all([promptTokens(request), countTokens(request.model, outputs)]);
+  return usageOf(prompt, completion);
 }
 
 /** The text of a chat message's content, whatever its form. */
 function messageText(content: unknown): string {
   if (typeof content === "string") return content;
   if (!Array.isArray(content)) return "";
-  return content.map((part: { type?: unknown; text?: unknown }) => (part.type === "text" && typeof part.text === "string" ? part.text : "")).join("");
+  let text = "";
+  for (const part of content as { type?: unknown; text?: unknown }[]) if (part.type === "text" && typeof part.text === "string") text += part.text;
+  return text;
 }
 
 /**
- * Usage of a chat request a provider did not report: the text of every message as the
- * prompt (message framing and images are not counted, so this is a floor), and every
- * choice's text as the completion.
+ * Tokens of a chat request's messages: the text of each (message framing and images are
+ * not counted, so this is a floor).
  */
-export async function estimateChatUsage(model: string, messages: readonly { content?: unknown }[], outputs: Iterable<string>): Promise<CompletionUsage> {
-  const [prompt, completion] = await Promise.all([
-    Promise.all(messages.map((message) => countTokens(model, messageText(message.content)))),
-    Promise.all([...outputs].map((text) => countTokens(model, text))),
-  ]);
-  const prompt_tokens = prompt.reduce((sum, count) => sum + count, 0);
-  const completion_tokens = completion.reduce((sum, count) => sum + count, 0);
-  return { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens };
+export function messageTokens(model: string, messages: readonly { content?: unknown }[]): Promise<number> {
+  return countTokens(
+    model,
+    messages.map((message) => messageText(message.content)),
+  );
+}
+
+/** Usage of a chat request a provider did not report: its messages as the prompt, every choice's text as the completion. */
+export async function estimateChatUsage(model: string, messages: readonly { content?: unknown }[], outputs: readonly string[]): Promise<CompletionUsage> {
+  const [prompt, completion] = await Promise.all([messageTokens(model, messages), countTokens(model, outputs)]);
+  return usageOf(prompt, completion);
 }

@@ -67,7 +67,7 @@ async function serve(
     if (!res.writableFinished) cancellation.abort();
   });
   // Configured fallbacks lead only where the key may go (its allowlists bind every model it reaches).
-  const route = { signal: cancellation, observer: ctx, allows: gateway.access.allowsFallback(principal) };
+  const route: RouteOptions = { signal: cancellation, observer: ctx, allows: gateway.access.allowsFallback(principal) };
 
   if (request.stream !== true) {
     const answer = (await complete(gateway.router, request, route)) as Answer;
@@ -82,6 +82,9 @@ async function serve(
   // behalf (the provider's own count, no tokenizer run) and kept from a client that did not
   // ask for it. The text is kept too: a client that leaves before the usage chunk still spent.
   const hideUsage = counts && askUsage(request);
+  // A usage chunk the provider did not send is counted in-stream only for a client that asked
+  // for one; otherwise the stream ends at once and its tokens are counted after it (outputs).
+  if (hideUsage) route.estimateStreamUsage = false;
   const { outputs } = ctx;
   const pending = complete(gateway.router, request, route) as Promise<CompletionStream<Answer>>;
   // Until the first chunk is in, a failure can still get its own HTTP status. If the
@@ -112,6 +115,7 @@ async function serve(
     clearTimeout(keepAlive);
   }
   ctx.streamOpened = true;
+  if (ctx.chosen !== undefined) outputs?.start(ctx.chosen.model);
   if (!started) startEventStream(res, ctx.headers());
   try {
     for await (const { chunk, raw } of stream.items()) {
