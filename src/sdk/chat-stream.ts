@@ -7,6 +7,7 @@
 import type { ChatAdapter } from "../providers/types.js";
 import type { ChatCompletionChunk, ChatCompletionParams } from "../wire/chat.js";
 import { ChoiceTexts } from "./choice-texts.js";
+import { CHAT_COMPLETION_CHUNK } from "./shape.js";
 import type { StreamSpec } from "./stream.js";
 import { estimateChatUsage } from "./usage.js";
 import { markEstimated } from "./usage-marks.js";
@@ -52,11 +53,11 @@ export function chatStreamSpec(adapter: ChatAdapter, params: ChatCompletionParam
   const includeUsage = params.stream_options?.include_usage === true;
   return {
     framer: reader.framer,
-    parseEvent: (event) => {
-      const result = reader.parseEvent(event);
-      if (includeUsage || result.type !== "chunk" || result.chunk.usage == null) return result;
-      if (result.chunk.choices.length === 0) return { type: "skip" };
-      return { type: "chunk", chunk: { ...result.chunk, usage: undefined } };
+    parseEvent: (event) => reader.parseEvent(event),
+    shape: CHAT_COMPLETION_CHUNK,
+    convert: (chunk) => {
+      if (includeUsage || chunk.usage == null) return chunk;
+      return chunk.choices.length === 0 ? undefined : { ...chunk, usage: undefined };
     },
     expectedChoices,
     observe: (chunk) => tally.observe(chunk),
