@@ -26,6 +26,8 @@ export class ChatTally {
   observe(chunk: ChatCompletionChunk): void {
     this.last = chunk;
     if (chunk.usage != null) this.sawUsage = true;
+    // The text is kept only to count a usage chunk asked for: a long stream nobody counts holds no memory.
+    if (this.params.stream_options?.include_usage !== true) return;
     for (const choice of chunk.choices) {
       const content = choice.delta.content;
       if (content != null) this.texts.add(choice.index, content);
