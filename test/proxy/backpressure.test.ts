@@ -5,19 +5,14 @@
  * it caused, fan-out siblings included.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { ServerResponse } from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
+import { type RunningCli, startCli } from "../helpers/cli.js";
 import { MockUpstream } from "../helpers/mock-upstream.js";
-
-const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const CLI = join(ROOT, "dist/src/cli.js");
 
 const STREAM_BYTES = 8 * 1024 * 1024;
 const CLIENTS = 40;
@@ -74,32 +69,6 @@ async function serveLargeStream(res: ServerResponse, served: Served): Promise<vo
   served.finished = true;
 }
 
-interface Gateway {
-  child: ChildProcess;
-  url: string;
-  port: number;
-}
-
-async function startCli(configFile: string, cwd: string): Promise<Gateway> {
-  const child = spawn(process.execPath, [CLI, "--config", configFile, "--port", "0", "--host", "127.0.0.1"], {
-    cwd,
-    env: { PATH: process.env.PATH ?? "" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout?.on("data", (d: Buffer) => {
-      out += d.toString();
-      const match = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-      if (match) resolve(match[1] as string);
-    });
-    child.once("exit", (code) => reject(new Error(`exited with ${code}: ${err}`)));
-  });
-  return { child, url, port: Number(new URL(url).port) };
-}
-
 /** Sends a request on a raw socket that never reads its answer. */
 function stalledClient(port: number, path: string, body: object): net.Socket {
   const text = JSON.stringify(body);
@@ -111,7 +80,7 @@ function stalledClient(port: number, path: string, body: object): net.Socket {
 
 let mock: MockUpstream;
 let dir: string;
-let gateway: Gateway;
+let gateway: RunningCli;
 
 before(async () => {
   mock = await MockUpstream.start();
@@ -131,13 +100,11 @@ before(async () => {
       "",
     ].join("\n"),
   );
-  gateway = await startCli(config, dir);
+  gateway = await startCli(["--config", config], dir);
 });
 
 after(async () => {
-  const exited = once(gateway.child, "exit");
-  gateway.child.kill("SIGTERM");
-  await exited;
+  await gateway.stop();
   await mock.close();
   rmSync(dir, { recursive: true, force: true });
 });
