@@ -1,7 +1,8 @@
 /**
  * Reading a provider's stream into chunks, for any kind of chunk (text completion,
  * chat) and any framing (SSE, NDJSON). The guarantees callers rely on live here: an
- * error event raises a typed error, a stream cut short raises APIConnectionError
+ * error event raises a typed error, an event that cannot be read or a chunk of the wrong
+ * shape raises a 502 naming the provider, a stream cut short raises APIConnectionError
  * instead of ending quietly, and the upstream socket closes when the caller stops early.
  */
 import type { Deadline, UpstreamResponse } from "../http/transport.js";

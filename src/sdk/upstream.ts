@@ -46,7 +46,7 @@ export function scrub(text: string, request: UpstreamRequest): string {
 }
 
 /** The longest provider message passed on: enough for any real one, small enough for every client. */
-export const MAX_PROVIDER_MESSAGE_CHARS = 2_000;
+const MAX_PROVIDER_MESSAGE_CHARS = 2_000;
 
 /** The message, secrets scrubbed (before the cut, so no key is left half-shown), cut to size. */
 function clean(message: string, request: UpstreamRequest): string {
