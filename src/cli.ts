@@ -25,6 +25,9 @@ Options:
   --port N             port to listen on (default 4000)
   --host HOST          address to listen on (default 0.0.0.0)
   --num_workers N      worker processes sharing the port (default 1)
+  --keepalive_timeout S
+                       seconds an idle client connection stays open (default 620; also
+                       KEEPALIVE_TIMEOUT or general_settings.keepalive_timeout_seconds)
   --detailed_debug     also log request and response bodies (secrets redacted)
   --help, --version
 `;
@@ -42,6 +45,7 @@ function parse() {
       port: { type: "string", default: "4000" },
       host: { type: "string", default: "0.0.0.0" },
       num_workers: { type: "string", default: "1" },
+      keepalive_timeout: { type: "string" },
       detailed_debug: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
       version: { type: "boolean", default: false },
@@ -62,10 +66,10 @@ async function config(args: ReturnType<typeof parse>): Promise<GatewayConfig> {
   throw new Error("Give --config config.yaml or --model provider/model (litegate --help).");
 }
 
-async function serve(cfg: GatewayConfig, args: ReturnType<typeof parse>, port: number, announce: boolean): Promise<void> {
+async function serve(cfg: GatewayConfig, args: ReturnType<typeof parse>, port: number, announce: boolean, keepAliveTimeout: number | undefined): Promise<void> {
   let gateway: GatewayServer;
   try {
-    gateway = await createGateway(cfg, { detailedDebug: args.detailed_debug });
+    gateway = await createGateway(cfg, { detailedDebug: args.detailed_debug, keepAliveTimeoutSeconds: keepAliveTimeout });
   } catch (error) {
     // The store is the one thing opened here that can fail: one line naming it, not a stack.
     const reason = error instanceof Error ? error.message : String(error);
@@ -114,6 +118,7 @@ async function main(): Promise<void> {
   let args: ReturnType<typeof parse>;
   let port: number;
   let workers: number;
+  let keepAliveTimeout: number | undefined;
   let cfg: GatewayConfig;
   try {
     args = parse();
@@ -127,6 +132,9 @@ async function main(): Promise<void> {
     }
     port = positiveInt("port", args.port ?? "4000", 0);
     workers = positiveInt("num_workers", args.num_workers ?? "1", 1);
+    // LiteLLM's flag and variable for uvicorn's keep-alive, so its command lines work unchanged.
+    const keepAlive = args.keepalive_timeout ?? process.env.KEEPALIVE_TIMEOUT;
+    keepAliveTimeout = keepAlive === undefined || keepAlive === "" ? undefined : positiveInt("keepalive_timeout (or KEEPALIVE_TIMEOUT)", keepAlive, 1);
     cfg = await config(args);
   } catch (error) {
     const message = error instanceof ConfigError || error instanceof Error ? error.message : String(error);
@@ -138,7 +146,7 @@ async function main(): Promise<void> {
     supervise(workers);
     return;
   }
-  await serve(cfg, args, port, cluster.isPrimary);
+  await serve(cfg, args, port, cluster.isPrimary, keepAliveTimeout);
 }
 
 void main();

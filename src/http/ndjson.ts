@@ -3,13 +3,18 @@
  * split anywhere, even inside a multi-byte UTF-8 character; lines end in LF or CRLF;
  * blank lines are skipped; a last line the stream left unterminated comes from end().
  * Lines are not parsed here: each arrives as the `data` of an event, like an SSE `data:`.
+ * One line is bounded in size, so an upstream that never ends its line cannot exhaust memory.
  */
-import type { Framer, SseEvent } from "./sse.js";
+import { MAX_ANSWER_BYTES } from "./body.js";
+import { eventTooLarge, type Framer, type SseEvent } from "./sse.js";
 
 export class NdjsonParser implements Framer {
   private readonly decoder = new TextDecoder();
   /** Text of a line not yet ended by LF (only when a chunk splits a line). */
   private partial = "";
+
+  /** `maxLineChars` bounds one line; past it push() throws. */
+  constructor(private readonly maxLineChars = MAX_ANSWER_BYTES) {}
 
   /** Feeds bytes; returns the events of the lines they complete, in order. */
   push(bytes: Uint8Array): SseEvent[] {
@@ -20,6 +25,7 @@ export class NdjsonParser implements Framer {
     let end = text.indexOf("\n");
     if (end === -1) {
       this.partial += text;
+      if (this.partial.length > this.maxLineChars) throw eventTooLarge(this.maxLineChars);
       return events;
     }
     this.line(this.partial + text.slice(0, end), events);
@@ -30,6 +36,7 @@ export class NdjsonParser implements Framer {
       start = end + 1;
     }
     this.partial = text.slice(start);
+    if (this.partial.length > this.maxLineChars) throw eventTooLarge(this.maxLineChars);
     return events;
   }
 

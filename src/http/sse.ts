@@ -2,8 +2,10 @@
  * Server-Sent Events parser (the WHATWG event-stream format) for every upstream that
  * streams SSE. Bytes may be split anywhere, even inside a multi-byte UTF-8 character;
  * lines end in LF, CR or CRLF; several `data:` lines of one event are joined with "\n";
- * comment lines (`: keep-alive`) are skipped; `event:` and `id:` are kept.
+ * comment lines (`: keep-alive`) are skipped; `event:` and `id:` are kept. One event
+ * is bounded in size, so an upstream that never ends its line cannot exhaust memory.
  */
+import { MAX_ANSWER_BYTES } from "./body.js";
 
 export interface SseEvent {
   /** The `event:` field; undefined for the default "message" event. */
@@ -18,6 +20,11 @@ export interface Framer {
   end(): SseEvent[];
 }
 
+/** What a framer throws when one event outgrows its bound. */
+export function eventTooLarge(limit: number): Error {
+  return new Error(`an event longer than ${limit} characters`);
+}
+
 export class SseParser implements Framer {
   private readonly decoder = new TextDecoder();
   /** Text of a line not yet ended by a line break (only when a chunk splits a line). */
@@ -25,13 +32,19 @@ export class SseParser implements Framer {
   /** The previous chunk ended with CR: a leading LF in the next one belongs to it. */
   private afterCR = false;
   private data: string[] = [];
+  /** Characters in `data`: with `partial`, the size of the event being read. */
+  private dataChars = 0;
   private event: string | undefined;
   private id: string | undefined;
+
+  /** `maxEventChars` bounds one event (its unfinished line and data lines); past it push() throws. */
+  constructor(private readonly maxEventChars = MAX_ANSWER_BYTES) {}
 
   /** Feeds bytes; returns the events they complete, in order. */
   push(bytes: Uint8Array): SseEvent[] {
     const events: SseEvent[] = [];
     this.consume(this.decoder.decode(bytes, { stream: true }), events);
+    if (this.partial.length + this.dataChars > this.maxEventChars) throw eventTooLarge(this.maxEventChars);
     return events;
   }
 
@@ -96,6 +109,7 @@ export class SseParser implements Framer {
     switch (field) {
       case "data":
         this.data.push(value);
+        this.dataChars += value.length;
         break;
       case "event":
         this.event = value;
@@ -115,6 +129,7 @@ export class SseParser implements Framer {
       events.push({ event: this.event, data, id: this.id });
     }
     this.data = [];
+    this.dataChars = 0;
     this.event = undefined;
   }
 }

@@ -4,7 +4,7 @@
  * (stop accepting, let in-flight requests and streams finish, then close).
  */
 import { once } from "node:events";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { closePools } from "../http/transport.js";
 import { preloadEncoding } from "../usage/tokens.js";
@@ -55,6 +55,32 @@ export interface GatewayOptions {
   keyCacheTtlMs?: number;
   /** Spend log batching (tests shorten it). */
   spendWriter?: Omit<SpendWriterOptions, "onWritten" | "logger">;
+  /** general_settings.request_headers_timeout_seconds: a client's request headers must arrive within this; default 20. */
+  requestHeadersTimeoutSeconds?: number;
+  /** general_settings.request_body_timeout_seconds: its whole request, from the first byte, within this; default 120. */
+  requestBodyTimeoutSeconds?: number;
+  /** general_settings.keepalive_timeout_seconds (LiteLLM's --keepalive_timeout): idle keep-alive connections close after this; default 620. */
+  keepAliveTimeoutSeconds?: number;
+}
+
+/**
+ * The client connection timeouts. Node closes a connection whose headers (slowloris) or
+ * body have not all arrived in time with a 408, but checks only every
+ * `connectionsCheckingInterval` (30 s by default), hence a shorter one. Idle keep-alive
+ * connections outlive the load balancers in front (AWS ALB and nginx 60 s, Azure 240 s,
+ * Google Cloud 600 s), so that the balancer, never the gateway, closes them: a request
+ * sent just as the gateway closed its end would fail.
+ */
+function connectionTimeouts(options: GatewayOptions): ServerOptions {
+  const requestMs = Math.ceil((options.requestBodyTimeoutSeconds ?? 120) * 1000);
+  // Node refuses a header timeout above the request timeout, which counts from the same first byte.
+  const headersMs = Math.min(Math.ceil((options.requestHeadersTimeoutSeconds ?? 20) * 1000), requestMs);
+  return {
+    headersTimeout: headersMs,
+    requestTimeout: requestMs,
+    connectionsCheckingInterval: Math.ceil(Math.min(5_000, headersMs / 2)),
+    keepAliveTimeout: Math.ceil((options.keepAliveTimeoutSeconds ?? 620) * 1000),
+  };
 }
 
 /** The path of a URL no route matched, as logs and errors show it: a key mistyped into it is masked. */
@@ -97,7 +123,7 @@ export class GatewayServer {
     for (const deployment of this.gateway.router.deployments) {
       if (deployment.options.mock_response !== undefined) preloadEncoding(deployment.model);
     }
-    this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void this.handle(req, res));
+    this.server = createServer(connectionTimeouts(options), (req, res) => void this.handle(req, res));
   }
 
   get router(): Router {

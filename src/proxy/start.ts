@@ -42,6 +42,8 @@ export interface StartOptions {
   logDestination?: DestinationStream;
   /** Where the shared-state store reports outages. */
   logger?: { warn(message: string): void; info?(message: string): void };
+  /** `--keepalive_timeout` / KEEPALIVE_TIMEOUT (LiteLLM's names): wins over general_settings.keepalive_timeout_seconds. */
+  keepAliveTimeoutSeconds?: number;
 }
 
 /** Where the SQLite store lives when general_settings.database_path does not say. */
@@ -142,6 +144,9 @@ export async function createGateway(config: GatewayConfig, options: StartOptions
     masterKeyMissingVariable: masterKey.state === "missing-env" ? masterKey.variable : undefined,
     maxRequestSizeMb: generalSettings.max_request_size_mb,
     keepAliveSeconds: generalSettings.keepalive_interval_seconds,
+    requestHeadersTimeoutSeconds: generalSettings.request_headers_timeout_seconds,
+    requestBodyTimeoutSeconds: generalSettings.request_body_timeout_seconds,
+    keepAliveTimeoutSeconds: options.keepAliveTimeoutSeconds ?? generalSettings.keepalive_timeout_seconds,
     router: routerOptions(config, logger),
     includeCostInStreamingUsage: config.litellmSettings.include_cost_in_streaming_usage,
     userModel: config.userModel,

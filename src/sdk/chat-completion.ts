@@ -13,6 +13,7 @@ import { mockChat, mockChatStream } from "./mock-response.js";
 import { type CallOptions, DEFAULT_TIMEOUT_SECONDS, splitRequest } from "./options.js";
 import { fitParams } from "./params.js";
 import { chatStreamSpec } from "./chat-stream.js";
+import { CHAT_COMPLETION } from "./shape.js";
 import type { CompletionStream } from "./stream.js";
 import { estimateChatUsage } from "./usage.js";
 import { markEstimated } from "./usage-marks.js";
@@ -65,7 +66,7 @@ export async function runChatCompletion(params: ChatCompletionParams, options: C
     const n = adapter.supportedParams.has("n") ? (wire.n ?? 1) : 1;
     return withRetries(() => attemptStream(call, () => chatStreamSpec(adapter, params, resolved.model, n, options.estimate_stream_usage)), retries, options.signal);
   }
-  const answer = await withRetries(() => attemptOnce(call, (body) => adapter.parseChatResponse(body)), retries, options.signal);
+  const answer = await withRetries(() => attemptOnce(call, (body) => adapter.parseChatResponse(body), CHAT_COMPLETION), retries, options.signal);
   return answer.usage === undefined ? withChatUsage(answer, params, resolved.model) : answer;
 }
 

@@ -7,6 +7,7 @@
 import type { ChatAdapter } from "../providers/types.js";
 import { OutputTally } from "../usage/output-tally.js";
 import type { ChatCompletionChunk, ChatCompletionParams } from "../wire/chat.js";
+import { CHAT_COMPLETION_CHUNK } from "./shape.js";
 import type { StreamSpec } from "./stream.js";
 import { messageTokens } from "./usage.js";
 import { markEstimated } from "./usage-marks.js";
@@ -31,6 +32,7 @@ export class ChatTally {
   observe(chunk: ChatCompletionChunk): void {
     this.last = chunk;
     if (chunk.usage != null) this.sawUsage = true;
+    // Output is tallied only to count a usage chunk asked for, and only until the provider's own comes.
     if (!this.counting || this.sawUsage) return;
     for (const choice of chunk.choices) {
       const content = choice.delta.content;
@@ -65,11 +67,11 @@ export function chatStreamSpec(
   const includeUsage = params.stream_options?.include_usage === true;
   return {
     framer: reader.framer,
-    parseEvent: (event) => {
-      const result = reader.parseEvent(event);
-      if (includeUsage || result.type !== "chunk" || result.chunk.usage == null) return result;
-      if (result.chunk.choices.length === 0) return { type: "skip" };
-      return { type: "chunk", chunk: { ...result.chunk, usage: undefined } };
+    parseEvent: (event) => reader.parseEvent(event),
+    shape: CHAT_COMPLETION_CHUNK,
+    convert: (chunk) => {
+      if (includeUsage || chunk.usage == null) return chunk;
+      return chunk.choices.length === 0 ? undefined : { ...chunk, usage: undefined };
     },
     expectedChoices,
     observe: (chunk) => tally.observe(chunk),

@@ -1,14 +1,16 @@
 /**
  * Reading a provider's stream into chunks, for any kind of chunk (text completion,
  * chat) and any framing (SSE, NDJSON). The guarantees callers rely on live here: an
- * error event raises a typed error, a stream cut short raises APIConnectionError
+ * error event raises a typed error, an event that cannot be read or a chunk of the wrong
+ * shape raises a 502 naming the provider, a stream cut short raises APIConnectionError
  * instead of ending quietly, and the upstream socket closes when the caller stops early.
  */
 import type { Deadline, UpstreamResponse } from "../http/transport.js";
 import type { Framer, SseEvent } from "../http/sse.js";
 import type { StreamEvent } from "../providers/types.js";
 import { APIConnectionError, APIError } from "../wire/errors.js";
-import { providerError, type PreparedCall } from "./upstream.js";
+import type { Shape } from "./shape.js";
+import { malformed, malformedMessage, parseWith, providerError, type PreparedCall } from "./upstream.js";
 
 /** The longest a stream is read in one turn of the event loop before other work gets its turn. */
 const SLICE_MS = 4;
@@ -25,10 +27,18 @@ export interface ChunkShape {
   usage?: unknown;
 }
 
-/** How to read one stream; made afresh per attempt, since parsers keep state. */
-export interface StreamSpec<C extends ChunkShape> {
+/**
+ * How to read one stream; made afresh per attempt, since parsers keep state. `A` is the
+ * adapter's chunk, `C` the caller's; without `convert` they are the same.
+ */
+export interface StreamSpec<C extends ChunkShape, A = C> {
   framer: Framer;
-  parseEvent(event: SseEvent): StreamEvent<C>;
+  /** The adapter's reading of one event. */
+  parseEvent(event: SseEvent): StreamEvent<A>;
+  /** What every chunk of the adapter must look like, checked before anything reads it. */
+  shape: Shape;
+  /** The adapter's chunk as the caller gets it (translated, trimmed), or undefined to skip it. */
+  convert?(chunk: A): C | undefined;
   /** How many choices must finish for a stream without an end marker to count as complete. */
   expectedChoices: number;
   /** Sees every chunk (tallies for a final usage chunk). */
@@ -79,20 +89,41 @@ function prepend<T>(first: IteratorResult<T, void>, rest: AsyncGenerator<T, void
   };
 }
 
-async function* readItems<C extends ChunkShape>(
+const SKIP: StreamEvent<never> = { type: "skip" };
+
+async function* readItems<C extends ChunkShape, A>(
   call: PreparedCall,
-  spec: StreamSpec<C>,
+  spec: StreamSpec<C, A>,
   response: UpstreamResponse,
   deadline: Deadline,
 ): AsyncGenerator<StreamItem<C>, void> {
   const finished = new Set<number>();
   let done = false;
   let drained = false;
+  const { shape } = spec;
+  const requestId = call.adapter.requestId(response.headers);
+  // Anything the framer or the adapter cannot read is the upstream's fault: a 502 naming it.
+  const frame = (bytes: Uint8Array | undefined): SseEvent[] =>
+    parseWith(call, shape.what, () => (bytes === undefined ? spec.framer.end() : spec.framer.push(bytes)), requestId);
+  function parse(event: SseEvent): StreamEvent<C> {
+    const result = parseWith(call, shape.what, () => spec.parseEvent(event), requestId);
+    if (result.type !== "chunk") return result;
+    const adapterChunk = result.chunk;
+    const problem = shape.problem(adapterChunk);
+    if (problem !== undefined) throw malformed(call, malformedMessage(call, shape.what, problem), requestId);
+    const convert = spec.convert;
+    // Without `convert` the adapter's chunk is the caller's (A is C).
+    if (convert === undefined) return result as unknown as StreamEvent<C>;
+    const chunk = parseWith(call, shape.what, () => convert(adapterChunk), requestId);
+    if (chunk === undefined) return SKIP;
+    // A chunk passed on unchanged keeps its raw text, so it is forwarded without re-serialising.
+    return { type: "chunk", chunk, raw: (chunk as unknown) === adapterChunk ? result.raw : undefined };
+  }
   // A generator, so chunks that precede an error event in the same read still reach the caller first.
   function* interpret(events: SseEvent[]): Generator<StreamItem<C>, void> {
     for (const event of events) {
       if (done) return;
-      const result = spec.parseEvent(event);
+      const result = parse(event);
       if (result.type === "chunk") {
         const chunk = result.chunk;
         for (const choice of chunk.choices) if (choice.finish_reason != null) finished.add(choice.index);
@@ -113,7 +144,7 @@ async function* readItems<C extends ChunkShape>(
       deadline.touch();
       // Events after the end marker are ignored, but the body is still read to its end
       // so the connection goes back to the pool instead of being torn down.
-      if (!done) yield* interpret(spec.framer.push(bytes));
+      if (!done) yield* interpret(frame(bytes));
       // Buffered reads resolve without leaving the turn of the event loop: a stream arriving
       // faster than it is forwarded would hold every other request up until it paused.
       if (performance.now() - slice > SLICE_MS) {
@@ -121,7 +152,7 @@ async function* readItems<C extends ChunkShape>(
         slice = performance.now();
       }
     }
-    if (!done) yield* interpret(spec.framer.end());
+    if (!done) yield* interpret(frame(undefined));
     drained = true;
   } catch (error) {
     throw error instanceof APIError ? error : deadline.errorFor(error, { provider: call.adapter.provider, model: call.model });
@@ -143,9 +174,9 @@ async function* readItems<C extends ChunkShape>(
  * Starts reading a stream and waits for its first chunk, so that a failure before any
  * data reached the caller is still an ordinary, retryable failure of the call.
  */
-export async function openStream<C extends ChunkShape>(
+export async function openStream<C extends ChunkShape, A>(
   call: PreparedCall,
-  spec: StreamSpec<C>,
+  spec: StreamSpec<C, A>,
   response: UpstreamResponse,
   deadline: Deadline,
 ): Promise<CompletionStream<C>> {

@@ -6,13 +6,13 @@
  * its chat endpoint through src/translate.
  */
 import { Cancellation } from "../http/cancel.js";
-import type { SseEvent } from "../http/sse.js";
 import { COMPLETION_PARAMS } from "../providers/openai-text.js";
 import { resolveModel } from "../providers/registry.js";
-import type { ChatAdapter, StreamEvent, Target, TextCompletionAdapter } from "../providers/types.js";
+import type { ChatAdapter, Target, TextCompletionAdapter } from "../providers/types.js";
 import { ChatToTextStream, textFromChat } from "../translate/chat-to-text.js";
 import { addUsage, FAN_OUT_CONCURRENCY, mapBounded, mergeAnswers, mergeStreams, planCalls, type SubCall, type SubStream } from "../translate/fan-out.js";
 import { chatParamsFor, stringPrompts, textParamsVia } from "../translate/text-to-chat.js";
+import type { ChatCompletionChunk } from "../wire/chat.js";
 import type { CompletionUsage, TextCompletion, TextCompletionChunk, TextCompletionParams } from "../wire/completions.js";
 import { BadRequestError, UnsupportedParamsError } from "../wire/errors.js";
 import { validateTextCompletion } from "../wire/validate.js";
@@ -20,6 +20,7 @@ import { attemptOnce, attemptStream, withRetries } from "./attempt.js";
 import { mockCompletion, mockStream } from "./mock-response.js";
 import { type CallOptions, DEFAULT_TIMEOUT_SECONDS, splitRequest, type TextCompletionRequest } from "./options.js";
 import { fitParams } from "./params.js";
+import { CHAT_COMPLETION, CHAT_COMPLETION_CHUNK, type Shape, TEXT_COMPLETION } from "./shape.js";
 import { type CompletionStream, localStream, type StreamSpec } from "./stream.js";
 import { StreamTally, textStreamSpec, type TextStreamRequest } from "./text-stream.js";
 import type { PreparedCall } from "./upstream.js";
@@ -109,16 +110,21 @@ function native(adapter: TextCompletionAdapter, params: TextCompletionParams, ru
   const wire = fit(params, adapter.supportedParams, run, adapter.provider);
   const call = prepare(adapter, adapter.buildRequest(wire, run.target), params, run.options);
   if (params.stream === true) return retried(run, () => attemptStream(call, () => textStreamSpec(adapter, run.usage)));
-  return retried(run, () => attemptOnce(call, (body) => adapter.parseResponse(body))).then((answer) => withUsage(answer, run));
+  return retried(run, () => attemptOnce(call, (body) => adapter.parseResponse(body), TEXT_COMPLETION)).then((answer) => withUsage(answer, run));
 }
 
-/** How one fanned-out call is sent: its request, and how its answer and stream read as text. */
-interface FanOut {
+/**
+ * How one fanned-out call is sent: its request, how the adapter reads its answer (`A`, of
+ * `shape`) and how that reads as text; its stream likewise, from the adapter's chunks (`K`).
+ */
+interface FanOut<A, K> {
   calls: SubCall[];
   n: number;
   prepare(call: SubCall): PreparedCall;
-  parse(call: SubCall, body: unknown): TextCompletion;
-  stream(call: SubCall): StreamSpec<TextCompletionChunk>;
+  parse(body: unknown): A;
+  shape: Shape;
+  toText(call: SubCall, answer: A): TextCompletion;
+  stream(call: SubCall): StreamSpec<TextCompletionChunk, K>;
 }
 
 /**
@@ -126,7 +132,7 @@ interface FanOut {
  * cancellation, fired by the caller's signal or by the first failure, so no sibling
  * call is left running (and billed) after the request has failed.
  */
-async function fanOut(plan: FanOut, params: TextCompletionParams, outer: Run): Promise<TextCompletion | TextCompletionStream> {
+async function fanOut<A, K>(plan: FanOut<A, K>, params: TextCompletionParams, outer: Run): Promise<TextCompletion | TextCompletionStream> {
   const cancellation = new Cancellation();
   const onAbort = () => cancellation.abort();
   outer.options.signal?.addEventListener("abort", onAbort, { once: true });
@@ -138,7 +144,7 @@ async function fanOut(plan: FanOut, params: TextCompletionParams, outer: Run): P
     if (params.stream !== true) {
       const answers = await mapBounded(plan.calls, FAN_OUT_CONCURRENCY, (call) => {
         const prepared = prepare(call);
-        return retried(run, () => attemptOnce(prepared, (body) => plan.parse(call, body)));
+        return retried(run, () => attemptOnce(prepared, (body) => plan.parse(body), plan.shape, (answer) => plan.toText(call, answer)));
       });
       release();
       return await withUsage(mergeAnswers(plan.calls, answers, plan.n), run);
@@ -186,7 +192,9 @@ function onePromptAtATime(adapter: TextCompletionAdapter, params: TextCompletion
       calls: planCalls(prompts, n, false),
       n,
       prepare: (call) => prepare(adapter, adapter.buildRequest({ ...single, prompt: call.prompt }, run.target), params, run.options),
-      parse: (_call, body) => adapter.parseResponse(body),
+      parse: (body) => adapter.parseResponse(body),
+      shape: TEXT_COMPLETION,
+      toText: (_call, answer) => answer,
       stream: () => textStreamSpec(adapter, { ...run.usage, prompt: "", n: 1, includeUsage: false, estimate: false }),
     },
     params,
@@ -216,18 +224,17 @@ function viaChat(adapter: ChatAdapter, params: TextCompletionParams, run: Run): 
       n,
       prepare: (call) =>
         prepare(adapter, adapter.buildChatRequest(chatParamsFor(wire, call.prompt, call.n, run.model), run.target), params, run.options),
-      parse: (call, body) => textFromChat(adapter.parseChatResponse(body), echo(call)),
-      stream: (call) => {
+      parse: (body) => adapter.parseChatResponse(body),
+      shape: CHAT_COMPLETION,
+      toText: (call, answer) => textFromChat(answer, echo(call)),
+      stream: (call): StreamSpec<TextCompletionChunk, ChatCompletionChunk> => {
         const reader = adapter.chatStream();
         const converter = new ChatToTextStream(echo(call));
         return {
           framer: reader.framer,
-          parseEvent: (event: SseEvent): StreamEvent<TextCompletionChunk> => {
-            const result = reader.parseEvent(event);
-            if (result.type !== "chunk") return result;
-            const chunk = converter.convert(result.chunk);
-            return chunk === undefined ? { type: "skip" } : { type: "chunk", chunk };
-          },
+          parseEvent: (event) => reader.parseEvent(event),
+          shape: CHAT_COMPLETION_CHUNK,
+          convert: (chunk) => converter.convert(chunk),
           expectedChoices: call.n,
         };
       },

@@ -7,6 +7,7 @@ import { SseParser } from "../http/sse.js";
 import type { TextCompletionAdapter } from "../providers/types.js";
 import { OutputTally } from "../usage/output-tally.js";
 import type { CompletionUsage, TextCompletionChunk } from "../wire/completions.js";
+import { TEXT_COMPLETION_CHUNK } from "./shape.js";
 import type { StreamSpec } from "./stream.js";
 import { echoedLength, promptList, promptTokens, type UsageRequest } from "./usage.js";
 import { markEstimated } from "./usage-marks.js";
@@ -68,6 +69,7 @@ export function textStreamSpec(adapter: TextCompletionAdapter, request: TextStre
   return {
     framer: reader.framer,
     parseEvent: (event) => reader.parseEvent(event),
+    shape: TEXT_COMPLETION_CHUNK,
     expectedChoices: promptList(request.prompt).length * request.n,
     observe: (chunk) => tally.observe(chunk),
     finish: () => tally.finish(),

@@ -95,10 +95,13 @@ export class NotFoundError extends APIError {
   static override readonly defaultStatus: number = 404;
 }
 
-/** The call did not finish within its `timeout`. */
+/**
+ * The call did not finish within its `timeout`: 504, since it is the upstream that did
+ * not answer in time, not the client that was slow (an upstream's own 408 stays 408).
+ */
 export class Timeout extends APIError {
   static override readonly defaultType: string = "timeout";
-  static override readonly defaultStatus: number = 408;
+  static override readonly defaultStatus: number = 504;
 }
 
 export class UnprocessableEntityError extends APIError {
@@ -167,8 +170,9 @@ export function errorFromStatus(status: number, detail: ProviderErrorDetail, ini
     BY_STATUS[status] ?? (status >= 500 ? InternalServerError : APIError);
   if (detail.kind === "context_window") ErrorClass = ContextWindowExceededError;
   else if (detail.kind === "content_policy") ErrorClass = ContentPolicyViolationError;
-  // 529 has no OpenAI counterpart; clients know 503 as "overloaded, retry later".
-  const mappedStatus = status === 529 ? 503 : ErrorClass === APIError || ErrorClass === InternalServerError ? status : undefined;
+  // 529 has no OpenAI counterpart; clients know 503 as "overloaded, retry later". A class
+  // picked from the message (context window, content policy) carries its own status.
+  const mappedStatus = status === 529 ? 503 : detail.kind === undefined ? status : undefined;
   return new ErrorClass(detail.message, {
     ...init,
     status: mappedStatus,

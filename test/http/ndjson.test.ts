@@ -73,6 +73,12 @@ describe("NdjsonParser", () => {
     assert.deepStrictEqual(parseChunks([bytes("é").subarray(0, 1)]), [ev("\uFFFD")]);
   });
 
+  test("a line longer than the bound throws; complete lines never count", () => {
+    const parser = new NdjsonParser(10);
+    assert.deepStrictEqual(parser.push(bytes('"012345678"\n"0')), [ev('"012345678"')]);
+    assert.throws(() => parser.push(bytes("1234567890")), { message: "an event longer than 10 characters" });
+  });
+
   test("end() with nothing pending returns no events", () => {
     const parser = new NdjsonParser();
     assert.deepStrictEqual(parser.push(bytes("x\n")), [ev("x")]);

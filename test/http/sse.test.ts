@@ -198,6 +198,18 @@ describe("SseParser table cases", () => {
   });
 });
 
+describe("SseParser bounds one event", () => {
+  test("an unfinished line or the data lines of one event past the bound throw; complete events never count", () => {
+    const parser = new SseParser(20);
+    assert.deepStrictEqual(parser.push(bytes("data: 0123456789\n\n")), [ev("0123456789")]);
+    assert.deepStrictEqual(parser.push(bytes("data: 0123456789")), []);
+    assert.throws(() => parser.push(bytes("01234")), { message: "an event longer than 20 characters" });
+    const lines = new SseParser(20);
+    assert.deepStrictEqual(lines.push(bytes("data: 0123456789\n")), []);
+    assert.throws(() => lines.push(bytes("data: 01234567890\n")), { message: "an event longer than 20 characters" });
+  });
+});
+
 describe("SseParser multi-byte UTF-8 split at every byte offset", () => {
   for (const text of ["é", "日本", "😀", "a é 日本 😀 z", "👩‍👩‍👧"]) {
     test(JSON.stringify(text), () => {

@@ -134,11 +134,11 @@ describe("one deployment failing, traffic moving to the healthy one", () => {
     assert.deepEqual(counts(m), [1, 1, 0]);
   });
 
-  test("timeout without a retry left: 408 to the client", async () => {
+  test("timeout without a retry left: 504 to the client", async () => {
     m[0]?.always(hang);
     const gw = await gateway([dep("g", "a", 0)], new Clock(), { timeout: 0.2 });
     const response = await post(gw);
-    assert.equal(response.status, 408);
+    assert.equal(response.status, 504);
     assert.equal(((await response.json()) as { error: { type: string } }).error.type, "timeout");
   });
 

@@ -82,7 +82,7 @@ describe("timeout and abort", () => {
     });
     const error = await rejection(textCompletion({ ...base(), timeout: 0.2 }));
     assert.ok(error instanceof Timeout);
-    assert.equal(error.status, 408);
+    assert.equal(error.status, 504);
     assert.equal(error.message, "text-completion-openai did not answer within 0.2 s (timeout).");
     await mock.socketClosed();
   });

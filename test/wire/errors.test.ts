@@ -157,7 +157,7 @@ describe("error classes", () => {
     [AuthenticationError, 401, "authentication_error"],
     [PermissionDeniedError, 403, "permission_error"],
     [NotFoundError, 404, "not_found_error"],
-    [Timeout, 408, "timeout"],
+    [Timeout, 504, "timeout"],
     [UnprocessableEntityError, 422, "invalid_request_error"],
     [RateLimitError, 429, "rate_limit_error"],
     [InternalServerError, 500, "api_error"],

@@ -159,6 +159,9 @@ export const generalSettingsSchema = z.looseObject(
     allow_requests_on_db_unavailable: bool().nullish(),
     keepalive_interval_seconds: num({ min: 0 }).nullish(),
     graceful_shutdown_timeout_seconds: num({ min: 0 }).nullish(),
+    request_headers_timeout_seconds: num({ gt: 0 }).nullish(),
+    request_body_timeout_seconds: num({ gt: 0 }).nullish(),
+    keepalive_timeout_seconds: num({ gt: 0 }).nullish(),
   },
   mapping(),
 );

@@ -92,6 +92,12 @@ export interface GeneralSettings {
   keepalive_interval_seconds: number;
   /** How long SIGTERM waits for in-flight requests; default 30. */
   graceful_shutdown_timeout_seconds: number;
+  /** A client must have sent its request headers within this; default 20 (see GatewayOptions). */
+  request_headers_timeout_seconds?: number;
+  /** ... and its whole request, body included; default 120. */
+  request_body_timeout_seconds?: number;
+  /** An idle keep-alive client connection is closed after this; default 620. */
+  keepalive_timeout_seconds?: number;
   [key: string]: unknown;
 }
 
