@@ -164,7 +164,8 @@ const BIGINT_SHOWN = 10n ** BigInt(QUOTE_LIMIT);
 function bigintText(value: bigint): string {
   if (value < BIGINT_SHOWN && value > -BIGINT_SHOWN) return String(value);
   // Hex digits cost linear time; each is log10(16) decimal digits.
-  return `a BigInt of about ${Math.round(value.toString(16).length * Math.log10(16))} digits`;
+  const hex = (value < 0n ? -value : value).toString(16);
+  return `a BigInt of about ${Math.round(hex.length * Math.log10(16))} digits`;
 }
 
 /** A value inside an object or array as JSON writes it: undefined, functions and symbols are left out of objects, null in arrays. */
