@@ -149,7 +149,7 @@ const toolCall = z.object({
 // where OpenAI's SDKs write absent fields as null.
 const message = z.object({
   role: z.enum(["system", "developer", "user", "assistant", "tool", "function"]),
-  content: z.union([z.string(), listOf(contentPart), z.null()]).optional(),
+  content: z.union([z.string(), z.null(), listOf(contentPart)]).optional(),
   name: nullable(z.string()),
   tool_call_id: nullable(z.string()),
   tool_calls: nullable(listOf(toolCall)),
