@@ -57,7 +57,7 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 export function listOf<T extends z.ZodType>(item: T, min = 0) {
   return z.custom<z.output<T>[]>().superRefine((value, ctx) => {
     if (!Array.isArray(value) || value.length < min) {
-      ctx.addIssue({ code: "custom", message: `an array of at least ${min} items`, input: value });
+      ctx.addIssue({ code: "custom", input: value });
       return;
     }
     for (let index = 0; index < value.length; index++) {
@@ -116,7 +116,7 @@ function isLogitBias(value: unknown): value is Record<string, number> {
   return true;
 }
 
-/** `stop` and `logit_bias` mean the same in text and chat completions. */
+/** `stop`, `logit_bias` and `stream_options` mean the same in text and chat completions. */
 export const stopSchema = nullable(checked(isStop));
 export const logitBiasSchema = nullable(checked(isLogitBias));
 export const streamOptionsSchema = nullable(

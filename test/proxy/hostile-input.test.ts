@@ -332,6 +332,26 @@ describe("what errors quote from the request, bounded", () => {
     assert.ok(answer.text.length < 1000);
   });
 
+  test("query strings of 8 KB on the management routes are quoted in 80 characters", async () => {
+    const get = async (path: string) => {
+      const response = await fetch(`${gateway.url}${path}`, { headers: { authorization: `Bearer ${MASTER_KEY}` } });
+      return (await response.json()) as Answer["body"];
+    };
+    const long = "q".repeat(8000);
+    const cut = `${"q".repeat(77)}...`;
+    assert.equal((await get(`/key/info?key=${long}`)).error.message, `No key '${cut}' exists on this gateway; GET /key/list lists them.`);
+    assert.equal((await get(`/user/info?user_id=${long}`)).error.message, `No user '${cut}' exists on this gateway; create one with POST /user/new.`);
+    assert.equal((await get(`/team/info?team_id=${long}`)).error.message, `No team '${cut}' exists on this gateway; create one with POST /team/new.`);
+    const unknown = await get(`/key/list?${long}=1`);
+    assert.equal(unknown.error.param, cut);
+    assert.equal(unknown.error.message, `/key/list does not take '${cut}' in the query string; it takes: page, size, user_id, team_id, return_full_object.`);
+    assert.equal((await get(`/key/list?page=${long}`)).error.message, `Invalid 'page': got '${cut}'. It must be a whole number from 1 to 1000000.`);
+    assert.equal(
+      (await get(`/spend/logs?start_date=${long}`)).error.message,
+      `Invalid 'start_date': got '${cut}'. It must be a date (2026-11-25) or an ISO 8601 date-time.`,
+    );
+  });
+
   test("a management list of a million numbers is refused at its first item", async () => {
     const answer = await post(gateway.url, "/key/generate", JSON.stringify({ models: Array.from({ length: 1_000_000 }, (_, i) => i) }));
     assert.equal(answer.status, 400);
