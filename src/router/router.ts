@@ -27,7 +27,7 @@ import {
   ServiceUnavailableError,
 } from "../wire/errors.js";
 import { validateChatCompletion } from "../wire/validate-chat.js";
-import { assertObject, validateTextCompletion } from "../wire/validate.js";
+import { assertObject, clip, validateTextCompletion } from "../wire/validate.js";
 import { createDeployment, type Deployment, type DeploymentConfig } from "./deployment.js";
 import { cooldownFor, countsAgainstDeployment, type Policy, retriesFor } from "./policy.js";
 import { choose, type RoutingStrategy } from "./strategies.js";
@@ -193,7 +193,8 @@ export class Router {
   }
 
   private unknownModel(model: string): BadRequestError {
-    return new BadRequestError(`Unknown model '${model}'. Available models: ${this.modelNames.join(", ") || "(none configured)"}.`, {
+    // Cut like every client value an error quotes.
+    return new BadRequestError(`Unknown model '${clip(model)}'. Available models: ${this.modelNames.join(", ") || "(none configured)"}.`, {
       param: "model",
       code: "model_not_found",
       model,

@@ -10,7 +10,7 @@ import type { Router, RouteOptions } from "../../router/router.js";
 import type { CompletionStream } from "../../sdk/stream.js";
 import type { ChatCompletionParams } from "../../wire/chat.js";
 import type { CompletionUsage, TextCompletionParams } from "../../wire/completions.js";
-import { assertObject } from "../../wire/validate.js";
+import { assertObject, isRecord, MAX_MODEL_LENGTH } from "../../wire/validate.js";
 import { readJsonBody } from "../body.js";
 import type { RequestContext } from "../context.js";
 import { type CompletionKind, StreamOutputs } from "../stream-outputs.js";
@@ -49,7 +49,9 @@ async function serve(
   const forcedModel = pathModel ?? gateway.userModel;
   if (forcedModel !== undefined) body.model = forcedModel;
   const request = body;
-  ctx.model = typeof request.model === "string" ? request.model : undefined;
+  // Validation refuses a longer name later; until then it must not carry a client's megabytes
+  // into the admission's errors, the log line or the spend record.
+  ctx.model = typeof request.model === "string" ? request.model.slice(0, MAX_MODEL_LENGTH) : undefined;
   if (gateway.detailedDebug) gateway.debugLogger.debug({ request_id: ctx.id, request }, "request body");
   // A client already gone takes nothing: no hold on its key, no upstream call.
   if (ctx.ended) return;
@@ -144,8 +146,9 @@ async function serve(
 
 /**
  * Sets `stream_options.include_usage` unless the client already did; true when it was set
- * here (the usage chunk is then not the client's to see). A malformed `stream_options` is
- * left for validation to refuse.
+ * here (the usage chunk is then not the client's to see). Only a valid value is replaced (absent,
+ * or false): a malformed `stream_options` or `include_usage` is left for validation to refuse,
+ * never overwritten into a valid request.
  */
 function askUsage(request: Record<string, unknown>): boolean {
   const options = request.stream_options;
@@ -153,14 +156,18 @@ function askUsage(request: Record<string, unknown>): boolean {
     request.stream_options = { include_usage: true };
     return true;
   }
-  if (typeof options !== "object" || Array.isArray(options)) return false;
-  if ((options as { include_usage?: unknown }).include_usage === true) return false;
+  if (!isRecord(options)) return false;
+  const { include_usage: given } = options;
+  if (given !== undefined && given !== false) return false;
   request.stream_options = { ...options, include_usage: true };
   return true;
 }
 
-/** The models of the body's `fallbacks` (LiteLLM's per-request fallbacks; the Router ignores anything but a list of names). */
+/**
+ * The models of the body's `fallbacks` (LiteLLM's per-request fallbacks; the Router ignores anything
+ * but a list of names). A name over MAX_MODEL_LENGTH names no model, and admission must not quote it back.
+ */
 function requestFallbacks(request: Record<string, unknown>): string[] {
   const { fallbacks } = request;
-  return Array.isArray(fallbacks) ? fallbacks.filter((name): name is string => typeof name === "string") : [];
+  return Array.isArray(fallbacks) ? fallbacks.filter((name): name is string => typeof name === "string" && name.length <= MAX_MODEL_LENGTH) : [];
 }

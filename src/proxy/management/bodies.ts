@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { isDuration } from "../../access/duration.js";
 import { BadRequestError } from "../../wire/errors.js";
-import { describe } from "../../wire/validate.js";
+import { clip, describe, listOf } from "../../wire/validate.js";
 
 /** What each field must be, as the 400 says it. */
 const RULES = {
@@ -38,7 +38,7 @@ const duration = z.string().refine(isDuration).nullable();
 const metadata = z.record(z.string(), z.json());
 
 const budget = {
-  models: z.array(z.string().min(1)),
+  models: listOf(z.string().min(1)),
   max_budget: z.number().min(0).nullable(),
   budget_duration: duration,
   metadata,
@@ -60,7 +60,7 @@ const keySettings = {
 export const generateKeyBody = z.strictObject(keySettings).partial();
 export const updateKeyBody = z.strictObject({ ...keySettings, key: id }).partial().required({ key: true });
 export const keyBody = z.strictObject({ key: id });
-export const deleteKeysBody = z.strictObject({ keys: z.array(id).min(1) });
+export const deleteKeysBody = z.strictObject({ keys: listOf(id, 1) });
 export const newUserBody = z.strictObject({ ...budget, user_id: id, auto_create_key: z.boolean() }).partial();
 export const newTeamBody = z.strictObject({ ...budget, team_id: id, team_alias: z.string().max(256).nullable() }).partial();
 export const updateUserBody = z.strictObject({ ...budget, user_id: id }).partial().required({ user_id: true });
@@ -79,7 +79,8 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown, route: 
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   if (issue?.code === "unrecognized_keys") {
-    const field = issue.keys[0] ?? "";
+    // Cut: the name is the client's, of any length.
+    const field = clip(issue.keys[0] ?? "");
     const accepted = schema instanceof z.ZodObject ? ` It takes: ${Object.keys(schema.shape).join(", ")}.` : "";
     throw new BadRequestError(`${route} does not take '${field}' (a typo, or a field litegate does not support): remove it.${accepted}`, {
       param: field,

@@ -9,6 +9,7 @@ import { addDuration } from "../../access/duration.js";
 import { generateKeyToken, hashKey, keyHashOf, keyName } from "../../access/key-token.js";
 import type { KeyPatch, KeyRecord, Store } from "../../store/types.js";
 import { BadRequestError, NotFoundError } from "../../wire/errors.js";
+import { clip } from "../../wire/validate.js";
 import { readJsonBody } from "../body.js";
 import type { RequestContext } from "../context.js";
 import type { Gateway } from "../gateway.js";
@@ -23,7 +24,7 @@ async function body(gateway: Gateway, req: IncomingMessage): Promise<unknown> {
 }
 
 function noSuchKey(key: string): NotFoundError {
-  return new NotFoundError(`No key '${key.startsWith("sk-") ? keyName(key) : key}' exists on this gateway; GET /key/list lists them.`, {
+  return new NotFoundError(`No key '${key.startsWith("sk-") ? keyName(key) : clip(key)}' exists on this gateway; GET /key/list lists them.`, {
     param: "key",
     code: "key_not_found",
   });

@@ -1,6 +1,7 @@
 /** Query strings of the management routes: required ids, pages, dates; each bad one a 400 naming it. */
 import type { IncomingMessage } from "node:http";
 import { BadRequestError } from "../../wire/errors.js";
+import { clip } from "../../wire/validate.js";
 
 /**
  * The query string, refusing names the route does not read: a mistyped filter must not
@@ -12,8 +13,9 @@ export function queryOf(req: IncomingMessage, route: string, known: readonly str
   const query = new URLSearchParams(mark === -1 ? "" : url.slice(mark + 1));
   for (const name of query.keys()) {
     if (!known.includes(name)) {
-      throw new BadRequestError(`${route} does not take '${name}' in the query string; it takes: ${known.join(", ")}.`, {
-        param: name,
+      // Cut: the name is the client's, of any length the URL allows.
+      throw new BadRequestError(`${route} does not take '${clip(name)}' in the query string; it takes: ${known.join(", ")}.`, {
+        param: clip(name),
         code: "unsupported_param",
       });
     }
@@ -34,7 +36,7 @@ function wholeNumber(query: URLSearchParams, name: string, fallback: number, min
   if (text === null) return fallback;
   const value = Number(text);
   if (!/^\d+$/.test(text) || value < min || value > max) {
-    throw new BadRequestError(`Invalid '${name}': got '${text}'. It must be a whole number from ${min} to ${max}.`, {
+    throw new BadRequestError(`Invalid '${name}': got '${clip(text)}'. It must be a whole number from ${min} to ${max}.`, {
       param: name,
       code: "invalid_value",
     });
@@ -61,7 +63,7 @@ export function dateParam(query: URLSearchParams, name: string): number | undefi
   if (text === null || text === "") return undefined;
   const ms = /^\d{4}-\d{2}-\d{2}(T.*)?$/.test(text) ? Date.parse(text.length === 10 ? `${text}T00:00:00Z` : text) : Number.NaN;
   if (Number.isNaN(ms)) {
-    throw new BadRequestError(`Invalid '${name}': got '${text}'. It must be a date (2026-11-25) or an ISO 8601 date-time.`, {
+    throw new BadRequestError(`Invalid '${name}': got '${clip(text)}'. It must be a date (2026-11-25) or an ISO 8601 date-time.`, {
       param: name,
       code: "invalid_value",
     });

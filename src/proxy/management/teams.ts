@@ -2,6 +2,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { NotFoundError } from "../../wire/errors.js";
+import { clip } from "../../wire/validate.js";
 import { readJsonBody } from "../body.js";
 import type { RequestContext } from "../context.js";
 import type { Gateway } from "../gateway.js";
@@ -14,7 +15,7 @@ import { OWNED_KEYS_SHOWN } from "./users.js";
 import { keyView, teamView } from "./views.js";
 
 function noSuchTeam(teamId: string): NotFoundError {
-  return new NotFoundError(`No team '${teamId}' exists on this gateway; create one with POST /team/new.`, { param: "team_id", code: "team_not_found" });
+  return new NotFoundError(`No team '${clip(teamId)}' exists on this gateway; create one with POST /team/new.`, { param: "team_id", code: "team_not_found" });
 }
 
 export async function newTeam(gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {

@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { NotFoundError } from "../../wire/errors.js";
+import { clip } from "../../wire/validate.js";
 import { readJsonBody } from "../body.js";
 import type { RequestContext } from "../context.js";
 import type { Gateway } from "../gateway.js";
@@ -21,7 +22,7 @@ import { keyView, userView } from "./views.js";
 export const OWNED_KEYS_SHOWN = 1000;
 
 function noSuchUser(userId: string): NotFoundError {
-  return new NotFoundError(`No user '${userId}' exists on this gateway; create one with POST /user/new.`, { param: "user_id", code: "user_not_found" });
+  return new NotFoundError(`No user '${clip(userId)}' exists on this gateway; create one with POST /user/new.`, { param: "user_id", code: "user_not_found" });
 }
 
 export async function newUser(gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
