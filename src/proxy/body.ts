@@ -5,7 +5,7 @@
  * errors reported as 400s.
  */
 import type { IncomingMessage } from "node:http";
-import { APIError, BadRequestError } from "../wire/errors.js";
+import { AbortError, APIError, BadRequestError } from "../wire/errors.js";
 import { clip } from "../wire/validate.js";
 
 /**
@@ -76,9 +76,18 @@ function readText(req: IncomingMessage, limitBytes: number): Promise<string> {
       }
       parts.push(part);
     };
+    let ended = false;
     req.on("data", onData);
-    req.once("end", () => resolve(parts.length === 1 ? (parts[0] as Buffer).toString("utf8") : Buffer.concat(parts).toString("utf8")));
-    req.once("error", reject);
+    req.once("end", () => {
+      ended = true;
+      resolve(parts.length === 1 ? (parts[0] as Buffer).toString("utf8") : Buffer.concat(parts).toString("utf8"));
+    });
+    // A client gone mid-body is no failure of the gateway: nothing to answer, nothing to log as one.
+    const gone = () => reject(new AbortError("The client closed the connection before its request body arrived."));
+    req.once("error", gone);
+    req.once("close", () => {
+      if (!ended) gone();
+    });
   });
 }
 

@@ -4,8 +4,9 @@
  * (stop accepting, let in-flight requests and streams finish, then close).
  */
 import { once } from "node:events";
-import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse, STATUS_CODES } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { closePools } from "../http/transport.js";
 import { preloadEncoding } from "../usage/tokens.js";
 import { Router, type RouterOptions } from "../router/router.js";
@@ -83,10 +84,34 @@ function connectionTimeouts(options: GatewayOptions): ServerOptions {
   };
 }
 
-/** The path of a URL no route matched, as logs and errors show it: a key mistyped into it is masked. */
+/** The longest part of an unknown path an error or log line shows. */
+const MAX_PATH_SHOWN = 200;
+
+/** The path of a URL no route matched, as logs and errors show it: a key mistyped into it is masked, a long one cut. */
 function pathOf(url: string): string {
   const mark = url.indexOf("?");
-  return (mark === -1 ? url : url.slice(0, mark)).replace(/sk-[^/]+/g, "sk-***");
+  const path = (mark === -1 ? url : url.slice(0, mark)).replace(/sk-[^/]+/g, "sk-***");
+  return path.length > MAX_PATH_SHOWN ? `${path.slice(0, MAX_PATH_SHOWN)}...` : path;
+}
+
+/** Node's own answers to what never became a request (malformed HTTP, headers too large, too slow), as OpenAI's error JSON. */
+const CLIENT_ERRORS: Record<string, { status: number; message: string }> = {
+  HPE_HEADER_OVERFLOW: { status: 431, message: "The request's headers are larger than the gateway accepts." },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, message: "The request did not arrive in time; send its headers and body without pausing." },
+};
+
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  // Nothing can be answered on a connection that is gone or already half-answered.
+  if (error.code === "ECONNRESET" || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const known = error.code === undefined ? undefined : CLIENT_ERRORS[error.code];
+  const { status, message } = known ?? { status: 400, message: "The request is not valid HTTP." };
+  const body = JSON.stringify({ error: { message, type: "invalid_request_error", param: null, code: String(status) } });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 export class GatewayServer {
@@ -124,6 +149,7 @@ export class GatewayServer {
       if (deployment.options.mock_response !== undefined) preloadEncoding(deployment.model);
     }
     this.server = createServer(connectionTimeouts(options), (req, res) => void this.handle(req, res));
+    this.server.on("clientError", answerClientError);
   }
 
   get router(): Router {

@@ -89,7 +89,10 @@ class Connection {
 }
 
 const port = () => Number(new URL(gateway.url).port);
-const REQUEST_TIMEOUT = "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n";
+const TIMEOUT_BODY = JSON.stringify({
+  error: { message: "The request did not arrive in time; send its headers and body without pausing.", type: "invalid_request_error", param: null, code: "408" },
+});
+const REQUEST_TIMEOUT = `HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nContent-Length: ${TIMEOUT_BODY.length}\r\nConnection: close\r\n\r\n${TIMEOUT_BODY}`;
 
 describe("client connection timeouts", () => {
   test("headers trickled byte by byte (slowloris) are answered 408 and closed after the header timeout", async () => {

@@ -5,8 +5,10 @@
  * line and the spend record stay bounded). The mock upstream never hears of any of them.
  */
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
 import OpenAI from "openai";
@@ -358,6 +360,60 @@ describe("what errors quote from the request, bounded", () => {
     assert.equal(
       answer.body.error.message,
       "Invalid 'models' in /key/generate: got [0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28.... It must be a list of model names (an empty list allows every model).",
+    );
+  });
+});
+
+describe("what never becomes a request", () => {
+  /** Writes `raw` on a fresh connection and returns everything the gateway answers before it closes. */
+  async function rawExchange(raw: string): Promise<string> {
+    const { port } = new URL(gateway.url);
+    const socket = connect(Number(port), "127.0.0.1");
+    let received = "";
+    socket.on("data", (data: Buffer) => (received += data.toString("utf8")));
+    socket.write(raw);
+    await once(socket, "close");
+    return received;
+  }
+
+  function jsonAnswer(status: number, reason: string, message: string): string {
+    const body = JSON.stringify({ error: { message, type: "invalid_request_error", param: null, code: String(status) } });
+    return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
+  }
+
+  test("malformed HTTP: a JSON 400, not Node's bare one", async () => {
+    assert.equal(await rawExchange("NOT HTTP AT ALL\r\n\r\n"), jsonAnswer(400, "Bad Request", "The request is not valid HTTP."));
+  });
+
+  test("headers over Node's 16 KB: a JSON 431", async () => {
+    const raw = `GET /health/liveliness HTTP/1.1\r\nhost: gateway\r\nx-big: ${"a".repeat(20_000)}\r\n\r\n`;
+    assert.equal(await rawExchange(raw), jsonAnswer(431, "Request Header Fields Too Large", "The request's headers are larger than the gateway accepts."));
+  });
+
+  test("an unknown path of 10 KB is quoted cut to 200 characters, in the 404 and the log line", async () => {
+    const path = `/v1/${"x".repeat(10_000)}`;
+    const response = await fetch(`${gateway.url}${path}`, { headers: { authorization: `Bearer ${MASTER_KEY}` } });
+    assert.equal(response.status, 404);
+    const { error } = (await response.json()) as { error: { message: string } };
+    assert.ok(error.message.startsWith(`No route GET ${path.slice(0, 200)}....`), error.message);
+    assert.ok(error.message.length < 400, `${error.message.length} characters`);
+    const line = gateway.logs.find((log) => typeof log.route === "string" && log.route.startsWith("/v1/xxx"));
+    assert.equal(line?.route, `${path.slice(0, 200)}...`);
+  });
+
+  test("a client gone mid-body is logged 499, never as the gateway's own failure", async () => {
+    const { port } = new URL(gateway.url);
+    const socket = connect(Number(port), "127.0.0.1");
+    socket.write(`POST /v1/completions HTTP/1.1\r\nhost: gateway\r\nauthorization: Bearer ${MASTER_KEY}\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"model": "gpt-ins`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const before = gateway.logs.length;
+    socket.destroy();
+    const started = Date.now();
+    while (gateway.logs.length === before && Date.now() - started < 2_000) await new Promise((resolve) => setTimeout(resolve, 10));
+    const lines = gateway.logs.slice(before);
+    assert.deepEqual(
+      lines.map((line) => [line.msg === "unexpected failure" ? "unexpected failure" : line.status, line.route]),
+      [[499, "/v1/completions"]],
     );
   });
 });
