@@ -1,6 +1,6 @@
 /** The `litegate` command as an operator runs it: a real process, real signals. */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,38 +8,16 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { completionAnswer, streamChunks } from "./helpers/fixtures.js";
+import { type RunningCli, startCli } from "./helpers/cli.js";
 import { readEvents } from "./helpers/gateway.js";
 import { json, MockUpstream } from "./helpers/mock-upstream.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const CLI = join(ROOT, "dist/src/cli.js");
 
-interface Running {
-  child: ChildProcess;
-  url: string;
-  stdout: () => string;
-  stderr: () => string;
-}
-
-/** Starts the CLI and waits for its "listening" line; `cwd` is where a relative database_path lands. */
-async function start(args: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<Running> {
-  const child = spawn(process.execPath, [CLI, ...args, "--port", "0", "--host", "127.0.0.1"], {
-    cwd,
-    env: { PATH: process.env.PATH ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout?.on("data", (d: Buffer) => {
-      out += d.toString();
-      const match = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-      if (match) resolve(match[1] as string);
-    });
-    child.once("exit", (code) => reject(new Error(`exited with ${code}: ${err}`)));
-  });
-  return { child, url, stdout: () => out, stderr: () => err };
+/** Starts the CLI in a temp directory of its own unless told where (a relative database_path lands there). */
+function start(args: string[], env: Record<string, string> = {}, cwd = mkdtempSync(join(tmpdir(), "litegate-cli-"))): Promise<RunningCli> {
+  return startCli(args, cwd, env);
 }
 
 async function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -42,7 +42,7 @@ export async function writeEvent(res: ServerResponse, data: string): Promise<voi
 }
 
 /** Resolves when the client has taken the buffered data, or has gone; leaves no listener behind. */
-function drained(res: ServerResponse): Promise<void> {
+export function drained(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       res.off("drain", done);

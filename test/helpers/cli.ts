@@ -10,6 +10,9 @@ export interface RunningCli {
   child: ChildProcess;
   url: string;
   port: number;
+  /** What it has written so far. */
+  stdout(): string;
+  stderr(): string;
   /** SIGTERM, then waits for the exit. */
   stop(): Promise<void>;
 }
@@ -36,6 +39,8 @@ export async function startCli(args: string[], cwd: string, env: Record<string, 
     child,
     url,
     port: Number(new URL(url).port),
+    stdout: () => out,
+    stderr: () => err,
     async stop() {
       const exited = once(child, "exit");
       child.kill("SIGTERM");

@@ -1,4 +1,5 @@
 /** Canonical OpenAI answers the mock upstreams send, and small test utilities. */
+import type { ChatCompletion } from "../../src/wire/chat.js";
 import type { TextCompletion, TextCompletionChunk } from "../../src/wire/completions.js";
 
 /** OpenAI's documented example answer to "Say this is a test", with a system_fingerprint. */
@@ -10,6 +11,19 @@ export function completionAnswer(overrides: Partial<TextCompletion> = {}): TextC
     model: "gpt-3.5-turbo-instruct",
     system_fingerprint: "fp_44709d6fcb",
     choices: [{ text: "\n\nThis is indeed a test", index: 0, logprobs: null, finish_reason: "length" }],
+    usage: { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 },
+    ...overrides,
+  };
+}
+
+/** A chat answer of one choice saying `content`, with usage 5 + 7 = 12 tokens. */
+export function chatAnswer(content: string, overrides: Partial<ChatCompletion> = {}): ChatCompletion {
+  return {
+    id: "chatcmpl-1",
+    object: "chat.completion",
+    created: 1700000000,
+    model: "chat-model",
+    choices: [{ index: 0, message: { role: "assistant", content, refusal: null }, logprobs: null, finish_reason: "stop" }],
     usage: { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 },
     ...overrides,
   };

@@ -14,6 +14,7 @@ import { SqliteStore } from "../../src/store/sqlite-store.js";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
 import { MASTER_KEY } from "../helpers/keys.js";
 import { json, MockUpstream } from "../helpers/mock-upstream.js";
+import { chatAnswer } from "../helpers/fixtures.js";
 
 const STREAM_BYTES = 8 * 1024 * 1024;
 
@@ -26,16 +27,7 @@ before(async () => {
   big = new Worker(new URL("../helpers/big-stream-upstream.js", import.meta.url), { workerData: { bytes: STREAM_BYTES } });
   const [bigUrl] = (await once(big, "message")) as [string];
   small = await MockUpstream.start();
-  small.always((_req, res) =>
-    json(res, 200, {
-      id: "chatcmpl-small",
-      object: "chat.completion",
-      created: 1,
-      model: "gpt-4o-mini",
-      choices: [{ index: 0, message: { role: "assistant", content: "quick" }, finish_reason: "stop" }],
-      usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
-    }),
-  );
+  small.always((_req, res) => json(res, 200, chatAnswer("quick", { model: "gpt-4o-mini" })));
   const deployment = (name: string, url: string) => ({
     model_name: name,
     litellm_params: { model: "openai/gpt-4o-mini", api_base: `${url}/v1`, api_key: "sk-upstream" },

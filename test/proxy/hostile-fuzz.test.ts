@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import fc from "fast-check";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
-import { completionAnswer } from "../helpers/fixtures.js";
+import { chatAnswer, completionAnswer } from "../helpers/fixtures.js";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
 import { MASTER_KEY } from "../helpers/keys.js";
 import { json, MockUpstream } from "../helpers/mock-upstream.js";
@@ -476,14 +476,7 @@ const anyCase = fc.oneof(...BODY_ROUTES.map(caseFor));
 
 // ---------------------------------------------------------------- the gateways and the property
 
-const CHAT_ANSWER = {
-  id: "chatcmpl-1",
-  object: "chat.completion",
-  created: 1700000000,
-  model: "chat-model",
-  choices: [{ index: 0, message: { role: "assistant", content: "hi", refusal: null }, logprobs: null, finish_reason: "stop" }],
-  usage: { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 },
-};
+const CHAT_ANSWER = chatAnswer("hi");
 
 const dir = mkdtempSync(join(tmpdir(), "litegate-fuzz-"));
 const store = SqliteStore.open({ path: join(dir, "fuzz.db") });

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
 import OpenAI from "openai";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
-import { completionAnswer } from "../helpers/fixtures.js";
+import { chatAnswer, completionAnswer } from "../helpers/fixtures.js";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
 import { MASTER_KEY } from "../helpers/keys.js";
 import { json, MockUpstream } from "../helpers/mock-upstream.js";
@@ -23,14 +23,7 @@ const CHAT_ROUTES = ["/v1/chat/completions", "/chat/completions", "/engines/chat
 const MANAGEMENT_ROUTES = ["/key/generate", "/key/update", "/key/delete", "/key/regenerate", "/key/block", "/key/unblock", "/user/new", "/user/update", "/team/new", "/team/update"];
 const BODY_ROUTES = [...TEXT_ROUTES, ...CHAT_ROUTES, ...MANAGEMENT_ROUTES];
 
-const CHAT_ANSWER = {
-  id: "chatcmpl-1",
-  object: "chat.completion",
-  created: 1700000000,
-  model: "chat-model",
-  choices: [{ index: 0, message: { role: "assistant", content: "hi", refusal: null }, logprobs: null, finish_reason: "stop" }],
-  usage: { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 },
-};
+const CHAT_ANSWER = chatAnswer("hi");
 
 const dir = mkdtempSync(join(tmpdir(), "litegate-hostile-"));
 let mock: MockUpstream;

@@ -16,6 +16,7 @@ import type { DeploymentConfig } from "../../src/router/deployment.js";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
 import { json, MockUpstream, type RecordedRequest } from "../helpers/mock-upstream.js";
 import { seeded } from "../helpers/router.js";
+import { chatAnswer } from "../helpers/fixtures.js";
 
 const REQUESTS = 1_000;
 const CONCURRENCY = 32;
@@ -30,17 +31,6 @@ function faultOf(draw: number): Fault {
   if (draw < 0.35) return "hang";
   if (draw < 0.43) return "cut";
   return "ok";
-}
-
-function chatAnswer(): Record<string, unknown> {
-  return {
-    id: "chatcmpl-chaos",
-    object: "chat.completion",
-    created: 1_700_000_000,
-    model: "gpt-4o-mini",
-    choices: [{ index: 0, message: { role: "assistant", content: "still standing" }, finish_reason: "stop" }],
-    usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 },
-  };
 }
 
 function chunk(content: string | undefined, finish: string | null): string {
@@ -79,13 +69,13 @@ function chaotic(seed: number): (request: RecordedRequest, res: ServerResponse) 
           setTimeout(() => res.socket?.destroy(), 5);
         } else {
           res.writeHead(200, { "content-type": "application/json", "content-length": "400" });
-          res.write(JSON.stringify(chatAnswer()).slice(0, 60));
+          res.write(JSON.stringify(chatAnswer("still standing", { id: "chatcmpl-chaos", model: "gpt-4o-mini" })).slice(0, 60));
           setTimeout(() => res.socket?.destroy(), 5);
         }
         return;
       case "ok":
         if (!stream) {
-          json(res, 200, chatAnswer());
+          json(res, 200, chatAnswer("still standing", { id: "chatcmpl-chaos", model: "gpt-4o-mini" }));
           return;
         }
         res.writeHead(200, { "content-type": "text/event-stream" });
