@@ -7,9 +7,7 @@
 import cluster from "node:cluster";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { ConfigError } from "./proxy/config/errors.js";
-import { loadConfig, singleModelConfig } from "./proxy/config/load.js";
-import type { GatewayConfig } from "./proxy/config/types.js";
+import { ConfigError, type GatewayConfig, loadConfig, singleModelConfig } from "./config/index.js";
 import type { GatewayServer } from "./proxy/server.js";
 import { createGateway, describeDatabase, startupWarnings } from "./proxy/start.js";
 

@@ -5,7 +5,7 @@
 export { textCompletion, type TextCompletionStream } from "./sdk/text-completion.js";
 export { chatCompletion, type ChatCompletionRequest, type ChatCompletionStream } from "./sdk/chat-completion.js";
 export { Router, type RouterOptions, type RouteOptions, type RouteObserver } from "./router/router.js";
-export type { Deployment, DeploymentConfig, LitellmParams, ModelInfo } from "./router/deployment.js";
+export type { Deployment, LitellmParams, ModelEntry, ModelInfo } from "./config/index.js";
 export type { AbortLike } from "./http/cancel.js";
 export type * from "./wire/chat.js";
 export { CompletionStream, type StreamItem } from "./sdk/stream.js";

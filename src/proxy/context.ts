@@ -1,27 +1,15 @@
 /** What the gateway knows about one request while serving it, for its headers and its log line. */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { costOf, deploymentPrice, formatCostHeader, type Price } from "../cost/cost.js";
+import { costOf, formatCostHeader } from "../cost/cost.js";
 import type { Ticket } from "../access/grant.js";
-import type { Deployment } from "../router/deployment.js";
+import type { Deployment } from "../config/index.js";
 import type { RouteObserver } from "../router/router.js";
 import type { CompletionUsage } from "../wire/completions.js";
 import type { Headers } from "./respond.js";
 import type { StreamOutputs } from "./stream-outputs.js";
 
 const SAFE_ID = /^[\w.:-]{1,128}$/;
-
-/** Each deployment's price, looked up once (null: no known price). */
-const prices = new WeakMap<Deployment, Price | null>();
-
-function priceOf(deployment: Deployment): Price | undefined {
-  let price = prices.get(deployment);
-  if (price === undefined) {
-    price = deploymentPrice(deployment.model, deployment.info) ?? null;
-    prices.set(deployment, price);
-  }
-  return price ?? undefined;
-}
 
 export class RequestContext implements RouteObserver {
   readonly id: string;
@@ -78,7 +66,7 @@ export class RequestContext implements RouteObserver {
 
   /** USD for `usage` on the deployment that answered (0 when none did or its price is unknown). */
   costOf(usage: CompletionUsage): number {
-    const price = this.chosen === undefined ? undefined : priceOf(this.chosen);
+    const price = this.chosen?.price;
     return price === undefined ? 0 : costOf(usage, price);
   }
 

@@ -10,7 +10,7 @@ import type { Duplex } from "node:stream";
 import { closePools } from "../http/transport.js";
 import { preloadEncoding } from "../usage/tokens.js";
 import { Router, type RouterOptions } from "../router/router.js";
-import type { DeploymentConfig } from "../router/deployment.js";
+import type { Deployment } from "../config/index.js";
 import { APIError, NotFoundError } from "../wire/errors.js";
 import { AccessControl } from "../access/access-control.js";
 import type { Ticket } from "../access/grant.js";
@@ -27,7 +27,8 @@ import { matchRoute, routesNear } from "./routes.js";
 import type { DestinationStream } from "pino";
 
 export interface GatewayOptions {
-  modelList: DeploymentConfig[];
+  /** The deployments to route to, resolved (the config loader's, or deploymentsFromLiteLLM's). */
+  deployments: readonly Deployment[];
   masterKey?: string;
   /** The master key is configured as os.environ/NAME and NAME is unset: refuse every request, naming it. */
   masterKeyMissingVariable?: string;
@@ -38,12 +39,10 @@ export interface GatewayOptions {
   /** Seconds between `: keep-alive` comments while a stream waits for its first token; default 15. */
   keepAliveSeconds?: number;
   /** LiteLLM's router_settings (strategy, retries, fallbacks, cooldowns, shared state). */
-  router?: Omit<RouterOptions, "model_list" | "env">;
+  router?: RouterOptions;
   detailedDebug?: boolean;
   /** Where log lines go; stdout by default. */
   logDestination?: DestinationStream;
-  /** Where `os.environ/NAME` values are looked up; process.env by default. */
-  env?: Readonly<Record<string, string | undefined>>;
   /** Virtual keys, budgets and spend logs (with a master key). The server closes it at shutdown. */
   store?: Store;
   /** Key rate limits and budget counters; in memory by default, Redis to share them. Closed at shutdown. */
@@ -125,7 +124,7 @@ export class GatewayServer {
     const loggers = createLoggers({ debug: options.detailedDebug === true, destination: options.logDestination });
     this.logger = loggers.log;
     this.gateway = {
-      router: new Router({ ...options.router, model_list: options.modelList, env: options.env }),
+      router: new Router(options.deployments, options.router),
       access: new AccessControl({
         masterKey: options.masterKey,
         masterKeyMissingVariable: options.masterKeyMissingVariable,

@@ -4,8 +4,7 @@
  */
 import { resolve } from "node:path";
 import type { DestinationStream } from "pino";
-import type { DeploymentConfig } from "../router/deployment.js";
-import type { GatewayConfig } from "./config/types.js";
+import type { GatewayConfig } from "../config/index.js";
 import type { RouterOptions } from "../router/router.js";
 import { RedisKeyState } from "../state/redis-key-state.js";
 import { RedisState } from "../state/redis-state.js";
@@ -13,29 +12,6 @@ import { PostgresStore } from "../store/postgres-store.js";
 import { SqliteStore } from "../store/sqlite-store.js";
 import type { Store, StoreLogger } from "../store/types.js";
 import { GatewayServer } from "./server.js";
-
-/** Puts `os.environ/NAME` back where the loader found NAME unset, so the Router answers 401 naming it. */
-function withMissingRefs(params: Record<string, unknown>, missing: { field: string; variable: string }[]): Record<string, unknown> {
-  const copy: Record<string, unknown> = structuredClone(params);
-  for (const { field, variable } of missing) {
-    const path = field.split(".");
-    let node = copy;
-    for (const key of path.slice(0, -1)) {
-      const next = node[key];
-      node = typeof next === "object" && next !== null ? (next as Record<string, unknown>) : (node[key] = {});
-    }
-    node[path.at(-1) as string] = `os.environ/${variable}`;
-  }
-  return copy;
-}
-
-export function deploymentConfigs(config: GatewayConfig): DeploymentConfig[] {
-  return config.modelList.map((deployment) => ({
-    model_name: deployment.modelName,
-    litellm_params: withMissingRefs(deployment.litellmParams, deployment.missingEnv) as DeploymentConfig["litellm_params"],
-    model_info: { ...deployment.modelInfo, id: deployment.id },
-  }));
-}
 
 export interface StartOptions {
   detailedDebug?: boolean;
@@ -96,28 +72,14 @@ function redisSettings(config: GatewayConfig) {
 }
 
 /** router_settings (and the litellm_settings that overlap them) as Router options; Redis when configured. */
-export function routerOptions(config: GatewayConfig, logger?: StartOptions["logger"]): Omit<RouterOptions, "model_list" | "env"> {
+export function routerOptions(config: GatewayConfig, logger?: StartOptions["logger"]): RouterOptions {
   const r = config.routerSettings;
   const l = config.litellmSettings;
   const redis = redisSettings(config);
   return {
-    routing_strategy: r.routing_strategy,
-    routing_strategy_args: r.routing_strategy_args as RouterOptions["routing_strategy_args"],
+    ...r,
     num_retries: r.num_retries ?? l.num_retries,
-    retry_policy: r.retry_policy,
     timeout: r.timeout ?? l.request_timeout,
-    stream_timeout: r.stream_timeout,
-    fallbacks: r.fallbacks,
-    default_fallbacks: r.default_fallbacks,
-    context_window_fallbacks: r.context_window_fallbacks,
-    content_policy_fallbacks: r.content_policy_fallbacks,
-    max_fallbacks: r.max_fallbacks,
-    allowed_fails: r.allowed_fails,
-    allowed_fails_policy: r.allowed_fails_policy,
-    cooldown_time: r.cooldown_time,
-    disable_cooldowns: r.disable_cooldowns,
-    disable_panic_routing: r.disable_panic_routing,
-    model_group_alias: r.model_group_alias,
     drop_params: l.drop_params,
     additional_drop_params: l.additional_drop_params,
     state: redis === undefined ? undefined : RedisState.connect({ ...redis, logger }),
@@ -139,7 +101,7 @@ export async function createGateway(config: GatewayConfig, options: StartOptions
     store,
     keyState: redis === undefined ? undefined : RedisKeyState.connect({ ...redis, logger }),
     allowRequestsOnDbUnavailable: generalSettings.allow_requests_on_db_unavailable,
-    modelList: deploymentConfigs(config),
+    deployments: config.modelList,
     masterKey: masterKey.state === "set" ? masterKey.value : undefined,
     masterKeyMissingVariable: masterKey.state === "missing-env" ? masterKey.variable : undefined,
     maxRequestSizeMb: generalSettings.max_request_size_mb,

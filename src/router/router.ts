@@ -28,59 +28,43 @@ import {
 } from "../wire/errors.js";
 import { validateChatCompletion } from "../wire/validate-chat.js";
 import { assertObject, clip, validateTextCompletion } from "../wire/validate.js";
-import { createDeployment, type Deployment, type DeploymentConfig } from "./deployment.js";
-import { cooldownFor, countsAgainstDeployment, type Policy, retriesFor } from "./policy.js";
-import { choose, type RoutingStrategy } from "./strategies.js";
+import { type Deployment, deploymentsFromLiteLLM, type FallbackList, type LitellmSettings, type RouterSettings } from "../config/index.js";
+import { cooldownFor, countsAgainstDeployment, retriesFor } from "./policy.js";
+import { choose } from "./strategies.js";
 
-/** `[{ "gpt-4o": ["gpt-4o-mini", "claude"] }]`: each entry maps a model group to its fallbacks. */
-export type FallbackList = Record<string, string[]>[];
-
-export interface RouterOptions {
-  model_list: DeploymentConfig[];
-  routing_strategy?: RoutingStrategy;
-  routing_strategy_args?: { lowest_latency_buffer?: number; ttl?: number };
-  /** Retries on other deployments of the group (default 0). */
-  num_retries?: number;
-  /** e.g. `{ RateLimitErrorRetries: 3, BadRequestErrorRetries: 0 }`. */
-  retry_policy?: Policy;
-  /** Seconds per call, unless the deployment sets its own. */
-  timeout?: number;
-  /** Seconds to a stream's first chunk, unless the deployment sets its own. */
-  stream_timeout?: number;
-  fallbacks?: FallbackList;
-  default_fallbacks?: string[];
-  context_window_fallbacks?: FallbackList;
-  content_policy_fallbacks?: FallbackList;
-  /** Fallback groups tried at most per request (default 5). */
-  max_fallbacks?: number;
-  /**
-   * Failures in a minute a deployment may have before it cools down. Unset (LiteLLM's
-   * default), only the failure rate counts: more than half of at least 5 calls this minute.
-   */
-  allowed_fails?: number;
-  /** e.g. `{ InternalServerErrorAllowedFails: 10 }`. */
-  allowed_fails_policy?: Policy;
-  /** Seconds a deployment is skipped after cooling down (default 5). */
-  cooldown_time?: number;
-  disable_cooldowns?: boolean;
-  /**
-   * When every deployment of a group is cooling down (and the request has no fallback left),
-   * refuse with 429/503 instead of sending it to the deployment whose cooldown ends first.
-   */
-  disable_panic_routing?: boolean;
-  /** Other names for model groups: `{ "gpt-4": "gpt-4o" }` or `{ "gpt-4": { model: "gpt-4o", hidden: true } }`. */
-  model_group_alias?: Record<string, string | { model: string; hidden?: boolean }>;
-  drop_params?: boolean;
-  /** Params dropped before every call whatever the provider (litellm_settings.additional_drop_params). */
-  additional_drop_params?: string[];
-  /** Where counters and cooldowns live; in memory by default, Redis to share them. */
-  state?: RouterState;
-  /** Where `os.environ/NAME` values are looked up; process.env by default. */
-  env?: Readonly<Record<string, string | undefined>>;
-  /** For tests: the clock (epoch ms) and the random source. */
-  now?: () => number;
-  random?: () => number;
-}
+/**
+ * LiteLLM's router_settings the Router reads (their types come from the config schema), the
+ * litellm_settings that apply to every call, and what tests inject.
+ */
+export type RouterOptions = Partial<
+  Pick<
+    RouterSettings,
+    | "routing_strategy"
+    | "routing_strategy_args"
+    | "num_retries"
+    | "retry_policy"
+    | "timeout"
+    | "stream_timeout"
+    | "fallbacks"
+    | "default_fallbacks"
+    | "context_window_fallbacks"
+    | "content_policy_fallbacks"
+    | "max_fallbacks"
+    | "allowed_fails"
+    | "allowed_fails_policy"
+    | "cooldown_time"
+    | "disable_cooldowns"
+    | "disable_panic_routing"
+    | "model_group_alias"
+  >
+> &
+  Pick<LitellmSettings, "drop_params" | "additional_drop_params"> & {
+    /** Where counters and cooldowns live; in memory by default, Redis to share them. */
+    state?: RouterState;
+    /** For tests: the clock (epoch ms) and the random source. */
+    now?: () => number;
+    random?: () => number;
+  };
 
 /** Per-call hooks: each deployment tried, retries and fallbacks taken, upstream time. */
 export interface RouteObserver extends CallObserver {
@@ -103,7 +87,7 @@ export interface RouteOptions {
 /** A deployment whose `os.environ/` credentials are unset answers 401 naming them. */
 function assertConfigured(deployment: Deployment): void {
   if (deployment.missingEnv.length === 0) return;
-  const names = deployment.missingEnv.join(", ");
+  const names = [...new Set(deployment.missingEnv.map((missing) => missing.variable))].join(", ");
   throw new AuthenticationError(
     `The deployment of '${deployment.modelName}' reads its credentials from ${names}, which ${deployment.missingEnv.length === 1 ? "is" : "are"} not set in the gateway's environment. Set ${names} and restart the gateway.`,
     { param: "model", code: "missing_credentials", model: deployment.modelName },
@@ -140,10 +124,21 @@ export class Router {
   private readonly now: () => number;
   private readonly random: () => number;
 
-  constructor(private readonly options: RouterOptions) {
-    const env = options.env ?? process.env;
-    for (const config of options.model_list) {
-      const deployment = createDeployment(config, env);
+  /**
+   * The Router for LiteLLM's `model_list` (entries as in config.yaml; `os.environ/NAME`
+   * values read from `env`) and its router settings: the SDK user's way in.
+   */
+  static fromLiteLLM(options: RouterOptions & { model_list: readonly unknown[] }, env: Readonly<Record<string, string | undefined>> = process.env): Router {
+    const { model_list, ...settings } = options;
+    return new Router(deploymentsFromLiteLLM(model_list, env), settings);
+  }
+
+  /** A Router over deployments already resolved (the config loader's, or deploymentsFromLiteLLM's). */
+  constructor(
+    deployments: readonly Deployment[],
+    private readonly options: RouterOptions = {},
+  ) {
+    for (const deployment of deployments) {
       const group = this.groups.get(deployment.modelName);
       if (group === undefined) this.groups.set(deployment.modelName, [deployment]);
       else group.push(deployment);

@@ -4,9 +4,8 @@
  * an injected random source, so tests can pin every choice.
  */
 import type { RouterState } from "../state/router-state.js";
-import type { Deployment } from "./deployment.js";
+import type { Deployment, RoutingStrategy } from "../config/index.js";
 
-export type RoutingStrategy = "simple-shuffle" | "least-busy" | "latency-based-routing" | "usage-based-routing";
 
 export interface StrategyContext {
   state: RouterState;

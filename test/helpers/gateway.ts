@@ -1,4 +1,5 @@
 /** Starts a real litegate proxy on 127.0.0.1 for a test, with its log lines captured. */
+import { deploymentsFromLiteLLM } from "../../src/config/index.js";
 import { GatewayServer, type GatewayOptions } from "../../src/proxy/server.js";
 
 export interface TestGateway {
@@ -11,11 +12,20 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(options: Omit<GatewayOptions, "logDestination">): Promise<TestGateway> {
+/** The server's options, its deployments written as a LiteLLM `model_list` (resolved here as the config loader would). */
+export type TestGatewayOptions = Omit<GatewayOptions, "logDestination" | "deployments"> & {
+  modelList: readonly unknown[];
+  /** Where `os.environ/NAME` values are read; process.env by default. */
+  env?: Readonly<Record<string, string | undefined>>;
+};
+
+export async function startGateway(options: TestGatewayOptions): Promise<TestGateway> {
   const rawLogs: string[] = [];
   const logs: Record<string, unknown>[] = [];
+  const { modelList, env, ...rest } = options;
   const server = new GatewayServer({
-    ...options,
+    ...rest,
+    deployments: deploymentsFromLiteLLM(modelList, env),
     logDestination: {
       write(line: string) {
         rawLogs.push(line);

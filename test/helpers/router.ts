@@ -4,7 +4,7 @@
  * and scripted upstream answers.
  */
 import type { ServerResponse } from "node:http";
-import type { Deployment, DeploymentConfig, LitellmParams } from "../../src/router/deployment.js";
+import type { Deployment, LitellmParams, ModelEntry } from "../../src/config/index.js";
 import type { RouteObserver } from "../../src/router/router.js";
 import { completionAnswer, streamChunks } from "./fixtures.js";
 import { type Handler, json, MockUpstream, sse } from "./mock-upstream.js";
@@ -65,7 +65,7 @@ export function resetMocks(mocks: MockUpstream[]): void {
 }
 
 /** A `text-completion-openai/gpt-3.5-turbo-instruct` deployment of `group` on `mock`, with model_info.id `id`. */
-export function deployment(group: string, id: string, mock: MockUpstream, params: Partial<LitellmParams> = {}): DeploymentConfig {
+export function deployment(group: string, id: string, mock: MockUpstream, params: Partial<LitellmParams> = {}): ModelEntry {
   return {
     model_name: group,
     litellm_params: { model: "text-completion-openai/gpt-3.5-turbo-instruct", api_base: `${mock.url}/v1`, api_key: "sk-x", ...params },

@@ -164,7 +164,7 @@ describe("routes", () => {
     const response = await post("/v1/completions", { model: "gpt-3.5-turbo-instruct", prompt: "hi" }, { "x-request-id": "client-req-1" });
     assert.equal(response.headers.get("x-litellm-call-id"), "client-req-1");
     assert.equal(response.headers.get("x-request-id"), "client-req-1");
-    assert.match(String(response.headers.get("x-litellm-model-id")), /^[0-9a-f]{16}$/);
+    assert.match(String(response.headers.get("x-litellm-model-id")), /^[0-9a-f]{32}$/); // the one deployment id: the config loader's hash
     assert.equal(response.headers.get("x-litellm-model-api-base"), `${mock.url}/v1`);
     // gpt-3.5-turbo-instruct at $1.5/M prompt and $2/M completion tokens: 5 and 7 tokens.
     assert.equal(response.headers.get("x-litellm-response-cost"), "0.0000215");

@@ -9,12 +9,13 @@ import { relative } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
+  type Deployment,
   ConfigError,
   deploymentHash,
   loadConfig,
   singleModelConfig,
   type GatewayConfig,
-} from "../../src/proxy/config.js";
+} from "../../src/config/index.js";
 import { rejection } from "../helpers/fixtures.js";
 
 // Relative to the working directory, as a user would type it; fixtures are not copied into dist/.
@@ -28,22 +29,33 @@ async function configError(name: string, env: NodeJS.ProcessEnv = {}): Promise<C
   return error;
 }
 
+/** A deployment as the config wrote it: its id, name, params and info, and what an unset variable left missing. */
+function asWritten(d: Deployment): Pick<Deployment, "id" | "modelName" | "params" | "info" | "missingEnv"> {
+  return { id: d.id, modelName: d.modelName, params: d.params, info: d.info, missingEnv: d.missingEnv };
+}
+
 describe("a LiteLLM config with every section", () => {
   test("loads with exact values", async () => {
     const env: NodeJS.ProcessEnv = {};
     const config = await loadConfig(fixture("full.yaml"), env);
     const file = fixture("full.yaml");
 
-    assert.deepEqual(config.warnings, []);
+    // Every litellm_params key is used or said not to be: none is silently ignored.
+    assert.deepEqual(config.warnings, [
+      `${file}: unknown key model_list[0].litellm_params.temperature (ignored)`,
+      `${file}: unknown key model_list[0].litellm_params.max_tokens (ignored)`,
+      `${file}: model_list[0].litellm_params.max_retries is not used: retries go through the Router, across deployments (router_settings.num_retries)`,
+    ]);
     assert.equal(config.file, file);
     assert.deepEqual(config.files, [file]);
     assert.equal(config.modelList.length, 3);
 
     const [first, second, third] = config.modelList;
-    assert.deepEqual(first, {
+    assert.ok(first && second && third);
+    assert.deepEqual(asWritten(first), {
       id: "openai-instruct-1",
       modelName: "gpt-3.5-turbo-instruct",
-      litellmParams: {
+      params: {
         model: "text-completion-openai/gpt-3.5-turbo-instruct",
         api_key: "sk-literal-openai-key-0001",
         api_base: "https://api.openai.com/v1",
@@ -64,7 +76,7 @@ describe("a LiteLLM config with every section", () => {
         temperature: 0.2,
         max_tokens: 256,
       },
-      modelInfo: {
+      info: {
         id: "openai-instruct-1",
         mode: "completion",
         base_model: "gpt-3.5-turbo-instruct",
@@ -73,15 +85,26 @@ describe("a LiteLLM config with every section", () => {
         max_tokens: 4096,
       },
       missingEnv: [],
-      source: { file, index: 0 },
     });
+    // What every request needs of it, worked out once.
+    assert.deepEqual(first.options, {
+      api_key: "sk-literal-openai-key-0001",
+      api_base: "https://api.openai.com/v1",
+      organization: "org-litegate",
+      extra_headers: { "X-Team": "research", "X-Priority": "3" },
+      timeout: 30,
+      drop_params: true,
+      additional_drop_params: ["logit_bias", "user"],
+    });
+    assert.deepEqual(first.limits, { rpm: 600, tpm: 100000, weight: 2, order: 1, timeout: 30, stream_timeout: 10.5 });
+    assert.equal(first.apiBase, "https://api.openai.com/v1");
+    assert.deepEqual([first.price?.input_cost_per_token, first.price?.output_cost_per_token, first.price?.mode], [0.0000015, 0.000002, "completion"]);
 
-    assert.ok(second && third);
     assert.match(second.id, /^[0-9a-f]{32}$/);
-    assert.deepEqual(second, {
+    assert.deepEqual(asWritten(second), {
       id: second.id,
       modelName: "gpt-3.5-turbo-instruct",
-      litellmParams: {
+      params: {
         model: "azure_text/my-instruct-deployment",
         api_key: "azure-literal-key-0002",
         api_base: "https://example-eu.openai.azure.com/",
@@ -89,9 +112,8 @@ describe("a LiteLLM config with every section", () => {
         azure_ad_token: "azure-ad-token-0003",
         mock_response: "This is a mock answer",
       },
-      modelInfo: { id: second.id },
+      info: { id: second.id },
       missingEnv: [],
-      source: { file, index: 1 },
     });
     assert.equal(third.modelName, "backup-model");
     assert.notEqual(third.id, second.id);
@@ -173,10 +195,12 @@ describe("the seed example from DESIGN.md", () => {
     const config = await loadConfig(fixture("seed.yaml"), env);
     const file = fixture("seed.yaml");
     assert.equal(config.modelList.length, 1);
-    assert.deepEqual(config.modelList[0], {
+    const [deployment] = config.modelList;
+    assert.ok(deployment);
+    assert.deepEqual(asWritten(deployment), {
       id: "instruct-1",
       modelName: "gpt-3.5-turbo-instruct",
-      litellmParams: {
+      params: {
         model: "text-completion-openai/gpt-3.5-turbo-instruct",
         api_key: "sk-seed-openai-0020",
         api_base: "https://api.openai.com/v1",
@@ -186,9 +210,8 @@ describe("the seed example from DESIGN.md", () => {
         timeout: 30,
         max_retries: 2,
       },
-      modelInfo: { id: "instruct-1", mode: "completion" },
+      info: { id: "instruct-1", mode: "completion" },
       missingEnv: [],
-      source: { file, index: 0 },
     });
     assert.deepEqual(config.generalSettings, {
       max_request_size_mb: 10,
@@ -209,6 +232,7 @@ describe("the seed example from DESIGN.md", () => {
     assert.deepEqual(config.masterKey, { state: "missing-env", variable: "LITELLM_MASTER_KEY" });
     assert.equal(env.LITEGATE_SEED, "1");
     assert.deepEqual(config.warnings, [
+      `${file}: model_list[0].litellm_params.max_retries is not used: retries go through the Router, across deployments (router_settings.num_retries)`,
       `${file}: general_settings.master_key reads os.environ/LITELLM_MASTER_KEY, which is not set; requests that need a key will fail with 401 until it is`,
       `${file}: general_settings.database_url reads os.environ/DATABASE_URL, which is not set (left unset)`,
       `${file}: router_settings.redis_password reads os.environ/REDIS_PASSWORD, which is not set (left unset)`,
@@ -222,7 +246,7 @@ describe("the seed example from DESIGN.md", () => {
     ]);
   });
 
-  test("with every variable set: no warnings, master key from the config", async () => {
+  test("with every variable set: only the unused max_retries warns; master key from the config", async () => {
     const env: NodeJS.ProcessEnv = {
       OPENAI_API_KEY: "sk-a",
       LITELLM_MASTER_KEY: "sk-master",
@@ -231,7 +255,9 @@ describe("the seed example from DESIGN.md", () => {
       REDIS_URL: "redis://127.0.0.1:6379",
     };
     const config = await loadConfig(fixture("seed.yaml"), env);
-    assert.deepEqual(config.warnings, []);
+    assert.deepEqual(config.warnings, [
+      `${fixture("seed.yaml")}: model_list[0].litellm_params.max_retries is not used: retries go through the Router, across deployments (router_settings.num_retries)`,
+    ]);
     assert.deepEqual(config.masterKey, { state: "set", value: "sk-master", source: "general_settings.master_key" });
     assert.equal(config.generalSettings.database_url, "postgresql://127.0.0.1/test");
     assert.equal(config.routerSettings.redis_url, "redis://127.0.0.1:6379");
@@ -258,12 +284,12 @@ describe("os.environ/ references", () => {
     const config = await loadConfig(file, baseEnv());
     const [instruct, team] = config.modelList;
     assert.ok(instruct && team);
-    assert.deepEqual(instruct.litellmParams, {
+    assert.deepEqual(instruct.params, {
       model: "text-completion-openai/gpt-3.5-turbo-instruct",
       api_key: "sk-openai-0030",
       extra_headers: { "X-Trace": "trace-1" },
     });
-    assert.deepEqual(team.litellmParams, {
+    assert.deepEqual(team.params, {
       model: "openai/gpt-4o",
       api_key: "sk-from-environment-variables-0007",
       api_base: "http://127.0.0.1:9999/v1",
@@ -283,7 +309,7 @@ describe("os.environ/ references", () => {
       { field: "api_base", variable: "AZURE_API_BASE" },
     ]);
     // Unset values are absent, not null or the literal reference.
-    assert.deepEqual(azure.litellmParams, { model: "azure_text/instruct" });
+    assert.deepEqual(azure.params, { model: "azure_text/instruct" });
     assert.equal(config.routerSettings.redis_port, undefined);
     assert.deepEqual(config.masterKey, { state: "missing-env", variable: "LITELLM_MASTER_KEY" });
     assert.deepEqual(config.warnings, [
@@ -305,7 +331,7 @@ describe("os.environ/ references", () => {
     assert.equal(env.ALIAS_OF_HOST, "http://127.0.0.1:9999/v1");
     assert.equal("FROM_NOWHERE" in env, false);
     assert.deepEqual(config.environmentVariableNames, ["TEAM_KEY", "ALIAS_OF_HOST"]);
-    assert.equal(config.modelList[1]?.litellmParams.api_key, "sk-from-environment-variables-0007");
+    assert.equal(config.modelList[1]?.params.api_key, "sk-from-environment-variables-0007");
   });
 
   test("the master key falls back to LITELLM_MASTER_KEY", async () => {
@@ -333,16 +359,16 @@ describe("include:", () => {
     const settings = fixture("include/settings.yaml");
     assert.deepEqual(config.files, [main, models, nested, settings]);
     assert.deepEqual(
-      config.modelList.map((d) => [d.modelName, d.litellmParams.model, d.source.file, d.source.index]),
+      config.modelList.map((d) => [d.modelName, d.params.model]),
       [
-        ["main-model", "openai/gpt-4o", main, 0],
-        ["included-model", "anthropic/claude-3-5-haiku", models, 0],
-        ["included-model", "openai/gpt-4o-mini", models, 1],
-        ["nested-model", "ollama/llama3", nested, 0],
+        ["main-model", "openai/gpt-4o"],
+        ["included-model", "anthropic/claude-3-5-haiku"],
+        ["included-model", "openai/gpt-4o-mini"],
+        ["nested-model", "ollama/llama3"],
       ],
     );
     // environment_variables from any file apply before any file's references resolve.
-    assert.equal(config.modelList[1]?.litellmParams.api_key, "sk-ant-from-include-0008");
+    assert.equal(config.modelList[1]?.params.api_key, "sk-ant-from-include-0008");
     assert.equal(env.ANTHROPIC_API_KEY, "sk-ant-from-include-0008");
     assert.deepEqual(config.routerSettings, {
       routing_strategy: "simple-shuffle",
@@ -448,13 +474,15 @@ describe("validation errors: one line naming the file, the LiteLLM path and what
 });
 
 describe("warnings", () => {
-  test("unknown keys are accepted with one warning each; litellm_params and model_info take anything", async () => {
+  test("unknown keys are accepted with one warning each, litellm_params' too; model_info takes anything", async () => {
     const file = fixture("unknown-keys.yaml");
     const config = await loadConfig(file, {});
     assert.deepEqual(config.warnings, [
       `${file}: unknown key guardrails (ignored)`,
       `${file}: unknown key credential_list (ignored)`,
       `${file}: unknown key model_list[0].tpm_hint (ignored)`,
+      `${file}: unknown key model_list[0].litellm_params.aws_region_name (ignored)`,
+      `${file}: unknown key model_list[0].litellm_params.seed (ignored)`,
       `${file}: unknown key general_settings.alerting (ignored)`,
       `${file}: unknown key general_settings.alerting_threshold (ignored)`,
       `${file}: unknown key general_settings.foo (ignored)`,
@@ -465,8 +493,8 @@ describe("warnings", () => {
       `${file}: router_settings.routing_strategy "usage-based-routing-v2" is served by litegate as "usage-based-routing"`,
     ]);
     const [model] = config.modelList;
-    assert.deepEqual(model?.litellmParams, { model: "openai/gpt-4o", aws_region_name: "us-east-1", seed: 7 });
-    assert.deepEqual(model?.modelInfo, { id: model?.id, max_input_tokens: 128000, supports_vision: true });
+    assert.deepEqual(model?.params, { model: "openai/gpt-4o", aws_region_name: "us-east-1", seed: 7 });
+    assert.deepEqual(model?.info, { id: model?.id, max_input_tokens: 128000, supports_vision: true });
     // Unknown settings are kept for features built later.
     assert.deepEqual(config.litellmSettings, { callbacks: ["prometheus"], cache_params: { type: "redis" } });
     assert.equal(config.routerSettings.routing_strategy, "usage-based-routing");
@@ -475,8 +503,8 @@ describe("warnings", () => {
   test("YAML read as LiteLLM's PyYAML reads it", async () => {
     const file = fixture("yaml-features.yaml");
     const config = await loadConfig(file, {});
-    assert.deepEqual(config.warnings, [`${file}: unknown key base (ignored)`]);
-    assert.deepEqual(config.modelList[0]?.litellmParams, {
+    assert.deepEqual(config.warnings, [`${file}: unknown key base (ignored)`, `${file}: unknown key model_list[0].litellm_params.n (ignored)`]);
+    assert.deepEqual(config.modelList[0]?.params, {
       api_base: "http://127.0.0.1:8000/v1",
       timeout: 15,
       model: "hosted_vllm/opt",
@@ -491,7 +519,7 @@ describe("warnings", () => {
   test("a duplicate key warns and the last one wins, as in PyYAML", async () => {
     const file = fixture("duplicate-keys.yaml");
     const config = await loadConfig(file, {});
-    assert.equal(config.modelList[0]?.litellmParams.model, "openai/gpt-4o-mini");
+    assert.equal(config.modelList[0]?.params.model, "openai/gpt-4o-mini");
     assert.deepEqual(config.warnings, [`${file}: line 5: duplicate key model (the last one wins, as in LiteLLM)`]);
   });
 });
@@ -509,7 +537,7 @@ describe("secrets", () => {
     assertClean(config.warnings);
     assertClean(config.modelList.map((d) => d.id));
     // The values are all there for the proxy to use.
-    assert.equal(config.modelList[0]?.litellmParams.aws_secret_access_key, "sk-envvar-secret-0011");
+    assert.equal(config.modelList[0]?.params.aws_secret_access_key, "sk-envvar-secret-0011");
     assert.equal(config.masterKey.state === "set" && config.masterKey.value, "sk-master-secret-0015");
     const unknown = await loadConfig(fixture("unknown-keys.yaml"), { UNKNOWN_SECRET: "lots-of-secret" });
     assertClean(unknown.warnings);
@@ -538,7 +566,7 @@ describe("singleModelConfig (litegate --model)", () => {
     assert.equal(config.modelList.length, 1);
     const [d] = config.modelList;
     assert.equal(d?.modelName, "text-completion-openai/gpt-3.5-turbo-instruct");
-    assert.deepEqual(d?.litellmParams, {
+    assert.deepEqual(d?.params, {
       api_base: "http://127.0.0.1:8000/v1",
       model: "text-completion-openai/gpt-3.5-turbo-instruct",
     });

@@ -12,7 +12,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { loadConfig } from "../../src/proxy/config/load.js";
+import { loadConfig } from "../../src/config/index.js";
 import { createGateway } from "../../src/proxy/start.js";
 import { startCli } from "../helpers/cli.js";
 import { readEvents, startGateway, type TestGateway } from "../helpers/gateway.js";

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import pg from "pg";
-import { loadConfig } from "../../src/proxy/config/load.js";
+import { loadConfig } from "../../src/config/index.js";
 import { openStore } from "../../src/proxy/start.js";
 import { PostgresStore } from "../../src/store/postgres-store.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";

@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import type { ServerResponse } from "node:http";
 import { after, before, test } from "node:test";
 import { Agent, fetch } from "undici";
-import type { DeploymentConfig } from "../../src/router/deployment.js";
+import type { ModelEntry } from "../../src/config/index.js";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
 import { json, MockUpstream, type RecordedRequest } from "../helpers/mock-upstream.js";
 import { seeded } from "../helpers/router.js";
@@ -93,7 +93,7 @@ const dispatcher = new Agent({ connections: CONCURRENCY * 2, keepAliveTimeout: 1
 before(async () => {
   mocks = await Promise.all([MockUpstream.start(), MockUpstream.start(), MockUpstream.start()]);
   mocks.forEach((mock, i) => mock.always(chaotic(i + 1)));
-  const deployment = (group: string, id: string, mock: MockUpstream): DeploymentConfig => ({
+  const deployment = (group: string, id: string, mock: MockUpstream): ModelEntry => ({
     model_name: group,
     litellm_params: { model: "openai/gpt-4o-mini", api_base: `${mock.url}/v1`, api_key: "sk-chaos", timeout: 1 },
     model_info: { id },

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
-import type { DeploymentConfig } from "../../src/router/deployment.js";
+import type { LitellmParams, ModelEntry } from "../../src/config/index.js";
 import type { GatewayOptions } from "../../src/proxy/server.js";
 import { completionAnswer, streamChunks } from "../helpers/fixtures.js";
 import { readEvents, startGateway, type TestGateway } from "../helpers/gateway.js";
@@ -41,16 +41,16 @@ afterEach(async () => {
   await Promise.all(opened.splice(0).map((gateway) => gateway.close()));
 });
 
-function dep(group: string, id: string, index: number, params: Partial<DeploymentConfig["litellm_params"]> = {}): DeploymentConfig {
+function dep(group: string, id: string, index: number, params: Partial<LitellmParams> = {}): ModelEntry {
   return deployment(group, id, m[index] as MockUpstream, params);
 }
 
 /** Group "g": deployment a on mock 0, b on mock 1. */
-function pair(params: Partial<DeploymentConfig["litellm_params"]> = {}): DeploymentConfig[] {
+function pair(params: Partial<LitellmParams> = {}): ModelEntry[] {
   return [dep("g", "a", 0, params), dep("g", "b", 1, params)];
 }
 
-async function gateway(modelList: DeploymentConfig[], clock: Clock, router: GatewayOptions["router"] = {}): Promise<TestGateway> {
+async function gateway(modelList: ModelEntry[], clock: Clock, router: GatewayOptions["router"] = {}): Promise<TestGateway> {
   const started = await startGateway({ modelList, router: { now: clock.now, random: sequence(0), ...router } });
   opened.push(started);
   return started;

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, afterEach, before, describe, test } from "node:test";
-import type { DeploymentConfig } from "../../src/router/deployment.js";
+import type { LitellmParams, ModelEntry } from "../../src/config/index.js";
 import { RedisState } from "../../src/state/redis-state.js";
 import { MINUTE_MS, minuteOf } from "../../src/state/router-state.js";
 import { completionAnswer } from "../helpers/fixtures.js";
@@ -59,7 +59,7 @@ interface Instance {
  * key prefix fresh for the test. Both read one frozen clock, so minutes and retry-after
  * values are exact; it is the real time of the test's start, so Redis key TTLs stay right.
  */
-async function twoInstances(url: string, modelList: DeploymentConfig[], router: Record<string, unknown> = {}, refreshMs = 50): Promise<[Instance, Instance, number]> {
+async function twoInstances(url: string, modelList: ModelEntry[], router: Record<string, unknown> = {}, refreshMs = 50): Promise<[Instance, Instance, number]> {
   const keyPrefix = `router-test-${randomBytes(6).toString("hex")}`;
   opened.prefixes.push(keyPrefix);
   const frozen = Date.now();
@@ -101,7 +101,7 @@ async function eventually(check: () => boolean, what: string, timeoutMs = 2_000)
 }
 
 /** Group "g": a on mock 0, b on mock 1; group "solo": s on mock 2. */
-function models(params: Partial<DeploymentConfig["litellm_params"]> = {}): DeploymentConfig[] {
+function models(params: Partial<LitellmParams> = {}): ModelEntry[] {
   return [deployment("g", "a", m[0] as MockUpstream, params), deployment("g", "b", m[1] as MockUpstream, params), deployment("solo", "s", m[2] as MockUpstream, params)];
 }
 

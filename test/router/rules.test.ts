@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
-import type { DeploymentConfig } from "../../src/router/deployment.js";
+import type { LitellmParams, ModelEntry } from "../../src/config/index.js";
 import { Router, type RouterOptions } from "../../src/router/router.js";
 import { MemoryState } from "../../src/state/memory-state.js";
 import type { TextCompletion } from "../../src/wire/completions.js";
@@ -49,17 +49,17 @@ afterEach(() => resetMocks(m));
 after(() => closeMocks(m));
 
 /** Deployment `id` of `group` on mock number `index`. */
-function dep(group: string, id: string, index: number, params: Partial<DeploymentConfig["litellm_params"]> = {}): DeploymentConfig {
+function dep(group: string, id: string, index: number, params: Partial<LitellmParams> = {}): ModelEntry {
   return deployment(group, id, m[index] as MockUpstream, params);
 }
 
 /** Group "g" with deployments a, b, c, ... on mocks 0, 1, 2, ... */
-function g(n: number, params: Partial<DeploymentConfig["litellm_params"]> = {}): DeploymentConfig[] {
+function g(n: number, params: Partial<LitellmParams> = {}): ModelEntry[] {
   return Array.from({ length: n }, (_, i) => dep("g", "abcdef"[i] as string, i, params));
 }
 
-function router(modelList: DeploymentConfig[], clock: Clock, options: Omit<RouterOptions, "model_list"> = {}): Router {
-  return new Router({ model_list: modelList, now: clock.now, random: sequence(0), ...options });
+function router(modelList: ModelEntry[], clock: Clock, options: Omit<RouterOptions, "model_list"> = {}): Router {
+  return Router.fromLiteLLM({ model_list: modelList, now: clock.now, random: sequence(0), ...options });
 }
 
 function complete(r: Router, trace?: Trace, model = "g", extra: Record<string, unknown> = {}): Promise<TextCompletion> {
@@ -292,7 +292,7 @@ describe("fallbacks", () => {
         innererror: { code: "ResponsibleAIPolicyViolation", content_filter_result: { hate: { filtered: true, severity: "high" } } },
       }),
     );
-    const model_list: DeploymentConfig[] = [
+    const model_list: ModelEntry[] = [
       { model_name: "azure", litellm_params: { model: "azure_text/my-deployment", api_base: m[0]?.url, api_key: "sk-x", api_version: "2024-10-21" }, model_info: { id: "az" } },
       dep("safe", "s1", 1),
       dep("other", "o1", 2),
@@ -640,7 +640,7 @@ describe("model_group_alias and wildcards", () => {
   });
 
   test("openai/* sends the matched name upstream; an exact group wins over the pattern", async () => {
-    const model_list: DeploymentConfig[] = [
+    const model_list: ModelEntry[] = [
       { model_name: "openai/*", litellm_params: { model: "openai/*", api_base: `${m[0]?.url}/v1`, api_key: "sk-x" }, model_info: { id: "wild" } },
       dep("openai/special", "special", 1),
     ];
@@ -729,7 +729,7 @@ describe("timeouts", () => {
 
 test("a deployment whose credentials are missing answers 401 without a call, and cools down", async () => {
   const model_list = [dep("g", "a", 0, { api_key: "os.environ/LITEGATE_TEST_UNSET_KEY" }), dep("g", "b", 1)];
-  const r = new Router({ model_list, env: {}, now: new Clock().now, random: sequence(0) });
+  const r = Router.fromLiteLLM({ model_list, now: new Clock().now, random: sequence(0) }, {});
   const error = await rejection(complete(r));
   assert.ok(error instanceof AuthenticationError);
   assert.equal(error.code, "missing_credentials");

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
-import type { DeploymentConfig } from "../../src/router/deployment.js";
+import type { LitellmParams, ModelEntry } from "../../src/config/index.js";
 import { Router, type RouterOptions } from "../../src/router/router.js";
 import { MemoryState } from "../../src/state/memory-state.js";
 import { completionAnswer, streamChunks } from "../helpers/fixtures.js";
@@ -22,12 +22,12 @@ after(() => closeMocks(mocks));
 const IDS = ["a", "b", "c", "d"];
 
 /** Deployments a, b, c, ... of group "g", one per mock, with per-deployment params. */
-function group(...params: Partial<DeploymentConfig["litellm_params"]>[]): DeploymentConfig[] {
+function group(...params: Partial<LitellmParams>[]): ModelEntry[] {
   return params.map((p, i) => deployment("g", IDS[i] as string, mocks[i] as MockUpstream, p));
 }
 
-function router(modelList: DeploymentConfig[], options: Omit<RouterOptions, "model_list"> = {}): Router {
-  return new Router({ model_list: modelList, now: new Clock().now, ...options });
+function router(modelList: ModelEntry[], options: Omit<RouterOptions, "model_list"> = {}): Router {
+  return Router.fromLiteLLM({ model_list: modelList, now: new Clock().now, ...options });
 }
 
 /** Sends `n` requests one after the other; returns the deployment id that served each. */

@@ -169,7 +169,9 @@ export const generalSettingsSchema = z.looseObject(
 export const routerSettingsSchema = z.looseObject(
   {
     routing_strategy: routingStrategy.nullish(),
-    routing_strategy_args: z.record(z.string(), z.unknown(), mapping()).nullish(),
+    routing_strategy_args: z
+      .looseObject({ lowest_latency_buffer: num({ min: 0 }).optional(), ttl: num({ gt: 0 }).optional() }, mapping("a mapping like {ttl: 3600}"))
+      .nullish(),
     num_retries: num({ int: true, min: 0 }).nullish(),
     timeout: num({ gt: 0 }).nullish(),
     stream_timeout: num({ gt: 0 }).nullish(),
@@ -239,10 +241,33 @@ export const fileSchema = z.looseObject({
 export type ParsedFile = z.output<typeof fileSchema>;
 export type ParsedModelEntry = z.output<typeof modelEntrySchema>;
 
+/** LiteLLM reads `key:` (null) as "not set"; the loader drops such keys, and the types say so. */
+export type NoNulls<T> = { [K in keyof T]: Exclude<T[K], null> };
+
+export type RoutingStrategy = (typeof ROUTING_STRATEGIES)[number];
+
+// The config's types, each derived from its schema: one description of every setting.
+/** `litellm_params` of a deployment, `os.environ/` references resolved. */
+export type LitellmParams = NoNulls<z.output<typeof litellmParamsSchema>>;
+export type ModelInfo = NoNulls<z.output<typeof modelInfoSchema>>;
+/** One `model_list` entry as written in config.yaml, or handed to `Router.fromLiteLLM`. */
+export type ModelEntry = z.output<typeof modelEntrySchema>;
+export type GeneralSettings = NoNulls<z.output<typeof generalSettingsSchema>> & {
+  max_request_size_mb: number;
+  keepalive_interval_seconds: number;
+  graceful_shutdown_timeout_seconds: number;
+};
+// An intersection, not Omit: Omit on a type with an index signature (looseObject's) loses every named key.
+export type RouterSettings = NoNulls<z.output<typeof routerSettingsSchema>> & { routing_strategy: RoutingStrategy };
+export type LitellmSettings = NoNulls<z.output<typeof litellmSettingsSchema>>;
+/** `[{ "gpt-4o": ["gpt-4o-mini", "claude"] }]`: each entry maps one model group to its fallbacks. */
+export type FallbackList = NonNullable<RouterSettings["fallbacks"]>;
+
 /** Known keys per section, for the unknown-key warnings. */
 export const KNOWN_KEYS = {
   top: new Set(Object.keys(fileSchema.shape)),
   model_entry: new Set(Object.keys(modelEntrySchema.shape)),
+  litellm_params: new Set(Object.keys(litellmParamsSchema.shape)),
   general_settings: new Set(Object.keys(generalSettingsSchema.shape)),
   router_settings: new Set(Object.keys(routerSettingsSchema.shape)),
   litellm_settings: new Set(Object.keys(litellmSettingsSchema.shape)),

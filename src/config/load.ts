@@ -6,7 +6,6 @@
  * Unlike LiteLLM, an unset variable is a warning plus a per-deployment record, so one
  * missing key does not keep the other models from being served.
  */
-import { createHash } from "node:crypto";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { z } from "zod";
 import {
@@ -19,30 +18,24 @@ import {
   type PathSegment,
 } from "./errors.js";
 import { envRefName, resolveEnvRefs, type EnvRef } from "./env.js";
+import { buildDeployments, dropNulls } from "./deployment.js";
 import {
   environmentVariablesSchema,
   fileSchema,
+  type GeneralSettings,
   includeSchema,
   KNOWN_KEYS,
+  type LitellmSettings,
   MAPPING_SECTIONS,
-  ROUTING_STRATEGIES,
-  ROUTING_STRATEGY_SUBSTITUTES,
+  type NoNulls,
   type ParsedFile,
   type ParsedModelEntry,
+  ROUTING_STRATEGIES,
+  ROUTING_STRATEGY_SUBSTITUTES,
+  type RouterSettings,
+  type RoutingStrategy,
 } from "./schema.js";
-import type {
-  ConfigMissingEnv,
-  Deployment,
-  GatewayConfig,
-  GeneralSettings,
-  LitellmParams,
-  LitellmSettings,
-  MasterKey,
-  MissingEnv,
-  ModelInfo,
-  RouterSettings,
-  RoutingStrategy,
-} from "./types.js";
+import type { ConfigMissingEnv, GatewayConfig, MasterKey, MissingEnv } from "./types.js";
 import { readYamlFile } from "./yaml.js";
 
 export const GENERAL_SETTINGS_DEFAULTS = {
@@ -206,7 +199,9 @@ function buildConfig(file: string, sources: Source[], env: NodeJS.ProcessEnv): G
   };
   const litellmSettings: LitellmSettings = litellm.value;
 
-  const modelList = deployments(entries);
+  const modelList = buildDeployments(
+    entries.map((e) => ({ entry: e.entry, raw: e.raw, missingEnv: e.missingEnv, where: { file: e.file, index: e.index } })),
+  );
   if (modelList.length === 0 && file !== "--model") {
     warnings.push(`${file}: no models configured (model_list is empty or missing); every model request will fail`);
   }
@@ -292,22 +287,24 @@ function unknownKeyWarnings({ file, raw }: Source): string[] {
   };
   check(raw, KNOWN_KEYS.top, []);
   if (Array.isArray(raw.model_list)) {
-    raw.model_list.forEach((entry, i) => check(entry, KNOWN_KEYS.model_entry, ["model_list", i]));
+    raw.model_list.forEach((entry, i) => {
+      check(entry, KNOWN_KEYS.model_entry, ["model_list", i]);
+      const params = getAt(entry, ["litellm_params"]);
+      check(params, KNOWN_KEYS.litellm_params, ["model_list", i, "litellm_params"]);
+      // Accepted for LiteLLM's sake, but the Router is the only retry loop: each attempt is one call.
+      if (isPlainObject(params) && params.max_retries !== undefined && params.max_retries !== null) {
+        out.push(
+          `${file}: ${formatPath(["model_list", i, "litellm_params", "max_retries"])} is not used: retries go through the Router, across deployments (router_settings.num_retries)`,
+        );
+      }
+    });
   }
   for (const section of MAPPING_SECTIONS) check(raw[section], KNOWN_KEYS[section], [section]);
   return out;
 }
 
-type NoNulls<T> = { [K in keyof T]: Exclude<T[K], null> };
-
-// LiteLLM treats `key:` (null) as "not set"; drop such keys so `?? default` works.
-function dropNulls<T extends object>(value: T): NoNulls<T> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) if (v !== null && v !== undefined) out[k] = v;
-  return out as NoNulls<T>;
-}
-
 type Section<K extends (typeof MAPPING_SECTIONS)[number]> = NoNulls<NonNullable<ParsedFile[K]>>;
+
 
 /**
  * Key-by-key merge, later files winning. (LiteLLM replaces a whole section when an
@@ -348,66 +345,6 @@ function routingStrategy(value: string | undefined, file: string | undefined, wa
     `${file ?? "config"}: router_settings.routing_strategy ${JSON.stringify(value)} is served by litegate as ${JSON.stringify(substitute)}`,
   );
   return substitute;
-}
-
-function deployments(entries: ModelEntry[]): Deployment[] {
-  const explicit = new Map<string, ModelEntry>();
-  for (const e of entries) {
-    const id = e.entry.model_info?.id;
-    if (id === undefined || id === null) continue;
-    const first = explicit.get(id);
-    if (first) {
-      const where = first.file === e.file ? "" : ` in ${first.file}`;
-      const path = `model_list[${e.index}].model_info.id`;
-      throw new ConfigError(e.file, `${e.file}: ${path}: ${JSON.stringify(id)} is already used by model_list[${first.index}]${where}`, { path });
-    }
-    explicit.set(id, e);
-  }
-
-  const taken = new Set(explicit.keys());
-  return entries.map((e): Deployment => {
-    let id = e.entry.model_info?.id ?? undefined;
-    if (id === undefined) {
-      // Identical entries are legal (LiteLLM users repeat one to weight it); keep the
-      // ids unique and still deterministic by numbering repeats in file order.
-      const base = deploymentHash(e.raw);
-      id = base;
-      for (let n = 2; taken.has(id); n++) id = `${base}-${n}`;
-    }
-    taken.add(id);
-    const litellmParams: LitellmParams = dropNulls(e.entry.litellm_params);
-    const modelInfo: ModelInfo = { ...dropNulls(e.entry.model_info ?? {}), id };
-    return {
-      id,
-      modelName: e.entry.model_name,
-      litellmParams,
-      modelInfo,
-      missingEnv: e.missingEnv,
-      source: { file: e.file, index: e.index },
-    };
-  });
-}
-
-/**
- * sha256 of model_name + litellm_params *as written*: an `os.environ/` reference is
- * hashed, not the secret it names, so ids survive key rotation and no resolved secret
- * is ever an input. A literal key only enters a truncated one-way hash.
- */
-export function deploymentHash(rawEntry: unknown): string {
-  const input = {
-    model_name: getAt(rawEntry, ["model_name"]),
-    litellm_params: getAt(rawEntry, ["litellm_params"]),
-  };
-  return createHash("sha256").update(canonicalJson(input)).digest("hex").slice(0, 32);
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (isPlainObject(value)) {
-    const keys = Object.keys(value).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
 }
 
 function masterKey(general: GeneralSettings, missing: ConfigMissingEnv[], env: NodeJS.ProcessEnv): MasterKey {
