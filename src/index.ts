@@ -4,7 +4,10 @@
  */
 export { textCompletion, type TextCompletionStream } from "./sdk/text-completion.js";
 export { chatCompletion, type ChatCompletionRequest, type ChatCompletionStream } from "./sdk/chat-completion.js";
-export { Router, type RouterOptions, type RouteOptions, type RouteObserver } from "./router/router.js";
+export { Router, type RouterOptions, type RouteOptions } from "./router/router.js";
+export { RouteTrace } from "./router/trace.js";
+export { UsageLedger, type SettledUsage } from "./usage/ledger.js";
+export { chatCompletions, textCompletions, type Operation } from "./sdk/operations.js";
 export type { Deployment, LitellmParams, ModelEntry, ModelInfo } from "./config/index.js";
 export type { AbortLike } from "./http/cancel.js";
 export type * from "./wire/chat.js";

@@ -5,8 +5,14 @@ import { APIError, InternalServerError } from "../wire/errors.js";
 export type Headers = Record<string, string>;
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Headers = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  sendJsonText(res, status, JSON.stringify(body), headers);
+}
+
+/** A body that is JSON already (a provider's answer forwarded as it came). */
+export function sendJsonText(res: ServerResponse, status: number, text: string, headers: Headers = {}): void {
+  headers["content-type"] = "application/json";
+  headers["content-length"] = String(Buffer.byteLength(text));
+  res.writeHead(status, headers);
   res.end(text);
 }
 

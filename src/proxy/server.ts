@@ -14,12 +14,12 @@ import type { Deployment } from "../config/index.js";
 import { APIError, NotFoundError } from "../wire/errors.js";
 import { AccessControl } from "../access/access-control.js";
 import type { Ticket } from "../access/grant.js";
-import type { Outcome } from "../access/spend-ledger.js";
 import type { KeyState } from "../state/key-state.js";
 import { MemoryKeyState } from "../state/memory-key-state.js";
 import type { SpendWriterOptions } from "../store/spend-writer.js";
 import type { Store } from "../store/types.js";
 import { RequestContext } from "./context.js";
+import { logLine, spendOutcome } from "./outcome.js";
 import type { Gateway } from "./gateway.js";
 import { createLoggers, type Logger } from "./logger.js";
 import { asAPIError, sendError } from "./respond.js";
@@ -223,46 +223,14 @@ export class GatewayServer {
     }
   }
 
-  /**
-   * What a finished completion spent. Without a reported usage, tokens are counted only when
-   * the provider may bill them: the client left while it was generating, or a stream had
-   * begun. A provider's refusal (no stream opened, an error status) costs nothing.
-   */
-  private outcome(ctx: RequestContext, status: number): Outcome {
-    const { outputs, chosen } = ctx;
-    const billable = chosen !== undefined && outputs !== undefined && ctx.usage === undefined && (status === 499 || ctx.streamOpened);
-    return {
-      ok: status === 200,
-      modelGroup: ctx.model ?? "",
-      deploymentId: chosen?.id,
-      usage: billable ? outputs.usage(chosen.model) : ctx.usage,
-      cost: (usage) => ctx.costOf(usage),
-    };
-  }
-
   private finished(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): void {
-    const duration = ctx.elapsedMs();
     const status = ctx.streamError ?? (res.writableFinished ? res.statusCode : 499);
     ctx.ended = true;
-    const settle = (ticket: Ticket): void => this.gateway.access.finish(ticket, this.outcome(ctx, status));
+    const settle = (ticket: Ticket): void => this.gateway.access.finish(ticket, spendOutcome(ctx, status));
     if (ctx.ticket !== undefined) settle(ctx.ticket);
     // The client left while its key was being admitted: the hold it is about to get is released here.
     else ctx.admitting?.then(settle, () => undefined);
-    this.logger.info({
-      request_id: ctx.id,
-      method: req.method,
-      route: ctx.route,
-      model: ctx.model,
-      deployment_id: ctx.chosen?.id,
-      status,
-      stream: ctx.stream,
-      duration_ms: Math.round(duration * 1000) / 1000,
-      upstream_ms: Math.round(ctx.upstreamMs * 1000) / 1000,
-      overhead_ms: Math.round(Math.max(0, duration - ctx.upstreamMs) * 1000) / 1000,
-      prompt_tokens: ctx.usage?.prompt_tokens,
-      completion_tokens: ctx.usage?.completion_tokens,
-      cost: ctx.cost(),
-    });
+    this.logger.info(logLine(req, ctx, status));
     this.inFlight -= 1;
     if (this.inFlight === 0) for (const wake of this.idle.splice(0)) wake();
   }

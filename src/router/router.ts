@@ -8,14 +8,15 @@
  */
 import { sleep, type AbortLike } from "../http/cancel.js";
 import { backoffMs } from "../http/retry.js";
-import { runChatCompletion, type ChatCompletionStream } from "../sdk/chat-completion.js";
-import { type CallObserver, type CallOptions, splitRequest } from "../sdk/options.js";
+import type { ChatCompletionStream } from "../sdk/chat-completion.js";
+import { chatCompletions, type Operation, textCompletions } from "../sdk/operations.js";
+import { type CallOptions, isCallOption } from "../sdk/options.js";
 import { runTextCompletion, type TextCompletionStream } from "../sdk/text-completion.js";
 import { CompletionStream } from "../sdk/stream.js";
 import { MemoryState } from "../state/memory-state.js";
 import type { Cooldown, RouterState } from "../state/router-state.js";
 import type { ChatCompletion, ChatCompletionParams } from "../wire/chat.js";
-import type { CompletionUsage, TextCompletion, TextCompletionParams } from "../wire/completions.js";
+import type { TextCompletion, TextCompletionParams } from "../wire/completions.js";
 import {
   AbortError,
   APIError,
@@ -26,11 +27,11 @@ import {
   RateLimitError,
   ServiceUnavailableError,
 } from "../wire/errors.js";
-import { validateChatCompletion } from "../wire/validate-chat.js";
-import { assertObject, clip, validateTextCompletion } from "../wire/validate.js";
+import { assertObject, clip } from "../wire/validate.js";
 import { type Deployment, deploymentsFromLiteLLM, type FallbackList, type LitellmSettings, type RouterSettings } from "../config/index.js";
 import { cooldownFor, countsAgainstDeployment, retriesFor } from "./policy.js";
 import { choose } from "./strategies.js";
+import { RouteTrace } from "./trace.js";
 
 /**
  * LiteLLM's router_settings the Router reads (their types come from the config schema), the
@@ -66,22 +67,14 @@ export type RouterOptions = Partial<
     random?: () => number;
   };
 
-/** Per-call hooks: each deployment tried, retries and fallbacks taken, upstream time. */
-export interface RouteObserver extends CallObserver {
-  /** Called for each attempt; the last call names the deployment that answered. */
-  deployment(deployment: Deployment): void;
-  attempts?(retries: number, fallbacks: number): void;
-}
-
 export interface RouteOptions {
   signal?: AbortLike;
-  observer?: RouteObserver;
+  /** Where routing this request is recorded (and its usage); one is made when not given. */
+  trace?: RouteTrace;
   /** Per-request fallbacks (LiteLLM's `fallbacks` in the body), tried after the configured ones' place. */
   fallbacks?: string[];
   /** Which fallback models the caller may use (a virtual key's allowlist); the others are skipped. */
   allows?: (model: string) => boolean;
-  /** The SDK's `estimate_stream_usage` for every attempt. */
-  estimateStreamUsage?: boolean;
 }
 
 /** A deployment whose `os.environ/` credentials are unset answers 401 naming them. */
@@ -111,8 +104,8 @@ interface Unavailable {
 /** The longest upstream retry-after a retry waits out inside a request; beyond it the answer goes back at once. */
 const MAX_RETRY_WAIT_MS = 10_000;
 
-/** One attempt on a deployment: the SDK call with the deployment's options and upstream model. */
-type Call<T> = (options: CallOptions & { model: string }) => Promise<T>;
+/** One attempt on a deployment: the SDK call with the upstream model and the deployment's options. */
+type Call<T> = (model: string, options: CallOptions) => Promise<T>;
 
 export class Router {
   private readonly groups = new Map<string, Deployment[]>();
@@ -322,7 +315,7 @@ export class Router {
   }
 
   /** One request through the group's deployments, retries and fallbacks. */
-  private async route<T>(model: string, route: RouteOptions, stream: boolean, call: Call<T>, usageOf: (result: T) => CompletionUsage | undefined): Promise<T> {
+  private async route<T>(model: string, route: RouteOptions, trace: RouteTrace, stream: boolean, call: Call<T>): Promise<T> {
     const first = this.group(model);
     if (first === undefined || first.members.length === 0) throw this.unknownModel(model);
     let retries = 0;
@@ -340,7 +333,7 @@ export class Router {
         // Every group after the first is a fallback, counted when it is tried.
         if (fallbacks >= (this.options.max_fallbacks ?? 5)) break;
         fallbacks += 1;
-        route.observer?.attempts?.(retries, fallbacks);
+        trace.fallbacks = fallbacks;
       }
       visited.add(group.name);
       const groupSize = group.members.length;
@@ -362,15 +355,18 @@ export class Router {
         tried.add(deployment.id);
         lastDeployment = deployment;
         if (attempt > 0) retries += 1;
-        route.observer?.deployment(deployment);
-        route.observer?.attempts?.(retries, fallbacks);
+        trace.attempts.push(deployment);
+        trace.retries = retries;
         const started = this.now();
+        const upstreamStarted = performance.now();
         this.state.startRequest(deployment.id);
         let streaming = false;
         try {
           assertConfigured(deployment);
-          const result = await call(this.callOptions(deployment, route, stream, group.upstream(deployment)));
-          const usage = usageOf(result);
+          const result = await call(group.upstream(deployment), this.callOptions(deployment, route, trace, stream)).finally(() => {
+            trace.upstreamMs += performance.now() - upstreamStarted;
+          });
+          const usage = trace.usage.known?.usage;
           const finished = this.now();
           if (usage !== undefined) this.state.addTokens(deployment.id, usage.total_tokens, finished);
           const perToken = usage !== undefined && usage.completion_tokens > 0 && !stream ? (finished - started) / usage.completion_tokens : finished - started;
@@ -382,7 +378,8 @@ export class Router {
           // A stream is in flight until it ends, not only until its first chunk (least-busy),
           // and it succeeds or fails as a whole.
           streaming = true;
-          return this.watchStream(result, deployment, groupSize) as T;
+          this.watchStream(result, deployment, groupSize, trace);
+          return result;
         } catch (error) {
           lastError = error;
           await this.failed(deployment, groupSize, error);
@@ -421,77 +418,70 @@ export class Router {
     );
   }
 
-  /** The stream, with the deployment's in-flight count, tokens and outcome kept when it ends. */
-  private watchStream<C>(stream: CompletionStream<C>, deployment: Deployment, groupSize: number): CompletionStream<C> {
+  /** The deployment's in-flight count, tokens and outcome kept when the stream ends. */
+  private watchStream<C>(stream: CompletionStream<C>, deployment: Deployment, groupSize: number, trace: RouteTrace): void {
     const id = deployment.id;
-    return onEnd(
-      stream,
-      (error) => {
-        this.state.endRequest(id);
-        if (error === undefined) this.succeeded(deployment);
-        else void this.failed(deployment, groupSize, error).catch(() => undefined);
-      },
-      // Streamed tokens count against tpm too, once the usage chunk shows them.
-      (tokens) => this.state.addTokens(id, tokens, this.now()),
-    );
+    stream.onEnd((error) => {
+      this.state.endRequest(id);
+      if (error === undefined) this.succeeded(deployment);
+      else void this.failed(deployment, groupSize, error).catch(() => undefined);
+      // Streamed tokens count against tpm too: as reported, or as counted for billing.
+      const addTokens = (usage: { total_tokens: number } | undefined) => {
+        if (usage !== undefined) this.state.addTokens(id, usage.total_tokens, this.now());
+      };
+      const known = trace.usage.known;
+      if (known !== undefined) addTokens(known.usage);
+      else if (trace.usage.bills) void trace.usage.settle().then((settled) => addTokens(settled?.usage));
+    });
   }
 
-  private callOptions(deployment: Deployment, route: RouteOptions, stream: boolean, upstream: string): CallOptions & { model: string } {
+  private callOptions(deployment: Deployment, route: RouteOptions, trace: RouteTrace, stream: boolean): CallOptions {
     const timeout = (stream ? (deployment.limits.stream_timeout ?? this.options.stream_timeout) : undefined) ?? deployment.limits.timeout ?? this.options.timeout;
     return {
       drop_params: this.options.drop_params,
       additional_drop_params: this.options.additional_drop_params,
       ...deployment.options,
-      model: upstream,
       // Retries are the Router's, across deployments; the SDK makes one attempt.
       num_retries: 0,
       timeout,
       signal: route.signal,
-      observer: route.observer,
-      estimate_stream_usage: route.estimateStreamUsage,
+      ledger: trace.usage,
     };
+  }
+
+  /**
+   * One call of `operation` on the deployments serving `request.model`, with retries,
+   * fallbacks and cooldowns. Connection options in `request` are ignored (a client must not
+   * redirect the gateway's keys): the deployment's apply. `fallbacks` in the request adds
+   * per-request fallbacks, as LiteLLM takes them in the body.
+   */
+  async run<P extends { model: string; stream?: boolean | null }, R>(operation: Operation<P, R>, request: object, route: RouteOptions = {}): Promise<R> {
+    assertObject(request);
+    const { params, fallbacks } = routedParams(request);
+    const valid = operation.validate(params);
+    return this.route(
+      valid.model,
+      withRequestFallbacks(route, fallbacks),
+      route.trace ?? new RouteTrace(),
+      valid.stream === true,
+      (model, options) => operation.run(model === valid.model ? valid : { ...valid, model }, options),
+    );
   }
 
   textCompletion(request: TextCompletionParams & { stream: true }, route?: RouteOptions): Promise<TextCompletionStream>;
   textCompletion(request: TextCompletionParams & { stream?: false | null }, route?: RouteOptions): Promise<TextCompletion>;
   textCompletion(request: TextCompletionParams, route?: RouteOptions): Promise<TextCompletion | TextCompletionStream>;
-  /**
-   * A text completion on the deployments serving `request.model`. Connection options
-   * in `request` are ignored (a client must not redirect the gateway's keys): the
-   * deployment's apply. `fallbacks` in the request adds per-request fallbacks.
-   */
-  async textCompletion(request: TextCompletionParams, route: RouteOptions = {}): Promise<TextCompletion | TextCompletionStream> {
-    assertObject(request);
-    const { params } = splitRequest(request);
-    const { fallbacks, ...rest } = params;
-    validateTextCompletion(rest);
-    const stream = rest.stream === true;
-    return this.route(
-      rest.model,
-      withRequestFallbacks(route, fallbacks),
-      stream,
-      ({ model, ...options }) => runTextCompletion({ ...rest, model }, options),
-      (result) => ("usage" in result ? (result as TextCompletion).usage : undefined),
-    );
+  /** A text completion through the Router (see run). */
+  textCompletion(request: TextCompletionParams, route: RouteOptions = {}): Promise<TextCompletion | TextCompletionStream> {
+    return this.run(textCompletions, request, route);
   }
 
   chatCompletion(request: ChatCompletionParams & { stream: true }, route?: RouteOptions): Promise<ChatCompletionStream>;
   chatCompletion(request: ChatCompletionParams & { stream?: false | null }, route?: RouteOptions): Promise<ChatCompletion>;
   chatCompletion(request: ChatCompletionParams, route?: RouteOptions): Promise<ChatCompletion | ChatCompletionStream>;
-  /** A chat completion on the deployments serving `request.model`; connection options in `request` are ignored. */
-  async chatCompletion(request: ChatCompletionParams, route: RouteOptions = {}): Promise<ChatCompletion | ChatCompletionStream> {
-    assertObject(request);
-    const { params } = splitRequest(request);
-    const { fallbacks, ...rest } = params;
-    validateChatCompletion(rest);
-    const stream = rest.stream === true;
-    return this.route(
-      rest.model,
-      withRequestFallbacks(route, fallbacks),
-      stream,
-      ({ model, ...options }) => runChatCompletion({ ...(rest as ChatCompletionParams), model }, options),
-      (result) => ("usage" in result ? (result as ChatCompletion).usage : undefined),
-    );
+  /** A chat completion through the Router (see run). */
+  chatCompletion(request: ChatCompletionParams, route: RouteOptions = {}): Promise<ChatCompletion | ChatCompletionStream> {
+    return this.run(chatCompletions, request, route);
   }
 
   /** A real, cheap call to one deployment (1 token), for /health. */
@@ -505,46 +495,18 @@ export class Router {
   }
 }
 
+/**
+ * What of a request body goes upstream, in one copy: connection options dropped (the
+ * deployment's apply), and the request's own `fallbacks` taken out for the Router.
+ */
+function routedParams(request: Record<string, unknown>): { params: Record<string, unknown>; fallbacks: unknown } {
+  const params: Record<string, unknown> = {};
+  for (const key in request) if (key !== "fallbacks" && !isCallOption(key)) params[key] = request[key];
+  return { params, fallbacks: request.fallbacks };
+}
+
 /** A request's own `fallbacks` (LiteLLM accepts them in the body). */
 function withRequestFallbacks(route: RouteOptions, fallbacks: unknown): RouteOptions {
   if (!Array.isArray(fallbacks) || !fallbacks.every((f): f is string => typeof f === "string")) return route;
   return { ...route, fallbacks: [...(route.fallbacks ?? []), ...fallbacks] };
-}
-
-/**
- * `stream` unchanged, but `done` is called once when it ends (with its error if it failed;
- * a reader that stops early is no failure of the deployment).
- */
-function onEnd<C>(stream: CompletionStream<C>, done: (error: unknown) => void, onTokens: (tokens: number) => void): CompletionStream<C> {
-  const items = stream.items()[Symbol.asyncIterator]();
-  let open = true;
-  const end = (error: unknown): void => {
-    if (!open) return;
-    open = false;
-    done(error);
-  };
-  return new CompletionStream<C>(
-    {
-      next: () =>
-        items.next().then(
-          (result) => {
-            if (result.done === true) end(undefined);
-            else {
-              const usage = (result.value.chunk as { usage?: CompletionUsage | null }).usage;
-              if (usage != null) onTokens(usage.total_tokens);
-            }
-            return result;
-          },
-          (error: unknown) => {
-            end(error);
-            throw error;
-          },
-        ),
-      return: async () => {
-        end(undefined);
-        return (await items.return?.()) ?? { done: true, value: undefined };
-      },
-    },
-    stream.requestId,
-  );
 }

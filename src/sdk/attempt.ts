@@ -8,6 +8,7 @@ import { backoffMs, isRetryable } from "../http/retry.js";
 import { Deadline, send, type UpstreamResponse } from "../http/transport.js";
 import { AbortError, APIError } from "../wire/errors.js";
 import type { Shape } from "./shape.js";
+import { markRaw } from "./usage-marks.js";
 import { type ChunkShape, type CompletionStream, openStream, type StreamSpec } from "./stream.js";
 import { errorFromResponse, malformed, malformedMessage, parseWith, type PreparedCall } from "./upstream.js";
 
@@ -38,7 +39,7 @@ const QUOTED_CHARS = 200;
  * The answer's JSON, read within MAX_ANSWER_BYTES; a 200 whose body is not JSON (a
  * proxy's HTML page) is the upstream's fault, not the network's.
  */
-async function readJson(call: PreparedCall, response: UpstreamResponse, requestId: string | undefined): Promise<unknown> {
+async function readJson(call: PreparedCall, response: UpstreamResponse, requestId: string | undefined): Promise<{ json: unknown; text: string }> {
   const provider = call.adapter.provider;
   const tooLarge = () => malformed(call, `${provider} answered with more than ${MAX_ANSWER_BYTES} bytes, the most litegate reads for one answer.`, requestId);
   if ((declaredLength(response) ?? 0) > MAX_ANSWER_BYTES) {
@@ -48,7 +49,7 @@ async function readJson(call: PreparedCall, response: UpstreamResponse, requestI
   const { text, complete } = await readBounded(response, MAX_ANSWER_BYTES);
   if (!complete) throw tooLarge();
   try {
-    return JSON.parse(text);
+    return { json: JSON.parse(text) as unknown, text };
   } catch {
     const quoted = text.length > QUOTED_CHARS ? `${text.slice(0, QUOTED_CHARS)}…` : text;
     throw malformed(call, `${provider} answered ${response.status} with a body that is not JSON: ${quoted}`, requestId);
@@ -65,18 +66,18 @@ export function attemptOnce<A>(call: PreparedCall, parse: (body: unknown) => A, 
 export function attemptOnce<A, R>(call: PreparedCall, parse: (body: unknown) => A, shape: Shape, convert: (answer: A) => R): Promise<R>;
 export async function attemptOnce<A, R>(call: PreparedCall, parse: (body: unknown) => A, shape: Shape, convert?: (answer: A) => R): Promise<A | R> {
   const deadline = new Deadline(call.timeoutMs, call.signal);
-  const started = performance.now();
   try {
     const response = await send(call.request, deadline);
     if (response.status >= 400) throw await errorFromResponse(call, response);
     const requestId = call.adapter.requestId(response.headers);
     const body = await readJson(call, response, requestId);
-    const answer = parseWith(call, shape.what, () => parse(body), requestId);
+    const answer = parseWith(call, shape.what, () => parse(body.json), requestId);
     const problem = shape.problem(answer);
     if (problem !== undefined) throw malformed(call, malformedMessage(call, shape.what, problem), requestId);
-    const result = convert === undefined ? answer : parseWith(call, shape.what, () => convert(answer), requestId);
-    call.observer?.upstreamTime(performance.now() - started);
-    return result;
+    if (convert !== undefined) return parseWith(call, shape.what, () => convert(answer), requestId);
+    // The provider's answer is already OpenAI's: its bytes can be forwarded as they came.
+    if ((answer as unknown) === body.json && typeof answer === "object" && answer !== null) markRaw(answer, body.text);
+    return answer;
   } catch (error) {
     throw typed(error, deadline, call);
   } finally {
@@ -87,14 +88,11 @@ export async function attemptOnce<A, R>(call: PreparedCall, parse: (body: unknow
 /** One streamed attempt, resolved once the first chunk is in. */
 export async function attemptStream<C extends ChunkShape, A>(call: PreparedCall, spec: () => StreamSpec<C, A>): Promise<CompletionStream<C>> {
   const deadline = new Deadline(call.timeoutMs, call.signal);
-  const started = performance.now();
   try {
     const response = await send(call.request, deadline);
     if (response.status >= 400) throw await errorFromResponse(call, response);
     // From here the stream owns the deadline and disposes of it when it ends.
-    const stream = await openStream(call, spec(), response, deadline);
-    call.observer?.upstreamTime(performance.now() - started);
-    return stream;
+    return await openStream(call, spec(), response, deadline);
   } catch (error) {
     deadline.dispose();
     throw typed(error, deadline, call);

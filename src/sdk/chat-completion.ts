@@ -9,15 +9,14 @@ import type { ChatCompletion, ChatCompletionChunk, ChatCompletionParams } from "
 import { BadRequestError } from "../wire/errors.js";
 import { validateChatCompletion } from "../wire/validate-chat.js";
 import { attemptOnce, attemptStream, withRetries } from "./attempt.js";
+import { answerWithUsage, beginUsage, callUsage, streamUsage, withProviderUsage } from "./call-usage.js";
 import { mockChat, mockChatStream } from "./mock-response.js";
 import { type CallOptions, DEFAULT_TIMEOUT_SECONDS, splitRequest } from "./options.js";
 import { fitParams } from "./params.js";
-import { chatStreamSpec } from "./chat-stream.js";
-import { CHAT_COMPLETION } from "./shape.js";
+import { CHAT_COMPLETION, CHAT_COMPLETION_CHUNK } from "./shape.js";
 import type { CompletionStream } from "./stream.js";
-import { estimateChatUsage } from "./usage.js";
-import { markEstimated } from "./usage-marks.js";
 import type { PreparedCall } from "./upstream.js";
+import { chatBasis } from "./usage.js";
 
 export type ChatCompletionRequest = ChatCompletionParams & CallOptions;
 
@@ -34,8 +33,11 @@ export async function chatCompletion(request: ChatCompletionRequest): Promise<Ch
 
 /** chatCompletion() for params already split from their options and validated (the Router's way in). */
 export async function runChatCompletion(params: ChatCompletionParams, options: CallOptions): Promise<ChatCompletion | ChatCompletionStream> {
+  const usage = callUsage(params, options);
   if (options.mock_response !== undefined) {
-    return params.stream === true ? mockChatStream(params, options.mock_response) : withChatUsage(mockChat(params, options.mock_response), params, params.model);
+    beginUsage(usage, chatBasis(params.model, params.messages));
+    if (params.stream === true) return mockChatStream(params, options.mock_response, streamUsage(usage, "chat.completion.chunk", params.model));
+    return answerWithUsage(mockChat(params, options.mock_response), usage.ledger);
   }
   const resolved = resolveModel(params.model);
   const adapter = resolved.chat;
@@ -47,7 +49,7 @@ export async function runChatCompletion(params: ChatCompletionParams, options: C
   }
   const dropParams = options.drop_params === true;
   const wire = fitParams(
-    params,
+    withProviderUsage(params, usage),
     CHAT_PARAMS,
     adapter.supportedParams,
     { dropParams, additionalDropParams: options.additional_drop_params },
@@ -59,19 +61,27 @@ export async function runChatCompletion(params: ChatCompletionParams, options: C
     request: adapter.buildChatRequest(wire, { model: resolved.model, options, env: process.env, dropParams }),
     timeoutMs: (options.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
     signal: options.signal,
-    observer: options.observer,
   };
   const retries = options.num_retries ?? 0;
+  beginUsage(usage, chatBasis(resolved.model, params.messages));
   if (params.stream === true) {
     const n = adapter.supportedParams.has("n") ? (wire.n ?? 1) : 1;
-    return withRetries(() => attemptStream(call, () => chatStreamSpec(adapter, params, resolved.model, n, options.estimate_stream_usage)), retries, options.signal);
+    return withRetries(
+      () =>
+        attemptStream(call, () => {
+          const reader = adapter.chatStream();
+          return {
+            framer: reader.framer,
+            parseEvent: (event) => reader.parseEvent(event),
+            shape: CHAT_COMPLETION_CHUNK,
+            expectedChoices: n,
+            usage: streamUsage<ChatCompletionChunk>(usage, "chat.completion.chunk", resolved.model),
+          };
+        }),
+      retries,
+      options.signal,
+    );
   }
   const answer = await withRetries(() => attemptOnce(call, (body) => adapter.parseChatResponse(body), CHAT_COMPLETION), retries, options.signal);
-  return answer.usage === undefined ? withChatUsage(answer, params, resolved.model) : answer;
-}
-
-/** Fills in the usage a provider left out, counted with the model's tokenizer. */
-export async function withChatUsage(answer: ChatCompletion, params: ChatCompletionParams, model: string): Promise<ChatCompletion> {
-  answer.usage = await estimateChatUsage(model, params.messages, answer.choices.map((choice) => choice.message.content ?? ""));
-  return markEstimated(answer);
+  return answerWithUsage(answer, usage.ledger);
 }

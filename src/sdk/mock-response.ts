@@ -7,10 +7,8 @@
 import { randomUUID } from "node:crypto";
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionParams } from "../wire/chat.js";
 import type { TextCompletion, TextCompletionChoice, TextCompletionChunk, TextCompletionParams } from "../wire/completions.js";
-import { ChatTally } from "./chat-stream.js";
-import { type CompletionStream, localStream } from "./stream.js";
-import { estimateUsage, promptList, type UsageRequest } from "./usage.js";
-import { markEstimated } from "./usage-marks.js";
+import { type CompletionStream, localStream, type StreamUsage } from "./stream.js";
+import { promptList } from "./usage.js";
 
 function choicesFor(params: TextCompletionParams, text: string): TextCompletionChoice[] {
   const n = params.n ?? 1;
@@ -23,21 +21,15 @@ function choicesFor(params: TextCompletionParams, text: string): TextCompletionC
   return choices;
 }
 
-function usageRequest(params: TextCompletionParams): UsageRequest {
-  return { model: params.model, prompt: params.prompt, n: params.n ?? 1, echo: params.echo === true };
-}
-
-export async function mockCompletion(params: TextCompletionParams, text: string): Promise<TextCompletion> {
-  const choices = choicesFor(params, text);
-  const answer: TextCompletion = {
+/** The answer without usage: the call's ledger counts it, as for any provider that reports none. */
+export function mockCompletion(params: TextCompletionParams, text: string): TextCompletion {
+  return {
     id: `cmpl-mock-${randomUUID()}`,
     object: "text_completion",
     created: Math.floor(Date.now() / 1000),
     model: params.model,
-    choices,
-    usage: await estimateUsage(usageRequest(params), choices),
+    choices: choicesFor(params, text),
   };
-  return markEstimated(answer);
 }
 
 /** Splits text into word-sized pieces (each with its leading space), as a model would stream it. */
@@ -45,7 +37,7 @@ function pieces(text: string): string[] {
   return text.match(/\s*\S+|\s+$/g) ?? [text];
 }
 
-export function mockStream(params: TextCompletionParams, text: string): CompletionStream<TextCompletionChunk> {
+export function mockStream(params: TextCompletionParams, text: string, usage: StreamUsage<TextCompletionChunk>): CompletionStream<TextCompletionChunk> {
   const id = `cmpl-mock-${randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
   const chunk = (choices: TextCompletionChunk["choices"]): TextCompletionChunk => ({
@@ -64,11 +56,8 @@ export function mockStream(params: TextCompletionParams, text: string): Completi
         yield chunk([{ text: parts[i] as string, index: choice.index, logprobs: null, finish_reason: last ? "stop" : null }]);
       }
     }
-    if (params.stream_options?.include_usage === true) {
-      yield markEstimated({ ...chunk([]), usage: await estimateUsage(usageRequest(params), choices) });
-    }
   }
-  return localStream(generate());
+  return localStream(generate(), usage);
 }
 
 /** mock_response for chat: one assistant message per choice, streamed word by word too. */
@@ -88,7 +77,7 @@ export function mockChat(params: ChatCompletionParams, text: string): ChatComple
   };
 }
 
-export function mockChatStream(params: ChatCompletionParams, text: string): CompletionStream<ChatCompletionChunk> {
+export function mockChatStream(params: ChatCompletionParams, text: string, usage: StreamUsage<ChatCompletionChunk>): CompletionStream<ChatCompletionChunk> {
   const id = `chatcmpl-mock-${randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
   const chunk = (index: number, delta: ChatCompletionChunk["choices"][number]["delta"], finish: "stop" | null): ChatCompletionChunk => ({
@@ -99,18 +88,11 @@ export function mockChatStream(params: ChatCompletionParams, text: string): Comp
     choices: [{ index, delta, logprobs: null, finish_reason: finish }],
   });
   async function* generate(): AsyncGenerator<ChatCompletionChunk, void> {
-    const tally = new ChatTally(params, params.model);
-    const emit = (value: ChatCompletionChunk) => {
-      tally.observe(value);
-      return value;
-    };
     for (let index = 0; index < (params.n ?? 1); index++) {
-      yield emit(chunk(index, { role: "assistant", content: "" }, null));
-      for (const part of pieces(text)) yield emit(chunk(index, { content: part }, null));
-      yield emit(chunk(index, {}, "stop"));
+      yield chunk(index, { role: "assistant", content: "" }, null);
+      for (const part of pieces(text)) yield chunk(index, { content: part }, null);
+      yield chunk(index, {}, "stop");
     }
-    const usage = await tally.finish();
-    if (usage !== undefined) yield usage;
   }
-  return localStream(generate());
+  return localStream(generate(), usage);
 }

@@ -5,6 +5,7 @@
  */
 import type { AbortLike } from "../http/cancel.js";
 import type { ConnectionOptions } from "../providers/types.js";
+import type { UsageLedger } from "../usage/ledger.js";
 import type { TextCompletionParams } from "../wire/completions.js";
 
 export interface CallOptions extends ConnectionOptions {
@@ -21,19 +22,11 @@ export interface CallOptions extends ConnectionOptions {
   /** LiteLLM's mock_response: answer with this text, calling no provider. */
   mock_response?: string;
   /**
-   * Whether a stream whose provider sends no usage ends with a usage chunk counted here
-   * (the count can hold the end of the stream up to a couple of seconds). Default: when
-   * `stream_options.include_usage` asks for usage. The proxy, which asks providers for
-   * usage on a client's behalf and counts whatever is missing after the answer, sets it
-   * to what the client itself asked.
+   * Sees this call's usage: what the provider reported, else what it counted. One that
+   * `bills` also makes a stream ask its provider for usage (kept from the caller unless the
+   * caller asked too), so billing needs no tokenizer run when the provider can count.
    */
-  estimate_stream_usage?: boolean;
-  /** Told how long each upstream attempt took (to its answer, or a stream's first chunk). */
-  observer?: CallObserver;
-}
-
-export interface CallObserver {
-  upstreamTime(ms: number): void;
+  ledger?: UsageLedger;
 }
 
 export type TextCompletionRequest = TextCompletionParams & CallOptions;
@@ -51,11 +44,15 @@ const OPTION_KEYS: ReadonlySet<string> = new Set<keyof CallOptions>([
   "additional_drop_params",
   "signal",
   "mock_response",
-  "estimate_stream_usage",
-  "observer",
+  "ledger",
 ]);
 
 export const DEFAULT_TIMEOUT_SECONDS = 600;
+
+/** True for the keys that say how to call (connection, retries, ledger), not what to ask. */
+export function isCallOption(key: string): boolean {
+  return OPTION_KEYS.has(key);
+}
 
 /** Splits a request into what goes upstream and how to call it; the request is not mutated. */
 export function splitRequest<P extends { model: string; [key: string]: unknown }>(request: P & CallOptions): { params: P; options: CallOptions } {

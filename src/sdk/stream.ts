@@ -8,8 +8,10 @@
 import type { Deadline, UpstreamResponse } from "../http/transport.js";
 import type { Framer, SseEvent } from "../http/sse.js";
 import type { StreamEvent } from "../providers/types.js";
+import type { UsageLedger } from "../usage/ledger.js";
 import { APIConnectionError, APIError } from "../wire/errors.js";
 import type { Shape } from "./shape.js";
+import { markEstimated } from "./usage-marks.js";
 import { malformed, malformedMessage, parseWith, providerError, type PreparedCall } from "./upstream.js";
 
 /** The longest a stream is read in one turn of the event loop before other work gets its turn. */
@@ -41,10 +43,90 @@ export interface StreamSpec<C extends ChunkShape, A = C> {
   convert?(chunk: A): C | undefined;
   /** How many choices must finish for a stream without an end marker to count as complete. */
   expectedChoices: number;
-  /** Sees every chunk (tallies for a final usage chunk). */
-  observe?(chunk: C): void;
-  /** A chunk to add after the provider's last, if any (an estimated usage chunk). */
-  finish?(): Promise<C | undefined>;
+  /** The request's usage; absent for one call of a fan-out, whose merged stream has it. */
+  usage?: StreamUsage<C>;
+}
+
+/** What every chunk kind carries besides its choices, for a usage chunk made here. */
+interface ChunkHead {
+  id: string;
+  object: string;
+  created: number;
+  model: string;
+  system_fingerprint?: string | null;
+}
+
+/**
+ * The usage side of one stream: every chunk the caller gets is shown to the ledger; usage
+ * the caller did not ask for (asked for on its behalf, or reported unasked) is taken out;
+ * and when the caller asked for usage and the provider sent none, a usage chunk counted
+ * by the ledger ends the stream.
+ */
+export class StreamUsage<C extends ChunkShape> {
+  private last: C | undefined;
+  private passedUsage = false;
+
+  /**
+   * @param asked the caller asked for a usage chunk (`stream_options.include_usage`).
+   * @param head what a usage chunk made here says when the stream had no chunk to copy.
+   */
+  constructor(
+    readonly ledger: UsageLedger,
+    private readonly asked: boolean,
+    private readonly head: { object: string; model: string },
+  ) {}
+
+  /** The chunk as the caller gets it, or undefined when it carried nothing but unasked usage. */
+  pass(chunk: C): C | undefined {
+    this.ledger.observe(chunk as Parameters<UsageLedger["observe"]>[0]);
+    this.last = chunk;
+    if (chunk.usage == null) return chunk;
+    if (this.asked) {
+      this.passedUsage = true;
+      return chunk;
+    }
+    return chunk.choices.length === 0 ? undefined : { ...chunk, usage: undefined };
+  }
+
+  /** The usage chunk that ends the stream, if the caller asked for one and none went by. */
+  async final(): Promise<C | undefined> {
+    if (!this.asked || this.passedUsage) return undefined;
+    const settled = await this.ledger.settle();
+    if (settled === undefined) return undefined;
+    const last = this.last as (C & Partial<ChunkHead>) | undefined;
+    const chunk: ChunkHead & { choices: []; usage: typeof settled.usage } = {
+      id: last?.id ?? "",
+      object: last?.object ?? this.head.object,
+      created: last?.created ?? Math.floor(Date.now() / 1000),
+      model: last?.model ?? this.head.model,
+      choices: [],
+      usage: settled.usage,
+    };
+    if (last?.system_fingerprint !== undefined) chunk.system_fingerprint = last.system_fingerprint;
+    const made = chunk as unknown as C & Parameters<typeof markEstimated>[0];
+    return settled.estimated ? markEstimated(made) : made;
+  }
+}
+
+/**
+ * Told once when a stream ends: with its error if it failed, undefined when it finished or
+ * its reader stopped early (no failure of the provider). Fired by the producer itself, so
+ * watching a stream adds no layer between its chunks and their reader.
+ */
+export class StreamEnd {
+  private hooks: ((error: unknown) => void)[] = [];
+  private ended: { error: unknown } | undefined;
+
+  add(hook: (error: unknown) => void): void {
+    if (this.ended !== undefined) hook(this.ended.error);
+    else this.hooks.push(hook);
+  }
+
+  fire(error: unknown): void {
+    if (this.ended !== undefined) return;
+    this.ended = { error };
+    for (const hook of this.hooks.splice(0)) hook(error);
+  }
 }
 
 /** A streamed answer: iterate it for chunks; the proxy iterates `items()` to forward raw text. */
@@ -53,7 +135,13 @@ export class CompletionStream<C> implements AsyncIterable<C> {
     private readonly source: AsyncIterator<StreamItem<C>, void>,
     /** The upstream's request id, when it sent one. */
     readonly requestId: string | undefined,
+    private readonly end: StreamEnd,
   ) {}
+
+  /** Calls `hook` once when the stream ends (see StreamEnd). */
+  onEnd(hook: (error: unknown) => void): void {
+    this.end.add(hook);
+  }
 
   items(): AsyncIterable<StreamItem<C>> {
     return { [Symbol.asyncIterator]: () => this.source };
@@ -96,6 +184,7 @@ async function* readItems<C extends ChunkShape, A>(
   spec: StreamSpec<C, A>,
   response: UpstreamResponse,
   deadline: Deadline,
+  end: StreamEnd,
 ): AsyncGenerator<StreamItem<C>, void> {
   const finished = new Set<number>();
   let done = false;
@@ -116,19 +205,21 @@ async function* readItems<C extends ChunkShape, A>(
     if (convert === undefined) return result as unknown as StreamEvent<C>;
     const chunk = parseWith(call, shape.what, () => convert(adapterChunk), requestId);
     if (chunk === undefined) return SKIP;
-    // A chunk passed on unchanged keeps its raw text, so it is forwarded without re-serialising.
     return { type: "chunk", chunk, raw: (chunk as unknown) === adapterChunk ? result.raw : undefined };
   }
+  const usage = spec.usage;
   // A generator, so chunks that precede an error event in the same read still reach the caller first.
   function* interpret(events: SseEvent[]): Generator<StreamItem<C>, void> {
     for (const event of events) {
       if (done) return;
       const result = parse(event);
       if (result.type === "chunk") {
-        const chunk = result.chunk;
+        const { chunk } = result;
         for (const choice of chunk.choices) if (choice.finish_reason != null) finished.add(choice.index);
-        spec.observe?.(chunk);
-        yield { chunk, raw: result.raw };
+        const passed = usage === undefined ? chunk : usage.pass(chunk);
+        if (passed === undefined) continue;
+        // A chunk passed on unchanged keeps its raw text, so it is forwarded without re-serialising.
+        yield { chunk: passed, raw: passed === chunk ? result.raw : undefined };
         // The caller took the chunk: time it spent on it (a slow client) is not the provider's.
         deadline.touch();
       } else if (result.type === "done") {
@@ -139,6 +230,7 @@ async function* readItems<C extends ChunkShape, A>(
     }
   }
   let slice = performance.now();
+  let failure: unknown;
   try {
     for await (const bytes of response.body as AsyncIterable<Uint8Array>) {
       deadline.touch();
@@ -154,20 +246,23 @@ async function* readItems<C extends ChunkShape, A>(
     }
     if (!done) yield* interpret(frame(undefined));
     drained = true;
+    deadline.dispose();
+    if (!done && finished.size < spec.expectedChoices) {
+      throw new APIConnectionError(
+        `${call.adapter.provider} closed the stream early (upstream closed the stream early): no end marker and not every choice finished.`,
+        { provider: call.adapter.provider, model: call.model },
+      );
+    }
+    const last = await usage?.final();
+    if (last !== undefined) yield { chunk: last, raw: undefined };
   } catch (error) {
-    throw error instanceof APIError ? error : deadline.errorFor(error, { provider: call.adapter.provider, model: call.model });
+    failure = error instanceof APIError ? error : deadline.errorFor(error, { provider: call.adapter.provider, model: call.model });
+    throw failure;
   } finally {
     deadline.dispose();
     if (!drained) response.body.destroy();
+    end.fire(failure);
   }
-  if (!done && finished.size < spec.expectedChoices) {
-    throw new APIConnectionError(
-      `${call.adapter.provider} closed the stream early (upstream closed the stream early): no end marker and not every choice finished.`,
-      { provider: call.adapter.provider, model: call.model },
-    );
-  }
-  const last = await spec.finish?.();
-  if (last !== undefined) yield { chunk: last, raw: undefined };
 }
 
 /**
@@ -180,15 +275,30 @@ export async function openStream<C extends ChunkShape, A>(
   response: UpstreamResponse,
   deadline: Deadline,
 ): Promise<CompletionStream<C>> {
-  const items = readItems(call, spec, response, deadline);
+  const end = new StreamEnd();
+  const items = readItems(call, spec, response, deadline, end);
   const first = await items.next();
-  return new CompletionStream(prepend(first, items), call.adapter.requestId(response.headers));
+  return new CompletionStream(prepend(first, items), call.adapter.requestId(response.headers), end);
 }
 
 /** A stream of chunks made here (mock_response, merged translations), none of them raw. */
-export function localStream<C>(chunks: AsyncGenerator<C, void>, requestId?: string): CompletionStream<C> {
+export function localStream<C extends ChunkShape>(chunks: AsyncGenerator<C, void>, usage: StreamUsage<C>): CompletionStream<C> {
+  const end = new StreamEnd();
   async function* items(): AsyncGenerator<StreamItem<C>, void> {
-    for await (const chunk of chunks) yield { chunk, raw: undefined };
+    let failure: unknown;
+    try {
+      for await (const chunk of chunks) {
+        const passed = usage.pass(chunk);
+        if (passed !== undefined) yield { chunk: passed, raw: undefined };
+      }
+      const last = await usage.final();
+      if (last !== undefined) yield { chunk: last, raw: undefined };
+    } catch (error) {
+      failure = error;
+      throw error;
+    } finally {
+      end.fire(failure);
+    }
   }
-  return new CompletionStream(items(), requestId);
+  return new CompletionStream(items(), undefined, end);
 }

@@ -20,12 +20,12 @@ import { attemptOnce, attemptStream, withRetries } from "./attempt.js";
 import { mockCompletion, mockStream } from "./mock-response.js";
 import { type CallOptions, DEFAULT_TIMEOUT_SECONDS, splitRequest, type TextCompletionRequest } from "./options.js";
 import { fitParams } from "./params.js";
-import { CHAT_COMPLETION, CHAT_COMPLETION_CHUNK, type Shape, TEXT_COMPLETION } from "./shape.js";
+import { CHAT_COMPLETION, CHAT_COMPLETION_CHUNK, type Shape, TEXT_COMPLETION, TEXT_COMPLETION_CHUNK } from "./shape.js";
 import { type CompletionStream, localStream, type StreamSpec } from "./stream.js";
-import { StreamTally, textStreamSpec, type TextStreamRequest } from "./text-stream.js";
 import type { PreparedCall } from "./upstream.js";
-import { estimateUsage } from "./usage.js";
-import { markEstimated } from "./usage-marks.js";
+import { promptList, textBasis } from "./usage.js";
+import { SseParser } from "../http/sse.js";
+import { answerWithUsage, beginUsage, type CallUsage, callUsage, streamUsage, withProviderUsage } from "./call-usage.js";
 
 /** A streamed text completion: `for await (const chunk of stream)`. */
 export type TextCompletionStream = CompletionStream<TextCompletionChunk>;
@@ -44,33 +44,27 @@ interface Run {
   target: Target;
   /** The upstream model name. */
   model: string;
-  usage: TextStreamRequest;
+  usage: CallUsage;
 }
 
 /** textCompletion() for params already split from their options and validated (the Router's way in). */
-export async function runTextCompletion(params: TextCompletionParams, options: CallOptions): Promise<TextCompletion | TextCompletionStream> {
+export async function runTextCompletion(request: TextCompletionParams, options: CallOptions): Promise<TextCompletion | TextCompletionStream> {
+  const usage = callUsage(request, options);
+  const basis = (model: string) => textBasis({ model, prompt: request.prompt, n: request.n ?? 1, echo: request.echo === true });
   if (options.mock_response !== undefined) {
-    return params.stream === true ? mockStream(params, options.mock_response) : mockCompletion(params, options.mock_response);
+    beginUsage(usage, basis(request.model));
+    if (request.stream === true) return mockStream(request, options.mock_response, streamUsage(usage, "text_completion", request.model));
+    return answerWithUsage(mockCompletion(request, options.mock_response), usage.ledger);
   }
-  const resolved = resolveModel(params.model);
+  const resolved = resolveModel(request.model);
   const dropParams = options.drop_params === true;
-  const run: Run = {
-    options,
-    model: resolved.model,
-    target: { model: resolved.model, options, env: process.env, dropParams },
-    usage: {
-      model: resolved.model,
-      prompt: params.prompt,
-      n: params.n ?? 1,
-      echo: params.echo === true,
-      includeUsage: params.stream_options?.include_usage === true,
-      estimate: options.estimate_stream_usage ?? params.stream_options?.include_usage === true,
-    },
-  };
+  const run: Run = { options, model: resolved.model, target: { model: resolved.model, options, env: process.env, dropParams }, usage };
+  beginUsage(usage, basis(resolved.model));
+  const params = withProviderUsage(request, usage);
   if (resolved.text !== undefined && resolved.text.singlePrompt !== true) return native(resolved.text, params, run);
   if (resolved.text !== undefined) return onePromptAtATime(resolved.text, params, run);
   if (resolved.chat !== undefined) return viaChat(resolved.chat, params, run);
-  throw new BadRequestError(`Model '${params.model}': ${resolved.provider} serves no text or chat completions.`, { param: "model" });
+  throw new BadRequestError(`Model '${request.model}': ${resolved.provider} serves no text or chat completions.`, { param: "model" });
 }
 
 function prepare(adapter: PreparedCall["adapter"], request: PreparedCall["request"], params: TextCompletionParams, options: CallOptions): PreparedCall {
@@ -80,7 +74,6 @@ function prepare(adapter: PreparedCall["adapter"], request: PreparedCall["reques
     request,
     timeoutMs: (options.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
     signal: options.signal,
-    observer: options.observer,
   };
 }
 
@@ -98,19 +91,27 @@ function fit(params: TextCompletionParams, supported: ReadonlySet<string>, run: 
   );
 }
 
-/** Fills in the usage a provider left out, counted with the model's tokenizer. */
-async function withUsage(answer: TextCompletion, run: Run): Promise<TextCompletion> {
-  if (answer.usage !== undefined) return answer;
-  answer.usage = await estimateUsage(run.usage, answer.choices);
-  return markEstimated(answer);
+/** How a text stream is read from a provider's own completions endpoint. */
+function textStreamSpec(adapter: TextCompletionAdapter, expectedChoices: number, usage: CallUsage | undefined, model: string): StreamSpec<TextCompletionChunk> {
+  const reader = adapter.textStream?.() ?? { framer: new SseParser(), parseEvent: (event) => adapter.parseStreamEvent(event) };
+  return {
+    framer: reader.framer,
+    parseEvent: (event) => reader.parseEvent(event),
+    shape: TEXT_COMPLETION_CHUNK,
+    expectedChoices,
+    usage: usage === undefined ? undefined : streamUsage(usage, "text_completion", model),
+  };
 }
 
 /** The provider's own `/completions`: one call, answered in OpenAI's format already. */
 function native(adapter: TextCompletionAdapter, params: TextCompletionParams, run: Run): Promise<TextCompletion | TextCompletionStream> {
   const wire = fit(params, adapter.supportedParams, run, adapter.provider);
   const call = prepare(adapter, adapter.buildRequest(wire, run.target), params, run.options);
-  if (params.stream === true) return retried(run, () => attemptStream(call, () => textStreamSpec(adapter, run.usage)));
-  return retried(run, () => attemptOnce(call, (body) => adapter.parseResponse(body), TEXT_COMPLETION)).then((answer) => withUsage(answer, run));
+  if (params.stream === true) {
+    const expected = promptList(params.prompt).length * (params.n ?? 1);
+    return retried(run, () => attemptStream(call, () => textStreamSpec(adapter, expected, run.usage, run.model)));
+  }
+  return retried(run, () => attemptOnce(call, (body) => adapter.parseResponse(body), TEXT_COMPLETION)).then((answer) => answerWithUsage(answer, run.usage.ledger));
 }
 
 /**
@@ -147,7 +148,7 @@ async function fanOut<A, K>(plan: FanOut<A, K>, params: TextCompletionParams, ou
         return retried(run, () => attemptOnce(prepared, (body) => plan.parse(body), plan.shape, (answer) => plan.toText(call, answer)));
       });
       release();
-      return await withUsage(mergeAnswers(plan.calls, answers, plan.n), run);
+      return await answerWithUsage(mergeAnswers(plan.calls, answers, plan.n), run.usage.ledger);
     }
     streams = await mapBounded(plan.calls, FAN_OUT_CONCURRENCY, async (call) => {
       const prepared = prepare(call);
@@ -164,19 +165,14 @@ async function fanOut<A, K>(plan: FanOut<A, K>, params: TextCompletionParams, ou
     cancellation.abort();
     release();
   });
-  const tally = new StreamTally(run.usage);
-  async function* withFinalUsage(): AsyncGenerator<TextCompletionChunk, void> {
-    for await (const chunk of merged) {
-      tally.observe(chunk);
-      yield chunk;
-    }
-    // Every call's usage summed when each reported it; otherwise counted here.
-    const sum = reported.length === plan.calls.length ? reported.reduce<CompletionUsage | undefined>(addUsage, undefined) : undefined;
-    const last = await tally.finish(sum);
+  const { ledger } = run.usage;
+  async function* withReportedUsage(): AsyncGenerator<TextCompletionChunk, void> {
+    yield* merged;
+    // Every call's usage summed when each reported it; otherwise the ledger counts.
+    if (reported.length === plan.calls.length) ledger.report(reported.reduce<CompletionUsage | undefined>(addUsage, undefined) as CompletionUsage);
     release();
-    if (last !== undefined) yield last;
   }
-  return localStream(withFinalUsage());
+  return localStream(withReportedUsage(), streamUsage(run.usage, "text_completion", run.model));
 }
 
 /** A native endpoint that takes one prompt and makes one choice per call. */
@@ -195,7 +191,7 @@ function onePromptAtATime(adapter: TextCompletionAdapter, params: TextCompletion
       parse: (body) => adapter.parseResponse(body),
       shape: TEXT_COMPLETION,
       toText: (_call, answer) => answer,
-      stream: () => textStreamSpec(adapter, { ...run.usage, prompt: "", n: 1, includeUsage: false, estimate: false }),
+      stream: () => textStreamSpec(adapter, 1, undefined, run.model),
     },
     params,
     run,

@@ -7,7 +7,6 @@ import type { AbortLike } from "../http/cancel.js";
 import type { UpstreamRequest, UpstreamResponse } from "../http/transport.js";
 import { retryAfterMs } from "../http/retry.js";
 import type { ProviderDialect } from "../providers/types.js";
-import type { CallObserver } from "./options.js";
 import { APIError, BadGatewayError, errorFromStatus, type ProviderErrorDetail } from "../wire/errors.js";
 
 export interface PreparedCall {
@@ -18,7 +17,6 @@ export interface PreparedCall {
   model: string;
   timeoutMs: number;
   signal: AbortLike | undefined;
-  observer: CallObserver | undefined;
 }
 
 const REDACTED = "[redacted]";

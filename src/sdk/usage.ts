@@ -2,6 +2,7 @@
  * Token usage when a provider does not report it: the request's prompt and every choice's
  * output counted with the model's encoding (src/usage), off the main thread.
  */
+import type { UsageBasis } from "../usage/ledger.js";
 import { countTokens } from "../usage/tokens.js";
 import type { CompletionUsage, Prompt } from "../wire/completions.js";
 
@@ -83,4 +84,18 @@ export function messageTokens(model: string, messages: readonly { content?: unkn
 export async function estimateChatUsage(model: string, messages: readonly { content?: unknown }[], outputs: readonly string[]): Promise<CompletionUsage> {
   const [prompt, completion] = await Promise.all([messageTokens(model, messages), countTokens(model, outputs)]);
   return usageOf(prompt, completion);
+}
+
+/** What a text completion's usage is counted from: its prompts, each once, and its echoes skipped. */
+export function textBasis(request: UsageRequest): UsageBasis {
+  return {
+    model: request.model,
+    promptTokens: () => promptTokens(request),
+    echoed: request.echo ? (index) => echoedLength(request, index) : undefined,
+  };
+}
+
+/** What a chat completion's usage is counted from: its messages. */
+export function chatBasis(model: string, messages: readonly { content?: unknown }[]): UsageBasis {
+  return { model, promptTokens: () => messageTokens(model, messages) };
 }

@@ -4,9 +4,9 @@
  * and scripted upstream answers.
  */
 import type { ServerResponse } from "node:http";
-import type { Deployment, LitellmParams, ModelEntry } from "../../src/config/index.js";
-import type { RouteObserver } from "../../src/router/router.js";
+import type { LitellmParams, ModelEntry } from "../../src/config/index.js";
 import { completionAnswer, streamChunks } from "./fixtures.js";
+import { RouteTrace } from "../../src/router/trace.js";
 import { type Handler, json, MockUpstream, sse } from "./mock-upstream.js";
 
 /** A fake clock 15 s into a minute: rpm/tpm windows are the minutes of this clock. */
@@ -120,19 +120,11 @@ export function cutAfterFirstChunk(piece: string): Handler {
   };
 }
 
-/** A RouteObserver that records every deployment tried and the last attempt counts. */
-export class Trace implements RouteObserver {
-  readonly tried: string[] = [];
-  retries = 0;
-  fallbacks = 0;
-  deployment(deployment: Deployment): void {
-    this.tried.push(deployment.id);
+/** A RouteTrace that names the deployments tried, by id. */
+export class Trace extends RouteTrace {
+  get tried(): string[] {
+    return this.attempts.map((deployment) => deployment.id);
   }
-  attempts(retries: number, fallbacks: number): void {
-    this.retries = retries;
-    this.fallbacks = fallbacks;
-  }
-  upstreamTime(): void {}
 }
 
 /** A promise and the function that resolves it. */

@@ -63,7 +63,7 @@ function router(modelList: ModelEntry[], clock: Clock, options: Omit<RouterOptio
 }
 
 function complete(r: Router, trace?: Trace, model = "g", extra: Record<string, unknown> = {}): Promise<TextCompletion> {
-  return r.textCompletion({ model, ...PROMPT, ...extra }, trace === undefined ? {} : { observer: trace });
+  return r.textCompletion({ model, ...PROMPT, ...extra }, trace === undefined ? {} : { trace });
 }
 
 /** Sends one request and returns the id of the deployment that answered, or the error's status. */
@@ -663,7 +663,7 @@ describe("streams", () => {
     m[0]?.always(cutBeforeFirstChunk);
     m[1]?.always(stream(["Hello", " world"]));
     const trace = new Trace();
-    const chunks = await collect(await router(g(2), new Clock(), { num_retries: 1 }).textCompletion({ model: "g", ...PROMPT, stream: true }, { observer: trace }));
+    const chunks = await collect(await router(g(2), new Clock(), { num_retries: 1 }).textCompletion({ model: "g", ...PROMPT, stream: true }, { trace }));
     assert.deepEqual(chunks.map((chunk) => chunk.choices[0]?.text), ["Hello", " world"]);
     assert.deepEqual(trace.tried, ["a", "b"]);
   });
@@ -679,7 +679,7 @@ describe("streams", () => {
   test("a stream that fails after its first chunk is not retried", async () => {
     m[0]?.always(cutAfterFirstChunk("Hello"));
     const trace = new Trace();
-    const s = await router(g(2), new Clock(), { num_retries: 3 }).textCompletion({ model: "g", ...PROMPT, stream: true }, { observer: trace });
+    const s = await router(g(2), new Clock(), { num_retries: 3 }).textCompletion({ model: "g", ...PROMPT, stream: true }, { trace });
     const texts: (string | undefined)[] = [];
     const error = await rejection(
       (async () => {
@@ -701,7 +701,7 @@ describe("streams", () => {
     const trace = new Trace();
     const started = performance.now();
     const r = router(g(2), new Clock(), { num_retries: 1, timeout: 30, stream_timeout: 0.2 });
-    const chunks = await collect(await r.textCompletion({ model: "g", ...PROMPT, stream: true }, { observer: trace }));
+    const chunks = await collect(await r.textCompletion({ model: "g", ...PROMPT, stream: true }, { trace }));
     assert.deepEqual(chunks.map((chunk) => chunk.choices[0]?.text), ["late but fine"]);
     assert.deepEqual(trace.tried, ["a", "b"]);
     assert.ok(performance.now() - started < 3_000);

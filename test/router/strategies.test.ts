@@ -35,7 +35,7 @@ async function picks(r: Router, n: number): Promise<string[]> {
   const served: string[] = [];
   for (let i = 0; i < n; i += 1) {
     const trace = new Trace();
-    await r.textCompletion({ model: "g", ...PROMPT }, { observer: trace });
+    await r.textCompletion({ model: "g", ...PROMPT }, { trace });
     served.push(trace.tried.at(-1) as string);
   }
   return served;

@@ -6,37 +6,39 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Cancellation } from "../../http/cancel.js";
-import type { Router, RouteOptions } from "../../router/router.js";
+import type { RouteOptions } from "../../router/router.js";
+import { RouteTrace } from "../../router/trace.js";
+import * as operations from "../../sdk/operations.js";
+import type { Operation } from "../../sdk/operations.js";
 import type { CompletionStream } from "../../sdk/stream.js";
-import type { ChatCompletionParams } from "../../wire/chat.js";
-import type { CompletionUsage, TextCompletionParams } from "../../wire/completions.js";
-import { assertObject, isRecord, MAX_MODEL_LENGTH } from "../../wire/validate.js";
+import { rawBodyOf } from "../../sdk/usage-marks.js";
+import type { CompletionUsage } from "../../wire/completions.js";
+import { assertObject, MAX_MODEL_LENGTH } from "../../wire/validate.js";
 import { readJsonBody } from "../body.js";
 import type { RequestContext } from "../context.js";
-import { type CompletionKind, StreamOutputs } from "../stream-outputs.js";
 import type { Gateway } from "../gateway.js";
-import { asAPIError, sendJson } from "../respond.js";
+import { costFor } from "../outcome.js";
+import { asAPIError, sendJson, sendJsonText } from "../respond.js";
 import { endEventStream, endWithError, startEventStream, writeEvent, writeKeepAlive } from "../sse-writer.js";
 
+/** What the handler reads of any completion's answer or chunk. */
 interface Answer {
   usage?: CompletionUsage | null;
-  choices: { index: number }[];
+  choices: unknown[];
 }
 
-/** The Router call a route makes: one answer, or a stream when `request.stream` is true. */
-type Complete = (router: Router, request: Record<string, unknown>, route: RouteOptions) => Promise<Answer | CompletionStream<Answer>>;
+type CompletionOperation = Operation<{ model: string; stream?: boolean | null }, Answer | CompletionStream<Answer>>;
 
-export const completions = completionRoute("text", (router, request, route) => router.textCompletion(request as TextCompletionParams, route));
-export const chatCompletions = completionRoute("chat", (router, request, route) => router.chatCompletion(request as ChatCompletionParams, route));
+export const completions = completionRoute(operations.textCompletions as CompletionOperation);
+export const chatCompletions = completionRoute(operations.chatCompletions as CompletionOperation);
 
-function completionRoute(kind: CompletionKind, complete: Complete) {
+function completionRoute(operation: CompletionOperation) {
   return (gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, pathModel: string | undefined) =>
-    serve(kind, complete, gateway, req, res, ctx, pathModel);
+    serve(operation, gateway, req, res, ctx, pathModel);
 }
 
 async function serve(
-  kind: CompletionKind,
-  complete: Complete,
+  operation: CompletionOperation,
   gateway: Gateway,
   req: IncomingMessage,
   res: ServerResponse,
@@ -60,8 +62,9 @@ async function serve(
   ctx.ticket = await admission;
   // The client left while the key was admitted: nothing to call upstream for (the close settled the ticket).
   if (ctx.ended) return;
-  const counts = gateway.access.countsUsage();
-  if (counts) ctx.outputs = new StreamOutputs(kind, request);
+  // Spend needs the request's usage: its ledger then bills (see UsageLedger).
+  const trace = new RouteTrace(gateway.access.countsUsage());
+  ctx.trace = trace;
 
   // A client that goes away cancels the upstream call with it.
   const cancellation = new Cancellation();
@@ -69,26 +72,20 @@ async function serve(
     if (!res.writableFinished) cancellation.abort();
   });
   // Configured fallbacks lead only where the key may go (its allowlists bind every model it reaches).
-  const route: RouteOptions = { signal: cancellation, observer: ctx, allows: gateway.access.allowsFallback(principal) };
+  const route: RouteOptions = { signal: cancellation, trace, allows: gateway.access.allowsFallback(principal) };
 
   if (request.stream !== true) {
-    const answer = (await complete(gateway.router, request, route)) as Answer;
-    ctx.usage = answer.usage ?? undefined;
+    const answer = (await gateway.router.run(operation, request, route)) as Answer;
     if (gateway.detailedDebug) gateway.debugLogger.debug({ request_id: ctx.id, response: answer }, "response body");
-    sendJson(res, 200, answer, ctx.headers());
+    // The provider's own bytes when the answer is theirs unchanged: no second serialisation.
+    const raw = rawBodyOf(answer);
+    if (raw !== undefined) sendJsonText(res, 200, raw, ctx.headers());
+    else sendJson(res, 200, answer, ctx.headers());
     return;
   }
 
   ctx.stream = true;
-  // Spend and tpm need the stream's tokens: the usage chunk is asked for on the client's
-  // behalf (the provider's own count, no tokenizer run) and kept from a client that did not
-  // ask for it. The text is kept too: a client that leaves before the usage chunk still spent.
-  const hideUsage = counts && askUsage(request);
-  // A usage chunk the provider did not send is counted in-stream only for a client that asked
-  // for one; otherwise the stream ends at once and its tokens are counted after it (outputs).
-  if (hideUsage) route.estimateStreamUsage = false;
-  const { outputs } = ctx;
-  const pending = complete(gateway.router, request, route) as Promise<CompletionStream<Answer>>;
+  const pending = gateway.router.run(operation, request, route) as Promise<CompletionStream<Answer>>;
   // Until the first chunk is in, a failure can still get its own HTTP status. If the
   // first token is slow, start the stream anyway and send comments, so that proxies
   // with idle timeouts between us and the client keep the connection.
@@ -117,22 +114,12 @@ async function serve(
     clearTimeout(keepAlive);
   }
   ctx.streamOpened = true;
-  if (ctx.chosen !== undefined) outputs?.start(ctx.chosen.model);
   if (!started) startEventStream(res, ctx.headers());
+  const withCost = gateway.includeCostInStreamingUsage;
   try {
     for await (const { chunk, raw } of stream.items()) {
-      outputs?.add(chunk);
-      let text = raw;
-      // Only a chunk with usage is re-serialised; every other chunk goes out as it came.
-      if (chunk.usage != null) {
-        ctx.usage = chunk.usage;
-        if (hideUsage) {
-          if (chunk.choices.length === 0) continue;
-          text = JSON.stringify({ ...chunk, usage: undefined });
-        } else if (gateway.includeCostInStreamingUsage) {
-          text = JSON.stringify({ ...chunk, usage: { ...chunk.usage, cost: ctx.costOf(chunk.usage) } });
-        }
-      }
+      // Chunks go out as they came; only a usage chunk that carries its cost is re-serialised.
+      const text = withCost && chunk.usage != null ? JSON.stringify({ ...chunk, usage: { ...chunk.usage, cost: costFor(ctx, chunk.usage) } }) : raw;
       await writeEvent(res, text ?? JSON.stringify(chunk));
       if (res.destroyed) break;
     }
@@ -142,25 +129,6 @@ async function serve(
     ctx.streamError = failure.status;
     endWithError(res, failure);
   }
-}
-
-/**
- * Sets `stream_options.include_usage` unless the client already did; true when it was set
- * here (the usage chunk is then not the client's to see). Only a valid value is replaced (absent,
- * or false): a malformed `stream_options` or `include_usage` is left for validation to refuse,
- * never overwritten into a valid request.
- */
-function askUsage(request: Record<string, unknown>): boolean {
-  const options = request.stream_options;
-  if (options === undefined || options === null) {
-    request.stream_options = { include_usage: true };
-    return true;
-  }
-  if (!isRecord(options)) return false;
-  const { include_usage: given } = options;
-  if (given !== undefined && given !== false) return false;
-  request.stream_options = { ...options, include_usage: true };
-  return true;
 }
 
 /**

@@ -1,0 +1,88 @@
+/**
+ * A request's outcome, read in one place from its context and RouteTrace: LiteLLM's
+ * response headers, the per-request log line, and what the spend record charges. Metrics
+ * and traces read the same.
+ */
+import type { IncomingMessage } from "node:http";
+import type { Outcome } from "../access/spend-ledger.js";
+import { costOf, formatCostHeader } from "../cost/cost.js";
+import type { CompletionUsage } from "../wire/completions.js";
+import type { RequestContext } from "./context.js";
+import type { Headers } from "./respond.js";
+
+/** USD for `usage` on the deployment that answered (0 when none did or its price is unknown). */
+export function costFor(ctx: RequestContext, usage: CompletionUsage): number {
+  const price = ctx.trace?.deployment?.price;
+  return price === undefined ? 0 : costOf(usage, price);
+}
+
+/** USD for the usage known now; undefined while no deployment answered or the usage is not known. */
+function knownCost(ctx: RequestContext): number | undefined {
+  const usage = ctx.trace?.usage.known?.usage;
+  return usage === undefined || ctx.trace?.deployment === undefined ? undefined : costFor(ctx, usage);
+}
+
+export function responseHeaders(ctx: RequestContext): Headers {
+  const elapsed = ctx.elapsedMs();
+  const trace = ctx.trace;
+  const headers: Headers = {
+    "x-request-id": ctx.id,
+    "x-litellm-call-id": ctx.id,
+    "x-litellm-response-duration-ms": elapsed.toFixed(3),
+    "x-litellm-overhead-duration-ms": Math.max(0, elapsed - (trace?.upstreamMs ?? 0)).toFixed(3),
+  };
+  if (ctx.rateHeaders !== undefined) Object.assign(headers, ctx.rateHeaders);
+  const deployment = trace?.deployment;
+  if (trace !== undefined && deployment !== undefined) {
+    headers["x-litellm-attempted-retries"] = String(trace.retries);
+    headers["x-litellm-attempted-fallbacks"] = String(trace.fallbacks);
+    headers["x-litellm-model-id"] = deployment.id;
+    if (deployment.apiBase !== undefined) headers["x-litellm-model-api-base"] = deployment.apiBase;
+    const cost = knownCost(ctx);
+    if (cost !== undefined) headers["x-litellm-response-cost"] = formatCostHeader(cost);
+  }
+  return headers;
+}
+
+/**
+ * What a finished completion spent. Without a known usage, tokens are counted only when the
+ * provider may bill them: the client left while it was generating, or a stream had begun. A
+ * provider's refusal (no stream opened, an error status) costs nothing.
+ */
+export function spendOutcome(ctx: RequestContext, status: number): Outcome {
+  const trace = ctx.trace;
+  const ledger = trace?.usage;
+  const known = ledger?.known?.usage;
+  const billable = ledger !== undefined && known === undefined && ledger.bills && ledger.began && (status === 499 || ctx.streamOpened);
+  return {
+    ok: status === 200,
+    modelGroup: ctx.model ?? "",
+    deploymentId: trace?.deployment?.id,
+    usage: billable ? ledger.settle().then((settled) => settled?.usage) : known,
+    cost: (usage) => costFor(ctx, usage),
+  };
+}
+
+const round = (ms: number): number => Math.round(ms * 1000) / 1000;
+
+/** The request's log line: fixed fields, never a body, a header or a key. */
+export function logLine(req: IncomingMessage, ctx: RequestContext, status: number): Record<string, unknown> {
+  const duration = ctx.elapsedMs();
+  const upstream = ctx.trace?.upstreamMs ?? 0;
+  const usage = ctx.trace?.usage.known?.usage;
+  return {
+    request_id: ctx.id,
+    method: req.method,
+    route: ctx.route,
+    model: ctx.model,
+    deployment_id: ctx.trace?.deployment?.id,
+    status,
+    stream: ctx.stream,
+    duration_ms: round(duration),
+    upstream_ms: round(upstream),
+    overhead_ms: round(Math.max(0, duration - upstream)),
+    prompt_tokens: usage?.prompt_tokens,
+    completion_tokens: usage?.completion_tokens,
+    cost: knownCost(ctx),
+  };
+}
