@@ -85,6 +85,35 @@ describe("POST /v1/completions through the official OpenAI SDK", () => {
   });
 });
 
+describe("a native answer is forwarded as the provider's bytes", () => {
+  // Spacing, key order, escapes and a field OpenAI may add later: a re-serialisation would change each.
+  const BODY =
+    '{ "id":"cmpl-raw", "object":"text_completion","created":1700000000, "model":"gpt-3.5-turbo-instruct",\n' +
+    '  "choices":[{"text":"caf\\u00e9 \\"quoted\\"","index":0,"logprobs":null,"finish_reason":"stop"}],' +
+    '"usage":{"prompt_tokens":5,"completion_tokens":3,"total_tokens":8},"service_tier":"default" }';
+
+  test("the body the client reads is byte-identical to the upstream's, and spend is still recorded from its usage", async () => {
+    mock.always((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(BODY) });
+      res.end(BODY);
+    });
+    const response = await post("/v1/completions", { model: "gpt-3.5-turbo-instruct", prompt: "Say this", max_tokens: 3 });
+    assert.equal(response.status, 200);
+    assert.equal(await response.text(), BODY);
+    assert.equal(response.headers.get("content-type"), "application/json");
+    assert.equal(response.headers.get("content-length"), String(Buffer.byteLength(BODY)));
+  });
+
+  test("an answer the gateway completes (usage counted here) is serialised afresh", async () => {
+    const answer = completionAnswer();
+    delete answer.usage;
+    mock.always((_req, res) => json(res, 200, answer));
+    const response = await post("/v1/completions", { model: "gpt-3.5-turbo-instruct", prompt: "Say this is a test", max_tokens: 7 });
+    const body = (await response.json()) as { usage?: { prompt_tokens: number } };
+    assert.equal(body.usage?.prompt_tokens, 5);
+  });
+});
+
 describe("routes", () => {
   test("all four completion routes reach the upstream; the model in the path wins", async () => {
     mock.always((_req, res) => json(res, 200, completionAnswer()));
