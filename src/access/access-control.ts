@@ -60,6 +60,36 @@ function sha256(value: string): Buffer {
 }
 
 /**
+ * Digests of the keys presented lately: a client sends the same key on every request. Bounded
+ * whatever is sent (a flood of random keys only empties it), so it holds no more than a few
+ * thousand strings that were in memory anyway while their requests were read.
+ */
+const MAX_DIGESTS = 4096;
+
+class DigestCache {
+  private readonly digests = new Map<string, Buffer>();
+
+  of(key: string): Buffer {
+    let digest = this.digests.get(key);
+    if (digest === undefined) {
+      digest = sha256(key);
+      if (this.digests.size >= MAX_DIGESTS) this.digests.clear();
+      this.digests.set(key, digest);
+    }
+    return digest;
+  }
+}
+
+/**
+ * A spend record's id: random, but led by the time (as in UUID v7), so the spend table's
+ * index takes each insert at its end instead of anywhere — about three times cheaper in SQLite.
+ */
+function spendId(): string {
+  const time = Date.now().toString(16).padStart(12, "0");
+  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${randomUUID().slice(15)}`;
+}
+
+/**
  * The key a client presented: LiteLLM's `x-litellm-api-key` (for clients whose Authorization
  * header carries something else), `Authorization: Bearer <key>`, or `api-key` (Azure's clients).
  */
@@ -100,6 +130,7 @@ function rateHeaders(admission: Admission): Headers | undefined {
 export class AccessControl {
   private readonly store: Store | undefined;
   private readonly master: Buffer | undefined;
+  private readonly digests = new DigestCache();
   private readonly cache: GrantCache | undefined;
   private readonly ledger: SpendLedger;
   private readonly keyState: KeyState;
@@ -138,7 +169,7 @@ export class AccessControl {
       });
     }
     // Compared as hashes: the same length whatever was sent, and the same time whatever it is.
-    const digest = sha256(key);
+    const digest = this.digests.of(key);
     if (timingSafeEqual(digest, this.master)) return MASTER;
     // Random strings never reach the cache or the database: it cannot be flooded with them.
     if (this.cache === undefined || !isKeyToken(key)) throw invalidKey();
@@ -186,7 +217,7 @@ export class AccessControl {
    */
   admit(principal: Principal, request: RequestedModels, now: number, sink: RateHeaderSink): Ticket | Promise<Ticket> {
     if (this.ledger.unavailable() && !this.allowOnDbUnavailable) throw databaseDown("requests cannot be recorded");
-    const ticket: Ticket = { principal, spendId: randomUUID(), startedAt: now };
+    const ticket: Ticket = { principal, spendId: spendId(), startedAt: now };
     if (principal.kind !== "key") return ticket;
     const { grant } = principal;
     if (request.model !== undefined) assertModelAllowed(grant, request.model);

@@ -108,12 +108,28 @@ export class Deadline extends EventEmitter {
   }
 }
 
+/** Upstream URLs are few (a base per deployment, a path per endpoint): each is parsed once. */
+const parsedUrls = new Map<string, { origin: string; path: string }>();
+const MAX_PARSED_URLS = 1024;
+
+function parseUrl(text: string): { origin: string; path: string } {
+  let parsed = parsedUrls.get(text);
+  if (parsed === undefined) {
+    const url = new URL(text);
+    parsed = { origin: url.origin, path: url.pathname + url.search };
+    // Bounded whatever builds the URLs; starting afresh is cheaper than an LRU for a set this stable.
+    if (parsedUrls.size >= MAX_PARSED_URLS) parsedUrls.clear();
+    parsedUrls.set(text, parsed);
+  }
+  return parsed;
+}
+
 /** Sends one request; throws whatever undici throws (callers map it with Deadline.errorFor). */
 export async function send(request: UpstreamRequest, deadline: Deadline): Promise<UpstreamResponse> {
-  const url = new URL(request.url);
+  const url = parseUrl(request.url);
   const response = await poolFor(url.origin).request({
     method: request.method,
-    path: url.pathname + url.search,
+    path: url.path,
     headers: request.headers,
     body: request.body,
     signal: deadline,
