@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { deploymentPrice, type Price } from "../cost/cost.js";
-import type { CallOptions } from "../sdk/options.js";
+import { type CallOptions, DEPLOYMENT_OPTIONS } from "../sdk/options.js";
 import { resolveEnvRefs } from "./env.js";
 import { ConfigError, describeValue, formatPath, getAt, isPlainObject, isSensitivePath, type PathSegment } from "./errors.js";
 import { type LitellmParams, type ModelEntry, modelEntrySchema, type ModelInfo, type NoNulls } from "./schema.js";
@@ -49,18 +49,7 @@ export interface Deployment {
 }
 
 /** litellm_params that are call options of the SDK, under the same names. */
-const OPTION_PARAMS = [
-  "api_key",
-  "api_base",
-  "api_version",
-  "organization",
-  "azure_ad_token",
-  "extra_headers",
-  "timeout",
-  "drop_params",
-  "additional_drop_params",
-  "mock_response",
-] as const satisfies readonly (keyof CallOptions & keyof LitellmParams)[];
+const OPTION_PARAMS = DEPLOYMENT_OPTIONS satisfies readonly (keyof CallOptions & keyof LitellmParams)[];
 
 const LIMIT_PARAMS = ["rpm", "tpm", "weight", "order", "timeout", "stream_timeout"] as const satisfies readonly (keyof DeploymentLimits & keyof LitellmParams)[];
 

@@ -31,7 +31,8 @@ export interface CallOptions extends ConnectionOptions {
 
 export type TextCompletionRequest = TextCompletionParams & CallOptions;
 
-const OPTION_KEYS: ReadonlySet<string> = new Set<keyof CallOptions>([
+/** The call options a deployment's litellm_params set, under the same names. */
+export const DEPLOYMENT_OPTIONS = [
   "api_key",
   "api_base",
   "api_version",
@@ -39,13 +40,12 @@ const OPTION_KEYS: ReadonlySet<string> = new Set<keyof CallOptions>([
   "azure_ad_token",
   "extra_headers",
   "timeout",
-  "num_retries",
   "drop_params",
   "additional_drop_params",
-  "signal",
   "mock_response",
-  "ledger",
-]);
+] as const satisfies readonly (keyof CallOptions)[];
+
+const OPTION_KEYS: ReadonlySet<string> = new Set<keyof CallOptions>([...DEPLOYMENT_OPTIONS, "num_retries", "signal", "ledger"]);
 
 export const DEFAULT_TIMEOUT_SECONDS = 600;
 
