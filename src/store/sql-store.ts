@@ -179,9 +179,7 @@ export abstract class SqlStore implements Store {
   abstract close(): Promise<void>;
 
   protected spendParams(record: SpendRecord): unknown[] {
-    return Object.entries(SPEND_COLUMNS).map(([name, kind]) =>
-      toParam(kind, record[name as keyof SpendRecord], this.dialect),
-    );
+    return spendRow(record, this.dialect);
   }
 
   private async create(spec: TableSpec, input: Row): Promise<Row> {
@@ -342,6 +340,11 @@ export abstract class SqlStore implements Store {
  * The spend each owner gets from the logs actually inserted, sorted by owner so concurrent
  * writers (two proxies on one Postgres) take row locks in the same order and cannot deadlock.
  */
+/** A spend record's values in SPEND_COLUMNS order, as `dialect` stores them. */
+export function spendRow(record: SpendRecord, dialect: Dialect): unknown[] {
+  return Object.entries(SPEND_COLUMNS).map(([name, kind]) => toParam(kind, record[name as keyof SpendRecord], dialect));
+}
+
 export function spendTotals(inserted: readonly Pick<SpendRecord, "key_hash" | "user_id" | "team_id" | "cost">[]): {
   keys: [string, number][];
   users: [string, number][];

@@ -2,15 +2,21 @@
  * The embedded store: one SQLite file (better-sqlite3), nothing to run. The default when
  * no database_url is set.
  *
- * better-sqlite3 is synchronous. Reads by primary key take microseconds; spend arrives in
- * batches from the SpendWriter, one transaction per batch, so the event loop is held for
- * about a millisecond per hundred records. WAL mode lets readers proceed during a write and
- * makes each commit one sequential append.
+ * better-sqlite3 is synchronous. Reads by primary key take microseconds. Spend arrives in
+ * batches from the SpendWriter and is written by a worker thread on a connection of its
+ * own, so no request waits on its transaction (an in-memory database, which a second
+ * connection cannot share, writes in-thread). WAL mode lets readers proceed during a write
+ * and makes each commit one sequential append.
  */
 import Database from "better-sqlite3";
+import { Piscina } from "piscina";
 import { CREATE_SCHEMA_VERSION, type Migration, MIGRATIONS, pendingMigrations, SCHEMA_VERSION_TABLE } from "./migrations.js";
-import { type Row, SPEND_COLUMNS, SqlStore, spendTotals } from "./sql-store.js";
+import { type Row, SqlStore } from "./sql-store.js";
+import { configure, spendTransaction } from "./sqlite-spend.js";
 import type { SpendRecord } from "./types.js";
+
+/** The spend thread ends after this long without a batch, and starts again with the next. */
+const SPEND_THREAD_IDLE_MS = 60_000;
 
 export interface SqliteStoreOptions {
   /** A file path, or ":memory:" (tests). */
@@ -23,43 +29,38 @@ export class SqliteStore extends SqlStore {
   protected readonly dialect = "sqlite" as const;
   readonly migrationsApplied: number;
   private readonly db: Database.Database;
-  private readonly insertLog: Database.Statement;
-  private readonly writeSpend: (records: readonly SpendRecord[]) => void;
+  /** Writes spend in-thread (in-memory databases), or on the spend thread. */
+  private readonly writeSpend: (records: readonly SpendRecord[]) => Promise<void>;
+  private readonly spendThread: Piscina<readonly SpendRecord[], void> | undefined;
 
-  private constructor(db: Database.Database, migrationsApplied: number) {
+  private constructor(db: Database.Database, path: string, migrationsApplied: number) {
     super();
     this.db = db;
     this.migrationsApplied = migrationsApplied;
-    const names = Object.keys(SPEND_COLUMNS);
-    // A request_id already stored is skipped, and `changes` says so. Not OR IGNORE: that
-    // would also silently skip rows breaking NOT NULL.
-    this.insertLog = db.prepare(
-      `INSERT INTO spend_logs (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")})
-       ON CONFLICT (request_id) DO NOTHING`,
-    );
-    const addKey = db.prepare("UPDATE api_keys SET spend = spend + @cost WHERE token_hash = @id OR previous_token_hash = @id");
-    const addUser = db.prepare("UPDATE users SET spend = spend + ? WHERE user_id = ?");
-    const addTeam = db.prepare("UPDATE teams SET spend = spend + ? WHERE team_id = ?");
-    this.writeSpend = db.transaction((records: readonly SpendRecord[]) => {
-      const inserted = records.filter((record) => this.insertLog.run(...this.spendParams(record)).changes > 0);
-      const totals = spendTotals(inserted);
-      for (const [id, cost] of totals.keys) addKey.run({ cost, id });
-      for (const [id, cost] of totals.users) addUser.run(cost, id);
-      for (const [id, cost] of totals.teams) addTeam.run(cost, id);
+    if (path === ":memory:") {
+      const write = spendTransaction(db);
+      this.writeSpend = async (records) => write(records);
+      return;
+    }
+    const thread = new Piscina<readonly SpendRecord[], void>({
+      filename: new URL("./sqlite-spend-worker.js", import.meta.url).href,
+      workerData: { path },
+      minThreads: 0,
+      // One writer: batches commit in the order the SpendWriter sends them.
+      maxThreads: 1,
+      idleTimeout: SPEND_THREAD_IDLE_MS,
     });
+    this.spendThread = thread;
+    this.writeSpend = (records) => thread.run(records);
   }
 
   /** Opens (creating if needed) the database and applies pending migrations. */
   static open(options: SqliteStoreOptions): SqliteStore {
     const db = new Database(options.path);
     try {
-      if (options.path !== ":memory:") db.pragma("journal_mode = WAL");
-      // NORMAL is durable across process crashes in WAL mode; only an OS crash can lose
-      // the last commits.
-      db.pragma("synchronous = NORMAL");
-      db.pragma("busy_timeout = 5000");
+      configure(db, options.path !== ":memory:");
       const applied = migrate(db, options.migrations ?? MIGRATIONS);
-      return new SqliteStore(db, applied);
+      return new SqliteStore(db, options.path, applied);
     } catch (error) {
       db.close();
       throw error;
@@ -92,10 +93,11 @@ export class SqliteStore extends SqlStore {
   }
 
   async recordSpend(records: readonly SpendRecord[]): Promise<void> {
-    if (records.length > 0) this.writeSpend(records);
+    if (records.length > 0) await this.writeSpend(records);
   }
 
   async close(): Promise<void> {
+    await this.spendThread?.destroy();
     if (this.db.open) this.db.close();
   }
 }
