@@ -19,13 +19,14 @@ export interface SpawnOptions {
   cpus: string | null;
   stdio: StdioOptions;
   env?: NodeJS.ProcessEnv;
+  /** Working directory (litegate writes its default SQLite store there). */
+  cwd?: string;
 }
 
 export function spawnTracked(cmd: string, args: readonly string[], opts: SpawnOptions): ChildProcess {
   const pinned = opts.cpus !== null && hasTaskset();
-  const child = pinned
-    ? spawn("taskset", ["-c", opts.cpus ?? "", cmd, ...args], { stdio: opts.stdio, env: opts.env ?? process.env })
-    : spawn(cmd, [...args], { stdio: opts.stdio, env: opts.env ?? process.env });
+  const base = { stdio: opts.stdio, env: opts.env ?? process.env, cwd: opts.cwd };
+  const child = pinned ? spawn("taskset", ["-c", opts.cpus ?? "", cmd, ...args], base) : spawn(cmd, [...args], base);
   const pid = child.pid;
   if (pid !== undefined) {
     live.set(pid, child);

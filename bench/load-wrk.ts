@@ -32,7 +32,12 @@ function luaString(s: string): string {
 }
 
 /** Writes the wrk script for one body/header set and returns its path. */
-export function writeWrkScript(dir: string, name: string, body: string, headers: Readonly<Record<string, string>>): string {
+export function writeWrkScript(
+  dir: string,
+  name: string,
+  body: string,
+  headers: Readonly<Record<string, string>>,
+): string {
   const headerLines = Object.entries(headers)
     // The spaces matter: `[[==[` would open a Lua long string.
     .map(([k, v]) => `wrk.headers[ ${luaString(k)} ] = ${luaString(v)}`)
@@ -45,7 +50,8 @@ ${headerLines}
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
-    'BENCH_RESULT {"requests":%d,"duration_us":%d,"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
+    'BENCH_RESULT {"requests":%d,"duration_us":%d,' ..
+    '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
     '"latency_us":{"p50":%.1f,"p99":%.1f,"mean":%.1f,"max":%.1f}}\\n',
     summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
     latency:percentile(50), latency:percentile(99), latency.mean, latency.max))

@@ -7,26 +7,27 @@ import { join } from "node:path";
 import { parseLoadResult } from "./child-protocol.js";
 import { runLoadProcess, type WindowHooks } from "./load-process.js";
 import { detectWrk, runWrk, writeWrkScript } from "./load-wrk.js";
-import { BODY, HEADERS, STREAM_BODY } from "./request.js";
+import { BODY, STREAM_BODY } from "./request.js";
 import type { Settings } from "./settings.js";
 import type { ChildSpec, LoadResult } from "./types.js";
+
+/** Where to send the bench request and with which headers (the bearer token differs per target). */
+export interface LoadTarget {
+  url: string;
+  headers: Readonly<Record<string, string>>;
+}
 
 export interface LoadGenerator {
   kind: "wrk" | "autocannon";
   /** Printed with the results, fallback reason included. */
   description: string;
   /** Non-streaming window at `connections` for `durationSec`. */
-  nonStream(url: string, connections: number, durationSec: number, hooks: WindowHooks): Promise<LoadResult>;
+  nonStream(target: LoadTarget, connections: number, durationSec: number, hooks: WindowHooks): Promise<LoadResult>;
   /** Streaming window (undici stream client). */
-  stream(url: string, connections: number, durationSec: number, hooks: WindowHooks): Promise<LoadResult>;
+  stream(target: LoadTarget, connections: number, durationSec: number, hooks: WindowHooks): Promise<LoadResult>;
 }
 
-function nodeChild(
-  settings: Settings,
-  script: string,
-  spec: ChildSpec,
-  hooks: WindowHooks,
-): Promise<LoadResult> {
+function nodeChild(settings: Settings, script: string, spec: ChildSpec, hooks: WindowHooks): Promise<LoadResult> {
   return runLoadProcess({
     cmd: process.execPath,
     args: [join(settings.benchDistDir, script), JSON.stringify(spec)],
@@ -41,22 +42,41 @@ export function createLoadGenerator(settings: Settings, tmpDir: string): LoadGen
   const wrk = settings.forceAutocannon ? null : detectWrk();
   const pin = settings.loadCpus === null ? "unpinned" : `pinned to CPU ${settings.loadCpus}`;
   const streamNote = `streams: undici stream client (Node, ${pin}) for TTFB and total`;
-
-  const stream = (url: string, connections: number, durationSec: number, hooks: WindowHooks): Promise<LoadResult> =>
-    nodeChild(
-      settings,
-      "stream-client.js",
-      { url, connections, durationSec, warmupSec: settings.childWarmupSec, body: STREAM_BODY, headers: { ...HEADERS } },
-      hooks,
-    );
+  const spec = (t: LoadTarget, body: string, connections: number, durationSec: number): ChildSpec => ({
+    url: t.url,
+    connections,
+    durationSec,
+    warmupSec: settings.childWarmupSec,
+    body,
+    headers: { ...t.headers },
+  });
+  const stream: LoadGenerator["stream"] = (t, connections, durationSec, hooks) =>
+    nodeChild(settings, "stream-client.js", spec(t, STREAM_BODY, connections, durationSec), hooks);
 
   if (wrk !== null) {
-    const scriptPath = writeWrkScript(tmpDir, "post.lua", BODY, HEADERS);
+    // One Lua script per header set (the token differs per target).
+    const scripts = new Map<string, string>();
+    const scriptFor = (headers: Readonly<Record<string, string>>): string => {
+      const key = JSON.stringify(headers);
+      let path = scripts.get(key);
+      if (path === undefined) {
+        path = writeWrkScript(tmpDir, `post-${scripts.size}.lua`, BODY, headers);
+        scripts.set(key, path);
+      }
+      return path;
+    };
     return {
       kind: "wrk",
       description: `non-streaming: ${wrk} (1 thread, ${pin}); ${streamNote}`,
-      nonStream: (url, connections, durationSec, hooks) =>
-        runWrk({ url, connections, durationSec, scriptPath, cpus: settings.loadCpus, hooks }),
+      nonStream: (t, connections, durationSec, hooks) =>
+        runWrk({
+          url: t.url,
+          connections,
+          durationSec,
+          scriptPath: scriptFor(t.headers),
+          cpus: settings.loadCpus,
+          hooks,
+        }),
       stream,
     };
   }
@@ -66,13 +86,8 @@ export function createLoadGenerator(settings: Settings, tmpDir: string): LoadGen
     description:
       `non-streaming: autocannon (FALLBACK: ${why}; a Node client costs more CPU per request than wrk, ` +
       `so absolute req/s are lower; ${pin}); ${streamNote}`,
-    nonStream: (url, connections, durationSec, hooks) =>
-      nodeChild(
-        settings,
-        "load-autocannon.js",
-        { url, connections, durationSec, warmupSec: settings.childWarmupSec, body: BODY, headers: { ...HEADERS } },
-        hooks,
-      ),
+    nonStream: (t, connections, durationSec, hooks) =>
+      nodeChild(settings, "load-autocannon.js", spec(t, BODY, connections, durationSec), hooks),
     stream,
   };
 }

@@ -1,36 +1,21 @@
 /**
  * One measured window against one target: load from the pinned generator, and around
  * exactly that window the CPU time and peak RSS of the process under test (the mock for
- * "direct", the proxy otherwise) read from /proc.
+ * "direct", the proxy otherwise) read from /proc, and the window's edges on the
+ * monotonic clock (the one V8's CPU profiles use) for BENCH_PROFILE.
  */
 import { isRunning } from "./children.js";
-import type { LoadGenerator } from "./load.js";
+import type { LoadGenerator, LoadTarget } from "./load.js";
 import { readCpuTicks, readPeakRssKb, resetPeakRss, ticksToMicros } from "./proc-stats.js";
-import { PATH } from "./request.js";
 import type { Server } from "./servers.js";
+import type { Scenario, TargetName } from "./targets.js";
 import type { LoadResult } from "./types.js";
-
-export type TargetName = "direct" | "floor" | "litegate";
-export const TARGETS: readonly TargetName[] = ["direct", "floor", "litegate"];
-
-export type ScenarioId = "c1" | "c16" | "c64" | "stream16";
-export interface Scenario {
-  id: ScenarioId;
-  label: string;
-  connections: number;
-  stream: boolean;
-}
-export const SCENARIOS: readonly Scenario[] = [
-  { id: "c1", label: "c=1", connections: 1, stream: false },
-  { id: "c16", label: "c=16", connections: 16, stream: false },
-  { id: "c64", label: "c=64", connections: 64, stream: false },
-  { id: "stream16", label: "stream c=16", connections: 16, stream: true },
-];
 
 export interface Target {
   name: TargetName;
   /** The process the load hits and whose CPU/RSS is reported (the mock for direct). */
   server: Server;
+  load: LoadTarget;
 }
 
 export interface Measurement {
@@ -42,12 +27,16 @@ export interface Measurement {
   peakRssMb: number;
   /** "scenario" when VmHWM could be reset before the window; else the process's lifetime peak. */
   peakRssScope: "scenario" | "lifetime";
+  /** The measured window on CLOCK_MONOTONIC, µs (V8 profile timestamps use the same clock on Linux). */
+  windowUs: [number, number];
 }
 
 export type Cell = { ok: true; m: Measurement } | { ok: false; reason: string };
 
 /** Above this share of failed requests a run's numbers are not comparable. */
 const MAX_ERROR_SHARE = 0.01;
+
+const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
 export async function measure(
   gen: LoadGenerator,
@@ -63,22 +52,24 @@ export async function measure(
   let cpu1 = 0;
   let mock0 = 0;
   let mock1 = 0;
+  const windowUs: [number, number] = [0, 0];
   const hooks = {
     onStart: (): void => {
+      windowUs[0] = monotonicUs();
       cpu0 = readCpuTicks(pid);
       if (behindProxy) mock0 = readCpuTicks(mock.pid);
     },
     onEnd: (): void => {
+      windowUs[1] = monotonicUs();
       cpu1 = readCpuTicks(pid);
       if (behindProxy) mock1 = readCpuTicks(mock.pid);
     },
   };
-  const url = `http://127.0.0.1:${target.server.port}${PATH}`;
   let load: LoadResult;
   try {
     load = scenario.stream
-      ? await gen.stream(url, scenario.connections, durationSec, hooks)
-      : await gen.nonStream(url, scenario.connections, durationSec, hooks);
+      ? await gen.stream(target.load, scenario.connections, durationSec, hooks)
+      : await gen.nonStream(target.load, scenario.connections, durationSec, hooks);
   } catch (err) {
     return { ok: false, reason: err instanceof Error ? err.message : String(err) };
   }
@@ -103,6 +94,7 @@ export async function measure(
       mockCpuUsPerRequest: behindProxy ? ticksToMicros(mock1 - mock0) / load.requests : null,
       peakRssMb: peakRssKb / 1024,
       peakRssScope: scoped ? "scenario" : "lifetime",
+      windowUs,
     },
   };
 }

@@ -53,7 +53,14 @@ const CHUNK_FRAMES: Buffer[] = PIECES.map((text, i) =>
   }),
 );
 // Sent only when the client asks for it, as OpenAI does (`stream_options.include_usage`).
-const USAGE_FRAME = frame({ id: ID, object: "text_completion", created: CREATED, choices: [], model: MODEL, usage: USAGE });
+const USAGE_FRAME = frame({
+  id: ID,
+  object: "text_completion",
+  created: CREATED,
+  choices: [],
+  model: MODEL,
+  usage: USAGE,
+});
 const DONE_FRAME = Buffer.from("data: [DONE]\n\n");
 
 const JSON_HEADERS = {

@@ -1,13 +1,23 @@
 /**
- * Turns the measurements into the README table, litegate-vs-floor ratios, the pass/fail
- * lines for the project's targets, and the JSON written to bench/results/latest.json.
- * Pure functions of the results: nothing here measures anything.
+ * Turns the rounds' measurements into medians, ratios against the floor of the same
+ * round, pass/fail against the project's goals, and the markdown report. Pure functions
+ * of the results: nothing here measures anything.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
 import type { MachineInfo } from "./machine.js";
-import { SCENARIOS, TARGETS, type Cell, type Measurement, type ScenarioId, type TargetName } from "./measure.js";
-import type { LatencySummary } from "./types.js";
+import type { Cell, Measurement } from "./measure.js";
+import {
+  GATEWAYS,
+  isGateway,
+  RSS_GOAL,
+  SCENARIOS,
+  TARGET_NOTES,
+  TARGETS,
+  THROUGHPUT_GOALS,
+  TTFB_SLACK_MS,
+  type GatewayName,
+  type ScenarioId,
+  type TargetName,
+} from "./targets.js";
 
 export interface RunInfo {
   startedAt: string;
@@ -15,106 +25,133 @@ export interface RunInfo {
   loadGenerator: string;
   durationSec: number;
   warmupSec: number;
+  rounds: number;
+  targets: TargetName[];
   streamGapMs: number;
   loadCpus: string | null;
   serverCpus: string | null;
   pinningNote: string | null;
-  /** BENCH_KEYS: litegate checked a virtual key and recorded spend on every request. */
-  keys: boolean;
+  profile: boolean;
+  vkeyBody: Record<string, unknown>;
 }
 
-export type Results = Record<ScenarioId, Record<TargetName, Cell>>;
+/** One round: every scenario on every target that was up. */
+export type RoundCells = Record<ScenarioId, Partial<Record<TargetName, Cell>>>;
 
-export interface Comparison {
-  scenario: ScenarioId;
-  /** litegate req/s ÷ floor req/s. */
+export interface ScenarioSummary {
+  /** Rounds whose run succeeded; every value below is a median over them. */
+  okRounds: number;
+  requestsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Streams: time to first byte, p50. */
+  ttfbP50Ms: number | null;
+  cpuUsPerRequest: number;
+  mockCpuUsPerRequest: number | null;
+  /** Median over rounds of (req/s ÷ the floor's in that round). */
   throughputRatio: number | null;
-  /** litegate CPU µs/req ÷ floor CPU µs/req. */
   cpuRatio: number | null;
-  rssRatio: number | null;
-  /** p50 (TTFB p50 for streams) minus direct's, per proxy. */
-  addedMs: { floor: number | null; litegate: number | null };
-  /** litegate's added latency minus the floor's (TTFB for streams). */
-  addedDiffMs: number | null;
-  /** Streams only: the same on total stream time. */
-  addedTotalMs?: { floor: number | null; litegate: number | null };
+  /** Streams: median over rounds of (TTFB p50 − the floor's), ms. */
+  ttfbVsFloorMs: number | null;
+  /** Per round, req/s ÷ floor's (null where either run failed). */
+  roundRatios: Array<number | null>;
 }
 
-export interface TargetCheck {
+export interface TargetSummary {
+  scenarios: Partial<Record<ScenarioId, ScenarioSummary>>;
+  /** Max over every scenario and round. */
+  peakRssMb: number | null;
+  rssRatio: number | null;
+}
+
+export type Summary = Partial<Record<TargetName, TargetSummary>>;
+
+export type CheckKind = "c16" | "c64" | "ttfb" | "rss";
+const CHECK_LABELS: Record<CheckKind, string> = {
+  c16: "c=16 req/s ÷ floor",
+  c64: "c=64 req/s ÷ floor",
+  ttfb: "stream TTFB p50 − floor's",
+  rss: "peak RSS ÷ floor",
+};
+
+export interface Check {
+  gateway: GatewayName;
+  kind: CheckKind;
+  /** The bound, e.g. ">= 0.85x". */
   goal: string;
   value: string;
   pass: boolean | null;
 }
 
-function ok(cell: Cell | undefined): Measurement | null {
+function okCell(cell: Cell | undefined): Measurement | null {
   return cell !== undefined && cell.ok ? cell.m : null;
+}
+
+export function median(values: ReadonlyArray<number | null>): number | null {
+  const v = values.filter((x): x is number => x !== null && Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  const mid = Math.floor(v.length / 2);
+  return v.length % 2 === 1 ? (v[mid] ?? null) : ((v[mid - 1] ?? 0) + (v[mid] ?? 0)) / 2;
 }
 
 function ratio(a: number | null | undefined, b: number | null | undefined): number | null {
   return a == null || b == null || b === 0 ? null : a / b;
 }
 
-function diff(a: number | null | undefined, b: number | null | undefined): number | null {
-  return a == null || b == null ? null : a - b;
+function summarizeScenario(rounds: readonly RoundCells[], id: ScenarioId, t: TargetName): ScenarioSummary | undefined {
+  const pairs = rounds.map((r) => ({ m: okCell(r[id][t]), floor: okCell(r[id].floor) }));
+  const ms = pairs.map((p) => p.m).filter((m): m is Measurement => m !== null);
+  if (ms.length === 0) return undefined;
+  const med = (pick: (m: Measurement) => number | null): number | null => median(ms.map(pick));
+  const roundRatios = pairs.map((p) => ratio(p.m?.load.requestsPerSec, p.floor?.load.requestsPerSec));
+  const ttfb = (m: Measurement | null): number | null => m?.load.ttfb?.p50Ms ?? null;
+  const ttfbDiffs = pairs.map((p) => {
+    const a = ttfb(p.m);
+    const b = ttfb(p.floor);
+    return a === null || b === null ? null : a - b;
+  });
+  return {
+    okRounds: ms.length,
+    requestsPerSec: med((m) => m.load.requestsPerSec) ?? 0,
+    p50Ms: med((m) => m.load.latency.p50Ms) ?? 0,
+    p99Ms: med((m) => m.load.latency.p99Ms) ?? 0,
+    ttfbP50Ms: med((m) => m.load.ttfb?.p50Ms ?? null),
+    cpuUsPerRequest: med((m) => m.cpuUsPerRequest) ?? 0,
+    mockCpuUsPerRequest: med((m) => m.mockCpuUsPerRequest),
+    throughputRatio: median(roundRatios),
+    cpuRatio: median(pairs.map((p) => ratio(p.m?.cpuUsPerRequest, p.floor?.cpuUsPerRequest))),
+    ttfbVsFloorMs: median(ttfbDiffs),
+    roundRatios,
+  };
 }
 
-/** The latency that "added" is computed on: TTFB for streams, whole request otherwise. */
-function headline(m: Measurement | null): LatencySummary | null {
-  return m === null ? null : (m.load.ttfb ?? m.load.latency);
-}
-
-export function compare(results: Results): Comparison[] {
-  return SCENARIOS.map((s) => {
-    const [d, f, l] = TARGETS.map((t) => ok(results[s.id][t]));
-    const addedF = diff(headline(f ?? null)?.p50Ms, headline(d ?? null)?.p50Ms);
-    const addedL = diff(headline(l ?? null)?.p50Ms, headline(d ?? null)?.p50Ms);
-    const c: Comparison = {
-      scenario: s.id,
-      throughputRatio: ratio(l?.load.requestsPerSec, f?.load.requestsPerSec),
-      cpuRatio: ratio(l?.cpuUsPerRequest, f?.cpuUsPerRequest),
-      rssRatio: ratio(l?.peakRssMb, f?.peakRssMb),
-      addedMs: { floor: addedF, litegate: addedL },
-      addedDiffMs: diff(addedL, addedF),
-    };
-    if (s.stream) {
-      c.addedTotalMs = {
-        floor: diff(f?.load.latency.p50Ms, d?.load.latency.p50Ms),
-        litegate: diff(l?.load.latency.p50Ms, d?.load.latency.p50Ms),
-      };
+function peakRss(rounds: readonly RoundCells[], t: TargetName): number | null {
+  let peak: number | null = null;
+  for (const r of rounds) {
+    for (const s of SCENARIOS) {
+      const m = okCell(r[s.id][t]);
+      if (m !== null) peak = Math.max(peak ?? 0, m.peakRssMb);
     }
-    return c;
-  });
-}
-
-function peakOverRun(results: Results, t: TargetName): number | null {
-  const peaks = SCENARIOS.map((s) => ok(results[s.id][t])?.peakRssMb).filter((v): v is number => v !== undefined);
-  return peaks.length === 0 ? null : Math.max(...peaks);
-}
-
-const fmtRatio = (v: number | null): string => (v === null ? "n/a" : `${v.toFixed(2)}x`);
-
-/** The project's targets for litegate against the floor. */
-export function checkTargets(results: Results, comparisons: Comparison[]): TargetCheck[] {
-  const by = (id: ScenarioId): Comparison | undefined => comparisons.find((c) => c.scenario === id);
-  const checks: TargetCheck[] = [];
-  for (const id of ["c16", "c64"] as const) {
-    const r = by(id)?.throughputRatio ?? null;
-    checks.push({
-      goal: `${id === "c16" ? "c=16" : "c=64"} throughput >= 0.85x floor`,
-      value: fmtRatio(r),
-      pass: r === null ? null : r >= 0.85,
-    });
   }
-  const ttfb = by("stream16")?.addedDiffMs ?? null;
-  checks.push({
-    goal: "stream added TTFB <= floor's + 1 ms",
-    value: ttfb === null ? "n/a" : `${signed(ttfb)} ms`,
-    pass: ttfb === null ? null : ttfb <= 1,
-  });
-  const rss = ratio(peakOverRun(results, "litegate"), peakOverRun(results, "floor"));
-  checks.push({ goal: "peak RSS (max over scenarios) <= 1.2x floor", value: fmtRatio(rss), pass: rss === null ? null : rss <= 1.2 });
-  return checks;
+  return peak;
 }
+
+export function summarize(rounds: readonly RoundCells[], targets: readonly TargetName[]): Summary {
+  const summary: Summary = {};
+  const floorRss = peakRss(rounds, "floor");
+  for (const t of targets) {
+    const scenarios: TargetSummary["scenarios"] = {};
+    for (const s of SCENARIOS) {
+      const sc = summarizeScenario(rounds, s.id, t);
+      if (sc !== undefined) scenarios[s.id] = sc;
+    }
+    const rss = peakRss(rounds, t);
+    summary[t] = { scenarios, peakRssMb: rss, rssRatio: ratio(rss, floorRss) };
+  }
+  return summary;
+}
+
+const fmtRatio = (v: number | null | undefined): string => (v == null ? "n/a" : `${v.toFixed(2)}x`);
 
 function fmtMs(v: number | null | undefined): string {
   if (v == null) return "n/a";
@@ -122,103 +159,198 @@ function fmtMs(v: number | null | undefined): string {
   return a < 10 ? v.toFixed(3) : a < 100 ? v.toFixed(2) : v.toFixed(0);
 }
 
-function signed(v: number): string {
-  return `${v >= 0 ? "+" : ""}${fmtMs(v)}`;
+function signed(v: number | null | undefined): string {
+  return v == null ? "n/a" : `${v >= 0 ? "+" : ""}${fmtMs(v)}`;
 }
 
-function triple(ms: Array<Measurement | null>, pick: (m: Measurement) => string): string {
-  return ms.map((m) => (m === null ? "n/a" : pick(m))).join(" / ");
-}
-
-export function renderMarkdown(info: RunInfo, results: Results, comparisons: Comparison[], unavailable: Partial<Record<TargetName, string>>): string {
-  const out: string[] = [];
-  out.push(
-    "| Scenario | req/s (direct / floor / litegate) | p50 ms | p99 ms | added p50 ms (floor / litegate) | CPU µs/req | peak RSS MB | litegate÷floor req/s | CPU | RSS | litegate−floor added ms |",
-    "|---|---|---|---|---|---|---|---|---|---|---|",
-  );
-  for (const s of SCENARIOS) {
-    const ms = TARGETS.map((t) => ok(results[s.id][t]));
-    const c = comparisons.find((x) => x.scenario === s.id);
-    const lat = (pick: (l: LatencySummary) => number, useTtfb: boolean) =>
-      triple(ms, (m) => fmtMs(pick(useTtfb ? (m.load.ttfb ?? m.load.latency) : m.load.latency)));
-    const added = (a: { floor: number | null; litegate: number | null } | undefined): string =>
-      a === undefined ? "n/a" : [a.floor, a.litegate].map((v) => (v === null ? "n/a" : signed(v))).join(" / ");
-    out.push(
-      [
-        s.stream ? `${s.label} TTFB` : s.label,
-        triple(ms, (m) => m.load.requestsPerSec.toFixed(0)),
-        lat((l) => l.p50Ms, s.stream),
-        lat((l) => l.p99Ms, s.stream),
-        added(c?.addedMs),
-        triple(ms, (m) => m.cpuUsPerRequest.toFixed(0)),
-        triple(ms, (m) => m.peakRssMb.toFixed(1)),
-        fmtRatio(c?.throughputRatio ?? null),
-        fmtRatio(c?.cpuRatio ?? null),
-        fmtRatio(c?.rssRatio ?? null),
-        c?.addedDiffMs == null ? "n/a" : signed(c.addedDiffMs),
-      ].join(" | ").replace(/^/, "| ") + " |",
-    );
-    if (s.stream) {
-      const total = c?.addedTotalMs;
-      const totalDiff = total === undefined ? null : diff(total.litegate, total.floor);
-      out.push(
-        [
-          `${s.label} total`,
-          "(same run)",
-          lat((l) => l.p50Ms, false),
-          lat((l) => l.p99Ms, false),
-          added(total),
-          "",
-          "",
-          "",
-          "",
-          "",
-          totalDiff === null ? "n/a" : signed(totalDiff),
-        ].join(" | ").replace(/^/, "| ") + " |",
-      );
+export function checkTargets(summary: Summary): Check[] {
+  const checks: Check[] = [];
+  for (const g of GATEWAYS) {
+    const s = summary[g];
+    if (s === undefined) continue;
+    const goal = THROUGHPUT_GOALS[g];
+    for (const id of ["c16", "c64"] as const) {
+      const r = s.scenarios[id]?.throughputRatio ?? null;
+      const pass = r === null ? null : r >= goal;
+      checks.push({ gateway: g, kind: id, goal: `>= ${goal.toFixed(2)}x`, value: fmtRatio(r), pass });
     }
+    const ttfb = s.scenarios.stream16?.ttfbVsFloorMs ?? null;
+    checks.push({
+      gateway: g,
+      kind: "ttfb",
+      goal: `<= +${TTFB_SLACK_MS} ms`,
+      value: ttfb === null ? "n/a" : `${signed(ttfb)} ms`,
+      pass: ttfb === null ? null : ttfb <= TTFB_SLACK_MS,
+    });
+    checks.push({
+      gateway: g,
+      kind: "rss",
+      goal: `<= ${RSS_GOAL}x`,
+      value: fmtRatio(s.rssRatio),
+      pass: s.rssRatio === null ? null : s.rssRatio <= RSS_GOAL,
+    });
   }
-  out.push("");
+  return checks;
+}
+
+const verdict = (pass: boolean | null): string => (pass === null ? "n/a" : pass ? "PASS" : "**FAIL**");
+
+function row(cells: readonly string[]): string {
+  return `| ${cells.join(" | ")} |`;
+}
+
+/** One table row: a value per target, with " (ratio)" after each gateway's. */
+function valueRow(
+  label: string,
+  targets: readonly TargetName[],
+  summary: Summary,
+  value: (s: TargetSummary) => string,
+  vsFloor: (s: TargetSummary) => string | null,
+): string {
+  return row([
+    label,
+    ...targets.map((t) => {
+      const s = summary[t];
+      if (s === undefined) return "n/a";
+      const v = value(s);
+      const r = isGateway(t) ? vsFloor(s) : null;
+      return r === null || v === "n/a" ? v : `${v} (${r})`;
+    }),
+  ]);
+}
+
+export function renderReport(
+  info: RunInfo,
+  summary: Summary,
+  checks: readonly Check[],
+  rounds: readonly RoundCells[],
+  unavailable: Partial<Record<TargetName, string>>,
+): string {
+  const targets = TARGETS.filter((t) => info.targets.includes(t));
+  const gateways = GATEWAYS.filter((g) => summary[g] !== undefined);
+  const sc = (s: TargetSummary, id: ScenarioId): ScenarioSummary | undefined => s.scenarios[id];
+  const out: string[] = [`# litegate benchmark, ${info.startedAt}`, ""];
   const m = info.machine;
   const pin =
-    info.pinningNote ?? `load generator on CPU ${info.loadCpus ?? "?"}, mock + proxy under test on CPU ${info.serverCpus ?? "?"}`;
+    info.pinningNote ??
+    `load generator on CPU ${info.loadCpus ?? "?"}, mock + proxies on CPU ${info.serverCpus ?? "?"}`;
   out.push(
-    `Machine: ${m.cpuModel}, ${m.cores} CPUs, Node ${m.node}, ${m.kernel}; ${pin}. ` +
-      `Load: ${info.loadGenerator}. ${info.durationSec} s per run after a ${info.warmupSec} s warm-up per target` +
-      `${info.streamGapMs > 0 ? `; mock spaces SSE chunks ${info.streamGapMs} ms apart` : "; mock writes its 8 SSE chunks back to back"}.` +
-      (info.keys ? " litegate checked a virtual key (allowlist, budget, rpm/tpm/parallel limits) and wrote a spend record to SQLite per request." : ""),
+    `Machine: ${m.cpuModel}, ${m.cores} CPUs, Node ${m.node}, ${m.kernel}; ${pin}.`,
+    `Load: ${info.loadGenerator}.`,
+    `${info.rounds} round(s) × ${info.durationSec} s per run (targets interleaved, order rotated each round), ` +
+      `after a ${info.warmupSec} s warm-up per target` +
+      `${info.streamGapMs > 0 ? `; SSE chunks ${info.streamGapMs} ms apart` : ""}.` +
+      (info.profile ? " Floor and gateways ran under --cpu-prof (BENCH_PROFILE=1): their numbers carry its cost." : ""),
+    "",
+    "Values are medians over rounds; (x) is the median over rounds of the value ÷ the floor's in the same round, " +
+      "(+ms) the median of the difference.",
+    "",
   );
-  out.push(
-    "Direct = load generator → mock (its CPU and RSS columns are the mock's); floor and litegate columns are the proxy process alone, " +
-      "the mock beside it on the same core. Added = p50 minus direct's p50 (streams: TTFB, then total). CPU = (utime+stime) / completed requests.",
-  );
-  for (const t of TARGETS) {
-    const why = unavailable[t];
-    if (why !== undefined) out.push(`${t}: n/a (${why})`);
-    else {
-      for (const s of SCENARIOS) {
-        const cell = results[s.id][t];
-        if (!cell.ok) out.push(`${t} ${s.label}: n/a (${cell.reason})`);
-      }
-    }
+  out.push(row(["", ...targets]), row(["---", ...targets.map(() => "---:")]));
+  for (const s of SCENARIOS) {
+    out.push(
+      valueRow(
+        `${s.label} req/s`,
+        targets,
+        summary,
+        (t) => sc(t, s.id)?.requestsPerSec.toFixed(0) ?? "n/a",
+        (t) => fmtRatio(sc(t, s.id)?.throughputRatio),
+      ),
+    );
   }
+  out.push(
+    valueRow(
+      "stream TTFB p50 ms",
+      targets,
+      summary,
+      (t) => fmtMs(sc(t, "stream16")?.ttfbP50Ms),
+      (t) => signed(sc(t, "stream16")?.ttfbVsFloorMs),
+    ),
+  );
+  for (const s of SCENARIOS) {
+    const label = s.stream ? `${s.label} total p50 / p99 ms` : `${s.label} p50 / p99 ms`;
+    out.push(
+      valueRow(
+        label,
+        targets,
+        summary,
+        (t) => {
+          const x = sc(t, s.id);
+          return x === undefined ? "n/a" : `${fmtMs(x.p50Ms)} / ${fmtMs(x.p99Ms)}`;
+        },
+        () => null,
+      ),
+    );
+  }
+  for (const s of SCENARIOS) {
+    out.push(
+      valueRow(
+        `CPU µs/req ${s.label}`,
+        targets,
+        summary,
+        (t) => sc(t, s.id)?.cpuUsPerRequest.toFixed(0) ?? "n/a",
+        (t) => fmtRatio(sc(t, s.id)?.cpuRatio),
+      ),
+    );
+  }
+  out.push(
+    valueRow(
+      "mock CPU µs/req c=16",
+      targets,
+      summary,
+      (t) => {
+        const x = sc(t, "c16");
+        return x === undefined ? "n/a" : (x.mockCpuUsPerRequest ?? x.cpuUsPerRequest).toFixed(0);
+      },
+      () => null,
+    ),
+    valueRow("peak RSS MB", targets, summary, (t) => t.peakRssMb?.toFixed(1) ?? "n/a", (t) => fmtRatio(t.rssRatio)),
+    "",
+  );
+  for (const t of targets) out.push(`- **${t}**: ${TARGET_NOTES[t]}`);
+  if (summary.vkey !== undefined) out.push(`- vkey's key: \`POST /key/generate ${JSON.stringify(info.vkeyBody)}\``);
+  out.push(
+    "- CPU = (utime+stime) of that process during the measured window ÷ completed requests; " +
+      "the mock row is the mock's own CPU behind each proxy (it should not move).",
+    "- Peak RSS = VmHWM, reset before each run; the max over every run.",
+    "",
+  );
+
+  if (gateways.length > 0) {
+    out.push("## Targets", "", row(["goal", ...gateways]), row(["---", ...gateways.map(() => "---")]));
+    for (const kind of Object.keys(CHECK_LABELS) as CheckKind[]) {
+      const cells = gateways.map((g) => {
+        const c = checks.find((x) => x.gateway === g && x.kind === kind);
+        return c === undefined ? "n/a" : `${verdict(c.pass)} ${c.value} (${c.goal})`;
+      });
+      out.push(row([CHECK_LABELS[kind], ...cells]));
+    }
+    out.push("");
+    out.push("Per round, req/s ÷ floor's at c=16 / c=64:", "");
+    for (const g of gateways) {
+      const s = summary[g];
+      const c16 = s?.scenarios.c16?.roundRatios ?? [];
+      const c64 = s?.scenarios.c64?.roundRatios ?? [];
+      const perRound = rounds.map((_, i) => `${fmtRatio(c16[i] ?? null)} / ${fmtRatio(c64[i] ?? null)}`);
+      out.push(`- ${g}: ${perRound.join(" · ")}`);
+    }
+    out.push("");
+  }
+
+  const problems: string[] = [];
+  for (const t of targets) {
+    const why = unavailable[t];
+    if (why !== undefined) {
+      problems.push(`- ${t}: n/a (${why})`);
+      continue;
+    }
+    rounds.forEach((r, i) => {
+      for (const s of SCENARIOS) {
+        const cell = r[s.id][t];
+        if (cell !== undefined && !cell.ok) problems.push(`- ${t} ${s.label}, round ${i + 1}: n/a (${cell.reason})`);
+      }
+    });
+  }
+  if (problems.length > 0) out.push("## Failed runs", "", ...problems, "");
   return out.join("\n");
-}
-
-export function renderChecks(checks: TargetCheck[]): string {
-  return checks
-    .map((c) => `- ${c.pass === null ? "n/a " : c.pass ? "PASS" : "FAIL"}  ${c.goal}: ${c.value}`)
-    .join("\n");
-}
-
-export function writeJson(
-  path: string,
-  info: RunInfo,
-  results: Results,
-  comparisons: Comparison[],
-  checks: TargetCheck[],
-  unavailable: Partial<Record<TargetName, string>>,
-): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, `${JSON.stringify({ ...info, unavailable, results, comparisons, targets: checks }, null, 2)}\n`);
 }

@@ -1,30 +1,35 @@
 /**
- * `npm run bench`: mock upstream, floor proxy and litegate side by side, each driven on
- * loopback by the same pinned load generator in the same run, then one table.
+ * `npm run bench`: the mock upstream direct, the floor proxy, and litegate in three
+ * configurations (open, master key + SQLite, virtual key), each its own process, driven
+ * on loopback by the same pinned load generator in the same run, then one report.
  *
- * Scenarios run interleaved (c=1 on direct, floor, litegate; then c=16 on all three; ...)
- * so that drift in the machine over the run (thermal, neighbours) lands on all targets
- * alike instead of on whichever ran last. Idle servers cost nothing while another is
- * measured. See bench/README.md for what each number means.
+ * Each round runs every scenario on every target, interleaved (c=16 on all targets,
+ * then c=64, then streams), with the targets' order rotated from round to round, so
+ * drift in the machine (thermal, neighbours) lands on all of them alike. Idle servers
+ * cost nothing while another is measured. Ratios against the floor are taken within a
+ * round and the report gives their median. See bench/README.md.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { checkTarget } from "./check.js";
 import { installCleanup, isRunning, stopChild } from "./children.js";
-import { createLoadGenerator, type LoadGenerator } from "./load.js";
+import { createLoadGenerator, type LoadGenerator, type LoadTarget } from "./load.js";
 import { describeMachine } from "./machine.js";
-import { measure, SCENARIOS, TARGETS, type Cell, type Target, type TargetName } from "./measure.js";
-import { PATH } from "./request.js";
-import { checkTargets, compare, renderChecks, renderMarkdown, writeJson, type Results, type RunInfo } from "./report.js";
+import { measure, type Cell, type Target } from "./measure.js";
+import { analyzeProfile, renderProfiles, type TargetProfile } from "./profiles.js";
+import { checkTargets, renderReport, summarize, type RoundCells, type RunInfo } from "./report.js";
+import { API_KEY, headersFor, MODEL_ALIAS, PATH } from "./request.js";
 import { logTail, startFloor, startLitegate, startMock, type Server } from "./servers.js";
-import { loadSettings } from "./settings.js";
+import { fileExists, loadSettings } from "./settings.js";
+import { isGateway, SCENARIOS, TARGETS, type TargetName } from "./targets.js";
 
 const log = (msg: string): void => void process.stderr.write(`bench: ${msg}\n`);
 const noHooks = { onStart: (): void => undefined, onEnd: (): void => undefined };
+const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
-const settings = loadSettings();
+const settings = loadSettings(MODEL_ALIAS);
 // Before pinning ourselves below, or the machine would report a single CPU.
 const machine = describeMachine();
 const tmpDir = mkdtempSync(join(tmpdir(), "litegate-bench-"));
@@ -42,30 +47,39 @@ const info: RunInfo = {
   loadGenerator: gen.description,
   durationSec: settings.durationSec,
   warmupSec: settings.warmupSec,
+  rounds: settings.rounds,
+  targets: settings.targets,
   streamGapMs: settings.streamGapMs,
   loadCpus: settings.loadCpus,
   serverCpus: settings.serverCpus,
   pinningNote: settings.pinningNote,
-  keys: settings.keys,
+  profile: settings.profile,
+  vkeyBody: settings.vkeyBody,
 };
 log(`load generator: ${gen.description}`);
+log(`targets: ${settings.targets.join(", ")}; ${settings.rounds} round(s) of ${settings.durationSec} s runs`);
 if (gen.kind === "autocannon") log("WARNING: wrk not used; install it (apt-get install wrk) for comparable numbers");
 if (settings.pinningNote !== null) log(`WARNING: ${settings.pinningNote}`);
-if (settings.durationSec < 10) log(`WARNING: ${settings.durationSec} s runs are a smoke test; use >= 10 s for real numbers`);
+if (settings.durationSec < 10) {
+  log(`WARNING: ${settings.durationSec} s runs are a smoke test; use >= 10 s for real numbers`);
+}
 
 const servers: Server[] = [];
 const unavailable: Partial<Record<TargetName, string>> = {};
 const targets = new Map<TargetName, Target>();
 
+function loadTarget(port: number, token: string): LoadTarget {
+  return { url: `http://127.0.0.1:${port}${PATH}`, headers: headersFor(token) };
+}
+
 async function warmUp(t: Target): Promise<string | null> {
-  const url = `http://127.0.0.1:${t.server.port}${PATH}`;
   try {
     // c=64 so proxies' upstream pools already hold every connection the runs will need.
-    await gen.nonStream(url, 64, settings.warmupSec, noHooks);
-    await gen.stream(url, 16, settings.warmupSec, noHooks);
+    await gen.nonStream(t.load, 64, settings.warmupSec, noHooks);
+    await gen.stream(t.load, 16, settings.warmupSec, noHooks);
     return null;
   } catch (err) {
-    return `warm-up failed: ${err instanceof Error ? err.message : String(err)}`;
+    return `warm-up failed: ${errorText(err)}`;
   }
 }
 
@@ -79,62 +93,128 @@ function describeCell(cell: Cell): string {
   );
 }
 
-async function main(): Promise<void> {
-  const mock = await startMock(settings, tmpDir);
-  servers.push(mock);
+async function startTargets(mock: Server): Promise<void> {
+  if (settings.targets.includes("direct")) {
+    targets.set("direct", { name: "direct", server: mock, load: loadTarget(mock.port, API_KEY) });
+  }
   const floor = await startFloor(settings, tmpDir, mock.port);
   servers.push(floor);
-  targets.set("direct", { name: "direct", server: mock });
-  targets.set("floor", { name: "floor", server: floor });
-  const lg = await startLitegate(settings, tmpDir, mock.port);
-  if ("error" in lg) unavailable.litegate = lg.error;
-  else {
-    servers.push(lg);
-    targets.set("litegate", { name: "litegate", server: lg });
+  targets.set("floor", { name: "floor", server: floor, load: loadTarget(floor.port, API_KEY) });
+  for (const name of settings.targets) {
+    if (!isGateway(name)) continue;
+    const gw = await startLitegate(settings, tmpDir, mock.port, name);
+    if ("error" in gw) {
+      unavailable[name] = gw.error;
+      log(`${name}: n/a (${gw.error})`);
+      continue;
+    }
+    servers.push(gw.server);
+    targets.set(name, { name, server: gw.server, load: loadTarget(gw.server.port, gw.token) });
   }
-  log(`mock :${mock.port}, floor :${floor.port}, litegate ${"error" in lg ? "n/a" : `:${lg.port}`}`);
-
+  log(`mock :${mock.port}; ${[...targets.values()].map((t) => `${t.name} :${t.server.port}`).join(", ")}`);
   for (const [name, t] of [...targets]) {
-    const problem = (await checkTarget(t.server.port)) ?? (await warmUp(t));
+    const problem = (await checkTarget(t.load)) ?? (await warmUp(t));
     if (problem === null) continue;
     // direct and floor are the bench's own code: if they fail, the bench is broken.
-    if (name !== "litegate") throw new Error(`${name}: ${problem}`);
-    unavailable.litegate = problem;
+    if (!isGateway(name)) throw new Error(`${name}: ${problem}`);
+    unavailable[name] = problem;
     targets.delete(name);
+    log(`${name}: n/a (${problem})`);
   }
+}
 
-  const results = {} as Results;
+async function runRound(round: number, mock: Server): Promise<RoundCells> {
+  const present = TARGETS.filter((t) => targets.has(t));
+  // Rotate the order so no target is always measured first (or right after the floor).
+  const order = present.map((_, i) => present[(i + round) % present.length]).filter((t) => t !== undefined);
+  const cells = {} as RoundCells;
   for (const s of SCENARIOS) {
-    const row = {} as Record<TargetName, Cell>;
-    for (const name of TARGETS) {
+    cells[s.id] = {};
+    for (const name of order) {
       const t = targets.get(name);
-      if (t === undefined) {
-        row[name] = { ok: false, reason: unavailable[name] ?? "not started" };
-        continue;
-      }
-      log(`${s.label} ${name}: running ${settings.durationSec} s`);
+      if (t === undefined) continue;
+      log(`round ${round + 1}/${settings.rounds} ${s.label} ${name}: running ${settings.durationSec} s`);
       const cell = await measure(gen, t, mock, s, settings.durationSec);
-      row[name] = cell;
-      log(`${s.label} ${name}: ${describeCell(cell)}`);
+      cells[s.id][name] = cell;
+      log(`round ${round + 1}/${settings.rounds} ${s.label} ${name}: ${describeCell(cell)}`);
       if (!isRunning(t.server.child)) {
         unavailable[name] = `process exited mid-run: ${logTail(t.server.logPath, 300)}`;
         targets.delete(name);
+        // The floor is what every ratio divides by: without it the run means nothing.
+        if (name === "floor") throw new Error(`floor: ${unavailable[name]}`);
       }
     }
-    results[s.id] = row;
   }
+  return cells;
+}
 
-  const comparisons = compare(results);
-  const checks = checkTargets(results, comparisons);
-  process.stdout.write(`\n${renderMarkdown(info, results, comparisons, unavailable)}\n\nTargets (litegate vs floor):\n${renderChecks(checks)}\n`);
-  writeJson(settings.resultsPath, info, results, comparisons, checks, unavailable);
-  process.stdout.write(`\nResults written to ${settings.resultsPath}\n`);
+/** Stops the profiled processes (--cpu-prof writes at exit) and ranks each one's costs. */
+async function collectProfiles(
+  rounds: readonly RoundCells[],
+): Promise<{ markdown: string; profiles: TargetProfile[] }> {
+  const profiled = [...targets.values()].filter((t) => t.server.profileDir !== null);
+  // A profile of a few minutes is tens of MB: give the exit time to write it.
+  await Promise.all(profiled.map((t) => stopChild(t.server.child, 60_000)));
+  const dir = join(settings.resultsDir, "profiles");
+  // Only this run's profiles in there.
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const found: TargetProfile[] = [];
+  const missing: string[] = [];
+  for (const t of profiled) {
+    const src = t.server.profileDir ?? "";
+    // V8 names them CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile; thread 0 is the main thread.
+    const files = fileExists(src) ? readdirSync(src).filter((f) => f.endsWith(".cpuprofile")) : [];
+    const thread = (f: string): number => Number(f.split(".")[4]);
+    const main = files.find((f) => thread(f) === 0);
+    if (main === undefined) {
+      missing.push(`${t.name}: no main-thread profile written in ${src}`);
+      continue;
+    }
+    const keep = (f: string, name: string): string => {
+      const kept = join(dir, name);
+      copyFileSync(join(src, f), kept);
+      return kept;
+    };
+    const workers = files.filter((f) => f !== main).map((f) => keep(f, `${t.name}.thread-${thread(f)}.cpuprofile`));
+    try {
+      found.push(analyzeProfile(t.name, keep(main, `${t.name}.cpuprofile`), workers, rounds));
+    } catch (err) {
+      missing.push(`${t.name}: ${errorText(err)}`);
+    }
+  }
+  return { markdown: renderProfiles(found, missing), profiles: found };
+}
+
+async function main(): Promise<void> {
+  const mock = await startMock(settings, tmpDir);
+  servers.push(mock);
+  await startTargets(mock);
+  const rounds: RoundCells[] = [];
+  for (let r = 0; r < settings.rounds; r++) rounds.push(await runRound(r, mock));
+
+  const summary = summarize(rounds, settings.targets);
+  const checks = checkTargets(summary);
+  let report = renderReport(info, summary, checks, rounds, unavailable);
+  let profiles: TargetProfile[] = [];
+  if (settings.profile) {
+    const collected = await collectProfiles(rounds);
+    report += `\n${collected.markdown}\n`;
+    profiles = collected.profiles;
+  }
+  mkdirSync(settings.resultsDir, { recursive: true });
+  const mdPath = join(settings.resultsDir, "latest.md");
+  const jsonPath = join(settings.resultsDir, "latest.json");
+  writeFileSync(mdPath, report);
+  writeFileSync(jsonPath, `${JSON.stringify({ ...info, unavailable, summary, checks, profiles, rounds }, null, 2)}\n`);
+  const written = `${relative(process.cwd(), mdPath)} and ${relative(process.cwd(), jsonPath)}`;
+  process.stdout.write(`\n${report}\nWritten to ${written}\n`);
 }
 
 try {
   await main();
 } catch (err) {
-  log(`failed: ${err instanceof Error ? err.message : String(err)}`);
+  log(`failed: ${errorText(err)}`);
   process.exitCode = 1;
 } finally {
   await Promise.all(servers.map((s) => stopChild(s.child)));

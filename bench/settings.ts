@@ -3,11 +3,14 @@
  * at startup so every scenario uses the same values.
  *
  *   BENCH_DURATION        seconds per measured run (default 10; shorter runs mislead)
+ *   BENCH_ROUNDS          rounds of every scenario on every target (default 3); medians reported
+ *   BENCH_TARGETS         comma list of direct,floor,open,master,vkey (default all; floor always runs)
+ *   BENCH_PROFILE         "1": floor and gateways run with --cpu-prof; top self-time costs per request
+ *   BENCH_VKEY_BODY       JSON body for /key/generate (default: a key with every limit, set too high to trip)
  *   BENCH_LOADGEN         "autocannon" forces the fallback even where wrk exists
  *   BENCH_STREAM_GAP_MS   ms between the mock's SSE chunks (default 0: back to back)
  *   BENCH_LOAD_CPUS       taskset list for load generators (default: first allowed CPU)
- *   BENCH_SERVER_CPUS     taskset list for mock + proxy    (default: second allowed CPU)
- *   BENCH_KEYS            "1": litegate checks a virtual key (limits, budget, spend records in SQLite) on every request
+ *   BENCH_SERVER_CPUS     taskset list for mock + proxies (default: second allowed CPU)
  *   BENCH_LITEGATE_CLI    litegate entry point (default: dist/src/cli.js), e.g. another checkout's build
  */
 import { spawnSync } from "node:child_process";
@@ -15,6 +18,8 @@ import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { hasTaskset } from "./children.js";
+import { isRecord } from "./child-protocol.js";
+import { TARGETS, type TargetName } from "./targets.js";
 
 export interface Settings {
   durationSec: number;
@@ -22,10 +27,15 @@ export interface Settings {
   warmupSec: number;
   /** Warm-up inside each node load child, for the child's own JIT. */
   childWarmupSec: number;
+  rounds: number;
+  /** The targets to run, in TARGETS order; floor is always among them (ratios are against it). */
+  targets: TargetName[];
+  /** Floor and gateways run with --cpu-prof. */
+  profile: boolean;
+  /** The /key/generate body for the vkey target's key. */
+  vkeyBody: Record<string, unknown>;
   streamGapMs: number;
   forceAutocannon: boolean;
-  /** litegate authenticates a virtual key with limits and records spend (the full key path) instead of running open. */
-  keys: boolean;
   loadCpus: string | null;
   serverCpus: string | null;
   /** Why pinning is off, when it is. */
@@ -34,8 +44,21 @@ export interface Settings {
   benchDistDir: string;
   repoRoot: string;
   litegateCli: string;
-  resultsPath: string;
+  /** bench/results: latest.md, latest.json, profiles/ (kept out of git). */
+  resultsDir: string;
 }
+
+/**
+ * The vkey target's key: an allowlist, a budget and rpm/tpm/parallel limits (none near
+ * tripping), so every request takes the whole key path: cached lookup, allowlist,
+ * budget, admission against each limit, spend record.
+ */
+export const DEFAULT_VKEY_BODY = {
+  max_budget: 1e9,
+  rpm_limit: 1e9,
+  tpm_limit: 1e12,
+  max_parallel_requests: 1e6,
+};
 
 function positiveNumber(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -43,6 +66,28 @@ function positiveNumber(name: string, fallback: number): number {
   const n = Number(raw);
   if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got ${raw}`);
   return n;
+}
+
+function targetList(): TargetName[] {
+  const raw = process.env.BENCH_TARGETS;
+  if (raw === undefined || raw.trim() === "") return [...TARGETS];
+  const asked = new Set<string>(raw.split(",").map((s) => s.trim()).filter((s) => s !== ""));
+  for (const name of asked) {
+    if (!(TARGETS as readonly string[]).includes(name)) {
+      throw new Error(`BENCH_TARGETS: unknown target '${name}'; choose from ${TARGETS.join(",")}`);
+    }
+  }
+  // Every ratio is against the floor measured in the same round.
+  asked.add("floor");
+  return TARGETS.filter((t) => asked.has(t));
+}
+
+function vkeyBody(modelAlias: string): Record<string, unknown> {
+  const raw = process.env.BENCH_VKEY_BODY;
+  if (raw === undefined || raw.trim() === "") return { models: [modelAlias], ...DEFAULT_VKEY_BODY };
+  const v: unknown = JSON.parse(raw);
+  if (!isRecord(v)) throw new Error(`BENCH_VKEY_BODY must be a JSON object, got ${raw}`);
+  return v;
 }
 
 /** Expands a kernel CPU list ("0-2,5") to CPU ids. */
@@ -83,7 +128,7 @@ function cpuAssignment(): Pick<Settings, "loadCpus" | "serverCpus" | "pinningNot
   return { loadCpus: envLoad ?? String(first), serverCpus: envServer ?? String(second), pinningNote: null };
 }
 
-export function loadSettings(): Settings {
+export function loadSettings(modelAlias: string): Settings {
   const durationSec = Math.max(1, Math.round(positiveNumber("BENCH_DURATION", 10)));
   const benchDistDir = dirname(fileURLToPath(import.meta.url));
   // Compiled layout: <repo>/dist/bench/settings.js.
@@ -92,14 +137,17 @@ export function loadSettings(): Settings {
     durationSec,
     warmupSec: Math.min(3, Math.max(1, Math.round(durationSec / 3))),
     childWarmupSec: durationSec >= 5 ? 1 : 0.5,
+    rounds: Math.max(1, Math.round(positiveNumber("BENCH_ROUNDS", 3))),
+    targets: targetList(),
+    profile: process.env.BENCH_PROFILE === "1",
+    vkeyBody: vkeyBody(modelAlias),
     streamGapMs: positiveNumber("BENCH_STREAM_GAP_MS", 0),
     forceAutocannon: process.env.BENCH_LOADGEN === "autocannon",
-    keys: process.env.BENCH_KEYS === "1",
     ...cpuAssignment(),
     benchDistDir,
     repoRoot,
     litegateCli: resolve(process.env.BENCH_LITEGATE_CLI || join(repoRoot, "dist", "src", "cli.js")),
-    resultsPath: join(repoRoot, "bench", "results", "latest.json"),
+    resultsDir: join(repoRoot, "bench", "results"),
   };
 }
 
