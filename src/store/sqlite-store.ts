@@ -8,7 +8,13 @@
  * makes each commit one sequential append.
  */
 import Database from "better-sqlite3";
-import { CREATE_SCHEMA_VERSION, type Migration, MIGRATIONS, pendingMigrations, SCHEMA_VERSION_TABLE } from "./migrations.js";
+import {
+  CREATE_SCHEMA_VERSION,
+  type Migration,
+  MIGRATIONS,
+  pendingMigrations,
+  SCHEMA_VERSION_TABLE,
+} from "./migrations.js";
 import { type Row, SPEND_COLUMNS, SqlStore, spendTotals } from "./sql-store.js";
 import type { SpendRecord } from "./types.js";
 
@@ -37,7 +43,9 @@ export class SqliteStore extends SqlStore {
       `INSERT INTO spend_logs (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")})
        ON CONFLICT (request_id) DO NOTHING`,
     );
-    const addKey = db.prepare("UPDATE api_keys SET spend = spend + @cost WHERE token_hash = @id OR previous_token_hash = @id");
+    const addKey = db.prepare(
+      "UPDATE api_keys SET spend = spend + @cost WHERE token_hash = @id OR previous_token_hash = @id",
+    );
     const addUser = db.prepare("UPDATE users SET spend = spend + ? WHERE user_id = ?");
     const addTeam = db.prepare("UPDATE teams SET spend = spend + ? WHERE team_id = ?");
     this.writeSpend = db.transaction((records: readonly SpendRecord[]) => {
@@ -106,7 +114,9 @@ function migrate(db: Database.Database, migrations: readonly Migration[]): numbe
   let applied = 0;
   const apply = db.transaction((migration: Migration) => {
     // Re-read inside the write lock: another process may have applied it meanwhile.
-    const row = db.prepare(`SELECT MAX(version) AS version FROM ${SCHEMA_VERSION_TABLE}`).get() as { version: number | null };
+    const row = db.prepare(`SELECT MAX(version) AS version FROM ${SCHEMA_VERSION_TABLE}`).get() as {
+      version: number | null;
+    };
     if ((row.version ?? 0) >= migration.version) return;
     for (const statement of migration.sqlite) db.exec(statement);
     db.prepare(`INSERT INTO ${SCHEMA_VERSION_TABLE} (version, name, applied_at) VALUES (?, ?, ?)`).run(
@@ -116,7 +126,9 @@ function migrate(db: Database.Database, migrations: readonly Migration[]): numbe
     );
     applied += 1;
   });
-  const current = db.prepare(`SELECT MAX(version) AS version FROM ${SCHEMA_VERSION_TABLE}`).get() as { version: number | null };
+  const current = db.prepare(`SELECT MAX(version) AS version FROM ${SCHEMA_VERSION_TABLE}`).get() as {
+    version: number | null;
+  };
   for (const migration of pendingMigrations(current.version ?? 0, migrations)) apply.immediate(migration);
   return applied;
 }
