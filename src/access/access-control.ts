@@ -183,7 +183,10 @@ export class AccessControl {
     }
   }
 
-  /** For the key, user, team and spend routes: the master key, on a gateway that has one and a store. Returns the store. */
+  /**
+   * For the key, user, team and spend routes: the master key, on a gateway that has one and a
+   * store. Returns the store.
+   */
   async requireKeyManagement(req: IncomingMessage): Promise<Store> {
     if (this.master === undefined) {
       throw new PermissionDeniedError(

@@ -83,7 +83,10 @@ export class RedisKeyState implements KeyState {
     });
   }
 
-  /** Resolves true once connected, false if the first connection attempt failed (calls then run locally until it succeeds). */
+  /**
+   * Resolves true once connected, false if the first connection attempt failed (calls then run
+   * locally until it succeeds).
+   */
   ready(): Promise<boolean> {
     return this.link.ready();
   }

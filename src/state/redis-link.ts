@@ -85,7 +85,10 @@ export class RedisLink<Scripts extends object = object> {
     });
   }
 
-  /** Resolves true once connected, false if the first connection attempt failed (calls then run locally until it succeeds). */
+  /**
+   * Resolves true once connected, false if the first connection attempt failed (calls then run
+   * locally until it succeeds).
+   */
   ready(): Promise<boolean> {
     return this.firstContact;
   }

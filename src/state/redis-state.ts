@@ -147,7 +147,10 @@ export class RedisState implements RouterState {
     this.timer.unref();
   }
 
-  /** Resolves true once connected, false if the first connection attempt failed (calls then run locally until it succeeds). */
+  /**
+   * Resolves true once connected, false if the first connection attempt failed (calls then run
+   * locally until it succeeds).
+   */
   ready(): Promise<boolean> {
     return this.link.ready();
   }

@@ -167,7 +167,10 @@ function bigintText(value: bigint): string {
   return `a BigInt of about ${Math.round(hex.length * Math.log10(16))} digits`;
 }
 
-/** A value inside an object or array as JSON writes it: undefined, functions and symbols are left out of objects, null in arrays. */
+/**
+ * A value inside an object or array as JSON writes it: undefined, functions and symbols are left
+ * out of objects, null in arrays.
+ */
 function isOmitted(value: unknown): boolean {
   return value === undefined || typeof value === "function" || typeof value === "symbol";
 }
@@ -256,7 +259,10 @@ export function describe(value: unknown): string {
   }
 }
 
-/** Throws BadRequestError unless `model` is within MAX_MODEL_LENGTH (the schemas already checked it is a non-empty string). */
+/**
+ * Throws BadRequestError unless `model` is within MAX_MODEL_LENGTH (the schemas already checked it
+ * is a non-empty string).
+ */
 export function assertModelName(model: string): void {
   if (model.length <= MAX_MODEL_LENGTH) return;
   throw new BadRequestError(
