@@ -67,7 +67,7 @@ export function killAllTracked(): void {
 /** Installs exit/signal handlers that kill every tracked child; onSignal runs first. */
 export function installCleanup(onSignal: () => void): void {
   process.once("exit", killAllTracked);
-  const signals: Array<[NodeJS.Signals, number]> = [
+  const signals: [NodeJS.Signals, number][] = [
     ["SIGINT", 130],
     ["SIGTERM", 143],
     ["SIGHUP", 129],

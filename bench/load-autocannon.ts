@@ -29,10 +29,7 @@ interface AutocannonResult {
   timeouts: number;
   non2xx: number;
 }
-type Autocannon = (
-  opts: AutocannonOptions,
-  cb: (err: Error | null, result: AutocannonResult) => void,
-) => EventEmitter;
+type Autocannon = (opts: AutocannonOptions, cb: (err: Error | null, result: AutocannonResult) => void) => EventEmitter;
 
 const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
 

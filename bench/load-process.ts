@@ -43,7 +43,7 @@ export function runLoadProcess(opts: LoadProcessOptions): Promise<unknown> {
       gotResult = true;
       result = JSON.parse(line.slice(RESULT_MARKER.length));
     } else {
-      stdoutTail = (stdoutTail + line + "\n").slice(-2000);
+      stdoutTail = `${stdoutTail + line}\n`.slice(-2000);
     }
   });
   const timer = setTimeout(() => void stopChild(child), opts.timeoutMs);

@@ -17,7 +17,10 @@ export function detectWrk(): string | null {
   if (wrkVersion === undefined) {
     const out = spawnSync("wrk", ["--version"], { encoding: "utf8" });
     // Not installed: spawnSync reports ENOENT in `error` and has no output to read.
-    if (out.error !== undefined) return (wrkVersion = null);
+    if (out.error !== undefined) {
+      wrkVersion = null;
+      return wrkVersion;
+    }
     // First line reads e.g. "wrk debian/4.1.0-3+b2 [epoll] Copyright (C) 2012 Will Glozer".
     const first = (out.stdout || out.stderr).split("\n")[0] ?? "";
     wrkVersion = first.replace(/\s*Copyright.*$/, "").trim() || "wrk";
@@ -106,16 +109,7 @@ export async function runWrk(run: WrkRun): Promise<LoadResult> {
   const raw = await runLoadProcess({
     cmd: "wrk",
     // One thread: the load core is a single CPU; more threads would only contend on it.
-    args: [
-      "-t1",
-      `-c${run.connections}`,
-      `-d${run.durationSec}s`,
-      "--timeout",
-      "5s",
-      "-s",
-      run.scriptPath,
-      run.url,
-    ],
+    args: ["-t1", `-c${run.connections}`, `-d${run.durationSec}s`, "--timeout", "5s", "-s", run.scriptPath, run.url],
     cpus: run.cpus,
     hooks: run.hooks,
     startsAtSpawn: true,

@@ -69,7 +69,7 @@ export function analyzeProfile(
     for (const r of rounds) {
       for (const id of g.scenarios) {
         const cell = r[id][target];
-        if (cell !== undefined && cell.ok) ms.push(cell.m);
+        if (cell?.ok) ms.push(cell.m);
       }
     }
     const requests = ms.reduce((n, m) => n + m.load.requests, 0);
@@ -112,9 +112,7 @@ export function renderProfiles(profiles: readonly TargetProfile[], missing: read
         "",
       );
       if (g.workers !== null) {
-        const top = g.workers.top
-          .map((c) => `\`${c.name}\` ${perRequest(c.selfUs, g.requests)}`)
-          .join(", ");
+        const top = g.workers.top.map((c) => `\`${c.name}\` ${perRequest(c.selfUs, g.requests)}`).join(", ");
         const busy = perRequest(g.workers.busyUs, g.requests);
         out.push(
           busy === "0.0"

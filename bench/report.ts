@@ -84,7 +84,7 @@ export interface Check {
 }
 
 function okCell(cell: Cell | undefined): Measurement | null {
-  return cell !== undefined && cell.ok ? cell.m : null;
+  return cell?.ok ? cell.m : null;
 }
 
 export function median(values: ReadonlyArray<number | null>): number | null {
@@ -304,7 +304,13 @@ export function renderReport(
       },
       () => null,
     ),
-    valueRow("peak RSS MB", targets, summary, (t) => t.peakRssMb?.toFixed(1) ?? "n/a", (t) => fmtRatio(t.rssRatio)),
+    valueRow(
+      "peak RSS MB",
+      targets,
+      summary,
+      (t) => t.peakRssMb?.toFixed(1) ?? "n/a",
+      (t) => fmtRatio(t.rssRatio),
+    ),
     "",
   );
   for (const t of targets) out.push(`- **${t}**: ${TARGET_NOTES[t]}`);

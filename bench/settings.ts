@@ -71,7 +71,12 @@ function positiveNumber(name: string, fallback: number): number {
 function targetList(): TargetName[] {
   const raw = process.env.BENCH_TARGETS;
   if (raw === undefined || raw.trim() === "") return [...TARGETS];
-  const asked = new Set<string>(raw.split(",").map((s) => s.trim()).filter((s) => s !== ""));
+  const asked = new Set<string>(
+    raw
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== ""),
+  );
   for (const name of asked) {
     if (!(TARGETS as readonly string[]).includes(name)) {
       throw new Error(`BENCH_TARGETS: unknown target '${name}'; choose from ${TARGETS.join(",")}`);

@@ -54,7 +54,7 @@ async function phase(seconds: number, record: Sample[] | null): Promise<number> 
   let errors = 0;
   const loop = async (): Promise<void> => {
     while (performance.now() < deadline) {
-      let sample: Sample | null = null;
+      let sample: Sample | null;
       try {
         sample = await once();
       } catch {

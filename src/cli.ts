@@ -64,10 +64,19 @@ async function config(args: ReturnType<typeof parse>): Promise<GatewayConfig> {
   throw new Error("Give --config config.yaml or --model provider/model (litegate --help).");
 }
 
-async function serve(cfg: GatewayConfig, args: ReturnType<typeof parse>, port: number, announce: boolean, keepAliveTimeout: number | undefined): Promise<void> {
+async function serve(
+  cfg: GatewayConfig,
+  args: ReturnType<typeof parse>,
+  port: number,
+  announce: boolean,
+  keepAliveTimeout: number | undefined,
+): Promise<void> {
   let gateway: GatewayServer;
   try {
-    gateway = await createGateway(cfg, { detailedDebug: args.detailed_debug, keepAliveTimeoutSeconds: keepAliveTimeout });
+    gateway = await createGateway(cfg, {
+      detailedDebug: args.detailed_debug,
+      keepAliveTimeoutSeconds: keepAliveTimeout,
+    });
   } catch (error) {
     // The store is the one thing opened here that can fail: one line naming it, not a stack.
     const reason = error instanceof Error ? error.message : String(error);
@@ -77,7 +86,11 @@ async function serve(cfg: GatewayConfig, args: ReturnType<typeof parse>, port: n
   if (announce) for (const warning of startupWarnings(cfg)) gateway.logger.warn(warning);
   const address = await gateway.listen(port, args.host ?? "0.0.0.0");
   gateway.logger.info(
-    { models: gateway.router.modelNames, database: describeDatabase(cfg), worker: cluster.isWorker ? cluster.worker?.id : undefined },
+    {
+      models: gateway.router.modelNames,
+      database: describeDatabase(cfg),
+      worker: cluster.isWorker ? cluster.worker?.id : undefined,
+    },
     `litegate listening on http://${address.address}:${address.port}`,
   );
   const grace = cfg.generalSettings.graceful_shutdown_timeout_seconds * 1000;
@@ -132,7 +145,10 @@ async function main(): Promise<void> {
     workers = positiveInt("num_workers", args.num_workers ?? "1", 1);
     // LiteLLM's flag and variable for uvicorn's keep-alive, so its command lines work unchanged.
     const keepAlive = args.keepalive_timeout ?? process.env.KEEPALIVE_TIMEOUT;
-    keepAliveTimeout = keepAlive === undefined || keepAlive === "" ? undefined : positiveInt("keepalive_timeout (or KEEPALIVE_TIMEOUT)", keepAlive, 1);
+    keepAliveTimeout =
+      keepAlive === undefined || keepAlive === ""
+        ? undefined
+        : positiveInt("keepalive_timeout (or KEEPALIVE_TIMEOUT)", keepAlive, 1);
     cfg = await config(args);
   } catch (error) {
     const message = error instanceof ConfigError || error instanceof Error ? error.message : String(error);

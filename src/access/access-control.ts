@@ -13,7 +13,13 @@ import type { IncomingMessage } from "node:http";
 import type { Admission, KeyState } from "../state/key-state.js";
 import type { SpendWriter, SpendWriterOptions } from "../store/spend-writer.js";
 import type { Store } from "../store/types.js";
-import { AuthenticationError, NotFoundError, PermissionDeniedError, RateLimitError, ServiceUnavailableError } from "../wire/errors.js";
+import {
+  AuthenticationError,
+  NotFoundError,
+  PermissionDeniedError,
+  RateLimitError,
+  ServiceUnavailableError,
+} from "../wire/errors.js";
 import { assertModelAllowed, assertUsable, assertWithinBudget, isAllowed } from "./checks.js";
 import { GrantCache, type Lookup } from "./grant-cache.js";
 import type { Principal, Ticket } from "./grant.js";
@@ -104,7 +110,9 @@ function presentedKey(req: IncomingMessage): string | undefined {
 }
 
 function invalidKey(): AuthenticationError {
-  return new AuthenticationError("Invalid API key: the key sent is not one this gateway accepts.", { code: "invalid_api_key" });
+  return new AuthenticationError("Invalid API key: the key sent is not one this gateway accepts.", {
+    code: "invalid_api_key",
+  });
 }
 
 function databaseDown(what: string): ServiceUnavailableError {
@@ -145,7 +153,10 @@ export class AccessControl {
     this.ledger = new SpendLedger(this.keyState, store, options.spendWriter);
     if (store !== undefined) {
       const state = this.keyState;
-      const cache = new GrantCache((hash, masked, now) => loadGrant(store, state, hash, masked, now), options.cacheTtlMs ?? 5_000);
+      const cache = new GrantCache(
+        (hash, masked, now) => loadGrant(store, state, hash, masked, now),
+        options.cacheTtlMs ?? 5_000,
+      );
       // Changes made through another instance reach this cache at once (with Redis), not only at expiry.
       state.onChange((change) => (change === ALL_KEYS ? cache.clear() : cache.invalidate(change)));
       this.cache = cache;
@@ -157,16 +168,22 @@ export class AccessControl {
     const missing = this.options.masterKeyMissingVariable;
     if (missing !== undefined) {
       // Configured but unset: refusing is safe, running open by accident is not.
-      throw new AuthenticationError(`The gateway's master key is read from ${missing}, which is not set; set it and restart the gateway.`, {
-        code: "master_key_not_set",
-      });
+      throw new AuthenticationError(
+        `The gateway's master key is read from ${missing}, which is not set; set it and restart the gateway.`,
+        {
+          code: "master_key_not_set",
+        },
+      );
     }
     if (this.master === undefined) return OPEN;
     const key = presentedKey(req);
     if (key === undefined || key === "") {
-      throw new AuthenticationError("No API key: send your key as 'Authorization: Bearer <key>' (or the 'api-key' header).", {
-        code: "missing_api_key",
-      });
+      throw new AuthenticationError(
+        "No API key: send your key as 'Authorization: Bearer <key>' (or the 'api-key' header).",
+        {
+          code: "missing_api_key",
+        },
+      );
     }
     // Compared as hashes: the same length whatever was sent, and the same time whatever it is.
     const digest = this.digests.of(key);
@@ -188,13 +205,19 @@ export class AccessControl {
   async requireAdmin(req: IncomingMessage): Promise<void> {
     const principal = await this.authenticate(req);
     if (principal.kind === "key") {
-      throw new PermissionDeniedError("Only the master key may call this route; virtual keys may call the completion and model routes.", {
-        code: "master_key_required",
-      });
+      throw new PermissionDeniedError(
+        "Only the master key may call this route; virtual keys may call the completion and model routes.",
+        {
+          code: "master_key_required",
+        },
+      );
     }
   }
 
-  /** For the key, user, team and spend routes: the master key, on a gateway that has one and a store. Returns the store. */
+  /**
+   * For the key, user, team and spend routes: the master key, on a gateway that has one and a
+   * store. Returns the store.
+   */
   async requireKeyManagement(req: IncomingMessage): Promise<Store> {
     if (this.master === undefined) {
       throw new PermissionDeniedError(
@@ -204,7 +227,9 @@ export class AccessControl {
     }
     await this.requireAdmin(req);
     if (this.store === undefined) {
-      throw new NotFoundError("Key management is off: this gateway was started without a database.", { code: "key_management_disabled" });
+      throw new NotFoundError("Key management is off: this gateway was started without a database.", {
+        code: "key_management_disabled",
+      });
     }
     return this.store;
   }

@@ -13,14 +13,20 @@ export function assertUsable(grant: KeyGrant, now: number): void {
   const { key } = grant;
   const label = grant.owners[0]?.label ?? "key";
   if (key.blocked) {
-    throw new AuthenticationError(`The ${label} is blocked; the gateway's admin can unblock it with POST /key/unblock.`, {
-      code: "key_blocked",
-    });
+    throw new AuthenticationError(
+      `The ${label} is blocked; the gateway's admin can unblock it with POST /key/unblock.`,
+      {
+        code: "key_blocked",
+      },
+    );
   }
   if (key.expires_at !== null && key.expires_at <= now) {
-    throw new AuthenticationError(`The ${label} expired at ${new Date(key.expires_at).toISOString()}; ask the gateway's admin for a new key.`, {
-      code: "key_expired",
-    });
+    throw new AuthenticationError(
+      `The ${label} expired at ${new Date(key.expires_at).toISOString()}; ask the gateway's admin for a new key.`,
+      {
+        code: "key_expired",
+      },
+    );
   }
 }
 

@@ -74,7 +74,8 @@ export class GrantCache {
     } catch (error) {
       const last = this.entries.get(hash);
       if (last === undefined) throw error;
-      if (generation === this.generation) this.store(hash, { grant: last.grant, expiresAt: now + this.ttlMs, stale: true });
+      if (generation === this.generation)
+        this.store(hash, { grant: last.grant, expiresAt: now + this.ttlMs, stale: true });
       return { grant: last.grant, stale: true };
     }
     if (generation === this.generation) this.store(hash, { grant, expiresAt: now + this.ttlMs, stale: false });

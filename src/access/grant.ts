@@ -37,9 +37,7 @@ export interface KeyGrant {
 
 export type Principal =
   /** No master key is configured: the gateway is open. */
-  | { kind: "open" }
-  | { kind: "master" }
-  | { kind: "key"; grant: KeyGrant };
+  { kind: "open" } | { kind: "master" } | { kind: "key"; grant: KeyGrant };
 
 /** An admitted completion request: what its end must release and record. */
 export interface Ticket {

@@ -29,8 +29,10 @@ interface Access<R> {
  */
 async function current<R extends Budgeted>(record: R, now: number, access: Access<R>): Promise<R> {
   const duration = record.budget_duration;
-  if (duration === null) return record.budget_reset_at === null ? record : ((await access.update({ budget_reset_at: null })) ?? record);
-  if (record.budget_reset_at === null) return (await access.update({ budget_reset_at: addDuration(now, duration) })) ?? record;
+  if (duration === null)
+    return record.budget_reset_at === null ? record : ((await access.update({ budget_reset_at: null })) ?? record);
+  if (record.budget_reset_at === null)
+    return (await access.update({ budget_reset_at: addDuration(now, duration) })) ?? record;
   if (record.budget_reset_at > now) return record;
   await access.reset(record.budget_reset_at, addDuration(now, duration));
   // Reset here or by another instance a moment ago: the row has the new window either way.
@@ -54,7 +56,13 @@ function owner(kind: OwnerKind, id: string, label: string, record: Budgeted, flu
 }
 
 /** The grant of the key whose hash is `hash`; `masked` (sk-...abcd) names it in errors. */
-export async function loadGrant(store: Store, state: KeyState, hash: string, masked: string, now: number): Promise<KeyGrant | undefined> {
+export async function loadGrant(
+  store: Store,
+  state: KeyState,
+  hash: string,
+  masked: string,
+  now: number,
+): Promise<KeyGrant | undefined> {
   const [keyFlushed = 0] = await flushedOf(state, [ownerId("key", hash)]);
   const found = await store.getKey(hash);
   if (found === undefined) return undefined;

@@ -86,7 +86,9 @@ export class SpendLedger {
       .catch(() => undefined)
       .then((known) => this.settle(ticket, outcome, known))
       // A bug here must not become an unhandled rejection, which would end the process.
-      .catch((error: unknown) => this.options.logger?.warn(`spend not recorded: ${error instanceof Error ? error.message : String(error)}`))
+      .catch((error: unknown) =>
+        this.options.logger?.warn(`spend not recorded: ${error instanceof Error ? error.message : String(error)}`),
+      )
       .finally(() => {
         this.counting.delete(counted);
         if (key === undefined) return;
@@ -126,7 +128,8 @@ export class SpendLedger {
     const now = Date.now();
     const { principal } = ticket;
     const grant = principal.kind === "key" ? principal.grant : undefined;
-    if (grant !== undefined) this.keyState.finish(grant.hash, grant.limits, ticket.spendId, usage?.total_tokens ?? 0, now);
+    if (grant !== undefined)
+      this.keyState.finish(grant.hash, grant.limits, ticket.spendId, usage?.total_tokens ?? 0, now);
     if (this.writer === undefined) return;
     const record: SpendRecord = {
       request_id: ticket.spendId,

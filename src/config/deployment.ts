@@ -8,7 +8,15 @@ import { createHash } from "node:crypto";
 import { deploymentPrice, type Price } from "../cost/cost.js";
 import { type CallOptions, DEPLOYMENT_OPTIONS } from "../sdk/options.js";
 import { resolveEnvRefs } from "./env.js";
-import { ConfigError, describeValue, formatPath, getAt, isPlainObject, isSensitivePath, type PathSegment } from "./errors.js";
+import {
+  ConfigError,
+  describeValue,
+  formatPath,
+  getAt,
+  isPlainObject,
+  isSensitivePath,
+  type PathSegment,
+} from "./errors.js";
 import { type LitellmParams, type ModelEntry, modelEntrySchema, type ModelInfo, type NoNulls } from "./schema.js";
 import type { MissingEnv } from "./types.js";
 
@@ -51,7 +59,14 @@ export interface Deployment {
 /** litellm_params that are call options of the SDK, under the same names. */
 const OPTION_PARAMS = DEPLOYMENT_OPTIONS satisfies readonly (keyof CallOptions & keyof LitellmParams)[];
 
-const LIMIT_PARAMS = ["rpm", "tpm", "weight", "order", "timeout", "stream_timeout"] as const satisfies readonly (keyof DeploymentLimits & keyof LitellmParams)[];
+const LIMIT_PARAMS = [
+  "rpm",
+  "tpm",
+  "weight",
+  "order",
+  "timeout",
+  "stream_timeout",
+] as const satisfies readonly (keyof DeploymentLimits & keyof LitellmParams)[];
 
 /** Strips credentials that may ride in a URL. */
 export function safeApiBase(apiBase: string | undefined): string | undefined {
@@ -117,9 +132,13 @@ export function buildDeployments(entries: readonly ResolvedEntry[]): Deployment[
     if (first !== undefined) {
       const where = first.where.file === e.where.file ? "" : ` in ${first.where.file}`;
       const path = `model_list[${e.where.index}].model_info.id`;
-      throw new ConfigError(e.where.file, `${e.where.file}: ${path}: ${JSON.stringify(id)} is already used by model_list[${first.where.index}]${where}`, {
-        path,
-      });
+      throw new ConfigError(
+        e.where.file,
+        `${e.where.file}: ${path}: ${JSON.stringify(id)} is already used by model_list[${first.where.index}]${where}`,
+        {
+          path,
+        },
+      );
     }
     explicit.set(id, e);
   }
@@ -168,7 +187,10 @@ function deploymentOf(entry: ModelEntry, id: string, missingEnv: MissingEnv[]): 
  * `os.environ/` references read from `env` (an unset one leaves its deployment answering
  * 401 naming it), each entry validated against the config schema.
  */
-export function deploymentsFromLiteLLM(modelList: readonly unknown[], env: Readonly<Record<string, string | undefined>> = process.env): Deployment[] {
+export function deploymentsFromLiteLLM(
+  modelList: readonly unknown[],
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Deployment[] {
   const entries = modelList.map((raw, index): ResolvedEntry => {
     const base: PathSegment[] = ["model_list", index];
     const { value, missing } = resolveEnvRefs(raw, env);
@@ -178,7 +200,10 @@ export function deploymentsFromLiteLLM(modelList: readonly unknown[], env: Reado
       const local = (issue?.path ?? []).filter((p): p is PathSegment => typeof p !== "symbol");
       const path = formatPath([...base, ...local]);
       const found = getAt(value, local);
-      const line = found === undefined ? `${path} is required` : `${path}: ${issue?.message ?? "invalid"}, got ${describeValue(found, isSensitivePath(local))}`;
+      const line =
+        found === undefined
+          ? `${path} is required`
+          : `${path}: ${issue?.message ?? "invalid"}, got ${describeValue(found, isSensitivePath(local))}`;
       throw new ConfigError("model_list", line, { path });
     }
     const missingEnv = missing

@@ -17,9 +17,7 @@ export interface Resolved {
 }
 
 export function envRefName(value: unknown): string | undefined {
-  return typeof value === "string" && value.startsWith(ENV_PREFIX)
-    ? value.slice(ENV_PREFIX.length).trim()
-    : undefined;
+  return typeof value === "string" && value.startsWith(ENV_PREFIX) ? value.slice(ENV_PREFIX.length).trim() : undefined;
 }
 
 /**
@@ -27,11 +25,7 @@ export function envRefName(value: unknown): string | undefined {
  * Unset variables drop the key (or the list item) rather than becoming null, so a
  * missing optional setting looks unset and a missing required one is reported as such.
  */
-export function resolveEnvRefs(
-  value: unknown,
-  env: NodeJS.ProcessEnv,
-  basePath: PathSegment[] = [],
-): Resolved {
+export function resolveEnvRefs(value: unknown, env: NodeJS.ProcessEnv, basePath: PathSegment[] = []): Resolved {
   const missing: EnvRef[] = [];
   const resolved: EnvRef[] = [];
   const DROP = Symbol("drop");

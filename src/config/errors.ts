@@ -36,8 +36,7 @@ export function formatPath(path: readonly PathSegment[]): string {
   return out;
 }
 
-const SECRET_SEGMENT =
-  /(^|_)(key|keys|token|secret|password|passwd|credential|credentials|dsn)$|^authorization$|url$/i;
+const SECRET_SEGMENT = /(^|_)(key|keys|token|secret|password|passwd|credential|credentials|dsn)$|^authorization$|url$/i;
 // Cost and limit fields end in "_token" but are not secrets; showing them helps.
 const NOT_SECRET = /_per_token$/i;
 const SECRET_CONTAINERS = new Set(["extra_headers", "headers", "environment_variables"]);
@@ -49,8 +48,7 @@ const SECRET_CONTAINERS = new Set(["extra_headers", "headers", "environment_vari
 export function isSensitivePath(path: readonly PathSegment[]): boolean {
   return path.some(
     (seg) =>
-      typeof seg === "string" &&
-      ((SECRET_SEGMENT.test(seg) && !NOT_SECRET.test(seg)) || SECRET_CONTAINERS.has(seg)),
+      typeof seg === "string" && ((SECRET_SEGMENT.test(seg) && !NOT_SECRET.test(seg)) || SECRET_CONTAINERS.has(seg)),
   );
 }
 

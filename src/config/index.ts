@@ -4,10 +4,23 @@
  * from them; `os.environ/` references are resolved once, into deployments (deployment.ts)
  * that carry whatever an unset variable left missing.
  */
-export { buildDeployments, type Deployment, type DeploymentLimits, deploymentHash, deploymentsFromLiteLLM, safeApiBase } from "./deployment.js";
+export {
+  buildDeployments,
+  type Deployment,
+  type DeploymentLimits,
+  deploymentHash,
+  deploymentsFromLiteLLM,
+  safeApiBase,
+} from "./deployment.js";
 export { ConfigError, formatPath } from "./errors.js";
 export { ENV_PREFIX } from "./env.js";
-export { DEFAULT_ROUTING_STRATEGY, GENERAL_SETTINGS_DEFAULTS, loadConfig, singleModelConfig, type SingleModelOptions } from "./load.js";
+export {
+  DEFAULT_ROUTING_STRATEGY,
+  GENERAL_SETTINGS_DEFAULTS,
+  loadConfig,
+  singleModelConfig,
+  type SingleModelOptions,
+} from "./load.js";
 export type {
   FallbackList,
   GeneralSettings,

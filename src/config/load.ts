@@ -59,10 +59,7 @@ interface Source {
  * typed config. Throws ConfigError for anything that would leave the proxy
  * half-configured; everything else is a warning.
  */
-export async function loadConfig(
-  file: string,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<GatewayConfig> {
+export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<GatewayConfig> {
   const sources: Source[] = [];
   await collectSources(file, [], sources);
   return buildConfig(file, sources, env);
@@ -200,7 +197,12 @@ function buildConfig(file: string, sources: Source[], env: NodeJS.ProcessEnv): G
   const litellmSettings: LitellmSettings = litellm.value;
 
   const modelList = buildDeployments(
-    entries.map((e) => ({ entry: e.entry, raw: e.raw, missingEnv: e.missingEnv, where: { file: e.file, index: e.index } })),
+    entries.map((e) => ({
+      entry: e.entry,
+      raw: e.raw,
+      missingEnv: e.missingEnv,
+      where: { file: e.file, index: e.index },
+    })),
   );
   if (modelList.length === 0 && file !== "--model") {
     warnings.push(`${file}: no models configured (model_list is empty or missing); every model request will fail`);
@@ -305,7 +307,6 @@ function unknownKeyWarnings({ file, raw }: Source): string[] {
 
 type Section<K extends (typeof MAPPING_SECTIONS)[number]> = NoNulls<NonNullable<ParsedFile[K]>>;
 
-
 /**
  * Key-by-key merge, later files winning. (LiteLLM replaces a whole section when an
  * included file has it; merging keys is a superset that surprises nobody.)
@@ -378,9 +379,8 @@ function validationError(
     }
     const variable = resolvedByPath.get(path);
     // A value read from the environment may be a secret, whatever the key is called.
-    const got = variable !== undefined
-      ? `the value of os.environ/${variable}`
-      : describeValue(value, isSensitivePath(fullPath));
+    const got =
+      variable !== undefined ? `the value of os.environ/${variable}` : describeValue(value, isSensitivePath(fullPath));
     const where = path === "" ? file : `${file}: ${path}`;
     return { path, line: `${where}: ${issue.message}, got ${got}` };
   });

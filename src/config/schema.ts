@@ -14,15 +14,13 @@ const FALSE = new Set(["false", "no", "off"]);
 
 // Values read from os.environ/ are strings, and PyYAML (which LiteLLM uses) reads
 // yes/no/on/off as booleans; accept both spellings so configs keep working unchanged.
-const fromNumericString = (v: unknown): unknown =>
-  typeof v === "string" && NUMERIC.test(v) ? Number(v) : v;
+const fromNumericString = (v: unknown): unknown => (typeof v === "string" && NUMERIC.test(v) ? Number(v) : v);
 const fromBooleanString = (v: unknown): unknown => {
   if (typeof v !== "string") return v;
   const lower = v.trim().toLowerCase();
   return TRUE.has(lower) ? true : FALSE.has(lower) ? false : v;
 };
-const fromScalar = (v: unknown): unknown =>
-  typeof v === "number" || typeof v === "boolean" ? String(v) : v;
+const fromScalar = (v: unknown): unknown => (typeof v === "number" || typeof v === "boolean" ? String(v) : v);
 
 export function str(expected = "a string") {
   return z.string({ error: `expected ${expected}` });
@@ -62,11 +60,14 @@ export const bool = () => z.preprocess(fromBooleanString, z.boolean({ error: "ex
 
 const mapping = (expected = "a mapping") => ({ error: `expected ${expected}` });
 
-const stringList = (expected = "a list of strings") =>
-  z.array(str(), mapping(expected));
+const stringList = (expected = "a list of strings") => z.array(str(), mapping(expected));
 
 const headerMap = () =>
-  z.record(z.string(), z.preprocess(fromScalar, z.string({ error: "expected a string" })), mapping("a mapping of header names to values"));
+  z.record(
+    z.string(),
+    z.preprocess(fromScalar, z.string({ error: "expected a string" })),
+    mapping("a mapping of header names to values"),
+  );
 
 const countMap = (example: string) =>
   z.record(z.string(), num({ int: true, min: 0 }), mapping(`a mapping like {${example}: 3}`));
@@ -170,7 +171,10 @@ export const routerSettingsSchema = z.looseObject(
   {
     routing_strategy: routingStrategy.nullish(),
     routing_strategy_args: z
-      .looseObject({ lowest_latency_buffer: num({ min: 0 }).optional(), ttl: num({ gt: 0 }).optional() }, mapping("a mapping like {ttl: 3600}"))
+      .looseObject(
+        { lowest_latency_buffer: num({ min: 0 }).optional(), ttl: num({ gt: 0 }).optional() },
+        mapping("a mapping like {ttl: 3600}"),
+      )
       .nullish(),
     num_retries: num({ int: true, min: 0 }).nullish(),
     timeout: num({ gt: 0 }).nullish(),
@@ -273,9 +277,5 @@ export const KNOWN_KEYS = {
   litellm_settings: new Set(Object.keys(litellmSettingsSchema.shape)),
 } as const;
 
-export const MAPPING_SECTIONS = [
-  "general_settings",
-  "router_settings",
-  "litellm_settings",
-] as const;
+export const MAPPING_SECTIONS = ["general_settings", "router_settings", "litellm_settings"] as const;
 export type MappingSection = (typeof MAPPING_SECTIONS)[number];

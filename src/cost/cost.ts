@@ -110,9 +110,10 @@ export function deploymentPrice(model: string, modelInfo: CostModelInfo = {}): P
   const output = nonNegative(modelInfo.output_cost_per_token);
   if (input === undefined && output === undefined) return base;
   const mode: PriceMode = modelInfo.mode === "completion" ? "completion" : (base?.mode ?? "chat");
-  const price: Price = base !== undefined
-    ? { ...base, mode, source: "model_info" }
-    : { input_cost_per_token: 0, output_cost_per_token: 0, mode, provider: "custom", source: "model_info" };
+  const price: Price =
+    base !== undefined
+      ? { ...base, mode, source: "model_info" }
+      : { input_cost_per_token: 0, output_cost_per_token: 0, mode, provider: "custom", source: "model_info" };
   if (input !== undefined) {
     price.input_cost_per_token = input;
     // A cache rate from the table was for the table's input rate, not this one.
@@ -153,7 +154,11 @@ export function costOf(usage: CompletionUsage, price: Price): number {
 }
 
 /** The cost of a response from a deployment; 0 when its model has no known price. */
-export function responseCost(model: string, usage: CompletionUsage | undefined | null, modelInfo?: CostModelInfo): number {
+export function responseCost(
+  model: string,
+  usage: CompletionUsage | undefined | null,
+  modelInfo?: CostModelInfo,
+): number {
   if (usage === undefined || usage === null) return 0;
   const price = deploymentPrice(model, modelInfo);
   return price === undefined ? 0 : costOf(usage, price);

@@ -35,7 +35,10 @@ export function providerTable(): string {
           : "—";
     const chat = entry.chat !== undefined ? "yes" : "—";
     const chatRefused = entry.chat !== undefined ? missing(CHAT_PARAMS, entry.chat.supportedParams) : "—";
-    const env = [entry.keyEnv, entry.baseEnv].filter((name) => name !== undefined).map((name) => `\`${name}\``).join(", ");
+    const env = [entry.keyEnv, entry.baseEnv]
+      .filter((name) => name !== undefined)
+      .map((name) => `\`${name}\``)
+      .join(", ");
     const base = entry.defaultBase === undefined ? "" : ` (default ${entry.defaultBase})`;
     rows.push(`| \`${prefix}/\` | ${text} | ${chat} | ${textRefused} | ${chatRefused} | ${env || "—"}${base} |`);
   }

@@ -15,7 +15,7 @@ export interface AbortLike {
 /** A one-shot cancellation a caller fires with abort(), e.g. when a client disconnects. */
 export class Cancellation implements AbortLike {
   aborted = false;
-  private listeners: (() => void)[] = [];
+  private readonly listeners: (() => void)[] = [];
 
   addEventListener(_type: "abort", listener: () => void): void {
     if (this.aborted) return;

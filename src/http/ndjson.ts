@@ -31,7 +31,7 @@ export class NdjsonParser implements Framer {
     this.line(this.partial + text.slice(0, end), events);
     this.partial = "";
     let start = end + 1;
-    while ((end = text.indexOf("\n", start)) !== -1) {
+    for (end = text.indexOf("\n", start); end !== -1; end = text.indexOf("\n", start)) {
       this.line(text.slice(start, end), events);
       start = end + 1;
     }

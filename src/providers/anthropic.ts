@@ -99,7 +99,6 @@ function messagesUrl(base: string): string {
   return joinUrl(trimmed, trimmed.endsWith("/v1") ? "/messages" : "/v1/messages");
 }
 
-
 function badRequest(message: string, param: string, target: Target): BadRequestError {
   return new BadRequestError(message, { provider: PROVIDER, model: target.model, param, code: "invalid_value" });
 }
@@ -110,15 +109,27 @@ function imageBlock(url: string, param: string, target: Target): AnthropicImageB
   if (url.startsWith("data:")) {
     const match = DATA_URL.exec(url);
     if (match === null) {
-      throw badRequest("Anthropic takes images as base64 data URLs (data:image/png;base64,...) or http(s) URLs.", param, target);
+      throw badRequest(
+        "Anthropic takes images as base64 data URLs (data:image/png;base64,...) or http(s) URLs.",
+        param,
+        target,
+      );
     }
     return { type: "image", source: { type: "base64", media_type: match[1] as string, data: match[3] as string } };
   }
   if (/^https?:\/\//i.test(url)) return { type: "image", source: { type: "url", url } };
-  throw badRequest("Anthropic takes images as base64 data URLs (data:image/png;base64,...) or http(s) URLs.", param, target);
+  throw badRequest(
+    "Anthropic takes images as base64 data URLs (data:image/png;base64,...) or http(s) URLs.",
+    param,
+    target,
+  );
 }
 
-function contentBlocks(content: string | readonly ContentPart[] | null | undefined, param: string, target: Target): AnthropicBlock[] {
+function contentBlocks(
+  content: string | readonly ContentPart[] | null | undefined,
+  param: string,
+  target: Target,
+): AnthropicBlock[] {
   if (content === null || content === undefined) return [];
   // Anthropic refuses empty text blocks, which OpenAI clients send freely (content: "" beside tool_calls).
   if (typeof content === "string") return content === "" ? [] : [{ type: "text", text: content }];
@@ -142,7 +153,11 @@ function toolUseBlock(call: ToolCall, param: string, target: Target): AnthropicT
     // Some clients send "" for a call without arguments; Anthropic needs an object.
     input = args.trim() === "" ? {} : JSON.parse(args);
   } catch {
-    throw badRequest(`The arguments of tool call '${call.id}' are not valid JSON; Anthropic needs them as an object.`, param, target);
+    throw badRequest(
+      `The arguments of tool call '${call.id}' are not valid JSON; Anthropic needs them as an object.`,
+      param,
+      target,
+    );
   }
   return { type: "tool_use", id: call.id, name: call.function.name, input };
 }
@@ -151,7 +166,9 @@ function toolResultContent(content: ChatMessage["content"]): string | AnthropicT
   if (typeof content === "string") return content;
   if (content === null || content === undefined) return "";
   return content.flatMap((part): AnthropicTextBlock[] =>
-    part.type === "text" && typeof part.text === "string" && part.text !== "" ? [{ type: "text", text: part.text }] : [],
+    part.type === "text" && typeof part.text === "string" && part.text !== ""
+      ? [{ type: "text", text: part.text }]
+      : [],
   );
 }
 
@@ -191,16 +208,24 @@ function anthropicMessages(messages: readonly ChatMessage[], target: Target): An
         role = "assistant";
         blocks = [
           ...contentBlocks(message.content, `${param}.content`, target),
-          ...(message.tool_calls ?? []).map((call, j) => toolUseBlock(call, `${param}.tool_calls[${j}].function.arguments`, target)),
+          ...(message.tool_calls ?? []).map((call, j) =>
+            toolUseBlock(call, `${param}.tool_calls[${j}].function.arguments`, target),
+          ),
         ];
         break;
       case "tool":
         role = "user";
-        blocks = [{ type: "tool_result", tool_use_id: message.tool_call_id, content: toolResultContent(message.content) }];
+        blocks = [
+          { type: "tool_result", tool_use_id: message.tool_call_id, content: toolResultContent(message.content) },
+        ];
         break;
       default: {
         const unknown: { role?: unknown } = message;
-        throw badRequest(`Anthropic does not take messages with role '${String(unknown.role)}'.`, `${param}.role`, target);
+        throw badRequest(
+          `Anthropic does not take messages with role '${String(unknown.role)}'.`,
+          `${param}.role`,
+          target,
+        );
       }
     }
     if (blocks.length === 0) return;
@@ -225,16 +250,28 @@ function toolChoice(params: ChatCompletionParams, target: Target): AnthropicTool
   if (choice === "none") return { type: "none" };
   if (choice === "auto") return { type: "auto", ...disableParallel };
   if (choice === "required") return { type: "any", ...disableParallel };
-  if (isRecord(choice) && choice.type === "function" && isRecord(choice.function) && typeof choice.function.name === "string") {
+  if (
+    isRecord(choice) &&
+    choice.type === "function" &&
+    isRecord(choice.function) &&
+    typeof choice.function.name === "string"
+  ) {
     return { type: "tool", name: choice.function.name, ...disableParallel };
   }
   throw badRequest(`Anthropic cannot express tool_choice ${JSON.stringify(choice)}.`, "tool_choice", target);
 }
 
-function tools(params: ChatCompletionParams, target: Target): { name: string; description?: string; input_schema: Record<string, unknown> }[] {
+function tools(
+  params: ChatCompletionParams,
+  target: Target,
+): { name: string; description?: string; input_schema: Record<string, unknown> }[] {
   return (params.tools ?? []).map((tool, index) => {
     if (tool.type !== "function" || !isRecord(tool.function)) {
-      throw badRequest(`Anthropic takes only function tools (got type '${String(tool.type)}').`, `tools[${index}]`, target);
+      throw badRequest(
+        `Anthropic takes only function tools (got type '${String(tool.type)}').`,
+        `tools[${index}]`,
+        target,
+      );
     }
     const fn = tool.function;
     return {
@@ -262,12 +299,19 @@ function present<T>(value: T | null | undefined): value is T {
 function requestBody(params: ChatCompletionParams, target: Target): Record<string, unknown> {
   const messages = anthropicMessages(params.messages, target);
   if (messages.length === 0) {
-    throw badRequest("Anthropic needs at least one user or assistant message besides the system prompt.", "messages", target);
+    throw badRequest(
+      "Anthropic needs at least one user or assistant message besides the system prompt.",
+      "messages",
+      target,
+    );
   }
   const body: Record<string, unknown> = {
     model: target.model,
     max_tokens:
-      params.max_completion_tokens ?? params.max_tokens ?? anthropicMaxOutputTokens(target.model) ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
+      params.max_completion_tokens ??
+      params.max_tokens ??
+      anthropicMaxOutputTokens(target.model) ??
+      ANTHROPIC_DEFAULT_MAX_TOKENS,
     messages,
   };
   const system = systemPrompt(params.messages);
@@ -339,7 +383,8 @@ function readTokens(usage: unknown, into: TokenCounts): void {
   if (!isRecord(usage)) return;
   if (typeof usage.input_tokens === "number") into.input = count(usage.input_tokens);
   if (typeof usage.cache_read_input_tokens === "number") into.cacheRead = count(usage.cache_read_input_tokens);
-  if (typeof usage.cache_creation_input_tokens === "number") into.cacheCreation = count(usage.cache_creation_input_tokens);
+  if (typeof usage.cache_creation_input_tokens === "number")
+    into.cacheCreation = count(usage.cache_creation_input_tokens);
   if (typeof usage.output_tokens === "number") into.output = count(usage.output_tokens);
 }
 
@@ -349,9 +394,12 @@ function nowSeconds(): number {
 
 function parseMessage(body: unknown): ChatCompletion {
   if (!isRecord(body)) {
-    throw new BadGatewayError(`Anthropic answered with something that is not a message: ${JSON.stringify(body).slice(0, 200)}`, {
-      provider: PROVIDER,
-    });
+    throw new BadGatewayError(
+      `Anthropic answered with something that is not a message: ${JSON.stringify(body).slice(0, 200)}`,
+      {
+        provider: PROVIDER,
+      },
+    );
   }
   const texts: string[] = [];
   const toolCalls: ToolCall[] = [];
@@ -409,7 +457,8 @@ const CONTEXT_WINDOW_MESSAGE = /prompt is too long|exceeds? (?:the )?context (?:
 
 /** Anthropic's `{"type": "error", "error": {type, message}, "request_id"}`, or whatever else came back. */
 export function anthropicErrorDetail(body: unknown): ProviderErrorDetail {
-  if (typeof body === "string") return { message: body === "" ? "Anthropic returned an error without a message." : body };
+  if (typeof body === "string")
+    return { message: body === "" ? "Anthropic returned an error without a message." : body };
   const error = isRecord(body) && isRecord(body.error) ? body.error : undefined;
   if (error === undefined || typeof error.message !== "string") return openAIErrorDetail(body);
   const type = typeof error.type === "string" && error.type !== "" ? error.type : undefined;
@@ -477,14 +526,21 @@ function anthropicStream(): ChatStreamReader {
       case "content_block_start": {
         const block = isRecord(payload.content_block) ? payload.content_block : {};
         if (block.type === "text") {
-          return typeof block.text === "string" && block.text !== "" ? chunk({ content: block.text }) : { type: "skip" };
+          return typeof block.text === "string" && block.text !== ""
+            ? chunk({ content: block.text })
+            : { type: "skip" };
         }
         if (block.type === "tool_use") {
           const toolIndex = toolIndexes.size;
           toolIndexes.set(index, toolIndex);
           return chunk({
             tool_calls: [
-              { index: toolIndex, id: String(block.id), type: "function", function: { name: String(block.name), arguments: "" } },
+              {
+                index: toolIndex,
+                id: String(block.id),
+                type: "function",
+                function: { name: String(block.name), arguments: "" },
+              },
             ],
           });
         }
@@ -520,7 +576,11 @@ function anthropicStream(): ChatStreamReader {
       }
       case "error": {
         const detail = anthropicErrorDetail(payload);
-        return { type: "error", status: detail.type === undefined ? undefined : STATUS_BY_ERROR_TYPE[detail.type], detail };
+        return {
+          type: "error",
+          status: detail.type === undefined ? undefined : STATUS_BY_ERROR_TYPE[detail.type],
+          detail,
+        };
       }
       default:
         // ping, and event kinds added after this was written.
@@ -539,12 +599,15 @@ export const anthropic: ChatAdapter = {
   buildChatRequest(params: ChatCompletionParams, target: Target): UpstreamRequest {
     const apiKey = target.options.api_key ?? target.env.ANTHROPIC_API_KEY;
     if (apiKey === undefined || apiKey === "") {
-      throw new AuthenticationError("No Anthropic API key: set the ANTHROPIC_API_KEY environment variable or pass api_key.", {
-        provider: PROVIDER,
-        model: target.model,
-        param: "api_key",
-        code: "missing_api_key",
-      });
+      throw new AuthenticationError(
+        "No Anthropic API key: set the ANTHROPIC_API_KEY environment variable or pass api_key.",
+        {
+          provider: PROVIDER,
+          model: target.model,
+          param: "api_key",
+          code: "missing_api_key",
+        },
+      );
     }
     const base = target.options.api_base ?? target.env.ANTHROPIC_API_BASE ?? ANTHROPIC_API_BASE;
     const headers: Record<string, string> = {

@@ -6,16 +6,25 @@
 import type { UpstreamRequest } from "../http/transport.js";
 import type { TextCompletionParams } from "../wire/completions.js";
 import { AuthenticationError, BadRequestError, type ProviderErrorDetail } from "../wire/errors.js";
-import { COMPLETION_PARAMS, joinUrl, openAIErrorDetail, openaiText, parseOpenAIStreamEvent, withModel } from "./openai-text.js";
+import {
+  COMPLETION_PARAMS,
+  joinUrl,
+  openAIErrorDetail,
+  openaiText,
+  parseOpenAIStreamEvent,
+  withModel,
+} from "./openai-text.js";
 import type { Target, TextCompletionAdapter } from "./types.js";
 import { firstSet } from "./shared.js";
 
 /** The newest GA data-plane version of the classic API. */
 export const AZURE_DEFAULT_API_VERSION = "2024-10-21";
 
-
 /** The headers and base URL every Azure OpenAI deployment call needs. */
-export function azureConnection(target: Target, provider: string): { base: string; apiVersion: string; headers: Record<string, string> } {
+export function azureConnection(
+  target: Target,
+  provider: string,
+): { base: string; apiVersion: string; headers: Record<string, string> } {
   const { options, env } = target;
   const base = firstSet(options.api_base, env.AZURE_API_BASE, env.AZURE_OPENAI_ENDPOINT);
   if (base === undefined) {
@@ -36,7 +45,11 @@ export function azureConnection(target: Target, provider: string): { base: strin
     );
   }
   const apiVersion = firstSet(options.api_version, env.AZURE_API_VERSION) ?? AZURE_DEFAULT_API_VERSION;
-  return { base, apiVersion, headers: options.extra_headers === undefined ? headers : { ...headers, ...options.extra_headers } };
+  return {
+    base,
+    apiVersion,
+    headers: options.extra_headers === undefined ? headers : { ...headers, ...options.extra_headers },
+  };
 }
 
 /** Azure's prompt filter answers 400 with code `content_filter` and an `innererror` (or `inner_error`). */

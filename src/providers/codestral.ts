@@ -6,7 +6,14 @@
  */
 import type { SseEvent } from "../http/sse.js";
 import type { UpstreamRequest } from "../http/transport.js";
-import type { FinishReason, TextCompletion, TextCompletionChoice, TextCompletionChunk, TextCompletionChunkChoice, TextCompletionParams } from "../wire/completions.js";
+import type {
+  FinishReason,
+  TextCompletion,
+  TextCompletionChoice,
+  TextCompletionChunk,
+  TextCompletionChunkChoice,
+  TextCompletionParams,
+} from "../wire/completions.js";
 import { AuthenticationError, BadGatewayError } from "../wire/errors.js";
 import {
   finishedWithError,
@@ -50,7 +57,6 @@ export function fimUrl(base: string): string {
   return `${trimmed}/v1/fim/completions`;
 }
 
-
 function textFinish(reason: unknown): FinishReason | "error" | null {
   const finish = mistralFinishReason(reason);
   // A FIM answer that ends in a tool call is still text that stopped.
@@ -75,15 +81,21 @@ export const codestralFim: TextCompletionAdapter = {
   buildRequest(params: TextCompletionParams, target: Target): UpstreamRequest {
     const apiKey = firstSet(target.options.api_key, target.env.CODESTRAL_API_KEY);
     if (apiKey === undefined) {
-      throw new AuthenticationError("No Codestral API key: set the CODESTRAL_API_KEY environment variable or pass api_key.", {
-        provider: this.provider,
-        model: target.model,
-        param: "api_key",
-        code: "missing_api_key",
-      });
+      throw new AuthenticationError(
+        "No Codestral API key: set the CODESTRAL_API_KEY environment variable or pass api_key.",
+        {
+          provider: this.provider,
+          model: target.model,
+          param: "api_key",
+          code: "missing_api_key",
+        },
+      );
     }
     const base = firstSet(target.options.api_base, target.env.CODESTRAL_API_BASE) ?? CODESTRAL_API_BASE;
-    const body: Record<string, unknown> = { model: target.model, prompt: singleTextPrompt(params, this.provider, target.model) };
+    const body: Record<string, unknown> = {
+      model: target.model,
+      prompt: singleTextPrompt(params, this.provider, target.model),
+    };
     if (params.suffix != null) body.suffix = params.suffix;
     body.max_tokens = params.max_tokens ?? DEFAULT_MAX_TOKENS;
     if (params.temperature != null) body.temperature = params.temperature;
@@ -102,19 +114,24 @@ export const codestralFim: TextCompletionAdapter = {
 
   parseResponse(body: unknown): TextCompletion {
     const record = isRecord(body) ? body : {};
-    const choices: TextCompletionChoice[] = (Array.isArray(record.choices) ? record.choices : []).filter(isRecord).map((choice, position) => {
-      const finish = textFinish(choice.finish_reason);
-      if (finish === "error") {
-        throw new BadGatewayError(finishedWithError("Codestral").message, { provider: PROVIDER, model: String(record.model ?? "") });
-      }
-      const message = isRecord(choice.message) ? choice.message : {};
-      return {
-        text: mistralContent(message.content).text ?? "",
-        index: typeof choice.index === "number" ? choice.index : position,
-        logprobs: null,
-        finish_reason: finish ?? "stop",
-      };
-    });
+    const choices: TextCompletionChoice[] = (Array.isArray(record.choices) ? record.choices : [])
+      .filter(isRecord)
+      .map((choice, position) => {
+        const finish = textFinish(choice.finish_reason);
+        if (finish === "error") {
+          throw new BadGatewayError(finishedWithError("Codestral").message, {
+            provider: PROVIDER,
+            model: String(record.model ?? ""),
+          });
+        }
+        const message = isRecord(choice.message) ? choice.message : {};
+        return {
+          text: mistralContent(message.content).text ?? "",
+          index: typeof choice.index === "number" ? choice.index : position,
+          logprobs: null,
+          finish_reason: finish ?? "stop",
+        };
+      });
     const completion: TextCompletion = {
       id: completionId(record.id),
       object: "text_completion",
@@ -132,7 +149,9 @@ export const codestralFim: TextCompletionAdapter = {
     if ("end" in parsed) return parsed.end;
     const payload = parsed.payload;
     const choices: TextCompletionChunkChoice[] = [];
-    for (const [position, choice] of (Array.isArray(payload.choices) ? payload.choices : []).filter(isRecord).entries()) {
+    for (const [position, choice] of (Array.isArray(payload.choices) ? payload.choices : [])
+      .filter(isRecord)
+      .entries()) {
       const finish = textFinish(choice.finish_reason);
       if (finish === "error") return { type: "error", status: 502, detail: finishedWithError("Codestral") };
       const delta = isRecord(choice.delta) ? choice.delta : {};
@@ -145,7 +164,8 @@ export const codestralFim: TextCompletionAdapter = {
     }
     const usage = mistralUsage(payload.usage);
     // The first event only announces the assistant role: a text completion has nothing to show for it.
-    if (usage === undefined && choices.every((choice) => choice.text === "" && choice.finish_reason === null)) return { type: "skip" };
+    if (usage === undefined && choices.every((choice) => choice.text === "" && choice.finish_reason === null))
+      return { type: "skip" };
     const chunk: TextCompletionChunk = {
       id: completionId(payload.id),
       object: "text_completion",

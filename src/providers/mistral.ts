@@ -53,11 +53,8 @@ export const MISTRAL_CHAT_PARAMS: ReadonlySet<string> = new Set([
   "top_p",
 ]);
 
-
-
 // ---------------------------------------------------------------------------------
 // Errors
-
 
 /** FastAPI's validation list `[{loc, msg, type}]` in one line, e.g. `Extra inputs are not permitted (body.user)`. */
 function describeValidation(items: unknown[]): { message: string; param: string | null } {
@@ -184,8 +181,10 @@ export function mistralUsage(usage: unknown): CompletionUsage | undefined {
     completion_tokens: completion,
     total_tokens: typeof usage.total_tokens === "number" ? usage.total_tokens : prompt + completion,
   };
-  if (isRecord(usage.prompt_tokens_details)) result.prompt_tokens_details = usage.prompt_tokens_details as Record<string, number>;
-  if (isRecord(usage.completion_tokens_details)) result.completion_tokens_details = usage.completion_tokens_details as Record<string, number>;
+  if (isRecord(usage.prompt_tokens_details))
+    result.prompt_tokens_details = usage.prompt_tokens_details as Record<string, number>;
+  if (isRecord(usage.completion_tokens_details))
+    result.completion_tokens_details = usage.completion_tokens_details as Record<string, number>;
   return result;
 }
 
@@ -223,18 +222,23 @@ function mistralMessage(value: unknown): ChatCompletionMessage {
 
 function parseMistralChat(body: unknown): ChatCompletion {
   const record = isRecord(body) ? body : {};
-  const choices: ChatCompletionChoice[] = (Array.isArray(record.choices) ? record.choices : []).filter(isRecord).map((choice, position) => {
-    const finish = mistralFinishReason(choice.finish_reason);
-    if (finish === "error") {
-      throw new BadGatewayError(finishedWithError("mistral").message, { provider: "mistral", model: String(record.model ?? "") });
-    }
-    return {
-      index: typeof choice.index === "number" ? choice.index : position,
-      message: mistralMessage(choice.message),
-      logprobs: null,
-      finish_reason: finish ?? "stop",
-    };
-  });
+  const choices: ChatCompletionChoice[] = (Array.isArray(record.choices) ? record.choices : [])
+    .filter(isRecord)
+    .map((choice, position) => {
+      const finish = mistralFinishReason(choice.finish_reason);
+      if (finish === "error") {
+        throw new BadGatewayError(finishedWithError("mistral").message, {
+          provider: "mistral",
+          model: String(record.model ?? ""),
+        });
+      }
+      return {
+        index: typeof choice.index === "number" ? choice.index : position,
+        message: mistralMessage(choice.message),
+        logprobs: null,
+        finish_reason: finish ?? "stop",
+      };
+    });
   const completion: ChatCompletion = {
     id: typeof record.id === "string" ? record.id : "",
     object: "chat.completion",
@@ -251,11 +255,21 @@ const OPENAI_FINISH = new Set([null, "stop", "length", "tool_calls", "content_fi
 
 /** True when a chunk's choice is already valid OpenAI and can be forwarded byte for byte. */
 function choiceIsOpenAI(choice: unknown): boolean {
-  if (!isRecord(choice) || !OPENAI_FINISH.has(choice.finish_reason as string | null) || !isRecord(choice.delta)) return false;
+  if (!isRecord(choice) || !OPENAI_FINISH.has(choice.finish_reason as string | null) || !isRecord(choice.delta))
+    return false;
   const { content, tool_calls: toolCalls } = choice.delta;
   if (content !== undefined && content !== null && typeof content !== "string") return false;
   if (toolCalls === undefined) return true;
-  return Array.isArray(toolCalls) && toolCalls.every((call) => isRecord(call) && (!isRecord(call.function) || call.function.arguments === undefined || typeof call.function.arguments === "string"));
+  return (
+    Array.isArray(toolCalls) &&
+    toolCalls.every(
+      (call) =>
+        isRecord(call) &&
+        (!isRecord(call.function) ||
+          call.function.arguments === undefined ||
+          typeof call.function.arguments === "string"),
+    )
+  );
 }
 
 function mistralDelta(value: unknown): ChatDelta {
@@ -270,7 +284,9 @@ function mistralDelta(value: unknown): ChatDelta {
   if (Array.isArray(delta.tool_calls)) {
     result.tool_calls = delta.tool_calls.filter(isRecord).map((call, position) => {
       const fn = isRecord(call.function) ? call.function : {};
-      const out: NonNullable<ChatDelta["tool_calls"]>[number] = { index: typeof call.index === "number" ? call.index : position };
+      const out: NonNullable<ChatDelta["tool_calls"]>[number] = {
+        index: typeof call.index === "number" ? call.index : position,
+      };
       if (typeof call.id === "string") out.id = call.id;
       out.type = "function";
       out.function = {};
@@ -283,11 +299,13 @@ function mistralDelta(value: unknown): ChatDelta {
 }
 
 function rebuildChunk(record: Record<string, unknown>): ChatCompletionChunk {
-  const choices: ChatCompletionChunkChoice[] = (Array.isArray(record.choices) ? record.choices : []).filter(isRecord).map((choice, position) => ({
-    index: typeof choice.index === "number" ? choice.index : position,
-    delta: mistralDelta(choice.delta),
-    finish_reason: mistralFinishReason(choice.finish_reason) as ChatFinishReason | null,
-  }));
+  const choices: ChatCompletionChunkChoice[] = (Array.isArray(record.choices) ? record.choices : [])
+    .filter(isRecord)
+    .map((choice, position) => ({
+      index: typeof choice.index === "number" ? choice.index : position,
+      delta: mistralDelta(choice.delta),
+      finish_reason: mistralFinishReason(choice.finish_reason) as ChatFinishReason | null,
+    }));
   const chunk: ChatCompletionChunk = {
     id: typeof record.id === "string" ? record.id : "",
     object: "chat.completion.chunk",
@@ -313,10 +331,22 @@ export function mistralStreamPayload(event: SseEvent): { payload: Record<string,
   try {
     payload = JSON.parse(event.data);
   } catch {
-    return { end: { type: "error", status: 502, detail: { message: `The upstream sent a stream event that is not JSON: ${event.data.slice(0, 200)}` } } };
+    return {
+      end: {
+        type: "error",
+        status: 502,
+        detail: { message: `The upstream sent a stream event that is not JSON: ${event.data.slice(0, 200)}` },
+      },
+    };
   }
   if (!isRecord(payload)) {
-    return { end: { type: "error", status: 502, detail: { message: `The upstream sent a stream event that is not an object: ${event.data.slice(0, 200)}` } } };
+    return {
+      end: {
+        type: "error",
+        status: 502,
+        detail: { message: `The upstream sent a stream event that is not an object: ${event.data.slice(0, 200)}` },
+      },
+    };
   }
   const isError =
     event.event === "error" ||
@@ -324,7 +354,13 @@ export function mistralStreamPayload(event: SseEvent): { payload: Record<string,
     (typeof payload.object === "string" && payload.object.toLowerCase() === "error");
   if (isError) {
     const status = isRecord(payload.error) ? payload.error.status : undefined;
-    return { end: { type: "error", status: typeof status === "number" ? status : undefined, detail: mistralErrorDetail(payload) } };
+    return {
+      end: {
+        type: "error",
+        status: typeof status === "number" ? status : undefined,
+        detail: mistralErrorDetail(payload),
+      },
+    };
   }
   return { payload };
 }
@@ -336,7 +372,8 @@ export function parseMistralChatEvent(event: SseEvent): StreamEvent<ChatCompleti
   const payload = parsed.payload;
   const choices = Array.isArray(payload.choices) ? payload.choices : [];
   for (const choice of choices) {
-    if (isRecord(choice) && choice.finish_reason === "error") return { type: "error", status: 502, detail: finishedWithError("mistral") };
+    if (isRecord(choice) && choice.finish_reason === "error")
+      return { type: "error", status: 502, detail: finishedWithError("mistral") };
   }
   if (payload.object === "chat.completion.chunk" && choices.every(choiceIsOpenAI)) {
     return { type: "chunk", chunk: payload as unknown as ChatCompletionChunk, raw: event.data };
@@ -364,7 +401,11 @@ function toMistralMessage(message: ChatMessage): Record<string, unknown> {
       return out;
     }
     case "tool": {
-      const out: Record<string, unknown> = { role: "tool", content: message.content, tool_call_id: message.tool_call_id };
+      const out: Record<string, unknown> = {
+        role: "tool",
+        content: message.content,
+        tool_call_id: message.tool_call_id,
+      };
       if (typeof source.name === "string") out.name = source.name;
       return out;
     }
@@ -425,12 +466,15 @@ function mistralChatAt(endpoint: MistralEndpoint): ChatAdapter {
       const base = firstSet(target.options.api_base, target.env[endpoint.baseEnv]) ?? endpoint.defaultBase;
       const apiKey = firstSet(target.options.api_key, target.env[endpoint.keyEnv]);
       if (apiKey === undefined) {
-        throw new AuthenticationError(`No ${endpoint.label} API key: set the ${endpoint.keyEnv} environment variable or pass api_key.`, {
-          provider: endpoint.provider,
-          model: target.model,
-          param: "api_key",
-          code: "missing_api_key",
-        });
+        throw new AuthenticationError(
+          `No ${endpoint.label} API key: set the ${endpoint.keyEnv} environment variable or pass api_key.`,
+          {
+            provider: endpoint.provider,
+            model: target.model,
+            param: "api_key",
+            code: "missing_api_key",
+          },
+        );
       }
       return {
         method: "POST",

@@ -22,7 +22,13 @@ import type {
   ContentPart,
   ToolCall,
 } from "../wire/chat.js";
-import type { CompletionUsage, FinishReason, TextCompletion, TextCompletionChunk, TextCompletionParams } from "../wire/completions.js";
+import type {
+  CompletionUsage,
+  FinishReason,
+  TextCompletion,
+  TextCompletionChunk,
+  TextCompletionParams,
+} from "../wire/completions.js";
 import { BadRequestError, type ProviderErrorDetail } from "../wire/errors.js";
 import { firstSet, isRecord, singleTextPrompt } from "./shared.js";
 import { bearerHeaders, COMPLETION_PARAMS, joinUrl, openAIErrorDetail, openAIRequestId } from "./openai-text.js";
@@ -125,7 +131,10 @@ function samplingOptions(params: Record<string, unknown>, maxTokens: unknown): R
  * Sorts the params OpenAI does not have: Ollama's request fields go in the body, an
  * explicit `options` object and anything else (num_ctx, top_k, …) go in `options`.
  */
-function extras(params: Record<string, unknown>, isOpenAI: (key: string) => boolean): { body: Record<string, unknown>; options: Record<string, unknown> } {
+function extras(
+  params: Record<string, unknown>,
+  isOpenAI: (key: string) => boolean,
+): { body: Record<string, unknown>; options: Record<string, unknown> } {
   const body: Record<string, unknown> = {};
   let options: Record<string, unknown> = {};
   for (const key of Object.keys(params)) {
@@ -149,13 +158,26 @@ function ollamaLine(event: SseEvent): { line: Record<string, unknown> } | { fail
   try {
     line = JSON.parse(event.data);
   } catch {
-    return { failure: { type: "error", status: 502, detail: { message: `Ollama sent a stream line that is not JSON: ${event.data.slice(0, 200)}` } } };
+    return {
+      failure: {
+        type: "error",
+        status: 502,
+        detail: { message: `Ollama sent a stream line that is not JSON: ${event.data.slice(0, 200)}` },
+      },
+    };
   }
   if (!isRecord(line)) {
-    return { failure: { type: "error", status: 502, detail: { message: `Ollama sent a stream line that is not an object: ${event.data.slice(0, 200)}` } } };
+    return {
+      failure: {
+        type: "error",
+        status: 502,
+        detail: { message: `Ollama sent a stream line that is not an object: ${event.data.slice(0, 200)}` },
+      },
+    };
   }
   // A failure after the 200 headers (the runner crashed, out of memory) comes as one line.
-  if (line.error !== undefined && line.error !== null) return { failure: { type: "error", status: 500, detail: ollamaErrorDetail(line) } };
+  if (line.error !== undefined && line.error !== null)
+    return { failure: { type: "error", status: 500, detail: ollamaErrorDetail(line) } };
   return { line };
 }
 
@@ -270,11 +292,20 @@ interface OllamaMessage {
 const DATA_URL = /^data:[^,]*?;base64,/i;
 
 function chatError(message: string, param: string, target: Target): BadRequestError {
-  return new BadRequestError(message, { provider: "ollama_chat", model: target.model, param, code: "unsupported_content" });
+  return new BadRequestError(message, {
+    provider: "ollama_chat",
+    model: target.model,
+    param,
+    code: "unsupported_content",
+  });
 }
 
 /** A message's text and images; Ollama takes images only as base64, never as URLs it would fetch. */
-function contentOf(content: string | ContentPart[] | null | undefined, where: string, target: Target): { text: string; images: string[] } {
+function contentOf(
+  content: string | ContentPart[] | null | undefined,
+  where: string,
+  target: Target,
+): { text: string; images: string[] } {
   if (content === null || content === undefined) return { text: "", images: [] };
   if (typeof content === "string") return { text: content, images: [] };
   const texts: string[] = [];
@@ -310,12 +341,15 @@ function toolArguments(call: ToolCall, where: string, target: Target): Record<st
     parsed = undefined;
   }
   if (!isRecord(parsed)) {
-    throw new BadRequestError(`Ollama takes tool call arguments as a JSON object; ${where}.function.arguments is not one.`, {
-      provider: "ollama_chat",
-      model: target.model,
-      param: where,
-      code: "invalid_tool_arguments",
-    });
+    throw new BadRequestError(
+      `Ollama takes tool call arguments as a JSON object; ${where}.function.arguments is not one.`,
+      {
+        provider: "ollama_chat",
+        model: target.model,
+        param: where,
+        code: "invalid_tool_arguments",
+      },
+    );
   }
   return parsed;
 }
@@ -334,7 +368,10 @@ function toOllamaMessages(messages: ChatMessage[], target: Target): OllamaMessag
           out.tool_calls = message.tool_calls.map((call, j) => {
             toolNames.set(call.id, call.function.name);
             const converted: NonNullable<OllamaMessage["tool_calls"]>[number] = {
-              function: { name: call.function.name, arguments: toolArguments(call, `${where}.tool_calls[${j}]`, target) },
+              function: {
+                name: call.function.name,
+                arguments: toolArguments(call, `${where}.tool_calls[${j}]`, target),
+              },
             };
             if (call.id !== "") converted.id = call.id;
             return converted;
@@ -364,7 +401,8 @@ function toOllamaMessages(messages: ChatMessage[], target: Target): OllamaMessag
 function formatOf(responseFormat: ChatCompletionParams["response_format"]): unknown {
   if (responseFormat === undefined || responseFormat === null) return undefined;
   if (responseFormat.type === "json_object") return "json";
-  if (responseFormat.type === "json_schema" && isRecord(responseFormat.json_schema)) return responseFormat.json_schema.schema;
+  if (responseFormat.type === "json_schema" && isRecord(responseFormat.json_schema))
+    return responseFormat.json_schema.schema;
   return undefined;
 }
 
@@ -429,7 +467,14 @@ export function ollamaChatStream(): OllamaStreamReader<ChatCompletionChunk> {
         object: "chat.completion.chunk",
         created,
         model: typeof line.model === "string" ? line.model : "",
-        choices: [{ index: 0, delta, logprobs: null, finish_reason: done ? chatFinish(line.done_reason, toolCallCount > 0) : null }],
+        choices: [
+          {
+            index: 0,
+            delta,
+            logprobs: null,
+            finish_reason: done ? chatFinish(line.done_reason, toolCallCount > 0) : null,
+          },
+        ],
       };
       if (done) chunk.usage = usageOf(line);
       return { type: "chunk", chunk };
@@ -484,7 +529,14 @@ export const ollamaChat: ChatAdapter = {
       object: "chat.completion",
       created: createdAt(record.created_at),
       model: typeof record.model === "string" ? record.model : "",
-      choices: [{ index: 0, message: result, logprobs: null, finish_reason: chatFinish(record.done_reason, toolCalls.length > 0) }],
+      choices: [
+        {
+          index: 0,
+          message: result,
+          logprobs: null,
+          finish_reason: chatFinish(record.done_reason, toolCalls.length > 0),
+        },
+      ],
       usage: usageOf(record),
     };
   },

@@ -7,7 +7,14 @@ import type { UpstreamRequest } from "../http/transport.js";
 import { SseParser } from "../http/sse.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionParams } from "../wire/chat.js";
 import { AuthenticationError } from "../wire/errors.js";
-import { bearerHeaders, joinUrl, openAIErrorDetail, openAIRequestId, parseOpenAIStreamEvent, withModel } from "./openai-text.js";
+import {
+  bearerHeaders,
+  joinUrl,
+  openAIErrorDetail,
+  openAIRequestId,
+  parseOpenAIStreamEvent,
+  withModel,
+} from "./openai-text.js";
 import type { ChatAdapter, ChatStreamReader, Target } from "./types.js";
 
 /** OpenAI's chat params besides model and messages. */

@@ -31,34 +31,119 @@ export interface OpenAICompatibleHost {
 }
 
 export const OPENAI_COMPATIBLE_HOSTS: readonly OpenAICompatibleHost[] = [
-  { provider: "hosted_vllm", label: "vLLM", baseEnv: "HOSTED_VLLM_API_BASE", keyEnv: "HOSTED_VLLM_API_KEY", keyRequired: false, textCompletions: true, supportsN: true, unsupported: ["best_of"] },
-  { provider: "together_ai", label: "Together AI", defaultBase: "https://api.together.xyz/v1", baseEnv: "TOGETHERAI_API_BASE", keyEnv: "TOGETHERAI_API_KEY", keyRequired: true, textCompletions: true, supportsN: true, unsupported: ["best_of", "suffix"] },
-  { provider: "fireworks_ai", label: "Fireworks AI", defaultBase: "https://api.fireworks.ai/inference/v1", baseEnv: "FIREWORKS_AI_API_BASE", keyEnv: "FIREWORKS_AI_API_KEY", keyRequired: true, textCompletions: true, supportsN: true, unsupported: ["best_of", "suffix"] },
-  { provider: "groq", label: "Groq", defaultBase: "https://api.groq.com/openai/v1", baseEnv: "GROQ_API_BASE", keyEnv: "GROQ_API_KEY", keyRequired: true, textCompletions: false, supportsN: false, unsupported: ["logprobs", "top_logprobs", "logit_bias"] },
-  { provider: "deepseek", label: "DeepSeek", defaultBase: "https://api.deepseek.com/v1", baseEnv: "DEEPSEEK_API_BASE", keyEnv: "DEEPSEEK_API_KEY", keyRequired: true, textCompletions: false, supportsN: false, unsupported: ["logit_bias", "seed"] },
-  { provider: "openrouter", label: "OpenRouter", defaultBase: "https://openrouter.ai/api/v1", baseEnv: "OPENROUTER_API_BASE", keyEnv: "OPENROUTER_API_KEY", keyRequired: true, textCompletions: true, supportsN: false, unsupported: ["best_of", "suffix"] },
-  { provider: "perplexity", label: "Perplexity", defaultBase: "https://api.perplexity.ai", baseEnv: "PERPLEXITYAI_API_BASE", keyEnv: "PERPLEXITYAI_API_KEY", keyRequired: true, textCompletions: false, supportsN: false, unsupported: ["logprobs", "top_logprobs", "logit_bias", "seed", "tools", "tool_choice", "parallel_tool_calls"] },
-  { provider: "xai", label: "xAI", defaultBase: "https://api.x.ai/v1", baseEnv: "XAI_API_BASE", keyEnv: "XAI_API_KEY", keyRequired: true, textCompletions: false, supportsN: false, unsupported: ["logit_bias"] },
+  {
+    provider: "hosted_vllm",
+    label: "vLLM",
+    baseEnv: "HOSTED_VLLM_API_BASE",
+    keyEnv: "HOSTED_VLLM_API_KEY",
+    keyRequired: false,
+    textCompletions: true,
+    supportsN: true,
+    unsupported: ["best_of"],
+  },
+  {
+    provider: "together_ai",
+    label: "Together AI",
+    defaultBase: "https://api.together.xyz/v1",
+    baseEnv: "TOGETHERAI_API_BASE",
+    keyEnv: "TOGETHERAI_API_KEY",
+    keyRequired: true,
+    textCompletions: true,
+    supportsN: true,
+    unsupported: ["best_of", "suffix"],
+  },
+  {
+    provider: "fireworks_ai",
+    label: "Fireworks AI",
+    defaultBase: "https://api.fireworks.ai/inference/v1",
+    baseEnv: "FIREWORKS_AI_API_BASE",
+    keyEnv: "FIREWORKS_AI_API_KEY",
+    keyRequired: true,
+    textCompletions: true,
+    supportsN: true,
+    unsupported: ["best_of", "suffix"],
+  },
+  {
+    provider: "groq",
+    label: "Groq",
+    defaultBase: "https://api.groq.com/openai/v1",
+    baseEnv: "GROQ_API_BASE",
+    keyEnv: "GROQ_API_KEY",
+    keyRequired: true,
+    textCompletions: false,
+    supportsN: false,
+    unsupported: ["logprobs", "top_logprobs", "logit_bias"],
+  },
+  {
+    provider: "deepseek",
+    label: "DeepSeek",
+    defaultBase: "https://api.deepseek.com/v1",
+    baseEnv: "DEEPSEEK_API_BASE",
+    keyEnv: "DEEPSEEK_API_KEY",
+    keyRequired: true,
+    textCompletions: false,
+    supportsN: false,
+    unsupported: ["logit_bias", "seed"],
+  },
+  {
+    provider: "openrouter",
+    label: "OpenRouter",
+    defaultBase: "https://openrouter.ai/api/v1",
+    baseEnv: "OPENROUTER_API_BASE",
+    keyEnv: "OPENROUTER_API_KEY",
+    keyRequired: true,
+    textCompletions: true,
+    supportsN: false,
+    unsupported: ["best_of", "suffix"],
+  },
+  {
+    provider: "perplexity",
+    label: "Perplexity",
+    defaultBase: "https://api.perplexity.ai",
+    baseEnv: "PERPLEXITYAI_API_BASE",
+    keyEnv: "PERPLEXITYAI_API_KEY",
+    keyRequired: true,
+    textCompletions: false,
+    supportsN: false,
+    unsupported: ["logprobs", "top_logprobs", "logit_bias", "seed", "tools", "tool_choice", "parallel_tool_calls"],
+  },
+  {
+    provider: "xai",
+    label: "xAI",
+    defaultBase: "https://api.x.ai/v1",
+    baseEnv: "XAI_API_BASE",
+    keyEnv: "XAI_API_KEY",
+    keyRequired: true,
+    textCompletions: false,
+    supportsN: false,
+    unsupported: ["logit_bias"],
+  },
 ];
 
 function connection(host: OpenAICompatibleHost, target: Target): { base: string; headers: Record<string, string> } {
   const base = target.options.api_base ?? target.env[host.baseEnv] ?? host.defaultBase;
   if (base === undefined || base === "") {
-    throw new BadRequestError(`No ${host.label} server address: set the ${host.baseEnv} environment variable or pass api_base (e.g. http://HOST:8000/v1).`, {
-      provider: host.provider,
-      model: target.model,
-      param: "api_base",
-      code: "missing_api_base",
-    });
+    throw new BadRequestError(
+      `No ${host.label} server address: set the ${host.baseEnv} environment variable or pass api_base (e.g. http://HOST:8000/v1).`,
+      {
+        provider: host.provider,
+        model: target.model,
+        param: "api_base",
+        code: "missing_api_base",
+      },
+    );
   }
   const apiKey = target.options.api_key ?? target.env[host.keyEnv];
   if (host.keyRequired && (apiKey === undefined || apiKey === "")) {
-    throw new AuthenticationError(`No ${host.label} API key: set the ${host.keyEnv} environment variable or pass api_key.`, {
-      provider: host.provider,
-      model: target.model,
-      param: "api_key",
-      code: "missing_api_key",
-    });
+    throw new AuthenticationError(
+      `No ${host.label} API key: set the ${host.keyEnv} environment variable or pass api_key.`,
+      {
+        provider: host.provider,
+        model: target.model,
+        param: "api_key",
+        code: "missing_api_key",
+      },
+    );
   }
   return { base, headers: bearerHeaders(apiKey, target) };
 }
@@ -89,7 +174,12 @@ export function openAICompatibleChat(host: OpenAICompatibleHost): ChatAdapter {
     supportsN: host.supportsN,
     buildChatRequest(params: ChatCompletionParams, target: Target): UpstreamRequest {
       const { base, headers } = connection(host, target);
-      return { method: "POST", url: joinUrl(base, "/chat/completions"), headers, body: withModel(params, target.model) };
+      return {
+        method: "POST",
+        url: joinUrl(base, "/chat/completions"),
+        headers,
+        body: withModel(params, target.model),
+      };
     },
     parseChatResponse: asChatCompletion,
     chatStream: openAIChatStream,

@@ -48,8 +48,6 @@ function stringOrNull(value: unknown): string | null {
   return null;
 }
 
-
-
 /**
  * OpenAI's `{"error": {message, type, param, code}}`, also in the dialects of servers
  * that imitate it: vLLM's integer `code`, the flat `{"object": "error", message, ...}`,
@@ -58,7 +56,11 @@ function stringOrNull(value: unknown): string | null {
 export function openAIErrorDetail(body: unknown): ProviderErrorDetail {
   if (typeof body === "string") return { message: body || "The upstream returned an error without a message." };
   const record = isRecord(body) ? body : {};
-  const error = isRecord(record.error) ? record.error : typeof record.error === "string" ? { message: record.error } : record;
+  const error = isRecord(record.error)
+    ? record.error
+    : typeof record.error === "string"
+      ? { message: record.error }
+      : record;
   const message =
     typeof error.message === "string" && error.message !== ""
       ? error.message
@@ -90,7 +92,11 @@ export function parseOpenAIStreamEvent<C = TextCompletionChunk>(event: SseEvent)
   }
   if (event.event === "error" || (isRecord(payload) && payload.error !== undefined && payload.error !== null)) {
     const status = isRecord(payload) && isRecord(payload.error) ? payload.error.status : undefined;
-    return { type: "error", status: typeof status === "number" ? status : undefined, detail: openAIErrorDetail(payload) };
+    return {
+      type: "error",
+      status: typeof status === "number" ? status : undefined,
+      detail: openAIErrorDetail(payload),
+    };
   }
   // Several `data:` lines were joined with "\n": forwarding that text as one line would break the framing.
   return { type: "chunk", chunk: payload as C, raw: data.includes("\n") ? undefined : data };
@@ -122,10 +128,12 @@ export const openaiText: TextCompletionAdapter = {
     const apiKey = target.options.api_key ?? target.env.OPENAI_API_KEY;
     // OpenAI itself always wants a key; a self-hosted OpenAI-compatible server may not.
     if ((apiKey === undefined || apiKey === "") && new URL(base).hostname === "api.openai.com") {
-      throw new AuthenticationError(
-        "No OpenAI API key: set the OPENAI_API_KEY environment variable or pass api_key.",
-        { provider: this.provider, model: target.model, param: "api_key", code: "missing_api_key" },
-      );
+      throw new AuthenticationError("No OpenAI API key: set the OPENAI_API_KEY environment variable or pass api_key.", {
+        provider: this.provider,
+        model: target.model,
+        param: "api_key",
+        code: "missing_api_key",
+      });
     }
     return {
       method: "POST",

@@ -35,7 +35,11 @@ export interface ResolvedModel extends ProviderEntry {
 
 const OPENAI_ENV = { keyEnv: "OPENAI_API_KEY", baseEnv: "OPENAI_BASE_URL", defaultBase: "https://api.openai.com/v1" };
 const AZURE_ENV = { keyEnv: "AZURE_API_KEY", baseEnv: "AZURE_API_BASE" };
-const CODESTRAL_ENV = { keyEnv: "CODESTRAL_API_KEY", baseEnv: "CODESTRAL_API_BASE", defaultBase: "https://codestral.mistral.ai" };
+const CODESTRAL_ENV = {
+  keyEnv: "CODESTRAL_API_KEY",
+  baseEnv: "CODESTRAL_API_BASE",
+  defaultBase: "https://codestral.mistral.ai",
+};
 const OLLAMA_ENV = { keyEnv: "OLLAMA_API_KEY", baseEnv: "OLLAMA_API_BASE", defaultBase: "http://localhost:11434" };
 
 /** Every provider prefix and its adapters. Data: the README's provider table is generated from it. */
@@ -44,10 +48,20 @@ export const PROVIDERS: Readonly<Record<string, ProviderEntry>> = {
   openai: { text: openaiText, chat: openaiChat, ...OPENAI_ENV },
   azure_text: { text: azureText, chat: azureChat, ...AZURE_ENV },
   azure: { chat: azureChat, ...AZURE_ENV },
-  anthropic: { chat: anthropic, keyEnv: "ANTHROPIC_API_KEY", baseEnv: "ANTHROPIC_API_BASE", defaultBase: "https://api.anthropic.com" },
+  anthropic: {
+    chat: anthropic,
+    keyEnv: "ANTHROPIC_API_KEY",
+    baseEnv: "ANTHROPIC_API_BASE",
+    defaultBase: "https://api.anthropic.com",
+  },
   "text-completion-codestral": { text: codestralFim, ...CODESTRAL_ENV },
   codestral: { text: codestralFim, chat: codestralChat, ...CODESTRAL_ENV },
-  mistral: { chat: mistralChat, keyEnv: "MISTRAL_API_KEY", baseEnv: "MISTRAL_API_BASE", defaultBase: "https://api.mistral.ai/v1" },
+  mistral: {
+    chat: mistralChat,
+    keyEnv: "MISTRAL_API_KEY",
+    baseEnv: "MISTRAL_API_BASE",
+    defaultBase: "https://api.mistral.ai/v1",
+  },
   ollama: { text: ollamaGenerate, chat: ollamaChat, ...OLLAMA_ENV },
   ollama_chat: { chat: ollamaChat, ...OLLAMA_ENV },
   ...Object.fromEntries(
@@ -78,12 +92,16 @@ export function resolveModel(model: string): ResolvedModel {
   if (slash === -1) {
     if (OPENAI_TEXT_MODEL.test(model)) return { provider: "openai", model, text: openaiText, chat: openaiChat };
     if (OPENAI_CHAT_MODEL.test(model)) return { provider: "openai", model, chat: openaiChat };
-    throw unknown(model, `the provider cannot be inferred. Write it as provider/model, with one of the providers: ${Object.keys(PROVIDERS).join(", ")}.`);
+    throw unknown(
+      model,
+      `the provider cannot be inferred. Write it as provider/model, with one of the providers: ${Object.keys(PROVIDERS).join(", ")}.`,
+    );
   }
   const provider = model.slice(0, slash);
   const name = model.slice(slash + 1);
   const entry = PROVIDERS[provider];
-  if (entry === undefined) throw unknown(model, `unknown provider '${provider}'. Providers: ${Object.keys(PROVIDERS).join(", ")}.`);
+  if (entry === undefined)
+    throw unknown(model, `unknown provider '${provider}'. Providers: ${Object.keys(PROVIDERS).join(", ")}.`);
   // LiteLLM's rule: `openai/` with a model OpenAI serves only as chat goes to chat;
   // anything else (instruct models, a vLLM or other compatible server) to /completions.
   if (provider === "openai" && OPENAI_CHAT_MODEL.test(name)) return { provider, model: name, chat: entry.chat };

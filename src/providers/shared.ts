@@ -12,7 +12,8 @@ export function firstSet(...values: (string | undefined)[]): string | undefined 
 }
 
 /** How OpenAI-style providers word a prompt that does not fit the context window. */
-export const CONTEXT_WINDOW_MESSAGE = /maximum context length|context length exceeded|context_length_exceeded|too many tokens|too large for model/i;
+export const CONTEXT_WINDOW_MESSAGE =
+  /maximum context length|context length exceeded|context_length_exceeded|too many tokens|too large for model/i;
 
 /** The one text prompt of a call to a one-prompt endpoint (the SDK fans out one call per prompt string). */
 export function singleTextPrompt(params: TextCompletionParams, provider: string, model: string): string {

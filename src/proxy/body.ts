@@ -104,11 +104,15 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
   const declared = Number(req.headers["content-length"]);
   if (declared > limitBytes) throw tooLarge(limitBytes);
   const text = await readText(req, limitBytes);
-  if (text.trim() === "") throw new BadRequestError("The request body is empty; send a JSON object.", { code: "invalid_body" });
+  if (text.trim() === "")
+    throw new BadRequestError("The request body is empty; send a JSON object.", { code: "invalid_body" });
   if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
-    throw new BadRequestError(`The request body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep; send a flatter body.`, {
-      code: "invalid_body",
-    });
+    throw new BadRequestError(
+      `The request body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep; send a flatter body.`,
+      {
+        code: "invalid_body",
+      },
+    );
   }
   try {
     return JSON.parse(text);

@@ -25,4 +25,10 @@ export interface Gateway {
 }
 
 /** A route handler; `param` is the path's variable part (a model name) when the route has one. */
-export type Handler = (gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, param: string | undefined) => Promise<void>;
+export type Handler = (
+  gateway: Gateway,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RequestContext,
+  param: string | undefined,
+) => Promise<void>;

@@ -53,7 +53,8 @@ export function spendOutcome(ctx: RequestContext, status: number): Outcome {
   const trace = ctx.trace;
   const ledger = trace?.usage;
   const known = ledger?.known?.usage;
-  const billable = ledger !== undefined && known === undefined && ledger.bills && ledger.began && (status === 499 || ctx.streamOpened);
+  const billable =
+    ledger !== undefined && known === undefined && ledger.bills && ledger.began && (status === 499 || ctx.streamOpened);
   return {
     ok: status === 200,
     modelGroup: ctx.model ?? "",

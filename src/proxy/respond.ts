@@ -29,7 +29,8 @@ const DEFAULT_RETRY_AFTER_SECONDS = 1;
 
 export function sendError(res: ServerResponse, error: APIError, headers: Headers = {}): void {
   const extra: Headers = { ...headers };
-  const retryAfter = error.retryAfter ?? (error.status === 429 || error.status === 503 ? DEFAULT_RETRY_AFTER_SECONDS : undefined);
+  const retryAfter =
+    error.retryAfter ?? (error.status === 429 || error.status === 503 ? DEFAULT_RETRY_AFTER_SECONDS : undefined);
   if (retryAfter !== undefined) extra["retry-after"] = String(Math.ceil(retryAfter));
   sendJson(res, error.status, error.toBody(), extra);
 }

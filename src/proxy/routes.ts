@@ -7,7 +7,16 @@ import type { Handler } from "./gateway.js";
 import { chatCompletions, completions } from "./handlers/completions.js";
 import { health, liveliness } from "./handlers/health.js";
 import { getModel, listModels } from "./handlers/models.js";
-import { blockKey, deleteKeys, generateKey, keyInfo, listKeys, regenerateKey, unblockKey, updateKey } from "./management/keys.js";
+import {
+  blockKey,
+  deleteKeys,
+  generateKey,
+  keyInfo,
+  listKeys,
+  regenerateKey,
+  unblockKey,
+  updateKey,
+} from "./management/keys.js";
 import { spendLogs } from "./management/spend.js";
 import { newTeam, teamInfo, updateTeam } from "./management/teams.js";
 import { newUser, updateUser, userInfo } from "./management/users.js";
@@ -62,7 +71,8 @@ export function routesNear(path: string): string {
   const slash = path.indexOf("/", 1);
   const section = slash === -1 ? undefined : path.slice(0, slash + 1);
   const near = section === undefined ? [] : Object.entries(EXACT).filter(([route]) => route.startsWith(section));
-  if (near.length === 0) return "Text completions are at POST /v1/completions, chat completions at POST /v1/chat/completions.";
+  if (near.length === 0)
+    return "Text completions are at POST /v1/completions, chat completions at POST /v1/chat/completions.";
   return `The ${section} routes are: ${near.map(([route, methods]) => `${Object.keys(methods).join("/")} ${route}`).join(", ")}.`;
 }
 
@@ -83,7 +93,11 @@ export function matchRoute(method: string, url: string): RouteMatch {
   const exact = EXACT[path];
   if (exact !== undefined) return select(exact, method, undefined, path);
   for (const pattern of PATTERNS) {
-    if (path.length > pattern.prefix.length + pattern.suffix.length && path.startsWith(pattern.prefix) && path.endsWith(pattern.suffix)) {
+    if (
+      path.length > pattern.prefix.length + pattern.suffix.length &&
+      path.startsWith(pattern.prefix) &&
+      path.endsWith(pattern.suffix)
+    ) {
       const raw = path.slice(pattern.prefix.length, path.length - pattern.suffix.length);
       let param: string;
       try {

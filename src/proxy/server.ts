@@ -4,7 +4,14 @@
  * (stop accepting, let in-flight requests and streams finish, then close).
  */
 import { once } from "node:events";
-import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse, STATUS_CODES } from "node:http";
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerOptions,
+  type ServerResponse,
+  STATUS_CODES,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { closePools } from "../http/transport.js";
@@ -96,7 +103,10 @@ function pathOf(url: string): string {
 /** Node's own answers to what never became a request (malformed HTTP, headers too large, too slow), as OpenAI's error JSON. */
 const CLIENT_ERRORS: Record<string, { status: number; message: string }> = {
   HPE_HEADER_OVERFLOW: { status: 431, message: "The request's headers are larger than the gateway accepts." },
-  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, message: "The request did not arrive in time; send its headers and body without pausing." },
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    status: 408,
+    message: "The request did not arrive in time; send its headers and body without pausing.",
+  },
 };
 
 function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
@@ -199,7 +209,9 @@ export class GatewayServer {
     res.once("close", () => this.finished(req, res, ctx));
     try {
       if (match.kind === "not_found") {
-        throw new NotFoundError(`No route ${req.method} ${ctx.route}. ${routesNear(ctx.route)}`, { code: "route_not_found" });
+        throw new NotFoundError(`No route ${req.method} ${ctx.route}. ${routesNear(ctx.route)}`, {
+          code: "route_not_found",
+        });
       }
       if (match.kind === "method_not_allowed") {
         res.setHeader("allow", match.allowed.join(", "));

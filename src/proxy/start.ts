@@ -31,11 +31,19 @@ export const DEFAULT_DATABASE_PATH = "./litegate.db";
  * ./litegate.db). A gateway with neither a master key nor a database setting has no use
  * for one (no keys to manage), so it opens none.
  */
-export async function openStore(config: GatewayConfig, logger?: StoreLogger, env: NodeJS.ProcessEnv = process.env): Promise<Store | undefined> {
+export async function openStore(
+  config: GatewayConfig,
+  logger?: StoreLogger,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Store | undefined> {
   const database = databaseOf(config, env);
   if (database === undefined) return undefined;
   if (database.kind === "postgres") {
-    return PostgresStore.open({ connectionString: database.url, poolMax: config.generalSettings.database_connection_pool_limit, logger });
+    return PostgresStore.open({
+      connectionString: database.url,
+      poolMax: config.generalSettings.database_connection_pool_limit,
+      logger,
+    });
   }
   return SqliteStore.open({ path: database.path });
 }
@@ -67,7 +75,7 @@ export function describeDatabase(config: GatewayConfig, env: NodeJS.ProcessEnv =
 /** router_settings' Redis connection, if any: router state and key limits share it. */
 function redisSettings(config: GatewayConfig) {
   const r = config.routerSettings;
-  if (r.redis_url === undefined && r.redis_host === undefined) return undefined;
+  if (r.redis_url === undefined && r.redis_host === undefined) return;
   return { url: r.redis_url, host: r.redis_host, port: r.redis_port, password: r.redis_password };
 }
 
@@ -128,10 +136,14 @@ export function startupWarnings(config: GatewayConfig, workers = 1): string[] {
     );
   }
   if (config.masterKey.state === "none") {
-    warnings.push("No master key is configured (general_settings.master_key or LITELLM_MASTER_KEY): the gateway accepts every request without a key.");
+    warnings.push(
+      "No master key is configured (general_settings.master_key or LITELLM_MASTER_KEY): the gateway accepts every request without a key.",
+    );
   }
   if (config.masterKey.state === "missing-env") {
-    warnings.push(`The master key is read from ${config.masterKey.variable}, which is not set: every authenticated request will get 401 until it is.`);
+    warnings.push(
+      `The master key is read from ${config.masterKey.variable}, which is not set: every authenticated request will get 401 until it is.`,
+    );
   }
   return warnings;
 }

@@ -45,7 +45,8 @@ export function errorClass(error: unknown): ErrorClass | undefined {
   if (error instanceof AuthenticationError) return "AuthenticationError";
   if (error instanceof Timeout) return "TimeoutError";
   if (error instanceof RateLimitError) return "RateLimitError";
-  if (error instanceof APIConnectionError || (error instanceof APIError && error.status >= 500)) return "InternalServerError";
+  if (error instanceof APIConnectionError || (error instanceof APIError && error.status >= 500))
+    return "InternalServerError";
   return undefined;
 }
 
@@ -72,7 +73,8 @@ export function retriesFor(error: unknown, numRetries: number, retryPolicy: Poli
 /** True when a failure says something about the deployment, and so counts towards its cooldown. */
 export function countsAgainstDeployment(error: unknown): boolean {
   if (error instanceof AbortError || error instanceof BadRequestError) return false;
-  if (error instanceof RateLimitError || error instanceof AuthenticationError || error instanceof NotFoundError) return true;
+  if (error instanceof RateLimitError || error instanceof AuthenticationError || error instanceof NotFoundError)
+    return true;
   return isRetryable(error) && !(error instanceof APIError && error.status === 422);
 }
 
@@ -110,7 +112,8 @@ export function cooldownFor(facts: FailureFacts, settings: CooldownSettings): Co
   const name = errorClass(error);
   const perClass = name === undefined ? undefined : settings.allowedFailsPolicy?.[`${name}AllowedFails`];
   if (perClass !== undefined) return failures > perClass ? verdict : undefined;
-  if (error instanceof RateLimitError || error instanceof AuthenticationError || error instanceof NotFoundError) return verdict;
+  if (error instanceof RateLimitError || error instanceof AuthenticationError || error instanceof NotFoundError)
+    return verdict;
   if (settings.allowedFails !== undefined && failures > settings.allowedFails) return verdict;
   const calls = failures + successes;
   return calls >= MIN_CALLS && failures / calls > FAILURE_RATE ? verdict : undefined;

@@ -28,7 +28,13 @@ import {
   ServiceUnavailableError,
 } from "../wire/errors.js";
 import { assertObject, clip } from "../wire/validate.js";
-import { type Deployment, deploymentsFromLiteLLM, type FallbackList, type LitellmSettings, type RouterSettings } from "../config/index.js";
+import {
+  type Deployment,
+  deploymentsFromLiteLLM,
+  type FallbackList,
+  type LitellmSettings,
+  type RouterSettings,
+} from "../config/index.js";
 import { cooldownFor, countsAgainstDeployment, retriesFor } from "./policy.js";
 import { choose } from "./strategies.js";
 import { RouteTrace } from "./trace.js";
@@ -121,7 +127,10 @@ export class Router {
    * The Router for LiteLLM's `model_list` (entries as in config.yaml; `os.environ/NAME`
    * values read from `env`) and its router settings: the SDK user's way in.
    */
-  static fromLiteLLM(options: RouterOptions & { model_list: readonly unknown[] }, env: Readonly<Record<string, string | undefined>> = process.env): Router {
+  static fromLiteLLM(
+    options: RouterOptions & { model_list: readonly unknown[] },
+    env: Readonly<Record<string, string | undefined>> = process.env,
+  ): Router {
     const { model_list, ...settings } = options;
     return new Router(deploymentsFromLiteLLM(model_list, env), settings);
   }
@@ -137,7 +146,11 @@ export class Router {
       else group.push(deployment);
       const star = deployment.modelName.indexOf("*");
       if (star !== -1 && group === undefined) {
-        this.wildcards.push({ prefix: deployment.modelName.slice(0, star), suffix: deployment.modelName.slice(star + 1), name: deployment.modelName });
+        this.wildcards.push({
+          prefix: deployment.modelName.slice(0, star),
+          suffix: deployment.modelName.slice(star + 1),
+          name: deployment.modelName,
+        });
       }
     }
     for (const [alias, target] of Object.entries(options.model_group_alias ?? {})) {
@@ -167,14 +180,24 @@ export class Router {
   }
 
   /** The deployments serving `model`, and the upstream model each gets (wildcards filled in). */
-  private group(model: string): { name: string; members: Deployment[]; upstream: (d: Deployment) => string } | undefined {
+  private group(
+    model: string,
+  ): { name: string; members: Deployment[]; upstream: (d: Deployment) => string } | undefined {
     const name = this.aliases.get(model) ?? model;
     const members = this.groups.get(name);
     if (members !== undefined) return { name, members, upstream: (d) => d.model };
     for (const pattern of this.wildcards) {
-      if (name.length >= pattern.prefix.length + pattern.suffix.length && name.startsWith(pattern.prefix) && name.endsWith(pattern.suffix)) {
+      if (
+        name.length >= pattern.prefix.length + pattern.suffix.length &&
+        name.startsWith(pattern.prefix) &&
+        name.endsWith(pattern.suffix)
+      ) {
         const matched = name.slice(pattern.prefix.length, name.length - pattern.suffix.length);
-        return { name: pattern.name, members: this.groups.get(pattern.name) ?? [], upstream: (d) => d.model.replace("*", matched) };
+        return {
+          name: pattern.name,
+          members: this.groups.get(pattern.name) ?? [],
+          upstream: (d) => d.model.replace("*", matched),
+        };
       }
     }
     return undefined;
@@ -182,11 +205,14 @@ export class Router {
 
   private unknownModel(model: string): BadRequestError {
     // Cut like every client value an error quotes.
-    return new BadRequestError(`Unknown model '${clip(model)}'. Available models: ${this.modelNames.join(", ") || "(none configured)"}.`, {
-      param: "model",
-      code: "model_not_found",
-      model,
-    });
+    return new BadRequestError(
+      `Unknown model '${clip(model)}'. Available models: ${this.modelNames.join(", ") || "(none configured)"}.`,
+      {
+        param: "model",
+        code: "model_not_found",
+        model,
+      },
+    );
   }
 
   /**
@@ -197,13 +223,20 @@ export class Router {
    * gateway's own refusal would turn a partial outage into a total one). Otherwise, why
    * none is: what is cooling and until when the limits hold.
    */
-  private async choose(members: readonly Deployment[], tried: ReadonlySet<string>, panic: boolean): Promise<Deployment | Unavailable> {
+  private async choose(
+    members: readonly Deployment[],
+    tried: ReadonlySet<string>,
+    panic: boolean,
+  ): Promise<Deployment | Unavailable> {
     const now = this.now();
     const cooling: { deployment: Deployment; cooldown: Cooldown }[] = [];
     let limitedUntil: number | undefined;
     const underLimits = (d: Deployment): boolean => {
       const usage = this.state.minuteUsage(d.id, now);
-      if ((d.limits.tpm !== undefined && usage.tokens >= d.limits.tpm) || (d.limits.rpm !== undefined && usage.requests >= d.limits.rpm)) {
+      if (
+        (d.limits.tpm !== undefined && usage.tokens >= d.limits.tpm) ||
+        (d.limits.rpm !== undefined && usage.requests >= d.limits.rpm)
+      ) {
         limitedUntil = now - (now % 60_000) + 60_000;
         return false;
       }
@@ -217,7 +250,11 @@ export class Router {
     });
     if (available.length === 0 && panic && cooling.length > 0) {
       // Untried first, then the soonest to come back.
-      cooling.sort((a, b) => Number(tried.has(a.deployment.id)) - Number(tried.has(b.deployment.id)) || a.cooldown.until - b.cooldown.until);
+      cooling.sort(
+        (a, b) =>
+          Number(tried.has(a.deployment.id)) - Number(tried.has(b.deployment.id)) ||
+          a.cooldown.until - b.cooldown.until,
+      );
       for (const { deployment } of cooling) {
         const wait = await this.take(deployment, now);
         if (wait === undefined) return deployment;
@@ -263,11 +300,14 @@ export class Router {
     const frees = Math.min(...cooling.map((c) => c.until), limitedUntil ?? Number.POSITIVE_INFINITY);
     const seconds = Math.max(1, Math.ceil((frees - now) / 1000));
     if (limitedUntil !== undefined && (cooling.length === 0 || rateLimited)) {
-      return new RateLimitError(`Every deployment of '${group}' is at its rate limit or cooling down after one; the first frees up in ${seconds} s.`, {
-        model: group,
-        code: "rate_limit_exceeded",
-        retryAfter: seconds,
-      });
+      return new RateLimitError(
+        `Every deployment of '${group}' is at its rate limit or cooling down after one; the first frees up in ${seconds} s.`,
+        {
+          model: group,
+          code: "rate_limit_exceeded",
+          retryAfter: seconds,
+        },
+      );
     }
     const Cause = rateLimited ? RateLimitError : ServiceUnavailableError;
     return new Cause(
@@ -288,9 +328,14 @@ export class Router {
     const failures = await this.state.recordFailure(deployment.id, now);
     const verdict = cooldownFor(
       { error, groupSize, failures, successes: this.state.minuteOutcomes(deployment.id, now).successes },
-      { allowedFails: this.options.allowed_fails, allowedFailsPolicy: this.options.allowed_fails_policy, cooldownTime: this.options.cooldown_time ?? 5 },
+      {
+        allowedFails: this.options.allowed_fails,
+        allowedFailsPolicy: this.options.allowed_fails_policy,
+        cooldownTime: this.options.cooldown_time ?? 5,
+      },
     );
-    if (verdict !== undefined) await this.state.setCooldown(deployment.id, { until: now + verdict.seconds * 1000, cause: verdict.cause });
+    if (verdict !== undefined)
+      await this.state.setCooldown(deployment.id, { until: now + verdict.seconds * 1000, cause: verdict.cause });
   }
 
   /**
@@ -298,7 +343,12 @@ export class Router {
    * retry-after, else the deployment's cooldown, else a second.
    */
   private withRetryAfter(error: unknown, deployment: Deployment | undefined): unknown {
-    if (!(error instanceof APIError) || (error.status !== 429 && error.status !== 503) || error.retryAfter !== undefined) return error;
+    if (
+      !(error instanceof APIError) ||
+      (error.status !== 429 && error.status !== 503) ||
+      error.retryAfter !== undefined
+    )
+      return error;
     const cooldown = deployment === undefined ? undefined : this.state.cooldown(deployment.id, this.now());
     error.retryAfter = cooldown === undefined ? 1 : Math.max(1, Math.ceil((cooldown.until - this.now()) / 1000));
     return error;
@@ -311,11 +361,20 @@ export class Router {
     // The caller's own mistakes would fail the same way anywhere.
     if (error instanceof BadRequestError || error instanceof AbortError) return [];
     const configured = fallbacksOf(this.options.fallbacks, group);
-    return [...(configured.length > 0 ? configured : (this.options.default_fallbacks ?? [])), ...(route.fallbacks ?? [])];
+    return [
+      ...(configured.length > 0 ? configured : (this.options.default_fallbacks ?? [])),
+      ...(route.fallbacks ?? []),
+    ];
   }
 
   /** One request through the group's deployments, retries and fallbacks. */
-  private async route<T>(model: string, route: RouteOptions, trace: RouteTrace, stream: boolean, call: Call<T>): Promise<T> {
+  private async route<T>(
+    model: string,
+    route: RouteOptions,
+    trace: RouteTrace,
+    stream: boolean,
+    call: Call<T>,
+  ): Promise<T> {
     const first = this.group(model);
     if (first === undefined || first.members.length === 0) throw this.unknownModel(model);
     let retries = 0;
@@ -343,7 +402,12 @@ export class Router {
         let picked = await this.choose(group.members, tried, false);
         // Every deployment cooling down: a fallback group is the better place, if one is
         // left; else the one coming back first (panic routing), unless that is turned off.
-        if (!("id" in picked) && panicAllowed && queue.length === 0 && this.nextGroups(group.name, picked, route, visited).length === 0) {
+        if (
+          !("id" in picked) &&
+          panicAllowed &&
+          queue.length === 0 &&
+          this.nextGroups(group.name, picked, route, visited).length === 0
+        ) {
           picked = await this.choose(group.members, tried, true);
         }
         if (!("id" in picked)) {
@@ -363,13 +427,19 @@ export class Router {
         let streaming = false;
         try {
           assertConfigured(deployment);
-          const result = await call(group.upstream(deployment), this.callOptions(deployment, route, trace, stream)).finally(() => {
+          const result = await call(
+            group.upstream(deployment),
+            this.callOptions(deployment, route, trace, stream),
+          ).finally(() => {
             trace.upstreamMs += performance.now() - upstreamStarted;
           });
           const usage = trace.usage.known?.usage;
           const finished = this.now();
           if (usage !== undefined) this.state.addTokens(deployment.id, usage.total_tokens, finished);
-          const perToken = usage !== undefined && usage.completion_tokens > 0 && !stream ? (finished - started) / usage.completion_tokens : finished - started;
+          const perToken =
+            usage !== undefined && usage.completion_tokens > 0 && !stream
+              ? (finished - started) / usage.completion_tokens
+              : finished - started;
           this.state.recordLatency(deployment.id, perToken, finished);
           if (!(result instanceof CompletionStream)) {
             this.succeeded(deployment);
@@ -391,7 +461,8 @@ export class Router {
           const now = this.now();
           const fresh = group.members.some((d) => !tried.has(d.id) && this.state.cooldown(d.id, now) === undefined);
           if (!fresh) {
-            const retryAfter = error instanceof APIError && error.retryAfter !== undefined ? error.retryAfter * 1000 : undefined;
+            const retryAfter =
+              error instanceof APIError && error.retryAfter !== undefined ? error.retryAfter * 1000 : undefined;
             // A long retry-after is the client's to wait out, not a request's: its answer now says so.
             if (retryAfter !== undefined && retryAfter > MAX_RETRY_WAIT_MS) break;
             await sleep(backoffMs(attempt, retryAfter, this.random), route.signal).catch(() => {
@@ -419,7 +490,12 @@ export class Router {
   }
 
   /** The deployment's in-flight count, tokens and outcome kept when the stream ends. */
-  private watchStream<C>(stream: CompletionStream<C>, deployment: Deployment, groupSize: number, trace: RouteTrace): void {
+  private watchStream<C>(
+    stream: CompletionStream<C>,
+    deployment: Deployment,
+    groupSize: number,
+    trace: RouteTrace,
+  ): void {
     const id = deployment.id;
     stream.onEnd((error) => {
       this.state.endRequest(id);
@@ -436,7 +512,10 @@ export class Router {
   }
 
   private callOptions(deployment: Deployment, route: RouteOptions, trace: RouteTrace, stream: boolean): CallOptions {
-    const timeout = (stream ? (deployment.limits.stream_timeout ?? this.options.stream_timeout) : undefined) ?? deployment.limits.timeout ?? this.options.timeout;
+    const timeout =
+      (stream ? (deployment.limits.stream_timeout ?? this.options.stream_timeout) : undefined) ??
+      deployment.limits.timeout ??
+      this.options.timeout;
     return {
       drop_params: this.options.drop_params,
       additional_drop_params: this.options.additional_drop_params,
@@ -455,7 +534,11 @@ export class Router {
    * redirect the gateway's keys): the deployment's apply. `fallbacks` in the request adds
    * per-request fallbacks, as LiteLLM takes them in the body.
    */
-  async run<P extends { model: string; stream?: boolean | null }, R>(operation: Operation<P, R>, request: object, route: RouteOptions = {}): Promise<R> {
+  async run<P extends { model: string; stream?: boolean | null }, R>(
+    operation: Operation<P, R>,
+    request: object,
+    route: RouteOptions = {},
+  ): Promise<R> {
     assertObject(request);
     const { params, fallbacks } = routedParams(request);
     const valid = operation.validate(params);
@@ -469,25 +552,40 @@ export class Router {
   }
 
   textCompletion(request: TextCompletionParams & { stream: true }, route?: RouteOptions): Promise<TextCompletionStream>;
-  textCompletion(request: TextCompletionParams & { stream?: false | null }, route?: RouteOptions): Promise<TextCompletion>;
+  textCompletion(
+    request: TextCompletionParams & { stream?: false | null },
+    route?: RouteOptions,
+  ): Promise<TextCompletion>;
   textCompletion(request: TextCompletionParams, route?: RouteOptions): Promise<TextCompletion | TextCompletionStream>;
   /** A text completion through the Router (see run). */
-  textCompletion(request: TextCompletionParams, route: RouteOptions = {}): Promise<TextCompletion | TextCompletionStream> {
+  textCompletion(
+    request: TextCompletionParams,
+    route: RouteOptions = {},
+  ): Promise<TextCompletion | TextCompletionStream> {
     return this.run(textCompletions, request, route);
   }
 
   chatCompletion(request: ChatCompletionParams & { stream: true }, route?: RouteOptions): Promise<ChatCompletionStream>;
-  chatCompletion(request: ChatCompletionParams & { stream?: false | null }, route?: RouteOptions): Promise<ChatCompletion>;
+  chatCompletion(
+    request: ChatCompletionParams & { stream?: false | null },
+    route?: RouteOptions,
+  ): Promise<ChatCompletion>;
   chatCompletion(request: ChatCompletionParams, route?: RouteOptions): Promise<ChatCompletion | ChatCompletionStream>;
   /** A chat completion through the Router (see run). */
-  chatCompletion(request: ChatCompletionParams, route: RouteOptions = {}): Promise<ChatCompletion | ChatCompletionStream> {
+  chatCompletion(
+    request: ChatCompletionParams,
+    route: RouteOptions = {},
+  ): Promise<ChatCompletion | ChatCompletionStream> {
     return this.run(chatCompletions, request, route);
   }
 
   /** A real, cheap call to one deployment (1 token), for /health. */
   async ping(deployment: Deployment, timeoutSeconds: number): Promise<void> {
     assertConfigured(deployment);
-    await runTextCompletion({ model: deployment.model, prompt: "ping", max_tokens: 1 }, { ...deployment.options, timeout: timeoutSeconds, num_retries: 0 });
+    await runTextCompletion(
+      { model: deployment.model, prompt: "ping", max_tokens: 1 },
+      { ...deployment.options, timeout: timeoutSeconds, num_retries: 0 },
+    );
   }
 
   async close(): Promise<void> {

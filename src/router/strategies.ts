@@ -6,7 +6,6 @@
 import type { RouterState } from "../state/router-state.js";
 import type { Deployment, RoutingStrategy } from "../config/index.js";
 
-
 export interface StrategyContext {
   state: RouterState;
   now: number;
@@ -17,7 +16,11 @@ export interface StrategyContext {
   latencyTtlMs: number;
 }
 
-function weighted(candidates: readonly Deployment[], weightOf: (d: Deployment) => number, random: () => number): Deployment {
+function weighted(
+  candidates: readonly Deployment[],
+  weightOf: (d: Deployment) => number,
+  random: () => number,
+): Deployment {
   const weights = candidates.map(weightOf);
   const total = weights.reduce((sum, w) => sum + w, 0);
   let point = random() * total;
@@ -46,7 +49,10 @@ function simpleShuffle(candidates: readonly Deployment[], ctx: StrategyContext):
 function leastBusy(candidates: readonly Deployment[], ctx: StrategyContext): Deployment {
   const load = candidates.map((d) => ctx.state.inFlight(d.id));
   const least = Math.min(...load);
-  return randomOf(candidates.filter((_, i) => load[i] === least), ctx.random);
+  return randomOf(
+    candidates.filter((_, i) => load[i] === least),
+    ctx.random,
+  );
 }
 
 /**
@@ -57,7 +63,10 @@ function lowestLatency(candidates: readonly Deployment[], ctx: StrategyContext):
   const latency = candidates.map((d) => ctx.state.latency(d.id, ctx.now, ctx.latencyTtlMs) ?? 0);
   const best = Math.min(...latency);
   const limit = best * (1 + ctx.lowestLatencyBuffer);
-  return randomOf(candidates.filter((_, i) => (latency[i] as number) <= limit), ctx.random);
+  return randomOf(
+    candidates.filter((_, i) => (latency[i] as number) <= limit),
+    ctx.random,
+  );
 }
 
 /** Lowest share of its tpm used this minute (tokens used, when no tpm is set); ties at random. */
@@ -67,7 +76,10 @@ function lowestUsage(candidates: readonly Deployment[], ctx: StrategyContext): D
     return d.limits.tpm !== undefined && d.limits.tpm > 0 ? tokens / d.limits.tpm : tokens;
   });
   const least = Math.min(...share);
-  return randomOf(candidates.filter((_, i) => share[i] === least), ctx.random);
+  return randomOf(
+    candidates.filter((_, i) => share[i] === least),
+    ctx.random,
+  );
 }
 
 const STRATEGIES: Record<RoutingStrategy, (candidates: readonly Deployment[], ctx: StrategyContext) => Deployment> = {

@@ -12,13 +12,18 @@ import { markRaw } from "./usage-marks.js";
 import { type ChunkShape, type CompletionStream, openStream, type StreamSpec } from "./stream.js";
 import { errorFromResponse, malformed, malformedMessage, parseWith, type PreparedCall } from "./upstream.js";
 
-export async function withRetries<T>(attempt: () => Promise<T>, retries: number, signal: AbortLike | undefined): Promise<T> {
+export async function withRetries<T>(
+  attempt: () => Promise<T>,
+  retries: number,
+  signal: AbortLike | undefined,
+): Promise<T> {
   for (let tried = 0; ; tried++) {
     try {
       return await attempt();
     } catch (error) {
       if (tried >= retries || !isRetryable(error)) throw error;
-      const retryAfter = error instanceof APIError && error.retryAfter !== undefined ? error.retryAfter * 1000 : undefined;
+      const retryAfter =
+        error instanceof APIError && error.retryAfter !== undefined ? error.retryAfter * 1000 : undefined;
       try {
         await sleep(backoffMs(tried, retryAfter), signal);
       } catch {
@@ -29,7 +34,9 @@ export async function withRetries<T>(attempt: () => Promise<T>, retries: number,
 }
 
 function typed(error: unknown, deadline: Deadline, call: PreparedCall): unknown {
-  return error instanceof APIError ? error : deadline.errorFor(error, { provider: call.adapter.provider, model: call.model });
+  return error instanceof APIError
+    ? error
+    : deadline.errorFor(error, { provider: call.adapter.provider, model: call.model });
 }
 
 /** How much of a body that is not JSON is quoted: enough to recognise an HTML error page. */
@@ -39,9 +46,18 @@ const QUOTED_CHARS = 200;
  * The answer's JSON, read within MAX_ANSWER_BYTES; a 200 whose body is not JSON (a
  * proxy's HTML page) is the upstream's fault, not the network's.
  */
-async function readJson(call: PreparedCall, response: UpstreamResponse, requestId: string | undefined): Promise<{ json: unknown; text: string }> {
+async function readJson(
+  call: PreparedCall,
+  response: UpstreamResponse,
+  requestId: string | undefined,
+): Promise<{ json: unknown; text: string }> {
   const provider = call.adapter.provider;
-  const tooLarge = () => malformed(call, `${provider} answered with more than ${MAX_ANSWER_BYTES} bytes, the most litegate reads for one answer.`, requestId);
+  const tooLarge = () =>
+    malformed(
+      call,
+      `${provider} answered with more than ${MAX_ANSWER_BYTES} bytes, the most litegate reads for one answer.`,
+      requestId,
+    );
   if ((declaredLength(response) ?? 0) > MAX_ANSWER_BYTES) {
     response.body.destroy();
     throw tooLarge();
@@ -63,8 +79,18 @@ async function readJson(call: PreparedCall, response: UpstreamResponse, requestI
  * 502 naming the provider.
  */
 export function attemptOnce<A>(call: PreparedCall, parse: (body: unknown) => A, shape: Shape): Promise<A>;
-export function attemptOnce<A, R>(call: PreparedCall, parse: (body: unknown) => A, shape: Shape, convert: (answer: A) => R): Promise<R>;
-export async function attemptOnce<A, R>(call: PreparedCall, parse: (body: unknown) => A, shape: Shape, convert?: (answer: A) => R): Promise<A | R> {
+export function attemptOnce<A, R>(
+  call: PreparedCall,
+  parse: (body: unknown) => A,
+  shape: Shape,
+  convert: (answer: A) => R,
+): Promise<R>;
+export async function attemptOnce<A, R>(
+  call: PreparedCall,
+  parse: (body: unknown) => A,
+  shape: Shape,
+  convert?: (answer: A) => R,
+): Promise<A | R> {
   const deadline = new Deadline(call.timeoutMs, call.signal);
   try {
     const response = await send(call.request, deadline);
@@ -86,7 +112,10 @@ export async function attemptOnce<A, R>(call: PreparedCall, parse: (body: unknow
 }
 
 /** One streamed attempt, resolved once the first chunk is in. */
-export async function attemptStream<C extends ChunkShape, A>(call: PreparedCall, spec: () => StreamSpec<C, A>): Promise<CompletionStream<C>> {
+export async function attemptStream<C extends ChunkShape, A>(
+  call: PreparedCall,
+  spec: () => StreamSpec<C, A>,
+): Promise<CompletionStream<C>> {
   const deadline = new Deadline(call.timeoutMs, call.signal);
   try {
     const response = await send(call.request, deadline);

@@ -45,7 +45,10 @@ export function streamUsage<C extends ChunkShape>(usage: CallUsage, object: stri
 }
 
 /** A whole answer, shown to the ledger, with the usage its provider left out counted in. */
-export async function answerWithUsage<A extends Countable & Parameters<typeof markEstimated>[0]>(answer: A, ledger: UsageLedger): Promise<A> {
+export async function answerWithUsage<A extends Countable & Parameters<typeof markEstimated>[0]>(
+  answer: A,
+  ledger: UsageLedger,
+): Promise<A> {
   ledger.observe(answer);
   if (answer.usage != null) return answer;
   const settled = await ledger.settle();

@@ -32,20 +32,27 @@ export async function chatCompletion(request: ChatCompletionRequest): Promise<Ch
 }
 
 /** chatCompletion() for params already split from their options and validated (the Router's way in). */
-export async function runChatCompletion(params: ChatCompletionParams, options: CallOptions): Promise<ChatCompletion | ChatCompletionStream> {
+export async function runChatCompletion(
+  params: ChatCompletionParams,
+  options: CallOptions,
+): Promise<ChatCompletion | ChatCompletionStream> {
   const usage = callUsage(params, options);
   if (options.mock_response !== undefined) {
     beginUsage(usage, chatBasis(params.model, params.messages));
-    if (params.stream === true) return mockChatStream(params, options.mock_response, streamUsage(usage, "chat.completion.chunk", params.model));
+    if (params.stream === true)
+      return mockChatStream(params, options.mock_response, streamUsage(usage, "chat.completion.chunk", params.model));
     return answerWithUsage(mockChat(params, options.mock_response), usage.ledger);
   }
   const resolved = resolveModel(params.model);
   const adapter = resolved.chat;
   if (adapter === undefined) {
-    throw new BadRequestError(`Model '${params.model}': ${resolved.provider} has no chat endpoint; send this model text completions (POST /v1/completions).`, {
-      param: "model",
-      code: "model_not_supported",
-    });
+    throw new BadRequestError(
+      `Model '${params.model}': ${resolved.provider} has no chat endpoint; send this model text completions (POST /v1/completions).`,
+      {
+        param: "model",
+        code: "model_not_supported",
+      },
+    );
   }
   const dropParams = options.drop_params === true;
   const wire = fitParams(
@@ -82,6 +89,10 @@ export async function runChatCompletion(params: ChatCompletionParams, options: C
       options.signal,
     );
   }
-  const answer = await withRetries(() => attemptOnce(call, (body) => adapter.parseChatResponse(body), CHAT_COMPLETION), retries, options.signal);
+  const answer = await withRetries(
+    () => attemptOnce(call, (body) => adapter.parseChatResponse(body), CHAT_COMPLETION),
+    retries,
+    options.signal,
+  );
   return answerWithUsage(answer, usage.ledger);
 }

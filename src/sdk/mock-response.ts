@@ -6,7 +6,12 @@
  */
 import { randomUUID } from "node:crypto";
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionParams } from "../wire/chat.js";
-import type { TextCompletion, TextCompletionChoice, TextCompletionChunk, TextCompletionParams } from "../wire/completions.js";
+import type {
+  TextCompletion,
+  TextCompletionChoice,
+  TextCompletionChunk,
+  TextCompletionParams,
+} from "../wire/completions.js";
 import { type CompletionStream, localStream, type StreamUsage } from "./stream.js";
 import { promptList } from "./usage.js";
 
@@ -37,7 +42,11 @@ function pieces(text: string): string[] {
   return text.match(/\s*\S+|\s+$/g) ?? [text];
 }
 
-export function mockStream(params: TextCompletionParams, text: string, usage: StreamUsage<TextCompletionChunk>): CompletionStream<TextCompletionChunk> {
+export function mockStream(
+  params: TextCompletionParams,
+  text: string,
+  usage: StreamUsage<TextCompletionChunk>,
+): CompletionStream<TextCompletionChunk> {
   const id = `cmpl-mock-${randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
   const chunk = (choices: TextCompletionChunk["choices"]): TextCompletionChunk => ({
@@ -53,7 +62,9 @@ export function mockStream(params: TextCompletionParams, text: string, usage: St
       const parts = pieces(choice.text);
       for (let i = 0; i < parts.length; i++) {
         const last = i === parts.length - 1;
-        yield chunk([{ text: parts[i] as string, index: choice.index, logprobs: null, finish_reason: last ? "stop" : null }]);
+        yield chunk([
+          { text: parts[i] as string, index: choice.index, logprobs: null, finish_reason: last ? "stop" : null },
+        ]);
       }
     }
   }
@@ -77,10 +88,18 @@ export function mockChat(params: ChatCompletionParams, text: string): ChatComple
   };
 }
 
-export function mockChatStream(params: ChatCompletionParams, text: string, usage: StreamUsage<ChatCompletionChunk>): CompletionStream<ChatCompletionChunk> {
+export function mockChatStream(
+  params: ChatCompletionParams,
+  text: string,
+  usage: StreamUsage<ChatCompletionChunk>,
+): CompletionStream<ChatCompletionChunk> {
   const id = `chatcmpl-mock-${randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
-  const chunk = (index: number, delta: ChatCompletionChunk["choices"][number]["delta"], finish: "stop" | null): ChatCompletionChunk => ({
+  const chunk = (
+    index: number,
+    delta: ChatCompletionChunk["choices"][number]["delta"],
+    finish: "stop" | null,
+  ): ChatCompletionChunk => ({
     id,
     object: "chat.completion.chunk",
     created,

@@ -45,7 +45,12 @@ export const DEPLOYMENT_OPTIONS = [
   "mock_response",
 ] as const satisfies readonly (keyof CallOptions)[];
 
-const OPTION_KEYS: ReadonlySet<string> = new Set<keyof CallOptions>([...DEPLOYMENT_OPTIONS, "num_retries", "signal", "ledger"]);
+const OPTION_KEYS: ReadonlySet<string> = new Set<keyof CallOptions>([
+  ...DEPLOYMENT_OPTIONS,
+  "num_retries",
+  "signal",
+  "ledger",
+]);
 
 export const DEFAULT_TIMEOUT_SECONDS = 600;
 
@@ -55,7 +60,9 @@ export function isCallOption(key: string): boolean {
 }
 
 /** Splits a request into what goes upstream and how to call it; the request is not mutated. */
-export function splitRequest<P extends { model: string; [key: string]: unknown }>(request: P & CallOptions): { params: P; options: CallOptions } {
+export function splitRequest<P extends { model: string; [key: string]: unknown }>(
+  request: P & CallOptions,
+): { params: P; options: CallOptions } {
   const params: Record<string, unknown> = {};
   const options: Record<string, unknown> = {};
   const source: Record<string, unknown> = request;

@@ -38,7 +38,8 @@ function usageProblem(usage: unknown): string | undefined {
 
 /** A record with a `choices` list (non-empty for an answer), each choice checked by `choiceProblem`. */
 function completionProblem(value: unknown, answer: boolean, choiceProblem: ChoiceProblem): string | undefined {
-  if (!isRecord(value)) return `it is ${value === null ? "null" : Array.isArray(value) ? "a list" : `a ${typeof value}`}, not an object`;
+  if (!isRecord(value))
+    return `it is ${value === null ? "null" : Array.isArray(value) ? "a list" : `a ${typeof value}`}, not an object`;
   const choices = value.choices;
   if (!Array.isArray(choices)) return "`choices` is missing or not a list";
   if (answer && choices.length === 0) return "`choices` is empty";

@@ -114,7 +114,7 @@ export class StreamUsage<C extends ChunkShape> {
  * watching a stream adds no layer between its chunks and their reader.
  */
 export class StreamEnd {
-  private hooks: ((error: unknown) => void)[] = [];
+  private readonly hooks: ((error: unknown) => void)[] = [];
   private ended: { error: unknown } | undefined;
 
   add(hook: (error: unknown) => void): void {
@@ -256,7 +256,10 @@ async function* readItems<C extends ChunkShape, A>(
     const last = await usage?.final();
     if (last !== undefined) yield { chunk: last, raw: undefined };
   } catch (error) {
-    failure = error instanceof APIError ? error : deadline.errorFor(error, { provider: call.adapter.provider, model: call.model });
+    failure =
+      error instanceof APIError
+        ? error
+        : deadline.errorFor(error, { provider: call.adapter.provider, model: call.model });
     throw failure;
   } finally {
     deadline.dispose();
@@ -282,7 +285,10 @@ export async function openStream<C extends ChunkShape, A>(
 }
 
 /** A stream of chunks made here (mock_response, merged translations), none of them raw. */
-export function localStream<C extends ChunkShape>(chunks: AsyncGenerator<C, void>, usage: StreamUsage<C>): CompletionStream<C> {
+export function localStream<C extends ChunkShape>(
+  chunks: AsyncGenerator<C, void>,
+  usage: StreamUsage<C>,
+): CompletionStream<C> {
   const end = new StreamEnd();
   async function* items(): AsyncGenerator<StreamItem<C>, void> {
     let failure: unknown;

@@ -10,10 +10,24 @@ import { COMPLETION_PARAMS } from "../providers/openai-text.js";
 import { resolveModel } from "../providers/registry.js";
 import type { ChatAdapter, Target, TextCompletionAdapter } from "../providers/types.js";
 import { ChatToTextStream, textFromChat } from "../translate/chat-to-text.js";
-import { addUsage, FAN_OUT_CONCURRENCY, mapBounded, mergeAnswers, mergeStreams, planCalls, type SubCall, type SubStream } from "../translate/fan-out.js";
+import {
+  addUsage,
+  FAN_OUT_CONCURRENCY,
+  mapBounded,
+  mergeAnswers,
+  mergeStreams,
+  planCalls,
+  type SubCall,
+  type SubStream,
+} from "../translate/fan-out.js";
 import { chatParamsFor, stringPrompts, textParamsVia } from "../translate/text-to-chat.js";
 import type { ChatCompletionChunk } from "../wire/chat.js";
-import type { CompletionUsage, TextCompletion, TextCompletionChunk, TextCompletionParams } from "../wire/completions.js";
+import type {
+  CompletionUsage,
+  TextCompletion,
+  TextCompletionChunk,
+  TextCompletionParams,
+} from "../wire/completions.js";
 import { BadRequestError, UnsupportedParamsError } from "../wire/errors.js";
 import { validateTextCompletion } from "../wire/validate.js";
 import { attemptOnce, attemptStream, withRetries } from "./attempt.js";
@@ -25,7 +39,14 @@ import { type CompletionStream, localStream, type StreamSpec } from "./stream.js
 import type { PreparedCall } from "./upstream.js";
 import { promptList, textBasis } from "./usage.js";
 import { SseParser } from "../http/sse.js";
-import { answerWithUsage, beginUsage, type CallUsage, callUsage, streamUsage, withProviderUsage } from "./call-usage.js";
+import {
+  answerWithUsage,
+  beginUsage,
+  type CallUsage,
+  callUsage,
+  streamUsage,
+  withProviderUsage,
+} from "./call-usage.js";
 
 /** A streamed text completion: `for await (const chunk of stream)`. */
 export type TextCompletionStream = CompletionStream<TextCompletionChunk>;
@@ -48,26 +69,43 @@ interface Run {
 }
 
 /** textCompletion() for params already split from their options and validated (the Router's way in). */
-export async function runTextCompletion(request: TextCompletionParams, options: CallOptions): Promise<TextCompletion | TextCompletionStream> {
+export async function runTextCompletion(
+  request: TextCompletionParams,
+  options: CallOptions,
+): Promise<TextCompletion | TextCompletionStream> {
   const usage = callUsage(request, options);
-  const basis = (model: string) => textBasis({ model, prompt: request.prompt, n: request.n ?? 1, echo: request.echo === true });
+  const basis = (model: string) =>
+    textBasis({ model, prompt: request.prompt, n: request.n ?? 1, echo: request.echo === true });
   if (options.mock_response !== undefined) {
     beginUsage(usage, basis(request.model));
-    if (request.stream === true) return mockStream(request, options.mock_response, streamUsage(usage, "text_completion", request.model));
+    if (request.stream === true)
+      return mockStream(request, options.mock_response, streamUsage(usage, "text_completion", request.model));
     return answerWithUsage(mockCompletion(request, options.mock_response), usage.ledger);
   }
   const resolved = resolveModel(request.model);
   const dropParams = options.drop_params === true;
-  const run: Run = { options, model: resolved.model, target: { model: resolved.model, options, env: process.env, dropParams }, usage };
+  const run: Run = {
+    options,
+    model: resolved.model,
+    target: { model: resolved.model, options, env: process.env, dropParams },
+    usage,
+  };
   beginUsage(usage, basis(resolved.model));
   const params = withProviderUsage(request, usage);
   if (resolved.text !== undefined && resolved.text.singlePrompt !== true) return native(resolved.text, params, run);
   if (resolved.text !== undefined) return onePromptAtATime(resolved.text, params, run);
   if (resolved.chat !== undefined) return viaChat(resolved.chat, params, run);
-  throw new BadRequestError(`Model '${request.model}': ${resolved.provider} serves no text or chat completions.`, { param: "model" });
+  throw new BadRequestError(`Model '${request.model}': ${resolved.provider} serves no text or chat completions.`, {
+    param: "model",
+  });
 }
 
-function prepare(adapter: PreparedCall["adapter"], request: PreparedCall["request"], params: TextCompletionParams, options: CallOptions): PreparedCall {
+function prepare(
+  adapter: PreparedCall["adapter"],
+  request: PreparedCall["request"],
+  params: TextCompletionParams,
+  options: CallOptions,
+): PreparedCall {
   return {
     adapter,
     model: params.model,
@@ -81,7 +119,12 @@ function retried<T>(run: Run, attempt: () => Promise<T>): Promise<T> {
   return withRetries(attempt, run.options.num_retries ?? 0, run.options.signal);
 }
 
-function fit(params: TextCompletionParams, supported: ReadonlySet<string>, run: Run, provider: string): TextCompletionParams {
+function fit(
+  params: TextCompletionParams,
+  supported: ReadonlySet<string>,
+  run: Run,
+  provider: string,
+): TextCompletionParams {
   return fitParams(
     params,
     COMPLETION_PARAMS,
@@ -92,8 +135,16 @@ function fit(params: TextCompletionParams, supported: ReadonlySet<string>, run: 
 }
 
 /** How a text stream is read from a provider's own completions endpoint. */
-function textStreamSpec(adapter: TextCompletionAdapter, expectedChoices: number, usage: CallUsage | undefined, model: string): StreamSpec<TextCompletionChunk> {
-  const reader = adapter.textStream?.() ?? { framer: new SseParser(), parseEvent: (event) => adapter.parseStreamEvent(event) };
+function textStreamSpec(
+  adapter: TextCompletionAdapter,
+  expectedChoices: number,
+  usage: CallUsage | undefined,
+  model: string,
+): StreamSpec<TextCompletionChunk> {
+  const reader = adapter.textStream?.() ?? {
+    framer: new SseParser(),
+    parseEvent: (event) => adapter.parseStreamEvent(event),
+  };
   return {
     framer: reader.framer,
     parseEvent: (event) => reader.parseEvent(event),
@@ -104,14 +155,20 @@ function textStreamSpec(adapter: TextCompletionAdapter, expectedChoices: number,
 }
 
 /** The provider's own `/completions`: one call, answered in OpenAI's format already. */
-function native(adapter: TextCompletionAdapter, params: TextCompletionParams, run: Run): Promise<TextCompletion | TextCompletionStream> {
+function native(
+  adapter: TextCompletionAdapter,
+  params: TextCompletionParams,
+  run: Run,
+): Promise<TextCompletion | TextCompletionStream> {
   const wire = fit(params, adapter.supportedParams, run, adapter.provider);
   const call = prepare(adapter, adapter.buildRequest(wire, run.target), params, run.options);
   if (params.stream === true) {
     const expected = promptList(params.prompt).length * (params.n ?? 1);
     return retried(run, () => attemptStream(call, () => textStreamSpec(adapter, expected, run.usage, run.model)));
   }
-  return retried(run, () => attemptOnce(call, (body) => adapter.parseResponse(body), TEXT_COMPLETION)).then((answer) => answerWithUsage(answer, run.usage.ledger));
+  return retried(run, () => attemptOnce(call, (body) => adapter.parseResponse(body), TEXT_COMPLETION)).then((answer) =>
+    answerWithUsage(answer, run.usage.ledger),
+  );
 }
 
 /**
@@ -133,7 +190,11 @@ interface FanOut<A, K> {
  * cancellation, fired by the caller's signal or by the first failure, so no sibling
  * call is left running (and billed) after the request has failed.
  */
-async function fanOut<A, K>(plan: FanOut<A, K>, params: TextCompletionParams, outer: Run): Promise<TextCompletion | TextCompletionStream> {
+async function fanOut<A, K>(
+  plan: FanOut<A, K>,
+  params: TextCompletionParams,
+  outer: Run,
+): Promise<TextCompletion | TextCompletionStream> {
   const cancellation = new Cancellation();
   const onAbort = () => cancellation.abort();
   outer.options.signal?.addEventListener("abort", onAbort, { once: true });
@@ -145,7 +206,14 @@ async function fanOut<A, K>(plan: FanOut<A, K>, params: TextCompletionParams, ou
     if (params.stream !== true) {
       const answers = await mapBounded(plan.calls, FAN_OUT_CONCURRENCY, (call) => {
         const prepared = prepare(call);
-        return retried(run, () => attemptOnce(prepared, (body) => plan.parse(body), plan.shape, (answer) => plan.toText(call, answer)));
+        return retried(run, () =>
+          attemptOnce(
+            prepared,
+            (body) => plan.parse(body),
+            plan.shape,
+            (answer) => plan.toText(call, answer),
+          ),
+        );
       });
       release();
       return await answerWithUsage(mergeAnswers(plan.calls, answers, plan.n), run.usage.ledger);
@@ -161,22 +229,32 @@ async function fanOut<A, K>(plan: FanOut<A, K>, params: TextCompletionParams, ou
     throw error;
   }
   const reported: CompletionUsage[] = [];
-  const merged = mergeStreams(streams, plan.n, (usage) => reported.push(usage), () => {
-    cancellation.abort();
-    release();
-  });
+  const merged = mergeStreams(
+    streams,
+    plan.n,
+    (usage) => reported.push(usage),
+    () => {
+      cancellation.abort();
+      release();
+    },
+  );
   const { ledger } = run.usage;
   async function* withReportedUsage(): AsyncGenerator<TextCompletionChunk, void> {
     yield* merged;
     // Every call's usage summed when each reported it; otherwise the ledger counts.
-    if (reported.length === plan.calls.length) ledger.report(reported.reduce<CompletionUsage | undefined>(addUsage, undefined) as CompletionUsage);
+    if (reported.length === plan.calls.length)
+      ledger.report(reported.reduce<CompletionUsage | undefined>(addUsage, undefined) as CompletionUsage);
     release();
   }
   return localStream(withReportedUsage(), streamUsage(run.usage, "text_completion", run.model));
 }
 
 /** A native endpoint that takes one prompt and makes one choice per call. */
-function onePromptAtATime(adapter: TextCompletionAdapter, params: TextCompletionParams, run: Run): Promise<TextCompletion | TextCompletionStream> {
+function onePromptAtATime(
+  adapter: TextCompletionAdapter,
+  params: TextCompletionParams,
+  run: Run,
+): Promise<TextCompletion | TextCompletionStream> {
   const prompts = stringPrompts(params.prompt, adapter.provider);
   // `n` is made here, one call per choice, whatever the endpoint takes.
   const wire = fit(params, new Set([...adapter.supportedParams, "n"]), run, adapter.provider);
@@ -187,7 +265,8 @@ function onePromptAtATime(adapter: TextCompletionAdapter, params: TextCompletion
     {
       calls: planCalls(prompts, n, false),
       n,
-      prepare: (call) => prepare(adapter, adapter.buildRequest({ ...single, prompt: call.prompt }, run.target), params, run.options),
+      prepare: (call) =>
+        prepare(adapter, adapter.buildRequest({ ...single, prompt: call.prompt }, run.target), params, run.options),
       parse: (body) => adapter.parseResponse(body),
       shape: TEXT_COMPLETION,
       toText: (_call, answer) => answer,
@@ -199,7 +278,11 @@ function onePromptAtATime(adapter: TextCompletionAdapter, params: TextCompletion
 }
 
 /** A chat-only provider: each prompt a conversation of its own, answers turned back into text. */
-function viaChat(adapter: ChatAdapter, params: TextCompletionParams, run: Run): Promise<TextCompletion | TextCompletionStream> {
+function viaChat(
+  adapter: ChatAdapter,
+  params: TextCompletionParams,
+  run: Run,
+): Promise<TextCompletion | TextCompletionStream> {
   const prompts = stringPrompts(params.prompt, adapter.provider);
   let wire = fit(params, textParamsVia(adapter), run, adapter.provider);
   if (wire.echo === true && wire.logprobs != null) {
@@ -219,7 +302,12 @@ function viaChat(adapter: ChatAdapter, params: TextCompletionParams, run: Run): 
       calls: planCalls(prompts, n, adapter.supportsN),
       n,
       prepare: (call) =>
-        prepare(adapter, adapter.buildChatRequest(chatParamsFor(wire, call.prompt, call.n, run.model), run.target), params, run.options),
+        prepare(
+          adapter,
+          adapter.buildChatRequest(chatParamsFor(wire, call.prompt, call.n, run.model), run.target),
+          params,
+          run.options,
+        ),
       parse: (body) => adapter.parseChatResponse(body),
       shape: CHAT_COMPLETION,
       toText: (call, answer) => textFromChat(answer, echo(call)),

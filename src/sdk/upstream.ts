@@ -96,7 +96,11 @@ export async function errorFromResponse(call: PreparedCall, response: UpstreamRe
  * large): the upstream's fault, with `message` naming it; never a 500.
  */
 export function malformed(call: PreparedCall, message: string, requestId?: string): BadGatewayError {
-  return new BadGatewayError(scrub(message, call.request), { provider: call.adapter.provider, model: call.model, requestId });
+  return new BadGatewayError(scrub(message, call.request), {
+    provider: call.adapter.provider,
+    model: call.model,
+    requestId,
+  });
 }
 
 /** The message for an answer or chunk that is not the `what` it should be. */
@@ -113,6 +117,10 @@ export function parseWith<T>(call: PreparedCall, what: string, parse: () => T, r
     return parse();
   } catch (error) {
     if (error instanceof APIError) throw error;
-    throw malformed(call, malformedMessage(call, what, error instanceof Error ? error.message : String(error)), requestId);
+    throw malformed(
+      call,
+      malformedMessage(call, what, error instanceof Error ? error.message : String(error)),
+      requestId,
+    );
   }
 }

@@ -48,7 +48,8 @@ function messageText(content: unknown): string {
   if (typeof content === "string") return content;
   if (!Array.isArray(content)) return "";
   let text = "";
-  for (const part of content as { type?: unknown; text?: unknown }[]) if (part.type === "text" && typeof part.text === "string") text += part.text;
+  for (const part of content as { type?: unknown; text?: unknown }[])
+    if (part.type === "text" && typeof part.text === "string") text += part.text;
   return text;
 }
 

@@ -36,8 +36,12 @@ export interface RateStatus {
 }
 
 export type Admission =
-  | ({ admitted: true; /** recorded(id) for each `spendIds` entry, in order */ recorded: number[] } & RateStatus)
-  | ({ admitted: false; limit: LimitName; /** Ms until a request would be admitted (>= 1). */ retryAfterMs: number } & RateStatus);
+  | ({ admitted: true /** recorded(id) for each `spendIds` entry, in order */; recorded: number[] } & RateStatus)
+  | ({
+      admitted: false;
+      limit: LimitName /** Ms until a request would be admitted (>= 1). */;
+      retryAfterMs: number;
+    } & RateStatus);
 
 export interface SpendEntry {
   /** A budget owner: "key:<hash>", "user:<id>" or "team:<id>". */
@@ -53,7 +57,13 @@ export interface KeyState {
    * only when the request ends (`finish`). Also returns `recorded` for `spendIds`, read in
    * the same round trip. A memory implementation answers without a promise.
    */
-  admit(keyHash: string, limits: KeyLimits, requestId: string, spendIds: readonly string[], now: number): Admission | Promise<Admission>;
+  admit(
+    keyHash: string,
+    limits: KeyLimits,
+    requestId: string,
+    spendIds: readonly string[],
+    now: number,
+  ): Admission | Promise<Admission>;
   /** The request ended: releases its lease and charges its tokens to the key's tpm. Never awaited. */
   finish(keyHash: string, limits: KeyLimits, requestId: string, tokens: number, now: number): void;
   /** Adds costs to `recorded`. Never awaited. */

@@ -68,7 +68,13 @@ export function isCost(cost: number): boolean {
 }
 
 /** The Admission both states answer, from the limits' remaining room (headers only for limits the key has). */
-export function admissionOf(limits: KeyLimits, refusal: Refusal | undefined, requestsRoom: number, tokensRoom: number, recorded: number[]): Admission {
+export function admissionOf(
+  limits: KeyLimits,
+  refusal: Refusal | undefined,
+  requestsRoom: number,
+  tokensRoom: number,
+  recorded: number[],
+): Admission {
   const status: RateStatus = {};
   if (limits.rpm_limit !== null) {
     status.limitRequests = limits.rpm_limit;
@@ -109,7 +115,8 @@ export class MemoryKeyState implements KeyState {
     if (tpm !== null) {
       const tokensBacklog = backlog(this.tokenCells.get(keyHash), now);
       tokensRoom = room(tokensBacklog, tpm);
-      if (refusal === undefined && tokensRoom < 1) refusal = { limit: "tpm_limit", retryAfterMs: wait(tokensBacklog, tpm) };
+      if (refusal === undefined && tokensRoom < 1)
+        refusal = { limit: "tpm_limit", retryAfterMs: wait(tokensBacklog, tpm) };
     }
     if (parallel !== null && refusal === undefined && this.liveLeases(keyHash, now) >= parallel) {
       refusal = { limit: "max_parallel_requests", retryAfterMs: PARALLEL_RETRY_MS };
@@ -124,7 +131,13 @@ export class MemoryKeyState implements KeyState {
       leases.set(requestId, now + this.leaseMs);
       this.leases.set(keyHash, leases);
     }
-    return admissionOf(limits, undefined, requestsRoom, tokensRoom, spendIds.map((id) => this.recorded.get(id) ?? 0));
+    return admissionOf(
+      limits,
+      undefined,
+      requestsRoom,
+      tokensRoom,
+      spendIds.map((id) => this.recorded.get(id) ?? 0),
+    );
   }
 
   finish(keyHash: string, limits: KeyLimits, requestId: string, tokens: number, now: number): void {

@@ -1,5 +1,12 @@
 /** RouterState in this process's memory: the default, and what one worker knows without Redis. */
-import { type Cooldown, MINUTE_MS, type MinuteOutcomes, type MinuteUsage, minuteOf, type RouterState } from "./router-state.js";
+import {
+  type Cooldown,
+  MINUTE_MS,
+  type MinuteOutcomes,
+  type MinuteUsage,
+  minuteOf,
+  type RouterState,
+} from "./router-state.js";
 
 interface Minute {
   start: number;

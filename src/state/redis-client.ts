@@ -5,7 +5,10 @@
  */
 import { Redis, type RedisOptions } from "ioredis";
 
-/** Where Redis is (router_settings.redis_url, or redis_host/redis_port/redis_password) and how long a command may take. */
+/**
+ * Where Redis is (router_settings.redis_url, or redis_host/redis_port/redis_password) and how long
+ * a command may take.
+ */
 export interface RedisConnectionOptions {
   /** redis:// or rediss:// URL. Wins over host/port. */
   url?: string;

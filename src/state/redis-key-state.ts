@@ -27,7 +27,14 @@ export interface RedisKeyStateOptions extends RedisLinkOptions {
 interface Scripts {
   /** Takes the number of keys first: the script reads one `recorded` key per spend id. */
   litegateKeyAdmit(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<(number | string)[]>;
-  litegateKeyFinish(leaseKey: string, tokenCellKey: string, requestId: string, now: number, tpm: number | "", tokens: number): Promise<number>;
+  litegateKeyFinish(
+    leaseKey: string,
+    tokenCellKey: string,
+    requestId: string,
+    now: number,
+    tpm: number | "",
+    tokens: number,
+  ): Promise<number>;
 }
 
 /** Leases remembered for release after an outage; beyond this they wait out their expiry. */
@@ -76,7 +83,10 @@ export class RedisKeyState implements KeyState {
     });
   }
 
-  /** Resolves true once connected, false if the first connection attempt failed (calls then run locally until it succeeds). */
+  /**
+   * Resolves true once connected, false if the first connection attempt failed (calls then run
+   * locally until it succeeds).
+   */
   ready(): Promise<boolean> {
     return this.link.ready();
   }
@@ -85,7 +95,13 @@ export class RedisKeyState implements KeyState {
     return { shared: this.link.usable() };
   }
 
-  admit(keyHash: string, limits: KeyLimits, requestId: string, spendIds: readonly string[], now: number): Admission | Promise<Admission> {
+  admit(
+    keyHash: string,
+    limits: KeyLimits,
+    requestId: string,
+    spendIds: readonly string[],
+    now: number,
+  ): Admission | Promise<Admission> {
     if (unlimited(limits) && spendIds.length === 0) return { admitted: true, recorded: [] };
     return this.admitShared(keyHash, limits, requestId, spendIds, now);
   }
@@ -107,7 +123,8 @@ export class RedisKeyState implements KeyState {
     ).then((done) => {
       if (done !== undefined) return;
       this.local.finish(keyHash, limits, requestId, tokens, now);
-      if (limits.max_parallel_requests !== null && this.unreleased.size < MAX_UNRELEASED) this.unreleased.set(requestId, keyHash);
+      if (limits.max_parallel_requests !== null && this.unreleased.size < MAX_UNRELEASED)
+        this.unreleased.set(requestId, keyHash);
     });
   }
 
@@ -124,7 +141,9 @@ export class RedisKeyState implements KeyState {
 
   async flushed(ids: readonly string[]): Promise<number[]> {
     if (ids.length === 0) return [];
-    const values = await this.attempt(() => this.link.client.mget(ids.map((id) => keyStateKey(this.prefix, "flushed", id))));
+    const values = await this.attempt(() =>
+      this.link.client.mget(ids.map((id) => keyStateKey(this.prefix, "flushed", id))),
+    );
     return values === undefined ? this.local.flushed(ids) : values.map(amountOf);
   }
 
@@ -156,8 +175,13 @@ export class RedisKeyState implements KeyState {
     }
   }
 
-
-  private async admitShared(keyHash: string, limits: KeyLimits, requestId: string, spendIds: readonly string[], now: number): Promise<Admission> {
+  private async admitShared(
+    keyHash: string,
+    limits: KeyLimits,
+    requestId: string,
+    spendIds: readonly string[],
+    now: number,
+  ): Promise<Admission> {
     const keys = [
       keyStateKey(this.prefix, "rpm", keyHash),
       keyStateKey(this.prefix, "tpm", keyHash),

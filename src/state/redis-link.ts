@@ -56,6 +56,7 @@ export class RedisLink<Scripts extends object = object> {
 
   constructor(options: RedisLinkOptions, setup: RedisLinkSetup) {
     this.where = describeRedis(options);
+    // biome-ignore lint/suspicious/noConsole: without a logger, an SDK user still hears of Redis trouble
     this.logger = options.logger ?? { warn: (message) => console.warn(message) };
     this.subject = setup.subject;
     this.command = setup.command;
@@ -84,7 +85,10 @@ export class RedisLink<Scripts extends object = object> {
     });
   }
 
-  /** Resolves true once connected, false if the first connection attempt failed (calls then run locally until it succeeds). */
+  /**
+   * Resolves true once connected, false if the first connection attempt failed (calls then run
+   * locally until it succeeds).
+   */
   ready(): Promise<boolean> {
     return this.firstContact;
   }
@@ -140,7 +144,10 @@ export class RedisLink<Scripts extends object = object> {
   unreachable(): void {
     if (this.isClosed) return;
     this.lost = true;
-    this.warn("unreachable", `Redis unreachable at ${this.where}; ${this.subject} local to this instance until it returns`);
+    this.warn(
+      "unreachable",
+      `Redis unreachable at ${this.where}; ${this.subject} local to this instance until it returns`,
+    );
   }
 
   /**

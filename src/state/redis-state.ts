@@ -17,7 +17,16 @@
  *   sharing resumes when the connection comes back (ioredis reconnects by itself).
  */
 import { randomBytes } from "node:crypto";
-import { decodeCooldown, decodeCount, decodeSample, encodeSample, laterCooldown, LocalCache, mergeSamples, type Sample } from "./redis-cache.js";
+import {
+  decodeCooldown,
+  decodeCount,
+  decodeSample,
+  encodeSample,
+  laterCooldown,
+  LocalCache,
+  mergeSamples,
+  type Sample,
+} from "./redis-cache.js";
 import { RedisLink, type RedisStateLogger } from "./redis-link.js";
 import {
   ADD_LUA,
@@ -36,7 +45,14 @@ import {
   MINUTE_KEY_TTL_MS,
   TAKE_LUA,
 } from "./redis-scripts.js";
-import { type Cooldown, MINUTE_MS, type MinuteOutcomes, type MinuteUsage, minuteOf, type RouterState } from "./router-state.js";
+import {
+  type Cooldown,
+  MINUTE_MS,
+  type MinuteOutcomes,
+  type MinuteUsage,
+  minuteOf,
+  type RouterState,
+} from "./router-state.js";
 
 // Part of RedisStateOptions, so importable from here too.
 export type { RedisStateLogger };
@@ -72,7 +88,14 @@ export interface RedisStateStatus {
 interface Scripts {
   litegateTake(key: string, limit: number, ttlMs: number): Promise<[number, number]>;
   litegateAdd(key: string, amount: number, ttlMs: number): Promise<string>;
-  litegateCool(key: string, until: number, cause: string, ttlMs: number, channel: string, message: string): Promise<number>;
+  litegateCool(
+    key: string,
+    until: number,
+    cause: string,
+    ttlMs: number,
+    channel: string,
+    message: string,
+  ): Promise<number>;
   litegateBusy(key: string, instance: string, count: number, ttlMs: number): Promise<number>;
   litegateLatency(key: string, sample: string, cap: number, ttlMs: number): Promise<number>;
 }
@@ -124,7 +147,10 @@ export class RedisState implements RouterState {
     this.timer.unref();
   }
 
-  /** Resolves true once connected, false if the first connection attempt failed (calls then run locally until it succeeds). */
+  /**
+   * Resolves true once connected, false if the first connection attempt failed (calls then run
+   * locally until it succeeds).
+   */
   ready(): Promise<boolean> {
     return this.link.ready();
   }
@@ -138,7 +164,9 @@ export class RedisState implements RouterState {
     this.cache.entry(id, now);
     if (rpm === undefined && this.link.usable()) {
       // No limit to enforce: count it without holding the request up.
-      this.link.client.litegateTake(keyOf(this.prefix, "req", id, minute), -1, MINUTE_KEY_TTL_MS).catch((error: unknown) => this.link.failed(error));
+      this.link.client
+        .litegateTake(keyOf(this.prefix, "req", id, minute), -1, MINUTE_KEY_TTL_MS)
+        .catch((error: unknown) => this.link.failed(error));
       const entry = this.cache.entry(id, now);
       entry.requests += 1;
       return undefined;
@@ -149,7 +177,11 @@ export class RedisState implements RouterState {
     if (this.link.usable()) {
       try {
         const limit = rpm === undefined || !Number.isFinite(rpm) ? -1 : Math.max(0, rpm);
-        const [count, counted] = await this.link.client.litegateTake(keyOf(this.prefix, "req", id, minute), limit, MINUTE_KEY_TTL_MS);
+        const [count, counted] = await this.link.client.litegateTake(
+          keyOf(this.prefix, "req", id, minute),
+          limit,
+          MINUTE_KEY_TTL_MS,
+        );
         const entry = this.cache.entry(id, now);
         if (entry.minute === minute) entry.requests = Math.max(entry.requests, Number(count));
         return Number(counted) === 1 ? undefined : minute + MINUTE_MS - now;
@@ -170,7 +202,11 @@ export class RedisState implements RouterState {
     const minute = minuteOf(now);
     this.cache.entry(id, now).tokens += tokens;
     this.write(async () => {
-      const total = await this.link.client.litegateAdd(keyOf(this.prefix, "tok", id, minute), tokens, MINUTE_KEY_TTL_MS);
+      const total = await this.link.client.litegateAdd(
+        keyOf(this.prefix, "tok", id, minute),
+        tokens,
+        MINUTE_KEY_TTL_MS,
+      );
       const entry = this.cache.peek(id);
       if (entry !== undefined && entry.minute === minute) entry.tokens = Math.max(entry.tokens, decodeCount(total));
     });
@@ -207,7 +243,8 @@ export class RedisState implements RouterState {
     this.write(async () => {
       const total = await this.link.client.litegateAdd(keyOf(this.prefix, "ok", id, minute), 1, MINUTE_KEY_TTL_MS);
       const entry = this.cache.peek(id);
-      if (entry !== undefined && entry.minute === minute) entry.successes = Math.max(entry.successes, decodeCount(total));
+      if (entry !== undefined && entry.minute === minute)
+        entry.successes = Math.max(entry.successes, decodeCount(total));
     });
   }
 
@@ -217,7 +254,9 @@ export class RedisState implements RouterState {
     if (!this.link.contacted) await this.link.ready();
     if (this.link.usable()) {
       try {
-        const total = decodeCount(await this.link.client.litegateAdd(keyOf(this.prefix, "fail", id, minute), 1, MINUTE_KEY_TTL_MS));
+        const total = decodeCount(
+          await this.link.client.litegateAdd(keyOf(this.prefix, "fail", id, minute), 1, MINUTE_KEY_TTL_MS),
+        );
         const entry = this.cache.entry(id, now);
         if (entry.minute === minute) entry.failures = Math.max(entry.failures, total);
         return total;
@@ -271,7 +310,12 @@ export class RedisState implements RouterState {
       // Pending until Redis answers: a refresh sent before this write must not drop the sample.
       this.cache.peek(id)?.pending.push(item);
       try {
-        await this.link.client.litegateLatency(keyOf(this.prefix, "lat", id), encodeSample(item), MAX_SAMPLES, LATENCY_KEY_TTL_MS);
+        await this.link.client.litegateLatency(
+          keyOf(this.prefix, "lat", id),
+          encodeSample(item),
+          MAX_SAMPLES,
+          LATENCY_KEY_TTL_MS,
+        );
       } finally {
         const current = this.cache.peek(id);
         if (current !== undefined) current.pending = current.pending.filter((other) => other !== item);
@@ -316,7 +360,14 @@ export class RedisState implements RouterState {
     // Expiry from our clock rather than PEXPIREAT on Redis's: `until` is in our clock.
     const ttl = Math.ceil(Math.max(0, cooldown.until - Date.now()) + COOLDOWN_KEY_MARGIN_MS);
     const message = JSON.stringify([this.instance, id, cooldown.until, cooldown.cause]);
-    return this.link.client.litegateCool(keyOf(this.prefix, "cool", id), cooldown.until, cooldown.cause, ttl, this.cooldowns, message);
+    return this.link.client.litegateCool(
+      keyOf(this.prefix, "cool", id),
+      cooldown.until,
+      cooldown.cause,
+      ttl,
+      this.cooldowns,
+      message,
+    );
   }
 
   /** A cooldown another instance announced: applied at once, before the next request picks. */
@@ -336,7 +387,14 @@ export class RedisState implements RouterState {
 
   private publishBusy(id: string): void {
     // The count is read when the write goes out, so a deferred write still sends the latest.
-    this.write(() => this.link.client.litegateBusy(keyOf(this.prefix, "busy", id), this.instance, this.own.get(id) ?? 0, BUSY_KEY_TTL_MS));
+    this.write(() =>
+      this.link.client.litegateBusy(
+        keyOf(this.prefix, "busy", id),
+        this.instance,
+        this.own.get(id) ?? 0,
+        BUSY_KEY_TTL_MS,
+      ),
+    );
   }
 
   private heartbeat(): void {

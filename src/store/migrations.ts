@@ -28,7 +28,10 @@ export const CREATE_SCHEMA_VERSION = `CREATE TABLE IF NOT EXISTS ${SCHEMA_VERSIO
 )`;
 
 /** Column types per dialect, so one table definition serves both. */
-const TYPES: Record<Dialect, Record<"money" | "int" | "bool" | "json" | "false" | "emptyArray" | "emptyObject", string>> = {
+const TYPES: Record<
+  Dialect,
+  Record<"money" | "int" | "bool" | "json" | "false" | "emptyArray" | "emptyObject", string>
+> = {
   sqlite: {
     money: "REAL",
     int: "INTEGER",

@@ -8,7 +8,13 @@
  * error never crashes the process.
  */
 import pg from "pg";
-import { CREATE_SCHEMA_VERSION, type Migration, MIGRATIONS, pendingMigrations, SCHEMA_VERSION_TABLE } from "./migrations.js";
+import {
+  CREATE_SCHEMA_VERSION,
+  type Migration,
+  MIGRATIONS,
+  pendingMigrations,
+  SCHEMA_VERSION_TABLE,
+} from "./migrations.js";
 import { numbered, type Row, SPEND_COLUMNS, SqlStore, spendTotals } from "./sql-store.js";
 import type { SpendRecord, StoreLogger } from "./types.js";
 
@@ -103,7 +109,9 @@ export class PostgresStore extends SqlStore {
       for (let start = 0; start < records.length; start += LOGS_PER_INSERT) {
         const chunk = records.slice(start, start + LOGS_PER_INSERT);
         const params = chunk.flatMap((record) => this.spendParams(record));
-        const tuples = chunk.map((_, row) => `(${names.map((_, col) => `$${row * names.length + col + 1}`).join(", ")})`);
+        const tuples = chunk.map(
+          (_, row) => `(${names.map((_, col) => `$${row * names.length + col + 1}`).join(", ")})`,
+        );
         // DO NOTHING: a request_id already stored (a retried batch) is neither inserted
         // nor counted again; RETURNING lists only the rows actually inserted.
         const result = await client.query(

@@ -49,7 +49,7 @@ export class SpendWriter {
   private failing = false;
   private backoffMs: number;
   private droppedCount = 0;
-  private lastDropLog = -Infinity;
+  private lastDropLog = Number.NEGATIVE_INFINITY;
   private closed = false;
   private kicked = false;
 

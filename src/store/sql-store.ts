@@ -218,7 +218,10 @@ export abstract class SqlStore implements Store {
     sets.push("updated_at = ?");
     params.push(Date.now(), id);
     try {
-      const rows = await this.query(`UPDATE ${spec.table} SET ${sets.join(", ")} WHERE ${spec.id} = ? RETURNING *`, params);
+      const rows = await this.query(
+        `UPDATE ${spec.table} SET ${sets.join(", ")} WHERE ${spec.id} = ? RETURNING *`,
+        params,
+      );
       return rows[0] === undefined ? undefined : fromRow(spec.columns, rows[0], this.dialect);
     } catch (error) {
       if (this.isUniqueViolation(error)) throw new StoreConflictError(spec.entity, id);

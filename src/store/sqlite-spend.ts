@@ -24,7 +24,9 @@ export function spendTransaction(db: Database.Database): (records: readonly Spen
     `INSERT INTO spend_logs (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")})
      ON CONFLICT (request_id) DO NOTHING`,
   );
-  const addKey = db.prepare("UPDATE api_keys SET spend = spend + @cost WHERE token_hash = @id OR previous_token_hash = @id");
+  const addKey = db.prepare(
+    "UPDATE api_keys SET spend = spend + @cost WHERE token_hash = @id OR previous_token_hash = @id",
+  );
   const addUser = db.prepare("UPDATE users SET spend = spend + ? WHERE user_id = ?");
   const addTeam = db.prepare("UPDATE teams SET spend = spend + ? WHERE team_id = ?");
   return db.transaction((records: readonly SpendRecord[]) => {

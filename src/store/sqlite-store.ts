@@ -10,7 +10,13 @@
  */
 import Database from "better-sqlite3";
 import { Piscina } from "piscina";
-import { CREATE_SCHEMA_VERSION, type Migration, MIGRATIONS, pendingMigrations, SCHEMA_VERSION_TABLE } from "./migrations.js";
+import {
+  CREATE_SCHEMA_VERSION,
+  type Migration,
+  MIGRATIONS,
+  pendingMigrations,
+  SCHEMA_VERSION_TABLE,
+} from "./migrations.js";
 import { type Row, SqlStore } from "./sql-store.js";
 import { configure, spendTransaction } from "./sqlite-spend.js";
 import type { SpendRecord } from "./types.js";
@@ -108,7 +114,9 @@ function migrate(db: Database.Database, migrations: readonly Migration[]): numbe
   let applied = 0;
   const apply = db.transaction((migration: Migration) => {
     // Re-read inside the write lock: another process may have applied it meanwhile.
-    const row = db.prepare(`SELECT MAX(version) AS version FROM ${SCHEMA_VERSION_TABLE}`).get() as { version: number | null };
+    const row = db.prepare(`SELECT MAX(version) AS version FROM ${SCHEMA_VERSION_TABLE}`).get() as {
+      version: number | null;
+    };
     if ((row.version ?? 0) >= migration.version) return;
     for (const statement of migration.sqlite) db.exec(statement);
     db.prepare(`INSERT INTO ${SCHEMA_VERSION_TABLE} (version, name, applied_at) VALUES (?, ?, ?)`).run(
@@ -118,7 +126,9 @@ function migrate(db: Database.Database, migrations: readonly Migration[]): numbe
     );
     applied += 1;
   });
-  const current = db.prepare(`SELECT MAX(version) AS version FROM ${SCHEMA_VERSION_TABLE}`).get() as { version: number | null };
+  const current = db.prepare(`SELECT MAX(version) AS version FROM ${SCHEMA_VERSION_TABLE}`).get() as {
+    version: number | null;
+  };
   for (const migration of pendingMigrations(current.version ?? 0, migrations)) apply.immediate(migration);
   return applied;
 }

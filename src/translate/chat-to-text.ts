@@ -5,7 +5,13 @@
  * system_fingerprint and usage carried over.
  */
 import type { ChatCompletion, ChatCompletionChunk, ChatFinishReason, ChatLogprobs } from "../wire/chat.js";
-import type { FinishReason, Logprobs, TextCompletion, TextCompletionChunk, TextCompletionChunkChoice } from "../wire/completions.js";
+import type {
+  FinishReason,
+  Logprobs,
+  TextCompletion,
+  TextCompletionChunk,
+  TextCompletionChunkChoice,
+} from "../wire/completions.js";
 
 export function textFinishReason(reason: ChatFinishReason | string): FinishReason {
   if (reason === "length") return "length";

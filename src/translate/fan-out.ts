@@ -37,7 +37,11 @@ export function choiceIndex(call: SubCall, n: number, local: number): number {
  * Runs `task` for every item, at most `limit` at a time, results in item order. After
  * a failure no further task starts; the caller cancels those in flight.
  */
-export async function mapBounded<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   let failed = false;
@@ -56,7 +60,10 @@ export async function mapBounded<T, R>(items: readonly T[], limit: number, task:
   return results;
 }
 
-function addDetails(a: Record<string, number> | undefined, b: Record<string, number> | undefined): Record<string, number> | undefined {
+function addDetails(
+  a: Record<string, number> | undefined,
+  b: Record<string, number> | undefined,
+): Record<string, number> | undefined {
   if (a === undefined) return b === undefined ? undefined : { ...b };
   if (b === undefined) return { ...a };
   const sum: Record<string, number> = { ...a };
@@ -121,9 +128,12 @@ export async function* mergeStreams(
   const pulls = new Map<number, Promise<{ at: number; result: IteratorResult<TextCompletionChunk, void> }>>();
   const pull = (at: number) => {
     const stream = streams[at] as SubStream;
-    pulls.set(at, stream.chunks.next().then((result) => ({ at, result })));
+    pulls.set(
+      at,
+      stream.chunks.next().then((result) => ({ at, result })),
+    );
   };
-  streams.forEach((_, at) => pull(at));
+  for (let at = 0; at < streams.length; at++) pull(at);
   try {
     while (pulls.size > 0) {
       const { at, result } = await Promise.race(pulls.values());

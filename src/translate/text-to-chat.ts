@@ -56,7 +56,12 @@ export function stringPrompts(prompt: TextCompletionParams["prompt"], provider: 
 }
 
 /** The chat request for one prompt; `n` is the choices this one call asks for (omitted when 1). */
-export function chatParamsFor(params: TextCompletionParams, prompt: string, n: number, model: string): ChatCompletionParams {
+export function chatParamsFor(
+  params: TextCompletionParams,
+  prompt: string,
+  n: number,
+  model: string,
+): ChatCompletionParams {
   const chat: ChatCompletionParams = { model, messages: [{ role: "user", content: prompt }] };
   for (const key in params) {
     if (TEXT_ONLY.has(key) || key === "model") continue;

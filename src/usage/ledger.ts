@@ -112,7 +112,10 @@ export class UsageLedger {
   private async count(basis: UsageBasis): Promise<SettledUsage> {
     const tally = this.tally;
     const [prompt_tokens, completion_tokens] = await Promise.all([basis.promptTokens(), tally?.tokens() ?? 0]);
-    const counted = { usage: { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens }, estimated: true };
+    const counted = {
+      usage: { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens },
+      estimated: true,
+    };
     // A report that came while counting wins: it is the provider's word.
     this.settled ??= counted;
     return this.settled;

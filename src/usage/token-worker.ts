@@ -19,7 +19,10 @@ const loaded = new Map<EncodingName, Promise<Count>>();
 const AS_TEXT = { disallowedSpecial: new Set<string>() };
 
 async function load(name: EncodingName): Promise<Count> {
-  const encoding = name === "o200k_base" ? await import("gpt-tokenizer/encoding/o200k_base") : await import("gpt-tokenizer/encoding/cl100k_base");
+  const encoding =
+    name === "o200k_base"
+      ? await import("gpt-tokenizer/encoding/o200k_base")
+      : await import("gpt-tokenizer/encoding/cl100k_base");
   return (text) => encoding.countTokens(text, AS_TEXT);
 }
 

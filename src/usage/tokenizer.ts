@@ -14,7 +14,10 @@ export type EncodingName = "cl100k_base" | "o200k_base";
 
 const O200K_MODEL = /^(gpt-4o|chatgpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|o1|o3|o4)/;
 
-/** tiktoken's table: o200k_base for the 4o/4.1/4.5/5/o-series, cl100k_base for the rest (an approximation for non-OpenAI models). */
+/**
+ * tiktoken's table: o200k_base for the 4o/4.1/4.5/5/o-series, cl100k_base for the rest (an
+ * approximation for non-OpenAI models).
+ */
 export function encodingFor(model: string): EncodingName {
   const name = model.slice(model.lastIndexOf("/") + 1);
   return O200K_MODEL.test(name) ? "o200k_base" : "cl100k_base";

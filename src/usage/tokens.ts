@@ -43,7 +43,10 @@ export function estimateFromLength(texts: readonly string[]): number {
 export async function countTokens(model: string, texts: readonly string[]): Promise<number> {
   if (texts.every((text) => text === "")) return 0;
   try {
-    return await workers().run({ encoding: encodingFor(model), texts }, { signal: AbortSignal.timeout(COUNT_DEADLINE_MS) });
+    return await workers().run(
+      { encoding: encodingFor(model), texts },
+      { signal: AbortSignal.timeout(COUNT_DEADLINE_MS) },
+    );
   } catch {
     return estimateFromLength(texts);
   }

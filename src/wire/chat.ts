@@ -26,7 +26,13 @@ export interface ToolCall {
 export type ChatMessage =
   | { role: "system" | "developer"; content: string | TextContentPart[]; name?: string }
   | { role: "user"; content: string | ContentPart[]; name?: string }
-  | { role: "assistant"; content?: string | TextContentPart[] | null; tool_calls?: ToolCall[]; name?: string; refusal?: string | null }
+  | {
+      role: "assistant";
+      content?: string | TextContentPart[] | null;
+      tool_calls?: ToolCall[];
+      name?: string;
+      refusal?: string | null;
+    }
   | { role: "tool"; content: string | TextContentPart[]; tool_call_id: string };
 
 export interface ChatTool {

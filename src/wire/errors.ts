@@ -166,8 +166,7 @@ const BY_STATUS: Record<number, typeof APIError> = {
 
 /** The typed error for an upstream's HTTP error status. */
 export function errorFromStatus(status: number, detail: ProviderErrorDetail, init: APIErrorInit): APIError {
-  let ErrorClass: typeof APIError =
-    BY_STATUS[status] ?? (status >= 500 ? InternalServerError : APIError);
+  let ErrorClass: typeof APIError = BY_STATUS[status] ?? (status >= 500 ? InternalServerError : APIError);
   if (detail.kind === "context_window") ErrorClass = ContextWindowExceededError;
   else if (detail.kind === "content_policy") ErrorClass = ContentPolicyViolationError;
   // 529 has no OpenAI counterpart; clients know 503 as "overloaded, retry later". A class

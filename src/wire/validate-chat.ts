@@ -36,26 +36,27 @@ const RULES: Record<string, string> = {
   seed: "an integer",
   stop: "a string or an array of 1 to 4 strings",
   stream: "a boolean",
-  stream_options: "an object such as {\"include_usage\": true}",
+  stream_options: 'an object such as {"include_usage": true}',
   temperature: "a number from 0 to 2",
   top_p: "a number from 0 to 1",
-  tools: "an array of tools, each {\"type\": \"function\", \"function\": {\"name\": ...}}",
-  tool_choice: "\"none\", \"auto\", \"required\" or {\"type\": \"function\", \"function\": {\"name\": ...}}",
+  tools: 'an array of tools, each {"type": "function", "function": {"name": ...}}',
+  tool_choice: '"none", "auto", "required" or {"type": "function", "function": {"name": ...}}',
   parallel_tool_calls: "a boolean",
-  response_format: "{\"type\": \"text\"}, {\"type\": \"json_object\"} or {\"type\": \"json_schema\", \"json_schema\": {\"name\": ..., \"schema\": {...}}}",
+  response_format:
+    '{"type": "text"}, {"type": "json_object"} or {"type": "json_schema", "json_schema": {"name": ..., "schema": {...}}}',
   user: "a string",
   audio: "an object with a 'voice' and a 'format', or null",
-  modalities: "an array of strings such as [\"text\"] or [\"text\", \"audio\"], or null",
-  prediction: "{\"type\": \"content\", \"content\": ...} or null",
-  reasoning_effort: "a string such as \"low\", \"medium\" or \"high\", or null",
-  service_tier: "a string such as \"auto\" or \"default\", or null",
-  verbosity: "a string such as \"low\", \"medium\" or \"high\", or null",
+  modalities: 'an array of strings such as ["text"] or ["text", "audio"], or null',
+  prediction: '{"type": "content", "content": ...} or null',
+  reasoning_effort: 'a string such as "low", "medium" or "high", or null',
+  service_tier: 'a string such as "auto" or "default", or null',
+  verbosity: 'a string such as "low", "medium" or "high", or null',
   store: "a boolean or null",
   prompt_cache_key: "a string or null",
   safety_identifier: "a string or null",
   web_search_options: "an object",
-  functions: "an array of functions, each {\"name\": ..., \"parameters\": {...}}",
-  function_call: "\"none\", \"auto\" or {\"name\": ...}",
+  functions: 'an array of functions, each {"name": ..., "parameters": {...}}',
+  function_call: '"none", "auto" or {"name": ...}',
 };
 
 /**
@@ -64,15 +65,15 @@ const RULES: Record<string, string> = {
  */
 const NESTED = new Map<string, string>([
   ["messages.*.content", "a string, an array of content parts, or null"],
-  ["messages.*.content.*", "a content part: an object with a string 'type' such as \"text\" or \"image_url\""],
-  ["messages.*.content.*.type", "a string such as \"text\", \"image_url\", \"input_audio\" or \"file\""],
+  ["messages.*.content.*", 'a content part: an object with a string \'type\' such as "text" or "image_url"'],
+  ["messages.*.content.*.type", 'a string such as "text", "image_url", "input_audio" or "file"'],
   ["messages.*.content.*.text", "a string"],
   ["messages.*.content.*.image_url", "an object with a string 'url'"],
   ["messages.*.content.*.image_url.url", "a string (an https: or data: URL)"],
-  ["messages.*.content.*.image_url.detail", "a string such as \"auto\", \"low\" or \"high\""],
+  ["messages.*.content.*.image_url.detail", 'a string such as "auto", "low" or "high"'],
   ["messages.*.content.*.input_audio", "an object with a string 'data' (base64 audio) and a string 'format'"],
   ["messages.*.content.*.input_audio.data", "a string of base64-encoded audio"],
-  ["messages.*.content.*.input_audio.format", "a string such as \"wav\" or \"mp3\""],
+  ["messages.*.content.*.input_audio.format", 'a string such as "wav" or "mp3"'],
   ["messages.*.content.*.file", "an object with a string 'file_id' or 'file_data', and optionally a string 'filename'"],
   ["messages.*.content.*.file.file_id", "a string"],
   ["messages.*.content.*.file.file_data", "a string"],
@@ -82,26 +83,29 @@ const NESTED = new Map<string, string>([
   ["messages.*.tool_call_id", "a string"],
   ["messages.*.refusal", "a string or null"],
   ["messages.*.tool_calls", "an array of tool calls, or null"],
-  ["messages.*.tool_calls.*", "a tool call: {\"id\": ..., \"type\": \"function\", \"function\": {\"name\": ..., \"arguments\": ...}}"],
+  [
+    "messages.*.tool_calls.*",
+    'a tool call: {"id": ..., "type": "function", "function": {"name": ..., "arguments": ...}}',
+  ],
   ["messages.*.tool_calls.*.id", "a string"],
   ["messages.*.tool_calls.*.function.name", "a string"],
   ["messages.*.tool_calls.*.function.arguments", "a string (the arguments as JSON text)"],
   ["messages.*.function_call", "an object with a string 'name' and a string 'arguments', or null"],
   ["messages.*.audio", "an object with a string 'id', or null"],
-  ["tools.*", "a tool: {\"type\": \"function\", \"function\": {\"name\": ...}}"],
+  ["tools.*", 'a tool: {"type": "function", "function": {"name": ...}}'],
   ["tools.*.function.name", "a non-empty string"],
   ["tools.*.function.description", "a string"],
   ["tools.*.function.parameters", "an object (a JSON Schema)"],
   ["tools.*.function.strict", "a boolean or null"],
   ["tool_choice.function.name", "a string"],
-  ["response_format.type", "\"text\", \"json_object\" or \"json_schema\""],
+  ["response_format.type", '"text", "json_object" or "json_schema"'],
   ["response_format.json_schema", "an object with a string 'name' and a 'schema' object"],
   ["response_format.json_schema.name", "a string"],
   ["response_format.json_schema.description", "a string"],
   ["response_format.json_schema.schema", "an object (a JSON Schema)"],
   ["response_format.json_schema.strict", "a boolean or null"],
   ["prediction.content", "a string or an array of text parts"],
-  ["functions.*", "a function: {\"name\": ..., \"parameters\": {...}}"],
+  ["functions.*", 'a function: {"name": ..., "parameters": {...}}'],
   ["functions.*.name", "a string"],
   ["functions.*.description", "a string"],
   ["functions.*.parameters", "an object (a JSON Schema)"],
@@ -117,7 +121,16 @@ const PARTS = new Map<string, z.ZodType>([
   ["text", textPart],
   ["image_url", z.object({ image_url: z.object({ url: z.string(), detail: z.string().optional() }) })],
   ["input_audio", z.object({ input_audio: z.object({ data: z.string(), format: z.string() }) })],
-  ["file", z.object({ file: z.object({ file_id: z.string().optional(), file_data: z.string().optional(), filename: z.string().optional() }) })],
+  [
+    "file",
+    z.object({
+      file: z.object({
+        file_id: z.string().optional(),
+        file_data: z.string().optional(),
+        filename: z.string().optional(),
+      }),
+    }),
+  ],
   ["refusal", z.object({ refusal: z.string() })],
 ]);
 
@@ -160,7 +173,12 @@ const message = z.object({
 
 const tool = z.object({
   type: z.literal("function"),
-  function: z.object({ name: z.string().min(1), description: z.string().optional(), parameters: object.optional(), strict: nullable(z.boolean()) }),
+  function: z.object({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    parameters: object.optional(),
+    strict: nullable(z.boolean()),
+  }),
 });
 
 const responseFormat = z.discriminatedUnion("type", [
@@ -168,7 +186,12 @@ const responseFormat = z.discriminatedUnion("type", [
   z.object({ type: z.literal("json_object") }),
   z.object({
     type: z.literal("json_schema"),
-    json_schema: z.object({ name: z.string(), description: z.string().optional(), schema: object.optional(), strict: nullable(z.boolean()) }),
+    json_schema: z.object({
+      name: z.string(),
+      description: z.string().optional(),
+      schema: object.optional(),
+      strict: nullable(z.boolean()),
+    }),
   }),
 ]);
 
@@ -193,7 +216,12 @@ const chatSchema = z.object({
   temperature: nullable(z.number().min(0).max(2)),
   top_p: nullable(z.number().min(0).max(1)),
   tools: listOf(tool).optional(),
-  tool_choice: z.union([z.enum(["none", "auto", "required"]), z.object({ type: z.literal("function"), function: z.object({ name: z.string() }) })]).optional(),
+  tool_choice: z
+    .union([
+      z.enum(["none", "auto", "required"]),
+      z.object({ type: z.literal("function"), function: z.object({ name: z.string() }) }),
+    ])
+    .optional(),
   parallel_tool_calls: z.boolean().optional(),
   response_format: responseFormat.optional(),
   user: z.string().optional(),
@@ -253,12 +281,18 @@ function rejection(body: Record<string, unknown>, found: z.core.$ZodIssue | unde
     const value = valueAt(body, at);
     const where = pathText(at);
     const received = value === undefined ? `'${where}' is required` : `got ${describe(value)}`;
-    return new BadRequestError(`Invalid '${param}' (at ${where}): ${received}. It must be ${rule}.`, { param, code: "invalid_value" });
+    return new BadRequestError(`Invalid '${param}' (at ${where}): ${received}. It must be ${rule}.`, {
+      param,
+      code: "invalid_value",
+    });
   }
   const value = body[param];
   const where = path.length > 1 ? ` (at ${pathText(path)})` : "";
   const received = value === undefined ? `'${param}' is required` : `got ${describe(value)}`;
-  return new BadRequestError(`Invalid '${param}'${where}: ${received}. It must be ${RULES[param] ?? "valid"}.`, { param, code: "invalid_value" });
+  return new BadRequestError(`Invalid '${param}'${where}: ${received}. It must be ${RULES[param] ?? "valid"}.`, {
+    param,
+    code: "invalid_value",
+  });
 }
 
 /** Throws BadRequestError unless `body` is a valid chat completion request; returns it typed (not a copy). */
@@ -268,7 +302,10 @@ export function validateChatCompletion(body: unknown): ChatCompletionParams {
   if (!result.success) throw rejection(body, result.error.issues[0]);
   assertModelName(body.model as string);
   if (body.top_logprobs != null && body.logprobs !== true) {
-    throw new BadRequestError("Invalid 'top_logprobs': it needs 'logprobs': true.", { param: "top_logprobs", code: "invalid_value" });
+    throw new BadRequestError("Invalid 'top_logprobs': it needs 'logprobs': true.", {
+      param: "top_logprobs",
+      code: "invalid_value",
+    });
   }
   return body as ChatCompletionParams;
 }

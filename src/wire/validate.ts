@@ -38,7 +38,7 @@ const RULES = {
   seed: "an integer",
   stop: "a string or an array of 1 to 4 strings",
   stream: "a boolean",
-  stream_options: "an object such as {\"include_usage\": true}",
+  stream_options: 'an object such as {"include_usage": true}',
   suffix: "a string",
   temperature: "a number from 0 to 2",
   top_p: "a number from 0 to 1",
@@ -82,8 +82,7 @@ function checked<T>(check: (value: unknown) => value is T) {
 
 function isTokenIds(value: unknown): value is number[] {
   if (!Array.isArray(value) || value.length === 0) return false;
-  for (let i = 0; i < value.length; i++) {
-    const id: unknown = value[i];
+  for (const id of value as unknown[]) {
     if (!Number.isInteger(id) || (id as number) < 0) return false;
   }
   return true;
@@ -94,8 +93,8 @@ function isPrompt(value: unknown): value is Prompt {
   if (!Array.isArray(value) || value.length === 0) return false;
   if (typeof value[0] === "number") return isTokenIds(value);
   const strings = typeof value[0] === "string";
-  for (let i = 0; i < value.length; i++) {
-    if (strings ? typeof value[i] !== "string" : !isTokenIds(value[i])) return false;
+  for (const item of value as unknown[]) {
+    if (strings ? typeof item !== "string" : !isTokenIds(item)) return false;
   }
   return true;
 }
@@ -168,12 +167,17 @@ function bigintText(value: bigint): string {
   return `a BigInt of about ${Math.round(hex.length * Math.log10(16))} digits`;
 }
 
-/** A value inside an object or array as JSON writes it: undefined, functions and symbols are left out of objects, null in arrays. */
+/**
+ * A value inside an object or array as JSON writes it: undefined, functions and symbols are left
+ * out of objects, null in arrays.
+ */
 function isOmitted(value: unknown): boolean {
   return value === undefined || typeof value === "function" || typeof value === "symbol";
 }
 
-type Frame = { items: readonly unknown[]; next: number } | { source: Record<string, unknown>; keys: string[]; next: number; written: number };
+type Frame =
+  | { items: readonly unknown[]; next: number }
+  | { source: Record<string, unknown>; keys: string[]; next: number; written: number };
 
 /**
  * The JSON of `value` up to a little past `QUOTE_LIMIT` characters: containers are walked
@@ -255,7 +259,10 @@ export function describe(value: unknown): string {
   }
 }
 
-/** Throws BadRequestError unless `model` is within MAX_MODEL_LENGTH (the schemas already checked it is a non-empty string). */
+/**
+ * Throws BadRequestError unless `model` is within MAX_MODEL_LENGTH (the schemas already checked it
+ * is a non-empty string).
+ */
 export function assertModelName(model: string): void {
   if (model.length <= MAX_MODEL_LENGTH) return;
   throw new BadRequestError(

@@ -4,7 +4,16 @@ import { GrantCache } from "../../src/access/grant-cache.js";
 import type { KeyGrant } from "../../src/access/grant.js";
 
 function grant(hash: string, alias: string): KeyGrant {
-  return { hash, key: { key_alias: alias } as KeyGrant["key"], user: undefined, team: undefined, owners: [], budgeted: [], budgetedIds: [], limits: { rpm_limit: null, tpm_limit: null, max_parallel_requests: null } };
+  return {
+    hash,
+    key: { key_alias: alias } as KeyGrant["key"],
+    user: undefined,
+    team: undefined,
+    owners: [],
+    budgeted: [],
+    budgetedIds: [],
+    limits: { rpm_limit: null, tpm_limit: null, max_parallel_requests: null },
+  };
 }
 
 /** A loader whose answers the test sets, counting its calls. */

@@ -37,7 +37,8 @@ test("durations: s, m, h, d, w and calendar months", () => {
   assert.equal(new Date(addDuration(jan31, "1mo")).toISOString(), "2027-02-28T12:00:00.000Z");
   assert.equal(new Date(addDuration(jan31, "13mo")).toISOString(), "2028-02-29T12:00:00.000Z");
   for (const good of ["1s", "30d", "1mo", "12w"]) assert.equal(isDuration(good), true, good);
-  for (const bad of ["0d", "30", "d", "1.5h", "1y", " 1d", "-1d", "999999999d", "1201mo"]) assert.equal(isDuration(bad), false, bad);
+  for (const bad of ["0d", "30", "d", "1.5h", "1y", " 1d", "-1d", "999999999d", "1201mo"])
+    assert.equal(isDuration(bad), false, bad);
   for (const edge of ["36524d", "1200mo"]) assert.equal(isDuration(edge), true, edge);
   assert.throws(() => addDuration(0, "1y"), RangeError);
 });

@@ -22,7 +22,15 @@ function one(entry: unknown, env: Record<string, string | undefined> = {}): Depl
 
 /** What a deployment makes of its params: everything but the params themselves. */
 function derived(d: Deployment): unknown {
-  return { id: d.id, model: d.model, apiBase: d.apiBase, options: d.options, limits: d.limits, price: d.price, missingEnv: d.missingEnv };
+  return {
+    id: d.id,
+    model: d.model,
+    apiBase: d.apiBase,
+    options: d.options,
+    limits: d.limits,
+    price: d.price,
+    missingEnv: d.missingEnv,
+  };
 }
 
 describe("resolving a model_list entry", () => {
@@ -39,7 +47,11 @@ describe("resolving a model_list entry", () => {
       },
       { TEST_KEY: "sk-from-env", TEST_TEAM: "research" },
     );
-    assert.deepEqual(d.params, { model: "openai/gpt-4o", api_key: "sk-from-env", extra_headers: { "x-team": "research" } });
+    assert.deepEqual(d.params, {
+      model: "openai/gpt-4o",
+      api_key: "sk-from-env",
+      extra_headers: { "x-team": "research" },
+    });
     assert.deepEqual(d.options, { api_key: "sk-from-env", extra_headers: { "x-team": "research" } });
     assert.deepEqual(d.missingEnv, [
       { field: "api_base", variable: "TEST_UNSET_BASE" },
@@ -50,7 +62,10 @@ describe("resolving a model_list entry", () => {
   test("the same entry gets the same id from config.yaml and from an SDK user's list", async () => {
     const dir = mkdtempSync(join(tmpdir(), "litegate-config-"));
     const file = join(dir, "config.yaml");
-    writeFileSync(file, "model_list:\n  - model_name: m\n    litellm_params:\n      model: openai/gpt-4o\n      rpm: 5\n");
+    writeFileSync(
+      file,
+      "model_list:\n  - model_name: m\n    litellm_params:\n      model: openai/gpt-4o\n      rpm: 5\n",
+    );
     const config = await loadConfig(file, {});
     const fromList = one({ model_name: "m", litellm_params: { model: "openai/gpt-4o", rpm: 5 } });
     assert.match(fromList.id, /^[0-9a-f]{32}$/);
@@ -61,10 +76,16 @@ describe("resolving a model_list entry", () => {
   });
 
   test("an invalid entry is a ConfigError naming its path, never a half-built deployment", async () => {
-    const error = await rejection(Promise.resolve().then(() => deploymentsFromLiteLLM([BASE, { model_name: "x", litellm_params: { model: "openai/x", rpm: -1 } }], {})));
+    const error = await rejection(
+      Promise.resolve().then(() =>
+        deploymentsFromLiteLLM([BASE, { model_name: "x", litellm_params: { model: "openai/x", rpm: -1 } }], {}),
+      ),
+    );
     assert.ok(error instanceof ConfigError);
     assert.equal(error.message, "model_list[1].litellm_params.rpm: expected an integer >= 0, got -1");
-    const missing = await rejection(Promise.resolve().then(() => deploymentsFromLiteLLM([{ model_name: "x", litellm_params: {} }], {})));
+    const missing = await rejection(
+      Promise.resolve().then(() => deploymentsFromLiteLLM([{ model_name: "x", litellm_params: {} }], {})),
+    );
     assert.equal(missing.message, "model_list[0].litellm_params.model is required");
   });
 
@@ -103,12 +124,17 @@ describe("no litellm_params key is silently ignored", () => {
 
   test("every key changes what the deployment does, or loading says it is not used", async () => {
     const keys = Object.keys(litellmParamsSchema.shape).filter((key) => key !== "model");
-    assert.deepEqual(keys.filter((key) => !(key in SAMPLES)), [], "a new litellm_params key needs a sample here");
+    assert.deepEqual(
+      keys.filter((key) => !(key in SAMPLES)),
+      [],
+      "a new litellm_params key needs a sample here",
+    );
     const dir = mkdtempSync(join(tmpdir(), "litegate-config-"));
     const baseline = derived(one(BASE));
     for (const key of keys) {
       const entry = { model_name: "m", litellm_params: { model: "openai/gpt-4o", [key]: SAMPLES[key] } };
-      const changed = JSON.stringify(derived(one(entry))) !== JSON.stringify({ ...(baseline as object), id: one(entry).id });
+      const changed =
+        JSON.stringify(derived(one(entry))) !== JSON.stringify({ ...(baseline as object), id: one(entry).id });
       const file = join(dir, `${key}.yaml`);
       writeFileSync(file, JSON.stringify({ model_list: [entry] }));
       const warned = (await loadConfig(file, {})).warnings.some((warning) => warning.includes(`litellm_params.${key}`));
@@ -119,7 +145,14 @@ describe("no litellm_params key is silently ignored", () => {
   test("a key the schema does not know is warned about, with its path", async () => {
     const dir = mkdtempSync(join(tmpdir(), "litegate-config-"));
     const file = join(dir, "config.yaml");
-    writeFileSync(file, JSON.stringify({ model_list: [{ model_name: "m", litellm_params: { model: "openai/gpt-4o", temprature: 0.2 } }] }));
-    assert.deepEqual((await loadConfig(file, {})).warnings, [`${file}: unknown key model_list[0].litellm_params.temprature (ignored)`]);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        model_list: [{ model_name: "m", litellm_params: { model: "openai/gpt-4o", temprature: 0.2 } }],
+      }),
+    );
+    assert.deepEqual((await loadConfig(file, {})).warnings, [
+      `${file}: unknown key model_list[0].litellm_params.temprature (ignored)`,
+    ]);
   });
 });

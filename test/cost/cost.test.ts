@@ -5,7 +5,11 @@ import { PRICES, SELF_HOSTED_PROVIDERS } from "../../src/cost/prices.js";
 import type { CompletionUsage } from "../../src/wire/completions.js";
 
 function usage(prompt: number, completion: number, details?: Record<string, number>): CompletionUsage {
-  const u: CompletionUsage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+  const u: CompletionUsage = {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+  };
   if (details !== undefined) u.prompt_tokens_details = details;
   return u;
 }
@@ -20,7 +24,12 @@ describe("price table", () => {
     const entries = Object.entries(PRICES);
     assert.ok(entries.length >= 40);
     for (const [key, p] of entries) {
-      for (const field of ["input_cost_per_token", "output_cost_per_token", "cache_read_input_token_cost", "cache_creation_input_token_cost"] as const) {
+      for (const field of [
+        "input_cost_per_token",
+        "output_cost_per_token",
+        "cache_read_input_token_cost",
+        "cache_creation_input_token_cost",
+      ] as const) {
         const v = p[field];
         if (field.startsWith("cache") && v === undefined) continue;
         assert.ok(typeof v === "number" && Number.isFinite(v) && v >= 0, `${key}.${field} = ${String(v)}`);
@@ -31,21 +40,46 @@ describe("price table", () => {
       }
       assert.ok(p.mode === "chat" || p.mode === "completion", `${key}.mode`);
       assert.ok(p.provider.length > 0, `${key}.provider`);
-      if (p.cache_read_input_token_cost !== undefined) assert.ok(p.cache_read_input_token_cost <= p.input_cost_per_token, `${key} cache rate`);
+      if (p.cache_read_input_token_cost !== undefined)
+        assert.ok(p.cache_read_input_token_cost <= p.input_cost_per_token, `${key} cache rate`);
     }
   });
 
   it("lists every model the brief names", () => {
     for (const model of [
-      "gpt-3.5-turbo-instruct", "davinci-002", "babbage-002", "gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano",
-      "o1", "o1-mini", "o3", "o3-mini", "o4-mini", "gpt-4-turbo", "gpt-3.5-turbo",
-      "claude-3-5-sonnet", "claude-3-5-haiku", "claude-3-7-sonnet", "claude-sonnet-4", "claude-opus-4", "claude-3-opus", "claude-3-haiku",
-      "mistral/mistral-large-latest", "mistral/mistral-small-latest", "mistral/codestral-latest", "mistral/open-mistral-nemo",
-    ]) assert.ok(priceOf(model), model);
+      "gpt-3.5-turbo-instruct",
+      "davinci-002",
+      "babbage-002",
+      "gpt-4o",
+      "gpt-4o-mini",
+      "gpt-4.1",
+      "gpt-4.1-mini",
+      "gpt-4.1-nano",
+      "o1",
+      "o1-mini",
+      "o3",
+      "o3-mini",
+      "o4-mini",
+      "gpt-4-turbo",
+      "gpt-3.5-turbo",
+      "claude-3-5-sonnet",
+      "claude-3-5-haiku",
+      "claude-3-7-sonnet",
+      "claude-sonnet-4",
+      "claude-opus-4",
+      "claude-3-opus",
+      "claude-3-haiku",
+      "mistral/mistral-large-latest",
+      "mistral/mistral-small-latest",
+      "mistral/codestral-latest",
+      "mistral/open-mistral-nemo",
+    ])
+      assert.ok(priceOf(model), model);
   });
 
   it("OpenAI's completion models are in completion mode", () => {
-    for (const model of ["gpt-3.5-turbo-instruct", "davinci-002", "babbage-002"]) assert.equal(must(priceOf(model)).mode, "completion");
+    for (const model of ["gpt-3.5-turbo-instruct", "davinci-002", "babbage-002"])
+      assert.equal(must(priceOf(model)).mode, "completion");
     assert.equal(must(priceOf("gpt-4o")).mode, "chat");
   });
 });
@@ -53,7 +87,10 @@ describe("price table", () => {
 describe("priceOf", () => {
   it("gives exact costs from the table", () => {
     assert.equal(costOf(usage(1000, 500), must(priceOf("gpt-4o"))), 1000 * 2.5e-6 + 500 * 1e-5);
-    assert.equal(costOf(usage(1_000_000, 1_000_000), must(priceOf("gpt-4o-mini"))), 1_000_000 * 1.5e-7 + 1_000_000 * 6e-7);
+    assert.equal(
+      costOf(usage(1_000_000, 1_000_000), must(priceOf("gpt-4o-mini"))),
+      1_000_000 * 1.5e-7 + 1_000_000 * 6e-7,
+    );
     assert.equal(costOf(usage(10, 20), must(priceOf("gpt-3.5-turbo-instruct"))), 10 * 1.5e-6 + 20 * 2e-6);
     assert.equal(costOf(usage(100, 10), must(priceOf("claude-3-5-haiku"))), 100 * 8e-7 + 10 * 4e-6);
     assert.equal(costOf(usage(1_000_000, 0), must(priceOf("claude-opus-4"))), 15);
@@ -94,7 +131,10 @@ describe("priceOf", () => {
     assert.equal(must(priceOf("deepseek/deepseek-chat")).provider, "deepseek");
     assert.equal(must(priceOf("xai/grok-3")).input_cost_per_token, 3e-6);
     assert.equal(must(priceOf("together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo")).input_cost_per_token, 8.8e-7);
-    assert.equal(must(priceOf("fireworks_ai/accounts/fireworks/models/llama4-maverick-instruct-basic")).output_cost_per_token, 8.8e-7);
+    assert.equal(
+      must(priceOf("fireworks_ai/accounts/fireworks/models/llama4-maverick-instruct-basic")).output_cost_per_token,
+      8.8e-7,
+    );
     assert.equal(must(priceOf("perplexity/sonar-pro")).output_cost_per_token, 1.5e-5);
     // Codestral's own endpoint is priced apart from Mistral's.
     assert.equal(must(priceOf("codestral/codestral-latest")).input_cost_per_token, 0);
@@ -165,9 +205,13 @@ describe("deploymentPrice", () => {
   });
 
   it("prices a model the table lacks from model_info alone", () => {
-    const price = must(deploymentPrice("hosted_vllm/my-model", { input_cost_per_token: 3e-7, output_cost_per_token: 6e-7 }));
+    const price = must(
+      deploymentPrice("hosted_vllm/my-model", { input_cost_per_token: 3e-7, output_cost_per_token: 6e-7 }),
+    );
     assert.equal(costOf(usage(10, 10), price), 10 * 3e-7 + 10 * 6e-7);
-    const custom = must(deploymentPrice("openai/my-compatible-model", { input_cost_per_token: "0.000001", output_cost_per_token: 2e-6 }));
+    const custom = must(
+      deploymentPrice("openai/my-compatible-model", { input_cost_per_token: "0.000001", output_cost_per_token: 2e-6 }),
+    );
     assert.equal(custom.input_cost_per_token, 1e-6);
     assert.equal(deploymentPrice("openai/my-compatible-model", {}), undefined);
   });
@@ -179,9 +223,15 @@ describe("deploymentPrice", () => {
 
   it("prices an Azure deployment by model_info.base_model", () => {
     assert.equal(deploymentPrice("azure/my-prod-deployment", {}), undefined);
-    assert.equal(must(deploymentPrice("azure/my-prod-deployment", { base_model: "gpt-4o-mini" })).source, "gpt-4o-mini");
+    assert.equal(
+      must(deploymentPrice("azure/my-prod-deployment", { base_model: "gpt-4o-mini" })).source,
+      "gpt-4o-mini",
+    );
     assert.equal(must(deploymentPrice("azure/my-prod-deployment", { base_model: "azure/gpt-4.1" })).source, "gpt-4.1");
-    assert.equal(must(deploymentPrice("azure_text/instruct", { base_model: "gpt-3.5-turbo-instruct" })).mode, "completion");
+    assert.equal(
+      must(deploymentPrice("azure_text/instruct", { base_model: "gpt-3.5-turbo-instruct" })).mode,
+      "completion",
+    );
     // Overrides still win over the base model's price.
     const price = must(deploymentPrice("azure/prod", { base_model: "gpt-4o", input_cost_per_token: 1e-6 }));
     assert.equal(price.input_cost_per_token, 1e-6);
@@ -189,7 +239,10 @@ describe("deploymentPrice", () => {
   });
 
   it("responseCost applies the deployment's price", () => {
-    assert.equal(responseCost("azure/prod", usage(1000, 100), { base_model: "gpt-4o-mini" }), 1000 * 1.5e-7 + 100 * 6e-7);
+    assert.equal(
+      responseCost("azure/prod", usage(1000, 100), { base_model: "gpt-4o-mini" }),
+      1000 * 1.5e-7 + 100 * 6e-7,
+    );
   });
 });
 

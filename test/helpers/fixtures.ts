@@ -23,7 +23,9 @@ export function chatAnswer(content: string, overrides: Partial<ChatCompletion> =
     object: "chat.completion",
     created: 1700000000,
     model: "chat-model",
-    choices: [{ index: 0, message: { role: "assistant", content, refusal: null }, logprobs: null, finish_reason: "stop" }],
+    choices: [
+      { index: 0, message: { role: "assistant", content, refusal: null }, logprobs: null, finish_reason: "stop" },
+    ],
     usage: { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 },
     ...overrides,
   };

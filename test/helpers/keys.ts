@@ -6,16 +6,32 @@ export const MASTER_KEY = "sk-master-test-0123456789";
 export interface Call {
   status: number;
   headers: Headers;
-  body: Record<string, unknown> & { error?: { message: string; type: string; param: string | null; code: string | null } };
+  body: Record<string, unknown> & {
+    error?: { message: string; type: string; param: string | null; code: string | null };
+  };
 }
 
-export async function call(url: string, method: string, path: string, key: string | undefined, body?: unknown): Promise<Call> {
+export async function call(
+  url: string,
+  method: string,
+  path: string,
+  key: string | undefined,
+  body?: unknown,
+): Promise<Call> {
   const headers: Record<string, string> = {};
   if (key !== undefined) headers.authorization = `Bearer ${key}`;
   if (body !== undefined) headers["content-type"] = "application/json";
-  const response = await fetch(`${url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const response = await fetch(`${url}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text === "" ? {} : (JSON.parse(text) as Call["body"]) };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: text === "" ? {} : (JSON.parse(text) as Call["body"]),
+  };
 }
 
 /** POST /key/generate with the master key; the new key's plaintext. */

@@ -8,7 +8,9 @@ import { fileURLToPath } from "node:url";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
 
-const schemaFile = fileURLToPath(new URL("../../../test/fixtures/openai-spec/openai-chat.schema.json", import.meta.url));
+const schemaFile = fileURLToPath(
+  new URL("../../../test/fixtures/openai-spec/openai-chat.schema.json", import.meta.url),
+);
 const ajv = new Ajv2020({ strict: true, allErrors: true });
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM.
 (addFormatsModule as unknown as { default: (ajv: Ajv2020) => void }).default(ajv);

@@ -65,10 +65,20 @@ export function resetMocks(mocks: MockUpstream[]): void {
 }
 
 /** A `text-completion-openai/gpt-3.5-turbo-instruct` deployment of `group` on `mock`, with model_info.id `id`. */
-export function deployment(group: string, id: string, mock: MockUpstream, params: Partial<LitellmParams> = {}): ModelEntry {
+export function deployment(
+  group: string,
+  id: string,
+  mock: MockUpstream,
+  params: Partial<LitellmParams> = {},
+): ModelEntry {
   return {
     model_name: group,
-    litellm_params: { model: "text-completion-openai/gpt-3.5-turbo-instruct", api_base: `${mock.url}/v1`, api_key: "sk-x", ...params },
+    litellm_params: {
+      model: "text-completion-openai/gpt-3.5-turbo-instruct",
+      api_base: `${mock.url}/v1`,
+      api_key: "sk-x",
+      ...params,
+    },
     model_info: { id },
   };
 }
@@ -87,8 +97,18 @@ export function answer(before?: () => void): Handler {
 }
 
 /** An OpenAI-style error answer; `retry-after-ms: 1` by default so retries do not wait. */
-export function failure(status: number, error: Record<string, unknown> = {}, headers: Record<string, string> = { "retry-after-ms": "1" }): Handler {
-  return (_req, res) => json(res, status, { error: { message: `upstream says ${status}`, type: null, param: null, code: null, ...error } }, headers);
+export function failure(
+  status: number,
+  error: Record<string, unknown> = {},
+  headers: Record<string, string> = { "retry-after-ms": "1" },
+): Handler {
+  return (_req, res) =>
+    json(
+      res,
+      status,
+      { error: { message: `upstream says ${status}`, type: null, param: null, code: null, ...error } },
+      headers,
+    );
 }
 
 /** Closes the connection without answering. */

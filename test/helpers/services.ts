@@ -47,7 +47,11 @@ export async function removeRedisKeys(redisUrl: string, keyPrefix: string): Prom
 }
 
 /** Polls until `check` holds; fails naming `what` after `timeoutMs`. */
-export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 5_000,
+): Promise<void> {
   const start = Date.now();
   while (!(await check())) {
     if (Date.now() - start > timeoutMs) assert.fail(`not within ${timeoutMs} ms: ${what}`);
@@ -71,7 +75,10 @@ export interface Logged {
 }
 
 /** A logger for a Redis-backed state that keeps what it was told, for the test to assert. */
-export function recordingLogger(): { log: Logged; logger: { warn(message: string): void; info(message: string): void } } {
+export function recordingLogger(): {
+  log: Logged;
+  logger: { warn(message: string): void; info(message: string): void };
+} {
   const log: Logged = { warnings: [], infos: [] };
   return { log, logger: { warn: (message) => log.warnings.push(message), info: (message) => log.infos.push(message) } };
 }

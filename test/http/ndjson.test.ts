@@ -36,11 +36,27 @@ function splitAt(data: Uint8Array, offsets: readonly number[]): Uint8Array[] {
 const cases: { name: string; input: string | string[]; expected: SseEvent[] }[] = [
   { name: "LF line ends", input: '{"a":1}\n{"b":2}\n', expected: [ev('{"a":1}'), ev('{"b":2}')] },
   { name: "CRLF line ends", input: '{"a":1}\r\n{"b":2}\r\n', expected: [ev('{"a":1}'), ev('{"b":2}')] },
-  { name: "CRLF split between CR and LF", input: ['{"a":1}\r', '\n{"b":2}\r', "", "\n"], expected: [ev('{"a":1}'), ev('{"b":2}')] },
+  {
+    name: "CRLF split between CR and LF",
+    input: ['{"a":1}\r', '\n{"b":2}\r', "", "\n"],
+    expected: [ev('{"a":1}'), ev('{"b":2}')],
+  },
   { name: "a line split mid-token", input: ['{"resp', 'onse":"Hel', 'lo"}\n'], expected: [ev('{"response":"Hello"}')] },
-  { name: "blank and whitespace-only lines are skipped", input: '\n{"a":1}\n\n\r\n  \n{"b":2}\n\n', expected: [ev('{"a":1}'), ev('{"b":2}')] },
-  { name: "the last line without a line break comes from end()", input: '{"a":1}\n{"done":true}', expected: [ev('{"a":1}'), ev('{"done":true}')] },
-  { name: "a last line ending in a lone CR comes from end() without it", input: '{"done":true}\r', expected: [ev('{"done":true}')] },
+  {
+    name: "blank and whitespace-only lines are skipped",
+    input: '\n{"a":1}\n\n\r\n  \n{"b":2}\n\n',
+    expected: [ev('{"a":1}'), ev('{"b":2}')],
+  },
+  {
+    name: "the last line without a line break comes from end()",
+    input: '{"a":1}\n{"done":true}',
+    expected: [ev('{"a":1}'), ev('{"done":true}')],
+  },
+  {
+    name: "a last line ending in a lone CR comes from end() without it",
+    input: '{"done":true}\r',
+    expected: [ev('{"done":true}')],
+  },
   { name: "empty input gives no events", input: "", expected: [] },
   { name: "several lines in one chunk", input: "1\n2\n3\n", expected: [ev("1"), ev("2"), ev("3")] },
   { name: "a leading UTF-8 BOM is skipped", input: '\uFEFF{"a":1}\n', expected: [ev('{"a":1}')] },
@@ -88,15 +104,13 @@ describe("NdjsonParser", () => {
   test("any split of any stream gives the same events as one chunk", () => {
     const lineText = fc.string({ unit: "grapheme", maxLength: 12 }).map((text) => text.replace(/[\r\n]/g, " "));
     const ending = fc.constantFrom("\n", "\r\n");
-    const stream = fc
-      .array(fc.tuple(lineText, ending), { maxLength: 8 })
-      .chain((lines) =>
-        fc.tuple(fc.constant(lines), fc.boolean()).map(([parts, unterminated]) => {
-          const text = parts.map(([line, end]) => line + end).join("");
-          // Sometimes drop the last line break, which end() must still deliver.
-          return unterminated && text.endsWith("\n") ? text.replace(/\r?\n$/, "") : text;
-        }),
-      );
+    const stream = fc.array(fc.tuple(lineText, ending), { maxLength: 8 }).chain((lines) =>
+      fc.tuple(fc.constant(lines), fc.boolean()).map(([parts, unterminated]) => {
+        const text = parts.map(([line, end]) => line + end).join("");
+        // Sometimes drop the last line break, which end() must still deliver.
+        return unterminated && text.endsWith("\n") ? text.replace(/\r?\n$/, "") : text;
+      }),
+    );
     fc.assert(
       fc.property(
         stream.chain((text) => {

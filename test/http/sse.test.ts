@@ -236,8 +236,14 @@ describe("SseParser property: chunking never changes the result", () => {
     .map((s) => s.replace(/[\r\n]/g, "_"));
 
   const eventArb = fc.record({
-    event: fc.option(value.filter((s) => s !== ""), { nil: undefined }),
-    id: fc.option(value.map((s) => s.replace(/\0/g, "_")), { nil: undefined }),
+    event: fc.option(
+      value.filter((s) => s !== ""),
+      { nil: undefined },
+    ),
+    id: fc.option(
+      value.map((s) => s.replace(/\0/g, "_")),
+      { nil: undefined },
+    ),
     dataLines: fc.array(value, { minLength: 1, maxLength: 4 }),
     comment: fc.option(value, { nil: undefined }),
   });

@@ -7,15 +7,25 @@ import addFormatsModule from "ajv-formats";
 import { anthropic, anthropicMaxOutputTokens } from "../../src/providers/anthropic.js";
 import type { StreamEvent, Target } from "../../src/providers/types.js";
 import type { ChatCompletionChunk, ChatCompletionParams } from "../../src/wire/chat.js";
-import { AuthenticationError, BadRequestError, errorFromStatus, ServiceUnavailableError } from "../../src/wire/errors.js";
+import {
+  AuthenticationError,
+  BadRequestError,
+  errorFromStatus,
+  ServiceUnavailableError,
+} from "../../src/wire/errors.js";
 
 // The chat schema, loaded here rather than in the shared helper, which only knows completions.
-const schemaFile = fileURLToPath(new URL("../../../test/fixtures/openai-spec/openai-chat.schema.json", import.meta.url));
+const schemaFile = fileURLToPath(
+  new URL("../../../test/fixtures/openai-spec/openai-chat.schema.json", import.meta.url),
+);
 const ajv = new Ajv2020({ strict: true, allErrors: true });
 (addFormatsModule as unknown as { default: (ajv: Ajv2020) => void }).default(ajv);
 ajv.addSchema(JSON.parse(readFileSync(schemaFile, "utf8")));
 
-type ChatDefinition = "CreateChatCompletionRequest" | "CreateChatCompletionResponse" | "CreateChatCompletionStreamResponse";
+type ChatDefinition =
+  | "CreateChatCompletionRequest"
+  | "CreateChatCompletionResponse"
+  | "CreateChatCompletionStreamResponse";
 
 function assertOpenAIChat(definition: ChatDefinition, value: unknown): void {
   const validate = ajv.getSchema(`urn:llm-gateway:spec:openai-chat#/$defs/${definition}`);
@@ -113,7 +123,10 @@ describe("anthropic: request", () => {
       stream_options: { include_usage: true },
     };
     assertOpenAIChat("CreateChatCompletionRequest", params);
-    const request = anthropic.buildChatRequest(params, target({ options: { api_key: "sk-ant-test", extra_headers: { "anthropic-beta": "x" } } }));
+    const request = anthropic.buildChatRequest(
+      params,
+      target({ options: { api_key: "sk-ant-test", extra_headers: { "anthropic-beta": "x" } } }),
+    );
     assert.equal(request.method, "POST");
     assert.equal(request.url, "https://api.anthropic.com/v1/messages");
     assert.deepEqual(request.headers, {
@@ -207,16 +220,26 @@ describe("anthropic: request", () => {
   });
 
   test("tool_choice: auto, required, none, a named function, and parallel_tool_calls: false", () => {
-    const choice = (extra: Partial<ChatCompletionParams>): unknown => built({ messages: HI, tools: [WEATHER_TOOL], ...extra }).tool_choice;
+    const choice = (extra: Partial<ChatCompletionParams>): unknown =>
+      built({ messages: HI, tools: [WEATHER_TOOL], ...extra }).tool_choice;
     assert.deepEqual(choice({ tool_choice: "auto" }), { type: "auto" });
     assert.deepEqual(choice({ tool_choice: "required" }), { type: "any" });
     assert.deepEqual(choice({ tool_choice: "none" }), { type: "none" });
-    assert.deepEqual(choice({ tool_choice: { type: "function", function: { name: "get_weather" } } }), { type: "tool", name: "get_weather" });
+    assert.deepEqual(choice({ tool_choice: { type: "function", function: { name: "get_weather" } } }), {
+      type: "tool",
+      name: "get_weather",
+    });
     assert.deepEqual(choice({}), undefined);
     assert.deepEqual(choice({ parallel_tool_calls: true }), undefined);
     assert.deepEqual(choice({ parallel_tool_calls: false }), { type: "auto", disable_parallel_tool_use: true });
-    assert.deepEqual(choice({ tool_choice: "auto", parallel_tool_calls: false }), { type: "auto", disable_parallel_tool_use: true });
-    assert.deepEqual(choice({ tool_choice: "required", parallel_tool_calls: false }), { type: "any", disable_parallel_tool_use: true });
+    assert.deepEqual(choice({ tool_choice: "auto", parallel_tool_calls: false }), {
+      type: "auto",
+      disable_parallel_tool_use: true,
+    });
+    assert.deepEqual(choice({ tool_choice: "required", parallel_tool_calls: false }), {
+      type: "any",
+      disable_parallel_tool_use: true,
+    });
     assert.deepEqual(choice({ tool_choice: "none", parallel_tool_calls: false }), { type: "none" });
     // Without tools neither tools nor tool_choice is sent: Anthropic refuses tool_choice alone.
     const bare = built({ messages: HI, tools: [], tool_choice: "auto" });
@@ -262,10 +285,17 @@ describe("anthropic: request", () => {
 
   test("a missing API key fails before any request, naming ANTHROPIC_API_KEY; the env key and base are read", () => {
     assert.throws(
-      () => anthropic.buildChatRequest({ model: "claude-3-haiku-20240307", messages: HI }, target({ options: {}, env: {} })),
+      () =>
+        anthropic.buildChatRequest(
+          { model: "claude-3-haiku-20240307", messages: HI },
+          target({ options: {}, env: {} }),
+        ),
       (error: unknown) => {
         assert.ok(error instanceof AuthenticationError);
-        assert.equal(error.message, "No Anthropic API key: set the ANTHROPIC_API_KEY environment variable or pass api_key.");
+        assert.equal(
+          error.message,
+          "No Anthropic API key: set the ANTHROPIC_API_KEY environment variable or pass api_key.",
+        );
         assert.equal(error.status, 401);
         assert.equal(error.param, "api_key");
         return true;
@@ -279,11 +309,17 @@ describe("anthropic: request", () => {
     assert.equal(fromEnv.url, "http://127.0.0.1:9999/v1/messages");
     const explicit = anthropic.buildChatRequest(
       { model: "m", messages: HI },
-      target({ options: { api_key: "opt-key", api_base: "https://proxy.example/anthropic/v1" }, env: { ANTHROPIC_API_KEY: "env-key" } }),
+      target({
+        options: { api_key: "opt-key", api_base: "https://proxy.example/anthropic/v1" },
+        env: { ANTHROPIC_API_KEY: "env-key" },
+      }),
     );
     assert.equal(explicit.headers["x-api-key"], "opt-key");
     assert.equal(explicit.url, "https://proxy.example/anthropic/v1/messages");
-    const full = anthropic.buildChatRequest({ model: "m", messages: HI }, target({ options: { api_key: "k", api_base: "https://gw.example/v1/messages" } }));
+    const full = anthropic.buildChatRequest(
+      { model: "m", messages: HI },
+      target({ options: { api_key: "k", api_base: "https://gw.example/v1/messages" } }),
+    );
     assert.equal(full.url, "https://gw.example/v1/messages");
   });
 
@@ -302,14 +338,19 @@ describe("anthropic: request", () => {
       "messages[0].content[0].image_url.url",
     );
     assert.equal(
-      param({ messages: [{ role: "user", content: [{ type: "input_audio", input_audio: { data: "", format: "wav" } }] }] }),
+      param({
+        messages: [{ role: "user", content: [{ type: "input_audio", input_audio: { data: "", format: "wav" } }] }],
+      }),
       "messages[0].content[0]",
     );
     assert.equal(
       param({
         messages: [
           { role: "user", content: "hi" },
-          { role: "assistant", tool_calls: [{ id: "t", type: "function", function: { name: "f", arguments: "{oops" } }] },
+          {
+            role: "assistant",
+            tool_calls: [{ id: "t", type: "function", function: { name: "f", arguments: "{oops" } }],
+          },
         ],
       }),
       "messages[1].tool_calls[0].function.arguments",
@@ -321,7 +362,11 @@ describe("anthropic: request", () => {
     const body = built({
       messages: [
         { role: "user", content: "time?" },
-        { role: "assistant", content: null, tool_calls: [{ id: "t1", type: "function", function: { name: "now", arguments: "" } }] },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [{ id: "t1", type: "function", function: { name: "now", arguments: "" } }],
+        },
         { role: "tool", tool_call_id: "t1", content: "12:00" },
       ],
     });
@@ -375,7 +420,12 @@ describe("anthropic: response", () => {
           { type: "thinking", thinking: "The user wants weather.", signature: "sig" },
           { type: "text", text: "Let me " },
           { type: "text", text: "check." },
-          { type: "tool_use", id: "toolu_01A09q90qw90lq917835lq9", name: "get_weather", input: { location: "San Francisco, CA", unit: "celsius" } },
+          {
+            type: "tool_use",
+            id: "toolu_01A09q90qw90lq917835lq9",
+            name: "get_weather",
+            input: { location: "San Francisco, CA", unit: "celsius" },
+          },
           { type: "tool_use", id: "toolu_02", name: "now", input: {} },
         ],
         stop_reason: "tool_use",
@@ -459,8 +509,14 @@ const TRANSCRIPT = sse([
   ["content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }],
   ["ping", { type: "ping" }],
   ["content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "Okay" } }],
-  ["content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: ", let's check " } }],
-  ["content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "the weather — ☀️?" } }],
+  [
+    "content_block_delta",
+    { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: ", let's check " } },
+  ],
+  [
+    "content_block_delta",
+    { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "the weather — ☀️?" } },
+  ],
   ["content_block_stop", { type: "content_block_stop", index: 0 }],
   [
     "content_block_start",
@@ -470,12 +526,31 @@ const TRANSCRIPT = sse([
       content_block: { type: "tool_use", id: "toolu_01T1x1fJ34qAmk2tNTrN7Up6", name: "get_weather", input: {} },
     },
   ],
-  ["content_block_delta", { type: "content_block_delta", index: 1, delta: { type: "input_json_delta", partial_json: "" } }],
-  ["content_block_delta", { type: "content_block_delta", index: 1, delta: { type: "input_json_delta", partial_json: '{"location":' } }],
-  ["content_block_delta", { type: "content_block_delta", index: 1, delta: { type: "input_json_delta", partial_json: ' "San Francisco, CA"' } }],
-  ["content_block_delta", { type: "content_block_delta", index: 1, delta: { type: "input_json_delta", partial_json: "}" } }],
+  [
+    "content_block_delta",
+    { type: "content_block_delta", index: 1, delta: { type: "input_json_delta", partial_json: "" } },
+  ],
+  [
+    "content_block_delta",
+    { type: "content_block_delta", index: 1, delta: { type: "input_json_delta", partial_json: '{"location":' } },
+  ],
+  [
+    "content_block_delta",
+    {
+      type: "content_block_delta",
+      index: 1,
+      delta: { type: "input_json_delta", partial_json: ' "San Francisco, CA"' },
+    },
+  ],
+  [
+    "content_block_delta",
+    { type: "content_block_delta", index: 1, delta: { type: "input_json_delta", partial_json: "}" } },
+  ],
   ["content_block_stop", { type: "content_block_stop", index: 1 }],
-  ["message_delta", { type: "message_delta", delta: { stop_reason: "tool_use", stop_sequence: null }, usage: { output_tokens: 89 } }],
+  [
+    "message_delta",
+    { type: "message_delta", delta: { stop_reason: "tool_use", stop_sequence: null }, usage: { output_tokens: 89 } },
+  ],
   ["message_stop", { type: "message_stop" }],
 ]);
 
@@ -485,14 +560,31 @@ describe("anthropic: stream", () => {
     const chunks = chunksOf(results);
     const created = chunks[0]?.created ?? 0;
     assert.ok(Math.abs(created - Date.now() / 1000) < 5);
-    const base = { id: "msg_014p7gG3wDgGV9EUtLvnow3U", object: "chat.completion.chunk", created, model: "claude-sonnet-4-5-20250929" };
-    const choice = (delta: object, finish_reason: string | null = null): object => ({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason }] });
+    const base = {
+      id: "msg_014p7gG3wDgGV9EUtLvnow3U",
+      object: "chat.completion.chunk",
+      created,
+      model: "claude-sonnet-4-5-20250929",
+    };
+    const choice = (delta: object, finish_reason: string | null = null): object => ({
+      ...base,
+      choices: [{ index: 0, delta, logprobs: null, finish_reason }],
+    });
     assert.deepEqual(chunks, [
       choice({ role: "assistant", content: "" }),
       choice({ content: "Okay" }),
       choice({ content: ", let's check " }),
       choice({ content: "the weather — ☀️?" }),
-      choice({ tool_calls: [{ index: 0, id: "toolu_01T1x1fJ34qAmk2tNTrN7Up6", type: "function", function: { name: "get_weather", arguments: "" } }] }),
+      choice({
+        tool_calls: [
+          {
+            index: 0,
+            id: "toolu_01T1x1fJ34qAmk2tNTrN7Up6",
+            type: "function",
+            function: { name: "get_weather", arguments: "" },
+          },
+        ],
+      }),
       choice({ tool_calls: [{ index: 0, function: { arguments: '{"location":' } }] }),
       choice({ tool_calls: [{ index: 0, function: { arguments: ' "San Francisco, CA"' } }] }),
       choice({ tool_calls: [{ index: 0, function: { arguments: "}" } }] }),
@@ -502,7 +594,23 @@ describe("anthropic: stream", () => {
     // content_block_start (text), ping, two content_block_stop and the empty JSON delta are skipped.
     assert.deepEqual(
       results.map((result) => result.type),
-      ["chunk", "skip", "skip", "chunk", "chunk", "chunk", "skip", "chunk", "skip", "chunk", "chunk", "chunk", "skip", "chunk", "chunk"],
+      [
+        "chunk",
+        "skip",
+        "skip",
+        "chunk",
+        "chunk",
+        "chunk",
+        "skip",
+        "chunk",
+        "skip",
+        "chunk",
+        "chunk",
+        "chunk",
+        "skip",
+        "chunk",
+        "chunk",
+      ],
     );
     for (const chunk of chunks) {
       assert.equal((chunk as { raw?: unknown }).raw, undefined);
@@ -530,19 +638,48 @@ describe("anthropic: stream", () => {
                 id: "msg_2",
                 model: "claude-3-5-haiku-20241022",
                 content: [],
-                usage: { input_tokens: 20, cache_read_input_tokens: 100, cache_creation_input_tokens: 0, output_tokens: 1 },
+                usage: {
+                  input_tokens: 20,
+                  cache_read_input_tokens: 100,
+                  cache_creation_input_tokens: 0,
+                  output_tokens: 1,
+                },
               },
             },
           ],
-          ["content_block_start", { type: "content_block_start", index: 0, content_block: { type: "tool_use", id: "t_a", name: "now", input: {} } }],
-          ["content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "input_json_delta", partial_json: "" } }],
+          [
+            "content_block_start",
+            {
+              type: "content_block_start",
+              index: 0,
+              content_block: { type: "tool_use", id: "t_a", name: "now", input: {} },
+            },
+          ],
+          [
+            "content_block_delta",
+            { type: "content_block_delta", index: 0, delta: { type: "input_json_delta", partial_json: "" } },
+          ],
           ["content_block_stop", { type: "content_block_stop", index: 0 }],
-          ["content_block_start", { type: "content_block_start", index: 1, content_block: { type: "tool_use", id: "t_b", name: "f", input: {} } }],
-          ["content_block_delta", { type: "content_block_delta", index: 1, delta: { type: "input_json_delta", partial_json: '{"x":1}' } }],
+          [
+            "content_block_start",
+            {
+              type: "content_block_start",
+              index: 1,
+              content_block: { type: "tool_use", id: "t_b", name: "f", input: {} },
+            },
+          ],
+          [
+            "content_block_delta",
+            { type: "content_block_delta", index: 1, delta: { type: "input_json_delta", partial_json: '{"x":1}' } },
+          ],
           ["content_block_stop", { type: "content_block_stop", index: 1 }],
           [
             "message_delta",
-            { type: "message_delta", delta: { stop_reason: "tool_use", stop_sequence: null }, usage: { input_tokens: 20, output_tokens: 30 } },
+            {
+              type: "message_delta",
+              delta: { stop_reason: "tool_use", stop_sequence: null },
+              usage: { input_tokens: 20, output_tokens: 30 },
+            },
           ],
           ["message_stop", { type: "message_stop" }],
         ]),
@@ -578,8 +715,21 @@ describe("anthropic: stream", () => {
       const chunks = chunksOf(
         readStream(
           sse([
-            ["message_start", { type: "message_start", message: { id: "msg_3", model: "m", content: [], usage: { input_tokens: 1, output_tokens: 1 } } }],
-            ["message_delta", { type: "message_delta", delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: 5 } }],
+            [
+              "message_start",
+              {
+                type: "message_start",
+                message: { id: "msg_3", model: "m", content: [], usage: { input_tokens: 1, output_tokens: 1 } },
+              },
+            ],
+            [
+              "message_delta",
+              {
+                type: "message_delta",
+                delta: { stop_reason: stopReason, stop_sequence: null },
+                usage: { output_tokens: 5 },
+              },
+            ],
             ["message_stop", { type: "message_stop" }],
           ]),
         ),
@@ -607,7 +757,13 @@ describe("anthropic: stream", () => {
   test("an overloaded error event after some text is an error with status 529 and Anthropic's message", () => {
     const results = readStream(
       sse([
-        ["message_start", { type: "message_start", message: { id: "msg_4", model: "m", content: [], usage: { input_tokens: 3, output_tokens: 1 } } }],
+        [
+          "message_start",
+          {
+            type: "message_start",
+            message: { id: "msg_4", model: "m", content: [], usage: { input_tokens: 3, output_tokens: 1 } },
+          },
+        ],
         ["content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "Hel" } }],
         ["error", { type: "error", error: { type: "overloaded_error", message: "Overloaded" } }],
       ]),
@@ -617,7 +773,11 @@ describe("anthropic: stream", () => {
       status: 529,
       detail: { message: "Overloaded", type: "overloaded_error", code: "overloaded_error", param: null },
     });
-    const error = errorFromStatus(529, anthropic.parseError({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } }), {});
+    const error = errorFromStatus(
+      529,
+      anthropic.parseError({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } }),
+      {},
+    );
     assert.ok(error instanceof ServiceUnavailableError);
     assert.equal(error.status, 503);
   });
@@ -644,7 +804,11 @@ describe("anthropic: stream", () => {
       brand_new_error: undefined,
     };
     for (const [type, status] of Object.entries(statuses)) {
-      const result = anthropic.chatStream().parseEvent({ event: "error", data: JSON.stringify({ type: "error", error: { type, message: "m" } }), id: undefined });
+      const result = anthropic.chatStream().parseEvent({
+        event: "error",
+        data: JSON.stringify({ type: "error", error: { type, message: "m" } }),
+        id: undefined,
+      });
       assert.equal(result.type, "error");
       assert.equal(result.type === "error" ? result.status : null, status, type);
     }
@@ -666,7 +830,11 @@ describe("anthropic: errors", () => {
       "overloaded_error",
     ]) {
       assert.deepEqual(
-        anthropic.parseError({ type: "error", error: { type, message: `about ${type}` }, request_id: "req_011CSHoEeqs5C35K2UUqR7Fy" }),
+        anthropic.parseError({
+          type: "error",
+          error: { type, message: `about ${type}` },
+          request_id: "req_011CSHoEeqs5C35K2UUqR7Fy",
+        }),
         { message: `about ${type}`, type, code: type, param: null },
       );
     }
@@ -690,17 +858,29 @@ describe("anthropic: errors", () => {
     assert.equal(
       anthropic.parseError({
         type: "error",
-        error: { type: "invalid_request_error", message: "input length and `max_tokens` exceed context limit: 198000 + 8192 > 200000" },
+        error: {
+          type: "invalid_request_error",
+          message: "input length and `max_tokens` exceed context limit: 198000 + 8192 > 200000",
+        },
       }).kind,
       "context_window",
     );
-    assert.equal(anthropic.parseError({ type: "error", error: { type: "invalid_request_error", message: "max_tokens: field required" } }).kind, undefined);
+    assert.equal(
+      anthropic.parseError({
+        type: "error",
+        error: { type: "invalid_request_error", message: "max_tokens: field required" },
+      }).kind,
+      undefined,
+    );
   });
 
   test("plain text and other shapes still give a message", () => {
     assert.deepEqual(anthropic.parseError("upstream connect error"), { message: "upstream connect error" });
     assert.equal(anthropic.parseError("").message, "Anthropic returned an error without a message.");
-    assert.equal(anthropic.parseError({ error: { message: "from a proxy", type: "invalid_request_error" } }).message, "from a proxy");
+    assert.equal(
+      anthropic.parseError({ error: { message: "from a proxy", type: "invalid_request_error" } }).message,
+      "from a proxy",
+    );
     assert.match(anthropic.parseError({ unexpected: true }).message, /unexpected/);
   });
 
@@ -712,10 +892,31 @@ describe("anthropic: errors", () => {
   test("the adapter declares its params and no n", () => {
     assert.equal(anthropic.provider, "anthropic");
     assert.equal(anthropic.supportsN, false);
-    for (const param of ["max_tokens", "max_completion_tokens", "stop", "temperature", "top_p", "stream", "stream_options", "tools", "tool_choice", "parallel_tool_calls", "user"]) {
+    for (const param of [
+      "max_tokens",
+      "max_completion_tokens",
+      "stop",
+      "temperature",
+      "top_p",
+      "stream",
+      "stream_options",
+      "tools",
+      "tool_choice",
+      "parallel_tool_calls",
+      "user",
+    ]) {
       assert.ok(anthropic.supportedParams.has(param), param);
     }
-    for (const param of ["n", "logprobs", "top_logprobs", "logit_bias", "presence_penalty", "frequency_penalty", "seed", "response_format"]) {
+    for (const param of [
+      "n",
+      "logprobs",
+      "top_logprobs",
+      "logit_bias",
+      "presence_penalty",
+      "frequency_penalty",
+      "seed",
+      "response_format",
+    ]) {
       assert.equal(anthropic.supportedParams.has(param), false, param);
     }
   });

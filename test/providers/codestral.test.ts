@@ -27,7 +27,8 @@ function streamThrough(text: string, size: number): StreamEvent[] {
   const parser = new SseParser();
   const results: StreamEvent[] = [];
   for (let start = 0; start < data.length; start += size) {
-    for (const event of parser.push(data.subarray(start, start + size))) results.push(codestralFim.parseStreamEvent(event));
+    for (const event of parser.push(data.subarray(start, start + size)))
+      results.push(codestralFim.parseStreamEvent(event));
   }
   for (const event of parser.end()) results.push(codestralFim.parseStreamEvent(event));
   return results;
@@ -83,7 +84,10 @@ describe("codestral: requests", () => {
     const fromEnv = codestralFim.buildRequest({ model: "m", prompt: "a" }, target({ env }));
     assert.equal(fromEnv.url, "https://proxy.example/codestral/v1/fim/completions");
     assert.equal(fromEnv.headers.authorization, "Bearer env-key");
-    const fromOptions = codestralFim.buildRequest({ model: "m", prompt: "a" }, target({ env, options: { api_key: "opt", api_base: "http://localhost:9000" } }));
+    const fromOptions = codestralFim.buildRequest(
+      { model: "m", prompt: "a" },
+      target({ env, options: { api_key: "opt", api_base: "http://localhost:9000" } }),
+    );
     assert.equal(fromOptions.url, "http://localhost:9000/v1/fim/completions");
     assert.equal(fromOptions.headers.authorization, "Bearer opt");
   });
@@ -95,28 +99,59 @@ describe("codestral: requests", () => {
   });
 
   test("extra_headers are added and may override", () => {
-    const request = codestralFim.buildRequest({ model: "m", prompt: "a" }, target({ options: { api_key: "k", extra_headers: { "x-trace": "1" } } }));
-    assert.deepEqual(request.headers, { "content-type": "application/json", authorization: "Bearer k", "x-trace": "1" });
+    const request = codestralFim.buildRequest(
+      { model: "m", prompt: "a" },
+      target({ options: { api_key: "k", extra_headers: { "x-trace": "1" } } }),
+    );
+    assert.deepEqual(request.headers, {
+      "content-type": "application/json",
+      authorization: "Bearer k",
+      "x-trace": "1",
+    });
   });
 
   test("a missing key is an AuthenticationError naming CODESTRAL_API_KEY, before any request", () => {
-    for (const t of [target(), target({ env: { CODESTRAL_API_KEY: "" } }), target({ env: { MISTRAL_API_KEY: "not-this-one" } })]) {
+    for (const t of [
+      target(),
+      target({ env: { CODESTRAL_API_KEY: "" } }),
+      target({ env: { MISTRAL_API_KEY: "not-this-one" } }),
+    ]) {
       assert.throws(
         () => codestralFim.buildRequest({ model: "m", prompt: "a" }, t),
-        (error: unknown) => error instanceof AuthenticationError && error.message.includes("CODESTRAL_API_KEY") && error.param === "api_key",
+        (error: unknown) =>
+          error instanceof AuthenticationError &&
+          error.message.includes("CODESTRAL_API_KEY") &&
+          error.param === "api_key",
       );
     }
   });
 
   test("a one-string list is taken as the prompt; token prompts are refused", () => {
-    assert.deepEqual(bodyOf({ model: "m", prompt: ["only"] }), { model: "codestral-latest", prompt: "only", max_tokens: 16 });
-    for (const prompt of [[1, 2, 3], [[1], [2]], ["a", "b"]]) {
+    assert.deepEqual(bodyOf({ model: "m", prompt: ["only"] }), {
+      model: "codestral-latest",
+      prompt: "only",
+      max_tokens: 16,
+    });
+    for (const prompt of [
+      [1, 2, 3],
+      [[1], [2]],
+      ["a", "b"],
+    ]) {
       assert.throws(() => bodyOf({ model: "m", prompt }), BadRequestError);
     }
   });
 
   test("supports only the completion params FIM takes", () => {
-    assert.deepEqual([...codestralFim.supportedParams].sort(), ["max_tokens", "seed", "stop", "stream", "stream_options", "suffix", "temperature", "top_p"]);
+    assert.deepEqual([...codestralFim.supportedParams].sort(), [
+      "max_tokens",
+      "seed",
+      "stop",
+      "stream",
+      "stream_options",
+      "suffix",
+      "temperature",
+      "top_p",
+    ]);
   });
 });
 
@@ -127,7 +162,18 @@ describe("codestral: answers", () => {
     created: 1718000000,
     model: "codestral-latest",
     usage: { prompt_tokens: 16, completion_tokens: 9, total_tokens: 25 },
-    choices: [{ index: 0, message: { role: "assistant", content: "\n    return n if n < 2 else fib(n - 1) + fib(n - 2)", tool_calls: null, prefix: false }, finish_reason: "stop" }],
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: "assistant",
+          content: "\n    return n if n < 2 else fib(n - 1) + fib(n - 2)",
+          tool_calls: null,
+          prefix: false,
+        },
+        finish_reason: "stop",
+      },
+    ],
   };
 
   test("a chat-shaped answer becomes an OpenAI text_completion", () => {
@@ -137,7 +183,14 @@ describe("codestral: answers", () => {
       object: "text_completion",
       created: 1718000000,
       model: "codestral-latest",
-      choices: [{ text: "\n    return n if n < 2 else fib(n - 1) + fib(n - 2)", index: 0, logprobs: null, finish_reason: "stop" }],
+      choices: [
+        {
+          text: "\n    return n if n < 2 else fib(n - 1) + fib(n - 2)",
+          index: 0,
+          logprobs: null,
+          finish_reason: "stop",
+        },
+      ],
       usage: { prompt_tokens: 16, completion_tokens: 9, total_tokens: 25 },
     });
     assertOpenAI("CreateCompletionResponse", completion);
@@ -148,7 +201,11 @@ describe("codestral: answers", () => {
   });
 
   test("finish reasons: length and model_length are length, tool_calls is stop", () => {
-    const finish = (reason: string) => codestralFim.parseResponse({ ...answer, choices: [{ index: 0, message: { content: "x" }, finish_reason: reason }] }).choices[0]?.finish_reason;
+    const finish = (reason: string) =>
+      codestralFim.parseResponse({
+        ...answer,
+        choices: [{ index: 0, message: { content: "x" }, finish_reason: reason }],
+      }).choices[0]?.finish_reason;
     assert.equal(finish("length"), "length");
     assert.equal(finish("model_length"), "length");
     assert.equal(finish("tool_calls"), "stop");
@@ -156,13 +213,31 @@ describe("codestral: answers", () => {
   });
 
   test('finish_reason "error" is a BadGatewayError', () => {
-    assert.throws(() => codestralFim.parseResponse({ ...answer, choices: [{ index: 0, message: { content: "partial" }, finish_reason: "error" }] }), BadGatewayError);
+    assert.throws(
+      () =>
+        codestralFim.parseResponse({
+          ...answer,
+          choices: [{ index: 0, message: { content: "partial" }, finish_reason: "error" }],
+        }),
+      BadGatewayError,
+    );
   });
 
   test("content given as a list of chunks is joined", () => {
     const completion = codestralFim.parseResponse({
       ...answer,
-      choices: [{ index: 0, message: { content: [{ type: "text", text: "a" }, { type: "text", text: "b" }] }, finish_reason: "stop" }],
+      choices: [
+        {
+          index: 0,
+          message: {
+            content: [
+              { type: "text", text: "a" },
+              { type: "text", text: "b" },
+            ],
+          },
+          finish_reason: "stop",
+        },
+      ],
     });
     assert.equal(completion.choices[0]?.text, "ab");
   });
@@ -190,7 +265,10 @@ describe("codestral: streams", () => {
     { type: "skip" },
     { type: "chunk", chunk: chunk("    if n <= 1: # ≤ ✓", null) },
     { type: "chunk", chunk: chunk("\n        return n", null) },
-    { type: "chunk", chunk: { ...chunk("", "stop"), usage: { prompt_tokens: 24, completion_tokens: 7, total_tokens: 31 } } },
+    {
+      type: "chunk",
+      chunk: { ...chunk("", "stop"), usage: { prompt_tokens: 24, completion_tokens: 7, total_tokens: 31 } },
+    },
     { type: "done" },
   ];
 
@@ -198,22 +276,46 @@ describe("codestral: streams", () => {
     test(`a realistic stream split every ${size} bytes gives the same OpenAI text chunks`, () => {
       const results = streamThrough(stream, size);
       assert.deepEqual(results, expected);
-      for (const result of results) if (result.type === "chunk") assertOpenAI("CreateCompletionStreamChunk", result.chunk);
+      for (const result of results)
+        if (result.type === "chunk") assertOpenAI("CreateCompletionStreamChunk", result.chunk);
     });
   }
 
   test("model_length ends a choice with length", () => {
-    const [result] = streamThrough(`data: {${head},"choices":[{"index":0,"delta":{"content":"x"},"finish_reason":"model_length"}]}\n\n`, 5);
-    assert.deepEqual(result, { type: "chunk", chunk: { ...chunk("x", null), choices: [{ text: "x", index: 0, logprobs: null, finish_reason: "length" }] } });
+    const [result] = streamThrough(
+      `data: {${head},"choices":[{"index":0,"delta":{"content":"x"},"finish_reason":"model_length"}]}\n\n`,
+      5,
+    );
+    assert.deepEqual(result, {
+      type: "chunk",
+      chunk: { ...chunk("x", null), choices: [{ text: "x", index: 0, logprobs: null, finish_reason: "length" }] },
+    });
   });
 
   test('finish_reason "error" and error payloads end the stream with an error', () => {
-    assert.deepEqual(streamThrough(`data: {${head},"choices":[{"index":0,"delta":{"content":""},"finish_reason":"error"}]}\n\n`, 9), [
-      { type: "error", status: 502, detail: { message: 'Codestral stopped generating with finish_reason "error".', type: "api_error" } },
-    ]);
-    assert.deepEqual(streamThrough('data: {"object":"error","message":"Service unavailable","type":"service_unavailable","param":null,"code":"1000"}\n\n', 4), [
-      { type: "error", status: undefined, detail: { message: "Service unavailable", type: "service_unavailable", param: null, code: "1000" } },
-    ]);
+    assert.deepEqual(
+      streamThrough(`data: {${head},"choices":[{"index":0,"delta":{"content":""},"finish_reason":"error"}]}\n\n`, 9),
+      [
+        {
+          type: "error",
+          status: 502,
+          detail: { message: 'Codestral stopped generating with finish_reason "error".', type: "api_error" },
+        },
+      ],
+    );
+    assert.deepEqual(
+      streamThrough(
+        'data: {"object":"error","message":"Service unavailable","type":"service_unavailable","param":null,"code":"1000"}\n\n',
+        4,
+      ),
+      [
+        {
+          type: "error",
+          status: undefined,
+          detail: { message: "Service unavailable", type: "service_unavailable", param: null, code: "1000" },
+        },
+      ],
+    );
     assert.deepEqual(streamThrough('data: {"error":{"message":"boom","type":"server_error","status":503}}\n\n', 4), [
       { type: "error", status: 503, detail: { message: "boom", type: "server_error", param: null, code: null } },
     ]);
@@ -225,45 +327,84 @@ describe("codestral: streams", () => {
 
 describe("codestral: errors", () => {
   test("Mistral's flat error object", () => {
-    assert.deepEqual(codestralFim.parseError({ object: "error", message: "Unauthorized", type: "invalid_request_error", param: null, code: null }), {
-      message: "Unauthorized",
-      type: "invalid_request_error",
-      param: null,
-      code: null,
-    });
+    assert.deepEqual(
+      codestralFim.parseError({
+        object: "error",
+        message: "Unauthorized",
+        type: "invalid_request_error",
+        param: null,
+        code: null,
+      }),
+      {
+        message: "Unauthorized",
+        type: "invalid_request_error",
+        param: null,
+        code: null,
+      },
+    );
   });
 
   test("a 422 whose message holds the validator's detail list", () => {
     assert.deepEqual(
       codestralFim.parseError({
         object: "error",
-        message: { detail: [{ type: "extra_forbidden", loc: ["body", "best_of"], msg: "Extra inputs are not permitted", input: 2 }] },
+        message: {
+          detail: [
+            { type: "extra_forbidden", loc: ["body", "best_of"], msg: "Extra inputs are not permitted", input: 2 },
+          ],
+        },
         type: "invalid_request_error",
         param: null,
         code: null,
       }),
-      { message: "Extra inputs are not permitted (best_of)", type: "invalid_request_error", param: "best_of", code: null },
+      {
+        message: "Extra inputs are not permitted (best_of)",
+        type: "invalid_request_error",
+        param: "best_of",
+        code: null,
+      },
     );
   });
 
   test("the detail list sent as JSON text, and a numeric code", () => {
-    const message = JSON.stringify({ detail: [{ type: "missing", loc: ["body", "prompt"], msg: "Field required" }, { type: "int_type", loc: ["body", "max_tokens"], msg: "Input should be a valid integer" }] });
-    assert.deepEqual(codestralFim.parseError({ object: "error", message, type: "internal_error_proxy", param: null, code: 3001 }), {
-      message: "Field required (prompt); Input should be a valid integer (max_tokens)",
-      type: "internal_error_proxy",
-      param: null,
-      code: "3001",
+    const message = JSON.stringify({
+      detail: [
+        { type: "missing", loc: ["body", "prompt"], msg: "Field required" },
+        { type: "int_type", loc: ["body", "max_tokens"], msg: "Input should be a valid integer" },
+      ],
     });
+    assert.deepEqual(
+      codestralFim.parseError({ object: "error", message, type: "internal_error_proxy", param: null, code: 3001 }),
+      {
+        message: "Field required (prompt); Input should be a valid integer (max_tokens)",
+        type: "internal_error_proxy",
+        param: null,
+        code: "3001",
+      },
+    );
   });
 
   test("FastAPI's bare {detail} as a list or a string, and the gateway's {message}", () => {
-    assert.deepEqual(codestralFim.parseError({ detail: [{ loc: ["body", "suffix"], msg: "Input should be a valid string", type: "string_type" }] }), {
-      message: "Input should be a valid string (suffix)",
-      param: "suffix",
+    assert.deepEqual(
+      codestralFim.parseError({
+        detail: [{ loc: ["body", "suffix"], msg: "Input should be a valid string", type: "string_type" }],
+      }),
+      {
+        message: "Input should be a valid string (suffix)",
+        param: "suffix",
+        code: null,
+      },
+    );
+    assert.deepEqual(codestralFim.parseError({ detail: "Not Found" }), {
+      message: "Not Found",
+      param: null,
       code: null,
     });
-    assert.deepEqual(codestralFim.parseError({ detail: "Not Found" }), { message: "Not Found", param: null, code: null });
-    assert.deepEqual(codestralFim.parseError({ message: "Unauthorized", request_id: "abc" }), { message: "Unauthorized", param: null, code: null });
+    assert.deepEqual(codestralFim.parseError({ message: "Unauthorized", request_id: "abc" }), {
+      message: "Unauthorized",
+      param: null,
+      code: null,
+    });
     assert.deepEqual(codestralFim.parseError("upstream connect error"), { message: "upstream connect error" });
   });
 

@@ -17,9 +17,19 @@ import { AuthenticationError, BadGatewayError } from "../../src/wire/errors.js";
 
 const ajv = new Ajv2020({ strict: true, allErrors: true });
 (addFormatsModule as unknown as { default: (ajv: Ajv2020) => void }).default(ajv);
-ajv.addSchema(JSON.parse(readFileSync(fileURLToPath(new URL("../../../test/fixtures/openai-spec/openai-chat.schema.json", import.meta.url)), "utf8")));
+ajv.addSchema(
+  JSON.parse(
+    readFileSync(
+      fileURLToPath(new URL("../../../test/fixtures/openai-spec/openai-chat.schema.json", import.meta.url)),
+      "utf8",
+    ),
+  ),
+);
 
-function assertChat(definition: "CreateChatCompletionResponse" | "CreateChatCompletionStreamResponse", value: unknown): void {
+function assertChat(
+  definition: "CreateChatCompletionResponse" | "CreateChatCompletionStreamResponse",
+  value: unknown,
+): void {
   const validate = ajv.getSchema(`urn:llm-gateway:spec:openai-chat#/$defs/${definition}`);
   assert.ok(validate, `schema ${definition} not found`);
   assert.ok(validate(value), `${definition} invalid: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(value)}`);
@@ -57,10 +67,18 @@ describe("mistral: requests", () => {
             role: "assistant",
             content: null,
             refusal: null,
-            tool_calls: [{ id: "D681PevKs", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }],
+            tool_calls: [
+              { id: "D681PevKs", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } },
+            ],
           },
           { role: "tool", content: "18°C", tool_call_id: "D681PevKs" },
-          { role: "user", content: [{ type: "text", text: "And this?" }, { type: "image_url", image_url: { url: "https://example.com/a.png" } }] },
+          {
+            role: "user",
+            content: [
+              { type: "text", text: "And this?" },
+              { type: "image_url", image_url: { url: "https://example.com/a.png" } },
+            ],
+          },
         ],
         temperature: 0.3,
         top_p: 0.95,
@@ -74,7 +92,12 @@ describe("mistral: requests", () => {
         presence_penalty: 0.1,
         frequency_penalty: 0.2,
         response_format: { type: "json_object" },
-        tools: [{ type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } } }],
+        tools: [
+          {
+            type: "function",
+            function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } },
+          },
+        ],
         tool_choice: "auto",
         parallel_tool_calls: false,
         safe_prompt: true,
@@ -93,10 +116,18 @@ describe("mistral: requests", () => {
         {
           role: "assistant",
           content: null,
-          tool_calls: [{ id: "D681PevKs", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }],
+          tool_calls: [
+            { id: "D681PevKs", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } },
+          ],
         },
         { role: "tool", content: "18°C", tool_call_id: "D681PevKs" },
-        { role: "user", content: [{ type: "text", text: "And this?" }, { type: "image_url", image_url: { url: "https://example.com/a.png" } }] },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "And this?" },
+            { type: "image_url", image_url: { url: "https://example.com/a.png" } },
+          ],
+        },
       ],
       temperature: 0.3,
       top_p: 0.95,
@@ -107,7 +138,12 @@ describe("mistral: requests", () => {
       presence_penalty: 0.1,
       frequency_penalty: 0.2,
       response_format: { type: "json_object" },
-      tools: [{ type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } } }],
+      tools: [
+        {
+          type: "function",
+          function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } },
+        },
+      ],
       tool_choice: "auto",
       parallel_tool_calls: false,
       safe_prompt: true,
@@ -132,21 +168,36 @@ describe("mistral: requests", () => {
     const fromEnv = mistralChat.buildChatRequest({ model: "m", messages: [] }, target({ options: {}, env }));
     assert.equal(fromEnv.url, "https://eu.example/v1/chat/completions");
     assert.equal(fromEnv.headers.authorization, "Bearer env-key");
-    const fromOptions = mistralChat.buildChatRequest({ model: "m", messages: [] }, target({ options: { api_key: "o", api_base: "http://127.0.0.1:8080/v1" }, env }));
+    const fromOptions = mistralChat.buildChatRequest(
+      { model: "m", messages: [] },
+      target({ options: { api_key: "o", api_base: "http://127.0.0.1:8080/v1" }, env }),
+    );
     assert.equal(fromOptions.url, "http://127.0.0.1:8080/v1/chat/completions");
     assert.equal(fromOptions.headers.authorization, "Bearer o");
   });
 
   test("a missing key is an AuthenticationError naming MISTRAL_API_KEY", () => {
     assert.throws(
-      () => mistralChat.buildChatRequest({ model: "m", messages: [] }, target({ options: {}, env: { CODESTRAL_API_KEY: "other" } })),
+      () =>
+        mistralChat.buildChatRequest(
+          { model: "m", messages: [] },
+          target({ options: {}, env: { CODESTRAL_API_KEY: "other" } }),
+        ),
       (error: unknown) => error instanceof AuthenticationError && error.message.includes("MISTRAL_API_KEY"),
     );
   });
 
   test("takes n, but not logit_bias, logprobs, top_logprobs or user", () => {
     assert.equal(mistralChat.supportsN, true);
-    for (const param of ["n", "seed", "max_completion_tokens", "tools", "tool_choice", "response_format", "stream_options"]) {
+    for (const param of [
+      "n",
+      "seed",
+      "max_completion_tokens",
+      "tools",
+      "tool_choice",
+      "response_format",
+      "stream_options",
+    ]) {
       assert.ok(mistralChat.supportedParams.has(param), param);
     }
     for (const param of ["logit_bias", "logprobs", "top_logprobs", "user", "store", "metadata"]) {
@@ -162,7 +213,13 @@ describe("mistral: answers", () => {
     created: 1718000000,
     model: "mistral-small-latest",
     usage: { prompt_tokens: 10, completion_tokens: 7, total_tokens: 17, prompt_audio_seconds: null },
-    choices: [{ index: 0, message: { role: "assistant", content: "Bonjour !", tool_calls: null, prefix: false }, finish_reason: "stop" }],
+    choices: [
+      {
+        index: 0,
+        message: { role: "assistant", content: "Bonjour !", tool_calls: null, prefix: false },
+        finish_reason: "stop",
+      },
+    ],
   };
 
   test("an answer becomes OpenAI's chat.completion (logprobs added, Mistral's extras removed)", () => {
@@ -172,7 +229,14 @@ describe("mistral: answers", () => {
       object: "chat.completion",
       created: 1718000000,
       model: "mistral-small-latest",
-      choices: [{ index: 0, message: { role: "assistant", content: "Bonjour !", refusal: null }, logprobs: null, finish_reason: "stop" }],
+      choices: [
+        {
+          index: 0,
+          message: { role: "assistant", content: "Bonjour !", refusal: null },
+          logprobs: null,
+          finish_reason: "stop",
+        },
+      ],
       usage: { prompt_tokens: 10, completion_tokens: 7, total_tokens: 17 },
     });
     assertChat("CreateChatCompletionResponse", completion);
@@ -233,25 +297,34 @@ describe("mistral: answers", () => {
         },
       ],
     });
-    assert.deepEqual(completion.choices[0]?.message, { role: "assistant", content: "The answer is 4.", refusal: null, reasoning_content: "2+2 is 4." });
+    assert.deepEqual(completion.choices[0]?.message, {
+      role: "assistant",
+      content: "The answer is 4.",
+      refusal: null,
+      reasoning_content: "2+2 is 4.",
+    });
     assertChat("CreateChatCompletionResponse", completion);
   });
 
   test('model_length is length; "error" is a BadGatewayError', () => {
-    const withFinish = (reason: string) => ({ ...answer, choices: [{ index: 0, message: { role: "assistant", content: "x" }, finish_reason: reason }] });
+    const withFinish = (reason: string) => ({
+      ...answer,
+      choices: [{ index: 0, message: { role: "assistant", content: "x" }, finish_reason: reason }],
+    });
     assert.equal(mistralChat.parseChatResponse(withFinish("model_length")).choices[0]?.finish_reason, "length");
     assert.throws(() => mistralChat.parseChatResponse(withFinish("error")), BadGatewayError);
   });
 });
 
 describe("mistral: streams", () => {
-  const head = '"id":"6e1b3c8b8c9a4a55b5f0a2d3e4f5a6b7","object":"chat.completion.chunk","created":1718000000,"model":"mistral-small-latest"';
+  const head =
+    '"id":"6e1b3c8b8c9a4a55b5f0a2d3e4f5a6b7","object":"chat.completion.chunk","created":1718000000,"model":"mistral-small-latest"';
   const events = [
     `{${head},"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}`,
     `{${head},"choices":[{"index":0,"delta":{"content":"Bonjour"},"finish_reason":null}]}`,
     `{${head},"choices":[{"index":0,"delta":{"content":" à tous 👋"},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"total_tokens":15,"completion_tokens":5}}`,
   ];
-  const stream = events.map((data) => `data: ${data}\n\n`).join("") + "data: [DONE]\n\n";
+  const stream = `${events.map((data) => `data: ${data}\n\n`).join("")}data: [DONE]\n\n`;
 
   for (const size of [1, 5, 13, 100_000]) {
     test(`a stream split every ${size} bytes: OpenAI-valid chunks are forwarded raw`, () => {
@@ -260,7 +333,8 @@ describe("mistral: streams", () => {
         ...events.map((data) => ({ type: "chunk", chunk: JSON.parse(data), raw: data })),
         { type: "done" },
       ]);
-      for (const result of results) if (result.type === "chunk") assertChat("CreateChatCompletionStreamResponse", result.chunk);
+      for (const result of results)
+        if (result.type === "chunk") assertChat("CreateChatCompletionStreamResponse", result.chunk);
     });
   }
 
@@ -277,24 +351,57 @@ describe("mistral: streams", () => {
         `data: {${head},"choices":[{"index":0,"delta":{"content":"!"},"finish_reason":"model_length"}],"usage":{"prompt_tokens":3,"total_tokens":5,"completion_tokens":2}}\n\n`,
       11,
     );
-    const base = { id: "6e1b3c8b8c9a4a55b5f0a2d3e4f5a6b7", object: "chat.completion.chunk", created: 1718000000, model: "mistral-small-latest" };
+    const base = {
+      id: "6e1b3c8b8c9a4a55b5f0a2d3e4f5a6b7",
+      object: "chat.completion.chunk",
+      created: 1718000000,
+      model: "mistral-small-latest",
+    };
     assert.deepEqual(results, [
-      { type: "chunk", chunk: { ...base, choices: [{ index: 0, delta: { content: "ok", reasoning_content: "hmm" }, finish_reason: null }] } },
       {
         type: "chunk",
-        chunk: { ...base, choices: [{ index: 0, delta: { content: "!" }, finish_reason: "length" }], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } },
+        chunk: {
+          ...base,
+          choices: [{ index: 0, delta: { content: "ok", reasoning_content: "hmm" }, finish_reason: null }],
+        },
+      },
+      {
+        type: "chunk",
+        chunk: {
+          ...base,
+          choices: [{ index: 0, delta: { content: "!" }, finish_reason: "length" }],
+          usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+        },
       },
     ]);
-    for (const result of results) if (result.type === "chunk") assertChat("CreateChatCompletionStreamResponse", result.chunk);
+    for (const result of results)
+      if (result.type === "chunk") assertChat("CreateChatCompletionStreamResponse", result.chunk);
   });
 
   test('finish_reason "error" and error events end the stream with an error', () => {
-    assert.deepEqual(streamThrough(`data: {${head},"choices":[{"index":0,"delta":{"content":""},"finish_reason":"error"}]}\n\n`, 6), [
-      { type: "error", status: 502, detail: { message: 'mistral stopped generating with finish_reason "error".', type: "api_error" } },
-    ]);
-    assert.deepEqual(streamThrough('data: {"object":"error","message":"Internal server error","type":"internal_server_error","param":null,"code":null}\n\n', 6), [
-      { type: "error", status: undefined, detail: { message: "Internal server error", type: "internal_server_error", param: null, code: null } },
-    ]);
+    assert.deepEqual(
+      streamThrough(`data: {${head},"choices":[{"index":0,"delta":{"content":""},"finish_reason":"error"}]}\n\n`, 6),
+      [
+        {
+          type: "error",
+          status: 502,
+          detail: { message: 'mistral stopped generating with finish_reason "error".', type: "api_error" },
+        },
+      ],
+    );
+    assert.deepEqual(
+      streamThrough(
+        'data: {"object":"error","message":"Internal server error","type":"internal_server_error","param":null,"code":null}\n\n',
+        6,
+      ),
+      [
+        {
+          type: "error",
+          status: undefined,
+          detail: { message: "Internal server error", type: "internal_server_error", param: null, code: null },
+        },
+      ],
+    );
   });
 
   test("each stream gets its own reader and framer", () => {
@@ -309,32 +416,67 @@ describe("mistral: errors", () => {
     assert.deepEqual(
       mistralChat.parseError({
         object: "error",
-        message: { detail: [{ type: "extra_forbidden", loc: ["body", "max_completion_tokens"], msg: "Extra inputs are not permitted", input: 32000 }] },
+        message: {
+          detail: [
+            {
+              type: "extra_forbidden",
+              loc: ["body", "max_completion_tokens"],
+              msg: "Extra inputs are not permitted",
+              input: 32000,
+            },
+          ],
+        },
         type: "invalid_request_error",
         param: null,
         code: null,
       }),
-      { message: "Extra inputs are not permitted (max_completion_tokens)", type: "invalid_request_error", param: "max_completion_tokens", code: null },
+      {
+        message: "Extra inputs are not permitted (max_completion_tokens)",
+        type: "invalid_request_error",
+        param: "max_completion_tokens",
+        code: null,
+      },
     );
   });
 
   test("the validator's list given as message and detail, with a numeric code", () => {
-    const list = [{ type: "extra_forbidden", loc: ["body", "messages", 0, "user", "name"], msg: "Extra inputs are not permitted", input: "" }];
-    assert.deepEqual(mistralChat.parseError({ object: "Error", detail: list, message: list, type: "invalid_request_error", code: 3001 }), {
-      message: "Extra inputs are not permitted (messages.0.user.name)",
-      type: "invalid_request_error",
-      param: "messages.0.user.name",
-      code: "3001",
-    });
+    const list = [
+      {
+        type: "extra_forbidden",
+        loc: ["body", "messages", 0, "user", "name"],
+        msg: "Extra inputs are not permitted",
+        input: "",
+      },
+    ];
+    assert.deepEqual(
+      mistralChat.parseError({
+        object: "Error",
+        detail: list,
+        message: list,
+        type: "invalid_request_error",
+        code: 3001,
+      }),
+      {
+        message: "Extra inputs are not permitted (messages.0.user.name)",
+        type: "invalid_request_error",
+        param: "messages.0.user.name",
+        code: "3001",
+      },
+    );
   });
 
   test("OpenAI's {error} shape and plain text", () => {
-    assert.deepEqual(mistralChat.parseError({ error: { message: "Rate limit exceeded", type: "rate_limit", param: null, code: "1300" } }), {
-      message: "Rate limit exceeded",
-      type: "rate_limit",
-      param: null,
-      code: "1300",
-    });
+    assert.deepEqual(
+      mistralChat.parseError({
+        error: { message: "Rate limit exceeded", type: "rate_limit", param: null, code: "1300" },
+      }),
+      {
+        message: "Rate limit exceeded",
+        type: "rate_limit",
+        param: null,
+        code: "1300",
+      },
+    );
     assert.deepEqual(mistralChat.parseError("Bad Gateway"), { message: "Bad Gateway" });
   });
 

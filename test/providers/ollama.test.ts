@@ -20,9 +20,19 @@ import { assertOpenAI } from "../helpers/openai-schema.js";
 
 const ajv = new Ajv2020({ strict: true, allErrors: true });
 (addFormatsModule as unknown as { default: (ajv: Ajv2020) => void }).default(ajv);
-ajv.addSchema(JSON.parse(readFileSync(fileURLToPath(new URL("../../../test/fixtures/openai-spec/openai-chat.schema.json", import.meta.url)), "utf8")));
+ajv.addSchema(
+  JSON.parse(
+    readFileSync(
+      fileURLToPath(new URL("../../../test/fixtures/openai-spec/openai-chat.schema.json", import.meta.url)),
+      "utf8",
+    ),
+  ),
+);
 
-function assertChat(definition: "CreateChatCompletionResponse" | "CreateChatCompletionStreamResponse", value: unknown): void {
+function assertChat(
+  definition: "CreateChatCompletionResponse" | "CreateChatCompletionStreamResponse",
+  value: unknown,
+): void {
   const validate = ajv.getSchema(`urn:llm-gateway:spec:openai-chat#/$defs/${definition}`);
   assert.ok(validate, `schema ${definition} not found`);
   assert.ok(validate(value), `${definition} invalid: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(value)}`);
@@ -32,12 +42,17 @@ function target(overrides: Partial<Target> = {}): Target {
   return { model: "qwen2.5-coder:1.5b", options: {}, env: {}, dropParams: false, ...overrides };
 }
 
-const generateBody = (params: TextCompletionParams, t: Target = target()): unknown => JSON.parse(ollamaGenerate.buildRequest(params, t).body ?? "null");
+const generateBody = (params: TextCompletionParams, t: Target = target()): unknown =>
+  JSON.parse(ollamaGenerate.buildRequest(params, t).body ?? "null");
 const chatBody = (params: ChatCompletionParams, t: Target = target({ model: "llama3.2" })): unknown =>
   JSON.parse(ollamaChat.buildChatRequest(params, t).body ?? "null");
 
 /** Feeds `text` through a stream reader in pieces of `size` bytes (splitting UTF-8 characters too). */
-function streamThrough<C>(reader: { framer: Framer; parseEvent(event: SseEvent): StreamEvent<C> }, text: string, size: number): StreamEvent<C>[] {
+function streamThrough<C>(
+  reader: { framer: Framer; parseEvent(event: SseEvent): StreamEvent<C> },
+  text: string,
+  size: number,
+): StreamEvent<C>[] {
   const data = new TextEncoder().encode(text);
   const results: StreamEvent<C>[] = [];
   for (let start = 0; start < data.length; start += size) {
@@ -52,7 +67,10 @@ const CHAT_ID = /^chatcmpl-[0-9a-f]{32}$/;
 
 describe("ollama (/api/generate): requests", () => {
   test("defaults: raw prompt, explicit stream false, OpenAI's temperature, top_p and 16 tokens; no auth locally", () => {
-    const request = ollamaGenerate.buildRequest({ model: "ollama/qwen2.5-coder:1.5b", prompt: "def add(a, b):" }, target());
+    const request = ollamaGenerate.buildRequest(
+      { model: "ollama/qwen2.5-coder:1.5b", prompt: "def add(a, b):" },
+      target(),
+    );
     assert.deepEqual(request, {
       method: "POST",
       url: "http://localhost:11434/api/generate",
@@ -111,13 +129,16 @@ describe("ollama (/api/generate): requests", () => {
   });
 
   test("an options object sets what the OpenAI params leave at their defaults; nulls are defaults", () => {
-    assert.deepEqual(generateBody({ model: "m", prompt: "x", max_tokens: null, stop: null, options: { num_predict: -1 } }), {
-      model: "qwen2.5-coder:1.5b",
-      prompt: "x",
-      raw: true,
-      stream: false,
-      options: { temperature: 1, top_p: 1, num_predict: -1 },
-    });
+    assert.deepEqual(
+      generateBody({ model: "m", prompt: "x", max_tokens: null, stop: null, options: { num_predict: -1 } }),
+      {
+        model: "qwen2.5-coder:1.5b",
+        prompt: "x",
+        raw: true,
+        stream: false,
+        options: { temperature: 1, top_p: 1, num_predict: -1 },
+      },
+    );
   });
 
   test("OLLAMA_API_BASE and OLLAMA_API_KEY (a bearer key only when given); options win", () => {
@@ -125,7 +146,10 @@ describe("ollama (/api/generate): requests", () => {
     const fromEnv = ollamaGenerate.buildRequest({ model: "m", prompt: "x" }, target({ env }));
     assert.equal(fromEnv.url, "https://ollama.com/api/generate");
     assert.deepEqual(fromEnv.headers, { "content-type": "application/json", authorization: "Bearer ok-1" });
-    const fromOptions = ollamaGenerate.buildRequest({ model: "m", prompt: "x" }, target({ env, options: { api_base: "http://gpu-box:11434", api_key: "opt" } }));
+    const fromOptions = ollamaGenerate.buildRequest(
+      { model: "m", prompt: "x" },
+      target({ env, options: { api_base: "http://gpu-box:11434", api_key: "opt" } }),
+    );
     assert.equal(fromOptions.url, "http://gpu-box:11434/api/generate");
     assert.equal(fromOptions.headers.authorization, "Bearer opt");
   });
@@ -136,8 +160,10 @@ describe("ollama (/api/generate): requests", () => {
   });
 
   test("supports the sampling params but not n, echo, best_of, logprobs, logit_bias or user", () => {
-    for (const param of ["n", "echo", "best_of", "logprobs", "logit_bias", "user"]) assert.ok(!ollamaGenerate.supportedParams.has(param), param);
-    for (const param of ["max_tokens", "suffix", "stop", "seed", "presence_penalty"]) assert.ok(ollamaGenerate.supportedParams.has(param), param);
+    for (const param of ["n", "echo", "best_of", "logprobs", "logit_bias", "user"])
+      assert.ok(!ollamaGenerate.supportedParams.has(param), param);
+    for (const param of ["max_tokens", "suffix", "stop", "seed", "presence_penalty"])
+      assert.ok(ollamaGenerate.supportedParams.has(param), param);
   });
 });
 
@@ -175,7 +201,10 @@ describe("ollama (/api/generate): answers and streams", () => {
   });
 
   test("done_reason length is length, others are stop; a cached prompt counts 0 tokens", () => {
-    assert.equal(ollamaGenerate.parseResponse({ ...answer, done_reason: "length" }).choices[0]?.finish_reason, "length");
+    assert.equal(
+      ollamaGenerate.parseResponse({ ...answer, done_reason: "length" }).choices[0]?.finish_reason,
+      "length",
+    );
     assert.equal(ollamaGenerate.parseResponse({ ...answer, done_reason: "unload" }).choices[0]?.finish_reason, "stop");
     const { prompt_eval_count: _dropped, done_reason: _reason, ...cached } = answer;
     const completion = ollamaGenerate.parseResponse(cached);
@@ -197,7 +226,12 @@ describe("ollama (/api/generate): answers and streams", () => {
     choices: [{ text, index: 0, logprobs: null, finish_reason: finish }],
   });
 
-  for (const [size, ending] of [[1, "\n"], [4, "\r\n"], [17, "\n"], [100_000, "\r\n"]] as const) {
+  for (const [size, ending] of [
+    [1, "\n"],
+    [4, "\r\n"],
+    [17, "\n"],
+    [100_000, "\r\n"],
+  ] as const) {
     test(`an NDJSON stream split every ${size} bytes (${JSON.stringify(ending)}): one id, one created, usage on the last chunk`, () => {
       const reader = ollamaGenerate.textStream?.();
       assert.ok(reader);
@@ -211,20 +245,35 @@ describe("ollama (/api/generate): answers and streams", () => {
         { type: "chunk", chunk: { id, ...textChunk("def", null) } },
         { type: "skip" },
         { type: "chunk", chunk: { id, ...textChunk(" add(a, b) → ✓", null) } },
-        { type: "chunk", chunk: { id, ...textChunk("", "length"), usage: { prompt_tokens: 17, completion_tokens: 16, total_tokens: 33 } } },
+        {
+          type: "chunk",
+          chunk: {
+            id,
+            ...textChunk("", "length"),
+            usage: { prompt_tokens: 17, completion_tokens: 16, total_tokens: 33 },
+          },
+        },
       ]);
-      for (const result of results) if (result.type === "chunk") assertOpenAI("CreateCompletionStreamChunk", result.chunk);
+      for (const result of results)
+        if (result.type === "chunk") assertOpenAI("CreateCompletionStreamChunk", result.chunk);
     });
   }
 
   test("each stream has its own id", () => {
     const first = streamThrough(ollamaGenerateStream(), `${lines[0]}\n`, 8);
     const second = streamThrough(ollamaGenerateStream(), `${lines[0]}\n`, 8);
-    assert.notEqual(first[0]?.type === "chunk" ? first[0].chunk.id : 1, second[0]?.type === "chunk" ? second[0].chunk.id : 2);
+    assert.notEqual(
+      first[0]?.type === "chunk" ? first[0].chunk.id : 1,
+      second[0]?.type === "chunk" ? second[0].chunk.id : 2,
+    );
   });
 
   test("an error line mid-stream ends it with a 500; a line that is not JSON with a 502", () => {
-    const results = streamThrough(ollamaGenerateStream(), `${lines[0]}\n{"error":"an error was encountered while running the model: unexpected EOF"}\n`, 10);
+    const results = streamThrough(
+      ollamaGenerateStream(),
+      `${lines[0]}\n{"error":"an error was encountered while running the model: unexpected EOF"}\n`,
+      10,
+    );
     assert.equal(results[0]?.type, "chunk");
     assert.deepEqual(results[1], {
       type: "error",
@@ -239,7 +288,8 @@ describe("ollama (/api/generate): answers and streams", () => {
   test("the stateless parseStreamEvent converts one line", () => {
     const result = ollamaGenerate.parseStreamEvent({ event: undefined, data: lines[0] ?? "", id: undefined });
     assert.equal(result.type, "chunk");
-    if (result.type === "chunk") assert.deepEqual(result.chunk.choices, [{ text: "def", index: 0, logprobs: null, finish_reason: null }]);
+    if (result.type === "chunk")
+      assert.deepEqual(result.chunk.choices, [{ text: "def", index: 0, logprobs: null, finish_reason: null }]);
   });
 
   test("errors: Ollama's {error} string is the message", () => {
@@ -273,11 +323,18 @@ describe("ollama_chat (/api/chat): requests", () => {
           {
             role: "assistant",
             content: null,
-            tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }],
+            tool_calls: [
+              { id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } },
+            ],
           },
           { role: "tool", content: "18°C", tool_call_id: "call_1" },
         ],
-        tools: [{ type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } } }],
+        tools: [
+          {
+            type: "function",
+            function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } },
+          },
+        ],
       },
       target({ model: "llama3.2" }),
     );
@@ -289,11 +346,20 @@ describe("ollama_chat (/api/chat): requests", () => {
         { role: "system", content: "You are terse." },
         { role: "system", content: "Use metric units." },
         { role: "user", content: "What is in this picture?\nAnd the weather in Paris?", images: [png] },
-        { role: "assistant", content: "", tool_calls: [{ function: { name: "get_weather", arguments: { city: "Paris" } }, id: "call_1" }] },
+        {
+          role: "assistant",
+          content: "",
+          tool_calls: [{ function: { name: "get_weather", arguments: { city: "Paris" } }, id: "call_1" }],
+        },
         { role: "tool", content: "18°C", tool_name: "get_weather" },
       ],
       stream: false,
-      tools: [{ type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } } }],
+      tools: [
+        {
+          type: "function",
+          function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } },
+        },
+      ],
       options: { temperature: 1, top_p: 1 },
     });
   });
@@ -310,7 +376,10 @@ describe("ollama_chat (/api/chat): requests", () => {
         seed: 11,
         stream: true,
         stream_options: { include_usage: true },
-        response_format: { type: "json_schema", json_schema: { name: "age", schema: { type: "object", properties: { age: { type: "integer" } } } } },
+        response_format: {
+          type: "json_schema",
+          json_schema: { name: "age", schema: { type: "object", properties: { age: { type: "integer" } } } },
+        },
         reasoning_effort: "none",
         keep_alive: 0,
         num_ctx: 4096,
@@ -325,31 +394,57 @@ describe("ollama_chat (/api/chat): requests", () => {
         options: { temperature: 0.2, top_p: 1, num_ctx: 4096, num_predict: 128, stop: ["</s>"], seed: 11 },
       },
     );
-    assert.deepEqual(chatBody({ model: "m", messages: [], response_format: { type: "json_object" }, reasoning_effort: "high" }), {
-      model: "llama3.2",
-      messages: [],
-      stream: false,
-      format: "json",
-      think: "high",
-      options: { temperature: 1, top_p: 1 },
-    });
+    assert.deepEqual(
+      chatBody({ model: "m", messages: [], response_format: { type: "json_object" }, reasoning_effort: "high" }),
+      {
+        model: "llama3.2",
+        messages: [],
+        stream: false,
+        format: "json",
+        think: "high",
+        options: { temperature: 1, top_p: 1 },
+      },
+    );
   });
 
   test("image URLs that are not data: URLs, other content parts and non-object tool arguments are refused", () => {
     assert.throws(
-      () => chatBody({ model: "m", messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "https://example.com/cat.png" } }] }] }),
+      () =>
+        chatBody({
+          model: "m",
+          messages: [
+            { role: "user", content: [{ type: "image_url", image_url: { url: "https://example.com/cat.png" } }] },
+          ],
+        }),
       (error: unknown) => error instanceof BadRequestError && error.param === "messages[0].content",
     );
-    assert.throws(() => chatBody({ model: "m", messages: [{ role: "user", content: [{ type: "input_audio", input_audio: { data: "", format: "wav" } }] }] }), BadRequestError);
     assert.throws(
-      () => chatBody({ model: "m", messages: [{ role: "assistant", tool_calls: [{ id: "c", type: "function", function: { name: "f", arguments: "[1]" } }] }] }),
+      () =>
+        chatBody({
+          model: "m",
+          messages: [{ role: "user", content: [{ type: "input_audio", input_audio: { data: "", format: "wav" } }] }],
+        }),
+      BadRequestError,
+    );
+    assert.throws(
+      () =>
+        chatBody({
+          model: "m",
+          messages: [
+            {
+              role: "assistant",
+              tool_calls: [{ id: "c", type: "function", function: { name: "f", arguments: "[1]" } }],
+            },
+          ],
+        }),
       (error: unknown) => error instanceof BadRequestError && error.param === "messages[0].tool_calls[0]",
     );
   });
 
   test("one choice per call; no tool_choice, n or logprobs", () => {
     assert.equal(ollamaChat.supportsN, false);
-    for (const param of ["n", "tool_choice", "logprobs", "logit_bias", "user"]) assert.ok(!ollamaChat.supportedParams.has(param), param);
+    for (const param of ["n", "tool_choice", "logprobs", "logit_bias", "user"])
+      assert.ok(!ollamaChat.supportedParams.has(param), param);
   });
 });
 
@@ -373,7 +468,14 @@ describe("ollama_chat (/api/chat): answers and streams", () => {
         object: "chat.completion",
         created: 1733446018,
         model: "llama3.1",
-        choices: [{ index: 0, message: { role: "assistant", content: '{"age": 22}', refusal: null }, logprobs: null, finish_reason: "stop" }],
+        choices: [
+          {
+            index: 0,
+            message: { role: "assistant", content: '{"age": 22}', refusal: null },
+            logprobs: null,
+            finish_reason: "stop",
+          },
+        ],
         usage: { prompt_tokens: 34, completion_tokens: 12, total_tokens: 46 },
       },
     );
@@ -408,7 +510,11 @@ describe("ollama_chat (/api/chat): answers and streams", () => {
         refusal: null,
         reasoning_content: "The user wants weather.",
         tool_calls: [
-          { id: "X", type: "function", function: { name: "get_current_weather", arguments: '{"format":"celsius","location":"Paris, FR"}' } },
+          {
+            id: "X",
+            type: "function",
+            function: { name: "get_current_weather", arguments: '{"format":"celsius","location":"Paris, FR"}' },
+          },
           { id: "call_keep", type: "function", function: { name: "get_time", arguments: "{}" } },
         ],
       },
@@ -425,7 +531,10 @@ describe("ollama_chat (/api/chat): answers and streams", () => {
     `{${head},"message":{"role":"assistant","content":""},"done":true,"done_reason":"stop","total_duration":4883583458,"load_duration":1334875,"prompt_eval_count":26,"prompt_eval_duration":342546000,"eval_count":4,"eval_duration":4535599000}`,
   ];
 
-  const chatChunk = (delta: ChatCompletionChunk["choices"][number]["delta"], finish: "stop" | "tool_calls" | null): Omit<ChatCompletionChunk, "id"> => ({
+  const chatChunk = (
+    delta: ChatCompletionChunk["choices"][number]["delta"],
+    finish: "stop" | "tool_calls" | null,
+  ): Omit<ChatCompletionChunk, "id"> => ({
     object: "chat.completion.chunk",
     created: 1691164339,
     model: "llama3.2",
@@ -434,7 +543,7 @@ describe("ollama_chat (/api/chat): answers and streams", () => {
 
   for (const size of [1, 6, 29, 100_000]) {
     test(`an NDJSON chat stream split every ${size} bytes: role first, one id, usage on the last chunk`, () => {
-      const results = streamThrough(ollamaChat.chatStream(), lines.join("\n") + "\n", size);
+      const results = streamThrough(ollamaChat.chatStream(), `${lines.join("\n")}\n`, size);
       const first = results[0];
       const id = first?.type === "chunk" ? first.chunk.id : "";
       assert.match(id, CHAT_ID);
@@ -442,9 +551,13 @@ describe("ollama_chat (/api/chat): answers and streams", () => {
         { type: "chunk", chunk: { id, ...chatChunk({ role: "assistant", content: "The" }, null) } },
         { type: "skip" },
         { type: "chunk", chunk: { id, ...chatChunk({ content: " sky is blue ☀️" }, null) } },
-        { type: "chunk", chunk: { id, ...chatChunk({}, "stop"), usage: { prompt_tokens: 26, completion_tokens: 4, total_tokens: 30 } } },
+        {
+          type: "chunk",
+          chunk: { id, ...chatChunk({}, "stop"), usage: { prompt_tokens: 26, completion_tokens: 4, total_tokens: 30 } },
+        },
       ]);
-      for (const result of results) if (result.type === "chunk") assertChat("CreateChatCompletionStreamResponse", result.chunk);
+      for (const result of results)
+        if (result.type === "chunk") assertChat("CreateChatCompletionStreamResponse", result.chunk);
     });
   }
 
@@ -462,19 +575,46 @@ describe("ollama_chat (/api/chat): answers and streams", () => {
         chunk: {
           id,
           ...chatChunk(
-            { role: "assistant", content: "", tool_calls: [{ index: 0, id: "call_w", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }] },
+            {
+              role: "assistant",
+              content: "",
+              tool_calls: [
+                {
+                  index: 0,
+                  id: "call_w",
+                  type: "function",
+                  function: { name: "get_weather", arguments: '{"city":"Paris"}' },
+                },
+              ],
+            },
             null,
           ),
         },
       },
-      { type: "chunk", chunk: { id, ...chatChunk({}, "tool_calls"), usage: { prompt_tokens: 50, completion_tokens: 10, total_tokens: 60 } } },
+      {
+        type: "chunk",
+        chunk: {
+          id,
+          ...chatChunk({}, "tool_calls"),
+          usage: { prompt_tokens: 50, completion_tokens: 10, total_tokens: 60 },
+        },
+      },
     ]);
-    for (const result of results) if (result.type === "chunk") assertChat("CreateChatCompletionStreamResponse", result.chunk);
+    for (const result of results)
+      if (result.type === "chunk") assertChat("CreateChatCompletionStreamResponse", result.chunk);
   });
 
   test("an error line ends a chat stream with a 500", () => {
-    const results = streamThrough(ollamaChatStream(), `${lines[0]}\r\n{"error":"llama runner process has terminated: signal: killed"}`, 5);
+    const results = streamThrough(
+      ollamaChatStream(),
+      `${lines[0]}\r\n{"error":"llama runner process has terminated: signal: killed"}`,
+      5,
+    );
     assert.equal(results[0]?.type, "chunk");
-    assert.deepEqual(results[1], { type: "error", status: 500, detail: { message: "llama runner process has terminated: signal: killed", param: null, code: null } });
+    assert.deepEqual(results[1], {
+      type: "error",
+      status: 500,
+      detail: { message: "llama runner process has terminated: signal: killed", param: null, code: null },
+    });
   });
 });

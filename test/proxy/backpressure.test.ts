@@ -62,7 +62,9 @@ function stalledClient(port: number, path: string, body: object): net.Socket {
   const text = JSON.stringify(body);
   const socket = net.connect(port, "127.0.0.1");
   socket.pause();
-  socket.write(`POST ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+  socket.write(
+    `POST ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+  );
   return socket;
 }
 
@@ -117,7 +119,11 @@ describe("a client that stops reading, then leaves", () => {
     const before = rss(pid);
 
     const clients = Array.from({ length: CLIENTS }, () =>
-      stalledClient(gateway.port, "/v1/chat/completions", { model: "chat", messages: [{ role: "user", content: "hi" }], stream: true }),
+      stalledClient(gateway.port, "/v1/chat/completions", {
+        model: "chat",
+        messages: [{ role: "user", content: "hi" }],
+        stream: true,
+      }),
     );
     try {
       // Until every stream has filled the pipes between the mock and its client, and no byte moves.
@@ -146,7 +152,7 @@ describe("a client that stops reading, then leaves", () => {
       // Every upstream request still open is aborted: its socket closes within 1 s.
       const open = served.filter((entry) => !entry.finished);
       while (open.some((entry) => entry.closedAt === undefined) && performance.now() - left < 2_000) await sleep(10);
-      const slowest = Math.max(...open.map((entry) => (entry.closedAt ?? Infinity) - left));
+      const slowest = Math.max(...open.map((entry) => (entry.closedAt ?? Number.POSITIVE_INFINITY) - left));
       console.log(`every upstream socket closed within ${slowest.toFixed(0)} ms of the clients leaving`);
       assert.ok(slowest < 1_000, `slowest upstream close ${slowest} ms`);
     }

@@ -58,7 +58,13 @@ const TEXT: Kind = {
   body: { model: "text", prompt: "Say this is a test" },
   provider: "text-completion-openai",
   what: "text completion",
-  chunk: (text) => ({ id: "cmpl-1", object: "text_completion", created: 1, model: "m", choices: [{ text, index: 0, logprobs: null, finish_reason: null }] }),
+  chunk: (text) => ({
+    id: "cmpl-1",
+    object: "text_completion",
+    created: 1,
+    model: "m",
+    choices: [{ text, index: 0, logprobs: null, finish_reason: null }],
+  }),
 };
 const CHAT: Kind = {
   name: "chat completion",
@@ -66,9 +72,20 @@ const CHAT: Kind = {
   body: { model: "chat", messages: [{ role: "user", content: "Say this is a test" }] },
   provider: "openai",
   what: "chat completion",
-  chunk: (text) => ({ id: "chatcmpl-1", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: { content: text }, finish_reason: null }] }),
+  chunk: (text) => ({
+    id: "chatcmpl-1",
+    object: "chat.completion.chunk",
+    created: 1,
+    model: "m",
+    choices: [{ index: 0, delta: { content: text }, finish_reason: null }],
+  }),
 };
-const VIA_CHAT: Kind = { ...CHAT, name: "text completion through chat", path: "/v1/completions", body: { model: "chat", prompt: "Say this is a test" } };
+const VIA_CHAT: Kind = {
+  ...CHAT,
+  name: "text completion through chat",
+  path: "/v1/completions",
+  body: { model: "chat", prompt: "Say this is a test" },
+};
 const KINDS = [TEXT, CHAT, VIA_CHAT];
 
 function post(kind: Kind, extra: Record<string, unknown> = {}): Promise<Response> {
@@ -91,11 +108,20 @@ async function assertError(response: Response, status: number, type: string, mes
 }
 
 /** Asserts a stream that started and ended in one error event, without [DONE]. */
-async function assertStreamError(response: Response, chunks: object[], status: number, type: string, message: string): Promise<void> {
+async function assertStreamError(
+  response: Response,
+  chunks: object[],
+  status: number,
+  type: string,
+  message: string,
+): Promise<void> {
   assert.equal(response.status, 200);
   assert.equal(response.headers.get("content-type"), "text/event-stream");
   const { data } = await readEvents(response);
-  assert.deepEqual(data.slice(0, -1).map((text) => JSON.parse(text) as unknown), chunks);
+  assert.deepEqual(
+    data.slice(0, -1).map((text) => JSON.parse(text) as unknown),
+    chunks,
+  );
   assert.deepEqual(JSON.parse(data.at(-1) as string), errorBody(message, type, status));
 }
 
@@ -114,7 +140,12 @@ describe("a 200 whose body is not JSON", () => {
         res.writeHead(200, { "content-type": "text/html" });
         res.end(HTML);
       });
-      await assertError(await post(kind), 502, "api_error", `${kind.provider} answered 200 with a body that is not JSON: ${HTML.slice(0, 200)}…`);
+      await assertError(
+        await post(kind),
+        502,
+        "api_error",
+        `${kind.provider} answered 200 with a body that is not JSON: ${HTML.slice(0, 200)}…`,
+      );
     });
 
     test(`${kind.name}, streamed: an HTML page holds no event, a 502 for a stream that ended early`, async () => {
@@ -140,7 +171,10 @@ describe("a 200 whose body is not JSON", () => {
     const error = await client.completions.create({ model: "text", prompt: "hi" }).catch((e: unknown) => e);
     assert.ok(error instanceof OpenAI.InternalServerError);
     assert.equal(error.status, 502);
-    assert.equal(error.message, "502 text-completion-openai answered 200 with a body that is not JSON: <html>maintenance</html>");
+    assert.equal(
+      error.message,
+      "502 text-completion-openai answered 200 with a body that is not JSON: <html>maintenance</html>",
+    );
   });
 });
 
@@ -153,40 +187,86 @@ describe("a 200 whose JSON has the wrong shape", () => {
     { body: { choices: "x" }, problem: "`choices` is missing or not a list" },
     { body: { choices: [] }, problem: "`choices` is empty" },
     { body: { choices: [null] }, problem: "choices[0] is not an object" },
-    { body: { choices: [{ text: "hi", message: { content: "hi" }, finish_reason: "stop" }] }, problem: "choices[0].index is not a non-negative integer" },
-    { body: { choices: [{ index: 0, finish_reason: "stop" }] }, problem: "", text: "choices[0].text is not a string", chat: "choices[0].message is not an object" },
-    { body: { choices: [{ index: 0, text: "hi", message: { content: 7 }, finish_reason: "stop" }] }, problem: "", text: "", chat: "choices[0].message.content is not a string" },
-    { body: { choices: [{ index: 0, text: "hi", message: { content: "hi" }, finish_reason: 1 }] }, problem: "choices[0].finish_reason is not a string" },
     {
-      body: { choices: [{ index: 0, text: "hi", message: { content: "hi" }, finish_reason: "stop" }], usage: { prompt_tokens: "5" } },
+      body: { choices: [{ text: "hi", message: { content: "hi" }, finish_reason: "stop" }] },
+      problem: "choices[0].index is not a non-negative integer",
+    },
+    {
+      body: { choices: [{ index: 0, finish_reason: "stop" }] },
+      problem: "",
+      text: "choices[0].text is not a string",
+      chat: "choices[0].message is not an object",
+    },
+    {
+      body: { choices: [{ index: 0, text: "hi", message: { content: 7 }, finish_reason: "stop" }] },
+      problem: "",
+      text: "",
+      chat: "choices[0].message.content is not a string",
+    },
+    {
+      body: { choices: [{ index: 0, text: "hi", message: { content: "hi" }, finish_reason: 1 }] },
+      problem: "choices[0].finish_reason is not a string",
+    },
+    {
+      body: {
+        choices: [{ index: 0, text: "hi", message: { content: "hi" }, finish_reason: "stop" }],
+        usage: { prompt_tokens: "5" },
+      },
       problem: "usage.prompt_tokens is not a number",
     },
   ];
   for (const kind of KINDS) {
     test(`${kind.name}: {}, [], null, choices not a list or empty, a choice without ${kind.what === "chat completion" ? "message" : "text"}: 502 naming the provider`, async () => {
       for (const shape of shapes) {
-        const problem = shape.problem !== "" ? shape.problem : (shape[kind.what === "chat completion" ? "chat" : "text"] as string);
+        const problem =
+          shape.problem !== "" ? shape.problem : (shape[kind.what === "chat completion" ? "chat" : "text"] as string);
         if (problem === "") continue;
         mock.always((_req, res) => json(res, 200, shape.body));
-        await assertError(await post(kind), 502, "api_error", `${kind.provider} sent a malformed ${kind.what}: ${problem}.`);
+        await assertError(
+          await post(kind),
+          502,
+          "api_error",
+          `${kind.provider} sent a malformed ${kind.what}: ${problem}.`,
+        );
       }
     });
   }
 
   test("what a translation cannot read is a 502 naming the provider too (chat logprobs that are not a list, as text)", async () => {
     mock.always((_req, res) =>
-      json(res, 200, { id: "chatcmpl-1", object: "chat.completion", created: 1, model: "m", choices: [{ index: 0, message: { content: "hi" }, logprobs: { content: 5 }, finish_reason: "stop" }] }),
+      json(res, 200, {
+        id: "chatcmpl-1",
+        object: "chat.completion",
+        created: 1,
+        model: "m",
+        choices: [{ index: 0, message: { content: "hi" }, logprobs: { content: 5 }, finish_reason: "stop" }],
+      }),
     );
-    await assertError(await post(VIA_CHAT), 502, "api_error", "openai sent a malformed chat completion: content is not iterable.");
+    await assertError(
+      await post(VIA_CHAT),
+      502,
+      "api_error",
+      "openai sent a malformed chat completion: content is not iterable.",
+    );
   });
 
   for (const kind of KINDS) {
     test(`${kind.name}, streamed: a first chunk of the wrong shape is a 502; a later one ends the stream with an error event`, async () => {
       mock.always((_req, res) => sendEvents(res, [{ choices: "x" }, "[DONE]"]));
-      await assertError(await post(kind, { stream: true }), 502, "api_error", `${kind.provider} sent a malformed ${kind.what} chunk: \`choices\` is missing or not a list.`);
+      await assertError(
+        await post(kind, { stream: true }),
+        502,
+        "api_error",
+        `${kind.provider} sent a malformed ${kind.what} chunk: \`choices\` is missing or not a list.`,
+      );
 
-      const bad = kind.what === "chat completion" ? ["delta", { index: 0, finish_reason: null }] : ["text", { index: 0, finish_reason: null }];
-      mock.always((_req, res) => sendEvents(res, [kind.chunk("This"), { ...kind.chunk(""), choices: [bad[1]] }, "[DONE]"]));
+      const bad =
+        kind.what === "chat completion"
+          ? ["delta", { index: 0, finish_reason: null }]
+          : ["text", { index: 0, finish_reason: null }];
+      mock.always((_req, res) =>
+        sendEvents(res, [kind.chunk("This"), { ...kind.chunk(""), choices: [bad[1]] }, "[DONE]"]),
+      );
       const text = kind === VIA_CHAT ? TEXT.chunk("This") : kind.chunk("This");
       const first = kind === VIA_CHAT ? { ...text, id: "cmpl-1" } : text;
       await assertStreamError(
@@ -205,7 +285,8 @@ describe("a stream cut short or sending garbage", () => {
     test(`${kind.name}: a stream that ends without [DONE] and an unfinished choice ends in a 502 error event`, async () => {
       mock.always((_req, res) => sendEvents(res, [kind.chunk("This"), kind.chunk(" is")]));
       const response = await post(kind, { stream: true });
-      const chunks = kind === VIA_CHAT ? [TEXT.chunk("This"), TEXT.chunk(" is")] : [kind.chunk("This"), kind.chunk(" is")];
+      const chunks =
+        kind === VIA_CHAT ? [TEXT.chunk("This"), TEXT.chunk(" is")] : [kind.chunk("This"), kind.chunk(" is")];
       await assertStreamError(
         response,
         chunks,
@@ -216,23 +297,38 @@ describe("a stream cut short or sending garbage", () => {
     });
 
     test(`${kind.name}: an event that is not JSON mid-stream ends in a 502 error event`, async () => {
-      mock.always((_req, res) => sendEvents(res, [kind.chunk("This"), "<html>oops</html>", kind.chunk(" is"), "[DONE]"]));
+      mock.always((_req, res) =>
+        sendEvents(res, [kind.chunk("This"), "<html>oops</html>", kind.chunk(" is"), "[DONE]"]),
+      );
       const chunks = kind === VIA_CHAT ? [TEXT.chunk("This")] : [kind.chunk("This")];
-      await assertStreamError(await post(kind, { stream: true }), chunks, 502, "api_error", "The upstream sent a stream event that is not JSON: <html>oops</html>");
+      await assertStreamError(
+        await post(kind, { stream: true }),
+        chunks,
+        502,
+        "api_error",
+        "The upstream sent a stream event that is not JSON: <html>oops</html>",
+      );
     });
   }
 
   test("chat, through the official OpenAI client: the chunks before the cut, then an error with the message", async () => {
     mock.always((_req, res) => sendEvents(res, [CHAT.chunk("This"), CHAT.chunk(" is")]));
     const client = new OpenAI({ apiKey: "unused", baseURL: `${gateway.url}/v1`, maxRetries: 0 });
-    const stream = await client.chat.completions.create({ model: "chat", messages: [{ role: "user", content: "hi" }], stream: true });
+    const stream = await client.chat.completions.create({
+      model: "chat",
+      messages: [{ role: "user", content: "hi" }],
+      stream: true,
+    });
     const received: string[] = [];
     const error = await (async () => {
       for await (const chunk of stream) received.push(chunk.choices[0]?.delta.content ?? "");
     })().catch((e: unknown) => e);
     assert.deepEqual(received, ["This", " is"]);
     assert.ok(error instanceof OpenAI.APIError);
-    assert.equal(error.message, "openai closed the stream early (upstream closed the stream early): no end marker and not every choice finished.");
+    assert.equal(
+      error.message,
+      "openai closed the stream early (upstream closed the stream early): no end marker and not every choice finished.",
+    );
   });
 
   test("an event that never ends (an endless line) is cut at 64 MB: a 502 error event, not unbounded memory", async () => {
@@ -284,7 +380,9 @@ describe("error bodies and answers beyond their bounds", () => {
 
   test("a provider's long message in a small error body is cut too", async () => {
     const long = "This model is overloaded. ".repeat(200);
-    mock.always((_req, res) => json(res, 503, { error: { message: long, type: "server_error", param: null, code: null } }));
+    mock.always((_req, res) =>
+      json(res, 503, { error: { message: long, type: "server_error", param: null, code: null } }),
+    );
     await assertError(await post(CHAT), 503, "server_error", `${long.slice(0, 2000)}…${cut}`);
   });
 
@@ -293,7 +391,12 @@ describe("error bodies and answers beyond their bounds", () => {
       res.writeHead(200, { "content-type": "application/json", "content-length": String(MAX_ANSWER_BYTES + 1) });
       res.write('{"choices": [');
     });
-    await assertError(await post(TEXT), 502, "api_error", `text-completion-openai answered with more than ${MAX_ANSWER_BYTES} bytes, the most litegate reads for one answer.`);
+    await assertError(
+      await post(TEXT),
+      502,
+      "api_error",
+      `text-completion-openai answered with more than ${MAX_ANSWER_BYTES} bytes, the most litegate reads for one answer.`,
+    );
   });
 
   test("a chunked answer growing past 64 MB is a 502 once it does", async () => {
@@ -306,7 +409,12 @@ describe("error bodies and answers beyond their bounds", () => {
       }
       if (!res.destroyed) res.end('"}}]}');
     });
-    await assertError(await post(CHAT), 502, "api_error", `openai answered with more than ${MAX_ANSWER_BYTES} bytes, the most litegate reads for one answer.`);
+    await assertError(
+      await post(CHAT),
+      502,
+      "api_error",
+      `openai answered with more than ${MAX_ANSWER_BYTES} bytes, the most litegate reads for one answer.`,
+    );
   });
 });
 
@@ -344,7 +452,9 @@ describe("an upstream that sends headers and then nothing", () => {
   }
 
   test("an upstream's own 408 stays a 408", async () => {
-    mock.always((_req, res) => json(res, 408, { error: { message: "Request timed out.", type: "timeout", param: null, code: null } }));
+    mock.always((_req, res) =>
+      json(res, 408, { error: { message: "Request timed out.", type: "timeout", param: null, code: null } }),
+    );
     await assertError(await post(CHAT), 408, "timeout", "Request timed out.");
   });
 });

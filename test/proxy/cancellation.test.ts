@@ -16,9 +16,15 @@ before(async () => {
   mock = await MockUpstream.start();
   gateway = await startGateway({
     modelList: [
-      { model_name: "chat", litellm_params: { model: "openai/gpt-4o", api_key: "sk-upstream", api_base: `${mock.url}/v1` } },
+      {
+        model_name: "chat",
+        litellm_params: { model: "openai/gpt-4o", api_key: "sk-upstream", api_base: `${mock.url}/v1` },
+      },
       // Groq makes one choice per call: `n` fans out.
-      { model_name: "groq", litellm_params: { model: "groq/llama-3.1-8b-instant", api_key: "sk-upstream", api_base: `${mock.url}/v1` } },
+      {
+        model_name: "groq",
+        litellm_params: { model: "groq/llama-3.1-8b-instant", api_key: "sk-upstream", api_base: `${mock.url}/v1` },
+      },
     ],
     keepAliveSeconds: 0,
   });
@@ -43,7 +49,13 @@ function hold(stream: boolean) {
     res.socket?.once("close", () => (closedAt[at] = performance.now()));
     if (!stream) return;
     res.writeHead(200, { "content-type": "text/event-stream" });
-    const chunk = { id: "chatcmpl-1", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: { content: "Hel" }, finish_reason: null }] };
+    const chunk = {
+      id: "chatcmpl-1",
+      object: "chat.completion.chunk",
+      created: 1,
+      model: "m",
+      choices: [{ index: 0, delta: { content: "Hel" }, finish_reason: null }],
+    };
     res.write(`data: ${JSON.stringify(chunk)}\n\n`);
   });
 }
@@ -69,7 +81,10 @@ async function leaveAndTime(path: string, body: Record<string, unknown>, calls: 
   }
   while (mock.requests.length < calls) await sleep(5);
   assert.equal(mock.requests.length, calls);
-  assert.ok(closedAt.every((at) => at === undefined), "no upstream socket closed before the client left");
+  assert.ok(
+    closedAt.every((at) => at === undefined),
+    "no upstream socket closed before the client left",
+  );
   const left = performance.now();
   controller.abort();
   await response.then(
@@ -78,14 +93,34 @@ async function leaveAndTime(path: string, body: Record<string, unknown>, calls: 
   );
   while (closedAt.some((at) => at === undefined) && performance.now() - left < 3_000) await sleep(5);
   assert.equal(closedAt.length, calls);
-  return Math.max(...closedAt.map((at) => (at ?? Infinity) - left));
+  return Math.max(...closedAt.map((at) => (at ?? Number.POSITIVE_INFINITY) - left));
 }
 
 const CASES: { name: string; path: string; body: Record<string, unknown>; calls: number }[] = [
-  { name: "a chat completion", path: "/v1/chat/completions", body: { model: "chat", messages: [{ role: "user", content: "hi" }] }, calls: 1 },
-  { name: "a text completion of 3 prompts on a chat-only provider (3 calls)", path: "/v1/completions", body: { model: "chat", prompt: ["a", "b", "c"] }, calls: 3 },
-  { name: "a text completion with n=3 on a provider without n (3 calls)", path: "/v1/completions", body: { model: "groq", prompt: "a", n: 3 }, calls: 3 },
-  { name: "2 prompts with n=2 on a provider without n (4 calls)", path: "/v1/completions", body: { model: "groq", prompt: ["a", "b"], n: 2 }, calls: 4 },
+  {
+    name: "a chat completion",
+    path: "/v1/chat/completions",
+    body: { model: "chat", messages: [{ role: "user", content: "hi" }] },
+    calls: 1,
+  },
+  {
+    name: "a text completion of 3 prompts on a chat-only provider (3 calls)",
+    path: "/v1/completions",
+    body: { model: "chat", prompt: ["a", "b", "c"] },
+    calls: 3,
+  },
+  {
+    name: "a text completion with n=3 on a provider without n (3 calls)",
+    path: "/v1/completions",
+    body: { model: "groq", prompt: "a", n: 3 },
+    calls: 3,
+  },
+  {
+    name: "2 prompts with n=2 on a provider without n (4 calls)",
+    path: "/v1/completions",
+    body: { model: "groq", prompt: ["a", "b"], n: 2 },
+    calls: 4,
+  },
 ];
 
 describe("a client that disconnects aborts every upstream call within 1 s", () => {
@@ -94,7 +129,9 @@ describe("a client that disconnects aborts every upstream call within 1 s", () =
       test(`${name}, ${stream ? "streamed" : "not streamed"}`, async () => {
         hold(stream);
         const ms = await leaveAndTime(path, { ...body, stream }, calls);
-        console.log(`${name}, ${stream ? "streamed" : "not streamed"}: the last of ${calls} upstream sockets closed ${ms.toFixed(1)} ms after the client left`);
+        console.log(
+          `${name}, ${stream ? "streamed" : "not streamed"}: the last of ${calls} upstream sockets closed ${ms.toFixed(1)} ms after the client left`,
+        );
         assert.ok(ms < 1_000, `${ms} ms`);
       });
     }

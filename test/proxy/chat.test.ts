@@ -21,9 +21,27 @@ before(async () => {
     // These tests provoke upstream errors on shared deployments; cooldowns are the router tests' subject.
     router: { disable_cooldowns: true },
     modelList: [
-      { model_name: "gpt-4o", litellm_params: { model: "openai/gpt-4o", api_key: "os.environ/OPENAI_API_KEY", api_base: `${mock.url}/v1` } },
-      { model_name: "azure-gpt-4o", litellm_params: { model: "azure/my-gpt-4o", api_key: "azure-key", api_base: mock.url, api_version: "2024-10-21" } },
-      { model_name: "claude", litellm_params: { model: `anthropic/${CLAUDE}`, api_key: "os.environ/ANTHROPIC_KEY_FOR_TEST", api_base: mock.url } },
+      {
+        model_name: "gpt-4o",
+        litellm_params: { model: "openai/gpt-4o", api_key: "os.environ/OPENAI_API_KEY", api_base: `${mock.url}/v1` },
+      },
+      {
+        model_name: "azure-gpt-4o",
+        litellm_params: {
+          model: "azure/my-gpt-4o",
+          api_key: "azure-key",
+          api_base: mock.url,
+          api_version: "2024-10-21",
+        },
+      },
+      {
+        model_name: "claude",
+        litellm_params: {
+          model: `anthropic/${CLAUDE}`,
+          api_key: "os.environ/ANTHROPIC_KEY_FOR_TEST",
+          api_base: mock.url,
+        },
+      },
       { model_name: "mock-chat", litellm_params: { model: "openai/gpt-4o", mock_response: "This is a mock answer." } },
     ],
     masterKey: MASTER_KEY,
@@ -75,7 +93,12 @@ function chatAnswer(overrides: Partial<ChatCompletion> = {}): ChatCompletion {
       completion_tokens: 10,
       total_tokens: 29,
       prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
-      completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+      completion_tokens_details: {
+        reasoning_tokens: 0,
+        audio_tokens: 0,
+        accepted_prediction_tokens: 0,
+        rejected_prediction_tokens: 0,
+      },
     },
     service_tier: "default",
     system_fingerprint: "fp_fc9f1d7035",
@@ -84,7 +107,10 @@ function chatAnswer(overrides: Partial<ChatCompletion> = {}): ChatCompletion {
 }
 
 function chatChunks(pieces: string[]): ChatCompletionChunk[] {
-  const chunk = (delta: ChatCompletionChunk["choices"][number]["delta"], finish: "stop" | null): ChatCompletionChunk => ({
+  const chunk = (
+    delta: ChatCompletionChunk["choices"][number]["delta"],
+    finish: "stop" | null,
+  ): ChatCompletionChunk => ({
     id: "chatcmpl-stream1",
     object: "chat.completion.chunk",
     created: 1741569952,
@@ -92,7 +118,11 @@ function chatChunks(pieces: string[]): ChatCompletionChunk[] {
     system_fingerprint: "fp_fc9f1d7035",
     choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
   });
-  return [chunk({ role: "assistant", content: "", refusal: null }, null), ...pieces.map((content) => chunk({ content }, null)), chunk({}, "stop")];
+  return [
+    chunk({ role: "assistant", content: "", refusal: null }, null),
+    ...pieces.map((content) => chunk({ content }, null)),
+    chunk({}, "stop"),
+  ];
 }
 
 const WEATHER_TOOL = {
@@ -114,7 +144,9 @@ describe("POST /v1/chat/completions through the official OpenAI SDK", () => {
             role: "assistant",
             content: null,
             refusal: null,
-            tool_calls: [{ id: "call_abc", type: "function", function: { name: "get_weather", arguments: "{\"city\":\"Paris\"}" } }],
+            tool_calls: [
+              { id: "call_abc", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } },
+            ],
             annotations: [],
           },
           logprobs: null,
@@ -159,14 +191,28 @@ describe("POST /v1/chat/completions through the official OpenAI SDK", () => {
 
   test("streams through the SDK chunk by chunk, the usage chunk included when asked", async () => {
     const chunks = chatChunks(["Hello", "!", " How can I help?"]).map((c) => ({ ...c, usage: null }));
-    const usageChunk = { ...chunks[0], choices: [], usage: { prompt_tokens: 9, completion_tokens: 5, total_tokens: 14 } };
+    const usageChunk = {
+      ...chunks[0],
+      choices: [],
+      usage: { prompt_tokens: 9, completion_tokens: 5, total_tokens: 14 },
+    };
     mock.always((_req, res) => sse(res, [...chunks, usageChunk, "[DONE]"]));
-    const stream = await client().chat.completions.create({ model: "gpt-4o", messages: HI, stream: true, stream_options: { include_usage: true } });
-    const received = [];
+    const stream = await client().chat.completions.create({
+      model: "gpt-4o",
+      messages: HI,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    const received: unknown[] = [];
     for await (const chunk of stream) received.push(chunk);
     assert.deepEqual(received, [...chunks, usageChunk]);
     for (const chunk of received) assertOpenAIChat("CreateChatCompletionStreamResponse", chunk);
-    assert.deepEqual(mock.requests[0]?.json, { model: "gpt-4o", messages: HI, stream: true, stream_options: { include_usage: true } });
+    assert.deepEqual(mock.requests[0]?.json, {
+      model: "gpt-4o",
+      messages: HI,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
   });
 
   test("raw SSE: the upstream's event text forwarded byte for byte, [DONE] last", async () => {
@@ -182,7 +228,19 @@ describe("POST /v1/chat/completions through the official OpenAI SDK", () => {
 
   test("an upstream 429 before the first byte of a stream reaches the SDK as its RateLimitError", async () => {
     mock.always((_req, res) =>
-      json(res, 429, { error: { message: "Rate limit reached for gpt-4o", type: "requests", param: null, code: "rate_limit_exceeded" } }, { "retry-after": "3" }),
+      json(
+        res,
+        429,
+        {
+          error: {
+            message: "Rate limit reached for gpt-4o",
+            type: "requests",
+            param: null,
+            code: "rate_limit_exceeded",
+          },
+        },
+        { "retry-after": "3" },
+      ),
     );
     const error = await client()
       .chat.completions.create({ model: "gpt-4o", messages: HI, stream: true })
@@ -201,9 +259,21 @@ describe("POST /v1/chat/completions through the official OpenAI SDK", () => {
 
   test("chat validation errors: 400 with OpenAI's error JSON naming the param, no upstream call", async () => {
     const cases: [unknown, string, string][] = [
-      [{ model: "gpt-4o" }, "messages", "Invalid 'messages': 'messages' is required. It must be a non-empty array of messages, each an object with a 'role' of system, developer, user, assistant or tool."],
-      [{ model: "gpt-4o", messages: [] }, "messages", "Invalid 'messages': got []. It must be a non-empty array of messages, each an object with a 'role' of system, developer, user, assistant or tool."],
-      [{ model: "gpt-4o", messages: HI, temperature: 3 }, "temperature", "Invalid 'temperature': got 3. It must be a number from 0 to 2."],
+      [
+        { model: "gpt-4o" },
+        "messages",
+        "Invalid 'messages': 'messages' is required. It must be a non-empty array of messages, each an object with a 'role' of system, developer, user, assistant or tool.",
+      ],
+      [
+        { model: "gpt-4o", messages: [] },
+        "messages",
+        "Invalid 'messages': got []. It must be a non-empty array of messages, each an object with a 'role' of system, developer, user, assistant or tool.",
+      ],
+      [
+        { model: "gpt-4o", messages: HI, temperature: 3 },
+        "temperature",
+        "Invalid 'temperature': got 3. It must be a number from 0 to 2.",
+      ],
     ];
     for (const [body, param, message] of cases) {
       const response = await post("/v1/chat/completions", body);
@@ -226,22 +296,43 @@ describe("chat routes", () => {
       await post("/engines/gpt-4o/chat/completions", body),
       await post("/openai/deployments/azure-gpt-4o/chat/completions?api-version=2024-10-21", body),
     ];
-    assert.deepEqual(responses.map((r) => r.status), [200, 200, 200, 200]);
+    assert.deepEqual(
+      responses.map((r) => r.status),
+      [200, 200, 200, 200],
+    );
     for (const response of responses) assert.deepEqual(await response.json(), chatAnswer());
     assert.deepEqual(
-      mock.requests.map((r) => [r.path, r.query, (r.json as { model: string }).model, r.headers.authorization, r.headers["api-key"]]),
+      mock.requests.map((r) => [
+        r.path,
+        r.query,
+        (r.json as { model: string }).model,
+        r.headers.authorization,
+        r.headers["api-key"],
+      ]),
       [
         ["/v1/chat/completions", {}, "gpt-4o", `Bearer ${UPSTREAM_KEY}`, undefined],
         ["/v1/chat/completions", {}, "gpt-4o", `Bearer ${UPSTREAM_KEY}`, undefined],
         ["/v1/chat/completions", {}, "gpt-4o", `Bearer ${UPSTREAM_KEY}`, undefined],
-        ["/openai/deployments/my-gpt-4o/chat/completions", { "api-version": "2024-10-21" }, "my-gpt-4o", undefined, "azure-key"],
+        [
+          "/openai/deployments/my-gpt-4o/chat/completions",
+          { "api-version": "2024-10-21" },
+          "my-gpt-4o",
+          undefined,
+          "azure-key",
+        ],
       ],
     );
   });
 
   test("the official AzureOpenAI client against /openai/deployments/{model}/chat/completions", async () => {
     mock.always((_req, res) => json(res, 200, chatAnswer()));
-    const azure = new AzureOpenAI({ apiKey: MASTER_KEY, endpoint: gateway.url, apiVersion: "2024-10-21", deployment: "azure-gpt-4o", maxRetries: 0 });
+    const azure = new AzureOpenAI({
+      apiKey: MASTER_KEY,
+      endpoint: gateway.url,
+      apiVersion: "2024-10-21",
+      deployment: "azure-gpt-4o",
+      maxRetries: 0,
+    });
     const result = await azure.chat.completions.create({ model: "ignored-by-the-path", messages: HI });
     assert.deepEqual(withoutRequestId(result), chatAnswer());
     assert.equal(mock.requests[0]?.path, "/openai/deployments/my-gpt-4o/chat/completions");
@@ -251,7 +342,14 @@ describe("chat routes", () => {
   test("a mock_response deployment answers chat in OpenAI's format without any upstream, streamed too", async () => {
     const answer = withoutRequestId(await client().chat.completions.create({ model: "mock-chat", messages: HI }));
     assert.match(answer.id, /^chatcmpl-mock-/);
-    assert.deepEqual(answer.choices, [{ index: 0, message: { role: "assistant", content: "This is a mock answer.", refusal: null }, logprobs: null, finish_reason: "stop" }]);
+    assert.deepEqual(answer.choices, [
+      {
+        index: 0,
+        message: { role: "assistant", content: "This is a mock answer.", refusal: null },
+        logprobs: null,
+        finish_reason: "stop",
+      },
+    ]);
     assertOpenAIChat("CreateChatCompletionResponse", answer);
     const stream = await client().chat.completions.create({ model: "mock-chat", messages: HI, stream: true });
     let text = "";
@@ -278,14 +376,29 @@ function anthropicTextEvents(pieces: string[]): [string, unknown][] {
       "message_start",
       {
         type: "message_start",
-        message: { id: "msg_stream1", type: "message", role: "assistant", model: CLAUDE, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 25, output_tokens: 1 } },
+        message: {
+          id: "msg_stream1",
+          type: "message",
+          role: "assistant",
+          model: CLAUDE,
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: { input_tokens: 25, output_tokens: 1 },
+        },
       },
     ],
     ["content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }],
     ["ping", { type: "ping" }],
-    ...pieces.map((text): [string, unknown] => ["content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text } }]),
+    ...pieces.map((text): [string, unknown] => [
+      "content_block_delta",
+      { type: "content_block_delta", index: 0, delta: { type: "text_delta", text } },
+    ]),
     ["content_block_stop", { type: "content_block_stop", index: 0 }],
-    ["message_delta", { type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: 15 } }],
+    [
+      "message_delta",
+      { type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: 15 } },
+    ],
     ["message_stop", { type: "message_stop" }],
   ];
 }
@@ -302,7 +415,18 @@ function expectedAnthropicChunks(pieces: string[], created: number, includeUsage
     chunk({ role: "assistant", content: "" }),
     ...pieces.map((content) => chunk({ content })),
     { ...chunk({}, "stop"), usage: null },
-    ...(includeUsage ? [{ id: "msg_stream1", object: "chat.completion.chunk", created, model: CLAUDE, choices: [], usage: { prompt_tokens: 25, completion_tokens: 15, total_tokens: 40 } }] : []),
+    ...(includeUsage
+      ? [
+          {
+            id: "msg_stream1",
+            object: "chat.completion.chunk",
+            created,
+            model: CLAUDE,
+            choices: [],
+            usage: { prompt_tokens: 25, completion_tokens: 15, total_tokens: 40 },
+          },
+        ]
+      : []),
   ];
 }
 
@@ -322,7 +446,11 @@ describe("an Anthropic deployment through the proxy", () => {
     );
     const before = Math.floor(Date.now() / 1000);
     const answer = withoutRequestId(
-      await client().chat.completions.create({ model: "claude", messages: [{ role: "system", content: "Be kind." }, ...HI], max_tokens: 64 }),
+      await client().chat.completions.create({
+        model: "claude",
+        messages: [{ role: "system", content: "Be kind." }, ...HI],
+        max_tokens: 64,
+      }),
     );
     assert.ok(answer.created >= before && answer.created <= Math.floor(Date.now() / 1000));
     assert.deepEqual(answer, {
@@ -330,7 +458,14 @@ describe("an Anthropic deployment through the proxy", () => {
       object: "chat.completion",
       created: answer.created,
       model: CLAUDE,
-      choices: [{ index: 0, message: { role: "assistant", content: "Hi! How can I help?", refusal: null }, logprobs: null, finish_reason: "stop" }],
+      choices: [
+        {
+          index: 0,
+          message: { role: "assistant", content: "Hi! How can I help?", refusal: null },
+          logprobs: null,
+          finish_reason: "stop",
+        },
+      ],
       usage: { prompt_tokens: 12, completion_tokens: 8, total_tokens: 20 },
     });
     assertOpenAIChat("CreateChatCompletionResponse", answer);
@@ -339,7 +474,12 @@ describe("an Anthropic deployment through the proxy", () => {
     assert.equal(upstream?.headers["x-api-key"], ANTHROPIC_KEY);
     assert.equal(upstream?.headers["anthropic-version"], "2023-06-01");
     assert.equal(upstream?.headers.authorization, undefined);
-    assert.deepEqual(upstream?.json, { model: CLAUDE, max_tokens: 64, messages: [{ role: "user", content: "Hello!" }], system: "Be kind." });
+    assert.deepEqual(upstream?.json, {
+      model: CLAUDE,
+      max_tokens: 64,
+      messages: [{ role: "user", content: "Hello!" }],
+      system: "Be kind.",
+    });
   });
 
   test("streams through the SDK as OpenAI chunks, with the usage chunk only when include_usage is set", async () => {
@@ -358,11 +498,20 @@ describe("an Anthropic deployment through the proxy", () => {
         received.push(chunk);
       }
       const created = (received[0] as { created: number }).created;
-      assert.deepEqual(received, expectedAnthropicChunks(pieces, created, includeUsage), `include_usage: ${includeUsage}`);
+      assert.deepEqual(
+        received,
+        expectedAnthropicChunks(pieces, created, includeUsage),
+        `include_usage: ${includeUsage}`,
+      );
     }
     assert.deepEqual(
       mock.requests.map((r) => r.json),
-      [0, 1].map(() => ({ model: CLAUDE, max_tokens: 8192, messages: [{ role: "user", content: "Hello!" }], stream: true })),
+      [0, 1].map(() => ({
+        model: CLAUDE,
+        max_tokens: 8192,
+        messages: [{ role: "user", content: "Hello!" }],
+        stream: true,
+      })),
     );
   });
 
@@ -387,7 +536,9 @@ describe("an Anthropic deployment through the proxy", () => {
     assert.equal(response.status, 200);
     const { data } = await readEvents(response);
     assert.equal(data.length, 3);
-    assert.deepEqual(JSON.parse(data[2] as string), { error: { message: "Overloaded", type: "overloaded_error", param: null, code: "overloaded_error" } });
+    assert.deepEqual(JSON.parse(data[2] as string), {
+      error: { message: "Overloaded", type: "overloaded_error", param: null, code: "overloaded_error" },
+    });
     assert.ok(!data.includes("[DONE]"));
 
     const stream = await client().chat.completions.create({ model: "claude", messages: HI, stream: true });
@@ -401,10 +552,14 @@ describe("an Anthropic deployment through the proxy", () => {
   });
 
   test("a 529 before the first byte: HTTP 503 with Anthropic's message, the SDK's InternalServerError", async () => {
-    mock.always((_req, res) => json(res, 529, { type: "error", error: { type: "overloaded_error", message: "Overloaded" } }));
+    mock.always((_req, res) =>
+      json(res, 529, { type: "error", error: { type: "overloaded_error", message: "Overloaded" } }),
+    );
     const response = await post("/v1/chat/completions", { model: "claude", messages: HI, stream: true });
     assert.equal(response.status, 503);
-    assert.deepEqual(await response.json(), { error: { message: "Overloaded", type: "overloaded_error", param: null, code: "overloaded_error" } });
+    assert.deepEqual(await response.json(), {
+      error: { message: "Overloaded", type: "overloaded_error", param: null, code: "overloaded_error" },
+    });
     const error = await client()
       .chat.completions.create({ model: "claude", messages: HI })
       .catch((e: unknown) => e);
@@ -417,7 +572,8 @@ describe("an Anthropic deployment through the proxy", () => {
     assert.equal(response.status, 400);
     assert.deepEqual(await response.json(), {
       error: {
-        message: "anthropic does not support the param 'n' (got 2). Remove it, or set drop_params: true to drop unsupported params.",
+        message:
+          "anthropic does not support the param 'n' (got 2). Remove it, or set drop_params: true to drop unsupported params.",
         type: "invalid_request_error",
         param: "n",
         code: "unsupported_param",

@@ -21,11 +21,29 @@ before(async () => {
     modelList: [
       {
         model_name: "gpt-3.5-turbo-instruct",
-        litellm_params: { model: "text-completion-openai/gpt-3.5-turbo-instruct", api_key: "os.environ/OPENAI_API_KEY", api_base: `${mock.url}/v1` },
+        litellm_params: {
+          model: "text-completion-openai/gpt-3.5-turbo-instruct",
+          api_key: "os.environ/OPENAI_API_KEY",
+          api_base: `${mock.url}/v1`,
+        },
       },
-      { model_name: "azure-instruct", litellm_params: { model: "azure_text/my-deployment", api_key: "azure-key", api_base: mock.url, api_version: "2024-10-21" } },
-      { model_name: "needs-key", litellm_params: { model: "text-completion-openai/davinci-002", api_key: "os.environ/NOT_SET_ANYWHERE_KEY" } },
-      { model_name: "mock-model", litellm_params: { model: "text-completion-openai/mock", mock_response: "This is a mock answer." } },
+      {
+        model_name: "azure-instruct",
+        litellm_params: {
+          model: "azure_text/my-deployment",
+          api_key: "azure-key",
+          api_base: mock.url,
+          api_version: "2024-10-21",
+        },
+      },
+      {
+        model_name: "needs-key",
+        litellm_params: { model: "text-completion-openai/davinci-002", api_key: "os.environ/NOT_SET_ANYWHERE_KEY" },
+      },
+      {
+        model_name: "mock-model",
+        litellm_params: { model: "text-completion-openai/mock", mock_response: "This is a mock answer." },
+      },
     ],
     masterKey: MASTER_KEY,
     keepAliveSeconds: 0.1,
@@ -51,7 +69,12 @@ function post(path: string, body: unknown, headers: Record<string, string> = {})
 describe("POST /v1/completions through the official OpenAI SDK", () => {
   test("the seed example: the SDK's answer is OpenAI's, and the upstream saw the configured key", async () => {
     mock.always((_req, res) => json(res, 200, completionAnswer(), { "x-request-id": "req_upstream" }));
-    const answer = await client().completions.create({ model: "gpt-3.5-turbo-instruct", prompt: "Say this is a test", max_tokens: 7, temperature: 0 });
+    const answer = await client().completions.create({
+      model: "gpt-3.5-turbo-instruct",
+      prompt: "Say this is a test",
+      max_tokens: 7,
+      temperature: 0,
+    });
     const { _request_id, ...body } = answer as typeof answer & { _request_id?: string | null };
     assert.deepEqual(body, completionAnswer());
     assert.match(String(_request_id), /^[0-9a-f-]{36}$/);
@@ -59,7 +82,12 @@ describe("POST /v1/completions through the official OpenAI SDK", () => {
     const [upstream] = mock.requests;
     assert.equal(upstream?.path, "/v1/completions");
     assert.equal(upstream?.headers.authorization, `Bearer ${UPSTREAM_KEY}`);
-    assert.deepEqual(upstream?.json, { model: "gpt-3.5-turbo-instruct", prompt: "Say this is a test", max_tokens: 7, temperature: 0 });
+    assert.deepEqual(upstream?.json, {
+      model: "gpt-3.5-turbo-instruct",
+      prompt: "Say this is a test",
+      max_tokens: 7,
+      temperature: 0,
+    });
     // The client's own headers stay with the gateway.
     assert.equal(upstream?.headers["x-stainless-lang"], undefined);
     assert.ok(!String(upstream?.headers["user-agent"]).startsWith("OpenAI/JS"));
@@ -68,16 +96,36 @@ describe("POST /v1/completions through the official OpenAI SDK", () => {
   test("streams through the SDK chunk by chunk", async () => {
     const chunks = streamChunks(["\n\nThis", " is", " a test"]);
     mock.always((_req, res) => sse(res, [...chunks, "[DONE]"]));
-    const stream = await client().completions.create({ model: "gpt-3.5-turbo-instruct", prompt: "Say this is a test", stream: true });
-    const received = [];
+    const stream = await client().completions.create({
+      model: "gpt-3.5-turbo-instruct",
+      prompt: "Say this is a test",
+      stream: true,
+    });
+    const received: unknown[] = [];
     for await (const chunk of stream) received.push(chunk);
     assert.deepEqual(received, chunks);
     for (const chunk of received) assertOpenAI("CreateCompletionStreamChunk", chunk);
   });
 
   test("an upstream error reaches the SDK as its typed error with the provider's message", async () => {
-    mock.always((_req, res) => json(res, 429, { error: { message: "Rate limit reached for requests", type: "requests", param: null, code: "rate_limit_exceeded" } }, { "retry-after": "3" }));
-    const error = await client().completions.create({ model: "gpt-3.5-turbo-instruct", prompt: "hi" }).catch((e: unknown) => e);
+    mock.always((_req, res) =>
+      json(
+        res,
+        429,
+        {
+          error: {
+            message: "Rate limit reached for requests",
+            type: "requests",
+            param: null,
+            code: "rate_limit_exceeded",
+          },
+        },
+        { "retry-after": "3" },
+      ),
+    );
+    const error = await client()
+      .completions.create({ model: "gpt-3.5-turbo-instruct", prompt: "hi" })
+      .catch((e: unknown) => e);
     assert.ok(error instanceof OpenAI.RateLimitError);
     assert.equal(error.status, 429);
     assert.equal(error.message, "429 Rate limit reached for requests");
@@ -97,7 +145,11 @@ describe("a native answer is forwarded as the provider's bytes", () => {
       res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(BODY) });
       res.end(BODY);
     });
-    const response = await post("/v1/completions", { model: "gpt-3.5-turbo-instruct", prompt: "Say this", max_tokens: 3 });
+    const response = await post("/v1/completions", {
+      model: "gpt-3.5-turbo-instruct",
+      prompt: "Say this",
+      max_tokens: 3,
+    });
     assert.equal(response.status, 200);
     assert.equal(await response.text(), BODY);
     assert.equal(response.headers.get("content-type"), "application/json");
@@ -108,7 +160,11 @@ describe("a native answer is forwarded as the provider's bytes", () => {
     const answer = completionAnswer();
     delete answer.usage;
     mock.always((_req, res) => json(res, 200, answer));
-    const response = await post("/v1/completions", { model: "gpt-3.5-turbo-instruct", prompt: "Say this is a test", max_tokens: 7 });
+    const response = await post("/v1/completions", {
+      model: "gpt-3.5-turbo-instruct",
+      prompt: "Say this is a test",
+      max_tokens: 7,
+    });
     const body = (await response.json()) as { usage?: { prompt_tokens: number } };
     assert.equal(body.usage?.prompt_tokens, 5);
   });
@@ -154,18 +210,36 @@ describe("routes", () => {
       top_p: 0.5,
       user: "u1",
     };
-    const choices = [0, 1, 2, 3].map((index) => ({ text: `c${index}`, index, logprobs: null, finish_reason: "length" as const }));
+    const choices = [0, 1, 2, 3].map((index) => ({
+      text: `c${index}`,
+      index,
+      logprobs: null,
+      finish_reason: "length" as const,
+    }));
     mock.always((_req, res) => json(res, 200, completionAnswer({ choices })));
     const response = await post("/v1/completions", { model: "gpt-3.5-turbo-instruct", ...params });
     assert.equal(response.status, 200);
     assert.deepEqual(mock.requests[0]?.json, { model: "gpt-3.5-turbo-instruct", ...params });
     const answer = (await response.json()) as { choices: { index: number; text: string }[] };
-    assert.deepEqual(answer.choices.map((c) => [c.index, c.text]), [[0, "c0"], [1, "c1"], [2, "c2"], [3, "c3"]]);
+    assert.deepEqual(
+      answer.choices.map((c) => [c.index, c.text]),
+      [
+        [0, "c0"],
+        [1, "c1"],
+        [2, "c2"],
+        [3, "c3"],
+      ],
+    );
   });
 
   test("a client cannot redirect the gateway's key with api_base or api_key in the body", async () => {
     mock.always((_req, res) => json(res, 200, completionAnswer()));
-    await post("/v1/completions", { model: "gpt-3.5-turbo-instruct", prompt: "hi", api_base: "http://127.0.0.1:9/evil", api_key: "sk-client" });
+    await post("/v1/completions", {
+      model: "gpt-3.5-turbo-instruct",
+      prompt: "hi",
+      api_base: "http://127.0.0.1:9/evil",
+      api_key: "sk-client",
+    });
     assert.equal(mock.requests.length, 1);
     assert.equal(mock.requests[0]?.headers.authorization, `Bearer ${UPSTREAM_KEY}`);
     assert.deepEqual(mock.requests[0]?.json, { model: "gpt-3.5-turbo-instruct", prompt: "hi" });
@@ -173,24 +247,36 @@ describe("routes", () => {
 
   test("GET /v1/models lists the public model names; /v1/models/{id} finds one or 404s", async () => {
     const list = await fetch(`${gateway.url}/v1/models`, { headers: { authorization: `Bearer ${MASTER_KEY}` } });
-    const body = (await list.json()) as { object: string; data: { id: string; object: string; created: number; owned_by: string }[] };
+    const body = (await list.json()) as {
+      object: string;
+      data: { id: string; object: string; created: number; owned_by: string }[];
+    };
     assert.equal(body.object, "list");
-    assert.deepEqual(body.data.map((m) => [m.id, m.object, m.owned_by]), [
-      ["gpt-3.5-turbo-instruct", "model", "openai"],
-      ["azure-instruct", "model", "openai"],
-      ["needs-key", "model", "openai"],
-      ["mock-model", "model", "openai"],
-    ]);
+    assert.deepEqual(
+      body.data.map((m) => [m.id, m.object, m.owned_by]),
+      [
+        ["gpt-3.5-turbo-instruct", "model", "openai"],
+        ["azure-instruct", "model", "openai"],
+        ["needs-key", "model", "openai"],
+        ["mock-model", "model", "openai"],
+      ],
+    );
     const one = await client().models.retrieve("azure-instruct");
     assert.equal(one.id, "azure-instruct");
-    const missing = await fetch(`${gateway.url}/v1/models/nope`, { headers: { authorization: `Bearer ${MASTER_KEY}` } });
+    const missing = await fetch(`${gateway.url}/v1/models/nope`, {
+      headers: { authorization: `Bearer ${MASTER_KEY}` },
+    });
     assert.equal(missing.status, 404);
     assert.equal(((await missing.json()) as { error: { code: string } }).error.code, "model_not_found");
   });
 
   test("response headers: call id (the client's x-request-id honoured), model id, api base, durations", async () => {
     mock.always((_req, res) => json(res, 200, completionAnswer()));
-    const response = await post("/v1/completions", { model: "gpt-3.5-turbo-instruct", prompt: "hi" }, { "x-request-id": "client-req-1" });
+    const response = await post(
+      "/v1/completions",
+      { model: "gpt-3.5-turbo-instruct", prompt: "hi" },
+      { "x-request-id": "client-req-1" },
+    );
     assert.equal(response.headers.get("x-litellm-call-id"), "client-req-1");
     assert.equal(response.headers.get("x-request-id"), "client-req-1");
     assert.match(String(response.headers.get("x-litellm-model-id")), /^[0-9a-f]{32}$/); // the one deployment id: the config loader's hash
@@ -207,15 +293,28 @@ describe("auth", () => {
   test("missing or wrong key: 401 with OpenAI's error JSON; Bearer and api-key headers both work", async () => {
     mock.always((_req, res) => json(res, 200, completionAnswer()));
     const body = JSON.stringify({ model: "gpt-3.5-turbo-instruct", prompt: "hi" });
-    const missing = await fetch(`${gateway.url}/v1/completions`, { method: "POST", headers: { "content-type": "application/json" }, body });
+    const missing = await fetch(`${gateway.url}/v1/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    });
     assert.equal(missing.status, 401);
     assert.deepEqual(await missing.json(), {
-      error: { message: "No API key: send your key as 'Authorization: Bearer <key>' (or the 'api-key' header).", type: "authentication_error", param: null, code: "missing_api_key" },
+      error: {
+        message: "No API key: send your key as 'Authorization: Bearer <key>' (or the 'api-key' header).",
+        type: "authentication_error",
+        param: null,
+        code: "missing_api_key",
+      },
     });
     const wrong = await post("/v1/completions", body, { authorization: "Bearer sk-wrong" });
     assert.equal(wrong.status, 401);
     assert.equal(((await wrong.json()) as { error: { code: string } }).error.code, "invalid_api_key");
-    const apiKey = await fetch(`${gateway.url}/v1/completions`, { method: "POST", headers: { "content-type": "application/json", "api-key": MASTER_KEY }, body });
+    const apiKey = await fetch(`${gateway.url}/v1/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "api-key": MASTER_KEY },
+      body,
+    });
     assert.equal(apiKey.status, 200);
     assert.equal(mock.requests.length, 1);
   });
@@ -247,15 +346,35 @@ describe("bad input", () => {
     ["a JSON null", () => post("/v1/completions", "null"), 400, "invalid_body"],
     [
       "no content type",
-      () => fetch(`${gateway.url}/v1/completions`, { method: "POST", headers: { authorization: `Bearer ${MASTER_KEY}` }, body: new Blob(["{}"]) }),
+      () =>
+        fetch(`${gateway.url}/v1/completions`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${MASTER_KEY}` },
+          body: new Blob(["{}"]),
+        }),
       400,
       "invalid_content_type",
     ],
-    ["a form content type", () => post("/v1/completions", "a=b", { "content-type": "application/x-www-form-urlencoded" }), 400, "invalid_content_type"],
+    [
+      "a form content type",
+      () => post("/v1/completions", "a=b", { "content-type": "application/x-www-form-urlencoded" }),
+      400,
+      "invalid_content_type",
+    ],
     ["an unknown route", () => post("/v1/nothing-here", {}), 404, "route_not_found"],
-    ["a wrong method", () => fetch(`${gateway.url}/v1/completions`, { headers: { authorization: `Bearer ${MASTER_KEY}` } }), 405, "method_not_allowed"],
+    [
+      "a wrong method",
+      () => fetch(`${gateway.url}/v1/completions`, { headers: { authorization: `Bearer ${MASTER_KEY}` } }),
+      405,
+      "method_not_allowed",
+    ],
     ["a missing prompt", () => post("/v1/completions", { model: "gpt-3.5-turbo-instruct" }), 400, "invalid_value"],
-    ["max_tokens out of range", () => post("/v1/completions", { model: "gpt-3.5-turbo-instruct", prompt: "x", max_tokens: -1 }), 400, "invalid_value"],
+    [
+      "max_tokens out of range",
+      () => post("/v1/completions", { model: "gpt-3.5-turbo-instruct", prompt: "x", max_tokens: -1 }),
+      400,
+      "invalid_value",
+    ],
   ];
   for (const [name, send, status, code] of cases) {
     test(`${name}: ${status} ${code}`, async () => {
@@ -273,7 +392,8 @@ describe("bad input", () => {
     assert.equal(response.status, 400);
     assert.deepEqual(await response.json(), {
       error: {
-        message: "Unknown model 'gpt-5-super'. Available models: gpt-3.5-turbo-instruct, azure-instruct, needs-key, mock-model.",
+        message:
+          "Unknown model 'gpt-5-super'. Available models: gpt-3.5-turbo-instruct, azure-instruct, needs-key, mock-model.",
         type: "invalid_request_error",
         param: "model",
         code: "model_not_found",
@@ -285,7 +405,11 @@ describe("bad input", () => {
     const small = await startGateway({ modelList: [], maxRequestSizeMb: 0.001 });
     try {
       const big = JSON.stringify({ model: "m", prompt: "x".repeat(5000) });
-      const declared = await fetch(`${small.url}/v1/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: big });
+      const declared = await fetch(`${small.url}/v1/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: big,
+      });
       assert.equal(declared.status, 413);
       assert.equal(((await declared.json()) as { error: { code: string } }).error.code, "request_too_large");
       const chunked = await fetch(`${small.url}/v1/completions`, {
@@ -319,7 +443,9 @@ describe("streaming through the proxy", () => {
   });
 
   test("an upstream failure before the first byte gets its HTTP status", async () => {
-    mock.always((_req, res) => json(res, 503, { error: { message: "overloaded", type: "server_error", param: null, code: null } }));
+    mock.always((_req, res) =>
+      json(res, 503, { error: { message: "overloaded", type: "server_error", param: null, code: null } }),
+    );
     const response = await post("/v1/completions", { model: "gpt-3.5-turbo-instruct", prompt: "hi", stream: true });
     assert.equal(response.status, 503);
     assert.equal(((await response.json()) as { error: { message: string } }).error.message, "overloaded");
@@ -328,7 +454,9 @@ describe("streaming through the proxy", () => {
   test("a failure after the first byte: a final error event and no [DONE]", async () => {
     mock.always((_req, res) => {
       res.writeHead(200, { "content-type": "text/event-stream" });
-      res.write(`data: ${JSON.stringify({ ...streamChunks(["a"])[0], choices: [{ text: "a", index: 0, logprobs: null, finish_reason: null }] })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ ...streamChunks(["a"])[0], choices: [{ text: "a", index: 0, logprobs: null, finish_reason: null }] })}\n\n`,
+      );
       setTimeout(() => res.destroy(), 20);
     });
     const response = await post("/v1/completions", { model: "gpt-3.5-turbo-instruct", prompt: "hi", stream: true });
@@ -355,7 +483,9 @@ describe("streaming through the proxy", () => {
   test("a client that disconnects mid-stream closes the upstream connection", async () => {
     mock.always((_req, res) => {
       res.writeHead(200, { "content-type": "text/event-stream" });
-      res.write(`data: ${JSON.stringify({ ...streamChunks(["a"])[0], choices: [{ text: "a", index: 0, logprobs: null, finish_reason: null }] })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ ...streamChunks(["a"])[0], choices: [{ text: "a", index: 0, logprobs: null, finish_reason: null }] })}\n\n`,
+      );
     });
     const response = await post("/v1/completions", { model: "gpt-3.5-turbo-instruct", prompt: "hi", stream: true });
     const reader = response.body?.getReader();
@@ -372,9 +502,14 @@ describe("mock_response deployments", () => {
     assert.equal(answer.choices[0]?.text, "This is a mock answer.");
     assert.equal(answer.choices[0]?.finish_reason, "stop");
     assertOpenAI("CreateCompletionResponse", JSON.parse(JSON.stringify(answer)));
-    const stream = await client().completions.create({ model: "mock-model", prompt: "Say something", stream: true, stream_options: { include_usage: true } });
+    const stream = await client().completions.create({
+      model: "mock-model",
+      prompt: "Say something",
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     const texts: string[] = [];
-    let usage;
+    let usage: unknown;
     for await (const chunk of stream) {
       assertOpenAI("CreateCompletionStreamChunk", chunk);
       for (const choice of chunk.choices) texts.push(choice.text);

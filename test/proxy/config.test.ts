@@ -98,7 +98,10 @@ describe("a LiteLLM config with every section", () => {
     });
     assert.deepEqual(first.limits, { rpm: 600, tpm: 100000, weight: 2, order: 1, timeout: 30, stream_timeout: 10.5 });
     assert.equal(first.apiBase, "https://api.openai.com/v1");
-    assert.deepEqual([first.price?.input_cost_per_token, first.price?.output_cost_per_token, first.price?.mode], [0.0000015, 0.000002, "completion"]);
+    assert.deepEqual(
+      [first.price?.input_cost_per_token, first.price?.output_cost_per_token, first.price?.mode],
+      [0.0000015, 0.000002, "completion"],
+    );
 
     assert.match(second.id, /^[0-9a-f]{32}$/);
     assert.deepEqual(asWritten(second), {
@@ -228,7 +231,12 @@ describe("the seed example from DESIGN.md", () => {
       redis_host: "127.0.0.1",
       redis_port: 6379,
     });
-    assert.deepEqual(config.litellmSettings, { drop_params: false, num_retries: 2, request_timeout: 600, cache: false });
+    assert.deepEqual(config.litellmSettings, {
+      drop_params: false,
+      num_retries: 2,
+      request_timeout: 600,
+      cache: false,
+    });
     assert.deepEqual(config.masterKey, { state: "missing-env", variable: "LITELLM_MASTER_KEY" });
     assert.equal(env.LITEGATE_SEED, "1");
     assert.deepEqual(config.warnings, [
@@ -392,7 +400,9 @@ describe("include:", () => {
 
   test("a missing included file names the including file and the path", async () => {
     const error = await configError("invalid/missing-include.yaml");
-    const absolute = fileURLToPath(new URL("../../../test/fixtures/configs/invalid/does-not-exist.yaml", import.meta.url));
+    const absolute = fileURLToPath(
+      new URL("../../../test/fixtures/configs/invalid/does-not-exist.yaml", import.meta.url),
+    );
     assert.equal(
       error.message,
       `${fixture("invalid/missing-include.yaml")}: include[0]: file not found: ${fixture("invalid/does-not-exist.yaml")} (looked for ${absolute})`,
@@ -409,12 +419,15 @@ describe("include:", () => {
 });
 
 describe("validation errors: one line naming the file, the LiteLLM path and what is wrong", () => {
-  const cases: Array<[fixture: string, message: string, env?: NodeJS.ProcessEnv]> = [
+  const cases: [fixture: string, message: string, env?: NodeJS.ProcessEnv][] = [
     ["model-number.yaml", `model_list[2].litellm_params.model: expected a string like "openai/gpt-4o", got 42`],
     ["missing-model-name.yaml", "model_list[0].model_name is required"],
     ["missing-litellm-params.yaml", "model_list[0].litellm_params is required"],
     ["missing-model.yaml", "model_list[0].litellm_params.model is required"],
-    ["model-from-unset-env.yaml", "model_list[0].litellm_params.model reads os.environ/UNSET_MODEL_NAME, which is not set"],
+    [
+      "model-from-unset-env.yaml",
+      "model_list[0].litellm_params.model reads os.environ/UNSET_MODEL_NAME, which is not set",
+    ],
     [
       "bad-strategy.yaml",
       `router_settings.routing_strategy: expected one of simple-shuffle, least-busy, latency-based-routing, usage-based-routing, got "round-robin"`,
@@ -503,7 +516,10 @@ describe("warnings", () => {
   test("YAML read as LiteLLM's PyYAML reads it", async () => {
     const file = fixture("yaml-features.yaml");
     const config = await loadConfig(file, {});
-    assert.deepEqual(config.warnings, [`${file}: unknown key base (ignored)`, `${file}: unknown key model_list[0].litellm_params.n (ignored)`]);
+    assert.deepEqual(config.warnings, [
+      `${file}: unknown key base (ignored)`,
+      `${file}: unknown key model_list[0].litellm_params.n (ignored)`,
+    ]);
     assert.deepEqual(config.modelList[0]?.params, {
       api_base: "http://127.0.0.1:8000/v1",
       timeout: 15,
@@ -525,7 +541,8 @@ describe("warnings", () => {
 });
 
 describe("secrets", () => {
-  const SECRET = /sk-[a-z-]+-secret-\d{4}|12345678901234567|sk-in-a-list-0010|sk-unknown-keys-master-0009|lots-of-secret/;
+  const SECRET =
+    /sk-[a-z-]+-secret-\d{4}|12345678901234567|sk-in-a-list-0010|sk-unknown-keys-master-0009|lots-of-secret/;
 
   function assertClean(lines: readonly string[]): void {
     for (const line of lines) assert.doesNotMatch(line, SECRET);

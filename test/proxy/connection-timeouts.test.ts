@@ -32,7 +32,12 @@ before(async () => {
   mock = await MockUpstream.start();
   dir = mkdtempSync(join(tmpdir(), "litegate-timeouts-"));
   gateway = await startGateway({
-    modelList: [{ model_name: "chat", litellm_params: { model: "openai/gpt-4o", api_key: "sk-upstream", api_base: `${mock.url}/v1` } }],
+    modelList: [
+      {
+        model_name: "chat",
+        litellm_params: { model: "openai/gpt-4o", api_key: "sk-upstream", api_base: `${mock.url}/v1` },
+      },
+    ],
     requestHeadersTimeoutSeconds: HEADERS_S,
     requestBodyTimeoutSeconds: BODY_S,
     keepAliveTimeoutSeconds: KEEPALIVE_S,
@@ -90,7 +95,12 @@ class Connection {
 
 const port = () => Number(new URL(gateway.url).port);
 const TIMEOUT_BODY = JSON.stringify({
-  error: { message: "The request did not arrive in time; send its headers and body without pausing.", type: "invalid_request_error", param: null, code: "408" },
+  error: {
+    message: "The request did not arrive in time; send its headers and body without pausing.",
+    type: "invalid_request_error",
+    param: null,
+    code: "408",
+  },
 });
 const REQUEST_TIMEOUT = `HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nContent-Length: ${TIMEOUT_BODY.length}\r\nConnection: close\r\n\r\n${TIMEOUT_BODY}`;
 
@@ -107,7 +117,9 @@ describe("client connection timeouts", () => {
 
   test("a body trickled byte by byte is answered 408 and closed after the body timeout", async () => {
     const connection = new Connection(port());
-    connection.socket.write("POST /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n");
+    connection.socket.write(
+      "POST /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n",
+    );
     connection.trickle('{"model": "chat", "messages": []}', 50);
     const ms = (await connection.closed((BODY_S + CHECK_S + 2) * 1000)) - connection.opened;
     assert.equal(connection.received, REQUEST_TIMEOUT);
@@ -136,7 +148,13 @@ describe("client connection timeouts", () => {
     mock.always(async (_req, res) => {
       res.writeHead(200, { "content-type": "text/event-stream" });
       const chunk = (content: string, finish: string | null) =>
-        JSON.stringify({ id: "chatcmpl-1", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: { content }, finish_reason: finish }] });
+        JSON.stringify({
+          id: "chatcmpl-1",
+          object: "chat.completion.chunk",
+          created: 1,
+          model: "m",
+          choices: [{ index: 0, delta: { content }, finish_reason: finish }],
+        });
       for (let i = 0; i < 5; i++) {
         res.write(`data: ${chunk(String(i), null)}\n\n`);
         await sleep(((BODY_S + CHECK_S) * 1000) / 4);
@@ -157,26 +175,45 @@ describe("client connection timeouts", () => {
 describe("the timeouts in config.yaml", () => {
   async function serverOf(yaml: string, keepAliveTimeoutSeconds?: number) {
     const file = join(dir, "config.yaml");
-    writeFileSync(file, `model_list:\n  - model_name: m\n    litellm_params: {model: openai/gpt-4o, mock_response: hi}\n${yaml}`);
-    const created = await createGateway(await loadConfig(file), { keepAliveTimeoutSeconds, logDestination: { write: () => undefined } });
+    writeFileSync(
+      file,
+      `model_list:\n  - model_name: m\n    litellm_params: {model: openai/gpt-4o, mock_response: hi}\n${yaml}`,
+    );
+    const created = await createGateway(await loadConfig(file), {
+      keepAliveTimeoutSeconds,
+      logDestination: { write: () => undefined },
+    });
     const { headersTimeout, requestTimeout, keepAliveTimeout } = created.server;
     await created.shutdown(0);
     return { headersTimeout, requestTimeout, keepAliveTimeout };
   }
 
   test("defaults: headers 20 s, whole request 120 s, keep-alive 620 s (past every common load balancer's idle timeout)", async () => {
-    assert.deepEqual(await serverOf(""), { headersTimeout: 20_000, requestTimeout: 120_000, keepAliveTimeout: 620_000 });
+    assert.deepEqual(await serverOf(""), {
+      headersTimeout: 20_000,
+      requestTimeout: 120_000,
+      keepAliveTimeout: 620_000,
+    });
   });
 
   test("general_settings sets them; --keepalive_timeout (LiteLLM's flag) wins for keep-alive", async () => {
-    const yaml = "general_settings:\n  request_headers_timeout_seconds: 5\n  request_body_timeout_seconds: 30\n  keepalive_timeout_seconds: 90\n";
+    const yaml =
+      "general_settings:\n  request_headers_timeout_seconds: 5\n  request_body_timeout_seconds: 30\n  keepalive_timeout_seconds: 90\n";
     assert.deepEqual(await serverOf(yaml), { headersTimeout: 5_000, requestTimeout: 30_000, keepAliveTimeout: 90_000 });
-    assert.deepEqual(await serverOf(yaml, 45), { headersTimeout: 5_000, requestTimeout: 30_000, keepAliveTimeout: 45_000 });
+    assert.deepEqual(await serverOf(yaml, 45), {
+      headersTimeout: 5_000,
+      requestTimeout: 30_000,
+      keepAliveTimeout: 45_000,
+    });
   });
 
   test("a header timeout above the body timeout is held to it (the body timeout counts from the same first byte)", async () => {
     const yaml = "general_settings:\n  request_headers_timeout_seconds: 60\n  request_body_timeout_seconds: 10\n";
-    assert.deepEqual(await serverOf(yaml), { headersTimeout: 10_000, requestTimeout: 10_000, keepAliveTimeout: 620_000 });
+    assert.deepEqual(await serverOf(yaml), {
+      headersTimeout: 10_000,
+      requestTimeout: 10_000,
+      keepAliveTimeout: 620_000,
+    });
   });
 
   test("a timeout that is not a positive number stops the start, naming the field", async () => {
@@ -187,7 +224,10 @@ describe("the timeouts in config.yaml", () => {
 
   test("litegate --keepalive_timeout and KEEPALIVE_TIMEOUT, as LiteLLM's command line takes them", async () => {
     const file = join(dir, "cli.yaml");
-    writeFileSync(file, "model_list:\n  - model_name: m\n    litellm_params: {model: openai/gpt-4o, mock_response: hi}\n");
+    writeFileSync(
+      file,
+      "model_list:\n  - model_name: m\n    litellm_params: {model: openai/gpt-4o, mock_response: hi}\n",
+    );
     for (const [args, env, expected] of [
       [["--keepalive_timeout", "45"], {}, "45"],
       [[], { KEEPALIVE_TIMEOUT: "75" }, "75"],

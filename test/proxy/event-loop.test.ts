@@ -24,7 +24,9 @@ let gateway: TestGateway;
 
 before(async () => {
   // The 8 MB upstream runs on a thread of its own: only the gateway (and this test's reading) share the loop measured.
-  big = new Worker(new URL("../helpers/big-stream-upstream.js", import.meta.url), { workerData: { bytes: STREAM_BYTES } });
+  big = new Worker(new URL("../helpers/big-stream-upstream.js", import.meta.url), {
+    workerData: { bytes: STREAM_BYTES },
+  });
   const [bigUrl] = (await once(big, "message")) as [string];
   small = await MockUpstream.start();
   small.always((_req, res) => json(res, 200, chatAnswer("quick", { model: "gpt-4o-mini" })));
@@ -85,7 +87,9 @@ test("an 8 MB no-space stream without usage: event-loop delay p99 under 50 ms, a
   delay.disable();
   const p99 = delay.percentile(99) / 1e6;
   const max = delay.max / 1e6;
-  console.log(`event loop while ${(received / 1048576).toFixed(1)} MB streamed: p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms; small request ${smallMs?.toFixed(1)} ms`);
+  console.log(
+    `event loop while ${(received / 1048576).toFixed(1)} MB streamed: p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms; small request ${smallMs?.toFixed(1)} ms`,
+  );
   assert.ok(received > STREAM_BYTES, `only ${received} bytes`);
   assert.ok(tail.endsWith("data: [DONE]\n\n"), `the stream ended with ${JSON.stringify(tail)}`);
   assert.equal(smallStatus, 200);
@@ -100,5 +104,8 @@ test("an 8 MB no-space stream without usage: event-loop delay p99 under 50 ms, a
   const record = logs.find((log) => log.model_group === "big");
   // 8 MB of 'a' in slices of 48 letters (6 tokens each): 1,048,576 tokens when counted, 2,097,152 when
   // a batch fell back to the length estimate (four bytes a token) past its deadline.
-  assert.ok(record !== undefined && record.completion_tokens >= 1_048_576 && record.completion_tokens <= 2_097_152, JSON.stringify(record));
+  assert.ok(
+    record !== undefined && record.completion_tokens >= 1_048_576 && record.completion_tokens <= 2_097_152,
+    JSON.stringify(record),
+  );
 });

@@ -17,7 +17,14 @@ const chatAnswer = {
   object: "chat.completion",
   created: 1700000000,
   model: "m",
-  choices: [{ index: 0, message: { role: "assistant", content: "hello", refusal: null }, logprobs: null, finish_reason: "stop" }],
+  choices: [
+    {
+      index: 0,
+      message: { role: "assistant", content: "hello", refusal: null },
+      logprobs: null,
+      finish_reason: "stop",
+    },
+  ],
   usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
 };
 
@@ -49,11 +56,36 @@ before(async () => {
   mock = await MockUpstream.start();
   mock.always((req, res) => {
     if (req.path.endsWith("/v1/messages")) {
-      json(res, 200, { id: "msg_1", type: "message", role: "assistant", model: "claude", content: [{ type: "text", text: "hello" }], stop_reason: "end_turn", stop_sequence: null, usage: { input_tokens: 3, output_tokens: 1 } });
+      json(res, 200, {
+        id: "msg_1",
+        type: "message",
+        role: "assistant",
+        model: "claude",
+        content: [{ type: "text", text: "hello" }],
+        stop_reason: "end_turn",
+        stop_sequence: null,
+        usage: { input_tokens: 3, output_tokens: 1 },
+      });
     } else if (req.path.endsWith("/api/generate")) {
-      json(res, 200, { model: "llama3.2", created_at: "2024-01-01T00:00:00Z", response: "hello", done: true, done_reason: "stop", prompt_eval_count: 3, eval_count: 1 });
+      json(res, 200, {
+        model: "llama3.2",
+        created_at: "2024-01-01T00:00:00Z",
+        response: "hello",
+        done: true,
+        done_reason: "stop",
+        prompt_eval_count: 3,
+        eval_count: 1,
+      });
     } else if (req.path.endsWith("/api/chat")) {
-      json(res, 200, { model: "llama3.2", created_at: "2024-01-01T00:00:00Z", message: { role: "assistant", content: "hello" }, done: true, done_reason: "stop", prompt_eval_count: 3, eval_count: 1 });
+      json(res, 200, {
+        model: "llama3.2",
+        created_at: "2024-01-01T00:00:00Z",
+        message: { role: "assistant", content: "hello" },
+        done: true,
+        done_reason: "stop",
+        prompt_eval_count: 3,
+        eval_count: 1,
+      });
     } else if (req.path.endsWith("/chat/completions") || req.path.endsWith("/fim/completions")) {
       json(res, 200, chatAnswer);
     } else {
@@ -63,7 +95,18 @@ before(async () => {
   gateway = await startGateway({
     modelList: PROVIDERS.map((model) => ({
       model_name: model,
-      litellm_params: { model, api_key: "k", api_base: model.startsWith("azure") || model.startsWith("anthropic") || model.startsWith("ollama") || model.includes("codestral") ? mock.url : `${mock.url}/v1`, api_version: "2024-10-21" },
+      litellm_params: {
+        model,
+        api_key: "k",
+        api_base:
+          model.startsWith("azure") ||
+          model.startsWith("anthropic") ||
+          model.startsWith("ollama") ||
+          model.includes("codestral")
+            ? mock.url
+            : `${mock.url}/v1`,
+        api_version: "2024-10-21",
+      },
     })),
   });
 });
@@ -82,7 +125,10 @@ describe("every provider through the proxy", () => {
       assert.match(text.choices[0]?.text ?? "", /hello|This is indeed a test/);
       assertOpenAI("CreateCompletionResponse", JSON.parse(JSON.stringify(text)));
       if (model.startsWith("text-completion-codestral")) return; // FIM only: no chat endpoint under this prefix
-      const chat = await client().chat.completions.create({ model, messages: [{ role: "user", content: "Say hello" }] });
+      const chat = await client().chat.completions.create({
+        model,
+        messages: [{ role: "user", content: "Say hello" }],
+      });
       assert.equal(chat.object, "chat.completion");
       assert.equal(chat.choices[0]?.message.content, "hello");
       assertOpenAIChat("CreateChatCompletionResponse", JSON.parse(JSON.stringify(chat)));

@@ -34,7 +34,9 @@ const SAMPLE: Record<Kind, fc.Arbitrary<unknown>> = {
   boolean: fc.boolean(),
   null: fc.constant(null),
   array: fc.array(fc.oneof(fc.integer(), fc.string({ maxLength: 4 }), fc.constant(null)), { maxLength: 3 }),
-  object: fc.dictionary(fc.string({ maxLength: 6 }), fc.oneof(fc.integer(), fc.string({ maxLength: 4 })), { maxKeys: 2 }),
+  object: fc.dictionary(fc.string({ maxLength: 6 }), fc.oneof(fc.integer(), fc.string({ maxLength: 4 })), {
+    maxKeys: 2,
+  }),
 };
 
 /** A value of none of the `allowed` kinds (a "number" allows integers too). */
@@ -55,9 +57,20 @@ const longString = (min: number) => fc.nat(300).map((extra) => "l".repeat(min + 
 
 // ---------------------------------------------------------------- completions
 
-const badModel = fc.oneof(wrong("string"), fc.constant(""), longString(257), fc.string({ minLength: 1, maxLength: 30 }).map((name) => `unknown-${name}`));
-const badStop = fc.oneof(wrong("string", "array", "null"), fc.constantFrom([], [1], [null], ["a", "b", "c", "d", "e"], [["a"]], [{}]));
-const badLogitBias = fc.oneof(wrong("object", "null"), fc.constantFrom({ abc: 1 }, { "1": 101 }, { "1": -101 }, { "1": "5" }, { "1": null }, { "-1": 1 }, { "1.5": 1 }));
+const badModel = fc.oneof(
+  wrong("string"),
+  fc.constant(""),
+  longString(257),
+  fc.string({ minLength: 1, maxLength: 30 }).map((name) => `unknown-${name}`),
+);
+const badStop = fc.oneof(
+  wrong("string", "array", "null"),
+  fc.constantFrom([], [1], [null], ["a", "b", "c", "d", "e"], [["a"]], [{}]),
+);
+const badLogitBias = fc.oneof(
+  wrong("object", "null"),
+  fc.constantFrom({ abc: 1 }, { "1": 101 }, { "1": -101 }, { "1": "5" }, { "1": null }, { "-1": 1 }, { "1.5": 1 }),
+);
 const badStreamOptions = fc.oneof(
   wrong("object", "null"),
   wrong("boolean").map((include_usage) => ({ include_usage })),
@@ -67,7 +80,10 @@ const penalty = fc.oneof(wrong("number", "null"), outside(-2, 2));
 
 const TEXT_INVALID: Record<string, fc.Arbitrary<unknown>> = {
   model: badModel,
-  prompt: fc.oneof(wrong("string", "array"), fc.constantFrom([], [1, "a"], [-1], [1.5], [[]], [[-1]], ["a", [1]], [null], [{}], [true], [[1], []])),
+  prompt: fc.oneof(
+    wrong("string", "array"),
+    fc.constantFrom([], [1, "a"], [-1], [1.5], [[]], [[-1]], ["a", [1]], [null], [{}], [true], [[1], []]),
+  ),
   best_of: fc.oneof(wrong("integer", "null"), intOutside(0, 20)),
   echo: wrong("boolean", "null"),
   frequency_penalty: penalty,
@@ -92,7 +108,13 @@ const VALID_MESSAGES = [
   { role: "system", content: "Be brief." },
   { role: "assistant", content: null, tool_calls: [TOOL_CALL] },
   { role: "tool", tool_call_id: "call_1", content: "ok" },
-  { role: "user", content: [{ type: "text", text: "a" }, { type: "image_url", image_url: { url: "https://example.com/a.png" } }] },
+  {
+    role: "user",
+    content: [
+      { type: "text", text: "a" },
+      { type: "image_url", image_url: { url: "https://example.com/a.png" } },
+    ],
+  },
 ];
 
 const badPart = fc.oneof(
@@ -106,7 +128,9 @@ const badPart = fc.oneof(
   wrong("string").map((data) => ({ type: "input_audio", input_audio: { data, format: "wav" } })),
   wrong("string").map((format) => ({ type: "input_audio", input_audio: { data: "AA==", format } })),
   wrong("object").map((file) => ({ type: "file", file })),
-  fc.tuple(fc.constantFrom("file_id", "file_data", "filename"), wrong("string")).map(([field, value]) => ({ type: "file", file: { [field]: value } })),
+  fc
+    .tuple(fc.constantFrom("file_id", "file_data", "filename"), wrong("string"))
+    .map(([field, value]) => ({ type: "file", file: { [field]: value } })),
   wrong("string").map((refusal) => ({ type: "refusal", refusal })),
 );
 const badToolCall = fc.oneof(
@@ -123,12 +147,25 @@ const badMessage = fc.oneof(
   fc.constant({ content: "hi" }),
   fc.oneof(wrong("string"), fc.constantFrom("bogus", "USER", "")).map((role) => ({ role, content: "hi" })),
   wrong("string", "array", "null").map((content) => ({ role: "user", content })),
-  fc.tuple(fc.subarray(VALID_MESSAGES[4]?.content as unknown[]), badPart).map(([good, bad]) => ({ role: "user", content: [...good, bad] })),
+  fc
+    .tuple(fc.subarray(VALID_MESSAGES[4]?.content as unknown[]), badPart)
+    .map(([good, bad]) => ({ role: "user", content: [...good, bad] })),
   wrong("string", "null").map((name) => ({ role: "user", content: "hi", name })),
   wrong("string", "null").map((tool_call_id) => ({ role: "tool", content: "ok", tool_call_id })),
   wrong("string", "null").map((refusal) => ({ role: "assistant", content: "x", refusal })),
-  fc.oneof(wrong("array", "null"), badToolCall.map((call) => [TOOL_CALL, call])).map((tool_calls) => ({ role: "assistant", content: null, tool_calls })),
-  fc.oneof(wrong("object", "null"), fc.constant({ name: "f" }), wrong("string").map((args) => ({ name: "f", arguments: args }))).map((function_call) => ({ role: "assistant", function_call })),
+  fc
+    .oneof(
+      wrong("array", "null"),
+      badToolCall.map((call) => [TOOL_CALL, call]),
+    )
+    .map((tool_calls) => ({ role: "assistant", content: null, tool_calls })),
+  fc
+    .oneof(
+      wrong("object", "null"),
+      fc.constant({ name: "f" }),
+      wrong("string").map((args) => ({ name: "f", arguments: args })),
+    )
+    .map((function_call) => ({ role: "assistant", function_call })),
   fc.oneof(wrong("object", "null"), fc.constant({})).map((audio) => ({ role: "assistant", audio })),
 );
 const TOOL = { type: "function", function: { name: "f", parameters: { type: "object" } } };
@@ -149,7 +186,9 @@ const CHAT_INVALID: Record<string, fc.Arbitrary<unknown>> = {
   messages: fc.oneof(
     wrong("array"),
     fc.constant([]),
-    fc.tuple(fc.subarray(VALID_MESSAGES), badMessage, fc.subarray(VALID_MESSAGES)).map(([before, bad, after]) => [...before, bad, ...after]),
+    fc
+      .tuple(fc.subarray(VALID_MESSAGES), badMessage, fc.subarray(VALID_MESSAGES))
+      .map(([before, bad, after]) => [...before, bad, ...after]),
   ),
   frequency_penalty: penalty,
   presence_penalty: penalty,
@@ -166,7 +205,10 @@ const CHAT_INVALID: Record<string, fc.Arbitrary<unknown>> = {
   stream_options: badStreamOptions,
   temperature: fc.oneof(wrong("number", "null"), outside(0, 2)),
   top_p: fc.oneof(wrong("number", "null"), outside(0, 1)),
-  tools: fc.oneof(wrong("array"), badTool.map((bad) => [TOOL, bad])),
+  tools: fc.oneof(
+    wrong("array"),
+    badTool.map((bad) => [TOOL, bad]),
+  ),
   tool_choice: fc.oneof(
     wrong("string", "object"),
     fc.constantFrom("any", "None", "", { type: "function" }, { type: "allowed_tools", function: { name: "f" } }),
@@ -190,7 +232,10 @@ const CHAT_INVALID: Record<string, fc.Arbitrary<unknown>> = {
     wrong("string", "object").map((voice) => ({ voice, format: "wav" })),
     wrong("string").map((format) => ({ voice: "alloy", format })),
   ),
-  modalities: fc.oneof(wrong("array", "null"), wrong("string").map((modality) => ["text", modality])),
+  modalities: fc.oneof(
+    wrong("array", "null"),
+    wrong("string").map((modality) => ["text", modality]),
+  ),
   prediction: fc.oneof(
     wrong("object", "null"),
     fc.constantFrom({ type: "content" }, { type: "x", content: "a" }),
@@ -203,13 +248,34 @@ const CHAT_INVALID: Record<string, fc.Arbitrary<unknown>> = {
   safety_identifier: nullableString,
   store: wrong("boolean", "null"),
   web_search_options: wrong("object"),
-  functions: fc.oneof(wrong("array"), wrong("string").map((name) => [{ name }])),
-  function_call: fc.oneof(wrong("string", "object"), fc.constant("any"), wrong("string").map((name) => ({ name }))),
+  functions: fc.oneof(
+    wrong("array"),
+    wrong("string").map((name) => [{ name }]),
+  ),
+  function_call: fc.oneof(
+    wrong("string", "object"),
+    fc.constant("any"),
+    wrong("string").map((name) => ({ name })),
+  ),
 };
 
 // ---------------------------------------------------------------- management
 
-const KEY_FIELDS = ["models", "max_budget", "budget_duration", "metadata", "rpm_limit", "tpm_limit", "max_parallel_requests", "duration", "expires", "key_alias", "user_id", "team_id", "blocked"];
+const KEY_FIELDS = [
+  "models",
+  "max_budget",
+  "budget_duration",
+  "metadata",
+  "rpm_limit",
+  "tpm_limit",
+  "max_parallel_requests",
+  "duration",
+  "expires",
+  "key_alias",
+  "user_id",
+  "team_id",
+  "blocked",
+];
 const BUDGET_FIELDS = ["models", "max_budget", "budget_duration", "metadata"];
 
 interface ManagementRoute {
@@ -234,14 +300,25 @@ const MANAGEMENT: Record<string, ManagementRoute> = {
 };
 
 function managementInvalid(route: ManagementRoute): Record<string, fc.Arbitrary<unknown>> {
-  const badId = fc.oneof(route.nullableIds === true ? wrong("string", "null") : wrong("string"), fc.constant(""), longString(257));
+  const badId = fc.oneof(
+    route.nullableIds === true ? wrong("string", "null") : wrong("string"),
+    fc.constant(""),
+    longString(257),
+  );
   const badLimit = fc.oneof(wrong("integer", "null"), fc.integer({ max: -1 }));
   const badDuration = fc.oneof(wrong("string", "null"), fc.constantFrom("30x", "abc", "999999999d"));
   const badName = fc.oneof(wrong("string", "null"), longString(257));
   const all: Record<string, fc.Arbitrary<unknown>> = {
     key: fc.oneof(wrong("string"), fc.constant(""), longString(257)),
-    keys: fc.oneof(wrong("array"), fc.constant([]), fc.oneof(wrong("string"), fc.constant("")).map((key) => ["sk-a", key])),
-    models: fc.oneof(wrong("array"), fc.oneof(wrong("string"), fc.constant("")).map((model) => ["gpt-instruct", model])),
+    keys: fc.oneof(
+      wrong("array"),
+      fc.constant([]),
+      fc.oneof(wrong("string"), fc.constant("")).map((key) => ["sk-a", key]),
+    ),
+    models: fc.oneof(
+      wrong("array"),
+      fc.oneof(wrong("string"), fc.constant("")).map((model) => ["gpt-instruct", model]),
+    ),
     max_budget: fc.oneof(wrong("number", "null"), fc.double({ max: -0.001, noNaN: true, noDefaultInfinity: true })),
     budget_duration: badDuration,
     duration: badDuration,
@@ -302,13 +379,37 @@ const COMPLETION_FILLER = fc.subarray<Entry>([
 function familyOf(path: string): Family {
   const management = MANAGEMENT[path];
   if (management !== undefined) {
-    return { kind: "management", base: Object.entries(management.base), invalid: managementInvalid(management), filler: fc.constant([]), pathModel: false };
+    return {
+      kind: "management",
+      base: Object.entries(management.base),
+      invalid: managementInvalid(management),
+      filler: fc.constant([]),
+      pathModel: false,
+    };
   }
   const pathModel = path.startsWith("/engines/") || path.startsWith("/openai/");
   if (path.endsWith("/chat/completions")) {
-    return { kind: "chat", base: [["model", "chat-model"], ["messages", [{ role: "user", content: "hi" }]]], invalid: CHAT_INVALID, filler: COMPLETION_FILLER, pathModel };
+    return {
+      kind: "chat",
+      base: [
+        ["model", "chat-model"],
+        ["messages", [{ role: "user", content: "hi" }]],
+      ],
+      invalid: CHAT_INVALID,
+      filler: COMPLETION_FILLER,
+      pathModel,
+    };
   }
-  return { kind: "text", base: [["model", "gpt-instruct"], ["prompt", "hi"]], invalid: TEXT_INVALID, filler: COMPLETION_FILLER, pathModel };
+  return {
+    kind: "text",
+    base: [
+      ["model", "gpt-instruct"],
+      ["prompt", "hi"],
+    ],
+    invalid: TEXT_INVALID,
+    filler: COMPLETION_FILLER,
+    pathModel,
+  };
 }
 
 /** Fields of `family` that make a body invalid whatever else it holds (the path's model overwrites the body's). */
@@ -320,7 +421,10 @@ function invalidFields(family: Family): string[] {
 function unknownField(family: Family): fc.Arbitrary<string> {
   const taken = new Set(Object.keys(family.invalid));
   return fc
-    .oneof(fc.string({ minLength: 1, maxLength: 20 }), fc.constantFrom("soft_budget", "model_max_budget", "__proto__", "constructor", "toString", "Models"))
+    .oneof(
+      fc.string({ minLength: 1, maxLength: 20 }),
+      fc.constantFrom("soft_budget", "model_max_budget", "__proto__", "constructor", "toString", "Models"),
+    )
     .filter((name) => !taken.has(name));
 }
 
@@ -329,7 +433,9 @@ function mutatedCase(path: string, family: Family): fc.Arbitrary<Case> {
   const fields = invalidFields(family);
   const mutation: fc.Arbitrary<Entry> = fc.oneof(
     ...fields.map((field) => (family.invalid[field] as fc.Arbitrary<unknown>).map((value): Entry => [field, value])),
-    ...(family.kind === "management" ? [fc.tuple(unknownField(family), SAMPLE.integer).map(([name, value]): Entry => [name, value])] : []),
+    ...(family.kind === "management"
+      ? [fc.tuple(unknownField(family), SAMPLE.integer).map(([name, value]): Entry => [name, value])]
+      : []),
   );
   return fc.tuple(family.filler, fc.array(mutation, { minLength: 1, maxLength: 3 })).map(([filler, mutations]) => ({
     path,
@@ -339,7 +445,11 @@ function mutatedCase(path: string, family: Family): fc.Arbitrary<Case> {
   }));
 }
 
-const depth = fc.oneof(fc.integer({ min: 65, max: 200 }), fc.integer({ min: 201, max: 5000 }), fc.integer({ min: 5001, max: 100_000 }));
+const depth = fc.oneof(
+  fc.integer({ min: 65, max: 200 }),
+  fc.integer({ min: 201, max: 5000 }),
+  fc.integer({ min: 5001, max: 100_000 }),
+);
 
 function nested(levels: number, arrays: boolean): string {
   return arrays ? "[".repeat(levels) + "]".repeat(levels) : `${'{"a":'.repeat(levels)}1${"}".repeat(levels)}`;
@@ -349,7 +459,9 @@ function nested(levels: number, arrays: boolean): string {
 function deepCase(path: string, family: Family): fc.Arbitrary<Case> {
   return fc.tuple(depth, fc.boolean(), fc.boolean()).map(([levels, arrays, whole]) => ({
     path,
-    body: whole ? nested(levels, arrays) : objectText(family.base).replace(/}$/, `${family.base.length > 0 ? "," : ""}"stop":${nested(levels, arrays)}}`),
+    body: whole
+      ? nested(levels, arrays)
+      : objectText(family.base).replace(/}$/, `${family.base.length > 0 ? "," : ""}"stop":${nested(levels, arrays)}}`),
     contentType: "application/json",
     label: `nested ${levels} levels${whole ? "" : " in a param"}`,
   }));
@@ -368,7 +480,14 @@ function shallowCase(path: string, family: Family): fc.Arbitrary<Case> {
 
 function nonObjectCase(path: string): fc.Arbitrary<Case> {
   return fc
-    .oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.string({ maxLength: 20 }), fc.boolean(), fc.constant(null), fc.array(fc.jsonValue({ maxDepth: 3 }), { maxLength: 3 }))
+    .oneof(
+      fc.integer(),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.string({ maxLength: 20 }),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(fc.jsonValue({ maxDepth: 3 }), { maxLength: 3 }),
+    )
     .map((value) => ({ path, body: JSON.stringify(value), contentType: "application/json", label: "not an object" }));
 }
 
@@ -386,8 +505,27 @@ function invalidJsonCase(path: string, family: Family): fc.Arbitrary<Case> {
   return fc
     .oneof(
       fc.string({ maxLength: 40 }).filter((text) => !parses(text)),
-      fc.nat(valid.length - 1).map((cut) => valid.slice(0, cut)).filter((text) => !parses(text)),
-      fc.constantFrom("{", "[", '{"model":', "nul", "{'model': 'x'}", '{"a":1,}', "\u0000", `\uFEFF${valid}`, '{"a":01}', "NaN", '{"a": Infinity}', "// a comment\n{}", "", " ", "\n\t "),
+      fc
+        .nat(valid.length - 1)
+        .map((cut) => valid.slice(0, cut))
+        .filter((text) => !parses(text)),
+      fc.constantFrom(
+        "{",
+        "[",
+        '{"model":',
+        "nul",
+        "{'model': 'x'}",
+        '{"a":1,}',
+        "\u0000",
+        `\uFEFF${valid}`,
+        '{"a":01}',
+        "NaN",
+        '{"a": Infinity}',
+        "// a comment\n{}",
+        "",
+        " ",
+        "\n\t ",
+      ),
     )
     .map((body) => ({ path, body, contentType: "application/json", label: "not JSON" }));
 }
@@ -411,7 +549,9 @@ const WRONG_TYPES = [
 function contentTypeCase(path: string, family: Family): fc.Arbitrary<Case> {
   const body = objectText(family.base);
   return fc.oneof(
-    fc.constantFrom(...WRONG_TYPES).map((contentType) => ({ path, body, contentType, label: `Content-Type ${contentType.slice(0, 40)}` })),
+    fc
+      .constantFrom(...WRONG_TYPES)
+      .map((contentType) => ({ path, body, contentType, label: `Content-Type ${contentType.slice(0, 40)}` })),
     fc.constant({ path, body: new TextEncoder().encode(body), contentType: undefined, label: "no Content-Type" }),
   );
 }
@@ -432,19 +572,35 @@ function hugeCase(path: string, family: Family): fc.Arbitrary<Case> {
   if (family.kind === "management") {
     options.push(megabytes.map((text) => ["a field named with megabytes", [[text, 1]]]));
     options.push(megabytes.map((text) => ["megabytes in a field it does not take", [["blob", text]]]));
-    const list = family.invalid.models === undefined ? family.invalid.keys === undefined ? undefined : "keys" : "models";
+    const list =
+      family.invalid.models === undefined ? (family.invalid.keys === undefined ? undefined : "keys") : "models";
     if (list !== undefined) options.push(fc.constant(["200,000 numbers", [[list, HUGE.numbers]]]));
   } else {
     if (!family.pathModel) options.push(fc.constant(["an unknown 5 MB model", [["model", HUGE.model]]]));
     options.push(fc.constant(["200,000 stop strings", [["stop", HUGE.stop]]]));
-    options.push(megabytes.map((text) => ["a megabyte param and a bad temperature", [["blob", text], ["temperature", 5]]]));
+    options.push(
+      megabytes.map((text) => [
+        "a megabyte param and a bad temperature",
+        [
+          ["blob", text],
+          ["temperature", 5],
+        ],
+      ]),
+    );
     options.push(
       fc.constant(
-        family.kind === "text" ? ["300,000 token ids, the last one negative", [["prompt", HUGE.prompt]]] : ["100,000 messages that are numbers", [["messages", HUGE.messages]]],
+        family.kind === "text"
+          ? ["300,000 token ids, the last one negative", [["prompt", HUGE.prompt]]]
+          : ["100,000 messages that are numbers", [["messages", HUGE.messages]]],
       ),
     );
   }
-  return fc.oneof(...options).map(([label, entries]) => ({ path, body: objectText([...family.base, ...entries]), contentType: "application/json", label }));
+  return fc.oneof(...options).map(([label, entries]) => ({
+    path,
+    body: objectText([...family.base, ...entries]),
+    contentType: "application/json",
+    label,
+  }));
 }
 
 function caseFor(path: string): fc.Arbitrary<Case> {
@@ -489,8 +645,18 @@ before(async () => {
   // Anything that gets through is answered, so a leak shows as a 200 as well as a recorded request.
   mock.always((req, res) => json(res, 200, req.path.endsWith("/chat/completions") ? CHAT_ANSWER : completionAnswer()));
   const modelList = [
-    { model_name: "gpt-instruct", litellm_params: { model: "text-completion-openai/gpt-instruct", api_key: "sk-upstream", api_base: `${mock.url}/v1` } },
-    { model_name: "chat-model", litellm_params: { model: "openai/chat-model", api_key: "sk-upstream", api_base: `${mock.url}/v1` } },
+    {
+      model_name: "gpt-instruct",
+      litellm_params: {
+        model: "text-completion-openai/gpt-instruct",
+        api_key: "sk-upstream",
+        api_base: `${mock.url}/v1`,
+      },
+    },
+    {
+      model_name: "chat-model",
+      litellm_params: { model: "openai/chat-model", api_key: "sk-upstream", api_base: `${mock.url}/v1` },
+    },
   ];
   counting = await startGateway({ modelList, masterKey: MASTER_KEY, store, spendWriter: { intervalMs: 50 } });
   open = await startGateway({ modelList });
@@ -515,14 +681,20 @@ async function sendAndCheck(base: string, key: string | undefined, c: Case): Pro
   if (c.contentType !== undefined) headers["content-type"] = c.contentType;
   const response = await fetch(`${base}${c.path}`, { method: "POST", headers, body: c.body });
   const text = await response.text();
-  assert.ok(response.status >= 400 && response.status < 500, `${response.status} ${text.slice(0, 300)} for ${shown(c)}`);
+  assert.ok(
+    response.status >= 400 && response.status < 500,
+    `${response.status} ${text.slice(0, 300)} for ${shown(c)}`,
+  );
   assert.equal(response.headers.get("content-type"), "application/json", shown(c));
   assert.ok(text.length <= 2000, `a ${text.length}-character answer for ${shown(c)}`);
   const body = JSON.parse(text) as { error: { message: string; param: string | null } };
   assertOpenAIChat("ErrorResponse", body);
   assert.deepEqual(Object.keys(body), ["error"]);
   assert.deepEqual(Object.keys(body.error).sort(), ["code", "message", "param", "type"]);
-  assert.ok(body.error.message.length > 0 && body.error.message.length <= 1000, `a ${body.error.message.length}-character message for ${shown(c)}`);
+  assert.ok(
+    body.error.message.length > 0 && body.error.message.length <= 1000,
+    `a ${body.error.message.length}-character message for ${shown(c)}`,
+  );
   assert.ok(body.error.param === null || body.error.param.length <= 100, shown(c));
   return response.status;
 }
@@ -538,19 +710,26 @@ async function fuzz(base: string, key: string | undefined, total: number): Promi
       }),
       { numRuns: runs },
     );
-  await Promise.all(Array.from({ length: SENDERS }, (_, i) => sender(Math.floor(total / SENDERS) + (i < total % SENDERS ? 1 : 0))));
+  await Promise.all(
+    Array.from({ length: SENDERS }, (_, i) => sender(Math.floor(total / SENDERS) + (i < total % SENDERS ? 1 : 0))),
+  );
   return statuses;
 }
 
 function summary(statuses: Map<number, number>): string {
-  return [...statuses].sort(([a], [b]) => a - b).map(([status, count]) => `${count} × ${status}`).join(", ");
+  return [...statuses]
+    .sort(([a], [b]) => a - b)
+    .map(([status, count]) => `${count} × ${status}`)
+    .join(", ");
 }
 
 test(`${BODIES.counting} invalid bodies with a master key and a store (usage counting on): bounded 4xx, nothing upstream`, async (t) => {
   const started = performance.now();
   const statuses = await fuzz(counting.url, MASTER_KEY, BODIES.counting);
   const sent = [...statuses.values()].reduce((sum, count) => sum + count, 0);
-  t.diagnostic(`sent ${sent} bodies in ${Math.round(performance.now() - started)} ms over ${BODY_ROUTES.length} routes: ${summary(statuses)}`);
+  t.diagnostic(
+    `sent ${sent} bodies in ${Math.round(performance.now() - started)} ms over ${BODY_ROUTES.length} routes: ${summary(statuses)}`,
+  );
   assert.equal(sent, BODIES.counting);
   assert.equal(mock.requests.length, 0);
 
@@ -562,14 +741,18 @@ test(`${BODIES.counting} invalid bodies with a master key and a store (usage cou
   const records = await store.spendLogs({ limit: 1_000_000 });
   assert.ok(records.length > 0);
   assert.ok(records.every((record) => record.model_group.length <= 256));
-  t.diagnostic(`${records.length} spend records, the longest model_group ${Math.max(...records.map((record) => record.model_group.length))} characters`);
+  t.diagnostic(
+    `${records.length} spend records, the longest model_group ${Math.max(...records.map((record) => record.model_group.length))} characters`,
+  );
 });
 
 test(`${BODIES.open} invalid bodies on an open gateway: bounded 4xx, nothing upstream`, async (t) => {
   const started = performance.now();
   const statuses = await fuzz(open.url, undefined, BODIES.open);
   const sent = [...statuses.values()].reduce((sum, count) => sum + count, 0);
-  t.diagnostic(`sent ${sent} bodies in ${Math.round(performance.now() - started)} ms over ${BODY_ROUTES.length} routes: ${summary(statuses)}`);
+  t.diagnostic(
+    `sent ${sent} bodies in ${Math.round(performance.now() - started)} ms over ${BODY_ROUTES.length} routes: ${summary(statuses)}`,
+  );
   assert.equal(sent, BODIES.open);
   assert.equal(mock.requests.length, 0);
   assert.ok(!open.logs.some((line) => (line.level as number) >= 50), "an unexpected failure was logged");

@@ -18,9 +18,30 @@ import { startGateway, type TestGateway } from "../helpers/gateway.js";
 import { MASTER_KEY } from "../helpers/keys.js";
 import { json, MockUpstream } from "../helpers/mock-upstream.js";
 
-const TEXT_ROUTES = ["/v1/completions", "/completions", "/engines/gpt-instruct/completions", "/openai/deployments/gpt-instruct/completions"];
-const CHAT_ROUTES = ["/v1/chat/completions", "/chat/completions", "/engines/chat-model/chat/completions", "/openai/deployments/chat-model/chat/completions"];
-const MANAGEMENT_ROUTES = ["/key/generate", "/key/update", "/key/delete", "/key/regenerate", "/key/block", "/key/unblock", "/user/new", "/user/update", "/team/new", "/team/update"];
+const TEXT_ROUTES = [
+  "/v1/completions",
+  "/completions",
+  "/engines/gpt-instruct/completions",
+  "/openai/deployments/gpt-instruct/completions",
+];
+const CHAT_ROUTES = [
+  "/v1/chat/completions",
+  "/chat/completions",
+  "/engines/chat-model/chat/completions",
+  "/openai/deployments/chat-model/chat/completions",
+];
+const MANAGEMENT_ROUTES = [
+  "/key/generate",
+  "/key/update",
+  "/key/delete",
+  "/key/regenerate",
+  "/key/block",
+  "/key/unblock",
+  "/user/new",
+  "/user/update",
+  "/team/new",
+  "/team/update",
+];
 const BODY_ROUTES = [...TEXT_ROUTES, ...CHAT_ROUTES, ...MANAGEMENT_ROUTES];
 
 const CHAT_ANSWER = chatAnswer("hi");
@@ -34,8 +55,18 @@ let small: TestGateway;
 
 function modelList(upstream: string) {
   return [
-    { model_name: "gpt-instruct", litellm_params: { model: "text-completion-openai/gpt-instruct", api_key: "sk-upstream", api_base: `${upstream}/v1` } },
-    { model_name: "chat-model", litellm_params: { model: "openai/chat-model", api_key: "sk-upstream", api_base: `${upstream}/v1` } },
+    {
+      model_name: "gpt-instruct",
+      litellm_params: {
+        model: "text-completion-openai/gpt-instruct",
+        api_key: "sk-upstream",
+        api_base: `${upstream}/v1`,
+      },
+    },
+    {
+      model_name: "chat-model",
+      litellm_params: { model: "openai/chat-model", api_key: "sk-upstream", api_base: `${upstream}/v1` },
+    },
   ];
 }
 
@@ -79,7 +110,12 @@ async function post(base: string, path: string, body: string, headers: Record<st
     body,
   });
   const text = await response.text();
-  return { status: response.status, contentType: response.headers.get("content-type"), text, body: JSON.parse(text) as Answer["body"] };
+  return {
+    status: response.status,
+    contentType: response.headers.get("content-type"),
+    text,
+    body: JSON.parse(text) as Answer["body"],
+  };
 }
 
 const TOO_DEEP = {
@@ -116,7 +152,7 @@ describe("JSON nesting", () => {
     const answer = await post(gateway.url, "/v1/completions", nestedBody(64));
     assert.equal(answer.status, 200);
     assert.equal(mock.requests.length, 1);
-    let nested = (mock.requests[0]?.json as { x: unknown }).x;
+    let nested = (mock.requests[0]?.json as { x: unknown } | undefined)?.x;
     let depth = 1;
     while (Array.isArray(nested) && nested.length > 0) {
       nested = nested[0];
@@ -130,7 +166,10 @@ describe("JSON nesting", () => {
  * POSTs a body that never ends (chunked, pulled as fast as the socket takes it, capped at 256 MB
  * so a broken server cannot hang the test); the answer, and whether the body was still open.
  */
-async function unendingPost(base: string, path: string): Promise<{ status: number; body: unknown; stillSending: boolean }> {
+async function unendingPost(
+  base: string,
+  path: string,
+): Promise<{ status: number; body: unknown; stillSending: boolean }> {
   let ended = false;
   let sent = 0;
   const piece = new TextEncoder().encode(" ".repeat(65536));
@@ -161,7 +200,8 @@ async function unendingPost(base: string, path: string): Promise<{ status: numbe
 describe("the size limit", () => {
   const TOO_LARGE = {
     error: {
-      message: "The request body is larger than the gateway's limit of 0.0625 MB; raise general_settings.max_request_size_mb to allow it.",
+      message:
+        "The request body is larger than the gateway's limit of 0.0625 MB; raise general_settings.max_request_size_mb to allow it.",
       type: "invalid_request_error",
       param: null,
       code: "request_too_large",
@@ -169,7 +209,11 @@ describe("the size limit", () => {
   };
   for (const path of BODY_ROUTES) {
     test(`${path}: 413 from the declared length, and from a chunked body that never ends (not read whole)`, async () => {
-      const declared = await post(small.url, path, JSON.stringify({ model: "gpt-instruct", prompt: "x".repeat(70_000) }));
+      const declared = await post(
+        small.url,
+        path,
+        JSON.stringify({ model: "gpt-instruct", prompt: "x".repeat(70_000) }),
+      );
       assert.equal(declared.status, 413);
       assert.equal(declared.contentType, "application/json");
       assert.deepEqual(declared.body, TOO_LARGE);
@@ -183,23 +227,43 @@ describe("the size limit", () => {
 });
 
 describe("stream_options with usage counting on (master key and store)", () => {
-  const TEXT_RULE = "It must be an object such as {\"include_usage\": true}.";
+  const TEXT_RULE = 'It must be an object such as {"include_usage": true}.';
   const cases: [path: string, options: unknown, message: string][] = [
-    ["/v1/completions", { include_usage: "yes" }, `Invalid 'stream_options': got {"include_usage":"yes"}. ${TEXT_RULE}`],
+    [
+      "/v1/completions",
+      { include_usage: "yes" },
+      `Invalid 'stream_options': got {"include_usage":"yes"}. ${TEXT_RULE}`,
+    ],
     ["/v1/completions", { include_usage: 1 }, `Invalid 'stream_options': got {"include_usage":1}. ${TEXT_RULE}`],
     ["/v1/completions", { include_usage: null }, `Invalid 'stream_options': got {"include_usage":null}. ${TEXT_RULE}`],
     ["/v1/completions", "yes", `Invalid 'stream_options': got "yes". ${TEXT_RULE}`],
     ["/v1/completions", [true], `Invalid 'stream_options': got [true]. ${TEXT_RULE}`],
-    ["/engines/gpt-instruct/completions", { include_usage: "yes" }, `Invalid 'stream_options': got {"include_usage":"yes"}. ${TEXT_RULE}`],
-    ["/v1/chat/completions", { include_usage: "yes" }, `Invalid 'stream_options' (at stream_options.include_usage): got {"include_usage":"yes"}. ${TEXT_RULE}`],
-    ["/openai/deployments/chat-model/chat/completions", { include_usage: 1 }, `Invalid 'stream_options' (at stream_options.include_usage): got {"include_usage":1}. ${TEXT_RULE}`],
+    [
+      "/engines/gpt-instruct/completions",
+      { include_usage: "yes" },
+      `Invalid 'stream_options': got {"include_usage":"yes"}. ${TEXT_RULE}`,
+    ],
+    [
+      "/v1/chat/completions",
+      { include_usage: "yes" },
+      `Invalid 'stream_options' (at stream_options.include_usage): got {"include_usage":"yes"}. ${TEXT_RULE}`,
+    ],
+    [
+      "/openai/deployments/chat-model/chat/completions",
+      { include_usage: 1 },
+      `Invalid 'stream_options' (at stream_options.include_usage): got {"include_usage":1}. ${TEXT_RULE}`,
+    ],
   ];
   for (const [path, options, message] of cases) {
     test(`${path} with stream_options ${JSON.stringify(options)}: 400, not replaced and forwarded`, async () => {
-      const base = path.includes("chat") ? { model: "chat-model", messages: [{ role: "user", content: "hi" }] } : { model: "gpt-instruct", prompt: "hi" };
+      const base = path.includes("chat")
+        ? { model: "chat-model", messages: [{ role: "user", content: "hi" }] }
+        : { model: "gpt-instruct", prompt: "hi" };
       const answer = await post(gateway.url, path, JSON.stringify({ ...base, stream: true, stream_options: options }));
       assert.equal(answer.status, 400);
-      assert.deepEqual(answer.body, { error: { message, type: "invalid_request_error", param: "stream_options", code: "invalid_value" } });
+      assert.deepEqual(answer.body, {
+        error: { message, type: "invalid_request_error", param: "stream_options", code: "invalid_value" },
+      });
       assert.equal(mock.requests.length, 0);
     });
   }
@@ -207,7 +271,12 @@ describe("stream_options with usage counting on (master key and store)", () => {
   test("the official client gets the same 400 as its BadRequestError", async () => {
     const client = new OpenAI({ apiKey: MASTER_KEY, baseURL: `${gateway.url}/v1`, maxRetries: 0 });
     const error = await client.completions
-      .create({ model: "gpt-instruct", prompt: "hi", stream: true, stream_options: { include_usage: "yes" as unknown as boolean } })
+      .create({
+        model: "gpt-instruct",
+        prompt: "hi",
+        stream: true,
+        stream_options: { include_usage: "yes" as unknown as boolean },
+      })
       .catch((e: unknown) => e);
     assert.ok(error instanceof OpenAI.BadRequestError);
     assert.deepEqual(error.error, {
@@ -224,10 +293,17 @@ describe("stream_options with usage counting on (master key and store)", () => {
     const response = await fetch(`${gateway.url}/v1/completions`, {
       method: "POST",
       headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" },
-      body: JSON.stringify({ model: "gpt-instruct", prompt: "hi", stream: true, stream_options: { include_usage: false } }),
+      body: JSON.stringify({
+        model: "gpt-instruct",
+        prompt: "hi",
+        stream: true,
+        stream_options: { include_usage: false },
+      }),
     });
     await response.text();
-    assert.deepEqual((mock.requests[0]?.json as { stream_options: unknown }).stream_options, { include_usage: true });
+    assert.deepEqual((mock.requests[0]?.json as { stream_options: unknown } | undefined)?.stream_options, {
+      include_usage: true,
+    });
   });
 });
 
@@ -240,13 +316,20 @@ describe("nested chat params through the server", () => {
         messages: [
           { role: "system", content: "Be brief." },
           { role: "user", content: "hi" },
-          { role: "user", content: [{ type: "text", text: "What is this?" }, { type: "image_url", image_url: { url: 42 as unknown as string } }] },
+          {
+            role: "user",
+            content: [
+              { type: "text", text: "What is this?" },
+              { type: "image_url", image_url: { url: 42 as unknown as string } },
+            ],
+          },
         ],
       })
       .catch((e: unknown) => e);
     assert.ok(error instanceof OpenAI.BadRequestError);
     assert.deepEqual(error.error, {
-      message: "Invalid 'messages' (at messages.2.content.1.image_url.url): got 42. It must be a string (an https: or data: URL).",
+      message:
+        "Invalid 'messages' (at messages.2.content.1.image_url.url): got 42. It must be a string (an https: or data: URL).",
       type: "invalid_request_error",
       param: "messages",
       code: "invalid_value",
@@ -262,7 +345,9 @@ describe("model names of megabytes", () => {
     test(`${path}: 400 quoting 80 characters; the log line and the spend record keep 256`, async () => {
       const requestId = `hostile-${path.replace(/\W/g, "")}`;
       const base = path.includes("chat") ? { messages: [{ role: "user", content: "hi" }] } : { prompt: "hi" };
-      const answer = await post(gateway.url, path, JSON.stringify({ model: huge, ...base }), { "x-request-id": requestId });
+      const answer = await post(gateway.url, path, JSON.stringify({ model: huge, ...base }), {
+        "x-request-id": requestId,
+      });
       assert.equal(answer.status, 400);
       assert.deepEqual(answer.body, {
         error: {
@@ -277,8 +362,12 @@ describe("model names of megabytes", () => {
       assert.equal(line?.model, huge.slice(0, 256));
       assert.ok(gateway.rawLogs.every((raw) => raw.length < 2000));
       await gateway.server.access.flushSpend(5000);
-      const logs = await fetch(`${gateway.url}/spend/logs?page_size=1000`, { headers: { authorization: `Bearer ${MASTER_KEY}` } });
-      const groups = ((await logs.json()) as { model_group: string }[]).map((log) => log.model_group).filter((group) => group.startsWith("hostile-model-"));
+      const logs = await fetch(`${gateway.url}/spend/logs?page_size=1000`, {
+        headers: { authorization: `Bearer ${MASTER_KEY}` },
+      });
+      const groups = ((await logs.json()) as { model_group: string }[])
+        .map((log) => log.model_group)
+        .filter((group) => group.startsWith("hostile-model-"));
       assert.ok(groups.length > 0);
       for (const group of groups) assert.equal(group, huge.slice(0, 256));
     });
@@ -287,7 +376,10 @@ describe("model names of megabytes", () => {
   test("a 300-character model in the path is the same 400", async () => {
     const answer = await post(gateway.url, `/engines/${"p".repeat(300)}/completions`, JSON.stringify({ prompt: "hi" }));
     assert.equal(answer.status, 400);
-    assert.equal(answer.body.error.message, `Invalid 'model': got a name of 300 characters, "${"p".repeat(76)}.... It must be a model name of at most 256 characters.`);
+    assert.equal(
+      answer.body.error.message,
+      `Invalid 'model': got a name of 300 characters, "${"p".repeat(76)}.... It must be a model name of at most 256 characters.`,
+    );
   });
 
   test("an unknown model within the bound is quoted cut in the router's 400", async () => {
@@ -308,7 +400,9 @@ describe("model names of megabytes", () => {
 describe("what errors quote from the request, bounded", () => {
   test("a Content-Type of 8 KB is quoted in 80 characters", async () => {
     const type = `text/${"x".repeat(8000)}`;
-    const answer = await post(gateway.url, "/v1/completions", JSON.stringify({ model: "gpt-instruct", prompt: "hi" }), { "content-type": type });
+    const answer = await post(gateway.url, "/v1/completions", JSON.stringify({ model: "gpt-instruct", prompt: "hi" }), {
+      "content-type": type,
+    });
     assert.equal(answer.status, 400);
     assert.equal(
       answer.body.error.message,
@@ -323,7 +417,11 @@ describe("what errors quote from the request, bounded", () => {
     assert.equal(answer.status, 400);
     const cut = `${"f".repeat(77)}...`;
     assert.equal(answer.body.error.param, cut);
-    assert.ok(answer.body.error.message.startsWith(`/key/generate does not take '${cut}' (a typo, or a field litegate does not support): remove it.`));
+    assert.ok(
+      answer.body.error.message.startsWith(
+        `/key/generate does not take '${cut}' (a typo, or a field litegate does not support): remove it.`,
+      ),
+    );
     assert.ok(answer.text.length < 1000);
   });
 
@@ -334,13 +432,28 @@ describe("what errors quote from the request, bounded", () => {
     };
     const long = "q".repeat(8000);
     const cut = `${"q".repeat(77)}...`;
-    assert.equal((await get(`/key/info?key=${long}`)).error.message, `No key '${cut}' exists on this gateway; GET /key/list lists them.`);
-    assert.equal((await get(`/user/info?user_id=${long}`)).error.message, `No user '${cut}' exists on this gateway; create one with POST /user/new.`);
-    assert.equal((await get(`/team/info?team_id=${long}`)).error.message, `No team '${cut}' exists on this gateway; create one with POST /team/new.`);
+    assert.equal(
+      (await get(`/key/info?key=${long}`)).error.message,
+      `No key '${cut}' exists on this gateway; GET /key/list lists them.`,
+    );
+    assert.equal(
+      (await get(`/user/info?user_id=${long}`)).error.message,
+      `No user '${cut}' exists on this gateway; create one with POST /user/new.`,
+    );
+    assert.equal(
+      (await get(`/team/info?team_id=${long}`)).error.message,
+      `No team '${cut}' exists on this gateway; create one with POST /team/new.`,
+    );
     const unknown = await get(`/key/list?${long}=1`);
     assert.equal(unknown.error.param, cut);
-    assert.equal(unknown.error.message, `/key/list does not take '${cut}' in the query string; it takes: page, size, user_id, team_id, return_full_object.`);
-    assert.equal((await get(`/key/list?page=${long}`)).error.message, `Invalid 'page': got '${cut}'. It must be a whole number from 1 to 1000000.`);
+    assert.equal(
+      unknown.error.message,
+      `/key/list does not take '${cut}' in the query string; it takes: page, size, user_id, team_id, return_full_object.`,
+    );
+    assert.equal(
+      (await get(`/key/list?page=${long}`)).error.message,
+      `Invalid 'page': got '${cut}'. It must be a whole number from 1 to 1000000.`,
+    );
     assert.equal(
       (await get(`/spend/logs?start_date=${long}`)).error.message,
       `Invalid 'start_date': got '${cut}'. It must be a date (2026-11-25) or an ISO 8601 date-time.`,
@@ -348,7 +461,11 @@ describe("what errors quote from the request, bounded", () => {
   });
 
   test("a management list of a million numbers is refused at its first item", async () => {
-    const answer = await post(gateway.url, "/key/generate", JSON.stringify({ models: Array.from({ length: 1_000_000 }, (_, i) => i) }));
+    const answer = await post(
+      gateway.url,
+      "/key/generate",
+      JSON.stringify({ models: Array.from({ length: 1_000_000 }, (_, i) => i) }),
+    );
     assert.equal(answer.status, 400);
     assert.equal(
       answer.body.error.message,
@@ -370,17 +487,25 @@ describe("what never becomes a request", () => {
   }
 
   function jsonAnswer(status: number, reason: string, message: string): string {
-    const body = JSON.stringify({ error: { message, type: "invalid_request_error", param: null, code: String(status) } });
+    const body = JSON.stringify({
+      error: { message, type: "invalid_request_error", param: null, code: String(status) },
+    });
     return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
   }
 
   test("malformed HTTP: a JSON 400, not Node's bare one", async () => {
-    assert.equal(await rawExchange("NOT HTTP AT ALL\r\n\r\n"), jsonAnswer(400, "Bad Request", "The request is not valid HTTP."));
+    assert.equal(
+      await rawExchange("NOT HTTP AT ALL\r\n\r\n"),
+      jsonAnswer(400, "Bad Request", "The request is not valid HTTP."),
+    );
   });
 
   test("headers over Node's 16 KB: a JSON 431", async () => {
     const raw = `GET /health/liveliness HTTP/1.1\r\nhost: gateway\r\nx-big: ${"a".repeat(20_000)}\r\n\r\n`;
-    assert.equal(await rawExchange(raw), jsonAnswer(431, "Request Header Fields Too Large", "The request's headers are larger than the gateway accepts."));
+    assert.equal(
+      await rawExchange(raw),
+      jsonAnswer(431, "Request Header Fields Too Large", "The request's headers are larger than the gateway accepts."),
+    );
   });
 
   test("an unknown path of 10 KB is quoted cut to 200 characters, in the 404 and the log line", async () => {
@@ -397,12 +522,15 @@ describe("what never becomes a request", () => {
   test("a client gone mid-body is logged 499, never as the gateway's own failure", async () => {
     const { port } = new URL(gateway.url);
     const socket = connect(Number(port), "127.0.0.1");
-    socket.write(`POST /v1/completions HTTP/1.1\r\nhost: gateway\r\nauthorization: Bearer ${MASTER_KEY}\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"model": "gpt-ins`);
+    socket.write(
+      `POST /v1/completions HTTP/1.1\r\nhost: gateway\r\nauthorization: Bearer ${MASTER_KEY}\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"model": "gpt-ins`,
+    );
     await new Promise((resolve) => setTimeout(resolve, 50));
     const before = gateway.logs.length;
     socket.destroy();
     const started = Date.now();
-    while (gateway.logs.length === before && Date.now() - started < 2_000) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (gateway.logs.length === before && Date.now() - started < 2_000)
+      await new Promise((resolve) => setTimeout(resolve, 10));
     const lines = gateway.logs.slice(before);
     assert.deepEqual(
       lines.map((line) => [line.msg === "unexpected failure" ? "unexpected failure" : line.status, line.route]),

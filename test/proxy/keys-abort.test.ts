@@ -20,7 +20,13 @@ class SlowKeyState implements KeyState {
   delayMs = 0;
   private readonly memory = new MemoryKeyState();
 
-  admit(keyHash: string, limits: KeyLimits, requestId: string, spendIds: readonly string[], now: number): Admission | Promise<Admission> {
+  admit(
+    keyHash: string,
+    limits: KeyLimits,
+    requestId: string,
+    spendIds: readonly string[],
+    now: number,
+  ): Admission | Promise<Admission> {
     const admission = this.memory.admit(keyHash, limits, requestId, spendIds, now);
     if (this.delayMs === 0) return admission;
     return new Promise((resolve) => setTimeout(() => resolve(admission), this.delayMs));
@@ -97,7 +103,10 @@ async function abandon(key: string, ms: number): Promise<void> {
   req.end(JSON.stringify({ model: "m", prompt: "Say this is a test" }));
   await sleep(ms);
   req.destroy();
-  await eventually(() => gateway.logs.slice(logged).some((line) => line.route === "/v1/completions" && line.status === 499), "the abandoned request logged as 499");
+  await eventually(
+    () => gateway.logs.slice(logged).some((line) => line.route === "/v1/completions" && line.status === 499),
+    "the abandoned request logged as 499",
+  );
 }
 
 test("a client gone while its key is admitted: no upstream call, no lease left behind", async () => {
@@ -111,7 +120,10 @@ test("a client gone while its key is admitted: no upstream call, no lease left b
   assert.equal(mock.requests.length, 0);
   // The lease taken after the client left was released: the key's one slot is free.
   assert.equal((await complete(gateway.url, key, "m")).status, 200);
-  assert.deepEqual((await logsOf(key)).map((log) => log.status), ["failure", "success"]);
+  assert.deepEqual(
+    (await logsOf(key)).map((log) => log.status),
+    ["failure", "success"],
+  );
 });
 
 test("a client gone while the provider answers: its prompt is still counted", async () => {
@@ -146,9 +158,13 @@ test("a request running while its key is regenerated still charges the key", asy
 });
 
 test("a stream the provider refuses costs nothing", async () => {
-  mock.always((_req, res) => json(res, 400, { error: { message: "bad prompt", type: "invalid_request_error", param: null, code: null } }));
+  mock.always((_req, res) =>
+    json(res, 400, { error: { message: "bad prompt", type: "invalid_request_error", param: null, code: null } }),
+  );
   const key = await generateKey(gateway.url);
   const refused = await complete(gateway.url, key, "m", { stream: true });
   assert.equal(refused.status, 400);
-  assert.deepEqual(await logsOf(key), [{ ...(await logsOf(key))[0], prompt_tokens: 0, completion_tokens: 0, spend: 0, status: "failure" }]);
+  assert.deepEqual(await logsOf(key), [
+    { ...(await logsOf(key))[0], prompt_tokens: 0, completion_tokens: 0, spend: 0, status: "failure" },
+  ]);
 });

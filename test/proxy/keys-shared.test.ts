@@ -53,8 +53,18 @@ interface Instance {
 type PairOptions = Pick<GatewayOptions, "spendWriter" | "keyCacheTtlMs">;
 
 /** One instance: its own pool on the shared schema, its own Redis connection on the shared prefix. */
-async function startInstance(databaseUrl: string, redisUrl: string, upstream: string, options: PairOptions): Promise<Instance> {
-  const store = await PostgresStore.open({ connectionString: databaseUrl, schema, poolMax: 4, applicationName: schema });
+async function startInstance(
+  databaseUrl: string,
+  redisUrl: string,
+  upstream: string,
+  options: PairOptions,
+): Promise<Instance> {
+  const store = await PostgresStore.open({
+    connectionString: databaseUrl,
+    schema,
+    poolMax: 4,
+    applicationName: schema,
+  });
   const redisWarnings: string[] = [];
   const keyState = RedisKeyState.connect({
     url: redisUrl,
@@ -66,7 +76,11 @@ async function startInstance(databaseUrl: string, redisUrl: string, upstream: st
     modelList: [
       {
         model_name: MODEL,
-        litellm_params: { model: `text-completion-openai/${MODEL}`, api_key: "sk-upstream", api_base: `${upstream}/v1` },
+        litellm_params: {
+          model: `text-completion-openai/${MODEL}`,
+          api_key: "sk-upstream",
+          api_base: `${upstream}/v1`,
+        },
         model_info: PRICES,
       },
     ],
@@ -131,32 +145,37 @@ describe("virtual keys on two instances sharing Postgres and Redis", () => {
     mock.always((_req, res) => json(res, 200, completionAnswer()));
   });
 
-  sharedTest("a key made on A works on B at once; rpm_limit 10 holds across both, one request after another", async () => {
-    const [a, b] = fast;
-    const key = await generateKey(a.url, { rpm_limit: 10 });
-    const answers: Call[] = [];
-    // B first: it has never seen the key, and must find it in the shared database.
-    for (let i = 0; i < 12; i++) answers.push(await complete((i % 2 === 0 ? b : a).url, key, MODEL));
-    assert.deepEqual(statuses(answers), [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 429, 429]);
-    // One shared counter: the remaining count falls by one per request whichever instance took it.
-    assert.deepEqual(
-      answers.slice(0, 10).map((answer) => answer.headers.get("x-ratelimit-remaining-requests")),
-      ["9", "8", "7", "6", "5", "4", "3", "2", "1", "0"],
-    );
-    for (const refused of answers.slice(10)) {
-      assert.equal(refused.body.error?.param, "rpm_limit");
-      assert.equal(refused.body.error?.code, "rate_limit_exceeded");
-      assert.equal(refused.body.error?.type, "rate_limit_error");
-      assert.equal(refused.headers.get("x-ratelimit-remaining-requests"), "0");
-    }
-    assert.equal(mock.requests.length, 10, "refused requests never reach the upstream");
-    assert.deepEqual([...a.redisWarnings, ...b.redisWarnings], [], "Redis fell back to local state");
-  });
+  sharedTest(
+    "a key made on A works on B at once; rpm_limit 10 holds across both, one request after another",
+    async () => {
+      const [a, b] = fast;
+      const key = await generateKey(a.url, { rpm_limit: 10 });
+      const answers: Call[] = [];
+      // B first: it has never seen the key, and must find it in the shared database.
+      for (let i = 0; i < 12; i++) answers.push(await complete((i % 2 === 0 ? b : a).url, key, MODEL));
+      assert.deepEqual(statuses(answers), [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 429, 429]);
+      // One shared counter: the remaining count falls by one per request whichever instance took it.
+      assert.deepEqual(
+        answers.slice(0, 10).map((answer) => answer.headers.get("x-ratelimit-remaining-requests")),
+        ["9", "8", "7", "6", "5", "4", "3", "2", "1", "0"],
+      );
+      for (const refused of answers.slice(10)) {
+        assert.equal(refused.body.error?.param, "rpm_limit");
+        assert.equal(refused.body.error?.code, "rate_limit_exceeded");
+        assert.equal(refused.body.error?.type, "rate_limit_error");
+        assert.equal(refused.headers.get("x-ratelimit-remaining-requests"), "0");
+      }
+      assert.equal(mock.requests.length, 10, "refused requests never reach the upstream");
+      assert.deepEqual([...a.redisWarnings, ...b.redisWarnings], [], "Redis fell back to local state");
+    },
+  );
 
   sharedTest("rpm_limit 10 holds across both when 12 requests arrive at once", async () => {
     const [a, b] = fast;
     const key = await generateKey(a.url, { rpm_limit: 10 });
-    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => complete((i % 2 === 0 ? b : a).url, key, MODEL)));
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => complete((i % 2 === 0 ? b : a).url, key, MODEL)),
+    );
     assert.equal(answers.filter((answer) => answer.status === 200).length, 10);
     const refused = answers.filter((answer) => answer.status !== 200);
     assert.deepEqual(statuses(refused), [429, 429]);
@@ -164,41 +183,49 @@ describe("virtual keys on two instances sharing Postgres and Redis", () => {
     assert.equal(mock.requests.length, 10);
   });
 
-  sharedTest("spend from both instances adds up in the shared database; either instance reports all of it", async () => {
-    const [a, b] = fast;
-    const key = await generateKey(a.url);
-    const answers: Call[] = [];
-    for (let i = 0; i < 6; i++) answers.push(await complete((i % 2 === 0 ? a : b).url, key, MODEL));
-    answers.push(...(await Promise.all(Array.from({ length: 6 }, (_, i) => complete((i % 2 === 0 ? a : b).url, key, MODEL)))));
-    const n = answers.length;
-    assert.deepEqual(statuses(answers), Array.from({ length: n }, () => 200));
-    const charged = answers.reduce((sum, answer) => sum + Number(answer.headers.get("x-litellm-response-cost")), 0);
-    near(charged, n * ANSWER_COST, "sum of x-litellm-response-cost");
-
-    // A management route flushes only its own instance's buffer; the other instance's
-    // records land on its own 20 ms timer. Wait for that timer, do not force it.
-    await eventually(() => writerOf(a).pending() === 0 && writerOf(b).pending() === 0, "both spend writers drained");
-
-    for (const instance of [a, b]) {
-      const info = await call(instance.url, "GET", `/key/info?key=${key}`, MASTER_KEY);
-      assert.equal(info.status, 200);
-      const spend = Number((info.body.info as { spend: number }).spend);
-      near(spend, n * ANSWER_COST, `/key/info spend on ${instance.url}`);
-      near(spend, charged, `/key/info spend vs the cost headers on ${instance.url}`);
-
-      const logs = await call(instance.url, "GET", `/spend/logs?api_key=${key}`, MASTER_KEY);
-      assert.equal(logs.status, 200);
-      const rows = logs.body as unknown as { api_key: string; status: string; spend: number }[];
-      assert.equal(rows.length, n);
-      assert.deepEqual(new Set(rows.map((row) => row.status)), new Set(["success"]));
-      assert.deepEqual(new Set(rows.map((row) => row.api_key)), new Set([sha256(key)]));
-      near(
-        rows.reduce((sum, row) => sum + row.spend, 0),
-        charged,
-        "sum of /spend/logs spend",
+  sharedTest(
+    "spend from both instances adds up in the shared database; either instance reports all of it",
+    async () => {
+      const [a, b] = fast;
+      const key = await generateKey(a.url);
+      const answers: Call[] = [];
+      for (let i = 0; i < 6; i++) answers.push(await complete((i % 2 === 0 ? a : b).url, key, MODEL));
+      answers.push(
+        ...(await Promise.all(Array.from({ length: 6 }, (_, i) => complete((i % 2 === 0 ? a : b).url, key, MODEL)))),
       );
-    }
-  });
+      const n = answers.length;
+      assert.deepEqual(
+        statuses(answers),
+        Array.from({ length: n }, () => 200),
+      );
+      const charged = answers.reduce((sum, answer) => sum + Number(answer.headers.get("x-litellm-response-cost")), 0);
+      near(charged, n * ANSWER_COST, "sum of x-litellm-response-cost");
+
+      // A management route flushes only its own instance's buffer; the other instance's
+      // records land on its own 20 ms timer. Wait for that timer, do not force it.
+      await eventually(() => writerOf(a).pending() === 0 && writerOf(b).pending() === 0, "both spend writers drained");
+
+      for (const instance of [a, b]) {
+        const info = await call(instance.url, "GET", `/key/info?key=${key}`, MASTER_KEY);
+        assert.equal(info.status, 200);
+        const spend = Number((info.body.info as { spend: number }).spend);
+        near(spend, n * ANSWER_COST, `/key/info spend on ${instance.url}`);
+        near(spend, charged, `/key/info spend vs the cost headers on ${instance.url}`);
+
+        const logs = await call(instance.url, "GET", `/spend/logs?api_key=${key}`, MASTER_KEY);
+        assert.equal(logs.status, 200);
+        const rows = logs.body as unknown as { api_key: string; status: string; spend: number }[];
+        assert.equal(rows.length, n);
+        assert.deepEqual(new Set(rows.map((row) => row.status)), new Set(["success"]));
+        assert.deepEqual(new Set(rows.map((row) => row.api_key)), new Set([sha256(key)]));
+        near(
+          rows.reduce((sum, row) => sum + row.spend, 0),
+          charged,
+          "sum of /spend/logs spend",
+        );
+      }
+    },
+  );
 
   sharedTest("max_budget holds across instances before the batched spend writes land", async () => {
     const [a, b] = slow;
@@ -231,37 +258,44 @@ describe("virtual keys on two instances sharing Postgres and Redis", () => {
     assert.equal(again.body.error?.message, refused.body.error?.message);
   });
 
-  sharedTest("a key blocked on A: A refuses at once, B as soon as the change reaches it through Redis (not at its cache TTL)", async () => {
-    // This pair caches lookups for the default 5 s: B's refusal must come from the announcement.
-    const [a, b] = slow;
-    const key = await generateKey(a.url, { key_alias: "shared-block" });
-    assert.equal((await complete(b.url, key, MODEL)).status, 200, "B loads and caches the key");
-    assert.equal((await complete(a.url, key, MODEL)).status, 200);
+  sharedTest(
+    "a key blocked on A: A refuses at once, B as soon as the change reaches it through Redis (not at its cache TTL)",
+    async () => {
+      // This pair caches lookups for the default 5 s: B's refusal must come from the announcement.
+      const [a, b] = slow;
+      const key = await generateKey(a.url, { key_alias: "shared-block" });
+      assert.equal((await complete(b.url, key, MODEL)).status, 200, "B loads and caches the key");
+      assert.equal((await complete(a.url, key, MODEL)).status, 200);
 
-    const blockedAt = Date.now();
-    const blocked = await call(a.url, "POST", "/key/block", MASTER_KEY, { key });
-    assert.equal(blocked.status, 200);
-    assert.equal(blocked.body.blocked, true);
-    const refusal = {
-      message: `The key 'shared-block' (sk-...${key.slice(-4)}) is blocked; the gateway's admin can unblock it with POST /key/unblock.`,
-      type: "authentication_error",
-      param: null,
-      code: "key_blocked",
-    };
-    const onA = await complete(a.url, key, MODEL);
-    assert.equal(onA.status, 401);
-    assert.deepEqual(onA.body.error, refusal);
+      const blockedAt = Date.now();
+      const blocked = await call(a.url, "POST", "/key/block", MASTER_KEY, { key });
+      assert.equal(blocked.status, 200);
+      assert.equal(blocked.body.blocked, true);
+      const refusal = {
+        message: `The key 'shared-block' (sk-...${key.slice(-4)}) is blocked; the gateway's admin can unblock it with POST /key/unblock.`,
+        type: "authentication_error",
+        param: null,
+        code: "key_blocked",
+      };
+      const onA = await complete(a.url, key, MODEL);
+      assert.equal(onA.status, 401);
+      assert.deepEqual(onA.body.error, refusal);
 
-    let onB = await complete(b.url, key, MODEL);
-    while (onB.status === 200) {
-      assert.ok(Date.now() - blockedAt < 1_000, "B still served the blocked key a second after the block");
-      await sleep(20);
-      onB = await complete(b.url, key, MODEL);
-    }
-    assert.equal(onB.status, 401);
-    assert.deepEqual(onB.body.error, refusal);
-    // And unblocking reaches B the same way.
-    assert.equal((await call(a.url, "POST", "/key/unblock", MASTER_KEY, { key })).status, 200);
-    await eventually(async () => (await complete(b.url, key, MODEL)).status === 200, "B serves the unblocked key", 1_000);
-  });
+      let onB = await complete(b.url, key, MODEL);
+      while (onB.status === 200) {
+        assert.ok(Date.now() - blockedAt < 1_000, "B still served the blocked key a second after the block");
+        await sleep(20);
+        onB = await complete(b.url, key, MODEL);
+      }
+      assert.equal(onB.status, 401);
+      assert.deepEqual(onB.body.error, refusal);
+      // And unblocking reaches B the same way.
+      assert.equal((await call(a.url, "POST", "/key/unblock", MASTER_KEY, { key })).status, 200);
+      await eventually(
+        async () => (await complete(b.url, key, MODEL)).status === 200,
+        "B serves the unblocked key",
+        1_000,
+      );
+    },
+  );
 });

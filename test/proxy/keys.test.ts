@@ -34,7 +34,11 @@ before(async () => {
         litellm_params: { model: `text-completion-openai/${name}`, api_key: "sk-upstream", api_base: `${mock.url}/v1` },
         model_info: PRICES,
       })),
-      { model_name: "chat-model", litellm_params: { model: "openai/chat-model", api_key: "sk-upstream", api_base: `${mock.url}/v1` }, model_info: PRICES },
+      {
+        model_name: "chat-model",
+        litellm_params: { model: "openai/chat-model", api_key: "sk-upstream", api_base: `${mock.url}/v1` },
+        model_info: PRICES,
+      },
     ],
     masterKey: MASTER_KEY,
     // Failures of gpt-instruct fall back to other-model: only for callers allowed other-model.
@@ -55,7 +59,14 @@ const CHAT_ANSWER = {
   object: "chat.completion",
   created: 1700000000,
   model: "chat-model",
-  choices: [{ index: 0, message: { role: "assistant", content: "This is a test", refusal: null }, logprobs: null, finish_reason: "stop" }],
+  choices: [
+    {
+      index: 0,
+      message: { role: "assistant", content: "This is a test", refusal: null },
+      logprobs: null,
+      finish_reason: "stop",
+    },
+  ],
   usage: { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 },
 };
 
@@ -115,13 +126,48 @@ describe("key management routes", () => {
 
   test("bad bodies get 400s naming the field, the value and the fix", async () => {
     const cases: [unknown, string, string, string][] = [
-      [{ rpm_limit: -1 }, "rpm_limit", "invalid_value", "Invalid 'rpm_limit' in /key/generate: got -1. It must be a whole number of requests per minute >= 0, or null."],
-      [{ budget_duration: "30x" }, "budget_duration", "invalid_value", `Invalid 'budget_duration' in /key/generate: got "30x". It must be a duration such as "30s", "30m", "24h", "30d", "1w" or "1mo" (at most 100 years), or null.`],
-      [{ duration: "999999999d" }, "duration", "invalid_value", `Invalid 'duration' in /key/generate: got "999999999d". It must be a duration such as "30s", "30m", "24h", "30d", "1w" or "1mo" (at most 100 years) after which the key expires, or null.`],
-      [{ models: "gpt-instruct" }, "models", "invalid_value", `Invalid 'models' in /key/generate: got "gpt-instruct". It must be a list of model names (an empty list allows every model).`],
-      [{ soft_budget: 5 }, "soft_budget", "unsupported_field", "/key/generate does not take 'soft_budget' (a typo, or a field litegate does not support): remove it. It takes: models, max_budget, budget_duration, metadata, rpm_limit, tpm_limit, max_parallel_requests, duration, expires, key_alias, user_id, team_id, blocked."],
-      [{ duration: "1d", expires: "2030-01-01T00:00:00Z" }, "expires", "invalid_value", "/key/generate takes 'duration' or 'expires', not both."],
-      [{ team_id: "no-such-team" }, "team_id", "team_not_found", "Team 'no-such-team' does not exist; create it with POST /team/new first."],
+      [
+        { rpm_limit: -1 },
+        "rpm_limit",
+        "invalid_value",
+        "Invalid 'rpm_limit' in /key/generate: got -1. It must be a whole number of requests per minute >= 0, or null.",
+      ],
+      [
+        { budget_duration: "30x" },
+        "budget_duration",
+        "invalid_value",
+        `Invalid 'budget_duration' in /key/generate: got "30x". It must be a duration such as "30s", "30m", "24h", "30d", "1w" or "1mo" (at most 100 years), or null.`,
+      ],
+      [
+        { duration: "999999999d" },
+        "duration",
+        "invalid_value",
+        `Invalid 'duration' in /key/generate: got "999999999d". It must be a duration such as "30s", "30m", "24h", "30d", "1w" or "1mo" (at most 100 years) after which the key expires, or null.`,
+      ],
+      [
+        { models: "gpt-instruct" },
+        "models",
+        "invalid_value",
+        `Invalid 'models' in /key/generate: got "gpt-instruct". It must be a list of model names (an empty list allows every model).`,
+      ],
+      [
+        { soft_budget: 5 },
+        "soft_budget",
+        "unsupported_field",
+        "/key/generate does not take 'soft_budget' (a typo, or a field litegate does not support): remove it. It takes: models, max_budget, budget_duration, metadata, rpm_limit, tpm_limit, max_parallel_requests, duration, expires, key_alias, user_id, team_id, blocked.",
+      ],
+      [
+        { duration: "1d", expires: "2030-01-01T00:00:00Z" },
+        "expires",
+        "invalid_value",
+        "/key/generate takes 'duration' or 'expires', not both.",
+      ],
+      [
+        { team_id: "no-such-team" },
+        "team_id",
+        "team_not_found",
+        "Team 'no-such-team' does not exist; create it with POST /team/new first.",
+      ],
     ];
     for (const [body, param, code, message] of cases) {
       const answer = await call(url, "POST", "/key/generate", MASTER_KEY, body);
@@ -130,13 +176,22 @@ describe("key management routes", () => {
     }
     const typo = await call(url, "GET", "/spend/logs?request_id=abc", MASTER_KEY);
     assert.equal(typo.status, 400);
-    assert.equal(typo.body.error?.message, "/spend/logs does not take 'request_id' in the query string; it takes: api_key, user_id, team_id, start_date, end_date, page, page_size.");
+    assert.equal(
+      typo.body.error?.message,
+      "/spend/logs does not take 'request_id' in the query string; it takes: api_key, user_id, team_id, start_date, end_date, page, page_size.",
+    );
     const noRoute = await call(url, "POST", "/team/delete", MASTER_KEY, {});
     assert.equal(noRoute.status, 404);
-    assert.equal(noRoute.body.error?.message, "No route POST /team/delete. The /team/ routes are: POST /team/new, POST /team/update, GET /team/info.");
+    assert.equal(
+      noRoute.body.error?.message,
+      "No route POST /team/delete. The /team/ routes are: POST /team/new, POST /team/update, GET /team/info.",
+    );
     // A key in a mistyped path is masked in the answer (and in the log line).
     const keyInPath = await call(url, "GET", "/key/info/sk-secret123", MASTER_KEY);
-    assert.equal(keyInPath.body.error?.message, "No route GET /key/info/sk-***. The /key/ routes are: POST /key/generate, GET /key/info, POST /key/update, POST /key/delete, GET /key/list, POST /key/regenerate, POST /key/block, POST /key/unblock.");
+    assert.equal(
+      keyInPath.body.error?.message,
+      "No route GET /key/info/sk-***. The /key/ routes are: POST /key/generate, GET /key/info, POST /key/update, POST /key/delete, GET /key/list, POST /key/regenerate, POST /key/block, POST /key/unblock.",
+    );
     assert.ok(!gateway.rawLogs.join("").includes("sk-secret123"));
     const missing = await call(url, "GET", "/key/info", MASTER_KEY);
     assert.equal(missing.status, 400);
@@ -164,7 +219,7 @@ describe("key management routes", () => {
     const team = await call(url, "POST", "/team/new", MASTER_KEY, { team_id: "listing", team_alias: "Listing" });
     assert.equal(team.status, 200);
     assert.equal(team.body.team_id, "listing");
-    const hashes = [];
+    const hashes: string[] = [];
     for (let i = 0; i < 3; i++) hashes.push(sha256(await generateKey(url, { team_id: "listing" })));
     hashes.sort();
     const first = await call(url, "GET", "/key/list?team_id=listing&size=2", MASTER_KEY);
@@ -174,18 +229,28 @@ describe("key management routes", () => {
     const full = await call(url, "GET", "/key/list?team_id=listing&size=1&return_full_object=true", MASTER_KEY);
     assert.equal((full.body.keys as { token: string }[])[0]?.token, hashes[0]);
     const info = await call(url, "GET", "/team/info?team_id=listing", MASTER_KEY);
-    assert.deepEqual((info.body.keys as { token: string }[]).map((k) => k.token), hashes);
+    assert.deepEqual(
+      (info.body.keys as { token: string }[]).map((k) => k.token),
+      hashes,
+    );
     assert.equal((await call(url, "GET", "/key/list?size=0", MASTER_KEY)).status, 400);
 
     const user = await call(url, "POST", "/user/new", MASTER_KEY, { user_id: "ada", max_budget: 3 });
     assert.equal(user.status, 200);
     assert.equal(user.body.user_id, "ada");
     assert.match(String(user.body.key), /^sk-[0-9A-Za-z]{43}$/);
-    const updated = await call(url, "POST", "/user/update", MASTER_KEY, { user_id: "ada", max_budget: 4, models: ["gpt-instruct"] });
+    const updated = await call(url, "POST", "/user/update", MASTER_KEY, {
+      user_id: "ada",
+      max_budget: 4,
+      models: ["gpt-instruct"],
+    });
     assert.deepEqual([updated.body.max_budget, updated.body.models], [4, ["gpt-instruct"]]);
     const userInfo = await call(url, "GET", "/user/info?user_id=ada", MASTER_KEY);
     assert.equal((userInfo.body.user_info as { max_budget: number }).max_budget, 4);
-    assert.deepEqual((userInfo.body.keys as { token: string }[]).map((k) => k.token), [sha256(String(user.body.key))]);
+    assert.deepEqual(
+      (userInfo.body.keys as { token: string }[]).map((k) => k.token),
+      [sha256(String(user.body.key))],
+    );
     assert.equal((await call(url, "POST", "/user/new", MASTER_KEY, { user_id: "ada" })).status, 409);
   });
 });
@@ -196,7 +261,10 @@ describe("enforcement on every request", () => {
     assert.equal((await complete(url, key, "gpt-instruct")).status, 200);
     // LiteLLM's own header carries a key too.
     const byHeader = await fetch(`${url}/v1/models`, { headers: { "x-litellm-api-key": key } });
-    assert.deepEqual(((await byHeader.json()) as { data: { id: string }[] }).data.map((model) => model.id), ["gpt-instruct"]);
+    assert.deepEqual(
+      ((await byHeader.json()) as { data: { id: string }[] }).data.map((model) => model.id),
+      ["gpt-instruct"],
+    );
     const refused = await complete(url, key, "other-model");
     assert.equal(refused.status, 403);
     assert.deepEqual(refused.body.error, {
@@ -216,21 +284,29 @@ describe("enforcement on every request", () => {
     });
     // Nor may the gateway's own fallbacks: a failure stays a failure for this key.
     mock.always((req, res) =>
-      (req.json as { model: string }).model === "gpt-instruct" ? json(res, 500, { error: { message: "down" } }) : json(res, 200, completionAnswer()),
+      (req.json as { model: string }).model === "gpt-instruct"
+        ? json(res, 500, { error: { message: "down" } })
+        : json(res, 200, completionAnswer()),
     );
     mock.requests.length = 0;
     assert.equal((await complete(url, key, "gpt-instruct")).status, 500);
-    assert.deepEqual(mock.requests.map((r) => (r.json as { model: string }).model), ["gpt-instruct"]);
+    assert.deepEqual(
+      mock.requests.map((r) => (r.json as { model: string }).model),
+      ["gpt-instruct"],
+    );
     const master = await complete(url, MASTER_KEY, "gpt-instruct");
     assert.equal(master.status, 200);
     assert.equal(master.headers.get("x-litellm-attempted-fallbacks"), "1");
     mock.always((_req, res) => json(res, 200, completionAnswer()));
     mock.requests.length = 0;
     const models = await new OpenAI({ apiKey: key, baseURL: `${url}/v1` }).models.list();
-    assert.deepEqual(models.data.map((model) => model.id), ["gpt-instruct"]);
+    assert.deepEqual(
+      models.data.map((model) => model.id),
+      ["gpt-instruct"],
+    );
     assert.equal((await call(url, "GET", "/v1/models/other-model", key)).status, 404);
     // The master key sees every model.
-    assert.equal((await call(url, "GET", "/v1/models", MASTER_KEY)).body.data instanceof Array, true);
+    assert.equal(Array.isArray((await call(url, "GET", "/v1/models", MASTER_KEY)).body.data), true);
     assert.equal(mock.requests.length, 0, "listing models calls no upstream");
   });
 
@@ -284,13 +360,16 @@ describe("enforcement on every request", () => {
 
   test("max_budget: spend adds up per request; the next request gets 400 budget_exceeded", async () => {
     const key = await generateKey(url, { max_budget: 0.5 });
-    const costs = [];
+    const costs: number[] = [];
     for (let i = 0; i < 3; i++) {
       const answer = await complete(url, key, "gpt-instruct");
       assert.equal(answer.status, 200);
       costs.push(Number(answer.headers.get("x-litellm-response-cost")));
     }
-    assert.deepEqual(costs, [ANSWER_COST, ANSWER_COST, ANSWER_COST].map((c) => Number(c.toPrecision(12))));
+    assert.deepEqual(
+      costs,
+      [ANSWER_COST, ANSWER_COST, ANSWER_COST].map((c) => Number(c.toPrecision(12))),
+    );
     const refused = await complete(url, key, "gpt-instruct");
     assert.equal(refused.status, 400);
     assert.deepEqual(refused.body.error, {
@@ -331,7 +410,10 @@ describe("enforcement on every request", () => {
     const resetAt = (info.body.info as { budget_reset_at: string }).budget_reset_at;
     const refused = await complete(url, key, "gpt-instruct");
     assert.equal(refused.status, 400);
-    assert.equal(refused.body.error?.message, `Budget exceeded for key sk-...${key.slice(-4)}: spent $0 of its max_budget $0. It resets at ${resetAt}.`);
+    assert.equal(
+      refused.body.error?.message,
+      `Budget exceeded for key sk-...${key.slice(-4)}: spent $0 of its max_budget $0. It resets at ${resetAt}.`,
+    );
   });
 
   test("team budget binds every key of the team", async () => {
@@ -343,14 +425,20 @@ describe("enforcement on every request", () => {
     const refused = await complete(url, a, "gpt-instruct");
     assert.equal(refused.status, 400);
     assert.equal(refused.body.error?.type, "budget_exceeded");
-    assert.equal(refused.body.error?.message, "Budget exceeded for team ml: spent $0.38 of its max_budget $0.3. It does not reset; the gateway's admin can raise max_budget (POST /team/update).");
+    assert.equal(
+      refused.body.error?.message,
+      "Budget exceeded for team ml: spent $0.38 of its max_budget $0.3. It does not reset; the gateway's admin can raise max_budget (POST /team/update).",
+    );
     const team = await call(url, "GET", "/team/info?team_id=ml", MASTER_KEY);
     assert.ok(Math.abs(Number((team.body.team_info as { spend: number }).spend) - 2 * ANSWER_COST) < 1e-9);
     // Raising the team's budget applies to its keys at once.
     const raised = await call(url, "POST", "/team/update", MASTER_KEY, { team_id: "ml", max_budget: 1 });
     assert.equal((raised.body as { max_budget: number }).max_budget, 1);
     assert.equal((await complete(url, a, "gpt-instruct")).status, 200);
-    assert.equal((await call(url, "POST", "/team/update", MASTER_KEY, { team_id: "nope", max_budget: 1 })).body.error?.code, "team_not_found");
+    assert.equal(
+      (await call(url, "POST", "/team/update", MASTER_KEY, { team_id: "nope", max_budget: 1 })).body.error?.code,
+      "team_not_found",
+    );
   });
 
   test("expired, blocked, deleted and regenerated keys", async () => {
@@ -369,7 +457,10 @@ describe("enforcement on every request", () => {
     assert.equal((await call(url, "POST", "/key/block", MASTER_KEY, { key })).body.blocked, true);
     const blocked = await complete(url, key, "gpt-instruct");
     assert.equal(blocked.status, 401);
-    assert.equal(blocked.body.error?.message, `The key 'blocky' (sk-...${key.slice(-4)}) is blocked; the gateway's admin can unblock it with POST /key/unblock.`);
+    assert.equal(
+      blocked.body.error?.message,
+      `The key 'blocky' (sk-...${key.slice(-4)}) is blocked; the gateway's admin can unblock it with POST /key/unblock.`,
+    );
     assert.equal((await call(url, "POST", "/key/unblock", MASTER_KEY, { key })).body.blocked, false);
     assert.equal((await complete(url, key, "gpt-instruct")).status, 200);
 
@@ -381,7 +472,9 @@ describe("enforcement on every request", () => {
     assert.equal((await complete(url, key, "gpt-instruct")).status, 401);
     assert.equal((await complete(url, fresh, "gpt-instruct")).status, 200);
 
-    assert.deepEqual((await call(url, "POST", "/key/delete", MASTER_KEY, { keys: [fresh] })).body, { deleted_keys: [fresh] });
+    assert.deepEqual((await call(url, "POST", "/key/delete", MASTER_KEY, { keys: [fresh] })).body, {
+      deleted_keys: [fresh],
+    });
     assert.equal((await complete(url, fresh, "gpt-instruct")).body.error?.code, "invalid_api_key");
     assert.equal((await call(url, "POST", "/key/delete", MASTER_KEY, { keys: [fresh] })).status, 404);
   });
@@ -390,14 +483,25 @@ describe("enforcement on every request", () => {
     mock.always((_req, res) => sse(res, [...streamChunks(["\n\nThis", " is", " a test"]), "[DONE]"]));
     const key = await generateKey(url);
     const client = new OpenAI({ apiKey: key, baseURL: `${url}/v1`, maxRetries: 0 });
-    const stream = await client.completions.create({ model: "gpt-instruct", prompt: "Say this is a test", stream: true });
-    const received = [];
+    const stream = await client.completions.create({
+      model: "gpt-instruct",
+      prompt: "Say this is a test",
+      stream: true,
+    });
+    const received: unknown[] = [];
     for await (const chunk of stream) received.push(chunk);
     // The gateway asked upstream for usage on the client's behalf; the client, who did not, gets none.
     assert.deepEqual(received, streamChunks(["\n\nThis", " is", " a test"]));
-    assert.deepEqual((mock.requests[0]?.json as { stream_options?: unknown }).stream_options, { include_usage: true });
+    assert.deepEqual((mock.requests[0]?.json as { stream_options?: unknown } | undefined)?.stream_options, {
+      include_usage: true,
+    });
     const logs = await call(url, "GET", `/spend/logs?api_key=${key}`, MASTER_KEY);
-    const [row] = logs.body as unknown as { prompt_tokens: number; completion_tokens: number; spend: number; status: string }[];
+    const [row] = logs.body as unknown as {
+      prompt_tokens: number;
+      completion_tokens: number;
+      spend: number;
+      status: string;
+    }[];
     // cl100k: "Say this is a test" is 5 tokens, "\n\nThis is a test" 5.
     assert.deepEqual([row?.prompt_tokens, row?.completion_tokens, row?.status], [5, 5, "success"]);
     assert.ok(Math.abs(Number(row?.spend) - (5 * 0.01 + 5 * 0.02)) < 1e-9);
@@ -413,7 +517,10 @@ describe("enforcement on every request", () => {
       body: JSON.stringify({ model: "gpt-instruct", prompt: "hi", stream: true }),
     }).then(readEvents);
     assert.deepEqual(events.data, [JSON.stringify(chunks[0]), "[DONE]"]);
-    const [exact] = (await call(url, "GET", `/spend/logs?api_key=${counted}`, MASTER_KEY)).body as unknown as { completion_tokens: number; spend: number }[];
+    const [exact] = (await call(url, "GET", `/spend/logs?api_key=${counted}`, MASTER_KEY)).body as unknown as {
+      completion_tokens: number;
+      spend: number;
+    }[];
     assert.equal(exact?.completion_tokens, 7);
     assert.equal(exact?.spend, ANSWER_COST);
   });
@@ -421,9 +528,14 @@ describe("enforcement on every request", () => {
   test("every completion route enforces the key: chat, /engines/{model}/…, streams", async () => {
     const key = await generateKey(url, { models: ["chat-model"], max_budget: 0.3 });
     const client = new OpenAI({ apiKey: key, baseURL: `${url}/v1`, maxRetries: 0 });
-    const answer = await client.chat.completions.create({ model: "chat-model", messages: [{ role: "user", content: "Say this is a test" }] });
+    const answer = await client.chat.completions.create({
+      model: "chat-model",
+      messages: [{ role: "user", content: "Say this is a test" }],
+    });
     assert.equal(answer.choices[0]?.message.content, "This is a test");
-    const refused = await client.chat.completions.create({ model: "gpt-instruct", messages: [{ role: "user", content: "hi" }] }).catch((e: unknown) => e);
+    const refused = await client.chat.completions
+      .create({ model: "gpt-instruct", messages: [{ role: "user", content: "hi" }] })
+      .catch((e: unknown) => e);
     assert.ok(refused instanceof OpenAI.PermissionDeniedError);
     assert.equal(refused.code, "model_not_allowed");
     const byPath = await call(url, "POST", "/engines/gpt-instruct/completions", key, { prompt: "hi" });
@@ -431,17 +543,38 @@ describe("enforcement on every request", () => {
     // The first answer spent $0.19; a chat stream spends more, then the budget is gone for every route.
     mock.always((_req, res) =>
       sse(res, [
-        { id: "chatcmpl-s", object: "chat.completion.chunk", created: 1, model: "chat-model", choices: [{ index: 0, delta: { role: "assistant", content: "This is a test" }, finish_reason: "stop" }] },
+        {
+          id: "chatcmpl-s",
+          object: "chat.completion.chunk",
+          created: 1,
+          model: "chat-model",
+          choices: [{ index: 0, delta: { role: "assistant", content: "This is a test" }, finish_reason: "stop" }],
+        },
         "[DONE]",
       ]),
     );
-    const stream = await client.chat.completions.create({ model: "chat-model", messages: [{ role: "user", content: "Say this is a test" }], stream: true });
+    const stream = await client.chat.completions.create({
+      model: "chat-model",
+      messages: [{ role: "user", content: "Say this is a test" }],
+      stream: true,
+    });
     for await (const _chunk of stream) void _chunk;
-    const over = await client.chat.completions.create({ model: "chat-model", messages: [{ role: "user", content: "hi" }], stream: true }).catch((e: unknown) => e);
+    const over = await client.chat.completions
+      .create({ model: "chat-model", messages: [{ role: "user", content: "hi" }], stream: true })
+      .catch((e: unknown) => e);
     assert.ok(over instanceof OpenAI.BadRequestError);
     assert.equal((over.error as { type: string }).type, "budget_exceeded");
-    const logs = (await call(url, "GET", `/spend/logs?api_key=${key}`, MASTER_KEY)).body as unknown as { model_group: string; completion_tokens: number }[];
-    assert.deepEqual(logs.map((log) => [log.model_group, log.completion_tokens]), [["chat-model", 7], ["chat-model", 4]]);
+    const logs = (await call(url, "GET", `/spend/logs?api_key=${key}`, MASTER_KEY)).body as unknown as {
+      model_group: string;
+      completion_tokens: number;
+    }[];
+    assert.deepEqual(
+      logs.map((log) => [log.model_group, log.completion_tokens]),
+      [
+        ["chat-model", 7],
+        ["chat-model", 4],
+      ],
+    );
   });
 
   test("no plaintext key in the log lines or the database", async () => {

@@ -14,7 +14,9 @@ let failing: MockUpstream;
 before(async () => {
   mock = await MockUpstream.start();
   failing = await MockUpstream.start();
-  failing.always((_req, res) => json(res, 500, { error: { message: "down for maintenance", type: "server_error", param: null, code: null } }));
+  failing.always((_req, res) =>
+    json(res, 500, { error: { message: "down for maintenance", type: "server_error", param: null, code: null } }),
+  );
 });
 after(async () => {
   await mock.close();
@@ -25,8 +27,22 @@ beforeEach(() => mock.reset());
 function gatewayWith(debug = false): Promise<TestGateway> {
   return startGateway({
     modelList: [
-      { model_name: "instruct", litellm_params: { model: "text-completion-openai/gpt-3.5-turbo-instruct", api_key: UPSTREAM_KEY, api_base: `${mock.url}/v1` } },
-      { model_name: "broken", litellm_params: { model: "text-completion-openai/davinci-002", api_key: UPSTREAM_KEY, api_base: `${failing.url}/v1` } },
+      {
+        model_name: "instruct",
+        litellm_params: {
+          model: "text-completion-openai/gpt-3.5-turbo-instruct",
+          api_key: UPSTREAM_KEY,
+          api_base: `${mock.url}/v1`,
+        },
+      },
+      {
+        model_name: "broken",
+        litellm_params: {
+          model: "text-completion-openai/davinci-002",
+          api_key: UPSTREAM_KEY,
+          api_base: `${failing.url}/v1`,
+        },
+      },
       { model_name: "mocked", litellm_params: { model: "text-completion-openai/x", mock_response: "ok" } },
     ],
     masterKey: MASTER_KEY,
@@ -37,7 +53,11 @@ function gatewayWith(debug = false): Promise<TestGateway> {
 function post(gateway: TestGateway, body: unknown): Promise<Response> {
   return fetch(`${gateway.url}/v1/completions`, {
     method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${MASTER_KEY}`, "x-request-id": "log-test-1" },
+    headers: {
+      "content-type": "application/json",
+      authorization: `Bearer ${MASTER_KEY}`,
+      "x-request-id": "log-test-1",
+    },
     body: JSON.stringify(body),
   });
 }
@@ -61,7 +81,8 @@ describe("request logs", () => {
       assert.equal(line.prompt_tokens, 5);
       assert.equal(line.completion_tokens, 7);
       assert.equal(line.cost, 0.0000215);
-      for (const field of ["duration_ms", "upstream_ms", "overhead_ms"]) assert.equal(typeof line[field], "number", field);
+      for (const field of ["duration_ms", "upstream_ms", "overhead_ms"])
+        assert.equal(typeof line[field], "number", field);
     } finally {
       await gateway.close();
     }
@@ -72,16 +93,28 @@ describe("request logs", () => {
     try {
       mock.always((_req, res) => json(res, 200, completionAnswer()));
       await (await post(gateway, { model: "instruct", prompt: "hi", api_key: "sk-client-SECRET-0003" })).json();
-      mock.always((_req, res) => json(res, 401, { error: { message: `Incorrect API key provided: ${UPSTREAM_KEY}`, type: "invalid_request_error", param: null, code: "invalid_api_key" } }));
+      mock.always((_req, res) =>
+        json(res, 401, {
+          error: {
+            message: `Incorrect API key provided: ${UPSTREAM_KEY}`,
+            type: "invalid_request_error",
+            param: null,
+            code: "invalid_api_key",
+          },
+        }),
+      );
       const failed = await post(gateway, { model: "instruct", prompt: "hi" });
       assert.equal(failed.status, 401);
       assert.ok(!(await failed.text()).includes(UPSTREAM_KEY));
       await new Promise((resolve) => setImmediate(resolve));
-      const debug = gateway.logs.find((line) => line.msg === "request body") as { request: Record<string, unknown> } | undefined;
+      const debug = gateway.logs.find((line) => line.msg === "request body") as
+        | { request: Record<string, unknown> }
+        | undefined;
       assert.deepEqual(debug?.request, { model: "instruct", prompt: "hi", api_key: "[redacted]" });
       assert.ok(gateway.logs.some((line) => line.msg === "response body"));
       const all = gateway.rawLogs.join("");
-      for (const secret of [MASTER_KEY, UPSTREAM_KEY, "sk-client-SECRET-0003"]) assert.ok(!all.includes(secret), `${secret} leaked into the logs`);
+      for (const secret of [MASTER_KEY, UPSTREAM_KEY, "sk-client-SECRET-0003"])
+        assert.ok(!all.includes(secret), `${secret} leaked into the logs`);
     } finally {
       await gateway.close();
     }
@@ -96,12 +129,23 @@ describe("GET /health", () => {
       const response = await fetch(`${gateway.url}/health`, { headers: { authorization: `Bearer ${MASTER_KEY}` } });
       const text = await response.text();
       assert.ok(!text.includes(UPSTREAM_KEY));
-      const body = JSON.parse(text) as { healthy_endpoints: { model_name: string; api_base: string | null }[]; unhealthy_endpoints: { model_name: string; error: string }[]; healthy_count: number; unhealthy_count: number };
-      assert.deepEqual(body.healthy_endpoints.map((e) => [e.model_name, e.api_base]), [
-        ["instruct", `${mock.url}/v1`],
-        ["mocked", null],
-      ]);
-      assert.deepEqual(body.unhealthy_endpoints.map((e) => [e.model_name, e.error]), [["broken", "down for maintenance"]]);
+      const body = JSON.parse(text) as {
+        healthy_endpoints: { model_name: string; api_base: string | null }[];
+        unhealthy_endpoints: { model_name: string; error: string }[];
+        healthy_count: number;
+        unhealthy_count: number;
+      };
+      assert.deepEqual(
+        body.healthy_endpoints.map((e) => [e.model_name, e.api_base]),
+        [
+          ["instruct", `${mock.url}/v1`],
+          ["mocked", null],
+        ],
+      );
+      assert.deepEqual(
+        body.unhealthy_endpoints.map((e) => [e.model_name, e.error]),
+        [["broken", "down for maintenance"]],
+      );
       assert.equal(body.healthy_count, 2);
       assert.equal(body.unhealthy_count, 1);
       assert.deepEqual(mock.requests[0]?.json, { model: "gpt-3.5-turbo-instruct", prompt: "ping", max_tokens: 1 });
@@ -136,7 +180,9 @@ describe("graceful shutdown", () => {
     const gateway = await gatewayWith();
     mock.always((_req, res) => {
       res.writeHead(200, { "content-type": "text/event-stream" });
-      res.write(`data: ${JSON.stringify({ ...streamChunks(["a"])[0], choices: [{ text: "a", index: 0, logprobs: null, finish_reason: null }] })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ ...streamChunks(["a"])[0], choices: [{ text: "a", index: 0, logprobs: null, finish_reason: null }] })}\n\n`,
+      );
       // never ends
     });
     const response = await post(gateway, { model: "instruct", prompt: "hi", stream: true });
@@ -175,7 +221,13 @@ describe("backpressure", () => {
     mock.always(async (_req, res) => {
       res.writeHead(200, { "content-type": "text/event-stream" });
       for (let i = 0; i < TOTAL; i++) {
-        const chunk = { id: "cmpl-bp", object: "text_completion", created: 1, model: "m", choices: [{ text, index: 0, logprobs: null, finish_reason: i === TOTAL - 1 ? "stop" : null }] };
+        const chunk = {
+          id: "cmpl-bp",
+          object: "text_completion",
+          created: 1,
+          model: "m",
+          choices: [{ text, index: 0, logprobs: null, finish_reason: i === TOTAL - 1 ? "stop" : null }],
+        };
         written += 1;
         if (!res.write(`data: ${JSON.stringify(chunk)}\n\n`)) await once(res, "drain");
       }
@@ -183,7 +235,11 @@ describe("backpressure", () => {
     });
     try {
       const response = await new Promise<IncomingMessage>((resolve, reject) => {
-        const req = httpRequest(`${gateway.url}/v1/completions`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${MASTER_KEY}` } }, resolve);
+        const req = httpRequest(
+          `${gateway.url}/v1/completions`,
+          { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${MASTER_KEY}` } },
+          resolve,
+        );
         req.on("error", reject);
         req.end(JSON.stringify({ model: "instruct", prompt: "hi", stream: true }));
       });

@@ -36,7 +36,8 @@ import { TcpRelay } from "../helpers/tcp-relay.js";
 const CLI = fileURLToPath(new URL("../../src/cli.js", import.meta.url));
 
 const DATABASE_URL = process.env.TEST_DATABASE_URL;
-const SKIP_PG = DATABASE_URL === undefined ? "TEST_DATABASE_URL is not set: Postgres spend-durability tests skipped" : undefined;
+const SKIP_PG =
+  DATABASE_URL === undefined ? "TEST_DATABASE_URL is not set: Postgres spend-durability tests skipped" : undefined;
 warnSkipped(SKIP_PG);
 
 /** $0.01 per prompt token, $0.02 per completion token: the fixture's 5 + 7 tokens cost $0.19. */
@@ -80,7 +81,12 @@ async function attempt(url: string, key: string): Promise<Outcome> {
 }
 
 /** Sends `total` requests, `concurrency` at a time; `onSettled` sees the count settled so far. */
-async function load(total: number, concurrency: number, send: () => Promise<Outcome>, onSettled: (settled: number) => void = () => {}): Promise<Outcome[]> {
+async function load(
+  total: number,
+  concurrency: number,
+  send: () => Promise<Outcome>,
+  onSettled: (settled: number) => void = () => {},
+): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -95,7 +101,9 @@ async function load(total: number, concurrency: number, send: () => Promise<Outc
 }
 
 function succeeded(outcomes: readonly Outcome[]): { count: number; cost: number } {
-  const ok = outcomes.filter((outcome): outcome is { status: number; cost: number } => "status" in outcome && outcome.status === 200);
+  const ok = outcomes.filter(
+    (outcome): outcome is { status: number; cost: number } => "status" in outcome && outcome.status === 200,
+  );
   return { count: ok.length, cost: ok.reduce((sum, outcome) => sum + outcome.cost, 0) };
 }
 
@@ -141,7 +149,9 @@ describe("SIGTERM during load (the real CLI, SQLite)", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test("every 200 the client got has its success row; the key's spend is their sum; exit 0; no key leaks", { timeout: 30_000 }, async () => {
+  test("every 200 the client got has its success row; the key's spend is their sum; exit 0; no key leaks", {
+    timeout: 30_000,
+  }, async () => {
     const config = join(dir, "config.yaml");
     writeFileSync(
       config,
@@ -167,12 +177,17 @@ describe("SIGTERM during load (the real CLI, SQLite)", () => {
     const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
 
     let signalled = false;
-    const outcomes = await load(500, 50, () => attempt(url, key), (settled) => {
-      if (settled >= 150 && !signalled) {
-        signalled = true;
-        child.kill("SIGTERM");
-      }
-    });
+    const outcomes = await load(
+      500,
+      50,
+      () => attempt(url, key),
+      (settled) => {
+        if (settled >= 150 && !signalled) {
+          signalled = true;
+          child.kill("SIGTERM");
+        }
+      },
+    );
     const [code, signal] = await exited;
     assert.deepEqual([code, signal], [0, null], cli.output());
 
@@ -189,8 +204,13 @@ describe("SIGTERM during load (the real CLI, SQLite)", () => {
         .prepare("SELECT status, COUNT(*) AS n, TOTAL(cost) AS cost FROM spend_logs WHERE key_hash = ? GROUP BY status")
         .all(sha256(key)) as { status: string; n: number; cost: number }[];
       // One row per answered request, all successes: none lost, none counted twice.
-      assert.deepEqual(logs.map((row) => [row.status, row.n]), [["success", ok.count]]);
-      const spend = db.prepare("SELECT spend FROM api_keys WHERE token_hash = ?").get(sha256(key)) as { spend: number } | undefined;
+      assert.deepEqual(
+        logs.map((row) => [row.status, row.n]),
+        [["success", ok.count]],
+      );
+      const spend = db.prepare("SELECT spend FROM api_keys WHERE token_hash = ?").get(sha256(key)) as
+        | { spend: number }
+        | undefined;
       assert.ok(spend !== undefined, "the key's row is in the database");
       near(spend.spend, logs[0]?.cost ?? -1, "api_keys.spend vs the sum of its success rows");
       near(spend.spend, ok.cost, "api_keys.spend vs what the client was charged");
@@ -264,7 +284,11 @@ describe("the database goes away mid-run (Postgres)", () => {
       modelList: [
         {
           model_name: MODEL,
-          litellm_params: { model: `text-completion-openai/${MODEL}`, api_key: "sk-upstream", api_base: `${mock.url}/v1` },
+          litellm_params: {
+            model: `text-completion-openai/${MODEL}`,
+            api_key: "sk-upstream",
+            api_base: `${mock.url}/v1`,
+          },
           model_info: PRICES,
         },
       ],
@@ -291,7 +315,12 @@ describe("the database goes away mid-run (Postgres)", () => {
   }
 
   /** Waits for the writer to have written everything, then checks the database directly (not through the relay). */
-  async function assertAllRecorded({ writer, schema }: Rig, key: string, count: number, charged: number): Promise<void> {
+  async function assertAllRecorded(
+    { writer, schema }: Rig,
+    key: string,
+    count: number,
+    charged: number,
+  ): Promise<void> {
     await eventually(() => writer.pending() === 0 && !writer.unavailable(), "the writer wrote every record", 10_000);
     assert.equal(writer.dropped(), 0);
     await withAdmin(databaseUrl, async (client) => {
@@ -300,7 +329,10 @@ describe("the database goes away mid-run (Postgres)", () => {
         [sha256(key)],
       );
       const rows = logs.rows as { status: string; n: number; cost: number }[];
-      assert.deepEqual(rows.map((row) => [row.status, row.n]), [["success", count]]);
+      assert.deepEqual(
+        rows.map((row) => [row.status, row.n]),
+        [["success", count]],
+      );
       const keyRow = await client.query(`SELECT spend FROM "${schema}".api_keys WHERE token_hash = $1`, [sha256(key)]);
       const spend = Number((keyRow.rows[0] as { spend: number } | undefined)?.spend);
       near(spend, rows[0]?.cost ?? -1, "api_keys.spend vs the sum of its spend_logs");
@@ -309,7 +341,10 @@ describe("the database goes away mid-run (Postgres)", () => {
     });
   }
 
-  test("relay cut: cached keys keep being served, records wait, and all land when it is back", { skip: SKIP_PG, timeout: 20_000 }, async () => {
+  test("relay cut: cached keys keep being served, records wait, and all land when it is back", {
+    skip: SKIP_PG,
+    timeout: 20_000,
+  }, async () => {
     const setup = await rig(true);
     const { gateway, writer, relay } = setup;
     const key = await generateKey(gateway.url);
@@ -329,29 +364,50 @@ describe("the database goes away mid-run (Postgres)", () => {
     await assertAllRecorded(setup, key, 13, charged);
   });
 
-  test("pg_terminate_backend on the gateway's connections under load: no record lost", { skip: SKIP_PG, timeout: 20_000 }, async () => {
+  test("pg_terminate_backend on the gateway's connections under load: no record lost", {
+    skip: SKIP_PG,
+    timeout: 20_000,
+  }, async () => {
     const setup = await rig(true);
     const { gateway, applicationName } = setup;
     const key = await generateKey(gateway.url);
     const terminate = async (): Promise<number> =>
       withAdmin(databaseUrl, async (client) => {
-        const killed = await client.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", [applicationName]);
+        const killed = await client.query(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+          [applicationName],
+        );
         return killed.rowCount ?? 0;
       });
     const terminations: Promise<number>[] = [];
-    const outcomes = await load(120, 8, () => attempt(gateway.url, key), (settled) => {
-      // Twice mid-run: with batches in flight and with the pool refilled after the first kill.
-      if (settled === 40 || settled === 80) terminations.push(terminate());
-    });
+    const outcomes = await load(
+      120,
+      8,
+      () => attempt(gateway.url, key),
+      (settled) => {
+        // Twice mid-run: with batches in flight and with the pool refilled after the first kill.
+        if (settled === 40 || settled === 80) terminations.push(terminate());
+      },
+    );
     const killed = await Promise.all(terminations);
     assert.equal(killed.length, 2);
-    assert.ok(killed.every((count) => count > 0), `backends terminated per kill: ${killed.join(", ")}`);
+    assert.ok(
+      killed.every((count) => count > 0),
+      `backends terminated per kill: ${killed.join(", ")}`,
+    );
     const ok = succeeded(outcomes);
-    assert.equal(ok.count, 120, JSON.stringify(outcomes.filter((outcome) => !("status" in outcome) || outcome.status !== 200)));
+    assert.equal(
+      ok.count,
+      120,
+      JSON.stringify(outcomes.filter((outcome) => !("status" in outcome) || outcome.status !== 200)),
+    );
     await assertAllRecorded(setup, key, ok.count, ok.cost);
   });
 
-  test("allow_requests_on_db_unavailable false: 503 database_unavailable while writes fail, served again after, nothing lost", { skip: SKIP_PG, timeout: 20_000 }, async () => {
+  test("allow_requests_on_db_unavailable false: 503 database_unavailable while writes fail, served again after, nothing lost", {
+    skip: SKIP_PG,
+    timeout: 20_000,
+  }, async () => {
     const setup = await rig(false);
     const { gateway, writer, relay } = setup;
     const key = await generateKey(gateway.url);

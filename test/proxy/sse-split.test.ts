@@ -34,7 +34,13 @@ beforeEach(() => mock.reset());
 const PIECES = ["Grüße", " from", " 東京", " 🚀🚀", "\n\nend"];
 
 const textChunks = PIECES.map((text, i) =>
-  JSON.stringify({ id: "cmpl-split", object: "text_completion", created: 1, model: "m", choices: [{ text, index: 0, logprobs: null, finish_reason: i === PIECES.length - 1 ? "stop" : null }] }),
+  JSON.stringify({
+    id: "cmpl-split",
+    object: "text_completion",
+    created: 1,
+    model: "m",
+    choices: [{ text, index: 0, logprobs: null, finish_reason: i === PIECES.length - 1 ? "stop" : null }],
+  }),
 );
 const chatChunks = PIECES.map((content, i) =>
   JSON.stringify({
@@ -42,7 +48,14 @@ const chatChunks = PIECES.map((content, i) =>
     object: "chat.completion.chunk",
     created: 1,
     model: "m",
-    choices: [{ index: 0, delta: i === 0 ? { role: "assistant", content } : { content }, logprobs: null, finish_reason: i === PIECES.length - 1 ? "stop" : null }],
+    choices: [
+      {
+        index: 0,
+        delta: i === 0 ? { role: "assistant", content } : { content },
+        logprobs: null,
+        finish_reason: i === PIECES.length - 1 ? "stop" : null,
+      },
+    ],
   }),
 );
 
@@ -69,8 +82,15 @@ async function writeSplit(res: ServerResponse, bytes: Buffer, cuts: number[]): P
 async function streamThrough(path: string, model: string, chunks: string[], cuts: number[]): Promise<string[]> {
   const bytes = body(chunks);
   mock.always((_req, res) => writeSplit(res, bytes, cuts));
-  const request = path === "/v1/completions" ? { model, prompt: "hi", stream: true } : { model, messages: [{ role: "user", content: "hi" }], stream: true };
-  const response = await fetch(`${gateway.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(request) });
+  const request =
+    path === "/v1/completions"
+      ? { model, prompt: "hi", stream: true }
+      : { model, messages: [{ role: "user", content: "hi" }], stream: true };
+  const response = await fetch(`${gateway.url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(request),
+  });
   assert.equal(response.status, 200);
   return (await readEvents(response)).data;
 }
@@ -84,17 +104,30 @@ describe("SSE split across packets, through the gateway", () => {
   for (const { name, path, model, chunks } of KINDS) {
     test(`${name}: one byte per write, the client gets exactly the upstream's chunks`, async () => {
       const length = body(chunks).length;
-      const data = await streamThrough(path, model, chunks, Array.from({ length }, (_, i) => i + 1));
+      const data = await streamThrough(
+        path,
+        model,
+        chunks,
+        Array.from({ length }, (_, i) => i + 1),
+      );
       assert.deepEqual(data, [...chunks, "[DONE]"]);
     });
 
     test(`${name}: at random split points, the client gets exactly the upstream's chunks`, async () => {
       const length = body(chunks).length;
       await fc.assert(
-        fc.asyncProperty(fc.uniqueArray(fc.integer({ min: 1, max: length - 1 }), { minLength: 1, maxLength: 40 }), async (cuts) => {
-          const data = await streamThrough(path, model, chunks, [...cuts].sort((a, b) => a - b));
-          assert.deepEqual(data, [...chunks, "[DONE]"]);
-        }),
+        fc.asyncProperty(
+          fc.uniqueArray(fc.integer({ min: 1, max: length - 1 }), { minLength: 1, maxLength: 40 }),
+          async (cuts) => {
+            const data = await streamThrough(
+              path,
+              model,
+              chunks,
+              [...cuts].sort((a, b) => a - b),
+            );
+            assert.deepEqual(data, [...chunks, "[DONE]"]);
+          },
+        ),
         { numRuns: 25 },
       );
     });

@@ -13,7 +13,8 @@ import { SqliteStore } from "../../src/store/sqlite-store.js";
 const BASE_URL = process.env.TEST_DATABASE_URL;
 /** A schema of its own, named in the URL, so the migrations land there and are dropped after. */
 const SCHEMA = `store_config_${process.pid}`;
-const DATABASE_URL = BASE_URL === undefined ? undefined : `${BASE_URL}?options=${encodeURIComponent(`-c search_path=${SCHEMA}`)}`;
+const DATABASE_URL =
+  BASE_URL === undefined ? undefined : `${BASE_URL}?options=${encodeURIComponent(`-c search_path=${SCHEMA}`)}`;
 const dir = mkdtempSync(join(tmpdir(), "litegate-store-config-"));
 after(async () => {
   rmSync(dir, { recursive: true, force: true });
@@ -41,7 +42,11 @@ test("an open gateway (no master key, no database setting) opens no store", asyn
 
 test("a master key opens SQLite at database_path, migrated", async () => {
   const path = join(dir, "keys.db");
-  const store = await openStore(await configWith("sqlite", `  master_key: sk-1\n  database_path: ${path}\n`), undefined, {});
+  const store = await openStore(
+    await configWith("sqlite", `  master_key: sk-1\n  database_path: ${path}\n`),
+    undefined,
+    {},
+  );
   assert.ok(store instanceof SqliteStore);
   assert.ok(existsSync(path));
   await store.close();
@@ -64,7 +69,9 @@ for (const [name, general, env] of [
   ["database_url", `  master_key: sk-1\n  database_url: ${DATABASE_URL}\n  database_connection_pool_limit: 2\n`, {}],
   ["DATABASE_URL", "  master_key: sk-1\n", { DATABASE_URL }],
 ] as const) {
-  test(`${name} opens Postgres`, { skip: DATABASE_URL === undefined ? "TEST_DATABASE_URL is not set: Postgres tests skipped" : false }, async () => {
+  test(`${name} opens Postgres`, {
+    skip: DATABASE_URL === undefined ? "TEST_DATABASE_URL is not set: Postgres tests skipped" : false,
+  }, async () => {
     await sql(`CREATE SCHEMA IF NOT EXISTS ${SCHEMA}`);
     const store = await openStore(await configWith(name, general), undefined, env);
     assert.ok(store instanceof PostgresStore);

@@ -36,7 +36,13 @@ test("the usage chunk gains cost in USD; the text chunks are forwarded byte for 
     body: JSON.stringify({ model: "m", prompt: "hi", stream: true, stream_options: { include_usage: true } }),
   });
   const { data } = await readEvents(response);
-  assert.deepEqual(data.slice(0, 2), chunks.map((chunk) => JSON.stringify(chunk)));
-  assert.deepEqual(JSON.parse(data[2] ?? ""), { ...usageChunk, usage: { ...usageChunk.usage, cost: 5 * 0.01 + 7 * 0.02 } });
+  assert.deepEqual(
+    data.slice(0, 2),
+    chunks.map((chunk) => JSON.stringify(chunk)),
+  );
+  assert.deepEqual(JSON.parse(data[2] ?? ""), {
+    ...usageChunk,
+    usage: { ...usageChunk.usage, cost: 5 * 0.01 + 7 * 0.02 },
+  });
   assert.equal(data[3], "[DONE]");
 });

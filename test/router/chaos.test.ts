@@ -52,10 +52,29 @@ function chaotic(seed: number): (request: RecordedRequest, res: ServerResponse) 
     const stream = (request.json as { stream?: boolean }).stream === true;
     switch (fault) {
       case "500":
-        json(res, 500, { error: { message: "The server had an error while processing your request.", type: "server_error", param: null, code: null } });
+        json(res, 500, {
+          error: {
+            message: "The server had an error while processing your request.",
+            type: "server_error",
+            param: null,
+            code: null,
+          },
+        });
         return;
       case "429":
-        json(res, 429, { error: { message: "Rate limit reached for requests", type: "requests", param: null, code: "rate_limit_exceeded" } }, { "retry-after": "1" });
+        json(
+          res,
+          429,
+          {
+            error: {
+              message: "Rate limit reached for requests",
+              type: "requests",
+              param: null,
+              code: "rate_limit_exceeded",
+            },
+          },
+          { "retry-after": "1" },
+        );
         return;
       case "reset":
         res.socket?.destroy();
@@ -69,7 +88,9 @@ function chaotic(seed: number): (request: RecordedRequest, res: ServerResponse) 
           setTimeout(() => res.socket?.destroy(), 5);
         } else {
           res.writeHead(200, { "content-type": "application/json", "content-length": "400" });
-          res.write(JSON.stringify(chatAnswer("still standing", { id: "chatcmpl-chaos", model: "gpt-4o-mini" })).slice(0, 60));
+          res.write(
+            JSON.stringify(chatAnswer("still standing", { id: "chatcmpl-chaos", model: "gpt-4o-mini" })).slice(0, 60),
+          );
           setTimeout(() => res.socket?.destroy(), 5);
         }
         return;
@@ -79,7 +100,9 @@ function chaotic(seed: number): (request: RecordedRequest, res: ServerResponse) 
           return;
         }
         res.writeHead(200, { "content-type": "text/event-stream" });
-        res.end(`data: ${chunk("still", null)}\n\ndata: ${chunk(" standing", null)}\n\ndata: ${chunk(undefined, "stop")}\n\ndata: [DONE]\n\n`);
+        res.end(
+          `data: ${chunk("still", null)}\n\ndata: ${chunk(" standing", null)}\n\ndata: ${chunk(undefined, "stop")}\n\ndata: [DONE]\n\n`,
+        );
         return;
     }
   };
@@ -92,14 +115,18 @@ const dispatcher = new Agent({ connections: CONCURRENCY * 2, keepAliveTimeout: 1
 
 before(async () => {
   mocks = await Promise.all([MockUpstream.start(), MockUpstream.start(), MockUpstream.start()]);
-  mocks.forEach((mock, i) => mock.always(chaotic(i + 1)));
+  for (const [i, mock] of mocks.entries()) mock.always(chaotic(i + 1));
   const deployment = (group: string, id: string, mock: MockUpstream): ModelEntry => ({
     model_name: group,
     litellm_params: { model: "openai/gpt-4o-mini", api_base: `${mock.url}/v1`, api_key: "sk-chaos", timeout: 1 },
     model_info: { id },
   });
   gateway = await startGateway({
-    modelList: [deployment("g", "a", mocks[0] as MockUpstream), deployment("g", "b", mocks[1] as MockUpstream), deployment("solo", "s", mocks[2] as MockUpstream)],
+    modelList: [
+      deployment("g", "a", mocks[0] as MockUpstream),
+      deployment("g", "b", mocks[1] as MockUpstream),
+      deployment("solo", "s", mocks[2] as MockUpstream),
+    ],
     router: { num_retries: 2, allowed_fails: 100_000, cooldown_time: 1 },
   });
 });
@@ -137,7 +164,8 @@ async function send(index: number, model: string): Promise<Seen> {
     assert.match(type, /^application\/json/, `status ${response.status} without JSON`);
     const error = (JSON.parse(text) as { error: { message: string; type: string; code: string | null } }).error;
     assert.equal(typeof error.message, "string");
-    if (response.status === 429 || response.status === 503) assert.match(response.headers.get("retry-after") ?? "", /^\d+$/, "a 429/503 without retry-after");
+    if (response.status === 429 || response.status === 503)
+      assert.match(response.headers.get("retry-after") ?? "", /^\d+$/, "a 429/503 without retry-after");
     return { outcome: "error", status: response.status, code: error.code };
   }
   if (!stream) {
@@ -163,7 +191,10 @@ async function send(index: number, model: string): Promise<Seen> {
   }
   assert.ok(last !== undefined, "a stream without any event");
   const error = (JSON.parse(last) as { error?: { message: string; code: string | null } }).error;
-  assert.ok(error !== undefined && typeof error.message === "string", `a stream ending neither in [DONE] nor an error event: ${last}`);
+  assert.ok(
+    error !== undefined && typeof error.message === "string",
+    `a stream ending neither in [DONE] nor an error event: ${last}`,
+  );
   return { outcome: "stream-error", status: 200, code: error.code };
 }
 

@@ -50,7 +50,11 @@ function pair(params: Partial<LitellmParams> = {}): ModelEntry[] {
   return [dep("g", "a", 0, params), dep("g", "b", 1, params)];
 }
 
-async function gateway(modelList: ModelEntry[], clock: Clock, router: GatewayOptions["router"] = {}): Promise<TestGateway> {
+async function gateway(
+  modelList: ModelEntry[],
+  clock: Clock,
+  router: GatewayOptions["router"] = {},
+): Promise<TestGateway> {
   const started = await startGateway({ modelList, router: { now: clock.now, random: sequence(0), ...router } });
   opened.push(started);
   return started;
@@ -66,7 +70,9 @@ function post(gw: TestGateway, body: Record<string, unknown> = {}): Promise<Resp
 
 /** The routing headers of a response: [model id, attempted retries, attempted fallbacks]. */
 function routing(response: Response): (string | null)[] {
-  return ["x-litellm-model-id", "x-litellm-attempted-retries", "x-litellm-attempted-fallbacks"].map((name) => response.headers.get(name));
+  return ["x-litellm-model-id", "x-litellm-attempted-retries", "x-litellm-attempted-fallbacks"].map((name) =>
+    response.headers.get(name),
+  );
 }
 
 describe("one deployment failing, traffic moving to the healthy one", () => {
@@ -86,14 +92,21 @@ describe("one deployment failing, traffic moving to the healthy one", () => {
 
   test("429 with retry-after: passed to the client, and the deployment cools down at once for as long", async () => {
     const clock = new Clock();
-    m[0]?.enqueue(failure(429, { message: "Rate limit reached for requests", code: "rate_limit_exceeded" }, { "retry-after": "2" }));
+    m[0]?.enqueue(
+      failure(429, { message: "Rate limit reached for requests", code: "rate_limit_exceeded" }, { "retry-after": "2" }),
+    );
     const gw = await gateway(pair(), clock, { cooldown_time: 1 });
     const limited = await post(gw);
     assert.equal(limited.status, 429);
     assert.equal(limited.headers.get("retry-after"), "2");
     assert.deepEqual(routing(limited), ["a", "0", "0"]);
     assert.deepEqual(await limited.json(), {
-      error: { message: "Rate limit reached for requests", type: "rate_limit_error", param: null, code: "rate_limit_exceeded" },
+      error: {
+        message: "Rate limit reached for requests",
+        type: "rate_limit_error",
+        param: null,
+        code: "rate_limit_exceeded",
+      },
     });
     for (let i = 0; i < 3; i += 1) {
       const response = await post(gw);

@@ -84,7 +84,8 @@ async function servedMany(r: Router, n: number, model = "g"): Promise<(string | 
 }
 
 const CONTEXT_WINDOW = failure(400, {
-  message: "This model's maximum context length is 4097 tokens, however you requested 9000 tokens. Please reduce your prompt; or completion length.",
+  message:
+    "This model's maximum context length is 4097 tokens, however you requested 9000 tokens. Please reduce your prompt; or completion length.",
   type: "invalid_request_error",
   param: "messages",
   code: "context_length_exceeded",
@@ -141,7 +142,9 @@ describe("retries across deployments (num_retries)", () => {
 describe("retry_policy", () => {
   test("BadRequestErrorRetries 0: a 400 is not retried, whatever num_retries says", async () => {
     m[0]?.always(failure(400, { type: "invalid_request_error" }));
-    const error = await rejection(complete(router(g(2), new Clock(), { num_retries: 3, retry_policy: { BadRequestErrorRetries: 0 } })));
+    const error = await rejection(
+      complete(router(g(2), new Clock(), { num_retries: 3, retry_policy: { BadRequestErrorRetries: 0 } })),
+    );
     assert.ok(error instanceof BadRequestError);
     assert.deepEqual(counts(m), [1, 0, 0, 0, 0, 0]);
   });
@@ -161,7 +164,9 @@ describe("retry_policy", () => {
   test("RateLimitErrorRetries 3 with num_retries 0: three retries on 429s, no more", async () => {
     for (const mock of m) mock.always(failure(429, { message: "Rate limit reached" }));
     const trace = new Trace();
-    const error = await rejection(complete(router(g(5), new Clock(), { retry_policy: { RateLimitErrorRetries: 3 } }), trace));
+    const error = await rejection(
+      complete(router(g(5), new Clock(), { retry_policy: { RateLimitErrorRetries: 3 } }), trace),
+    );
     assert.ok(error instanceof RateLimitError);
     assert.equal(error.message, "Rate limit reached");
     assert.deepEqual(trace.tried, ["a", "b", "c", "d"]);
@@ -170,7 +175,11 @@ describe("retry_policy", () => {
 
   test("InternalServerErrorRetries 0 wins over num_retries for a 500, and only for it", async () => {
     m[0]?.enqueue(failure(500), failure(429));
-    const r = router(g(2), new Clock(), { num_retries: 3, retry_policy: { InternalServerErrorRetries: 0 }, disable_cooldowns: true });
+    const r = router(g(2), new Clock(), {
+      num_retries: 3,
+      retry_policy: { InternalServerErrorRetries: 0 },
+      disable_cooldowns: true,
+    });
     await rejection(complete(r));
     assert.deepEqual(counts(m), [1, 0, 0, 0, 0, 0]);
     const trace = new Trace();
@@ -270,12 +279,22 @@ describe("fallbacks", () => {
     m[0]?.always(CONTEXT_WINDOW);
     const model_list = [dep("small", "s1", 0), dep("big", "b1", 1), dep("other", "o1", 2)];
     const trace = new Trace();
-    const r = router(model_list, new Clock(), { num_retries: 2, context_window_fallbacks: [{ small: ["big"] }], fallbacks: [{ small: ["other"] }] });
+    const r = router(model_list, new Clock(), {
+      num_retries: 2,
+      context_window_fallbacks: [{ small: ["big"] }],
+      fallbacks: [{ small: ["other"] }],
+    });
     await complete(r, trace, "small");
     assert.deepEqual(trace.tried, ["s1", "b1"]);
     assert.equal(trace.fallbacks, 1);
     // Without context_window_fallbacks the error is the answer: no retry, no generic fallback.
-    const error = await rejection(complete(router(model_list, new Clock(), { num_retries: 2, fallbacks: [{ small: ["other"] }] }), undefined, "small"));
+    const error = await rejection(
+      complete(
+        router(model_list, new Clock(), { num_retries: 2, fallbacks: [{ small: ["other"] }] }),
+        undefined,
+        "small",
+      ),
+    );
     assert.ok(error instanceof ContextWindowExceededError);
     assert.equal(error.status, 400);
     assert.deepEqual(counts(m), [2, 1, 0, 0, 0, 0]);
@@ -289,16 +308,31 @@ describe("fallbacks", () => {
         param: "prompt",
         code: "content_filter",
         status: 400,
-        innererror: { code: "ResponsibleAIPolicyViolation", content_filter_result: { hate: { filtered: true, severity: "high" } } },
+        innererror: {
+          code: "ResponsibleAIPolicyViolation",
+          content_filter_result: { hate: { filtered: true, severity: "high" } },
+        },
       }),
     );
     const model_list: ModelEntry[] = [
-      { model_name: "azure", litellm_params: { model: "azure_text/my-deployment", api_base: m[0]?.url, api_key: "sk-x", api_version: "2024-10-21" }, model_info: { id: "az" } },
+      {
+        model_name: "azure",
+        litellm_params: {
+          model: "azure_text/my-deployment",
+          api_base: m[0]?.url,
+          api_key: "sk-x",
+          api_version: "2024-10-21",
+        },
+        model_info: { id: "az" },
+      },
       dep("safe", "s1", 1),
       dep("other", "o1", 2),
     ];
     const trace = new Trace();
-    const r = router(model_list, new Clock(), { content_policy_fallbacks: [{ azure: ["safe"] }], fallbacks: [{ azure: ["other"] }] });
+    const r = router(model_list, new Clock(), {
+      content_policy_fallbacks: [{ azure: ["safe"] }],
+      fallbacks: [{ azure: ["other"] }],
+    });
     await complete(r, trace, "azure");
     assert.deepEqual(trace.tried, ["az", "s1"]);
     assert.equal(m[0]?.requests[0]?.path, "/openai/deployments/my-deployment/completions");
@@ -311,7 +345,9 @@ describe("fallbacks", () => {
     for (const [i, mock] of m.entries()) mock.always(failure(500, { message: `group ${i} is down` }));
     const model_list = [dep("a", "a1", 0), dep("b", "b1", 1), dep("c", "c1", 2), dep("d", "d1", 3)];
     const trace = new Trace();
-    const error = await rejection(complete(router(model_list, new Clock(), { fallbacks: [{ a: ["b", "c", "d"] }], max_fallbacks: 2 }), trace, "a"));
+    const error = await rejection(
+      complete(router(model_list, new Clock(), { fallbacks: [{ a: ["b", "c", "d"] }], max_fallbacks: 2 }), trace, "a"),
+    );
     assert.equal(error.message, "group 2 is down");
     assert.deepEqual(trace.tried, ["a1", "b1", "c1"]);
     assert.equal(trace.fallbacks, 2);
@@ -322,7 +358,13 @@ describe("fallbacks", () => {
     for (const mock of m) mock.always(failure(500));
     const model_list = [dep("a", "a1", 0), dep("b", "b1", 1), dep("c", "c1", 2), dep("d", "d1", 3)];
     const trace = new Trace();
-    await rejection(complete(router(model_list, new Clock(), { fallbacks: [{ a: ["b"] }, { b: ["c"] }, { c: ["d"] }], max_fallbacks: 2 }), trace, "a"));
+    await rejection(
+      complete(
+        router(model_list, new Clock(), { fallbacks: [{ a: ["b"] }, { b: ["c"] }, { c: ["d"] }], max_fallbacks: 2 }),
+        trace,
+        "a",
+      ),
+    );
     assert.deepEqual(trace.tried, ["a1", "b1", "c1"]);
   });
 
@@ -339,7 +381,13 @@ describe("fallbacks", () => {
   test("the caller's own 400 does not fall back", async () => {
     m[0]?.always(failure(400));
     const model_list = [dep("a", "a1", 0), dep("b", "b1", 1)];
-    await rejection(complete(router(model_list, new Clock(), { fallbacks: [{ a: ["b"] }], default_fallbacks: ["b"] }), undefined, "a"));
+    await rejection(
+      complete(
+        router(model_list, new Clock(), { fallbacks: [{ a: ["b"] }], default_fallbacks: ["b"] }),
+        undefined,
+        "a",
+      ),
+    );
     assert.deepEqual(counts(m), [1, 0, 0, 0, 0, 0]);
   });
 
@@ -431,7 +479,10 @@ describe("cooldowns", () => {
   test("allowed_fails_policy per error class", async () => {
     const clock = new Clock();
     m[0]?.always(failure(500));
-    const strict = router(g(2), clock, { allowed_fails: 5, allowed_fails_policy: { InternalServerErrorAllowedFails: 0 } });
+    const strict = router(g(2), clock, {
+      allowed_fails: 5,
+      allowed_fails_policy: { InternalServerErrorAllowedFails: 0 },
+    });
     assert.deepEqual(await servedMany(strict, 2), [500, "b"]);
     m[0]?.always(failure(429));
     const lenient = router(g(2), clock, { allowed_fails_policy: { RateLimitErrorAllowedFails: 2 } });
@@ -451,7 +502,10 @@ describe("cooldowns", () => {
     const error = await rejection(complete(r));
     assert.ok(error instanceof RateLimitError);
     assert.equal(error.status, 429);
-    assert.equal(error.message, "Every deployment of 'g' is cooling down after rate limits; the first frees up in 2 s.");
+    assert.equal(
+      error.message,
+      "Every deployment of 'g' is cooling down after rate limits; the first frees up in 2 s.",
+    );
     assert.equal(error.retryAfter, 2);
     assert.equal(error.code, "no_deployment_available");
     assert.deepEqual(counts(m), [1, 1, 0, 0, 0, 0]);
@@ -584,11 +638,17 @@ describe("never amplifying failures", () => {
 describe("rpm and tpm limits", () => {
   test("a deployment at its rpm is skipped; all at their rpm: 429 with retry-after until the minute ends", async () => {
     const clock = new Clock();
-    const r = router(g(2).map((d, i) => ({ ...d, litellm_params: { ...d.litellm_params, rpm: i + 1 } })), clock);
+    const r = router(
+      g(2).map((d, i) => ({ ...d, litellm_params: { ...d.litellm_params, rpm: i + 1 } })),
+      clock,
+    );
     assert.deepEqual(await servedMany(r, 3), ["a", "b", "b"]);
     const error = await rejection(complete(r));
     assert.ok(error instanceof RateLimitError);
-    assert.equal(error.message, "Every deployment of 'g' is at its rate limit or cooling down after one; the first frees up in 45 s.");
+    assert.equal(
+      error.message,
+      "Every deployment of 'g' is at its rate limit or cooling down after one; the first frees up in 45 s.",
+    );
     assert.equal(error.retryAfter, 45);
     assert.equal(error.code, "rate_limit_exceeded");
     assert.deepEqual(counts(m), [1, 2, 0, 0, 0, 0]);
@@ -617,7 +677,12 @@ describe("rpm and tpm limits", () => {
     m[1]?.always(answer());
     const clock = new Clock();
     const r = router(g(2, { tpm: 20 }), clock);
-    const stream = await r.textCompletion({ model: "g", ...PROMPT, stream: true, stream_options: { include_usage: true } });
+    const stream = await r.textCompletion({
+      model: "g",
+      ...PROMPT,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     for await (const chunk of stream) void chunk;
     // 25 tokens put "a" over its tpm of 20: the next request goes to "b".
     assert.equal(await served(r), "b");
@@ -632,26 +697,38 @@ describe("rpm and tpm limits", () => {
 
 describe("model_group_alias and wildcards", () => {
   test("an alias serves its group; a hidden one too, without being listed", async () => {
-    const r = router([dep("g", "a", 0)], new Clock(), { model_group_alias: { "gpt-4": "g", secret: { model: "g", hidden: true } } });
+    const r = router([dep("g", "a", 0)], new Clock(), {
+      model_group_alias: { "gpt-4": "g", secret: { model: "g", hidden: true } },
+    });
     assert.deepEqual(await servedMany(r, 2, "gpt-4"), ["a", "a"]);
     assert.equal(await served(r, "secret"), "a");
     assert.deepEqual(r.modelNames, ["g", "gpt-4"]);
-    assert.deepEqual(m[0]?.requests.map((req) => (req.json as { model: string }).model), ["gpt-3.5-turbo-instruct", "gpt-3.5-turbo-instruct", "gpt-3.5-turbo-instruct"]);
+    assert.deepEqual(
+      m[0]?.requests.map((req) => (req.json as { model: string }).model),
+      ["gpt-3.5-turbo-instruct", "gpt-3.5-turbo-instruct", "gpt-3.5-turbo-instruct"],
+    );
   });
 
   test("openai/* sends the matched name upstream; an exact group wins over the pattern", async () => {
     const model_list: ModelEntry[] = [
-      { model_name: "openai/*", litellm_params: { model: "openai/*", api_base: `${m[0]?.url}/v1`, api_key: "sk-x" }, model_info: { id: "wild" } },
+      {
+        model_name: "openai/*",
+        litellm_params: { model: "openai/*", api_base: `${m[0]?.url}/v1`, api_key: "sk-x" },
+        model_info: { id: "wild" },
+      },
       dep("openai/special", "special", 1),
     ];
     const r = router(model_list, new Clock());
     assert.equal(await served(r, "openai/gpt-3.5-turbo-instruct"), "wild");
     assert.equal(await served(r, "openai/davinci-002"), "wild");
     assert.equal(await served(r, "openai/special"), "special");
-    assert.deepEqual(m[0]?.requests.map((req) => [req.path, (req.json as { model: string }).model]), [
-      ["/v1/completions", "gpt-3.5-turbo-instruct"],
-      ["/v1/completions", "davinci-002"],
-    ]);
+    assert.deepEqual(
+      m[0]?.requests.map((req) => [req.path, (req.json as { model: string }).model]),
+      [
+        ["/v1/completions", "gpt-3.5-turbo-instruct"],
+        ["/v1/completions", "davinci-002"],
+      ],
+    );
     const error = await rejection(complete(r, undefined, "anthropic/claude"));
     assert.ok(error instanceof BadRequestError);
     assert.equal(error.message, "Unknown model 'anthropic/claude'. Available models: openai/special.");
@@ -663,23 +740,39 @@ describe("streams", () => {
     m[0]?.always(cutBeforeFirstChunk);
     m[1]?.always(stream(["Hello", " world"]));
     const trace = new Trace();
-    const chunks = await collect(await router(g(2), new Clock(), { num_retries: 1 }).textCompletion({ model: "g", ...PROMPT, stream: true }, { trace }));
-    assert.deepEqual(chunks.map((chunk) => chunk.choices[0]?.text), ["Hello", " world"]);
+    const chunks = await collect(
+      await router(g(2), new Clock(), { num_retries: 1 }).textCompletion(
+        { model: "g", ...PROMPT, stream: true },
+        { trace },
+      ),
+    );
+    assert.deepEqual(
+      chunks.map((chunk) => chunk.choices[0]?.text),
+      ["Hello", " world"],
+    );
     assert.deepEqual(trace.tried, ["a", "b"]);
   });
 
   test("a stream refused with a 500 is retried too", async () => {
     m[0]?.always(failure(500));
     m[1]?.always(stream(["ok"]));
-    const chunks = await collect(await router(g(2), new Clock(), { num_retries: 1 }).textCompletion({ model: "g", ...PROMPT, stream: true }));
-    assert.deepEqual(chunks.map((chunk) => chunk.choices[0]?.text), ["ok"]);
+    const chunks = await collect(
+      await router(g(2), new Clock(), { num_retries: 1 }).textCompletion({ model: "g", ...PROMPT, stream: true }),
+    );
+    assert.deepEqual(
+      chunks.map((chunk) => chunk.choices[0]?.text),
+      ["ok"],
+    );
     assert.deepEqual(counts(m), [1, 1, 0, 0, 0, 0]);
   });
 
   test("a stream that fails after its first chunk is not retried", async () => {
     m[0]?.always(cutAfterFirstChunk("Hello"));
     const trace = new Trace();
-    const s = await router(g(2), new Clock(), { num_retries: 3 }).textCompletion({ model: "g", ...PROMPT, stream: true }, { trace });
+    const s = await router(g(2), new Clock(), { num_retries: 3 }).textCompletion(
+      { model: "g", ...PROMPT, stream: true },
+      { trace },
+    );
     const texts: (string | undefined)[] = [];
     const error = await rejection(
       (async () => {
@@ -702,7 +795,10 @@ describe("streams", () => {
     const started = performance.now();
     const r = router(g(2), new Clock(), { num_retries: 1, timeout: 30, stream_timeout: 0.2 });
     const chunks = await collect(await r.textCompletion({ model: "g", ...PROMPT, stream: true }, { trace }));
-    assert.deepEqual(chunks.map((chunk) => chunk.choices[0]?.text), ["late but fine"]);
+    assert.deepEqual(
+      chunks.map((chunk) => chunk.choices[0]?.text),
+      ["late but fine"],
+    );
     assert.deepEqual(trace.tried, ["a", "b"]);
     assert.ok(performance.now() - started < 3_000);
   });

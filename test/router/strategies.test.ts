@@ -10,7 +10,21 @@ import { Router, type RouterOptions } from "../../src/router/router.js";
 import { MemoryState } from "../../src/state/memory-state.js";
 import { completionAnswer, streamChunks } from "../helpers/fixtures.js";
 import { json, type MockUpstream, sse } from "../helpers/mock-upstream.js";
-import { answer, Clock, closeMocks, counts, deployment, gate, PROMPT, resetMocks, seeded, sequence, startMocks, stratified, Trace } from "../helpers/router.js";
+import {
+  answer,
+  Clock,
+  closeMocks,
+  counts,
+  deployment,
+  gate,
+  PROMPT,
+  resetMocks,
+  seeded,
+  sequence,
+  startMocks,
+  stratified,
+  Trace,
+} from "../helpers/router.js";
 
 let mocks: MockUpstream[];
 before(async () => {
@@ -62,7 +76,9 @@ describe("simple-shuffle", () => {
   });
 
   test("weight wins over rpm and tpm", async () => {
-    const r = router(group({ weight: 1, rpm: 3000, tpm: 900_000 }, { weight: 3, rpm: 1000, tpm: 300_000 }), { random: stratified(100) });
+    const r = router(group({ weight: 1, rpm: 3000, tpm: 900_000 }, { weight: 3, rpm: 1000, tpm: 300_000 }), {
+      random: stratified(100),
+    });
     await picks(r, 100);
     assert.deepEqual(counts(mocks), [25, 75, 0, 0]);
   });
@@ -89,7 +105,10 @@ describe("simple-shuffle", () => {
     const r = router(group({}, {}, {}), { random: seeded(7) });
     await picks(r, 1000);
     const served = counts(mocks).slice(0, 3);
-    assert.equal(served.reduce((sum, n) => sum + n, 0), 1000);
+    assert.equal(
+      served.reduce((sum, n) => sum + n, 0),
+      1000,
+    );
     for (const n of served) assert.ok(n >= 288 && n <= 378, `served ${served.join("/")}`);
   });
 
@@ -116,7 +135,11 @@ describe("least-busy", () => {
   test("ties are broken at random", async () => {
     const state = new MemoryState();
     state.startRequest("b");
-    const r = router(group({}, {}, {}), { routing_strategy: "least-busy", state, random: sequence(0, 0.99, 0.49, 0.51) });
+    const r = router(group({}, {}, {}), {
+      routing_strategy: "least-busy",
+      state,
+      random: sequence(0, 0.99, 0.49, 0.51),
+    });
     // a and c are tied at 0: the draw picks between them.
     assert.deepEqual(await picks(r, 4), ["a", "c", "a", "c"]);
   });
@@ -177,7 +200,12 @@ describe("latency-based-routing", () => {
     const clock = new Clock();
     timed(clock);
     const state = new MemoryState();
-    const r = router(group({}, {}), { routing_strategy: "latency-based-routing", state, now: clock.now, random: sequence(0) });
+    const r = router(group({}, {}), {
+      routing_strategy: "latency-based-routing",
+      state,
+      now: clock.now,
+      random: sequence(0),
+    });
     assert.deepEqual(await picks(r, 6), ["a", "b", "a", "a", "a", "a"]);
     assert.equal(state.latency("a", clock.t, 3_600_000), 10);
     assert.equal(state.latency("b", clock.t, 3_600_000), 20);
@@ -216,7 +244,13 @@ describe("latency-based-routing", () => {
     state.recordLatency("a", 50, clock.t);
     clock.advance(9_000);
     state.recordLatency("b", 20, clock.t);
-    const r = router(group({}, {}), { routing_strategy: "latency-based-routing", routing_strategy_args: { ttl: 10 }, state, now: clock.now, random: sequence(0.99) });
+    const r = router(group({}, {}), {
+      routing_strategy: "latency-based-routing",
+      routing_strategy_args: { ttl: 10 },
+      state,
+      now: clock.now,
+      random: sequence(0.99),
+    });
     // a's 50 ms is 9 s old, within the 10 s ttl: b is faster.
     assert.deepEqual(await picks(r, 1), ["b"]);
     clock.advance(1_001);
@@ -244,7 +278,12 @@ describe("usage-based-routing", () => {
     const state = new MemoryState();
     state.addTokens("a", 300, clock.t); // 300 / 1000 = 0.30
     state.addTokens("b", 20, clock.t); // 20 / 100 = 0.20
-    const r = router(group({ tpm: 1000 }, { tpm: 100 }), { routing_strategy: "usage-based-routing", state, now: clock.now, random: sequence(0) });
+    const r = router(group({ tpm: 1000 }, { tpm: 100 }), {
+      routing_strategy: "usage-based-routing",
+      state,
+      now: clock.now,
+      random: sequence(0),
+    });
     // b (0.20) -> b at 0.32; a (0.30) -> 0.312; a -> 0.324; b (0.32) -> 0.44; a ...
     assert.deepEqual(await picks(r, 5), ["b", "a", "a", "b", "a"]);
     assert.deepEqual(state.minuteUsage("a", clock.t), { requests: 3, tokens: 336 });
@@ -256,7 +295,12 @@ describe("usage-based-routing", () => {
     const state = new MemoryState();
     state.addTokens("a", 50, clock.t);
     state.addTokens("b", 30, clock.t);
-    const r = router(group({}, {}), { routing_strategy: "usage-based-routing", state, now: clock.now, random: sequence(0) });
+    const r = router(group({}, {}), {
+      routing_strategy: "usage-based-routing",
+      state,
+      now: clock.now,
+      random: sequence(0),
+    });
     assert.deepEqual(await picks(r, 3), ["b", "b", "a"]); // b: 30 -> 42 -> 54 > 50
     clock.advance(60_000);
     // Both at zero again: a tie, broken by the draw.

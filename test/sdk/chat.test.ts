@@ -35,7 +35,12 @@ const WEATHER_TOOL = {
   function: {
     name: "get_weather",
     description: "Current weather in a city",
-    parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"], additionalProperties: false },
+    parameters: {
+      type: "object",
+      properties: { city: { type: "string" } },
+      required: ["city"],
+      additionalProperties: false,
+    },
     strict: true,
   },
 };
@@ -50,7 +55,11 @@ const EVERY_PARAM: BodyParams = {
   tool_choice: { type: "function", function: { name: "get_weather" } },
   response_format: {
     type: "json_schema",
-    json_schema: { name: "weather", strict: true, schema: { type: "object", properties: { c: { type: "number" } }, required: ["c"], additionalProperties: false } },
+    json_schema: {
+      name: "weather",
+      strict: true,
+      schema: { type: "object", properties: { c: { type: "number" } }, required: ["c"], additionalProperties: false },
+    },
   },
   logprobs: true,
   top_logprobs: 2,
@@ -87,7 +96,12 @@ function chatAnswer(overrides: Partial<ChatCompletion> = {}): ChatCompletion {
       completion_tokens: 10,
       total_tokens: 29,
       prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
-      completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+      completion_tokens_details: {
+        reasoning_tokens: 0,
+        audio_tokens: 0,
+        accepted_prediction_tokens: 0,
+        rejected_prediction_tokens: 0,
+      },
     },
     service_tier: "default",
     system_fingerprint: "fp_fc9f1d7035",
@@ -99,7 +113,15 @@ function chatAnswer(overrides: Partial<ChatCompletion> = {}): ChatCompletion {
 function toolCallAnswer(): ChatCompletion {
   const logprobs = {
     content: [
-      { token: "{\"", logprob: -0.0001, bytes: [123, 34], top_logprobs: [{ token: "{\"", logprob: -0.0001, bytes: [123, 34] }, { token: "{", logprob: -9.5, bytes: [123] }] },
+      {
+        token: '{"',
+        logprob: -0.0001,
+        bytes: [123, 34],
+        top_logprobs: [
+          { token: '{"', logprob: -0.0001, bytes: [123, 34] },
+          { token: "{", logprob: -9.5, bytes: [123] },
+        ],
+      },
     ],
     refusal: null,
   };
@@ -110,7 +132,13 @@ function toolCallAnswer(): ChatCompletion {
         role: "assistant" as const,
         content: null,
         refusal: null,
-        tool_calls: [{ id: `call_${index}abc`, type: "function" as const, function: { name: "get_weather", arguments: "{\"city\":\"Paris\"}" } }],
+        tool_calls: [
+          {
+            id: `call_${index}abc`,
+            type: "function" as const,
+            function: { name: "get_weather", arguments: '{"city":"Paris"}' },
+          },
+        ],
         annotations: [],
       },
       logprobs,
@@ -121,7 +149,10 @@ function toolCallAnswer(): ChatCompletion {
 
 /** OpenAI's chunk sequence for `pieces` (role first, an empty finishing delta last); `usage: null` on each with include_usage. */
 function chatChunks(pieces: string[], includeUsage = false): ChatCompletionChunk[] {
-  const chunk = (delta: ChatCompletionChunk["choices"][number]["delta"], finish: "stop" | null): ChatCompletionChunk => ({
+  const chunk = (
+    delta: ChatCompletionChunk["choices"][number]["delta"],
+    finish: "stop" | null,
+  ): ChatCompletionChunk => ({
     id: "chatcmpl-stream1",
     object: "chat.completion.chunk",
     created: 1741569952,
@@ -144,7 +175,12 @@ const STREAM_USAGE = {
   completion_tokens: 3,
   total_tokens: 12,
   prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
-  completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+  completion_tokens_details: {
+    reasoning_tokens: 0,
+    audio_tokens: 0,
+    accepted_prediction_tokens: 0,
+    rejected_prediction_tokens: 0,
+  },
 };
 
 function usageChunk(): ChatCompletionChunk {
@@ -194,16 +230,32 @@ describe("openai chat", () => {
   test("bare gpt-4o reads OPENAI_API_KEY, OPENAI_BASE_URL and OPENAI_ORGANIZATION; the model is sent as written", async () => {
     mock.always((_req, res) => json(res, 200, chatAnswer()));
     const result = await withEnv(
-      { OPENAI_API_KEY: "sk-from-env", OPENAI_BASE_URL: `${mock.url}/base-url`, OPENAI_API_BASE: undefined, OPENAI_ORGANIZATION: "org-env" },
+      {
+        OPENAI_API_KEY: "sk-from-env",
+        OPENAI_BASE_URL: `${mock.url}/base-url`,
+        OPENAI_API_BASE: undefined,
+        OPENAI_ORGANIZATION: "org-env",
+      },
       () => chatCompletion({ model: "gpt-4o", messages: HI, temperature: 0 }),
     );
-    await withEnv({ OPENAI_API_KEY: "sk-from-env", OPENAI_BASE_URL: undefined, OPENAI_API_BASE: `${mock.url}/api-base`, OPENAI_ORGANIZATION: undefined }, () =>
-      chatCompletion({ model: "gpt-4o-mini", messages: HI }),
+    await withEnv(
+      {
+        OPENAI_API_KEY: "sk-from-env",
+        OPENAI_BASE_URL: undefined,
+        OPENAI_API_BASE: `${mock.url}/api-base`,
+        OPENAI_ORGANIZATION: undefined,
+      },
+      () => chatCompletion({ model: "gpt-4o-mini", messages: HI }),
     );
     assert.deepEqual(
       mock.requests.map((r) => [r.path, r.headers.authorization, r.headers["openai-organization"], r.json]),
       [
-        ["/base-url/chat/completions", "Bearer sk-from-env", "org-env", { model: "gpt-4o", messages: HI, temperature: 0 }],
+        [
+          "/base-url/chat/completions",
+          "Bearer sk-from-env",
+          "org-env",
+          { model: "gpt-4o", messages: HI, temperature: 0 },
+        ],
         ["/api-base/chat/completions", "Bearer sk-from-env", undefined, { model: "gpt-4o-mini", messages: HI }],
       ],
     );
@@ -212,8 +264,9 @@ describe("openai chat", () => {
   });
 
   test("a missing OpenAI key is an AuthenticationError naming OPENAI_API_KEY, before any network call", async () => {
-    const error = await withEnv({ OPENAI_API_KEY: undefined, OPENAI_BASE_URL: undefined, OPENAI_API_BASE: undefined }, () =>
-      rejection(chatCompletion({ model: "gpt-4o", messages: HI })),
+    const error = await withEnv(
+      { OPENAI_API_KEY: undefined, OPENAI_BASE_URL: undefined, OPENAI_API_BASE: undefined },
+      () => rejection(chatCompletion({ model: "gpt-4o", messages: HI })),
     );
     assert.ok(error instanceof AuthenticationError);
     assert.equal(error.status, 401);
@@ -236,23 +289,44 @@ describe("openai chat", () => {
     const received = await collect(stream);
     assert.deepEqual(received, [...chunks, usageChunk()]);
     for (const chunk of received) assertOpenAIChat("CreateChatCompletionStreamResponse", chunk);
-    assert.deepEqual(mock.requests[0]?.json, { model: "gpt-4o", messages: HI, stream: true, stream_options: { include_usage: true } });
+    assert.deepEqual(mock.requests[0]?.json, {
+      model: "gpt-4o",
+      messages: HI,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     assert.equal(mock.requests[0]?.path, "/chat/completions");
   });
 
   test("a stream without include_usage: exactly the upstream's chunks, and [DONE] ends it", async () => {
     const chunks = chatChunks(["Hel", "lo"]);
     mock.always((_req, res) => sse(res, [...chunks, "[DONE]"]));
-    const received = await collect(await chatCompletion({ model: "gpt-4o", messages: HI, stream: true, api_key: "sk-test", api_base: mock.url }));
+    const received = await collect(
+      await chatCompletion({ model: "gpt-4o", messages: HI, stream: true, api_key: "sk-test", api_base: mock.url }),
+    );
     assert.deepEqual(received, chunks);
     assert.deepEqual(mock.requests[0]?.json, { model: "gpt-4o", messages: HI, stream: true });
   });
 
   test("an upstream 429 is a RateLimitError carrying the provider's message and retry-after", async () => {
     mock.always((_req, res) =>
-      json(res, 429, { error: { message: "Rate limit reached for gpt-4o", type: "requests", param: null, code: "rate_limit_exceeded" } }, { "retry-after": "2", "x-request-id": "req_abc" }),
+      json(
+        res,
+        429,
+        {
+          error: {
+            message: "Rate limit reached for gpt-4o",
+            type: "requests",
+            param: null,
+            code: "rate_limit_exceeded",
+          },
+        },
+        { "retry-after": "2", "x-request-id": "req_abc" },
+      ),
     );
-    const error = await rejection(chatCompletion({ model: "gpt-4o", messages: HI, api_key: "sk-test", api_base: mock.url }));
+    const error = await rejection(
+      chatCompletion({ model: "gpt-4o", messages: HI, api_key: "sk-test", api_base: mock.url }),
+    );
     assert.ok(error instanceof RateLimitError);
     assert.equal(error.status, 429);
     assert.equal(error.message, "Rate limit reached for gpt-4o");
@@ -277,7 +351,14 @@ describe("usage the provider did not send (README: Usage)", () => {
   test("a chat stream with include_usage that ends without a usage chunk gets an estimated one", async () => {
     mock.always((_req, res) => sse(res, [...chatChunks(["Hello"], true), "[DONE]"]));
     const received = await collect(
-      await chatCompletion({ model: "gpt-4o", messages: HI, stream: true, stream_options: { include_usage: true }, api_key: "sk-test", api_base: mock.url }),
+      await chatCompletion({
+        model: "gpt-4o",
+        messages: HI,
+        stream: true,
+        stream_options: { include_usage: true },
+        api_key: "sk-test",
+        api_base: mock.url,
+      }),
     );
     const last = received[received.length - 1];
     assert.deepEqual(last?.choices, []);
@@ -286,7 +367,13 @@ describe("usage the provider did not send (README: Usage)", () => {
 
   test("mock_response with include_usage streams a final usage chunk, as textCompletion's mock does", async () => {
     const received = await collect(
-      await chatCompletion({ model: "gpt-4o", messages: HI, stream: true, stream_options: { include_usage: true }, mock_response: "hi" }),
+      await chatCompletion({
+        model: "gpt-4o",
+        messages: HI,
+        stream: true,
+        stream_options: { include_usage: true },
+        mock_response: "hi",
+      }),
     );
     const last = received[received.length - 1];
     assert.deepEqual(last?.choices, []);
@@ -296,7 +383,11 @@ describe("usage the provider did not send (README: Usage)", () => {
 
 describe("azure chat", () => {
   test("azure/DEPLOYMENT: /openai/deployments/D/chat/completions?api-version=V with the api-key header", async () => {
-    const answer = chatAnswer({ prompt_filter_results: [{ prompt_index: 0, content_filter_results: { hate: { filtered: false, severity: "safe" } } }] });
+    const answer = chatAnswer({
+      prompt_filter_results: [
+        { prompt_index: 0, content_filter_results: { hate: { filtered: false, severity: "safe" } } },
+      ],
+    });
     mock.always((_req, res) => json(res, 200, answer));
     const result = await chatCompletion({
       model: "azure/my-gpt-4o",
@@ -318,18 +409,35 @@ describe("azure chat", () => {
 
   test("reads AZURE_API_KEY, AZURE_API_BASE and AZURE_API_VERSION; azure_ad_token is sent as a bearer token", async () => {
     mock.always((_req, res) => json(res, 200, chatAnswer()));
-    await withEnv({ AZURE_API_KEY: "env-azure-key", AZURE_API_BASE: mock.url, AZURE_API_VERSION: "2025-01-01-preview" }, () =>
-      chatCompletion({ model: "azure/dep-1", messages: HI }),
+    await withEnv(
+      { AZURE_API_KEY: "env-azure-key", AZURE_API_BASE: mock.url, AZURE_API_VERSION: "2025-01-01-preview" },
+      () => chatCompletion({ model: "azure/dep-1", messages: HI }),
     );
-    await withEnv({ AZURE_API_KEY: undefined, AZURE_OPENAI_API_KEY: undefined, AZURE_API_BASE: undefined, AZURE_API_VERSION: undefined }, () =>
-      chatCompletion({ model: "azure/dep 2", messages: HI, api_base: mock.url, azure_ad_token: "entra-token" }),
+    await withEnv(
+      {
+        AZURE_API_KEY: undefined,
+        AZURE_OPENAI_API_KEY: undefined,
+        AZURE_API_BASE: undefined,
+        AZURE_API_VERSION: undefined,
+      },
+      () => chatCompletion({ model: "azure/dep 2", messages: HI, api_base: mock.url, azure_ad_token: "entra-token" }),
     );
     assert.deepEqual(
       mock.requests.map((r) => [r.path, r.query, r.headers["api-key"], r.headers.authorization]),
       [
-        ["/openai/deployments/dep-1/chat/completions", { "api-version": "2025-01-01-preview" }, "env-azure-key", undefined],
+        [
+          "/openai/deployments/dep-1/chat/completions",
+          { "api-version": "2025-01-01-preview" },
+          "env-azure-key",
+          undefined,
+        ],
         // A deployment name is URL-encoded; the default api-version applies.
-        ["/openai/deployments/dep%202/chat/completions", { "api-version": "2024-10-21" }, undefined, "Bearer entra-token"],
+        [
+          "/openai/deployments/dep%202/chat/completions",
+          { "api-version": "2024-10-21" },
+          undefined,
+          "Bearer entra-token",
+        ],
       ],
     );
   });
@@ -352,12 +460,22 @@ describe("OpenAI-compatible hosts", () => {
       const answer = chatAnswer({ model: "llama-3.3-70b" });
       mock.always((_req, res) => json(res, 200, answer));
       const result = await withEnv({ [baseEnv]: `${mock.url}/${provider}/v1`, [keyEnv]: `key-${provider}` }, () =>
-        chatCompletion({ model: `${provider}/meta-llama/llama-3.3-70b`, messages: HI, max_tokens: 5, temperature: 0.2 }),
+        chatCompletion({
+          model: `${provider}/meta-llama/llama-3.3-70b`,
+          messages: HI,
+          max_tokens: 5,
+          temperature: 0.2,
+        }),
       );
       const [request] = mock.requests;
       assert.equal(request?.path, `/${provider}/v1/chat/completions`);
       assert.equal(request?.headers.authorization, `Bearer key-${provider}`);
-      assert.deepEqual(request?.json, { model: "meta-llama/llama-3.3-70b", messages: HI, max_tokens: 5, temperature: 0.2 });
+      assert.deepEqual(request?.json, {
+        model: "meta-llama/llama-3.3-70b",
+        messages: HI,
+        max_tokens: 5,
+        temperature: 0.2,
+      });
       assert.deepEqual(result, answer);
     });
   }
@@ -365,36 +483,65 @@ describe("OpenAI-compatible hosts", () => {
   test("api_base and api_key given to the call win over the environment", async () => {
     mock.always((_req, res) => json(res, 200, chatAnswer()));
     await withEnv({ GROQ_API_BASE: "http://127.0.0.1:9/never", GROQ_API_KEY: "env-key" }, () =>
-      chatCompletion({ model: "groq/llama-3.1-8b-instant", messages: HI, api_base: `${mock.url}/openai/v1`, api_key: "call-key" }),
+      chatCompletion({
+        model: "groq/llama-3.1-8b-instant",
+        messages: HI,
+        api_base: `${mock.url}/openai/v1`,
+        api_key: "call-key",
+      }),
     );
-    assert.deepEqual(mock.requests.map((r) => [r.path, r.headers.authorization]), [["/openai/v1/chat/completions", "Bearer call-key"]]);
+    assert.deepEqual(
+      mock.requests.map((r) => [r.path, r.headers.authorization]),
+      [["/openai/v1/chat/completions", "Bearer call-key"]],
+    );
   });
 
   test("groq: logprobs is an UnsupportedParamsError before any call; with drop_params it is dropped", async () => {
     mock.always((_req, res) => json(res, 200, chatAnswer()));
     const env = { GROQ_API_BASE: mock.url, GROQ_API_KEY: "gsk-test" };
-    const error = await withEnv(env, () => rejection(chatCompletion({ model: "groq/llama-3.1-8b-instant", messages: HI, logprobs: true })));
+    const error = await withEnv(env, () =>
+      rejection(chatCompletion({ model: "groq/llama-3.1-8b-instant", messages: HI, logprobs: true })),
+    );
     assert.ok(error instanceof UnsupportedParamsError);
     assert.ok(error instanceof BadRequestError);
     assert.equal(error.status, 400);
     assert.equal(error.param, "logprobs");
     assert.equal(error.code, "unsupported_param");
-    assert.equal(error.message, "groq does not support the param 'logprobs' (got true). Remove it, or set drop_params: true to drop unsupported params.");
+    assert.equal(
+      error.message,
+      "groq does not support the param 'logprobs' (got true). Remove it, or set drop_params: true to drop unsupported params.",
+    );
     assert.equal(mock.requests.length, 0);
     await withEnv(env, () =>
-      chatCompletion({ model: "groq/llama-3.1-8b-instant", messages: HI, logprobs: true, top_logprobs: 2, logit_bias: { "1": 5 }, seed: 3, drop_params: true }),
+      chatCompletion({
+        model: "groq/llama-3.1-8b-instant",
+        messages: HI,
+        logprobs: true,
+        top_logprobs: 2,
+        logit_bias: { "1": 5 },
+        seed: 3,
+        drop_params: true,
+      }),
     );
-    assert.deepEqual(mock.requests.map((r) => r.json), [{ model: "llama-3.1-8b-instant", messages: HI, seed: 3 }]);
+    assert.deepEqual(
+      mock.requests.map((r) => r.json),
+      [{ model: "llama-3.1-8b-instant", messages: HI, seed: 3 }],
+    );
   });
 
   test("groq makes one choice per call: n: 2 is an UnsupportedParamsError, n: 1 is sent as nothing", async () => {
     mock.always((_req, res) => json(res, 200, chatAnswer()));
     const env = { GROQ_API_BASE: mock.url, GROQ_API_KEY: "gsk-test" };
-    const error = await withEnv(env, () => rejection(chatCompletion({ model: "groq/llama-3.1-8b-instant", messages: HI, n: 2 })));
+    const error = await withEnv(env, () =>
+      rejection(chatCompletion({ model: "groq/llama-3.1-8b-instant", messages: HI, n: 2 })),
+    );
     assert.ok(error instanceof UnsupportedParamsError);
     assert.equal(error.param, "n");
     await withEnv(env, () => chatCompletion({ model: "groq/llama-3.1-8b-instant", messages: HI, n: 1 }));
-    assert.deepEqual(mock.requests.map((r) => r.json), [{ model: "llama-3.1-8b-instant", messages: HI }]);
+    assert.deepEqual(
+      mock.requests.map((r) => r.json),
+      [{ model: "llama-3.1-8b-instant", messages: HI }],
+    );
   });
 
   test("perplexity refuses tools and deepseek refuses seed, each naming the param", async () => {
@@ -412,10 +559,14 @@ describe("OpenAI-compatible hosts", () => {
   });
 
   test("a host that needs a key fails without one, naming its variable; vLLM runs keyless; a self-hosted server needs its base", async () => {
-    const noKey = await withEnv({ GROQ_API_BASE: mock.url, GROQ_API_KEY: undefined }, () => rejection(chatCompletion({ model: "groq/m", messages: HI })));
+    const noKey = await withEnv({ GROQ_API_BASE: mock.url, GROQ_API_KEY: undefined }, () =>
+      rejection(chatCompletion({ model: "groq/m", messages: HI })),
+    );
     assert.ok(noKey instanceof AuthenticationError);
     assert.equal(noKey.message, "No Groq API key: set the GROQ_API_KEY environment variable or pass api_key.");
-    const noBase = await withEnv({ HOSTED_VLLM_API_BASE: undefined }, () => rejection(chatCompletion({ model: "hosted_vllm/m", messages: HI })));
+    const noBase = await withEnv({ HOSTED_VLLM_API_BASE: undefined }, () =>
+      rejection(chatCompletion({ model: "hosted_vllm/m", messages: HI })),
+    );
     assert.ok(noBase instanceof BadRequestError);
     assert.equal(noBase.param, "api_base");
     assert.equal(mock.requests.length, 0);
@@ -462,16 +613,25 @@ function anthropicTextEvents(pieces: string[]): [string, unknown][] {
     ],
     ["content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }],
     ["ping", { type: "ping" }],
-    ...pieces.map((text): [string, unknown] => ["content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text } }]),
+    ...pieces.map((text): [string, unknown] => [
+      "content_block_delta",
+      { type: "content_block_delta", index: 0, delta: { type: "text_delta", text } },
+    ]),
     ["content_block_stop", { type: "content_block_stop", index: 0 }],
-    ["message_delta", { type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: 15 } }],
+    [
+      "message_delta",
+      { type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: 15 } },
+    ],
     ["message_stop", { type: "message_stop" }],
   ];
 }
 
 /** The OpenAI chunks litegate makes of anthropicTextEvents(pieces), `created` aside. */
 function expectedAnthropicChunks(pieces: string[], created: number, includeUsage: boolean): ChatCompletionChunk[] {
-  const chunk = (delta: ChatCompletionChunk["choices"][number]["delta"], finish: "stop" | null = null): ChatCompletionChunk => ({
+  const chunk = (
+    delta: ChatCompletionChunk["choices"][number]["delta"],
+    finish: "stop" | null = null,
+  ): ChatCompletionChunk => ({
     id: "msg_stream1",
     object: "chat.completion.chunk",
     created,
@@ -483,7 +643,16 @@ function expectedAnthropicChunks(pieces: string[], created: number, includeUsage
     ...pieces.map((content) => chunk({ content })),
     { ...chunk({}, "stop"), usage: null },
     ...(includeUsage
-      ? [{ id: "msg_stream1", object: "chat.completion.chunk" as const, created, model: CLAUDE, choices: [], usage: { prompt_tokens: 25, completion_tokens: 15, total_tokens: 40 } }]
+      ? [
+          {
+            id: "msg_stream1",
+            object: "chat.completion.chunk" as const,
+            created,
+            model: CLAUDE,
+            choices: [],
+            usage: { prompt_tokens: 25, completion_tokens: 15, total_tokens: 40 },
+          },
+        ]
       : []),
   ];
 }
@@ -491,7 +660,13 @@ function expectedAnthropicChunks(pieces: string[], created: number, includeUsage
 const CONVERSATION: ChatCompletionParams["messages"] = [
   { role: "system", content: "You are a weather bot." },
   { role: "user", content: "What's the weather in Paris?" },
-  { role: "assistant", content: null, tool_calls: [{ id: "toolu_01A", type: "function", function: { name: "get_weather", arguments: "{\"city\":\"Paris\"}" } }] },
+  {
+    role: "assistant",
+    content: null,
+    tool_calls: [
+      { id: "toolu_01A", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } },
+    ],
+  },
   { role: "tool", tool_call_id: "toolu_01A", content: "18°C, sunny" },
 ];
 
@@ -545,7 +720,10 @@ describe("anthropic", () => {
       max_tokens: 256,
       messages: [
         { role: "user", content: "What's the weather in Paris?" },
-        { role: "assistant", content: [{ type: "tool_use", id: "toolu_01A", name: "get_weather", input: { city: "Paris" } }] },
+        {
+          role: "assistant",
+          content: [{ type: "tool_use", id: "toolu_01A", name: "get_weather", input: { city: "Paris" } }],
+        },
         { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_01A", content: "18°C, sunny" }] },
       ],
       system: "You are a weather bot.",
@@ -553,7 +731,13 @@ describe("anthropic", () => {
       temperature: 0.5,
       top_p: 0.9,
       metadata: { user_id: "user-1" },
-      tools: [{ name: "get_weather", description: "Current weather in a city", input_schema: WEATHER_TOOL.function.parameters }],
+      tools: [
+        {
+          name: "get_weather",
+          description: "Current weather in a city",
+          input_schema: WEATHER_TOOL.function.parameters,
+        },
+      ],
       tool_choice: { type: "auto" },
     });
     assert.ok(result.created >= before && result.created <= nowSeconds());
@@ -597,9 +781,11 @@ describe("anthropic", () => {
     const [request] = mock.requests;
     assert.equal(request?.path, "/v1/messages");
     assert.equal(request?.headers["x-api-key"], "sk-ant-env");
-    assert.deepEqual((request?.json as { tool_choice: unknown; max_tokens: number }).tool_choice, { type: "any" });
+    assert.deepEqual((request?.json as { tool_choice: unknown; max_tokens: number } | undefined)?.tool_choice, {
+      type: "any",
+    });
     // No max_tokens given: the model's documented output limit.
-    assert.equal((request?.json as { max_tokens: number }).max_tokens, 8192);
+    assert.equal((request?.json as { max_tokens: number } | undefined)?.max_tokens, 8192);
     assert.deepEqual(result.choices, [
       {
         index: 0,
@@ -607,13 +793,20 @@ describe("anthropic", () => {
           role: "assistant",
           content: "Let me check.",
           refusal: null,
-          tool_calls: [{ id: "toolu_02B", type: "function", function: { name: "get_weather", arguments: "{\"city\":\"Paris\"}" } }],
+          tool_calls: [
+            { id: "toolu_02B", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } },
+          ],
         },
         logprobs: null,
         finish_reason: "tool_calls",
       },
     ]);
-    assert.deepEqual(result.usage, { prompt_tokens: 150, completion_tokens: 20, total_tokens: 170, prompt_tokens_details: { cached_tokens: 50, cache_write_tokens: 0 } });
+    assert.deepEqual(result.usage, {
+      prompt_tokens: 150,
+      completion_tokens: 20,
+      total_tokens: 170,
+      prompt_tokens_details: { cached_tokens: 50, cache_write_tokens: 0 },
+    });
     assertOpenAIChat("CreateChatCompletionResponse", result);
   });
 
@@ -621,14 +814,26 @@ describe("anthropic", () => {
     const pieces = ["Hello", "!", " How can I help?"];
     mock.always((_req, res) => anthropicSse(res, anthropicTextEvents(pieces)));
     const before = nowSeconds();
-    const stream = await chatCompletion({ model: `anthropic/${CLAUDE}`, messages: HI, stream: true, max_tokens: 100, api_key: "sk-ant-test", api_base: mock.url });
+    const stream = await chatCompletion({
+      model: `anthropic/${CLAUDE}`,
+      messages: HI,
+      stream: true,
+      max_tokens: 100,
+      api_key: "sk-ant-test",
+      api_base: mock.url,
+    });
     assert.equal(stream.requestId, "req_stream_1");
     const received = await collect(stream);
     const created = received[0]?.created ?? 0;
     assert.ok(created >= before && created <= nowSeconds());
     assert.deepEqual(received, expectedAnthropicChunks(pieces, created, false));
     for (const chunk of received) assertOpenAIChat("CreateChatCompletionStreamResponse", chunk);
-    assert.deepEqual(mock.requests[0]?.json, { model: CLAUDE, max_tokens: 100, messages: [{ role: "user", content: "Hello!" }], stream: true });
+    assert.deepEqual(mock.requests[0]?.json, {
+      model: CLAUDE,
+      max_tokens: 100,
+      messages: [{ role: "user", content: "Hello!" }],
+      stream: true,
+    });
   });
 
   test("streaming with stream_options.include_usage: a last chunk with empty choices and the usage (not sent upstream as such)", async () => {
@@ -648,27 +853,75 @@ describe("anthropic", () => {
     assert.deepEqual(received, expectedAnthropicChunks(pieces, created, true));
     for (const chunk of received) assertOpenAIChat("CreateChatCompletionStreamResponse", chunk);
     // Anthropic has no stream_options; its stream always carries usage.
-    assert.deepEqual(mock.requests[0]?.json, { model: CLAUDE, max_tokens: 8192, messages: [{ role: "user", content: "Hello!" }], stream: true });
+    assert.deepEqual(mock.requests[0]?.json, {
+      model: CLAUDE,
+      max_tokens: 8192,
+      messages: [{ role: "user", content: "Hello!" }],
+      stream: true,
+    });
   });
 
   test("streaming a tool call: the tool_use block becomes tool_calls deltas with finish_reason tool_calls", async () => {
     mock.always((_req, res) =>
       anthropicSse(res, [
-        ["message_start", { type: "message_start", message: { id: "msg_t", type: "message", role: "assistant", model: CLAUDE, content: [], usage: { input_tokens: 10, output_tokens: 1 } } }],
-        ["content_block_start", { type: "content_block_start", index: 0, content_block: { type: "tool_use", id: "toolu_03C", name: "get_weather", input: {} } }],
+        [
+          "message_start",
+          {
+            type: "message_start",
+            message: {
+              id: "msg_t",
+              type: "message",
+              role: "assistant",
+              model: CLAUDE,
+              content: [],
+              usage: { input_tokens: 10, output_tokens: 1 },
+            },
+          },
+        ],
+        [
+          "content_block_start",
+          {
+            type: "content_block_start",
+            index: 0,
+            content_block: { type: "tool_use", id: "toolu_03C", name: "get_weather", input: {} },
+          },
+        ],
         ["ping", { type: "ping" }],
-        ["content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "input_json_delta", partial_json: "{\"city\":" } }],
-        ["content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "input_json_delta", partial_json: " \"Paris\"}" } }],
+        [
+          "content_block_delta",
+          { type: "content_block_delta", index: 0, delta: { type: "input_json_delta", partial_json: '{"city":' } },
+        ],
+        [
+          "content_block_delta",
+          { type: "content_block_delta", index: 0, delta: { type: "input_json_delta", partial_json: ' "Paris"}' } },
+        ],
         ["content_block_stop", { type: "content_block_stop", index: 0 }],
-        ["message_delta", { type: "message_delta", delta: { stop_reason: "tool_use", stop_sequence: null }, usage: { output_tokens: 12 } }],
+        [
+          "message_delta",
+          {
+            type: "message_delta",
+            delta: { stop_reason: "tool_use", stop_sequence: null },
+            usage: { output_tokens: 12 },
+          },
+        ],
         ["message_stop", { type: "message_stop" }],
       ]),
     );
     const received = await collect(
-      await chatCompletion({ model: `anthropic/${CLAUDE}`, messages: HI, tools: [WEATHER_TOOL], stream: true, api_key: "sk-ant-test", api_base: mock.url }),
+      await chatCompletion({
+        model: `anthropic/${CLAUDE}`,
+        messages: HI,
+        tools: [WEATHER_TOOL],
+        stream: true,
+        api_key: "sk-ant-test",
+        api_base: mock.url,
+      }),
     );
     const created = received[0]?.created ?? 0;
-    const chunk = (delta: ChatCompletionChunk["choices"][number]["delta"], finish: "tool_calls" | null = null): ChatCompletionChunk => ({
+    const chunk = (
+      delta: ChatCompletionChunk["choices"][number]["delta"],
+      finish: "tool_calls" | null = null,
+    ): ChatCompletionChunk => ({
       id: "msg_t",
       object: "chat.completion.chunk",
       created,
@@ -677,9 +930,11 @@ describe("anthropic", () => {
     });
     assert.deepEqual(received, [
       chunk({ role: "assistant", content: "" }),
-      chunk({ tool_calls: [{ index: 0, id: "toolu_03C", type: "function", function: { name: "get_weather", arguments: "" } }] }),
-      chunk({ tool_calls: [{ index: 0, function: { arguments: "{\"city\":" } }] }),
-      chunk({ tool_calls: [{ index: 0, function: { arguments: " \"Paris\"}" } }] }),
+      chunk({
+        tool_calls: [{ index: 0, id: "toolu_03C", type: "function", function: { name: "get_weather", arguments: "" } }],
+      }),
+      chunk({ tool_calls: [{ index: 0, function: { arguments: '{"city":' } }] }),
+      chunk({ tool_calls: [{ index: 0, function: { arguments: ' "Paris"}' } }] }),
       { ...chunk({}, "tool_calls"), usage: null },
     ]);
     for (const c of received) assertOpenAIChat("CreateChatCompletionStreamResponse", c);
@@ -692,7 +947,13 @@ describe("anthropic", () => {
         ["error", { type: "error", error: { type: "overloaded_error", message: "Overloaded" } }],
       ]),
     );
-    const stream = await chatCompletion({ model: `anthropic/${CLAUDE}`, messages: HI, stream: true, api_key: "sk-ant-test", api_base: mock.url });
+    const stream = await chatCompletion({
+      model: `anthropic/${CLAUDE}`,
+      messages: HI,
+      stream: true,
+      api_key: "sk-ant-test",
+      api_base: mock.url,
+    });
     const iterator = stream[Symbol.asyncIterator]();
     assert.deepEqual((await iterator.next()).value?.choices[0]?.delta, { role: "assistant", content: "" });
     assert.deepEqual((await iterator.next()).value?.choices[0]?.delta, { content: "Hello" });
@@ -706,30 +967,75 @@ describe("anthropic", () => {
   });
 
   test("a 529 answer is a ServiceUnavailableError with status 503 and Anthropic's message and request id", async () => {
-    mock.always((_req, res) => json(res, 529, { type: "error", error: { type: "overloaded_error", message: "Overloaded" } }, { "request-id": "req_529" }));
+    mock.always((_req, res) =>
+      json(
+        res,
+        529,
+        { type: "error", error: { type: "overloaded_error", message: "Overloaded" } },
+        { "request-id": "req_529" },
+      ),
+    );
     for (const stream of [false, true]) {
-      const error = await rejection(chatCompletion({ model: `anthropic/${CLAUDE}`, messages: HI, stream, api_key: "sk-ant-test", api_base: mock.url }));
+      const error = await rejection(
+        chatCompletion({
+          model: `anthropic/${CLAUDE}`,
+          messages: HI,
+          stream,
+          api_key: "sk-ant-test",
+          api_base: mock.url,
+        }),
+      );
       assert.ok(error instanceof ServiceUnavailableError, `stream: ${stream}`);
       assert.equal(error.status, 503);
       assert.equal(error.message, "Overloaded");
       assert.equal(error.type, "overloaded_error");
       assert.equal(error.requestId, "req_529");
-      assert.deepEqual(error.toBody(), { error: { message: "Overloaded", type: "overloaded_error", param: null, code: "overloaded_error" } });
+      assert.deepEqual(error.toBody(), {
+        error: { message: "Overloaded", type: "overloaded_error", param: null, code: "overloaded_error" },
+      });
     }
     assert.equal(mock.requests.length, 2);
   });
 
   test("n: 2 is an UnsupportedParamsError (Anthropic makes one choice); drop_params drops it; n: 1 is dropped silently", async () => {
-    const error = await rejection(chatCompletion({ model: `anthropic/${CLAUDE}`, messages: HI, n: 2, api_key: "sk-ant-test", api_base: mock.url }));
+    const error = await rejection(
+      chatCompletion({ model: `anthropic/${CLAUDE}`, messages: HI, n: 2, api_key: "sk-ant-test", api_base: mock.url }),
+    );
     assert.ok(error instanceof UnsupportedParamsError);
     assert.equal(error.param, "n");
-    assert.equal(error.message, "anthropic does not support the param 'n' (got 2). Remove it, or set drop_params: true to drop unsupported params.");
+    assert.equal(
+      error.message,
+      "anthropic does not support the param 'n' (got 2). Remove it, or set drop_params: true to drop unsupported params.",
+    );
     assert.equal(mock.requests.length, 0);
     mock.always((_req, res) =>
-      json(res, 200, { id: "msg_n", type: "message", role: "assistant", model: CLAUDE, content: [{ type: "text", text: "ok" }], stop_reason: "end_turn", usage: { input_tokens: 3, output_tokens: 1 } }),
+      json(res, 200, {
+        id: "msg_n",
+        type: "message",
+        role: "assistant",
+        model: CLAUDE,
+        content: [{ type: "text", text: "ok" }],
+        stop_reason: "end_turn",
+        usage: { input_tokens: 3, output_tokens: 1 },
+      }),
     );
-    const dropped = await chatCompletion({ model: `anthropic/${CLAUDE}`, messages: HI, n: 2, max_tokens: 5, drop_params: true, api_key: "sk-ant-test", api_base: mock.url });
-    await chatCompletion({ model: `anthropic/${CLAUDE}`, messages: HI, n: 1, max_tokens: 5, api_key: "sk-ant-test", api_base: mock.url });
+    const dropped = await chatCompletion({
+      model: `anthropic/${CLAUDE}`,
+      messages: HI,
+      n: 2,
+      max_tokens: 5,
+      drop_params: true,
+      api_key: "sk-ant-test",
+      api_base: mock.url,
+    });
+    await chatCompletion({
+      model: `anthropic/${CLAUDE}`,
+      messages: HI,
+      n: 1,
+      max_tokens: 5,
+      api_key: "sk-ant-test",
+      api_base: mock.url,
+    });
     assert.equal(dropped.choices.length, 1);
     assert.deepEqual(
       mock.requests.map((r) => r.json),
@@ -741,15 +1047,21 @@ describe("anthropic", () => {
   });
 
   test("a missing Anthropic key is an AuthenticationError naming ANTHROPIC_API_KEY, before any call", async () => {
-    const error = await withEnv({ ANTHROPIC_API_KEY: undefined }, () => rejection(chatCompletion({ model: `anthropic/${CLAUDE}`, messages: HI, api_base: mock.url })));
+    const error = await withEnv({ ANTHROPIC_API_KEY: undefined }, () =>
+      rejection(chatCompletion({ model: `anthropic/${CLAUDE}`, messages: HI, api_base: mock.url })),
+    );
     assert.ok(error instanceof AuthenticationError);
-    assert.equal(error.message, "No Anthropic API key: set the ANTHROPIC_API_KEY environment variable or pass api_key.");
+    assert.equal(
+      error.message,
+      "No Anthropic API key: set the ANTHROPIC_API_KEY environment variable or pass api_key.",
+    );
     assert.equal(mock.requests.length, 0);
   });
 });
 
 describe("validation", () => {
-  const RULE = "It must be a non-empty array of messages, each an object with a 'role' of system, developer, user, assistant or tool.";
+  const RULE =
+    "It must be a non-empty array of messages, each an object with a 'role' of system, developer, user, assistant or tool.";
   const cases: [name: string, request: Record<string, unknown>, param: string, message: string][] = [
     ["missing messages", { model: "gpt-4o" }, "messages", `Invalid 'messages': 'messages' is required. ${RULE}`],
     ["empty messages", { model: "gpt-4o", messages: [] }, "messages", `Invalid 'messages': got []. ${RULE}`],
@@ -759,12 +1071,24 @@ describe("validation", () => {
       "messages",
       `Invalid 'messages' (at messages.0.role): got [{"content":"hi"}]. ${RULE}`,
     ],
-    ["temperature 3", { model: "gpt-4o", messages: HI, temperature: 3 }, "temperature", "Invalid 'temperature': got 3. It must be a number from 0 to 2."],
-    ["top_logprobs without logprobs", { model: "gpt-4o", messages: HI, top_logprobs: 2 }, "top_logprobs", "Invalid 'top_logprobs': it needs 'logprobs': true."],
+    [
+      "temperature 3",
+      { model: "gpt-4o", messages: HI, temperature: 3 },
+      "temperature",
+      "Invalid 'temperature': got 3. It must be a number from 0 to 2.",
+    ],
+    [
+      "top_logprobs without logprobs",
+      { model: "gpt-4o", messages: HI, top_logprobs: 2 },
+      "top_logprobs",
+      "Invalid 'top_logprobs': it needs 'logprobs': true.",
+    ],
   ];
   for (const [name, request, param, message] of cases) {
     test(`${name}: BadRequestError naming '${param}', before any call`, async () => {
-      const error = await rejection(chatCompletion({ ...request, api_key: "sk-test", api_base: mock.url } as unknown as ChatCompletionRequest));
+      const error = await rejection(
+        chatCompletion({ ...request, api_key: "sk-test", api_base: mock.url } as unknown as ChatCompletionRequest),
+      );
       assert.ok(error instanceof BadRequestError);
       assert.equal(error.status, 400);
       assert.equal(error.param, param);
@@ -778,8 +1102,9 @@ describe("validation", () => {
 
 describe("mock_response", () => {
   test("answers with the text, calling no provider (no key, no api_base)", async () => {
-    const result = await withEnv({ OPENAI_API_KEY: undefined, OPENAI_BASE_URL: undefined, OPENAI_API_BASE: undefined }, () =>
-      chatCompletion({ model: "gpt-4o", messages: HI, mock_response: "hi" }),
+    const result = await withEnv(
+      { OPENAI_API_KEY: undefined, OPENAI_BASE_URL: undefined, OPENAI_API_BASE: undefined },
+      () => chatCompletion({ model: "gpt-4o", messages: HI, mock_response: "hi" }),
     );
     assert.match(result.id, /^chatcmpl-mock-[0-9a-f-]{36}$/);
     assert.deepEqual(result, {
@@ -787,7 +1112,14 @@ describe("mock_response", () => {
       object: "chat.completion",
       created: result.created,
       model: "gpt-4o",
-      choices: [{ index: 0, message: { role: "assistant", content: "hi", refusal: null }, logprobs: null, finish_reason: "stop" }],
+      choices: [
+        {
+          index: 0,
+          message: { role: "assistant", content: "hi", refusal: null },
+          logprobs: null,
+          finish_reason: "stop",
+        },
+      ],
       // Counted with the tokenizer (the mock has no provider to report it): "Hello!" and "hi".
       usage: { prompt_tokens: 2, completion_tokens: 1, total_tokens: 3 },
     });
@@ -798,13 +1130,21 @@ describe("mock_response", () => {
 
   test("streams the text word by word: a role chunk, the words, a finishing chunk", async () => {
     const stream = await withEnv({ ANTHROPIC_API_KEY: undefined }, () =>
-      chatCompletion({ model: `anthropic/${CLAUDE}`, messages: HI, stream: true, mock_response: "Hello there, friend" }),
+      chatCompletion({
+        model: `anthropic/${CLAUDE}`,
+        messages: HI,
+        stream: true,
+        mock_response: "Hello there, friend",
+      }),
     );
     const received = await collect(stream);
     const first = received[0];
     assert.ok(first);
     assert.match(first.id, /^chatcmpl-mock-/);
-    const chunk = (delta: ChatCompletionChunk["choices"][number]["delta"], finish: "stop" | null = null): ChatCompletionChunk => ({
+    const chunk = (
+      delta: ChatCompletionChunk["choices"][number]["delta"],
+      finish: "stop" | null = null,
+    ): ChatCompletionChunk => ({
       id: first.id,
       object: "chat.completion.chunk",
       created: first.created,

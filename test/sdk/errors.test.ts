@@ -51,7 +51,9 @@ describe("upstream errors", () => {
   for (const [status, ErrorClass, type] of CASES) {
     test(`${status} becomes ${ErrorClass.name} with the provider's message, type and request id`, async () => {
       const message = `upstream says ${status}`;
-      mock.always((_req, res) => json(res, status, { error: { message, type, param: null, code: "some_code" } }, { "x-request-id": "req_42" }));
+      mock.always((_req, res) =>
+        json(res, status, { error: { message, type, param: null, code: "some_code" } }, { "x-request-id": "req_42" }),
+      );
       const error = await call();
       assert.ok(error instanceof ErrorClass, `${error.name}: ${error.message}`);
       assert.ok(error instanceof APIError);
@@ -67,22 +69,36 @@ describe("upstream errors", () => {
   }
 
   test("an unlisted status keeps its status on the generic APIError", async () => {
-    mock.always((_req, res) => json(res, 409, { error: { message: "conflict", type: "conflict", param: null, code: null } }));
+    mock.always((_req, res) =>
+      json(res, 409, { error: { message: "conflict", type: "conflict", param: null, code: null } }),
+    );
     const error = await call();
     assert.equal(error.constructor, APIError);
     assert.equal((error as APIError).status, 409);
   });
 
   test("retry-after on a 429 is exposed as retryAfter seconds", async () => {
-    mock.always((_req, res) => json(res, 429, { error: { message: "slow down", type: "requests", param: null, code: "rate_limit_exceeded" } }, { "retry-after": "7" }));
+    mock.always((_req, res) =>
+      json(
+        res,
+        429,
+        { error: { message: "slow down", type: "requests", param: null, code: "rate_limit_exceeded" } },
+        { "retry-after": "7" },
+      ),
+    );
     const error = await call();
     assert.ok(error instanceof RateLimitError);
     assert.equal(error.retryAfter, 7);
   });
 
   test("OpenAI's context_length_exceeded is a ContextWindowExceededError", async () => {
-    const message = "This model's maximum context length is 4097 tokens, however you requested 5000 tokens. Please reduce your prompt; or completion length.";
-    mock.always((_req, res) => json(res, 400, { error: { message, type: "invalid_request_error", param: null, code: "context_length_exceeded" } }));
+    const message =
+      "This model's maximum context length is 4097 tokens, however you requested 5000 tokens. Please reduce your prompt; or completion length.";
+    mock.always((_req, res) =>
+      json(res, 400, {
+        error: { message, type: "invalid_request_error", param: null, code: "context_length_exceeded" },
+      }),
+    );
     const error = await call();
     assert.ok(error instanceof ContextWindowExceededError);
     assert.ok(error instanceof BadRequestError);
@@ -91,7 +107,9 @@ describe("upstream errors", () => {
 
   test("vLLM's flat error with an integer code is normalised (code as a string, context window detected)", async () => {
     const message = "This model's maximum context length is 2048 tokens. However, you requested 3000 tokens.";
-    mock.always((_req, res) => json(res, 400, { object: "error", message, type: "BadRequestError", param: null, code: 400 }));
+    mock.always((_req, res) =>
+      json(res, 400, { object: "error", message, type: "BadRequestError", param: null, code: 400 }),
+    );
     const error = await call("hosted_vllm/m");
     assert.ok(error instanceof ContextWindowExceededError);
     assert.equal(error.code, "400");
@@ -105,7 +123,10 @@ describe("upstream errors", () => {
     });
     const error = await call();
     assert.ok(error instanceof BadGatewayError);
-    assert.equal(error.message, "text-completion-openai answered 200 with a body that is not JSON: <html>maintenance</html>");
+    assert.equal(
+      error.message,
+      "text-completion-openai answered 200 with a body that is not JSON: <html>maintenance</html>",
+    );
   });
 
   test("a non-JSON error body becomes the message", async () => {
@@ -120,12 +141,25 @@ describe("upstream errors", () => {
 
   test("the api key never appears in an error's message, toString() or body, even when the upstream echoes it", async () => {
     mock.always((_req, res) =>
-      json(res, 401, { error: { message: `Incorrect API key provided: ${KEY}. Bearer ${KEY}`, type: "invalid_request_error", param: null, code: "invalid_api_key" } }),
+      json(res, 401, {
+        error: {
+          message: `Incorrect API key provided: ${KEY}. Bearer ${KEY}`,
+          type: "invalid_request_error",
+          param: null,
+          code: "invalid_api_key",
+        },
+      }),
     );
     const error = await call();
     assert.ok(error instanceof AuthenticationError);
     assert.equal(error.message, "Incorrect API key provided: [redacted]. Bearer [redacted]");
-    for (const text of [error.message, error.toString(), JSON.stringify(error.toBody()), JSON.stringify(error), String(error.stack)]) {
+    for (const text of [
+      error.message,
+      error.toString(),
+      JSON.stringify(error.toBody()),
+      JSON.stringify(error),
+      String(error.stack),
+    ]) {
       assert.ok(!text.includes(KEY), text);
     }
   });
@@ -134,7 +168,9 @@ describe("upstream errors", () => {
     const closed = await MockUpstream.start();
     const url = closed.url;
     await closed.close();
-    const error = await rejection(textCompletion({ model: "gpt-3.5-turbo-instruct", prompt: "hi", api_key: KEY, api_base: url }));
+    const error = await rejection(
+      textCompletion({ model: "gpt-3.5-turbo-instruct", prompt: "hi", api_key: KEY, api_base: url }),
+    );
     assert.ok(error instanceof APIConnectionError);
     assert.match(error.message, /^Could not reach text-completion-openai: /);
     assert.ok(!error.message.includes(KEY));

@@ -67,12 +67,27 @@ describe("ollama (/api/generate, NDJSON)", () => {
       const lines = [
         { model: "qwen2.5-coder", created_at: "2024-01-01T00:00:00Z", response: "Hel", done: false },
         { model: "qwen2.5-coder", created_at: "2024-01-01T00:00:00Z", response: "lo", done: false },
-        { model: "qwen2.5-coder", created_at: "2024-01-01T00:00:00Z", response: "", done: true, done_reason: "length", prompt_eval_count: 4, eval_count: 2 },
+        {
+          model: "qwen2.5-coder",
+          created_at: "2024-01-01T00:00:00Z",
+          response: "",
+          done: true,
+          done_reason: "length",
+          prompt_eval_count: 4,
+          eval_count: 2,
+        },
       ];
-      res.end(lines.map((line) => JSON.stringify(line)).join("\n") + "\n");
+      res.end(`${lines.map((line) => JSON.stringify(line)).join("\n")}\n`);
     });
     const chunks = await collect(
-      await textCompletion({ model: "ollama/qwen2.5-coder", prompt: "Say", max_tokens: 2, stream: true, stream_options: { include_usage: true }, api_base: mock.url }),
+      await textCompletion({
+        model: "ollama/qwen2.5-coder",
+        prompt: "Say",
+        max_tokens: 2,
+        stream: true,
+        stream_options: { include_usage: true },
+        api_base: mock.url,
+      }),
     );
     const body = mock.requests[0]?.json as Record<string, unknown>;
     assert.equal(mock.requests[0]?.path, "/api/generate");
@@ -92,9 +107,11 @@ describe("ollama (/api/generate, NDJSON)", () => {
     for (const chunk of chunks) assertOpenAI("CreateCompletionStreamChunk", chunk);
   });
 
-  test("Ollama's {\"error\": \"...\"} answer keeps its message", async () => {
+  test('Ollama\'s {"error": "..."} answer keeps its message', async () => {
     mock.always((_req, res) => json(res, 404, { error: "model 'nope' not found, try pulling it first" }));
-    const error = await textCompletion({ model: "ollama/nope", prompt: "x", api_base: mock.url }).catch((e: unknown) => e);
+    const error = await textCompletion({ model: "ollama/nope", prompt: "x", api_base: mock.url }).catch(
+      (e: unknown) => e,
+    );
     assert.equal((error as Error).message, "model 'nope' not found, try pulling it first");
     assert.equal((error as { status: number }).status, 404);
   });
@@ -112,17 +129,37 @@ describe("mistral (chat) and ollama_chat", () => {
         usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
       }),
     );
-    const text = await textCompletion({ model: "mistral/mistral-small-latest", prompt: "Say hello in French", seed: 1, api_key: "m-key", api_base: `${mock.url}/v1` });
+    const text = await textCompletion({
+      model: "mistral/mistral-small-latest",
+      prompt: "Say hello in French",
+      seed: 1,
+      api_key: "m-key",
+      api_base: `${mock.url}/v1`,
+    });
     assert.equal(mock.requests[0]?.path, "/v1/chat/completions");
-    assert.deepEqual((mock.requests[0]?.json as Record<string, unknown>).messages, [{ role: "user", content: "Say hello in French" }]);
-    assert.equal((mock.requests[0]?.json as Record<string, unknown>).random_seed, 1);
+    assert.deepEqual((mock.requests[0]?.json as Record<string, unknown> | undefined)?.messages, [
+      { role: "user", content: "Say hello in French" },
+    ]);
+    assert.equal((mock.requests[0]?.json as Record<string, unknown> | undefined)?.random_seed, 1);
     assert.equal(text.choices[0]?.text, "Bonjour");
     assert.equal(text.id, "cmpl-mistral-1");
 
     mock.enqueue((_req, res) =>
-      json(res, 200, { model: "llama3.2", created_at: "2024-01-01T00:00:00Z", message: { role: "assistant", content: "Hi there" }, done: true, done_reason: "stop", prompt_eval_count: 5, eval_count: 2 }),
+      json(res, 200, {
+        model: "llama3.2",
+        created_at: "2024-01-01T00:00:00Z",
+        message: { role: "assistant", content: "Hi there" },
+        done: true,
+        done_reason: "stop",
+        prompt_eval_count: 5,
+        eval_count: 2,
+      }),
     );
-    const chat = await chatCompletion({ model: "ollama_chat/llama3.2", messages: [{ role: "user", content: "Hi" }], api_base: mock.url });
+    const chat = await chatCompletion({
+      model: "ollama_chat/llama3.2",
+      messages: [{ role: "user", content: "Hi" }],
+      api_base: mock.url,
+    });
     assert.equal(mock.requests[1]?.path, "/api/chat");
     assert.equal(chat.choices[0]?.message.content, "Hi there");
     assert.deepEqual(chat.usage, { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 });
@@ -141,7 +178,12 @@ describe("codestral/ chat", () => {
         usage: { prompt_tokens: 4, completion_tokens: 5, total_tokens: 9 },
       }),
     );
-    const answer = await chatCompletion({ model: "codestral/codestral-latest", messages: [{ role: "user", content: "a function" }], api_key: "cs-key", api_base: mock.url });
+    const answer = await chatCompletion({
+      model: "codestral/codestral-latest",
+      messages: [{ role: "user", content: "a function" }],
+      api_key: "cs-key",
+      api_base: mock.url,
+    });
     assert.equal(mock.requests[0]?.path, "/v1/chat/completions");
     assert.equal(mock.requests[0]?.headers.authorization, "Bearer cs-key");
     assert.equal(answer.choices[0]?.message.content, "def f(): pass");

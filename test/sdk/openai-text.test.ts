@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
-import { AuthenticationError, BadRequestError, isUsageEstimated, textCompletion, UnsupportedParamsError } from "../../src/index.js";
+import {
+  AuthenticationError,
+  BadRequestError,
+  isUsageEstimated,
+  textCompletion,
+  UnsupportedParamsError,
+} from "../../src/index.js";
 import { completionAnswer, rejection, withEnv } from "../helpers/fixtures.js";
 import { json, MockUpstream } from "../helpers/mock-upstream.js";
 import { assertOpenAI } from "../helpers/openai-schema.js";
@@ -91,7 +97,13 @@ describe("text-completion-openai", () => {
 
   test("bare instruct and fine-tune names go to OpenAI's /completions with the model unchanged", async () => {
     mock.always((_req, res) => json(res, 200, completionAnswer()));
-    for (const model of ["gpt-3.5-turbo-instruct", "davinci-002", "babbage-002", "ft:davinci-002:acme::abc123", "openai/gpt-3.5-turbo-instruct"]) {
+    for (const model of [
+      "gpt-3.5-turbo-instruct",
+      "davinci-002",
+      "babbage-002",
+      "ft:davinci-002:acme::abc123",
+      "openai/gpt-3.5-turbo-instruct",
+    ]) {
       await textCompletion({ model, prompt: "hi", api_key: "sk-test", api_base: mock.url });
     }
     assert.deepEqual(
@@ -111,7 +123,7 @@ describe("text-completion-openai", () => {
     await textCompletion({ model: "openai/meta-llama/Llama-3.1-8B", prompt: "hi", api_base: `${mock.url}/v1` });
     const [request] = mock.requests;
     assert.equal(request?.path, "/v1/completions");
-    assert.equal((request?.json as { model: string }).model, "meta-llama/Llama-3.1-8B");
+    assert.equal((request?.json as { model: string } | undefined)?.model, "meta-llama/Llama-3.1-8B");
     // No key configured for a self-hosted server: no Authorization header at all.
     assert.equal(request?.headers.authorization, undefined);
   });
@@ -119,11 +131,17 @@ describe("text-completion-openai", () => {
   test("reads OPENAI_API_KEY, OPENAI_BASE_URL (else OPENAI_API_BASE) and OPENAI_ORGANIZATION", async () => {
     mock.always((_req, res) => json(res, 200, completionAnswer()));
     await withEnv(
-      { OPENAI_API_KEY: "sk-from-env", OPENAI_BASE_URL: `${mock.url}/base-url`, OPENAI_API_BASE: undefined, OPENAI_ORGANIZATION: "org-env" },
+      {
+        OPENAI_API_KEY: "sk-from-env",
+        OPENAI_BASE_URL: `${mock.url}/base-url`,
+        OPENAI_API_BASE: undefined,
+        OPENAI_ORGANIZATION: "org-env",
+      },
       () => textCompletion({ model: "gpt-3.5-turbo-instruct", prompt: "hi" }),
     );
-    await withEnv({ OPENAI_API_KEY: "sk-from-env", OPENAI_BASE_URL: undefined, OPENAI_API_BASE: `${mock.url}/api-base` }, () =>
-      textCompletion({ model: "gpt-3.5-turbo-instruct", prompt: "hi" }),
+    await withEnv(
+      { OPENAI_API_KEY: "sk-from-env", OPENAI_BASE_URL: undefined, OPENAI_API_BASE: `${mock.url}/api-base` },
+      () => textCompletion({ model: "gpt-3.5-turbo-instruct", prompt: "hi" }),
     );
     assert.deepEqual(
       mock.requests.map((r) => [r.path, r.headers.authorization, r.headers["openai-organization"]]),
@@ -135,8 +153,9 @@ describe("text-completion-openai", () => {
   });
 
   test("a missing OpenAI key is an AuthenticationError naming OPENAI_API_KEY, before any network call", async () => {
-    const error = await withEnv({ OPENAI_API_KEY: undefined, OPENAI_BASE_URL: undefined, OPENAI_API_BASE: undefined }, () =>
-      rejection(textCompletion({ model: "gpt-3.5-turbo-instruct", prompt: "hi" })),
+    const error = await withEnv(
+      { OPENAI_API_KEY: undefined, OPENAI_BASE_URL: undefined, OPENAI_API_BASE: undefined },
+      () => rejection(textCompletion({ model: "gpt-3.5-turbo-instruct", prompt: "hi" })),
     );
     assert.ok(error instanceof AuthenticationError);
     assert.equal(error.status, 401);
@@ -146,7 +165,13 @@ describe("text-completion-openai", () => {
 
   test("an invalid request is refused before any network call", async () => {
     const error = await rejection(
-      textCompletion({ model: "gpt-3.5-turbo-instruct", prompt: "hi", max_tokens: -1, api_key: "sk-test", api_base: mock.url }),
+      textCompletion({
+        model: "gpt-3.5-turbo-instruct",
+        prompt: "hi",
+        max_tokens: -1,
+        api_key: "sk-test",
+        api_base: mock.url,
+      }),
     );
     assert.ok(error instanceof BadRequestError);
     assert.equal(error.param, "max_tokens");
@@ -157,16 +182,27 @@ describe("text-completion-openai", () => {
     const unknownProvider = await rejection(textCompletion({ model: "nowhere/some-model", prompt: "hi" }));
     assert.ok(unknownProvider instanceof BadRequestError);
     assert.equal(unknownProvider.param, "model");
-    assert.match(unknownProvider.message, /^Model 'nowhere\/some-model': unknown provider 'nowhere'\. Providers: text-completion-openai, openai, azure_text, azure, /);
+    assert.match(
+      unknownProvider.message,
+      /^Model 'nowhere\/some-model': unknown provider 'nowhere'\. Providers: text-completion-openai, openai, azure_text, azure, /,
+    );
     const unknown = await rejection(textCompletion({ model: "mystery-model", prompt: "hi" }));
-    assert.match(unknown.message, /^Model 'mystery-model': the provider cannot be inferred\. Write it as provider\/model, with one of the providers: /);
+    assert.match(
+      unknown.message,
+      /^Model 'mystery-model': the provider cannot be inferred\. Write it as provider\/model, with one of the providers: /,
+    );
   });
 
   test("usage missing from the answer is counted with the model's tokenizer and marked estimated", async () => {
     const answer = completionAnswer();
     delete answer.usage;
     mock.always((_req, res) => json(res, 200, answer));
-    const result = await textCompletion({ model: "gpt-3.5-turbo-instruct", prompt: "Say this is a test", api_key: "sk-test", api_base: mock.url });
+    const result = await textCompletion({
+      model: "gpt-3.5-turbo-instruct",
+      prompt: "Say this is a test",
+      api_key: "sk-test",
+      api_base: mock.url,
+    });
     // cl100k_base: "Say this is a test" is 5 tokens, "\n\nThis is indeed a test" 6.
     assert.deepEqual(result.usage, { prompt_tokens: 5, completion_tokens: 6, total_tokens: 11 });
     assert.equal(isUsageEstimated(result), true);
@@ -176,9 +212,21 @@ describe("text-completion-openai", () => {
 describe("hosted_vllm", () => {
   test("calls {api_base}/completions; best_of is refused unless drop_params, OpenAI's default value dropped silently", async () => {
     mock.always((_req, res) => json(res, 200, completionAnswer()));
-    await textCompletion({ model: "hosted_vllm/Qwen/Qwen2.5-1.5B", prompt: [[1, 2, 3]], best_of: 1, top_k: 5, api_base: `${mock.url}/v1` });
+    await textCompletion({
+      model: "hosted_vllm/Qwen/Qwen2.5-1.5B",
+      prompt: [[1, 2, 3]],
+      best_of: 1,
+      top_k: 5,
+      api_base: `${mock.url}/v1`,
+    });
     const refused = await rejection(
-      textCompletion({ model: "hosted_vllm/Qwen/Qwen2.5-1.5B", prompt: "hi", best_of: 3, n: 2, api_base: `${mock.url}/v1` }),
+      textCompletion({
+        model: "hosted_vllm/Qwen/Qwen2.5-1.5B",
+        prompt: "hi",
+        best_of: 3,
+        n: 2,
+        api_base: `${mock.url}/v1`,
+      }),
     );
     assert.ok(refused instanceof UnsupportedParamsError);
     assert.equal(refused.status, 400);
@@ -187,7 +235,14 @@ describe("hosted_vllm", () => {
       refused.message,
       "hosted_vllm does not support the param 'best_of' (got 3). Remove it, or set drop_params: true to drop unsupported params.",
     );
-    await textCompletion({ model: "hosted_vllm/Qwen/Qwen2.5-1.5B", prompt: "hi", best_of: 3, n: 2, drop_params: true, api_base: `${mock.url}/v1` });
+    await textCompletion({
+      model: "hosted_vllm/Qwen/Qwen2.5-1.5B",
+      prompt: "hi",
+      best_of: 3,
+      n: 2,
+      drop_params: true,
+      api_base: `${mock.url}/v1`,
+    });
     assert.deepEqual(
       mock.requests.map((r) => [r.path, r.json]),
       [
@@ -204,7 +259,9 @@ describe("hosted_vllm", () => {
       textCompletion({ model: "hosted_vllm/m", prompt: "hi" }),
     );
     assert.equal(mock.requests[0]?.headers.authorization, "Bearer vllm-key");
-    const error = await withEnv({ HOSTED_VLLM_API_BASE: undefined }, () => rejection(textCompletion({ model: "hosted_vllm/m", prompt: "hi" })));
+    const error = await withEnv({ HOSTED_VLLM_API_BASE: undefined }, () =>
+      rejection(textCompletion({ model: "hosted_vllm/m", prompt: "hi" })),
+    );
     assert.ok(error instanceof BadRequestError);
     assert.equal(error.param, "api_base");
     assert.match(error.message, /HOSTED_VLLM_API_BASE/);

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
-import { AbortError, APIConnectionError, BadRequestError, InternalServerError, textCompletion, Timeout } from "../../src/index.js";
+import {
+  AbortError,
+  APIConnectionError,
+  BadRequestError,
+  type InternalServerError,
+  textCompletion,
+  Timeout,
+} from "../../src/index.js";
 import { collect, completionAnswer, rejection, streamChunks } from "../helpers/fixtures.js";
 import { json, MockUpstream, sse } from "../helpers/mock-upstream.js";
 
@@ -12,12 +19,21 @@ after(() => mock.close());
 beforeEach(() => mock.reset());
 
 const base = () => ({ model: "gpt-3.5-turbo-instruct", prompt: "hi", api_key: "sk-test", api_base: mock.url });
-const fail = (status: number, headers: Record<string, string> = {}) => (_req: unknown, res: Parameters<typeof json>[0]) =>
-  json(res, status, { error: { message: `failed ${status}`, type: "server_error", param: null, code: null } }, headers);
+const fail =
+  (status: number, headers: Record<string, string> = {}) =>
+  (_req: unknown, res: Parameters<typeof json>[0]) =>
+    json(
+      res,
+      status,
+      { error: { message: `failed ${status}`, type: "server_error", param: null, code: null } },
+      headers,
+    );
 
 describe("retries", () => {
   test("5xx and 429 are retried up to num_retries, honouring retry-after-ms, then succeed", async () => {
-    mock.enqueue(fail(500, { "retry-after-ms": "10" }), fail(429, { "retry-after-ms": "10" }), (_req, res) => json(res, 200, completionAnswer()));
+    mock.enqueue(fail(500, { "retry-after-ms": "10" }), fail(429, { "retry-after-ms": "10" }), (_req, res) =>
+      json(res, 200, completionAnswer()),
+    );
     const result = await textCompletion({ ...base(), num_retries: 2 });
     assert.equal(result.id, completionAnswer().id);
     assert.equal(mock.requests.length, 3);
@@ -65,7 +81,9 @@ describe("retries", () => {
   test("a stream is never retried once its first chunk reached the caller", async () => {
     mock.always((_req, res) => {
       res.writeHead(200, { "content-type": "text/event-stream" });
-      res.write(`data: ${JSON.stringify({ ...streamChunks(["a"])[0], choices: [{ text: "a", index: 0, logprobs: null, finish_reason: null }] })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ ...streamChunks(["a"])[0], choices: [{ text: "a", index: 0, logprobs: null, finish_reason: null }] })}\n\n`,
+      );
       setTimeout(() => res.destroy(), 20);
     });
     const iterator = (await textCompletion({ ...base(), stream: true, num_retries: 3 }))[Symbol.asyncIterator]();
@@ -88,9 +106,12 @@ describe("timeout and abort", () => {
   });
 
   test("a timed-out attempt is retried", async () => {
-    mock.enqueue(() => {
-      /* never answers */
-    }, (_req, res) => json(res, 200, completionAnswer()));
+    mock.enqueue(
+      () => {
+        /* never answers */
+      },
+      (_req, res) => json(res, 200, completionAnswer()),
+    );
     await textCompletion({ ...base(), timeout: 0.2, num_retries: 1 });
     assert.equal(mock.requests.length, 2);
   });
@@ -112,10 +133,14 @@ describe("timeout and abort", () => {
   test("aborting mid-stream raises AbortError from the iterator and closes the upstream connection", async () => {
     mock.always((_req, res) => {
       res.writeHead(200, { "content-type": "text/event-stream" });
-      res.write(`data: ${JSON.stringify({ ...streamChunks(["a"])[0], choices: [{ text: "a", index: 0, logprobs: null, finish_reason: null }] })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ ...streamChunks(["a"])[0], choices: [{ text: "a", index: 0, logprobs: null, finish_reason: null }] })}\n\n`,
+      );
     });
     const controller = new AbortController();
-    const iterator = (await textCompletion({ ...base(), stream: true, signal: controller.signal }))[Symbol.asyncIterator]();
+    const iterator = (await textCompletion({ ...base(), stream: true, signal: controller.signal }))[
+      Symbol.asyncIterator
+    ]();
     await iterator.next();
     controller.abort();
     assert.ok((await rejection(iterator.next())) instanceof AbortError);
@@ -125,7 +150,9 @@ describe("timeout and abort", () => {
   test("breaking out of a stream early closes the upstream connection", async () => {
     mock.always((_req, res) => {
       res.writeHead(200, { "content-type": "text/event-stream" });
-      res.write(`data: ${JSON.stringify({ ...streamChunks(["a"])[0], choices: [{ text: "a", index: 0, logprobs: null, finish_reason: null }] })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ ...streamChunks(["a"])[0], choices: [{ text: "a", index: 0, logprobs: null, finish_reason: null }] })}\n\n`,
+      );
     });
     for await (const chunk of await textCompletion({ ...base(), stream: true })) {
       assert.equal(chunk.choices[0]?.text, "a");

@@ -46,7 +46,9 @@ describe("streaming", () => {
   test("bytes split anywhere, even inside a UTF-8 character, with CRLF framing and keep-alive comments", async () => {
     const chunks = streamChunks(["日本", "語 é", " 🎉"]);
     const body = Buffer.from(
-      ": keep-alive\r\n\r\n" + chunks.map((chunk) => `data: ${JSON.stringify(chunk)}\r\n\r\n`).join("") + "data: [DONE]\r\n\r\n",
+      ": keep-alive\r\n\r\n" +
+        chunks.map((chunk) => `data: ${JSON.stringify(chunk)}\r\n\r\n`).join("") +
+        "data: [DONE]\r\n\r\n",
     );
     mock.always(async (_req, res) => {
       res.writeHead(200, { "content-type": "text/event-stream" });
@@ -77,9 +79,20 @@ describe("streaming", () => {
     assertOpenAI("CreateCompletionStreamChunk", last);
   });
 
-  test("an {\"error\": ...} payload mid-stream raises a typed error from the iterator", async () => {
+  test('an {"error": ...} payload mid-stream raises a typed error from the iterator', async () => {
     mock.always((_req, res) =>
-      sse(res, [...streamChunks(["a"]).map((c) => ({ ...c, choices: [{ ...c.choices[0], finish_reason: null }] })), { error: { message: "Rate limit reached", type: "requests", param: null, code: "rate_limit_exceeded", status: 429 } }]),
+      sse(res, [
+        ...streamChunks(["a"]).map((c) => ({ ...c, choices: [{ ...c.choices[0], finish_reason: null }] })),
+        {
+          error: {
+            message: "Rate limit reached",
+            type: "requests",
+            param: null,
+            code: "rate_limit_exceeded",
+            status: 429,
+          },
+        },
+      ]),
     );
     const iterator = (await stream())[Symbol.asyncIterator]();
     assert.equal((await iterator.next()).done, false);

@@ -3,7 +3,12 @@ import assert from "node:assert/strict";
 import type { ServerResponse } from "node:http";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { BadRequestError, isUsageEstimated, textCompletion, UnsupportedParamsError } from "../../src/index.js";
-import type { ChatCompletion, ChatCompletionChunk, TextCompletionChunk, TextCompletionParams } from "../../src/index.js";
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  TextCompletionChunk,
+  TextCompletionParams,
+} from "../../src/index.js";
 import { collect, rejection } from "../helpers/fixtures.js";
 import { json, MockUpstream, type RecordedRequest, sse } from "../helpers/mock-upstream.js";
 import { assertOpenAI } from "../helpers/openai-schema.js";
@@ -15,7 +20,12 @@ before(async () => {
 after(() => mock.close());
 beforeEach(() => mock.reset());
 
-const openai = <const E extends { prompt: TextCompletionParams["prompt"] }>(extra: E) => ({ model: "openai/gpt-4o", api_key: "sk-test", api_base: `${mock.url}/v1`, ...extra });
+const openai = <const E extends { prompt: TextCompletionParams["prompt"] }>(extra: E) => ({
+  model: "openai/gpt-4o",
+  api_key: "sk-test",
+  api_base: `${mock.url}/v1`,
+  ...extra,
+});
 const anthropicModel = <const E extends { prompt: TextCompletionParams["prompt"] }>(extra: E) => ({
   model: "anthropic/claude-3-5-sonnet-20241022",
   api_key: "ak-test",
@@ -44,13 +54,27 @@ function chatAnswer(request: RecordedRequest, extra: Partial<ChatCompletion> = {
   };
 }
 
-const answerChat = (extra: Partial<ChatCompletion> = {}) => (request: RecordedRequest, res: ServerResponse) => json(res, 200, chatAnswer(request, extra));
+const answerChat =
+  (extra: Partial<ChatCompletion> = {}) =>
+  (request: RecordedRequest, res: ServerResponse) =>
+    json(res, 200, chatAnswer(request, extra));
 
 describe("text completions through OpenAI chat", () => {
   test("a string prompt is one user message; sampling params keep their names; the answer reads as text", async () => {
     mock.always(answerChat());
     const result = await textCompletion(
-      openai({ prompt: "Say hi", max_tokens: 5, temperature: 0.2, top_p: 0.9, stop: ["\n"], presence_penalty: 0.1, frequency_penalty: 0.2, seed: 3, user: "u", logit_bias: { "50": 1 } }),
+      openai({
+        prompt: "Say hi",
+        max_tokens: 5,
+        temperature: 0.2,
+        top_p: 0.9,
+        stop: ["\n"],
+        presence_penalty: 0.1,
+        frequency_penalty: 0.2,
+        seed: 3,
+        user: "u",
+        logit_bias: { "50": 1 },
+      }),
     );
     assert.deepEqual(mock.requests[0]?.json, {
       model: "gpt-4o",
@@ -102,32 +126,69 @@ describe("text completions through OpenAI chat", () => {
   });
 
   test("echo prepends the prompt; finish reasons map to stop/length/content_filter", async () => {
-    mock.enqueue(answerChat({ choices: [{ index: 0, message: { role: "assistant", content: " there" }, logprobs: null, finish_reason: "tool_calls" }] }));
+    mock.enqueue(
+      answerChat({
+        choices: [
+          { index: 0, message: { role: "assistant", content: " there" }, logprobs: null, finish_reason: "tool_calls" },
+        ],
+      }),
+    );
     const echoed = await textCompletion(openai({ prompt: "Hello", echo: true }));
     assert.equal(echoed.choices[0]?.text, "Hello there");
     assert.equal(echoed.choices[0]?.finish_reason, "stop");
-    mock.enqueue(answerChat({ choices: [{ index: 0, message: { role: "assistant", content: null }, logprobs: null, finish_reason: "content_filter" }] }));
+    mock.enqueue(
+      answerChat({
+        choices: [
+          { index: 0, message: { role: "assistant", content: null }, logprobs: null, finish_reason: "content_filter" },
+        ],
+      }),
+    );
     const filtered = await textCompletion(openai({ prompt: "x" }));
     assert.deepEqual(filtered.choices[0], { text: "", index: 0, logprobs: null, finish_reason: "content_filter" });
-    assert.equal((mock.requests[0]?.json as Record<string, unknown>).echo, undefined);
+    const forwarded = mock.requests[0]?.json as Record<string, unknown> | undefined;
+    assert.ok(forwarded, "the chat request was sent");
+    assert.equal(forwarded.echo, undefined);
   });
 
   test("logprobs N becomes logprobs + top_logprobs, and the answer's logprobs the four text arrays", async () => {
     const logprobs = {
       content: [
-        { token: "Hi", logprob: -0.1, bytes: [72, 105], top_logprobs: [{ token: "Hi", logprob: -0.1, bytes: null }, { token: "Hello", logprob: -2.5, bytes: null }] },
-        { token: "!", logprob: -0.3, bytes: [33], top_logprobs: [{ token: "!", logprob: -0.3, bytes: null }, { token: ".", logprob: -1.4, bytes: null }] },
+        {
+          token: "Hi",
+          logprob: -0.1,
+          bytes: [72, 105],
+          top_logprobs: [
+            { token: "Hi", logprob: -0.1, bytes: null },
+            { token: "Hello", logprob: -2.5, bytes: null },
+          ],
+        },
+        {
+          token: "!",
+          logprob: -0.3,
+          bytes: [33],
+          top_logprobs: [
+            { token: "!", logprob: -0.3, bytes: null },
+            { token: ".", logprob: -1.4, bytes: null },
+          ],
+        },
       ],
       refusal: null,
     };
-    mock.always(answerChat({ choices: [{ index: 0, message: { role: "assistant", content: "Hi!" }, logprobs, finish_reason: "stop" }] }));
+    mock.always(
+      answerChat({
+        choices: [{ index: 0, message: { role: "assistant", content: "Hi!" }, logprobs, finish_reason: "stop" }],
+      }),
+    );
     const result = await textCompletion(openai({ prompt: "Greet", logprobs: 2 }));
-    assert.equal((mock.requests[0]?.json as Record<string, unknown>).logprobs, true);
-    assert.equal((mock.requests[0]?.json as Record<string, unknown>).top_logprobs, 2);
+    assert.equal((mock.requests[0]?.json as Record<string, unknown> | undefined)?.logprobs, true);
+    assert.equal((mock.requests[0]?.json as Record<string, unknown> | undefined)?.top_logprobs, 2);
     assert.deepEqual(result.choices[0]?.logprobs, {
       tokens: ["Hi", "!"],
       token_logprobs: [-0.1, -0.3],
-      top_logprobs: [{ Hi: -0.1, Hello: -2.5 }, { "!": -0.3, ".": -1.4 }],
+      top_logprobs: [
+        { Hi: -0.1, Hello: -2.5 },
+        { "!": -0.3, ".": -1.4 },
+      ],
       text_offset: [0, 2],
     });
     assertOpenAI("CreateCompletionResponse", result);
@@ -145,7 +206,9 @@ describe("text completions through OpenAI chat", () => {
       assert.equal(error.param, param);
     }
     assert.equal(mock.requests.length, 0);
-    await textCompletion(openai({ prompt: "x", suffix: "end", best_of: 3, echo: true, logprobs: 1, drop_params: true }));
+    await textCompletion(
+      openai({ prompt: "x", suffix: "end", best_of: 3, echo: true, logprobs: 1, drop_params: true }),
+    );
     await textCompletion(openai({ prompt: "x", temperature: 0.5, additional_drop_params: ["temperature"] }));
     assert.deepEqual(
       mock.requests.map((r) => r.json),
@@ -165,9 +228,21 @@ describe("text completions through OpenAI chat", () => {
 
   test("a streamed n=2: every choice carried, one chunk per delta, one final chunk per choice, usage, cmpl- ids", async () => {
     const base = { id: "chatcmpl-s1", object: "chat.completion.chunk" as const, created: 1700000001, model: "gpt-4o" };
-    const delta = (index: number, content: string | undefined, finish: "stop" | "length" | null, role?: "assistant"): ChatCompletionChunk => ({
+    const delta = (
+      index: number,
+      content: string | undefined,
+      finish: "stop" | "length" | null,
+      role?: "assistant",
+    ): ChatCompletionChunk => ({
       ...base,
-      choices: [{ index, delta: { ...(role ? { role } : {}), ...(content !== undefined ? { content } : {}) }, logprobs: null, finish_reason: finish }],
+      choices: [
+        {
+          index,
+          delta: { ...(role ? { role } : {}), ...(content !== undefined ? { content } : {}) },
+          logprobs: null,
+          finish_reason: finish,
+        },
+      ],
     });
     const events: (ChatCompletionChunk | string)[] = [
       delta(0, "", null, "assistant"),
@@ -182,8 +257,12 @@ describe("text completions through OpenAI chat", () => {
       "[DONE]",
     ];
     mock.always((_req, res) => sse(res, events));
-    const chunks = await collect(await textCompletion(openai({ prompt: "p", n: 2, stream: true, stream_options: { include_usage: true } })));
-    assert.deepEqual((mock.requests[0]?.json as Record<string, unknown>).stream_options, { include_usage: true });
+    const chunks = await collect(
+      await textCompletion(openai({ prompt: "p", n: 2, stream: true, stream_options: { include_usage: true } })),
+    );
+    assert.deepEqual((mock.requests[0]?.json as Record<string, unknown> | undefined)?.stream_options, {
+      include_usage: true,
+    });
     assert.deepEqual(
       chunks.map((c) => [c.id, c.choices.map((x) => [x.index, x.text, x.finish_reason]), c.usage ?? null]),
       [
@@ -214,7 +293,8 @@ describe("text completions through OpenAI chat", () => {
     });
     const chunks = await collect(await textCompletion(openai({ prompt: ["A", "B"], echo: true, stream: true })));
     const texts = new Map<number, string>();
-    for (const chunk of chunks) for (const choice of chunk.choices) texts.set(choice.index, (texts.get(choice.index) ?? "") + choice.text);
+    for (const chunk of chunks)
+      for (const choice of chunk.choices) texts.set(choice.index, (texts.get(choice.index) ?? "") + choice.text);
     assert.deepEqual([...texts.entries()].sort(), [
       [0, "A A1 A2"],
       [1, "B B1 B2"],
@@ -234,7 +314,9 @@ describe("text completions through Anthropic", () => {
         type: "message",
         role: "assistant",
         model: "claude-3-5-sonnet-20241022",
-        content: [{ type: "text", text: `answer ${(req.json as { messages: { content: string }[] }).messages[0]?.content}` }],
+        content: [
+          { type: "text", text: `answer ${(req.json as { messages: { content: string }[] }).messages[0]?.content}` },
+        ],
         stop_reason: "end_turn",
         stop_sequence: null,
         usage: { input_tokens: 4, output_tokens: 3 },
@@ -271,13 +353,35 @@ describe("text completions through Anthropic", () => {
 
   test("Anthropic's full SSE sequence (with ping) streams as text chunks; an error event raises a typed error", async () => {
     const events = [
-      ["message_start", { type: "message_start", message: { id: "msg_s", type: "message", role: "assistant", model: "claude-3-5-sonnet-20241022", content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 5, output_tokens: 1 } } }],
+      [
+        "message_start",
+        {
+          type: "message_start",
+          message: {
+            id: "msg_s",
+            type: "message",
+            role: "assistant",
+            model: "claude-3-5-sonnet-20241022",
+            content: [],
+            stop_reason: null,
+            stop_sequence: null,
+            usage: { input_tokens: 5, output_tokens: 1 },
+          },
+        },
+      ],
       ["content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }],
       ["ping", { type: "ping" }],
       ["content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "Hello" } }],
       ["content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: " world" } }],
       ["content_block_stop", { type: "content_block_stop", index: 0 }],
-      ["message_delta", { type: "message_delta", delta: { stop_reason: "max_tokens", stop_sequence: null }, usage: { output_tokens: 2 } }],
+      [
+        "message_delta",
+        {
+          type: "message_delta",
+          delta: { stop_reason: "max_tokens", stop_sequence: null },
+          usage: { output_tokens: 2 },
+        },
+      ],
       ["message_stop", { type: "message_stop" }],
     ] as const;
     const body = events.map(([name, data]) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`).join("");
@@ -285,7 +389,11 @@ describe("text completions through Anthropic", () => {
       res.writeHead(200, { "content-type": "text/event-stream" });
       res.end(body);
     });
-    const chunks = await collect(await textCompletion(anthropicModel({ prompt: "Say hello", stream: true, stream_options: { include_usage: true } })));
+    const chunks = await collect(
+      await textCompletion(
+        anthropicModel({ prompt: "Say hello", stream: true, stream_options: { include_usage: true } }),
+      ),
+    );
     assert.deepEqual(
       chunks.map((c) => [c.choices.map((x) => [x.index, x.text, x.finish_reason]), c.usage ?? null]),
       [
@@ -304,7 +412,9 @@ describe("text completions through Anthropic", () => {
           `event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n`,
       );
     });
-    const iterator = (await textCompletion(anthropicModel({ prompt: "Say hello", stream: true })))[Symbol.asyncIterator]();
+    const iterator = (await textCompletion(anthropicModel({ prompt: "Say hello", stream: true })))[
+      Symbol.asyncIterator
+    ]();
     assert.equal((await iterator.next()).value?.choices[0]?.text, "Hello");
     const error = await rejection(iterator.next());
     assert.equal((error as { status?: number }).status, 503);
@@ -321,7 +431,9 @@ describe("fan-out lifecycle", () => {
         return;
       }
       res.writeHead(200, { "content-type": "text/event-stream" });
-      res.write(`data: ${JSON.stringify({ id: "chatcmpl-x", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: { content: "a" }, logprobs: null, finish_reason: null }] })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ id: "chatcmpl-x", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: { content: "a" }, logprobs: null, finish_reason: null }] })}\n\n`,
+      );
       // ...and never finishes
     });
     const closedBefore = mock.closedSockets;
@@ -336,7 +448,9 @@ describe("fan-out lifecycle", () => {
     mock.always((req, res) => {
       const prompt = (req.json as { messages: { content: string }[] }).messages[0]?.content ?? "";
       res.writeHead(200, { "content-type": "text/event-stream" });
-      res.write(`data: ${JSON.stringify({ id: `chatcmpl-${prompt}`, object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: { content: prompt }, logprobs: null, finish_reason: null }] })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ id: `chatcmpl-${prompt}`, object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: { content: prompt }, logprobs: null, finish_reason: null }] })}\n\n`,
+      );
     });
     const stream = await textCompletion(openai({ prompt: ["A", "B"], stream: true }));
     const started = Date.now();
@@ -349,7 +463,13 @@ describe("fan-out lifecycle", () => {
   });
 
   test("a single call's usage details (cached, reasoning tokens) are carried over", async () => {
-    const usage = { prompt_tokens: 10, completion_tokens: 2, total_tokens: 12, prompt_tokens_details: { cached_tokens: 8 }, completion_tokens_details: { reasoning_tokens: 1 } };
+    const usage = {
+      prompt_tokens: 10,
+      completion_tokens: 2,
+      total_tokens: 12,
+      prompt_tokens_details: { cached_tokens: 8 },
+      completion_tokens_details: { reasoning_tokens: 1 },
+    };
     mock.always(answerChat({ usage }));
     const result = await textCompletion(openai({ prompt: "x" }));
     assert.deepEqual(result.usage, usage);
@@ -357,10 +477,25 @@ describe("fan-out lifecycle", () => {
 
   test("logprobs: false, OpenAI's default, is not refused where logprobs are unsupported", async () => {
     mock.always((_req, res) =>
-      json(res, 200, { id: "msg_1", type: "message", role: "assistant", model: "c", content: [{ type: "text", text: "ok" }], stop_reason: "end_turn", stop_sequence: null, usage: { input_tokens: 1, output_tokens: 1 } }),
+      json(res, 200, {
+        id: "msg_1",
+        type: "message",
+        role: "assistant",
+        model: "c",
+        content: [{ type: "text", text: "ok" }],
+        stop_reason: "end_turn",
+        stop_sequence: null,
+        usage: { input_tokens: 1, output_tokens: 1 },
+      }),
     );
     const { chatCompletion } = await import("../../src/index.js");
-    const answer = await chatCompletion({ model: "anthropic/claude-3-5-haiku-20241022", messages: [{ role: "user", content: "x" }], logprobs: false, api_key: "ak", api_base: mock.url });
+    const answer = await chatCompletion({
+      model: "anthropic/claude-3-5-haiku-20241022",
+      messages: [{ role: "user", content: "x" }],
+      logprobs: false,
+      api_key: "ak",
+      api_base: mock.url,
+    });
     assert.equal(answer.choices[0]?.message.content, "ok");
   });
 });

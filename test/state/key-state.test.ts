@@ -26,7 +26,13 @@ const NONE = limits(null);
 const unique = (name: string): string => `${name}-${randomBytes(3).toString("hex")}`;
 
 /** Admits `count` requests in turn and returns what each got. */
-async function admitMany(state: KeyState, key: string, keyLimits: KeyLimits, count: number, now: number): Promise<Admission[]> {
+async function admitMany(
+  state: KeyState,
+  key: string,
+  keyLimits: KeyLimits,
+  count: number,
+  now: number,
+): Promise<Admission[]> {
   const results: Admission[] = [];
   for (let i = 0; i < count; i += 1) results.push(await state.admit(key, keyLimits, `r${i}`, [], now));
   return results;
@@ -36,7 +42,12 @@ describe("MemoryKeyState", () => {
   test("rpm admits a burst of exactly the limit, then refuses with the exact retry-after", () => {
     const state = new MemoryKeyState();
     for (let i = 0; i < 10; i += 1) {
-      assert.deepEqual(state.admit("k", limits(10), `r${i}`, [], NOW), { admitted: true, recorded: [], limitRequests: 10, remainingRequests: 9 - i });
+      assert.deepEqual(state.admit("k", limits(10), `r${i}`, [], NOW), {
+        admitted: true,
+        recorded: [],
+        limitRequests: 10,
+        remainingRequests: 9 - i,
+      });
     }
     // T = 6000 ms, tau = 54000 ms: the TAT is a minute ahead, the next cell frees in 6 s.
     assert.deepEqual(state.admit("k", limits(10), "r10", [], NOW), {
@@ -54,11 +65,26 @@ describe("MemoryKeyState", () => {
       remainingRequests: 0,
     });
     // One interval later exactly one more goes through: a steady one per 6 s, no window edge.
-    assert.deepEqual(state.admit("k", limits(10), "r10", [], NOW + 6_000), { admitted: true, recorded: [], limitRequests: 10, remainingRequests: 0 });
+    assert.deepEqual(state.admit("k", limits(10), "r10", [], NOW + 6_000), {
+      admitted: true,
+      recorded: [],
+      limitRequests: 10,
+      remainingRequests: 0,
+    });
     assert.equal(state.admit("k", limits(10), "r11", [], NOW + 6_000).admitted, false);
-    assert.deepEqual(state.admit("k", limits(10), "r11", [], NOW + 12_000), { admitted: true, recorded: [], limitRequests: 10, remainingRequests: 0 });
+    assert.deepEqual(state.admit("k", limits(10), "r11", [], NOW + 12_000), {
+      admitted: true,
+      recorded: [],
+      limitRequests: 10,
+      remainingRequests: 0,
+    });
     // Idle for a minute: the whole burst is back.
-    assert.deepEqual(state.admit("k", limits(10), "r12", [], NOW + 72_000), { admitted: true, recorded: [], limitRequests: 10, remainingRequests: 9 });
+    assert.deepEqual(state.admit("k", limits(10), "r12", [], NOW + 72_000), {
+      admitted: true,
+      recorded: [],
+      limitRequests: 10,
+      remainingRequests: 9,
+    });
   });
 
   test("rpm whose interval is not a whole number of ms still admits exactly its burst", async () => {
@@ -69,7 +95,13 @@ describe("MemoryKeyState", () => {
       results.map((result) => result.remainingRequests),
       [10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 0],
     );
-    assert.deepEqual(results[11], { admitted: false, limit: "rpm_limit", retryAfterMs: 5_455, limitRequests: 11, remainingRequests: 0 });
+    assert.deepEqual(results[11], {
+      admitted: false,
+      limit: "rpm_limit",
+      retryAfterMs: 5_455,
+      limitRequests: 11,
+      remainingRequests: 0,
+    });
     assert.equal(state.admit("k", limits(11), "r12", [], NOW + 5_454).admitted, false);
     assert.equal(state.admit("k", limits(11), "r12", [], NOW + 5_455).admitted, true);
   });
@@ -77,11 +109,21 @@ describe("MemoryKeyState", () => {
   test("tpm is checked on admit and charged on finish; overuse waits for all of it", () => {
     const state = new MemoryKeyState();
     const tpm = limits(null, 1_000); // U = 60 ms per token
-    assert.deepEqual(state.admit("k", tpm, "r1", [], NOW), { admitted: true, recorded: [], limitTokens: 1_000, remainingTokens: 1_000 });
+    assert.deepEqual(state.admit("k", tpm, "r1", [], NOW), {
+      admitted: true,
+      recorded: [],
+      limitTokens: 1_000,
+      remainingTokens: 1_000,
+    });
     // Checking does not take: admitting again still sees all 1000.
     assert.equal(state.admit("k", tpm, "r2", [], NOW).remainingTokens, 1_000);
     state.finish("k", tpm, "r1", 400, NOW);
-    assert.deepEqual(state.admit("k", tpm, "r3", [], NOW), { admitted: true, recorded: [], limitTokens: 1_000, remainingTokens: 600 });
+    assert.deepEqual(state.admit("k", tpm, "r3", [], NOW), {
+      admitted: true,
+      recorded: [],
+      limitTokens: 1_000,
+      remainingTokens: 600,
+    });
     state.finish("k", tpm, "r2", 600, NOW);
     assert.deepEqual(state.admit("k", tpm, "r4", [], NOW), {
       admitted: false,
@@ -90,7 +132,12 @@ describe("MemoryKeyState", () => {
       limitTokens: 1_000,
       remainingTokens: 0,
     });
-    assert.deepEqual(state.admit("k", tpm, "r4", [], NOW + 60), { admitted: true, recorded: [], limitTokens: 1_000, remainingTokens: 1 });
+    assert.deepEqual(state.admit("k", tpm, "r4", [], NOW + 60), {
+      admitted: true,
+      recorded: [],
+      limitTokens: 1_000,
+      remainingTokens: 1,
+    });
     assert.equal(state.admit("k", tpm, "r5", [], NOW + 30_000).remainingTokens, 500);
 
     // 3x the limit in one request: two minutes past the window before a token is free.
@@ -115,7 +162,11 @@ describe("MemoryKeyState", () => {
     const two = limits(null, null, 2);
     assert.deepEqual(state.admit("k", two, "a", [], NOW), { admitted: true, recorded: [] });
     assert.deepEqual(state.admit("k", two, "b", [], NOW), { admitted: true, recorded: [] });
-    assert.deepEqual(state.admit("k", two, "c", [], NOW), { admitted: false, limit: "max_parallel_requests", retryAfterMs: 1_000 });
+    assert.deepEqual(state.admit("k", two, "c", [], NOW), {
+      admitted: false,
+      limit: "max_parallel_requests",
+      retryAfterMs: 1_000,
+    });
     state.finish("k", two, "a", 0, NOW);
     assert.equal(state.admit("k", two, "c", [], NOW).admitted, true);
     assert.equal(state.admit("other", two, "x", [], NOW).admitted, true, "leases are per key");
@@ -182,11 +233,21 @@ describe("MemoryKeyState", () => {
 
   test("a limit of 0 refuses everything", () => {
     const state = new MemoryKeyState();
-    const noRequests = { admitted: false, limit: "rpm_limit", retryAfterMs: 60_000, limitRequests: 0, remainingRequests: 0 };
+    const noRequests = {
+      admitted: false,
+      limit: "rpm_limit",
+      retryAfterMs: 60_000,
+      limitRequests: 0,
+      remainingRequests: 0,
+    };
     assert.deepEqual(state.admit("k", limits(0), "a", [], NOW), noRequests);
     const noTokens = { admitted: false, limit: "tpm_limit", retryAfterMs: 60_000, limitTokens: 0, remainingTokens: 0 };
     assert.deepEqual(state.admit("k", limits(null, 0), "a", [], NOW), noTokens);
-    assert.deepEqual(state.admit("k", limits(null, null, 0), "a", [], NOW), { admitted: false, limit: "max_parallel_requests", retryAfterMs: 1_000 });
+    assert.deepEqual(state.admit("k", limits(null, null, 0), "a", [], NOW), {
+      admitted: false,
+      limit: "max_parallel_requests",
+      retryAfterMs: 1_000,
+    });
     state.finish("k", limits(null, 0), "a", 10, NOW);
     assert.equal(state.admit("k", limits(null, 0), "a", [], NOW + 3_600_000).admitted, false);
   });
@@ -204,12 +265,21 @@ describe("MemoryKeyState", () => {
       { id: "key:k", cost: Number.NaN },
       { id: "user:u", cost: 0 },
     ]);
-    assert.deepEqual(state.admit("k", NONE, "b", ["key:k", "user:u", "team:t"], NOW), { admitted: true, recorded: [1.75, 2, 0] });
+    assert.deepEqual(state.admit("k", NONE, "b", ["key:k", "user:u", "team:t"], NOW), {
+      admitted: true,
+      recorded: [1.75, 2, 0],
+    });
     state.markFlushed([{ id: "key:k", cost: 1.5 }]);
     state.markFlushed([{ id: "key:k", cost: 0.25 }]);
     assert.deepEqual(state.flushed(["key:k", "user:u"]), [1.75, 0]);
     // A refused admission reads nothing.
-    const refused = { admitted: false, limit: "rpm_limit", retryAfterMs: 60_000, limitRequests: 0, remainingRequests: 0 };
+    const refused = {
+      admitted: false,
+      limit: "rpm_limit",
+      retryAfterMs: 60_000,
+      limitRequests: 0,
+      remainingRequests: 0,
+    };
     assert.deepEqual(state.admit("k", limits(0), "c", ["key:k"], NOW), refused);
   });
 });
@@ -223,7 +293,8 @@ function redisTest(name: string, body: (url: string) => Promise<void>): void {
   test(name, () => body(url));
 }
 
-if (REDIS_URL === undefined) console.warn(`\n*** ${SKIP_REDIS} (set TEST_REDIS_URL=redis://127.0.0.1:6379 to run them) ***\n`);
+if (REDIS_URL === undefined)
+  console.warn(`\n*** ${SKIP_REDIS} (set TEST_REDIS_URL=redis://127.0.0.1:6379 to run them) ***\n`);
 
 /** One key prefix for this run: every key it creates is removed at the end. */
 const keyPrefix = `keytest-${randomBytes(6).toString("hex")}`;
@@ -269,7 +340,9 @@ describe("RedisKeyState shared between instances", () => {
     const [a, b] = await pair();
     const key = unique("rpm");
     const now = Date.now();
-    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? a : b).admit(key, limits(10), `r${i}`, [], now)));
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? a : b).admit(key, limits(10), `r${i}`, [], now)),
+    );
     const admitted = results.filter((result) => result.admitted);
     assert.equal(admitted.length, 10);
     assert.deepEqual(
@@ -277,7 +350,13 @@ describe("RedisKeyState shared between instances", () => {
       [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
     );
     for (const result of results.filter((result) => !result.admitted)) {
-      assert.deepEqual(result, { admitted: false, limit: "rpm_limit", retryAfterMs: 6_000, limitRequests: 10, remainingRequests: 0 });
+      assert.deepEqual(result, {
+        admitted: false,
+        limit: "rpm_limit",
+        retryAfterMs: 6_000,
+        limitRequests: 10,
+        remainingRequests: 0,
+      });
     }
     assert.equal((await a.admit(key, limits(10), "late-a", [], now + 5_999)).admitted, false);
     assert.equal((await b.admit(key, limits(10), "late-b", [], now + 6_000)).admitted, true);
@@ -327,8 +406,16 @@ describe("RedisKeyState shared between instances", () => {
     const now = Date.now();
     assert.deepEqual(await a.admit(key, two, "r1", [], now), { admitted: true, recorded: [] });
     assert.deepEqual(await b.admit(key, two, "r2", [], now), { admitted: true, recorded: [] });
-    assert.deepEqual(await a.admit(key, two, "r3", [], now), { admitted: false, limit: "max_parallel_requests", retryAfterMs: 1_000 });
-    assert.deepEqual(await b.admit(key, two, "r3", [], now), { admitted: false, limit: "max_parallel_requests", retryAfterMs: 1_000 });
+    assert.deepEqual(await a.admit(key, two, "r3", [], now), {
+      admitted: false,
+      limit: "max_parallel_requests",
+      retryAfterMs: 1_000,
+    });
+    assert.deepEqual(await b.admit(key, two, "r3", [], now), {
+      admitted: false,
+      limit: "max_parallel_requests",
+      retryAfterMs: 1_000,
+    });
     // Any instance may end a request; b's next command follows its finish on the same connection.
     b.finish(key, two, "r1", 0, now);
     assert.equal((await b.admit(key, two, "r3", [], now)).admitted, true);
@@ -345,11 +432,27 @@ describe("RedisKeyState shared between instances", () => {
     const key = unique("tpm");
     const tpm = limits(null, 1_000);
     const now = Date.now();
-    assert.deepEqual(await a.admit(key, tpm, "r1", [], now), { admitted: true, recorded: [], limitTokens: 1_000, remainingTokens: 1_000 });
+    assert.deepEqual(await a.admit(key, tpm, "r1", [], now), {
+      admitted: true,
+      recorded: [],
+      limitTokens: 1_000,
+      remainingTokens: 1_000,
+    });
     a.finish(key, tpm, "r1", 600, now);
-    await eventually(() => b.admit(key, tpm, "r2", [], now), { admitted: true, recorded: [], limitTokens: 1_000, remainingTokens: 400 });
+    await eventually(() => b.admit(key, tpm, "r2", [], now), {
+      admitted: true,
+      recorded: [],
+      limitTokens: 1_000,
+      remainingTokens: 400,
+    });
     b.finish(key, tpm, "r2", 400, now);
-    await eventually(() => a.admit(key, tpm, "r3", [], now), { admitted: false, limit: "tpm_limit", retryAfterMs: 60, limitTokens: 1_000, remainingTokens: 0 });
+    await eventually(() => a.admit(key, tpm, "r3", [], now), {
+      admitted: false,
+      limit: "tpm_limit",
+      retryAfterMs: 60,
+      limitTokens: 1_000,
+      remainingTokens: 0,
+    });
     assert.equal((await b.admit(key, tpm, "r3", [], now + 60)).admitted, true);
   });
 
@@ -363,7 +466,10 @@ describe("RedisKeyState shared between instances", () => {
       { id: other, cost: 2 },
       { id: owner, cost: -4 },
     ]);
-    await eventually(() => b.admit("k", NONE, "r1", [owner, other, unique("none")], Date.now()), { admitted: true, recorded: [1.75, 2, 0] });
+    await eventually(() => b.admit("k", NONE, "r1", [owner, other, unique("none")], Date.now()), {
+      admitted: true,
+      recorded: [1.75, 2, 0],
+    });
     // With limits too, the same script reads them.
     const withLimits = await a.admit(unique("k"), limits(5), "r2", [owner], Date.now());
     assert.deepEqual(withLimits, { admitted: true, recorded: [1.75], limitRequests: 5, remainingRequests: 4 });
@@ -430,43 +536,55 @@ describe("RedisKeyState shared between instances", () => {
     }
   });
 
-  redisTest("Redis going away and coming back: local limits meanwhile, one warning, shared again after", async (url) => {
-    const target = new URL(url);
-    const relay = await TcpRelay.start(target.hostname, Number(target.port || 6379));
-    try {
-      const { state: a, log } = open({ url: `redis://${relay.host}:${relay.port}` });
-      const b = open().state;
-      assert.equal(await a.ready(), true);
-      assert.equal(await b.ready(), true);
-      const key = unique("outage");
-      const now = Date.now();
-      assert.equal((await b.admit(key, limits(2), "b1", [], now)).admitted, true);
-      assert.equal((await b.admit(key, limits(2), "b2", [], now)).admitted, true);
+  redisTest(
+    "Redis going away and coming back: local limits meanwhile, one warning, shared again after",
+    async (url) => {
+      const target = new URL(url);
+      const relay = await TcpRelay.start(target.hostname, Number(target.port || 6379));
+      try {
+        const { state: a, log } = open({ url: `redis://${relay.host}:${relay.port}` });
+        const b = open().state;
+        assert.equal(await a.ready(), true);
+        assert.equal(await b.ready(), true);
+        const key = unique("outage");
+        const now = Date.now();
+        assert.equal((await b.admit(key, limits(2), "b1", [], now)).admitted, true);
+        assert.equal((await b.admit(key, limits(2), "b2", [], now)).admitted, true);
 
-      await relay.stop();
-      await eventually(() => a.status().shared, false);
-      const started = Date.now();
-      // Redis is full for this key, but a only knows its own requests now.
-      assert.deepEqual(await a.admit(key, limits(2), "a1", [], now), { admitted: true, recorded: [], limitRequests: 2, remainingRequests: 1 });
-      assert.equal((await a.admit(key, limits(2), "a2", [], now)).admitted, true);
-      assert.equal((await a.admit(key, limits(2), "a3", [], now)).admitted, false);
-      a.finish(key, limits(2, 100, 1), "a1", 10, now);
-      a.addSpend([{ id: "key:outage", cost: 1 }]);
-      a.markFlushed([{ id: "key:outage", cost: 0.5 }]);
-      assert.deepEqual(await a.flushed(["key:outage"]), [0.5]);
-      assert.deepEqual(await a.admit(key, NONE, "a4", ["key:outage"], now), { admitted: true, recorded: [1] });
-      assert.ok(Date.now() - started < 100, `local answers took ${Date.now() - started} ms`);
-      assert.deepEqual(log.warnings, [`Redis unreachable at 127.0.0.1:${relay.port}; key limits are local to this instance until it returns`]);
+        await relay.stop();
+        await eventually(() => a.status().shared, false);
+        const started = Date.now();
+        // Redis is full for this key, but a only knows its own requests now.
+        assert.deepEqual(await a.admit(key, limits(2), "a1", [], now), {
+          admitted: true,
+          recorded: [],
+          limitRequests: 2,
+          remainingRequests: 1,
+        });
+        assert.equal((await a.admit(key, limits(2), "a2", [], now)).admitted, true);
+        assert.equal((await a.admit(key, limits(2), "a3", [], now)).admitted, false);
+        a.finish(key, limits(2, 100, 1), "a1", 10, now);
+        a.addSpend([{ id: "key:outage", cost: 1 }]);
+        a.markFlushed([{ id: "key:outage", cost: 0.5 }]);
+        assert.deepEqual(await a.flushed(["key:outage"]), [0.5]);
+        assert.deepEqual(await a.admit(key, NONE, "a4", ["key:outage"], now), { admitted: true, recorded: [1] });
+        assert.ok(Date.now() - started < 100, `local answers took ${Date.now() - started} ms`);
+        assert.deepEqual(log.warnings, [
+          `Redis unreachable at 127.0.0.1:${relay.port}; key limits are local to this instance until it returns`,
+        ]);
 
-      await relay.restart();
-      await eventually(() => a.status().shared, true, 3_000);
-      assert.equal((await a.admit(key, limits(2), "a5", [], now)).admitted, false, "Redis's count holds again");
-      assert.equal(log.warnings.length, 1);
-      assert.deepEqual(log.infos, [`Redis at 127.0.0.1:${relay.port} is reachable again; key limits are shared again`]);
-    } finally {
-      await relay.stop();
-    }
-  });
+        await relay.restart();
+        await eventually(() => a.status().shared, true, 3_000);
+        assert.equal((await a.admit(key, limits(2), "a5", [], now)).admitted, false, "Redis's count holds again");
+        assert.equal(log.warnings.length, 1);
+        assert.deepEqual(log.infos, [
+          `Redis at 127.0.0.1:${relay.port} is reachable again; key limits are shared again`,
+        ]);
+      } finally {
+        await relay.stop();
+      }
+    },
+  );
 
   redisTest("a lease whose request ended while Redis was away is released in Redis when it is back", async (url) => {
     const target = new URL(url);
@@ -496,35 +614,47 @@ describe("RedisKeyState shared between instances", () => {
     }
   });
 
-  redisTest("Redis hanging: admit gives up after commandTimeoutMs, goes local, and shares again once it answers", async (url) => {
-    const target = new URL(url);
-    const relay = await TcpRelay.start(target.hostname, Number(target.port || 6379));
-    const { state: a, log } = open({ url: `redis://${relay.host}:${relay.port}`, commandTimeoutMs: 100 });
-    try {
-      assert.equal(await a.ready(), true);
-      const key = unique("hang");
-      const now = Date.now();
-      relay.freeze();
-      let started = Date.now();
-      assert.deepEqual(await a.admit(key, limits(5), "r1", [], now), { admitted: true, recorded: [], limitRequests: 5, remainingRequests: 4 });
-      const first = Date.now() - started;
-      assert.ok(first >= 90 && first < 400, `first call gave up after ${first} ms`);
-      // Later calls do not each wait for a timeout: they go local at once.
-      started = Date.now();
-      assert.equal((await a.admit(key, limits(5), "r2", [], now)).remainingRequests, 3);
-      assert.ok(Date.now() - started < 50, `second call took ${Date.now() - started} ms`);
-      assert.deepEqual(a.status(), { shared: false });
-      assert.deepEqual(log.warnings, [`Redis unreachable at 127.0.0.1:${relay.port}; key limits are local to this instance until it returns`]);
+  redisTest(
+    "Redis hanging: admit gives up after commandTimeoutMs, goes local, and shares again once it answers",
+    async (url) => {
+      const target = new URL(url);
+      const relay = await TcpRelay.start(target.hostname, Number(target.port || 6379));
+      const { state: a, log } = open({ url: `redis://${relay.host}:${relay.port}`, commandTimeoutMs: 100 });
+      try {
+        assert.equal(await a.ready(), true);
+        const key = unique("hang");
+        const now = Date.now();
+        relay.freeze();
+        let started = Date.now();
+        assert.deepEqual(await a.admit(key, limits(5), "r1", [], now), {
+          admitted: true,
+          recorded: [],
+          limitRequests: 5,
+          remainingRequests: 4,
+        });
+        const first = Date.now() - started;
+        assert.ok(first >= 90 && first < 400, `first call gave up after ${first} ms`);
+        // Later calls do not each wait for a timeout: they go local at once.
+        started = Date.now();
+        assert.equal((await a.admit(key, limits(5), "r2", [], now)).remainingRequests, 3);
+        assert.ok(Date.now() - started < 50, `second call took ${Date.now() - started} ms`);
+        assert.deepEqual(a.status(), { shared: false });
+        assert.deepEqual(log.warnings, [
+          `Redis unreachable at 127.0.0.1:${relay.port}; key limits are local to this instance until it returns`,
+        ]);
 
-      relay.thaw();
-      await eventually(() => a.status().shared, true, 3_000);
-      assert.equal((await a.admit(unique("after-hang"), limits(5), "r3", [], now)).remainingRequests, 4);
-      assert.deepEqual(log.infos, [`Redis at 127.0.0.1:${relay.port} is reachable again; key limits are shared again`]);
-    } finally {
-      await a.close();
-      await relay.stop();
-    }
-  });
+        relay.thaw();
+        await eventually(() => a.status().shared, true, 3_000);
+        assert.equal((await a.admit(unique("after-hang"), limits(5), "r3", [], now)).remainingRequests, 4);
+        assert.deepEqual(log.infos, [
+          `Redis at 127.0.0.1:${relay.port} is reachable again; key limits are shared again`,
+        ]);
+      } finally {
+        await a.close();
+        await relay.stop();
+      }
+    },
+  );
 });
 
 describe("RedisKeyState without Redis", () => {
@@ -577,7 +707,9 @@ describe("RedisKeyState without Redis", () => {
       assert.ok(Date.now() - started < 1_000, `took ${Date.now() - started} ms`);
       // Reconnect attempts keep failing meanwhile: still one warning.
       await new Promise((resolve) => setTimeout(resolve, 400));
-      assert.deepEqual(warnings, ["Redis unreachable at 127.0.0.1:1; key limits are local to this instance until it returns"]);
+      assert.deepEqual(warnings, [
+        "Redis unreachable at 127.0.0.1:1; key limits are local to this instance until it returns",
+      ]);
     } finally {
       await state.close();
     }
@@ -588,10 +720,15 @@ describe("RedisKeyState without Redis", () => {
 
   test("the warning names host and port from redis_url, never its password", async () => {
     const warnings: string[] = [];
-    const state = RedisKeyState.connect({ url: "redis://user:hunter2@127.0.0.1:1/0", logger: { warn: (message) => warnings.push(message) } });
+    const state = RedisKeyState.connect({
+      url: "redis://user:hunter2@127.0.0.1:1/0",
+      logger: { warn: (message) => warnings.push(message) },
+    });
     try {
       await state.admit("k", limits(1), "a", [], NOW);
-      assert.deepEqual(warnings, ["Redis unreachable at 127.0.0.1:1; key limits are local to this instance until it returns"]);
+      assert.deepEqual(warnings, [
+        "Redis unreachable at 127.0.0.1:1; key limits are local to this instance until it returns",
+      ]);
     } finally {
       await state.close();
     }

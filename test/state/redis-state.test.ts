@@ -55,7 +55,8 @@ function redisTest(name: string, body: (url: string) => Promise<void>): void {
   test(name, () => body(url));
 }
 
-if (REDIS_URL === undefined) console.warn(`\n*** ${SKIP_REDIS} (set TEST_REDIS_URL=redis://127.0.0.1:6379 to run them) ***\n`);
+if (REDIS_URL === undefined)
+  console.warn(`\n*** ${SKIP_REDIS} (set TEST_REDIS_URL=redis://127.0.0.1:6379 to run them) ***\n`);
 
 after(async () => {
   await Promise.all(opened.map((state) => state.close()));
@@ -67,7 +68,9 @@ describe("RedisState shared between instances", () => {
     const [a, b] = await pair();
     const now = Date.now();
     const id = unique("rpm");
-    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? a : b).takeRequest(id, 10, now)));
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? a : b).takeRequest(id, 10, now)),
+    );
     assert.equal(results.filter((result) => result === undefined).length, 10);
     for (const result of results.filter((result) => result !== undefined)) {
       assert.ok(typeof result === "number" && result > 0 && result <= MINUTE_MS, `retry-after ${result}`);
@@ -82,8 +85,12 @@ describe("RedisState shared between instances", () => {
     const instances = [...(await pair()), ...(await pair())];
     const now = Date.now();
     const ids = [unique("load"), unique("load"), unique("load")];
-    const calls = ids.flatMap((id) => Array.from({ length: 120 }, (_, i) => ({ id, state: instances[i % instances.length] })));
-    const results = await Promise.all(calls.map(({ id, state }) => state!.takeRequest(id, 50, now).then((result) => ({ id, result }))));
+    const calls = ids.flatMap((id) =>
+      Array.from({ length: 120 }, (_, i) => ({ id, state: instances[i % instances.length] })),
+    );
+    const results = await Promise.all(
+      calls.map(({ id, state }) => state!.takeRequest(id, 50, now).then((result) => ({ id, result }))),
+    );
     for (const id of ids) assert.equal(results.filter((r) => r.id === id && r.result === undefined).length, 50, id);
   });
 
@@ -95,12 +102,21 @@ describe("RedisState shared between instances", () => {
     b.addTokens(id, 50, now);
     await a.takeRequest(id, undefined, now);
     await b.takeRequest(id, undefined, now);
-    await eventually(() => a.minuteUsage(id, now).tokens === 150 && b.minuteUsage(id, now).tokens === 150, "150 tokens on both");
-    await eventually(() => a.minuteUsage(id, now).requests === 2 && b.minuteUsage(id, now).requests === 2, "2 requests on both");
+    await eventually(
+      () => a.minuteUsage(id, now).tokens === 150 && b.minuteUsage(id, now).tokens === 150,
+      "150 tokens on both",
+    );
+    await eventually(
+      () => a.minuteUsage(id, now).requests === 2 && b.minuteUsage(id, now).requests === 2,
+      "2 requests on both",
+    );
     assert.equal(await a.recordFailure(id, now), 1);
     assert.equal(await b.recordFailure(id, now), 2);
     assert.equal(await a.recordFailure(id, now), 3);
-    assert.deepEqual(await Promise.all([a.recordFailure(id, now), b.recordFailure(id, now)]).then((counts) => counts.sort()), [4, 5]);
+    assert.deepEqual(
+      await Promise.all([a.recordFailure(id, now), b.recordFailure(id, now)]).then((counts) => counts.sort()),
+      [4, 5],
+    );
   });
 
   redisTest("a cooldown set on one instance is honoured by the other within the refresh interval", async () => {
@@ -108,13 +124,13 @@ describe("RedisState shared between instances", () => {
     const id = unique("cool");
     assert.equal(b.cooldown(id, Date.now()), undefined);
     const until = Date.now() + 10_000;
-    a.setCooldown(id, { until, cause: "rate_limit" });
+    void a.setCooldown(id, { until, cause: "rate_limit" });
     const took = await eventually(() => b.cooldown(id, Date.now()) !== undefined, "b sees a's cooldown");
     assert.ok(took <= 1_000, `seen after ${took} ms`);
     assert.deepEqual(b.cooldown(id, Date.now()), { until, cause: "rate_limit" });
     // A longer cooldown from b reaches a; a shorter one from a does not cut it.
-    b.setCooldown(id, { until: until + 5_000, cause: "failure" });
-    a.setCooldown(id, { until: until - 5_000, cause: "rate_limit" });
+    void b.setCooldown(id, { until: until + 5_000, cause: "failure" });
+    void a.setCooldown(id, { until: until - 5_000, cause: "rate_limit" });
     await eventually(() => a.cooldown(id, Date.now())?.until === until + 5_000, "a sees b's longer cooldown");
     await new Promise((resolve) => setTimeout(resolve, 400)); // more than a refresh interval
     assert.deepEqual(a.cooldown(id, Date.now()), { until: until + 5_000, cause: "failure" });
@@ -152,7 +168,13 @@ describe("RedisState shared between instances", () => {
     try {
       const [seconds] = await redis.time();
       const redisNow = Number(seconds) * 1000;
-      await redis.hset(`litegate:${keyPrefix}:busy:${id}`, "crashed", `5|${redisNow - 60_000}`, "alive", `2|${redisNow}`);
+      await redis.hset(
+        `litegate:${keyPrefix}:busy:${id}`,
+        "crashed",
+        `5|${redisNow - 60_000}`,
+        "alive",
+        `2|${redisNow}`,
+      );
       await redis.pexpire(`litegate:${keyPrefix}:busy:${id}`, 30_000);
     } finally {
       redis.disconnect();
@@ -167,7 +189,7 @@ describe("RedisState shared between instances", () => {
     await a.takeRequest(id, 5, now);
     await a.recordFailure(id, now);
     a.addTokens(id, 3, now);
-    a.setCooldown(id, { until: now + 1_000, cause: "failure" });
+    void a.setCooldown(id, { until: now + 1_000, cause: "failure" });
     a.recordLatency(id, 4, now);
     a.startRequest(id);
     await eventually(() => a.latency(id, now, 60_000) === 4, "writes landed");
@@ -176,7 +198,14 @@ describe("RedisState shared between instances", () => {
       const keys = (await redis.keys(`litegate:${keyPrefix}:*:${id}*`)).sort();
       assert.deepEqual(
         keys.map((key) => key.slice(`litegate:${keyPrefix}:`.length)),
-        [`busy:${id}`, `cool:${id}`, `fail:${id}:${minuteOf(now)}`, `lat:${id}`, `req:${id}:${minuteOf(now)}`, `tok:${id}:${minuteOf(now)}`],
+        [
+          `busy:${id}`,
+          `cool:${id}`,
+          `fail:${id}:${minuteOf(now)}`,
+          `lat:${id}`,
+          `req:${id}:${minuteOf(now)}`,
+          `tok:${id}:${minuteOf(now)}`,
+        ],
       );
       for (const key of keys) {
         const ttl = await redis.pttl(key);
@@ -215,7 +244,7 @@ describe("RedisState shared between instances", () => {
     assert.equal(typeof (await a.takeRequest(id, 2, now)), "number");
     assert.ok(Date.now() - started < 100, "local answers are immediate");
     const until = Date.now() + 20_000;
-    a.setCooldown(id, { until, cause: "failure" });
+    void a.setCooldown(id, { until, cause: "failure" });
     assert.deepEqual(a.cooldown(id, Date.now()), { until, cause: "failure" });
     assert.equal(b.cooldown(id, Date.now()), undefined);
     await eventually(() => log.warnings.length > 0, "a warning");
@@ -232,37 +261,40 @@ describe("RedisState shared between instances", () => {
     await a.close();
     await proxy.stop();
   });
-  redisTest("Redis hanging: calls give up after commandTimeoutMs, go local, and share again once it answers", async (url) => {
-    const target = new URL(url);
-    const proxy = await TcpRelay.start(target.hostname, Number(target.port || 6379));
-    const { state: a, log } = open({ url: `redis://${proxy.host}:${proxy.port}`, commandTimeoutMs: 100 });
-    const b = open().state;
-    assert.equal(await a.ready(), true);
-    const now = Date.now();
-    const id = unique("hang");
-    try {
-      proxy.freeze();
-      let started = Date.now();
-      assert.equal(await a.takeRequest(id, 5, now), undefined);
-      const first = Date.now() - started;
-      assert.ok(first >= 90 && first < 400, `first call gave up after ${first} ms`);
-      // Later calls do not each wait for a timeout: they go local at once.
-      started = Date.now();
-      assert.equal(await a.recordFailure(id, now), 1);
-      assert.ok(Date.now() - started < 50, `second call took ${Date.now() - started} ms`);
-      assert.equal(a.status().shared, false);
-      assert.equal(log.warnings.length, 1);
-      assert.match(log.warnings[0] ?? "", UNREACHABLE);
+  redisTest(
+    "Redis hanging: calls give up after commandTimeoutMs, go local, and share again once it answers",
+    async (url) => {
+      const target = new URL(url);
+      const proxy = await TcpRelay.start(target.hostname, Number(target.port || 6379));
+      const { state: a, log } = open({ url: `redis://${proxy.host}:${proxy.port}`, commandTimeoutMs: 100 });
+      const b = open().state;
+      assert.equal(await a.ready(), true);
+      const now = Date.now();
+      const id = unique("hang");
+      try {
+        proxy.freeze();
+        let started = Date.now();
+        assert.equal(await a.takeRequest(id, 5, now), undefined);
+        const first = Date.now() - started;
+        assert.ok(first >= 90 && first < 400, `first call gave up after ${first} ms`);
+        // Later calls do not each wait for a timeout: they go local at once.
+        started = Date.now();
+        assert.equal(await a.recordFailure(id, now), 1);
+        assert.ok(Date.now() - started < 50, `second call took ${Date.now() - started} ms`);
+        assert.equal(a.status().shared, false);
+        assert.equal(log.warnings.length, 1);
+        assert.match(log.warnings[0] ?? "", UNREACHABLE);
 
-      proxy.thaw();
-      await eventually(() => a.status().shared, "a shares again", 3_000);
-      a.setCooldown(id, { until: Date.now() + 10_000, cause: "failure" });
-      await eventually(() => b.cooldown(id, Date.now()) !== undefined, "b sees a's cooldown");
-    } finally {
-      await a.close();
-      await proxy.stop();
-    }
-  });
+        proxy.thaw();
+        await eventually(() => a.status().shared, "a shares again", 3_000);
+        void a.setCooldown(id, { until: Date.now() + 10_000, cause: "failure" });
+        await eventually(() => b.cooldown(id, Date.now()) !== undefined, "b sees a's cooldown");
+      } finally {
+        await a.close();
+        await proxy.stop();
+      }
+    },
+  );
 });
 
 describe("RedisState without Redis", () => {
@@ -286,7 +318,7 @@ describe("RedisState without Redis", () => {
       assert.deepEqual(state.minuteUsage("d", now), { requests: 2, tokens: 40 });
       assert.equal(await state.recordFailure("d", now), 1);
       assert.equal(await state.recordFailure("d", now), 2);
-      state.setCooldown("d", { until: now + 1_000, cause: "failure" });
+      void state.setCooldown("d", { until: now + 1_000, cause: "failure" });
       assert.deepEqual(state.cooldown("d", now), { until: now + 1_000, cause: "failure" });
       state.startRequest("d");
       assert.equal(state.inFlight("d"), 1);
@@ -298,7 +330,10 @@ describe("RedisState without Redis", () => {
       // Reconnect attempts keep failing meanwhile: still one warning.
       await new Promise((resolve) => setTimeout(resolve, 400));
       assert.equal(warnings.length, 1, warnings.join("\n"));
-      assert.equal(warnings[0], "Redis unreachable at 127.0.0.1:1; router state is local to this instance until it returns");
+      assert.equal(
+        warnings[0],
+        "Redis unreachable at 127.0.0.1:1; router state is local to this instance until it returns",
+      );
     } finally {
       await state.close();
     }
@@ -309,11 +344,16 @@ describe("RedisState without Redis", () => {
 
   test("the warning names host and port from redis_url, never its password", async () => {
     const warnings: string[] = [];
-    const state = RedisState.connect({ url: "redis://user:hunter2@127.0.0.1:1/0", logger: { warn: (message) => warnings.push(message) } });
+    const state = RedisState.connect({
+      url: "redis://user:hunter2@127.0.0.1:1/0",
+      logger: { warn: (message) => warnings.push(message) },
+    });
     try {
       await state.ready();
       await state.takeRequest("d", undefined, Date.now());
-      assert.deepEqual(warnings, ["Redis unreachable at 127.0.0.1:1; router state is local to this instance until it returns"]);
+      assert.deepEqual(warnings, [
+        "Redis unreachable at 127.0.0.1:1; router state is local to this instance until it returns",
+      ]);
     } finally {
       await state.close();
     }

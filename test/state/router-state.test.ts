@@ -33,8 +33,9 @@ function routerStateContract(name: string, factory: Factory | undefined, skip?: 
         test(title, { skip: skip ?? true }, () => {});
         return;
       }
+      const make: Factory = factory;
       test(title, async () => {
-        const subject = await factory();
+        const subject = await make();
         try {
           await body(subject.state);
         } finally {
@@ -100,11 +101,11 @@ function routerStateContract(name: string, factory: Factory | undefined, skip?: 
 
     it("runs a cooldown until `until`, and the later of two cooldowns wins", async (state) => {
       assert.equal(state.cooldown("c", BASE), undefined);
-      state.setCooldown("c", { until: BASE + 5_000, cause: "rate_limit" });
+      void state.setCooldown("c", { until: BASE + 5_000, cause: "rate_limit" });
       assert.deepEqual(state.cooldown("c", BASE + 4_999), { until: BASE + 5_000, cause: "rate_limit" });
       assert.equal(state.cooldown("c", BASE + 5_000), undefined);
-      state.setCooldown("c", { until: BASE + 10_000, cause: "failure" });
-      state.setCooldown("c", { until: BASE + 1_000, cause: "rate_limit" });
+      void state.setCooldown("c", { until: BASE + 10_000, cause: "failure" });
+      void state.setCooldown("c", { until: BASE + 1_000, cause: "rate_limit" });
       assert.deepEqual(state.cooldown("c", BASE + 2_000), { until: BASE + 10_000, cause: "failure" });
       assert.equal(state.cooldown("other", BASE + 2_000), undefined);
     });
@@ -145,8 +146,13 @@ if (REDIS_URL === undefined) {
   routerStateContract("RedisState", async () => {
     const keyPrefix = `test-${randomBytes(6).toString("hex")}`;
     const warnings: string[] = [];
-    const state = RedisState.connect({ url, keyPrefix, refreshMs: 20, logger: { warn: (message) => warnings.push(message) } });
-    assert.equal(await state.ready(), true, `Redis at TEST_REDIS_URL did not answer`);
+    const state = RedisState.connect({
+      url,
+      keyPrefix,
+      refreshMs: 20,
+      logger: { warn: (message) => warnings.push(message) },
+    });
+    assert.equal(await state.ready(), true, "Redis at TEST_REDIS_URL did not answer");
     return {
       state,
       dispose: async () => {

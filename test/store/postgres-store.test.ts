@@ -39,9 +39,7 @@ async function dump(schema: string): Promise<string> {
     );
     const parts: string[] = [];
     for (const row of columns.rows as { table_name: string; column_name: string }[]) {
-      const values = await client.query(
-        `SELECT "${row.column_name}"::text AS v FROM "${schema}"."${row.table_name}"`,
-      );
+      const values = await client.query(`SELECT "${row.column_name}"::text AS v FROM "${schema}"."${row.table_name}"`);
       for (const value of values.rows as { v: string | null }[]) parts.push(value.v ?? "");
     }
     return parts.join("\n");
@@ -113,7 +111,12 @@ test("Postgres: the pool recovers after the server terminates its connections", 
 
 test("Postgres: the pool is bounded by poolMax", { skip: SKIP }, async () => {
   const schema = newSchema();
-  const store = await PostgresStore.open({ connectionString: DATABASE_URL ?? "", schema, applicationName: schema, poolMax: 2 });
+  const store = await PostgresStore.open({
+    connectionString: DATABASE_URL ?? "",
+    schema,
+    applicationName: schema,
+    poolMax: 2,
+  });
   try {
     const key = hashKey("sk-pool");
     await store.createKey({ token_hash: key });
@@ -121,7 +124,9 @@ test("Postgres: the pool is bounded by poolMax", { skip: SKIP }, async () => {
     const results = await Promise.all(Array.from({ length: 50 }, () => store.getKey(key)));
     assert.ok(results.every((result) => result?.token_hash === key));
     const count = await admin(async (client) => {
-      const result = await client.query("SELECT COUNT(*) AS n FROM pg_stat_activity WHERE application_name = $1", [schema]);
+      const result = await client.query("SELECT COUNT(*) AS n FROM pg_stat_activity WHERE application_name = $1", [
+        schema,
+      ]);
       return Number((result.rows[0] as { n: string }).n);
     });
     assert.ok(count >= 1 && count <= 2, `${count} connections open with poolMax 2`);

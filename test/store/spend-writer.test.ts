@@ -23,7 +23,9 @@ class FakeStore implements Pick<Store, "recordSpend"> {
 }
 
 function records(n: number, from = 0): SpendRecord[] {
-  return Array.from({ length: n }, (_, i) => spend({ key_hash: "k", request_id: `r${String(from + i).padStart(6, "0")}` }));
+  return Array.from({ length: n }, (_, i) =>
+    spend({ key_hash: "k", request_id: `r${String(from + i).padStart(6, "0")}` }),
+  );
 }
 
 function logger(): { warn: (m: string) => void; info: (m: string) => void; warnings: string[]; infos: string[] } {
@@ -41,11 +43,20 @@ test("full batches are written at once, the rest on the interval", async () => {
   for (const record of all) writer.add(record); // add() is synchronous: nothing awaited
   assert.equal(store.calls, 0, "add must not write synchronously");
   await tick(10);
-  assert.deepEqual(store.batches.map((batch) => batch.length), [10, 10]);
+  assert.deepEqual(
+    store.batches.map((batch) => batch.length),
+    [10, 10],
+  );
   assert.equal(writer.pending(), 5);
   await tick(150);
-  assert.deepEqual(store.batches.map((batch) => batch.length), [10, 10, 5]);
-  assert.deepEqual(store.written(), all.map((r) => r.request_id));
+  assert.deepEqual(
+    store.batches.map((batch) => batch.length),
+    [10, 10, 5],
+  );
+  assert.deepEqual(
+    store.written(),
+    all.map((r) => r.request_id),
+  );
   assert.equal(writer.pending(), 0);
   await writer.close();
 });
@@ -53,7 +64,13 @@ test("full batches are written at once, the rest on the interval", async () => {
 test("database down then back: no record lost, order kept, unavailable() reports it", async () => {
   const store = new FakeStore();
   const log = logger();
-  const writer = new SpendWriter(store, { intervalMs: 20, batchSize: 10, initialBackoffMs: 10, maxBackoffMs: 40, logger: log });
+  const writer = new SpendWriter(store, {
+    intervalMs: 20,
+    batchSize: 10,
+    initialBackoffMs: 10,
+    maxBackoffMs: 40,
+    logger: log,
+  });
   store.down = true;
   const all = records(55);
   for (const record of all.slice(0, 30)) writer.add(record);
@@ -66,7 +83,10 @@ test("database down then back: no record lost, order kept, unavailable() reports
   store.down = false;
   await tick(150);
   assert.equal(writer.unavailable(), false);
-  assert.deepEqual(store.written(), all.map((r) => r.request_id));
+  assert.deepEqual(
+    store.written(),
+    all.map((r) => r.request_id),
+  );
   assert.equal(writer.dropped(), 0);
   assert.ok(log.infos.some((m) => m.startsWith("spend writes recovered")));
   await writer.close();
@@ -85,7 +105,10 @@ test("the buffer is bounded: the oldest are dropped, counted and logged", async 
   store.down = false;
   assert.equal(await writer.close(1000), true);
   // The newest 100 survive, in order.
-  assert.deepEqual(store.written(), all.slice(30).map((r) => r.request_id));
+  assert.deepEqual(
+    store.written(),
+    all.slice(30).map((r) => r.request_id),
+  );
 });
 
 test("flush on close writes everything buffered; a dead database ends at the deadline", async () => {

@@ -269,7 +269,10 @@ export function storeSuite(harness: Harness): void {
       assert.deepEqual(ids(await store.spendLogs({ key_hash: a, limit: 10 })), ids(records.slice(0, 2)));
       assert.deepEqual(ids(await store.spendLogs({ user_id: "u2", limit: 10 })), ids(records.slice(2)));
       assert.deepEqual(ids(await store.spendLogs({ team_id: "t1", limit: 10 })), ids(records.slice(0, 3)));
-      assert.deepEqual(ids(await store.spendLogs({ from: t0 + 1000, to: t0 + 3000, limit: 10 })), ids(records.slice(1, 3)));
+      assert.deepEqual(
+        ids(await store.spendLogs({ from: t0 + 1000, to: t0 + 3000, limit: 10 })),
+        ids(records.slice(1, 3)),
+      );
       assert.deepEqual(ids(await store.spendLogs({ limit: 2, offset: 1 })), ids(records.slice(1, 3)));
       assert.deepEqual(await store.spendLogs({ key_hash: b, team_id: "t1", limit: 10 }), [records[2]]);
       assert.deepEqual((await store.spendLogs({ key_hash: b, limit: 10 }))[1], records[3]);

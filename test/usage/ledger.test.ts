@@ -29,7 +29,9 @@ const usage = (prompt_tokens: number, completion_tokens: number): CompletionUsag
 });
 const text = (index: number, piece: string): Countable => ({ choices: [{ index, text: piece }] });
 const delta = (index: number, content: string | null, args?: string): Countable => ({
-  choices: [{ index, delta: { content, tool_calls: args === undefined ? undefined : [{ function: { arguments: args } }] } }],
+  choices: [
+    { index, delta: { content, tool_calls: args === undefined ? undefined : [{ function: { arguments: args } }] } },
+  ],
 });
 
 const CASES: Case[] = [
@@ -73,7 +75,11 @@ const CASES: Case[] = [
     name: "chat answer with a message and tool calls",
     count: true,
     bills: false,
-    items: [{ choices: [{ index: 0, message: { content: "Checking", tool_calls: [{ function: { arguments: '{"q":1}' } }] } }] }],
+    items: [
+      {
+        choices: [{ index: 0, message: { content: "Checking", tool_calls: [{ function: { arguments: '{"q":1}' } }] } }],
+      },
+    ],
     expected: { outputs: ['Checking{"q":1}'], estimated: true },
   },
   {
@@ -117,7 +123,7 @@ describe("UsageLedger: one expectation table for every kind of request", () => {
       const settled = await ledger.settle();
       let expected: SettledUsage | undefined;
       const e = c.expected;
-      if (e !== undefined && e.estimated) {
+      if (e?.estimated) {
         const prompt = await countTokens(MODEL, [PROMPT]);
         const completion = e.outputs.length === 0 ? 0 : await countTokens(MODEL, e.outputs);
         expected = { usage: usage(prompt, completion), estimated: true };

@@ -72,7 +72,10 @@ group("describe", () => {
   });
 
   test("a function or symbol itself is shown by its source or description, cut", () => {
-    assert.equal(describe(() => true), "() => true");
+    assert.equal(
+      describe(() => true),
+      "() => true",
+    );
     assert.equal(describe(Symbol("tag")), "Symbol(tag)");
     assert.equal(describe(Symbol("y".repeat(1000))), `Symbol(${"y".repeat(70)}...`);
   });
@@ -204,7 +207,7 @@ group("nestsDeeperThan", () => {
     ["]]]]]][[[", 2, false],
     ["[".repeat(MAX_JSON_DEPTH) + "]".repeat(MAX_JSON_DEPTH), MAX_JSON_DEPTH, false],
     ["[".repeat(MAX_JSON_DEPTH + 1) + "]".repeat(MAX_JSON_DEPTH + 1), MAX_JSON_DEPTH, true],
-    ['{"a":'.repeat(MAX_JSON_DEPTH + 1) + "1" + "}".repeat(MAX_JSON_DEPTH + 1), MAX_JSON_DEPTH, true],
+    [`${'{"a":'.repeat(MAX_JSON_DEPTH + 1)}1${"}".repeat(MAX_JSON_DEPTH + 1)}`, MAX_JSON_DEPTH, true],
   ];
   for (const [text, limit, deeper] of cases) {
     test(`${JSON.stringify(text.length > 40 ? `${text.slice(0, 37)}...` : text)} deeper than ${limit}: ${deeper}`, () => {

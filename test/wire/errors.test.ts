@@ -84,7 +84,12 @@ describe("errorFromStatus", () => {
     assert.equal(error.param, "temperature");
     assert.equal(error.code, "invalid_value");
     assert.deepStrictEqual(error.toBody(), {
-      error: { message: "bad temperature", type: "invalid_request_error_x", param: "temperature", code: "invalid_value" },
+      error: {
+        message: "bad temperature",
+        type: "invalid_request_error_x",
+        param: "temperature",
+        code: "invalid_value",
+      },
     });
   });
 
@@ -98,7 +103,10 @@ describe("errorFromStatus", () => {
 
   test("init.type is replaced by the detail's type, or the class default when it names none", () => {
     assert.equal(errorFromStatus(429, { message: "m" }, { ...init, type: "tokens" }).type, "rate_limit_error");
-    assert.equal(errorFromStatus(429, { message: "m", type: "requests" }, { ...init, type: "tokens" }).type, "requests");
+    assert.equal(
+      errorFromStatus(429, { message: "m", type: "requests" }, { ...init, type: "tokens" }).type,
+      "requests",
+    );
   });
 
   test("no init fields: provider, model, requestId and retryAfter are undefined", () => {
@@ -119,7 +127,11 @@ describe("errorFromStatus", () => {
     for (const status of [400, 413, 422, 500]) {
       const error = errorFromStatus(
         status,
-        { message: "This model's maximum context length is 4097 tokens", kind: "context_window", code: "context_length_exceeded" },
+        {
+          message: "This model's maximum context length is 4097 tokens",
+          kind: "context_window",
+          code: "context_length_exceeded",
+        },
         init,
       );
       assert.equal(error.constructor, ContextWindowExceededError, `status ${status}`);

@@ -50,7 +50,7 @@ function assertAccepted(validate: (body: unknown) => unknown, cases: [string, Re
   }
 }
 
-const PART = "It must be a content part: an object with a string 'type' such as \"text\" or \"image_url\".";
+const PART = 'It must be a content part: an object with a string \'type\' such as "text" or "image_url".';
 
 describe("chat: message contents and their parts", () => {
   assertAccepted(validateChatCompletion, [
@@ -68,20 +68,39 @@ describe("chat: message contents and their parts", () => {
       ]),
     ],
     ["a part of a provider's own type (passed through)", withContent([{ type: "document", source: { data: "x" } }])],
-    ["extra fields on a part (Anthropic's cache_control)", withContent([{ type: "text", text: "a", cache_control: { type: "ephemeral" } }])],
+    [
+      "extra fields on a part (Anthropic's cache_control)",
+      withContent([{ type: "text", text: "a", cache_control: { type: "ephemeral" } }]),
+    ],
   ]);
   assertRejections(validateChatCompletion, [
-    ["a number content", withContent(5), "messages", "Invalid 'messages' (at messages.1.content): got 5. It must be a string, an array of content parts, or null."],
-    ["a part that is not an object", withContent(["hi"]), "messages", `Invalid 'messages' (at messages.1.content.0): got "hi". ${PART}`],
+    [
+      "a number content",
+      withContent(5),
+      "messages",
+      "Invalid 'messages' (at messages.1.content): got 5. It must be a string, an array of content parts, or null.",
+    ],
+    [
+      "a part that is not an object",
+      withContent(["hi"]),
+      "messages",
+      `Invalid 'messages' (at messages.1.content.0): got "hi". ${PART}`,
+    ],
     [
       "a part without a type",
       withContent([{ text: "hi" }]),
       "messages",
-      "Invalid 'messages' (at messages.1.content.0.type): 'messages.1.content.0.type' is required. It must be a string such as \"text\", \"image_url\", \"input_audio\" or \"file\".",
+      'Invalid \'messages\' (at messages.1.content.0.type): \'messages.1.content.0.type\' is required. It must be a string such as "text", "image_url", "input_audio" or "file".',
     ],
     [
       "a text part whose text is a number (the second part of the third message)",
-      withMessage({ role: "user", content: [{ type: "text", text: "a" }, { type: "text", text: 5 }] }),
+      withMessage({
+        role: "user",
+        content: [
+          { type: "text", text: "a" },
+          { type: "text", text: 5 },
+        ],
+      }),
       "messages",
       "Invalid 'messages' (at messages.2.content.1.text): got 5. It must be a string.",
     ],
@@ -107,7 +126,7 @@ describe("chat: message contents and their parts", () => {
       "an image detail that is not a string",
       withContent([{ type: "image_url", image_url: { url: "https://example.com/a.png", detail: 1 } }]),
       "messages",
-      "Invalid 'messages' (at messages.1.content.0.image_url.detail): got 1. It must be a string such as \"auto\", \"low\" or \"high\".",
+      'Invalid \'messages\' (at messages.1.content.0.image_url.detail): got 1. It must be a string such as "auto", "low" or "high".',
     ],
     [
       "an input_audio part without input_audio",
@@ -125,7 +144,7 @@ describe("chat: message contents and their parts", () => {
       "an input_audio format that is not a string",
       withContent([{ type: "input_audio", input_audio: { data: "UklGRg==", format: null } }]),
       "messages",
-      "Invalid 'messages' (at messages.1.content.0.input_audio.format): got null. It must be a string such as \"wav\" or \"mp3\".",
+      'Invalid \'messages\' (at messages.1.content.0.input_audio.format): got null. It must be a string such as "wav" or "mp3".',
     ],
     [
       "a file part whose file is not an object",
@@ -149,7 +168,11 @@ describe("chat: message contents and their parts", () => {
 });
 
 describe("chat: message fields", () => {
-  const TOOL_CALL = { id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } };
+  const TOOL_CALL = {
+    id: "call_1",
+    type: "function",
+    function: { name: "get_weather", arguments: '{"city":"Paris"}' },
+  };
   assertAccepted(validateChatCompletion, [
     [
       "an assistant turn with tool calls, then the tool's answer",
@@ -163,12 +186,30 @@ describe("chat: message fields", () => {
     ],
     [
       "an assistant message sent back as OpenAI's SDKs write it (absent fields as null)",
-      chat({ messages: [HI, { role: "assistant", content: "hi", refusal: null, tool_calls: null, function_call: null, audio: null, name: null }] }),
+      chat({
+        messages: [
+          HI,
+          {
+            role: "assistant",
+            content: "hi",
+            refusal: null,
+            tool_calls: null,
+            function_call: null,
+            audio: null,
+            name: null,
+          },
+        ],
+      }),
     ],
     ["a name", chat({ messages: [{ role: "user", content: "hi", name: "ann" }] })],
   ]);
   assertRejections(validateChatCompletion, [
-    ["a name that is not a string", withMessage({ role: "user", content: "hi", name: 5 }), "messages", "Invalid 'messages' (at messages.2.name): got 5. It must be a string."],
+    [
+      "a name that is not a string",
+      withMessage({ role: "user", content: "hi", name: 5 }),
+      "messages",
+      "Invalid 'messages' (at messages.2.name): got 5. It must be a string.",
+    ],
     [
       "a tool_call_id that is not a string",
       withMessage({ role: "tool", content: "18 C", tool_call_id: ["call_1"] }),
@@ -185,13 +226,13 @@ describe("chat: message fields", () => {
       "tool_calls that are not an array",
       withMessage({ role: "assistant", tool_calls: TOOL_CALL }),
       "messages",
-      "Invalid 'messages' (at messages.2.tool_calls): got {\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\".... It must be an array of tool calls, or null.",
+      'Invalid \'messages\' (at messages.2.tool_calls): got {"id":"call_1","type":"function","function":{"name":"get_weather","arguments".... It must be an array of tool calls, or null.',
     ],
     [
       "a tool call of another type",
       withMessage({ role: "assistant", tool_calls: [{ ...TOOL_CALL, type: "custom" }] }),
       "messages",
-      "Invalid 'messages' (at messages.2.tool_calls.0): got {\"id\":\"call_1\",\"type\":\"custom\",\"function\":{\"name\":\"get_weather\",\"arguments\":\".... It must be a tool call: {\"id\": ..., \"type\": \"function\", \"function\": {\"name\": ..., \"arguments\": ...}}.",
+      'Invalid \'messages\' (at messages.2.tool_calls.0): got {"id":"call_1","type":"custom","function":{"name":"get_weather","arguments":".... It must be a tool call: {"id": ..., "type": "function", "function": {"name": ..., "arguments": ...}}.',
     ],
     [
       "a tool call without an id",
@@ -201,9 +242,12 @@ describe("chat: message fields", () => {
     ],
     [
       "tool call arguments given as an object",
-      withMessage({ role: "assistant", tool_calls: [TOOL_CALL, { ...TOOL_CALL, function: { name: "f", arguments: { city: "Paris" } } }] }),
+      withMessage({
+        role: "assistant",
+        tool_calls: [TOOL_CALL, { ...TOOL_CALL, function: { name: "f", arguments: { city: "Paris" } } }],
+      }),
       "messages",
-      "Invalid 'messages' (at messages.2.tool_calls.1.function.arguments): got {\"city\":\"Paris\"}. It must be a string (the arguments as JSON text).",
+      'Invalid \'messages\' (at messages.2.tool_calls.1.function.arguments): got {"city":"Paris"}. It must be a string (the arguments as JSON text).',
     ],
     [
       "a function_call without arguments",
@@ -221,17 +265,41 @@ describe("chat: message fields", () => {
 });
 
 describe("chat: tools and tool_choice", () => {
-  const TOOL = { type: "function", function: { name: "get_weather", description: "Weather now", parameters: { type: "object", properties: {} }, strict: true } };
+  const TOOL = {
+    type: "function",
+    function: {
+      name: "get_weather",
+      description: "Weather now",
+      parameters: { type: "object", properties: {} },
+      strict: true,
+    },
+  };
   assertAccepted(validateChatCompletion, [
     ["a full function tool", chat({ tools: [TOOL] })],
-    ["a tool with only a name, strict null", chat({ tools: [{ type: "function", function: { name: "now", strict: null } }] })],
+    [
+      "a tool with only a name, strict null",
+      chat({ tools: [{ type: "function", function: { name: "now", strict: null } }] }),
+    ],
     ["every tool_choice string", chat({ tools: [TOOL], tool_choice: "required" })],
-    ["a named tool_choice", chat({ tools: [TOOL], tool_choice: { type: "function", function: { name: "get_weather" } } })],
+    [
+      "a named tool_choice",
+      chat({ tools: [TOOL], tool_choice: { type: "function", function: { name: "get_weather" } } }),
+    ],
   ]);
-  const TOOL_RULE = "It must be a tool: {\"type\": \"function\", \"function\": {\"name\": ...}}.";
+  const TOOL_RULE = 'It must be a tool: {"type": "function", "function": {"name": ...}}.';
   assertRejections(validateChatCompletion, [
-    ["a tool of another type", chat({ tools: [TOOL, { type: "custom", custom: { name: "x" } }] }), "tools", `Invalid 'tools' (at tools.1): got {"type":"custom","custom":{"name":"x"}}. ${TOOL_RULE}`],
-    ["a tool without its function", chat({ tools: [{ type: "function" }] }), "tools", `Invalid 'tools' (at tools.0): got {"type":"function"}. ${TOOL_RULE}`],
+    [
+      "a tool of another type",
+      chat({ tools: [TOOL, { type: "custom", custom: { name: "x" } }] }),
+      "tools",
+      `Invalid 'tools' (at tools.1): got {"type":"custom","custom":{"name":"x"}}. ${TOOL_RULE}`,
+    ],
+    [
+      "a tool without its function",
+      chat({ tools: [{ type: "function" }] }),
+      "tools",
+      `Invalid 'tools' (at tools.0): got {"type":"function"}. ${TOOL_RULE}`,
+    ],
     [
       "an empty function name",
       chat({ tools: [{ type: "function", function: { name: "" } }] }),
@@ -260,7 +328,7 @@ describe("chat: tools and tool_choice", () => {
       "an unknown tool_choice string",
       chat({ tool_choice: "any" }),
       "tool_choice",
-      "Invalid 'tool_choice': got \"any\". It must be \"none\", \"auto\", \"required\" or {\"type\": \"function\", \"function\": {\"name\": ...}}.",
+      'Invalid \'tool_choice\': got "any". It must be "none", "auto", "required" or {"type": "function", "function": {"name": ...}}.',
     ],
     [
       "a named tool_choice without its name",
@@ -277,16 +345,26 @@ describe("chat: response_format", () => {
     ["json_object", chat({ response_format: { type: "json_object" } })],
     [
       "json_schema with its json_schema object",
-      chat({ response_format: { type: "json_schema", json_schema: { name: "age", description: "An age", schema: { type: "object" }, strict: true } } }),
+      chat({
+        response_format: {
+          type: "json_schema",
+          json_schema: { name: "age", description: "An age", schema: { type: "object" }, strict: true },
+        },
+      }),
     ],
   ]);
   assertRejections(validateChatCompletion, [
-    ["an unknown type", chat({ response_format: { type: "xml" } }), "response_format", "Invalid 'response_format' (at response_format.type): got \"xml\". It must be \"text\", \"json_object\" or \"json_schema\"."],
+    [
+      "an unknown type",
+      chat({ response_format: { type: "xml" } }),
+      "response_format",
+      'Invalid \'response_format\' (at response_format.type): got "xml". It must be "text", "json_object" or "json_schema".',
+    ],
     [
       "a string",
       chat({ response_format: "json" }),
       "response_format",
-      "Invalid 'response_format': got \"json\". It must be {\"type\": \"text\"}, {\"type\": \"json_object\"} or {\"type\": \"json_schema\", \"json_schema\": {\"name\": ..., \"schema\": {...}}}.",
+      'Invalid \'response_format\': got "json". It must be {"type": "text"}, {"type": "json_object"} or {"type": "json_schema", "json_schema": {"name": ..., "schema": {...}}}.',
     ],
     [
       "json_schema without its json_schema object",
@@ -317,7 +395,10 @@ describe("chat: response_format", () => {
 
 describe("chat: stream_options, logit_bias and the newer params", () => {
   assertAccepted(validateChatCompletion, [
-    ["stream_options with both booleans", chat({ stream: true, stream_options: { include_usage: false, include_obfuscation: true } })],
+    [
+      "stream_options with both booleans",
+      chat({ stream: true, stream_options: { include_usage: false, include_obfuscation: true } }),
+    ],
     ["logit_bias", chat({ logit_bias: { "50256": -100, "1": 2.5 } })],
     [
       "the newer params with their types",
@@ -337,32 +418,85 @@ describe("chat: stream_options, logit_bias and the newer params", () => {
         metadata: { tags: ["a"], nested: { litellm: true } },
       }),
     ],
-    ["the newer params as null", chat({ audio: null, modalities: null, prediction: null, reasoning_effort: null, store: null, verbosity: null })],
+    [
+      "the newer params as null",
+      chat({ audio: null, modalities: null, prediction: null, reasoning_effort: null, store: null, verbosity: null }),
+    ],
   ]);
-  const OPTIONS = "It must be an object such as {\"include_usage\": true}.";
+  const OPTIONS = 'It must be an object such as {"include_usage": true}.';
   assertRejections(validateChatCompletion, [
-    ["include_usage \"yes\"", chat({ stream: true, stream_options: { include_usage: "yes" } }), "stream_options", `Invalid 'stream_options' (at stream_options.include_usage): got {"include_usage":"yes"}. ${OPTIONS}`],
-    ["include_usage null", chat({ stream: true, stream_options: { include_usage: null } }), "stream_options", `Invalid 'stream_options' (at stream_options.include_usage): got {"include_usage":null}. ${OPTIONS}`],
-    ["include_obfuscation 1", chat({ stream_options: { include_obfuscation: 1 } }), "stream_options", `Invalid 'stream_options' (at stream_options.include_obfuscation): got {"include_obfuscation":1}. ${OPTIONS}`],
+    [
+      'include_usage "yes"',
+      chat({ stream: true, stream_options: { include_usage: "yes" } }),
+      "stream_options",
+      `Invalid 'stream_options' (at stream_options.include_usage): got {"include_usage":"yes"}. ${OPTIONS}`,
+    ],
+    [
+      "include_usage null",
+      chat({ stream: true, stream_options: { include_usage: null } }),
+      "stream_options",
+      `Invalid 'stream_options' (at stream_options.include_usage): got {"include_usage":null}. ${OPTIONS}`,
+    ],
+    [
+      "include_obfuscation 1",
+      chat({ stream_options: { include_obfuscation: 1 } }),
+      "stream_options",
+      `Invalid 'stream_options' (at stream_options.include_obfuscation): got {"include_obfuscation":1}. ${OPTIONS}`,
+    ],
     [
       "a logit_bias value that is a string",
       chat({ logit_bias: { "1": "5" } }),
       "logit_bias",
-      "Invalid 'logit_bias': got {\"1\":\"5\"}. It must be an object mapping token ids (strings of digits) to numbers from -100 to 100.",
+      'Invalid \'logit_bias\': got {"1":"5"}. It must be an object mapping token ids (strings of digits) to numbers from -100 to 100.',
     ],
-    ["audio without a format", chat({ audio: { voice: "alloy" } }), "audio", "Invalid 'audio' (at audio.format): got {\"voice\":\"alloy\"}. It must be an object with a 'voice' and a 'format', or null."],
-    ["modalities with a number", chat({ modalities: ["text", 1] }), "modalities", "Invalid 'modalities' (at modalities.1): got [\"text\",1]. It must be an array of strings such as [\"text\"] or [\"text\", \"audio\"], or null."],
+    [
+      "audio without a format",
+      chat({ audio: { voice: "alloy" } }),
+      "audio",
+      "Invalid 'audio' (at audio.format): got {\"voice\":\"alloy\"}. It must be an object with a 'voice' and a 'format', or null.",
+    ],
+    [
+      "modalities with a number",
+      chat({ modalities: ["text", 1] }),
+      "modalities",
+      'Invalid \'modalities\' (at modalities.1): got ["text",1]. It must be an array of strings such as ["text"] or ["text", "audio"], or null.',
+    ],
     [
       "prediction content with a bad part",
       chat({ prediction: { type: "content", content: [{ type: "text", text: 1 }] } }),
       "prediction",
-      "Invalid 'prediction' (at prediction.content): got [{\"type\":\"text\",\"text\":1}]. It must be a string or an array of text parts.",
+      'Invalid \'prediction\' (at prediction.content): got [{"type":"text","text":1}]. It must be a string or an array of text parts.',
     ],
-    ["reasoning_effort as a number", chat({ reasoning_effort: 2 }), "reasoning_effort", "Invalid 'reasoning_effort': got 2. It must be a string such as \"low\", \"medium\" or \"high\", or null."],
-    ["store as a string", chat({ store: "true" }), "store", "Invalid 'store': got \"true\". It must be a boolean or null."],
-    ["web_search_options as an array", chat({ web_search_options: [] }), "web_search_options", "Invalid 'web_search_options': got []. It must be an object."],
-    ["a function without a name", chat({ functions: [{ parameters: {} }] }), "functions", "Invalid 'functions' (at functions.0.name): 'functions.0.name' is required. It must be a string."],
-    ["function_call \"any\"", chat({ function_call: "any" }), "function_call", "Invalid 'function_call': got \"any\". It must be \"none\", \"auto\" or {\"name\": ...}."],
+    [
+      "reasoning_effort as a number",
+      chat({ reasoning_effort: 2 }),
+      "reasoning_effort",
+      'Invalid \'reasoning_effort\': got 2. It must be a string such as "low", "medium" or "high", or null.',
+    ],
+    [
+      "store as a string",
+      chat({ store: "true" }),
+      "store",
+      "Invalid 'store': got \"true\". It must be a boolean or null.",
+    ],
+    [
+      "web_search_options as an array",
+      chat({ web_search_options: [] }),
+      "web_search_options",
+      "Invalid 'web_search_options': got []. It must be an object.",
+    ],
+    [
+      "a function without a name",
+      chat({ functions: [{ parameters: {} }] }),
+      "functions",
+      "Invalid 'functions' (at functions.0.name): 'functions.0.name' is required. It must be a string.",
+    ],
+    [
+      'function_call "any"',
+      chat({ function_call: "any" }),
+      "function_call",
+      'Invalid \'function_call\': got "any". It must be "none", "auto" or {"name": ...}.',
+    ],
   ]);
 });
 
@@ -372,7 +506,9 @@ describe("both validators: the model-name bound", () => {
   const message = `Invalid 'model': got a name of 257 characters, ${cut}. It must be a model name of at most 256 characters.`;
   assertAccepted(validateTextCompletion, [["a 256-character model name", { model: "m".repeat(256), prompt: "hi" }]]);
   assertAccepted(validateChatCompletion, [["a 256-character model name", chat({ model: "m".repeat(256) })]]);
-  assertRejections(validateTextCompletion, [["a 257-character model name", { model: long, prompt: "hi" }, "model", message]]);
+  assertRejections(validateTextCompletion, [
+    ["a 257-character model name", { model: long, prompt: "hi" }, "model", message],
+  ]);
   assertRejections(validateChatCompletion, [["a 257-character model name", chat({ model: long }), "model", message]]);
   assertRejections(validateTextCompletion, [
     [
@@ -390,7 +526,7 @@ describe("text: stream_options.include_obfuscation and huge arrays", () => {
       "include_obfuscation as a string",
       { model: "m", prompt: "hi", stream_options: { include_obfuscation: "yes" } },
       "stream_options",
-      "Invalid 'stream_options': got {\"include_obfuscation\":\"yes\"}. It must be an object such as {\"include_usage\": true}.",
+      'Invalid \'stream_options\': got {"include_obfuscation":"yes"}. It must be an object such as {"include_usage": true}.',
     ],
   ]);
 
@@ -405,8 +541,18 @@ describe("text: stream_options.include_obfuscation and huge arrays", () => {
   });
 
   test("a million-string stop is refused by its length, and a million messages by their first bad one", () => {
-    assert.equal(rejection(validateTextCompletion, { model: "m", prompt: "hi", stop: Array.from({ length: 1_000_000 }, () => "x") }).param, "stop");
-    const error = rejection(validateChatCompletion, { model: "m", messages: Array.from({ length: 1_000_000 }, () => 5) });
+    assert.equal(
+      rejection(validateTextCompletion, {
+        model: "m",
+        prompt: "hi",
+        stop: Array.from({ length: 1_000_000 }, () => "x"),
+      }).param,
+      "stop",
+    );
+    const error = rejection(validateChatCompletion, {
+      model: "m",
+      messages: Array.from({ length: 1_000_000 }, () => 5),
+    });
     assert.equal(
       error.message,
       "Invalid 'messages' (at messages.0): got [5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,.... It must be a non-empty array of messages, each an object with a 'role' of system, developer, user, assistant or tool.",

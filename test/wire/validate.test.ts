@@ -94,7 +94,10 @@ describe("validateTextCompletion: the body", () => {
   test("a function body is a BadRequestError, not a TypeError", () => {
     const error = rejection(() => base);
     assert.equal(error.code, "invalid_body");
-    assert.match(error.message, /^The request body must be a JSON object with 'model' and 'prompt'; got \(\) => base\.$/);
+    assert.match(
+      error.message,
+      /^The request body must be a JSON object with 'model' and 'prompt'; got \(\) => base\.$/,
+    );
   });
 
   test("toBody() of a rejection is OpenAI's error body", () => {
@@ -110,8 +113,7 @@ describe("validateTextCompletion: model", () => {
   test("a number", () => assertRejected({ ...base, model: 42 }, "model", got("model", "42")));
   test("null", () => assertRejected({ ...base, model: null }, "model", got("model", "null")));
   test("an array", () => assertRejected({ ...base, model: ["gpt"] }, "model", got("model", '["gpt"]')));
-  test("model is reported before prompt when both are missing", () =>
-    assertRejected({}, "model", required("model")));
+  test("model is reported before prompt when both are missing", () => assertRejected({}, "model", required("model")));
 });
 
 describe("validateTextCompletion: prompt", () => {
@@ -215,8 +217,7 @@ describe("validateTextCompletion: numeric ranges", () => {
 });
 
 describe("validateTextCompletion: best_of", () => {
-  test("best_of < n", () =>
-    assertRejected({ ...base, n: 3, best_of: 2 }, "best_of", got("best_of", "2", " with n=3")));
+  test("best_of < n", () => assertRejected({ ...base, n: 3, best_of: 2 }, "best_of", got("best_of", "2", " with n=3")));
   test("best_of 0 is below the default n of 1", () =>
     assertRejected({ ...base, best_of: 0 }, "best_of", got("best_of", "0", " with n=1")));
   test("best_of > 1 with stream: true", () =>
@@ -258,8 +259,7 @@ describe("validateTextCompletion: logit_bias", () => {
     assertRejected({ ...base, logit_bias: { "1": -101 } }, "logit_bias", got("logit_bias", '{"1":-101}')));
   test("string value rejected", () =>
     assertRejected({ ...base, logit_bias: { "1": "5" } }, "logit_bias", got("logit_bias", '{"1":"5"}')));
-  test("an array rejected", () =>
-    assertRejected({ ...base, logit_bias: [1] }, "logit_bias", got("logit_bias", "[1]")));
+  test("an array rejected", () => assertRejected({ ...base, logit_bias: [1] }, "logit_bias", got("logit_bias", "[1]")));
   test("bounds and empty object accepted", () => {
     assertValid({ ...base, logit_bias: { "50256": -100, "1": 100, "2": 0.5 } });
     assertValid({ ...base, logit_bias: {} });
@@ -332,7 +332,7 @@ describe("validateTextCompletion: nulls, extras and identity", () => {
     const result = validateTextCompletion(body);
     assert.equal(result, body);
     assert.deepStrictEqual(body, snapshot);
-    assert.equal(result["top_k"], 40);
+    assert.equal(result.top_k, 40);
   });
 
   test("a full valid request is returned unchanged", () => {

@@ -33,8 +33,13 @@ export const completions = completionRoute(operations.textCompletions as Complet
 export const chatCompletions = completionRoute(operations.chatCompletions as CompletionOperation);
 
 function completionRoute(operation: CompletionOperation) {
-  return (gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, pathModel: string | undefined) =>
-    serve(operation, gateway, req, res, ctx, pathModel);
+  return (
+    gateway: Gateway,
+    req: IncomingMessage,
+    res: ServerResponse,
+    ctx: RequestContext,
+    pathModel: string | undefined,
+  ) => serve(operation, gateway, req, res, ctx, pathModel);
 }
 
 async function serve(
@@ -57,7 +62,12 @@ async function serve(
   if (gateway.detailedDebug) gateway.debugLogger.debug({ request_id: ctx.id, request }, "request body");
   // A client already gone takes nothing: no hold on its key, no upstream call.
   if (ctx.ended) return;
-  const admission = gateway.access.admit(principal, { model: ctx.model, fallbacks: requestFallbacks(request) }, Date.now(), ctx);
+  const admission = gateway.access.admit(
+    principal,
+    { model: ctx.model, fallbacks: requestFallbacks(request) },
+    Date.now(),
+    ctx,
+  );
   if (admission instanceof Promise) ctx.admitting = admission;
   ctx.ticket = await admission;
   // The client left while the key was admitted: nothing to call upstream for (the close settled the ticket).
@@ -119,7 +129,10 @@ async function serve(
   try {
     for await (const { chunk, raw } of stream.items()) {
       // Chunks go out as they came; only a usage chunk that carries its cost is re-serialised.
-      const text = withCost && chunk.usage != null ? JSON.stringify({ ...chunk, usage: { ...chunk.usage, cost: costFor(ctx, chunk.usage) } }) : raw;
+      const text =
+        withCost && chunk.usage != null
+          ? JSON.stringify({ ...chunk, usage: { ...chunk.usage, cost: costFor(ctx, chunk.usage) } })
+          : raw;
       await writeEvent(res, text ?? JSON.stringify(chunk));
       if (res.destroyed) break;
     }
@@ -137,5 +150,7 @@ async function serve(
  */
 function requestFallbacks(request: Record<string, unknown>): string[] {
   const { fallbacks } = request;
-  return Array.isArray(fallbacks) ? fallbacks.filter((name): name is string => typeof name === "string" && name.length <= MAX_MODEL_LENGTH) : [];
+  return Array.isArray(fallbacks)
+    ? fallbacks.filter((name): name is string => typeof name === "string" && name.length <= MAX_MODEL_LENGTH)
+    : [];
 }

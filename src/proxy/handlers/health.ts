@@ -10,11 +10,21 @@ import { asAPIError, sendJson } from "../respond.js";
 
 const HEALTH_CHECK_TIMEOUT_SECONDS = 30;
 
-export async function liveliness(_gateway: Gateway, _req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+export async function liveliness(
+  _gateway: Gateway,
+  _req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RequestContext,
+): Promise<void> {
   sendJson(res, 200, { status: "healthy" }, ctx.headers());
 }
 
-export async function health(gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+export async function health(
+  gateway: Gateway,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RequestContext,
+): Promise<void> {
   await gateway.access.requireAdmin(req);
   const results = await Promise.all(
     gateway.router.deployments.map(async (deployment) => {
@@ -24,7 +34,9 @@ export async function health(gateway: Gateway, req: IncomingMessage, res: Server
         model_name: deployment.modelName,
         model_id: deployment.id,
         api_base: deployment.apiBase ?? null,
-        ...(cooldown === undefined ? {} : { cooldown_until: new Date(cooldown.until).toISOString(), cooldown_cause: cooldown.cause }),
+        ...(cooldown === undefined
+          ? {}
+          : { cooldown_until: new Date(cooldown.until).toISOString(), cooldown_cause: cooldown.cause }),
       };
       try {
         await gateway.router.ping(deployment, HEALTH_CHECK_TIMEOUT_SECONDS);
@@ -39,7 +51,12 @@ export async function health(gateway: Gateway, req: IncomingMessage, res: Server
   sendJson(
     res,
     200,
-    { healthy_endpoints: healthy, unhealthy_endpoints: unhealthy, healthy_count: healthy.length, unhealthy_count: unhealthy.length },
+    {
+      healthy_endpoints: healthy,
+      unhealthy_endpoints: unhealthy,
+      healthy_count: healthy.length,
+      unhealthy_count: unhealthy.length,
+    },
     ctx.headers(),
   );
 }

@@ -17,7 +17,12 @@ function visibleModels(gateway: Gateway, principal: Principal): readonly string[
   return principal.kind === "key" ? allowedModels(principal.grant, all) : all;
 }
 
-export async function listModels(gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+export async function listModels(
+  gateway: Gateway,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RequestContext,
+): Promise<void> {
   const principal = await gateway.access.authenticate(req);
   const data = visibleModels(gateway, principal).map((name) => modelObject(gateway, name));
   sendJson(res, 200, { object: "list", data }, ctx.headers());
@@ -32,10 +37,13 @@ export async function getModel(
 ): Promise<void> {
   const principal = await gateway.access.authenticate(req);
   if (id === undefined || !visibleModels(gateway, principal).includes(id)) {
-    throw new NotFoundError(`The model '${id ?? ""}' does not exist on this gateway. GET /v1/models lists those that do.`, {
-      param: "model",
-      code: "model_not_found",
-    });
+    throw new NotFoundError(
+      `The model '${id ?? ""}' does not exist on this gateway. GET /v1/models lists those that do.`,
+      {
+        param: "model",
+        code: "model_not_found",
+      },
+    );
   }
   sendJson(res, 200, modelObject(gateway, id), ctx.headers());
 }

@@ -16,7 +16,8 @@ const RULES = {
   models: "a list of model names (an empty list allows every model)",
   max_budget: "a number of USD >= 0, or null for no budget",
   budget_duration: 'a duration such as "30s", "30m", "24h", "30d", "1w" or "1mo" (at most 100 years), or null',
-  duration: 'a duration such as "30s", "30m", "24h", "30d", "1w" or "1mo" (at most 100 years) after which the key expires, or null',
+  duration:
+    'a duration such as "30s", "30m", "24h", "30d", "1w" or "1mo" (at most 100 years) after which the key expires, or null',
   expires: "an ISO 8601 date-time (2027-01-31T00:00:00Z) when the key expires, or null",
   rpm_limit: "a whole number of requests per minute >= 0, or null",
   tpm_limit: "a whole number of tokens per minute >= 0, or null",
@@ -58,12 +59,20 @@ const keySettings = {
 };
 
 export const generateKeyBody = z.strictObject(keySettings).partial();
-export const updateKeyBody = z.strictObject({ ...keySettings, key: id }).partial().required({ key: true });
+export const updateKeyBody = z
+  .strictObject({ ...keySettings, key: id })
+  .partial()
+  .required({ key: true });
 export const keyBody = z.strictObject({ key: id });
 export const deleteKeysBody = z.strictObject({ keys: listOf(id, 1) });
 export const newUserBody = z.strictObject({ ...budget, user_id: id, auto_create_key: z.boolean() }).partial();
-export const newTeamBody = z.strictObject({ ...budget, team_id: id, team_alias: z.string().max(256).nullable() }).partial();
-export const updateUserBody = z.strictObject({ ...budget, user_id: id }).partial().required({ user_id: true });
+export const newTeamBody = z
+  .strictObject({ ...budget, team_id: id, team_alias: z.string().max(256).nullable() })
+  .partial();
+export const updateUserBody = z
+  .strictObject({ ...budget, user_id: id })
+  .partial()
+  .required({ user_id: true });
 export const updateTeamBody = newTeamBody.required({ team_id: true });
 
 export type GenerateKeyBody = z.infer<typeof generateKeyBody>;
@@ -71,9 +80,12 @@ export type GenerateKeyBody = z.infer<typeof generateKeyBody>;
 /** `body` checked against `schema`; a 400 naming the first bad field, the value sent and what it must be. */
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown, route: string): z.infer<S> {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new BadRequestError(`The body of ${route} must be a JSON object; got ${Array.isArray(body) ? "an array" : describe(body)}.`, {
-      code: "invalid_body",
-    });
+    throw new BadRequestError(
+      `The body of ${route} must be a JSON object; got ${Array.isArray(body) ? "an array" : describe(body)}.`,
+      {
+        code: "invalid_body",
+      },
+    );
   }
   const result = schema.safeParse(body);
   if (result.success) return result.data;
@@ -82,14 +94,20 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown, route: 
     // Cut: the name is the client's, of any length.
     const field = clip(issue.keys[0] ?? "");
     const accepted = schema instanceof z.ZodObject ? ` It takes: ${Object.keys(schema.shape).join(", ")}.` : "";
-    throw new BadRequestError(`${route} does not take '${field}' (a typo, or a field litegate does not support): remove it.${accepted}`, {
-      param: field,
-      code: "unsupported_field",
-    });
+    throw new BadRequestError(
+      `${route} does not take '${field}' (a typo, or a field litegate does not support): remove it.${accepted}`,
+      {
+        param: field,
+        code: "unsupported_field",
+      },
+    );
   }
   const field = String(issue?.path[0] ?? "");
   const value = (body as Record<string, unknown>)[field];
   const rule = field in RULES ? RULES[field as Field] : "valid";
   const received = value === undefined ? `'${field}' is required` : `got ${describe(value)}`;
-  throw new BadRequestError(`Invalid '${field}' in ${route}: ${received}. It must be ${rule}.`, { param: field, code: "invalid_value" });
+  throw new BadRequestError(`Invalid '${field}' in ${route}: ${received}. It must be ${rule}.`, {
+    param: field,
+    code: "invalid_value",
+  });
 }

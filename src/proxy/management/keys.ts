@@ -24,10 +24,13 @@ async function body(gateway: Gateway, req: IncomingMessage): Promise<unknown> {
 }
 
 function noSuchKey(key: string): NotFoundError {
-  return new NotFoundError(`No key '${key.startsWith("sk-") ? keyName(key) : clip(key)}' exists on this gateway; GET /key/list lists them.`, {
-    param: "key",
-    code: "key_not_found",
-  });
+  return new NotFoundError(
+    `No key '${key.startsWith("sk-") ? keyName(key) : clip(key)}' exists on this gateway; GET /key/list lists them.`,
+    {
+      param: "key",
+      code: "key_not_found",
+    },
+  );
 }
 
 async function existingKey(store: Store, key: string): Promise<KeyRecord> {
@@ -39,20 +42,27 @@ async function existingKey(store: Store, key: string): Promise<KeyRecord> {
 async function assertTeamExists(store: Store, teamId: string | null | undefined): Promise<void> {
   if (teamId === null || teamId === undefined) return;
   if ((await store.getTeam(teamId)) === undefined) {
-    throw new BadRequestError(`Team '${teamId}' does not exist; create it with POST /team/new first.`, { param: "team_id", code: "team_not_found" });
+    throw new BadRequestError(`Team '${teamId}' does not exist; create it with POST /team/new first.`, {
+      param: "team_id",
+      code: "team_not_found",
+    });
   }
 }
 
 /** The settings both generate and update take, as store fields (only those the body has). */
 function settings(input: Omit<GenerateKeyBody, "blocked">, now: number, route: string): KeyPatch {
   if (input.duration != null && input.expires != null) {
-    throw new BadRequestError(`${route} takes 'duration' or 'expires', not both.`, { param: "expires", code: "invalid_value" });
+    throw new BadRequestError(`${route} takes 'duration' or 'expires', not both.`, {
+      param: "expires",
+      code: "invalid_value",
+    });
   }
   const patch: KeyPatch = budgetFields(input, now);
   if (input.rpm_limit !== undefined) patch.rpm_limit = input.rpm_limit;
   if (input.tpm_limit !== undefined) patch.tpm_limit = input.tpm_limit;
   if (input.max_parallel_requests !== undefined) patch.max_parallel_requests = input.max_parallel_requests;
-  if (input.duration !== undefined) patch.expires_at = input.duration === null ? null : addDuration(now, input.duration);
+  if (input.duration !== undefined)
+    patch.expires_at = input.duration === null ? null : addDuration(now, input.duration);
   if (input.expires !== undefined) patch.expires_at = input.expires === null ? null : Date.parse(input.expires);
   if (input.key_alias !== undefined) patch.key_alias = input.key_alias;
   if (input.user_id !== undefined) patch.user_id = input.user_id;
@@ -67,7 +77,12 @@ export async function createKey(store: Store, fields: KeyPatch): Promise<{ key: 
   return { key, record };
 }
 
-export async function generateKey(gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+export async function generateKey(
+  gateway: Gateway,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RequestContext,
+): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
   const input = parseBody(generateKeyBody, await body(gateway, req), "/key/generate");
   await assertTeamExists(store, input.team_id);
@@ -77,7 +92,12 @@ export async function generateKey(gateway: Gateway, req: IncomingMessage, res: S
   sendJson(res, 200, { key, ...keyView(record) }, ctx.headers());
 }
 
-export async function keyInfo(gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+export async function keyInfo(
+  gateway: Gateway,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RequestContext,
+): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
   const key = requiredParam(queryOf(req, "/key/info", ["key"]), "key", "/key/info");
   // Spend this instance has counted but not yet written belongs in the answer.
@@ -86,7 +106,12 @@ export async function keyInfo(gateway: Gateway, req: IncomingMessage, res: Serve
   sendJson(res, 200, { key: record.token_hash, info: keyView(record) }, ctx.headers());
 }
 
-export async function updateKey(gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+export async function updateKey(
+  gateway: Gateway,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RequestContext,
+): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
   const input = parseBody(updateKeyBody, await body(gateway, req), "/key/update");
   const current = await existingKey(store, input.key);
@@ -99,7 +124,12 @@ export async function updateKey(gateway: Gateway, req: IncomingMessage, res: Ser
   sendJson(res, 200, keyView(updated), ctx.headers());
 }
 
-export async function deleteKeys(gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+export async function deleteKeys(
+  gateway: Gateway,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RequestContext,
+): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
   const input = parseBody(deleteKeysBody, await body(gateway, req), "/key/delete");
   // All or nothing: a list with one unknown key deletes none, so the caller can fix and resend it.
@@ -111,7 +141,12 @@ export async function deleteKeys(gateway: Gateway, req: IncomingMessage, res: Se
   sendJson(res, 200, { deleted_keys: input.keys }, ctx.headers());
 }
 
-export async function listKeys(gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+export async function listKeys(
+  gateway: Gateway,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RequestContext,
+): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
   const query = queryOf(req, "/key/list", ["page", "size", "user_id", "team_id", "return_full_object"]);
   const { page, size, offset } = pageOf(query);

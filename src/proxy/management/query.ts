@@ -14,10 +14,13 @@ export function queryOf(req: IncomingMessage, route: string, known: readonly str
   for (const name of query.keys()) {
     if (!known.includes(name)) {
       // Cut: the name is the client's, of any length the URL allows.
-      throw new BadRequestError(`${route} does not take '${clip(name)}' in the query string; it takes: ${known.join(", ")}.`, {
-        param: clip(name),
-        code: "unsupported_param",
-      });
+      throw new BadRequestError(
+        `${route} does not take '${clip(name)}' in the query string; it takes: ${known.join(", ")}.`,
+        {
+          param: clip(name),
+          code: "unsupported_param",
+        },
+      );
     }
   }
   return query;
@@ -26,7 +29,10 @@ export function queryOf(req: IncomingMessage, route: string, known: readonly str
 export function requiredParam(query: URLSearchParams, name: string, route: string): string {
   const value = query.get(name);
   if (value === null || value === "") {
-    throw new BadRequestError(`${route} needs '${name}' in the query string, e.g. ${route}?${name}=...`, { param: name, code: "missing_param" });
+    throw new BadRequestError(`${route} needs '${name}' in the query string, e.g. ${route}?${name}=...`, {
+      param: name,
+      code: "missing_param",
+    });
   }
   return value;
 }
@@ -36,10 +42,13 @@ function wholeNumber(query: URLSearchParams, name: string, fallback: number, min
   if (text === null) return fallback;
   const value = Number(text);
   if (!/^\d+$/.test(text) || value < min || value > max) {
-    throw new BadRequestError(`Invalid '${name}': got '${clip(text)}'. It must be a whole number from ${min} to ${max}.`, {
-      param: name,
-      code: "invalid_value",
-    });
+    throw new BadRequestError(
+      `Invalid '${name}': got '${clip(text)}'. It must be a whole number from ${min} to ${max}.`,
+      {
+        param: name,
+        code: "invalid_value",
+      },
+    );
   }
   return value;
 }
@@ -61,12 +70,17 @@ export function pageOf(query: URLSearchParams, sizeName = "size", defaultSize = 
 export function dateParam(query: URLSearchParams, name: string): number | undefined {
   const text = query.get(name);
   if (text === null || text === "") return undefined;
-  const ms = /^\d{4}-\d{2}-\d{2}(T.*)?$/.test(text) ? Date.parse(text.length === 10 ? `${text}T00:00:00Z` : text) : Number.NaN;
+  const ms = /^\d{4}-\d{2}-\d{2}(T.*)?$/.test(text)
+    ? Date.parse(text.length === 10 ? `${text}T00:00:00Z` : text)
+    : Number.NaN;
   if (Number.isNaN(ms)) {
-    throw new BadRequestError(`Invalid '${name}': got '${clip(text)}'. It must be a date (2026-11-25) or an ISO 8601 date-time.`, {
-      param: name,
-      code: "invalid_value",
-    });
+    throw new BadRequestError(
+      `Invalid '${name}': got '${clip(text)}'. It must be a date (2026-11-25) or an ISO 8601 date-time.`,
+      {
+        param: name,
+        code: "invalid_value",
+      },
+    );
   }
   return ms;
 }

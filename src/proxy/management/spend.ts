@@ -14,9 +14,22 @@ import { spendView } from "./views.js";
 
 const DAY_MS = 86_400_000;
 
-export async function spendLogs(gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+export async function spendLogs(
+  gateway: Gateway,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RequestContext,
+): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
-  const query = queryOf(req, "/spend/logs", ["api_key", "user_id", "team_id", "start_date", "end_date", "page", "page_size"]);
+  const query = queryOf(req, "/spend/logs", [
+    "api_key",
+    "user_id",
+    "team_id",
+    "start_date",
+    "end_date",
+    "page",
+    "page_size",
+  ]);
   const { size, offset } = pageOf(query, "page_size", 100);
   const key = query.get("api_key");
   const end = dateParam(query, "end_date");

@@ -15,31 +15,56 @@ import { OWNED_KEYS_SHOWN } from "./users.js";
 import { keyView, teamView } from "./views.js";
 
 function noSuchTeam(teamId: string): NotFoundError {
-  return new NotFoundError(`No team '${clip(teamId)}' exists on this gateway; create one with POST /team/new.`, { param: "team_id", code: "team_not_found" });
+  return new NotFoundError(`No team '${clip(teamId)}' exists on this gateway; create one with POST /team/new.`, {
+    param: "team_id",
+    code: "team_not_found",
+  });
 }
 
-export async function newTeam(gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+export async function newTeam(
+  gateway: Gateway,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RequestContext,
+): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
   const input = parseBody(newTeamBody, await readJsonBody(req, gateway.maxBodyBytes), "/team/new");
   const team = await created(
-    store.createTeam({ ...budgetFields(input, Date.now()), team_id: input.team_id ?? randomUUID(), team_alias: input.team_alias ?? null }),
+    store.createTeam({
+      ...budgetFields(input, Date.now()),
+      team_id: input.team_id ?? randomUUID(),
+      team_alias: input.team_alias ?? null,
+    }),
   );
   gateway.access.invalidateAll();
   sendJson(res, 200, teamView(team), ctx.headers());
 }
 
-export async function updateTeam(gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+export async function updateTeam(
+  gateway: Gateway,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RequestContext,
+): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
   const input = parseBody(updateTeamBody, await readJsonBody(req, gateway.maxBodyBytes), "/team/update");
   const fields = budgetFields(input, Date.now());
-  const team = await store.updateTeam(input.team_id, input.team_alias === undefined ? fields : { ...fields, team_alias: input.team_alias });
+  const team = await store.updateTeam(
+    input.team_id,
+    input.team_alias === undefined ? fields : { ...fields, team_alias: input.team_alias },
+  );
   // Every key of the team is bound by it: their cached lookups hold the old team.
   gateway.access.invalidateAll();
   if (team === undefined) throw noSuchTeam(input.team_id);
   sendJson(res, 200, teamView(team), ctx.headers());
 }
 
-export async function teamInfo(gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+export async function teamInfo(
+  gateway: Gateway,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RequestContext,
+): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
   const teamId = requiredParam(queryOf(req, "/team/info", ["team_id"]), "team_id", "/team/info");
   await gateway.access.flushSpend(2_000);

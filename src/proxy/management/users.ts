@@ -22,13 +22,23 @@ import { keyView, userView } from "./views.js";
 export const OWNED_KEYS_SHOWN = 1000;
 
 function noSuchUser(userId: string): NotFoundError {
-  return new NotFoundError(`No user '${clip(userId)}' exists on this gateway; create one with POST /user/new.`, { param: "user_id", code: "user_not_found" });
+  return new NotFoundError(`No user '${clip(userId)}' exists on this gateway; create one with POST /user/new.`, {
+    param: "user_id",
+    code: "user_not_found",
+  });
 }
 
-export async function newUser(gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+export async function newUser(
+  gateway: Gateway,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RequestContext,
+): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
   const input = parseBody(newUserBody, await readJsonBody(req, gateway.maxBodyBytes), "/user/new");
-  const user = await created(store.createUser({ ...budgetFields(input, Date.now()), user_id: input.user_id ?? randomUUID() }));
+  const user = await created(
+    store.createUser({ ...budgetFields(input, Date.now()), user_id: input.user_id ?? randomUUID() }),
+  );
   // Budgets and allowlists of a user bind their keys: cached lookups may hold an older user.
   gateway.access.invalidateAll();
   if (input.auto_create_key === false) {
@@ -39,7 +49,12 @@ export async function newUser(gateway: Gateway, req: IncomingMessage, res: Serve
   sendJson(res, 200, { ...userView(user), key, token: record.token_hash, key_name: record.key_name }, ctx.headers());
 }
 
-export async function updateUser(gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+export async function updateUser(
+  gateway: Gateway,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RequestContext,
+): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
   const input = parseBody(updateUserBody, await readJsonBody(req, gateway.maxBodyBytes), "/user/update");
   const user = await store.updateUser(input.user_id, budgetFields(input, Date.now()));
@@ -48,7 +63,12 @@ export async function updateUser(gateway: Gateway, req: IncomingMessage, res: Se
   sendJson(res, 200, userView(user), ctx.headers());
 }
 
-export async function userInfo(gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+export async function userInfo(
+  gateway: Gateway,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RequestContext,
+): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
   const userId = requiredParam(queryOf(req, "/user/info", ["user_id"]), "user_id", "/user/info");
   await gateway.access.flushSpend(2_000);
