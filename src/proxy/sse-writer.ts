@@ -30,15 +30,16 @@ function uncork(res: ServerResponse): void {
 }
 
 /**
- * Writes one event; resolves once the client can take more. Events written in the same
- * turn of the event loop (all those from one upstream read) leave in one socket write.
+ * Writes one event; when the client's buffer is full, a promise that resolves once it can
+ * take more (none otherwise: most chunks cost no promise). Events written in the same turn
+ * of the event loop (all those from one upstream read) leave in one socket write.
  */
-export async function writeEvent(res: ServerResponse, data: string): Promise<void> {
+export function writeEvent(res: ServerResponse, data: string): Promise<void> | undefined {
   if (res.writableCorked === 0) {
     res.cork();
     setImmediate(uncork, res);
   }
-  if (!res.write(`data: ${data}\n\n`)) await drained(res);
+  return res.write(`data: ${data}\n\n`) ? undefined : drained(res);
 }
 
 /** Resolves when the client has taken the buffered data, or has gone; leaves no listener behind. */

@@ -133,7 +133,8 @@ async function serve(
         withCost && chunk.usage != null
           ? JSON.stringify({ ...chunk, usage: { ...chunk.usage, cost: costFor(ctx, chunk.usage) } })
           : raw;
-      await writeEvent(res, text ?? JSON.stringify(chunk));
+      const full = writeEvent(res, text ?? JSON.stringify(chunk));
+      if (full !== undefined) await full;
       if (res.destroyed) break;
     }
     endEventStream(res);
