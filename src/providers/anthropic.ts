@@ -17,9 +17,10 @@ import type {
 } from "../wire/chat.js";
 import type { CompletionUsage } from "../wire/completions.js";
 import { AuthenticationError, BadGatewayError, BadRequestError, type ProviderErrorDetail } from "../wire/errors.js";
-import { joinUrl, openAIErrorDetail } from "./openai-text.js";
+import { isRecord } from "../wire/validate.js";
+import { joinUrl } from "./connection.js";
+import { openAIErrorDetail } from "./openai-dialect.js";
 import type { ChatAdapter, ChatStreamReader, StreamEvent, Target } from "./types.js";
-import { isRecord } from "./shared.js";
 
 const PROVIDER = "anthropic";
 const ANTHROPIC_API_BASE = "https://api.anthropic.com";

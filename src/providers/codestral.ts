@@ -17,8 +17,10 @@ import {
   mistralStreamPayload,
   mistralUsage,
 } from "./mistral.js";
-import { bearerHeaders, COMPLETION_PARAMS } from "./openai-text.js";
-import { firstSet, isRecord, singleTextPrompt } from "./shared.js";
+import { isRecord } from "../wire/validate.js";
+import { bearerHeaders, firstSet } from "./connection.js";
+import { COMPLETION_PARAMS } from "./openai-dialect.js";
+import { singleTextPrompt } from "./prompt.js";
 import type { StreamEvent, Target, TextCompletionAdapter } from "./types.js";
 
 const CODESTRAL_API_BASE = "https://codestral.mistral.ai";

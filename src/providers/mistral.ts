@@ -23,9 +23,10 @@ import type {
 } from "../wire/chat.js";
 import type { CompletionUsage } from "../wire/completions.js";
 import { AuthenticationError, BadGatewayError, type ProviderErrorDetail } from "../wire/errors.js";
-import { bearerHeaders, joinUrl, openAIErrorDetail } from "./openai-text.js";
+import { isRecord } from "../wire/validate.js";
+import { bearerHeaders, firstSet, joinUrl } from "./connection.js";
+import { CONTEXT_WINDOW_MESSAGE, openAIErrorDetail } from "./openai-dialect.js";
 import type { ChatAdapter, ChatStreamReader, StreamEvent, Target } from "./types.js";
-import { CONTEXT_WINDOW_MESSAGE, firstSet, isRecord } from "./shared.js";
 
 const MISTRAL_API_BASE = "https://api.mistral.ai/v1";
 

@@ -24,10 +24,11 @@ import type {
 } from "../wire/chat.js";
 import type { CompletionUsage, FinishReason, TextCompletion, TextCompletionChunk, TextCompletionParams } from "../wire/completions.js";
 import { BadRequestError, type ProviderErrorDetail } from "../wire/errors.js";
-import { firstSet, isRecord, singleTextPrompt } from "./shared.js";
-import { bearerHeaders, COMPLETION_PARAMS, joinUrl, openAIErrorDetail, openAIRequestId } from "./openai-text.js";
+import { isRecord } from "../wire/validate.js";
+import { bearerHeaders, firstSet, joinUrl } from "./connection.js";
+import { CHAT_PARAMS, COMPLETION_PARAMS, openAIErrorDetail, openAIRequestId } from "./openai-dialect.js";
+import { singleTextPrompt } from "./prompt.js";
 import type { ChatAdapter, StreamEvent, Target, TextCompletionAdapter } from "./types.js";
-import { CHAT_PARAMS } from "./openai-chat.js";
 
 const OLLAMA_API_BASE = "http://localhost:11434";
 

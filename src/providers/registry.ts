@@ -6,14 +6,13 @@
  */
 import { BadRequestError } from "../wire/errors.js";
 import { anthropic } from "./anthropic.js";
-import { azureChat } from "./azure-chat.js";
-import { azureText } from "./azure-text.js";
+import { AZURE, azureChat, azureText } from "./azure.js";
+import type { Endpoint } from "./connection.js";
 import { codestralFim } from "./codestral.js";
 import { codestralChat, mistralChat } from "./mistral.js";
 import { ollamaChat, ollamaGenerate } from "./ollama.js";
 import { OPENAI_COMPATIBLE_HOSTS, openAICompatibleChat, openAICompatibleText } from "./openai-compatible.js";
-import { openaiChat } from "./openai-chat.js";
-import { openaiText } from "./openai-text.js";
+import { OPENAI, openaiChat, openaiText } from "./openai.js";
 import type { ChatAdapter, TextCompletionAdapter } from "./types.js";
 
 export interface ProviderEntry {
@@ -33,8 +32,13 @@ export interface ResolvedModel extends ProviderEntry {
   model: string;
 }
 
-const OPENAI_ENV = { keyEnv: "OPENAI_API_KEY", baseEnv: "OPENAI_BASE_URL", defaultBase: "https://api.openai.com/v1" };
-const AZURE_ENV = { keyEnv: "AZURE_API_KEY", baseEnv: "AZURE_API_BASE" };
+/** What the README shows of an endpoint. */
+function env({ keyEnv, baseEnv, defaultBase }: Endpoint): Pick<ProviderEntry, "keyEnv" | "baseEnv" | "defaultBase"> {
+  return { keyEnv, baseEnv, defaultBase };
+}
+
+const OPENAI_ENV = env(OPENAI);
+const AZURE_ENV = env(AZURE);
 const CODESTRAL_ENV = { keyEnv: "CODESTRAL_API_KEY", baseEnv: "CODESTRAL_API_BASE", defaultBase: "https://codestral.mistral.ai" };
 const OLLAMA_ENV = { keyEnv: "OLLAMA_API_KEY", baseEnv: "OLLAMA_API_BASE", defaultBase: "http://localhost:11434" };
 
@@ -56,9 +60,7 @@ export const PROVIDERS: Readonly<Record<string, ProviderEntry>> = {
       {
         text: host.textCompletions ? openAICompatibleText(host) : undefined,
         chat: openAICompatibleChat(host),
-        keyEnv: host.keyEnv,
-        baseEnv: host.baseEnv,
-        defaultBase: host.defaultBase,
+        ...env(host),
       },
     ]),
   ),
