@@ -5,7 +5,7 @@
  * provider with only chat go through the translation in src/translate.
  */
 import { BadRequestError } from "../wire/errors.js";
-import { anthropic } from "./anthropic.js";
+import { ANTHROPIC, anthropic } from "./anthropic/index.js";
 import { AZURE, azureChat, azureText } from "./azure.js";
 import type { Endpoint } from "./connection.js";
 import { codestralFim } from "./codestral.js";
@@ -48,7 +48,7 @@ export const PROVIDERS: Readonly<Record<string, ProviderEntry>> = {
   openai: { text: openaiText, chat: openaiChat, ...OPENAI_ENV },
   azure_text: { text: azureText, chat: azureChat, ...AZURE_ENV },
   azure: { chat: azureChat, ...AZURE_ENV },
-  anthropic: { chat: anthropic, keyEnv: "ANTHROPIC_API_KEY", baseEnv: "ANTHROPIC_API_BASE", defaultBase: "https://api.anthropic.com" },
+  anthropic: { chat: anthropic, ...env(ANTHROPIC) },
   "text-completion-codestral": { text: codestralFim, ...CODESTRAL_ENV },
   codestral: { text: codestralFim, chat: codestralChat, ...CODESTRAL_ENV },
   mistral: { chat: mistralChat, keyEnv: "MISTRAL_API_KEY", baseEnv: "MISTRAL_API_BASE", defaultBase: "https://api.mistral.ai/v1" },
