@@ -91,6 +91,6 @@ export function requestIdHeader(...names: string[]): ProviderDialect["requestId"
       const value = headers[name];
       if (value !== undefined) return typeof value === "string" ? value : value[0];
     }
-    return undefined;
+    return;
   };
 }

@@ -75,7 +75,11 @@ export function parseOpenAIStreamEvent<C = TextCompletionChunk>(event: SseEvent)
   const payload = parsed.json;
   if (event.event === "error" || (isRecord(payload) && payload.error !== undefined && payload.error !== null)) {
     const status = isRecord(payload) && isRecord(payload.error) ? payload.error.status : undefined;
-    return { type: "error", status: typeof status === "number" ? status : undefined, detail: openAIErrorDetail(payload) };
+    return {
+      type: "error",
+      status: typeof status === "number" ? status : undefined,
+      detail: openAIErrorDetail(payload),
+    };
   }
   // Several `data:` lines were joined with "\n": forwarding that text as one line would break the framing.
   return { type: "chunk", chunk: payload as C, raw: data.includes("\n") ? undefined : data };

@@ -8,8 +8,8 @@ import { BadRequestError } from "../wire/errors.js";
 import { ANTHROPIC, anthropic } from "./anthropic/index.js";
 import { AZURE, azureChat, azureText } from "./azure.js";
 import type { Endpoint } from "./connection.js";
-import { codestralFim } from "./codestral.js";
-import { codestralChat, mistralChat } from "./mistral.js";
+import { CODESTRAL, codestralChat, MISTRAL, mistralChat } from "./mistral/index.js";
+import { codestralFim } from "./mistral/fim.js";
 import { ollamaChat, ollamaGenerate } from "./ollama.js";
 import { OPENAI_COMPATIBLE_HOSTS, openAICompatibleChat, openAICompatibleText } from "./openai-compatible.js";
 import { OPENAI, openaiChat, openaiText } from "./openai.js";
@@ -39,7 +39,7 @@ function env({ keyEnv, baseEnv, defaultBase }: Endpoint): Pick<ProviderEntry, "k
 
 const OPENAI_ENV = env(OPENAI);
 const AZURE_ENV = env(AZURE);
-const CODESTRAL_ENV = { keyEnv: "CODESTRAL_API_KEY", baseEnv: "CODESTRAL_API_BASE", defaultBase: "https://codestral.mistral.ai" };
+const CODESTRAL_ENV = env(CODESTRAL);
 const OLLAMA_ENV = { keyEnv: "OLLAMA_API_KEY", baseEnv: "OLLAMA_API_BASE", defaultBase: "http://localhost:11434" };
 
 /** Every provider prefix and its adapters. Data: the README's provider table is generated from it. */
@@ -51,7 +51,7 @@ export const PROVIDERS: Readonly<Record<string, ProviderEntry>> = {
   anthropic: { chat: anthropic, ...env(ANTHROPIC) },
   "text-completion-codestral": { text: codestralFim, ...CODESTRAL_ENV },
   codestral: { text: codestralFim, chat: codestralChat, ...CODESTRAL_ENV },
-  mistral: { chat: mistralChat, keyEnv: "MISTRAL_API_KEY", baseEnv: "MISTRAL_API_BASE", defaultBase: "https://api.mistral.ai/v1" },
+  mistral: { chat: mistralChat, ...env(MISTRAL) },
   ollama: { text: ollamaGenerate, chat: ollamaChat, ...OLLAMA_ENV },
   ollama_chat: { chat: ollamaChat, ...OLLAMA_ENV },
   ...Object.fromEntries(
@@ -80,12 +80,16 @@ export function resolveModel(model: string): ResolvedModel {
   if (slash === -1) {
     if (OPENAI_TEXT_MODEL.test(model)) return { provider: "openai", model, text: openaiText, chat: openaiChat };
     if (OPENAI_CHAT_MODEL.test(model)) return { provider: "openai", model, chat: openaiChat };
-    throw unknown(model, `the provider cannot be inferred. Write it as provider/model, with one of the providers: ${Object.keys(PROVIDERS).join(", ")}.`);
+    throw unknown(
+      model,
+      `the provider cannot be inferred. Write it as provider/model, with one of the providers: ${Object.keys(PROVIDERS).join(", ")}.`,
+    );
   }
   const provider = model.slice(0, slash);
   const name = model.slice(slash + 1);
   const entry = PROVIDERS[provider];
-  if (entry === undefined) throw unknown(model, `unknown provider '${provider}'. Providers: ${Object.keys(PROVIDERS).join(", ")}.`);
+  if (entry === undefined)
+    throw unknown(model, `unknown provider '${provider}'. Providers: ${Object.keys(PROVIDERS).join(", ")}.`);
   // LiteLLM's rule: `openai/` with a model OpenAI serves only as chat goes to chat;
   // anything else (instruct models, a vLLM or other compatible server) to /completions.
   if (provider === "openai" && OPENAI_CHAT_MODEL.test(name)) return { provider, model: name, chat: entry.chat };

@@ -43,4 +43,3 @@ export function anthropicErrorDetail(body: unknown): ProviderErrorDetail {
   if (CONTEXT_WINDOW_MESSAGE.test(error.message)) detail.kind = "context_window";
   return detail;
 }
-

@@ -150,4 +150,3 @@ export function anthropicMessages(messages: readonly ChatMessage[], target: Targ
     return { role, content: only !== undefined && only.type === "text" ? only.text : blocks };
   });
 }
-

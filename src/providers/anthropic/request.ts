@@ -1,8 +1,7 @@
 /** The `/v1/messages` body for an OpenAI chat request. */
 import type { ChatCompletionParams } from "../../wire/chat.js";
-import { BadRequestError } from "../../wire/errors.js";
 import type { Target } from "../types.js";
-import { invalidValue, PROVIDER } from "./errors.js";
+import { invalidValue } from "./errors.js";
 import { anthropicMessages, systemPrompt } from "./messages.js";
 import { toolChoice, tools } from "./tools.js";
 
@@ -38,11 +37,10 @@ function defaultMaxTokens(model: string): number {
 function temperature(value: number, target: Target): number {
   if (value <= 1) return value;
   if (target.dropParams) return 1;
-  throw new BadRequestError(
+  const message =
     `Anthropic takes temperature between 0 and 1 (got ${value}; OpenAI allows up to 2). ` +
-      "Lower it, or set drop_params: true to clamp it to 1.",
-    { provider: PROVIDER, model: target.model, param: "temperature", code: "invalid_value" },
-  );
+    "Lower it, or set drop_params: true to clamp it to 1.";
+  throw invalidValue(message, "temperature", target);
 }
 
 function present<T>(value: T | null | undefined): value is T {
@@ -80,4 +78,3 @@ export function requestBody(params: ChatCompletionParams, target: Target): Recor
   }
   return body;
 }
-

@@ -107,4 +107,3 @@ export function parseMessage(body: unknown): ChatCompletion {
     usage: openAIUsage(tokens),
   };
 }
-

@@ -118,4 +118,3 @@ export function anthropicStream(): ChatStreamReader {
 
   return { framer: new SseParser(), parseEvent };
 }
-

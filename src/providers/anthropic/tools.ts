@@ -44,4 +44,3 @@ export function tools(params: ChatCompletionParams, target: Target): AnthropicTo
     };
   });
 }
-

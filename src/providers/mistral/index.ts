@@ -1,0 +1,67 @@
+/**
+ * Mistral's chat endpoint (`mistral/M`), and the same endpoint on Codestral's own host
+ * (`codestral/M`): OpenAI's chat format with a few renames (request.ts), answers that
+ * are OpenAI's but for Mistral's own content, finish reasons and tool arguments
+ * (response.ts, stream.ts). Codestral's fill-in-the-middle endpoint is fim.ts.
+ */
+import type { UpstreamRequest } from "../../http/transport.js";
+import type { ChatCompletionParams } from "../../wire/chat.js";
+import { apiBase, bearerHeaders, type Endpoint, requireApiKey, v1Url } from "../connection.js";
+import type { ChatAdapter, Target } from "../types.js";
+import { mistralErrorDetail, mistralRequestId } from "./errors.js";
+import { mistralChatBody } from "./request.js";
+import { parseMistralChat } from "./response.js";
+import { mistralChatStream } from "./stream.js";
+
+export const MISTRAL = {
+  label: "Mistral",
+  keyEnv: "MISTRAL_API_KEY",
+  baseEnv: "MISTRAL_API_BASE",
+  defaultBase: "https://api.mistral.ai/v1",
+} satisfies Endpoint;
+
+export const CODESTRAL = {
+  label: "Codestral",
+  keyEnv: "CODESTRAL_API_KEY",
+  baseEnv: "CODESTRAL_API_BASE",
+  defaultBase: "https://codestral.mistral.ai",
+} satisfies Endpoint;
+
+/**
+ * OpenAI chat params Mistral takes. `stream_options` is accepted but not sent: Mistral
+ * refuses it and always puts usage on its last chunk. Not taken: logit_bias, logprobs,
+ * top_logprobs, user, store, metadata, audio, modalities, service_tier, reasoning_effort.
+ */
+export const MISTRAL_CHAT_PARAMS: ReadonlySet<string> = new Set([
+  ...["frequency_penalty", "max_completion_tokens", "max_tokens", "n", "parallel_tool_calls", "prediction"],
+  ...["presence_penalty", "response_format", "seed", "stop", "stream", "stream_options", "temperature"],
+  ...["tool_choice", "tools", "top_p"],
+]);
+
+function mistralChatAt(provider: string, endpoint: Endpoint & { defaultBase: string }): ChatAdapter {
+  return {
+    provider,
+    supportedParams: MISTRAL_CHAT_PARAMS,
+    supportsN: true,
+
+    buildChatRequest(params: ChatCompletionParams, target: Target): UpstreamRequest {
+      const key = requireApiKey(target, endpoint, provider);
+      return {
+        method: "POST",
+        url: v1Url(apiBase(target, endpoint), "/chat/completions"),
+        headers: bearerHeaders(key, target),
+        body: JSON.stringify(mistralChatBody(params, target.model)),
+      };
+    },
+
+    parseChatResponse: parseMistralChat,
+    chatStream: mistralChatStream,
+    parseError: mistralErrorDetail,
+    requestId: mistralRequestId,
+  };
+}
+
+export const mistralChat = mistralChatAt("mistral", MISTRAL);
+
+/** Codestral models chat too, on Codestral's own host with its own key. */
+export const codestralChat = mistralChatAt("codestral", CODESTRAL);
