@@ -4,6 +4,7 @@
  * with. Every adapter resolves its connection through these, so "empty means unset" and
  * the wording of a missing-key error hold for all of them.
  */
+import type { UpstreamRequest } from "../http/transport.js";
 import { AuthenticationError } from "../wire/errors.js";
 import type { ProviderDialect, Target } from "./types.js";
 
@@ -54,6 +55,11 @@ export function requireApiKey(target: Target, endpoint: Endpoint, provider: stri
   const key = apiKey(target, endpoint);
   if (key === undefined) throw missingApiKey(endpoint, provider, target);
   return key;
+}
+
+/** A JSON POST upstream. */
+export function postJson(url: string, headers: Record<string, string>, body: unknown): UpstreamRequest {
+  return { method: "POST", url, headers, body: JSON.stringify(body) };
 }
 
 export function joinUrl(base: string, path: string): string {

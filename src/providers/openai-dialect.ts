@@ -10,23 +10,25 @@ import type { ChatCompletion, ChatCompletionChunk } from "../wire/chat.js";
 import type { TextCompletion, TextCompletionChunk } from "../wire/completions.js";
 import type { ProviderErrorDetail } from "../wire/errors.js";
 import { isRecord } from "../wire/validate.js";
-import { requestIdHeader } from "./connection.js";
+import { postJson, requestIdHeader } from "./connection.js";
 import { eventJson } from "./stream-json.js";
 import type { ChatAdapter, StreamEvent, Target, TextCompletionAdapter } from "./types.js";
 
 /** Every param of OpenAI's CreateCompletionRequest besides model and prompt. */
+// biome-ignore format: a table, read across
 export const COMPLETION_PARAMS: ReadonlySet<string> = new Set([
-  ...["best_of", "echo", "frequency_penalty", "logit_bias", "logprobs", "max_tokens", "n", "presence_penalty"],
-  ...["seed", "stop", "stream", "stream_options", "suffix", "temperature", "top_p", "user"],
+  "best_of", "echo", "frequency_penalty", "logit_bias", "logprobs", "max_tokens", "n", "presence_penalty",
+  "seed", "stop", "stream", "stream_options", "suffix", "temperature", "top_p", "user",
 ]);
 
 /** OpenAI's chat params besides model and messages. */
+// biome-ignore format: a table, read across
 export const CHAT_PARAMS: ReadonlySet<string> = new Set([
-  ...["audio", "frequency_penalty", "logit_bias", "logprobs", "max_completion_tokens", "max_tokens", "metadata"],
-  ...["modalities", "n", "parallel_tool_calls", "prediction", "presence_penalty", "prompt_cache_key"],
-  ...["reasoning_effort", "response_format", "safety_identifier", "seed", "service_tier", "stop", "store"],
-  ...["stream", "stream_options", "temperature", "tool_choice", "tools", "top_logprobs", "top_p", "user"],
-  ...["verbosity", "web_search_options"],
+  "audio", "frequency_penalty", "logit_bias", "logprobs", "max_completion_tokens", "max_tokens", "metadata",
+  "modalities", "n", "parallel_tool_calls", "prediction", "presence_penalty", "prompt_cache_key",
+  "reasoning_effort", "response_format", "safety_identifier", "seed", "service_tier", "stop", "store", "stream",
+  "stream_options", "temperature", "tool_choice", "tools", "top_logprobs", "top_p", "user", "verbosity",
+  "web_search_options",
 ]);
 
 /** How OpenAI-style providers word a prompt that does not fit the context window. */
@@ -102,8 +104,7 @@ function forward(
   target: Target,
 ): UpstreamRequest {
   const { url, headers } = server.locate(target, path, provider);
-  const body = JSON.stringify(params.model === target.model ? params : { ...params, model: target.model });
-  return { method: "POST", url, headers, body };
+  return postJson(url, headers, params.model === target.model ? params : { ...params, model: target.model });
 }
 
 export function openAIDialectText(

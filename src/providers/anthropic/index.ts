@@ -5,7 +5,7 @@
  */
 import type { UpstreamRequest } from "../../http/transport.js";
 import type { ChatCompletionParams } from "../../wire/chat.js";
-import { apiBase, type Endpoint, jsonHeaders, requestIdHeader, requireApiKey, v1Url } from "../connection.js";
+import { apiBase, type Endpoint, jsonHeaders, postJson, requestIdHeader, requireApiKey, v1Url } from "../connection.js";
 import type { ChatAdapter, Target } from "../types.js";
 import { anthropicErrorDetail, PROVIDER } from "./errors.js";
 import { requestBody } from "./request.js";
@@ -22,9 +22,10 @@ export const ANTHROPIC = {
 const ANTHROPIC_VERSION = "2023-06-01";
 
 /** The OpenAI chat params Anthropic can express; n, logprobs, penalties, seed and the like it cannot. */
+// biome-ignore format: a table, read across
 export const ANTHROPIC_CHAT_PARAMS: ReadonlySet<string> = new Set([
-  ...["max_completion_tokens", "max_tokens", "parallel_tool_calls", "stop", "stream", "stream_options"],
-  ...["temperature", "tool_choice", "tools", "top_p", "user"],
+  "max_completion_tokens", "max_tokens", "parallel_tool_calls", "stop", "stream", "stream_options",
+  "temperature", "tool_choice", "tools", "top_p", "user",
 ]);
 
 export const anthropic: ChatAdapter = {
@@ -34,12 +35,8 @@ export const anthropic: ChatAdapter = {
 
   buildChatRequest(params: ChatCompletionParams, target: Target): UpstreamRequest {
     const key = requireApiKey(target, ANTHROPIC, PROVIDER);
-    return {
-      method: "POST",
-      url: v1Url(apiBase(target, ANTHROPIC), "/messages"),
-      headers: jsonHeaders(target, { "x-api-key": key, "anthropic-version": ANTHROPIC_VERSION }),
-      body: JSON.stringify(requestBody(params, target)),
-    };
+    const headers = jsonHeaders(target, { "x-api-key": key, "anthropic-version": ANTHROPIC_VERSION });
+    return postJson(v1Url(apiBase(target, ANTHROPIC), "/messages"), headers, requestBody(params, target));
   },
 
   parseChatResponse: parseMessage,

@@ -5,7 +5,6 @@
  * Answers are rebuilt as OpenAI text completions, so nothing is forwarded raw.
  */
 import type { SseEvent } from "../../http/sse.js";
-import type { UpstreamRequest } from "../../http/transport.js";
 import type {
   FinishReason,
   TextCompletion,
@@ -14,12 +13,11 @@ import type {
   TextCompletionParams,
 } from "../../wire/completions.js";
 import { isRecord } from "../../wire/validate.js";
-import { apiBase, bearerHeaders, requireApiKey, v1Url } from "../connection.js";
 import { COMPLETION_PARAMS } from "../openai-dialect.js";
 import { singleTextPrompt } from "../prompt.js";
 import type { StreamEvent, Target, TextCompletionAdapter } from "../types.js";
 import { failedAnswer, finishedWithError, mistralErrorDetail, mistralRequestId } from "./errors.js";
-import { CODESTRAL } from "./index.js";
+import { CODESTRAL, mistralRequest } from "./index.js";
 import { choicesOf, envelope, mistralContent, mistralFinishReason } from "./response.js";
 import { mistralStreamPayload } from "./stream.js";
 
@@ -29,15 +27,9 @@ const PROVIDER = "text-completion-codestral";
 const DEFAULT_MAX_TOKENS = 16;
 
 /** The OpenAI completion params FIM takes (`seed` is sent as `random_seed`). */
+// biome-ignore format: a table, read across
 const CODESTRAL_PARAMS: ReadonlySet<string> = new Set([
-  "max_tokens",
-  "seed",
-  "stop",
-  "stream",
-  "stream_options",
-  "suffix",
-  "temperature",
-  "top_p",
+  "max_tokens", "seed", "stop", "stream", "stream_options", "suffix", "temperature", "top_p",
 ]);
 
 function fimBody(params: TextCompletionParams, target: Target): Record<string, unknown> {
@@ -83,15 +75,8 @@ export const codestralFim: TextCompletionAdapter = {
   singlePrompt: true,
   supportedParams: CODESTRAL_PARAMS,
 
-  buildRequest(params: TextCompletionParams, target: Target): UpstreamRequest {
-    const key = requireApiKey(target, CODESTRAL, PROVIDER);
-    return {
-      method: "POST",
-      url: v1Url(apiBase(target, CODESTRAL), "/fim/completions"),
-      headers: bearerHeaders(key, target),
-      body: JSON.stringify(fimBody(params, target)),
-    };
-  },
+  buildRequest: (params: TextCompletionParams, target: Target) =>
+    mistralRequest(CODESTRAL, PROVIDER, "/fim/completions", fimBody(params, target), target),
 
   parseResponse(body: unknown): TextCompletion {
     const record = isRecord(body) ? body : {};

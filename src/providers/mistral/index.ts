@@ -6,7 +6,7 @@
  */
 import type { UpstreamRequest } from "../../http/transport.js";
 import type { ChatCompletionParams } from "../../wire/chat.js";
-import { apiBase, bearerHeaders, type Endpoint, requireApiKey, v1Url } from "../connection.js";
+import { apiBase, bearerHeaders, type Endpoint, postJson, requireApiKey, v1Url } from "../connection.js";
 import type { ChatAdapter, Target } from "../types.js";
 import { mistralErrorDetail, mistralRequestId } from "./errors.js";
 import { mistralChatBody } from "./request.js";
@@ -32,11 +32,24 @@ export const CODESTRAL = {
  * refuses it and always puts usage on its last chunk. Not taken: logit_bias, logprobs,
  * top_logprobs, user, store, metadata, audio, modalities, service_tier, reasoning_effort.
  */
+// biome-ignore format: a table, read across
 export const MISTRAL_CHAT_PARAMS: ReadonlySet<string> = new Set([
-  ...["frequency_penalty", "max_completion_tokens", "max_tokens", "n", "parallel_tool_calls", "prediction"],
-  ...["presence_penalty", "response_format", "seed", "stop", "stream", "stream_options", "temperature"],
-  ...["tool_choice", "tools", "top_p"],
+  "frequency_penalty", "max_completion_tokens", "max_tokens", "n", "parallel_tool_calls", "prediction",
+  "presence_penalty", "response_format", "seed", "stop", "stream", "stream_options", "temperature",
+  "tool_choice", "tools", "top_p",
 ]);
+
+/** A call to `path` under a Mistral API's `/v1`, with the bearer key it requires. */
+export function mistralRequest(
+  endpoint: Endpoint & { defaultBase: string },
+  provider: string,
+  path: string,
+  body: Record<string, unknown>,
+  target: Target,
+): UpstreamRequest {
+  const key = requireApiKey(target, endpoint, provider);
+  return postJson(v1Url(apiBase(target, endpoint), path), bearerHeaders(key, target), body);
+}
 
 function mistralChatAt(provider: string, endpoint: Endpoint & { defaultBase: string }): ChatAdapter {
   return {
@@ -44,15 +57,8 @@ function mistralChatAt(provider: string, endpoint: Endpoint & { defaultBase: str
     supportedParams: MISTRAL_CHAT_PARAMS,
     supportsN: true,
 
-    buildChatRequest(params: ChatCompletionParams, target: Target): UpstreamRequest {
-      const key = requireApiKey(target, endpoint, provider);
-      return {
-        method: "POST",
-        url: v1Url(apiBase(target, endpoint), "/chat/completions"),
-        headers: bearerHeaders(key, target),
-        body: JSON.stringify(mistralChatBody(params, target.model)),
-      };
-    },
+    buildChatRequest: (params: ChatCompletionParams, target: Target) =>
+      mistralRequest(endpoint, provider, "/chat/completions", mistralChatBody(params, target.model), target),
 
     parseChatResponse: parseMistralChat,
     chatStream: mistralChatStream,

@@ -6,9 +6,7 @@
  */
 import type { SseEvent } from "../../http/sse.js";
 import type { UpstreamRequest } from "../../http/transport.js";
-import type { ChatCompletionParams } from "../../wire/chat.js";
-import type { TextCompletionParams } from "../../wire/completions.js";
-import { apiBase, apiKey, bearerHeaders, type Endpoint, joinUrl } from "../connection.js";
+import { apiBase, apiKey, bearerHeaders, type Endpoint, joinUrl, postJson } from "../connection.js";
 import { openAIErrorDetail, openAIRequestId } from "../openai-dialect.js";
 import type { ChatAdapter, StreamEvent, Target, TextCompletionAdapter } from "../types.js";
 import { chatBody, generateBody } from "./request.js";
@@ -23,29 +21,35 @@ export const OLLAMA = {
 } satisfies Endpoint;
 
 /** The OpenAI completion params /api/generate takes. */
+// biome-ignore format: a table, read across
 const OLLAMA_GENERATE_PARAMS: ReadonlySet<string> = new Set([
-  ...["frequency_penalty", "max_tokens", "presence_penalty", "seed", "stop", "stream", "stream_options"],
-  ...["suffix", "temperature", "top_p"],
+  "frequency_penalty", "max_tokens", "presence_penalty", "seed", "stop", "stream", "stream_options", "suffix",
+  "temperature", "top_p",
 ]);
 
 /** The OpenAI chat params /api/chat takes (`response_format` becomes `format`, `reasoning_effort` becomes `think`). */
+// biome-ignore format: a table, read across
 const OLLAMA_CHAT_PARAMS: ReadonlySet<string> = new Set([
-  ...["frequency_penalty", "max_completion_tokens", "max_tokens", "presence_penalty", "reasoning_effort"],
-  ...["response_format", "seed", "stop", "stream", "stream_options", "temperature", "tools", "top_p"],
+  "frequency_penalty", "max_completion_tokens", "max_tokens", "presence_penalty", "reasoning_effort",
+  "response_format", "seed", "stop", "stream", "stream_options", "temperature", "tools", "top_p",
 ]);
 
-/** A call to `path`. Local servers take no key; ollama.com and proxies in front of Ollama take a bearer key. */
-function call(path: string, body: Record<string, unknown>, target: Target): UpstreamRequest {
-  const url = joinUrl(apiBase(target, OLLAMA), path);
-  return { method: "POST", url, headers: bearerHeaders(apiKey(target, OLLAMA), target), body: JSON.stringify(body) };
+/**
+ * A request builder posting `body` to `path`. Local servers take no key; ollama.com and
+ * proxies in front of Ollama take a bearer key.
+ */
+function post<P>(path: string, body: (params: P, target: Target) => Record<string, unknown>) {
+  return (params: P, target: Target): UpstreamRequest => {
+    const headers = bearerHeaders(apiKey(target, OLLAMA), target);
+    return postJson(joinUrl(apiBase(target, OLLAMA), path), headers, body(params, target));
+  };
 }
 
 export const ollamaGenerate: TextCompletionAdapter = {
   provider: "ollama",
   singlePrompt: true,
   supportedParams: OLLAMA_GENERATE_PARAMS,
-  buildRequest: (params: TextCompletionParams, target: Target) =>
-    call("/api/generate", generateBody(params, target), target),
+  buildRequest: post("/api/generate", generateBody),
   parseResponse: parseGenerate,
 
   /**
@@ -66,8 +70,7 @@ export const ollamaChat: ChatAdapter = {
   provider: "ollama_chat",
   supportedParams: OLLAMA_CHAT_PARAMS,
   supportsN: false,
-  buildChatRequest: (params: ChatCompletionParams, target: Target) =>
-    call("/api/chat", chatBody(params, target), target),
+  buildChatRequest: post("/api/chat", chatBody),
   parseChatResponse: parseChat,
   chatStream: ollamaChatStream,
   parseError: openAIErrorDetail,
