@@ -43,7 +43,7 @@ export function apiKey(target: Target, endpoint: Endpoint): string | undefined {
   return firstSet(target.options.api_key, ...fromEnv(target, [endpoint.keyEnv, ...(endpoint.aliases?.key ?? [])]));
 }
 
-export function missingApiKey(endpoint: Endpoint, provider: string, target: Target): AuthenticationError {
+export function missingApiKey(target: Target, endpoint: Endpoint, provider: string): AuthenticationError {
   return new AuthenticationError(
     `No ${endpoint.label} API key: set the ${endpoint.keyEnv} environment variable or pass api_key.`,
     { provider, model: target.model, param: "api_key", code: "missing_api_key" },
@@ -53,7 +53,7 @@ export function missingApiKey(endpoint: Endpoint, provider: string, target: Targ
 /** The key, or an AuthenticationError before any request is made. */
 export function requireApiKey(target: Target, endpoint: Endpoint, provider: string): string {
   const key = apiKey(target, endpoint);
-  if (key === undefined) throw missingApiKey(endpoint, provider, target);
+  if (key === undefined) throw missingApiKey(target, endpoint, provider);
   return key;
 }
 
@@ -62,6 +62,7 @@ export function postJson(url: string, headers: Record<string, string>, body: unk
   return { method: "POST", url, headers, body: JSON.stringify(body) };
 }
 
+/** `path` under a base given with or without its trailing slash. */
 export function joinUrl(base: string, path: string): string {
   return base.endsWith("/") ? base.slice(0, -1) + path : base + path;
 }

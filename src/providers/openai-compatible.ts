@@ -129,7 +129,7 @@ function server(host: OpenAICompatibleHost): OpenAIServer {
         );
       }
       const key = apiKey(target, host);
-      if (host.keyRequired && key === undefined) throw missingApiKey(host, provider, target);
+      if (host.keyRequired && key === undefined) throw missingApiKey(target, host, provider);
       return { url: joinUrl(base, path), headers: bearerHeaders(key, target) };
     },
   };

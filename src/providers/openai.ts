@@ -25,7 +25,7 @@ const server: OpenAIServer = {
     const base = apiBase(target, OPENAI);
     const key = apiKey(target, OPENAI);
     // OpenAI itself always wants a key; a self-hosted OpenAI-compatible server may not.
-    if (key === undefined && new URL(base).hostname === "api.openai.com") throw missingApiKey(OPENAI, provider, target);
+    if (key === undefined && new URL(base).hostname === "api.openai.com") throw missingApiKey(target, OPENAI, provider);
     const organization = firstSet(target.options.organization, target.env.OPENAI_ORGANIZATION);
     const own = organization === undefined ? bearer(key) : { ...bearer(key), "openai-organization": organization };
     return { url: joinUrl(base, path), headers: jsonHeaders(target, own) };

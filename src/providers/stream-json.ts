@@ -28,6 +28,7 @@ export function eventObject(
   unit = "stream event",
 ): { json: Record<string, unknown> } | StreamFailure {
   const parsed = eventJson(data, sender, unit);
-  if (!("json" in parsed) || isRecord(parsed.json)) return parsed as { json: Record<string, unknown> } | StreamFailure;
-  return unreadable(sender, unit, "an object", data);
+  if (!("json" in parsed)) return parsed;
+  const json = parsed.json;
+  return isRecord(json) ? { json } : unreadable(sender, unit, "an object", data);
 }

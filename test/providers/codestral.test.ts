@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { SseParser } from "../../src/http/sse.js";
 import { v1Url } from "../../src/providers/connection.js";
-import { codestralFim } from "../../src/providers/mistral/fim.js";
+import { codestralFim } from "../../src/providers/mistral/index.js";
 import type { StreamEvent, Target } from "../../src/providers/types.js";
 import type { TextCompletionChunk, TextCompletionParams } from "../../src/wire/completions.js";
 import { AuthenticationError, BadGatewayError, BadRequestError } from "../../src/wire/errors.js";

@@ -1,8 +1,8 @@
 /**
- * Codestral fill-in-the-middle (`text-completion-codestral/M`, `codestral/M`): Mistral's
- * `POST /v1/fim/completions`, which takes one string prompt and a suffix and answers in
- * chat-completion shape (`choices[].message.content`, streamed as `delta.content`).
- * Answers are rebuilt as OpenAI text completions, so nothing is forwarded raw.
+ * Codestral fill-in-the-middle, both ways: `POST /v1/fim/completions` takes one string
+ * prompt and a suffix and answers in chat-completion shape (`choices[].message.content`,
+ * streamed as `delta.content`). Answers are rebuilt as OpenAI text completions, so
+ * nothing is forwarded raw.
  */
 import type { SseEvent } from "../../http/sse.js";
 import type {
@@ -15,27 +15,21 @@ import type {
 import { isRecord } from "../../wire/validate.js";
 import { COMPLETION_PARAMS } from "../openai-dialect.js";
 import { singleTextPrompt } from "../prompt.js";
-import type { StreamEvent, Target, TextCompletionAdapter } from "../types.js";
-import { failedAnswer, finishedWithError, mistralErrorDetail, mistralRequestId } from "./errors.js";
-import { CODESTRAL, mistralRequest } from "./index.js";
+import type { StreamEvent, Target } from "../types.js";
+import { failedAnswer, finishedWithError } from "./errors.js";
 import { choicesOf, envelope, mistralContent, mistralFinishReason } from "./response.js";
 import { mistralStreamPayload } from "./stream.js";
 
-const PROVIDER = "text-completion-codestral";
+export const FIM_PROVIDER = "text-completion-codestral";
 
 /** OpenAI's default, sent because Codestral's own is "until the context is full". */
 const DEFAULT_MAX_TOKENS = 16;
 
-/** The OpenAI completion params FIM takes (`seed` is sent as `random_seed`). */
-// biome-ignore format: a table, read across
-const CODESTRAL_PARAMS: ReadonlySet<string> = new Set([
-  "max_tokens", "seed", "stop", "stream", "stream_options", "suffix", "temperature", "top_p",
-]);
-
-function fimBody(params: TextCompletionParams, target: Target): Record<string, unknown> {
+/** The FIM body: OpenAI's completion params renamed, Codestral's own passed through. */
+export function fimBody(params: TextCompletionParams, target: Target): Record<string, unknown> {
   const body: Record<string, unknown> = {
     model: target.model,
-    prompt: singleTextPrompt(params, PROVIDER, target.model),
+    prompt: singleTextPrompt(params, FIM_PROVIDER, target.model),
   };
   if (params.suffix != null) body.suffix = params.suffix;
   body.max_tokens = params.max_tokens ?? DEFAULT_MAX_TOKENS;
@@ -70,47 +64,36 @@ function textCompletion<C>(record: Record<string, unknown>, choices: C[]) {
   return { ...result, id: completionId(result.id) };
 }
 
-export const codestralFim: TextCompletionAdapter = {
-  provider: PROVIDER,
-  singlePrompt: true,
-  supportedParams: CODESTRAL_PARAMS,
+export function parseFim(body: unknown): TextCompletion {
+  const record = isRecord(body) ? body : {};
+  const choices = choicesOf(record).map(({ choice, index }) => {
+    const finish = textFinish(choice.finish_reason);
+    if (finish === "error") throw failedAnswer("Codestral", FIM_PROVIDER, record);
+    const message = isRecord(choice.message) ? choice.message : {};
+    return {
+      text: mistralContent(message.content).text ?? "",
+      index,
+      logprobs: null,
+      finish_reason: finish ?? "stop",
+    };
+  });
+  return textCompletion(record, choices);
+}
 
-  buildRequest: (params: TextCompletionParams, target: Target) =>
-    mistralRequest(CODESTRAL, PROVIDER, "/fim/completions", fimBody(params, target), target),
-
-  parseResponse(body: unknown): TextCompletion {
-    const record = isRecord(body) ? body : {};
-    const choices = choicesOf(record).map(({ choice, index }) => {
-      const finish = textFinish(choice.finish_reason);
-      if (finish === "error") throw failedAnswer("Codestral", PROVIDER, record);
-      const message = isRecord(choice.message) ? choice.message : {};
-      return {
-        text: mistralContent(message.content).text ?? "",
-        index,
-        logprobs: null,
-        finish_reason: finish ?? "stop",
-      };
-    });
-    return textCompletion(record, choices);
-  },
-
-  parseStreamEvent(event: SseEvent): StreamEvent {
-    const parsed = mistralStreamPayload(event);
-    if (!("json" in parsed)) return parsed;
-    const choices: TextCompletionChunkChoice[] = [];
-    for (const { choice, index } of choicesOf(parsed.json)) {
-      const finish = textFinish(choice.finish_reason);
-      if (finish === "error") return { type: "error", status: 502, detail: finishedWithError("Codestral") };
-      const delta = isRecord(choice.delta) ? choice.delta : {};
-      choices.push({ text: mistralContent(delta.content).text ?? "", index, logprobs: null, finish_reason: finish });
-    }
-    const chunk: TextCompletionChunk = textCompletion(parsed.json, choices);
-    // The first event only announces the assistant role: a text completion has nothing to show for it.
-    const empty = choices.every((choice) => choice.text === "" && choice.finish_reason === null);
-    if (chunk.usage === undefined && empty) return { type: "skip" };
-    return { type: "chunk", chunk };
-  },
-
-  parseError: mistralErrorDetail,
-  requestId: mistralRequestId,
-};
+/** One SSE event of a FIM stream, as a text completion chunk. */
+export function parseFimEvent(event: SseEvent): StreamEvent {
+  const parsed = mistralStreamPayload(event);
+  if (!("json" in parsed)) return parsed;
+  const choices: TextCompletionChunkChoice[] = [];
+  for (const { choice, index } of choicesOf(parsed.json)) {
+    const finish = textFinish(choice.finish_reason);
+    if (finish === "error") return { type: "error", status: 502, detail: finishedWithError("Codestral") };
+    const delta = isRecord(choice.delta) ? choice.delta : {};
+    choices.push({ text: mistralContent(delta.content).text ?? "", index, logprobs: null, finish_reason: finish });
+  }
+  const chunk: TextCompletionChunk = textCompletion(parsed.json, choices);
+  // The first event only announces the assistant role: a text completion has nothing to show for it.
+  const empty = choices.every((choice) => choice.text === "" && choice.finish_reason === null);
+  if (chunk.usage === undefined && empty) return { type: "skip" };
+  return { type: "chunk", chunk };
+}
