@@ -65,6 +65,11 @@ export function openAIErrorDetail(body: unknown): ProviderErrorDetail {
   return detail;
 }
 
+/** Tool-call arguments as OpenAI gives them, JSON text, from providers that give an object. */
+export function argumentsText(value: unknown): string {
+  return typeof value === "string" ? value : JSON.stringify(value ?? {});
+}
+
 /** OpenAI's own id header, and the one Azure's API management adds. */
 export const openAIRequestId = requestIdHeader("x-request-id", "apim-request-id");
 

@@ -3,6 +3,7 @@ import type { ChatCompletion, ChatFinishReason, ToolCall } from "../../wire/chat
 import type { CompletionUsage } from "../../wire/completions.js";
 import { BadGatewayError } from "../../wire/errors.js";
 import { isRecord } from "../../wire/validate.js";
+import { argumentsText } from "../openai-dialect.js";
 import { PROVIDER } from "./errors.js";
 
 const FINISH_REASONS: Readonly<Record<string, ChatFinishReason>> = {
@@ -79,7 +80,7 @@ export function parseMessage(body: unknown): ChatCompletion {
       toolCalls.push({
         id: String(block.id),
         type: "function",
-        function: { name: String(block.name), arguments: JSON.stringify(block.input ?? {}) },
+        function: { name: String(block.name), arguments: argumentsText(block.input) },
       });
     }
     // thinking, redacted_thinking and server-tool blocks have no place in OpenAI's message.

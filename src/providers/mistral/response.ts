@@ -7,6 +7,7 @@
 import type { ChatCompletion, ChatCompletionMessage, ChatFinishReason, ToolCall } from "../../wire/chat.js";
 import type { CompletionUsage } from "../../wire/completions.js";
 import { isRecord } from "../../wire/validate.js";
+import { argumentsText } from "../openai-dialect.js";
 import { failedAnswer } from "./errors.js";
 
 /**
@@ -101,12 +102,6 @@ export function envelope<O extends string, C>(
   return result;
 }
 
-/** Mistral may give tool-call arguments as an object; OpenAI gives JSON text. */
-export function toolArguments(value: unknown): string {
-  if (typeof value === "string") return value;
-  return JSON.stringify(value ?? {});
-}
-
 function mistralToolCalls(value: unknown): ToolCall[] | undefined {
   if (!Array.isArray(value) || value.length === 0) return undefined;
   return value.filter(isRecord).map((call) => {
@@ -114,7 +109,7 @@ function mistralToolCalls(value: unknown): ToolCall[] | undefined {
     return {
       id: typeof call.id === "string" ? call.id : "",
       type: "function",
-      function: { name: typeof fn.name === "string" ? fn.name : "", arguments: toolArguments(fn.arguments) },
+      function: { name: typeof fn.name === "string" ? fn.name : "", arguments: argumentsText(fn.arguments) },
     };
   });
 }

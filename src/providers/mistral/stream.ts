@@ -6,10 +6,11 @@
 import { SseParser, type SseEvent } from "../../http/sse.js";
 import type { ChatCompletionChunk, ChatCompletionChunkChoice, ChatDelta, ChatFinishReason } from "../../wire/chat.js";
 import { isRecord } from "../../wire/validate.js";
+import { argumentsText } from "../openai-dialect.js";
 import { eventObject } from "../stream-json.js";
 import type { ChatStreamReader, StreamEvent } from "../types.js";
 import { finishedWithError, mistralErrorDetail } from "./errors.js";
-import { choicesOf, envelope, mistralContent, mistralFinishReason, toolArguments } from "./response.js";
+import { choicesOf, envelope, mistralContent, mistralFinishReason } from "./response.js";
 
 const OPENAI_FINISH = new Set([null, "stop", "length", "tool_calls", "content_filter", "function_call"]);
 
@@ -47,7 +48,7 @@ function mistralDelta(value: unknown): ChatDelta {
       out.type = "function";
       out.function = {};
       if (typeof fn.name === "string") out.function.name = fn.name;
-      if (fn.arguments !== undefined) out.function.arguments = toolArguments(fn.arguments);
+      if (fn.arguments !== undefined) out.function.arguments = argumentsText(fn.arguments);
       return out;
     });
   }

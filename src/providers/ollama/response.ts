@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { ChatCompletion, ChatCompletionMessage, ChatFinishReason, ToolCall } from "../../wire/chat.js";
 import type { CompletionUsage, FinishReason, TextCompletion } from "../../wire/completions.js";
 import { isRecord } from "../../wire/validate.js";
+import { argumentsText } from "../openai-dialect.js";
 
 export function randomId(): string {
   return randomUUID().replaceAll("-", "");
@@ -36,8 +37,7 @@ export function chatToolCalls(value: unknown): ToolCall[] {
       type: "function",
       function: {
         name: typeof fn.name === "string" ? fn.name : "",
-        // Ollama gives arguments as a JSON object; OpenAI as JSON text.
-        arguments: typeof fn.arguments === "string" ? fn.arguments : JSON.stringify(fn.arguments ?? {}),
+        arguments: argumentsText(fn.arguments),
       },
     };
   });
