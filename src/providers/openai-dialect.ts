@@ -74,7 +74,7 @@ export function argumentsText(value: unknown): string {
 export const openAIRequestId = requestIdHeader("x-request-id", "apim-request-id");
 
 /** OpenAI's SSE framing: `data: <chunk>` events, `data: [DONE]` last, `{"error": ...}` on failure. */
-export function parseOpenAIStreamEvent<C = TextCompletionChunk>(event: SseEvent): StreamEvent<C> {
+function parseOpenAIStreamEvent<C = TextCompletionChunk>(event: SseEvent): StreamEvent<C> {
   const data = event.data;
   if (data === "[DONE]") return { type: "done" };
   const parsed = eventJson(data, "The upstream");

@@ -23,7 +23,7 @@ const ANTHROPIC_VERSION = "2023-06-01";
 
 /** The OpenAI chat params Anthropic can express; n, logprobs, penalties, seed and the like it cannot. */
 // biome-ignore format: a table, read across
-export const ANTHROPIC_CHAT_PARAMS: ReadonlySet<string> = new Set([
+const ANTHROPIC_CHAT_PARAMS: ReadonlySet<string> = new Set([
   "max_completion_tokens", "max_tokens", "parallel_tool_calls", "stop", "stream", "stream_options",
   "temperature", "tool_choice", "tools", "top_p", "user",
 ]);

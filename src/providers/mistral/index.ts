@@ -35,7 +35,7 @@ export const CODESTRAL = {
  * top_logprobs, user, store, metadata, audio, modalities, service_tier, reasoning_effort.
  */
 // biome-ignore format: a table, read across
-export const MISTRAL_CHAT_PARAMS: ReadonlySet<string> = new Set([
+const MISTRAL_CHAT_PARAMS: ReadonlySet<string> = new Set([
   "frequency_penalty", "max_completion_tokens", "max_tokens", "n", "parallel_tool_calls", "prediction",
   "presence_penalty", "response_format", "seed", "stop", "stream", "stream_options", "temperature",
   "tool_choice", "tools", "top_p",
@@ -48,7 +48,7 @@ const CODESTRAL_PARAMS: ReadonlySet<string> = new Set([
 ]);
 
 /** A call to `path` under a Mistral API's `/v1`, with the bearer key it requires. */
-export function mistralRequest(
+function mistralRequest(
   endpoint: Endpoint & { defaultBase: string },
   provider: string,
   path: string,

@@ -68,8 +68,9 @@ function extras(
 function formatOf(responseFormat: ChatCompletionParams["response_format"]): unknown {
   if (responseFormat === undefined || responseFormat === null) return undefined;
   if (responseFormat.type === "json_object") return "json";
-  if (responseFormat.type === "json_schema" && isRecord(responseFormat.json_schema))
+  if (responseFormat.type === "json_schema" && isRecord(responseFormat.json_schema)) {
     return responseFormat.json_schema.schema;
+  }
   return undefined;
 }
 
