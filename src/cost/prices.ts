@@ -9,7 +9,7 @@
  * published prices as remembered; verify before billing on them): gpt-3.5-turbo(-instruct),
  * davinci-002, babbage-002, gpt-4-turbo, o1-mini, o3, o3-mini, o4-mini, the Claude 3.x
  * models, Mistral, DeepSeek, xAI, Together and Perplexity. Deviations: claude-3-7-sonnet's max_output_tokens is
- * Anthropic's documented default (64000, what src/providers/anthropic.ts enforces),
+ * Anthropic's documented default (64000, what src/providers/anthropic/request.ts enforces),
  * not the 128k beta limit.
  *
  * Keys: OpenAI and Anthropic models by their bare names (as LiteLLM writes them),

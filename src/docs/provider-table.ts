@@ -3,8 +3,7 @@
  * tables so that it cannot drift from what the code does (a test compares the two;
  * `npm run docs` rewrites the README section).
  */
-import { CHAT_PARAMS } from "../providers/openai-chat.js";
-import { COMPLETION_PARAMS } from "../providers/openai-text.js";
+import { CHAT_PARAMS, COMPLETION_PARAMS } from "../providers/openai-dialect.js";
 import { PROVIDERS } from "../providers/registry.js";
 import { textParamsVia } from "../translate/text-to-chat.js";
 

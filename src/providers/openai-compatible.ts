@@ -4,22 +4,19 @@
  * key variable, whether they serve `/completions`, whether they take `n` — and the
  * adapters are made from it.
  */
-import type { UpstreamRequest } from "../http/transport.js";
-import type { ChatCompletionParams } from "../wire/chat.js";
-import type { TextCompletionParams } from "../wire/completions.js";
-import { AuthenticationError, BadRequestError } from "../wire/errors.js";
-import { asChatCompletion, CHAT_PARAMS, openAIChatStream } from "./openai-chat.js";
-import { bearerHeaders, COMPLETION_PARAMS, joinUrl, openaiText, withModel } from "./openai-text.js";
-import type { ChatAdapter, Target, TextCompletionAdapter } from "./types.js";
+import { BadRequestError } from "../wire/errors.js";
+import { apiBase, apiKey, bearerHeaders, type Endpoint, joinUrl, missingApiKey } from "./connection.js";
+import {
+  CHAT_PARAMS,
+  COMPLETION_PARAMS,
+  openAIDialectChat,
+  openAIDialectText,
+  type OpenAIServer,
+} from "./openai-dialect.js";
+import type { ChatAdapter, TextCompletionAdapter } from "./types.js";
 
-export interface OpenAICompatibleHost {
+export interface OpenAICompatibleHost extends Endpoint {
   provider: string;
-  /** The service's name, for messages and the README. */
-  label: string;
-  /** Where it answers when no api_base is given; none for self-hosted servers. */
-  defaultBase?: string;
-  baseEnv: string;
-  keyEnv: string;
   /** Self-hosted servers may run without a key. */
   keyRequired: boolean;
   /** It serves OpenAI's text `/completions`; otherwise text completions go through chat. */
@@ -120,32 +117,22 @@ export const OPENAI_COMPATIBLE_HOSTS: readonly OpenAICompatibleHost[] = [
   },
 ];
 
-function connection(host: OpenAICompatibleHost, target: Target): { base: string; headers: Record<string, string> } {
-  const base = target.options.api_base ?? target.env[host.baseEnv] ?? host.defaultBase;
-  if (base === undefined || base === "") {
-    throw new BadRequestError(
-      `No ${host.label} server address: set the ${host.baseEnv} environment variable or pass api_base (e.g. http://HOST:8000/v1).`,
-      {
-        provider: host.provider,
-        model: target.model,
-        param: "api_base",
-        code: "missing_api_base",
-      },
-    );
-  }
-  const apiKey = target.options.api_key ?? target.env[host.keyEnv];
-  if (host.keyRequired && (apiKey === undefined || apiKey === "")) {
-    throw new AuthenticationError(
-      `No ${host.label} API key: set the ${host.keyEnv} environment variable or pass api_key.`,
-      {
-        provider: host.provider,
-        model: target.model,
-        param: "api_key",
-        code: "missing_api_key",
-      },
-    );
-  }
-  return { base, headers: bearerHeaders(apiKey, target) };
+function server(host: OpenAICompatibleHost): OpenAIServer {
+  return {
+    locate(target, path, provider) {
+      const base = apiBase(target, host);
+      if (base === undefined) {
+        throw new BadRequestError(
+          `No ${host.label} server address: set the ${host.baseEnv} environment variable or pass api_base ` +
+            "(e.g. http://HOST:8000/v1).",
+          { provider, model: target.model, param: "api_base", code: "missing_api_base" },
+        );
+      }
+      const key = apiKey(target, host);
+      if (host.keyRequired && key === undefined) throw missingApiKey(target, host, provider);
+      return { url: joinUrl(base, path), headers: bearerHeaders(key, target) };
+    },
+  };
 }
 
 function without(params: ReadonlySet<string>, removed: readonly string[]): ReadonlySet<string> {
@@ -153,37 +140,10 @@ function without(params: ReadonlySet<string>, removed: readonly string[]): Reado
 }
 
 export function openAICompatibleText(host: OpenAICompatibleHost): TextCompletionAdapter {
-  return {
-    provider: host.provider,
-    supportedParams: without(COMPLETION_PARAMS, host.unsupported),
-    buildRequest(params: TextCompletionParams, target: Target): UpstreamRequest {
-      const { base, headers } = connection(host, target);
-      return { method: "POST", url: joinUrl(base, "/completions"), headers, body: withModel(params, target.model) };
-    },
-    parseResponse: openaiText.parseResponse,
-    parseStreamEvent: openaiText.parseStreamEvent,
-    parseError: openaiText.parseError,
-    requestId: openaiText.requestId,
-  };
+  return openAIDialectText(host.provider, without(COMPLETION_PARAMS, host.unsupported), server(host));
 }
 
 export function openAICompatibleChat(host: OpenAICompatibleHost): ChatAdapter {
-  return {
-    provider: host.provider,
-    supportedParams: without(CHAT_PARAMS, host.supportsN ? host.unsupported : [...host.unsupported, "n"]),
-    supportsN: host.supportsN,
-    buildChatRequest(params: ChatCompletionParams, target: Target): UpstreamRequest {
-      const { base, headers } = connection(host, target);
-      return {
-        method: "POST",
-        url: joinUrl(base, "/chat/completions"),
-        headers,
-        body: withModel(params, target.model),
-      };
-    },
-    parseChatResponse: asChatCompletion,
-    chatStream: openAIChatStream,
-    parseError: openaiText.parseError,
-    requestId: openaiText.requestId,
-  };
+  const unsupported = host.supportsN ? host.unsupported : [...host.unsupported, "n"];
+  return openAIDialectChat(host.provider, without(CHAT_PARAMS, unsupported), host.supportsN, server(host));
 }

@@ -5,15 +5,13 @@
  * provider with only chat go through the translation in src/translate.
  */
 import { BadRequestError } from "../wire/errors.js";
-import { anthropic } from "./anthropic.js";
-import { azureChat } from "./azure-chat.js";
-import { azureText } from "./azure-text.js";
-import { codestralFim } from "./codestral.js";
-import { codestralChat, mistralChat } from "./mistral.js";
-import { ollamaChat, ollamaGenerate } from "./ollama.js";
+import { ANTHROPIC, anthropic } from "./anthropic/index.js";
+import { AZURE, azureChat, azureText } from "./azure.js";
+import type { Endpoint } from "./connection.js";
+import { CODESTRAL, codestralChat, codestralFim, MISTRAL, mistralChat } from "./mistral/index.js";
+import { OLLAMA, ollamaChat, ollamaGenerate } from "./ollama/index.js";
 import { OPENAI_COMPATIBLE_HOSTS, openAICompatibleChat, openAICompatibleText } from "./openai-compatible.js";
-import { openaiChat } from "./openai-chat.js";
-import { openaiText } from "./openai-text.js";
+import { OPENAI, openaiChat, openaiText } from "./openai.js";
 import type { ChatAdapter, TextCompletionAdapter } from "./types.js";
 
 export interface ProviderEntry {
@@ -33,46 +31,30 @@ export interface ResolvedModel extends ProviderEntry {
   model: string;
 }
 
-const OPENAI_ENV = { keyEnv: "OPENAI_API_KEY", baseEnv: "OPENAI_BASE_URL", defaultBase: "https://api.openai.com/v1" };
-const AZURE_ENV = { keyEnv: "AZURE_API_KEY", baseEnv: "AZURE_API_BASE" };
-const CODESTRAL_ENV = {
-  keyEnv: "CODESTRAL_API_KEY",
-  baseEnv: "CODESTRAL_API_BASE",
-  defaultBase: "https://codestral.mistral.ai",
-};
-const OLLAMA_ENV = { keyEnv: "OLLAMA_API_KEY", baseEnv: "OLLAMA_API_BASE", defaultBase: "http://localhost:11434" };
+/** What the README shows of an endpoint. */
+function env({ keyEnv, baseEnv, defaultBase }: Endpoint): Pick<ProviderEntry, "keyEnv" | "baseEnv" | "defaultBase"> {
+  return { keyEnv, baseEnv, defaultBase };
+}
 
 /** Every provider prefix and its adapters. Data: the README's provider table is generated from it. */
 export const PROVIDERS: Readonly<Record<string, ProviderEntry>> = {
-  "text-completion-openai": { text: openaiText, chat: openaiChat, ...OPENAI_ENV },
-  openai: { text: openaiText, chat: openaiChat, ...OPENAI_ENV },
-  azure_text: { text: azureText, chat: azureChat, ...AZURE_ENV },
-  azure: { chat: azureChat, ...AZURE_ENV },
-  anthropic: {
-    chat: anthropic,
-    keyEnv: "ANTHROPIC_API_KEY",
-    baseEnv: "ANTHROPIC_API_BASE",
-    defaultBase: "https://api.anthropic.com",
-  },
-  "text-completion-codestral": { text: codestralFim, ...CODESTRAL_ENV },
-  codestral: { text: codestralFim, chat: codestralChat, ...CODESTRAL_ENV },
-  mistral: {
-    chat: mistralChat,
-    keyEnv: "MISTRAL_API_KEY",
-    baseEnv: "MISTRAL_API_BASE",
-    defaultBase: "https://api.mistral.ai/v1",
-  },
-  ollama: { text: ollamaGenerate, chat: ollamaChat, ...OLLAMA_ENV },
-  ollama_chat: { chat: ollamaChat, ...OLLAMA_ENV },
+  "text-completion-openai": { text: openaiText, chat: openaiChat, ...env(OPENAI) },
+  openai: { text: openaiText, chat: openaiChat, ...env(OPENAI) },
+  azure_text: { text: azureText, chat: azureChat, ...env(AZURE) },
+  azure: { chat: azureChat, ...env(AZURE) },
+  anthropic: { chat: anthropic, ...env(ANTHROPIC) },
+  "text-completion-codestral": { text: codestralFim, ...env(CODESTRAL) },
+  codestral: { text: codestralFim, chat: codestralChat, ...env(CODESTRAL) },
+  mistral: { chat: mistralChat, ...env(MISTRAL) },
+  ollama: { text: ollamaGenerate, chat: ollamaChat, ...env(OLLAMA) },
+  ollama_chat: { chat: ollamaChat, ...env(OLLAMA) },
   ...Object.fromEntries(
     OPENAI_COMPATIBLE_HOSTS.map((host) => [
       host.provider,
       {
         text: host.textCompletions ? openAICompatibleText(host) : undefined,
         chat: openAICompatibleChat(host),
-        keyEnv: host.keyEnv,
-        baseEnv: host.baseEnv,
-        defaultBase: host.defaultBase,
+        ...env(host),
       },
     ]),
   ),
@@ -89,19 +71,17 @@ function unknown(model: string, why: string): BadRequestError {
 
 export function resolveModel(model: string): ResolvedModel {
   const slash = model.indexOf("/");
+  const known = Object.keys(PROVIDERS).join(", ");
   if (slash === -1) {
     if (OPENAI_TEXT_MODEL.test(model)) return { provider: "openai", model, text: openaiText, chat: openaiChat };
     if (OPENAI_CHAT_MODEL.test(model)) return { provider: "openai", model, chat: openaiChat };
-    throw unknown(
-      model,
-      `the provider cannot be inferred. Write it as provider/model, with one of the providers: ${Object.keys(PROVIDERS).join(", ")}.`,
-    );
+    const hint = `Write it as provider/model, with one of the providers: ${known}.`;
+    throw unknown(model, `the provider cannot be inferred. ${hint}`);
   }
   const provider = model.slice(0, slash);
   const name = model.slice(slash + 1);
   const entry = PROVIDERS[provider];
-  if (entry === undefined)
-    throw unknown(model, `unknown provider '${provider}'. Providers: ${Object.keys(PROVIDERS).join(", ")}.`);
+  if (entry === undefined) throw unknown(model, `unknown provider '${provider}'. Providers: ${known}.`);
   // LiteLLM's rule: `openai/` with a model OpenAI serves only as chat goes to chat;
   // anything else (instruct models, a vLLM or other compatible server) to /completions.
   if (provider === "openai" && OPENAI_CHAT_MODEL.test(name)) return { provider, model: name, chat: entry.chat };

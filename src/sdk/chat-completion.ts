@@ -3,7 +3,7 @@
  * provider's chat adapter, fit the params, send (with retries), and return OpenAI's
  * chat.completion or its stream of chunks.
  */
-import { CHAT_PARAMS } from "../providers/openai-chat.js";
+import { CHAT_PARAMS } from "../providers/openai-dialect.js";
 import { resolveModel } from "../providers/registry.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionParams } from "../wire/chat.js";
 import { BadRequestError } from "../wire/errors.js";

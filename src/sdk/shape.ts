@@ -8,7 +8,7 @@
  * Hand-written rather than a zod schema: it runs on every answer and every chunk, and
  * costs well under a microsecond for a typical one.
  */
-import { isRecord } from "../providers/shared.js";
+import { isRecord } from "../wire/validate.js";
 
 export interface Shape {
   /** What the value should be, for messages: "text completion". */

@@ -6,7 +6,7 @@
  * its chat endpoint through src/translate.
  */
 import { Cancellation } from "../http/cancel.js";
-import { COMPLETION_PARAMS } from "../providers/openai-text.js";
+import { COMPLETION_PARAMS } from "../providers/openai-dialect.js";
 import { resolveModel } from "../providers/registry.js";
 import type { ChatAdapter, Target, TextCompletionAdapter } from "../providers/types.js";
 import { ChatToTextStream, textFromChat } from "../translate/chat-to-text.js";

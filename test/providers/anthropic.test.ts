@@ -4,7 +4,8 @@ import { fileURLToPath } from "node:url";
 import { describe, test } from "node:test";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
-import { anthropic, anthropicMaxOutputTokens } from "../../src/providers/anthropic.js";
+import { anthropic } from "../../src/providers/anthropic/index.js";
+import { anthropicMaxOutputTokens } from "../../src/providers/anthropic/request.js";
 import type { StreamEvent, Target } from "../../src/providers/types.js";
 import type { ChatCompletionChunk, ChatCompletionParams } from "../../src/wire/chat.js";
 import {

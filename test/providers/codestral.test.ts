@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { SseParser } from "../../src/http/sse.js";
-import { codestralFim, fimUrl } from "../../src/providers/codestral.js";
+import { v1Url } from "../../src/providers/connection.js";
+import { codestralFim } from "../../src/providers/mistral/index.js";
 import type { StreamEvent, Target } from "../../src/providers/types.js";
 import type { TextCompletionChunk, TextCompletionParams } from "../../src/wire/completions.js";
 import { AuthenticationError, BadGatewayError, BadRequestError } from "../../src/wire/errors.js";
@@ -93,6 +94,7 @@ describe("codestral: requests", () => {
   });
 
   test("api_base may be a host, a /v1 base or the full endpoint", () => {
+    const fimUrl = (base: string): string => v1Url(base, "/fim/completions");
     assert.equal(fimUrl("https://codestral.mistral.ai"), "https://codestral.mistral.ai/v1/fim/completions");
     assert.equal(fimUrl("https://api.mistral.ai/v1/"), "https://api.mistral.ai/v1/fim/completions");
     assert.equal(fimUrl("https://gw.example/v1/fim/completions"), "https://gw.example/v1/fim/completions");

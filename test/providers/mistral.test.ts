@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { describe, test } from "node:test";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
-import { mistralChat } from "../../src/providers/mistral.js";
+import { mistralChat } from "../../src/providers/mistral/index.js";
 import type { StreamEvent, Target } from "../../src/providers/types.js";
 import type { ChatCompletionChunk, ChatCompletionParams } from "../../src/wire/chat.js";
 import { AuthenticationError, BadGatewayError } from "../../src/wire/errors.js";

@@ -1,0 +1,68 @@
+/**
+ * Azure OpenAI (`azure_text/DEPLOYMENT` for text completions, `azure/DEPLOYMENT` for chat):
+ * the classic deployments URL with `api-version`, authenticated by `api-key` or an Entra ID
+ * bearer token. Azure speaks OpenAI's dialect plus content-filter fields, which are kept
+ * in answers.
+ */
+import { AuthenticationError, BadRequestError, type ProviderErrorDetail } from "../wire/errors.js";
+import { apiBase, apiKey, bearer, type Endpoint, firstSet, joinUrl, jsonHeaders } from "./connection.js";
+import {
+  CHAT_PARAMS,
+  COMPLETION_PARAMS,
+  openAIDialectChat,
+  openAIDialectText,
+  openAIErrorDetail,
+  type OpenAIServer,
+} from "./openai-dialect.js";
+
+export const AZURE = {
+  label: "Azure",
+  keyEnv: "AZURE_API_KEY",
+  baseEnv: "AZURE_API_BASE",
+  aliases: { key: ["AZURE_OPENAI_API_KEY"], base: ["AZURE_OPENAI_ENDPOINT"] },
+} satisfies Endpoint;
+
+/** The newest GA data-plane version of the classic API. */
+const AZURE_DEFAULT_API_VERSION = "2024-10-21";
+
+const server: OpenAIServer = {
+  locate(target, path, provider) {
+    const { options, env } = target;
+    const base = apiBase(target, AZURE);
+    if (base === undefined) {
+      throw new BadRequestError(
+        "No Azure endpoint: set the AZURE_API_BASE environment variable or pass api_base " +
+          "(https://RESOURCE.openai.azure.com).",
+        { provider, model: target.model, param: "api_base", code: "missing_api_base" },
+      );
+    }
+    const key = apiKey(target, AZURE);
+    const adToken = firstSet(options.azure_ad_token, env.AZURE_AD_TOKEN);
+    if (key === undefined && adToken === undefined) {
+      throw new AuthenticationError(
+        "No Azure credential: set the AZURE_API_KEY environment variable, or pass api_key " +
+          "(or azure_ad_token for Entra ID).",
+        { provider, model: target.model, param: "api_key", code: "missing_api_key" },
+      );
+    }
+    const version = firstSet(options.api_version, env.AZURE_API_VERSION) ?? AZURE_DEFAULT_API_VERSION;
+    const deployment = `/openai/deployments/${encodeURIComponent(target.model)}`;
+    return {
+      url: joinUrl(base, `${deployment}${path}?api-version=${encodeURIComponent(version)}`),
+      headers: jsonHeaders(target, key === undefined ? bearer(adToken) : { "api-key": key }),
+    };
+  },
+
+  /** Azure's prompt filter answers 400 with code `content_filter` and an `innererror` (or `inner_error`). */
+  parseError(body: unknown): ProviderErrorDetail {
+    const detail = openAIErrorDetail(body);
+    if (detail.code === "content_filter") {
+      detail.kind = "content_policy";
+      detail.type ??= "invalid_request_error";
+    }
+    return detail;
+  },
+};
+
+export const azureText = openAIDialectText("azure_text", COMPLETION_PARAMS, server);
+export const azureChat = openAIDialectChat("azure", CHAT_PARAMS, true, server);

@@ -1,0 +1,36 @@
+/**
+ * OpenAI itself: `/v1/completions` (`text-completion-openai/M`, bare instruct names such
+ * as `gpt-3.5-turbo-instruct`) and `/v1/chat/completions` (`openai/M`, bare chat names).
+ * Requests are OpenAI's already and are forwarded unchanged (openai-dialect.ts).
+ */
+import { apiBase, apiKey, bearer, type Endpoint, firstSet, joinUrl, jsonHeaders, missingApiKey } from "./connection.js";
+import {
+  CHAT_PARAMS,
+  COMPLETION_PARAMS,
+  openAIDialectChat,
+  openAIDialectText,
+  type OpenAIServer,
+} from "./openai-dialect.js";
+
+export const OPENAI = {
+  label: "OpenAI",
+  keyEnv: "OPENAI_API_KEY",
+  baseEnv: "OPENAI_BASE_URL",
+  defaultBase: "https://api.openai.com/v1",
+  aliases: { base: ["OPENAI_API_BASE"] },
+} satisfies Endpoint;
+
+const server: OpenAIServer = {
+  locate(target, path, provider) {
+    const base = apiBase(target, OPENAI);
+    const key = apiKey(target, OPENAI);
+    // OpenAI itself always wants a key; a self-hosted OpenAI-compatible server may not.
+    if (key === undefined && new URL(base).hostname === "api.openai.com") throw missingApiKey(target, OPENAI, provider);
+    const organization = firstSet(target.options.organization, target.env.OPENAI_ORGANIZATION);
+    const own = organization === undefined ? bearer(key) : { ...bearer(key), "openai-organization": organization };
+    return { url: joinUrl(base, path), headers: jsonHeaders(target, own) };
+  },
+};
+
+export const openaiText = openAIDialectText("text-completion-openai", COMPLETION_PARAMS, server);
+export const openaiChat = openAIDialectChat("openai", CHAT_PARAMS, true, server);
