@@ -8,7 +8,7 @@
  * With no master key configured the gateway is open and virtual keys mean nothing, as in
  * LiteLLM.
  */
-import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Admission, KeyState } from "../state/key-state.js";
 import type { SpendWriter, SpendWriterOptions } from "../store/spend-writer.js";
@@ -22,7 +22,7 @@ import {
 } from "../wire/errors.js";
 import { assertModelAllowed, assertUsable, assertWithinBudget, isAllowed } from "./checks.js";
 import { GrantCache, type Lookup } from "./grant-cache.js";
-import type { Principal, Ticket } from "./grant.js";
+import { type Principal, Ticket } from "./grant.js";
 import { isKeyToken, keyName } from "./key-token.js";
 import { loadGrant } from "./load-grant.js";
 import { type Outcome, SpendLedger } from "./spend-ledger.js";
@@ -86,14 +86,6 @@ class DigestCache {
   }
 }
 
-/**
- * A spend record's id: random, but led by the time (as in UUID v7), so the spend table's
- * index takes each insert at its end instead of anywhere — about three times cheaper in SQLite.
- */
-function spendId(): string {
-  const time = Date.now().toString(16).padStart(12, "0");
-  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${randomUUID().slice(15)}`;
-}
 
 /**
  * The key a client presented: LiteLLM's `x-litellm-api-key` (for clients whose Authorization
@@ -242,7 +234,7 @@ export class AccessControl {
    */
   admit(principal: Principal, request: RequestedModels, now: number, sink: RateHeaderSink): Ticket | Promise<Ticket> {
     if (this.ledger.unavailable() && !this.allowOnDbUnavailable) throw databaseDown("requests cannot be recorded");
-    const ticket: Ticket = { principal, spendId: spendId(), startedAt: now };
+    const ticket = new Ticket(principal, now);
     if (principal.kind !== "key") return ticket;
     const { grant } = principal;
     if (request.model !== undefined) assertModelAllowed(grant, request.model);
