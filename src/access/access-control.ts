@@ -86,7 +86,6 @@ class DigestCache {
   }
 }
 
-
 /**
  * The key a client presented: LiteLLM's `x-litellm-api-key` (for clients whose Authorization
  * header carries something else), `Authorization: Bearer <key>`, or `api-key` (Azure's clients).
