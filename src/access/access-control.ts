@@ -30,16 +30,16 @@ import { type Outcome, SpendLedger } from "./spend-ledger.js";
 export interface AccessOptions {
   masterKey: string | undefined;
   /** The master key is configured as os.environ/NAME and NAME is unset: refuse every request, naming it. */
-  masterKeyMissingVariable?: string;
+  masterKeyMissingVariable?: string | undefined;
   /** Keys, budgets and spend; without one only the master key is known and nothing is recorded. */
-  store?: Store;
+  store?: Store | undefined;
   /** How spend logs are batched into the store (intervals, buffer bound, where failures are logged). */
-  spendWriter?: Omit<SpendWriterOptions, "onWritten">;
+  spendWriter?: Omit<SpendWriterOptions, "onWritten"> | undefined;
   keyState: KeyState;
   /** general_settings.allow_requests_on_db_unavailable. */
-  allowOnDbUnavailable?: boolean;
+  allowOnDbUnavailable?: boolean | undefined;
   /** How long a key lookup is trusted before the database is read again. Default 5 s. */
-  cacheTtlMs?: number;
+  cacheTtlMs?: number | undefined;
 }
 
 type Headers = Record<string, string>;

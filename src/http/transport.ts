@@ -131,7 +131,7 @@ export async function send(request: UpstreamRequest, deadline: Deadline): Promis
     method: request.method,
     path: url.path,
     headers: request.headers,
-    body: request.body,
+    body: request.body ?? null,
     signal: deadline,
   });
   return { status: response.statusCode, headers: response.headers, body: response.body };

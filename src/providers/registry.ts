@@ -16,12 +16,12 @@ import type { ChatAdapter, TextCompletionAdapter } from "./types.js";
 
 export interface ProviderEntry {
   /** Native text completions (`/completions` or the provider's own equivalent). */
-  text?: TextCompletionAdapter;
-  chat?: ChatAdapter;
+  text?: TextCompletionAdapter | undefined;
+  chat?: ChatAdapter | undefined;
   /** Where the adapters look when api_key / api_base are not given (for the README). */
-  keyEnv?: string;
-  baseEnv?: string;
-  defaultBase?: string;
+  keyEnv?: string | undefined;
+  baseEnv?: string | undefined;
+  defaultBase?: string | undefined;
 }
 
 export interface ResolvedModel extends ProviderEntry {

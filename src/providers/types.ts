@@ -11,13 +11,13 @@ import type { ProviderErrorDetail } from "../wire/errors.js";
 
 /** Where and how to call a provider, beside the OpenAI params. Names follow LiteLLM's. */
 export interface ConnectionOptions {
-  api_key?: string;
-  api_base?: string;
-  api_version?: string;
-  organization?: string;
+  api_key?: string | undefined;
+  api_base?: string | undefined;
+  api_version?: string | undefined;
+  organization?: string | undefined;
   /** Azure: an Entra ID token, sent as `Authorization: Bearer` instead of `api-key`. */
-  azure_ad_token?: string;
-  extra_headers?: Record<string, string>;
+  azure_ad_token?: string | undefined;
+  extra_headers?: Record<string, string> | undefined;
 }
 
 /** Everything an adapter may read: the upstream model, the caller's options, the environment. */
@@ -35,7 +35,7 @@ export interface Target {
  * chunk is exactly what the provider sent, so it can be forwarded without re-serialising.
  */
 export type StreamEvent<C = TextCompletionChunk> =
-  | { type: "chunk"; chunk: C; raw?: string }
+  | { type: "chunk"; chunk: C; raw?: string | undefined }
   | { type: "done" }
   | { type: "error"; detail: ProviderErrorDetail; status: number | undefined }
   | { type: "skip" };

@@ -28,7 +28,7 @@ function stdoutDestination(): DestinationStream {
   return destination;
 }
 
-export function createLoggers(options: { debug: boolean; destination?: DestinationStream }): Loggers {
+export function createLoggers(options: { debug: boolean; destination?: DestinationStream | undefined }): Loggers {
   const destination = options.destination ?? stdoutDestination();
   const log = pino({ level: options.debug ? "debug" : "info", base: { pid: process.pid } }, destination);
   return { log, debug: log.child({}, { redact: { paths: REDACT, censor: "[redacted]" } }) };

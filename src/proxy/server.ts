@@ -36,38 +36,38 @@ import type { DestinationStream } from "pino";
 export interface GatewayOptions {
   /** The deployments to route to, resolved (the config loader's, or deploymentsFromLiteLLM's). */
   deployments: readonly Deployment[];
-  masterKey?: string;
+  masterKey?: string | undefined;
   /** The master key is configured as os.environ/NAME and NAME is unset: refuse every request, naming it. */
-  masterKeyMissingVariable?: string;
+  masterKeyMissingVariable?: string | undefined;
   /** `litegate --model X`: every request goes to this model, whatever the client names (LiteLLM's behaviour). */
-  userModel?: string;
+  userModel?: string | undefined;
   /** general_settings.max_request_size_mb; default 10. */
-  maxRequestSizeMb?: number;
+  maxRequestSizeMb?: number | undefined;
   /** Seconds between `: keep-alive` comments while a stream waits for its first token; default 15. */
-  keepAliveSeconds?: number;
+  keepAliveSeconds?: number | undefined;
   /** LiteLLM's router_settings (strategy, retries, fallbacks, cooldowns, shared state). */
-  router?: RouterOptions;
-  detailedDebug?: boolean;
+  router?: RouterOptions | undefined;
+  detailedDebug?: boolean | undefined;
   /** Where log lines go; stdout by default. */
-  logDestination?: DestinationStream;
+  logDestination?: DestinationStream | undefined;
   /** Virtual keys, budgets and spend logs (with a master key). The server closes it at shutdown. */
-  store?: Store;
+  store?: Store | undefined;
   /** Key rate limits and budget counters; in memory by default, Redis to share them. Closed at shutdown. */
-  keyState?: KeyState;
+  keyState?: KeyState | undefined;
   /** litellm_settings.include_cost_in_streaming_usage: `usage.cost` on a stream's usage chunk. */
-  includeCostInStreamingUsage?: boolean;
+  includeCostInStreamingUsage?: boolean | undefined;
   /** general_settings.allow_requests_on_db_unavailable. */
-  allowRequestsOnDbUnavailable?: boolean;
+  allowRequestsOnDbUnavailable?: boolean | undefined;
   /** How long a key lookup is cached; default 5 s. */
-  keyCacheTtlMs?: number;
+  keyCacheTtlMs?: number | undefined;
   /** Spend log batching (tests shorten it). */
-  spendWriter?: Omit<SpendWriterOptions, "onWritten" | "logger">;
+  spendWriter?: Omit<SpendWriterOptions, "onWritten" | "logger"> | undefined;
   /** general_settings.request_headers_timeout_seconds: a client's request headers must arrive within this; default 20. */
-  requestHeadersTimeoutSeconds?: number;
+  requestHeadersTimeoutSeconds?: number | undefined;
   /** general_settings.request_body_timeout_seconds: its whole request, from the first byte, within this; default 120. */
-  requestBodyTimeoutSeconds?: number;
+  requestBodyTimeoutSeconds?: number | undefined;
   /** general_settings.keepalive_timeout_seconds (LiteLLM's --keepalive_timeout): idle keep-alive connections close after this; default 620. */
-  keepAliveTimeoutSeconds?: number;
+  keepAliveTimeoutSeconds?: number | undefined;
 }
 
 /**

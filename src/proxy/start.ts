@@ -14,12 +14,12 @@ import type { Store, StoreLogger } from "../store/types.js";
 import { GatewayServer } from "./server.js";
 
 export interface StartOptions {
-  detailedDebug?: boolean;
-  logDestination?: DestinationStream;
+  detailedDebug?: boolean | undefined;
+  logDestination?: DestinationStream | undefined;
   /** Where the shared-state store reports outages. */
-  logger?: { warn(message: string): void; info?(message: string): void };
+  logger?: { warn(message: string): void; info?(message: string): void } | undefined;
   /** `--keepalive_timeout` / KEEPALIVE_TIMEOUT (LiteLLM's names): wins over general_settings.keepalive_timeout_seconds. */
-  keepAliveTimeoutSeconds?: number;
+  keepAliveTimeoutSeconds?: number | undefined;
 }
 
 /** Where the SQLite store lives when general_settings.database_path does not say. */

@@ -39,11 +39,14 @@ import { cooldownFor, countsAgainstDeployment, retriesFor } from "./policy.js";
 import { choose } from "./strategies.js";
 import { RouteTrace } from "./trace.js";
 
+/** Every key optional, and `undefined` as good as absent (how callers pass settings they may lack). */
+type Optional<T> = { [K in keyof T]?: T[K] | undefined };
+
 /**
  * LiteLLM's router_settings the Router reads (their types come from the config schema), the
  * litellm_settings that apply to every call, and what tests inject.
  */
-export type RouterOptions = Partial<
+export type RouterOptions = Optional<
   Pick<
     RouterSettings,
     | "routing_strategy"
@@ -65,22 +68,22 @@ export type RouterOptions = Partial<
     | "model_group_alias"
   >
 > &
-  Pick<LitellmSettings, "drop_params" | "additional_drop_params"> & {
+  Optional<Pick<LitellmSettings, "drop_params" | "additional_drop_params">> & {
     /** Where counters and cooldowns live; in memory by default, Redis to share them. */
-    state?: RouterState;
+    state?: RouterState | undefined;
     /** For tests: the clock (epoch ms) and the random source. */
-    now?: () => number;
-    random?: () => number;
+    now?: (() => number) | undefined;
+    random?: (() => number) | undefined;
   };
 
 export interface RouteOptions {
-  signal?: AbortLike;
+  signal?: AbortLike | undefined;
   /** Where routing this request is recorded (and its usage); one is made when not given. */
-  trace?: RouteTrace;
+  trace?: RouteTrace | undefined;
   /** Per-request fallbacks (LiteLLM's `fallbacks` in the body), tried after the configured ones' place. */
-  fallbacks?: string[];
+  fallbacks?: string[] | undefined;
   /** Which fallback models the caller may use (a virtual key's allowlist); the others are skipped. */
-  allows?: (model: string) => boolean;
+  allows?: ((model: string) => boolean) | undefined;
 }
 
 /** A deployment whose `os.environ/` credentials are unset answers 401 naming them. */

@@ -10,23 +10,23 @@ import type { TextCompletionParams } from "../wire/completions.js";
 
 export interface CallOptions extends ConnectionOptions {
   /** Seconds the call may take; for a stream, the longest wait for the next data. Default 600. */
-  timeout?: number;
+  timeout?: number | undefined;
   /** Further attempts after a retryable failure (408, 409, 429, 5xx, connection). Default 0. */
-  num_retries?: number;
+  num_retries?: number | undefined;
   /** Drop params the provider cannot take instead of failing with UnsupportedParamsError. */
-  drop_params?: boolean;
+  drop_params?: boolean | undefined;
   /** Params to drop before the call whatever the provider (LiteLLM's additional_drop_params). */
-  additional_drop_params?: string[];
+  additional_drop_params?: string[] | undefined;
   /** Aborts the call, and the upstream request with it (an AbortSignal, or anything shaped like one). */
-  signal?: AbortLike;
+  signal?: AbortLike | undefined;
   /** LiteLLM's mock_response: answer with this text, calling no provider. */
-  mock_response?: string;
+  mock_response?: string | undefined;
   /**
    * Sees this call's usage: what the provider reported, else what it counted. One that
    * `bills` also makes a stream ask its provider for usage (kept from the caller unless the
    * caller asked too), so billing needs no tokenizer run when the provider can count.
    */
-  ledger?: UsageLedger;
+  ledger?: UsageLedger | undefined;
 }
 
 export type TextCompletionRequest = TextCompletionParams & CallOptions;

@@ -21,7 +21,7 @@ const NEUTRAL: Readonly<Record<string, unknown>> = {
 
 export interface FitOptions {
   dropParams: boolean;
-  additionalDropParams?: readonly string[];
+  additionalDropParams?: readonly string[] | undefined;
 }
 
 /**

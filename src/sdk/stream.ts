@@ -44,7 +44,7 @@ export interface StreamSpec<C extends ChunkShape, A = C> {
   /** How many choices must finish for a stream without an end marker to count as complete. */
   expectedChoices: number;
   /** The request's usage; absent for one call of a fan-out, whose merged stream has it. */
-  usage?: StreamUsage<C>;
+  usage?: StreamUsage<C> | undefined;
 }
 
 /** What every chunk kind carries besides its choices, for a usage chunk made here. */

@@ -11,14 +11,14 @@ import { Redis, type RedisOptions } from "ioredis";
  */
 export interface RedisConnectionOptions {
   /** redis:// or rediss:// URL. Wins over host/port. */
-  url?: string;
+  url?: string | undefined;
   /** Default 127.0.0.1. */
-  host?: string;
+  host?: string | undefined;
   /** Default 6379. */
-  port?: number;
-  password?: string;
+  port?: number | undefined;
+  password?: string | undefined;
   /** How long a Redis command may take before the call falls back to local state. Default 500 ms. */
-  commandTimeoutMs?: number;
+  commandTimeoutMs?: number | undefined;
 }
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 500;

@@ -18,9 +18,9 @@ import { keyPrefixOf } from "./redis-scripts.js";
 
 export interface RedisKeyStateOptions extends RedisLinkOptions {
   /** Keys are `litegate:<keyPrefix>:key:...`; distinct prefixes keep separate gateways apart. */
-  keyPrefix?: string;
+  keyPrefix?: string | undefined;
   /** How long a max_parallel_requests lease lasts if its request never ends. Default 600 000. */
-  leaseMs?: number;
+  leaseMs?: number | undefined;
 }
 
 /** The Lua scripts, as ioredis exposes them once defineCommand has run. */

@@ -16,7 +16,7 @@ export interface RedisStateLogger {
 
 export interface RedisLinkOptions extends RedisConnectionOptions {
   /** Defaults to console.warn. */
-  logger?: RedisStateLogger;
+  logger?: RedisStateLogger | undefined;
 }
 
 /** What a link is for, in its messages, and what its owner adds to the client. */

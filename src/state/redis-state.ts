@@ -59,22 +59,22 @@ export type { RedisStateLogger };
 
 export interface RedisStateOptions {
   /** redis:// or rediss:// URL (router_settings.redis_url). Wins over host/port. */
-  url?: string;
+  url?: string | undefined;
   /** Default 127.0.0.1. */
-  host?: string;
+  host?: string | undefined;
   /** Default 6379. */
-  port?: number;
-  password?: string;
+  port?: number | undefined;
+  password?: string | undefined;
   /** Keys are `litegate:<keyPrefix>:...`; distinct prefixes keep separate gateways apart. */
-  keyPrefix?: string;
+  keyPrefix?: string | undefined;
   /** Defaults to console.warn. */
-  logger?: RedisStateLogger;
+  logger?: RedisStateLogger | undefined;
   /** How often the local cache pulls recently used deployments from Redis. Default 250 ms. */
-  refreshMs?: number;
+  refreshMs?: number | undefined;
   /** Deployments kept in the local cache (least recently used are dropped). Default 10 000. */
-  maxEntries?: number;
+  maxEntries?: number | undefined;
   /** How long a Redis command may take before the call falls back to local state. Default 500 ms. */
-  commandTimeoutMs?: number;
+  commandTimeoutMs?: number | undefined;
 }
 
 export interface RedisStateStatus {

@@ -21,23 +21,23 @@ import type { SpendRecord, StoreLogger } from "./types.js";
 export interface PostgresStoreOptions {
   connectionString: string;
   /** database_connection_pool_limit: the most connections this instance opens. */
-  poolMax?: number;
+  poolMax?: number | undefined;
   /**
    * A schema for the tables (created if missing), e.g. one per test run; default: the
    * connection's search_path (normally `public`).
    */
-  schema?: string;
+  schema?: string | undefined;
   /** Shown in pg_stat_activity (default "litegate"). */
-  applicationName?: string;
+  applicationName?: string | undefined;
   /** Ms to wait for a connection before a query fails (default 5000). */
-  connectionTimeoutMillis?: number;
+  connectionTimeoutMillis?: number | undefined;
   /**
    * Ms a query may take before it fails (default 10 000): a database that hangs instead of
    * refusing must still count as unreachable, or spend would wait on it forever.
    */
-  queryTimeoutMillis?: number;
-  logger?: StoreLogger;
-  migrations?: readonly Migration[];
+  queryTimeoutMillis?: number | undefined;
+  logger?: StoreLogger | undefined;
+  migrations?: readonly Migration[] | undefined;
 }
 
 export const DEFAULT_POOL_MAX = 10;

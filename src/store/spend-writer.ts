@@ -14,17 +14,17 @@ import type { SpendRecord, Store, StoreLogger } from "./types.js";
 
 export interface SpendWriterOptions {
   /** Ms between writes (default 1000). */
-  intervalMs?: number;
+  intervalMs?: number | undefined;
   /** Records per batch; a full batch is written at once (default 100). */
-  batchSize?: number;
+  batchSize?: number | undefined;
   /** Records kept while the database is down (default 100_000). */
-  maxBuffered?: number;
+  maxBuffered?: number | undefined;
   /** First retry delay after a failure, doubled up to `maxBackoffMs` (default 500). */
-  initialBackoffMs?: number;
-  maxBackoffMs?: number;
-  logger?: StoreLogger;
+  initialBackoffMs?: number | undefined;
+  maxBackoffMs?: number | undefined;
+  logger?: StoreLogger | undefined;
   /** Told of each batch the store committed (the proxy's budget counters follow commits). */
-  onWritten?: (records: readonly SpendRecord[]) => void;
+  onWritten?: ((records: readonly SpendRecord[]) => void) | undefined;
 }
 
 /** Drops are logged at most this often (with the running count), not once per record. */

@@ -111,13 +111,13 @@ export type TeamPatch = Partial<Omit<TeamRecord, "team_id" | "created_at" | "upd
  */
 export interface ListOptions {
   limit: number;
-  offset?: number;
-  cursor?: string;
+  offset?: number | undefined;
+  cursor?: string | undefined;
 }
 
 export interface KeyListOptions extends ListOptions {
-  user_id?: string;
-  team_id?: string;
+  user_id?: string | undefined;
+  team_id?: string | undefined;
 }
 
 export interface Page<T> {
@@ -127,15 +127,15 @@ export interface Page<T> {
 }
 
 export interface SpendLogFilter {
-  key_hash?: string;
-  user_id?: string;
-  team_id?: string;
+  key_hash?: string | undefined;
+  user_id?: string | undefined;
+  team_id?: string | undefined;
   /** start_time >= from (epoch ms). */
-  from?: number;
+  from?: number | undefined;
   /** start_time < to (epoch ms). */
-  to?: number;
+  to?: number | undefined;
   limit: number;
-  offset?: number;
+  offset?: number | undefined;
 }
 
 export interface Store {

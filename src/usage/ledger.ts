@@ -15,26 +15,26 @@ export interface UsageBasis {
   /** The prompt's tokens, counted only when the provider reports no usage. */
   promptTokens(): Promise<number>;
   /** Characters at the start of choice `index` that echo its prompt (not output). */
-  echoed?(index: number): number;
+  echoed?: ((index: number) => number) | undefined;
 }
 
 /** Either endpoint's choice, streamed or whole: what of it is generated output. */
 interface AnyChoice {
   index: number;
   text?: unknown;
-  delta?: Generated;
-  message?: Generated;
+  delta?: Generated | undefined;
+  message?: Generated | undefined;
 }
 
 interface Generated {
   content?: unknown;
-  tool_calls?: readonly { function?: { arguments?: unknown } }[] | null;
+  tool_calls?: readonly { function?: { arguments?: unknown } }[] | null | undefined;
 }
 
 /** A text or chat completion, or a chunk of either. */
 export interface Countable {
   choices: readonly AnyChoice[];
-  usage?: CompletionUsage | null;
+  usage?: CompletionUsage | null | undefined;
 }
 
 export interface SettledUsage {

@@ -104,7 +104,7 @@ export interface ChatCompletion {
   model: string;
   choices: ChatCompletionChoice[];
   system_fingerprint?: string | null;
-  usage?: CompletionUsage;
+  usage?: CompletionUsage | undefined;
   [extra: string]: unknown;
 }
 
@@ -131,6 +131,6 @@ export interface ChatCompletionChunk {
   model: string;
   choices: ChatCompletionChunkChoice[];
   system_fingerprint?: string | null;
-  usage?: CompletionUsage | null;
+  usage?: CompletionUsage | null | undefined;
   [extra: string]: unknown;
 }

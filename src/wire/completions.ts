@@ -75,21 +75,21 @@ interface CompletionBase {
   object: "text_completion";
   created: number;
   model: string;
-  system_fingerprint?: string;
+  system_fingerprint?: string | undefined;
   /** Providers add fields (Azure's prompt_filter_results); they are kept. */
   [extra: string]: unknown;
 }
 
 export interface TextCompletion extends CompletionBase {
   choices: TextCompletionChoice[];
-  usage?: CompletionUsage;
+  usage?: CompletionUsage | undefined;
 }
 
 /** One SSE `data:` payload of a streamed completion. */
 export interface TextCompletionChunk extends CompletionBase {
   choices: TextCompletionChunkChoice[];
   /** Set on the final usage chunk (whose `choices` is empty) when include_usage was asked. */
-  usage?: CompletionUsage | null;
+  usage?: CompletionUsage | null | undefined;
 }
 
 /** OpenAI's error body: `{"error": {...}}`, all four keys always present. */

@@ -6,16 +6,16 @@
 import type { ErrorBody } from "./completions.js";
 
 export interface APIErrorInit {
-  status?: number;
-  provider?: string;
-  model?: string;
+  status?: number | undefined;
+  provider?: string | undefined;
+  model?: string | undefined;
   /** The upstream's request id (x-request-id, apim-request-id, request-id), when it sent one. */
-  requestId?: string;
-  param?: string | null;
-  code?: string | null;
-  type?: string;
+  requestId?: string | undefined;
+  param?: string | null | undefined;
+  code?: string | null | undefined;
+  type?: string | undefined;
   /** Seconds the upstream asked us to wait (retry-after-ms / retry-after), when it said. */
-  retryAfter?: number;
+  retryAfter?: number | undefined;
   cause?: unknown;
 }
 

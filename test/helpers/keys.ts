@@ -24,7 +24,7 @@ export async function call(
   const response = await fetch(`${url}${path}`, {
     method,
     headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined ? null : JSON.stringify(body),
   });
   const text = await response.text();
   return {

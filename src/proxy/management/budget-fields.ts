@@ -6,10 +6,10 @@ import { addDuration } from "../../access/duration.js";
 import type { JsonObject } from "../../store/types.js";
 
 export interface BudgetInput {
-  models?: string[];
-  max_budget?: number | null;
-  budget_duration?: string | null;
-  metadata?: Record<string, unknown>;
+  models?: string[] | undefined;
+  max_budget?: number | null | undefined;
+  budget_duration?: string | null | undefined;
+  metadata?: Record<string, unknown> | undefined;
 }
 
 export interface BudgetFields {
