@@ -7,6 +7,7 @@
 import cluster from "node:cluster";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { ignoredNotes, litellmOptions, refusal, withModelFlags } from "./cli-compat.js";
 import { ConfigError, type GatewayConfig, loadConfig, singleModelConfig } from "./config/index.js";
 import type { GatewayServer } from "./proxy/server.js";
 import { createGateway, describeDatabase, startupWarnings } from "./proxy/start.js";
@@ -17,9 +18,15 @@ Usage:
   litegate --config config.yaml [--port 4000] [--host 0.0.0.0] [--num_workers N] [--detailed_debug]
   litegate --model text-completion-openai/gpt-3.5-turbo-instruct
 
-Options:
-  --config FILE        LiteLLM-style config.yaml (model_list, general_settings, router_settings, ...)
-  --model MODEL        serve one provider/model without a config file
+Options (LiteLLM's names; HOST, PORT, NUM_WORKERS, DETAILED_DEBUG are read as LiteLLM reads them):
+  -c, --config FILE    LiteLLM-style config.yaml (model_list, general_settings, router_settings, ...)
+  -m, --model MODEL    serve one provider/model without a config file; every request goes to it
+  --api_base URL, --api_version V, --request_timeout S
+                       with --model: where and how to call it
+  --alias NAME         with --model: another name for it
+  --temperature T, --max_tokens N
+                       set on every completion request, over the client's value (as LiteLLM does)
+  --drop_params        drop params a provider cannot take instead of refusing the request
   --port N             port to listen on (default 4000)
   --host HOST          address to listen on (default 0.0.0.0)
   --num_workers N      worker processes sharing the port (default 1)
@@ -27,7 +34,12 @@ Options:
                        seconds an idle client connection stays open (default 620; also
                        KEEPALIVE_TIMEOUT or general_settings.keepalive_timeout_seconds)
   --detailed_debug     also log request and response bodies (secrets redacted)
-  --help, --version
+  --debug              accepted: every request already gets a log line
+  --validate_config    load and check --config, print what it serves, and exit
+  --max_budget USD     accepted, not enforced: give keys a max_budget instead
+  -h, --help, -v, --version
+LiteLLM's server flags (--run_gunicorn, --telemetry, --use_prisma_db_push, ...) are accepted
+with a note; --use_queue, --ssl_*, --test and --health are refused with the reason.
 `;
 
 function version(): string {
@@ -38,15 +50,29 @@ function version(): string {
 function parse() {
   return parseArgs({
     options: {
-      config: { type: "string" },
-      model: { type: "string" },
-      port: { type: "string", default: "4000" },
-      host: { type: "string", default: "0.0.0.0" },
-      num_workers: { type: "string", default: "1" },
+      ...litellmOptions(),
+      config: { type: "string", short: "c" },
+      model: { type: "string", short: "m" },
+      api_base: { type: "string" },
+      api_version: { type: "string" },
+      request_timeout: { type: "string" },
+      alias: { type: "string" },
+      temperature: { type: "string" },
+      max_tokens: { type: "string" },
+      drop_params: { type: "boolean", default: false },
+      max_budget: { type: "string" },
+      port: { type: "string", default: process.env.PORT ?? "4000" },
+      host: { type: "string", default: process.env.HOST ?? "0.0.0.0" },
+      num_workers: { type: "string", default: process.env.NUM_WORKERS ?? "1" },
       keepalive_timeout: { type: "string" },
-      detailed_debug: { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
-      version: { type: "boolean", default: false },
+      detailed_debug: {
+        type: "boolean",
+        default: process.env.DETAILED_DEBUG === "True" || process.env.DETAILED_DEBUG === "true",
+      },
+      debug: { type: "boolean", default: false },
+      validate_config: { type: "boolean", default: false },
+      help: { type: "boolean", default: false, short: "h" },
+      version: { type: "boolean", default: false, short: "v" },
     },
     strict: true,
   }).values;
@@ -58,10 +84,54 @@ function positiveInt(name: string, value: string, min: number): number {
   return n;
 }
 
+function number(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0)
+    throw new Error(`--${name} must be a number >= 0; got '${value}'.`);
+  return n;
+}
+
 async function config(args: ReturnType<typeof parse>): Promise<GatewayConfig> {
-  if (args.config !== undefined) return loadConfig(args.config);
-  if (args.model !== undefined) return singleModelConfig(args.model);
-  throw new Error("Give --config config.yaml or --model provider/model (litegate --help).");
+  let loaded: GatewayConfig;
+  if (args.config !== undefined) {
+    for (const flag of ["api_base", "api_version", "request_timeout", "alias"] as const) {
+      if (args[flag] !== undefined)
+        throw new Error(`--${flag} goes with --model; with --config, set it in litellm_params.`);
+    }
+    loaded = await loadConfig(args.config);
+  } else if (args.model !== undefined) {
+    const timeout = number("request_timeout", args.request_timeout);
+    loaded = singleModelConfig(args.model, {
+      litellmParams: {
+        ...(args.api_base === undefined ? {} : { api_base: args.api_base }),
+        ...(args.api_version === undefined ? {} : { api_version: args.api_version }),
+        ...(timeout === undefined ? {} : { timeout }),
+      },
+    });
+  } else {
+    throw new Error("Give --config config.yaml or --model provider/model (litegate --help).");
+  }
+  const maxTokens = number("max_tokens", args.max_tokens);
+  if (maxTokens !== undefined && !Number.isInteger(maxTokens))
+    throw new Error(`--max_tokens must be an integer; got '${args.max_tokens}'.`);
+  return withModelFlags(loaded, {
+    temperature: number("temperature", args.temperature),
+    max_tokens: maxTokens,
+    drop_params: args.drop_params,
+    alias: args.alias,
+  });
+}
+
+/** One line per flag that is accepted but changes nothing, so nobody thinks it took effect. */
+function notes(args: ReturnType<typeof parse>): string[] {
+  const lines = ignoredNotes(args);
+  if (args.debug === true)
+    lines.push("--debug is accepted: every request already gets a log line (--detailed_debug adds bodies).");
+  if (args.max_budget !== undefined) {
+    lines.push("--max_budget is accepted and not enforced: give virtual keys, users or teams a max_budget instead.");
+  }
+  return lines;
 }
 
 async function serve(
@@ -141,6 +211,9 @@ async function main(): Promise<void> {
       process.stdout.write(`litegate ${version()}\n`);
       return;
     }
+    const refused = refusal(args);
+    if (refused !== undefined) throw new Error(refused);
+    for (const note of notes(args)) process.stderr.write(`litegate: note: ${note}\n`);
     port = positiveInt("port", args.port ?? "4000", 0);
     workers = positiveInt("num_workers", args.num_workers ?? "1", 1);
     // LiteLLM's flag and variable for uvicorn's keep-alive, so its command lines work unchanged.
@@ -150,6 +223,13 @@ async function main(): Promise<void> {
         ? undefined
         : positiveInt("keepalive_timeout (or KEEPALIVE_TIMEOUT)", keepAlive, 1);
     cfg = await config(args);
+    if (args.validate_config) {
+      if (args.config === undefined) throw new Error("--validate_config checks the file --config names.");
+      for (const warning of startupWarnings(cfg)) process.stderr.write(`litegate: warning: ${warning}\n`);
+      const count = cfg.modelList.length;
+      process.stdout.write(`litegate: config OK (${count} deployment${count === 1 ? "" : "s"})\n`);
+      return;
+    }
   } catch (error) {
     const message = error instanceof ConfigError || error instanceof Error ? error.message : String(error);
     process.stderr.write(`litegate: ${message}\n`);

@@ -153,6 +153,107 @@ describe("litegate CLI", () => {
     assert.equal(mock.requests.at(-1)?.headers.authorization, "Bearer sk-cli-test");
   });
 
+  test("LiteLLM's model flags: --api_base, --temperature and --max_tokens over the client's, --alias, --drop_params", async () => {
+    mock.always((_req, res) => json(res, 200, completionAnswer()));
+    const gateway = await start(
+      [
+        "-m",
+        "text-completion-openai/gpt-3.5-turbo-instruct",
+        "--api_base",
+        `${mock.url}/v1`,
+        "--temperature",
+        "0.2",
+        "--max_tokens",
+        "20",
+        "--alias",
+        "instruct",
+        "--drop_params",
+      ],
+      { OPENAI_API_KEY: "sk-cli-flags" },
+    );
+    try {
+      const response = await fetch(`${gateway.url}/v1/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "instruct", prompt: "hi", temperature: 1, max_tokens: 5 }),
+      });
+      assert.equal(response.status, 200);
+      assert.deepEqual(mock.requests.at(-1)?.json, {
+        model: "gpt-3.5-turbo-instruct",
+        prompt: "hi",
+        temperature: 0.2,
+        max_tokens: 20,
+      });
+      assert.equal(mock.requests.at(-1)?.path, "/v1/completions");
+      const models = (await (await fetch(`${gateway.url}/v1/models`)).json()) as { data: { id: string }[] };
+      assert.deepEqual(
+        models.data.map((model) => model.id),
+        ["text-completion-openai/gpt-3.5-turbo-instruct", "instruct"],
+      );
+    } finally {
+      await gateway.stop();
+    }
+  });
+
+  test("LiteLLM's server flags: accepted with one note each, or refused with the reason; --validate_config", async () => {
+    const config = join(dir, "flags.yaml");
+    writeFileSync(config, "model_list:\n  - model_name: m\n    litellm_params: {model: openai/x, mock_response: hi}\n");
+    const gateway = await start([
+      "-c",
+      config,
+      "--debug",
+      "--telemetry",
+      "False",
+      "--run_gunicorn",
+      "--max_budget",
+      "10",
+    ]);
+    try {
+      assert.equal((await fetch(`${gateway.url}/v1/models`)).status, 200);
+      const notes = gateway
+        .stderr()
+        .split("\n")
+        .filter((line) => line.startsWith("litegate: note: "));
+      assert.deepEqual(notes, [
+        "litegate: note: --run_gunicorn is accepted and has no effect (litegate's --num_workers runs Node processes sharing the port).",
+        "litegate: note: --telemetry is accepted and has no effect (litegate sends no telemetry).",
+        "litegate: note: --debug is accepted: every request already gets a log line (--detailed_debug adds bodies).",
+        "litegate: note: --max_budget is accepted and not enforced: give virtual keys, users or teams a max_budget instead.",
+      ]);
+    } finally {
+      await gateway.stop();
+    }
+    const queue = await run(["-c", config, "--use_queue"]);
+    assert.equal(queue.code, 1);
+    assert.equal(
+      queue.stderr,
+      "litegate: --use_queue is not supported: litegate has no job queue; send requests directly.\n",
+    );
+    const tls = await run(["-c", config, "--ssl_certfile_path", "cert.pem"]);
+    assert.equal(tls.code, 1);
+    assert.match(
+      tls.stderr,
+      /^litegate: --ssl_certfile_path is not supported: litegate serves plain HTTP; terminate TLS/,
+    );
+    const misplaced = await run(["-c", config, "--api_base", "http://127.0.0.1:1"]);
+    assert.equal(misplaced.code, 1);
+    assert.equal(
+      misplaced.stderr,
+      "litegate: --api_base goes with --model; with --config, set it in litellm_params.\n",
+    );
+    const valid = await run(["-c", config, "--validate_config"]);
+    assert.deepEqual(valid, {
+      code: 0,
+      stdout: "litegate: config OK (1 deployment)\n",
+      // The start-up warnings an operator would see, and nothing else.
+      stderr:
+        "litegate: warning: No master key is configured (general_settings.master_key or LITELLM_MASTER_KEY): the gateway accepts every request without a key.\n",
+    });
+    const short = await run(["-h"]);
+    assert.equal(short.code, 0);
+    assert.match(short.stdout, /--validate_config/);
+  });
+
   test("--num_workers 2 serves from two processes on one port and stops cleanly", async () => {
     mock.always((_req, res) => json(res, 200, completionAnswer()));
     const file = join(dir, "workers.yaml");

@@ -92,7 +92,8 @@ class DigestCache {
  */
 function presentedKey(req: IncomingMessage): string | undefined {
   const litellm = req.headers["x-litellm-api-key"];
-  if (typeof litellm === "string" && litellm.trim() !== "") return litellm.trim();
+  // Sent bare or as "Bearer sk-..." (both are common in the wild; LiteLLM takes both).
+  if (typeof litellm === "string" && litellm.trim() !== "") return litellm.trim().replace(/^bearer\s+/i, "");
   const authorization = req.headers.authorization;
   if (authorization !== undefined && /^bearer /i.test(authorization)) return authorization.slice(7).trim();
   const apiKey = req.headers["api-key"];

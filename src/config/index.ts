@@ -31,4 +31,4 @@ export type {
   RouterSettings,
   RoutingStrategy,
 } from "./schema.js";
-export type { ConfigMissingEnv, GatewayConfig, MasterKey, MissingEnv } from "./types.js";
+export type { ConfigMissingEnv, GatewayConfig, MasterKey, MissingEnv, RequestOverrides } from "./types.js";

@@ -32,6 +32,12 @@ export interface ConfigMissingEnv {
   variable: string;
 }
 
+/** Request params the command line forces on every completion. */
+export interface RequestOverrides {
+  temperature?: number;
+  max_tokens?: number;
+}
+
 export interface GatewayConfig {
   /** The file given to loadConfig (as given), or "--model" for singleModelConfig. */
   file: string;
@@ -50,6 +56,11 @@ export interface GatewayConfig {
    * whatever `model` the client sends.
    */
   userModel?: string;
+  /**
+   * LiteLLM's `--temperature` / `--max_tokens`: set on every completion request, over the
+   * client's own value, as LiteLLM's CLI does.
+   */
+  requestOverrides?: RequestOverrides;
   /** One line each, naming the file and the path; never a secret. */
   warnings: string[];
 }

@@ -4,6 +4,7 @@ import type { Router } from "../router/router.js";
 import type { AccessControl } from "../access/access-control.js";
 import type { RequestContext } from "./context.js";
 import type { Logger } from "./logger.js";
+import type { RequestOverrides } from "../config/index.js";
 
 export interface Gateway {
   router: Router;
@@ -20,6 +21,8 @@ export interface Gateway {
   includeCostInStreamingUsage: boolean;
   /** Set by `litegate --model X`: the model every completion goes to. */
   userModel: string | undefined;
+  /** Set by `litegate --temperature/--max_tokens`: params every completion gets, over the client's. */
+  requestOverrides: RequestOverrides | undefined;
   /** Unix seconds the gateway started; the `created` of /v1/models entries. */
   startedAt: number;
 }

@@ -17,7 +17,7 @@ import type { Duplex } from "node:stream";
 import { closePools } from "../http/transport.js";
 import { preloadEncoding } from "../usage/tokens.js";
 import { Router, type RouterOptions } from "../router/router.js";
-import type { Deployment } from "../config/index.js";
+import type { Deployment, RequestOverrides } from "../config/index.js";
 import { APIError, NotFoundError } from "../wire/errors.js";
 import { AccessControl } from "../access/access-control.js";
 import type { Ticket } from "../access/grant.js";
@@ -41,6 +41,8 @@ export interface GatewayOptions {
   masterKeyMissingVariable?: string | undefined;
   /** `litegate --model X`: every request goes to this model, whatever the client names (LiteLLM's behaviour). */
   userModel?: string | undefined;
+  /** `litegate --temperature/--max_tokens`: set on every completion, over the client's value. */
+  requestOverrides?: RequestOverrides | undefined;
   /** general_settings.max_request_size_mb; default 10. */
   maxRequestSizeMb?: number | undefined;
   /** Seconds between `: keep-alive` comments while a stream waits for its first token; default 15. */
@@ -151,6 +153,7 @@ export class GatewayServer {
       detailedDebug: options.detailedDebug === true,
       includeCostInStreamingUsage: options.includeCostInStreamingUsage === true,
       userModel: options.userModel,
+      requestOverrides: options.requestOverrides,
       startedAt: Math.floor(Date.now() / 1000),
     };
     // mock_response answers count their tokens; load the encoding now, not on the first request.

@@ -120,6 +120,7 @@ export async function createGateway(config: GatewayConfig, options: StartOptions
     router: routerOptions(config, logger),
     includeCostInStreamingUsage: config.litellmSettings.include_cost_in_streaming_usage,
     userModel: config.userModel,
+    requestOverrides: config.requestOverrides,
     detailedDebug: options.detailedDebug,
     logDestination: options.logDestination,
   });

@@ -265,6 +265,13 @@ describe("enforcement on every request", () => {
       ((await byHeader.json()) as { data: { id: string }[] }).data.map((model) => model.id),
       ["gpt-instruct"],
     );
+    // ... bare or as a bearer token, both common in the wild.
+    const asBearer = await fetch(`${url}/v1/models`, { headers: { "x-litellm-api-key": `Bearer ${key}` } });
+    assert.equal(asBearer.status, 200);
+    assert.deepEqual(
+      ((await asBearer.json()) as { data: { id: string }[] }).data.map((model) => model.id),
+      ["gpt-instruct"],
+    );
     const refused = await complete(url, key, "other-model");
     assert.equal(refused.status, 403);
     assert.deepEqual(refused.body.error, {

@@ -55,6 +55,7 @@ async function serve(
   assertObject(body);
   const forcedModel = pathModel ?? gateway.userModel;
   if (forcedModel !== undefined) body.model = forcedModel;
+  if (gateway.requestOverrides !== undefined) Object.assign(body, gateway.requestOverrides);
   const request = body;
   // Validation refuses a longer name later; until then it must not carry a client's megabytes
   // into the admission's errors, the log line or the spend record.
