@@ -145,8 +145,14 @@ export class AccessControl {
     this.ledger = new SpendLedger(this.keyState, store, options.spendWriter);
     if (store !== undefined) {
       const state = this.keyState;
+      const ledger = this.ledger;
       const cache = new GrantCache(
-        (hash, masked, now) => loadGrant(store, state, hash, masked, now),
+        // A batch being written may already be committed while its spend is still counted as
+        // unwritten: reading the database then would count that spend twice against budgets.
+        async (hash, masked, now) => {
+          await ledger.written();
+          return loadGrant(store, state, hash, masked, now);
+        },
         options.cacheTtlMs ?? 5_000,
       );
       // Changes made through another instance reach this cache at once (with Redis), not only at expiry.

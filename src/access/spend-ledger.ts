@@ -64,6 +64,11 @@ export class SpendLedger {
     });
   }
 
+  /** Resolves once no spend batch is being written (its records then count as written). */
+  written(): Promise<void> {
+    return this.writer?.idle() ?? Promise.resolve();
+  }
+
   /** True when spend is recorded (a store is open). */
   get records(): boolean {
     return this.writer !== undefined;

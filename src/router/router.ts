@@ -10,7 +10,7 @@ import { sleep, type AbortLike } from "../http/cancel.js";
 import { backoffMs } from "../http/retry.js";
 import type { ChatCompletionStream } from "../sdk/chat-completion.js";
 import { chatCompletions, type Operation, textCompletions } from "../sdk/operations.js";
-import { type CallOptions, isCallOption } from "../sdk/options.js";
+import { type CallOptions, splitRequest } from "../sdk/options.js";
 import { runTextCompletion, type TextCompletionStream } from "../sdk/text-completion.js";
 import { CompletionStream } from "../sdk/stream.js";
 import { MemoryState } from "../state/memory-state.js";
@@ -84,6 +84,8 @@ export interface RouteOptions {
   fallbacks?: string[] | undefined;
   /** Which fallback models the caller may use (a virtual key's allowlist); the others are skipped. */
   allows?: ((model: string) => boolean) | undefined;
+  /** LiteLLM's `mock_response` in the body: every attempt answers with it, calling no provider. */
+  mockResponse?: string | undefined;
 }
 
 /** A deployment whose `os.environ/` credentials are unset answers 401 naming them. */
@@ -528,6 +530,7 @@ export class Router {
       timeout,
       signal: route.signal,
       ledger: trace.usage,
+      ...(route.mockResponse === undefined ? {} : { mock_response: route.mockResponse }),
     };
   }
 
@@ -543,11 +546,14 @@ export class Router {
     route: RouteOptions = {},
   ): Promise<R> {
     assertObject(request);
-    const { params, fallbacks } = routedParams(request);
+    // Connection options in the body are dropped: the deployment's apply.
+    const { params, options, litellm } = splitRequest(request as Record<string, unknown> & { model: string });
     const valid = operation.validate(params);
+    // LiteLLM's mock_response in the body is honoured, as LiteLLM does: no provider is called.
+    const mock = typeof options.mock_response === "string" ? options.mock_response : route.mockResponse;
     return this.route(
       valid.model,
-      withRequestFallbacks(route, fallbacks),
+      { ...withRequestFallbacks(route, litellm.fallbacks), mockResponse: mock },
       route.trace ?? new RouteTrace(),
       valid.stream === true,
       (model, options) => operation.run(model === valid.model ? valid : { ...valid, model }, options),
@@ -594,16 +600,6 @@ export class Router {
   async close(): Promise<void> {
     await this.state.close();
   }
-}
-
-/**
- * What of a request body goes upstream, in one copy: connection options dropped (the
- * deployment's apply), and the request's own `fallbacks` taken out for the Router.
- */
-function routedParams(request: Record<string, unknown>): { params: Record<string, unknown>; fallbacks: unknown } {
-  const params: Record<string, unknown> = {};
-  for (const key in request) if (key !== "fallbacks" && !isCallOption(key)) params[key] = request[key];
-  return { params, fallbacks: request.fallbacks };
 }
 
 /** A request's own `fallbacks` (LiteLLM accepts them in the body). */

@@ -7,6 +7,7 @@ import type { AbortLike } from "../http/cancel.js";
 import type { ConnectionOptions } from "../providers/types.js";
 import type { UsageLedger } from "../usage/ledger.js";
 import type { TextCompletionParams } from "../wire/completions.js";
+import { BadRequestError } from "../wire/errors.js";
 
 export interface CallOptions extends ConnectionOptions {
   /** Seconds the call may take; for a stream, the longest wait for the next data. Default 600. */
@@ -54,21 +55,58 @@ const OPTION_KEYS: ReadonlySet<string> = new Set<keyof CallOptions>([
 
 export const DEFAULT_TIMEOUT_SECONDS = 600;
 
-/** True for the keys that say how to call (connection, retries, ledger), not what to ask. */
-export function isCallOption(key: string): boolean {
-  return OPTION_KEYS.has(key);
+/**
+ * LiteLLM's own request fields: how to log, tag, cache, guard or route a call, never what to
+ * ask the provider (which would refuse an unknown field). Consumed here, never forwarded.
+ */
+const LITELLM_FIELDS: ReadonlySet<string> = new Set([
+  "metadata",
+  "litellm_metadata",
+  "tags",
+  "cache",
+  "caching",
+  "guardrails",
+  "request_timeout",
+  "stream_timeout",
+  "max_retries",
+  "mock_testing_fallbacks",
+  "fallbacks",
+  "extra_body",
+]);
+
+/** A request split three ways: the wire params, how to call, and LiteLLM's own fields. */
+export interface SplitRequest<P> {
+  params: P;
+  options: CallOptions;
+  litellm: Record<string, unknown>;
 }
 
-/** Splits a request into what goes upstream and how to call it; the request is not mutated. */
+/**
+ * Splits a request into what goes upstream, how to call it and LiteLLM's own fields; the
+ * request is not mutated. `extra_body` (what the OpenAI SDKs send as extra params) is merged
+ * into the params, as those SDKs and LiteLLM do.
+ */
 export function splitRequest<P extends { model: string; [key: string]: unknown }>(
   request: P & CallOptions,
-): { params: P; options: CallOptions } {
+): SplitRequest<P> {
   const params: Record<string, unknown> = {};
   const options: Record<string, unknown> = {};
+  const litellm: Record<string, unknown> = {};
   const source: Record<string, unknown> = request;
   for (const key in source) {
     if (OPTION_KEYS.has(key)) options[key] = source[key];
+    else if (LITELLM_FIELDS.has(key)) litellm[key] = source[key];
     else params[key] = source[key];
   }
-  return { params: params as P, options: options as CallOptions };
+  const extra = litellm.extra_body;
+  if (extra !== undefined && extra !== null) {
+    if (typeof extra !== "object" || Array.isArray(extra)) {
+      throw new BadRequestError(
+        "'extra_body' must be an object of extra params for the provider, e.g. {\"top_k\": 40}.",
+        { param: "extra_body" },
+      );
+    }
+    Object.assign(params, extra);
+  }
+  return { params: params as P, options: options as CallOptions, litellm };
 }

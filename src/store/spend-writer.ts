@@ -165,6 +165,11 @@ export class SpendWriter {
     this.timer.unref();
   }
 
+  /** Resolves when no batch is being written (a batch's onWritten has run by then). */
+  idle(): Promise<void> {
+    return this.writing ?? Promise.resolve();
+  }
+
   /** One writer at a time: `fullOnly` writes only full batches (the size trigger). */
   private drain(fullOnly: boolean): Promise<void> {
     if (this.writing !== undefined) return this.writing;

@@ -1,0 +1,95 @@
+/** LiteLLM's own request fields: consumed by the gateway, never forwarded to a provider. */
+import assert from "node:assert/strict";
+import { after, before, beforeEach, describe, test } from "node:test";
+import OpenAI from "openai";
+import { chatAnswer } from "../helpers/fixtures.js";
+import { startGateway, type TestGateway } from "../helpers/gateway.js";
+import { json, MockUpstream } from "../helpers/mock-upstream.js";
+
+let mock: MockUpstream;
+let gateway: TestGateway;
+
+before(async () => {
+  mock = await MockUpstream.start();
+  gateway = await startGateway({
+    modelList: [
+      {
+        model_name: "gpt-4o",
+        litellm_params: { model: "openai/gpt-4o", api_key: "sk-up", api_base: `${mock.url}/v1` },
+      },
+    ],
+  });
+});
+after(async () => {
+  await gateway.close();
+  await mock.close();
+});
+beforeEach(() => mock.reset());
+
+const MESSAGES = [{ role: "user", content: "Hi" }];
+
+function post(body: unknown): Promise<Response> {
+  return fetch(`${gateway.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+}
+
+describe("LiteLLM's request fields", () => {
+  test("metadata, tags, cache, guardrails, timeouts, retries and mock_testing_fallbacks never reach the provider; extra_body is merged in", async () => {
+    mock.always((_req, res) => json(res, 200, chatAnswer("Hello")));
+    const response = await post({
+      model: "gpt-4o",
+      messages: MESSAGES,
+      metadata: { generation_name: "g1", tags: ["a"] },
+      litellm_metadata: { trace: "x" },
+      tags: ["prod"],
+      cache: { "no-cache": true },
+      caching: false,
+      guardrails: ["pii"],
+      request_timeout: 30,
+      stream_timeout: 10,
+      max_retries: 2,
+      mock_testing_fallbacks: false,
+      extra_body: { top_k: 40, seed: 7 },
+    });
+    assert.equal(response.status, 200);
+    assert.deepEqual(mock.requests.at(-1)?.json, { model: "gpt-4o", messages: MESSAGES, top_k: 40, seed: 7 });
+  });
+
+  test("the OpenAI SDK's extra_body params reach the provider as body params", async () => {
+    mock.always((_req, res) => json(res, 200, chatAnswer("Hello")));
+    const client = new OpenAI({ apiKey: "sk-any", baseURL: `${gateway.url}/v1`, maxRetries: 0 });
+    await client.chat.completions.create(
+      { model: "gpt-4o", messages: [{ role: "user", content: "Hi" }] },
+      {
+        body: { model: "gpt-4o", messages: [{ role: "user", content: "Hi" }], metadata: { tags: ["t"] }, top_k: 3 },
+      },
+    );
+    assert.deepEqual(mock.requests.at(-1)?.json, { model: "gpt-4o", messages: MESSAGES, top_k: 3 });
+  });
+
+  test("mock_response in the body answers without calling the provider, as LiteLLM does", async () => {
+    const response = await post({ model: "gpt-4o", messages: MESSAGES, mock_response: "This is a mock" });
+    assert.equal(response.status, 200);
+    const body = (await response.json()) as { choices: { message: { content: string } }[]; id: string };
+    assert.equal(body.choices[0]?.message.content, "This is a mock");
+    assert.match(body.id, /^chatcmpl-mock-/);
+    assert.equal(mock.requests.length, 0);
+  });
+
+  test("an extra_body that is not an object is a 400 naming it", async () => {
+    const response = await post({ model: "gpt-4o", messages: MESSAGES, extra_body: "top_k=3" });
+    assert.equal(response.status, 400);
+    assert.deepEqual(await response.json(), {
+      error: {
+        message: "'extra_body' must be an object of extra params for the provider, e.g. {\"top_k\": 40}.",
+        type: "invalid_request_error",
+        param: "extra_body",
+        code: "400",
+      },
+    });
+    assert.equal(mock.requests.length, 0);
+  });
+});
