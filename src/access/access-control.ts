@@ -67,10 +67,12 @@ function sha256(value: string): Buffer {
 
 /**
  * Digests of the keys presented lately: a client sends the same key on every request. Bounded
- * whatever is sent (a flood of random keys only empties it), so it holds no more than a few
- * thousand strings that were in memory anyway while their requests were read.
+ * whatever is sent (a flood of random keys only empties it; long strings are never kept), so it
+ * holds at most about 1 MB of strings that were in memory anyway while their requests were read.
  */
 const MAX_DIGESTS = 4096;
+/** Longer presented strings are not cached (virtual keys are 46 characters; master keys rarely over 100). */
+const MAX_CACHED_KEY_LENGTH = 256;
 
 class DigestCache {
   private readonly digests = new Map<string, Buffer>();
@@ -79,6 +81,8 @@ class DigestCache {
     let digest = this.digests.get(key);
     if (digest === undefined) {
       digest = sha256(key);
+      // Real keys are short; a header's worth of junk is hashed each time, never kept.
+      if (key.length > MAX_CACHED_KEY_LENGTH) return digest;
       if (this.digests.size >= MAX_DIGESTS) this.digests.clear();
       this.digests.set(key, digest);
     }

@@ -17,7 +17,14 @@ import {
   isSensitivePath,
   type PathSegment,
 } from "./errors.js";
-import { type LitellmParams, type ModelEntry, modelEntrySchema, type ModelInfo, type NoNulls } from "./schema.js";
+import {
+  type LitellmParams,
+  type ModelEntry,
+  modelEntrySchema,
+  type ModelInfo,
+  type NoNulls,
+  REQUEST_DEFAULT_PARAMS,
+} from "./schema.js";
 import type { MissingEnv } from "./types.js";
 
 /** What routing reads: limits, weight, priority tier, timeouts (seconds). */
@@ -46,6 +53,11 @@ export interface Deployment {
   readonly apiBase: string | undefined;
   /** The call options this deployment adds to every request. */
   readonly options: CallOptions;
+  /**
+   * Request params from litellm_params (`temperature`, `max_tokens`, `extra_body`'s params, ...):
+   * every request to this deployment gets them unless it sets them itself.
+   */
+  readonly defaults: Readonly<Record<string, unknown>>;
   readonly limits: DeploymentLimits;
   /** USD per token, from the price table or the deployment's own costs; undefined when unknown. */
   readonly price: Price | undefined;
@@ -160,6 +172,8 @@ function deploymentOf(entry: ModelEntry, id: string, missingEnv: MissingEnv[]): 
   const info = { ...dropNulls(entry.model_info ?? {}), id } as ModelInfo & { id: string };
   const options: Record<string, unknown> = {};
   for (const key of OPTION_PARAMS) if (params[key] !== undefined) options[key] = params[key];
+  const defaults: Record<string, unknown> = { ...params.extra_body };
+  for (const key of REQUEST_DEFAULT_PARAMS) if (params[key] !== undefined) defaults[key] = params[key];
   const limits: DeploymentLimits = {};
   for (const key of LIMIT_PARAMS) if (params[key] !== undefined) limits[key] = params[key];
   // Custom prices may sit in litellm_params (LiteLLM's older place) or model_info; litellm_params win.
@@ -176,6 +190,7 @@ function deploymentOf(entry: ModelEntry, id: string, missingEnv: MissingEnv[]): 
     info,
     apiBase: safeApiBase(params.api_base),
     options: options as CallOptions,
+    defaults,
     limits,
     price: deploymentPrice(params.model, costs),
     missingEnv,

@@ -125,9 +125,48 @@ export const litellmParamsSchema = z.looseObject(
     extra_headers: headerMap().nullish(),
     input_cost_per_token: num({ min: 0 }).nullish(),
     output_cost_per_token: num({ min: 0 }).nullish(),
+    // Request params as the deployment's defaults (a request's own value wins), as LiteLLM
+    // passes litellm_params on to every call.
+    temperature: num({ min: 0, max: 2 }).nullish(),
+    top_p: num({ min: 0, max: 1 }).nullish(),
+    max_tokens: num({ int: true, gt: 0 }).nullish(),
+    max_completion_tokens: num({ int: true, gt: 0 }).nullish(),
+    n: num({ int: true, gt: 0 }).nullish(),
+    seed: num({ int: true }).nullish(),
+    stop: z.union([str(), stringList()], mapping("a string or a list of strings")).nullish(),
+    presence_penalty: num({ min: -2, max: 2 }).nullish(),
+    frequency_penalty: num({ min: -2, max: 2 }).nullish(),
+    logit_bias: z
+      .record(z.string(), num({ min: -100, max: 100 }), mapping("a mapping of token ids to -100..100"))
+      .nullish(),
+    user: str().nullish(),
+    response_format: z.looseObject({ type: str() }, mapping("a mapping like {type: json_object}")).nullish(),
+    reasoning_effort: str().nullish(),
+    parallel_tool_calls: bool().nullish(),
+    top_k: num({ int: true, min: 0 }).nullish(),
+    extra_body: z.record(z.string(), z.unknown(), mapping("a mapping of extra params for the provider")).nullish(),
   },
   mapping("a mapping with at least `model`"),
 );
+
+/** The litellm_params that are request params: defaults for every request to the deployment. */
+export const REQUEST_DEFAULT_PARAMS = [
+  "temperature",
+  "top_p",
+  "max_tokens",
+  "max_completion_tokens",
+  "n",
+  "seed",
+  "stop",
+  "presence_penalty",
+  "frequency_penalty",
+  "logit_bias",
+  "user",
+  "response_format",
+  "reasoning_effort",
+  "parallel_tool_calls",
+  "top_k",
+] as const;
 
 export const modelInfoSchema = z.looseObject(
   {

@@ -9,7 +9,7 @@
 import { sleep, type AbortLike } from "../http/cancel.js";
 import { backoffMs } from "../http/retry.js";
 import type { ChatCompletionStream } from "../sdk/chat-completion.js";
-import { chatCompletions, type Operation, textCompletions } from "../sdk/operations.js";
+import { chatCompletions, ENDPOINT_PARAMS, type Operation, textCompletions } from "../sdk/operations.js";
 import { type CallOptions, splitRequest } from "../sdk/options.js";
 import { runTextCompletion, type TextCompletionStream } from "../sdk/text-completion.js";
 import { CompletionStream } from "../sdk/stream.js";
@@ -116,7 +116,27 @@ interface Unavailable {
 const MAX_RETRY_WAIT_MS = 10_000;
 
 /** One attempt on a deployment: the SDK call with the upstream model and the deployment's options. */
-type Call<T> = (model: string, options: CallOptions) => Promise<T>;
+type Call<T> = (model: string, options: CallOptions, deployment: Deployment) => Promise<T>;
+
+/**
+ * The params of one attempt: the deployment's defaults (from litellm_params) under the
+ * request's own, and the upstream model.
+ */
+function attemptParams<P extends { model: string }>(
+  params: P,
+  model: string,
+  deployment: Deployment,
+  own: ReadonlySet<string>,
+): P {
+  let defaults: Record<string, unknown> | undefined;
+  for (const key in deployment.defaults) {
+    if (params[key as keyof P] !== undefined || (ENDPOINT_PARAMS.has(key) && !own.has(key))) continue;
+    defaults ??= {};
+    defaults[key] = deployment.defaults[key];
+  }
+  if (defaults === undefined) return model === params.model ? params : { ...params, model };
+  return { ...defaults, ...params, model };
+}
 
 export class Router {
   private readonly groups = new Map<string, Deployment[]>();
@@ -435,10 +455,12 @@ export class Router {
           const result = await call(
             group.upstream(deployment),
             this.callOptions(deployment, route, trace, stream),
+            deployment,
           ).finally(() => {
             trace.upstreamMs += performance.now() - upstreamStarted;
           });
-          const usage = trace.usage.known?.usage;
+          // A stream's tokens count when it ends (watchStream); an answer's now.
+          const usage = result instanceof CompletionStream ? undefined : trace.usage.known?.usage;
           const finished = this.now();
           if (usage !== undefined) this.state.addTokens(deployment.id, usage.total_tokens, finished);
           const perToken =
@@ -556,7 +578,7 @@ export class Router {
       { ...withRequestFallbacks(route, litellm.fallbacks), mockResponse: mock },
       route.trace ?? new RouteTrace(),
       valid.stream === true,
-      (model, options) => operation.run(model === valid.model ? valid : { ...valid, model }, options),
+      (model, options, deployment) => operation.run(attemptParams(valid, model, deployment, operation.params), options),
     );
   }
 

@@ -147,16 +147,17 @@ export class CompletionStream<C> implements AsyncIterable<C> {
     return { [Symbol.asyncIterator]: () => this.source };
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<C, void> {
-    try {
-      for (;;) {
-        const next = await this.source.next();
-        if (next.done === true) return;
-        yield next.value.chunk;
-      }
-    } finally {
-      await this.source.return?.();
-    }
+  /** The chunks; closing it (a `break`) closes the stream, even before its first read. */
+  [Symbol.asyncIterator](): AsyncIterator<C, void> {
+    const source = this.source;
+    const done: IteratorReturnResult<void> = { done: true, value: undefined };
+    return {
+      next: () => source.next().then((next) => (next.done === true ? done : { done: false, value: next.value.chunk })),
+      return: async () => {
+        await source.return?.();
+        return done;
+      },
+    };
   }
 }
 
@@ -306,5 +307,14 @@ export function localStream<C extends ChunkShape>(
       end.fire(failure);
     }
   }
-  return new CompletionStream(items(), undefined, end);
+  const generator = items();
+  // A generator closed before its first read skips its `finally`: the end is fired here.
+  const source: AsyncIterator<StreamItem<C>, void> = {
+    next: () => generator.next(),
+    return: () => {
+      end.fire(undefined);
+      return generator.return(undefined);
+    },
+  };
+  return new CompletionStream(source, undefined, end);
 }

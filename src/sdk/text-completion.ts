@@ -246,7 +246,13 @@ async function fanOut<A, K>(
       ledger.report(reported.reduce<CompletionUsage | undefined>(addUsage, undefined) as CompletionUsage);
     release();
   }
-  return localStream(withReportedUsage(), streamUsage(run.usage, "text_completion", run.model));
+  const stream = localStream(withReportedUsage(), streamUsage(run.usage, "text_completion", run.model));
+  // However the merged stream ends (even closed before its first read), no call stays open.
+  stream.onEnd(() => {
+    cancellation.abort();
+    release();
+  });
+  return stream;
 }
 
 /** A native endpoint that takes one prompt and makes one choice per call. */

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
 import OpenAI from "openai";
-import { chatAnswer } from "../helpers/fixtures.js";
+import { chatAnswer, completionAnswer } from "../helpers/fixtures.js";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
 import { json, MockUpstream } from "../helpers/mock-upstream.js";
 
@@ -16,6 +16,30 @@ before(async () => {
       {
         model_name: "gpt-4o",
         litellm_params: { model: "openai/gpt-4o", api_key: "sk-up", api_base: `${mock.url}/v1` },
+      },
+      {
+        model_name: "tuned",
+        litellm_params: {
+          model: "openai/gpt-4o-mini",
+          api_key: "sk-up",
+          api_base: `${mock.url}/v1`,
+          temperature: 0.2,
+          max_tokens: 20,
+          seed: 12,
+          stop: ["\n\n"],
+          response_format: { type: "json_object" },
+          extra_body: { top_k: 5 },
+        },
+      },
+      {
+        model_name: "tuned-text",
+        litellm_params: {
+          model: "text-completion-openai/gpt-3.5-turbo-instruct",
+          api_key: "sk-up",
+          api_base: `${mock.url}/v1`,
+          temperature: 0.2,
+          response_format: { type: "json_object" },
+        },
       },
     ],
   });
@@ -91,5 +115,44 @@ describe("LiteLLM's request fields", () => {
       },
     });
     assert.equal(mock.requests.length, 0);
+  });
+});
+
+describe("a deployment's litellm_params as request defaults", () => {
+  test("temperature, max_tokens, seed, stop, response_format and extra_body's params reach the provider", async () => {
+    mock.always((_req, res) => json(res, 200, chatAnswer("{}")));
+    assert.equal((await post({ model: "tuned", messages: MESSAGES })).status, 200);
+    assert.deepEqual(mock.requests.at(-1)?.json, {
+      top_k: 5,
+      temperature: 0.2,
+      max_tokens: 20,
+      seed: 12,
+      stop: ["\n\n"],
+      response_format: { type: "json_object" },
+      model: "gpt-4o-mini",
+      messages: MESSAGES,
+    });
+  });
+
+  test("the request's own values win", async () => {
+    mock.always((_req, res) => json(res, 200, chatAnswer("{}")));
+    await post({ model: "tuned", messages: MESSAGES, temperature: 1, max_tokens: 5, top_k: 9 });
+    const sent = mock.requests.at(-1)?.json as Record<string, unknown>;
+    assert.deepEqual([sent.temperature, sent.max_tokens, sent.top_k, sent.seed], [1, 5, 9, 12]);
+  });
+
+  test("a chat-only default is not applied to a text completion", async () => {
+    mock.always((_req, res) => json(res, 200, completionAnswer()));
+    const response = await fetch(`${gateway.url}/v1/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "tuned-text", prompt: "Say this" }),
+    });
+    assert.equal(response.status, 200);
+    assert.deepEqual(mock.requests.at(-1)?.json, {
+      temperature: 0.2,
+      model: "gpt-3.5-turbo-instruct",
+      prompt: "Say this",
+    });
   });
 });
