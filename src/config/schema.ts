@@ -253,6 +253,12 @@ export const litellmSettingsSchema = z.looseObject(
     additional_drop_params: stringList().nullish(),
     num_retries: num({ int: true, min: 0 }).nullish(),
     request_timeout: num({ gt: 0 }).nullish(),
+    // LiteLLM's Router reads these here too; router_settings wins when both set one.
+    fallbacks: fallbackList().nullish(),
+    default_fallbacks: z.array(name("a model name"), mapping("a list of model names")).nullish(),
+    context_window_fallbacks: fallbackList().nullish(),
+    content_policy_fallbacks: fallbackList().nullish(),
+    allowed_fails: num({ int: true, min: 0 }).nullish(),
     cache: bool().nullish(),
     set_verbose: bool().nullish(),
     json_logs: bool().nullish(),

@@ -5,7 +5,9 @@
  * carries a secret. Each test passes its own env object; process.env is never touched.
  */
 import assert from "node:assert/strict";
-import { relative } from "node:path";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
@@ -16,6 +18,7 @@ import {
   singleModelConfig,
   type GatewayConfig,
 } from "../../src/config/index.js";
+import { routerOptions } from "../../src/proxy/start.js";
 import { rejection } from "../helpers/fixtures.js";
 
 // Relative to the working directory, as a user would type it; fixtures are not copied into dist/.
@@ -593,5 +596,51 @@ describe("singleModelConfig (litegate --model)", () => {
       name: "ConfigError",
       message: `--model: expected a model like "openai/gpt-4o", got ""`,
     });
+  });
+});
+
+describe("litellm_settings the Router reads, as LiteLLM's Router does", () => {
+  test("fallbacks, default/context-window/content-policy fallbacks and allowed_fails from litellm_settings; router_settings wins", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "litegate-config-"));
+    const file = join(dir, "litellm-settings.yaml");
+    writeFileSync(
+      file,
+      [
+        "model_list:",
+        "  - {model_name: a, litellm_params: {model: openai/a, mock_response: hi}}",
+        "  - {model_name: b, litellm_params: {model: openai/b, mock_response: hi}}",
+        "litellm_settings:",
+        "  fallbacks: [{a: [b]}]",
+        "  default_fallbacks: [b]",
+        "  context_window_fallbacks: [{a: [b]}]",
+        "  content_policy_fallbacks: [{a: [b]}]",
+        "  allowed_fails: 3",
+        "  num_retries: 2",
+        "router_settings:",
+        "  allowed_fails: 5",
+        "",
+      ].join("\n"),
+    );
+    const config = await loadConfig(file, {});
+    assert.deepEqual(config.warnings, []);
+    const options = routerOptions(config);
+    assert.deepEqual(
+      {
+        fallbacks: options.fallbacks,
+        default_fallbacks: options.default_fallbacks,
+        context_window_fallbacks: options.context_window_fallbacks,
+        content_policy_fallbacks: options.content_policy_fallbacks,
+        allowed_fails: options.allowed_fails,
+        num_retries: options.num_retries,
+      },
+      {
+        fallbacks: [{ a: ["b"] }],
+        default_fallbacks: ["b"],
+        context_window_fallbacks: [{ a: ["b"] }],
+        content_policy_fallbacks: [{ a: ["b"] }],
+        allowed_fails: 5,
+        num_retries: 2,
+      },
+    );
   });
 });
