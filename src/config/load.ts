@@ -37,6 +37,7 @@ import {
 } from "./schema.js";
 import type { ConfigMissingEnv, GatewayConfig, MasterKey, MissingEnv } from "./types.js";
 import { readYamlFile } from "./yaml.js";
+import { nearMiss } from "./near-miss.js";
 
 export const GENERAL_SETTINGS_DEFAULTS = {
   max_request_size_mb: 10,
@@ -284,9 +285,25 @@ function unknownKeyWarnings({ file, raw }: Source): string[] {
   const check = (value: unknown, known: ReadonlySet<string>, path: PathSegment[]): void => {
     if (!isPlainObject(value)) return;
     for (const key of Object.keys(value)) {
-      if (!known.has(key)) out.push(`${file}: unknown key ${formatPath([...path, key])} (ignored)`);
+      if (known.has(key)) continue;
+      const meant = nearMiss(key, known);
+      const hint = meant === undefined ? "" : `; did you mean \`${meant}\`?`;
+      out.push(`${file}: unknown key ${formatPath([...path, key])} (ignored${hint})`);
     }
   };
+  // A misspelled section would be ignored whole: without its master key the gateway would run
+  // open, without its database settings on another store. That is an error, not a warning.
+  for (const key of Object.keys(raw)) {
+    if (KNOWN_KEYS.top.has(key)) continue;
+    const meant = nearMiss(key, KNOWN_KEYS.top);
+    if (meant !== undefined) {
+      throw new ConfigError(
+        file,
+        `${file}: ${key}: not a section litegate knows; did you mean \`${meant}\`? (ignoring it would drop every setting in it)`,
+        { path: key },
+      );
+    }
+  }
   check(raw, KNOWN_KEYS.top, []);
   if (Array.isArray(raw.model_list)) {
     raw.model_list.forEach((entry, i) => {

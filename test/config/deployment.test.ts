@@ -169,7 +169,7 @@ describe("no litellm_params key is silently ignored", () => {
       }),
     );
     assert.deepEqual((await loadConfig(file, {})).warnings, [
-      `${file}: unknown key model_list[0].litellm_params.temprature (ignored)`,
+      `${file}: unknown key model_list[0].litellm_params.temprature (ignored; did you mean \`temperature\`?)`,
     ]);
   });
 });

@@ -644,3 +644,42 @@ describe("litellm_settings the Router reads, as LiteLLM's Router does", () => {
     );
   });
 });
+
+describe("typos", () => {
+  function write(text: string): string {
+    const file = join(mkdtempSync(join(tmpdir(), "litegate-config-")), "config.yaml");
+    writeFileSync(file, text);
+    return file;
+  }
+
+  test("a misspelled key is warned about with the key it most likely meant", async () => {
+    const file = write(
+      [
+        "model_list:",
+        "  - model_name: m",
+        "    litellm_params: {model: openai/x, api_kye: sk-1, temprature: 0.2, mock_response: hi}",
+        "router_settings: {num_retires: 2}",
+        "litellm_settings: {callbacks: [prometheus]}",
+        "",
+      ].join("\n"),
+    );
+    const config = await loadConfig(file, {});
+    assert.deepEqual(config.warnings, [
+      `${file}: unknown key model_list[0].litellm_params.api_kye (ignored; did you mean \`api_key\`?)`,
+      `${file}: unknown key model_list[0].litellm_params.temprature (ignored; did you mean \`temperature\`?)`,
+      `${file}: unknown key router_settings.num_retires (ignored; did you mean \`num_retries\`?)`,
+      // A LiteLLM setting litegate does not serve is not "corrected" into a near one.
+      `${file}: unknown key litellm_settings.callbacks (ignored)`,
+    ]);
+  });
+
+  test("a misspelled section is a start-up error, never a gateway running without it (open, with no master key)", async () => {
+    const file = write("model_list: []\ngenral_settings:\n  master_key: sk-1234\n");
+    const error = await rejection(loadConfig(file, {}));
+    assert.ok(error instanceof ConfigError);
+    assert.equal(
+      error.message,
+      `${file}: genral_settings: not a section litegate knows; did you mean \`general_settings\`? (ignoring it would drop every setting in it)`,
+    );
+  });
+});
