@@ -38,6 +38,7 @@ import {
 import type { ConfigMissingEnv, GatewayConfig, MasterKey, MissingEnv } from "./types.js";
 import { readYamlFile } from "./yaml.js";
 import { nearMiss } from "./near-miss.js";
+import { checkProvider } from "./providers.js";
 
 export const GENERAL_SETTINGS_DEFAULTS = {
   max_request_size_mb: 10,
@@ -197,6 +198,22 @@ function buildConfig(file: string, sources: Source[], env: NodeJS.ProcessEnv): G
   };
   const litellmSettings: LitellmSettings = litellm.value;
 
+  for (const e of entries) {
+    const path = formatPath(["model_list", e.index, "litellm_params", "model"]);
+    const check = checkProvider(e.entry.litellm_params.model);
+    if (check.kind === "typo") {
+      throw new ConfigError(
+        e.file,
+        `${e.file}: ${path}: unknown provider '${check.provider}'; did you mean '${check.meant}'? (${e.entry.litellm_params.model})`,
+        { path },
+      );
+    }
+    if (check.kind === "unserved") {
+      warnings.push(
+        `${e.file}: ${path}: litegate does not serve the provider '${check.provider}' yet: '${e.entry.model_name}' is left out of /v1/models and its requests get a 400`,
+      );
+    }
+  }
   const modelList = buildDeployments(
     entries.map((e) => ({
       entry: e.entry,

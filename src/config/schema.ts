@@ -9,12 +9,18 @@
 import { z } from "zod";
 
 const NUMERIC = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
+/** YAML 1.1 (PyYAML's, so LiteLLM's) reads `20_000` as 20000: digits grouped with underscores. */
+const GROUPED = /^\s*[-+]?\d[\d_]*(\.[\d_]*)?\s*$/;
 const TRUE = new Set(["true", "yes", "on"]);
 const FALSE = new Set(["false", "no", "off"]);
 
 // Values read from os.environ/ are strings, and PyYAML (which LiteLLM uses) reads
 // yes/no/on/off as booleans; accept both spellings so configs keep working unchanged.
-const fromNumericString = (v: unknown): unknown => (typeof v === "string" && NUMERIC.test(v) ? Number(v) : v);
+const fromNumericString = (v: unknown): unknown => {
+  if (typeof v !== "string") return v;
+  if (NUMERIC.test(v)) return Number(v);
+  return GROUPED.test(v) ? Number(v.replace(/_/g, "")) : v;
+};
 const fromBooleanString = (v: unknown): unknown => {
   if (typeof v !== "string") return v;
   const lower = v.trim().toLowerCase();

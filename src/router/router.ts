@@ -35,6 +35,7 @@ import {
   type LitellmSettings,
   type RouterSettings,
 } from "../config/index.js";
+import { checkProvider } from "../config/providers.js";
 import { cooldownFor, countsAgainstDeployment, retriesFor } from "./policy.js";
 import { choose } from "./strategies.js";
 import { RouteTrace } from "./trace.js";
@@ -189,7 +190,10 @@ export class Router {
 
   /** The public model names, in config order, aliases included unless hidden; patterns excluded. */
   get modelNames(): string[] {
-    const names = [...this.groups.keys()].filter((name) => !name.includes("*"));
+    // A group none of whose deployments litegate can serve is not offered.
+    const names = [...this.groups.entries()]
+      .filter(([name, members]) => !name.includes("*") && members.some((d) => checkProvider(d.model).kind === "served"))
+      .map(([name]) => name);
     for (const alias of this.aliases.keys()) if (!this.hidden.has(alias) && !names.includes(alias)) names.push(alias);
     return names;
   }

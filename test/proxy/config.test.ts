@@ -20,6 +20,7 @@ import {
 } from "../../src/config/index.js";
 import { routerOptions } from "../../src/proxy/start.js";
 import { rejection } from "../helpers/fixtures.js";
+import { startGateway } from "../helpers/gateway.js";
 
 // Relative to the working directory, as a user would type it; fixtures are not copied into dist/.
 const DIR = relative(process.cwd(), fileURLToPath(new URL("../../../test/fixtures/configs", import.meta.url)));
@@ -681,5 +682,65 @@ describe("typos", () => {
       error.message,
       `${file}: genral_settings: not a section litegate knows; did you mean \`general_settings\`? (ignoring it would drop every setting in it)`,
     );
+  });
+});
+
+describe("providers and numbers as LiteLLM's configs write them", () => {
+  function write(text: string): string {
+    const file = join(mkdtempSync(join(tmpdir(), "litegate-config-")), "config.yaml");
+    writeFileSync(file, text);
+    return file;
+  }
+
+  test("a near miss of a provider litegate serves is a start-up error naming the deployment", async () => {
+    const file = write("model_list:\n  - model_name: m\n    litellm_params: {model: antropic/claude-3-5-haiku}\n");
+    const error = await rejection(loadConfig(file, {}));
+    assert.equal(
+      error.message,
+      `${file}: model_list[0].litellm_params.model: unknown provider 'antropic'; did you mean 'anthropic'? (antropic/claude-3-5-haiku)`,
+    );
+  });
+
+  test("a LiteLLM provider litegate does not serve yet starts with a warning, is not listed, and answers 400 naming it", async () => {
+    const file = write(
+      [
+        "model_list:",
+        "  - {model_name: fast, litellm_params: {model: openai/gpt-4o, mock_response: hi}}",
+        "  - {model_name: sm, litellm_params: {model: sagemaker/my-endpoint}}",
+        "",
+      ].join("\n"),
+    );
+    const config = await loadConfig(file, {});
+    assert.deepEqual(config.warnings.slice(0, 1), [
+      `${file}: model_list[1].litellm_params.model: litegate does not serve the provider 'sagemaker' yet: 'sm' is left out of /v1/models and its requests get a 400`,
+    ]);
+    const gateway = await startGateway({
+      modelList: [...config.modelList.map((d) => ({ model_name: d.modelName, litellm_params: d.params }))],
+    });
+    try {
+      const models = (await (await fetch(`${gateway.url}/v1/models`)).json()) as { data: { id: string }[] };
+      assert.deepEqual(
+        models.data.map((m) => m.id),
+        ["fast"],
+      );
+      const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "sm", messages: [{ role: "user", content: "hi" }] }),
+      });
+      assert.equal(response.status, 400);
+      const body = (await response.json()) as { error: { message: string } };
+      assert.match(body.error.message, /unknown provider 'sagemaker'/);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  test("tpm: 20_000 is 20000, as PyYAML (YAML 1.1) reads it", async () => {
+    const file = write(
+      "model_list:\n  - model_name: m\n    litellm_params: {model: openai/x, tpm: 20_000, rpm: 1_000}\n",
+    );
+    const config = await loadConfig(file, {});
+    assert.deepEqual(config.modelList[0]?.limits, { tpm: 20000, rpm: 1000 });
   });
 });
