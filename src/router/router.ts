@@ -145,6 +145,8 @@ export class Router {
   private readonly wildcards: { prefix: string; suffix: string; name: string }[] = [];
   private readonly aliases = new Map<string, string>();
   private readonly hidden = new Set<string>();
+  /** Groups, in config order, that are not patterns and have a deployment litegate can serve. */
+  private readonly offered: string[] = [];
   private readonly state: RouterState;
   private readonly now: () => number;
   private readonly random: () => number;
@@ -186,14 +188,14 @@ export class Router {
     this.state = options.state ?? new MemoryState();
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
+    for (const [name, members] of this.groups) {
+      if (!name.includes("*") && members.some((d) => checkProvider(d.model).kind === "served")) this.offered.push(name);
+    }
   }
 
   /** The public model names, in config order, aliases included unless hidden; patterns excluded. */
   get modelNames(): string[] {
-    // A group none of whose deployments litegate can serve is not offered.
-    const names = [...this.groups.entries()]
-      .filter(([name, members]) => !name.includes("*") && members.some((d) => checkProvider(d.model).kind === "served"))
-      .map(([name]) => name);
+    const names = [...this.offered];
     for (const alias of this.aliases.keys()) if (!this.hidden.has(alias) && !names.includes(alias)) names.push(alias);
     return names;
   }
@@ -575,11 +577,9 @@ export class Router {
     // Connection options in the body are dropped: the deployment's apply.
     const { params, options, litellm } = splitRequest(request as Record<string, unknown> & { model: string });
     const valid = operation.validate(params);
-    // LiteLLM's mock_response in the body is honoured, as LiteLLM does: no provider is called.
-    const mock = typeof options.mock_response === "string" ? options.mock_response : route.mockResponse;
     return this.route(
       valid.model,
-      { ...withRequestFallbacks(route, litellm.fallbacks), mockResponse: mock },
+      requestRoute(route, litellm.fallbacks, options.mock_response),
       route.trace ?? new RouteTrace(),
       valid.stream === true,
       (model, options, deployment) => operation.run(attemptParams(valid, model, deployment, operation.params), options),
@@ -628,8 +628,17 @@ export class Router {
   }
 }
 
-/** A request's own `fallbacks` (LiteLLM accepts them in the body). */
-function withRequestFallbacks(route: RouteOptions, fallbacks: unknown): RouteOptions {
-  if (!Array.isArray(fallbacks) || !fallbacks.every((f): f is string => typeof f === "string")) return route;
-  return { ...route, fallbacks: [...(route.fallbacks ?? []), ...fallbacks] };
+/**
+ * The route with what the body adds: its own `fallbacks`, and LiteLLM's `mock_response`
+ * (honoured as LiteLLM does: no provider is called). The route itself when it adds nothing.
+ */
+function requestRoute(route: RouteOptions, fallbacks: unknown, mockResponse: unknown): RouteOptions {
+  const listed = Array.isArray(fallbacks) && fallbacks.every((f): f is string => typeof f === "string");
+  const mocked = typeof mockResponse === "string";
+  if (!listed && !mocked) return route;
+  return {
+    ...route,
+    ...(listed ? { fallbacks: [...(route.fallbacks ?? []), ...fallbacks] } : {}),
+    ...(mocked ? { mockResponse } : {}),
+  };
 }

@@ -56,16 +56,15 @@ async function serve(
   const forcedModel = pathModel ?? gateway.userModel;
   if (forcedModel !== undefined) body.model = forcedModel;
   if (gateway.requestOverrides !== undefined) Object.assign(body, gateway.requestOverrides);
-  const request = body;
   // Validation refuses a longer name later; until then it must not carry a client's megabytes
   // into the admission's errors, the log line or the spend record.
-  ctx.model = typeof request.model === "string" ? request.model.slice(0, MAX_MODEL_LENGTH) : undefined;
-  if (gateway.detailedDebug) gateway.debugLogger.debug({ request_id: ctx.id, request }, "request body");
+  ctx.model = typeof body.model === "string" ? body.model.slice(0, MAX_MODEL_LENGTH) : undefined;
+  if (gateway.detailedDebug) gateway.debugLogger.debug({ request_id: ctx.id, request: body }, "request body");
   // A client already gone takes nothing: no hold on its key, no upstream call.
   if (ctx.ended) return;
   const admission = gateway.access.admit(
     principal,
-    { model: ctx.model, fallbacks: requestFallbacks(request) },
+    { model: ctx.model, fallbacks: requestFallbacks(body) },
     Date.now(),
     ctx,
   );
@@ -85,8 +84,8 @@ async function serve(
   // Configured fallbacks lead only where the key may go (its allowlists bind every model it reaches).
   const route: RouteOptions = { signal: cancellation, trace, allows: gateway.access.allowsFallback(principal) };
 
-  if (request.stream !== true) {
-    const answer = (await gateway.router.run(operation, request, route)) as Answer;
+  if (body.stream !== true) {
+    const answer = (await gateway.router.run(operation, body, route)) as Answer;
     if (gateway.detailedDebug) gateway.debugLogger.debug({ request_id: ctx.id, response: answer }, "response body");
     // The provider's own bytes when the answer is theirs unchanged: no second serialisation.
     const raw = rawBodyOf(answer);
@@ -96,7 +95,7 @@ async function serve(
   }
 
   ctx.stream = true;
-  const pending = gateway.router.run(operation, request, route) as Promise<CompletionStream<Answer>>;
+  const pending = gateway.router.run(operation, body, route) as Promise<CompletionStream<Answer>>;
   // Until the first chunk is in, a failure can still get its own HTTP status. If the
   // first token is slow, start the stream anyway and send comments, so that proxies
   // with idle timeouts between us and the client keep the connection.
