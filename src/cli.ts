@@ -5,12 +5,12 @@
  * on one process or, with --num_workers N, on N processes sharing the port.
  */
 import cluster from "node:cluster";
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ignoredNotes, litellmOptions, refusal, withModelFlags } from "./cli-compat.js";
 import { ConfigError, type GatewayConfig, loadConfig, singleModelConfig } from "./config/index.js";
 import type { GatewayServer } from "./proxy/server.js";
 import { createGateway, describeDatabase, startupWarnings } from "./proxy/start.js";
+import { packageVersion } from "./version.js";
 
 const HELP = `litegate — an OpenAI-compatible LLM gateway that reads LiteLLM's config.yaml
 
@@ -41,11 +41,6 @@ Options (LiteLLM's names; HOST, PORT, NUM_WORKERS, DETAILED_DEBUG are read as Li
 LiteLLM's server flags (--run_gunicorn, --telemetry, --use_prisma_db_push, ...) are accepted
 with a note; --use_queue, --ssl_*, --test and --health are refused with the reason.
 `;
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
-  return pkg.version;
-}
 
 function parse() {
   return parseArgs({
@@ -208,7 +203,7 @@ async function main(): Promise<void> {
       return;
     }
     if (args.version) {
-      process.stdout.write(`litegate ${version()}\n`);
+      process.stdout.write(`litegate ${packageVersion()}\n`);
       return;
     }
     const refused = refusal(args);

@@ -5,8 +5,10 @@
  */
 import type { Handler } from "./gateway.js";
 import { chatCompletions, completions } from "./handlers/completions.js";
+import { docsAsset, docsPage, listRoutes, openApi } from "./handlers/docs.js";
 import { health, liveliness } from "./handlers/health.js";
 import { getModel, listModels } from "./handlers/models.js";
+import { tokenCounter } from "./handlers/token-counter.js";
 import {
   blockKey,
   deleteKeys,
@@ -49,19 +51,38 @@ const EXACT: Record<string, Methods> = {
   "/team/update": { POST: updateTeam },
   "/team/info": { GET: teamInfo },
   "/spend/logs": { GET: spendLogs },
+  // About the gateway itself: what it serves and how to call it.
+  "/utils/token_counter": { POST: tokenCounter },
+  "/routes": { GET: listRoutes },
+  "/openapi.json": { GET: openApi },
+  "/docs": { GET: docsPage },
 };
 
 /** Routes of the form PREFIX{param}SUFFIX. */
-const PATTERNS: { prefix: string; suffix: string; methods: Methods }[] = [
+const PATTERNS: { prefix: string; param: string; suffix: string; methods: Methods }[] = [
   // The chat forms first: "/chat/completions" also ends in "/completions".
-  { prefix: "/engines/", suffix: "/chat/completions", methods: { POST: chatCompletions } },
-  { prefix: "/openai/deployments/", suffix: "/chat/completions", methods: { POST: chatCompletions } },
-  { prefix: "/engines/", suffix: "/completions", methods: { POST: completions } },
-  { prefix: "/openai/deployments/", suffix: "/completions", methods: { POST: completions } },
-  { prefix: "/v1/models/", suffix: "", methods: { GET: getModel } },
-  { prefix: "/models/", suffix: "", methods: { GET: getModel } },
-  { prefix: "/key/", suffix: "/regenerate", methods: { POST: regenerateKey } },
+  { prefix: "/engines/", param: "{model}", suffix: "/chat/completions", methods: { POST: chatCompletions } },
+  { prefix: "/openai/deployments/", param: "{model}", suffix: "/chat/completions", methods: { POST: chatCompletions } },
+  { prefix: "/engines/", param: "{model}", suffix: "/completions", methods: { POST: completions } },
+  { prefix: "/openai/deployments/", param: "{model}", suffix: "/completions", methods: { POST: completions } },
+  { prefix: "/v1/models/", param: "{model}", suffix: "", methods: { GET: getModel } },
+  { prefix: "/models/", param: "{model}", suffix: "", methods: { GET: getModel } },
+  { prefix: "/key/", param: "{key}", suffix: "/regenerate", methods: { POST: regenerateKey } },
+  { prefix: "/docs/", param: "{file}", suffix: "", methods: { GET: docsAsset } },
 ];
+
+/** A pattern as OpenAPI writes a path: its variable part named. */
+function patternPath(pattern: (typeof PATTERNS)[number]): string {
+  return `${pattern.prefix}${pattern.param}${pattern.suffix}`;
+}
+
+/** Every route the gateway serves, with its methods, in table order: for /routes and /openapi.json. */
+export function allRoutes(): { path: string; methods: string[] }[] {
+  return [
+    ...Object.entries(EXACT).map(([path, methods]) => ({ path, methods: Object.keys(methods) })),
+    ...PATTERNS.map((pattern) => ({ path: patternPath(pattern), methods: Object.keys(pattern.methods) })),
+  ];
+}
 
 /**
  * What an unknown path may have meant: the routes beside it (/team/update → the /team/
@@ -105,8 +126,7 @@ export function matchRoute(method: string, url: string): RouteMatch {
       } catch {
         param = raw;
       }
-      const name = pattern.prefix === "/key/" ? "{key}" : "{model}";
-      return select(pattern.methods, method, param, `${pattern.prefix}${name}${pattern.suffix}`);
+      return select(pattern.methods, method, param, patternPath(pattern));
     }
   }
   return { kind: "not_found" };

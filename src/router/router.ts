@@ -205,6 +205,13 @@ export class Router {
     return [...this.groups.values()].flat();
   }
 
+  /** The provider model string the first deployment serving `model` calls (wildcards filled in). */
+  upstreamModelOf(model: string): string | undefined {
+    const group = this.group(model);
+    const first = group?.members[0];
+    return first === undefined ? undefined : group?.upstream(first);
+  }
+
   /** The deployment's cooldown, if it is cooling down now. */
   cooldownOf(deployment: Deployment): Cooldown | undefined {
     return this.state.cooldown(deployment.id, this.now());

@@ -44,7 +44,7 @@ function echoedLength(request: UsageRequest, index: number): number {
 }
 
 /** The text of a chat message's content, whatever its form. */
-function messageText(content: unknown): string {
+export function messageText(content: unknown): string {
   if (typeof content === "string") return content;
   if (!Array.isArray(content)) return "";
   let text = "";

@@ -1,0 +1,62 @@
+/**
+ * What each route does and who may call it, for /routes and /openapi.json. Keyed by
+ * "METHOD path" as the route table writes the path; a test holds the two tables to each
+ * other, so a route cannot be added without saying what it is.
+ */
+
+/** Who may call a route: anyone, any valid key (open when the gateway has no master key), or the master key. */
+export type Access = "open" | "key" | "master";
+
+export interface RouteDoc {
+  summary: string;
+  /** The OpenAPI tag the route is listed under in /docs. */
+  tag: "LLM" | "Models" | "Keys" | "Users" | "Teams" | "Spend" | "Health" | "Utilities";
+  access: Access;
+}
+
+const llm = (summary: string): RouteDoc => ({ summary, tag: "LLM", access: "key" });
+const master = (tag: RouteDoc["tag"], summary: string): RouteDoc => ({ summary, tag, access: "master" });
+
+export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
+  "POST /completions": llm("Text completion (OpenAI's legacy completions)"),
+  "POST /v1/completions": llm("Text completion (OpenAI's legacy completions)"),
+  "POST /chat/completions": llm("Chat completion"),
+  "POST /v1/chat/completions": llm("Chat completion"),
+  "POST /engines/{model}/chat/completions": llm("Chat completion, the model named in the path"),
+  "POST /openai/deployments/{model}/chat/completions": llm("Chat completion, Azure's path form"),
+  "POST /engines/{model}/completions": llm("Text completion, the model named in the path"),
+  "POST /openai/deployments/{model}/completions": llm("Text completion, Azure's path form"),
+  "GET /models": { summary: "The model names this key may call", tag: "Models", access: "key" },
+  "GET /v1/models": { summary: "The model names this key may call", tag: "Models", access: "key" },
+  "GET /models/{model}": { summary: "One model name, if this key may call it", tag: "Models", access: "key" },
+  "GET /v1/models/{model}": { summary: "One model name, if this key may call it", tag: "Models", access: "key" },
+  "GET /health": master("Health", "A cheap real call to every deployment: which answer"),
+  "GET /health/liveliness": { summary: "The process serves (for orchestrators)", tag: "Health", access: "open" },
+  "GET /health/liveness": { summary: "The process serves (for orchestrators)", tag: "Health", access: "open" },
+  "GET /health/readiness": { summary: "The process serves (for orchestrators)", tag: "Health", access: "open" },
+  "POST /key/generate": master("Keys", "Create a virtual key"),
+  "GET /key/info": master("Keys", "One key's settings and spend"),
+  "POST /key/update": master("Keys", "Change a key's settings"),
+  "POST /key/delete": master("Keys", "Delete keys"),
+  "GET /key/list": master("Keys", "List keys"),
+  "POST /key/regenerate": master("Keys", "Replace a key's secret, keeping its settings"),
+  "POST /key/{key}/regenerate": master("Keys", "Replace a key's secret, keeping its settings"),
+  "POST /key/block": master("Keys", "Block a key"),
+  "POST /key/unblock": master("Keys", "Unblock a key"),
+  "POST /user/new": master("Users", "Create a user (and their first key)"),
+  "GET /user/info": master("Users", "One user, their keys and spend"),
+  "POST /user/update": master("Users", "Change a user's budget or models"),
+  "POST /team/new": master("Teams", "Create a team"),
+  "POST /team/update": master("Teams", "Change a team's budget or models"),
+  "GET /team/info": master("Teams", "One team, its keys and spend"),
+  "GET /spend/logs": master("Spend", "One row per request: tokens, cost, who, when"),
+  "POST /utils/token_counter": {
+    summary: "Count the tokens of a prompt or messages in a model's encoding",
+    tag: "Utilities",
+    access: "key",
+  },
+  "GET /routes": { summary: "Every route this gateway serves", tag: "Utilities", access: "key" },
+  "GET /openapi.json": { summary: "This API, as an OpenAPI 3.1 document", tag: "Utilities", access: "open" },
+  "GET /docs": { summary: "This API, rendered for reading in a browser", tag: "Utilities", access: "open" },
+  "GET /docs/{file}": { summary: "The /docs page's script and styles", tag: "Utilities", access: "open" },
+};
