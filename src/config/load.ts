@@ -304,6 +304,14 @@ function unknownKeyWarnings({ file, raw }: Source): string[] {
     for (const key of Object.keys(value)) {
       if (known.has(key)) continue;
       const meant = nearMiss(key, known);
+      // Ignoring a misspelled master key would start the gateway open to anyone.
+      if (meant === "master_key" && path.length === 1 && path[0] === "general_settings") {
+        throw new ConfigError(
+          file,
+          `${file}: general_settings.${key}: not a setting litegate knows; did you mean \`master_key\`? (ignoring it would start the gateway without a master key, open to anyone)`,
+          { path: `general_settings.${key}` },
+        );
+      }
       const hint = meant === undefined ? "" : `; did you mean \`${meant}\`?`;
       out.push(`${file}: unknown key ${formatPath([...path, key])} (ignored${hint})`);
     }

@@ -683,6 +683,16 @@ describe("typos", () => {
       `${file}: genral_settings: not a section litegate knows; did you mean \`general_settings\`? (ignoring it would drop every setting in it)`,
     );
   });
+
+  test("a misspelled master key is a start-up error too: the gateway would otherwise run open", async () => {
+    const file = write("model_list: []\ngeneral_settings:\n  master_kye: sk-1234\n");
+    const error = await rejection(loadConfig(file, {}));
+    assert.ok(error instanceof ConfigError);
+    assert.equal(
+      error.message,
+      `${file}: general_settings.master_kye: not a setting litegate knows; did you mean \`master_key\`? (ignoring it would start the gateway without a master key, open to anyone)`,
+    );
+  });
 });
 
 describe("providers and numbers as LiteLLM's configs write them", () => {
