@@ -36,7 +36,7 @@ export interface ModelCatalogOptions {
   refreshSeconds: number;
   logger: Logger;
   /** Where `os.environ/NAME` in stored litellm_params are read. */
-  env: NodeJS.ProcessEnv;
+  env: Readonly<Record<string, string | undefined>>;
 }
 
 /** A deployment as /model/new takes it: config.yaml's model_list entry shape. */
@@ -57,7 +57,10 @@ function badField(path: readonly PathSegment[], message: string, code = "invalid
  * that is a near miss of a known one is refused ("did you mean"), as is a provider prefix
  * litegate does not serve: at runtime there is no start-up log to warn in.
  */
-export function checkEntry(raw: unknown, env: NodeJS.ProcessEnv): Omit<ResolvedEntry, "where"> {
+export function checkEntry(
+  raw: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+): Omit<ResolvedEntry, "where"> {
   const { value, missing } = resolveEnvRefs(raw, env);
   const parsed = modelEntrySchema.safeParse(value);
   if (!parsed.success) {
@@ -136,6 +139,8 @@ function merged(base: JsonObject, patch: unknown): JsonObject {
 export class ModelCatalog {
   private readonly configIds: ReadonlySet<string>;
   private storedIds: ReadonlySet<string> = new Set();
+  /** Every deployment routed to, config.yaml's first, then the stored ones oldest first. */
+  private current: readonly Deployment[];
   /** What the stored models were when last loaded: a refresh that finds the same replaces nothing. */
   private loaded = "";
   private timer: NodeJS.Timeout | undefined;
@@ -145,7 +150,13 @@ export class ModelCatalog {
 
   constructor(private readonly options: ModelCatalogOptions) {
     this.configIds = new Set(options.deployments.map((d) => d.id));
+    this.current = options.deployments;
     preloadEncodings(options.deployments);
+  }
+
+  /** Every deployment, in model_list order: config.yaml's, then those stored, oldest first. */
+  get deployments(): readonly Deployment[] {
+    return this.current;
   }
 
   /** The write routes are open (store_model_in_db and a database). */
@@ -295,7 +306,8 @@ export class ModelCatalog {
     });
     const stored = buildDeployments(entries);
     preloadEncodings(stored);
-    this.options.router.replaceDeployments([...this.options.deployments, ...stored]);
+    this.current = [...this.options.deployments, ...stored];
+    this.options.router.replaceDeployments(this.current);
     this.storedIds = new Set(stored.map((d) => d.id));
     this.loaded = seen;
   }

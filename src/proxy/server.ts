@@ -78,7 +78,7 @@ export interface GatewayOptions {
   /** How often stored models are read again; default 10. */
   modelRefreshSeconds?: number | undefined;
   /** Where `os.environ/NAME` in stored models are read; process.env by default. */
-  env?: NodeJS.ProcessEnv | undefined;
+  env?: Readonly<Record<string, string | undefined>> | undefined;
 }
 
 /**

@@ -102,8 +102,8 @@ function recordView(record: ModelRecord) {
 }
 
 /** The deployments the caller may see: every one for the master key, a virtual key's allowed models' only. */
-function visibleDeployments(gateway: Gateway, principal: Principal): Deployment[] {
-  const all = gateway.router.deployments;
+function visibleDeployments(gateway: Gateway, principal: Principal): readonly Deployment[] {
+  const all = gateway.models.deployments;
   if (principal.kind !== "key") return all;
   const offered = new Set(gateway.router.modelNames);
   return all.filter((d) => offered.has(d.modelName) && isAllowed(principal.grant, d.modelName));
