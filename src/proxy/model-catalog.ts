@@ -201,21 +201,22 @@ export class ModelCatalog {
   /** Adds a deployment (POST /model/new); every instance routes to it from its next reload. */
   async add(input: ModelInput): Promise<ModelRecord> {
     const store = this.requireStore();
-    const info = isPlainObject(input.model_info) ? input.model_info : {};
-    const given = info.id;
-    const id = given === undefined || given === null ? randomUUID() : String(given);
+    // A model_info without an id gets one; a malformed one is the schema's to refuse.
+    const info = input.model_info ?? {};
+    const given = isPlainObject(info) ? info : undefined;
+    const model_info = given !== undefined && (given.id ?? null) === null ? { ...given, id: randomUUID() } : info;
+    const { entry } = checkEntry({ ...input, model_info }, this.options.env);
+    const id = String(entry.model_info?.id);
     if (this.configIds.has(id) || this.storedIds.has(id) || (await store.getModel(id)) !== undefined) {
       throw this.taken(id);
     }
-    const raw = { ...input, model_info: { ...info, id } };
-    const { entry } = checkEntry(raw, this.options.env);
     let record: ModelRecord;
     try {
       record = await store.createModel({
         model_id: id,
         model_name: entry.model_name,
         litellm_params: input.litellm_params as JsonObject,
-        model_info: withoutId(info),
+        model_info: withoutId(given ?? {}),
       });
     } catch (error) {
       if (error instanceof StoreConflictError) throw this.taken(id);

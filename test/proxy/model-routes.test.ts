@@ -616,6 +616,27 @@ for (const harness of HARNESSES) {
           "unsupported_field",
         ],
         [
+          "/model/new",
+          { model_name: "x", litellm_params: { model: "openai/gpt-4o" }, model_info: "gpt" },
+          "Invalid 'model_info': expected a mapping, got \"gpt\".",
+          "model_info",
+          "invalid_value",
+        ],
+        [
+          "/model/new",
+          { model_name: "x", litellm_params: { model: "openai/gpt-4o" }, model_info: { id: { a: 1 } } },
+          "Invalid 'model_info.id': expected a string, got a mapping.",
+          "model_info.id",
+          "invalid_value",
+        ],
+        [
+          "/model/update",
+          { model_info: { id: "claude-1" }, litellm_params: "x" },
+          "Invalid 'litellm_params' in /model/update: got \"x\". It must be a JSON object.",
+          "litellm_params",
+          "invalid_value",
+        ],
+        [
           "/model/update",
           { litellm_params: { temperature: 1 } },
           "/model/update needs 'model_info.id', the model's id (model_info.id, as GET /model/info lists it); got nothing.",

@@ -276,6 +276,18 @@ export async function updateModel(
   const catalog = await writableCatalog(gateway, req, "/model/update");
   const body = await objectBody(gateway, req, "/model/update", ENTRY_FIELDS);
   const id = modelId(isPlainObject(body.model_info) ? body.model_info.id : undefined, "model_info.id", "/model/update");
+  for (const field of ["litellm_params", "model_info"] as const) {
+    const value = body[field];
+    if (value !== undefined && value !== null && !isPlainObject(value)) {
+      throw new BadRequestError(
+        `Invalid '${field}' in /model/update: got ${describe(value)}. It must be a JSON object.`,
+        {
+          param: field,
+          code: "invalid_value",
+        },
+      );
+    }
+  }
   if (catalog.isConfigured(id)) throw configModel(id, "edited");
   const record = await catalog.update(id, body);
   if (record === undefined) throw notStored(id);
