@@ -24,7 +24,7 @@ import type { Logger } from "./logger.js";
 /** How often an instance reads the stored models again; LiteLLM polls its database every 10 s too. */
 export const DEFAULT_MODEL_REFRESH_SECONDS = 10;
 
-export interface ModelCatalogOptions {
+interface ModelCatalogOptions {
   router: Router;
   /** config.yaml's deployments, resolved. */
   deployments: readonly Deployment[];
@@ -40,7 +40,7 @@ export interface ModelCatalogOptions {
 }
 
 /** A deployment as /model/new takes it: config.yaml's model_list entry shape. */
-export interface ModelInput {
+interface ModelInput {
   model_name: unknown;
   litellm_params: unknown;
   model_info?: unknown;
@@ -57,10 +57,7 @@ function badField(path: readonly PathSegment[], message: string, code = "invalid
  * that is a near miss of a known one is refused ("did you mean"), as is a provider prefix
  * litegate does not serve: at runtime there is no start-up log to warn in.
  */
-export function checkEntry(
-  raw: unknown,
-  env: Readonly<Record<string, string | undefined>>,
-): Omit<ResolvedEntry, "where"> {
+function checkEntry(raw: unknown, env: Readonly<Record<string, string | undefined>>): Omit<ResolvedEntry, "where"> {
   const { value, missing } = resolveEnvRefs(raw, env);
   const parsed = modelEntrySchema.safeParse(value);
   if (!parsed.success) {
