@@ -6,7 +6,10 @@
 import assert from "node:assert/strict";
 import type { ServerResponse } from "node:http";
 import { after, before, describe, test } from "node:test";
+import { deploymentsFromLiteLLM } from "../../src/config/index.js";
+import { Router } from "../../src/router/router.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
+import { BadRequestError } from "../../src/wire/errors.js";
 import { chatAnswer } from "../helpers/fixtures.js";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
 import { call, MASTER_KEY } from "../helpers/keys.js";
@@ -115,5 +118,33 @@ describe("replacing the deployments at runtime", () => {
     const kept = gateway.server.router.deployments.find((d) => d.id === "flaky-bad");
     assert.ok(kept !== undefined && gateway.server.router.cooldownOf(kept) !== undefined);
     assert.equal((await chat("extra")).status, 200);
+  });
+});
+
+describe("Router.replaceDeployments", () => {
+  test("the model names, groups and patterns follow the new list; aliases stay", async () => {
+    const entry = (name: string, answer: string) => ({
+      model_name: name,
+      litellm_params: { model: "openai/gpt-4o", mock_response: answer },
+    });
+    const router = Router.fromLiteLLM({ model_list: [entry("a", "from a")], model_group_alias: { alias: "b" } });
+    assert.deepEqual(router.modelNames, ["a", "alias"]);
+    router.replaceDeployments(
+      deploymentsFromLiteLLM([
+        entry("b", "from b"),
+        { model_name: "openai/*", litellm_params: { model: "openai/*", mock_response: "from the pattern" } },
+      ]),
+    );
+    assert.deepEqual(router.modelNames, ["b", "alias"]);
+    const content = async (model: string) =>
+      (await router.chatCompletion({ model, messages: [{ role: "user", content: "hi" }] })).choices[0]?.message.content;
+    assert.equal(await content("alias"), "from b");
+    assert.equal(await content("openai/gpt-4o-mini"), "from the pattern");
+    await assert.rejects(content("a"), (error: unknown) => {
+      assert.ok(error instanceof BadRequestError);
+      assert.equal(error.message, "Unknown model 'a'. Available models: b, alias.");
+      return true;
+    });
+    await router.close();
   });
 });
