@@ -43,7 +43,6 @@ export const LITELLM_ONLY_KEYS: ReadonlySet<string> = new Set([
   "force_ipv4",
   "alerting",
   "alerting_threshold",
-  "store_model_in_db",
   "proxy_batch_write_at",
   "cache_responses",
   "guardrails",

@@ -208,6 +208,8 @@ export const generalSettingsSchema = z.looseObject(
     request_headers_timeout_seconds: num({ gt: 0 }).nullish(),
     request_body_timeout_seconds: num({ gt: 0 }).nullish(),
     keepalive_timeout_seconds: num({ gt: 0 }).nullish(),
+    // POST /model/new|update|delete store deployments in the database, loaded by every instance.
+    store_model_in_db: bool().nullish(),
   },
   mapping(),
 );

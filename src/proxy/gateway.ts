@@ -4,10 +4,13 @@ import type { Router } from "../router/router.js";
 import type { AccessControl } from "../access/access-control.js";
 import type { RequestContext } from "./context.js";
 import type { Logger } from "./logger.js";
+import type { ModelCatalog } from "./model-catalog.js";
 import type { RequestOverrides } from "../config/index.js";
 
 export interface Gateway {
   router: Router;
+  /** The deployments: config.yaml's and those stored through /model/new; it alone replaces the router's. */
+  models: ModelCatalog;
   /** Credentials, key limits, budgets and spend records. */
   access: AccessControl;
   maxBodyBytes: number;

@@ -19,6 +19,7 @@ import {
   unblockKey,
   updateKey,
 } from "./management/keys.js";
+import { deleteModel, modelGroupInfo, modelInfo, newModel, updateModel } from "./management/models.js";
 import { spendLogs } from "./management/spend.js";
 import { newTeam, teamInfo, updateTeam } from "./management/teams.js";
 import { newUser, updateUser, userInfo } from "./management/users.js";
@@ -51,6 +52,13 @@ const EXACT: Record<string, Methods> = {
   "/team/update": { POST: updateTeam },
   "/team/info": { GET: teamInfo },
   "/spend/logs": { GET: spendLogs },
+  // Model info and runtime deployments (LiteLLM's /model/* and /model_group/info; issue 12).
+  "/model/info": { GET: modelInfo },
+  "/v1/model/info": { GET: modelInfo },
+  "/model_group/info": { GET: modelGroupInfo },
+  "/model/new": { POST: newModel },
+  "/model/update": { POST: updateModel },
+  "/model/delete": { POST: deleteModel },
   // About the gateway itself: what it serves and how to call it.
   "/utils/token_counter": { POST: tokenCounter },
   "/routes": { GET: listRoutes },

@@ -15,13 +15,13 @@ import {
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { closePools } from "../http/transport.js";
-import { preloadEncoding } from "../usage/tokens.js";
 import { Router, type RouterOptions } from "../router/router.js";
 import type { Deployment, RequestOverrides } from "../config/index.js";
 import { APIError, NotFoundError } from "../wire/errors.js";
 import { AccessControl } from "../access/access-control.js";
 import type { Ticket } from "../access/grant.js";
 import type { KeyState } from "../state/key-state.js";
+import type { ModelChanges } from "../state/model-changes.js";
 import { MemoryKeyState } from "../state/memory-key-state.js";
 import type { SpendWriterOptions } from "../store/spend-writer.js";
 import type { Store } from "../store/types.js";
@@ -29,6 +29,7 @@ import { RequestContext } from "./context.js";
 import { logLine, spendOutcome } from "./outcome.js";
 import type { Gateway } from "./gateway.js";
 import { createLoggers, type Logger } from "./logger.js";
+import { DEFAULT_MODEL_REFRESH_SECONDS, ModelCatalog } from "./model-catalog.js";
 import { asAPIError, sendError } from "./respond.js";
 import { matchRoute, routesNear } from "./routes.js";
 import type { DestinationStream } from "pino";
@@ -70,6 +71,14 @@ export interface GatewayOptions {
   requestBodyTimeoutSeconds?: number | undefined;
   /** general_settings.keepalive_timeout_seconds (LiteLLM's --keepalive_timeout): idle keep-alive connections close after this; default 620. */
   keepAliveTimeoutSeconds?: number | undefined;
+  /** general_settings.store_model_in_db: /model/new|update|delete write to the store, and stored models are loaded. */
+  storeModelInDb?: boolean | undefined;
+  /** How other instances' model changes are heard at once (Redis); closed at shutdown. */
+  modelChanges?: ModelChanges | undefined;
+  /** How often stored models are read again; default 10. */
+  modelRefreshSeconds?: number | undefined;
+  /** Where `os.environ/NAME` in stored models are read; process.env by default. */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
 }
 
 /**
@@ -135,8 +144,19 @@ export class GatewayServer {
   constructor(options: GatewayOptions) {
     const loggers = createLoggers({ debug: options.detailedDebug === true, destination: options.logDestination });
     this.logger = loggers.log;
+    const router = new Router(options.deployments, options.router);
     this.gateway = {
-      router: new Router(options.deployments, options.router),
+      router,
+      models: new ModelCatalog({
+        router,
+        deployments: options.deployments,
+        store: options.store,
+        storeModelInDb: options.storeModelInDb === true,
+        changes: options.modelChanges,
+        refreshSeconds: options.modelRefreshSeconds ?? DEFAULT_MODEL_REFRESH_SECONDS,
+        logger: loggers.log,
+        env: options.env ?? process.env,
+      }),
       access: new AccessControl({
         masterKey: options.masterKey,
         masterKeyMissingVariable: options.masterKeyMissingVariable,
@@ -156,10 +176,6 @@ export class GatewayServer {
       requestOverrides: options.requestOverrides,
       startedAt: Math.floor(Date.now() / 1000),
     };
-    // mock_response answers count their tokens; load the encoding now, not on the first request.
-    for (const deployment of this.gateway.router.deployments) {
-      if (deployment.options.mock_response !== undefined) preloadEncoding(deployment.model);
-    }
     this.server = createServer(connectionTimeouts(options), (req, res) => void this.handle(req, res));
     this.server.on("clientError", answerClientError);
   }
@@ -172,7 +188,13 @@ export class GatewayServer {
     return this.gateway.access;
   }
 
+  get models(): ModelCatalog {
+    return this.gateway.models;
+  }
+
+  /** Loads the models stored in the database (store_model_in_db), then accepts connections. */
   async listen(port: number, host: string): Promise<AddressInfo> {
+    await this.gateway.models.start();
     this.server.listen(port, host);
     await once(this.server, "listening");
     return this.server.address() as AddressInfo;
@@ -197,6 +219,7 @@ export class GatewayServer {
     }
     this.server.closeAllConnections();
     await closed;
+    await this.gateway.models.close();
     // Every finished request's spend record is buffered by now: write them all before exit.
     await this.gateway.access.close();
     await this.gateway.router.close();

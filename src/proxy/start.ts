@@ -6,6 +6,7 @@ import { resolve } from "node:path";
 import type { DestinationStream } from "pino";
 import type { GatewayConfig } from "../config/index.js";
 import type { RouterOptions } from "../router/router.js";
+import { RedisModelChanges } from "../state/model-changes.js";
 import { RedisKeyState } from "../state/redis-key-state.js";
 import { RedisState } from "../state/redis-state.js";
 import { PostgresStore } from "../store/postgres-store.js";
@@ -50,11 +51,21 @@ export async function openStore(
 
 type Database = { kind: "postgres"; url: string } | { kind: "sqlite"; path: string };
 
+/**
+ * general_settings.store_model_in_db, else LiteLLM's STORE_MODEL_IN_DB variable ("True"):
+ * models added through /model/new are kept in the database and loaded by every instance.
+ */
+export function storeModelInDb(config: GatewayConfig, env: NodeJS.ProcessEnv = process.env): boolean {
+  return config.generalSettings.store_model_in_db ?? env.STORE_MODEL_IN_DB?.trim().toLowerCase() === "true";
+}
+
 function databaseOf(config: GatewayConfig, env: NodeJS.ProcessEnv): Database | undefined {
   const g = config.generalSettings;
   const url = g.database_url ?? (env.DATABASE_URL === "" ? undefined : env.DATABASE_URL);
   if (url !== undefined) return { kind: "postgres", url };
-  if (config.masterKey.state === "none" && g.database_path === undefined) return undefined;
+  if (config.masterKey.state === "none" && g.database_path === undefined && !storeModelInDb(config, env)) {
+    return undefined;
+  }
   // Relative to the directory the gateway starts in, as any path on a command line.
   return { kind: "sqlite", path: resolve(g.database_path ?? DEFAULT_DATABASE_PATH) };
 }
@@ -110,6 +121,7 @@ export async function createGateway(config: GatewayConfig, options: StartOptions
   };
   const store = await openStore(config, { warn: (m) => logger.warn(m), info: (m) => logger.info?.(m) });
   const redis = redisSettings(config);
+  const storeModels = storeModelInDb(config);
   gateway = new GatewayServer({
     store,
     keyState: redis === undefined ? undefined : RedisKeyState.connect({ ...redis, logger }),
@@ -128,6 +140,8 @@ export async function createGateway(config: GatewayConfig, options: StartOptions
     requestOverrides: config.requestOverrides,
     detailedDebug: options.detailedDebug,
     logDestination: options.logDestination,
+    storeModelInDb: storeModels,
+    modelChanges: redis === undefined || !storeModels ? undefined : RedisModelChanges.connect({ ...redis, logger }),
   });
   for (const message of pending) gateway.logger.warn(message);
   return gateway;

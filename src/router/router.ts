@@ -139,14 +139,46 @@ function attemptParams<P extends { model: string }>(
   return { ...defaults, ...params, model };
 }
 
-export class Router {
-  private readonly groups = new Map<string, Deployment[]>();
+/** The deployments a Router routes to, grouped once per deployment list (see Router.replaceDeployments). */
+interface DeploymentIndex {
+  readonly groups: ReadonlyMap<string, readonly Deployment[]>;
   /** Groups whose model_name is a pattern such as `openai/*`. */
-  private readonly wildcards: { prefix: string; suffix: string; name: string }[] = [];
+  readonly wildcards: readonly { prefix: string; suffix: string; name: string }[];
+  /** Groups, in config order, that are not patterns and have a deployment litegate can serve. */
+  readonly offered: readonly string[];
+}
+
+function indexDeployments(deployments: readonly Deployment[]): DeploymentIndex {
+  const groups = new Map<string, Deployment[]>();
+  const wildcards: { prefix: string; suffix: string; name: string }[] = [];
+  for (const deployment of deployments) {
+    const group = groups.get(deployment.modelName);
+    if (group === undefined) groups.set(deployment.modelName, [deployment]);
+    else group.push(deployment);
+    const star = deployment.modelName.indexOf("*");
+    if (star !== -1 && group === undefined) {
+      wildcards.push({
+        prefix: deployment.modelName.slice(0, star),
+        suffix: deployment.modelName.slice(star + 1),
+        name: deployment.modelName,
+      });
+    }
+  }
+  const offered: string[] = [];
+  for (const [name, members] of groups) {
+    if (!name.includes("*") && members.some((d) => checkProvider(d.model).kind === "served")) offered.push(name);
+  }
+  return { groups, wildcards, offered };
+}
+
+export class Router {
+  /**
+   * Replaced whole, never changed in place: a request in flight keeps the group it was routed
+   * in, and the next lookup (a fallback, the next request) sees the new list.
+   */
+  private index: DeploymentIndex;
   private readonly aliases = new Map<string, string>();
   private readonly hidden = new Set<string>();
-  /** Groups, in config order, that are not patterns and have a deployment litegate can serve. */
-  private readonly offered: string[] = [];
   private readonly state: RouterState;
   private readonly now: () => number;
   private readonly random: () => number;
@@ -168,19 +200,7 @@ export class Router {
     deployments: readonly Deployment[],
     private readonly options: RouterOptions = {},
   ) {
-    for (const deployment of deployments) {
-      const group = this.groups.get(deployment.modelName);
-      if (group === undefined) this.groups.set(deployment.modelName, [deployment]);
-      else group.push(deployment);
-      const star = deployment.modelName.indexOf("*");
-      if (star !== -1 && group === undefined) {
-        this.wildcards.push({
-          prefix: deployment.modelName.slice(0, star),
-          suffix: deployment.modelName.slice(star + 1),
-          name: deployment.modelName,
-        });
-      }
-    }
+    this.index = indexDeployments(deployments);
     for (const [alias, target] of Object.entries(options.model_group_alias ?? {})) {
       this.aliases.set(alias, typeof target === "string" ? target : target.model);
       if (typeof target !== "string" && target.hidden === true) this.hidden.add(alias);
@@ -188,21 +208,28 @@ export class Router {
     this.state = options.state ?? new MemoryState();
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
-    for (const [name, members] of this.groups) {
-      if (!name.includes("*") && members.some((d) => checkProvider(d.model).kind === "served")) this.offered.push(name);
-    }
+  }
+
+  /**
+   * Routes to `deployments` from now on (models added, updated or removed at runtime). Requests
+   * in flight finish on the deployments they were given. Counters, cooldowns and latencies are
+   * kept by deployment id, so a deployment in both lists keeps them; one updated in place
+   * keeps its id, and so its state, too.
+   */
+  replaceDeployments(deployments: readonly Deployment[]): void {
+    this.index = indexDeployments(deployments);
   }
 
   /** The public model names, in config order, aliases included unless hidden; patterns excluded. */
   get modelNames(): string[] {
-    const names = [...this.offered];
+    const names = [...this.index.offered];
     for (const alias of this.aliases.keys()) if (!this.hidden.has(alias) && !names.includes(alias)) names.push(alias);
     return names;
   }
 
   /** Every deployment, in config order. */
   get deployments(): Deployment[] {
-    return [...this.groups.values()].flat();
+    return [...this.index.groups.values()].flat();
   }
 
   /** The provider model string the first deployment serving `model` calls (wildcards filled in). */
@@ -220,11 +247,12 @@ export class Router {
   /** The deployments serving `model`, and the upstream model each gets (wildcards filled in). */
   private group(
     model: string,
-  ): { name: string; members: Deployment[]; upstream: (d: Deployment) => string } | undefined {
+  ): { name: string; members: readonly Deployment[]; upstream: (d: Deployment) => string } | undefined {
     const name = this.aliases.get(model) ?? model;
-    const members = this.groups.get(name);
+    const { groups, wildcards } = this.index;
+    const members = groups.get(name);
     if (members !== undefined) return { name, members, upstream: (d) => d.model };
-    for (const pattern of this.wildcards) {
+    for (const pattern of wildcards) {
       if (
         name.length >= pattern.prefix.length + pattern.suffix.length &&
         name.startsWith(pattern.prefix) &&
@@ -233,7 +261,7 @@ export class Router {
         const matched = name.slice(pattern.prefix.length, name.length - pattern.suffix.length);
         return {
           name: pattern.name,
-          members: this.groups.get(pattern.name) ?? [],
+          members: groups.get(pattern.name) ?? [],
           upstream: (d) => d.model.replace("*", matched),
         };
       }

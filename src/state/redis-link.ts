@@ -53,6 +53,9 @@ export class RedisLink<Scripts extends object = object> {
   /** The connection subscribed to this link's channels, made on the first subscribe. */
   private subscriber: Redis | undefined;
   private readonly handlers = new Map<string, (message: string) => void>();
+  /** Channels Redis has confirmed, and callers of `subscribed` waiting for theirs. */
+  private readonly confirmed = new Set<string>();
+  private confirming: { channel: string; resolve: () => void }[] = [];
 
   constructor(options: RedisLinkOptions, setup: RedisLinkSetup) {
     this.where = describeRedis(options);
@@ -162,12 +165,38 @@ export class RedisLink<Scripts extends object = object> {
       const subscriber = this.client.duplicate();
       // The main connection already warns about outages.
       subscriber.on("error", () => undefined);
-      subscriber.on("ready", () => void subscriber.subscribe(...this.handlers.keys()).catch(() => undefined));
+      subscriber.on("ready", () => {
+        void subscriber.subscribe(...this.handlers.keys()).then(
+          () => this.confirm(this.handlers.keys()),
+          () => undefined,
+        );
+      });
       subscriber.on("message", (from: string, message: string) => this.handlers.get(from)?.(message));
       this.subscriber = subscriber;
     } else if (this.subscriber.status === "ready") {
-      void this.subscriber.subscribe(channel).catch(() => undefined);
+      void this.subscriber.subscribe(channel).then(
+        () => this.confirm([channel]),
+        () => undefined,
+      );
     }
+  }
+
+  /**
+   * Resolves once Redis has confirmed this connection's subscription to `channel` (messages
+   * published from then on are heard). Never rejects; stays pending while Redis is away.
+   */
+  subscribed(channel: string): Promise<void> {
+    if (this.confirmed.has(channel)) return Promise.resolve();
+    return new Promise<void>((resolve) => this.confirming.push({ channel, resolve }));
+  }
+
+  private confirm(channels: Iterable<string>): void {
+    for (const channel of channels) this.confirmed.add(channel);
+    this.confirming = this.confirming.filter((waiting) => {
+      if (!this.confirmed.has(waiting.channel)) return true;
+      waiting.resolve();
+      return false;
+    });
   }
 
   /** Quits cleanly if connected, after `farewell` (the owner's last words to Redis), then disconnects. */

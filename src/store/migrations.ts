@@ -133,9 +133,33 @@ const KEY_NAMES = [
   "CREATE INDEX api_keys_previous_token_hash ON api_keys (previous_token_hash)",
 ];
 
+/**
+ * Deployments added through POST /model/new (general_settings.store_model_in_db), as sent:
+ * `os.environ/` references are kept and resolved by each instance when it loads them.
+ */
+function proxyModels(dialect: Dialect): string[] {
+  const t = TYPES[dialect];
+  return [
+    `CREATE TABLE proxy_models (
+      model_id TEXT PRIMARY KEY,
+      model_name TEXT NOT NULL,
+      litellm_params ${t.json} NOT NULL,
+      model_info ${t.json} NOT NULL DEFAULT ${t.emptyObject},
+      created_at ${t.int} NOT NULL,
+      updated_at ${t.int} NOT NULL
+    )`,
+  ];
+}
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "keys, users, teams, spend logs", sqlite: initial("sqlite"), postgres: initial("postgres") },
   { version: 2, name: "key names, previous key hashes", sqlite: KEY_NAMES, postgres: KEY_NAMES },
+  {
+    version: 5,
+    name: "models stored in the database",
+    sqlite: proxyModels("sqlite"),
+    postgres: proxyModels("postgres"),
+  },
 ];
 
 /** The migrations after `current`, in order. */

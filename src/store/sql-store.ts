@@ -9,6 +9,9 @@ import {
   type KeyPatch,
   type KeyRecord,
   type ListOptions,
+  type ModelPatch,
+  type ModelRecord,
+  type NewModel,
   type NewKey,
   type NewTeam,
   type NewUser,
@@ -29,7 +32,7 @@ export type Row = Record<string, unknown>;
 
 interface TableSpec {
   table: string;
-  entity: "key" | "user" | "team";
+  entity: "key" | "user" | "team" | "model";
   id: string;
   columns: Record<string, Kind>;
   /** Values a new row takes for columns the caller left out (null otherwise). */
@@ -101,6 +104,21 @@ export const TEAMS: TableSpec = {
     updated_at: "int",
   },
   defaults: RECORD_DEFAULTS,
+};
+
+export const MODELS: TableSpec = {
+  table: "proxy_models",
+  entity: "model",
+  id: "model_id",
+  columns: {
+    model_id: "text",
+    model_name: "text",
+    litellm_params: "json",
+    model_info: "json",
+    created_at: "int",
+    updated_at: "int",
+  },
+  defaults: { model_info: {} },
 };
 
 export const SPEND_COLUMNS: Record<keyof SpendRecord, Kind> = {
@@ -312,6 +330,23 @@ export abstract class SqlStore implements Store {
   }
   listTeams(options: ListOptions): Promise<Page<TeamRecord>> {
     return this.list(TEAMS, options) as Promise<unknown> as Promise<Page<TeamRecord>>;
+  }
+
+  createModel(model: NewModel): Promise<ModelRecord> {
+    return this.create(MODELS, { ...model }) as Promise<unknown> as Promise<ModelRecord>;
+  }
+  getModel(model_id: string): Promise<ModelRecord | undefined> {
+    return this.get(MODELS, model_id) as Promise<unknown> as Promise<ModelRecord | undefined>;
+  }
+  updateModel(model_id: string, patch: ModelPatch): Promise<ModelRecord | undefined> {
+    return this.update(MODELS, model_id, { ...patch }) as Promise<unknown> as Promise<ModelRecord | undefined>;
+  }
+  deleteModel(model_id: string): Promise<boolean> {
+    return this.remove(MODELS, model_id);
+  }
+  async listModels(): Promise<ModelRecord[]> {
+    const rows = await this.query("SELECT * FROM proxy_models ORDER BY created_at, model_id", []);
+    return rows.map((row) => fromRow(MODELS.columns, row, this.dialect) as unknown as ModelRecord);
   }
 
   async spendLogs(filter: SpendLogFilter): Promise<SpendRecord[]> {

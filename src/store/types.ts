@@ -105,6 +105,25 @@ export type NewTeam = Pick<TeamRecord, "team_id"> & Partial<Omit<TeamRecord, "te
 export type TeamPatch = Partial<Omit<TeamRecord, "team_id" | "created_at" | "updated_at">>;
 
 /**
+ * A deployment added through POST /model/new (general_settings.store_model_in_db). Its
+ * litellm_params are kept as sent, `os.environ/NAME` references unresolved: each instance
+ * resolves them from its own environment when it loads the model.
+ */
+export interface ModelRecord {
+  /** The deployment's id (`model_info.id`). */
+  model_id: string;
+  model_name: string;
+  litellm_params: JsonObject;
+  /** Without the id, which is model_id. */
+  model_info: JsonObject;
+  created_at: number;
+  updated_at: number;
+}
+
+export type NewModel = Omit<ModelRecord, "created_at" | "updated_at">;
+export type ModelPatch = Partial<Pick<ModelRecord, "model_name" | "litellm_params" | "model_info">>;
+
+/**
  * Pages are ordered by id. `cursor` (the previous page's `next_cursor`) is stable while rows
  * are added or removed; `offset` is there for LiteLLM's page-number style. With a cursor,
  * the offset is ignored.
@@ -163,6 +182,15 @@ export interface Store {
   deleteTeam(team_id: string): Promise<boolean>;
   listTeams(options: ListOptions): Promise<Page<TeamRecord>>;
 
+  // Models stored in the database (POST /model/new, /model/update, /model/delete).
+  /** Throws StoreConflictError when the id exists. */
+  createModel(model: NewModel): Promise<ModelRecord>;
+  getModel(model_id: string): Promise<ModelRecord | undefined>;
+  updateModel(model_id: string, patch: ModelPatch): Promise<ModelRecord | undefined>;
+  deleteModel(model_id: string): Promise<boolean>;
+  /** Every stored model, oldest first: the order they join the config's deployments in. */
+  listModels(): Promise<ModelRecord[]>;
+
   /**
    * Starts a new budget window for a key, user or team: spend back to 0 and the next reset
    * at `to`, but only while its reset time is still `from`. Instances that see the same
@@ -187,7 +215,7 @@ export interface Store {
 /** A create whose id already exists (the routes answer 400/409 with it). */
 export class StoreConflictError extends Error {
   constructor(
-    readonly entity: "key" | "user" | "team",
+    readonly entity: "key" | "user" | "team" | "model",
     readonly id: string,
   ) {
     super(`${entity} already exists`);

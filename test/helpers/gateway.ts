@@ -25,6 +25,8 @@ export async function startGateway(options: TestGatewayOptions): Promise<TestGat
   const { modelList, env, ...rest } = options;
   const server = new GatewayServer({
     ...rest,
+    // Models added at runtime (/model/new) read their os.environ/ values from the same place.
+    env,
     deployments: deploymentsFromLiteLLM(modelList, env),
     logDestination: {
       write(line: string) {

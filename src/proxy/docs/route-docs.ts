@@ -50,6 +50,16 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
   "POST /team/update": master("Teams", "Change a team's budget or models"),
   "GET /team/info": master("Teams", "One team, its keys and spend"),
   "GET /spend/logs": master("Spend", "One row per request: tokens, cost, who, when"),
+  "GET /model/info": { summary: "Every deployment, credentials removed", tag: "Models", access: "key" },
+  "GET /v1/model/info": { summary: "Every deployment, credentials removed", tag: "Models", access: "key" },
+  "GET /model_group/info": {
+    summary: "Each public model name: providers, limits, prices",
+    tag: "Models",
+    access: "key",
+  },
+  "POST /model/new": master("Models", "Add a deployment at runtime (store_model_in_db)"),
+  "POST /model/update": master("Models", "Change a deployment added at runtime"),
+  "POST /model/delete": master("Models", "Remove a deployment added at runtime"),
   "POST /utils/token_counter": {
     summary: "Count the tokens of a prompt or messages in a model's encoding",
     tag: "Utilities",
