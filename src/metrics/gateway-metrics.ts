@@ -1,0 +1,259 @@
+/**
+ * Prometheus metrics of the requests the gateway serves, read from each request's outcome
+ * at its end (its RouteTrace, its status, who sent it): one place records them all, and a
+ * request records nothing on its way. Tokens and spend are counted when the request's usage
+ * is known (a stream's may still be being counted when it ends).
+ */
+import { collectDefaultMetrics, Registry } from "prom-client";
+import type { Principal } from "../access/grant.js";
+import { principalLogId } from "../access/spend-ledger.js";
+import type { Deployment } from "../config/index.js";
+import type { Attempt, AttemptFailure, RouteTrace } from "../router/trace.js";
+import type { CompletionUsage } from "../wire/completions.js";
+import { type Catalog, createCatalog } from "./catalog.js";
+
+/** End users with their own series before later ones are counted without one. */
+export const DEFAULT_END_USER_LIMIT = 1000;
+
+export interface MetricsOptions {
+  /** litellm_settings.require_auth_for_metrics_endpoint: /metrics needs the master key. */
+  requireAuth: boolean;
+  /** End users given their own `end_user` label before later ones are recorded without it. */
+  endUserLimit: number;
+  /** litellm_settings.disable_end_user_cost_tracking_prometheus_only: never an `end_user` label. */
+  endUserLabels: boolean;
+}
+
+/** What a finished request's metrics are read from. */
+export interface RequestRecord {
+  /** The route as the route table names it (/v1/chat/completions). */
+  route: string;
+  status: number;
+  /** Why the request failed, when it did and the gateway knows. */
+  failure: AttemptFailure | undefined;
+  principal: Principal | undefined;
+  endUser: string | undefined;
+  requestedModel: string;
+  trace: RouteTrace | undefined;
+  stream: boolean;
+  /** performance.now() when the request ended. */
+  endedAt: number;
+  totalMs: number;
+  usage: CompletionUsage | Promise<CompletionUsage | undefined> | undefined;
+  cost(usage: CompletionUsage): number;
+}
+
+/** The identity labels every request metric carries. */
+interface Caller {
+  end_user: string;
+  hashed_api_key: string;
+  api_key_alias: string;
+  team: string;
+  team_alias: string;
+  user: string;
+}
+
+/** LiteLLM's exception_class: the provider, capitalised, then the error's class (Openai.RateLimitError). */
+function exceptionClass(failure: AttemptFailure): string {
+  const provider = failure.provider;
+  const prefix = provider === undefined || provider === "" ? "" : `${provider[0]?.toUpperCase()}${provider.slice(1)}.`;
+  return `${prefix}${failure.errorClass}`;
+}
+
+function providerOf(deployment: Deployment): string {
+  const slash = deployment.model.indexOf("/");
+  return slash === -1 ? "openai" : deployment.model.slice(0, slash);
+}
+
+/** The model a deployment calls, as LiteLLM's `model` label names it: without its provider. */
+function modelOf(deployment: Deployment): string {
+  return deployment.model.slice(deployment.model.indexOf("/") + 1);
+}
+
+function deploymentLabels(deployment: Deployment) {
+  return {
+    litellm_model_name: deployment.model,
+    model_id: deployment.id,
+    api_base: deployment.apiBase ?? "",
+    api_provider: providerOf(deployment),
+  };
+}
+
+const seconds = (ms: number): number => ms / 1000;
+
+/** Deployment states of litellm_deployment_state. */
+const HEALTHY = 0;
+const PARTIAL_OUTAGE = 1;
+const OUTAGE = 2;
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  private readonly catalog: Catalog;
+  private readonly endUsers = new Set<string>();
+
+  constructor(
+    readonly options: MetricsOptions,
+    /** The requests in flight now, read at scrape time. */
+    inFlight: () => number,
+  ) {
+    this.catalog = createCatalog(this.registry, inFlight);
+    collectDefaultMetrics({ register: this.registry });
+    // Gauges whose names end in _total, which Prometheus reserves for counters (promtool rejects them).
+    for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"])
+      this.registry.removeSingleMetric(name);
+  }
+
+  /** The exposition, in Prometheus' text format. */
+  scrape(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  private endUserLabel(endUser: string | undefined): string {
+    if (endUser === undefined || endUser === "" || !this.options.endUserLabels) return "";
+    if (this.endUsers.has(endUser)) return endUser;
+    // Past the limit a new end user is counted without its own series: cardinality stays bounded.
+    if (this.endUsers.size >= this.options.endUserLimit) return "";
+    this.endUsers.add(endUser);
+    return endUser;
+  }
+
+  private callerOf(principal: Principal | undefined, endUser: string | undefined): Caller {
+    const grant = principal?.kind === "key" ? principal.grant : undefined;
+    return {
+      end_user: this.endUserLabel(endUser),
+      hashed_api_key: principal === undefined ? "" : principalLogId(principal),
+      api_key_alias: grant?.key.key_alias ?? "",
+      team: grant?.key.team_id ?? "",
+      team_alias: grant?.team?.team_alias ?? "",
+      user: grant?.key.user_id ?? "",
+    };
+  }
+
+  /** Records a finished completion request. */
+  record(request: RequestRecord): void {
+    const c = this.catalog;
+    const caller = this.callerOf(request.principal, request.endUser);
+    const trace = request.trace;
+    const attempts = trace?.attempts ?? [];
+    const last = attempts.at(-1);
+    const deployment = last?.deployment;
+    const modelId = deployment?.id ?? "";
+    const requested = request.requestedModel;
+    c.totalRequests.inc({
+      ...caller,
+      requested_model: requested,
+      status_code: String(request.status),
+      route: request.route,
+      model_id: modelId,
+    });
+    for (const attempt of attempts) this.recordAttempt(attempt, requested, caller);
+    if (attempts.length > 0) this.recordFallbacks(attempts, requested, caller);
+    if (request.status !== 200 || last === undefined || deployment === undefined) {
+      const failure = request.failure ?? last?.failure;
+      c.failedRequests.inc({
+        ...caller,
+        requested_model: requested,
+        exception_status: String(request.status),
+        exception_class:
+          failure === undefined ? (request.status === 499 ? "ClientDisconnect" : "") : exceptionClass(failure),
+        route: request.route,
+        model_id: modelId,
+      });
+      return;
+    }
+    const model = modelOf(deployment);
+    c.requests.inc({ ...caller, model, model_id: modelId });
+    c.requestLatency.observe(
+      { ...caller, requested_model: requested, model, model_id: modelId },
+      seconds(request.totalMs),
+    );
+    const apiLabels = { ...caller, model, requested_model: requested, model_id: modelId };
+    const answered = last.answeredAt ?? request.endedAt;
+    // A stream's API call lasts until its last chunk; its first chunk is its time to first token.
+    c.apiLatency.observe(apiLabels, seconds((request.stream ? request.endedAt : answered) - last.startedAt));
+    if (request.stream) c.timeToFirstToken.observe(apiLabels, seconds(answered - last.startedAt));
+    c.overheadLatency.observe(
+      {
+        model_group: requested,
+        api_provider: providerOf(deployment),
+        api_base: deployment.apiBase ?? "",
+        litellm_model_name: deployment.model,
+        hashed_api_key: caller.hashed_api_key,
+        api_key_alias: caller.api_key_alias,
+        model_id: modelId,
+      },
+      seconds(Math.max(0, request.totalMs - (trace?.upstreamMs ?? 0))),
+    );
+    const tokenLabels = { ...caller, model, requested_model: requested, model_id: modelId };
+    const count = (usage: CompletionUsage | undefined): void => {
+      if (usage === undefined) return;
+      c.inputTokens.inc(tokenLabels, usage.prompt_tokens);
+      c.outputTokens.inc(tokenLabels, usage.completion_tokens);
+      c.totalTokens.inc(tokenLabels, usage.total_tokens);
+      c.spend.inc({ ...caller, model, model_id: modelId }, request.cost(usage));
+    };
+    if (request.usage instanceof Promise) void request.usage.then(count, () => undefined);
+    else count(request.usage);
+  }
+
+  private recordAttempt(attempt: Attempt, requested: string, caller: Caller): void {
+    const c = this.catalog;
+    const where = deploymentLabels(attempt.deployment);
+    const labels = {
+      requested_model: requested,
+      ...where,
+      hashed_api_key: caller.hashed_api_key,
+      api_key_alias: caller.api_key_alias,
+      team: caller.team,
+      team_alias: caller.team_alias,
+    };
+    c.deploymentTotal.inc(labels);
+    const failure = attempt.failure;
+    if (failure !== undefined) {
+      c.deploymentFailure.inc({
+        ...labels,
+        exception_status: String(failure.status),
+        exception_class: exceptionClass(failure),
+      });
+      if (attempt.cooledDown) c.deploymentCooledDown.inc({ ...where, exception_status: String(failure.status) });
+      c.deploymentState.set(where, attempt.cooledDown ? OUTAGE : PARTIAL_OUTAGE);
+    } else if (attempt.answeredAt !== undefined) {
+      c.deploymentSuccess.inc(labels);
+      c.deploymentState.set(where, HEALTHY);
+    }
+  }
+
+  /** Each fallback group tried: successful if it answered, failed if it did not. */
+  private recordFallbacks(attempts: readonly Attempt[], requested: string, caller: Caller): void {
+    const first = attempts[0]?.group;
+    let cause: AttemptFailure | undefined;
+    for (let i = 0; i < attempts.length; i++) {
+      const attempt = attempts[i] as Attempt;
+      const next = attempts[i + 1];
+      // The failure that sent the request on to the next group, and the group's last attempt.
+      if (attempt.group === first || (next !== undefined && next.group === attempt.group)) {
+        cause = attempt.failure ?? cause;
+        continue;
+      }
+      const labels = {
+        requested_model: requested,
+        fallback_model: attempt.group,
+        hashed_api_key: caller.hashed_api_key,
+        api_key_alias: caller.api_key_alias,
+        team: caller.team,
+        team_alias: caller.team_alias,
+        exception_status: cause === undefined ? "" : String(cause.status),
+        exception_class: cause === undefined ? "" : exceptionClass(cause),
+        model_id: attempt.deployment.id,
+      };
+      if (attempt.failure === undefined && attempt.answeredAt !== undefined)
+        this.catalog.successfulFallbacks.inc(labels);
+      else this.catalog.failedFallbacks.inc(labels);
+      cause = attempt.failure ?? cause;
+    }
+  }
+}
