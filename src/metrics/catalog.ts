@@ -25,10 +25,6 @@ function counter<L extends string>(registry: Registry, name: string, help: strin
   return new Counter<L>({ name: `${name}_total`, help, labelNames, registers: [registry] });
 }
 
-function gauge<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[]) {
-  return new Gauge<L>({ name, help, labelNames, registers: [registry] });
-}
-
 function histogram<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[]) {
   return new Histogram<L>({ name, help, labelNames, buckets: LATENCY_BUCKETS, registers: [registry] });
 }
@@ -119,12 +115,14 @@ export function createCatalog(registry: Registry, inFlight: () => number) {
       tokens,
     ),
     spend: counter(registry, "litellm_spend_metric", "Total spend on LLM requests", [...CALLER, "model", "model_id"]),
-    deploymentState: gauge(
-      registry,
-      "litellm_deployment_state",
-      "LLM Deployment Analytics - The state of the deployment: 0 = healthy, 1 = partial outage, 2 = complete outage",
-      DEPLOYMENT,
-    ),
+    // Workers each see part of a deployment's calls: the worst state any of them saw is its state.
+    deploymentState: new Gauge({
+      name: "litellm_deployment_state",
+      help: "LLM Deployment Analytics - The state of the deployment: 0 = healthy, 1 = partial outage, 2 = complete outage",
+      labelNames: DEPLOYMENT,
+      registers: [registry],
+      aggregator: "max",
+    }),
     deploymentSuccess: counter(
       registry,
       "litellm_deployment_success_responses",

@@ -4,6 +4,7 @@
  * request records nothing on its way. Tokens and spend are counted when the request's usage
  * is known (a stream's may still be being counted when it ends).
  */
+import cluster from "node:cluster";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import type { Principal } from "../access/grant.js";
 import { principalLogId } from "../access/spend-ledger.js";
@@ -11,6 +12,7 @@ import type { Deployment } from "../config/index.js";
 import type { Attempt, AttemptFailure, RouteTrace } from "../router/trace.js";
 import type { CompletionUsage } from "../wire/completions.js";
 import { type Catalog, createCatalog } from "./catalog.js";
+import { clusterMetrics, shareWithPrimary } from "./cluster.js";
 
 /** End users with their own series before later ones are counted without one. */
 export const DEFAULT_END_USER_LIMIT = 1000;
@@ -101,11 +103,12 @@ export class GatewayMetrics {
     // Gauges whose names end in _total, which Prometheus reserves for counters (promtool rejects them).
     for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"])
       this.registry.removeSingleMetric(name);
+    if (cluster.isWorker) shareWithPrimary(this.registry);
   }
 
-  /** The exposition, in Prometheus' text format. */
+  /** The exposition, in Prometheus' text format: under --num_workers, every worker's summed. */
   scrape(): Promise<string> {
-    return this.registry.metrics();
+    return cluster.isWorker ? clusterMetrics() : this.registry.metrics();
   }
 
   get contentType(): string {

@@ -101,7 +101,7 @@ export function routerOptions(config: GatewayConfig, logger?: StartOptions["logg
 }
 
 /** Prometheus metrics, on as LiteLLM turns them on: `prometheus` in litellm_settings.callbacks or success_callback. */
-function metricsOptions(config: GatewayConfig): MetricsOptions | undefined {
+export function metricsOptions(config: GatewayConfig): MetricsOptions | undefined {
   const l = config.litellmSettings;
   const named = [...(l.callbacks ?? []), ...(l.success_callback ?? [])].includes("prometheus");
   if (!named) return undefined;

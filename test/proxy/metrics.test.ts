@@ -10,6 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
+import { request } from "node:http";
+import { startCli } from "../helpers/cli.js";
 import { chatAnswer } from "../helpers/fixtures.js";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
 import { call, generateKey, MASTER_KEY } from "../helpers/keys.js";
@@ -323,6 +325,77 @@ describe("metrics off", () => {
       });
     } finally {
       await off.close();
+    }
+  });
+});
+
+/** One request on its own connection, so the cluster hands it to the next worker. */
+function fresh(url: string, method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${url}${path}`,
+      {
+        method,
+        agent: false,
+        headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" },
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (piece: string) => (text += piece));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.on("error", reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+describe("--num_workers 2", () => {
+  test("a scrape of either worker reports both workers' requests", async () => {
+    const workDir = mkdtempSync(join(tmpdir(), "litegate-metrics-workers-"));
+    const upstream = await MockUpstream.start();
+    upstream.always((_req, res) => json(res, 200, chatAnswer("hello")));
+    const file = join(workDir, "config.yaml");
+    writeFileSync(
+      file,
+      [
+        "model_list:",
+        "  - model_name: m",
+        `    litellm_params: {model: openai/m, api_key: sk-upstream-secret, api_base: "${upstream.url}/v1"}`,
+        "general_settings:",
+        `  master_key: ${MASTER_KEY}`,
+        "litellm_settings:",
+        "  callbacks: [prometheus]",
+        "",
+      ].join("\n"),
+    );
+    const cli = await startCli(["--config", file, "--num_workers", "2"], workDir);
+    try {
+      while ((cli.stdout().match(/listening on/g) ?? []).length < 2) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 6; i++) {
+        const answer = await fresh(cli.url, "POST", "/v1/chat/completions", {
+          model: "m",
+          messages: [{ role: "user", content: "hi" }],
+        });
+        assert.equal(answer.status, 200);
+      }
+      // Connections go to the workers in turn: each scrape below is answered by one of them.
+      const served = new Set<string>();
+      for (let i = 0; i < 4; i++) {
+        const scrape = await fresh(cli.url, "GET", "/metrics");
+        assert.equal(scrape.status, 200);
+        const parsed = parse(scrape.text);
+        assert.equal(total(parsed, "litellm_proxy_total_requests_metric_total"), 6);
+        assert.equal(total(parsed, "litellm_total_tokens_metric_total"), 72);
+        served.add(String(total(parsed, "process_start_time_seconds")));
+      }
+      // The gauge summed over two processes is not either process's own start time.
+      assert.equal(served.size, 1);
+    } finally {
+      await cli.stop();
+      await upstream.close();
+      rmSync(workDir, { recursive: true, force: true });
     }
   });
 });

@@ -4,7 +4,7 @@
  * keys, teams, users and what each spends.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { NotFoundError } from "../../wire/errors.js";
+import { NotFoundError, ServiceUnavailableError } from "../../wire/errors.js";
 import type { RequestContext } from "../context.js";
 import type { Gateway } from "../gateway.js";
 
@@ -22,7 +22,12 @@ export async function metrics(
     );
   }
   if (registry.options.requireAuth) await gateway.access.requireAdmin(req);
-  const text = await registry.scrape();
+  const text = await registry.scrape().catch((error: unknown) => {
+    throw new ServiceUnavailableError(
+      `The workers' metrics could not be gathered: ${error instanceof Error ? error.message : String(error)}.`,
+      { code: "metrics_unavailable" },
+    );
+  });
   const headers = ctx.headers();
   headers["content-type"] = registry.contentType;
   headers["content-length"] = String(Buffer.byteLength(text));
