@@ -4,7 +4,9 @@
  * past the label limit. Exact counters and label sets; the exposition passes promtool.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
+import { createServer } from "node:net";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -308,7 +310,62 @@ describe("GET /metrics", () => {
     });
     assert.equal(output.trim(), "exit=0");
   });
+
+  const prometheusBin = "/usr/bin/prometheus";
+  const noServer = existsSync(prometheusBin) ? undefined : `${prometheusBin} is missing: the scrape test is skipped`;
+  warnSkipped(noServer);
+  test("a real Prometheus server scrapes it with the master key and serves the series", {
+    skip: noServer,
+  }, async () => {
+    const port = await freePort();
+    const config = join(dir, "prometheus.yml");
+    const target = new URL(url).host;
+    writeFileSync(
+      config,
+      [
+        "global: {scrape_interval: 1s, scrape_timeout: 1s}",
+        "scrape_configs:",
+        "  - job_name: litegate",
+        "    authorization: {credentials_file: " + JSON.stringify(join(dir, "master-key")) + "}",
+        `    static_configs: [{targets: ["${target}"]}]`,
+        "",
+      ].join("\n"),
+    );
+    writeFileSync(join(dir, "master-key"), MASTER_KEY);
+    const server = spawn(
+      prometheusBin,
+      [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, "tsdb")}`, `--web.listen-address=127.0.0.1:${port}`],
+      { stdio: "ignore" },
+    );
+    try {
+      const query = `http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent('sum(litellm_proxy_total_requests_metric_total{api_key_alias="alpha"})')}`;
+      let value: string | undefined;
+      for (let i = 0; i < 150 && value === undefined; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const answer = await fetch(query).catch(() => undefined);
+        if (answer?.status !== 200) continue;
+        const body = (await answer.json()) as { data: { result: { value: [number, string] }[] } };
+        value = body.data.result[0]?.value[1];
+      }
+      // alpha's four requests (two to gpt-ok, one falling back, one to duo).
+      assert.equal(value, "4");
+    } finally {
+      const exited = once(server, "exit");
+      server.kill("SIGTERM");
+      await exited;
+    }
+  });
 });
+
+/** A port nothing listens on now. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  probe.listen(0, "127.0.0.1");
+  await once(probe, "listening");
+  const address = probe.address();
+  probe.close();
+  return typeof address === "object" && address !== null ? address.port : 0;
+}
 
 describe("metrics off", () => {
   test("/metrics is a 404 saying how to turn it on", async () => {
