@@ -326,7 +326,7 @@ describe("GET /metrics", () => {
         "global: {scrape_interval: 1s, scrape_timeout: 1s}",
         "scrape_configs:",
         "  - job_name: litegate",
-        "    authorization: {credentials_file: " + JSON.stringify(join(dir, "master-key")) + "}",
+        `    authorization: {credentials_file: ${JSON.stringify(join(dir, "master-key"))}}`,
         `    static_configs: [{targets: ["${target}"]}]`,
         "",
       ].join("\n"),
