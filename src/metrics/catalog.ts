@@ -6,7 +6,8 @@
  * LiteLLM's `client_ip`, `user_agent` and `user_email` labels are left out: the first two are
  * unbounded (any client can mint new series), and litegate's users have no e-mail.
  */
-import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { Gauge, type Registry } from "prom-client";
+import { CounterFamily, GaugeFamily, HistogramFamily } from "./series.js";
 
 /** Seconds; LiteLLM's LATENCY_BUCKETS (+Inf is implied). */
 export const LATENCY_BUCKETS = [
@@ -22,11 +23,11 @@ const KEY_TEAM = ["hashed_api_key", "api_key_alias", "team", "team_alias"] as co
 const EXCEPTION = ["exception_status", "exception_class"] as const;
 
 function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[]) {
-  return new Counter<L>({ name: `${name}_total`, help, labelNames, registers: [registry] });
+  return new CounterFamily<L>(registry, `${name}_total`, help, labelNames);
 }
 
 function histogram<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[]) {
-  return new Histogram<L>({ name, help, labelNames, buckets: LATENCY_BUCKETS, registers: [registry] });
+  return new HistogramFamily<L>(registry, name, help, labelNames, LATENCY_BUCKETS);
 }
 
 /** Every metric, registered on `registry`; `inFlight` is read at each scrape. */
@@ -116,13 +117,13 @@ export function createCatalog(registry: Registry, inFlight: () => number) {
     ),
     spend: counter(registry, "litellm_spend_metric", "Total spend on LLM requests", [...CALLER, "model", "model_id"]),
     // Workers each see part of a deployment's calls: the worst state any of them saw is its state.
-    deploymentState: new Gauge({
-      name: "litellm_deployment_state",
-      help: "LLM Deployment Analytics - The state of the deployment: 0 = healthy, 1 = partial outage, 2 = complete outage",
-      labelNames: DEPLOYMENT,
-      registers: [registry],
-      aggregator: "max",
-    }),
+    deploymentState: new GaugeFamily(
+      registry,
+      "litellm_deployment_state",
+      "LLM Deployment Analytics - The state of the deployment: 0 = healthy, 1 = partial outage, 2 = complete outage",
+      DEPLOYMENT,
+      "max",
+    ),
     deploymentSuccess: counter(
       registry,
       "litellm_deployment_success_responses",

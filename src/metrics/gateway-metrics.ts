@@ -12,6 +12,7 @@ import type { Deployment } from "../config/index.js";
 import type { Attempt, AttemptFailure, RouteTrace } from "../router/trace.js";
 import type { CompletionUsage } from "../wire/completions.js";
 import { type Catalog, createCatalog } from "./catalog.js";
+import type { CounterSeries, HistogramSeries } from "./series.js";
 import { clusterMetrics, shareWithPrimary } from "./cluster.js";
 
 /** End users with their own series before later ones are counted without one. */
@@ -88,10 +89,33 @@ const HEALTHY = 0;
 const PARTIAL_OUTAGE = 1;
 const OUTAGE = 2;
 
+/** A successful request's series: found once per caller, model and deployment, then only added to. */
+interface AnswerSeries {
+  requests: CounterSeries;
+  requestLatency: HistogramSeries;
+  apiLatency: HistogramSeries;
+  timeToFirstToken: HistogramSeries;
+  overhead: HistogramSeries;
+  inputTokens: CounterSeries;
+  outputTokens: CounterSeries;
+  totalTokens: CounterSeries;
+  spend: CounterSeries;
+}
+
+/** An attempt's series on one deployment, for one caller and model group. */
+interface AttemptSeries {
+  total: CounterSeries;
+  success: CounterSeries;
+  state: { set(value: number): void };
+}
+
 export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly catalog: Catalog;
   private readonly endUsers = new Set<string>();
+  private readonly totals = new Map<string, CounterSeries>();
+  private readonly answers = new Map<string, AnswerSeries>();
+  private readonly attemptSeries = new Map<string, AttemptSeries>();
 
   constructor(
     readonly options: MetricsOptions,
@@ -138,49 +162,80 @@ export class GatewayMetrics {
 
   /** Records a finished completion request. */
   record(request: RequestRecord): void {
-    const c = this.catalog;
     const caller = this.callerOf(request.principal, request.endUser);
-    const trace = request.trace;
-    const attempts = trace?.attempts ?? [];
+    // One string names the caller in every series key below. A client's value holding NUL
+    // (end_user, the model) makes a key with more parts than any other: it can only meet
+    // another such key, never move counts onto someone else's series.
+    const who = `${caller.end_user}\u0000${caller.hashed_api_key}\u0000${caller.api_key_alias}\u0000${caller.team}\u0000${caller.team_alias}\u0000${caller.user}`;
+    const attempts = request.trace?.attempts ?? [];
     const last = attempts.at(-1);
     const deployment = last?.deployment;
     const modelId = deployment?.id ?? "";
     const requested = request.requestedModel;
-    c.totalRequests.inc({
-      ...caller,
-      requested_model: requested,
-      status_code: String(request.status),
-      route: request.route,
-      model_id: modelId,
-    });
-    for (const attempt of attempts) this.recordAttempt(attempt, requested, caller);
-    if (attempts.length > 0) this.recordFallbacks(attempts, requested, caller);
-    if (request.status !== 200 || last === undefined || deployment === undefined) {
-      const failure = request.failure ?? last?.failure;
-      c.failedRequests.inc({
+    const status = String(request.status);
+    const totalKey = `${who}\u0000${requested}\u0000${status}\u0000${request.route}\u0000${modelId}`;
+    let total = this.totals.get(totalKey);
+    if (total === undefined) {
+      total = this.catalog.totalRequests.series({
         ...caller,
         requested_model: requested,
-        exception_status: String(request.status),
-        exception_class:
-          failure === undefined ? (request.status === 499 ? "ClientDisconnect" : "") : exceptionClass(failure),
+        status_code: status,
         route: request.route,
         model_id: modelId,
       });
+      this.totals.set(totalKey, total);
+    }
+    total.inc();
+    for (const attempt of attempts) this.recordAttempt(attempt, requested, caller, who);
+    if (attempts.length > 1) this.recordFallbacks(attempts, requested, caller);
+    if (request.status !== 200 || last === undefined || deployment === undefined) {
+      // Failures are the rarer path: their series are found by label, without a cache.
+      const failure = request.failure ?? last?.failure;
+      this.catalog.failedRequests
+        .series({
+          ...caller,
+          requested_model: requested,
+          exception_status: status,
+          exception_class:
+            failure === undefined ? (request.status === 499 ? "ClientDisconnect" : "") : exceptionClass(failure),
+          route: request.route,
+          model_id: modelId,
+        })
+        .inc();
       return;
     }
-    const model = modelOf(deployment);
-    c.requests.inc({ ...caller, model, model_id: modelId });
-    c.requestLatency.observe(
-      { ...caller, requested_model: requested, model, model_id: modelId },
-      seconds(request.totalMs),
-    );
-    const apiLabels = { ...caller, model, requested_model: requested, model_id: modelId };
+    const series = this.answerSeries(`${who}\u0000${requested}\u0000${modelId}`, caller, requested, deployment);
+    series.requests.inc();
+    series.requestLatency.observe(seconds(request.totalMs));
     const answered = last.answeredAt ?? request.endedAt;
     // A stream's API call lasts until its last chunk; its first chunk is its time to first token.
-    c.apiLatency.observe(apiLabels, seconds((request.stream ? request.endedAt : answered) - last.startedAt));
-    if (request.stream) c.timeToFirstToken.observe(apiLabels, seconds(answered - last.startedAt));
-    c.overheadLatency.observe(
-      {
+    series.apiLatency.observe(seconds((request.stream ? request.endedAt : answered) - last.startedAt));
+    if (request.stream) series.timeToFirstToken.observe(seconds(answered - last.startedAt));
+    series.overhead.observe(seconds(Math.max(0, request.totalMs - (request.trace?.upstreamMs ?? 0))));
+    const count = (usage: CompletionUsage | undefined): void => {
+      if (usage === undefined) return;
+      series.inputTokens.inc(usage.prompt_tokens);
+      series.outputTokens.inc(usage.completion_tokens);
+      series.totalTokens.inc(usage.total_tokens);
+      series.spend.inc(request.cost(usage));
+    };
+    if (request.usage instanceof Promise) void request.usage.then(count, () => undefined);
+    else count(request.usage);
+  }
+
+  private answerSeries(key: string, caller: Caller, requested: string, deployment: Deployment): AnswerSeries {
+    const known = this.answers.get(key);
+    if (known !== undefined) return known;
+    const c = this.catalog;
+    const model = modelOf(deployment);
+    const modelId = deployment.id;
+    const api = { ...caller, model, requested_model: requested, model_id: modelId };
+    const series: AnswerSeries = {
+      requests: c.requests.series({ ...caller, model, model_id: modelId }),
+      requestLatency: c.requestLatency.series(api),
+      apiLatency: c.apiLatency.series(api),
+      timeToFirstToken: c.timeToFirstToken.series(api),
+      overhead: c.overheadLatency.series({
         model_group: requested,
         api_provider: providerOf(deployment),
         api_base: deployment.apiBase ?? "",
@@ -188,45 +243,50 @@ export class GatewayMetrics {
         hashed_api_key: caller.hashed_api_key,
         api_key_alias: caller.api_key_alias,
         model_id: modelId,
-      },
-      seconds(Math.max(0, request.totalMs - (trace?.upstreamMs ?? 0))),
-    );
-    const tokenLabels = { ...caller, model, requested_model: requested, model_id: modelId };
-    const count = (usage: CompletionUsage | undefined): void => {
-      if (usage === undefined) return;
-      c.inputTokens.inc(tokenLabels, usage.prompt_tokens);
-      c.outputTokens.inc(tokenLabels, usage.completion_tokens);
-      c.totalTokens.inc(tokenLabels, usage.total_tokens);
-      c.spend.inc({ ...caller, model, model_id: modelId }, request.cost(usage));
+      }),
+      inputTokens: c.inputTokens.series(api),
+      outputTokens: c.outputTokens.series(api),
+      totalTokens: c.totalTokens.series(api),
+      spend: c.spend.series({ ...caller, model, model_id: modelId }),
     };
-    if (request.usage instanceof Promise) void request.usage.then(count, () => undefined);
-    else count(request.usage);
+    this.answers.set(key, series);
+    return series;
   }
 
-  private recordAttempt(attempt: Attempt, requested: string, caller: Caller): void {
+  private recordAttempt(attempt: Attempt, requested: string, caller: Caller, who: string): void {
     const c = this.catalog;
-    const where = deploymentLabels(attempt.deployment);
-    const labels = {
+    const deployment = attempt.deployment;
+    const key = `${who}\u0000${requested}\u0000${deployment.id}`;
+    let series = this.attemptSeries.get(key);
+    const where = () => deploymentLabels(deployment);
+    const labels = () => ({
       requested_model: requested,
-      ...where,
+      ...where(),
       hashed_api_key: caller.hashed_api_key,
       api_key_alias: caller.api_key_alias,
       team: caller.team,
       team_alias: caller.team_alias,
-    };
-    c.deploymentTotal.inc(labels);
+    });
+    if (series === undefined) {
+      series = {
+        total: c.deploymentTotal.series(labels()),
+        success: c.deploymentSuccess.series(labels()),
+        state: c.deploymentState.series(where()),
+      };
+      this.attemptSeries.set(key, series);
+    }
+    series.total.inc();
     const failure = attempt.failure;
     if (failure !== undefined) {
-      c.deploymentFailure.inc({
-        ...labels,
-        exception_status: String(failure.status),
-        exception_class: exceptionClass(failure),
-      });
-      if (attempt.cooledDown) c.deploymentCooledDown.inc({ ...where, exception_status: String(failure.status) });
-      c.deploymentState.set(where, attempt.cooledDown ? OUTAGE : PARTIAL_OUTAGE);
+      const exceptionStatus = String(failure.status);
+      c.deploymentFailure
+        .series({ ...labels(), exception_status: exceptionStatus, exception_class: exceptionClass(failure) })
+        .inc();
+      if (attempt.cooledDown) c.deploymentCooledDown.series({ ...where(), exception_status: exceptionStatus }).inc();
+      series.state.set(attempt.cooledDown ? OUTAGE : PARTIAL_OUTAGE);
     } else if (attempt.answeredAt !== undefined) {
-      c.deploymentSuccess.inc(labels);
-      c.deploymentState.set(where, HEALTHY);
+      series.success.inc();
+      series.state.set(HEALTHY);
     }
   }
 
@@ -253,9 +313,8 @@ export class GatewayMetrics {
         exception_class: cause === undefined ? "" : exceptionClass(cause),
         model_id: attempt.deployment.id,
       };
-      if (attempt.failure === undefined && attempt.answeredAt !== undefined)
-        this.catalog.successfulFallbacks.inc(labels);
-      else this.catalog.failedFallbacks.inc(labels);
+      const answered = attempt.failure === undefined && attempt.answeredAt !== undefined;
+      (answered ? this.catalog.successfulFallbacks : this.catalog.failedFallbacks).series(labels).inc();
       cause = attempt.failure ?? cause;
     }
   }
