@@ -7,6 +7,7 @@ import type { MachineInfo } from "./machine.js";
 import type { Cell, Measurement } from "./measure.js";
 import {
   GATEWAYS,
+  METRICS_COST_GOAL,
   isGateway,
   RSS_GOAL,
   SCENARIOS,
@@ -66,12 +67,14 @@ export interface TargetSummary {
 
 export type Summary = Partial<Record<TargetName, TargetSummary>>;
 
-export type CheckKind = "c16" | "c64" | "ttfb" | "rss";
+export type CheckKind = "c16" | "c64" | "ttfb" | "rss" | "c16 vs vkey" | "c64 vs vkey";
 const CHECK_LABELS: Record<CheckKind, string> = {
   c16: "c=16 req/s ÷ floor",
   c64: "c=64 req/s ÷ floor",
   ttfb: "stream TTFB p50 − floor's",
   rss: "peak RSS ÷ floor",
+  "c16 vs vkey": "c=16 req/s ÷ vkey's (what metrics cost)",
+  "c64 vs vkey": "c=64 req/s ÷ vkey's (what metrics cost)",
 };
 
 export interface Check {
@@ -189,6 +192,23 @@ export function checkTargets(summary: Summary): Check[] {
       value: fmtRatio(s.rssRatio),
       pass: s.rssRatio === null ? null : s.rssRatio <= RSS_GOAL,
     });
+  }
+  // What metrics cost: the same configuration with them on against off, in the same rounds.
+  const on = summary.metrics;
+  const off = summary.vkey;
+  if (on !== undefined && off !== undefined) {
+    for (const id of ["c16", "c64"] as const) {
+      const a = on.scenarios[id]?.throughputRatio ?? null;
+      const b = off.scenarios[id]?.throughputRatio ?? null;
+      const r = a === null || b === null || b === 0 ? null : a / b;
+      checks.push({
+        gateway: "metrics",
+        kind: `${id} vs vkey`,
+        goal: `>= ${METRICS_COST_GOAL.toFixed(2)}x`,
+        value: fmtRatio(r),
+        pass: r === null ? null : r >= METRICS_COST_GOAL,
+      });
+    }
   }
   return checks;
 }

@@ -125,8 +125,11 @@ export async function startFloor(settings: Settings, tmpDir: string, mockPort: n
   });
 }
 
-/** config.yaml for one gateway: the mock as its only model; master and vkey add the master key (and so the store). */
-export function litegateConfig(mockPort: number, withMasterKey: boolean): string {
+/**
+ * config.yaml for one gateway: the mock as its only model; master, vkey and metrics add the
+ * master key (and so the store), metrics the Prometheus callback.
+ */
+export function litegateConfig(mockPort: number, withMasterKey: boolean, withMetrics = false): string {
   return `model_list:
   - model_name: ${MODEL_ALIAS}
     litellm_params:
@@ -135,7 +138,7 @@ export function litegateConfig(mockPort: number, withMasterKey: boolean): string
       api_key: ${API_KEY}
 general_settings:
   graceful_shutdown_timeout_seconds: 5
-${withMasterKey ? `  master_key: ${MASTER_KEY}\n` : ""}`;
+${withMasterKey ? `  master_key: ${MASTER_KEY}\n` : ""}${withMetrics ? "litellm_settings:\n  callbacks: [prometheus]\n" : ""}`;
 }
 
 /** POST /key/generate with the master key; the new key's plaintext. */
@@ -179,7 +182,7 @@ export async function startLitegate(
   const cwd = join(tmpDir, kind);
   mkdirSync(cwd, { recursive: true });
   const withMasterKey = kind !== "open";
-  writeFileSync(join(cwd, "config.yaml"), litegateConfig(mockPort, withMasterKey));
+  writeFileSync(join(cwd, "config.yaml"), litegateConfig(mockPort, withMasterKey, kind === "metrics"));
   const port = await freePort();
   const args = [settings.litegateCli, "--config", "config.yaml", "--port", String(port), "--host", "127.0.0.1"];
   let server: Server | undefined;
@@ -191,7 +194,11 @@ export async function startLitegate(
       throw new Error(`no default SQLite store (./litegate.db) in its working directory ${cwd}`);
     }
     const token =
-      kind === "vkey" ? await generateVirtualKey(port, settings.vkeyBody) : kind === "master" ? MASTER_KEY : API_KEY;
+      kind === "vkey" || kind === "metrics"
+        ? await generateVirtualKey(port, settings.vkeyBody)
+        : kind === "master"
+          ? MASTER_KEY
+          : API_KEY;
     return { server, token };
   } catch (err) {
     if (server !== undefined) await stopChild(server.child);

@@ -9,7 +9,8 @@ import { parseArgs } from "node:util";
 import { ignoredNotes, litellmOptions, refusal, withModelFlags } from "./cli-compat.js";
 import { ConfigError, type GatewayConfig, loadConfig, singleModelConfig } from "./config/index.js";
 import type { GatewayServer } from "./proxy/server.js";
-import { createGateway, describeDatabase, startupWarnings } from "./proxy/start.js";
+import { serveClusterMetrics } from "./metrics/cluster.js";
+import { createGateway, describeDatabase, metricsOptions, startupWarnings } from "./proxy/start.js";
 import { packageVersion } from "./version.js";
 
 const HELP = `litegate — an OpenAI-compatible LLM gateway that reads LiteLLM's config.yaml
@@ -170,8 +171,12 @@ async function serve(
   process.on("SIGINT", () => stop("SIGINT"));
 }
 
-/** The primary of --num_workers: forks the workers, passes signals on, exits when they have. */
-function supervise(workers: number): void {
+/**
+ * The primary of --num_workers: forks the workers, passes signals on, exits when they have;
+ * with metrics on, sums the workers' metrics for whichever worker is scraped.
+ */
+function supervise(workers: number, metrics: boolean): void {
+  if (metrics) serveClusterMetrics();
   for (let i = 0; i < workers; i++) cluster.fork();
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
@@ -232,7 +237,7 @@ async function main(): Promise<void> {
   }
   if (workers > 1 && cluster.isPrimary) {
     for (const warning of startupWarnings(cfg, workers)) process.stderr.write(`litegate: warning: ${warning}\n`);
-    supervise(workers);
+    supervise(workers, metricsOptions(cfg) !== undefined);
     return;
   }
   await serve(cfg, args, port, cluster.isPrimary, keepAliveTimeout);

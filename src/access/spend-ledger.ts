@@ -8,7 +8,7 @@ import type { KeyState, SpendEntry } from "../state/key-state.js";
 import { SpendWriter, type SpendWriterOptions } from "../store/spend-writer.js";
 import type { SpendRecord, Store } from "../store/types.js";
 import type { CompletionUsage } from "../wire/completions.js";
-import { ownerId, type Ticket } from "./grant.js";
+import { ownerId, type Principal, type Ticket } from "./grant.js";
 
 /** What a finished completion reports for its spend record. */
 export interface Outcome {
@@ -26,6 +26,12 @@ export interface Outcome {
  */
 const MASTER_KEY_LOG_ID = "master_key";
 const OPEN_GATEWAY_LOG_ID = "no_key";
+
+/** How spend logs and metrics name the caller's key: its hash, or what stands for the master key or none. */
+export function principalLogId(principal: Principal): string {
+  if (principal.kind === "key") return principal.grant.hash;
+  return principal.kind === "master" ? MASTER_KEY_LOG_ID : OPEN_GATEWAY_LOG_ID;
+}
 
 /** The owners a spend record charges, each by its counter id. */
 function spendEntries(record: SpendRecord): SpendEntry[] {
@@ -138,7 +144,7 @@ export class SpendLedger {
     if (this.writer === undefined) return;
     const record: SpendRecord = {
       request_id: ticket.spendId,
-      key_hash: grant?.hash ?? (principal.kind === "master" ? MASTER_KEY_LOG_ID : OPEN_GATEWAY_LOG_ID),
+      key_hash: principalLogId(principal),
       user_id: grant?.key.user_id ?? null,
       team_id: grant?.key.team_id ?? null,
       model_group: outcome.modelGroup,

@@ -197,6 +197,15 @@ function buildConfig(file: string, sources: Source[], env: NodeJS.ProcessEnv): G
     routing_strategy: routingStrategy(router.value.routing_strategy, router.origin.get("routing_strategy"), warnings),
   };
   const litellmSettings: LitellmSettings = litellm.value;
+  for (const list of ["callbacks", "success_callback", "failure_callback"] as const) {
+    for (const name of litellmSettings[list] ?? []) {
+      if (!SERVED_CALLBACKS.has(name)) {
+        warnings.push(
+          `${litellm.origin.get(list) ?? file}: litellm_settings.${list}: '${name}' is not served by litegate yet (ignored); served: ${[...SERVED_CALLBACKS].join(", ")}`,
+        );
+      }
+    }
+  }
 
   for (const e of entries) {
     const path = formatPath(["model_list", e.index, "litellm_params", "model"]);
@@ -296,6 +305,9 @@ function missingEnvWarning(file: string, ref: EnvRef, entries: ModelEntry[], env
   }
   return `${file}: ${path} ${reads} (left unset)`;
 }
+
+/** The LiteLLM callbacks litegate has: `prometheus` serves /metrics. */
+const SERVED_CALLBACKS: ReadonlySet<string> = new Set(["prometheus"]);
 
 function unknownKeyWarnings({ file, raw }: Source): string[] {
   const out: string[] = [];

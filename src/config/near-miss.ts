@@ -29,12 +29,9 @@ function distance(a: string, b: string): number {
 
 /**
  * LiteLLM settings litegate does not serve yet: real names, so never "corrected" into a near
- * one (`callbacks` is not a typo of `fallbacks`).
+ * one (`service_callbacks` is not a typo of `callbacks`).
  */
 export const LITELLM_ONLY_KEYS: ReadonlySet<string> = new Set([
-  "callbacks",
-  "success_callback",
-  "failure_callback",
   "service_callbacks",
   "cache_params",
   "turn_off_message_logging",

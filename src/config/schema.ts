@@ -271,6 +271,13 @@ export const litellmSettingsSchema = z.looseObject(
     set_verbose: bool().nullish(),
     json_logs: bool().nullish(),
     include_cost_in_streaming_usage: bool().nullish(),
+    // Observability, as LiteLLM turns it on: `prometheus` in either list serves /metrics.
+    callbacks: z.preprocess((v) => (typeof v === "string" ? [v] : v), stringList()).nullish(),
+    success_callback: z.preprocess((v) => (typeof v === "string" ? [v] : v), stringList()).nullish(),
+    failure_callback: z.preprocess((v) => (typeof v === "string" ? [v] : v), stringList()).nullish(),
+    require_auth_for_metrics_endpoint: bool().nullish(),
+    disable_end_user_cost_tracking_prometheus_only: bool().nullish(),
+    prometheus_end_user_limit: num({ int: true, min: 0 }).nullish(),
   },
   mapping(),
 );

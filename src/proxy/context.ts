@@ -6,8 +6,8 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import type { Ticket } from "../access/grant.js";
-import type { RouteTrace } from "../router/trace.js";
+import type { Principal, Ticket } from "../access/grant.js";
+import type { AttemptFailure, RouteTrace } from "../router/trace.js";
 import { responseHeaders } from "./outcome.js";
 import type { Headers } from "./respond.js";
 
@@ -16,6 +16,12 @@ const SAFE_ID = /^[\w.:-]{1,128}$/;
 export class RequestContext {
   readonly id: string;
   readonly started = performance.now();
+  /** Who sent the request, once its key is checked. */
+  principal: Principal | undefined;
+  /** The end user the body names (`user`), cut to a bounded length. */
+  endUser: string | undefined;
+  /** Why the request failed, when it did: what metrics report. */
+  failure: AttemptFailure | undefined;
   /** The model the client named (cut to a bounded length). */
   model: string | undefined;
   /** What routing did; set once the request reaches the Router. */

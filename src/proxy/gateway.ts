@@ -6,6 +6,7 @@ import type { RequestContext } from "./context.js";
 import type { Logger } from "./logger.js";
 import type { ModelCatalog } from "./model-catalog.js";
 import type { RequestOverrides } from "../config/index.js";
+import type { GatewayMetrics } from "../metrics/gateway-metrics.js";
 
 export interface Gateway {
   router: Router;
@@ -26,6 +27,8 @@ export interface Gateway {
   userModel: string | undefined;
   /** Set by `litegate --temperature/--max_tokens`: params every completion gets, over the client's. */
   requestOverrides: RequestOverrides | undefined;
+  /** Prometheus metrics, when litellm_settings.callbacks has `prometheus`. */
+  metrics: GatewayMetrics | undefined;
   /** Unix seconds the gateway started; the `created` of /v1/models entries. */
   startedAt: number;
 }

@@ -6,6 +6,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Outcome } from "../access/spend-ledger.js";
 import { costOf, formatCostHeader } from "../cost/cost.js";
+import type { RequestRecord } from "../metrics/gateway-metrics.js";
 import type { CompletionUsage } from "../wire/completions.js";
 import type { RequestContext } from "./context.js";
 import type { Headers } from "./respond.js";
@@ -85,5 +86,23 @@ export function logLine(req: IncomingMessage, ctx: RequestContext, status: numbe
     prompt_tokens: usage?.prompt_tokens,
     completion_tokens: usage?.completion_tokens,
     cost: knownCost(ctx),
+  };
+}
+
+/** What metrics read of a finished completion request: the same outcome spend was charged from. */
+export function requestRecord(ctx: RequestContext, status: number, outcome: Outcome): RequestRecord {
+  return {
+    route: ctx.route,
+    status,
+    failure: ctx.failure,
+    principal: ctx.principal,
+    endUser: ctx.endUser,
+    requestedModel: ctx.model ?? "",
+    trace: ctx.trace,
+    stream: ctx.stream,
+    endedAt: performance.now(),
+    totalMs: ctx.elapsedMs(),
+    usage: outcome.usage,
+    cost: outcome.cost,
   };
 }

@@ -7,6 +7,7 @@ import type { Handler } from "./gateway.js";
 import { chatCompletions, completions } from "./handlers/completions.js";
 import { docsAsset, docsPage, listRoutes, openApi } from "./handlers/docs.js";
 import { health, liveliness } from "./handlers/health.js";
+import { metrics } from "./handlers/metrics.js";
 import { getModel, listModels } from "./handlers/models.js";
 import { tokenCounter } from "./handlers/token-counter.js";
 import {
@@ -64,6 +65,7 @@ const EXACT: Record<string, Methods> = {
   "/routes": { GET: listRoutes },
   "/openapi.json": { GET: openApi },
   "/docs": { GET: docsPage },
+  "/metrics": { GET: metrics },
 };
 
 /** Routes of the form PREFIX{param}SUFFIX. */

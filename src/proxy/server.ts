@@ -25,8 +25,11 @@ import type { ModelChanges } from "../state/model-changes.js";
 import { MemoryKeyState } from "../state/memory-key-state.js";
 import type { SpendWriterOptions } from "../store/spend-writer.js";
 import type { Store } from "../store/types.js";
+import { GatewayMetrics, type MetricsOptions } from "../metrics/gateway-metrics.js";
+import { failureOf } from "../router/trace.js";
 import { RequestContext } from "./context.js";
-import { logLine, spendOutcome } from "./outcome.js";
+import { isCompletionRoute } from "./docs/route-docs.js";
+import { logLine, requestRecord, spendOutcome } from "./outcome.js";
 import type { Gateway } from "./gateway.js";
 import { createLoggers, type Logger } from "./logger.js";
 import { DEFAULT_MODEL_REFRESH_SECONDS, ModelCatalog } from "./model-catalog.js";
@@ -79,6 +82,8 @@ export interface GatewayOptions {
   modelRefreshSeconds?: number | undefined;
   /** Where `os.environ/NAME` in stored models are read; process.env by default. */
   env?: Readonly<Record<string, string | undefined>> | undefined;
+  /** Prometheus metrics at /metrics (litellm_settings.callbacks: [prometheus]); off when unset. */
+  metrics?: MetricsOptions | undefined;
 }
 
 /**
@@ -174,6 +179,7 @@ export class GatewayServer {
       includeCostInStreamingUsage: options.includeCostInStreamingUsage === true,
       userModel: options.userModel,
       requestOverrides: options.requestOverrides,
+      metrics: options.metrics === undefined ? undefined : new GatewayMetrics(options.metrics, () => this.inFlight),
       startedAt: Math.floor(Date.now() / 1000),
     };
     this.server = createServer(connectionTimeouts(options), (req, res) => void this.handle(req, res));
@@ -250,6 +256,7 @@ export class GatewayServer {
       await match.handler(this.gateway, req, res, ctx, match.param);
     } catch (error) {
       const apiError = asAPIError(error);
+      ctx.failure = failureOf(apiError);
       if (!(error instanceof APIError)) this.logger.error({ request_id: ctx.id, err: error }, "unexpected failure");
       if (res.headersSent) {
         res.destroy();
@@ -264,10 +271,14 @@ export class GatewayServer {
   private finished(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): void {
     const status = ctx.streamError ?? (res.writableFinished ? res.statusCode : 499);
     ctx.ended = true;
-    const settle = (ticket: Ticket): void => this.gateway.access.finish(ticket, spendOutcome(ctx, status));
+    const outcome = spendOutcome(ctx, status);
+    const settle = (ticket: Ticket): void => this.gateway.access.finish(ticket, outcome);
     if (ctx.ticket !== undefined) settle(ctx.ticket);
     // The client left while its key was being admitted: the hold it is about to get is released here.
     else ctx.admitting?.then(settle, () => undefined);
+    if (this.gateway.metrics !== undefined && isCompletionRoute(req.method, ctx.route)) {
+      this.gateway.metrics.record(requestRecord(ctx, status, outcome));
+    }
     this.logger.info(logLine(req, ctx, status));
     this.inFlight -= 1;
     if (this.inFlight === 0) for (const wake of this.idle.splice(0)) wake();

@@ -5,6 +5,7 @@
 import { resolve } from "node:path";
 import type { DestinationStream } from "pino";
 import type { GatewayConfig } from "../config/index.js";
+import { DEFAULT_END_USER_LIMIT, type MetricsOptions } from "../metrics/gateway-metrics.js";
 import type { RouterOptions } from "../router/router.js";
 import { RedisModelChanges } from "../state/model-changes.js";
 import { RedisKeyState } from "../state/redis-key-state.js";
@@ -110,6 +111,18 @@ export function routerOptions(config: GatewayConfig, logger?: StartOptions["logg
   };
 }
 
+/** Prometheus metrics, on as LiteLLM turns them on: `prometheus` in litellm_settings.callbacks or success_callback. */
+export function metricsOptions(config: GatewayConfig): MetricsOptions | undefined {
+  const l = config.litellmSettings;
+  const named = [...(l.callbacks ?? []), ...(l.success_callback ?? [])].includes("prometheus");
+  if (!named) return undefined;
+  return {
+    requireAuth: l.require_auth_for_metrics_endpoint ?? true,
+    endUserLabels: l.disable_end_user_cost_tracking_prometheus_only !== true,
+    endUserLimit: l.prometheus_end_user_limit ?? DEFAULT_END_USER_LIMIT,
+  };
+}
+
 export async function createGateway(config: GatewayConfig, options: StartOptions = {}): Promise<GatewayServer> {
   const { generalSettings, masterKey } = config;
   // Shared state and the store report outages into the gateway's own log, which exists only once the server does.
@@ -138,6 +151,7 @@ export async function createGateway(config: GatewayConfig, options: StartOptions
     includeCostInStreamingUsage: config.litellmSettings.include_cost_in_streaming_usage,
     userModel: config.userModel,
     requestOverrides: config.requestOverrides,
+    metrics: metricsOptions(config),
     detailedDebug: options.detailedDebug,
     logDestination: options.logDestination,
     storeModelInDb: storeModels,

@@ -38,7 +38,7 @@ import {
 import { checkProvider } from "../config/providers.js";
 import { cooldownFor, countsAgainstDeployment, retriesFor } from "./policy.js";
 import { choose } from "./strategies.js";
-import { RouteTrace } from "./trace.js";
+import { type Attempt, failureOf, RouteTrace } from "./trace.js";
 
 /** Every key optional, and `undefined` as good as absent (how callers pass settings they may lack). */
 type Optional<T> = { [K in keyof T]?: T[K] | undefined };
@@ -387,8 +387,13 @@ export class Router {
     if (this.options.disable_cooldowns !== true) this.state.recordSuccess(deployment.id, this.now());
   }
 
-  /** Counts a failure of `deployment` and cools it down when the rules say so (see policy.ts). */
-  private async failed(deployment: Deployment, groupSize: number, error: unknown): Promise<void> {
+  /**
+   * Counts a failure of an attempt's deployment and cools it down when the rules say so (see
+   * policy.ts); the attempt keeps how it failed, for the request's outcome.
+   */
+  private async failed(attempt: Attempt, groupSize: number, error: unknown): Promise<void> {
+    attempt.failure = failureOf(error);
+    const deployment = attempt.deployment;
     if (this.options.disable_cooldowns === true || !countsAgainstDeployment(error)) return;
     const now = this.now();
     const failures = await this.state.recordFailure(deployment.id, now);
@@ -400,8 +405,9 @@ export class Router {
         cooldownTime: this.options.cooldown_time ?? 5,
       },
     );
-    if (verdict !== undefined)
-      await this.state.setCooldown(deployment.id, { until: now + verdict.seconds * 1000, cause: verdict.cause });
+    if (verdict === undefined) return;
+    attempt.cooledDown = true;
+    await this.state.setCooldown(deployment.id, { until: now + verdict.seconds * 1000, cause: verdict.cause });
   }
 
   /**
@@ -485,10 +491,18 @@ export class Router {
         tried.add(deployment.id);
         lastDeployment = deployment;
         if (attempt > 0) retries += 1;
-        trace.attempts.push(deployment);
+        const upstreamStarted = performance.now();
+        const attemptRecord: Attempt = {
+          deployment,
+          group: group.name,
+          startedAt: upstreamStarted,
+          answeredAt: undefined,
+          failure: undefined,
+          cooledDown: false,
+        };
+        trace.attempts.push(attemptRecord);
         trace.retries = retries;
         const started = this.now();
-        const upstreamStarted = performance.now();
         this.state.startRequest(deployment.id);
         let streaming = false;
         try {
@@ -498,7 +512,8 @@ export class Router {
             this.callOptions(deployment, route, trace, stream),
             deployment,
           ).finally(() => {
-            trace.upstreamMs += performance.now() - upstreamStarted;
+            attemptRecord.answeredAt = performance.now();
+            trace.upstreamMs += attemptRecord.answeredAt - upstreamStarted;
           });
           // A stream's tokens count when it ends (watchStream); an answer's now.
           const usage = result instanceof CompletionStream ? undefined : trace.usage.known?.usage;
@@ -516,11 +531,11 @@ export class Router {
           // A stream is in flight until it ends, not only until its first chunk (least-busy),
           // and it succeeds or fails as a whole.
           streaming = true;
-          this.watchStream(result, deployment, groupSize, trace);
+          this.watchStream(result, attemptRecord, groupSize, trace);
           return result;
         } catch (error) {
           lastError = error;
-          await this.failed(deployment, groupSize, error);
+          await this.failed(attemptRecord, groupSize, error);
           allowed = Math.min(allowed, retriesFor(error, this.options.num_retries ?? 0, this.options.retry_policy));
           if (error instanceof AbortError) throw error;
           if (attempt >= allowed) break;
@@ -558,17 +573,12 @@ export class Router {
   }
 
   /** The deployment's in-flight count, tokens and outcome kept when the stream ends. */
-  private watchStream<C>(
-    stream: CompletionStream<C>,
-    deployment: Deployment,
-    groupSize: number,
-    trace: RouteTrace,
-  ): void {
-    const id = deployment.id;
+  private watchStream<C>(stream: CompletionStream<C>, attempt: Attempt, groupSize: number, trace: RouteTrace): void {
+    const id = attempt.deployment.id;
     stream.onEnd((error) => {
       this.state.endRequest(id);
-      if (error === undefined) this.succeeded(deployment);
-      else void this.failed(deployment, groupSize, error).catch(() => undefined);
+      if (error === undefined) this.succeeded(attempt.deployment);
+      else void this.failed(attempt, groupSize, error).catch(() => undefined);
       // Streamed tokens count against tpm too: as reported, or as counted for billing.
       const addTokens = (usage: { total_tokens: number } | undefined) => {
         if (usage !== undefined) this.state.addTokens(id, usage.total_tokens, this.now());

@@ -1,15 +1,50 @@
 /**
- * What routing one request did, as it happens: each deployment tried, the retries and
- * fallbacks taken, the time spent waiting on providers, and the request's usage ledger.
- * The Router alone writes it; the proxy reads it for headers, the log line and spend (and
- * metrics and traces will), including while a request is still running when its client leaves.
+ * What routing one request did, as it happens: each attempt (its deployment, the model
+ * group it served, when it started and answered, how it failed and whether that cooled the
+ * deployment down), the retries and fallbacks taken, the time spent waiting on providers,
+ * and the request's usage ledger. The Router alone writes it; the proxy reads it for
+ * headers, the log line, spend and metrics, including while a request is still running
+ * when its client leaves.
  */
 import type { Deployment } from "../config/index.js";
 import { UsageLedger } from "../usage/ledger.js";
+import { APIError } from "../wire/errors.js";
+
+export interface AttemptFailure {
+  /** The HTTP status the attempt failed with (the gateway's own for a timeout or a refused connection). */
+  status: number;
+  /** The error's class, openai-node's names (RateLimitError, Timeout, ...). */
+  errorClass: string;
+  /** The provider that answered with the error, when one did. */
+  provider: string | undefined;
+}
+
+/** What a thrown error says of a failure: anything not an APIError is the gateway's own 500. */
+export function failureOf(error: unknown): AttemptFailure {
+  const apiError = error instanceof APIError ? error : undefined;
+  return {
+    status: apiError?.status ?? 500,
+    errorClass: error instanceof Error ? error.name : "Error",
+    provider: apiError?.provider,
+  };
+}
+
+export interface Attempt {
+  readonly deployment: Deployment;
+  /** The model group the attempt served: the one asked for, or a fallback. */
+  readonly group: string;
+  /** performance.now() when the call was made. */
+  readonly startedAt: number;
+  /** performance.now() when the answer came, or a stream's first chunk. */
+  answeredAt: number | undefined;
+  failure: AttemptFailure | undefined;
+  /** The failure put the deployment in cooldown. */
+  cooledDown: boolean;
+}
 
 export class RouteTrace {
-  /** Every attempt's deployment, in order; the last one answered when the request succeeded. */
-  readonly attempts: Deployment[] = [];
+  /** Every attempt, in order; the last one answered when the request succeeded. */
+  readonly attempts: Attempt[] = [];
   retries = 0;
   fallbacks = 0;
   /** Milliseconds spent in upstream attempts: to the answer, or to a stream's first chunk. */
@@ -23,6 +58,6 @@ export class RouteTrace {
 
   /** The deployment tried last: the one that answered, or failed last. */
   get deployment(): Deployment | undefined {
-    return this.attempts.at(-1);
+    return this.attempts.at(-1)?.deployment;
   }
 }

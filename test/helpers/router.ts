@@ -143,7 +143,7 @@ export function cutAfterFirstChunk(piece: string): Handler {
 /** A RouteTrace that names the deployments tried, by id. */
 export class Trace extends RouteTrace {
   get tried(): string[] {
-    return this.attempts.map((deployment) => deployment.id);
+    return this.attempts.map((attempt) => attempt.deployment.id);
   }
 }
 

@@ -502,16 +502,19 @@ describe("warnings", () => {
       `${file}: unknown key general_settings.alerting_threshold (ignored)`,
       `${file}: unknown key general_settings.foo (ignored)`,
       `${file}: unknown key router_settings.cache_responses (ignored)`,
-      `${file}: unknown key litellm_settings.callbacks (ignored)`,
       `${file}: unknown key litellm_settings.cache_params (ignored)`,
       `${file}: general_settings.foo reads os.environ/UNKNOWN_SECRET, which is not set (left unset)`,
       `${file}: router_settings.routing_strategy "usage-based-routing-v2" is served by litegate as "usage-based-routing"`,
+      `${file}: litellm_settings.callbacks: 'langfuse' is not served by litegate yet (ignored); served: prometheus`,
     ]);
     const [model] = config.modelList;
     assert.deepEqual(model?.params, { model: "openai/gpt-4o", aws_region_name: "us-east-1", seed: 7 });
     assert.deepEqual(model?.info, { id: model?.id, max_input_tokens: 128000, supports_vision: true });
     // Unknown settings are kept for features built later.
-    assert.deepEqual(config.litellmSettings, { callbacks: ["prometheus"], cache_params: { type: "redis" } });
+    assert.deepEqual(config.litellmSettings, {
+      callbacks: ["prometheus", "langfuse"],
+      cache_params: { type: "redis" },
+    });
     assert.equal(config.routerSettings.routing_strategy, "usage-based-routing");
   });
 
@@ -660,7 +663,7 @@ describe("typos", () => {
         "  - model_name: m",
         "    litellm_params: {model: openai/x, api_kye: sk-1, temprature: 0.2, mock_response: hi}",
         "router_settings: {num_retires: 2}",
-        "litellm_settings: {callbacks: [prometheus]}",
+        "litellm_settings: {service_callbacks: [datadog]}",
         "",
       ].join("\n"),
     );
@@ -670,7 +673,7 @@ describe("typos", () => {
       `${file}: unknown key model_list[0].litellm_params.temprature (ignored; did you mean \`temperature\`?)`,
       `${file}: unknown key router_settings.num_retires (ignored; did you mean \`num_retries\`?)`,
       // A LiteLLM setting litegate does not serve is not "corrected" into a near one.
-      `${file}: unknown key litellm_settings.callbacks (ignored)`,
+      `${file}: unknown key litellm_settings.service_callbacks (ignored)`,
     ]);
   });
 

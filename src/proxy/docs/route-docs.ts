@@ -60,6 +60,7 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
   "POST /model/new": master("Models", "Add a deployment at runtime (store_model_in_db)"),
   "POST /model/update": master("Models", "Change a deployment added at runtime"),
   "POST /model/delete": master("Models", "Remove a deployment added at runtime"),
+  "GET /metrics": master("Health", "Prometheus metrics (LiteLLM's names), when the prometheus callback is on"),
   "POST /utils/token_counter": {
     summary: "Count the tokens of a prompt or messages in a model's encoding",
     tag: "Utilities",
@@ -70,3 +71,14 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
   "GET /docs": { summary: "This API, rendered for reading in a browser", tag: "Utilities", access: "open" },
   "GET /docs/{file}": { summary: "The /docs page's script and styles", tag: "Utilities", access: "open" },
 };
+
+/** The routes that call a model ("METHOD path"): what request metrics count. */
+const COMPLETION_ROUTES: ReadonlySet<string> = new Set(
+  Object.entries(ROUTE_DOCS)
+    .filter(([, doc]) => doc.tag === "LLM")
+    .map(([route]) => route),
+);
+
+export function isCompletionRoute(method: string | undefined, route: string): boolean {
+  return COMPLETION_ROUTES.has(`${method} ${route}`);
+}

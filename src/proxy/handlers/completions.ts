@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Cancellation } from "../../http/cancel.js";
 import type { RouteOptions } from "../../router/router.js";
-import { RouteTrace } from "../../router/trace.js";
+import { failureOf, RouteTrace } from "../../router/trace.js";
 import * as operations from "../../sdk/operations.js";
 import type { Operation } from "../../sdk/operations.js";
 import type { CompletionStream } from "../../sdk/stream.js";
@@ -42,6 +42,9 @@ function completionRoute(operation: CompletionOperation) {
   ) => serve(operation, gateway, req, res, ctx, pathModel);
 }
 
+/** End-user ids longer than this are cut: they become a metrics label. */
+const MAX_END_USER_LENGTH = 256;
+
 async function serve(
   operation: CompletionOperation,
   gateway: Gateway,
@@ -51,8 +54,10 @@ async function serve(
   pathModel: string | undefined,
 ): Promise<void> {
   const principal = await gateway.access.authenticate(req);
+  ctx.principal = principal;
   const body = await readJsonBody(req, gateway.maxBodyBytes);
   assertObject(body);
+  if (typeof body.user === "string") ctx.endUser = body.user.slice(0, MAX_END_USER_LENGTH);
   const forcedModel = pathModel ?? gateway.userModel;
   if (forcedModel !== undefined) body.model = forcedModel;
   if (gateway.requestOverrides !== undefined) Object.assign(body, gateway.requestOverrides);
@@ -73,7 +78,8 @@ async function serve(
   // The client left while the key was admitted: nothing to call upstream for (the close settled the ticket).
   if (ctx.ended) return;
   // Spend needs the request's usage: its ledger then bills (see UsageLedger).
-  const trace = new RouteTrace(gateway.access.countsUsage());
+  // Metrics count tokens like spend does: both need the request's usage.
+  const trace = new RouteTrace(gateway.access.countsUsage() || gateway.metrics !== undefined);
   ctx.trace = trace;
 
   // A client that goes away cancels the upstream call with it.
@@ -118,6 +124,7 @@ async function serve(
     if (!started) throw error;
     const failure = asAPIError(error);
     ctx.streamError = failure.status;
+    ctx.failure = failureOf(failure);
     endWithError(res, failure);
     return;
   } finally {
@@ -141,6 +148,7 @@ async function serve(
   } catch (error) {
     const failure = asAPIError(error);
     ctx.streamError = failure.status;
+    ctx.failure = failureOf(failure);
     endWithError(res, failure);
   }
 }

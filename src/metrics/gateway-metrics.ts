@@ -1,0 +1,321 @@
+/**
+ * Prometheus metrics of the requests the gateway serves, read from each request's outcome
+ * at its end (its RouteTrace, its status, who sent it): one place records them all, and a
+ * request records nothing on its way. Tokens and spend are counted when the request's usage
+ * is known (a stream's may still be being counted when it ends).
+ */
+import cluster from "node:cluster";
+import { collectDefaultMetrics, Registry } from "prom-client";
+import type { Principal } from "../access/grant.js";
+import { principalLogId } from "../access/spend-ledger.js";
+import type { Deployment } from "../config/index.js";
+import type { Attempt, AttemptFailure, RouteTrace } from "../router/trace.js";
+import type { CompletionUsage } from "../wire/completions.js";
+import { type Catalog, createCatalog } from "./catalog.js";
+import type { CounterSeries, HistogramSeries } from "./series.js";
+import { clusterMetrics, shareWithPrimary } from "./cluster.js";
+
+/** End users with their own series before later ones are counted without one. */
+export const DEFAULT_END_USER_LIMIT = 1000;
+
+export interface MetricsOptions {
+  /** litellm_settings.require_auth_for_metrics_endpoint: /metrics needs the master key. */
+  requireAuth: boolean;
+  /** End users given their own `end_user` label before later ones are recorded without it. */
+  endUserLimit: number;
+  /** litellm_settings.disable_end_user_cost_tracking_prometheus_only: never an `end_user` label. */
+  endUserLabels: boolean;
+}
+
+/** What a finished request's metrics are read from. */
+export interface RequestRecord {
+  /** The route as the route table names it (/v1/chat/completions). */
+  route: string;
+  status: number;
+  /** Why the request failed, when it did and the gateway knows. */
+  failure: AttemptFailure | undefined;
+  principal: Principal | undefined;
+  endUser: string | undefined;
+  requestedModel: string;
+  trace: RouteTrace | undefined;
+  stream: boolean;
+  /** performance.now() when the request ended. */
+  endedAt: number;
+  totalMs: number;
+  usage: CompletionUsage | Promise<CompletionUsage | undefined> | undefined;
+  cost(usage: CompletionUsage): number;
+}
+
+/** The identity labels every request metric carries. */
+interface Caller {
+  end_user: string;
+  hashed_api_key: string;
+  api_key_alias: string;
+  team: string;
+  team_alias: string;
+  user: string;
+}
+
+/** LiteLLM's exception_class: the provider, capitalised, then the error's class (Openai.RateLimitError). */
+function exceptionClass(failure: AttemptFailure): string {
+  const provider = failure.provider;
+  const prefix = provider === undefined || provider === "" ? "" : `${provider[0]?.toUpperCase()}${provider.slice(1)}.`;
+  return `${prefix}${failure.errorClass}`;
+}
+
+function providerOf(deployment: Deployment): string {
+  const slash = deployment.model.indexOf("/");
+  return slash === -1 ? "openai" : deployment.model.slice(0, slash);
+}
+
+/** The model a deployment calls, as LiteLLM's `model` label names it: without its provider. */
+function modelOf(deployment: Deployment): string {
+  return deployment.model.slice(deployment.model.indexOf("/") + 1);
+}
+
+function deploymentLabels(deployment: Deployment) {
+  return {
+    litellm_model_name: deployment.model,
+    model_id: deployment.id,
+    api_base: deployment.apiBase ?? "",
+    api_provider: providerOf(deployment),
+  };
+}
+
+const seconds = (ms: number): number => ms / 1000;
+
+/** Deployment states of litellm_deployment_state. */
+const HEALTHY = 0;
+const PARTIAL_OUTAGE = 1;
+const OUTAGE = 2;
+
+/** A successful request's series: found once per caller, model and deployment, then only added to. */
+interface AnswerSeries {
+  requests: CounterSeries;
+  requestLatency: HistogramSeries;
+  apiLatency: HistogramSeries;
+  timeToFirstToken: HistogramSeries;
+  overhead: HistogramSeries;
+  inputTokens: CounterSeries;
+  outputTokens: CounterSeries;
+  totalTokens: CounterSeries;
+  spend: CounterSeries;
+}
+
+/** An attempt's series on one deployment, for one caller and model group. */
+interface AttemptSeries {
+  total: CounterSeries;
+  success: CounterSeries;
+  state: { set(value: number): void };
+}
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  private readonly catalog: Catalog;
+  private readonly endUsers = new Set<string>();
+  private readonly totals = new Map<string, CounterSeries>();
+  private readonly answers = new Map<string, AnswerSeries>();
+  private readonly attemptSeries = new Map<string, AttemptSeries>();
+
+  constructor(
+    readonly options: MetricsOptions,
+    /** The requests in flight now, read at scrape time. */
+    inFlight: () => number,
+  ) {
+    this.catalog = createCatalog(this.registry, inFlight);
+    collectDefaultMetrics({ register: this.registry });
+    // Gauges whose names end in _total, which Prometheus reserves for counters (promtool rejects them).
+    for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"])
+      this.registry.removeSingleMetric(name);
+    if (cluster.isWorker) shareWithPrimary(this.registry);
+  }
+
+  /** The exposition, in Prometheus' text format: under --num_workers, every worker's summed. */
+  scrape(): Promise<string> {
+    return cluster.isWorker ? clusterMetrics() : this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  private endUserLabel(endUser: string | undefined): string {
+    if (endUser === undefined || endUser === "" || !this.options.endUserLabels) return "";
+    if (this.endUsers.has(endUser)) return endUser;
+    // Past the limit a new end user is counted without its own series: cardinality stays bounded.
+    if (this.endUsers.size >= this.options.endUserLimit) return "";
+    this.endUsers.add(endUser);
+    return endUser;
+  }
+
+  private callerOf(principal: Principal | undefined, endUser: string | undefined): Caller {
+    const grant = principal?.kind === "key" ? principal.grant : undefined;
+    return {
+      end_user: this.endUserLabel(endUser),
+      hashed_api_key: principal === undefined ? "" : principalLogId(principal),
+      api_key_alias: grant?.key.key_alias ?? "",
+      team: grant?.key.team_id ?? "",
+      team_alias: grant?.team?.team_alias ?? "",
+      user: grant?.key.user_id ?? "",
+    };
+  }
+
+  /** Records a finished completion request. */
+  record(request: RequestRecord): void {
+    const caller = this.callerOf(request.principal, request.endUser);
+    // One string names the caller in every series key below. A client's value holding NUL
+    // (end_user, the model) makes a key with more parts than any other: it can only meet
+    // another such key, never move counts onto someone else's series.
+    const who = `${caller.end_user}\u0000${caller.hashed_api_key}\u0000${caller.api_key_alias}\u0000${caller.team}\u0000${caller.team_alias}\u0000${caller.user}`;
+    const attempts = request.trace?.attempts ?? [];
+    const last = attempts.at(-1);
+    const deployment = last?.deployment;
+    const modelId = deployment?.id ?? "";
+    const requested = request.requestedModel;
+    const status = String(request.status);
+    const totalKey = `${who}\u0000${requested}\u0000${status}\u0000${request.route}\u0000${modelId}`;
+    let total = this.totals.get(totalKey);
+    if (total === undefined) {
+      total = this.catalog.totalRequests.series({
+        ...caller,
+        requested_model: requested,
+        status_code: status,
+        route: request.route,
+        model_id: modelId,
+      });
+      this.totals.set(totalKey, total);
+    }
+    total.inc();
+    for (const attempt of attempts) this.recordAttempt(attempt, requested, caller, who);
+    if (attempts.length > 1) this.recordFallbacks(attempts, requested, caller);
+    if (request.status !== 200 || last === undefined || deployment === undefined) {
+      // Failures are the rarer path: their series are found by label, without a cache.
+      const failure = request.failure ?? last?.failure;
+      this.catalog.failedRequests
+        .series({
+          ...caller,
+          requested_model: requested,
+          exception_status: status,
+          exception_class:
+            failure === undefined ? (request.status === 499 ? "ClientDisconnect" : "") : exceptionClass(failure),
+          route: request.route,
+          model_id: modelId,
+        })
+        .inc();
+      return;
+    }
+    const series = this.answerSeries(`${who}\u0000${requested}\u0000${modelId}`, caller, requested, deployment);
+    series.requests.inc();
+    series.requestLatency.observe(seconds(request.totalMs));
+    const answered = last.answeredAt ?? request.endedAt;
+    // A stream's API call lasts until its last chunk; its first chunk is its time to first token.
+    series.apiLatency.observe(seconds((request.stream ? request.endedAt : answered) - last.startedAt));
+    if (request.stream) series.timeToFirstToken.observe(seconds(answered - last.startedAt));
+    series.overhead.observe(seconds(Math.max(0, request.totalMs - (request.trace?.upstreamMs ?? 0))));
+    const count = (usage: CompletionUsage | undefined): void => {
+      if (usage === undefined) return;
+      series.inputTokens.inc(usage.prompt_tokens);
+      series.outputTokens.inc(usage.completion_tokens);
+      series.totalTokens.inc(usage.total_tokens);
+      series.spend.inc(request.cost(usage));
+    };
+    if (request.usage instanceof Promise) void request.usage.then(count, () => undefined);
+    else count(request.usage);
+  }
+
+  private answerSeries(key: string, caller: Caller, requested: string, deployment: Deployment): AnswerSeries {
+    const known = this.answers.get(key);
+    if (known !== undefined) return known;
+    const c = this.catalog;
+    const model = modelOf(deployment);
+    const modelId = deployment.id;
+    const api = { ...caller, model, requested_model: requested, model_id: modelId };
+    const series: AnswerSeries = {
+      requests: c.requests.series({ ...caller, model, model_id: modelId }),
+      requestLatency: c.requestLatency.series(api),
+      apiLatency: c.apiLatency.series(api),
+      timeToFirstToken: c.timeToFirstToken.series(api),
+      overhead: c.overheadLatency.series({
+        model_group: requested,
+        api_provider: providerOf(deployment),
+        api_base: deployment.apiBase ?? "",
+        litellm_model_name: deployment.model,
+        hashed_api_key: caller.hashed_api_key,
+        api_key_alias: caller.api_key_alias,
+        model_id: modelId,
+      }),
+      inputTokens: c.inputTokens.series(api),
+      outputTokens: c.outputTokens.series(api),
+      totalTokens: c.totalTokens.series(api),
+      spend: c.spend.series({ ...caller, model, model_id: modelId }),
+    };
+    this.answers.set(key, series);
+    return series;
+  }
+
+  private recordAttempt(attempt: Attempt, requested: string, caller: Caller, who: string): void {
+    const c = this.catalog;
+    const deployment = attempt.deployment;
+    const key = `${who}\u0000${requested}\u0000${deployment.id}`;
+    let series = this.attemptSeries.get(key);
+    const where = () => deploymentLabels(deployment);
+    const labels = () => ({
+      requested_model: requested,
+      ...where(),
+      hashed_api_key: caller.hashed_api_key,
+      api_key_alias: caller.api_key_alias,
+      team: caller.team,
+      team_alias: caller.team_alias,
+    });
+    if (series === undefined) {
+      series = {
+        total: c.deploymentTotal.series(labels()),
+        success: c.deploymentSuccess.series(labels()),
+        state: c.deploymentState.series(where()),
+      };
+      this.attemptSeries.set(key, series);
+    }
+    series.total.inc();
+    const failure = attempt.failure;
+    if (failure !== undefined) {
+      const exceptionStatus = String(failure.status);
+      c.deploymentFailure
+        .series({ ...labels(), exception_status: exceptionStatus, exception_class: exceptionClass(failure) })
+        .inc();
+      if (attempt.cooledDown) c.deploymentCooledDown.series({ ...where(), exception_status: exceptionStatus }).inc();
+      series.state.set(attempt.cooledDown ? OUTAGE : PARTIAL_OUTAGE);
+    } else if (attempt.answeredAt !== undefined) {
+      series.success.inc();
+      series.state.set(HEALTHY);
+    }
+  }
+
+  /** Each fallback group tried: successful if it answered, failed if it did not. */
+  private recordFallbacks(attempts: readonly Attempt[], requested: string, caller: Caller): void {
+    const first = attempts[0]?.group;
+    let cause: AttemptFailure | undefined;
+    for (let i = 0; i < attempts.length; i++) {
+      const attempt = attempts[i] as Attempt;
+      const next = attempts[i + 1];
+      // The failure that sent the request on to the next group, and the group's last attempt.
+      if (attempt.group === first || (next !== undefined && next.group === attempt.group)) {
+        cause = attempt.failure ?? cause;
+        continue;
+      }
+      const labels = {
+        requested_model: requested,
+        fallback_model: attempt.group,
+        hashed_api_key: caller.hashed_api_key,
+        api_key_alias: caller.api_key_alias,
+        team: caller.team,
+        team_alias: caller.team_alias,
+        exception_status: cause === undefined ? "" : String(cause.status),
+        exception_class: cause === undefined ? "" : exceptionClass(cause),
+        model_id: attempt.deployment.id,
+      };
+      const answered = attempt.failure === undefined && attempt.answeredAt !== undefined;
+      (answered ? this.catalog.successfulFallbacks : this.catalog.failedFallbacks).series(labels).inc();
+      cause = attempt.failure ?? cause;
+    }
+  }
+}

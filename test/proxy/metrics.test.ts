@@ -1,0 +1,458 @@
+/**
+ * GET /metrics after a scripted mix of requests: successes, a stream, an upstream 500 the
+ * client gets, a fallback, a cooldown, two virtual keys with aliases and a team, end users
+ * past the label limit. Exact counters and label sets; the exposition passes promtool.
+ */
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
+import { createServer } from "node:net";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { SqliteStore } from "../../src/store/sqlite-store.js";
+import { request } from "node:http";
+import { startCli } from "../helpers/cli.js";
+import { chatAnswer } from "../helpers/fixtures.js";
+import { startGateway, type TestGateway } from "../helpers/gateway.js";
+import { call, generateKey, MASTER_KEY } from "../helpers/keys.js";
+import { json, MockUpstream, sse } from "../helpers/mock-upstream.js";
+import { warnSkipped } from "../helpers/services.js";
+
+/** $1 per 1000 prompt tokens, $2 per 1000 completion tokens: 5 + 7 tokens cost $0.019. */
+const PRICES = { input_cost_per_token: 0.001, output_cost_per_token: 0.002 };
+
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** The exposition's samples (comments skipped); label values unescaped enough for these tests. */
+function parse(text: string): Sample[] {
+  const samples: Sample[] = [];
+  for (const line of text.split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    assert.ok(match, `not a sample line: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const pair of (match[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g))
+      labels[pair[1] as string] = pair[2] as string;
+    samples.push({ name: match[1] as string, labels, value: Number(match[3]) });
+  }
+  return samples;
+}
+
+/** The samples named `name` whose labels include `labels`. */
+function find(samples: Sample[], name: string, labels: Record<string, string> = {}): Sample[] {
+  return samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+}
+
+function total(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
+  return find(samples, name, labels).reduce((sum, s) => sum + s.value, 0);
+}
+
+const dir = mkdtempSync(join(tmpdir(), "litegate-metrics-"));
+let mock: MockUpstream;
+let gateway: TestGateway;
+let url: string;
+let alpha: string;
+let beta: string;
+let exposition: string;
+let samples: Sample[];
+
+function chat(key: string, model: string, extra: Record<string, unknown> = {}) {
+  return call(url, "POST", "/v1/chat/completions", key, {
+    model,
+    messages: [{ role: "user", content: "hi" }],
+    ...extra,
+  });
+}
+
+before(async () => {
+  mock = await MockUpstream.start();
+  mock.always((request, res) => {
+    if (request.path.startsWith("/fail/")) return json(res, 500, { error: { message: "upstream broke" } });
+    if (request.path.startsWith("/limited/")) return json(res, 429, { error: { message: "slow down" } });
+    const body = request.json as { stream?: boolean };
+    if (body.stream !== true) return json(res, 200, chatAnswer("hello"));
+    const chunk = (delta: object, finish: string | null) => ({
+      id: "chatcmpl-s",
+      object: "chat.completion.chunk",
+      created: 1700000000,
+      model: "gpt-ok",
+      choices: [{ index: 0, delta, finish_reason: finish }],
+    });
+    return sse(res, [
+      chunk({ role: "assistant", content: "hel" }, null),
+      chunk({ content: "lo" }, "stop"),
+      {
+        id: "chatcmpl-s",
+        object: "chat.completion.chunk",
+        created: 1700000000,
+        model: "gpt-ok",
+        choices: [],
+        usage: { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 },
+      },
+      "[DONE]",
+    ]);
+  });
+  const deployment = (name: string, path: string, model = name) => ({
+    model_name: name,
+    litellm_params: { model: `openai/${model}`, api_key: "sk-upstream-secret", api_base: `${mock.url}/${path}/v1` },
+    model_info: { id: `${model}-id`, ...PRICES },
+  });
+  gateway = await startGateway({
+    modelList: [
+      deployment("gpt-ok", "ok"),
+      deployment("flaky", "fail"),
+      deployment("broken", "fail"),
+      deployment("duo", "limited", "duo-a"),
+      deployment("duo", "ok", "duo-b"),
+    ],
+    masterKey: MASTER_KEY,
+    store: SqliteStore.open({ path: join(dir, "metrics.db") }),
+    // The first deployment of a group is always picked first; retries go on to the next.
+    router: { fallbacks: [{ flaky: ["gpt-ok"] }], num_retries: 1, random: () => 0 },
+    metrics: { requireAuth: true, endUserLimit: 1, endUserLabels: true },
+  });
+  url = gateway.url;
+  const team = await call(url, "POST", "/team/new", MASTER_KEY, { team_id: "t-ml", team_alias: "ML" });
+  assert.equal(team.status, 200, JSON.stringify(team.body));
+  alpha = await generateKey(url, { key_alias: "alpha", team_id: "t-ml" });
+  beta = await generateKey(url, { key_alias: "beta" });
+
+  assert.equal((await chat(alpha, "gpt-ok", { user: "u1" })).status, 200);
+  assert.equal((await chat(alpha, "gpt-ok", { user: "u2" })).status, 200);
+  const streamed = await fetch(`${url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${beta}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: "gpt-ok", stream: true, messages: [{ role: "user", content: "hi" }] }),
+  });
+  assert.equal(streamed.status, 200);
+  await streamed.text();
+  assert.equal((await chat(alpha, "flaky")).status, 200);
+  assert.equal((await chat(beta, "broken")).status, 500);
+  assert.equal((await chat(alpha, "duo")).status, 200);
+  assert.equal((await chat("sk-not-a-key", "gpt-ok")).status, 401);
+
+  const scrape = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${MASTER_KEY}` } });
+  assert.equal(scrape.status, 200);
+  assert.equal(scrape.headers.get("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+  exposition = await scrape.text();
+  samples = parse(exposition);
+});
+after(async () => {
+  await gateway.close();
+  await mock.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("GET /metrics", () => {
+  test("the master key only (by default); a virtual key 403, no key 401", async () => {
+    assert.equal((await call(url, "GET", "/metrics", alpha)).status, 403);
+    assert.equal((await call(url, "GET", "/metrics", undefined)).status, 401);
+  });
+
+  test("litellm_proxy_total_requests_metric: one per completion request, by key, status and model", () => {
+    const name = "litellm_proxy_total_requests_metric_total";
+    assert.equal(total(samples, name), 7);
+    const key = (hashed: string) => find(samples, name, { hashed_api_key: hashed })[0]?.labels.hashed_api_key ?? "";
+    const alphaHash = find(samples, name, { api_key_alias: "alpha" })[0]?.labels.hashed_api_key ?? "";
+    assert.match(alphaHash, /^[0-9a-f]{64}$/);
+    assert.equal(key(alphaHash), alphaHash);
+    assert.deepEqual(find(samples, name, { api_key_alias: "alpha", requested_model: "gpt-ok", end_user: "u1" }), [
+      {
+        name,
+        labels: {
+          end_user: "u1",
+          hashed_api_key: alphaHash,
+          api_key_alias: "alpha",
+          team: "t-ml",
+          team_alias: "ML",
+          user: "",
+          requested_model: "gpt-ok",
+          status_code: "200",
+          route: "/v1/chat/completions",
+          model_id: "gpt-ok-id",
+        },
+        value: 1,
+      },
+    ]);
+    // Past the limit of one labelled end user, u2 is counted without its own series.
+    assert.equal(total(samples, name, { api_key_alias: "alpha", requested_model: "gpt-ok", end_user: "" }), 1);
+    assert.equal(total(samples, name, { api_key_alias: "beta", status_code: "500", requested_model: "broken" }), 1);
+    assert.equal(total(samples, name, { hashed_api_key: "", status_code: "401" }), 1);
+    assert.equal(total(samples, name, { api_key_alias: "alpha", requested_model: "flaky", status_code: "200" }), 1);
+  });
+
+  test("litellm_proxy_failed_requests_metric: the client's failures, with the status and LiteLLM's exception class", () => {
+    const name = "litellm_proxy_failed_requests_metric_total";
+    assert.equal(total(samples, name), 2);
+    assert.equal(
+      total(samples, name, {
+        api_key_alias: "beta",
+        requested_model: "broken",
+        exception_status: "500",
+        exception_class: "Openai.InternalServerError",
+        model_id: "broken-id",
+      }),
+      1,
+    );
+    assert.equal(
+      total(samples, name, { exception_status: "401", exception_class: "AuthenticationError", hashed_api_key: "" }),
+      1,
+    );
+  });
+
+  test("tokens and spend, by key and model, streams included", () => {
+    // Five successful requests of 5 + 7 tokens each.
+    assert.equal(total(samples, "litellm_input_tokens_metric_total"), 25);
+    assert.equal(total(samples, "litellm_output_tokens_metric_total"), 35);
+    assert.equal(total(samples, "litellm_total_tokens_metric_total"), 60);
+    assert.equal(total(samples, "litellm_total_tokens_metric_total", { api_key_alias: "beta" }), 12);
+    assert.equal(total(samples, "litellm_total_tokens_metric_total", { model: "duo-b", model_id: "duo-b-id" }), 12);
+    assert.ok(Math.abs(total(samples, "litellm_spend_metric_total") - 5 * 0.019) < 1e-9);
+    assert.equal(total(samples, "litellm_requests_metric_total"), 5);
+  });
+
+  test("latency histograms: one observation per successful request; time to first token for the stream only", () => {
+    assert.equal(total(samples, "litellm_request_total_latency_metric_count"), 5);
+    assert.equal(total(samples, "litellm_llm_api_latency_metric_count"), 5);
+    assert.equal(total(samples, "litellm_overhead_latency_metric_count"), 5);
+    assert.equal(total(samples, "litellm_llm_api_time_to_first_token_metric_count"), 1);
+    assert.equal(
+      total(samples, "litellm_llm_api_time_to_first_token_metric_count", { api_key_alias: "beta", model: "gpt-ok" }),
+      1,
+    );
+    // Cumulative buckets: +Inf holds every observation, and no bucket holds more than a later one.
+    const buckets = find(samples, "litellm_request_total_latency_metric_bucket", { api_key_alias: "beta" });
+    assert.equal(buckets.at(-1)?.labels.le, "+Inf");
+    assert.equal(buckets.at(-1)?.value, 1);
+    for (let i = 1; i < buckets.length; i++) assert.ok((buckets[i]?.value ?? 0) >= (buckets[i - 1]?.value ?? 0));
+  });
+
+  test("deployments: every attempt, its failures, the cooldown and its state", () => {
+    const where = (model: string) => ({
+      litellm_model_name: `openai/${model}`,
+      model_id: `${model}-id`,
+      api_provider: "openai",
+    });
+    // flaky and broken are each tried twice (num_retries: 1), duo-a once before duo-b answers.
+    assert.equal(total(samples, "litellm_deployment_total_requests_total"), 10);
+    assert.equal(total(samples, "litellm_deployment_success_responses_total"), 5);
+    assert.equal(total(samples, "litellm_deployment_failure_responses_total"), 5);
+    assert.equal(total(samples, "litellm_deployment_failure_responses_total", where("broken")), 2);
+    assert.equal(
+      total(samples, "litellm_deployment_failure_responses_total", {
+        ...where("duo-a"),
+        requested_model: "duo",
+        exception_status: "429",
+        exception_class: "Openai.RateLimitError",
+        api_key_alias: "alpha",
+      }),
+      1,
+    );
+    assert.deepEqual(
+      find(samples, "litellm_deployment_cooled_down_total").map((s) => s.labels),
+      [{ ...where("duo-a"), api_base: `${mock.url}/limited/v1`, exception_status: "429" }],
+    );
+    assert.equal(total(samples, "litellm_deployment_state", where("duo-a")), 2);
+    assert.equal(total(samples, "litellm_deployment_state", where("duo-b")), 0);
+    assert.equal(total(samples, "litellm_deployment_state", where("flaky")), 1);
+  });
+
+  test("fallbacks: the group fallen back to, and the failure that sent the request there", () => {
+    assert.deepEqual(
+      find(samples, "litellm_deployment_successful_fallbacks_total").map((s) => [s.labels, s.value]),
+      [
+        [
+          {
+            requested_model: "flaky",
+            fallback_model: "gpt-ok",
+            hashed_api_key: find(samples, "litellm_requests_metric_total", { api_key_alias: "alpha" })[0]?.labels
+              .hashed_api_key,
+            api_key_alias: "alpha",
+            team: "t-ml",
+            team_alias: "ML",
+            exception_status: "500",
+            exception_class: "Openai.InternalServerError",
+            model_id: "gpt-ok-id",
+          },
+          1,
+        ],
+      ],
+    );
+    assert.equal(total(samples, "litellm_deployment_failed_fallbacks_total"), 0);
+  });
+
+  test("in-flight requests and Node's process metrics (without the gauges promtool refuses)", () => {
+    // The scrape itself is in flight.
+    assert.equal(total(samples, "litellm_in_flight_requests"), 1);
+    assert.ok(find(samples, "nodejs_eventloop_lag_p99_seconds").length === 1);
+    assert.ok(find(samples, "process_resident_memory_bytes").length === 1);
+    assert.equal(find(samples, "nodejs_active_handles_total").length, 0);
+  });
+
+  test("no secret anywhere: not the master key, a virtual key, or an upstream key", () => {
+    for (const secret of [MASTER_KEY, alpha, beta, "sk-upstream-secret"]) assert.ok(!exposition.includes(secret));
+  });
+
+  const promtool = "/usr/bin/promtool";
+  const skip = existsSync(promtool) ? undefined : `${promtool} is missing: the promtool check is skipped`;
+  warnSkipped(skip);
+  test("passes promtool check metrics", { skip }, () => {
+    const file = join(dir, "exposition.txt");
+    writeFileSync(file, exposition);
+    const output = execFileSync("sh", ["-c", `${promtool} check metrics < "${file}" 2>&1; echo "exit=$?"`], {
+      encoding: "utf8",
+    });
+    assert.equal(output.trim(), "exit=0");
+  });
+
+  const prometheusBin = "/usr/bin/prometheus";
+  const noServer = existsSync(prometheusBin) ? undefined : `${prometheusBin} is missing: the scrape test is skipped`;
+  warnSkipped(noServer);
+  test("a real Prometheus server scrapes it with the master key and serves the series", {
+    skip: noServer,
+  }, async () => {
+    const port = await freePort();
+    const config = join(dir, "prometheus.yml");
+    const target = new URL(url).host;
+    writeFileSync(
+      config,
+      [
+        "global: {scrape_interval: 1s, scrape_timeout: 1s}",
+        "scrape_configs:",
+        "  - job_name: litegate",
+        `    authorization: {credentials_file: ${JSON.stringify(join(dir, "master-key"))}}`,
+        `    static_configs: [{targets: ["${target}"]}]`,
+        "",
+      ].join("\n"),
+    );
+    writeFileSync(join(dir, "master-key"), MASTER_KEY);
+    const server = spawn(
+      prometheusBin,
+      [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, "tsdb")}`, `--web.listen-address=127.0.0.1:${port}`],
+      { stdio: "ignore" },
+    );
+    try {
+      const query = `http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent('sum(litellm_proxy_total_requests_metric_total{api_key_alias="alpha"})')}`;
+      let value: string | undefined;
+      for (let i = 0; i < 150 && value === undefined; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const answer = await fetch(query).catch(() => undefined);
+        if (answer?.status !== 200) continue;
+        const body = (await answer.json()) as { data: { result: { value: [number, string] }[] } };
+        value = body.data.result[0]?.value[1];
+      }
+      // alpha's four requests (two to gpt-ok, one falling back, one to duo).
+      assert.equal(value, "4");
+    } finally {
+      const exited = once(server, "exit");
+      server.kill("SIGTERM");
+      await exited;
+    }
+  });
+});
+
+/** A port nothing listens on now. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  probe.listen(0, "127.0.0.1");
+  await once(probe, "listening");
+  const address = probe.address();
+  probe.close();
+  return typeof address === "object" && address !== null ? address.port : 0;
+}
+
+describe("metrics off", () => {
+  test("/metrics is a 404 saying how to turn it on", async () => {
+    const off = await startGateway({ modelList: [] });
+    try {
+      const answer = await call(off.url, "GET", "/metrics", undefined);
+      assert.equal(answer.status, 404);
+      assert.deepEqual(answer.body.error, {
+        message:
+          "Metrics are off: add `prometheus` to litellm_settings.callbacks in config.yaml and restart the gateway.",
+        type: "not_found_error",
+        param: null,
+        code: "metrics_disabled",
+      });
+    } finally {
+      await off.close();
+    }
+  });
+});
+
+/** One request on its own connection, so the cluster hands it to the next worker. */
+function fresh(url: string, method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${url}${path}`,
+      {
+        method,
+        agent: false,
+        headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" },
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (piece: string) => (text += piece));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.on("error", reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+describe("--num_workers 2", () => {
+  test("a scrape of either worker reports both workers' requests", async () => {
+    const workDir = mkdtempSync(join(tmpdir(), "litegate-metrics-workers-"));
+    const upstream = await MockUpstream.start();
+    upstream.always((_req, res) => json(res, 200, chatAnswer("hello")));
+    const file = join(workDir, "config.yaml");
+    writeFileSync(
+      file,
+      [
+        "model_list:",
+        "  - model_name: m",
+        `    litellm_params: {model: openai/m, api_key: sk-upstream-secret, api_base: "${upstream.url}/v1"}`,
+        "general_settings:",
+        `  master_key: ${MASTER_KEY}`,
+        "litellm_settings:",
+        "  callbacks: [prometheus]",
+        "",
+      ].join("\n"),
+    );
+    const cli = await startCli(["--config", file, "--num_workers", "2"], workDir);
+    try {
+      while ((cli.stdout().match(/listening on/g) ?? []).length < 2) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 6; i++) {
+        const answer = await fresh(cli.url, "POST", "/v1/chat/completions", {
+          model: "m",
+          messages: [{ role: "user", content: "hi" }],
+        });
+        assert.equal(answer.status, 200);
+      }
+      // Connections go to the workers in turn: each scrape below is answered by one of them.
+      const served = new Set<string>();
+      for (let i = 0; i < 4; i++) {
+        const scrape = await fresh(cli.url, "GET", "/metrics");
+        assert.equal(scrape.status, 200);
+        const parsed = parse(scrape.text);
+        assert.equal(total(parsed, "litellm_proxy_total_requests_metric_total"), 6);
+        assert.equal(total(parsed, "litellm_total_tokens_metric_total"), 72);
+        served.add(String(total(parsed, "process_start_time_seconds")));
+      }
+      // The gauge summed over two processes is not either process's own start time.
+      assert.equal(served.size, 1);
+    } finally {
+      await cli.stop();
+      await upstream.close();
+      rmSync(workDir, { recursive: true, force: true });
+    }
+  });
+});
