@@ -10,11 +10,12 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import type { Admission, KeyState } from "../state/key-state.js";
+import type { Admission, KeyLimits, KeyState } from "../state/key-state.js";
 import type { SpendWriter, SpendWriterOptions } from "../store/spend-writer.js";
 import type { Store } from "../store/types.js";
 import {
   AuthenticationError,
+  BadRequestError,
   NotFoundError,
   PermissionDeniedError,
   RateLimitError,
@@ -22,8 +23,9 @@ import {
 } from "../wire/errors.js";
 import { assertModelAllowed, assertUsable, assertWithinBudget, isAllowed } from "./checks.js";
 import { GrantCache, type Lookup } from "./grant-cache.js";
-import { type Principal, Ticket } from "./grant.js";
+import { type BudgetOwner, type CustomerGrant, type Principal, Ticket } from "./grant.js";
 import { isKeyToken, keyName } from "./key-token.js";
+import { loadCustomer } from "./load-customer.js";
 import { loadGrant } from "./load-grant.js";
 import { type Outcome, SpendLedger } from "./spend-ledger.js";
 
@@ -48,6 +50,8 @@ type Headers = Record<string, string>;
 export interface RequestedModels {
   model: string | undefined;
   fallbacks: readonly string[];
+  /** The body's `user`: LiteLLM's end user (customer), with a budget of its own when it has a row. */
+  endUser?: string | undefined;
 }
 
 /** Where admit leaves the x-ratelimit-* headers of the key's limits. */
@@ -57,6 +61,12 @@ export interface RateHeaderSink {
 
 /** The change that means "any key may have changed" (a user or a team did). */
 const ALL_KEYS = "*";
+
+/** What an admission without a key's limits passes: it takes no rpm cell and no lease, it only reads spend. */
+const NO_LIMITS: KeyLimits = { rpm_limit: null, tpm_limit: null, max_parallel_requests: null };
+
+/** End user ids longer than this are not looked up (nor recorded): no customer id is that long. */
+const MAX_END_USER_LENGTH = 256;
 
 const OPEN: Principal = { kind: "open" };
 const MASTER: Principal = { kind: "master" };
@@ -136,6 +146,8 @@ export class AccessControl {
   private readonly master: Buffer | undefined;
   private readonly digests = new DigestCache();
   private readonly cache: GrantCache | undefined;
+  /** End users by id, cached as keys are (changes through the routes drop them). */
+  private readonly customers: GrantCache<CustomerGrant> | undefined;
   private readonly ledger: SpendLedger;
   private readonly keyState: KeyState;
   private readonly allowOnDbUnavailable: boolean;
@@ -159,9 +171,18 @@ export class AccessControl {
         },
         options.cacheTtlMs ?? 5_000,
       );
+      const customers = new GrantCache<CustomerGrant>(async (id, _masked, now) => {
+        await ledger.written();
+        return loadCustomer(store, state, id, now);
+      }, options.cacheTtlMs ?? 5_000);
       // Changes made through another instance reach this cache at once (with Redis), not only at expiry.
-      state.onChange((change) => (change === ALL_KEYS ? cache.clear() : cache.invalidate(change)));
+      state.onChange((change) => {
+        if (change !== ALL_KEYS) return cache.invalidate(change);
+        cache.clear();
+        customers.clear();
+      });
       this.cache = cache;
+      this.customers = customers;
     }
   }
 
@@ -245,19 +266,69 @@ export class AccessControl {
   admit(principal: Principal, request: RequestedModels, now: number, sink: RateHeaderSink): Ticket | Promise<Ticket> {
     if (this.ledger.unavailable() && !this.allowOnDbUnavailable) throw databaseDown("requests cannot be recorded");
     const ticket = new Ticket(principal, now);
-    if (principal.kind !== "key") return ticket;
-    const { grant } = principal;
-    if (request.model !== undefined) assertModelAllowed(grant, request.model);
-    // A request's own fallbacks are models it may end up calling: each must be allowed too.
-    for (const fallback of request.fallbacks) assertModelAllowed(grant, fallback, "fallbacks");
+    if (principal.kind === "key") {
+      const { grant } = principal;
+      if (request.model !== undefined) assertModelAllowed(grant, request.model);
+      // A request's own fallbacks are models it may end up calling: each must be allowed too.
+      for (const fallback of request.fallbacks) assertModelAllowed(grant, fallback, "fallbacks");
+    }
+    const endUser = request.endUser;
+    if (this.customers === undefined || endUser === undefined || endUser === "" || endUser.length > MAX_END_USER_LENGTH)
+      return this.admitOwners(ticket, undefined, now, sink);
+    ticket.endUser = endUser;
+    const lookup = this.customers.lookup(endUser, endUser, now);
+    if (!(lookup instanceof Promise)) return this.admitOwners(ticket, this.customerOf(lookup), now, sink);
+    return lookup.then(
+      (found) => this.admitOwners(ticket, this.customerOf(found), now, sink),
+      () => {
+        if (!this.allowOnDbUnavailable) throw databaseDown("the request's end user cannot be checked");
+        return this.admitOwners(ticket, undefined, now, sink);
+      },
+    );
+  }
+
+  /** The end user's budget owner, refusing a blocked one (LiteLLM's 400); undefined when it has no row. */
+  private customerOf(lookup: Lookup<CustomerGrant>): BudgetOwner | undefined {
+    if (lookup.stale && !this.allowOnDbUnavailable) throw databaseDown("the request's end user cannot be checked");
+    const found = lookup.grant;
+    if (found === undefined) return undefined;
+    if (found.customer.blocked) {
+      throw new BadRequestError(
+        `The end user '${found.customer.user_id}' (the request's 'user') is blocked from making requests; the gateway's admin can unblock it with POST /customer/unblock.`,
+        { param: "user", code: "end_user_blocked" },
+      );
+    }
+    return found.owner;
+  }
+
+  /** Rate limits of the key (if any), then every budget that applies: the key's, its user's and team's, the end user's. */
+  private admitOwners(
+    ticket: Ticket,
+    customer: BudgetOwner | undefined,
+    now: number,
+    sink: RateHeaderSink,
+  ): Ticket | Promise<Ticket> {
+    const { principal } = ticket;
+    const grant = principal.kind === "key" ? principal.grant : undefined;
+    const extra = customer?.max_budget != null ? customer : undefined;
+    if (grant === undefined && extra === undefined) return ticket;
+    const budgeted = extra === undefined ? (grant?.budgeted ?? []) : [...(grant?.budgeted ?? []), extra];
+    const ids = extra === undefined ? (grant?.budgetedIds ?? []) : [...(grant?.budgetedIds ?? []), extra.id];
+    // Without a key there are no limits to take: the admission only reads the end user's spend.
+    const holder = grant?.hash ?? extra?.id ?? "";
+    const limits = grant?.limits ?? NO_LIMITS;
     // A request of this key that ended is still having its tokens counted: its spend must be
     // in before this one is weighed against the budgets.
-    const previous = grant.budgetedIds.length === 0 ? undefined : this.ledger.counted(grant.hash);
+    const previous = grant === undefined || ids.length === 0 ? undefined : this.ledger.counted(grant.hash);
     const admission =
       previous === undefined
-        ? this.keyState.admit(grant.hash, grant.limits, ticket.spendId, grant.budgetedIds, now)
-        : previous.then(() => this.keyState.admit(grant.hash, grant.limits, ticket.spendId, grant.budgetedIds, now));
+        ? this.keyState.admit(holder, limits, ticket.spendId, ids, now)
+        : previous.then(() => this.keyState.admit(holder, limits, ticket.spendId, ids, now));
     const settle = (result: Admission): Ticket => {
+      if (grant === undefined) {
+        assertWithinBudget(budgeted, result.admitted ? result.recorded : []);
+        return ticket;
+      }
       sink.rateHeaders = rateHeaders(result);
       if (!result.admitted) {
         const seconds = Math.max(1, Math.ceil(result.retryAfterMs / 1000));
@@ -267,7 +338,7 @@ export class AccessControl {
         );
       }
       try {
-        assertWithinBudget(grant.budgeted, result.recorded);
+        assertWithinBudget(budgeted, result.recorded);
       } catch (error) {
         this.keyState.finish(grant.hash, grant.limits, ticket.spendId, 0, Date.now());
         throw error;
@@ -305,9 +376,10 @@ export class AccessControl {
     this.keyState.announceChange(hash);
   }
 
-  /** Drops every cached lookup (a user or team changed: any key of theirs may be stale), here and elsewhere. */
+  /** Drops every cached lookup (a user, team, end user or budget changed), here and elsewhere. */
   invalidateAll(): void {
     this.cache?.clear();
+    this.customers?.clear();
     this.keyState.announceChange(ALL_KEYS);
   }
 

@@ -41,6 +41,7 @@ export function spend(overrides: Partial<SpendRecord> & Pick<SpendRecord, "key_h
     start_time: 1_700_000_000_000,
     end_time: 1_700_000_000_500,
     cache_hit: false,
+    end_user: null,
     ...overrides,
   };
 }
