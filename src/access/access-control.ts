@@ -258,6 +258,22 @@ export class AccessControl {
   }
 
   /**
+   * For the routes a virtual key may call about itself (/key/info, /user/info): the master
+   * key or a virtual key, on a gateway with a master key and a store. The route decides what
+   * a virtual key may see.
+   */
+  async requireStoreAccess(req: IncomingMessage): Promise<{ store: Store; principal: Principal }> {
+    if (this.master === undefined) return { store: await this.requireKeyManagement(req), principal: OPEN };
+    const principal = await this.authenticate(req);
+    if (this.store === undefined) {
+      throw new NotFoundError("Key management is off: this gateway was started without a database.", {
+        code: "key_management_disabled",
+      });
+    }
+    return { store: this.store, principal };
+  }
+
+  /**
    * Admits a completion for the models it names: allowlists (403), rate limits (429), budgets (400
    * budget_exceeded); 503 while the database is down unless allowed. The key's
    * x-ratelimit-* headers go to `sink`, a refusal's too. The ticket goes back to `finish`

@@ -39,7 +39,8 @@ export async function loadCustomer(
   };
   const windowed = await current(withBudget(found, budget), now, {
     update: async (patch) => {
-      if (patch.budget_reset_at !== undefined) await store.updateCustomer(id, { budget_reset_at: patch.budget_reset_at });
+      if (patch.budget_reset_at !== undefined)
+        await store.updateCustomer(id, { budget_reset_at: patch.budget_reset_at });
       return read();
     },
     reset: (from, to) => store.resetBudget("customer", id, from, to),

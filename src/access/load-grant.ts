@@ -43,7 +43,13 @@ export async function flushedOf(state: KeyState, ids: readonly string[]): Promis
   return ids.length === 0 ? [] : state.flushed(ids);
 }
 
-export function owner(kind: OwnerKind, id: string, label: string, record: Budgeted, flushedAtLoad: number): BudgetOwner {
+export function owner(
+  kind: OwnerKind,
+  id: string,
+  label: string,
+  record: Budgeted,
+  flushedAtLoad: number,
+): BudgetOwner {
   return {
     kind,
     id: ownerId(kind, id),

@@ -412,6 +412,11 @@ export abstract class SqlStore implements Store {
     return (await this.execute("DELETE FROM team_members WHERE team_id = ? AND user_id = ?", [team_id, user_id])) > 0;
   }
 
+  async teamsOfUser(user_id: string): Promise<string[]> {
+    const rows = await this.query("SELECT team_id FROM team_members WHERE user_id = ? ORDER BY team_id", [user_id]);
+    return rows.map((row) => String(row.team_id));
+  }
+
   deleteKeysOf(field: "user_id" | "team_id", id: string): Promise<number> {
     // `field` is one of two literals, never the client's text.
     return this.execute(`DELETE FROM api_keys WHERE ${field} = ?`, [id]);

@@ -250,6 +250,8 @@ export interface Store {
   putTeamMember(member: Omit<TeamMemberRecord, "created_at">): Promise<TeamMemberRecord>;
   /** True when the member was there. */
   removeTeamMember(team_id: string, user_id: string): Promise<boolean>;
+  /** The ids of the teams `user_id` is a member of, in order. */
+  teamsOfUser(user_id: string): Promise<string[]>;
   /** Deletes every key of a user or team; how many. */
   deleteKeysOf(field: "user_id" | "team_id", id: string): Promise<number>;
   /** Drops every membership of a user or team. */

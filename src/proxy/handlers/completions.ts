@@ -65,7 +65,11 @@ async function serve(
   const admission = gateway.access.admit(
     principal,
     // The body's `user` is LiteLLM's end user: its budget and block apply, its spend is recorded.
-    { model: ctx.model, fallbacks: requestFallbacks(body), endUser: typeof body.user === "string" ? body.user : undefined },
+    {
+      model: ctx.model,
+      fallbacks: requestFallbacks(body),
+      endUser: typeof body.user === "string" ? body.user : undefined,
+    },
     Date.now(),
     ctx,
   );
