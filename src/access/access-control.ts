@@ -141,6 +141,15 @@ function rateHeaders(admission: Admission): Headers | undefined {
   return Object.keys(headers).length === 0 ? undefined : headers;
 }
 
+/** The 429 for a refused admission, naming whose limit it was. */
+function rateLimited(label: string, limits: KeyLimits, result: Admission & { admitted: false }): RateLimitError {
+  const seconds = Math.max(1, Math.ceil(result.retryAfterMs / 1000));
+  return new RateLimitError(
+    `Rate limit reached for ${label}: its ${result.limit} is ${limits[result.limit]}. Retry in ${seconds} s.`,
+    { retryAfter: seconds, code: "rate_limit_exceeded", param: result.limit },
+  );
+}
+
 export class AccessControl {
   private readonly store: Store | undefined;
   private readonly master: Buffer | undefined;
@@ -293,9 +302,9 @@ export class AccessControl {
       return this.admitOwners(ticket, undefined, now, sink);
     ticket.endUser = endUser;
     const lookup = this.customers.lookup(endUser, endUser, now);
-    if (!(lookup instanceof Promise)) return this.admitOwners(ticket, this.customerOf(lookup), now, sink);
+    if (!(lookup instanceof Promise)) return this.admitEndUser(ticket, this.customerOf(lookup), now, sink);
     return lookup.then(
-      (found) => this.admitOwners(ticket, this.customerOf(found), now, sink),
+      (found) => this.admitEndUser(ticket, this.customerOf(found), now, sink),
       () => {
         if (!this.allowOnDbUnavailable) throw databaseDown("the request's end user cannot be checked");
         return this.admitOwners(ticket, undefined, now, sink);
@@ -303,8 +312,8 @@ export class AccessControl {
     );
   }
 
-  /** The end user's budget owner, refusing a blocked one (LiteLLM's 400); undefined when it has no row. */
-  private customerOf(lookup: Lookup<CustomerGrant>): BudgetOwner | undefined {
+  /** The end user, refusing a blocked one (LiteLLM's 400); undefined when it has no row. */
+  private customerOf(lookup: Lookup<CustomerGrant>): CustomerGrant | undefined {
     if (lookup.stale && !this.allowOnDbUnavailable) throw databaseDown("the request's end user cannot be checked");
     const found = lookup.grant;
     if (found === undefined) return undefined;
@@ -314,7 +323,40 @@ export class AccessControl {
         { param: "user", code: "end_user_blocked" },
       );
     }
-    return found.owner;
+    return found;
+  }
+
+  /**
+   * The end user's own rate limits (its budget's rpm_limit, tpm_limit, max_parallel_requests,
+   * as LiteLLM applies them), taken before the key's; what it took is released if the key or a
+   * budget then refuses the request, and otherwise when the request ends.
+   */
+  private admitEndUser(
+    ticket: Ticket,
+    found: CustomerGrant | undefined,
+    now: number,
+    sink: RateHeaderSink,
+  ): Ticket | Promise<Ticket> {
+    const limits = found?.limits;
+    if (found === undefined || limits === undefined) return this.admitOwners(ticket, found?.owner, now, sink);
+    const holder = found.owner.id;
+    const release = (error: unknown): never => {
+      this.keyState.finish(holder, limits, ticket.spendId, 0, Date.now());
+      throw error;
+    };
+    const settle = (result: Admission): Ticket | Promise<Ticket> => {
+      if (!result.admitted) throw rateLimited(found.owner.label, limits, result);
+      ticket.endUserLimits = { holder, limits };
+      let next: Ticket | Promise<Ticket>;
+      try {
+        next = this.admitOwners(ticket, found.owner, now, sink);
+      } catch (error) {
+        return release(error);
+      }
+      return next instanceof Promise ? next.catch(release) : next;
+    };
+    const admission = this.keyState.admit(holder, limits, ticket.spendId, [], now);
+    return admission instanceof Promise ? admission.then(settle) : settle(admission);
   }
 
   /** Rate limits of the key (if any), then every budget that applies: the key's, its user's and team's, the end user's. */
@@ -346,13 +388,7 @@ export class AccessControl {
         return ticket;
       }
       sink.rateHeaders = rateHeaders(result);
-      if (!result.admitted) {
-        const seconds = Math.max(1, Math.ceil(result.retryAfterMs / 1000));
-        throw new RateLimitError(
-          `Rate limit reached for ${grant.owners[0]?.label ?? "key"}: its ${result.limit} is ${grant.limits[result.limit]}. Retry in ${seconds} s.`,
-          { retryAfter: seconds, code: "rate_limit_exceeded", param: result.limit },
-        );
-      }
+      if (!result.admitted) throw rateLimited(grant.owners[0]?.label ?? "key", grant.limits, result);
       try {
         assertWithinBudget(budgeted, result.recorded);
       } catch (error) {

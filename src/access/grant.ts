@@ -44,6 +44,8 @@ export interface CustomerGrant {
   customer: CustomerRecord;
   /** Its budget (from its budget row) and spend; max_budget null when it has none. */
   owner: BudgetOwner;
+  /** Its budget row's rate limits; undefined when it sets none. */
+  limits: KeyLimits | undefined;
 }
 
 export type Principal =
@@ -64,6 +66,8 @@ export class Ticket {
   private id: string | undefined;
   /** The request's end user (its `user`), whose spend the record carries. */
   endUser: string | undefined;
+  /** The end user's rate limits this request holds (by its counter id), released when it ends. */
+  endUserLimits: { holder: string; limits: KeyLimits } | undefined;
 
   constructor(
     readonly principal: Principal,

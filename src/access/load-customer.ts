@@ -46,5 +46,15 @@ export async function loadCustomer(
     reset: (from, to) => store.resetBudget("customer", id, from, to),
     read,
   });
-  return { customer: windowed.customer, owner: owner("customer", id, `end user '${id}'`, windowed, flushed) };
+  const limits = {
+    rpm_limit: budget?.rpm_limit ?? null,
+    tpm_limit: budget?.tpm_limit ?? null,
+    max_parallel_requests: budget?.max_parallel_requests ?? null,
+  };
+  const limited = limits.rpm_limit !== null || limits.tpm_limit !== null || limits.max_parallel_requests !== null;
+  return {
+    customer: windowed.customer,
+    owner: owner("customer", id, `end user '${id}'`, windowed, flushed),
+    limits: limited ? limits : undefined,
+  };
 }

@@ -140,6 +140,9 @@ export class SpendLedger {
     const grant = principal.kind === "key" ? principal.grant : undefined;
     if (grant !== undefined)
       this.keyState.finish(grant.hash, grant.limits, ticket.spendId, usage?.total_tokens ?? 0, now);
+    const endUser = ticket.endUserLimits;
+    if (endUser !== undefined)
+      this.keyState.finish(endUser.holder, endUser.limits, ticket.spendId, usage?.total_tokens ?? 0, now);
     if (this.writer === undefined) return;
     const record: SpendRecord = {
       request_id: ticket.spendId,

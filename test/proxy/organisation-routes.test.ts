@@ -760,6 +760,28 @@ function routeSuite(name: string, open: () => Promise<Store>, skip: string | und
       assert.equal(mock.requests.length, 0);
       await call(url, "POST", "/customer/unblock", MASTER_KEY, { user_ids: ["cust-2"] });
       assert.equal((await complete(url, key, "gpt-instruct", { user: "cust-2" })).status, 200);
+
+      // The rate limits of an end user's budget hold too (LiteLLM's end-user rpm/tpm), whoever calls.
+      await call(url, "POST", "/customer/new", MASTER_KEY, { user_id: "cust-3", rpm_limit: 1 });
+      assert.equal((await complete(url, key, "gpt-instruct", { user: "cust-3" })).status, 200);
+      const limited = await complete(url, MASTER_KEY, "gpt-instruct", { user: "cust-3" });
+      assert.equal(limited.status, 429);
+      assert.equal(limited.headers.get("retry-after"), "60");
+      assert.deepEqual(
+        limited.body,
+        error(
+          "Rate limit reached for end user 'cust-3': its rpm_limit is 1. Retry in 60 s.",
+          "rate_limit_error",
+          "rpm_limit",
+          "rate_limit_exceeded",
+        ),
+      );
+      // A key's own refusal releases what the end user's limits took.
+      await call(url, "POST", "/customer/new", MASTER_KEY, { user_id: "cust-4", max_parallel_requests: 1 });
+      const tight = await generateKey(url, { rpm_limit: 0 });
+      assert.equal((await complete(url, tight, "gpt-instruct", { user: "cust-4" })).status, 429);
+      assert.equal((await complete(url, key, "gpt-instruct", { user: "cust-4" })).status, 200);
+      assert.equal((await complete(url, key, "gpt-instruct", { user: "cust-4" })).status, 200);
     });
   });
 }
