@@ -609,6 +609,8 @@ function routeSuite(name: string, open: () => Promise<Store>, skip: string | und
       assert.deepEqual(body, acme);
       const info = await call(url, "GET", "/customer/info?end_user_id=acme", MASTER_KEY);
       assert.deepEqual(unstamped(info.body), acme);
+      // LiteLLM's older /end_user/* names answer the same.
+      assert.deepEqual((await call(url, "GET", "/end_user/info?end_user_id=acme", MASTER_KEY)).body, info.body);
       const missing = await call(url, "GET", "/customer/info?end_user_id=ghost", MASTER_KEY);
       assert.equal(missing.status, 404);
       assert.deepEqual(
