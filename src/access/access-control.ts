@@ -284,7 +284,8 @@ export class AccessControl {
 
   /**
    * Admits a completion for the models it names: allowlists (403), rate limits (429), budgets (400
-   * budget_exceeded); 503 while the database is down unless allowed. The key's
+   * budget_exceeded) of the key and of the request's end user, whoever calls (a blocked end user
+   * is a 400); 503 while the database is down unless allowed. The key's
    * x-ratelimit-* headers go to `sink`, a refusal's too. The ticket goes back to `finish`
    * when the request ends.
    */
