@@ -10,11 +10,12 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import type { Admission, KeyState } from "../state/key-state.js";
+import type { Admission, KeyLimits, KeyState } from "../state/key-state.js";
 import type { SpendWriter, SpendWriterOptions } from "../store/spend-writer.js";
 import type { Store } from "../store/types.js";
 import {
   AuthenticationError,
+  BadRequestError,
   NotFoundError,
   PermissionDeniedError,
   RateLimitError,
@@ -22,8 +23,9 @@ import {
 } from "../wire/errors.js";
 import { assertModelAllowed, assertUsable, assertWithinBudget, isAllowed } from "./checks.js";
 import { GrantCache, type Lookup } from "./grant-cache.js";
-import { type Principal, Ticket } from "./grant.js";
+import { type BudgetOwner, type CustomerGrant, type Principal, Ticket } from "./grant.js";
 import { isKeyToken, keyName } from "./key-token.js";
+import { loadCustomer } from "./load-customer.js";
 import { loadGrant } from "./load-grant.js";
 import { type Outcome, SpendLedger } from "./spend-ledger.js";
 
@@ -48,6 +50,8 @@ type Headers = Record<string, string>;
 export interface RequestedModels {
   model: string | undefined;
   fallbacks: readonly string[];
+  /** The body's `user`: LiteLLM's end user (customer), with a budget of its own when it has a row. */
+  endUser?: string | undefined;
 }
 
 /** Where admit leaves the x-ratelimit-* headers of the key's limits. */
@@ -57,6 +61,12 @@ export interface RateHeaderSink {
 
 /** The change that means "any key may have changed" (a user or a team did). */
 const ALL_KEYS = "*";
+
+/** What an admission without a key's limits passes: it takes no rpm cell and no lease, it only reads spend. */
+const NO_LIMITS: KeyLimits = { rpm_limit: null, tpm_limit: null, max_parallel_requests: null };
+
+/** End user ids longer than this are not looked up (nor recorded): no customer id is that long. */
+const MAX_END_USER_LENGTH = 256;
 
 const OPEN: Principal = { kind: "open" };
 const MASTER: Principal = { kind: "master" };
@@ -131,11 +141,22 @@ function rateHeaders(admission: Admission): Headers | undefined {
   return Object.keys(headers).length === 0 ? undefined : headers;
 }
 
+/** The 429 for a refused admission, naming whose limit it was. */
+function rateLimited(label: string, limits: KeyLimits, result: Admission & { admitted: false }): RateLimitError {
+  const seconds = Math.max(1, Math.ceil(result.retryAfterMs / 1000));
+  return new RateLimitError(
+    `Rate limit reached for ${label}: its ${result.limit} is ${limits[result.limit]}. Retry in ${seconds} s.`,
+    { retryAfter: seconds, code: "rate_limit_exceeded", param: result.limit },
+  );
+}
+
 export class AccessControl {
   private readonly store: Store | undefined;
   private readonly master: Buffer | undefined;
   private readonly digests = new DigestCache();
   private readonly cache: GrantCache | undefined;
+  /** End users by id, cached as keys are (changes through the routes drop them). */
+  private readonly customers: GrantCache<CustomerGrant> | undefined;
   private readonly ledger: SpendLedger;
   private readonly keyState: KeyState;
   private readonly allowOnDbUnavailable: boolean;
@@ -159,9 +180,18 @@ export class AccessControl {
         },
         options.cacheTtlMs ?? 5_000,
       );
+      const customers = new GrantCache<CustomerGrant>(async (id, _masked, now) => {
+        await ledger.written();
+        return loadCustomer(store, state, id, now);
+      }, options.cacheTtlMs ?? 5_000);
       // Changes made through another instance reach this cache at once (with Redis), not only at expiry.
-      state.onChange((change) => (change === ALL_KEYS ? cache.clear() : cache.invalidate(change)));
+      state.onChange((change) => {
+        if (change !== ALL_KEYS) return cache.invalidate(change);
+        cache.clear();
+        customers.clear();
+      });
       this.cache = cache;
+      this.customers = customers;
     }
   }
 
@@ -237,37 +267,131 @@ export class AccessControl {
   }
 
   /**
+   * For the routes a virtual key may call about itself (/key/info, /user/info): the master
+   * key or a virtual key, on a gateway with a master key and a store. The route decides what
+   * a virtual key may see.
+   */
+  async requireStoreAccess(req: IncomingMessage): Promise<{ store: Store; principal: Principal }> {
+    if (this.master === undefined) return { store: await this.requireKeyManagement(req), principal: OPEN };
+    const principal = await this.authenticate(req);
+    if (this.store === undefined) {
+      throw new NotFoundError("Key management is off: this gateway was started without a database.", {
+        code: "key_management_disabled",
+      });
+    }
+    return { store: this.store, principal };
+  }
+
+  /**
    * Admits a completion for the models it names: allowlists (403), rate limits (429), budgets (400
-   * budget_exceeded); 503 while the database is down unless allowed. The key's
+   * budget_exceeded) of the key and of the request's end user, whoever calls (a blocked end user
+   * is a 400); 503 while the database is down unless allowed. The key's
    * x-ratelimit-* headers go to `sink`, a refusal's too. The ticket goes back to `finish`
    * when the request ends.
    */
   admit(principal: Principal, request: RequestedModels, now: number, sink: RateHeaderSink): Ticket | Promise<Ticket> {
     if (this.ledger.unavailable() && !this.allowOnDbUnavailable) throw databaseDown("requests cannot be recorded");
     const ticket = new Ticket(principal, now);
-    if (principal.kind !== "key") return ticket;
-    const { grant } = principal;
-    if (request.model !== undefined) assertModelAllowed(grant, request.model);
-    // A request's own fallbacks are models it may end up calling: each must be allowed too.
-    for (const fallback of request.fallbacks) assertModelAllowed(grant, fallback, "fallbacks");
+    if (principal.kind === "key") {
+      const { grant } = principal;
+      if (request.model !== undefined) assertModelAllowed(grant, request.model);
+      // A request's own fallbacks are models it may end up calling: each must be allowed too.
+      for (const fallback of request.fallbacks) assertModelAllowed(grant, fallback, "fallbacks");
+    }
+    const endUser = request.endUser;
+    if (this.customers === undefined || endUser === undefined || endUser === "" || endUser.length > MAX_END_USER_LENGTH)
+      return this.admitOwners(ticket, undefined, now, sink);
+    ticket.endUser = endUser;
+    const lookup = this.customers.lookup(endUser, endUser, now);
+    if (!(lookup instanceof Promise)) return this.admitEndUser(ticket, this.customerOf(lookup), now, sink);
+    return lookup.then(
+      (found) => this.admitEndUser(ticket, this.customerOf(found), now, sink),
+      () => {
+        if (!this.allowOnDbUnavailable) throw databaseDown("the request's end user cannot be checked");
+        return this.admitOwners(ticket, undefined, now, sink);
+      },
+    );
+  }
+
+  /** The end user, refusing a blocked one (LiteLLM's 400); undefined when it has no row. */
+  private customerOf(lookup: Lookup<CustomerGrant>): CustomerGrant | undefined {
+    if (lookup.stale && !this.allowOnDbUnavailable) throw databaseDown("the request's end user cannot be checked");
+    const found = lookup.grant;
+    if (found === undefined) return undefined;
+    if (found.customer.blocked) {
+      throw new BadRequestError(
+        `The end user '${found.customer.user_id}' (the request's 'user') is blocked from making requests; the gateway's admin can unblock it with POST /customer/unblock.`,
+        { param: "user", code: "end_user_blocked" },
+      );
+    }
+    return found;
+  }
+
+  /**
+   * The end user's own rate limits (its budget's rpm_limit, tpm_limit, max_parallel_requests,
+   * as LiteLLM applies them), taken before the key's; what it took is released if the key or a
+   * budget then refuses the request, and otherwise when the request ends.
+   */
+  private admitEndUser(
+    ticket: Ticket,
+    found: CustomerGrant | undefined,
+    now: number,
+    sink: RateHeaderSink,
+  ): Ticket | Promise<Ticket> {
+    const limits = found?.limits;
+    if (found === undefined || limits === undefined) return this.admitOwners(ticket, found?.owner, now, sink);
+    const holder = found.owner.id;
+    const release = (error: unknown): never => {
+      this.keyState.finish(holder, limits, ticket.spendId, 0, Date.now());
+      throw error;
+    };
+    const settle = (result: Admission): Ticket | Promise<Ticket> => {
+      if (!result.admitted) throw rateLimited(found.owner.label, limits, result);
+      ticket.endUserLimits = { holder, limits };
+      let next: Ticket | Promise<Ticket>;
+      try {
+        next = this.admitOwners(ticket, found.owner, now, sink);
+      } catch (error) {
+        return release(error);
+      }
+      return next instanceof Promise ? next.catch(release) : next;
+    };
+    const admission = this.keyState.admit(holder, limits, ticket.spendId, [], now);
+    return admission instanceof Promise ? admission.then(settle) : settle(admission);
+  }
+
+  /** Rate limits of the key (if any), then every budget that applies: the key's, its user's and team's, the end user's. */
+  private admitOwners(
+    ticket: Ticket,
+    customer: BudgetOwner | undefined,
+    now: number,
+    sink: RateHeaderSink,
+  ): Ticket | Promise<Ticket> {
+    const { principal } = ticket;
+    const grant = principal.kind === "key" ? principal.grant : undefined;
+    const extra = customer?.max_budget != null ? customer : undefined;
+    if (grant === undefined && extra === undefined) return ticket;
+    const budgeted = extra === undefined ? (grant?.budgeted ?? []) : [...(grant?.budgeted ?? []), extra];
+    const ids = extra === undefined ? (grant?.budgetedIds ?? []) : [...(grant?.budgetedIds ?? []), extra.id];
+    // Without a key there are no limits to take: the admission only reads the end user's spend.
+    const holder = grant?.hash ?? extra?.id ?? "";
+    const limits = grant?.limits ?? NO_LIMITS;
     // A request of this key that ended is still having its tokens counted: its spend must be
     // in before this one is weighed against the budgets.
-    const previous = grant.budgetedIds.length === 0 ? undefined : this.ledger.counted(grant.hash);
+    const previous = grant === undefined || ids.length === 0 ? undefined : this.ledger.counted(grant.hash);
     const admission =
       previous === undefined
-        ? this.keyState.admit(grant.hash, grant.limits, ticket.spendId, grant.budgetedIds, now)
-        : previous.then(() => this.keyState.admit(grant.hash, grant.limits, ticket.spendId, grant.budgetedIds, now));
+        ? this.keyState.admit(holder, limits, ticket.spendId, ids, now)
+        : previous.then(() => this.keyState.admit(holder, limits, ticket.spendId, ids, now));
     const settle = (result: Admission): Ticket => {
-      sink.rateHeaders = rateHeaders(result);
-      if (!result.admitted) {
-        const seconds = Math.max(1, Math.ceil(result.retryAfterMs / 1000));
-        throw new RateLimitError(
-          `Rate limit reached for ${grant.owners[0]?.label ?? "key"}: its ${result.limit} is ${grant.limits[result.limit]}. Retry in ${seconds} s.`,
-          { retryAfter: seconds, code: "rate_limit_exceeded", param: result.limit },
-        );
+      if (grant === undefined) {
+        assertWithinBudget(budgeted, result.admitted ? result.recorded : []);
+        return ticket;
       }
+      sink.rateHeaders = rateHeaders(result);
+      if (!result.admitted) throw rateLimited(grant.owners[0]?.label ?? "key", grant.limits, result);
       try {
-        assertWithinBudget(grant.budgeted, result.recorded);
+        assertWithinBudget(budgeted, result.recorded);
       } catch (error) {
         this.keyState.finish(grant.hash, grant.limits, ticket.spendId, 0, Date.now());
         throw error;
@@ -305,9 +429,10 @@ export class AccessControl {
     this.keyState.announceChange(hash);
   }
 
-  /** Drops every cached lookup (a user or team changed: any key of theirs may be stale), here and elsewhere. */
+  /** Drops every cached lookup (a user, team, end user or budget changed), here and elsewhere. */
   invalidateAll(): void {
     this.cache?.clear();
+    this.customers?.clear();
     this.keyState.announceChange(ALL_KEYS);
   }
 

@@ -20,6 +20,13 @@ export function assertUsable(grant: KeyGrant, now: number): void {
       },
     );
   }
+  if (grant.team?.blocked === true) {
+    // LiteLLM answers a blocked team's keys with its 401 too.
+    throw new AuthenticationError(
+      `The team '${grant.team.team_id}' of the ${label} is blocked; the gateway's admin can unblock it with POST /team/unblock.`,
+      { code: "team_blocked" },
+    );
+  }
   if (key.expires_at !== null && key.expires_at <= now) {
     throw new AuthenticationError(
       `The ${label} expired at ${new Date(key.expires_at).toISOString()}; ask the gateway's admin for a new key.`,

@@ -10,40 +10,41 @@
  */
 import type { KeyGrant } from "./grant.js";
 
-export interface Lookup {
+/** A key's grant by default; end users are cached the same way. */
+export interface Lookup<T = KeyGrant> {
   /** Undefined: no such key. */
-  grant: KeyGrant | undefined;
+  grant: T | undefined;
   /** The database could not be read; this is the last entry it gave. */
   stale: boolean;
 }
 
-interface Entry {
-  grant: KeyGrant | undefined;
+interface Entry<T> {
+  grant: T | undefined;
   expiresAt: number;
   stale: boolean;
 }
 
-export type GrantLoader = (hash: string, masked: string, now: number) => Promise<KeyGrant | undefined>;
+export type GrantLoader<T = KeyGrant> = (hash: string, masked: string, now: number) => Promise<T | undefined>;
 
-export class GrantCache {
-  private readonly entries = new Map<string, Entry>();
-  private readonly loading = new Map<string, Promise<Lookup>>();
+export class GrantCache<T = KeyGrant> {
+  private readonly entries = new Map<string, Entry<T>>();
+  private readonly loading = new Map<string, Promise<Lookup<T>>>();
   /** Bumped by every invalidation: a load that began before one must not be cached after it. */
   private generation = 0;
 
   constructor(
-    private readonly load: GrantLoader,
+    private readonly load: GrantLoader<T>,
     private readonly ttlMs: number,
     private readonly maxEntries = 10_000,
   ) {}
 
   /** A fresh entry at once; otherwise the load's result (or the stale entry, or the load's error). */
-  lookup(hash: string, masked: string, now: number): Lookup | Promise<Lookup> {
+  lookup(hash: string, masked: string, now: number): Lookup<T> | Promise<Lookup<T>> {
     const entry = this.entries.get(hash);
     if (entry !== undefined && entry.expiresAt > now) return { grant: entry.grant, stale: entry.stale };
     let pending = this.loading.get(hash);
     if (pending === undefined) {
-      const started: Promise<Lookup> = this.refresh(hash, masked, now).finally(() => {
+      const started: Promise<Lookup<T>> = this.refresh(hash, masked, now).finally(() => {
         if (this.loading.get(hash) === started) this.loading.delete(hash);
       });
       pending = started;
@@ -66,9 +67,9 @@ export class GrantCache {
     this.loading.delete(hash);
   }
 
-  private async refresh(hash: string, masked: string, now: number): Promise<Lookup> {
+  private async refresh(hash: string, masked: string, now: number): Promise<Lookup<T>> {
     const generation = this.generation;
-    let grant: KeyGrant | undefined;
+    let grant: T | undefined;
     try {
       grant = await this.load(hash, masked, now);
     } catch (error) {
@@ -82,7 +83,7 @@ export class GrantCache {
     return { grant, stale: false };
   }
 
-  private store(hash: string, entry: Entry): void {
+  private store(hash: string, entry: Entry<T>): void {
     this.entries.delete(hash);
     if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next();

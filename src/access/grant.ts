@@ -5,15 +5,15 @@
  */
 import { randomUUID } from "node:crypto";
 import type { KeyLimits } from "../state/key-state.js";
-import type { KeyRecord, TeamRecord, UserRecord } from "../store/types.js";
+import type { CustomerRecord, KeyRecord, TeamRecord, UserRecord } from "../store/types.js";
 
-export type OwnerKind = "key" | "user" | "team";
+export type OwnerKind = "key" | "user" | "team" | "customer";
 
 export interface BudgetOwner {
   kind: OwnerKind;
-  /** The spend counter's id: "key:<hash>", "user:<id>" or "team:<id>". */
+  /** The spend counter's id: "key:<hash>", "user:<id>", "team:<id>" or "customer:<id>". */
   id: string;
-  /** How errors name it: "key sk-...abcd", "user alice", "team ml". */
+  /** How errors name it: "key sk-...abcd", "user alice", "team ml", "end user acme". */
   label: string;
   /** Spend in the database when the grant was loaded. */
   spend: number;
@@ -36,6 +36,18 @@ export interface KeyGrant {
   limits: KeyLimits;
 }
 
+/**
+ * An end user (LiteLLM's customer) as a request's `user` names it: one more budget owner,
+ * beside the key's, whoever the caller is.
+ */
+export interface CustomerGrant {
+  customer: CustomerRecord;
+  /** Its budget (from its budget row) and spend; max_budget null when it has none. */
+  owner: BudgetOwner;
+  /** Its budget row's rate limits; undefined when it sets none. */
+  limits: KeyLimits | undefined;
+}
+
 export type Principal =
   /** No master key is configured: the gateway is open. */
   { kind: "open" } | { kind: "master" } | { kind: "key"; grant: KeyGrant };
@@ -52,6 +64,10 @@ function newSpendId(): string {
 /** An admitted completion request: what its end must release and record. */
 export class Ticket {
   private id: string | undefined;
+  /** The request's end user (its `user`), whose spend the record carries. */
+  endUser: string | undefined;
+  /** The end user's rate limits this request holds (by its counter id), released when it ends. */
+  endUserLimits: { holder: string; limits: KeyLimits } | undefined;
 
   constructor(
     readonly principal: Principal,

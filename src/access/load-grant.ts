@@ -9,7 +9,7 @@ import type { KeyRecord, Store, TeamRecord, UserRecord } from "../store/types.js
 import { addDuration } from "./duration.js";
 import { type BudgetOwner, type KeyGrant, ownerId, type OwnerKind } from "./grant.js";
 
-interface Budgeted {
+export interface Budgeted {
   spend: number;
   max_budget: number | null;
   budget_duration: string | null;
@@ -17,7 +17,7 @@ interface Budgeted {
 }
 
 /** How load-grant changes one record: set its reset time, start a new window, read it again. */
-interface Access<R> {
+export interface Access<R> {
   update(patch: Partial<Budgeted>): Promise<R | undefined>;
   reset(from: number, to: number): Promise<boolean>;
   read(): Promise<R | undefined>;
@@ -27,7 +27,7 @@ interface Access<R> {
  * The record's budget window as of `now`: a reset time is set once a duration is, and a
  * window that has ended starts a new one at zero spend (once, whichever instance gets there first).
  */
-async function current<R extends Budgeted>(record: R, now: number, access: Access<R>): Promise<R> {
+export async function current<R extends Budgeted>(record: R, now: number, access: Access<R>): Promise<R> {
   const duration = record.budget_duration;
   if (duration === null)
     return record.budget_reset_at === null ? record : ((await access.update({ budget_reset_at: null })) ?? record);
@@ -39,11 +39,17 @@ async function current<R extends Budgeted>(record: R, now: number, access: Acces
   return (await access.read()) ?? record;
 }
 
-async function flushedOf(state: KeyState, ids: readonly string[]): Promise<number[]> {
+export async function flushedOf(state: KeyState, ids: readonly string[]): Promise<number[]> {
   return ids.length === 0 ? [] : state.flushed(ids);
 }
 
-function owner(kind: OwnerKind, id: string, label: string, record: Budgeted, flushedAtLoad: number): BudgetOwner {
+export function owner(
+  kind: OwnerKind,
+  id: string,
+  label: string,
+  record: Budgeted,
+  flushedAtLoad: number,
+): BudgetOwner {
   return {
     kind,
     id: ownerId(kind, id),

@@ -33,17 +33,22 @@ export function principalLogId(principal: Principal): string {
   return principal.kind === "master" ? MASTER_KEY_LOG_ID : OPEN_GATEWAY_LOG_ID;
 }
 
-/** The owners a spend record charges, each by its counter id. */
+/**
+ * The budget owners a spend record charges, each by its counter id: a virtual key's spend
+ * goes to the key, its user and its team; the end user's (the request's `user`) to it,
+ * whoever called.
+ */
 function spendEntries(record: SpendRecord): SpendEntry[] {
-  const entries = [{ id: ownerId("key", record.key_hash), cost: record.cost }];
-  if (record.user_id !== null) entries.push({ id: ownerId("user", record.user_id), cost: record.cost });
-  if (record.team_id !== null) entries.push({ id: ownerId("team", record.team_id), cost: record.cost });
+  const { cost } = record;
+  if (!(cost > 0)) return [];
+  const entries: SpendEntry[] = [];
+  if (record.key_hash !== MASTER_KEY_LOG_ID && record.key_hash !== OPEN_GATEWAY_LOG_ID) {
+    entries.push({ id: ownerId("key", record.key_hash), cost });
+    if (record.user_id !== null) entries.push({ id: ownerId("user", record.user_id), cost });
+    if (record.team_id !== null) entries.push({ id: ownerId("team", record.team_id), cost });
+  }
+  if (record.end_user !== null) entries.push({ id: ownerId("customer", record.end_user), cost });
   return entries;
-}
-
-/** Spend of virtual keys (the only spend budgets count). */
-function keySpend(record: SpendRecord): boolean {
-  return record.cost > 0 && record.key_hash !== MASTER_KEY_LOG_ID && record.key_hash !== OPEN_GATEWAY_LOG_ID;
 }
 
 export class SpendLedger {
@@ -64,7 +69,7 @@ export class SpendLedger {
       ...options,
       // Committed spend: budgets stop adding it on top of the database's.
       onWritten: (records) => {
-        const entries = records.filter(keySpend).flatMap(spendEntries);
+        const entries = records.flatMap(spendEntries);
         if (entries.length > 0) keyState.markFlushed(entries);
       },
     });
@@ -141,6 +146,9 @@ export class SpendLedger {
     const grant = principal.kind === "key" ? principal.grant : undefined;
     if (grant !== undefined)
       this.keyState.finish(grant.hash, grant.limits, ticket.spendId, usage?.total_tokens ?? 0, now);
+    const endUser = ticket.endUserLimits;
+    if (endUser !== undefined)
+      this.keyState.finish(endUser.holder, endUser.limits, ticket.spendId, usage?.total_tokens ?? 0, now);
     if (this.writer === undefined) return;
     const record: SpendRecord = {
       request_id: ticket.spendId,
@@ -156,8 +164,10 @@ export class SpendLedger {
       start_time: ticket.startedAt,
       end_time: now,
       cache_hit: false,
+      end_user: ticket.endUser ?? null,
     };
     this.writer.add(record);
-    if (keySpend(record)) this.keyState.addSpend(spendEntries(record));
+    const entries = spendEntries(record);
+    if (entries.length > 0) this.keyState.addSpend(entries);
   }
 }

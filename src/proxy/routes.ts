@@ -21,9 +21,29 @@ import {
   updateKey,
 } from "./management/keys.js";
 import { deleteModel, modelGroupInfo, modelInfo, newModel, updateModel } from "./management/models.js";
+import { budgetInfo, deleteBudget, listBudgets, newBudget, updateBudget } from "./management/budgets.js";
+import {
+  blockCustomers,
+  customerInfo,
+  deleteCustomers,
+  listCustomers,
+  newCustomer,
+  unblockCustomers,
+  updateCustomer,
+} from "./management/customers.js";
 import { spendLogs } from "./management/spend.js";
-import { newTeam, teamInfo, updateTeam } from "./management/teams.js";
-import { newUser, updateUser, userInfo } from "./management/users.js";
+import {
+  blockTeam,
+  deleteTeams,
+  listTeams,
+  newTeam,
+  teamInfo,
+  teamMemberAdd,
+  teamMemberDelete,
+  unblockTeam,
+  updateTeam,
+} from "./management/teams.js";
+import { deleteUsers, listUsers, newUser, updateUser, userInfo } from "./management/users.js";
 
 type Methods = Partial<Record<string, Handler>>;
 
@@ -66,6 +86,34 @@ const EXACT: Record<string, Methods> = {
   "/openapi.json": { GET: openApi },
   "/docs": { GET: docsPage },
   "/metrics": { GET: metrics },
+  // LiteLLM's organisation routes: teams and members, users, end users (customers), budgets.
+  "/team/list": { GET: listTeams },
+  "/team/delete": { POST: deleteTeams },
+  "/team/member_add": { POST: teamMemberAdd },
+  "/team/member_delete": { POST: teamMemberDelete },
+  "/team/block": { POST: blockTeam },
+  "/team/unblock": { POST: unblockTeam },
+  "/user/list": { GET: listUsers },
+  "/user/delete": { POST: deleteUsers },
+  "/customer/new": { POST: newCustomer },
+  "/customer/info": { GET: customerInfo },
+  "/customer/update": { POST: updateCustomer },
+  "/customer/delete": { POST: deleteCustomers },
+  "/customer/block": { POST: blockCustomers },
+  "/customer/unblock": { POST: unblockCustomers },
+  "/customer/list": { GET: listCustomers },
+  "/end_user/new": { POST: newCustomer },
+  "/end_user/info": { GET: customerInfo },
+  "/end_user/update": { POST: updateCustomer },
+  "/end_user/delete": { POST: deleteCustomers },
+  "/end_user/block": { POST: blockCustomers },
+  "/end_user/unblock": { POST: unblockCustomers },
+  "/end_user/list": { GET: listCustomers },
+  "/budget/new": { POST: newBudget },
+  "/budget/info": { POST: budgetInfo },
+  "/budget/update": { POST: updateBudget },
+  "/budget/delete": { POST: deleteBudget },
+  "/budget/list": { GET: listBudgets },
 };
 
 /** Routes of the form PREFIX{param}SUFFIX. */

@@ -151,6 +151,63 @@ function proxyModels(dialect: Dialect): string[] {
   ];
 }
 
+/**
+ * Teams' members, blocked teams, users' email/alias/role and limits as LiteLLM shows them,
+ * end users (customers) with their own spend, shared budgets, and the end user on each spend log.
+ */
+function organisation(dialect: Dialect): string[] {
+  const t = TYPES[dialect];
+  return [
+    `ALTER TABLE teams ADD COLUMN blocked ${t.bool} NOT NULL DEFAULT ${t.false}`,
+    `ALTER TABLE teams ADD COLUMN tpm_limit ${t.int}`,
+    `ALTER TABLE teams ADD COLUMN rpm_limit ${t.int}`,
+    `ALTER TABLE teams ADD COLUMN max_parallel_requests ${t.int}`,
+    "ALTER TABLE users ADD COLUMN user_email TEXT",
+    "ALTER TABLE users ADD COLUMN user_alias TEXT",
+    "ALTER TABLE users ADD COLUMN user_role TEXT",
+    `ALTER TABLE users ADD COLUMN tpm_limit ${t.int}`,
+    `ALTER TABLE users ADD COLUMN rpm_limit ${t.int}`,
+    `ALTER TABLE users ADD COLUMN max_parallel_requests ${t.int}`,
+    "CREATE INDEX users_user_email ON users (user_email)",
+    `CREATE TABLE team_members (
+      team_id TEXT NOT NULL,
+      user_id TEXT NOT NULL,
+      user_email TEXT,
+      role TEXT NOT NULL,
+      created_at ${t.int} NOT NULL,
+      PRIMARY KEY (team_id, user_id)
+    )`,
+    "CREATE INDEX team_members_user_id ON team_members (user_id)",
+    `CREATE TABLE budgets (
+      budget_id TEXT PRIMARY KEY,
+      max_budget ${t.money},
+      soft_budget ${t.money},
+      max_parallel_requests ${t.int},
+      tpm_limit ${t.int},
+      rpm_limit ${t.int},
+      budget_duration TEXT,
+      model_max_budget ${t.json},
+      created_at ${t.int} NOT NULL,
+      updated_at ${t.int} NOT NULL
+    )`,
+    `CREATE TABLE customers (
+      user_id TEXT PRIMARY KEY,
+      alias TEXT,
+      blocked ${t.bool} NOT NULL DEFAULT ${t.false},
+      spend ${t.money} NOT NULL DEFAULT 0,
+      budget_id TEXT,
+      budget_reset_at ${t.int},
+      allowed_model_region TEXT,
+      default_model TEXT,
+      metadata ${t.json} NOT NULL DEFAULT ${t.emptyObject},
+      created_at ${t.int} NOT NULL,
+      updated_at ${t.int} NOT NULL
+    )`,
+    "CREATE INDEX customers_budget_id ON customers (budget_id)",
+    "ALTER TABLE spend_logs ADD COLUMN end_user TEXT",
+  ];
+}
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "keys, users, teams, spend logs", sqlite: initial("sqlite"), postgres: initial("postgres") },
   { version: 2, name: "key names, previous key hashes", sqlite: KEY_NAMES, postgres: KEY_NAMES },
@@ -159,6 +216,12 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "models stored in the database",
     sqlite: proxyModels("sqlite"),
     postgres: proxyModels("postgres"),
+  },
+  {
+    version: 6,
+    name: "team members, blocked teams, customers, budgets",
+    sqlite: organisation("sqlite"),
+    postgres: organisation("postgres"),
   },
 ];
 

@@ -15,7 +15,7 @@ import {
   pendingMigrations,
   SCHEMA_VERSION_TABLE,
 } from "./migrations.js";
-import { numbered, type Row, SPEND_COLUMNS, SqlStore, spendTotals } from "./sql-store.js";
+import { ADD_CUSTOMER_SPEND, numbered, type Row, SPEND_COLUMNS, SqlStore, spendTotals } from "./sql-store.js";
 import type { SpendRecord, StoreLogger } from "./types.js";
 
 export interface PostgresStoreOptions {
@@ -45,7 +45,7 @@ export const DEFAULT_POOL_MAX = 10;
 /** Every store process takes this advisory lock while migrating, so two never race. */
 const MIGRATION_LOCK = 0x6c697465; // "lite"
 
-/** Postgres allows 65535 parameters per statement; 13 per log keeps a chunk well under it. */
+/** Postgres allows 65535 parameters per statement; 14 per log keeps a chunk well under it. */
 const LOGS_PER_INSERT = 1000;
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -105,7 +105,7 @@ export class PostgresStore extends SqlStore {
     if (records.length === 0) return;
     await transaction(this.pool, async (client) => {
       const names = Object.keys(SPEND_COLUMNS);
-      const inserted: Pick<SpendRecord, "key_hash" | "user_id" | "team_id" | "cost">[] = [];
+      const inserted: Pick<SpendRecord, "key_hash" | "user_id" | "team_id" | "cost" | "end_user">[] = [];
       for (let start = 0; start < records.length; start += LOGS_PER_INSERT) {
         const chunk = records.slice(start, start + LOGS_PER_INSERT);
         const params = chunk.flatMap((record) => this.spendParams(record));
@@ -116,7 +116,7 @@ export class PostgresStore extends SqlStore {
         // nor counted again; RETURNING lists only the rows actually inserted.
         const result = await client.query(
           `INSERT INTO spend_logs (${names.join(", ")}) VALUES ${tuples.join(", ")}
-           ON CONFLICT (request_id) DO NOTHING RETURNING key_hash, user_id, team_id, cost`,
+           ON CONFLICT (request_id) DO NOTHING RETURNING key_hash, user_id, team_id, cost, end_user`,
           params,
         );
         for (const row of result.rows as Row[]) {
@@ -125,6 +125,7 @@ export class PostgresStore extends SqlStore {
             user_id: row.user_id === null ? null : String(row.user_id),
             team_id: row.team_id === null ? null : String(row.team_id),
             cost: Number(row.cost),
+            end_user: row.end_user === null ? null : String(row.end_user),
           });
         }
       }
@@ -137,6 +138,10 @@ export class PostgresStore extends SqlStore {
         for (const [id, cost] of entries) {
           await client.query(`UPDATE ${table} SET spend = spend + $1 WHERE ${where}`, [cost, id]);
         }
+      }
+      const now = Date.now();
+      for (const [id, cost] of totals.customers) {
+        await client.query(numbered(ADD_CUSTOMER_SPEND), [id, cost, now, now, cost]);
       }
     });
   }

@@ -5,6 +5,11 @@
  * transactional `recordSpend` (SQLite's must be synchronous, Postgres's holds one client).
  */
 import {
+  type BudgetHolder,
+  type BudgetPatch,
+  type BudgetRecord,
+  type CustomerPatch,
+  type CustomerRecord,
   type KeyListOptions,
   type KeyPatch,
   type KeyRecord,
@@ -12,6 +17,8 @@ import {
   type ModelPatch,
   type ModelRecord,
   type NewModel,
+  type NewBudget,
+  type NewCustomer,
   type NewKey,
   type NewTeam,
   type NewUser,
@@ -20,8 +27,10 @@ import {
   type SpendRecord,
   type Store,
   StoreConflictError,
+  type TeamMemberRecord,
   type TeamPatch,
   type TeamRecord,
+  type UserFilter,
   type UserPatch,
   type UserRecord,
 } from "./types.js";
@@ -32,7 +41,7 @@ export type Row = Record<string, unknown>;
 
 interface TableSpec {
   table: string;
-  entity: "key" | "user" | "team" | "model";
+  entity: StoreConflictError["entity"];
   id: string;
   columns: Record<string, Kind>;
   /** Values a new row takes for columns the caller left out (null otherwise). */
@@ -75,11 +84,17 @@ export const USERS: TableSpec = {
   id: "user_id",
   columns: {
     user_id: "text",
+    user_email: "text",
+    user_alias: "text",
+    user_role: "text",
     max_budget: "money",
     spend: "money",
     budget_duration: "text",
     budget_reset_at: "int",
     models: "json",
+    tpm_limit: "int",
+    rpm_limit: "int",
+    max_parallel_requests: "int",
     metadata: "json",
     created_at: "int",
     updated_at: "int",
@@ -99,11 +114,62 @@ export const TEAMS: TableSpec = {
     models: "json",
     budget_duration: "text",
     budget_reset_at: "int",
+    blocked: "bool",
+    tpm_limit: "int",
+    rpm_limit: "int",
+    max_parallel_requests: "int",
     metadata: "json",
     created_at: "int",
     updated_at: "int",
   },
-  defaults: RECORD_DEFAULTS,
+  defaults: { ...RECORD_DEFAULTS, blocked: false },
+};
+
+export const CUSTOMERS: TableSpec = {
+  table: "customers",
+  entity: "customer",
+  id: "user_id",
+  columns: {
+    user_id: "text",
+    alias: "text",
+    blocked: "bool",
+    spend: "money",
+    budget_id: "text",
+    budget_reset_at: "int",
+    allowed_model_region: "text",
+    default_model: "text",
+    metadata: "json",
+    created_at: "int",
+    updated_at: "int",
+  },
+  defaults: { metadata: {}, spend: 0, blocked: false },
+};
+
+export const BUDGETS: TableSpec = {
+  table: "budgets",
+  entity: "budget",
+  id: "budget_id",
+  columns: {
+    budget_id: "text",
+    max_budget: "money",
+    soft_budget: "money",
+    max_parallel_requests: "int",
+    tpm_limit: "int",
+    rpm_limit: "int",
+    budget_duration: "text",
+    model_max_budget: "json",
+    created_at: "int",
+    updated_at: "int",
+  },
+  defaults: {},
+};
+
+const MEMBER_COLUMNS: Record<keyof TeamMemberRecord, Kind> = {
+  team_id: "text",
+  user_id: "text",
+  user_email: "text",
+  role: "text",
+  created_at: "int",
 };
 
 export const MODELS: TableSpec = {
@@ -135,6 +201,7 @@ export const SPEND_COLUMNS: Record<keyof SpendRecord, Kind> = {
   start_time: "int",
   end_time: "int",
   cache_hit: "bool",
+  end_user: "text",
 };
 
 export function toParam(kind: Kind, value: unknown, dialect: Dialect): unknown {
@@ -179,6 +246,14 @@ export function numbered(sql: string): string {
   return sql.replace(/\?/g, () => `$${++n}`);
 }
 
+/**
+ * Adds an end user's spend, creating its row when there is none (LiteLLM's end-user table
+ * fills itself from the requests' `user`). The same statement in both dialects; the cost
+ * is given twice, for the insert and for the update.
+ */
+export const ADD_CUSTOMER_SPEND = `INSERT INTO customers (user_id, spend, created_at, updated_at) VALUES (?, ?, ?, ?)
+  ON CONFLICT (user_id) DO UPDATE SET spend = customers.spend + ?`;
+
 function checkLimit(limit: number, offset: number | undefined): void {
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError("limit must be a positive integer");
   if (offset !== undefined && (!Number.isInteger(offset) || offset < 0)) {
@@ -205,7 +280,8 @@ export abstract class SqlStore implements Store {
     const row: Row = { ...spec.defaults, created_at: now, updated_at: now };
     // A field given as undefined is left out, as the types say: it takes its default.
     for (const [name, value] of Object.entries(input)) if (value !== undefined) row[name] = value;
-    row.spend = 0; // spend starts at zero; only recordSpend adds to it
+    // Spend starts at zero; only recordSpend adds to it (budgets have no spend of their own).
+    if ("spend" in spec.columns) row.spend = 0;
     const names = Object.keys(spec.columns);
     const params = names.map((name) => toParam(spec.columns[name] ?? "text", row[name], this.dialect));
     const sql = `INSERT INTO ${spec.table} (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")}) RETURNING *`;
@@ -274,8 +350,8 @@ export abstract class SqlStore implements Store {
     return { data, next_cursor: more && last !== undefined ? String(last[spec.id]) : null };
   }
 
-  async resetBudget(entity: "key" | "user" | "team", id: string, from: number, to: number): Promise<boolean> {
-    const spec = { key: KEYS, user: USERS, team: TEAMS }[entity];
+  async resetBudget(entity: BudgetHolder, id: string, from: number, to: number): Promise<boolean> {
+    const spec = { key: KEYS, user: USERS, team: TEAMS, customer: CUSTOMERS }[entity];
     const changed = await this.execute(
       `UPDATE ${spec.table} SET spend = 0, budget_reset_at = ?, updated_at = ? WHERE ${spec.id} = ? AND budget_reset_at = ?`,
       [to, Date.now(), id, from],
@@ -349,6 +425,113 @@ export abstract class SqlStore implements Store {
     return rows.map((row) => fromRow(MODELS.columns, row, this.dialect) as unknown as ModelRecord);
   }
 
+  async listTeamMembers(team_ids: readonly string[]): Promise<TeamMemberRecord[]> {
+    if (team_ids.length === 0) return [];
+    const rows = await this.query(
+      `SELECT * FROM team_members WHERE team_id IN (${team_ids.map(() => "?").join(", ")}) ORDER BY team_id, user_id`,
+      team_ids,
+    );
+    return rows.map((row) => fromRow(MEMBER_COLUMNS, row, this.dialect) as unknown as TeamMemberRecord);
+  }
+
+  async putTeamMember(member: Omit<TeamMemberRecord, "created_at">): Promise<TeamMemberRecord> {
+    const rows = await this.query(
+      `INSERT INTO team_members (team_id, user_id, user_email, role, created_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (team_id, user_id) DO UPDATE SET role = excluded.role, user_email = excluded.user_email RETURNING *`,
+      [member.team_id, member.user_id, member.user_email, member.role, Date.now()],
+    );
+    return fromRow(MEMBER_COLUMNS, rows[0] ?? {}, this.dialect) as unknown as TeamMemberRecord;
+  }
+
+  async removeTeamMember(team_id: string, user_id: string): Promise<boolean> {
+    return (await this.execute("DELETE FROM team_members WHERE team_id = ? AND user_id = ?", [team_id, user_id])) > 0;
+  }
+
+  async teamsOfUser(user_id: string): Promise<string[]> {
+    const rows = await this.query("SELECT team_id FROM team_members WHERE user_id = ? ORDER BY team_id", [user_id]);
+    return rows.map((row) => String(row.team_id));
+  }
+
+  deleteKeysOf(field: "user_id" | "team_id", id: string): Promise<number> {
+    // `field` is one of two literals, never the client's text.
+    return this.execute(`DELETE FROM api_keys WHERE ${field} = ?`, [id]);
+  }
+
+  async removeMembershipsOf(field: "user_id" | "team_id", id: string): Promise<void> {
+    await this.execute(`DELETE FROM team_members WHERE ${field} = ?`, [id]);
+  }
+
+  async getUserByEmail(user_email: string): Promise<UserRecord | undefined> {
+    const rows = await this.query("SELECT * FROM users WHERE user_email = ? ORDER BY user_id LIMIT 1", [user_email]);
+    return rows[0] === undefined ? undefined : (fromRow(USERS.columns, rows[0], this.dialect) as unknown as UserRecord);
+  }
+
+  async findUsers(filter: UserFilter): Promise<{ data: UserRecord[]; total: number }> {
+    checkLimit(filter.limit, filter.offset);
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.user_role !== undefined) {
+      where.push("user_role = ?");
+      params.push(filter.user_role);
+    }
+    if (filter.user_ids !== undefined && filter.user_ids.length > 0) {
+      where.push(`user_id IN (${filter.user_ids.map(() => "?").join(", ")})`);
+      params.push(...filter.user_ids);
+    }
+    if (filter.user_email !== undefined) {
+      // LIKE's wildcards in the client's text are matched literally.
+      where.push("LOWER(user_email) LIKE ? ESCAPE '\\'");
+      params.push(`%${filter.user_email.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    }
+    if (filter.team_id !== undefined) {
+      where.push("user_id IN (SELECT user_id FROM team_members WHERE team_id = ?)");
+      params.push(filter.team_id);
+    }
+    const clause = where.length > 0 ? ` WHERE ${where.join(" AND ")}` : "";
+    const [count] = await this.query(`SELECT COUNT(*) AS n FROM users${clause}`, params);
+    const rows = await this.query(`SELECT * FROM users${clause} ORDER BY user_id LIMIT ? OFFSET ?`, [
+      ...params,
+      filter.limit,
+      filter.offset,
+    ]);
+    return {
+      data: rows.map((row) => fromRow(USERS.columns, row, this.dialect) as unknown as UserRecord),
+      total: Number(count?.n ?? 0),
+    };
+  }
+
+  createCustomer(customer: NewCustomer): Promise<CustomerRecord> {
+    return this.create(CUSTOMERS, { ...customer }) as Promise<unknown> as Promise<CustomerRecord>;
+  }
+  getCustomer(user_id: string): Promise<CustomerRecord | undefined> {
+    return this.get(CUSTOMERS, user_id) as Promise<unknown> as Promise<CustomerRecord | undefined>;
+  }
+  updateCustomer(user_id: string, patch: CustomerPatch): Promise<CustomerRecord | undefined> {
+    return this.update(CUSTOMERS, user_id, { ...patch }) as Promise<unknown> as Promise<CustomerRecord | undefined>;
+  }
+  deleteCustomer(user_id: string): Promise<boolean> {
+    return this.remove(CUSTOMERS, user_id);
+  }
+  listCustomers(options: ListOptions): Promise<Page<CustomerRecord>> {
+    return this.list(CUSTOMERS, options) as Promise<unknown> as Promise<Page<CustomerRecord>>;
+  }
+
+  createBudget(budget: NewBudget): Promise<BudgetRecord> {
+    return this.create(BUDGETS, { ...budget }) as Promise<unknown> as Promise<BudgetRecord>;
+  }
+  getBudget(budget_id: string): Promise<BudgetRecord | undefined> {
+    return this.get(BUDGETS, budget_id) as Promise<unknown> as Promise<BudgetRecord | undefined>;
+  }
+  updateBudget(budget_id: string, patch: BudgetPatch): Promise<BudgetRecord | undefined> {
+    return this.update(BUDGETS, budget_id, { ...patch }) as Promise<unknown> as Promise<BudgetRecord | undefined>;
+  }
+  deleteBudget(budget_id: string): Promise<boolean> {
+    return this.remove(BUDGETS, budget_id);
+  }
+  listBudgets(options: ListOptions): Promise<Page<BudgetRecord>> {
+    return this.list(BUDGETS, options) as Promise<unknown> as Promise<Page<BudgetRecord>>;
+  }
+
   async spendLogs(filter: SpendLogFilter): Promise<SpendRecord[]> {
     checkLimit(filter.limit, filter.offset);
     const where: string[] = [];
@@ -374,23 +557,27 @@ export abstract class SqlStore implements Store {
   }
 }
 
-/**
- * The spend each owner gets from the logs actually inserted, sorted by owner so concurrent
- * writers (two proxies on one Postgres) take row locks in the same order and cannot deadlock.
- */
 /** A spend record's values in SPEND_COLUMNS order, as `dialect` stores them. */
 export function spendRow(record: SpendRecord, dialect: Dialect): unknown[] {
   return Object.entries(SPEND_COLUMNS).map(([name, kind]) => toParam(kind, record[name as keyof SpendRecord], dialect));
 }
 
-export function spendTotals(inserted: readonly Pick<SpendRecord, "key_hash" | "user_id" | "team_id" | "cost">[]): {
+/**
+ * The spend each owner gets from the logs actually inserted, sorted by owner so concurrent
+ * writers (two proxies on one Postgres) take row locks in the same order and cannot deadlock.
+ */
+export function spendTotals(
+  inserted: readonly Pick<SpendRecord, "key_hash" | "user_id" | "team_id" | "cost" | "end_user">[],
+): {
   keys: [string, number][];
   users: [string, number][];
   teams: [string, number][];
+  customers: [string, number][];
 } {
   const keys = new Map<string, number>();
   const users = new Map<string, number>();
   const teams = new Map<string, number>();
+  const customers = new Map<string, number>();
   const add = (map: Map<string, number>, id: string | null, cost: number): void => {
     if (id !== null) map.set(id, (map.get(id) ?? 0) + cost);
   };
@@ -398,8 +585,9 @@ export function spendTotals(inserted: readonly Pick<SpendRecord, "key_hash" | "u
     add(keys, record.key_hash, record.cost);
     add(users, record.user_id, record.cost);
     add(teams, record.team_id, record.cost);
+    add(customers, record.end_user, record.cost);
   }
   const sorted = (map: Map<string, number>): [string, number][] =>
     [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return { keys: sorted(keys), users: sorted(users), teams: sorted(teams) };
+  return { keys: sorted(keys), users: sorted(users), teams: sorted(teams), customers: sorted(customers) };
 }

@@ -1,11 +1,11 @@
 /**
  * Spend written to SQLite: the logs inserted (a request_id already stored is skipped, and
- * `changes` says so) and the totals of what was inserted added to keys, users and teams,
+ * `changes` says so) and the totals of what was inserted added to keys, users, teams and end users,
  * all in one transaction, so totals always equal the sum of the logs. Used on the spend
  * worker's own connection (sqlite-spend-worker.ts), and in-thread for an in-memory database.
  */
 import type Database from "better-sqlite3";
-import { SPEND_COLUMNS, spendRow, spendTotals } from "./sql-store.js";
+import { ADD_CUSTOMER_SPEND, SPEND_COLUMNS, spendRow, spendTotals } from "./sql-store.js";
 import type { SpendRecord } from "./types.js";
 
 /** Settings every connection to the file gets. */
@@ -29,11 +29,14 @@ export function spendTransaction(db: Database.Database): (records: readonly Spen
   );
   const addUser = db.prepare("UPDATE users SET spend = spend + ? WHERE user_id = ?");
   const addTeam = db.prepare("UPDATE teams SET spend = spend + ? WHERE team_id = ?");
+  const addCustomer = db.prepare(ADD_CUSTOMER_SPEND);
   return db.transaction((records: readonly SpendRecord[]) => {
     const inserted = records.filter((record) => insertLog.run(...spendRow(record, "sqlite")).changes > 0);
     const totals = spendTotals(inserted);
     for (const [id, cost] of totals.keys) addKey.run({ cost, id });
     for (const [id, cost] of totals.users) addUser.run(cost, id);
     for (const [id, cost] of totals.teams) addTeam.run(cost, id);
+    const now = Date.now();
+    for (const [id, cost] of totals.customers) addCustomer.run(id, cost, now, now, cost);
   });
 }

@@ -46,11 +46,19 @@ export interface KeyRecord {
 
 export interface UserRecord {
   user_id: string;
+  user_email: string | null;
+  user_alias: string | null;
+  /** LiteLLM's roles (proxy_admin, internal_user, ...): stored and shown; a key's rights do not depend on it. */
+  user_role: string | null;
   max_budget: number | null;
   spend: number;
   budget_duration: string | null;
   budget_reset_at: number | null;
   models: string[];
+  /** Stored and shown as LiteLLM's user rows have them; the limits enforced are the key's. */
+  tpm_limit: number | null;
+  rpm_limit: number | null;
+  max_parallel_requests: number | null;
   metadata: JsonObject;
   created_at: number;
   updated_at: number;
@@ -64,6 +72,12 @@ export interface TeamRecord {
   models: string[];
   budget_duration: string | null;
   budget_reset_at: number | null;
+  /** A blocked team's keys are refused (401), as LiteLLM's /team/block does. */
+  blocked: boolean;
+  /** Stored and shown as LiteLLM's team rows have them; the limits enforced are the key's. */
+  tpm_limit: number | null;
+  rpm_limit: number | null;
+  max_parallel_requests: number | null;
   metadata: JsonObject;
   created_at: number;
   updated_at: number;
@@ -86,6 +100,66 @@ export interface SpendRecord {
   start_time: number;
   end_time: number;
   cache_hit: boolean;
+  /** The request body's `user` (LiteLLM's end user, a customer): charged when it has a row. */
+  end_user: string | null;
+}
+
+/** What has a spend total and may have a budget window. */
+export type BudgetHolder = "key" | "user" | "team" | "customer";
+
+/** One member of a team, LiteLLM's `members_with_roles` entry. */
+export interface TeamMemberRecord {
+  team_id: string;
+  user_id: string;
+  user_email: string | null;
+  /** "admin" or "user". */
+  role: string;
+  created_at: number;
+}
+
+/**
+ * An end user (LiteLLM's customer): the `user` a completion request names. Its budget lives
+ * in a budget row (`budget_id`); its spend and budget window are its own.
+ */
+export interface CustomerRecord {
+  user_id: string;
+  alias: string | null;
+  blocked: boolean;
+  spend: number;
+  budget_id: string | null;
+  budget_reset_at: number | null;
+  /** Stored and shown; litegate routes no differently for them. */
+  allowed_model_region: string | null;
+  default_model: string | null;
+  metadata: JsonObject;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A shared budget (LiteLLM's budget table), which customers reference by id. */
+export interface BudgetRecord {
+  budget_id: string;
+  max_budget: number | null;
+  /** Stored and shown: LiteLLM only alerts on it. */
+  soft_budget: number | null;
+  max_parallel_requests: number | null;
+  tpm_limit: number | null;
+  rpm_limit: number | null;
+  budget_duration: string | null;
+  model_max_budget: JsonObject | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface UserFilter {
+  limit: number;
+  offset: number;
+  user_role?: string | undefined;
+  user_ids?: readonly string[] | undefined;
+  /** A part of the email, any case. */
+  user_email?: string | undefined;
+  /** Members of this team. */
+  team_id?: string | undefined;
 }
 
 type Stamped = "spend" | "created_at" | "updated_at";
@@ -103,6 +177,12 @@ export type UserPatch = Partial<Omit<UserRecord, "user_id" | "created_at" | "upd
 
 export type NewTeam = Pick<TeamRecord, "team_id"> & Partial<Omit<TeamRecord, "team_id" | Stamped>>;
 export type TeamPatch = Partial<Omit<TeamRecord, "team_id" | "created_at" | "updated_at">>;
+
+export type NewCustomer = Pick<CustomerRecord, "user_id"> & Partial<Omit<CustomerRecord, "user_id" | Stamped>>;
+export type CustomerPatch = Partial<Omit<CustomerRecord, "user_id" | "created_at" | "updated_at">>;
+
+export type NewBudget = Pick<BudgetRecord, "budget_id"> & Partial<Omit<BudgetRecord, "budget_id" | Stamped>>;
+export type BudgetPatch = Partial<Omit<BudgetRecord, "budget_id" | "created_at" | "updated_at">>;
 
 /**
  * A deployment added through POST /model/new (general_settings.store_model_in_db). Its
@@ -191,20 +271,50 @@ export interface Store {
   /** Every stored model, oldest first: the order they join the config's deployments in. */
   listModels(): Promise<ModelRecord[]>;
 
+  // Teams' members, end users (customers) and shared budgets (LiteLLM's team, end-user and budget tables).
+  /** Members of the given teams, by team, then user id. */
+  listTeamMembers(team_ids: readonly string[]): Promise<TeamMemberRecord[]>;
+  /** Adds a member, or changes the role of one already there. */
+  putTeamMember(member: Omit<TeamMemberRecord, "created_at">): Promise<TeamMemberRecord>;
+  /** True when the member was there. */
+  removeTeamMember(team_id: string, user_id: string): Promise<boolean>;
+  /** The ids of the teams `user_id` is a member of, in order. */
+  teamsOfUser(user_id: string): Promise<string[]>;
+  /** Deletes every key of a user or team; how many. */
+  deleteKeysOf(field: "user_id" | "team_id", id: string): Promise<number>;
+  /** Drops every membership of a user or team. */
+  removeMembershipsOf(field: "user_id" | "team_id", id: string): Promise<void>;
+  getUserByEmail(user_email: string): Promise<UserRecord | undefined>;
+  /** Users matching `filter`, a page of them, and how many match in all. */
+  findUsers(filter: UserFilter): Promise<{ data: UserRecord[]; total: number }>;
+
+  createCustomer(customer: NewCustomer): Promise<CustomerRecord>;
+  getCustomer(user_id: string): Promise<CustomerRecord | undefined>;
+  updateCustomer(user_id: string, patch: CustomerPatch): Promise<CustomerRecord | undefined>;
+  deleteCustomer(user_id: string): Promise<boolean>;
+  listCustomers(options: ListOptions): Promise<Page<CustomerRecord>>;
+
+  createBudget(budget: NewBudget): Promise<BudgetRecord>;
+  getBudget(budget_id: string): Promise<BudgetRecord | undefined>;
+  updateBudget(budget_id: string, patch: BudgetPatch): Promise<BudgetRecord | undefined>;
+  deleteBudget(budget_id: string): Promise<boolean>;
+  listBudgets(options: ListOptions): Promise<Page<BudgetRecord>>;
+
   /**
-   * Starts a new budget window for a key, user or team: spend back to 0 and the next reset
+   * Starts a new budget window for a key, user, team or customer: spend back to 0 and the next reset
    * at `to`, but only while its reset time is still `from`. Instances that see the same
    * window end together reset it once; spend committed after that first reset is kept.
    * True when this call did the reset.
    */
-  resetBudget(entity: "key" | "user" | "team", id: string, from: number, to: number): Promise<boolean>;
+  resetBudget(entity: BudgetHolder, id: string, from: number, to: number): Promise<boolean>;
 
   /**
    * Inserts the logs and adds each new log's cost to its key's (found by its hash or its
    * previous hash), user's and team's spend,
    * all in one transaction: the totals always equal the sum of the logs. A request_id
    * already stored is skipped (and not counted again), so a batch retried after an
-   * ambiguous failure cannot double-count. Users and teams without a row keep only logs.
+   * ambiguous failure cannot double-count. Users and teams without a row keep only logs;
+   * an end user without one gets a row (as LiteLLM's end-user table fills itself).
    */
   recordSpend(records: readonly SpendRecord[]): Promise<void>;
   /** Logs ordered by start_time, then request_id. */
@@ -215,7 +325,7 @@ export interface Store {
 /** A create whose id already exists (the routes answer 400/409 with it). */
 export class StoreConflictError extends Error {
   constructor(
-    readonly entity: "key" | "user" | "team" | "model",
+    readonly entity: "key" | "user" | "team" | "model" | "customer" | "budget",
     readonly id: string,
   ) {
     super(`${entity} already exists`);

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import fc from "fast-check";
+import { newTeamBody, newUserBody, updateTeamBody, updateUserBody } from "../../src/proxy/management/bodies.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 import { chatAnswer, completionAnswer } from "../helpers/fixtures.js";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
@@ -289,7 +290,20 @@ interface ManagementRoute {
   base: Record<string, unknown>;
   /** user_id and team_id may be null (on keys). */
   nullableIds?: boolean;
+  /** Every field the route takes, checked or not (LiteLLM's fields it accepts and ignores): never "unknown". */
+  accepts?: readonly string[];
 }
+
+const USER_FIELDS = [
+  ...BUDGET_FIELDS,
+  "user_id",
+  "user_email",
+  "user_role",
+  "rpm_limit",
+  "tpm_limit",
+  "max_parallel_requests",
+];
+const TEAM_FIELDS = [...BUDGET_FIELDS, "team_id", "team_alias", "blocked", "rpm_limit", "tpm_limit"];
 
 const MANAGEMENT: Record<string, ManagementRoute> = {
   "/key/generate": { fields: KEY_FIELDS, base: {}, nullableIds: true },
@@ -298,10 +312,22 @@ const MANAGEMENT: Record<string, ManagementRoute> = {
   "/key/regenerate": { fields: ["key"], base: { key: "sk-no-such-key" } },
   "/key/block": { fields: ["key"], base: { key: "sk-no-such-key" } },
   "/key/unblock": { fields: ["key"], base: { key: "sk-no-such-key" } },
-  "/user/new": { fields: [...BUDGET_FIELDS, "user_id", "auto_create_key"], base: {} },
-  "/user/update": { fields: [...BUDGET_FIELDS, "user_id"], base: { user_id: "no-such-user" } },
-  "/team/new": { fields: [...BUDGET_FIELDS, "team_id", "team_alias"], base: {} },
-  "/team/update": { fields: [...BUDGET_FIELDS, "team_id", "team_alias"], base: { team_id: "no-such-team" } },
+  "/user/new": {
+    fields: [...USER_FIELDS, "auto_create_key", "duration"],
+    base: {},
+    accepts: Object.keys(newUserBody.shape),
+  },
+  "/user/update": {
+    fields: USER_FIELDS,
+    base: { user_id: "no-such-user" },
+    accepts: Object.keys(updateUserBody.shape),
+  },
+  "/team/new": { fields: TEAM_FIELDS, base: {}, accepts: Object.keys(newTeamBody.shape) },
+  "/team/update": {
+    fields: TEAM_FIELDS,
+    base: { team_id: "no-such-team" },
+    accepts: Object.keys(updateTeamBody.shape),
+  },
 };
 
 function managementInvalid(route: ManagementRoute): Record<string, fc.Arbitrary<unknown>> {
@@ -338,6 +364,8 @@ function managementInvalid(route: ManagementRoute): Record<string, fc.Arbitrary<
     metadata: wrong("object"),
     blocked: wrong("boolean"),
     auto_create_key: wrong("boolean"),
+    user_email: fc.oneof(wrong("string", "null"), fc.constant("")),
+    user_role: fc.oneof(wrong("string", "null"), fc.constantFrom("admin", "owner")),
   };
   return Object.fromEntries(route.fields.map((field) => [field, all[field] as fc.Arbitrary<unknown>]));
 }
@@ -372,6 +400,8 @@ interface Family {
   filler: fc.Arbitrary<Entry[]>;
   /** The route takes the model from its path (the body's model is overwritten). */
   pathModel: boolean;
+  /** Field names the route takes without checking them: not "unknown". */
+  accepted?: readonly string[];
 }
 
 const COMPLETION_FILLER = fc.subarray<Entry>([
@@ -388,6 +418,7 @@ function familyOf(path: string): Family {
       kind: "management",
       base: Object.entries(management.base),
       invalid: managementInvalid(management),
+      accepted: management.accepts ?? [],
       filler: fc.constant([]),
       pathModel: false,
     };
@@ -424,7 +455,7 @@ function invalidFields(family: Family): string[] {
 
 /** A field name a management route does not take. */
 function unknownField(family: Family): fc.Arbitrary<string> {
-  const taken = new Set(Object.keys(family.invalid));
+  const taken = new Set([...Object.keys(family.invalid), ...(family.accepted ?? [])]);
   return fc
     .oneof(
       fc.string({ minLength: 1, maxLength: 20 }),

@@ -41,6 +41,21 @@ const MANAGEMENT_ROUTES = [
   "/user/update",
   "/team/new",
   "/team/update",
+  "/team/delete",
+  "/team/member_add",
+  "/team/member_delete",
+  "/team/block",
+  "/team/unblock",
+  "/user/delete",
+  "/customer/new",
+  "/customer/update",
+  "/customer/delete",
+  "/customer/block",
+  "/customer/unblock",
+  "/budget/new",
+  "/budget/info",
+  "/budget/update",
+  "/budget/delete",
 ];
 const BODY_ROUTES = [...TEXT_ROUTES, ...CHAT_ROUTES, ...MANAGEMENT_ROUTES];
 

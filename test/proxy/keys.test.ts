@@ -180,11 +180,11 @@ describe("key management routes", () => {
       typo.body.error?.message,
       "/spend/logs does not take 'request_id' in the query string; it takes: api_key, user_id, team_id, start_date, end_date, page, page_size.",
     );
-    const noRoute = await call(url, "POST", "/team/delete", MASTER_KEY, {});
+    const noRoute = await call(url, "POST", "/team/model/add", MASTER_KEY, {});
     assert.equal(noRoute.status, 404);
     assert.equal(
       noRoute.body.error?.message,
-      "No route POST /team/delete. The /team/ routes are: POST /team/new, POST /team/update, GET /team/info.",
+      "No route POST /team/model/add. The /team/ routes are: POST /team/new, POST /team/update, GET /team/info, GET /team/list, POST /team/delete, POST /team/member_add, POST /team/member_delete, POST /team/block, POST /team/unblock.",
     );
     // A key in a mistyped path is masked in the answer (and in the log line).
     const keyInPath = await call(url, "GET", "/key/info/sk-secret123", MASTER_KEY);
@@ -405,6 +405,7 @@ describe("enforcement on every request", () => {
       spend: ANSWER_COST,
       status: "success",
       cache_hit: false,
+      end_user: null,
     });
     // Raising the budget applies at once.
     assert.equal((await call(url, "POST", "/key/update", MASTER_KEY, { key, max_budget: 1 })).status, 200);

@@ -41,6 +41,7 @@ export function spend(overrides: Partial<SpendRecord> & Pick<SpendRecord, "key_h
     start_time: 1_700_000_000_000,
     end_time: 1_700_000_000_500,
     cache_hit: false,
+    end_user: null,
     ...overrides,
   };
 }
@@ -276,6 +277,102 @@ export function storeSuite(harness: Harness): void {
       assert.deepEqual(ids(await store.spendLogs({ limit: 2, offset: 1 })), ids(records.slice(1, 3)));
       assert.deepEqual(await store.spendLogs({ key_hash: b, team_id: "t1", limit: 10 }), [records[2]]);
       assert.deepEqual((await store.spendLogs({ key_hash: b, limit: 10 }))[1], records[3]);
+    });
+
+    test("team members, users by email and filter, keys and memberships of an owner", async () => {
+      const { store } = await fresh();
+      await store.createUser({ user_id: "ann", user_email: "Ann@Example.com", user_role: "internal_user" });
+      await store.createUser({ user_id: "ben", user_email: "ben_x@example.com" });
+      await store.createUser({ user_id: "cy" });
+      await store.createTeam({ team_id: "t1" });
+      await store.createTeam({ team_id: "t2" });
+      await store.putTeamMember({ team_id: "t1", user_id: "ann", user_email: "Ann@Example.com", role: "admin" });
+      await store.putTeamMember({ team_id: "t1", user_id: "ben", user_email: null, role: "user" });
+      await store.putTeamMember({ team_id: "t2", user_id: "ann", user_email: null, role: "user" });
+      // Put again: the role changes, no second row.
+      const changed = await store.putTeamMember({ team_id: "t1", user_id: "ben", user_email: null, role: "admin" });
+      assert.equal(changed.role, "admin");
+      const members = await store.listTeamMembers(["t1", "t2"]);
+      assert.deepEqual(
+        members.map((m) => [m.team_id, m.user_id, m.role]),
+        [
+          ["t1", "ann", "admin"],
+          ["t1", "ben", "admin"],
+          ["t2", "ann", "user"],
+        ],
+      );
+      assert.deepEqual(await store.teamsOfUser("ann"), ["t1", "t2"]);
+      assert.equal((await store.getUserByEmail("ben_x@example.com"))?.user_id, "ben");
+      assert.equal(await store.getUserByEmail("nobody@example.com"), undefined);
+      const page = await store.findUsers({ limit: 1, offset: 0, team_id: "t1" });
+      assert.deepEqual([page.data.map((u) => u.user_id), page.total], [["ann"], 2]);
+      // A part of the email, any case; LIKE's wildcards match only themselves.
+      assert.deepEqual((await store.findUsers({ limit: 10, offset: 0, user_email: "ANN@" })).total, 1);
+      assert.deepEqual((await store.findUsers({ limit: 10, offset: 0, user_email: "n_x" })).total, 1);
+      assert.deepEqual((await store.findUsers({ limit: 10, offset: 0, user_email: "%" })).total, 0);
+      const byRole = await store.findUsers({
+        limit: 10,
+        offset: 0,
+        user_role: "internal_user",
+        user_ids: ["ann", "cy"],
+      });
+      assert.deepEqual(
+        byRole.data.map((u) => u.user_id),
+        ["ann"],
+      );
+      await store.createKey({ token_hash: hashKey("sk-1"), user_id: "ann", team_id: "t2" });
+      await store.createKey({ token_hash: hashKey("sk-2"), user_id: "ben", team_id: "t2" });
+      assert.equal(await store.deleteKeysOf("team_id", "t2"), 2);
+      await store.removeMembershipsOf("user_id", "ann");
+      assert.deepEqual(await store.teamsOfUser("ann"), []);
+      assert.equal(await store.removeTeamMember("t1", "ben"), true);
+      assert.equal(await store.removeTeamMember("t1", "ben"), false);
+    });
+
+    test("customers and budgets; an end user's spend makes its row or adds to it", async () => {
+      const { store } = await fresh();
+      const budget = await store.createBudget({
+        budget_id: "b1",
+        max_budget: 2,
+        model_max_budget: { m: { max_budget: 1 } },
+      });
+      assert.deepEqual(
+        [budget.max_budget, budget.model_max_budget, budget.soft_budget],
+        [2, { m: { max_budget: 1 } }, null],
+      );
+      await assert.rejects(store.createBudget({ budget_id: "b1" }), StoreConflictError);
+      assert.equal((await store.updateBudget("b1", { max_budget: 3 }))?.max_budget, 3);
+      const customer = await store.createCustomer({ user_id: "acme", budget_id: "b1", blocked: true });
+      assert.deepEqual([customer.spend, customer.blocked, customer.metadata], [0, true, {}]);
+      await assert.rejects(store.createCustomer({ user_id: "acme" }), StoreConflictError);
+      await store.recordSpend([
+        spend({ key_hash: "master_key", end_user: "acme", cost: 0.5 }),
+        spend({ key_hash: "master_key", end_user: "new", cost: 0.25 }),
+        spend({ key_hash: "master_key", end_user: "new", cost: 0.25 }),
+      ]);
+      assert.equal((await store.getCustomer("acme"))?.spend, 0.5);
+      const made = await store.getCustomer("new");
+      assert.deepEqual([made?.spend, made?.blocked, made?.budget_id], [0.5, false, null]);
+      assert.deepEqual((await store.spendLogs({ limit: 10 })).map((log) => log.end_user).sort(), [
+        "acme",
+        "new",
+        "new",
+      ]);
+      assert.equal(await store.resetBudget("customer", "acme", 0, 10), false);
+      await store.updateCustomer("acme", { budget_reset_at: 5 });
+      assert.equal(await store.resetBudget("customer", "acme", 5, 10), true);
+      assert.equal((await store.getCustomer("acme"))?.spend, 0);
+      assert.deepEqual(
+        (await store.listCustomers({ limit: 10 })).data.map((c) => c.user_id),
+        ["acme", "new"],
+      );
+      assert.deepEqual(
+        (await store.listBudgets({ limit: 10 })).data.map((b) => b.budget_id),
+        ["b1"],
+      );
+      assert.equal(await store.deleteCustomer("new"), true);
+      assert.equal(await store.deleteBudget("b1"), true);
+      assert.equal(await store.getBudget("b1"), undefined);
     });
   });
 }

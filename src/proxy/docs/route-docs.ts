@@ -10,7 +10,7 @@ export type Access = "open" | "key" | "master";
 export interface RouteDoc {
   summary: string;
   /** The OpenAPI tag the route is listed under in /docs. */
-  tag: "LLM" | "Models" | "Keys" | "Users" | "Teams" | "Spend" | "Health" | "Utilities";
+  tag: "LLM" | "Models" | "Keys" | "Users" | "Teams" | "Customers" | "Budgets" | "Spend" | "Health" | "Utilities";
   access: Access;
 }
 
@@ -35,7 +35,11 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
   "GET /health/liveness": { summary: "The process serves (for orchestrators)", tag: "Health", access: "open" },
   "GET /health/readiness": { summary: "The process serves (for orchestrators)", tag: "Health", access: "open" },
   "POST /key/generate": master("Keys", "Create a virtual key"),
-  "GET /key/info": master("Keys", "One key's settings and spend"),
+  "GET /key/info": {
+    summary: "One key's settings and spend; without ?key=, the calling key's",
+    tag: "Keys",
+    access: "key",
+  },
   "POST /key/update": master("Keys", "Change a key's settings"),
   "POST /key/delete": master("Keys", "Delete keys"),
   "GET /key/list": master("Keys", "List keys"),
@@ -44,12 +48,43 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
   "POST /key/block": master("Keys", "Block a key"),
   "POST /key/unblock": master("Keys", "Unblock a key"),
   "POST /user/new": master("Users", "Create a user (and their first key)"),
-  "GET /user/info": master("Users", "One user, their keys and spend"),
+  "GET /user/info": {
+    summary: "One user, their keys and spend; without ?user_id=, the calling key's user",
+    tag: "Users",
+    access: "key",
+  },
   "POST /user/update": master("Users", "Change a user's budget or models"),
   "POST /team/new": master("Teams", "Create a team"),
   "POST /team/update": master("Teams", "Change a team's budget or models"),
   "GET /team/info": master("Teams", "One team, its keys and spend"),
   "GET /spend/logs": master("Spend", "One row per request: tokens, cost, who, when"),
+  "GET /team/list": master("Teams", "Every team, with its members and keys"),
+  "POST /team/delete": master("Teams", "Delete teams, their keys and memberships"),
+  "POST /team/member_add": master("Teams", "Add members to a team"),
+  "POST /team/member_delete": master("Teams", "Remove a member from a team"),
+  "POST /team/block": master("Teams", "Block a team: its keys are refused"),
+  "POST /team/unblock": master("Teams", "Unblock a team"),
+  "GET /user/list": master("Users", "Users, a page at a time"),
+  "POST /user/delete": master("Users", "Delete users and their keys"),
+  "POST /customer/new": master("Customers", "Create an end user (the `user` of a request), with a budget"),
+  "GET /customer/info": master("Customers", "One end user and its spend"),
+  "POST /customer/update": master("Customers", "Change an end user's budget or settings"),
+  "POST /customer/delete": master("Customers", "Delete end users"),
+  "POST /customer/block": master("Customers", "Block end users"),
+  "POST /customer/unblock": master("Customers", "Unblock end users"),
+  "GET /customer/list": master("Customers", "Every end user"),
+  "POST /end_user/new": master("Customers", "Create an end user (LiteLLM's older name)"),
+  "GET /end_user/info": master("Customers", "One end user (LiteLLM's older name)"),
+  "POST /end_user/update": master("Customers", "Change an end user (LiteLLM's older name)"),
+  "POST /end_user/delete": master("Customers", "Delete end users (LiteLLM's older name)"),
+  "POST /end_user/block": master("Customers", "Block end users (LiteLLM's older name)"),
+  "POST /end_user/unblock": master("Customers", "Unblock end users (LiteLLM's older name)"),
+  "GET /end_user/list": master("Customers", "Every end user (LiteLLM's older name)"),
+  "POST /budget/new": master("Budgets", "Create a budget end users can share"),
+  "POST /budget/info": master("Budgets", "The budgets named"),
+  "POST /budget/update": master("Budgets", "Change a budget"),
+  "POST /budget/delete": master("Budgets", "Delete a budget"),
+  "GET /budget/list": master("Budgets", "Every budget"),
   "GET /model/info": { summary: "Every deployment, credentials removed", tag: "Models", access: "key" },
   "GET /v1/model/info": { summary: "Every deployment, credentials removed", tag: "Models", access: "key" },
   "GET /model_group/info": {

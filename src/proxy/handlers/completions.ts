@@ -69,7 +69,12 @@ async function serve(
   if (ctx.ended) return;
   const admission = gateway.access.admit(
     principal,
-    { model: ctx.model, fallbacks: requestFallbacks(body) },
+    // The body's `user` is LiteLLM's end user: its budget and block apply, its spend is recorded.
+    {
+      model: ctx.model,
+      fallbacks: requestFallbacks(body),
+      endUser: typeof body.user === "string" ? body.user : undefined,
+    },
     Date.now(),
     ctx,
   );

@@ -29,6 +29,23 @@ const RULES = {
   metadata: "a JSON object",
   blocked: "true or false",
   auto_create_key: "true or false",
+  user_email: "an email address, as a string, or null",
+  user_alias: "a string, or null",
+  user_role: '"proxy_admin", "proxy_admin_viewer", "internal_user" or "internal_user_viewer", or null',
+  teams: 'a list of team ids, or of {"team_id": "...", "user_role": "user" or "admin"}',
+  members_with_roles: 'a list of members, each {"role": "admin" or "user", "user_id": "..."} or with "user_email"',
+  member: 'a member {"role": "admin" or "user", "user_id": "..."} (or "user_email"), or a list of them',
+  max_budget_in_team: "a number of USD >= 0, or null",
+  team_ids: "a non-empty list of team ids",
+  user_ids: "a non-empty list of ids",
+  budget_id: "a non-empty string, or null",
+  budgets: "a non-empty list of budget ids",
+  id: "a budget id, as a non-empty string",
+  alias: "a string, or null",
+  soft_budget: "a number of USD >= 0, or null",
+  model_max_budget: "a JSON object, or null",
+  allowed_model_region: '"eu" or "us", or null',
+  default_model: "a model name, or null",
 } as const;
 
 type Field = keyof typeof RULES;
@@ -65,17 +82,186 @@ export const updateKeyBody = z
   .required({ key: true });
 export const keyBody = z.strictObject({ key: id });
 export const deleteKeysBody = z.strictObject({ keys: listOf(id, 1) });
-export const newUserBody = z.strictObject({ ...budget, user_id: id, auto_create_key: z.boolean() }).partial();
-export const newTeamBody = z
-  .strictObject({ ...budget, team_id: id, team_alias: z.string().max(256).nullable() })
-  .partial();
-export const updateUserBody = z
-  .strictObject({ ...budget, user_id: id })
-  .partial()
-  .required({ user_id: true });
-export const updateTeamBody = newTeamBody.required({ team_id: true });
 
 export type GenerateKeyBody = z.infer<typeof generateKeyBody>;
+
+// LiteLLM's organisation routes: users, teams and their members, end users (customers), budgets.
+
+/**
+ * Fields LiteLLM's request models declare that litegate accepts and does not act on (they
+ * configure features it does not have: invitations, SSO, organisations, guardrails, per-model
+ * budgets, MCP, ...). Accepted so LiteLLM's clients work unchanged; the README lists them.
+ */
+function ignored(names: readonly string[]): Record<string, z.ZodType> {
+  return Object.fromEntries(names.map((name) => [name, z.unknown()]));
+}
+
+const KEY_BASE_IGNORED = [
+  "spend",
+  "agent_id",
+  "budget_limits",
+  "allowed_cache_controls",
+  "config",
+  "permissions",
+  "model_max_budget",
+  "budget_fallbacks",
+  "model_rpm_limit",
+  "model_tpm_limit",
+  "mcp_rpm_limit",
+  "tag_rpm_limit",
+  "guardrails",
+  "policies",
+  "prompts",
+  "aliases",
+  "object_permission",
+] as const;
+
+const USER_ROLE = z.enum(["proxy_admin", "proxy_admin_viewer", "internal_user", "internal_user_viewer"]).nullable();
+const email = z.string().min(1).max(320).nullable();
+const alias = z.string().max(256).nullable();
+const money = z.number().min(0).nullable();
+const userLimits = { tpm_limit: limit, rpm_limit: limit, max_parallel_requests: limit };
+
+const memberOf = z
+  .strictObject({ role: z.enum(["admin", "user"]), user_id: id.nullable(), user_email: email })
+  .partial({ user_id: true, user_email: true })
+  .refine((member) => member.user_id != null || member.user_email != null);
+export type MemberInput = z.infer<typeof memberOf>;
+
+const userTeam = z.union([
+  id,
+  z
+    .strictObject({ team_id: id, max_budget_in_team: money, user_role: z.enum(["user", "admin"]) })
+    .partial({ max_budget_in_team: true, user_role: true }),
+]);
+
+const userFields = {
+  ...budget,
+  ...userLimits,
+  user_id: id,
+  user_email: email,
+  user_alias: alias,
+  user_role: USER_ROLE,
+};
+
+export const newUserBody = z
+  .strictObject({
+    ...userFields,
+    auto_create_key: z.boolean(),
+    // The key /user/new makes: its expiry, alias, team and block.
+    duration,
+    key_alias: alias,
+    team_id: id.nullable(),
+    blocked: z.boolean(),
+    teams: listOf(userTeam),
+    ...ignored([...KEY_BASE_IGNORED, "send_invite_email", "sso_user_id", "organizations"]),
+  })
+  .partial();
+export const updateUserBody = z
+  .strictObject({
+    ...userFields,
+    ...ignored([...KEY_BASE_IGNORED, "password", "duration", "key_alias", "team_id", "blocked"]),
+  })
+  .partial()
+  .required({ user_id: true });
+
+const TEAM_IGNORED = [
+  "organization_id",
+  "admins",
+  "members",
+  "team_member_permissions",
+  "soft_budget",
+  "budget_limits",
+  "router_settings",
+  "access_group_ids",
+  "default_team_member_models",
+  "model_aliases",
+  "tags",
+  "guardrails",
+  "policies",
+  "prompts",
+  "object_permission",
+  "allowed_passthrough_routes",
+  "disable_global_guardrails",
+  "secret_manager_settings",
+  "model_rpm_limit",
+  "model_tpm_limit",
+  "rpm_limit_type",
+  "tpm_limit_type",
+  "default_estimated_output_tokens",
+  "default_estimated_output_tokens_per_model",
+  "mcp_rpm_limit",
+  "team_member_budget",
+  "team_member_rpm_limit",
+  "team_member_tpm_limit",
+  "team_member_key_duration",
+  "team_member_budget_duration",
+  "allowed_vector_store_indexes",
+  "enforced_batch_output_expires_after",
+  "enforced_file_expires_after",
+] as const;
+
+const teamFields = {
+  ...budget,
+  ...userLimits,
+  team_id: id,
+  team_alias: alias,
+  blocked: z.boolean(),
+  ...ignored(TEAM_IGNORED),
+};
+
+export const newTeamBody = z.strictObject({ ...teamFields, members_with_roles: listOf(memberOf) }).partial();
+export const updateTeamBody = z.strictObject(teamFields).partial().required({ team_id: true });
+
+export const teamMemberAddBody = z
+  .strictObject({ team_id: id, member: z.union([memberOf, listOf(memberOf, 1)]), max_budget_in_team: money })
+  .partial({ max_budget_in_team: true });
+export const teamMemberDeleteBody = z
+  .strictObject({ team_id: id, user_id: id.nullable(), user_email: email })
+  .partial({ user_id: true, user_email: true });
+export const teamIdBody = z.strictObject({ team_id: id });
+export const deleteTeamsBody = z.strictObject({ team_ids: listOf(id, 1) });
+export const userIdsBody = z.strictObject({ user_ids: listOf(id, 1) });
+
+const budgetSettings = {
+  max_budget: money,
+  soft_budget: money,
+  max_parallel_requests: limit,
+  tpm_limit: limit,
+  rpm_limit: limit,
+  budget_duration: duration,
+  model_max_budget: metadata.nullable(),
+  // LiteLLM lets the first reset time be set; here a window starts when its budget is first used.
+  ...ignored(["budget_reset_at"]),
+};
+export interface BudgetSettings {
+  max_budget?: number | null | undefined;
+  soft_budget?: number | null | undefined;
+  max_parallel_requests?: number | null | undefined;
+  tpm_limit?: number | null | undefined;
+  rpm_limit?: number | null | undefined;
+  budget_duration?: string | null | undefined;
+  model_max_budget?: Record<string, unknown> | null | undefined;
+}
+
+export const newBudgetBody = z.strictObject({ ...budgetSettings, budget_id: id }).partial();
+export const updateBudgetBody = newBudgetBody.required({ budget_id: true });
+export const budgetInfoBody = z.strictObject({ budgets: listOf(id, 1) });
+export const budgetDeleteBody = z.strictObject({ id });
+
+const customerFields = {
+  ...budgetSettings,
+  user_id: id,
+  alias,
+  blocked: z.boolean(),
+  budget_id: id.nullable(),
+  allowed_model_region: z.enum(["eu", "us"]).nullable(),
+  default_model: z.string().min(1).max(256).nullable(),
+  metadata,
+  ...ignored(["object_permission", "spend"]),
+};
+export const newCustomerBody = z.strictObject(customerFields).partial().required({ user_id: true });
+export const updateCustomerBody = newCustomerBody;
 
 /** `body` checked against `schema`; a 400 naming the first bad field, the value sent and what it must be. */
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown, route: string): z.infer<S> {

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { addDuration } from "../../access/duration.js";
 import { generateKeyToken, hashKey, keyHashOf, keyName } from "../../access/key-token.js";
 import type { KeyPatch, KeyRecord, Store } from "../../store/types.js";
-import { BadRequestError, NotFoundError } from "../../wire/errors.js";
+import { BadRequestError, NotFoundError, PermissionDeniedError } from "../../wire/errors.js";
 import { clip } from "../../wire/validate.js";
 import { readJsonBody } from "../body.js";
 import type { RequestContext } from "../context.js";
@@ -98,11 +98,29 @@ export async function keyInfo(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const store = await gateway.access.requireKeyManagement(req);
-  const key = requiredParam(queryOf(req, "/key/info", ["key"]), "key", "/key/info");
+  const { store, principal } = await gateway.access.requireStoreAccess(req);
+  const query = queryOf(req, "/key/info", ["key"]);
   // Spend this instance has counted but not yet written belongs in the answer.
   await gateway.access.flushSpend(2_000);
-  const record = await existingKey(store, key);
+  if (principal.kind !== "key") {
+    const record = await existingKey(store, requiredParam(query, "key", "/key/info"));
+    sendJson(res, 200, { key: record.token_hash, info: keyView(record) }, ctx.headers());
+    return;
+  }
+  // A virtual key describes itself without a parameter, and may ask about its user's other keys
+  // (LiteLLM's rule); anything else is refused alike, whether the key exists or not.
+  const { grant } = principal;
+  const asked = query.get("key");
+  const record = await store.getKey(asked === null || asked === "" ? grant.hash : keyHashOf(asked));
+  const own =
+    record !== undefined &&
+    (record.token_hash === grant.hash || (record.user_id !== null && record.user_id === grant.key.user_id));
+  if (record === undefined || !own) {
+    throw new PermissionDeniedError(
+      "A virtual key may only ask /key/info about itself or its own user's keys; call it without 'key', or with the master key.",
+      { param: "key", code: "not_own_key" },
+    );
+  }
   sendJson(res, 200, { key: record.token_hash, info: keyView(record) }, ctx.headers());
 }
 

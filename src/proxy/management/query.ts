@@ -59,10 +59,10 @@ export interface PageQuery {
   offset: number;
 }
 
-/** `page` (from 1) and `sizeName` (rows per page, at most 1000). */
-export function pageOf(query: URLSearchParams, sizeName = "size", defaultSize = 50): PageQuery {
+/** `page` (from 1) and `sizeName` (rows per page, at most `maxSize`). */
+export function pageOf(query: URLSearchParams, sizeName = "size", defaultSize = 50, maxSize = 1000): PageQuery {
   const page = wholeNumber(query, "page", 1, 1, 1_000_000);
-  const size = wholeNumber(query, sizeName, defaultSize, 1, 1000);
+  const size = wholeNumber(query, sizeName, defaultSize, 1, maxSize);
   return { page, size, offset: (page - 1) * size };
 }
 

@@ -3,7 +3,15 @@
  * strings, and a key named by its hash (`token`) and masked form (`key_name`): the
  * plaintext is not stored, so no route can show it again.
  */
-import type { KeyRecord, SpendRecord, TeamRecord, UserRecord } from "../../store/types.js";
+import type {
+  BudgetRecord,
+  CustomerRecord,
+  KeyRecord,
+  SpendRecord,
+  TeamMemberRecord,
+  TeamRecord,
+  UserRecord,
+} from "../../store/types.js";
 
 function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
@@ -32,32 +40,85 @@ export function keyView(key: KeyRecord) {
   };
 }
 
-export function userView(user: UserRecord) {
+/** A user with the teams they are a member of (LiteLLM's `teams`). */
+export function userView(user: UserRecord, teams: readonly string[] = []) {
   return {
     user_id: user.user_id,
+    user_email: user.user_email,
+    user_alias: user.user_alias,
+    user_role: user.user_role,
+    teams,
     models: user.models,
     spend: user.spend,
     max_budget: user.max_budget,
     budget_duration: user.budget_duration,
     budget_reset_at: iso(user.budget_reset_at),
+    tpm_limit: user.tpm_limit,
+    rpm_limit: user.rpm_limit,
+    max_parallel_requests: user.max_parallel_requests,
     metadata: user.metadata,
     created_at: iso(user.created_at),
     updated_at: iso(user.updated_at),
   };
 }
 
-export function teamView(team: TeamRecord) {
+/** LiteLLM's `members_with_roles` entry. */
+export function memberView(member: TeamMemberRecord) {
+  return { user_id: member.user_id, user_email: member.user_email, role: member.role };
+}
+
+/** A team with its members (LiteLLM's `members_with_roles`). */
+export function teamView(team: TeamRecord, members: readonly TeamMemberRecord[] = []) {
   return {
     team_id: team.team_id,
     team_alias: team.team_alias,
+    members_with_roles: members.map(memberView),
     models: team.models,
     spend: team.spend,
     max_budget: team.max_budget,
     budget_duration: team.budget_duration,
     budget_reset_at: iso(team.budget_reset_at),
+    tpm_limit: team.tpm_limit,
+    rpm_limit: team.rpm_limit,
+    max_parallel_requests: team.max_parallel_requests,
+    blocked: team.blocked,
     metadata: team.metadata,
     created_at: iso(team.created_at),
     updated_at: iso(team.updated_at),
+  };
+}
+
+/** A row of LiteLLM's budget table. */
+export function budgetView(budget: BudgetRecord) {
+  return {
+    budget_id: budget.budget_id,
+    max_budget: budget.max_budget,
+    soft_budget: budget.soft_budget,
+    max_parallel_requests: budget.max_parallel_requests,
+    tpm_limit: budget.tpm_limit,
+    rpm_limit: budget.rpm_limit,
+    model_max_budget: budget.model_max_budget,
+    budget_duration: budget.budget_duration,
+    created_at: iso(budget.created_at),
+    updated_at: iso(budget.updated_at),
+  };
+}
+
+/** An end user as LiteLLM's customer routes show one: its budget row inlined as `litellm_budget_table`. */
+export function customerView(customer: CustomerRecord, budget: BudgetRecord | undefined) {
+  return {
+    user_id: customer.user_id,
+    alias: customer.alias,
+    spend: customer.spend,
+    allowed_model_region: customer.allowed_model_region,
+    default_model: customer.default_model,
+    budget_id: customer.budget_id,
+    litellm_budget_table: budget === undefined ? null : budgetView(budget),
+    blocked: customer.blocked,
+    budget_reset_at: iso(customer.budget_reset_at),
+    metadata: customer.metadata,
+    created_at: iso(customer.created_at),
+    updated_at: iso(customer.updated_at),
   };
 }
 
@@ -78,5 +139,6 @@ export function spendView(log: SpendRecord) {
     startTime: iso(log.start_time),
     endTime: iso(log.end_time),
     cache_hit: log.cache_hit,
+    end_user: log.end_user,
   };
 }
