@@ -247,6 +247,25 @@ export class AccessControl {
   }
 
   /**
+   * What /health/readiness reports of the database and of Redis (which shares key limits):
+   * "connected", "Not connected" when none is configured (LiteLLM's words), or "disconnected".
+   */
+  async connections(timeoutMs: number): Promise<{ db: string; redis: string }> {
+    let db = "Not connected";
+    if (this.store !== undefined) {
+      const timeout = new Promise<never>((_, reject) => {
+        setTimeout(() => reject(new Error("timed out")), timeoutMs).unref();
+      });
+      db = await Promise.race([this.store.ping(), timeout]).then(
+        () => "connected",
+        () => "disconnected",
+      );
+    }
+    const shared = this.keyState.status?.().shared;
+    return { db, redis: shared === undefined ? "Not connected" : shared ? "connected" : "disconnected" };
+  }
+
+  /**
    * For the key, user, team and spend routes: the master key, on a gateway that has one and a
    * store. Returns the store.
    */

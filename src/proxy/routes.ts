@@ -6,7 +6,7 @@
 import type { Handler } from "./gateway.js";
 import { chatCompletions, completions } from "./handlers/completions.js";
 import { docsAsset, docsPage, listRoutes, openApi } from "./handlers/docs.js";
-import { health, liveliness } from "./handlers/health.js";
+import { health, liveliness, readiness } from "./handlers/health.js";
 import { metrics } from "./handlers/metrics.js";
 import { getModel, listModels } from "./handlers/models.js";
 import { tokenCounter } from "./handlers/token-counter.js";
@@ -57,7 +57,7 @@ const EXACT: Record<string, Methods> = {
   "/health": { GET: health },
   "/health/liveliness": { GET: liveliness },
   "/health/liveness": { GET: liveliness },
-  "/health/readiness": { GET: liveliness },
+  "/health/readiness": { GET: readiness },
   "/key/generate": { POST: generateKey },
   "/key/info": { GET: keyInfo },
   "/key/update": { POST: updateKey },

@@ -79,5 +79,7 @@ export interface KeyState {
   announceChange(change: string): void;
   /** Calls `listener` with each change another instance announced. */
   onChange(listener: (change: string) => void): void;
+  /** Whether state is shared through Redis now; absent for state kept in this process. */
+  status?(): { shared: boolean };
   close(): Promise<void>;
 }

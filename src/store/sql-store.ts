@@ -532,6 +532,10 @@ export abstract class SqlStore implements Store {
     return this.list(BUDGETS, options) as Promise<unknown> as Promise<Page<BudgetRecord>>;
   }
 
+  async ping(): Promise<void> {
+    await this.query("SELECT 1", []);
+  }
+
   async spendLogs(filter: SpendLogFilter): Promise<SpendRecord[]> {
     checkLimit(filter.limit, filter.offset);
     const where: string[] = [];

@@ -319,6 +319,8 @@ export interface Store {
   recordSpend(records: readonly SpendRecord[]): Promise<void>;
   /** Logs ordered by start_time, then request_id. */
   spendLogs(filter: SpendLogFilter): Promise<SpendRecord[]>;
+  /** Resolves when the database answers a trivial query (/health/readiness). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 

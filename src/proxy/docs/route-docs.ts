@@ -33,7 +33,11 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
   "GET /health": master("Health", "A cheap real call to every deployment: which answer"),
   "GET /health/liveliness": { summary: "The process serves (for orchestrators)", tag: "Health", access: "open" },
   "GET /health/liveness": { summary: "The process serves (for orchestrators)", tag: "Health", access: "open" },
-  "GET /health/readiness": { summary: "The process serves (for orchestrators)", tag: "Health", access: "open" },
+  "GET /health/readiness": {
+    summary: "The process serves, and its database and Redis connections (503 while the database is down)",
+    tag: "Health",
+    access: "open",
+  },
   "POST /key/generate": master("Keys", "Create a virtual key"),
   "GET /key/info": {
     summary: "One key's settings and spend; without ?key=, the calling key's",

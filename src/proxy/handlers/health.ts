@@ -1,11 +1,14 @@
 /**
- * Health: /health/liveliness and /health/readiness say the process serves (no auth,
- * for orchestrators); /health (master key only: it calls every upstream) makes a cheap real call to every
+ * Health: /health/liveliness says the process serves; /health/readiness (both without auth,
+ * for orchestrators) also what it depends on, in LiteLLM's shape: the database and Redis
+ * connections and the callbacks in use, 503 while a configured database does not answer.
+ * /health (master key only: it calls every upstream) makes a cheap real call to every
  * deployment and reports which answer — never with a key.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { RequestContext } from "../context.js";
 import type { Gateway } from "../gateway.js";
+import { packageVersion } from "../../version.js";
 import { asAPIError, sendJson } from "../respond.js";
 
 const HEALTH_CHECK_TIMEOUT_SECONDS = 30;
@@ -17,6 +20,36 @@ export async function liveliness(
   ctx: RequestContext,
 ): Promise<void> {
   sendJson(res, 200, { status: "healthy" }, ctx.headers());
+}
+
+/** How long readiness waits for the database to answer. */
+const READINESS_DB_TIMEOUT_MS = 2_000;
+
+export async function readiness(
+  gateway: Gateway,
+  _req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RequestContext,
+): Promise<void> {
+  const { db, redis } = await gateway.access.connections(READINESS_DB_TIMEOUT_MS);
+  // A configured database that does not answer takes this instance out of rotation; none configured is fine.
+  const ready = db !== "disconnected";
+  sendJson(
+    res,
+    ready ? 200 : 503,
+    {
+      status: ready ? "healthy" : "unhealthy",
+      db,
+      redis,
+      // No response cache yet.
+      cache: null,
+      litellm_version: packageVersion(),
+      success_callbacks: gateway.metrics === undefined ? [] : ["prometheus"],
+      log_level: gateway.detailedDebug ? "DEBUG" : "INFO",
+      is_detailed_debug: gateway.detailedDebug,
+    },
+    ctx.headers(),
+  );
 }
 
 export async function health(
