@@ -59,6 +59,8 @@ export function spendOutcome(ctx: RequestContext, status: number): Outcome {
     ok: status === 200,
     modelGroup: ctx.model ?? "",
     deploymentId: trace?.deployment?.id,
+    requestTags: ctx.labels.tags,
+    metadata: ctx.labels.metadata,
     usage: billable ? ledger.settle().then((settled) => settled?.usage) : known,
     cost: (usage) => costFor(ctx, usage),
   };
@@ -85,5 +87,8 @@ export function logLine(req: IncomingMessage, ctx: RequestContext, status: numbe
     prompt_tokens: usage?.prompt_tokens,
     completion_tokens: usage?.completion_tokens,
     cost: knownCost(ctx),
+    // Only when the request had any: most lines stay as short as before.
+    request_tags: ctx.labels.tags.length > 0 ? ctx.labels.tags : undefined,
+    metadata: Object.keys(ctx.labels.metadata).length > 0 ? ctx.labels.metadata : undefined,
   };
 }

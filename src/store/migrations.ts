@@ -133,9 +133,19 @@ const KEY_NAMES = [
   "CREATE INDEX api_keys_previous_token_hash ON api_keys (previous_token_hash)",
 ];
 
+/** Each request's tags and metadata, as LiteLLM's spend logs keep them (`request_tags`, `metadata`). */
+function spendLabels(dialect: Dialect): string[] {
+  const t = TYPES[dialect];
+  return [
+    `ALTER TABLE spend_logs ADD COLUMN request_tags ${t.json} NOT NULL DEFAULT ${t.emptyArray}`,
+    `ALTER TABLE spend_logs ADD COLUMN metadata ${t.json} NOT NULL DEFAULT ${t.emptyObject}`,
+  ];
+}
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "keys, users, teams, spend logs", sqlite: initial("sqlite"), postgres: initial("postgres") },
   { version: 2, name: "key names, previous key hashes", sqlite: KEY_NAMES, postgres: KEY_NAMES },
+  { version: 3, name: "spend log tags and metadata", sqlite: spendLabels("sqlite"), postgres: spendLabels("postgres") },
 ];
 
 /** The migrations after `current`, in order. */

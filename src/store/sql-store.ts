@@ -117,6 +117,8 @@ export const SPEND_COLUMNS: Record<keyof SpendRecord, Kind> = {
   start_time: "int",
   end_time: "int",
   cache_hit: "bool",
+  request_tags: "json",
+  metadata: "json",
 };
 
 export function toParam(kind: Kind, value: unknown, dialect: Dialect): unknown {

@@ -86,6 +86,10 @@ export interface SpendRecord {
   start_time: number;
   end_time: number;
   cache_hit: boolean;
+  /** LiteLLM's `request_tags`: the request's tags merged with its key's and team's. */
+  request_tags: string[];
+  /** LiteLLM's spend log `metadata`: what the request's metadata said, secrets removed, bounded. */
+  metadata: JsonObject;
 }
 
 type Stamped = "spend" | "created_at" | "updated_at";

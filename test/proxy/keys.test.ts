@@ -405,6 +405,8 @@ describe("enforcement on every request", () => {
       spend: ANSWER_COST,
       status: "success",
       cache_hit: false,
+      request_tags: [],
+      metadata: {},
     });
     // Raising the budget applies at once.
     assert.equal((await call(url, "POST", "/key/update", MASTER_KEY, { key, max_budget: 1 })).status, 200);

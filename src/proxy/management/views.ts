@@ -78,5 +78,7 @@ export function spendView(log: SpendRecord) {
     startTime: iso(log.start_time),
     endTime: iso(log.end_time),
     cache_hit: log.cache_hit,
+    request_tags: log.request_tags,
+    metadata: log.metadata,
   };
 }
