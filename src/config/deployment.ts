@@ -176,6 +176,11 @@ function deploymentOf(entry: ModelEntry, id: string, missingEnv: MissingEnv[]): 
   for (const key of REQUEST_DEFAULT_PARAMS) if (params[key] !== undefined) defaults[key] = params[key];
   const limits: DeploymentLimits = {};
   for (const key of LIMIT_PARAMS) if (params[key] !== undefined) limits[key] = params[key];
+  // LiteLLM's Router takes a deployment's rpm/tpm from the entry, then litellm_params, then model_info.
+  for (const key of ["rpm", "tpm"] as const) {
+    const limit = entry[key] ?? params[key] ?? info[key];
+    if (limit !== undefined && limit !== null) limits[key] = limit;
+  }
   // Custom prices may sit in litellm_params (LiteLLM's older place) or model_info; litellm_params win.
   const costs = {
     ...info,
