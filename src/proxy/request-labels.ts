@@ -151,6 +151,15 @@ export function requestLabels(
   req: IncomingMessage,
   principal: Principal,
 ): RequestLabels {
+  // Most requests carry none and have no key metadata to merge: nothing to build.
+  if (
+    body.metadata == null &&
+    body.litellm_metadata == null &&
+    body.tags == null &&
+    req.headers["x-litellm-tags"] === undefined &&
+    principal.kind !== "key"
+  )
+    return NO_LABELS;
   const metadata = metadataObject(body.metadata, "metadata");
   const litellmMetadata = metadataObject(body.litellm_metadata, "litellm_metadata");
   const tags: string[] = [];
