@@ -59,6 +59,8 @@ export interface Deployment {
    */
   readonly defaults: Readonly<Record<string, unknown>>;
   readonly limits: DeploymentLimits;
+  /** `litellm_params.tags`: added to the request_tags of every request it answers, as LiteLLM does. */
+  readonly tags: readonly string[];
   /** USD per token, from the price table or the deployment's own costs; undefined when unknown. */
   readonly price: Price | undefined;
   /**
@@ -197,6 +199,7 @@ function deploymentOf(entry: ModelEntry, id: string, missingEnv: MissingEnv[]): 
     options: options as CallOptions,
     defaults,
     limits,
+    tags: params.tags ?? [],
     price: deploymentPrice(params.model, costs),
     missingEnv,
   };

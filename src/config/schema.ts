@@ -131,6 +131,8 @@ export const litellmParamsSchema = z.looseObject(
     extra_headers: headerMap().nullish(),
     input_cost_per_token: num({ min: 0 }).nullish(),
     output_cost_per_token: num({ min: 0 }).nullish(),
+    // Added to the request_tags of every request this deployment answers, as LiteLLM does.
+    tags: stringList().nullish(),
     // Request params as the deployment's defaults (a request's own value wins), as LiteLLM
     // passes litellm_params on to every call.
     temperature: num({ min: 0, max: 2 }).nullish(),

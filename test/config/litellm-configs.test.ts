@@ -102,6 +102,19 @@ async function models(url: string, key?: string): Promise<string[]> {
   return ((await response.json()) as { data: { id: string }[] }).data.map((model) => model.id);
 }
 
+/** The gateway's JSON log lines. */
+function logLines(stdout: string): Record<string, unknown>[] {
+  return stdout
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** Log lines are written asynchronously: waits (briefly) until `check` holds. */
+async function waitFor(check: () => boolean): Promise<void> {
+  for (let tries = 0; tries < 100 && !check(); tries++) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
 const chat = (model: string, extra: Record<string, unknown> = {}) => ({
   model,
   messages: [{ role: "user", content: "Hi" }],
@@ -116,8 +129,8 @@ interface StartingCase {
   key?: string;
   /** Variables set for this config besides the mock's bases and the providers' keys. */
   env?: Record<string, string>;
-  /** Requests through the gateway, asserting what reaches the upstream. */
-  probe(url: string, file: string): Promise<void>;
+  /** Requests through the gateway, asserting what reaches the upstream (and what it logs). */
+  probe(url: string, file: string, stdout: () => string): Promise<void>;
 }
 
 const OPEN =
@@ -204,17 +217,20 @@ const STARTING: Record<string, StartingCase> = {
   },
   "tags-and-callbacks.yaml": {
     warnings: [
-      "unknown key model_list[0].litellm_params.tags (ignored)",
-      "unknown key model_list[1].litellm_params.tags (ignored)",
       "unknown key router_settings.enable_tag_filtering (ignored)",
       "unknown key litellm_settings.callbacks (ignored)",
       OPEN,
     ],
     models: ["gpt-4"],
-    async probe(url) {
+    async probe(url, _file, stdout) {
       const answer = await send(url, "/v1/chat/completions", chat("gpt-4"));
       assert.equal(answer.status, 200);
-      assert.match(String(answer.headers.get("x-litellm-model-id")), /^team-(a|b)-model$/);
+      const id = String(answer.headers.get("x-litellm-model-id"));
+      assert.match(id, /^team-(a|b)-model$/);
+      // The deployment's tags label the request, as LiteLLM's spend logs show them.
+      await waitFor(() => stdout().includes('"request_tags"'));
+      const line = logLines(stdout()).find((entry) => entry.request_tags !== undefined);
+      assert.deepEqual(line?.request_tags, [id === "team-a-model" ? "teamA" : "teamB"]);
     },
   },
   "guardrails-rerank.yaml": {
@@ -433,15 +449,11 @@ describe("LiteLLM-style configs through `litegate --config`", () => {
       });
       try {
         assert.deepEqual(await models(gateway.url, expected.key), expected.models);
-        await expected.probe(gateway.url, file);
-        // The start-up warnings are the log's level-40 lines, before "listening".
-        const warnings = gateway
-          .stdout()
-          .split("\n")
-          .filter((line) => line.startsWith("{"))
-          .map((line) => JSON.parse(line) as { level: number; msg: string })
+        await expected.probe(gateway.url, file, () => gateway.stdout());
+        // The start-up warnings are the log's level-40 lines.
+        const warnings = logLines(gateway.stdout())
           .filter((line) => line.level === 40)
-          .map((line) => line.msg.replace(`${file}: `, ""));
+          .map((line) => String(line.msg).replace(`${file}: `, ""));
         assert.deepEqual(warnings, expected.warnings);
       } finally {
         await gateway.stop();

@@ -50,6 +50,15 @@ async function gatewayOn(store: Store): Promise<TestGateway> {
           api_base: `${mock.url}/v1`,
         },
       },
+      {
+        model_name: "tagged",
+        litellm_params: {
+          model: "text-completion-openai/instruct",
+          api_key: "sk-upstream",
+          api_base: `${mock.url}/v1`,
+          tags: ["m-tag", "deployment-tag"],
+        },
+      },
     ],
     masterKey: MASTER_KEY,
     store,
@@ -93,7 +102,7 @@ function labelSuite(name: string, skip: string | undefined, open: () => Promise<
     });
     after(() => gateway?.close());
 
-    test("tags merged as LiteLLM merges them (metadata.tags, key, team, body tags), metadata without secrets", async () => {
+    test("tags merged as LiteLLM merges them (metadata.tags, key, team, body tags, deployment), metadata without secrets", async () => {
       const url = gateway.url;
       const team = await call(url, "POST", "/team/new", MASTER_KEY, {
         team_id: `ml-${name}`,
@@ -105,6 +114,7 @@ function labelSuite(name: string, skip: string | undefined, open: () => Promise<
         metadata: { tags: ["key-tag"], spend_logs_metadata: { cost_center: "key-cc" } },
       });
       const answer = await complete(url, key, {
+        model: "tagged",
         tags: ["body-tag", "m-tag"],
         metadata: {
           tags: ["m-tag"],
@@ -127,9 +137,11 @@ function labelSuite(name: string, skip: string | undefined, open: () => Promise<
       assert.deepEqual(await rows(url, key), [
         {
           ...BASE_ROW,
+          model_group: "tagged",
           api_key: sha256(key),
           team_id: `ml-${name}`,
-          request_tags: ["m-tag", "key-tag", "team-tag", "body-tag"],
+          // The deployment's own tags last (LiteLLM's `tags` in litellm_params).
+          request_tags: ["m-tag", "key-tag", "team-tag", "body-tag", "deployment-tag"],
           metadata: {
             session: "s1",
             trace_id: "abc",
@@ -142,7 +154,7 @@ function labelSuite(name: string, skip: string | undefined, open: () => Promise<
       const serialized = JSON.stringify(gateway.logs);
       assert.ok(!serialized.includes("sk-provider-secret") && !serialized.includes("sk-leaked"));
       const line = gateway.logs.find((entry) => entry.route === "/v1/completions" && entry.request_tags !== undefined);
-      assert.deepEqual(line?.request_tags, ["m-tag", "key-tag", "team-tag", "body-tag"]);
+      assert.deepEqual(line?.request_tags, ["m-tag", "key-tag", "team-tag", "body-tag", "deployment-tag"]);
       assert.equal((line?.metadata as { trace_id?: string } | undefined)?.trace_id, "abc");
     });
 
