@@ -6,7 +6,7 @@
  */
 import type { KeyState, SpendEntry } from "../state/key-state.js";
 import { SpendWriter, type SpendWriterOptions } from "../store/spend-writer.js";
-import type { SpendRecord, Store } from "../store/types.js";
+import type { JsonObject, SpendRecord, Store } from "../store/types.js";
 import type { CompletionUsage } from "../wire/completions.js";
 import { ownerId, type Principal, type Ticket } from "./grant.js";
 
@@ -15,6 +15,9 @@ export interface Outcome {
   ok: boolean;
   modelGroup: string;
   deploymentId: string | undefined;
+  /** LiteLLM's `request_tags` and spend log `metadata` (see src/proxy/request-labels.ts). */
+  requestTags: string[];
+  metadata: JsonObject;
   /** Known usage, or its count still running (a stream the provider sent no usage for). */
   usage: CompletionUsage | Promise<CompletionUsage | undefined> | undefined;
   cost(usage: CompletionUsage): number;
@@ -165,6 +168,8 @@ export class SpendLedger {
       end_time: now,
       cache_hit: false,
       end_user: ticket.endUser ?? null,
+      request_tags: outcome.requestTags,
+      metadata: outcome.metadata,
     };
     this.writer.add(record);
     const entries = spendEntries(record);

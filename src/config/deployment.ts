@@ -59,6 +59,8 @@ export interface Deployment {
    */
   readonly defaults: Readonly<Record<string, unknown>>;
   readonly limits: DeploymentLimits;
+  /** `litellm_params.tags`: added to the request_tags of every request it answers, as LiteLLM does. */
+  readonly tags: readonly string[];
   /** USD per token, from the price table or the deployment's own costs; undefined when unknown. */
   readonly price: Price | undefined;
   /**
@@ -176,6 +178,11 @@ function deploymentOf(entry: ModelEntry, id: string, missingEnv: MissingEnv[]): 
   for (const key of REQUEST_DEFAULT_PARAMS) if (params[key] !== undefined) defaults[key] = params[key];
   const limits: DeploymentLimits = {};
   for (const key of LIMIT_PARAMS) if (params[key] !== undefined) limits[key] = params[key];
+  // LiteLLM's Router takes a deployment's rpm/tpm from the entry, then litellm_params, then model_info.
+  for (const key of ["rpm", "tpm"] as const) {
+    const limit = entry[key] ?? params[key] ?? info[key];
+    if (limit !== undefined && limit !== null) limits[key] = limit;
+  }
   // Custom prices may sit in litellm_params (LiteLLM's older place) or model_info; litellm_params win.
   const costs = {
     ...info,
@@ -192,6 +199,7 @@ function deploymentOf(entry: ModelEntry, id: string, missingEnv: MissingEnv[]): 
     options: options as CallOptions,
     defaults,
     limits,
+    tags: params.tags ?? [],
     price: deploymentPrice(params.model, costs),
     missingEnv,
   };

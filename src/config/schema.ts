@@ -131,6 +131,8 @@ export const litellmParamsSchema = z.looseObject(
     extra_headers: headerMap().nullish(),
     input_cost_per_token: num({ min: 0 }).nullish(),
     output_cost_per_token: num({ min: 0 }).nullish(),
+    // Added to the request_tags of every request this deployment answers, as LiteLLM does.
+    tags: stringList().nullish(),
     // Request params as the deployment's defaults (a request's own value wins), as LiteLLM
     // passes litellm_params on to every call.
     temperature: num({ min: 0, max: 2 }).nullish(),
@@ -182,6 +184,9 @@ export const modelInfoSchema = z.looseObject(
     input_cost_per_token: num({ min: 0 }).nullish(),
     output_cost_per_token: num({ min: 0 }).nullish(),
     max_tokens: num({ int: true, gt: 0 }).nullish(),
+    // LiteLLM's Router reads a deployment's limits here too, after the entry's and litellm_params'.
+    rpm: num({ int: true, min: 0 }).nullish(),
+    tpm: num({ int: true, min: 0 }).nullish(),
   },
   mapping(),
 );
@@ -191,6 +196,9 @@ export const modelEntrySchema = z.looseObject(
     model_name: z.preprocess(fromScalar, name("a model name string")),
     litellm_params: litellmParamsSchema,
     model_info: modelInfoSchema.nullish(),
+    // Beside litellm_params, as LiteLLM's load-balancing example writes them; read first.
+    rpm: num({ int: true, min: 0 }).nullish(),
+    tpm: num({ int: true, min: 0 }).nullish(),
   },
   mapping("a mapping with model_name and litellm_params"),
 );

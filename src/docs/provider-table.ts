@@ -5,6 +5,7 @@
  */
 import { CHAT_PARAMS, COMPLETION_PARAMS } from "../providers/openai-dialect.js";
 import { PROVIDERS } from "../providers/registry.js";
+import { chatParamsVia } from "../translate/chat-via-text.js";
 import { textParamsVia } from "../translate/text-to-chat.js";
 
 function missing(all: ReadonlySet<string>, supported: ReadonlySet<string>): string {
@@ -32,8 +33,13 @@ export function providerTable(): string {
         : entry.chat !== undefined
           ? missing(COMPLETION_PARAMS, textParamsVia(entry.chat))
           : "—";
-    const chat = entry.chat !== undefined ? "yes" : "—";
-    const chatRefused = entry.chat !== undefined ? missing(CHAT_PARAMS, entry.chat.supportedParams) : "—";
+    const chat = entry.chat !== undefined ? "yes" : entry.text !== undefined ? "through text completions" : "—";
+    const chatRefused =
+      entry.chat !== undefined
+        ? missing(CHAT_PARAMS, entry.chat.supportedParams)
+        : entry.text !== undefined
+          ? missing(CHAT_PARAMS, chatParamsVia(entry.text))
+          : "—";
     const env = [entry.keyEnv, entry.baseEnv]
       .filter((name) => name !== undefined)
       .map((name) => `\`${name}\``)

@@ -38,9 +38,11 @@ function env({ keyEnv, baseEnv, defaultBase }: Endpoint): Pick<ProviderEntry, "k
 
 /** Every provider prefix and its adapters. Data: the README's provider table is generated from it. */
 export const PROVIDERS: Readonly<Record<string, ProviderEntry>> = {
-  "text-completion-openai": { text: openaiText, chat: openaiChat, ...env(OPENAI) },
+  // Text models only: chat on them is converted to a text completion (as LiteLLM does), never
+  // sent to /chat/completions, which answers 404 for an instruct model.
+  "text-completion-openai": { text: openaiText, ...env(OPENAI) },
   openai: { text: openaiText, chat: openaiChat, ...env(OPENAI) },
-  azure_text: { text: azureText, chat: azureChat, ...env(AZURE) },
+  azure_text: { text: azureText, ...env(AZURE) },
   azure: { chat: azureChat, ...env(AZURE) },
   anthropic: { chat: anthropic, ...env(ANTHROPIC) },
   "text-completion-codestral": { text: codestralFim, ...env(CODESTRAL) },
@@ -73,7 +75,8 @@ export function resolveModel(model: string): ResolvedModel {
   const slash = model.indexOf("/");
   const known = Object.keys(PROVIDERS).join(", ");
   if (slash === -1) {
-    if (OPENAI_TEXT_MODEL.test(model)) return { provider: "openai", model, text: openaiText, chat: openaiChat };
+    // LiteLLM reads a bare OpenAI text model as text-completion-openai.
+    if (OPENAI_TEXT_MODEL.test(model)) return { provider: "openai", model, text: openaiText };
     if (OPENAI_CHAT_MODEL.test(model)) return { provider: "openai", model, chat: openaiChat };
     const hint = `Write it as provider/model, with one of the providers: ${known}.`;
     throw unknown(model, `the provider cannot be inferred. ${hint}`);

@@ -9,6 +9,7 @@ import type { IncomingMessage } from "node:http";
 import type { Principal, Ticket } from "../access/grant.js";
 import type { AttemptFailure, RouteTrace } from "../router/trace.js";
 import { responseHeaders } from "./outcome.js";
+import { NO_LABELS, type RequestLabels } from "./request-labels.js";
 import type { Headers } from "./respond.js";
 
 const SAFE_ID = /^[\w.:-]{1,128}$/;
@@ -39,6 +40,8 @@ export class RequestContext {
   ended = false;
   /** The key's x-ratelimit-* headers, set at admission. */
   rateHeaders: Headers | undefined;
+  /** The completion's tags and metadata, for its spend record and log line. */
+  labels: RequestLabels = NO_LABELS;
 
   constructor(
     req: IncomingMessage,

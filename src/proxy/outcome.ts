@@ -60,9 +60,20 @@ export function spendOutcome(ctx: RequestContext, status: number): Outcome {
     ok: status === 200,
     modelGroup: ctx.model ?? "",
     deploymentId: trace?.deployment?.id,
+    requestTags: requestTags(ctx),
+    metadata: ctx.labels.metadata,
     usage: billable ? ledger.settle().then((settled) => settled?.usage) : known,
     cost: (usage) => costFor(ctx, usage),
   };
+}
+
+/** The request's tags, then those of the deployment that answered (LiteLLM adds a deployment's `tags`). */
+function requestTags(ctx: RequestContext): string[] {
+  const deploymentTags = ctx.trace?.deployment?.tags;
+  if (deploymentTags === undefined || deploymentTags.length === 0) return ctx.labels.tags;
+  const tags = [...ctx.labels.tags];
+  for (const tag of deploymentTags) if (!tags.includes(tag)) tags.push(tag);
+  return tags;
 }
 
 const round = (ms: number): number => Math.round(ms * 1000) / 1000;
@@ -72,6 +83,7 @@ export function logLine(req: IncomingMessage, ctx: RequestContext, status: numbe
   const duration = ctx.elapsedMs();
   const upstream = ctx.trace?.upstreamMs ?? 0;
   const usage = ctx.trace?.usage.known?.usage;
+  const tags = requestTags(ctx);
   return {
     request_id: ctx.id,
     method: req.method,
@@ -86,6 +98,9 @@ export function logLine(req: IncomingMessage, ctx: RequestContext, status: numbe
     prompt_tokens: usage?.prompt_tokens,
     completion_tokens: usage?.completion_tokens,
     cost: knownCost(ctx),
+    // Only when the request had any: most lines stay as short as before.
+    request_tags: tags.length > 0 ? tags : undefined,
+    metadata: Object.keys(ctx.labels.metadata).length > 0 ? ctx.labels.metadata : undefined,
   };
 }
 

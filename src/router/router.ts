@@ -89,9 +89,12 @@ export interface RouteOptions {
   mockResponse?: string | undefined;
 }
 
-/** A deployment whose `os.environ/` credentials are unset answers 401 naming them. */
+/**
+ * A deployment whose `os.environ/` credentials are unset answers 401 naming them; one of a
+ * provider litegate does not serve gets its 400 naming the provider instead, the real obstacle.
+ */
 function assertConfigured(deployment: Deployment): void {
-  if (deployment.missingEnv.length === 0) return;
+  if (deployment.missingEnv.length === 0 || checkProvider(deployment.model).kind !== "served") return;
   const names = [...new Set(deployment.missingEnv.map((missing) => missing.variable))].join(", ");
   throw new AuthenticationError(
     `The deployment of '${deployment.modelName}' reads its credentials from ${names}, which ${deployment.missingEnv.length === 1 ? "is" : "are"} not set in the gateway's environment. Set ${names} and restart the gateway.`,

@@ -5,16 +5,26 @@
  */
 import { CHAT_PARAMS } from "../providers/openai-dialect.js";
 import { resolveModel } from "../providers/registry.js";
+import type { TextCompletionAdapter } from "../providers/types.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionParams } from "../wire/chat.js";
 import { BadRequestError } from "../wire/errors.js";
 import { validateChatCompletion } from "../wire/validate-chat.js";
+import {
+  chatParamsVia,
+  chatFromText,
+  TextToChatStream,
+  textParamsFromChat,
+  withoutTools,
+} from "../translate/chat-via-text.js";
 import { attemptOnce, attemptStream, withRetries } from "./attempt.js";
 import { answerWithUsage, beginUsage, callUsage, streamUsage, withProviderUsage } from "./call-usage.js";
 import { mockChat, mockChatStream } from "./mock-response.js";
 import { type CallOptions, DEFAULT_TIMEOUT_SECONDS, splitRequest } from "./options.js";
 import { fitParams } from "./params.js";
 import { CHAT_COMPLETION, CHAT_COMPLETION_CHUNK } from "./shape.js";
-import type { CompletionStream } from "./stream.js";
+import { CompletionStream, StreamEnd, type StreamItem } from "./stream.js";
+import { runTextCompletion } from "./text-completion.js";
+import { isUsageEstimated, markEstimated } from "./usage-marks.js";
 import type { PreparedCall } from "./upstream.js";
 import { chatBasis } from "./usage.js";
 
@@ -45,7 +55,9 @@ export async function runChatCompletion(
   }
   const resolved = resolveModel(params.model);
   const adapter = resolved.chat;
+  const dropParams = options.drop_params === true;
   if (adapter === undefined) {
+    if (resolved.text !== undefined) return viaText(resolved.text, params, options);
     throw new BadRequestError(
       `Model '${params.model}': ${resolved.provider} has no chat endpoint; send this model text completions (POST /v1/completions).`,
       {
@@ -54,7 +66,6 @@ export async function runChatCompletion(
       },
     );
   }
-  const dropParams = options.drop_params === true;
   const wire = fitParams(
     withProviderUsage(params, usage),
     CHAT_PARAMS,
@@ -95,4 +106,51 @@ export async function runChatCompletion(
     options.signal,
   );
   return answerWithUsage(answer, usage.ledger);
+}
+
+/**
+ * A text completion model (`text-completion-openai/`, `azure_text/`, `text-completion-codestral/`)
+ * serves chat as LiteLLM does: the request made a text completion, which runs the text path
+ * (its params table, fan-out, retries and the request's usage ledger, which sees the text
+ * answer once), and its answer or chunks made chat.
+ */
+async function viaText(
+  adapter: TextCompletionAdapter,
+  params: ChatCompletionParams,
+  options: CallOptions,
+): Promise<ChatCompletion | ChatCompletionStream> {
+  const dropParams = options.drop_params === true;
+  const provider = adapter.provider;
+  const fitted = fitParams(
+    withoutTools(params, provider, dropParams),
+    CHAT_PARAMS,
+    chatParamsVia(adapter),
+    { dropParams, additionalDropParams: options.additional_drop_params },
+    provider,
+  );
+  const text = await runTextCompletion(textParamsFromChat(fitted, provider), options);
+  if (!(text instanceof CompletionStream)) {
+    const chat = chatFromText(text);
+    return isUsageEstimated(text) ? markEstimated(chat) : chat;
+  }
+  const converter = new TextToChatStream();
+  const end = new StreamEnd();
+  text.onEnd((error) => end.fire(error));
+  const items = text.items()[Symbol.asyncIterator]();
+  const source: AsyncIterator<StreamItem<ChatCompletionChunk>, void> = {
+    next: async () => {
+      const next = await items.next();
+      if (next.done === true) return next;
+      const chunk = converter.convert(next.value.chunk);
+      return {
+        done: false,
+        value: { chunk: isUsageEstimated(next.value.chunk) ? markEstimated(chunk) : chunk, raw: undefined },
+      };
+    },
+    return: async () => {
+      await items.return?.();
+      return { done: true, value: undefined };
+    },
+  };
+  return new CompletionStream(source, text.requestId, end);
 }

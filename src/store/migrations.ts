@@ -133,6 +133,15 @@ const KEY_NAMES = [
   "CREATE INDEX api_keys_previous_token_hash ON api_keys (previous_token_hash)",
 ];
 
+/** Each request's tags and metadata, as LiteLLM's spend logs keep them (`request_tags`, `metadata`). */
+function spendLabels(dialect: Dialect): string[] {
+  const t = TYPES[dialect];
+  return [
+    `ALTER TABLE spend_logs ADD COLUMN request_tags ${t.json} NOT NULL DEFAULT ${t.emptyArray}`,
+    `ALTER TABLE spend_logs ADD COLUMN metadata ${t.json} NOT NULL DEFAULT ${t.emptyObject}`,
+  ];
+}
+
 /**
  * Deployments added through POST /model/new (general_settings.store_model_in_db), as sent:
  * `os.environ/` references are kept and resolved by each instance when it loads them.
@@ -211,6 +220,7 @@ function organisation(dialect: Dialect): string[] {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "keys, users, teams, spend logs", sqlite: initial("sqlite"), postgres: initial("postgres") },
   { version: 2, name: "key names, previous key hashes", sqlite: KEY_NAMES, postgres: KEY_NAMES },
+  { version: 3, name: "spend log tags and metadata", sqlite: spendLabels("sqlite"), postgres: spendLabels("postgres") },
   {
     version: 5,
     name: "models stored in the database",

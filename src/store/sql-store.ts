@@ -202,6 +202,8 @@ export const SPEND_COLUMNS: Record<keyof SpendRecord, Kind> = {
   end_time: "int",
   cache_hit: "bool",
   end_user: "text",
+  request_tags: "json",
+  metadata: "json",
 };
 
 export function toParam(kind: Kind, value: unknown, dialect: Dialect): unknown {

@@ -102,6 +102,10 @@ export interface SpendRecord {
   cache_hit: boolean;
   /** The request body's `user` (LiteLLM's end user, a customer): charged when it has a row. */
   end_user: string | null;
+  /** LiteLLM's `request_tags`: the request's tags merged with its key's and team's. */
+  request_tags: string[];
+  /** LiteLLM's spend log `metadata`: what the request's metadata said, secrets removed, bounded. */
+  metadata: JsonObject;
 }
 
 /** What has a spend total and may have a budget window. */

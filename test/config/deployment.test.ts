@@ -29,6 +29,7 @@ function derived(d: Deployment): unknown {
     options: d.options,
     defaults: d.defaults,
     limits: d.limits,
+    tags: d.tags,
     price: d.price,
     missingEnv: d.missingEnv,
   };
@@ -137,6 +138,7 @@ describe("no litellm_params key is silently ignored", () => {
     parallel_tool_calls: false,
     top_k: 40,
     extra_body: { min_p: 0.1 },
+    tags: ["prod"],
   };
 
   test("every key changes what the deployment does, or loading says it is not used", async () => {

@@ -406,6 +406,8 @@ describe("enforcement on every request", () => {
       status: "success",
       cache_hit: false,
       end_user: null,
+      request_tags: [],
+      metadata: {},
     });
     // Raising the budget applies at once.
     assert.equal((await call(url, "POST", "/key/update", MASTER_KEY, { key, max_budget: 1 })).status, 200);

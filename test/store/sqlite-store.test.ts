@@ -44,3 +44,23 @@ test("SQLite: WAL mode on files, :memory: works", async () => {
   assert.equal(memory.migrationsApplied, MIGRATIONS.length);
   await memory.close();
 });
+
+test("SQLite: migration 3 gives the spend logs already stored no tags and empty metadata", async () => {
+  const path = join(mkdtempSync(join(tmpdir(), "litegate-m3-")), "m3.db");
+  const db = new Database(path);
+  db.exec("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
+  for (const migration of MIGRATIONS.filter((m) => m.version < 3)) {
+    for (const statement of migration.sqlite) db.exec(statement);
+    db.prepare("INSERT INTO schema_version VALUES (?, ?, 0)").run(migration.version, migration.name);
+  }
+  db.prepare(
+    `INSERT INTO spend_logs (request_id, key_hash, user_id, team_id, model_group, deployment_id, prompt_tokens,
+     completion_tokens, cost, status, start_time, end_time, cache_hit) VALUES ('r1', 'k', NULL, NULL, 'm', NULL, 1, 2, 0.5, 'success', 10, 20, 0)`,
+  ).run();
+  db.close();
+  const store = SqliteStore.open({ path });
+  assert.equal(store.migrationsApplied, MIGRATIONS.length - 2);
+  const [log] = await store.spendLogs({ limit: 10 });
+  assert.deepEqual([log?.request_id, log?.request_tags, log?.metadata], ["r1", [], {}]);
+  await store.close();
+});

@@ -42,6 +42,8 @@ export function spend(overrides: Partial<SpendRecord> & Pick<SpendRecord, "key_h
     end_time: 1_700_000_000_500,
     cache_hit: false,
     end_user: null,
+    request_tags: [],
+    metadata: {},
     ...overrides,
   };
 }
@@ -241,6 +243,19 @@ export function storeSuite(harness: Harness): void {
       const logs = await store.spendLogs({ limit: 1000 });
       assert.equal(logs.length, 150);
       assert.deepEqual(logs[5], records[5]);
+    });
+
+    test("spend logs keep their request_tags and metadata as written", async () => {
+      const { store } = await fresh();
+      const a = hashKey("sk-labels");
+      const labelled = spend({
+        key_hash: a,
+        request_tags: ["prod", "tëam-a", ""],
+        metadata: { trace_id: "t-1", spend_logs_metadata: { owner: "ml", n: [1, 2.5, null, true] }, ünï: "ok" },
+      });
+      const plain = spend({ key_hash: a, start_time: labelled.start_time + 1 });
+      await store.recordSpend([labelled, plain]);
+      assert.deepEqual(await store.spendLogs({ key_hash: a, limit: 10 }), [labelled, plain]);
     });
 
     test("recordSpend is one transaction: a failing batch changes nothing", async () => {

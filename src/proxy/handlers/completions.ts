@@ -18,6 +18,7 @@ import { readJsonBody } from "../body.js";
 import type { RequestContext } from "../context.js";
 import type { Gateway } from "../gateway.js";
 import { costFor } from "../outcome.js";
+import { requestLabels } from "../request-labels.js";
 import { asAPIError, sendJson, sendJsonText } from "../respond.js";
 import { endEventStream, endWithError, startEventStream, writeEvent, writeKeepAlive } from "../sse-writer.js";
 
@@ -64,6 +65,7 @@ async function serve(
   // Validation refuses a longer name later; until then it must not carry a client's megabytes
   // into the admission's errors, the log line or the spend record.
   ctx.model = typeof body.model === "string" ? body.model.slice(0, MAX_MODEL_LENGTH) : undefined;
+  ctx.labels = requestLabels(body, req, principal);
   if (gateway.detailedDebug) gateway.debugLogger.debug({ request_id: ctx.id, request: body }, "request body");
   // A client already gone takes nothing: no hold on its key, no upstream call.
   if (ctx.ended) return;

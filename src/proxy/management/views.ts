@@ -140,5 +140,7 @@ export function spendView(log: SpendRecord) {
     endTime: iso(log.end_time),
     cache_hit: log.cache_hit,
     end_user: log.end_user,
+    request_tags: log.request_tags,
+    metadata: log.metadata,
   };
 }
