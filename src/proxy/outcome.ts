@@ -4,7 +4,7 @@
  * and traces read the same.
  */
 import type { IncomingMessage } from "node:http";
-import type { Outcome } from "../access/spend-ledger.js";
+import { type Outcome, principalLogId } from "../access/spend-ledger.js";
 import { costOf, formatCostHeader } from "../cost/cost.js";
 import type { RequestRecord } from "../metrics/gateway-metrics.js";
 import type { CompletionUsage } from "../wire/completions.js";
@@ -78,22 +78,39 @@ function requestTags(ctx: RequestContext): string[] {
 
 const round = (ms: number): number => Math.round(ms * 1000) / 1000;
 
+/** Hex characters of a key's hash on its log line: enough to tell keys apart and find one, nothing to attack. */
+const KEY_HASH_SHOWN = 12;
+
 /** The request's log line: fixed fields, never a body, a header or a key. */
 export function logLine(req: IncomingMessage, ctx: RequestContext, status: number): Record<string, unknown> {
   const duration = ctx.elapsedMs();
   const upstream = ctx.trace?.upstreamMs ?? 0;
   const usage = ctx.trace?.usage.known?.usage;
   const tags = requestTags(ctx);
+  const trace = ctx.trace;
+  const principal = ctx.principal;
+  const grant = principal?.kind === "key" ? principal.grant : undefined;
+  const answeredAt = ctx.stream ? trace?.attempts.at(-1)?.answeredAt : undefined;
   return {
     request_id: ctx.id,
     method: req.method,
     route: ctx.route,
+    // Who: the key's alias and the start of its hash (enough to find it, never the key), its team, the end user.
+    key_alias: grant?.key.key_alias ?? undefined,
+    key_hash: principal === undefined ? undefined : principalLogId(principal).slice(0, KEY_HASH_SHOWN),
+    team_id: grant?.key.team_id ?? undefined,
+    end_user: ctx.endUser,
     model: ctx.model,
-    deployment_id: ctx.trace?.deployment?.id,
+    deployment_id: trace?.deployment?.id,
     status,
+    error: status === 200 ? undefined : ctx.failure?.errorClass,
     stream: ctx.stream,
+    attempts: trace?.attempts.length,
+    retries: trace?.retries,
+    fallbacks: trace?.fallbacks,
     duration_ms: round(duration),
     upstream_ms: round(upstream),
+    ttft_ms: answeredAt === undefined ? undefined : round(answeredAt - ctx.started),
     overhead_ms: round(Math.max(0, duration - upstream)),
     prompt_tokens: usage?.prompt_tokens,
     completion_tokens: usage?.completion_tokens,

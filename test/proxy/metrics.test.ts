@@ -295,6 +295,49 @@ describe("GET /metrics", () => {
     assert.equal(find(samples, "nodejs_active_handles_total").length, 0);
   });
 
+  test("the log line of each request names the key, team, end user, attempts, fallbacks, time to first token", () => {
+    const lines = gateway.logs.filter((line) => line.route === "/v1/chat/completions");
+    const alphaHash = String(
+      find(samples, "litellm_requests_metric_total", { api_key_alias: "alpha" })[0]?.labels.hashed_api_key,
+    );
+    const fell = lines.find((line) => line.model === "flaky");
+    assert.deepEqual(
+      {
+        key_alias: fell?.key_alias,
+        key_hash: fell?.key_hash,
+        team_id: fell?.team_id,
+        attempts: fell?.attempts,
+        retries: fell?.retries,
+        fallbacks: fell?.fallbacks,
+        deployment_id: fell?.deployment_id,
+        status: fell?.status,
+        error: fell?.error,
+      },
+      {
+        key_alias: "alpha",
+        key_hash: alphaHash.slice(0, 12),
+        team_id: "t-ml",
+        attempts: 3,
+        retries: 1,
+        fallbacks: 1,
+        deployment_id: "gpt-ok-id",
+        status: 200,
+        error: undefined,
+      },
+    );
+    assert.equal(lines.find((line) => line.end_user === "u1")?.key_alias, "alpha");
+    const broken = lines.find((line) => line.model === "broken");
+    assert.equal(broken?.error, "InternalServerError");
+    assert.equal(broken?.status, 500);
+    const streamed = lines.find((line) => line.stream === true);
+    assert.equal(typeof streamed?.ttft_ms, "number");
+    assert.ok((streamed?.ttft_ms as number) <= (streamed?.duration_ms as number));
+    assert.equal(lines.find((line) => line.stream === false)?.ttft_ms, undefined);
+    const refused = lines.find((line) => line.status === 401);
+    assert.equal(refused?.key_hash, undefined);
+    assert.equal(refused?.error, "AuthenticationError");
+  });
+
   test("no secret anywhere: not the master key, a virtual key, or an upstream key", () => {
     for (const secret of [MASTER_KEY, alpha, beta, "sk-upstream-secret"]) assert.ok(!exposition.includes(secret));
   });
