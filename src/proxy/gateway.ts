@@ -5,11 +5,14 @@ import type { AccessControl } from "../access/access-control.js";
 import type { RequestContext } from "./context.js";
 import type { Logger } from "./logger.js";
 import type { RequestOverrides } from "../config/index.js";
+import type { ResponseStore } from "../store/memory-responses.js";
 
 export interface Gateway {
   router: Router;
   /** Credentials, key limits, budgets and spend records. */
   access: AccessControl;
+  /** Responses API conversations (store: true): the database's, else this process's memory. */
+  responses: ResponseStore;
   maxBodyBytes: number;
   /** How often `: keep-alive` is sent while a stream waits for its first token. */
   keepAliveMs: number;

@@ -7,6 +7,7 @@ import type { Handler } from "./gateway.js";
 import { chatCompletions, completions } from "./handlers/completions.js";
 import { health, liveliness } from "./handlers/health.js";
 import { getModel, listModels } from "./handlers/models.js";
+import { createResponse, deleteResponse, getResponse, listInputItems } from "./handlers/responses.js";
 import {
   blockKey,
   deleteKeys,
@@ -49,10 +50,13 @@ const EXACT: Record<string, Methods> = {
   "/team/update": { POST: updateTeam },
   "/team/info": { GET: teamInfo },
   "/spend/logs": { GET: spendLogs },
+  // Responses API (issue 12)
+  "/v1/responses": { POST: createResponse },
+  "/responses": { POST: createResponse },
 };
 
-/** Routes of the form PREFIX{param}SUFFIX. */
-const PATTERNS: { prefix: string; suffix: string; methods: Methods }[] = [
+/** Routes of the form PREFIX{param}SUFFIX; `name` is how logs show the param ({model} unless said). */
+const PATTERNS: { prefix: string; suffix: string; methods: Methods; name?: string }[] = [
   // The chat forms first: "/chat/completions" also ends in "/completions".
   { prefix: "/engines/", suffix: "/chat/completions", methods: { POST: chatCompletions } },
   { prefix: "/openai/deployments/", suffix: "/chat/completions", methods: { POST: chatCompletions } },
@@ -60,7 +64,17 @@ const PATTERNS: { prefix: string; suffix: string; methods: Methods }[] = [
   { prefix: "/openai/deployments/", suffix: "/completions", methods: { POST: completions } },
   { prefix: "/v1/models/", suffix: "", methods: { GET: getModel } },
   { prefix: "/models/", suffix: "", methods: { GET: getModel } },
-  { prefix: "/key/", suffix: "/regenerate", methods: { POST: regenerateKey } },
+  { prefix: "/key/", suffix: "/regenerate", methods: { POST: regenerateKey }, name: "{key}" },
+  // Responses API (issue 12): the input_items forms first, since "/v1/responses/" also starts them.
+  { prefix: "/v1/responses/", suffix: "/input_items", methods: { GET: listInputItems }, name: "{response_id}" },
+  { prefix: "/responses/", suffix: "/input_items", methods: { GET: listInputItems }, name: "{response_id}" },
+  {
+    prefix: "/v1/responses/",
+    suffix: "",
+    methods: { GET: getResponse, DELETE: deleteResponse },
+    name: "{response_id}",
+  },
+  { prefix: "/responses/", suffix: "", methods: { GET: getResponse, DELETE: deleteResponse }, name: "{response_id}" },
 ];
 
 /**
@@ -105,7 +119,7 @@ export function matchRoute(method: string, url: string): RouteMatch {
       } catch {
         param = raw;
       }
-      const name = pattern.prefix === "/key/" ? "{key}" : "{model}";
+      const name = pattern.name ?? "{model}";
       return select(pattern.methods, method, param, `${pattern.prefix}${name}${pattern.suffix}`);
     }
   }

@@ -24,6 +24,7 @@ import type { Ticket } from "../access/grant.js";
 import type { KeyState } from "../state/key-state.js";
 import { MemoryKeyState } from "../state/memory-key-state.js";
 import type { SpendWriterOptions } from "../store/spend-writer.js";
+import { MemoryResponseStore } from "../store/memory-responses.js";
 import type { Store } from "../store/types.js";
 import { RequestContext } from "./context.js";
 import { logLine, spendOutcome } from "./outcome.js";
@@ -146,6 +147,7 @@ export class GatewayServer {
         cacheTtlMs: options.keyCacheTtlMs,
         spendWriter: { ...options.spendWriter, logger: loggers.log },
       }),
+      responses: options.store ?? new MemoryResponseStore(),
       maxBodyBytes: (options.maxRequestSizeMb ?? 10) * 1048576,
       keepAliveMs: (options.keepAliveSeconds ?? 15) * 1000,
       logger: this.logger,

@@ -575,7 +575,10 @@ export class Router {
   ): Promise<R> {
     assertObject(request);
     // Connection options in the body are dropped: the deployment's apply.
-    const { params, options, litellm } = splitRequest(request as Record<string, unknown> & { model: string });
+    const { params, options, litellm } = splitRequest(
+      request as Record<string, unknown> & { model: string },
+      operation.keeps,
+    );
     const valid = operation.validate(params);
     return this.route(
       valid.model,

@@ -133,9 +133,32 @@ const KEY_NAMES = [
   "CREATE INDEX api_keys_previous_token_hash ON api_keys (previous_token_hash)",
 ];
 
+/**
+ * Responses API conversations kept for `previous_response_id`, GET and DELETE: who made each
+ * (its key's hash; only that key may read it), the model group, the deployment that answered
+ * natively (null when bridged through chat), the input items it continued from (earlier turns
+ * included) and its output items, and the rest of the response object.
+ */
+function responses(dialect: Dialect): string[] {
+  const t = TYPES[dialect];
+  return [
+    `CREATE TABLE responses (
+      id TEXT PRIMARY KEY,
+      key_hash TEXT NOT NULL,
+      model TEXT NOT NULL,
+      deployment_id TEXT,
+      input ${t.json} NOT NULL,
+      output ${t.json} NOT NULL,
+      response ${t.json} NOT NULL,
+      created_at ${t.int} NOT NULL
+    )`,
+  ];
+}
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "keys, users, teams, spend logs", sqlite: initial("sqlite"), postgres: initial("postgres") },
   { version: 2, name: "key names, previous key hashes", sqlite: KEY_NAMES, postgres: KEY_NAMES },
+  { version: 4, name: "responses", sqlite: responses("sqlite"), postgres: responses("postgres") },
 ];
 
 /** The migrations after `current`, in order. */

@@ -13,6 +13,7 @@ import {
   type NewTeam,
   type NewUser,
   type Page,
+  type ResponseRecord,
   type SpendLogFilter,
   type SpendRecord,
   type Store,
@@ -117,6 +118,17 @@ export const SPEND_COLUMNS: Record<keyof SpendRecord, Kind> = {
   start_time: "int",
   end_time: "int",
   cache_hit: "bool",
+};
+
+const RESPONSE_COLUMNS: Record<keyof ResponseRecord, Kind> = {
+  id: "text",
+  key_hash: "text",
+  model: "text",
+  deployment_id: "text",
+  input: "json",
+  output: "json",
+  response: "json",
+  created_at: "int",
 };
 
 export function toParam(kind: Kind, value: unknown, dialect: Dialect): unknown {
@@ -312,6 +324,27 @@ export abstract class SqlStore implements Store {
   }
   listTeams(options: ListOptions): Promise<Page<TeamRecord>> {
     return this.list(TEAMS, options) as Promise<unknown> as Promise<Page<TeamRecord>>;
+  }
+
+  async saveResponse(record: ResponseRecord): Promise<void> {
+    const names = Object.keys(RESPONSE_COLUMNS) as (keyof ResponseRecord)[];
+    const params = names.map((name) => toParam(RESPONSE_COLUMNS[name], record[name], this.dialect));
+    const updates = names.filter((name) => name !== "id").map((name) => `${name} = excluded.${name}`);
+    await this.execute(
+      `INSERT INTO responses (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")}) ON CONFLICT (id) DO UPDATE SET ${updates.join(", ")}`,
+      params,
+    );
+  }
+
+  async getResponse(id: string): Promise<ResponseRecord | undefined> {
+    const rows = await this.query("SELECT * FROM responses WHERE id = ?", [id]);
+    return rows[0] === undefined
+      ? undefined
+      : (fromRow(RESPONSE_COLUMNS, rows[0], this.dialect) as unknown as ResponseRecord);
+  }
+
+  async deleteResponse(id: string): Promise<boolean> {
+    return (await this.execute("DELETE FROM responses WHERE id = ?", [id])) > 0;
   }
 
   async spendLogs(filter: SpendLogFilter): Promise<SpendRecord[]> {
