@@ -17,6 +17,7 @@ import { ResponseEventTranslator } from "../translate/responses/stream.js";
 import { UsageLedger } from "../usage/ledger.js";
 import type { ChatCompletion } from "../wire/chat.js";
 import type { ResponseItem, ResponseObject, ResponsesParams, ResponseStreamEvent } from "../wire/responses.js";
+import { BadRequestError } from "../wire/errors.js";
 import { isRecord } from "../wire/validate.js";
 import { attemptOnce, attemptStream, withRetries } from "./attempt.js";
 import { type ChatCompletionStream, runChatCompletion } from "./chat-completion.js";
@@ -218,6 +219,13 @@ async function runBridged(
   context: ResponsesContext,
 ): Promise<ResponseObject | ResponseStream> {
   const ids = context.ids ?? randomIds;
+  // Only a native provider could know a conversation the gateway does not keep.
+  if (params.previous_response_id != null && context.history === undefined) {
+    throw new BadRequestError(`Previous response with id '${params.previous_response_id.slice(0, 200)}' not found.`, {
+      param: "previous_response_id",
+      code: "previous_response_not_found",
+    });
+  }
   // An unknown provider or one without chat fails in runChatCompletion, with its own message.
   let supported: ReadonlySet<string> = new Set();
   try {

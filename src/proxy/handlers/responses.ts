@@ -47,7 +47,11 @@ function ownerOf(principal: Principal): string {
 }
 
 function notFound(id: string): NotFoundError {
-  return new NotFoundError(`Response with id '${id.slice(0, 200)}' not found.`, { code: "response_not_found" });
+  // OpenAI's own 404 for a response says invalid_request_error.
+  return new NotFoundError(`Response with id '${id.slice(0, 200)}' not found.`, {
+    type: "invalid_request_error",
+    code: "response_not_found",
+  });
 }
 
 /** The request's model and the body's mock_response decide whether a deployment answers natively. */
