@@ -12,7 +12,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
 import OpenAI from "openai";
+import { Router, responses } from "../../src/index.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
+import type { ResponseObject } from "../../src/wire/responses.js";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
 import { call, generateKey, MASTER_KEY } from "../helpers/keys.js";
 import { json, MockUpstream } from "../helpers/mock-upstream.js";
@@ -733,6 +735,61 @@ describe("native: an OpenAI deployment", () => {
     const refused = await call(gateway.url, "GET", "/v1/responses/resp_elsewhere", key);
     assert.equal(refused.status, 404);
     assert.equal(mock.requests.length, 1);
+  });
+});
+
+describe("a conversation across providers", () => {
+  test("a bridged response continued on a native deployment: the conversation is sent as input, without previous_response_id", async () => {
+    mock.enqueue(
+      (_req, res) => json(res, 200, anthropicMessage([{ type: "text", text: "Bonjour" }])),
+      (_req, res) => json(res, 200, openAIResponse("resp_next", "Hello")),
+    );
+    const first = await client().responses.create({ model: "claude", input: "Say hi in French" });
+    const second = await client().responses.create({
+      model: "gpt-4o",
+      input: "Now in English",
+      previous_response_id: first.id,
+      instructions: "Be brief.",
+    });
+    assert.equal(second.id, "resp_next");
+    const said = first.output[0] as { id: string };
+    const asked = (mock.requests[1]?.json as { input?: { id: string }[] } | undefined)?.input ?? [];
+    assert.deepEqual(mock.requests[1]?.json, {
+      model: "gpt-4o",
+      input: [
+        {
+          role: "user",
+          content: [{ type: "input_text", text: "Say hi in French" }],
+          type: "message",
+          id: asked[0]?.id,
+        },
+        {
+          id: said.id,
+          type: "message",
+          status: "completed",
+          role: "assistant",
+          content: [{ type: "output_text", text: "Bonjour", annotations: [], logprobs: [] }],
+        },
+        { role: "user", content: "Now in English" },
+      ],
+      instructions: "Be brief.",
+    });
+  });
+});
+
+describe("the SDK: router.run(responses, …)", () => {
+  test("a mock_response deployment answers a response object without calling a provider", async () => {
+    const router = Router.fromLiteLLM({
+      model_list: [{ model_name: "demo", litellm_params: { model: "openai/gpt-4o", mock_response: "Mocked!" } }],
+    });
+    const answer = (await router.run(responses, { model: "demo", input: "Hi" })) as ResponseObject;
+    assert.equal(answer.status, "completed");
+    assert.deepEqual(
+      answer.output.map((item) => (item as { content: { text: string }[] }).content[0]?.text),
+      ["Mocked!"],
+    );
+    assert.equal(mock.requests.length, 0);
+    await router.close();
   });
 });
 
