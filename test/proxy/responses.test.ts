@@ -37,6 +37,10 @@ before(async () => {
         litellm_params: { model: "openai/gpt-4o", api_key: "sk-openai-upstream", api_base: `${mock.url}/v1` },
         model_info: PRICES,
       },
+      ...["a", "b"].map((account) => ({
+        model_name: "gpt-pair",
+        litellm_params: { model: "openai/gpt-4o", api_key: `sk-${account}`, api_base: `${mock.url}/${account}/v1` },
+      })),
       {
         model_name: "azure-4o",
         litellm_params: { model: "azure/my-4o", api_key: "azure-key", api_base: mock.url },
@@ -774,6 +778,24 @@ describe("a conversation across providers", () => {
       ],
       instructions: "Be brief.",
     });
+  });
+});
+
+describe("a native conversation stays with its deployment", () => {
+  test("previous_response_id of a native response goes to the deployment that made it, unchanged", async () => {
+    mock.always((req, res) =>
+      json(res, 200, openAIResponse(`resp_${req.path.split("/")[1]}_${mock.requests.length}`, "ok")),
+    );
+    const first = await client().responses.create({ model: "gpt-pair", input: "Hi" });
+    const account = String(mock.requests[0]?.path.split("/")[1]);
+    for (let turn = 0; turn < 6; turn++) {
+      await client().responses.create({ model: "gpt-pair", input: "more", previous_response_id: first.id });
+    }
+    assert.deepEqual(
+      mock.requests.map((r) => r.path),
+      Array.from({ length: 7 }, () => `/${account}/v1/responses`),
+    );
+    assert.deepEqual(mock.requests[1]?.json, { model: "gpt-4o", input: "more", previous_response_id: first.id });
   });
 });
 

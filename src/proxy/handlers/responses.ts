@@ -146,6 +146,7 @@ export async function createResponse(
   const owner = ownerOf(principal);
   // A conversation this gateway keeps continues here; another key's is as good as unknown.
   const context: ResponsesContext = {};
+  let prefer: string | undefined;
   const previousId = body.previous_response_id;
   if (typeof previousId === "string" && previousId !== "") {
     const previous = await gateway.responses.getResponse(previousId);
@@ -158,6 +159,8 @@ export async function createResponse(
     if (previous !== undefined) {
       context.history = [...previous.input, ...previous.output] as ResponseItem[];
       context.previousIsNative = previous.deployment_id !== null;
+      // Only the deployment that made a native response knows it: tried first while available.
+      prefer = previous.deployment_id ?? undefined;
     }
   }
   const admission = gateway.access.admit(principal, { model: ctx.model, fallbacks: [] }, Date.now(), ctx);
@@ -170,7 +173,12 @@ export async function createResponse(
   res.once("close", () => {
     if (!res.writableFinished) cancellation.abort();
   });
-  const route: RouteOptions = { signal: cancellation, trace, allows: gateway.access.allowsFallback(principal) };
+  const route: RouteOptions = {
+    signal: cancellation,
+    trace,
+    allows: gateway.access.allowsFallback(principal),
+    prefer,
+  };
   const operation = responsesOperation(context);
   const stored = body.store !== false;
   const mocked = typeof body.mock_response === "string";
