@@ -19,7 +19,7 @@ import type { RequestContext } from "../context.js";
 import type { Gateway } from "../gateway.js";
 import { costFor } from "../outcome.js";
 import { asAPIError, sendJson, sendJsonText } from "../respond.js";
-import { endEventStream, endWithError, startEventStream, writeEvent, writeKeepAlive } from "../sse-writer.js";
+import { endEventStream, endWithError, streamStarted, writeEvent } from "../sse-writer.js";
 
 /** What the handler reads of any completion's answer or chunk. */
 interface Answer {
@@ -96,35 +96,19 @@ async function serve(
 
   ctx.stream = true;
   const pending = gateway.router.run(operation, body, route) as Promise<CompletionStream<Answer>>;
-  // Until the first chunk is in, a failure can still get its own HTTP status. If the
-  // first token is slow, start the stream anyway and send comments, so that proxies
-  // with idle timeouts between us and the client keep the connection.
-  let started = false;
-  let keepAlive: NodeJS.Timeout | undefined;
-  if (gateway.keepAliveMs > 0) {
-    keepAlive = setTimeout(function tick() {
-      if (!started) {
-        started = true;
-        startEventStream(res, ctx.headers(), true);
-      }
-      writeKeepAlive(res);
-      keepAlive = setTimeout(tick, gateway.keepAliveMs);
-    }, gateway.keepAliveMs);
-  }
-  let stream: CompletionStream<Answer>;
-  try {
-    stream = await pending;
-  } catch (error) {
-    if (!started) throw error;
-    const failure = asAPIError(error);
-    ctx.streamError = failure.status;
-    endWithError(res, failure);
-    return;
-  } finally {
-    clearTimeout(keepAlive);
-  }
+  const stream = await streamStarted(
+    res,
+    pending,
+    () => ctx.headers(),
+    gateway.keepAliveMs,
+    (error) => {
+      const failure = asAPIError(error);
+      ctx.streamError = failure.status;
+      endWithError(res, failure);
+    },
+  );
+  if (stream === undefined) return;
   ctx.streamOpened = true;
-  if (!started) startEventStream(res, ctx.headers());
   const withCost = gateway.includeCostInStreamingUsage;
   try {
     for await (const { chunk, raw } of stream.items()) {

@@ -38,7 +38,7 @@ import type { RequestContext } from "../context.js";
 import type { Gateway } from "../gateway.js";
 import { queryOf } from "../management/query.js";
 import { asAPIError, sendJson, sendJsonText } from "../respond.js";
-import { drained, startEventStream, writeKeepAlive } from "../sse-writer.js";
+import { streamStarted, writeEvent } from "../sse-writer.js";
 
 /** Who owns a response: the key's hash, or what spend logs name the master key and an open gateway by. */
 function ownerOf(principal: Principal): string {
@@ -114,14 +114,6 @@ async function keep(gateway: Gateway, record: ResponseRecord, ctx: RequestContex
 }
 
 const TERMINAL = new Set(["response.completed", "response.incomplete"]);
-
-function writeResponseEvent(res: ServerResponse, type: string, data: string): Promise<void> | undefined {
-  if (res.writableCorked === 0) {
-    res.cork();
-    setImmediate(() => res.uncork());
-  }
-  return res.write(`event: ${type}\ndata: ${data}\n\n`) ? undefined : drained(res);
-}
 
 /** A failure after the stream began: OpenAI's `error` event, and the stream ends. */
 function endWithErrorEvent(res: ServerResponse, error: APIError, sequence: number): void {
@@ -201,32 +193,19 @@ export async function createResponse(
 
   ctx.stream = true;
   const pending = gateway.router.run(operation, body, route) as Promise<ResponseStream>;
-  let started = false;
-  let keepAlive: NodeJS.Timeout | undefined;
-  if (gateway.keepAliveMs > 0) {
-    keepAlive = setTimeout(function tick() {
-      if (!started) {
-        started = true;
-        startEventStream(res, ctx.headers(), true);
-      }
-      writeKeepAlive(res);
-      keepAlive = setTimeout(tick, gateway.keepAliveMs);
-    }, gateway.keepAliveMs);
-  }
-  let stream: ResponseStream;
-  try {
-    stream = await pending;
-  } catch (error) {
-    if (!started) throw error;
-    const failure = asAPIError(error);
-    ctx.streamError = failure.status;
-    endWithErrorEvent(res, failure, 0);
-    return;
-  } finally {
-    clearTimeout(keepAlive);
-  }
+  const stream = await streamStarted(
+    res,
+    pending,
+    () => ctx.headers(),
+    gateway.keepAliveMs,
+    (error) => {
+      const failure = asAPIError(error);
+      ctx.streamError = failure.status;
+      endWithErrorEvent(res, failure, 0);
+    },
+  );
+  if (stream === undefined) return;
   ctx.streamOpened = true;
-  if (!started) startEventStream(res, ctx.headers());
   let sequence = 0;
   try {
     for await (const { chunk, raw } of stream.items()) {
@@ -236,7 +215,7 @@ export async function createResponse(
       if (stored && TERMINAL.has(event.type) && isRecord(event.response)) {
         await keep(gateway, recordOf(event.response, input(), owner, ctx, native()), ctx);
       }
-      const full = writeResponseEvent(res, event.type, raw ?? JSON.stringify(event));
+      const full = writeEvent(res, raw ?? JSON.stringify(event), event.type);
       if (full !== undefined) await full;
       if (res.destroyed) break;
     }
@@ -270,13 +249,14 @@ async function passThrough(
 ): Promise<void> {
   const deployment = gateway.router.deployments.find((d) => servesNatively(d, false));
   if (principal.kind === "key" || deployment === undefined) throw notFound(id);
-  await forward(deployment, method, `/${encodeURIComponent(id)}${suffix}${search}`, res, ctx);
+  await forward(deployment, method, `/${encodeURIComponent(id)}${suffix}`, search, res, ctx);
 }
 
 async function forward(
   deployment: Deployment,
   method: "GET" | "DELETE",
   path: string,
+  search: string,
   res: ServerResponse | undefined,
   ctx: RequestContext,
 ): Promise<void> {
@@ -285,12 +265,8 @@ async function forward(
   if (native === undefined) return;
   const target = { model: resolved.model, options: deployment.options, env: process.env, dropParams: false };
   const request = native.request(target, method, path);
-  // The query string goes on after the api-version Azure's URL already has.
-  const mark = path.indexOf("?");
-  if (mark !== -1) {
-    const base = native.request(target, method, path.slice(0, mark));
-    request.url = base.url + (base.url.includes("?") ? "&" : "?") + path.slice(mark + 1);
-  }
+  // The client's query string goes after the one the provider's URL may have (Azure's api-version).
+  if (search !== "") request.url += (request.url.includes("?") ? "&" : "?") + search.slice(1);
   const answer = await attemptOnce(
     {
       adapter: native,
@@ -359,11 +335,12 @@ export async function deleteResponse(
   // The provider that made it natively keeps a copy too: it goes as well (already gone is fine).
   const deployment = gateway.router.deployments.find((d) => d.id === record.deployment_id);
   if (deployment !== undefined) {
-    await forward(deployment, "DELETE", `/${encodeURIComponent(responseId)}`, undefined, ctx).catch((error: unknown) =>
-      gateway.logger.warn(
-        { request_id: ctx.id, err: asAPIError(error).message },
-        "the provider's copy of a deleted response could not be deleted",
-      ),
+    await forward(deployment, "DELETE", `/${encodeURIComponent(responseId)}`, "", undefined, ctx).catch(
+      (error: unknown) =>
+        gateway.logger.warn(
+          { request_id: ctx.id, err: asAPIError(error).message },
+          "the provider's copy of a deleted response could not be deleted",
+        ),
     );
   }
   const deleted: DeletedResponse = { id: responseId, object: "response", deleted: true };
