@@ -886,6 +886,13 @@ describe("keys", () => {
     const refused = await call(gateway.url, "POST", "/v1/responses", key, { model: "claude", input: "hi" });
     assert.equal(refused.status, 403);
     const allowed = await generateKey(gateway.url, { models: ["claude"] });
+    // The body's own fallbacks must be allowed too, as on chat.
+    const fallback = await call(gateway.url, "POST", "/v1/responses", allowed, {
+      model: "claude",
+      input: "hi",
+      fallbacks: ["gpt-4o"],
+    });
+    assert.deepEqual([fallback.status, fallback.body.error?.param], [403, "fallbacks"]);
     const made = await call(gateway.url, "POST", "/responses", allowed, { model: "claude", input: "hi" });
     assert.equal(made.status, 200);
     assert.equal(made.headers.get("x-litellm-response-cost"), "0.028");

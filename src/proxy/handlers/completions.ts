@@ -133,7 +133,7 @@ async function serve(
  * The models of the body's `fallbacks` (LiteLLM's per-request fallbacks; the Router ignores anything
  * but a list of names). A name over MAX_MODEL_LENGTH names no model, and admission must not quote it back.
  */
-function requestFallbacks(request: Record<string, unknown>): string[] {
+export function requestFallbacks(request: Record<string, unknown>): string[] {
   const { fallbacks } = request;
   return Array.isArray(fallbacks)
     ? fallbacks.filter((name): name is string => typeof name === "string" && name.length <= MAX_MODEL_LENGTH)

@@ -24,7 +24,7 @@ import type { Shape } from "../../sdk/shape.js";
 import { rawBodyOf } from "../../sdk/usage-marks.js";
 import type { Json, JsonObject, ResponseRecord } from "../../store/types.js";
 import { inputItems } from "../../translate/responses/request.js";
-import { type APIError, BadRequestError, NotFoundError } from "../../wire/errors.js";
+import { type APIError, BadRequestError, NotFoundError, ServiceUnavailableError } from "../../wire/errors.js";
 import type {
   DeletedResponse,
   ResponseItem,
@@ -34,6 +34,7 @@ import type {
 } from "../../wire/responses.js";
 import { assertObject, isRecord, MAX_MODEL_LENGTH } from "../../wire/validate.js";
 import { readJsonBody } from "../body.js";
+import { requestFallbacks } from "./completions.js";
 import type { RequestContext } from "../context.js";
 import type { Gateway } from "../gateway.js";
 import { queryOf } from "../management/query.js";
@@ -101,6 +102,18 @@ function recordOf(
   };
 }
 
+/** The kept response of `id`; a database that cannot answer is a 503, never a 500. */
+async function lookup(gateway: Gateway, id: string): Promise<ResponseRecord | undefined> {
+  try {
+    return await gateway.responses.getResponse(id);
+  } catch (error) {
+    throw new ServiceUnavailableError(
+      "The gateway's database is unreachable, so stored responses cannot be read. Try again shortly.",
+      { code: "database_unavailable", cause: error },
+    );
+  }
+}
+
 /** Keeps a response; a database failing here loses the conversation, never the answer already made. */
 async function keep(gateway: Gateway, record: ResponseRecord, ctx: RequestContext): Promise<void> {
   try {
@@ -141,7 +154,7 @@ export async function createResponse(
   let prefer: string | undefined;
   const previousId = body.previous_response_id;
   if (typeof previousId === "string" && previousId !== "") {
-    const previous = await gateway.responses.getResponse(previousId);
+    const previous = await lookup(gateway, previousId);
     if (previous !== undefined && previous.key_hash !== owner) {
       throw new BadRequestError(`Previous response with id '${previousId.slice(0, 200)}' not found.`, {
         param: "previous_response_id",
@@ -155,7 +168,12 @@ export async function createResponse(
       prefer = previous.deployment_id ?? undefined;
     }
   }
-  const admission = gateway.access.admit(principal, { model: ctx.model, fallbacks: [] }, Date.now(), ctx);
+  const admission = gateway.access.admit(
+    principal,
+    { model: ctx.model, fallbacks: requestFallbacks(body) },
+    Date.now(),
+    ctx,
+  );
   if (admission instanceof Promise) ctx.admitting = admission;
   ctx.ticket = await admission;
   if (ctx.ended) return;
@@ -290,12 +308,6 @@ function searchOf(req: IncomingMessage): string {
   return mark === -1 ? "" : url.slice(mark);
 }
 
-/** The kept response of `id` if `principal` made it. */
-async function owned(gateway: Gateway, principal: Principal, id: string): Promise<ResponseRecord | undefined> {
-  const record = await gateway.responses.getResponse(id);
-  return record !== undefined && record.key_hash === ownerOf(principal) ? record : undefined;
-}
-
 export async function getResponse(
   gateway: Gateway,
   req: IncomingMessage,
@@ -306,7 +318,7 @@ export async function getResponse(
   const principal = await gateway.access.authenticate(req);
   const responseId = id ?? "";
   queryOf(req, ctx.route, ["include", "include_obfuscation", "starting_after", "stream"]);
-  const record = await gateway.responses.getResponse(responseId);
+  const record = await lookup(gateway, responseId);
   if (record === undefined) {
     await passThrough(gateway, principal, "GET", responseId, "", searchOf(req), res, ctx);
     return;
@@ -324,14 +336,19 @@ export async function deleteResponse(
 ): Promise<void> {
   const principal = await gateway.access.authenticate(req);
   const responseId = id ?? "";
-  const known = await gateway.responses.getResponse(responseId);
+  const known = await lookup(gateway, responseId);
   if (known === undefined) {
     await passThrough(gateway, principal, "DELETE", responseId, "", "", res, ctx);
     return;
   }
-  const record = await owned(gateway, principal, responseId);
-  if (record === undefined) throw notFound(responseId);
-  await gateway.responses.deleteResponse(responseId);
+  const record = known;
+  if (record.key_hash !== ownerOf(principal)) throw notFound(responseId);
+  await gateway.responses.deleteResponse(responseId).catch((error: unknown) => {
+    throw new ServiceUnavailableError(
+      "The gateway's database is unreachable, so the response cannot be deleted. Try again shortly.",
+      { code: "database_unavailable", cause: error },
+    );
+  });
   // The provider that made it natively keeps a copy too: it goes as well (already gone is fine).
   const deployment = gateway.router.deployments.find((d) => d.id === record.deployment_id);
   if (deployment !== undefined) {
@@ -359,13 +376,13 @@ export async function listInputItems(
   const principal = await gateway.access.authenticate(req);
   const responseId = id ?? "";
   const query = queryOf(req, ctx.route, INPUT_ITEMS_QUERY);
-  const known = await gateway.responses.getResponse(responseId);
+  const known = await lookup(gateway, responseId);
   if (known === undefined) {
     await passThrough(gateway, principal, "GET", responseId, "/input_items", searchOf(req), res, ctx);
     return;
   }
-  const record = await owned(gateway, principal, responseId);
-  if (record === undefined) throw notFound(responseId);
+  const record = known;
+  if (record.key_hash !== ownerOf(principal)) throw notFound(responseId);
   const order = query.get("order") ?? "desc";
   if (order !== "asc" && order !== "desc") {
     throw new BadRequestError(`Invalid 'order': got '${order.slice(0, 80)}'. It must be "asc" or "desc".`, {
