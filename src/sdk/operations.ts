@@ -54,6 +54,9 @@ export const chatCompletions: Operation<ChatCompletionParams, ChatCompletion | C
   run: runChatCompletion,
 };
 
+/** The Responses API's `metadata` is stored with the response, not LiteLLM's logging metadata. */
+const RESPONSES_KEEPS: ReadonlySet<string> = new Set(["metadata"]);
+
 /**
  * The Responses API continuing `context` (an earlier response's items, resolved by whoever
  * keeps them: the proxy's response store); `responses` continues nothing.
@@ -68,7 +71,5 @@ export function responsesOperation(
     keeps: RESPONSES_KEEPS,
   };
 }
-
-const RESPONSES_KEEPS: ReadonlySet<string> = new Set(["metadata"]);
 
 export const responses = responsesOperation();

@@ -75,8 +75,6 @@ const RESPONSE_EVENT: Shape = {
 };
 
 const TERMINAL = new Set(["response.completed", "response.incomplete", "response.failed"]);
-const NOT_FINISHED = [] as const;
-const FINISHED = [{ index: 0, finish_reason: "stop" }];
 
 function parseNativeEvent(event: SseEvent): StreamEvent<NativeEvent> {
   if (event.data === "[DONE]") return { type: "done" };
@@ -92,7 +90,10 @@ function parseNativeEvent(event: SseEvent): StreamEvent<NativeEvent> {
   const type = typeof json.type === "string" ? json.type : "";
   return {
     type: "chunk",
-    chunk: { choices: TERMINAL.has(type) ? FINISHED : [...NOT_FINISHED], event: json as ResponseStreamEvent },
+    chunk: {
+      choices: TERMINAL.has(type) ? [{ index: 0, finish_reason: "stop" }] : [],
+      event: json as ResponseStreamEvent,
+    },
     // Several `data:` lines were joined with "\n": that text cannot go out as one line.
     raw: event.data.includes("\n") ? undefined : event.data,
   };
