@@ -39,12 +39,28 @@ export interface ResponsesContext {
   history?: readonly ResponseItem[] | undefined;
   /** The previous response came from a native deployment, which keeps it: previous_response_id goes on as it is. */
   previousIsNative?: boolean | undefined;
-  /** Makes response and item ids (tests fix them); random by default. */
+  /** Makes response and item ids (tests fix them); responseIds() by default. */
   ids?: IdMaker | undefined;
 }
 
-/** `resp_` and 48 hex digits, as OpenAI's ids look. */
-export const randomIds: IdMaker = (prefix) => `${prefix}_${randomBytes(24).toString("hex")}`;
+/**
+ * The ids of one bridged response: `resp_` and 48 hex digits, as OpenAI's look, and its items'
+ * `msg_<same hex>_<n>`, `fc_<same hex>_<n>`, so an item a client refers to by id
+ * (`item_reference`, as the Vercel AI SDK sends earlier turns) leads to the response that holds it.
+ */
+export function responseIds(): IdMaker {
+  const hex = randomBytes(24).toString("hex");
+  let items = 0;
+  return (prefix) => (prefix === "resp" ? `resp_${hex}` : `${prefix}_${hex}_${items++}`);
+}
+
+const ITEM_ID = /^(?:msg|fc)_([0-9a-f]{48})_\d+$/;
+
+/** The response a bridged item id was made for, or undefined when the id is not one of those. */
+export function responseIdOfItem(id: string): string | undefined {
+  const hex = ITEM_ID.exec(id)?.[1];
+  return hex === undefined ? undefined : `resp_${hex}`;
+}
 
 /** What a native answer must be before anything reads it. */
 const RESPONSE: Shape = {
@@ -219,7 +235,7 @@ async function runBridged(
   options: CallOptions,
   context: ResponsesContext,
 ): Promise<ResponseObject | ResponseStream> {
-  const ids = context.ids ?? randomIds;
+  const ids = context.ids ?? responseIds();
   // Only a native provider could know a conversation the gateway does not keep.
   if (params.previous_response_id != null && context.history === undefined) {
     throw new BadRequestError(`Previous response with id '${params.previous_response_id.slice(0, 200)}' not found.`, {

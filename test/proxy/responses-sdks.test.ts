@@ -10,7 +10,7 @@ import type { ServerResponse } from "node:http";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { createOpenAI } from "@ai-sdk/openai";
 import { ChatOpenAI } from "@langchain/openai";
-import { generateText, streamText } from "ai";
+import { generateText, jsonSchema, stepCountIs, streamText, tool } from "ai";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
 import { json, MockUpstream, type RecordedRequest } from "../helpers/mock-upstream.js";
 
@@ -301,3 +301,78 @@ for (const model of ["gpt-4o", "claude", "llama"]) {
     });
   });
 }
+
+describe("the Vercel AI SDK over several turns on a bridged provider", () => {
+  test("a conversation passed back (result.response.messages): the earlier answer comes as an item_reference, sent in full", async () => {
+    mock.enqueue(
+      (_req, res) => json(res, 200, { ...anthropicMessage(), content: [{ type: "text", text: "Paris." }] }),
+      (_req, res) => json(res, 200, { ...anthropicMessage(), content: [{ type: "text", text: "About 2 million." }] }),
+    );
+    const model = createOpenAI({ baseURL: `${gateway.url}/v1`, apiKey: KEY })("claude");
+    const messages: Parameters<typeof generateText>[0]["messages"] & object[] = [
+      { role: "user", content: "Capital of France?" },
+    ];
+    const first = await generateText({ model, messages });
+    messages.push(...first.response.messages, { role: "user", content: "Its population?" });
+    const second = await generateText({ model, messages });
+    assert.equal(second.text, "About 2 million.");
+    assert.deepEqual(mock.requests[1]?.json, {
+      model: CLAUDE,
+      max_tokens: 8192,
+      messages: [
+        { role: "user", content: "Capital of France?" },
+        { role: "assistant", content: "Paris." },
+        { role: "user", content: "Its population?" },
+      ],
+    });
+  });
+
+  test("a tool loop (an executed tool, two steps): the second step sends the call and its output", async () => {
+    const toolUse = {
+      ...anthropicMessage(),
+      content: [{ type: "tool_use", id: "toolu_1", name: "weather", input: { city: "Oslo" } }],
+      stop_reason: "tool_use",
+    };
+    mock.enqueue(
+      (_req, res) => json(res, 200, toolUse),
+      (_req, res) => json(res, 200, { ...anthropicMessage(), content: [{ type: "text", text: "5°C in Oslo." }] }),
+    );
+    const result = await generateText({
+      model: createOpenAI({ baseURL: `${gateway.url}/v1`, apiKey: KEY })("claude"),
+      prompt: "Weather in Oslo?",
+      tools: {
+        weather: tool({
+          description: "The weather in a city",
+          inputSchema: jsonSchema<{ city: string }>({
+            type: "object",
+            properties: { city: { type: "string" } },
+            required: ["city"],
+          }),
+          execute: async ({ city }) => ({ city, celsius: 5 }),
+        }),
+      },
+      stopWhen: stepCountIs(2),
+    });
+    assert.equal(result.text, "5°C in Oslo.");
+    assert.equal(mock.requests.length, 2);
+    const weather = {
+      name: "weather",
+      description: "The weather in a city",
+      input_schema: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+    };
+    assert.deepEqual(mock.requests[1]?.json, {
+      model: CLAUDE,
+      max_tokens: 8192,
+      messages: [
+        { role: "user", content: "Weather in Oslo?" },
+        { role: "assistant", content: [{ type: "tool_use", id: "toolu_1", name: "weather", input: { city: "Oslo" } }] },
+        {
+          role: "user",
+          content: [{ type: "tool_result", tool_use_id: "toolu_1", content: '{"city":"Oslo","celsius":5}' }],
+        },
+      ],
+      tools: [weather],
+      tool_choice: { type: "auto" },
+    });
+  });
+});

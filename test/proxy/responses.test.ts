@@ -150,7 +150,8 @@ describe("bridged through chat: an Anthropic deployment", () => {
     const body = wire(answer);
     const message = answer.output[0] as { id: string };
     assert.match(String(body.id), /^resp_[0-9a-f]{48}$/);
-    assert.match(message.id, /^msg_[0-9a-f]{48}$/);
+    // Its items' ids carry the response's, so an item_reference leads back to it.
+    assert.equal(message.id, `msg_${String(body.id).slice(5)}_0`);
     assert.equal(typeof body.created_at, "number");
     assert.deepEqual(body, {
       id: body.id,
@@ -327,7 +328,7 @@ describe("bridged through chat: an Anthropic deployment", () => {
       tool_choice: "required",
     });
     const [said, fc] = first.output as unknown as [{ id: string }, { id: string }];
-    assert.match(fc.id, /^fc_[0-9a-f]{48}$/);
+    assert.equal(fc.id, `fc_${first.id.slice(5)}_1`);
     assert.deepEqual(first.output, [
       {
         id: said.id,

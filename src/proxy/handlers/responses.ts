@@ -9,6 +9,7 @@
  * never kept is passed to a native (OpenAI/Azure) deployment for the master key only, since
  * ownership cannot be checked there.
  */
+import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Principal } from "../../access/grant.js";
 import type { Deployment } from "../../config/index.js";
@@ -19,7 +20,7 @@ import type { RouteOptions } from "../../router/router.js";
 import { RouteTrace } from "../../router/trace.js";
 import { attemptOnce } from "../../sdk/attempt.js";
 import { responsesOperation } from "../../sdk/operations.js";
-import { randomIds, type ResponseStream, type ResponsesContext } from "../../sdk/responses.js";
+import { responseIdOfItem, type ResponseStream, type ResponsesContext } from "../../sdk/responses.js";
 import type { Shape } from "../../sdk/shape.js";
 import { rawBodyOf } from "../../sdk/usage-marks.js";
 import type { Json, JsonObject, ResponseRecord } from "../../store/types.js";
@@ -73,7 +74,7 @@ function keptItems(items: readonly ResponseItem[]): Json[] {
   return items.map((item) => {
     const kept: Record<string, unknown> = { ...item };
     kept.type ??= "message";
-    kept.id ??= randomIds(kept.type === "message" ? "msg" : "fc");
+    kept.id ??= `${kept.type === "message" ? "msg" : "item"}_${randomBytes(24).toString("hex")}`;
     if (kept.type === "message" && typeof kept.content === "string") {
       kept.content = [{ type: kept.role === "assistant" ? "output_text" : "input_text", text: kept.content }];
     }
@@ -135,6 +136,33 @@ function endWithErrorEvent(res: ServerResponse, error: APIError, sequence: numbe
   res.end(`event: error\ndata: ${JSON.stringify(event)}\n\n`);
 }
 
+/** The most earlier responses one request's item references are looked up in. */
+const MAX_REFERENCED_RESPONSES = 100;
+
+/**
+ * Replaces each `item_reference` to an item of a kept bridged response of `owner` by the item
+ * itself: chat providers cannot look items up, and native ones do not know the gateway's ids.
+ * References the gateway cannot resolve stay (a native provider may know them).
+ */
+async function resolveReferences(gateway: Gateway, owner: string, input: unknown): Promise<void> {
+  if (!Array.isArray(input)) return;
+  const records = new Map<string, ResponseRecord | undefined>();
+  for (let index = 0; index < input.length; index++) {
+    const item: unknown = input[index];
+    if (!isRecord(item) || item.type !== "item_reference" || typeof item.id !== "string") continue;
+    const responseId = responseIdOfItem(item.id);
+    if (responseId === undefined) continue;
+    if (!records.has(responseId)) {
+      if (records.size >= MAX_REFERENCED_RESPONSES) continue;
+      const record = await lookup(gateway, responseId);
+      records.set(responseId, record?.key_hash === owner ? record : undefined);
+    }
+    const record = records.get(responseId);
+    const found = record?.output.find((kept) => isRecord(kept) && kept.id === item.id);
+    if (found !== undefined) input[index] = found;
+  }
+}
+
 export async function createResponse(
   gateway: Gateway,
   req: IncomingMessage,
@@ -168,6 +196,7 @@ export async function createResponse(
       prefer = previous.deployment_id ?? undefined;
     }
   }
+  await resolveReferences(gateway, owner, body.input);
   const admission = gateway.access.admit(
     principal,
     { model: ctx.model, fallbacks: requestFallbacks(body) },
