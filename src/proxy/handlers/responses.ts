@@ -56,7 +56,7 @@ function notFound(id: string): NotFoundError {
   });
 }
 
-/** The request's model and the body's mock_response decide whether a deployment answers natively. */
+/** An OpenAI or Azure deployment answers natively, unless it or the request (mock_response) mocks the answer. */
 function servesNatively(deployment: Deployment, mocked: boolean): boolean {
   if (mocked || deployment.options.mock_response !== undefined) return false;
   try {
@@ -309,7 +309,8 @@ async function forward(
 ): Promise<void> {
   const resolved = resolveModel(deployment.model);
   const native = nativeResponses(resolved.provider);
-  if (native === undefined) return;
+  // The config changed since the response was made: its deployment no longer speaks the API.
+  if (native === undefined) throw notFound(path.slice(1));
   const target = { model: resolved.model, options: deployment.options, env: process.env, dropParams: false };
   const request = native.request(target, method, path);
   // The client's query string goes after the one the provider's URL may have (Azure's api-version).
