@@ -6,7 +6,7 @@
 import { CHAT_PARAMS, COMPLETION_PARAMS } from "../providers/openai-dialect.js";
 import type { ChatCompletion, ChatCompletionParams } from "../wire/chat.js";
 import type { TextCompletion, TextCompletionParams } from "../wire/completions.js";
-import type { ResponseObject, ResponsesParams } from "../wire/responses.js";
+import { RESPONSES_PARAMS, type ResponseObject, type ResponsesParams } from "../wire/responses.js";
 import { validateChatCompletion } from "../wire/validate-chat.js";
 import { validateResponses } from "../wire/validate-responses.js";
 import { validateTextCompletion } from "../wire/validate.js";
@@ -25,15 +25,6 @@ export interface Operation<P extends { model: string; stream?: boolean | null },
   /** Fields LiteLLM consumes elsewhere that are this endpoint's own params (the Responses API's `metadata`). */
   readonly keeps?: ReadonlySet<string>;
 }
-
-/** OpenAI's Responses API params besides model. */
-// biome-ignore format: a table, read across
-export const RESPONSES_PARAMS: ReadonlySet<string> = new Set([
-  "background", "conversation", "include", "input", "instructions", "max_output_tokens", "max_tool_calls",
-  "metadata", "parallel_tool_calls", "previous_response_id", "prompt", "prompt_cache_key", "reasoning",
-  "safety_identifier", "service_tier", "store", "stream", "stream_options", "temperature", "text", "tool_choice",
-  "tools", "top_logprobs", "top_p", "truncation", "user",
-]);
 
 /** Every OpenAI param of any endpoint: a deployment default named here applies only to its own. */
 export const ENDPOINT_PARAMS: ReadonlySet<string> = new Set([

@@ -1,9 +1,18 @@
 /**
  * OpenAI's Responses API wire format (`POST /v1/responses`), as openai-node's
- * `resources/responses` types describe it: the parts litegate reads, translates or writes are
- * typed; everything else passes through as unknown (native OpenAI and Azure deployments get
- * the request as it came).
+ * `resources/responses` types describe it: its params, and the parts litegate reads,
+ * translates or writes, typed; everything else passes through as unknown (native OpenAI and
+ * Azure deployments get the request as it came).
  */
+
+/** OpenAI's Responses API params besides model. */
+// biome-ignore format: a table, read across
+export const RESPONSES_PARAMS: ReadonlySet<string> = new Set([
+  "background", "conversation", "include", "input", "instructions", "max_output_tokens", "max_tool_calls",
+  "metadata", "parallel_tool_calls", "previous_response_id", "prompt", "prompt_cache_key", "reasoning",
+  "safety_identifier", "service_tier", "store", "stream", "stream_options", "temperature", "text", "tool_choice",
+  "tools", "top_logprobs", "top_p", "truncation", "user",
+]);
 
 /** A content part of an input or output message. */
 export type ResponseContentPart =

@@ -138,6 +138,21 @@ describe("request -> chat", () => {
     ]);
   });
 
+  test("params that are not the Responses API's go on as they are (a provider's own, such as top_k); messages never", () => {
+    const chat = toChatParams(
+      { model: "m", input: "Hi", top_k: 40, messages: [{ role: "user", content: "injected" }], max_output_tokens: 9 },
+      "ollama/x",
+      [],
+      NONE,
+    );
+    assert.deepEqual(chat, {
+      model: "ollama/x",
+      messages: [{ role: "user", content: "Hi" }],
+      top_k: 40,
+      max_tokens: 9,
+    });
+  });
+
   test("tools, a named tool_choice and a json_schema format", () => {
     const chat = toChatParams(
       {

@@ -7,12 +7,13 @@
  */
 import type { ChatCompletionParams, ChatMessage, ChatTool, ContentPart, ToolChoice } from "../../wire/chat.js";
 import { BadRequestError } from "../../wire/errors.js";
-import type {
-  ResponseContentPart,
-  ResponseFunctionTool,
-  ResponseItem,
-  ResponsesParams,
-  ResponseToolChoice,
+import {
+  RESPONSES_PARAMS,
+  type ResponseContentPart,
+  type ResponseFunctionTool,
+  type ResponseItem,
+  type ResponsesParams,
+  type ResponseToolChoice,
 } from "../../wire/responses.js";
 
 /** The request's `input` as items: a string is one user message. */
@@ -159,7 +160,9 @@ function chatToolChoice(choice: ResponseToolChoice): ToolChoice {
  * `history` (the items of the response named by previous_response_id: its input, then its
  * output). `user`, `parallel_tool_calls` and `reasoning` are sent only to providers that take
  * them (they tune the answer, and another provider refusing them would fail the request);
- * `metadata` stays with the gateway (it is echoed in the response).
+ * `metadata` stays with the gateway (it is echoed in the response). Params that are not the
+ * Responses API's (a provider's own, such as `top_k`, from the body, `extra_body` or the
+ * deployment) go on as they are, as on chat.
  */
 export function toChatParams(
   params: ResponsesParams,
@@ -171,6 +174,9 @@ export function toChatParams(
     model,
     messages: chatMessages(params.instructions, [...history, ...inputItems(params.input)]),
   };
+  for (const key in params) {
+    if (key !== "model" && key !== "messages" && !RESPONSES_PARAMS.has(key)) chat[key] = params[key];
+  }
   if (params.tools != null && params.tools.length > 0) chat.tools = chatTools(params.tools);
   const choice = params.tool_choice;
   // "auto" is what chat does anyway with tools: sent only where the provider takes tool_choice.
