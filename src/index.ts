@@ -7,7 +7,9 @@ export { chatCompletion, type ChatCompletionRequest, type ChatCompletionStream }
 export { Router, type RouterOptions, type RouteOptions } from "./router/router.js";
 export { RouteTrace } from "./router/trace.js";
 export { UsageLedger, type SettledUsage } from "./usage/ledger.js";
-export { chatCompletions, textCompletions, type Operation } from "./sdk/operations.js";
+export { chatCompletions, responses, textCompletions, type Operation } from "./sdk/operations.js";
+export type { ResponseStream } from "./sdk/responses.js";
+export type * from "./wire/responses.js";
 export type { Deployment, LitellmParams, ModelEntry, ModelInfo } from "./config/index.js";
 export type { AbortLike } from "./http/cancel.js";
 export type * from "./wire/chat.js";

@@ -9,7 +9,7 @@ import type { AbortLike } from "./cancel.js";
 import { AbortError, APIConnectionError, Timeout } from "../wire/errors.js";
 
 export interface UpstreamRequest {
-  method: "POST" | "GET";
+  method: "POST" | "GET" | "DELETE";
   /** Absolute URL, query included. */
   url: string;
   headers: Record<string, string>;

@@ -6,6 +6,7 @@
  */
 import { AuthenticationError, BadRequestError, type ProviderErrorDetail } from "../wire/errors.js";
 import { apiBase, apiKey, bearer, type Endpoint, firstSet, joinUrl, jsonHeaders } from "./connection.js";
+import type { Target } from "./types.js";
 import {
   CHAT_PARAMS,
   COMPLETION_PARAMS,
@@ -25,31 +26,49 @@ export const AZURE = {
 /** The newest GA data-plane version of the classic API. */
 const AZURE_DEFAULT_API_VERSION = "2024-10-21";
 
-const server: OpenAIServer = {
+/**
+ * The resource's base URL, its credential header and the api-version asked for (options, then
+ * AZURE_API_VERSION); throws before any request when the base or the credential is missing.
+ */
+export function azureConnection(
+  target: Target,
+  provider: string,
+): { base: string; headers: Record<string, string>; version: string | undefined } {
+  const { options, env } = target;
+  const base = apiBase(target, AZURE);
+  if (base === undefined) {
+    throw new BadRequestError(
+      "No Azure endpoint: set the AZURE_API_BASE environment variable or pass api_base " +
+        "(https://RESOURCE.openai.azure.com).",
+      { provider, model: target.model, param: "api_base", code: "missing_api_base" },
+    );
+  }
+  const key = apiKey(target, AZURE);
+  const adToken = firstSet(options.azure_ad_token, env.AZURE_AD_TOKEN);
+  if (key === undefined && adToken === undefined) {
+    throw new AuthenticationError(
+      "No Azure credential: set the AZURE_API_KEY environment variable, or pass api_key " +
+        "(or azure_ad_token for Entra ID).",
+      { provider, model: target.model, param: "api_key", code: "missing_api_key" },
+    );
+  }
+  return {
+    base,
+    headers: jsonHeaders(target, key === undefined ? bearer(adToken) : { "api-key": key }),
+    version: firstSet(options.api_version, env.AZURE_API_VERSION),
+  };
+}
+
+const azureServer: OpenAIServer = {
   locate(target, path, provider) {
-    const { options, env } = target;
-    const base = apiBase(target, AZURE);
-    if (base === undefined) {
-      throw new BadRequestError(
-        "No Azure endpoint: set the AZURE_API_BASE environment variable or pass api_base " +
-          "(https://RESOURCE.openai.azure.com).",
-        { provider, model: target.model, param: "api_base", code: "missing_api_base" },
-      );
-    }
-    const key = apiKey(target, AZURE);
-    const adToken = firstSet(options.azure_ad_token, env.AZURE_AD_TOKEN);
-    if (key === undefined && adToken === undefined) {
-      throw new AuthenticationError(
-        "No Azure credential: set the AZURE_API_KEY environment variable, or pass api_key " +
-          "(or azure_ad_token for Entra ID).",
-        { provider, model: target.model, param: "api_key", code: "missing_api_key" },
-      );
-    }
-    const version = firstSet(options.api_version, env.AZURE_API_VERSION) ?? AZURE_DEFAULT_API_VERSION;
+    const { base, headers, version } = azureConnection(target, provider);
     const deployment = `/openai/deployments/${encodeURIComponent(target.model)}`;
     return {
-      url: joinUrl(base, `${deployment}${path}?api-version=${encodeURIComponent(version)}`),
-      headers: jsonHeaders(target, key === undefined ? bearer(adToken) : { "api-key": key }),
+      url: joinUrl(
+        base,
+        `${deployment}${path}?api-version=${encodeURIComponent(version ?? AZURE_DEFAULT_API_VERSION)}`,
+      ),
+      headers,
     };
   },
 
@@ -64,5 +83,5 @@ const server: OpenAIServer = {
   },
 };
 
-export const azureText = openAIDialectText("azure_text", COMPLETION_PARAMS, server);
-export const azureChat = openAIDialectChat("azure", CHAT_PARAMS, true, server);
+export const azureText = openAIDialectText("azure_text", COMPLETION_PARAMS, azureServer);
+export const azureChat = openAIDialectChat("azure", CHAT_PARAMS, true, azureServer);

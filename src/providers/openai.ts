@@ -20,7 +20,8 @@ export const OPENAI = {
   aliases: { base: ["OPENAI_API_BASE"] },
 } satisfies Endpoint;
 
-const server: OpenAIServer = {
+/** Where OpenAI (or a server at `api_base` speaking its API) answers a path, with its key. */
+export const openaiServer: OpenAIServer = {
   locate(target, path, provider) {
     const base = apiBase(target, OPENAI);
     const key = apiKey(target, OPENAI);
@@ -32,5 +33,5 @@ const server: OpenAIServer = {
   },
 };
 
-export const openaiText = openAIDialectText("text-completion-openai", COMPLETION_PARAMS, server);
-export const openaiChat = openAIDialectChat("openai", CHAT_PARAMS, true, server);
+export const openaiText = openAIDialectText("text-completion-openai", COMPLETION_PARAMS, openaiServer);
+export const openaiChat = openAIDialectChat("openai", CHAT_PARAMS, true, openaiServer);

@@ -7,6 +7,7 @@ import type { Logger } from "./logger.js";
 import type { ModelCatalog } from "./model-catalog.js";
 import type { RequestOverrides } from "../config/index.js";
 import type { GatewayMetrics } from "../metrics/gateway-metrics.js";
+import type { ResponseStore } from "../store/memory-responses.js";
 
 export interface Gateway {
   router: Router;
@@ -14,6 +15,8 @@ export interface Gateway {
   models: ModelCatalog;
   /** Credentials, key limits, budgets and spend records. */
   access: AccessControl;
+  /** Responses API conversations (store: true): the database's, else this process's memory. */
+  responses: ResponseStore;
   maxBodyBytes: number;
   /** How often `: keep-alive` is sent while a stream waits for its first token. */
   keepAliveMs: number;

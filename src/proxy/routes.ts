@@ -10,6 +10,7 @@ import { health, liveliness, readiness } from "./handlers/health.js";
 import { metrics } from "./handlers/metrics.js";
 import { getModel, listModels } from "./handlers/models.js";
 import { tokenCounter } from "./handlers/token-counter.js";
+import { createResponse, deleteResponse, getResponse, listInputItems } from "./handlers/responses.js";
 import {
   blockKey,
   deleteKeys,
@@ -114,6 +115,9 @@ const EXACT: Record<string, Methods> = {
   "/budget/update": { POST: updateBudget },
   "/budget/delete": { POST: deleteBudget },
   "/budget/list": { GET: listBudgets },
+  // Responses API.
+  "/v1/responses": { POST: createResponse },
+  "/responses": { POST: createResponse },
 };
 
 /** Routes of the form PREFIX{param}SUFFIX. */
@@ -127,6 +131,16 @@ const PATTERNS: { prefix: string; param: string; suffix: string; methods: Method
   { prefix: "/models/", param: "{model}", suffix: "", methods: { GET: getModel } },
   { prefix: "/key/", param: "{key}", suffix: "/regenerate", methods: { POST: regenerateKey } },
   { prefix: "/docs/", param: "{file}", suffix: "", methods: { GET: docsAsset } },
+  // Responses API: the input_items forms first, since "/v1/responses/" also starts them.
+  { prefix: "/v1/responses/", param: "{response_id}", suffix: "/input_items", methods: { GET: listInputItems } },
+  { prefix: "/responses/", param: "{response_id}", suffix: "/input_items", methods: { GET: listInputItems } },
+  {
+    prefix: "/v1/responses/",
+    param: "{response_id}",
+    suffix: "",
+    methods: { GET: getResponse, DELETE: deleteResponse },
+  },
+  { prefix: "/responses/", param: "{response_id}", suffix: "", methods: { GET: getResponse, DELETE: deleteResponse } },
 ];
 
 /** A pattern as OpenAPI writes a path: its variable part named. */

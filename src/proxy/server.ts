@@ -24,6 +24,7 @@ import type { KeyState } from "../state/key-state.js";
 import type { ModelChanges } from "../state/model-changes.js";
 import { MemoryKeyState } from "../state/memory-key-state.js";
 import type { SpendWriterOptions } from "../store/spend-writer.js";
+import { MemoryResponseStore } from "../store/memory-responses.js";
 import type { Store } from "../store/types.js";
 import { GatewayMetrics, type MetricsOptions } from "../metrics/gateway-metrics.js";
 import { failureOf } from "../router/trace.js";
@@ -171,6 +172,7 @@ export class GatewayServer {
         cacheTtlMs: options.keyCacheTtlMs,
         spendWriter: { ...options.spendWriter, logger: loggers.log },
       }),
+      responses: options.store ?? new MemoryResponseStore(),
       maxBodyBytes: (options.maxRequestSizeMb ?? 10) * 1048576,
       keepAliveMs: (options.keepAliveSeconds ?? 15) * 1000,
       logger: this.logger,

@@ -30,16 +30,58 @@ function uncork(res: ServerResponse): void {
 }
 
 /**
- * Writes one event; when the client's buffer is full, a promise that resolves once it can
- * take more (none otherwise: most chunks cost no promise). Events written in the same turn
- * of the event loop (all those from one upstream read) leave in one socket write.
+ * Writes one event (with its `event:` line when it has a `name`, as the Responses API's
+ * events do); when the client's buffer is full, a promise that resolves once it can take
+ * more (none otherwise: most chunks cost no promise). Events written in the same turn of the
+ * event loop (all those from one upstream read) leave in one socket write.
  */
-export function writeEvent(res: ServerResponse, data: string): Promise<void> | undefined {
+export function writeEvent(res: ServerResponse, data: string, name?: string): Promise<void> | undefined {
   if (res.writableCorked === 0) {
     res.cork();
     setImmediate(uncork, res);
   }
-  return res.write(`data: ${data}\n\n`) ? undefined : drained(res);
+  const text = name === undefined ? `data: ${data}\n\n` : `event: ${name}\ndata: ${data}\n\n`;
+  return res.write(text) ? undefined : drained(res);
+}
+
+/**
+ * A stream once its first item is in, the response started. Until then a failure still gets
+ * its own HTTP status (it is thrown). If the first item is slow, the response starts anyway and
+ * `: keep-alive` comments follow every `keepAliveMs` (0: never), so that proxies with idle
+ * timeouts between us and the client keep the connection; a failure after that start is given
+ * to `failed` (which ends the stream with its error event) and undefined is returned.
+ */
+export async function streamStarted<S>(
+  res: ServerResponse,
+  pending: Promise<S>,
+  headers: () => Headers,
+  keepAliveMs: number,
+  failed: (error: unknown) => void,
+): Promise<S | undefined> {
+  let started = false;
+  let keepAlive: NodeJS.Timeout | undefined;
+  if (keepAliveMs > 0) {
+    keepAlive = setTimeout(function tick() {
+      if (!started) {
+        started = true;
+        startEventStream(res, headers(), true);
+      }
+      writeKeepAlive(res);
+      keepAlive = setTimeout(tick, keepAliveMs);
+    }, keepAliveMs);
+  }
+  let stream: S;
+  try {
+    stream = await pending;
+  } catch (error) {
+    if (!started) throw error;
+    failed(error);
+    return undefined;
+  } finally {
+    clearTimeout(keepAlive);
+  }
+  if (!started) startEventStream(res, headers());
+  return stream;
 }
 
 /** Resolves when the client has taken the buffered data, or has gone; leaves no listener behind. */

@@ -87,6 +87,11 @@ export interface RouteOptions {
   allows?: ((model: string) => boolean) | undefined;
   /** LiteLLM's `mock_response` in the body: every attempt answers with it, calling no provider. */
   mockResponse?: string | undefined;
+  /**
+   * The deployment to try first while it is available (a native response being continued is
+   * known only to the deployment that made it, as LiteLLM routes previous_response_id).
+   */
+  prefer?: string | undefined;
 }
 
 /**
@@ -296,6 +301,7 @@ export class Router {
     members: readonly Deployment[],
     tried: ReadonlySet<string>,
     panic: boolean,
+    prefer?: string,
   ): Promise<Deployment | Unavailable> {
     const now = this.now();
     const cooling: { deployment: Deployment; cooldown: Cooldown }[] = [];
@@ -334,6 +340,8 @@ export class Router {
     // A deployment that failed this request is picked again only when no other is available.
     const untried = available.filter((d) => !tried.has(d.id));
     const usable = untried.length > 0 ? untried : available;
+    const preferred = prefer === undefined ? undefined : untried.find((d) => d.id === prefer);
+    if (preferred !== undefined && (await this.take(preferred, now)) === undefined) return preferred;
     const orderOf = (d: Deployment) => d.limits.order ?? Number.POSITIVE_INFINITY;
     // The common case, one deployment or one tier, skips the sorting.
     const tiers = usable.length <= 1 ? usable.map(orderOf) : [...new Set(usable.map(orderOf))].sort((a, b) => a - b);
@@ -474,7 +482,7 @@ export class Router {
       const tried = new Set<string>();
       let allowed = Number.POSITIVE_INFINITY;
       for (let attempt = 0; attempt <= allowed; attempt++) {
-        let picked = await this.choose(group.members, tried, false);
+        let picked = await this.choose(group.members, tried, false, route.prefer);
         // Every deployment cooling down: a fallback group is the better place, if one is
         // left; else the one coming back first (panic routing), unless that is turned off.
         if (
@@ -623,7 +631,10 @@ export class Router {
   ): Promise<R> {
     assertObject(request);
     // Connection options in the body are dropped: the deployment's apply.
-    const { params, options, litellm } = splitRequest(request as Record<string, unknown> & { model: string });
+    const { params, options, litellm } = splitRequest(
+      request as Record<string, unknown> & { model: string },
+      operation.keeps,
+    );
     const valid = operation.validate(params);
     return this.route(
       valid.model,

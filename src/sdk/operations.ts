@@ -6,10 +6,13 @@
 import { CHAT_PARAMS, COMPLETION_PARAMS } from "../providers/openai-dialect.js";
 import type { ChatCompletion, ChatCompletionParams } from "../wire/chat.js";
 import type { TextCompletion, TextCompletionParams } from "../wire/completions.js";
+import { RESPONSES_PARAMS, type ResponseObject, type ResponsesParams } from "../wire/responses.js";
 import { validateChatCompletion } from "../wire/validate-chat.js";
+import { validateResponses } from "../wire/validate-responses.js";
 import { validateTextCompletion } from "../wire/validate.js";
 import { type ChatCompletionStream, runChatCompletion } from "./chat-completion.js";
 import type { CallOptions } from "./options.js";
+import { type ResponseStream, type ResponsesContext, runResponses } from "./responses.js";
 import { runTextCompletion, type TextCompletionStream } from "./text-completion.js";
 
 export interface Operation<P extends { model: string; stream?: boolean | null }, R> {
@@ -19,10 +22,16 @@ export interface Operation<P extends { model: string; stream?: boolean | null },
   validate(params: Record<string, unknown>): P;
   /** One call with validated params; its retries are the caller's (`options.num_retries`). */
   run(params: P, options: CallOptions): Promise<R>;
+  /** Fields LiteLLM consumes elsewhere that are this endpoint's own params (the Responses API's `metadata`). */
+  readonly keeps?: ReadonlySet<string>;
 }
 
-/** Every OpenAI param of either endpoint: a deployment default named here applies only to its own. */
-export const ENDPOINT_PARAMS: ReadonlySet<string> = new Set([...COMPLETION_PARAMS, ...CHAT_PARAMS]);
+/** Every OpenAI param of any endpoint: a deployment default named here applies only to its own. */
+export const ENDPOINT_PARAMS: ReadonlySet<string> = new Set([
+  ...COMPLETION_PARAMS,
+  ...CHAT_PARAMS,
+  ...RESPONSES_PARAMS,
+]);
 
 export const textCompletions: Operation<TextCompletionParams, TextCompletion | TextCompletionStream> = {
   params: COMPLETION_PARAMS,
@@ -35,3 +44,23 @@ export const chatCompletions: Operation<ChatCompletionParams, ChatCompletion | C
   validate: validateChatCompletion,
   run: runChatCompletion,
 };
+
+/** The Responses API's `metadata` is stored with the response, not LiteLLM's logging metadata. */
+const RESPONSES_KEEPS: ReadonlySet<string> = new Set(["metadata"]);
+
+/**
+ * The Responses API continuing `context` (an earlier response's items, resolved by whoever
+ * keeps them: the proxy's response store); `responses` continues nothing.
+ */
+export function responsesOperation(
+  context: ResponsesContext = {},
+): Operation<ResponsesParams, ResponseObject | ResponseStream> {
+  return {
+    params: RESPONSES_PARAMS,
+    validate: validateResponses,
+    run: (params, options) => runResponses(params, options, context),
+    keeps: RESPONSES_KEEPS,
+  };
+}
+
+export const responses = responsesOperation();

@@ -88,6 +88,8 @@ export interface SplitRequest<P> {
  */
 export function splitRequest<P extends { model: string; [key: string]: unknown }>(
   request: P & CallOptions,
+  /** LiteLLM field names that are the endpoint's own params here (the Responses API's `metadata`). */
+  keeps?: ReadonlySet<string>,
 ): SplitRequest<P> {
   const params: Record<string, unknown> = {};
   const options: Record<string, unknown> = {};
@@ -95,7 +97,7 @@ export function splitRequest<P extends { model: string; [key: string]: unknown }
   const source: Record<string, unknown> = request;
   for (const key in source) {
     if (OPTION_KEYS.has(key)) options[key] = source[key];
-    else if (LITELLM_FIELDS.has(key)) litellm[key] = source[key];
+    else if (LITELLM_FIELDS.has(key) && keeps?.has(key) !== true) litellm[key] = source[key];
     else params[key] = source[key];
   }
   const extra = litellm.extra_body;

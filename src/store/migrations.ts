@@ -161,6 +161,28 @@ function proxyModels(dialect: Dialect): string[] {
 }
 
 /**
+ * Responses API conversations kept for `previous_response_id`, GET and DELETE: who made each
+ * (its key's hash; only that key may read it), the model group, the deployment that answered
+ * natively (null when bridged through chat), the input items it continued from (earlier turns
+ * included) and its output items, and the rest of the response object.
+ */
+function responses(dialect: Dialect): string[] {
+  const t = TYPES[dialect];
+  return [
+    `CREATE TABLE responses (
+      id TEXT PRIMARY KEY,
+      key_hash TEXT NOT NULL,
+      model TEXT NOT NULL,
+      deployment_id TEXT,
+      input ${t.json} NOT NULL,
+      output ${t.json} NOT NULL,
+      response ${t.json} NOT NULL,
+      created_at ${t.int} NOT NULL
+    )`,
+  ];
+}
+
+/**
  * Teams' members, blocked teams, users' email/alias/role and limits as LiteLLM shows them,
  * end users (customers) with their own spend, shared budgets, and the end user on each spend log.
  */
@@ -221,6 +243,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "keys, users, teams, spend logs", sqlite: initial("sqlite"), postgres: initial("postgres") },
   { version: 2, name: "key names, previous key hashes", sqlite: KEY_NAMES, postgres: KEY_NAMES },
   { version: 3, name: "spend log tags and metadata", sqlite: spendLabels("sqlite"), postgres: spendLabels("postgres") },
+  { version: 4, name: "responses", sqlite: responses("sqlite"), postgres: responses("postgres") },
   {
     version: 5,
     name: "models stored in the database",

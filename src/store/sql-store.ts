@@ -23,6 +23,7 @@ import {
   type NewTeam,
   type NewUser,
   type Page,
+  type ResponseRecord,
   type SpendLogFilter,
   type SpendRecord,
   type Store,
@@ -204,6 +205,17 @@ export const SPEND_COLUMNS: Record<keyof SpendRecord, Kind> = {
   end_user: "text",
   request_tags: "json",
   metadata: "json",
+};
+
+const RESPONSE_COLUMNS: Record<keyof ResponseRecord, Kind> = {
+  id: "text",
+  key_hash: "text",
+  model: "text",
+  deployment_id: "text",
+  input: "json",
+  output: "json",
+  response: "json",
+  created_at: "int",
 };
 
 export function toParam(kind: Kind, value: unknown, dialect: Dialect): unknown {
@@ -536,6 +548,27 @@ export abstract class SqlStore implements Store {
 
   async ping(): Promise<void> {
     await this.query("SELECT 1", []);
+  }
+
+  async saveResponse(record: ResponseRecord): Promise<void> {
+    const names = Object.keys(RESPONSE_COLUMNS) as (keyof ResponseRecord)[];
+    const params = names.map((name) => toParam(RESPONSE_COLUMNS[name], record[name], this.dialect));
+    const updates = names.filter((name) => name !== "id").map((name) => `${name} = excluded.${name}`);
+    await this.execute(
+      `INSERT INTO responses (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")}) ON CONFLICT (id) DO UPDATE SET ${updates.join(", ")}`,
+      params,
+    );
+  }
+
+  async getResponse(id: string): Promise<ResponseRecord | undefined> {
+    const rows = await this.query("SELECT * FROM responses WHERE id = ?", [id]);
+    return rows[0] === undefined
+      ? undefined
+      : (fromRow(RESPONSE_COLUMNS, rows[0], this.dialect) as unknown as ResponseRecord);
+  }
+
+  async deleteResponse(id: string): Promise<boolean> {
+    return (await this.execute("DELETE FROM responses WHERE id = ?", [id])) > 0;
   }
 
   async spendLogs(filter: SpendLogFilter): Promise<SpendRecord[]> {

@@ -166,6 +166,24 @@ export interface UserFilter {
   team_id?: string | undefined;
 }
 
+/** A Responses API response the gateway keeps (store: true), for previous_response_id, GET and DELETE. */
+export interface ResponseRecord {
+  /** The response's id (`resp_…`), as the client got it. */
+  id: string;
+  /** The hash of the key that made it (or "master_key", "no_key"): only that key may read it. */
+  key_hash: string;
+  /** The model group the client named. */
+  model: string;
+  /** The deployment that answered natively (OpenAI, Azure), which keeps its own copy; null when bridged. */
+  deployment_id: string | null;
+  /** The items the response answered: the earlier turns' items, then its own input. */
+  input: Json[];
+  output: Json[];
+  /** The rest of the response object (its `output` is the column above). */
+  response: JsonObject;
+  created_at: number;
+}
+
 type Stamped = "spend" | "created_at" | "updated_at";
 
 /** A new key: the hash is required; what is left out takes its default (null, [], {}, false). */
@@ -325,6 +343,14 @@ export interface Store {
   spendLogs(filter: SpendLogFilter): Promise<SpendRecord[]>;
   /** Resolves when the database answers a trivial query (/health/readiness). */
   ping(): Promise<void>;
+
+  // Responses API (issue 12): the conversations behind previous_response_id.
+  /** Keeps a response; an id already stored is replaced. */
+  saveResponse(record: ResponseRecord): Promise<void>;
+  getResponse(id: string): Promise<ResponseRecord | undefined>;
+  /** True when a response was deleted. */
+  deleteResponse(id: string): Promise<boolean>;
+
   close(): Promise<void>;
 }
 

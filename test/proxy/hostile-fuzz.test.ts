@@ -265,6 +265,75 @@ const CHAT_INVALID: Record<string, fc.Arbitrary<unknown>> = {
   ),
 };
 
+// ---------------------------------------------------------------- the Responses API
+
+const badResponsePart = fc.oneof(
+  wrong("object"),
+  fc.constantFrom({}, { type: "bogus" }, { type: "input_image", image_url: 5 }),
+  wrong("string").map((text) => ({ type: "input_text", text })),
+);
+const badItem = fc.oneof(
+  wrong("object"),
+  fc.constantFrom({ role: "user" }, { content: "hi" }, { type: "function_call", name: "f", arguments: "{}" }),
+  fc.oneof(wrong("string"), fc.constantFrom("bogus", "tool", "")).map((role) => ({ role, content: "hi" })),
+  wrong("string", "array").map((content) => ({ role: "user", content })),
+  badResponsePart.map((part) => ({ role: "user", content: [{ type: "input_text", text: "a" }, part] })),
+  wrong("string").map((type) => ({ type, role: "user", content: "hi" })),
+  wrong("string").map((call_id) => ({ type: "function_call", call_id, name: "f", arguments: "{}" })),
+  wrong("string").map((args) => ({ type: "function_call", call_id: "c", name: "f", arguments: args })),
+  wrong("string", "array").map((output) => ({ type: "function_call_output", call_id: "c", output })),
+);
+const badResponseTool = fc.oneof(
+  wrong("object"),
+  fc.constantFrom({ type: "function" }, { type: "function", name: "" }, {}),
+  wrong("string").map((type) => ({ type, name: "f" })),
+  wrong("object", "null").map((parameters) => ({ type: "function", name: "f", parameters })),
+  wrong("boolean", "null").map((strict) => ({ type: "function", name: "f", strict })),
+);
+
+const RESPONSES_INVALID: Record<string, fc.Arbitrary<unknown>> = {
+  model: badModel,
+  input: fc.oneof(
+    wrong("string", "array", "null"),
+    badItem.map((bad) => [{ role: "user", content: "hi" }, bad]),
+  ),
+  instructions: nullableString,
+  tools: fc.oneof(
+    wrong("array", "null"),
+    badResponseTool.map((bad) => [{ type: "function", name: "f" }, bad]),
+  ),
+  tool_choice: fc.oneof(wrong("string", "object", "null"), fc.constantFrom("any", "", {}, { type: 5 })),
+  text: fc.oneof(
+    wrong("object", "null"),
+    wrong("object", "null").map((format) => ({ format })),
+    fc.constantFrom({ format: { type: "xml" } }, { format: { type: "json_schema" } }),
+    wrong("object").map((schema) => ({ format: { type: "json_schema", name: "a", schema } })),
+  ),
+  max_output_tokens: fc.oneof(wrong("integer", "null"), fc.integer({ max: 0 })),
+  temperature: fc.oneof(wrong("number", "null"), outside(0, 2)),
+  top_p: fc.oneof(wrong("number", "null"), outside(0, 1)),
+  reasoning: fc.oneof(
+    wrong("object", "null"),
+    wrong("string", "null").map((effort) => ({ effort })),
+  ),
+  metadata: fc.oneof(
+    wrong("object", "null"),
+    wrong("string").map((value) => ({ a: value })),
+  ),
+  user: nullableString,
+  parallel_tool_calls: wrong("boolean", "null"),
+  store: wrong("boolean", "null"),
+  previous_response_id: fc.oneof(wrong("string", "null"), fc.constant("")),
+  stream: wrong("boolean", "null"),
+};
+
+const RESPONSES_FILLER = fc.subarray<Entry>([
+  ["stream", true],
+  ["top_k", 40],
+  ["include", ["reasoning.encrypted_content"]],
+  ["extra_body", { a: [1, { b: null }] }],
+]);
+
 // ---------------------------------------------------------------- management
 
 const KEY_FIELDS = [
@@ -391,7 +460,7 @@ function objectText(entries: Entry[]): string {
 }
 
 interface Family {
-  kind: "text" | "chat" | "management";
+  kind: "text" | "chat" | "responses" | "management";
   /** A valid body for the route, as entries. */
   base: Entry[];
   /** Params and how to make each invalid. */
@@ -424,6 +493,18 @@ function familyOf(path: string): Family {
     };
   }
   const pathModel = path.startsWith("/engines/") || path.startsWith("/openai/");
+  if (path.endsWith("/responses")) {
+    return {
+      kind: "responses",
+      base: [
+        ["model", "chat-model"],
+        ["input", "hi"],
+      ],
+      invalid: RESPONSES_INVALID,
+      filler: RESPONSES_FILLER,
+      pathModel: false,
+    };
+  }
   if (path.endsWith("/chat/completions")) {
     return {
       kind: "chat",
@@ -505,7 +586,8 @@ function deepCase(path: string, family: Family): fc.Arbitrary<Case> {
 
 /** Nesting within the limit, in a place that must not hold it. */
 function shallowCase(path: string, family: Family): fc.Arbitrary<Case> {
-  const field = family.kind === "management" ? "nested_field" : "stop";
+  // The Responses API takes params it does not know (native providers do): its nesting goes in `input`.
+  const field = family.kind === "management" ? "nested_field" : family.kind === "responses" ? "input" : "stop";
   return fc.integer({ min: 2, max: 62 }).map((levels) => ({
     path,
     body: objectText([...family.base, [field, JSON.parse(nested(levels, true)) as unknown]]),
@@ -613,7 +695,13 @@ function hugeCase(path: string, family: Family): fc.Arbitrary<Case> {
     if (list !== undefined) options.push(fc.constant(["200,000 numbers", [[list, HUGE.numbers]]]));
   } else {
     if (!family.pathModel) options.push(fc.constant(["an unknown 5 MB model", [["model", HUGE.model]]]));
-    options.push(fc.constant(["200,000 stop strings", [["stop", HUGE.stop]]]));
+    options.push(
+      fc.constant(
+        family.kind === "responses"
+          ? ["200,000 input items that are numbers", [["input", HUGE.numbers]]]
+          : ["200,000 stop strings", [["stop", HUGE.stop]]],
+      ),
+    );
     options.push(
       megabytes.map((text) => [
         "a megabyte param and a bad temperature",
@@ -627,7 +715,9 @@ function hugeCase(path: string, family: Family): fc.Arbitrary<Case> {
       fc.constant(
         family.kind === "text"
           ? ["300,000 token ids, the last one negative", [["prompt", HUGE.prompt]]]
-          : ["100,000 messages that are numbers", [["messages", HUGE.messages]]],
+          : family.kind === "responses"
+            ? ["200,000 tools that are numbers", [["tools", HUGE.numbers]]]
+            : ["100,000 messages that are numbers", [["messages", HUGE.messages]]],
       ),
     );
   }
@@ -661,6 +751,8 @@ const BODY_ROUTES = [
   "/chat/completions",
   "/engines/chat-model/chat/completions",
   "/openai/deployments/chat-model/chat/completions",
+  "/v1/responses",
+  "/responses",
   ...Object.keys(MANAGEMENT),
 ];
 

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { after, describe, test } from "node:test";
 import { MIGRATIONS } from "../../src/store/migrations.js";
-import { type SpendRecord, type Store, StoreConflictError } from "../../src/store/types.js";
+import { type ResponseRecord, type SpendRecord, type Store, StoreConflictError } from "../../src/store/types.js";
 
 /** A fresh, empty database that can be opened more than once. */
 export interface Database {
@@ -388,6 +388,29 @@ export function storeSuite(harness: Harness): void {
       assert.equal(await store.deleteCustomer("new"), true);
       assert.equal(await store.deleteBudget("b1"), true);
       assert.equal(await store.getBudget("b1"), undefined);
+    });
+
+    test("responses: kept with their JSON, replaced by id, deleted once; one store keeps them for every key", async () => {
+      const { store } = await fresh();
+      const record: ResponseRecord = {
+        id: "resp_1",
+        key_hash: hashKey("sk-owner"),
+        model: "claude",
+        deployment_id: null,
+        input: [{ type: "message", id: "msg_in", role: "user", content: [{ type: "input_text", text: "Hi ünï" }] }],
+        output: [{ type: "function_call", id: "fc_1", call_id: "call_1", name: "f", arguments: '{"a":[1,null]}' }],
+        response: { object: "response", status: "completed", usage: { input_tokens: 3 }, metadata: {} },
+        created_at: 1_700_000_000_123,
+      };
+      assert.equal(await store.getResponse("resp_1"), undefined);
+      await store.saveResponse(record);
+      assert.deepEqual(await store.getResponse("resp_1"), record);
+      const native = { ...record, deployment_id: "d-openai", output: [], response: { status: "incomplete" } };
+      await store.saveResponse(native);
+      assert.deepEqual(await store.getResponse("resp_1"), native);
+      assert.equal(await store.deleteResponse("resp_1"), true);
+      assert.equal(await store.deleteResponse("resp_1"), false);
+      assert.equal(await store.getResponse("resp_1"), undefined);
     });
   });
 }

@@ -10,7 +10,18 @@ export type Access = "open" | "key" | "master";
 export interface RouteDoc {
   summary: string;
   /** The OpenAPI tag the route is listed under in /docs. */
-  tag: "LLM" | "Models" | "Keys" | "Users" | "Teams" | "Customers" | "Budgets" | "Spend" | "Health" | "Utilities";
+  tag:
+    | "LLM"
+    | "Responses"
+    | "Models"
+    | "Keys"
+    | "Users"
+    | "Teams"
+    | "Customers"
+    | "Budgets"
+    | "Spend"
+    | "Health"
+    | "Utilities";
   access: Access;
 }
 
@@ -26,6 +37,22 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
   "POST /openai/deployments/{model}/chat/completions": llm("Chat completion, Azure's path form"),
   "POST /engines/{model}/completions": llm("Text completion, the model named in the path"),
   "POST /openai/deployments/{model}/completions": llm("Text completion, Azure's path form"),
+  "POST /v1/responses": llm("Create a response (OpenAI's Responses API; bridged through chat for other providers)"),
+  "POST /responses": llm("Create a response (OpenAI's Responses API; bridged through chat for other providers)"),
+  "GET /v1/responses/{response_id}": { summary: "A stored response", tag: "Responses", access: "key" },
+  "DELETE /v1/responses/{response_id}": { summary: "Delete a stored response", tag: "Responses", access: "key" },
+  "GET /responses/{response_id}": { summary: "A stored response", tag: "Responses", access: "key" },
+  "DELETE /responses/{response_id}": { summary: "Delete a stored response", tag: "Responses", access: "key" },
+  "GET /v1/responses/{response_id}/input_items": {
+    summary: "The input items of a stored response",
+    tag: "Responses",
+    access: "key",
+  },
+  "GET /responses/{response_id}/input_items": {
+    summary: "The input items of a stored response",
+    tag: "Responses",
+    access: "key",
+  },
   "GET /models": { summary: "The model names this key may call", tag: "Models", access: "key" },
   "GET /v1/models": { summary: "The model names this key may call", tag: "Models", access: "key" },
   "GET /models/{model}": { summary: "One model name, if this key may call it", tag: "Models", access: "key" },

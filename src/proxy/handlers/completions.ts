@@ -5,22 +5,17 @@
  * OpenAI's format.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { Cancellation } from "../../http/cancel.js";
-import type { RouteOptions } from "../../router/router.js";
-import { failureOf, RouteTrace } from "../../router/trace.js";
 import * as operations from "../../sdk/operations.js";
 import type { Operation } from "../../sdk/operations.js";
 import type { CompletionStream } from "../../sdk/stream.js";
 import { rawBodyOf } from "../../sdk/usage-marks.js";
 import type { CompletionUsage } from "../../wire/completions.js";
-import { assertObject, MAX_MODEL_LENGTH } from "../../wire/validate.js";
-import { readJsonBody } from "../body.js";
 import type { RequestContext } from "../context.js";
 import type { Gateway } from "../gateway.js";
 import { costFor } from "../outcome.js";
-import { requestLabels } from "../request-labels.js";
 import { asAPIError, sendJson, sendJsonText } from "../respond.js";
-import { endEventStream, endWithError, startEventStream, writeEvent, writeKeepAlive } from "../sse-writer.js";
+import { endEventStream, endWithError, streamStarted, writeEvent } from "../sse-writer.js";
+import { admitModelRequest, readModelRequest, streamFailed } from "./model-request.js";
 
 /** What the handler reads of any completion's answer or chunk. */
 interface Answer {
@@ -43,9 +38,6 @@ function completionRoute(operation: CompletionOperation) {
   ) => serve(operation, gateway, req, res, ctx, pathModel);
 }
 
-/** End-user ids longer than this are cut: they become a metrics label. */
-const MAX_END_USER_LENGTH = 256;
-
 async function serve(
   operation: CompletionOperation,
   gateway: Gateway,
@@ -54,48 +46,11 @@ async function serve(
   ctx: RequestContext,
   pathModel: string | undefined,
 ): Promise<void> {
-  const principal = await gateway.access.authenticate(req);
-  ctx.principal = principal;
-  const body = await readJsonBody(req, gateway.maxBodyBytes);
-  assertObject(body);
-  if (typeof body.user === "string") ctx.endUser = body.user.slice(0, MAX_END_USER_LENGTH);
-  const forcedModel = pathModel ?? gateway.userModel;
-  if (forcedModel !== undefined) body.model = forcedModel;
+  const request = await readModelRequest(gateway, req, ctx, pathModel ?? gateway.userModel);
+  const { body } = request;
   if (gateway.requestOverrides !== undefined) Object.assign(body, gateway.requestOverrides);
-  // Validation refuses a longer name later; until then it must not carry a client's megabytes
-  // into the admission's errors, the log line or the spend record.
-  ctx.model = typeof body.model === "string" ? body.model.slice(0, MAX_MODEL_LENGTH) : undefined;
-  ctx.labels = requestLabels(body, req, principal);
-  if (gateway.detailedDebug) gateway.debugLogger.debug({ request_id: ctx.id, request: body }, "request body");
-  // A client already gone takes nothing: no hold on its key, no upstream call.
-  if (ctx.ended) return;
-  const admission = gateway.access.admit(
-    principal,
-    // The body's `user` is LiteLLM's end user: its budget and block apply, its spend is recorded.
-    {
-      model: ctx.model,
-      fallbacks: requestFallbacks(body),
-      endUser: typeof body.user === "string" ? body.user : undefined,
-    },
-    Date.now(),
-    ctx,
-  );
-  if (admission instanceof Promise) ctx.admitting = admission;
-  ctx.ticket = await admission;
-  // The client left while the key was admitted: nothing to call upstream for (the close settled the ticket).
-  if (ctx.ended) return;
-  // Spend needs the request's usage: its ledger then bills (see UsageLedger).
-  // Metrics count tokens like spend does: both need the request's usage.
-  const trace = new RouteTrace(gateway.access.countsUsage() || gateway.metrics !== undefined);
-  ctx.trace = trace;
-
-  // A client that goes away cancels the upstream call with it.
-  const cancellation = new Cancellation();
-  res.once("close", () => {
-    if (!res.writableFinished) cancellation.abort();
-  });
-  // Configured fallbacks lead only where the key may go (its allowlists bind every model it reaches).
-  const route: RouteOptions = { signal: cancellation, trace, allows: gateway.access.allowsFallback(principal) };
+  const route = await admitModelRequest(gateway, res, ctx, request);
+  if (route === undefined) return;
 
   if (body.stream !== true) {
     const answer = (await gateway.router.run(operation, body, route)) as Answer;
@@ -109,36 +64,19 @@ async function serve(
 
   ctx.stream = true;
   const pending = gateway.router.run(operation, body, route) as Promise<CompletionStream<Answer>>;
-  // Until the first chunk is in, a failure can still get its own HTTP status. If the
-  // first token is slow, start the stream anyway and send comments, so that proxies
-  // with idle timeouts between us and the client keep the connection.
-  let started = false;
-  let keepAlive: NodeJS.Timeout | undefined;
-  if (gateway.keepAliveMs > 0) {
-    keepAlive = setTimeout(function tick() {
-      if (!started) {
-        started = true;
-        startEventStream(res, ctx.headers(), true);
-      }
-      writeKeepAlive(res);
-      keepAlive = setTimeout(tick, gateway.keepAliveMs);
-    }, gateway.keepAliveMs);
-  }
-  let stream: CompletionStream<Answer>;
-  try {
-    stream = await pending;
-  } catch (error) {
-    if (!started) throw error;
-    const failure = asAPIError(error);
-    ctx.streamError = failure.status;
-    ctx.failure = failureOf(failure);
-    endWithError(res, failure);
-    return;
-  } finally {
-    clearTimeout(keepAlive);
-  }
+  const stream = await streamStarted(
+    res,
+    pending,
+    () => ctx.headers(),
+    gateway.keepAliveMs,
+    (error) => {
+      const failure = asAPIError(error);
+      streamFailed(ctx, failure);
+      endWithError(res, failure);
+    },
+  );
+  if (stream === undefined) return;
   ctx.streamOpened = true;
-  if (!started) startEventStream(res, ctx.headers());
   const withCost = gateway.includeCostInStreamingUsage;
   try {
     for await (const { chunk, raw } of stream.items()) {
@@ -154,19 +92,7 @@ async function serve(
     endEventStream(res);
   } catch (error) {
     const failure = asAPIError(error);
-    ctx.streamError = failure.status;
-    ctx.failure = failureOf(failure);
+    streamFailed(ctx, failure);
     endWithError(res, failure);
   }
-}
-
-/**
- * The models of the body's `fallbacks` (LiteLLM's per-request fallbacks; the Router ignores anything
- * but a list of names). A name over MAX_MODEL_LENGTH names no model, and admission must not quote it back.
- */
-function requestFallbacks(request: Record<string, unknown>): string[] {
-  const { fallbacks } = request;
-  return Array.isArray(fallbacks)
-    ? fallbacks.filter((name): name is string => typeof name === "string" && name.length <= MAX_MODEL_LENGTH)
-    : [];
 }
