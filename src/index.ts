@@ -11,6 +11,8 @@ export { chatCompletions, responses, textCompletions, type Operation } from "./s
 export type { ResponseStream } from "./sdk/responses.js";
 export type * from "./wire/responses.js";
 export type { Deployment, LitellmParams, ModelEntry, ModelInfo } from "./config/index.js";
+// What Router.replaceDeployments takes, from model_list entries as config.yaml writes them.
+export { deploymentsFromLiteLLM } from "./config/index.js";
 export type { AbortLike } from "./http/cancel.js";
 export type * from "./wire/chat.js";
 export { CompletionStream, type StreamItem } from "./sdk/stream.js";

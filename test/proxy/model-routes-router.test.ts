@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import type { ServerResponse } from "node:http";
 import { after, before, describe, test } from "node:test";
-import { deploymentsFromLiteLLM } from "../../src/config/index.js";
-import { Router } from "../../src/router/router.js";
+// As an SDK user imports them.
+import { deploymentsFromLiteLLM, Router } from "../../src/index.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 import { BadRequestError } from "../../src/wire/errors.js";
 import { chatAnswer } from "../helpers/fixtures.js";
