@@ -176,6 +176,9 @@ function indexDeployments(deployments: readonly Deployment[]): DeploymentIndex {
   for (const [name, members] of groups) {
     if (!name.includes("*") && members.some((d) => checkProvider(d.model).kind === "served")) offered.push(name);
   }
+  // The most specific pattern wins, as LiteLLM sorts them: `claude-*` before a catch-all `*`
+  // whatever the config order; equally specific ones keep it (the sort is stable).
+  wildcards.sort((a, b) => b.prefix.length + b.suffix.length - (a.prefix.length + a.suffix.length));
   return { groups, wildcards, offered };
 }
 

@@ -733,6 +733,28 @@ describe("model_group_alias and wildcards", () => {
     assert.ok(error instanceof BadRequestError);
     assert.equal(error.message, "Unknown model 'anthropic/claude'. Available models: openai/special.");
   });
+
+  test("the most specific pattern wins over a catch-all listed before it, as in LiteLLM", async () => {
+    const model_list: ModelEntry[] = [
+      {
+        model_name: "*",
+        litellm_params: { model: "openai/*", api_base: `${m[0]?.url}/v1`, api_key: "sk-x" },
+        model_info: { id: "catch-all" },
+      },
+      {
+        model_name: "gpt-3.5-*",
+        litellm_params: { model: "openai/gpt-3.5-*", api_base: `${m[1]?.url}/v1`, api_key: "sk-y" },
+        model_info: { id: "specific" },
+      },
+    ];
+    const r = router(model_list, new Clock());
+    assert.equal(await served(r, "gpt-3.5-turbo-instruct"), "specific");
+    assert.equal(await served(r, "davinci-002"), "catch-all");
+    assert.deepEqual(
+      m[1]?.requests.map((req) => (req.json as { model: string }).model),
+      ["gpt-3.5-turbo-instruct"],
+    );
+  });
 });
 
 describe("streams", () => {
