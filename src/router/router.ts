@@ -24,6 +24,7 @@ import {
   BadRequestError,
   ContentPolicyViolationError,
   ContextWindowExceededError,
+  InternalServerError,
   RateLimitError,
   ServiceUnavailableError,
 } from "../wire/errors.js";
@@ -87,6 +88,11 @@ export interface RouteOptions {
   allows?: ((model: string) => boolean) | undefined;
   /** LiteLLM's `mock_response` in the body: every attempt answers with it, calling no provider. */
   mockResponse?: string | undefined;
+  /**
+   * LiteLLM's `mock_testing_fallbacks` in the body: the model asked for fails at once, calling
+   * no provider, so the fallbacks can be tried out.
+   */
+  mockTestingFallbacks?: boolean | undefined;
   /**
    * The deployment to try first while it is available (a native response being continued is
    * known only to the deployment that made it, as LiteLLM routes previous_response_id).
@@ -483,7 +489,16 @@ export class Router {
       visited.add(group.name);
       const groupSize = group.members.length;
       const tried = new Set<string>();
-      let allowed = Number.POSITIVE_INFINITY;
+      // LiteLLM's message for the mock failure, so its users' tests read the same.
+      const mockFailure =
+        route.mockTestingFallbacks === true && visited.size === 1
+          ? new InternalServerError(
+              `This is a mock exception for model=${group.name}, to trigger a fallback. Fallbacks=${JSON.stringify(this.fallbacksFor(group.name, undefined, route))}`,
+              { code: "mock_testing_fallbacks" },
+            )
+          : undefined;
+      if (mockFailure !== undefined) lastError = mockFailure;
+      let allowed = mockFailure === undefined ? Number.POSITIVE_INFINITY : -1;
       for (let attempt = 0; attempt <= allowed; attempt++) {
         let picked = await this.choose(group.members, tried, false, route.prefer);
         // Every deployment cooling down: a fallback group is the better place, if one is
@@ -641,7 +656,7 @@ export class Router {
     const valid = operation.validate(params);
     return this.route(
       valid.model,
-      requestRoute(route, litellm.fallbacks, options.mock_response),
+      requestRoute(route, litellm.fallbacks, options.mock_response, litellm.mock_testing_fallbacks),
       route.trace ?? new RouteTrace(),
       valid.stream === true,
       (model, options, deployment) => operation.run(attemptParams(valid, model, deployment, operation.params), options),
@@ -691,16 +706,24 @@ export class Router {
 }
 
 /**
- * The route with what the body adds: its own `fallbacks`, and LiteLLM's `mock_response`
- * (honoured as LiteLLM does: no provider is called). The route itself when it adds nothing.
+ * The route with what the body adds: its own `fallbacks`, LiteLLM's `mock_response` (honoured
+ * as LiteLLM does: no provider is called) and `mock_testing_fallbacks`. The route itself when
+ * it adds nothing.
  */
-function requestRoute(route: RouteOptions, fallbacks: unknown, mockResponse: unknown): RouteOptions {
+function requestRoute(
+  route: RouteOptions,
+  fallbacks: unknown,
+  mockResponse: unknown,
+  mockTestingFallbacks: unknown,
+): RouteOptions {
   const listed = Array.isArray(fallbacks) && fallbacks.every((f): f is string => typeof f === "string");
   const mocked = typeof mockResponse === "string";
-  if (!listed && !mocked) return route;
+  const failFirst = mockTestingFallbacks === true;
+  if (!listed && !mocked && !failFirst) return route;
   return {
     ...route,
     ...(listed ? { fallbacks: [...(route.fallbacks ?? []), ...fallbacks] } : {}),
     ...(mocked ? { mockResponse } : {}),
+    ...(failFirst ? { mockTestingFallbacks: true } : {}),
   };
 }

@@ -74,6 +74,35 @@ const LITELLM_FIELDS: ReadonlySet<string> = new Set([
   "extra_body",
 ]);
 
+const isStringList = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((item) => typeof item === "string");
+const isCount = (value: unknown): boolean => typeof value === "number" && Number.isInteger(value) && value >= 0;
+const isSeconds = (value: unknown): boolean => typeof value === "number" && Number.isFinite(value) && value > 0;
+
+/** What each LiteLLM field must be, and how to say so; absent and null are always fine. */
+const LITELLM_FIELD_RULES: Readonly<Record<string, { valid: (value: unknown) => boolean; must: string }>> = {
+  fallbacks: { valid: isStringList, must: 'a list of model names, e.g. ["gpt-4o-mini"]' },
+  mock_response: { valid: (value) => typeof value === "string", must: "the text to answer with (a string)" },
+  mock_testing_fallbacks: { valid: (value) => typeof value === "boolean", must: "true or false" },
+  num_retries: { valid: isCount, must: "a whole number of retries, 0 or more" },
+  max_retries: { valid: isCount, must: "a whole number of retries, 0 or more" },
+  request_timeout: { valid: isSeconds, must: "seconds, more than 0" },
+  stream_timeout: { valid: isSeconds, must: "seconds, more than 0" },
+  caching: { valid: (value) => typeof value === "boolean", must: "true or false" },
+};
+
+/** LiteLLM's fields are consumed, not forwarded: a malformed one is the caller's 400, never silently ignored. */
+function checkLiteLLMFields(litellm: Record<string, unknown>, options: Record<string, unknown>): void {
+  for (const [field, rule] of Object.entries(LITELLM_FIELD_RULES)) {
+    const value = field in litellm ? litellm[field] : options[field];
+    if (value === undefined || value === null || rule.valid(value)) continue;
+    throw new BadRequestError(`Invalid '${field}': it must be ${rule.must}.`, {
+      param: field,
+      code: "invalid_value",
+    });
+  }
+}
+
 /** A request split three ways: the wire params, how to call, and LiteLLM's own fields. */
 export interface SplitRequest<P> {
   params: P;
@@ -100,6 +129,7 @@ export function splitRequest<P extends { model: string; [key: string]: unknown }
     else if (LITELLM_FIELDS.has(key) && keeps?.has(key) !== true) litellm[key] = source[key];
     else params[key] = source[key];
   }
+  checkLiteLLMFields(litellm, options);
   const extra = litellm.extra_body;
   if (extra !== undefined && extra !== null) {
     if (typeof extra !== "object" || Array.isArray(extra)) {

@@ -156,3 +156,54 @@ describe("a deployment's litellm_params as request defaults", () => {
     });
   });
 });
+
+describe("mock_testing_fallbacks and malformed LiteLLM fields", () => {
+  test("mock_testing_fallbacks: true fails the model asked for at once (no provider call), then its fallbacks answer", async () => {
+    mock.always((_req, res) => json(res, 200, chatAnswer("from the fallback")));
+    const withFallbacks = await post({
+      model: "gpt-4o",
+      messages: MESSAGES,
+      mock_testing_fallbacks: true,
+      fallbacks: ["tuned"],
+    });
+    assert.equal(withFallbacks.status, 200);
+    assert.equal(withFallbacks.headers.get("x-litellm-attempted-fallbacks"), "1");
+    assert.deepEqual(
+      mock.requests.map((r) => (r.json as { model: string }).model),
+      ["gpt-4o-mini"],
+    );
+    // With nowhere to fall back to, the mock failure is the answer, in LiteLLM's words.
+    const alone = await post({ model: "gpt-4o", messages: MESSAGES, mock_testing_fallbacks: true });
+    assert.equal(alone.status, 500);
+    assert.deepEqual(((await alone.json()) as { error: unknown }).error, {
+      message: "This is a mock exception for model=gpt-4o, to trigger a fallback. Fallbacks=[]",
+      type: "api_error",
+      param: null,
+      code: "mock_testing_fallbacks",
+    });
+    assert.equal(mock.requests.length, 1);
+  });
+
+  test("a LiteLLM field of the wrong type is a 400 naming it, never ignored", async () => {
+    const cases: [Record<string, unknown>, string, string][] = [
+      [{ mock_response: 5 }, "mock_response", "the text to answer with (a string)"],
+      [{ fallbacks: "x" }, "fallbacks", 'a list of model names, e.g. ["gpt-4o-mini"]'],
+      [{ num_retries: "x" }, "num_retries", "a whole number of retries, 0 or more"],
+      [{ max_retries: -1 }, "max_retries", "a whole number of retries, 0 or more"],
+      [{ mock_testing_fallbacks: "yes" }, "mock_testing_fallbacks", "true or false"],
+      [{ request_timeout: 0 }, "request_timeout", "seconds, more than 0"],
+      [{ caching: "no" }, "caching", "true or false"],
+    ];
+    for (const [extra, param, must] of cases) {
+      const response = await post({ model: "gpt-4o", messages: MESSAGES, ...extra });
+      assert.equal(response.status, 400, param);
+      assert.deepEqual(((await response.json()) as { error: unknown }).error, {
+        message: `Invalid '${param}': it must be ${must}.`,
+        type: "invalid_request_error",
+        param,
+        code: "invalid_value",
+      });
+    }
+    assert.equal(mock.requests.length, 0);
+  });
+});
