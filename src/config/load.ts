@@ -197,6 +197,11 @@ function buildConfig(file: string, sources: Source[], env: NodeJS.ProcessEnv): G
     routing_strategy: routingStrategy(router.value.routing_strategy, router.origin.get("routing_strategy"), warnings),
   };
   const litellmSettings: LitellmSettings = litellm.value;
+  if (litellmSettings.cache === true) {
+    warnings.push(
+      `${litellm.origin.get("cache") ?? file}: litellm_settings.cache: litegate has no response cache yet (ignored): every request calls its provider`,
+    );
+  }
   for (const list of ["callbacks", "success_callback", "failure_callback"] as const) {
     for (const name of litellmSettings[list] ?? []) {
       if (!SERVED_CALLBACKS.has(name)) {

@@ -216,7 +216,11 @@ const STARTING: Record<string, StartingCase> = {
     },
   },
   "tags-and-callbacks.yaml": {
-    warnings: ["unknown key router_settings.enable_tag_filtering (ignored)", OPEN],
+    warnings: [
+      "unknown key router_settings.enable_tag_filtering (ignored)",
+      "litellm_settings.cache: litegate has no response cache yet (ignored): every request calls its provider",
+      OPEN,
+    ],
     models: ["gpt-4"],
     async probe(url, _file, stdout) {
       const answer = await send(url, "/v1/chat/completions", chat("gpt-4"));
@@ -242,6 +246,7 @@ const STARTING: Record<string, StartingCase> = {
       "model_list[1] (rerank-english-v3.0): litellm_params.api_key reads os.environ/COHERE_API_KEY, which is not set; requests to this deployment will fail with 401 until it is",
       "guardrails[0].litellm_params.api_key reads os.environ/APORIA_API_KEY_1, which is not set (left unset)",
       "guardrails[0].litellm_params.api_base reads os.environ/APORIA_API_BASE_1, which is not set (left unset)",
+      "litellm_settings.cache: litegate has no response cache yet (ignored): every request calls its provider",
       "litellm_settings.callbacks: 'otel' is not served by litegate yet (ignored); served: prometheus",
       "model_list[1].litellm_params.model: litegate does not serve the provider 'cohere' yet: 'rerank-english-v3.0' is left out of /v1/models and its requests get a 400",
       OPEN,
@@ -340,6 +345,7 @@ const STARTING: Record<string, StartingCase> = {
     warnings: [
       "unknown key general_settings.use_redis_transaction_buffer (ignored)",
       "unknown key litellm_settings.cache_params (ignored)",
+      "litellm_settings.cache: litegate has no response cache yet (ignored): every request calls its provider",
       OPEN,
     ],
     models: ["fake-openai-endpoint"],
