@@ -252,6 +252,13 @@ describe("key management routes", () => {
       [sha256(String(user.body.key))],
     );
     assert.equal((await call(url, "POST", "/user/new", MASTER_KEY, { user_id: "ada" })).status, 409);
+    // The master key without a user_id: LiteLLM's admin overview, every key and team.
+    const overview = await call(url, "GET", "/user/info", MASTER_KEY);
+    assert.equal(overview.status, 200);
+    assert.deepEqual([overview.body.user_id, overview.body.user_info], [null, null]);
+    const tokens = (overview.body.keys as { token: string }[]).map((k) => k.token);
+    assert.ok(tokens.includes(sha256(String(user.body.key))));
+    assert.ok((overview.body.teams as unknown[]).length > 0);
   });
 });
 

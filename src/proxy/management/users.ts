@@ -19,7 +19,7 @@ import { budgetFields } from "./budget-fields.js";
 import { created } from "./conflict.js";
 import { createKey } from "./keys.js";
 import { existingTeam } from "./members.js";
-import { pageOf, queryOf, requiredParam } from "./query.js";
+import { pageOf, queryOf } from "./query.js";
 import { keyView, teamView, userView } from "./views.js";
 
 /** Keys listed with a user or team: enough for any real owner, bounded for the answer's size. */
@@ -158,7 +158,26 @@ export async function userInfo(
     }
     userId = own;
   } else {
-    userId = requiredParam(query, "user_id", "/user/info");
+    const asked = query.get("user_id");
+    if (asked === null || asked === "") {
+      // The master key without a user: LiteLLM's admin overview, every key and team (bounded).
+      await gateway.access.flushSpend(2_000);
+      const keys = await store.listKeys({ limit: OWNED_KEYS_SHOWN });
+      const teams = await store.listTeams({ limit: OWNED_KEYS_SHOWN });
+      sendJson(
+        res,
+        200,
+        {
+          user_id: null,
+          user_info: null,
+          keys: keys.data.map(keyView),
+          teams: teams.data.map((team) => teamView(team)),
+        },
+        ctx.headers(),
+      );
+      return;
+    }
+    userId = asked;
   }
   await gateway.access.flushSpend(2_000);
   const user = await store.getUser(userId);
