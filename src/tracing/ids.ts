@@ -1,15 +1,24 @@
 /**
  * W3C trace context ids, made before a request's spans exist: the trace id and each upstream
  * attempt's span id go out in `traceparent` while the request runs, and the spans are built
- * with the same ids when it ends. Math.random, as OpenTelemetry's own id generator uses:
- * ids must be unlikely to collide, not unguessable.
+ * with the same ids when it ends. Random bytes come from a pool filled a few KB at a time, so
+ * an id costs a slice of it turned to hex, not a call into the system's generator.
  */
+import { randomFillSync } from "node:crypto";
 
-/** `chars` random lowercase hex characters, 8 at a time. */
-function randomHex(chars: number): string {
-  let out = "";
-  while (out.length < chars) out += ((Math.random() * 0x100000000) >>> 0).toString(16).padStart(8, "0");
-  return out;
+const POOL_BYTES = 4096;
+const pool = Buffer.alloc(POOL_BYTES);
+let used = POOL_BYTES;
+
+/** `bytes` random bytes as lowercase hex. */
+function randomHex(bytes: number): string {
+  if (used + bytes > POOL_BYTES) {
+    randomFillSync(pool);
+    used = 0;
+  }
+  const hex = pool.toString("hex", used, used + bytes);
+  used += bytes;
+  return hex;
 }
 
 const ZERO_SPAN = "0000000000000000";
@@ -18,7 +27,7 @@ const ZERO_TRACE = "00000000000000000000000000000000";
 /** 16 hex characters, never all zeros (W3C's invalid id). */
 export function randomSpanId(): string {
   for (;;) {
-    const id = randomHex(16);
+    const id = randomHex(8);
     if (id !== ZERO_SPAN) return id;
   }
 }
@@ -26,7 +35,7 @@ export function randomSpanId(): string {
 /** 32 hex characters, never all zeros. */
 export function randomTraceId(): string {
   for (;;) {
-    const id = randomHex(32);
+    const id = randomHex(16);
     if (id !== ZERO_TRACE) return id;
   }
 }
