@@ -49,16 +49,27 @@ function modelOf(deployment: Deployment): string {
   return deployment.model.slice(deployment.model.indexOf("/") + 1);
 }
 
-/** server.address and server.port of a deployment's api_base (already stripped of credentials). */
+/** server.address and server.port of each deployment's api_base (already stripped of credentials), parsed once. */
+const servers = new WeakMap<Deployment, { address: string; port: number } | null>();
+
 function serverOf(deployment: Deployment, attributes: Attributes): void {
-  if (deployment.apiBase === undefined) return;
-  try {
-    const url = new URL(deployment.apiBase);
-    attributes["server.address"] = url.hostname;
-    attributes["server.port"] = url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port);
-  } catch {
-    // Not a URL: nothing to show.
+  let server = servers.get(deployment);
+  if (server === undefined) {
+    server = null;
+    try {
+      if (deployment.apiBase !== undefined) {
+        const url = new URL(deployment.apiBase);
+        const port = url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port);
+        server = { address: url.hostname, port };
+      }
+    } catch {
+      // Not a URL: nothing to show.
+    }
+    servers.set(deployment, server);
   }
+  if (server === null) return;
+  attributes["server.address"] = server.address;
+  attributes["server.port"] = server.port;
 }
 
 function deploymentAttributes(operation: string, deployment: Deployment, attributes: Attributes): void {
@@ -67,7 +78,6 @@ function deploymentAttributes(operation: string, deployment: Deployment, attribu
   attributes["gen_ai.operation.name"] = operation;
   attributes["gen_ai.provider.name"] = genAi;
   attributes["gen_ai.system"] = genAi;
-  attributes["litegate.provider"] = provider;
   attributes["litegate.deployment_id"] = deployment.id;
 }
 
@@ -191,11 +201,11 @@ export function requestSpans(ctx: RequestContext, end: TraceEnd): RequestSpans |
   const attributes: Attributes = {
     "http.request.method": end.method,
     "http.response.status_code": status,
-    "url.path": ctx.route,
     "litegate.request_id": ctx.id,
   };
   const { routed } = end;
-  if (routed) attributes["http.route"] = ctx.route;
+  // A path no route matched is shown as the path (masked, cut), never as a route.
+  attributes[routed ? "http.route" : "url.path"] = ctx.route;
   callerAttributes(ctx, attributes);
   const children: ChildSpan[] = [];
   const failed = status >= 400;
@@ -204,21 +214,18 @@ export function requestSpans(ctx: RequestContext, end: TraceEnd): RequestSpans |
   if (end.model) {
     const operation = operationOf(ctx.route);
     attributes["gen_ai.operation.name"] = operation;
-    if (ctx.model !== undefined) {
-      attributes["gen_ai.request.model"] = ctx.model;
-      attributes["litegate.model_group"] = ctx.model;
-    }
-    paramAttributes(ctx, attributes);
+    // The model group asked for; what each deployment was asked and by which provider is on its attempt's span.
+    if (ctx.model !== undefined) attributes["gen_ai.request.model"] = ctx.model;
     const trace = ctx.trace;
     const deployment = trace?.deployment;
     if (trace !== undefined) {
       attributes["litegate.attempts"] = trace.attempts.length;
       attributes["litegate.retries"] = trace.retries;
       attributes["litegate.fallbacks"] = trace.fallbacks;
-      attributes["litegate.stream"] = ctx.stream;
+      if (ctx.stream) attributes["litegate.stream"] = true;
     }
     if (deployment !== undefined) {
-      deploymentAttributes(operation, deployment, attributes);
+      attributes["litegate.deployment_id"] = deployment.id;
       if (status === 200) {
         attributes["gen_ai.response.model"] = modelOf(deployment);
         usageAttributes(usage, attributes);
@@ -246,10 +253,8 @@ export function requestSpans(ctx: RequestContext, end: TraceEnd): RequestSpans |
     }
     children.push(...attemptSpans(ctx, operation, status, usage, endedAt));
     if (end.spend !== undefined) {
-      const spendAttributes: Attributes = {};
-      usageAttributes(usage, spendAttributes);
-      spendAttributes["litegate.cost"] = usage === undefined || deployment === undefined ? 0 : costFor(ctx, usage);
-      children.push({ name: "litegate.spend", client: false, ...end.spend, attributes: spendAttributes });
+      const cost = usage === undefined || deployment === undefined ? 0 : costFor(ctx, usage);
+      children.push({ name: "litegate.spend", client: false, ...end.spend, attributes: { "litegate.cost": cost } });
     }
   }
   return {

@@ -8,6 +8,9 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -15,6 +18,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 import type { TracingSettings } from "../../src/tracing/settings.js";
+import { startCli } from "../helpers/cli.js";
 import { chatAnswer } from "../helpers/fixtures.js";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
 import { call, generateKey, MASTER_KEY } from "../helpers/keys.js";
@@ -311,7 +315,6 @@ describe("traces over OTLP/HTTP JSON", () => {
       "http.request.method": "POST",
       "http.response.status_code": 200,
       "http.route": "/v1/chat/completions",
-      "url.path": "/v1/chat/completions",
       "litegate.request_id": root.attributes["litegate.request_id"],
       "litegate.key_hash": hash,
       "litegate.key_alias": "alpha",
@@ -319,16 +322,9 @@ describe("traces over OTLP/HTTP JSON", () => {
       "litegate.end_user": "end-user-7",
       "gen_ai.operation.name": "chat",
       "gen_ai.request.model": "flaky",
-      "litegate.model_group": "flaky",
-      "gen_ai.request.temperature": 0.2,
-      "gen_ai.request.max_tokens": 50,
       "litegate.attempts": 3,
       "litegate.retries": 1,
       "litegate.fallbacks": 1,
-      "litegate.stream": false,
-      "gen_ai.provider.name": "openai",
-      "gen_ai.system": "openai",
-      "litegate.provider": "openai",
       "litegate.deployment_id": "backup-a",
       "gen_ai.response.model": "backup-a-model",
       "gen_ai.usage.input_tokens": 5,
@@ -346,7 +342,6 @@ describe("traces over OTLP/HTTP JSON", () => {
       "gen_ai.operation.name": "chat",
       "gen_ai.provider.name": "openai",
       "gen_ai.system": "openai",
-      "litegate.provider": "openai",
       "gen_ai.request.temperature": 0.2,
       "gen_ai.request.max_tokens": 50,
       "server.address": "127.0.0.1",
@@ -388,11 +383,7 @@ describe("traces over OTLP/HTTP JSON", () => {
       "gen_ai.usage.output_tokens": 7,
     });
     assert.equal(attempt("chat backup-a-model").status.code ?? 0, 0);
-    assert.deepEqual(spans.find((s) => s.name === "litegate.spend")?.attributes, {
-      "gen_ai.usage.input_tokens": 5,
-      "gen_ai.usage.output_tokens": 7,
-      "litegate.cost": 0.019,
-    });
+    assert.deepEqual(spans.find((s) => s.name === "litegate.spend")?.attributes, { "litegate.cost": 0.019 });
     assert.deepEqual(spans.find((s) => s.name === "litegate.auth")?.attributes, { "litegate.principal": "key" });
   });
 
@@ -499,5 +490,61 @@ describe("tracing off", () => {
     assert.equal(mock.requests.length, 3);
     for (const request of mock.requests) assert.equal(request.headers.traceparent, undefined);
     assert.deepEqual(collector.exports, []);
+  });
+});
+
+describe("litegate --config with callbacks: [otel]", () => {
+  const config = (extra: string) =>
+    `model_list:\n  - model_name: m\n    litellm_params: {model: openai/x, mock_response: hi}\nlitellm_settings:\n  callbacks: [otel]\n${extra}`;
+
+  test("OTLP over grpc: exit 1 with one line naming the variable and the fix, before listening", async () => {
+    const file = join(dir, "grpc.yaml");
+    writeFileSync(file, config(""));
+    const cli = fileURLToPath(new URL("../../src/cli.js", import.meta.url));
+    const child = spawn(process.execPath, [cli, "--config", file, "--port", "0"], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? "", OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const [code] = (await once(child, "exit")) as [number | null];
+    assert.equal(code, 1);
+    assert.equal(stdout, "");
+    assert.equal(
+      stderr,
+      "litegate: OTEL_EXPORTER_OTLP_PROTOCOL=grpc: litegate exports traces over OTLP/HTTP only; point OTEL_EXPORTER_OTLP_ENDPOINT at the collector's HTTP port (4318) and set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf (or http/json).\n",
+    );
+  });
+
+  test("config.yaml's environment_variables set the endpoint; the start-up line names it; SIGTERM exports", async () => {
+    collector.exports.length = 0;
+    const file = join(dir, "otel.yaml");
+    const base = collector.url.replace("/v1/traces", "");
+    writeFileSync(
+      file,
+      config(`environment_variables:\n  OTEL_EXPORTER_OTLP_ENDPOINT: ${base}\n  OTEL_BSP_SCHEDULE_DELAY: "60000"\n`),
+    );
+    const gateway = await startCli(["--config", file], dir);
+    const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "m", messages: [{ role: "user", content: PROMPT }] }),
+    });
+    assert.equal(response.status, 200);
+    await response.text();
+    const listening = gateway
+      .stdout()
+      .split("\n")
+      .map((line) => (line === "" ? {} : (JSON.parse(line) as Record<string, unknown>)))
+      .find((line) => String(line.msg).startsWith("litegate listening"));
+    assert.equal(listening?.traces, `${collector.url} (http/protobuf, service.name litegate)`);
+    assert.equal(collector.exports.length, 0);
+    await gateway.stop();
+    assert.equal(collector.exports.length, 1);
+    assert.equal(collector.exports[0]?.headers["content-type"], "application/x-protobuf");
+    assert.ok(collector.exports[0]?.body.toString("latin1").includes("POST /v1/chat/completions"));
   });
 });
