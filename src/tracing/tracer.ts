@@ -8,7 +8,7 @@
  *
  * The spans are the SDK's ReadableSpan, made here rather than through its Tracer: the
  * Tracer's spans are built to be changed while they run (each attribute validated as it is
- * set, a sampler asked, a clock read), which cost about 40 µs per request in the bench, more
+ * set, a sampler asked, a clock read), which cost about 40 µs per request in a micro-benchmark, more
  * than everything else tracing does. Here every span is complete when it is made, its
  * attributes litegate's own (bounded names and values), and the caller's traceparent decides
  * sampling as the SDK's default (parent-based, else always on) would.
