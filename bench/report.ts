@@ -9,6 +9,7 @@ import {
   GATEWAYS,
   METRICS_COST_GOAL,
   isGateway,
+  OBSERVED,
   RSS_GOAL,
   SCENARIOS,
   TARGET_NOTES,
@@ -73,8 +74,8 @@ const CHECK_LABELS: Record<CheckKind, string> = {
   c64: "c=64 req/s ÷ floor",
   ttfb: "stream TTFB p50 − floor's",
   rss: "peak RSS ÷ floor",
-  "c16 vs vkey": "c=16 req/s ÷ vkey's (what metrics cost)",
-  "c64 vs vkey": "c=64 req/s ÷ vkey's (what metrics cost)",
+  "c16 vs vkey": "c=16 req/s ÷ vkey's (what metrics, traces cost)",
+  "c64 vs vkey": "c=64 req/s ÷ vkey's (what metrics, traces cost)",
 };
 
 export interface Check {
@@ -193,16 +194,17 @@ export function checkTargets(summary: Summary): Check[] {
       pass: s.rssRatio === null ? null : s.rssRatio <= RSS_GOAL,
     });
   }
-  // What metrics cost: the same configuration with them on against off, in the same rounds.
-  const on = summary.metrics;
+  // What metrics and traces cost: the same configuration with them on against off, in the same rounds.
   const off = summary.vkey;
-  if (on !== undefined && off !== undefined) {
+  for (const gateway of OBSERVED) {
+    const on = summary[gateway];
+    if (on === undefined || off === undefined) continue;
     for (const id of ["c16", "c64"] as const) {
       const a = on.scenarios[id]?.throughputRatio ?? null;
       const b = off.scenarios[id]?.throughputRatio ?? null;
       const r = a === null || b === null || b === 0 ? null : a / b;
       checks.push({
-        gateway: "metrics",
+        gateway,
         kind: `${id} vs vkey`,
         goal: `>= ${METRICS_COST_GOAL.toFixed(2)}x`,
         value: fmtRatio(r),

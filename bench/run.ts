@@ -22,6 +22,7 @@ import { analyzeProfile, renderProfiles, type TargetProfile } from "./profiles.j
 import { checkTargets, renderReport, summarize, type RoundCells, type RunInfo } from "./report.js";
 import { API_KEY, headersFor, MODEL_ALIAS, PATH } from "./request.js";
 import { logTail, startFloor, startLitegate, startMock, type Server } from "./servers.js";
+import { startTraceSink, type TraceSink } from "./trace-sink.js";
 import { fileExists, loadSettings } from "./settings.js";
 import { isGateway, SCENARIOS, TARGETS, type TargetName } from "./targets.js";
 
@@ -93,6 +94,9 @@ function describeCell(cell: Cell): string {
   );
 }
 
+/** Where the traced gateway exports its spans; started only when it runs. */
+let traceSink: TraceSink | undefined;
+
 async function startTargets(mock: Server): Promise<void> {
   if (settings.targets.includes("direct")) {
     targets.set("direct", { name: "direct", server: mock, load: loadTarget(mock.port, API_KEY) });
@@ -102,7 +106,8 @@ async function startTargets(mock: Server): Promise<void> {
   targets.set("floor", { name: "floor", server: floor, load: loadTarget(floor.port, API_KEY) });
   for (const name of settings.targets) {
     if (!isGateway(name)) continue;
-    const gw = await startLitegate(settings, tmpDir, mock.port, name);
+    if (name === "traced") traceSink ??= await startTraceSink();
+    const gw = await startLitegate(settings, tmpDir, mock.port, name, traceSink?.port);
     if ("error" in gw) {
       unavailable[name] = gw.error;
       log(`${name}: n/a (${gw.error})`);
@@ -196,6 +201,9 @@ async function main(): Promise<void> {
   const summary = summarize(rounds, settings.targets);
   const checks = checkTargets(summary);
   let report = renderReport(info, summary, checks, rounds, unavailable);
+  if (traceSink !== undefined) {
+    report += `\nThe trace sink received ${traceSink.exports} OTLP exports (${(traceSink.bytes / 1048576).toFixed(1)} MB) from the traced gateway.\n`;
+  }
   let profiles: TargetProfile[] = [];
   if (settings.profile) {
     const collected = await collectProfiles(rounds);
@@ -218,5 +226,6 @@ try {
   process.exitCode = 1;
 } finally {
   await Promise.all(servers.map((s) => stopChild(s.child)));
+  await traceSink?.close();
   rmSync(tmpDir, { recursive: true, force: true });
 }

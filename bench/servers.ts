@@ -126,10 +126,17 @@ export async function startFloor(settings: Settings, tmpDir: string, mockPort: n
 }
 
 /**
- * config.yaml for one gateway: the mock as its only model; master, vkey and metrics add the
- * master key (and so the store), metrics the Prometheus callback.
+ * config.yaml for one gateway: the mock as its only model; master, vkey, metrics and traced add
+ * the master key (and so the store), metrics the Prometheus callback, traced Prometheus and
+ * OpenTelemetry exporting to the trace sink on `tracesPort`.
  */
-export function litegateConfig(mockPort: number, withMasterKey: boolean, withMetrics = false): string {
+export function litegateConfig(
+  mockPort: number,
+  withMasterKey: boolean,
+  withMetrics = false,
+  tracesPort?: number,
+): string {
+  const callbacks = tracesPort !== undefined ? "[prometheus, otel]" : withMetrics ? "[prometheus]" : undefined;
   return `model_list:
   - model_name: ${MODEL_ALIAS}
     litellm_params:
@@ -138,7 +145,11 @@ export function litegateConfig(mockPort: number, withMasterKey: boolean, withMet
       api_key: ${API_KEY}
 general_settings:
   graceful_shutdown_timeout_seconds: 5
-${withMasterKey ? `  master_key: ${MASTER_KEY}\n` : ""}${withMetrics ? "litellm_settings:\n  callbacks: [prometheus]\n" : ""}`;
+${withMasterKey ? `  master_key: ${MASTER_KEY}\n` : ""}${callbacks === undefined ? "" : `litellm_settings:\n  callbacks: ${callbacks}\n`}${
+  tracesPort === undefined
+    ? ""
+    : `environment_variables:\n  OTEL_EXPORTER_OTLP_ENDPOINT: http://127.0.0.1:${tracesPort}\n`
+}`;
 }
 
 /** POST /key/generate with the master key; the new key's plaintext. */
@@ -175,6 +186,7 @@ export async function startLitegate(
   tmpDir: string,
   mockPort: number,
   kind: GatewayName,
+  tracesPort?: number,
 ): Promise<Gateway | { error: string }> {
   if (!fileExists(settings.litegateCli)) {
     return { error: `${settings.litegateCli} not found (litegate's CLI is not built yet)` };
@@ -182,7 +194,13 @@ export async function startLitegate(
   const cwd = join(tmpDir, kind);
   mkdirSync(cwd, { recursive: true });
   const withMasterKey = kind !== "open";
-  writeFileSync(join(cwd, "config.yaml"), litegateConfig(mockPort, withMasterKey, kind === "metrics"));
+  const config = litegateConfig(
+    mockPort,
+    withMasterKey,
+    kind === "metrics",
+    kind === "traced" ? tracesPort : undefined,
+  );
+  writeFileSync(join(cwd, "config.yaml"), config);
   const port = await freePort();
   const args = [settings.litegateCli, "--config", "config.yaml", "--port", String(port), "--host", "127.0.0.1"];
   let server: Server | undefined;
@@ -194,7 +212,7 @@ export async function startLitegate(
       throw new Error(`no default SQLite store (./litegate.db) in its working directory ${cwd}`);
     }
     const token =
-      kind === "vkey" || kind === "metrics"
+      kind === "vkey" || kind === "metrics" || kind === "traced"
         ? await generateVirtualKey(port, settings.vkeyBody)
         : kind === "master"
           ? MASTER_KEY

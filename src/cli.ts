@@ -10,7 +10,8 @@ import { ignoredNotes, litellmOptions, refusal, withModelFlags } from "./cli-com
 import { ConfigError, type GatewayConfig, loadConfig, singleModelConfig } from "./config/index.js";
 import type { GatewayServer } from "./proxy/server.js";
 import { serveClusterMetrics } from "./metrics/cluster.js";
-import { createGateway, describeDatabase, metricsOptions, startupWarnings } from "./proxy/start.js";
+import { createGateway, describeDatabase, metricsOptions, startupWarnings, tracingOptions } from "./proxy/start.js";
+import { describeTracing } from "./tracing/settings.js";
 import { packageVersion } from "./version.js";
 
 const HELP = `litegate — an OpenAI-compatible LLM gateway that reads LiteLLM's config.yaml
@@ -150,11 +151,13 @@ async function serve(
     process.exit(1);
   }
   if (announce) for (const warning of startupWarnings(cfg)) gateway.logger.warn(warning);
+  const tracing = tracingOptions(cfg);
   const address = await gateway.listen(port, args.host ?? "0.0.0.0");
   gateway.logger.info(
     {
       models: gateway.router.modelNames,
       database: describeDatabase(cfg),
+      traces: tracing === undefined ? undefined : describeTracing(tracing),
       worker: cluster.isWorker ? cluster.worker?.id : undefined,
     },
     `litegate listening on http://${address.address}:${address.port}`,
@@ -223,6 +226,8 @@ async function main(): Promise<void> {
         ? undefined
         : positiveInt("keepalive_timeout (or KEEPALIVE_TIMEOUT)", keepAlive, 1);
     cfg = await config(args);
+    // A tracing setting litegate cannot serve (OTLP over grpc) stops the start, naming the variable.
+    tracingOptions(cfg);
     if (args.validate_config) {
       if (args.config === undefined) throw new Error("--validate_config checks the file --config names.");
       for (const warning of startupWarnings(cfg)) process.stderr.write(`litegate: warning: ${warning}\n`);

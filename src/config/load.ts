@@ -311,8 +311,8 @@ function missingEnvWarning(file: string, ref: EnvRef, entries: ModelEntry[], env
   return `${file}: ${path} ${reads} (left unset)`;
 }
 
-/** The LiteLLM callbacks litegate has: `prometheus` serves /metrics. */
-const SERVED_CALLBACKS: ReadonlySet<string> = new Set(["prometheus"]);
+/** The LiteLLM callbacks litegate has: `prometheus` serves /metrics, `otel` exports OpenTelemetry traces. */
+const SERVED_CALLBACKS: ReadonlySet<string> = new Set(["prometheus", "otel"]);
 
 function unknownKeyWarnings({ file, raw }: Source): string[] {
   const out: string[] = [];

@@ -77,9 +77,16 @@ export function v1Url(base: string, path: string): string {
   return trimmed.endsWith("/v1") ? trimmed + path : `${trimmed}/v1${path}`;
 }
 
-/** A JSON request's headers: the provider's own (auth, version), then the caller's extra_headers, which win. */
+/**
+ * A JSON request's headers: the provider's own (auth, version), then the caller's extra_headers,
+ * which win, then the attempt's traceparent when it is traced. Every adapter builds its headers
+ * here, so every provider gets the trace context.
+ */
 export function jsonHeaders(target: Target, own: Record<string, string>): Record<string, string> {
-  return { "content-type": "application/json", ...own, ...target.options.extra_headers };
+  const { extra_headers, traceparent } = target.options;
+  const headers: Record<string, string> = { "content-type": "application/json", ...own, ...extra_headers };
+  if (traceparent !== undefined) headers.traceparent = traceparent;
+  return headers;
 }
 
 /** A bearer key's header; servers users host may take no key. */

@@ -18,6 +18,8 @@ export interface ConnectionOptions {
   /** Azure: an Entra ID token, sent as `Authorization: Bearer` instead of `api-key`. */
   azure_ad_token?: string | undefined;
   extra_headers?: Record<string, string> | undefined;
+  /** W3C trace context sent upstream as `traceparent` (the proxy sets it when tracing is on). */
+  traceparent?: string | undefined;
 }
 
 /** Everything an adapter may read: the upstream model, the caller's options, the environment. */

@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Principal, Ticket } from "../access/grant.js";
 import type { AttemptFailure, RouteTrace } from "../router/trace.js";
+import type { TraceStart } from "../tracing/ids.js";
 import { responseHeaders } from "./outcome.js";
 import { NO_LABELS, type RequestLabels } from "./request-labels.js";
 import type { Headers } from "./respond.js";
@@ -42,6 +43,14 @@ export class RequestContext {
   rateHeaders: Headers | undefined;
   /** The completion's tags and metadata, for its spend record and log line. */
   labels: RequestLabels = NO_LABELS;
+  /** The request's trace, when tracing is on. */
+  tracing: TraceStart | undefined;
+  /** performance.now() when the key was checked, when admission began and when it admitted: the trace's steps. */
+  authenticatedAt: number | undefined;
+  admissionStartedAt: number | undefined;
+  admittedAt: number | undefined;
+  /** The body's temperature and token limit, read only when the request is traced (its spans show them). */
+  requestParams: { temperature: number | undefined; maxTokens: number | undefined } | undefined;
 
   constructor(
     req: IncomingMessage,

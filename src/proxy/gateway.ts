@@ -32,6 +32,8 @@ export interface Gateway {
   requestOverrides: RequestOverrides | undefined;
   /** Prometheus metrics, when litellm_settings.callbacks has `prometheus`. */
   metrics: GatewayMetrics | undefined;
+  /** The LiteLLM callbacks in use (prometheus, otel), as /health/readiness names them. */
+  callbacks: readonly string[];
   /** Unix seconds the gateway started; the `created` of /v1/models entries. */
   startedAt: number;
 }

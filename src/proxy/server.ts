@@ -20,6 +20,7 @@ import type { Deployment, RequestOverrides } from "../config/index.js";
 import { APIError, NotFoundError } from "../wire/errors.js";
 import { AccessControl } from "../access/access-control.js";
 import type { Ticket } from "../access/grant.js";
+import type { Outcome } from "../access/spend-ledger.js";
 import type { KeyState } from "../state/key-state.js";
 import type { ModelChanges } from "../state/model-changes.js";
 import { MemoryKeyState } from "../state/memory-key-state.js";
@@ -28,9 +29,13 @@ import { MemoryResponseStore } from "../store/memory-responses.js";
 import type { Store } from "../store/types.js";
 import { GatewayMetrics, type MetricsOptions } from "../metrics/gateway-metrics.js";
 import { failureOf } from "../router/trace.js";
+import type { TracingSettings } from "../tracing/settings.js";
+import { GatewayTracer } from "../tracing/tracer.js";
+import { packageVersion } from "../version.js";
 import { RequestContext } from "./context.js";
 import { isCompletionRoute } from "./docs/route-docs.js";
 import { logLine, requestRecord, spendOutcome } from "./outcome.js";
+import { requestSpans, type TraceEnd } from "./traces.js";
 import type { Gateway } from "./gateway.js";
 import { createLoggers, type Logger } from "./logger.js";
 import { DEFAULT_MODEL_REFRESH_SECONDS, ModelCatalog } from "./model-catalog.js";
@@ -85,6 +90,8 @@ export interface GatewayOptions {
   env?: Readonly<Record<string, string | undefined>> | undefined;
   /** Prometheus metrics at /metrics (litellm_settings.callbacks: [prometheus]); off when unset. */
   metrics?: MetricsOptions | undefined;
+  /** OpenTelemetry traces exported over OTLP/HTTP (litellm_settings.callbacks: [otel]); off when unset. */
+  tracing?: TracingSettings | undefined;
 }
 
 /**
@@ -146,6 +153,7 @@ export class GatewayServer {
   private readonly gateway: Gateway;
   private inFlight = 0;
   private readonly idle: (() => void)[] = [];
+  private readonly tracer: GatewayTracer | undefined;
 
   constructor(options: GatewayOptions) {
     const loggers = createLoggers({ debug: options.detailedDebug === true, destination: options.logDestination });
@@ -182,8 +190,13 @@ export class GatewayServer {
       userModel: options.userModel,
       requestOverrides: options.requestOverrides,
       metrics: options.metrics === undefined ? undefined : new GatewayMetrics(options.metrics, () => this.inFlight),
+      callbacks: [
+        ...(options.metrics === undefined ? [] : ["prometheus"]),
+        ...(options.tracing === undefined ? [] : ["otel"]),
+      ],
       startedAt: Math.floor(Date.now() / 1000),
     };
+    this.tracer = options.tracing === undefined ? undefined : new GatewayTracer(options.tracing, packageVersion());
     this.server = createServer(connectionTimeouts(options), (req, res) => void this.handle(req, res));
     this.server.on("clientError", answerClientError);
   }
@@ -232,6 +245,12 @@ export class GatewayServer {
     await this.gateway.access.close();
     await this.gateway.router.close();
     await closePools();
+    // The last requests' spans, still in the batch, go out before exit (bounded by OTEL_BSP_EXPORT_TIMEOUT).
+    await this.tracer
+      ?.shutdown()
+      .catch((error: unknown) =>
+        this.logger.warn(`traces not exported at shutdown: ${error instanceof Error ? error.message : String(error)}`),
+      );
     await new Promise<void>((resolve) => this.logger.flush(() => resolve()));
   }
 
@@ -239,8 +258,9 @@ export class GatewayServer {
     const match = matchRoute(req.method ?? "GET", req.url ?? "/");
     // Never the query string: /key/info?key=sk-... carries a key, and log lines name the route.
     const ctx = new RequestContext(req, match.kind === "not_found" ? pathOf(req.url ?? "/") : match.route);
+    if (this.tracer !== undefined) ctx.tracing = this.tracer.begin(req.headers.traceparent, req.headers.tracestate);
     this.inFlight += 1;
-    res.once("close", () => this.finished(req, res, ctx));
+    res.once("close", () => this.finished(req, res, ctx, match.kind !== "not_found"));
     try {
       if (match.kind === "not_found") {
         throw new NotFoundError(`No route ${req.method} ${ctx.route}. ${routesNear(ctx.route)}`, {
@@ -270,19 +290,44 @@ export class GatewayServer {
     }
   }
 
-  private finished(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): void {
+  private finished(req: IncomingMessage, res: ServerResponse, ctx: RequestContext, routed: boolean): void {
     const status = ctx.streamError ?? (res.writableFinished ? res.statusCode : 499);
+    const endedAt = performance.now();
     ctx.ended = true;
     const outcome = spendOutcome(ctx, status);
     const settle = (ticket: Ticket): void => this.gateway.access.finish(ticket, outcome);
-    if (ctx.ticket !== undefined) settle(ctx.ticket);
+    let spend: TraceEnd["spend"];
+    if (ctx.ticket !== undefined) {
+      settle(ctx.ticket);
+      if (ctx.tracing !== undefined) spend = { startedAt: endedAt, endedAt: performance.now() };
+    }
     // The client left while its key was being admitted: the hold it is about to get is released here.
     else ctx.admitting?.then(settle, () => undefined);
-    if (this.gateway.metrics !== undefined && isCompletionRoute(req.method, ctx.route)) {
+    const completion = isCompletionRoute(req.method, ctx.route);
+    if (this.gateway.metrics !== undefined && completion) {
       this.gateway.metrics.record(requestRecord(ctx, status, outcome));
+    }
+    if (this.tracer !== undefined) {
+      const end = { method: req.method ?? "GET", routed, status, endedAt, model: completion, spend };
+      this.trace(ctx, end, outcome.usage);
     }
     this.logger.info(logLine(req, ctx, status));
     this.inFlight -= 1;
     if (this.inFlight === 0) for (const wake of this.idle.splice(0)) wake();
+  }
+
+  /** Hands a finished request's spans to the tracer, once a stream's counted usage is known. */
+  private trace(ctx: RequestContext, end: Omit<TraceEnd, "usage">, usage: Outcome["usage"]): void {
+    const tracer = this.tracer;
+    if (tracer === undefined) return;
+    const record = (known: TraceEnd["usage"]): void => {
+      const spans = requestSpans(ctx, { ...end, usage: known });
+      if (spans !== undefined) tracer.record(spans);
+    };
+    if (usage instanceof Promise) {
+      usage
+        .then(record, () => record(undefined))
+        .catch((error: unknown) => this.logger.warn(`trace not recorded: ${String(error)}`));
+    } else record(usage);
   }
 }

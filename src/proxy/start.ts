@@ -13,6 +13,7 @@ import { RedisState } from "../state/redis-state.js";
 import { PostgresStore } from "../store/postgres-store.js";
 import { SqliteStore } from "../store/sqlite-store.js";
 import type { Store, StoreLogger } from "../store/types.js";
+import { type TracingSettings, tracingDefaultsEndpoint, tracingSettings } from "../tracing/settings.js";
 import { GatewayServer } from "./server.js";
 
 export interface StartOptions {
@@ -111,16 +112,32 @@ export function routerOptions(config: GatewayConfig, logger?: StartOptions["logg
   };
 }
 
+/** A callback named in litellm_settings.callbacks or success_callback, as LiteLLM turns its loggers on. */
+function callbackNamed(config: GatewayConfig, name: string): boolean {
+  const l = config.litellmSettings;
+  return [...(l.callbacks ?? []), ...(l.success_callback ?? [])].includes(name);
+}
+
 /** Prometheus metrics, on as LiteLLM turns them on: `prometheus` in litellm_settings.callbacks or success_callback. */
 export function metricsOptions(config: GatewayConfig): MetricsOptions | undefined {
   const l = config.litellmSettings;
-  const named = [...(l.callbacks ?? []), ...(l.success_callback ?? [])].includes("prometheus");
-  if (!named) return undefined;
+  if (!callbackNamed(config, "prometheus")) return undefined;
   return {
     requireAuth: l.require_auth_for_metrics_endpoint ?? true,
     endUserLabels: l.disable_end_user_cost_tracking_prometheus_only !== true,
     endUserLimit: l.prometheus_end_user_limit ?? DEFAULT_END_USER_LIMIT,
   };
+}
+
+/**
+ * OpenTelemetry traces, on with `otel` in the callbacks (as LiteLLM), exported where the
+ * OTEL_* variables say. Throws TracingSettingsError for a setting litegate cannot serve (grpc).
+ */
+export function tracingOptions(
+  config: GatewayConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): TracingSettings | undefined {
+  return callbackNamed(config, "otel") ? tracingSettings(env) : undefined;
 }
 
 export async function createGateway(config: GatewayConfig, options: StartOptions = {}): Promise<GatewayServer> {
@@ -152,6 +169,7 @@ export async function createGateway(config: GatewayConfig, options: StartOptions
     userModel: config.userModel,
     requestOverrides: config.requestOverrides,
     metrics: metricsOptions(config),
+    tracing: tracingOptions(config),
     detailedDebug: options.detailedDebug,
     logDestination: options.logDestination,
     storeModelInDb: storeModels,
@@ -167,6 +185,11 @@ export function startupWarnings(config: GatewayConfig, workers = 1): string[] {
   if (workers > 1 && config.masterKey.state !== "none" && redisSettings(config) === undefined) {
     warnings.push(
       `--num_workers ${workers} without router_settings.redis_*: each worker keeps its own key rate limits (a key's rpm_limit becomes ${workers}x); configure Redis to share them.`,
+    );
+  }
+  if (callbackNamed(config, "otel") && tracingDefaultsEndpoint(process.env)) {
+    warnings.push(
+      "litellm_settings.callbacks has 'otel' but no OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_ENDPOINT) is set: traces go to OpenTelemetry's default, http://localhost:4318/v1/traces.",
     );
   }
   if (config.masterKey.state === "none") {

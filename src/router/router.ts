@@ -40,6 +40,7 @@ import { checkProvider } from "../config/providers.js";
 import { cooldownFor, countsAgainstDeployment, retriesFor } from "./policy.js";
 import { choose } from "./strategies.js";
 import { type Attempt, failureOf, RouteTrace } from "./trace.js";
+import { randomSpanId, traceparentOf } from "../tracing/ids.js";
 
 /** Every key optional, and `undefined` as good as absent (how callers pass settings they may lack). */
 type Optional<T> = { [K in keyof T]?: T[K] | undefined };
@@ -528,6 +529,7 @@ export class Router {
           answeredAt: undefined,
           failure: undefined,
           cooledDown: false,
+          ...(trace.tracing === undefined ? {} : { spanId: randomSpanId() }),
         };
         trace.attempts.push(attemptRecord);
         trace.retries = retries;
@@ -538,7 +540,7 @@ export class Router {
           assertConfigured(deployment);
           const result = await call(
             group.upstream(deployment),
-            this.callOptions(deployment, route, trace, stream),
+            this.callOptions(deployment, route, trace, stream, attemptRecord.spanId),
             deployment,
           ).finally(() => {
             attemptRecord.answeredAt = performance.now();
@@ -618,7 +620,13 @@ export class Router {
     });
   }
 
-  private callOptions(deployment: Deployment, route: RouteOptions, trace: RouteTrace, stream: boolean): CallOptions {
+  private callOptions(
+    deployment: Deployment,
+    route: RouteOptions,
+    trace: RouteTrace,
+    stream: boolean,
+    spanId: string | undefined,
+  ): CallOptions {
     const timeout =
       (stream ? (deployment.limits.stream_timeout ?? this.options.stream_timeout) : undefined) ??
       deployment.limits.timeout ??
@@ -633,6 +641,9 @@ export class Router {
       signal: route.signal,
       ledger: trace.usage,
       ...(route.mockResponse === undefined ? {} : { mock_response: route.mockResponse }),
+      ...(trace.tracing === undefined || spanId === undefined
+        ? {}
+        : { traceparent: traceparentOf(trace.tracing, spanId) }),
     };
   }
 

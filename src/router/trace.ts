@@ -7,6 +7,7 @@
  * when its client leaves.
  */
 import type { Deployment } from "../config/index.js";
+import type { TraceStart } from "../tracing/ids.js";
 import { UsageLedger } from "../usage/ledger.js";
 import { APIError } from "../wire/errors.js";
 
@@ -40,6 +41,8 @@ export interface Attempt {
   failure: AttemptFailure | undefined;
   /** The failure put the deployment in cooldown. */
   cooledDown: boolean;
+  /** Its span id, sent upstream in `traceparent`: set only when the request is traced. */
+  readonly spanId?: string | undefined;
 }
 
 export class RouteTrace {
@@ -50,6 +53,8 @@ export class RouteTrace {
   /** Milliseconds spent in upstream attempts: to the answer, or to a stream's first chunk. */
   upstreamMs = 0;
   readonly usage: UsageLedger;
+  /** The request's trace when tracing is on: each attempt then gets a span id and sends `traceparent` upstream. */
+  tracing: TraceStart | undefined = undefined;
 
   /** @param bills the request's usage is billed: see UsageLedger. */
   constructor(bills = false) {

@@ -51,6 +51,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set<keyof CallOptions>([
   "num_retries",
   "signal",
   "ledger",
+  "traceparent",
 ]);
 
 export const DEFAULT_TIMEOUT_SECONDS = 600;

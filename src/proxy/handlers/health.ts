@@ -44,7 +44,7 @@ export async function readiness(
       // No response cache yet.
       cache: null,
       litellm_version: packageVersion(),
-      success_callbacks: gateway.metrics === undefined ? [] : ["prometheus"],
+      success_callbacks: gateway.callbacks,
       log_level: gateway.detailedDebug ? "DEBUG" : "INFO",
       is_detailed_debug: gateway.detailedDebug,
     },

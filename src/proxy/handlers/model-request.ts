@@ -34,6 +34,7 @@ export async function readModelRequest(
 ): Promise<ModelRequest> {
   const principal = await gateway.access.authenticate(req);
   ctx.principal = principal;
+  ctx.authenticatedAt = performance.now();
   const body = await readJsonBody(req, gateway.maxBodyBytes);
   assertObject(body);
   if (model !== undefined) body.model = model;
@@ -42,8 +43,19 @@ export async function readModelRequest(
   ctx.model = typeof body.model === "string" ? body.model.slice(0, MAX_MODEL_LENGTH) : undefined;
   if (typeof body.user === "string") ctx.endUser = body.user.slice(0, MAX_END_USER_LENGTH);
   ctx.labels = requestLabels(body, req, principal);
+  if (ctx.tracing !== undefined) ctx.requestParams = requestParams(body);
   if (gateway.detailedDebug) gateway.debugLogger.debug({ request_id: ctx.id, request: body }, "request body");
   return { principal, body };
+}
+
+const numberOr = (value: unknown): number | undefined => (typeof value === "number" ? value : undefined);
+
+/** What a trace shows of the body's params: the sampling temperature and the token limit, under any endpoint's name. */
+function requestParams(body: Record<string, unknown>): NonNullable<RequestContext["requestParams"]> {
+  return {
+    temperature: numberOr(body.temperature),
+    maxTokens: numberOr(body.max_tokens) ?? numberOr(body.max_completion_tokens) ?? numberOr(body.max_output_tokens),
+  };
 }
 
 /**
@@ -70,6 +82,7 @@ export async function admitModelRequest(
   prefer?: string,
 ): Promise<RouteOptions | undefined> {
   if (ctx.ended) return undefined;
+  ctx.admissionStartedAt = performance.now();
   const admission = gateway.access.admit(
     principal,
     // The body's `user` is LiteLLM's end user: its budget and block apply, its spend is recorded.
@@ -83,10 +96,12 @@ export async function admitModelRequest(
   );
   if (admission instanceof Promise) ctx.admitting = admission;
   ctx.ticket = await admission;
+  ctx.admittedAt = performance.now();
   // The client left while the key was admitted: nothing to call upstream for (the close settled the ticket).
   if (ctx.ended) return undefined;
   // Spend and metrics need the request's usage: its ledger then bills (see UsageLedger).
   const trace = new RouteTrace(gateway.access.countsUsage() || gateway.metrics !== undefined);
+  trace.tracing = ctx.tracing;
   ctx.trace = trace;
   // A client that goes away cancels the upstream call with it.
   const cancellation = new Cancellation();

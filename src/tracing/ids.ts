@@ -1,0 +1,100 @@
+/**
+ * W3C trace context ids, made before a request's spans exist: the trace id and each upstream
+ * attempt's span id go out in `traceparent` while the request runs, and the spans are built
+ * with the same ids when it ends. Random bytes come from a pool filled a few KB at a time, so
+ * an id costs a slice of it turned to hex, not a call into the system's generator.
+ */
+import { randomFillSync } from "node:crypto";
+
+const POOL_BYTES = 4096;
+const pool = Buffer.alloc(POOL_BYTES);
+let used = POOL_BYTES;
+
+/** `bytes` random bytes as lowercase hex. */
+function randomHex(bytes: number): string {
+  if (used + bytes > POOL_BYTES) {
+    randomFillSync(pool);
+    used = 0;
+  }
+  const hex = pool.toString("hex", used, used + bytes);
+  used += bytes;
+  return hex;
+}
+
+const ZERO_SPAN = "0000000000000000";
+const ZERO_TRACE = "00000000000000000000000000000000";
+
+/** 16 hex characters, never all zeros (W3C's invalid id). */
+export function randomSpanId(): string {
+  for (;;) {
+    const id = randomHex(8);
+    if (id !== ZERO_SPAN) return id;
+  }
+}
+
+/** 32 hex characters, never all zeros. */
+export function randomTraceId(): string {
+  for (;;) {
+    const id = randomHex(16);
+    if (id !== ZERO_TRACE) return id;
+  }
+}
+
+/** Where a request's trace stands when it starts: its ids and the caller's span, if it sent one. */
+export interface TraceStart {
+  readonly traceId: string;
+  /** The server span's id. */
+  readonly spanId: string;
+  /** The caller's span (an incoming `traceparent`), the server span's parent. */
+  readonly parentSpanId: string | undefined;
+  /** The caller's `tracestate`, passed on unchanged. */
+  readonly traceState: string | undefined;
+  /** The trace is sampled: spans are exported (false only when the caller's traceparent says so). */
+  readonly sampled: boolean;
+}
+
+/** The `traceparent` an upstream attempt carries: this trace, the attempt's span as parent. */
+export function traceparentOf(start: TraceStart, spanId: string): string {
+  return `00-${start.traceId}-${spanId}-${start.sampled ? "01" : "00"}`;
+}
+
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+/** W3C's limit on tracestate: longer ones may be dropped. */
+const MAX_TRACESTATE_CHARS = 512;
+
+/**
+ * The trace a request continues (its `traceparent`, W3C Trace Context level 1), or a new one.
+ * A malformed or invalid header starts a new trace, as the spec says.
+ */
+export function beginTrace(traceparent: unknown, tracestate: unknown): TraceStart {
+  const match = typeof traceparent === "string" ? TRACEPARENT.exec(traceparent.trim()) : null;
+  const version = match?.[1];
+  const traceId = match?.[2];
+  const parentSpanId = match?.[3];
+  const flags = match?.[4];
+  const valid =
+    match !== null &&
+    version !== "ff" &&
+    // Version 00 has nothing after the flags; later versions may add fields.
+    (version !== "00" || match[5] === undefined) &&
+    traceId !== ZERO_TRACE &&
+    parentSpanId !== ZERO_SPAN;
+  if (!valid || traceId === undefined || parentSpanId === undefined || flags === undefined) {
+    return {
+      traceId: randomTraceId(),
+      spanId: randomSpanId(),
+      parentSpanId: undefined,
+      traceState: undefined,
+      sampled: true,
+    };
+  }
+  const state = typeof tracestate === "string" && tracestate.length <= MAX_TRACESTATE_CHARS ? tracestate : undefined;
+  return {
+    traceId,
+    spanId: randomSpanId(),
+    parentSpanId,
+    traceState: state === "" ? undefined : state,
+    // Bit 0 of the flags: the caller records this trace.
+    sampled: (Number.parseInt(flags, 16) & 1) === 1,
+  };
+}

@@ -1,0 +1,138 @@
+/**
+ * Where traces go, read from the environment once at start: OpenTelemetry's standard
+ * variables, and LiteLLM's own names (OTEL_EXPORTER, OTEL_ENDPOINT, OTEL_HEADERS) where the
+ * standard ones are unset, so a LiteLLM deployment's environment works unchanged.
+ */
+
+export type TraceProtocol = "http/protobuf" | "http/json";
+
+export interface TracingSettings {
+  /** The OTLP/HTTP traces URL (…/v1/traces). */
+  url: string;
+  protocol: TraceProtocol;
+  /** Sent with every export (a collector's or vendor's API key): never logged. */
+  headers: Record<string, string>;
+  serviceName: string;
+  /** BatchSpanProcessor settings; unset ones are read by the processor from OTEL_BSP_* (tests set them). */
+  batch?: { scheduledDelayMillis?: number; maxExportBatchSize?: number; maxQueueSize?: number } | undefined;
+}
+
+/** OpenTelemetry's default OTLP/HTTP collector address. */
+const DEFAULT_ENDPOINT = "http://localhost:4318";
+export const DEFAULT_SERVICE_NAME = "litegate";
+
+/** A tracing setting litegate cannot serve: the gateway refuses to start, naming the variable and the fix. */
+export class TracingSettingsError extends Error {
+  override name = "TracingSettingsError";
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function set(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === "" ? undefined : value;
+}
+
+/** LiteLLM's OTEL_EXPORTER values and the standard protocols, as the protocol litegate sends. */
+function protocolOf(name: string, value: string): TraceProtocol {
+  switch (value.toLowerCase()) {
+    case "http/protobuf":
+    case "otlp_http":
+      return "http/protobuf";
+    case "http/json":
+      return "http/json";
+    case "grpc":
+    case "otlp_grpc":
+      throw new TracingSettingsError(
+        `${name}=${value}: litegate exports traces over OTLP/HTTP only; point OTEL_EXPORTER_OTLP_ENDPOINT at the collector's HTTP port (4318) and set ${name}=http/protobuf (or http/json).`,
+      );
+    default:
+      throw new TracingSettingsError(
+        `${name}=${value}: not a trace protocol litegate serves; use http/protobuf (the default) or http/json.`,
+      );
+  }
+}
+
+/** `base` + `/v1/traces`, unless it already ends so (LiteLLM accepts both forms). */
+function tracesUrl(base: string): string {
+  const trimmed = base.replace(/\/+$/, "");
+  if (trimmed.endsWith("/v1/traces")) return trimmed;
+  return trimmed.endsWith("/v1") ? `${trimmed}/traces` : `${trimmed}/v1/traces`;
+}
+
+function checkedUrl(name: string, url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol === "http:" || parsed.protocol === "https:") return url;
+  } catch {
+    // Reported below.
+  }
+  throw new TracingSettingsError(`${name}=${url}: not an http(s) URL; e.g. http://otel-collector:4318`);
+}
+
+/** `k=v,k2=v2`, values percent-decoded (W3C baggage format, as OTEL_EXPORTER_OTLP_HEADERS is written). */
+function parseHeaders(name: string, value: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (value === undefined) return headers;
+  for (const [index, part] of value.split(",").entries()) {
+    if (part.trim() === "") continue;
+    const equals = part.indexOf("=");
+    // Never quoted: the entry is likely a credential.
+    if (equals <= 0) {
+      throw new TracingSettingsError(
+        `${name}: entry ${index + 1} is not name=value; write name=value pairs separated by commas (e.g. authorization=Bearer%20KEY).`,
+      );
+    }
+    const key = part.slice(0, equals).trim();
+    let text = part.slice(equals + 1).trim();
+    try {
+      text = decodeURIComponent(text);
+    } catch {
+      // Not percent-encoded after all: sent as written.
+    }
+    headers[key.toLowerCase()] = text;
+  }
+  return headers;
+}
+
+/**
+ * The tracing settings in `env`. OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is the traces URL as
+ * written; OTEL_EXPORTER_OTLP_ENDPOINT (or LiteLLM's OTEL_ENDPOINT) is a base that gets
+ * /v1/traces; neither means OpenTelemetry's default, http://localhost:4318.
+ */
+export function tracingSettings(env: Env): TracingSettings {
+  const protocolVariable = ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER"].find(
+    (name) => set(env, name) !== undefined,
+  );
+  const protocol =
+    protocolVariable === undefined ? "http/protobuf" : protocolOf(protocolVariable, set(env, protocolVariable) ?? "");
+  const specific = set(env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+  const base = set(env, "OTEL_EXPORTER_OTLP_ENDPOINT") ?? set(env, "OTEL_ENDPOINT");
+  const url =
+    specific !== undefined
+      ? checkedUrl("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", specific)
+      : tracesUrl(base === undefined ? DEFAULT_ENDPOINT : checkedUrl("OTEL_EXPORTER_OTLP_ENDPOINT", base));
+  const generic = set(env, "OTEL_EXPORTER_OTLP_HEADERS") === undefined ? "OTEL_HEADERS" : "OTEL_EXPORTER_OTLP_HEADERS";
+  return {
+    url,
+    protocol,
+    headers: {
+      ...parseHeaders(generic, set(env, generic)),
+      ...parseHeaders("OTEL_EXPORTER_OTLP_TRACES_HEADERS", set(env, "OTEL_EXPORTER_OTLP_TRACES_HEADERS")),
+    },
+    serviceName: set(env, "OTEL_SERVICE_NAME") ?? DEFAULT_SERVICE_NAME,
+  };
+}
+
+/** No variable names a traces endpoint: they go to OpenTelemetry's default (a start-up warning says so). */
+export function tracingDefaultsEndpoint(env: Env): boolean {
+  return ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_ENDPOINT"].every(
+    (name) => set(env, name) === undefined,
+  );
+}
+
+/** Where traces go, for the start-up log line: the URL without its user, password or query. */
+export function describeTracing(settings: TracingSettings): string {
+  const url = new URL(settings.url);
+  return `${url.protocol}//${url.host}${url.pathname} (${settings.protocol}, service.name ${settings.serviceName})`;
+}
