@@ -306,8 +306,8 @@ function missingEnvWarning(file: string, ref: EnvRef, entries: ModelEntry[], env
   return `${file}: ${path} ${reads} (left unset)`;
 }
 
-/** The LiteLLM callbacks litegate has: `prometheus` serves /metrics. */
-const SERVED_CALLBACKS: ReadonlySet<string> = new Set(["prometheus"]);
+/** The LiteLLM callbacks litegate has: `prometheus` serves /metrics, `generic_api` posts each request's log. */
+const SERVED_CALLBACKS: ReadonlySet<string> = new Set(["prometheus", "generic_api"]);
 
 function unknownKeyWarnings({ file, raw }: Source): string[] {
   const out: string[] = [];

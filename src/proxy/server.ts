@@ -37,6 +37,8 @@ import { DEFAULT_MODEL_REFRESH_SECONDS, ModelCatalog } from "./model-catalog.js"
 import { asAPIError, sendError } from "./respond.js";
 import { matchRoute, routesNear } from "./routes.js";
 import type { DestinationStream } from "pino";
+import { Counter } from "prom-client";
+import { WebhookLogger, type WebhookLoggerOptions } from "./webhook-logger.js";
 
 export interface GatewayOptions {
   /** The deployments to route to, resolved (the config loader's, or deploymentsFromLiteLLM's). */
@@ -85,6 +87,8 @@ export interface GatewayOptions {
   env?: Readonly<Record<string, string | undefined>> | undefined;
   /** Prometheus metrics at /metrics (litellm_settings.callbacks: [prometheus]); off when unset. */
   metrics?: MetricsOptions | undefined;
+  /** LiteLLM's generic_api callback (GENERIC_LOGGER_ENDPOINT); off when unset. */
+  webhook?: WebhookLoggerOptions | undefined;
 }
 
 /**
@@ -145,6 +149,7 @@ export class GatewayServer {
   readonly logger: Logger;
   private readonly gateway: Gateway;
   private inFlight = 0;
+  private readonly webhook: WebhookLogger | undefined;
   private readonly idle: (() => void)[] = [];
 
   constructor(options: GatewayOptions) {
@@ -184,8 +189,25 @@ export class GatewayServer {
       metrics: options.metrics === undefined ? undefined : new GatewayMetrics(options.metrics, () => this.inFlight),
       startedAt: Math.floor(Date.now() / 1000),
     };
+    this.webhook = options.webhook === undefined ? undefined : this.webhookLogger(options.webhook);
     this.server = createServer(connectionTimeouts(options), (req, res) => void this.handle(req, res));
     this.server.on("clientError", answerClientError);
+  }
+
+  private webhookLogger(options: WebhookLoggerOptions): WebhookLogger {
+    const registry = this.gateway.metrics?.registry;
+    const dropped =
+      registry === undefined
+        ? undefined
+        : new Counter({
+            name: "litegate_generic_api_dropped_logs_total",
+            help: "generic_api payloads dropped: the queue was full while the endpoint failed, or shutdown came first",
+            registers: [registry],
+          });
+    return new WebhookLogger(options, {
+      warn: (fields, message) => this.logger.warn(fields, message),
+      dropped: dropped === undefined ? undefined : (count) => dropped.inc(count),
+    });
   }
 
   get router(): Router {
@@ -230,6 +252,7 @@ export class GatewayServer {
     await this.gateway.models.close();
     // Every finished request's spend record is buffered by now: write them all before exit.
     await this.gateway.access.close();
+    await this.webhook?.close(graceMs);
     await this.gateway.router.close();
     await closePools();
     await new Promise<void>((resolve) => this.logger.flush(() => resolve()));
@@ -278,8 +301,9 @@ export class GatewayServer {
     if (ctx.ticket !== undefined) settle(ctx.ticket);
     // The client left while its key was being admitted: the hold it is about to get is released here.
     else ctx.admitting?.then(settle, () => undefined);
-    if (this.gateway.metrics !== undefined && isCompletionRoute(req.method, ctx.route)) {
-      this.gateway.metrics.record(requestRecord(ctx, status, outcome));
+    if (isCompletionRoute(req.method, ctx.route)) {
+      this.gateway.metrics?.record(requestRecord(ctx, status, outcome));
+      this.webhook?.record(ctx, status, outcome);
     }
     this.logger.info(logLine(req, ctx, status));
     this.inFlight -= 1;

@@ -242,7 +242,7 @@ const STARTING: Record<string, StartingCase> = {
       "model_list[1] (rerank-english-v3.0): litellm_params.api_key reads os.environ/COHERE_API_KEY, which is not set; requests to this deployment will fail with 401 until it is",
       "guardrails[0].litellm_params.api_key reads os.environ/APORIA_API_KEY_1, which is not set (left unset)",
       "guardrails[0].litellm_params.api_base reads os.environ/APORIA_API_BASE_1, which is not set (left unset)",
-      "litellm_settings.callbacks: 'otel' is not served by litegate yet (ignored); served: prometheus",
+      "litellm_settings.callbacks: 'otel' is not served by litegate yet (ignored); served: prometheus, generic_api",
       "model_list[1].litellm_params.model: litegate does not serve the provider 'cohere' yet: 'rerank-english-v3.0' is left out of /v1/models and its requests get a 400",
       OPEN,
     ],
