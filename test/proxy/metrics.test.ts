@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { hashKey } from "../../src/access/key-token.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 import { request } from "node:http";
 import { startCli } from "../helpers/cli.js";
@@ -118,9 +119,9 @@ before(async () => {
     metrics: { requireAuth: true, endUserLimit: 1, endUserLabels: true },
   });
   url = gateway.url;
-  const team = await call(url, "POST", "/team/new", MASTER_KEY, { team_id: "t-ml", team_alias: "ML" });
+  const team = await call(url, "POST", "/team/new", MASTER_KEY, { team_id: "t-ml", team_alias: "ML", max_budget: 10 });
   assert.equal(team.status, 200, JSON.stringify(team.body));
-  alpha = await generateKey(url, { key_alias: "alpha", team_id: "t-ml" });
+  alpha = await generateKey(url, { key_alias: "alpha", team_id: "t-ml", max_budget: 2 });
   beta = await generateKey(url, { key_alias: "beta" });
 
   assert.equal((await chat(alpha, "gpt-ok", { user: "u1" })).status, 200);
@@ -215,6 +216,28 @@ describe("GET /metrics", () => {
     assert.equal(total(samples, "litellm_total_tokens_metric_total", { model: "duo-b", model_id: "duo-b-id" }), 12);
     assert.ok(Math.abs(total(samples, "litellm_spend_metric_total") - 5 * 0.019) < 1e-9);
     assert.equal(total(samples, "litellm_requests_metric_total"), 5);
+  });
+
+  test("budgets: max_budget and what is left after each request, for the key and its team", () => {
+    // alpha's four answers of $0.019 each, summed in the order the ledger counted them.
+    let spent = 0;
+    for (let i = 0; i < 4; i++) spent += 0.019;
+    const key = { hashed_api_key: hashKey(alpha), api_key_alias: "alpha" };
+    assert.deepEqual(find(samples, "litellm_remaining_api_key_budget_metric"), [
+      { name: "litellm_remaining_api_key_budget_metric", labels: key, value: 2 - spent },
+    ]);
+    assert.deepEqual(find(samples, "litellm_api_key_max_budget_metric"), [
+      { name: "litellm_api_key_max_budget_metric", labels: key, value: 2 },
+    ]);
+    const team = { team: "t-ml", team_alias: "ML" };
+    assert.deepEqual(find(samples, "litellm_remaining_team_budget_metric"), [
+      { name: "litellm_remaining_team_budget_metric", labels: team, value: 10 - spent },
+    ]);
+    assert.deepEqual(find(samples, "litellm_team_max_budget_metric"), [
+      { name: "litellm_team_max_budget_metric", labels: team, value: 10 },
+    ]);
+    // beta has no budget, nor has any user: no series.
+    assert.deepEqual(find(samples, "litellm_remaining_user_budget_metric"), []);
   });
 
   test("latency histograms: one observation per successful request; time to first token for the stream only", () => {
