@@ -160,6 +160,21 @@ export function createCatalog(registry: Registry, inFlight: () => number) {
       ["user"],
       "max",
     ),
+    // What the provider said is left of its rate limits on its last answer this worker saw.
+    remainingRequests: new GaugeFamily(
+      registry,
+      "litellm_remaining_requests_metric",
+      "LLM Deployment Analytics - remaining requests for model, returned from LLM API Provider",
+      overhead,
+      "min",
+    ),
+    remainingTokens: new GaugeFamily(
+      registry,
+      "litellm_remaining_tokens_metric",
+      "remaining tokens for model, returned from LLM API Provider",
+      overhead,
+      "min",
+    ),
     deploymentState: new GaugeFamily(
       registry,
       "litellm_deployment_state",

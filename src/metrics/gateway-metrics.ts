@@ -310,6 +310,20 @@ export class GatewayMetrics {
       this.attemptSeries.set(key, series);
     }
     series.total.inc();
+    if (attempt.remainingRequests !== undefined || attempt.remainingTokens !== undefined) {
+      // Only the providers that send these headers pay for it, found by label without a cache.
+      const limits = {
+        model_group: attempt.group,
+        api_provider: providerOf(deployment),
+        api_base: deployment.apiBase ?? "",
+        litellm_model_name: deployment.model,
+        hashed_api_key: caller.hashed_api_key,
+        api_key_alias: caller.api_key_alias,
+        model_id: deployment.id,
+      };
+      if (attempt.remainingRequests !== undefined) c.remainingRequests.series(limits).set(attempt.remainingRequests);
+      if (attempt.remainingTokens !== undefined) c.remainingTokens.series(limits).set(attempt.remainingTokens);
+    }
     const failure = attempt.failure;
     if (failure !== undefined) {
       const exceptionStatus = String(failure.status);

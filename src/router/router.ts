@@ -510,6 +510,8 @@ export class Router {
           answeredAt: undefined,
           failure: undefined,
           cooledDown: false,
+          remainingRequests: undefined,
+          remainingTokens: undefined,
         };
         trace.attempts.push(attemptRecord);
         trace.retries = retries;
@@ -520,7 +522,7 @@ export class Router {
           assertConfigured(deployment);
           const result = await call(
             group.upstream(deployment),
-            this.callOptions(deployment, route, trace, stream),
+            this.callOptions(deployment, route, trace, stream, attemptRecord),
             deployment,
           ).finally(() => {
             attemptRecord.answeredAt = performance.now();
@@ -600,7 +602,13 @@ export class Router {
     });
   }
 
-  private callOptions(deployment: Deployment, route: RouteOptions, trace: RouteTrace, stream: boolean): CallOptions {
+  private callOptions(
+    deployment: Deployment,
+    route: RouteOptions,
+    trace: RouteTrace,
+    stream: boolean,
+    attempt: Attempt,
+  ): CallOptions {
     const timeout =
       (stream ? (deployment.limits.stream_timeout ?? this.options.stream_timeout) : undefined) ??
       deployment.limits.timeout ??
@@ -614,6 +622,7 @@ export class Router {
       timeout,
       signal: route.signal,
       ledger: trace.usage,
+      remaining: attempt,
       ...(route.mockResponse === undefined ? {} : { mock_response: route.mockResponse }),
     };
   }

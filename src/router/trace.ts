@@ -40,6 +40,9 @@ export interface Attempt {
   failure: AttemptFailure | undefined;
   /** The failure put the deployment in cooldown. */
   cooledDown: boolean;
+  /** The provider's x-ratelimit-remaining-requests / -tokens on its answer, when sent. */
+  remainingRequests: number | undefined;
+  remainingTokens: number | undefined;
 }
 
 export class RouteTrace {

@@ -77,7 +77,9 @@ before(async () => {
     if (request.path.startsWith("/fail/")) return json(res, 500, { error: { message: "upstream broke" } });
     if (request.path.startsWith("/limited/")) return json(res, 429, { error: { message: "slow down" } });
     const body = request.json as { stream?: boolean };
-    if (body.stream !== true) return json(res, 200, chatAnswer("hello"));
+    // OpenAI's rate-limit headers on every answer (the stream's too): what the remaining gauges read.
+    const limits = { "x-ratelimit-remaining-requests": "99", "x-ratelimit-remaining-tokens": "8000" };
+    if (body.stream !== true) return json(res, 200, chatAnswer("hello"), limits);
     const chunk = (delta: object, finish: string | null) => ({
       id: "chatcmpl-s",
       object: "chat.completion.chunk",
@@ -85,19 +87,23 @@ before(async () => {
       model: "gpt-ok",
       choices: [{ index: 0, delta, finish_reason: finish }],
     });
-    return sse(res, [
-      chunk({ role: "assistant", content: "hel" }, null),
-      chunk({ content: "lo" }, "stop"),
-      {
-        id: "chatcmpl-s",
-        object: "chat.completion.chunk",
-        created: 1700000000,
-        model: "gpt-ok",
-        choices: [],
-        usage: { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 },
-      },
-      "[DONE]",
-    ]);
+    return sse(
+      res,
+      [
+        chunk({ role: "assistant", content: "hel" }, null),
+        chunk({ content: "lo" }, "stop"),
+        {
+          id: "chatcmpl-s",
+          object: "chat.completion.chunk",
+          created: 1700000000,
+          model: "gpt-ok",
+          choices: [],
+          usage: { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 },
+        },
+        "[DONE]",
+      ],
+      limits,
+    );
   });
   const deployment = (name: string, path: string, model = name) => ({
     model_name: name,
@@ -238,6 +244,30 @@ describe("GET /metrics", () => {
     ]);
     // beta has no budget, nor has any user: no series.
     assert.deepEqual(find(samples, "litellm_remaining_user_budget_metric"), []);
+  });
+
+  test("the provider's x-ratelimit-remaining-* of its last answer, per deployment and key", () => {
+    const where = (group: string, model: string, alias: string, key: string) => ({
+      model_group: group,
+      api_provider: "openai",
+      api_base: `${mock.url}/ok/v1`,
+      litellm_model_name: `openai/${model}`,
+      hashed_api_key: hashKey(key),
+      api_key_alias: alias,
+      model_id: `${model}-id`,
+    });
+    const expected = [
+      where("gpt-ok", "gpt-ok", "alpha", alpha),
+      where("gpt-ok", "gpt-ok", "beta", beta),
+      where("duo", "duo-b", "alpha", alpha),
+    ];
+    const seen = (name: string) =>
+      find(samples, name)
+        .map((s) => JSON.stringify([s.labels, s.value]))
+        .sort();
+    const want = (value: number) => expected.map((labels) => JSON.stringify([labels, value])).sort();
+    assert.deepEqual(seen("litellm_remaining_requests_metric"), want(99));
+    assert.deepEqual(seen("litellm_remaining_tokens_metric"), want(8000));
   });
 
   test("latency histograms: one observation per successful request; time to first token for the stream only", () => {
