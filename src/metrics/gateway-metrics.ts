@@ -191,7 +191,13 @@ export class GatewayMetrics {
     for (const attempt of attempts) this.recordAttempt(attempt, requested, caller, who);
     if (attempts.length > 1) this.recordFallbacks(attempts, requested, caller);
     if (request.status !== 200 || last === undefined || deployment === undefined) {
-      this.recordBudgets(request.budgets, caller, 0);
+      // A failure may still be charged (the client left mid-stream): its budget shows the charge.
+      if (request.budgets !== undefined) {
+        const charged = (usage: CompletionUsage | undefined): void =>
+          this.recordBudgets(request.budgets, caller, usage === undefined ? 0 : request.cost(usage));
+        if (request.usage instanceof Promise) void request.usage.then(charged, () => undefined);
+        else charged(request.usage);
+      }
       // Failures are the rarer path: their series are found by label, without a cache.
       const failure = request.failure ?? last?.failure;
       this.catalog.failedRequests
