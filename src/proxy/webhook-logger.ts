@@ -96,7 +96,9 @@ export class WebhookLogger {
 
   /** Starts sending batches unless a send runs or a retry waits. */
   private flush(): void {
-    if (this.sending !== undefined || this.queue.length === 0 || performance.now() < this.retryAt) return;
+    // After close() the shutdown's own drain has had its one try: no retry timer sends later.
+    if (this.closed || this.sending !== undefined || this.queue.length === 0 || performance.now() < this.retryAt)
+      return;
     this.sending = this.drain().finally(() => {
       this.sending = undefined;
     });
