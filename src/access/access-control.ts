@@ -21,7 +21,7 @@ import {
   RateLimitError,
   ServiceUnavailableError,
 } from "../wire/errors.js";
-import { assertModelAllowed, assertUsable, assertWithinBudget, isAllowed } from "./checks.js";
+import { assertModelAllowed, assertUsable, assertWithinBudget, currentSpend, isAllowed } from "./checks.js";
 import { GrantCache, type Lookup } from "./grant-cache.js";
 import { type BudgetOwner, type CustomerGrant, type Principal, Ticket } from "./grant.js";
 import { isKeyToken, keyName } from "./key-token.js";
@@ -414,6 +414,9 @@ export class AccessControl {
       } catch (error) {
         this.keyState.finish(grant.hash, grant.limits, ticket.spendId, 0, Date.now());
         throw error;
+      }
+      if (budgeted.length > 0) {
+        ticket.budgets = budgeted.map((owner, i) => ({ owner, spend: currentSpend(owner, result.recorded[i] ?? 0) }));
       }
       return ticket;
     };

@@ -79,7 +79,7 @@ export function allowedModels(grant: KeyGrant, all: readonly string[]): string[]
 }
 
 /** The owner's spend now: the database's, plus what was counted since and not yet written. */
-function currentSpend(owner: BudgetOwner, recorded: number): number {
+export function currentSpend(owner: BudgetOwner, recorded: number): number {
   return owner.spend + Math.max(0, recorded - owner.flushedAtLoad);
 }
 

@@ -36,6 +36,12 @@ export interface KeyGrant {
   limits: KeyLimits;
 }
 
+/** A budget owner's spend as the ledger knew it at a moment. */
+export interface OwnerSpend {
+  owner: BudgetOwner;
+  spend: number;
+}
+
 /**
  * An end user (LiteLLM's customer) as a request's `user` names it: one more budget owner,
  * beside the key's, whoever the caller is.
@@ -68,6 +74,8 @@ export class Ticket {
   endUser: string | undefined;
   /** The end user's rate limits this request holds (by its counter id), released when it ends. */
   endUserLimits: { holder: string; limits: KeyLimits } | undefined;
+  /** The key's budgeted owners and their spend when the request was admitted (budget gauges read it). */
+  budgets: readonly OwnerSpend[] | undefined;
 
   constructor(
     readonly principal: Principal,

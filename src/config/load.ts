@@ -311,8 +311,11 @@ function missingEnvWarning(file: string, ref: EnvRef, entries: ModelEntry[], env
   return `${file}: ${path} ${reads} (left unset)`;
 }
 
-/** The LiteLLM callbacks litegate has: `prometheus` serves /metrics, `otel` exports OpenTelemetry traces. */
-const SERVED_CALLBACKS: ReadonlySet<string> = new Set(["prometheus", "otel"]);
+/**
+ * The LiteLLM callbacks litegate has: `prometheus` serves /metrics, `otel` exports OpenTelemetry
+ * traces, `generic_api` posts each request's log.
+ */
+const SERVED_CALLBACKS: ReadonlySet<string> = new Set(["prometheus", "otel", "generic_api"]);
 
 function unknownKeyWarnings({ file, raw }: Source): string[] {
   const out: string[] = [];

@@ -117,6 +117,64 @@ export function createCatalog(registry: Registry, inFlight: () => number) {
     ),
     spend: counter(registry, "litellm_spend_metric", "Total spend on LLM requests", [...CALLER, "model", "model_id"]),
     // Workers each see part of a deployment's calls: the worst state any of them saw is its state.
+    // Budgets: each worker knows the spend of the requests it served last; the least left is the newest.
+    remainingKeyBudget: new GaugeFamily(
+      registry,
+      "litellm_remaining_api_key_budget_metric",
+      "Remaining Budget for API Key",
+      ["hashed_api_key", "api_key_alias"],
+      "min",
+    ),
+    keyMaxBudget: new GaugeFamily(
+      registry,
+      "litellm_api_key_max_budget_metric",
+      "Maximum budget set for api key",
+      ["hashed_api_key", "api_key_alias"],
+      "max",
+    ),
+    remainingTeamBudget: new GaugeFamily(
+      registry,
+      "litellm_remaining_team_budget_metric",
+      "Remaining Budget for Team",
+      ["team", "team_alias"],
+      "min",
+    ),
+    teamMaxBudget: new GaugeFamily(
+      registry,
+      "litellm_team_max_budget_metric",
+      "Maximum Budget for Team",
+      ["team", "team_alias"],
+      "max",
+    ),
+    remainingUserBudget: new GaugeFamily(
+      registry,
+      "litellm_remaining_user_budget_metric",
+      "Remaining Budget for User",
+      ["user"],
+      "min",
+    ),
+    userMaxBudget: new GaugeFamily(
+      registry,
+      "litellm_user_max_budget_metric",
+      "Maximum Budget for User",
+      ["user"],
+      "max",
+    ),
+    // What the provider said is left of its rate limits on its last answer this worker saw.
+    remainingRequests: new GaugeFamily(
+      registry,
+      "litellm_remaining_requests_metric",
+      "LLM Deployment Analytics - remaining requests for model, returned from LLM API Provider",
+      overhead,
+      "min",
+    ),
+    remainingTokens: new GaugeFamily(
+      registry,
+      "litellm_remaining_tokens_metric",
+      "remaining tokens for model, returned from LLM API Provider",
+      overhead,
+      "min",
+    ),
     deploymentState: new GaugeFamily(
       registry,
       "litellm_deployment_state",

@@ -6,7 +6,7 @@
  */
 import cluster from "node:cluster";
 import { collectDefaultMetrics, Registry } from "prom-client";
-import type { Principal } from "../access/grant.js";
+import type { OwnerSpend, Principal } from "../access/grant.js";
 import { principalLogId } from "../access/spend-ledger.js";
 import type { Deployment } from "../config/index.js";
 import type { Attempt, AttemptFailure, RouteTrace } from "../router/trace.js";
@@ -44,6 +44,8 @@ export interface RequestRecord {
   totalMs: number;
   usage: CompletionUsage | Promise<CompletionUsage | undefined> | undefined;
   cost(usage: CompletionUsage): number;
+  /** The key's budgeted owners and their spend at admission; undefined without budgets. */
+  budgets: readonly OwnerSpend[] | undefined;
 }
 
 /** The identity labels every request metric carries. */
@@ -189,6 +191,13 @@ export class GatewayMetrics {
     for (const attempt of attempts) this.recordAttempt(attempt, requested, caller, who);
     if (attempts.length > 1) this.recordFallbacks(attempts, requested, caller);
     if (request.status !== 200 || last === undefined || deployment === undefined) {
+      // A failure may still be charged (the client left mid-stream): its budget shows the charge.
+      if (request.budgets !== undefined) {
+        const charged = (usage: CompletionUsage | undefined): void =>
+          this.recordBudgets(request.budgets, caller, usage === undefined ? 0 : request.cost(usage));
+        if (request.usage instanceof Promise) void request.usage.then(charged, () => undefined);
+        else charged(request.usage);
+      }
       // Failures are the rarer path: their series are found by label, without a cache.
       const failure = request.failure ?? last?.failure;
       this.catalog.failedRequests
@@ -219,8 +228,39 @@ export class GatewayMetrics {
       series.totalTokens.inc(usage.total_tokens);
       series.spend.inc(request.cost(usage));
     };
-    if (request.usage instanceof Promise) void request.usage.then(count, () => undefined);
-    else count(request.usage);
+    const settled = (usage: CompletionUsage | undefined): void => {
+      count(usage);
+      this.recordBudgets(request.budgets, caller, usage === undefined ? 0 : request.cost(usage));
+    };
+    if (request.usage instanceof Promise) void request.usage.then(settled, () => undefined);
+    else settled(request.usage);
+  }
+
+  /**
+   * Each budgeted owner's max_budget and what is left of it after this request: its spend
+   * when the request was admitted plus the request's own cost. Owners without max_budget
+   * have no series. Rare (budgeted keys only), so found by label without a cache.
+   */
+  private recordBudgets(budgets: readonly OwnerSpend[] | undefined, caller: Caller, cost: number): void {
+    if (budgets === undefined) return;
+    const c = this.catalog;
+    for (const { owner, spend } of budgets) {
+      const max = owner.max_budget;
+      if (max === null) continue;
+      const remaining = max - (spend + cost);
+      if (owner.kind === "key") {
+        const labels = { hashed_api_key: caller.hashed_api_key, api_key_alias: caller.api_key_alias };
+        c.remainingKeyBudget.series(labels).set(remaining);
+        c.keyMaxBudget.series(labels).set(max);
+      } else if (owner.kind === "team") {
+        const labels = { team: caller.team, team_alias: caller.team_alias };
+        c.remainingTeamBudget.series(labels).set(remaining);
+        c.teamMaxBudget.series(labels).set(max);
+      } else if (owner.kind === "user") {
+        c.remainingUserBudget.series({ user: caller.user }).set(remaining);
+        c.userMaxBudget.series({ user: caller.user }).set(max);
+      }
+    }
   }
 
   private answerSeries(key: string, caller: Caller, requested: string, deployment: Deployment): AnswerSeries {
@@ -276,6 +316,20 @@ export class GatewayMetrics {
       this.attemptSeries.set(key, series);
     }
     series.total.inc();
+    if (attempt.remainingRequests !== undefined || attempt.remainingTokens !== undefined) {
+      // Only the providers that send these headers pay for it, found by label without a cache.
+      const limits = {
+        model_group: attempt.group,
+        api_provider: providerOf(deployment),
+        api_base: deployment.apiBase ?? "",
+        litellm_model_name: deployment.model,
+        hashed_api_key: caller.hashed_api_key,
+        api_key_alias: caller.api_key_alias,
+        model_id: deployment.id,
+      };
+      if (attempt.remainingRequests !== undefined) c.remainingRequests.series(limits).set(attempt.remainingRequests);
+      if (attempt.remainingTokens !== undefined) c.remainingTokens.series(limits).set(attempt.remainingTokens);
+    }
     const failure = attempt.failure;
     if (failure !== undefined) {
       const exceptionStatus = String(failure.status);

@@ -15,7 +15,7 @@ interface Snapshot {
   help: string;
   type: "counter" | "gauge" | "histogram";
   values: { labels: Readonly<Record<string, string | number>>; value: number; metricName?: string }[];
-  aggregator: "sum" | "max";
+  aggregator: "sum" | "max" | "min";
 }
 
 abstract class Family<L extends string, S> {
@@ -77,14 +77,14 @@ export class GaugeSeries {
   }
 }
 
-/** A gauge; across workers its series combine by `aggregator` (max: the worst state any worker saw). */
+/** A gauge; across workers its series combine by `aggregator` (max: the worst state any worker saw; min: the least budget left). */
 export class GaugeFamily<L extends string> extends Family<L, GaugeSeries> {
   constructor(
     registry: Registry,
     name: string,
     help: string,
     labelNames: readonly L[],
-    private readonly aggregator: "sum" | "max",
+    private readonly aggregator: "sum" | "max" | "min",
   ) {
     super(registry, name, help, labelNames);
   }

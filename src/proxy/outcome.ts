@@ -136,5 +136,6 @@ export function requestRecord(ctx: RequestContext, status: number, outcome: Outc
     totalMs: ctx.elapsedMs(),
     usage: outcome.usage,
     cost: outcome.cost,
+    budgets: ctx.ticket?.budgets,
   };
 }

@@ -42,6 +42,8 @@ import { DEFAULT_MODEL_REFRESH_SECONDS, ModelCatalog } from "./model-catalog.js"
 import { asAPIError, sendError } from "./respond.js";
 import { matchRoute, routesNear } from "./routes.js";
 import type { DestinationStream } from "pino";
+import { Counter } from "prom-client";
+import { WebhookLogger, type WebhookLoggerOptions } from "./webhook-logger.js";
 
 export interface GatewayOptions {
   /** The deployments to route to, resolved (the config loader's, or deploymentsFromLiteLLM's). */
@@ -92,6 +94,8 @@ export interface GatewayOptions {
   metrics?: MetricsOptions | undefined;
   /** OpenTelemetry traces exported over OTLP/HTTP (litellm_settings.callbacks: [otel]); off when unset. */
   tracing?: TracingSettings | undefined;
+  /** LiteLLM's generic_api callback (GENERIC_LOGGER_ENDPOINT); off when unset. */
+  webhook?: WebhookLoggerOptions | undefined;
 }
 
 /**
@@ -152,6 +156,7 @@ export class GatewayServer {
   readonly logger: Logger;
   private readonly gateway: Gateway;
   private inFlight = 0;
+  private readonly webhook: WebhookLogger | undefined;
   private readonly idle: (() => void)[] = [];
   private readonly tracer: GatewayTracer | undefined;
 
@@ -193,12 +198,30 @@ export class GatewayServer {
       callbacks: [
         ...(options.metrics === undefined ? [] : ["prometheus"]),
         ...(options.tracing === undefined ? [] : ["otel"]),
+        ...(options.webhook === undefined ? [] : ["generic_api"]),
       ],
       startedAt: Math.floor(Date.now() / 1000),
     };
     this.tracer = options.tracing === undefined ? undefined : new GatewayTracer(options.tracing, packageVersion());
+    this.webhook = options.webhook === undefined ? undefined : this.webhookLogger(options.webhook);
     this.server = createServer(connectionTimeouts(options), (req, res) => void this.handle(req, res));
     this.server.on("clientError", answerClientError);
+  }
+
+  private webhookLogger(options: WebhookLoggerOptions): WebhookLogger {
+    const registry = this.gateway.metrics?.registry;
+    const dropped =
+      registry === undefined
+        ? undefined
+        : new Counter({
+            name: "litegate_generic_api_dropped_logs_total",
+            help: "generic_api payloads dropped: the queue was full while the endpoint failed, or shutdown came first",
+            registers: [registry],
+          });
+    return new WebhookLogger(options, {
+      warn: (fields, message) => this.logger.warn(fields, message),
+      dropped: dropped === undefined ? undefined : (count) => dropped.inc(count),
+    });
   }
 
   get router(): Router {
@@ -243,6 +266,7 @@ export class GatewayServer {
     await this.gateway.models.close();
     // Every finished request's spend record is buffered by now: write them all before exit.
     await this.gateway.access.close();
+    await this.webhook?.close(graceMs);
     await this.gateway.router.close();
     await closePools();
     // The last requests' spans, still in the batch, go out before exit (bounded by OTEL_BSP_EXPORT_TIMEOUT).
@@ -304,8 +328,9 @@ export class GatewayServer {
     // The client left while its key was being admitted: the hold it is about to get is released here.
     else ctx.admitting?.then(settle, () => undefined);
     const completion = isCompletionRoute(req.method, ctx.route);
-    if (this.gateway.metrics !== undefined && completion) {
-      this.gateway.metrics.record(requestRecord(ctx, status, outcome));
+    if (completion) {
+      this.gateway.metrics?.record(requestRecord(ctx, status, outcome));
+      this.webhook?.record(ctx, status, outcome);
     }
     if (this.tracer !== undefined) {
       const end = { method: req.method ?? "GET", routed, status, endedAt, model: completion, spend };

@@ -15,6 +15,12 @@ import { SqliteStore } from "../store/sqlite-store.js";
 import type { Store, StoreLogger } from "../store/types.js";
 import { type TracingSettings, tracingDefaultsEndpoint, tracingSettings } from "../tracing/settings.js";
 import { GatewayServer } from "./server.js";
+import {
+  DEFAULT_WEBHOOK_BATCH_SIZE,
+  DEFAULT_WEBHOOK_FLUSH_SECONDS,
+  DEFAULT_WEBHOOK_MAX_QUEUE,
+  type WebhookLoggerOptions,
+} from "./webhook-logger.js";
 
 export interface StartOptions {
   detailedDebug?: boolean | undefined;
@@ -140,6 +146,45 @@ export function tracingOptions(
   return callbackNamed(config, "otel") ? tracingSettings(env) : undefined;
 }
 
+/**
+ * LiteLLM's generic_api callback, on when litellm_settings.callbacks (or success_callback /
+ * failure_callback) names it: GENERIC_LOGGER_ENDPOINT, GENERIC_LOGGER_HEADERS ("k=v,k2=v2"),
+ * and LiteLLM's batch settings DEFAULT_BATCH_SIZE / DEFAULT_FLUSH_INTERVAL_SECONDS.
+ */
+export function webhookOptions(
+  config: GatewayConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): WebhookLoggerOptions | undefined {
+  const l = config.litellmSettings;
+  const named = [...(l.callbacks ?? []), ...(l.success_callback ?? []), ...(l.failure_callback ?? [])].includes(
+    "generic_api",
+  );
+  if (!named) return undefined;
+  const endpoint = env.GENERIC_LOGGER_ENDPOINT;
+  if (endpoint === undefined || endpoint === "") {
+    throw new Error(
+      "litellm_settings.callbacks names generic_api but GENERIC_LOGGER_ENDPOINT is not set: set it to the URL that receives the logs.",
+    );
+  }
+  const headers: Record<string, string> = {};
+  for (const item of (env.GENERIC_LOGGER_HEADERS ?? "").split(",")) {
+    const eq = item.indexOf("=");
+    if (eq > 0) headers[item.slice(0, eq).trim()] = item.slice(eq + 1).trim();
+  }
+  return {
+    endpoint,
+    headers,
+    batchSize: positive(env.DEFAULT_BATCH_SIZE) ?? DEFAULT_WEBHOOK_BATCH_SIZE,
+    flushIntervalMs: (positive(env.DEFAULT_FLUSH_INTERVAL_SECONDS) ?? DEFAULT_WEBHOOK_FLUSH_SECONDS) * 1000,
+    maxQueue: positive(env.GENERIC_LOGGER_MAX_QUEUE) ?? DEFAULT_WEBHOOK_MAX_QUEUE,
+  };
+}
+
+function positive(value: string | undefined): number | undefined {
+  const n = Number(value);
+  return value !== undefined && Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
 export async function createGateway(config: GatewayConfig, options: StartOptions = {}): Promise<GatewayServer> {
   const { generalSettings, masterKey } = config;
   // Shared state and the store report outages into the gateway's own log, which exists only once the server does.
@@ -170,6 +215,7 @@ export async function createGateway(config: GatewayConfig, options: StartOptions
     requestOverrides: config.requestOverrides,
     metrics: metricsOptions(config),
     tracing: tracingOptions(config),
+    webhook: webhookOptions(config),
     detailedDebug: options.detailedDebug,
     logDestination: options.logDestination,
     storeModelInDb: storeModels,

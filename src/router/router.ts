@@ -530,6 +530,8 @@ export class Router {
           failure: undefined,
           cooledDown: false,
           ...(trace.tracing === undefined ? {} : { spanId: randomSpanId() }),
+          remainingRequests: undefined,
+          remainingTokens: undefined,
         };
         trace.attempts.push(attemptRecord);
         trace.retries = retries;
@@ -540,7 +542,7 @@ export class Router {
           assertConfigured(deployment);
           const result = await call(
             group.upstream(deployment),
-            this.callOptions(deployment, route, trace, stream, attemptRecord.spanId),
+            this.callOptions(deployment, route, trace, stream, attemptRecord),
             deployment,
           ).finally(() => {
             attemptRecord.answeredAt = performance.now();
@@ -625,7 +627,7 @@ export class Router {
     route: RouteOptions,
     trace: RouteTrace,
     stream: boolean,
-    spanId: string | undefined,
+    attempt: Attempt,
   ): CallOptions {
     const timeout =
       (stream ? (deployment.limits.stream_timeout ?? this.options.stream_timeout) : undefined) ??
@@ -640,10 +642,11 @@ export class Router {
       timeout,
       signal: route.signal,
       ledger: trace.usage,
+      remaining: attempt,
       ...(route.mockResponse === undefined ? {} : { mock_response: route.mockResponse }),
-      ...(trace.tracing === undefined || spanId === undefined
+      ...(trace.tracing === undefined || attempt.spanId === undefined
         ? {}
-        : { traceparent: traceparentOf(trace.tracing, spanId) }),
+        : { traceparent: traceparentOf(trace.tracing, attempt.spanId) }),
     };
   }
 

@@ -43,6 +43,9 @@ export interface Attempt {
   cooledDown: boolean;
   /** Its span id, sent upstream in `traceparent`: set only when the request is traced. */
   readonly spanId?: string | undefined;
+  /** The provider's x-ratelimit-remaining-requests / -tokens on its answer, when sent. */
+  remainingRequests: number | undefined;
+  remainingTokens: number | undefined;
 }
 
 export class RouteTrace {

@@ -7,6 +7,7 @@ import { type AbortLike, sleep } from "../http/cancel.js";
 import { backoffMs, isRetryable } from "../http/retry.js";
 import { Deadline, send, type UpstreamResponse } from "../http/transport.js";
 import { AbortError, APIError } from "../wire/errors.js";
+import type { RemainingLimits } from "./options.js";
 import type { Shape } from "./shape.js";
 import { markRaw } from "./usage-marks.js";
 import { type ChunkShape, type CompletionStream, openStream, type StreamSpec } from "./stream.js";
@@ -37,6 +38,21 @@ function typed(error: unknown, deadline: Deadline, call: PreparedCall): unknown 
   return error instanceof APIError
     ? error
     : deadline.errorFor(error, { provider: call.adapter.provider, model: call.model });
+}
+
+/**
+ * The provider's x-ratelimit-remaining-requests / -tokens (OpenAI's names, which Azure,
+ * Groq and others share), read here for every provider: only the two numbers are kept.
+ */
+function readRemaining(response: UpstreamResponse, into: RemainingLimits): void {
+  into.remainingRequests = headerNumber(response.headers["x-ratelimit-remaining-requests"]);
+  into.remainingTokens = headerNumber(response.headers["x-ratelimit-remaining-tokens"]);
+}
+
+function headerNumber(value: string | string[] | undefined): number | undefined {
+  if (typeof value !== "string" || value === "") return undefined;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : undefined;
 }
 
 /** How much of a body that is not JSON is quoted: enough to recognise an HTML error page. */
@@ -94,6 +110,7 @@ export async function attemptOnce<A, R>(
   const deadline = new Deadline(call.timeoutMs, call.signal);
   try {
     const response = await send(call.request, deadline);
+    if (call.remaining !== undefined) readRemaining(response, call.remaining);
     if (response.status >= 400) throw await errorFromResponse(call, response);
     const requestId = call.adapter.requestId(response.headers);
     const body = await readJson(call, response, requestId);
@@ -119,6 +136,7 @@ export async function attemptStream<C extends ChunkShape, A>(
   const deadline = new Deadline(call.timeoutMs, call.signal);
   try {
     const response = await send(call.request, deadline);
+    if (call.remaining !== undefined) readRemaining(response, call.remaining);
     if (response.status >= 400) throw await errorFromResponse(call, response);
     // From here the stream owns the deadline and disposes of it when it ends.
     return await openStream(call, spec(), response, deadline);

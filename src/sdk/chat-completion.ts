@@ -79,6 +79,7 @@ export async function runChatCompletion(
     request: adapter.buildChatRequest(wire, { model: resolved.model, options, env: process.env, dropParams }),
     timeoutMs: (options.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
     signal: options.signal,
+    remaining: options.remaining,
   };
   const retries = options.num_retries ?? 0;
   beginUsage(usage, chatBasis(resolved.model, params.messages));

@@ -28,6 +28,14 @@ export interface CallOptions extends ConnectionOptions {
    * caller asked too), so billing needs no tokenizer run when the provider can count.
    */
   ledger?: UsageLedger | undefined;
+  /** Receives the provider's x-ratelimit-remaining-requests / -tokens of the answer, when it sends them. */
+  remaining?: RemainingLimits | undefined;
+}
+
+/** What a provider said is left of its rate limits, read from its answer's headers. */
+export interface RemainingLimits {
+  remainingRequests: number | undefined;
+  remainingTokens: number | undefined;
 }
 
 export type TextCompletionRequest = TextCompletionParams & CallOptions;
@@ -52,6 +60,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set<keyof CallOptions>([
   "signal",
   "ledger",
   "traceparent",
+  "remaining",
 ]);
 
 export const DEFAULT_TIMEOUT_SECONDS = 600;

@@ -184,6 +184,7 @@ async function runNative(
     ),
     timeoutMs: (options.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
     signal: options.signal,
+    remaining: options.remaining,
   };
   const ledger = options.ledger ?? new UsageLedger();
   const items = Array.isArray(body.input) ? (body.input as ResponseItem[]) : inputItems(params.input);

@@ -112,6 +112,7 @@ function prepare(
     request,
     timeoutMs: (options.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
     signal: options.signal,
+    remaining: options.remaining,
   };
 }
 

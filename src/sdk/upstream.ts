@@ -2,6 +2,7 @@
  * One upstream call as the SDK sees it: the prepared request, the provider's dialect,
  * and the mapping of whatever goes wrong into typed errors that never carry a credential.
  */
+import type { RemainingLimits } from "./options.js";
 import { MAX_ERROR_BODY_BYTES, readBounded } from "../http/body.js";
 import type { AbortLike } from "../http/cancel.js";
 import type { UpstreamRequest, UpstreamResponse } from "../http/transport.js";
@@ -17,6 +18,8 @@ export interface PreparedCall {
   model: string;
   timeoutMs: number;
   signal: AbortLike | undefined;
+  /** Where the answer's x-ratelimit-remaining-* go (the Router's attempt record), if anywhere. */
+  remaining?: RemainingLimits | undefined;
 }
 
 const REDACTED = "[redacted]";

@@ -505,7 +505,7 @@ describe("warnings", () => {
       `${file}: unknown key litellm_settings.cache_params (ignored)`,
       `${file}: general_settings.foo reads os.environ/UNKNOWN_SECRET, which is not set (left unset)`,
       `${file}: router_settings.routing_strategy "usage-based-routing-v2" is served by litegate as "usage-based-routing"`,
-      `${file}: litellm_settings.callbacks: 'langfuse' is not served by litegate yet (ignored); served: prometheus, otel`,
+      `${file}: litellm_settings.callbacks: 'langfuse' is not served by litegate yet (ignored); served: prometheus, otel, generic_api`,
     ]);
     const [model] = config.modelList;
     assert.deepEqual(model?.params, { model: "openai/gpt-4o", aws_region_name: "us-east-1", seed: 7 });

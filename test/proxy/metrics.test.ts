@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { hashKey } from "../../src/access/key-token.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 import { request } from "node:http";
 import { startCli } from "../helpers/cli.js";
@@ -76,7 +77,9 @@ before(async () => {
     if (request.path.startsWith("/fail/")) return json(res, 500, { error: { message: "upstream broke" } });
     if (request.path.startsWith("/limited/")) return json(res, 429, { error: { message: "slow down" } });
     const body = request.json as { stream?: boolean };
-    if (body.stream !== true) return json(res, 200, chatAnswer("hello"));
+    // OpenAI's rate-limit headers on every answer (the stream's too): what the remaining gauges read.
+    const limits = { "x-ratelimit-remaining-requests": "99", "x-ratelimit-remaining-tokens": "8000" };
+    if (body.stream !== true) return json(res, 200, chatAnswer("hello"), limits);
     const chunk = (delta: object, finish: string | null) => ({
       id: "chatcmpl-s",
       object: "chat.completion.chunk",
@@ -84,19 +87,23 @@ before(async () => {
       model: "gpt-ok",
       choices: [{ index: 0, delta, finish_reason: finish }],
     });
-    return sse(res, [
-      chunk({ role: "assistant", content: "hel" }, null),
-      chunk({ content: "lo" }, "stop"),
-      {
-        id: "chatcmpl-s",
-        object: "chat.completion.chunk",
-        created: 1700000000,
-        model: "gpt-ok",
-        choices: [],
-        usage: { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 },
-      },
-      "[DONE]",
-    ]);
+    return sse(
+      res,
+      [
+        chunk({ role: "assistant", content: "hel" }, null),
+        chunk({ content: "lo" }, "stop"),
+        {
+          id: "chatcmpl-s",
+          object: "chat.completion.chunk",
+          created: 1700000000,
+          model: "gpt-ok",
+          choices: [],
+          usage: { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 },
+        },
+        "[DONE]",
+      ],
+      limits,
+    );
   });
   const deployment = (name: string, path: string, model = name) => ({
     model_name: name,
@@ -118,9 +125,9 @@ before(async () => {
     metrics: { requireAuth: true, endUserLimit: 1, endUserLabels: true },
   });
   url = gateway.url;
-  const team = await call(url, "POST", "/team/new", MASTER_KEY, { team_id: "t-ml", team_alias: "ML" });
+  const team = await call(url, "POST", "/team/new", MASTER_KEY, { team_id: "t-ml", team_alias: "ML", max_budget: 10 });
   assert.equal(team.status, 200, JSON.stringify(team.body));
-  alpha = await generateKey(url, { key_alias: "alpha", team_id: "t-ml" });
+  alpha = await generateKey(url, { key_alias: "alpha", team_id: "t-ml", max_budget: 2 });
   beta = await generateKey(url, { key_alias: "beta" });
 
   assert.equal((await chat(alpha, "gpt-ok", { user: "u1" })).status, 200);
@@ -215,6 +222,52 @@ describe("GET /metrics", () => {
     assert.equal(total(samples, "litellm_total_tokens_metric_total", { model: "duo-b", model_id: "duo-b-id" }), 12);
     assert.ok(Math.abs(total(samples, "litellm_spend_metric_total") - 5 * 0.019) < 1e-9);
     assert.equal(total(samples, "litellm_requests_metric_total"), 5);
+  });
+
+  test("budgets: max_budget and what is left after each request, for the key and its team", () => {
+    // alpha's four answers of $0.019 each, summed in the order the ledger counted them.
+    let spent = 0;
+    for (let i = 0; i < 4; i++) spent += 0.019;
+    const key = { hashed_api_key: hashKey(alpha), api_key_alias: "alpha" };
+    assert.deepEqual(find(samples, "litellm_remaining_api_key_budget_metric"), [
+      { name: "litellm_remaining_api_key_budget_metric", labels: key, value: 2 - spent },
+    ]);
+    assert.deepEqual(find(samples, "litellm_api_key_max_budget_metric"), [
+      { name: "litellm_api_key_max_budget_metric", labels: key, value: 2 },
+    ]);
+    const team = { team: "t-ml", team_alias: "ML" };
+    assert.deepEqual(find(samples, "litellm_remaining_team_budget_metric"), [
+      { name: "litellm_remaining_team_budget_metric", labels: team, value: 10 - spent },
+    ]);
+    assert.deepEqual(find(samples, "litellm_team_max_budget_metric"), [
+      { name: "litellm_team_max_budget_metric", labels: team, value: 10 },
+    ]);
+    // beta has no budget, nor has any user: no series.
+    assert.deepEqual(find(samples, "litellm_remaining_user_budget_metric"), []);
+  });
+
+  test("the provider's x-ratelimit-remaining-* of its last answer, per deployment and key", () => {
+    const where = (group: string, model: string, alias: string, key: string) => ({
+      model_group: group,
+      api_provider: "openai",
+      api_base: `${mock.url}/ok/v1`,
+      litellm_model_name: `openai/${model}`,
+      hashed_api_key: hashKey(key),
+      api_key_alias: alias,
+      model_id: `${model}-id`,
+    });
+    const expected = [
+      where("gpt-ok", "gpt-ok", "alpha", alpha),
+      where("gpt-ok", "gpt-ok", "beta", beta),
+      where("duo", "duo-b", "alpha", alpha),
+    ];
+    const seen = (name: string) =>
+      find(samples, name)
+        .map((s) => JSON.stringify([s.labels, s.value]))
+        .sort();
+    const want = (value: number) => expected.map((labels) => JSON.stringify([labels, value])).sort();
+    assert.deepEqual(seen("litellm_remaining_requests_metric"), want(99));
+    assert.deepEqual(seen("litellm_remaining_tokens_metric"), want(8000));
   });
 
   test("latency histograms: one observation per successful request; time to first token for the stream only", () => {

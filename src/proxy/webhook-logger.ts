@@ -1,0 +1,261 @@
+/**
+ * LiteLLM's `generic_api` callback: every completion, chat and responses request's
+ * StandardLoggingPayload, POSTed as a JSON array to GENERIC_LOGGER_ENDPOINT. Payloads are
+ * queued at the request's end and sent in batches off the request path; a batch the
+ * endpoint refuses is retried with backoff, and the queue is bounded so that an endpoint
+ * down for long costs memory only up to a limit (the oldest payloads go first, counted).
+ */
+import { type Outcome, principalLogId } from "../access/spend-ledger.js";
+import type { Deployment } from "../config/index.js";
+import type { CompletionUsage } from "../wire/completions.js";
+import type { RequestContext } from "./context.js";
+
+/** LiteLLM's DEFAULT_BATCH_SIZE and DEFAULT_FLUSH_INTERVAL_SECONDS. */
+export const DEFAULT_WEBHOOK_BATCH_SIZE = 512;
+export const DEFAULT_WEBHOOK_FLUSH_SECONDS = 5;
+/** Payloads kept while the endpoint is down; LiteLLM keeps none (a failed batch is lost). */
+export const DEFAULT_WEBHOOK_MAX_QUEUE = 10_000;
+
+export interface WebhookLoggerOptions {
+  endpoint: string;
+  /** Sent with every batch (GENERIC_LOGGER_HEADERS); content-type is always JSON. */
+  headers: Readonly<Record<string, string>>;
+  batchSize: number;
+  flushIntervalMs: number;
+  maxQueue: number;
+  /** First wait after a failed batch; doubles up to maxBackoffMs. */
+  backoffMs?: number | undefined;
+  maxBackoffMs?: number | undefined;
+}
+
+export interface WebhookLoggerHooks {
+  warn(fields: Record<string, unknown>, message: string): void;
+  /** Payloads dropped because the queue was full (a Prometheus counter with metrics on). */
+  dropped?: ((count: number) => void) | undefined;
+}
+
+/** A StandardLoggingPayload, as JSON. */
+export type LoggingPayload = Record<string, unknown>;
+
+export class WebhookLogger {
+  private readonly queue: LoggingPayload[] = [];
+  private readonly timer: NodeJS.Timeout;
+  private sending: Promise<void> | undefined;
+  private failures = 0;
+  private retryAt = 0;
+  private closed = false;
+  /** Payloads still waiting for their usage (a stream counted to its end). */
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(
+    readonly options: WebhookLoggerOptions,
+    private readonly hooks: WebhookLoggerHooks,
+  ) {
+    this.timer = setInterval(() => this.flush(), options.flushIntervalMs);
+    // The timer alone must not keep a finished process alive.
+    this.timer.unref();
+  }
+
+  /** Queues a finished request's payload; never waits on the endpoint. */
+  record(ctx: RequestContext, status: number, outcome: Outcome): void {
+    const usage = outcome.usage;
+    if (usage instanceof Promise) {
+      const waiting: Promise<void> = usage.then(
+        (settled) => this.push(loggingPayload(ctx, status, outcome, settled)),
+        () => this.push(loggingPayload(ctx, status, outcome, undefined)),
+      );
+      this.pending.add(waiting);
+      void waiting.finally(() => this.pending.delete(waiting));
+      return;
+    }
+    this.push(loggingPayload(ctx, status, outcome, usage));
+  }
+
+  /** Payloads queued and not yet accepted by the endpoint. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  private push(payload: LoggingPayload): void {
+    this.queue.push(payload);
+    this.trim();
+    if (this.queue.length >= this.options.batchSize) this.flush();
+  }
+
+  /** Drops the oldest payloads past maxQueue: under a long outage the newest matter most. */
+  private trim(): void {
+    const over = this.queue.length - this.options.maxQueue;
+    if (over <= 0) return;
+    this.queue.splice(0, over);
+    this.hooks.warn(
+      { dropped: over, max_queue: this.options.maxQueue },
+      "generic_api logger queue full: oldest payloads dropped",
+    );
+    this.hooks.dropped?.(over);
+  }
+
+  /** Starts sending batches unless a send runs or a retry waits. */
+  private flush(): void {
+    // After close() the shutdown's own drain has had its one try: no retry timer sends later.
+    if (this.closed || this.sending !== undefined || this.queue.length === 0 || performance.now() < this.retryAt)
+      return;
+    this.sending = this.drain().finally(() => {
+      this.sending = undefined;
+    });
+  }
+
+  private async drain(deadline = Number.POSITIVE_INFINITY): Promise<void> {
+    while (this.queue.length > 0 && performance.now() < deadline) {
+      const batch = this.queue.splice(0, this.options.batchSize);
+      const error = await this.send(batch, deadline);
+      if (error === undefined) {
+        this.failures = 0;
+        continue;
+      }
+      // Back at the front, in order; whatever came meanwhile and overflows is dropped oldest first.
+      this.queue.unshift(...batch);
+      this.trim();
+      this.failures += 1;
+      const base = this.options.backoffMs ?? 1000;
+      const wait = Math.min(base * 2 ** (this.failures - 1), this.options.maxBackoffMs ?? 30_000);
+      this.hooks.warn(
+        { error, queued: this.queue.length, retry_in_ms: wait },
+        "generic_api logger: batch not accepted, will retry",
+      );
+      if (this.closed) return;
+      this.retryAt = performance.now() + wait;
+      // The retry comes from its own timer: the interval only flushes on schedule.
+      setTimeout(() => this.flush(), wait).unref();
+      return;
+    }
+  }
+
+  /** undefined when the endpoint accepted the batch, else why not (never its headers). */
+  private async send(batch: LoggingPayload[], deadline: number): Promise<string | undefined> {
+    // AbortSignal.timeout takes whole milliseconds only.
+    const timeout = Math.ceil(Math.max(1, Math.min(30_000, deadline - performance.now())));
+    try {
+      const response = await fetch(this.options.endpoint, {
+        method: "POST",
+        headers: { ...this.options.headers, "content-type": "application/json" },
+        body: JSON.stringify(batch),
+        signal: AbortSignal.timeout(timeout),
+      });
+      await response.arrayBuffer();
+      return response.ok ? undefined : `status ${response.status}`;
+    } catch (error) {
+      return error instanceof Error ? error.name : "error";
+    }
+  }
+
+  /** At shutdown: sends what is queued within graceMs, one try per batch. */
+  async close(graceMs: number): Promise<void> {
+    clearInterval(this.timer);
+    const deadline = performance.now() + graceMs;
+    await Promise.race([Promise.allSettled([...this.pending]), sleep(graceMs)]);
+    this.closed = true;
+    await this.sending;
+    if (this.queue.length > 0) await this.drain(deadline);
+    if (this.queue.length > 0) {
+      this.hooks.warn({ lost: this.queue.length }, "generic_api logger: payloads not sent before shutdown");
+      this.hooks.dropped?.(this.queue.length);
+    }
+  }
+}
+
+const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => {
+    setTimeout(resolve, ms).unref();
+  });
+
+/** LiteLLM's call_type for a model route (the Azure and engines paths end as OpenAI's do). */
+function callType(route: string): string {
+  if (route.endsWith("/chat/completions")) return "acompletion";
+  if (route.endsWith("/completions")) return "atext_completion";
+  return "aresponses";
+}
+
+function providerOf(deployment: Deployment): string {
+  const slash = deployment.model.indexOf("/");
+  return slash === -1 ? "openai" : deployment.model.slice(0, slash);
+}
+
+/** Epoch seconds of a performance.now() time, as LiteLLM's startTime/endTime. */
+const epochSeconds = (now: number): number => (performance.timeOrigin + now) / 1000;
+
+/**
+ * LiteLLM's StandardLoggingPayload for a finished request: the same outcome spend was
+ * charged from. Prompts and answers are never sent (`messages`/`response` are null, as
+ * LiteLLM sends them with turn_off_message_logging), nor any key: only the key's hash.
+ */
+export function loggingPayload(
+  ctx: RequestContext,
+  status: number,
+  outcome: Outcome,
+  usage: CompletionUsage | undefined,
+): LoggingPayload {
+  const trace = ctx.trace;
+  const deployment = trace?.deployment;
+  const principal = ctx.principal;
+  const grant = principal?.kind === "key" ? principal.grant : undefined;
+  const ok = status === 200;
+  const cost = usage === undefined ? 0 : outcome.cost(usage);
+  const endedAt = performance.now();
+  const answeredAt = trace?.attempts.at(-1)?.answeredAt;
+  const provider = deployment === undefined ? (ctx.failure?.provider ?? null) : providerOf(deployment);
+  const failure = ok ? undefined : ctx.failure;
+  return {
+    id: ctx.id,
+    trace_id: ctx.id,
+    call_type: callType(ctx.route),
+    stream: ctx.stream,
+    status: ok ? "success" : "failure",
+    response_cost: cost,
+    custom_llm_provider: provider,
+    total_tokens: usage === undefined ? 0 : usage.prompt_tokens + usage.completion_tokens,
+    prompt_tokens: usage?.prompt_tokens ?? 0,
+    completion_tokens: usage?.completion_tokens ?? 0,
+    startTime: epochSeconds(ctx.started),
+    endTime: epochSeconds(endedAt),
+    completionStartTime: epochSeconds(answeredAt ?? endedAt),
+    response_time: (endedAt - ctx.started) / 1000,
+    model: deployment?.model ?? ctx.model ?? "",
+    model_id: deployment?.id ?? null,
+    model_group: outcome.modelGroup,
+    api_base: deployment?.apiBase ?? "",
+    metadata: {
+      user_api_key_hash: principal === undefined ? null : principalLogId(principal),
+      user_api_key_alias: grant?.key.key_alias ?? null,
+      user_api_key_team_id: grant?.key.team_id ?? null,
+      user_api_key_user_id: grant?.key.user_id ?? null,
+      user_api_key_end_user_id: ctx.endUser ?? null,
+      requester_metadata: outcome.metadata,
+      spend_logs_metadata: null,
+    },
+    cache_hit: false,
+    cache_key: null,
+    saved_cache_cost: 0,
+    request_tags: outcome.requestTags,
+    end_user: ctx.endUser ?? "",
+    messages: null,
+    response: null,
+    model_parameters: {},
+    error_str: failure === undefined ? null : failure.errorClass,
+    error_information:
+      failure === undefined
+        ? null
+        : {
+            error_code: String(failure.status),
+            error_class: failure.errorClass,
+            llm_provider: failure.provider ?? "",
+          },
+    hidden_params: {
+      model_id: deployment?.id ?? null,
+      api_base: deployment?.apiBase ?? null,
+      response_cost: cost,
+      litellm_overhead_time_ms: Math.max(0, endedAt - ctx.started - (trace?.upstreamMs ?? 0)),
+      attempted_retries: trace?.retries ?? 0,
+      attempted_fallbacks: trace?.fallbacks ?? 0,
+    },
+  };
+}
