@@ -7,11 +7,10 @@
 import { z } from "zod";
 import type { ChatCompletionParams, ContentPart } from "./chat.js";
 import { BadRequestError } from "./errors.js";
+import { type FieldRules, schemaRejection } from "./schema-rejection.js";
 import {
   assertModelName,
   assertObject,
-  clip,
-  describe,
   isRecord,
   listOf,
   logitBiasSchema,
@@ -239,67 +238,13 @@ const chatSchema = z.object({
   function_call: z.union([z.enum(["none", "auto"]), z.object({ name: z.string() })]).optional(),
 });
 
-type Path = readonly PropertyKey[];
-
-/**
- * The issue inside a union's failure that got furthest into the value: the branch the client
- * meant (content given as parts fails inside a part, not at "is it a string").
- */
-function deepest(issue: z.core.$ZodIssue): z.core.$ZodIssue {
-  if (issue.code !== "invalid_union") return issue;
-  let best: z.core.$ZodIssue = issue;
-  for (const branch of issue.errors) {
-    const first = branch[0];
-    if (first === undefined) continue;
-    const inner = deepest({ ...first, path: [...issue.path, ...first.path] });
-    if (inner.path.length > best.path.length) best = inner;
-  }
-  return best;
-}
-
-function valueAt(body: Record<string, unknown>, path: Path): unknown {
-  let value: unknown = body;
-  for (const key of path) {
-    if (typeof value !== "object" || value === null) return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value;
-}
-
-/** `messages.2.content.0.text`; cut like any quoted value (a path can hold a client's keys). */
-function pathText(path: Path): string {
-  return clip(path.map(String).join("."));
-}
-
-function rejection(body: Record<string, unknown>, found: z.core.$ZodIssue | undefined): BadRequestError {
-  const path: Path = found === undefined ? [] : deepest(found).path;
-  const param = String(path[0] ?? "body");
-  for (let end = path.length; end > 1; end--) {
-    const at = path.slice(0, end);
-    const rule = NESTED.get(at.map((key) => (typeof key === "number" ? "*" : String(key))).join("."));
-    if (rule === undefined) continue;
-    const value = valueAt(body, at);
-    const where = pathText(at);
-    const received = value === undefined ? `'${where}' is required` : `got ${describe(value)}`;
-    return new BadRequestError(`Invalid '${param}' (at ${where}): ${received}. It must be ${rule}.`, {
-      param,
-      code: "invalid_value",
-    });
-  }
-  const value = body[param];
-  const where = path.length > 1 ? ` (at ${pathText(path)})` : "";
-  const received = value === undefined ? `'${param}' is required` : `got ${describe(value)}`;
-  return new BadRequestError(`Invalid '${param}'${where}: ${received}. It must be ${RULES[param] ?? "valid"}.`, {
-    param,
-    code: "invalid_value",
-  });
-}
+const FIELD_RULES: FieldRules = { top: RULES, nested: NESTED };
 
 /** Throws BadRequestError unless `body` is a valid chat completion request; returns it typed (not a copy). */
 export function validateChatCompletion(body: unknown): ChatCompletionParams {
   assertObject(body);
   const result = chatSchema.safeParse(body);
-  if (!result.success) throw rejection(body, result.error.issues[0]);
+  if (!result.success) throw schemaRejection(body, result.error.issues[0], FIELD_RULES);
   assertModelName(body.model as string);
   if (body.top_logprobs != null && body.logprobs !== true) {
     throw new BadRequestError("Invalid 'top_logprobs': it needs 'logprobs': true.", {

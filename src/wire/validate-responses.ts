@@ -8,8 +8,9 @@
  */
 import { z } from "zod";
 import { BadRequestError } from "./errors.js";
+import { type FieldRules, schemaRejection } from "./schema-rejection.js";
 import type { ResponsesParams } from "./responses.js";
-import { assertModelName, assertObject, clip, describe, isRecord, listOf } from "./validate.js";
+import { assertModelName, assertObject, isRecord, listOf } from "./validate.js";
 
 const nullable = <T extends z.ZodType>(schema: T) => schema.nullish();
 
@@ -146,58 +147,13 @@ const responsesSchema = z.object({
   stream: nullable(z.boolean()),
 });
 
-type Path = readonly PropertyKey[];
-
-/** The issue inside a union's failure that got furthest into the value (the branch the client meant). */
-function deepest(issue: z.core.$ZodIssue): z.core.$ZodIssue {
-  if (issue.code !== "invalid_union") return issue;
-  let best: z.core.$ZodIssue = issue;
-  for (const branch of issue.errors) {
-    const first = branch[0];
-    if (first === undefined) continue;
-    const inner = deepest({ ...first, path: [...issue.path, ...first.path] });
-    if (inner.path.length > best.path.length) best = inner;
-  }
-  return best;
-}
-
-function valueAt(body: Record<string, unknown>, path: Path): unknown {
-  let value: unknown = body;
-  for (const key of path) {
-    if (typeof value !== "object" || value === null) return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value;
-}
-
-function rejection(body: Record<string, unknown>, found: z.core.$ZodIssue | undefined): BadRequestError {
-  const path: Path = found === undefined ? [] : deepest(found).path;
-  const param = String(path[0] ?? "body");
-  for (let end = path.length; end > 1; end--) {
-    const at = path.slice(0, end);
-    const rule = NESTED_RULES.get(at.map((key) => (typeof key === "number" ? "*" : String(key))).join("."));
-    if (rule === undefined) continue;
-    const value = valueAt(body, at);
-    const where = clip(at.map(String).join("."));
-    const received = value === undefined ? `'${where}' is required` : `got ${describe(value)}`;
-    return new BadRequestError(`Invalid '${param}' (at ${where}): ${received}. It must be ${rule}.`, {
-      param,
-      code: "invalid_value",
-    });
-  }
-  const value = body[param];
-  const received = value === undefined ? `'${param}' is required` : `got ${describe(value)}`;
-  return new BadRequestError(`Invalid '${param}': ${received}. It must be ${RULES[param] ?? "valid"}.`, {
-    param,
-    code: "invalid_value",
-  });
-}
+const FIELD_RULES: FieldRules = { top: RULES, nested: NESTED_RULES };
 
 /** Throws BadRequestError unless `body` is a valid Responses API request; returns it typed (not a copy). */
 export function validateResponses(body: unknown): ResponsesParams {
   assertObject(body);
   const result = responsesSchema.safeParse(body);
-  if (!result.success) throw rejection(body, result.error.issues[0]);
+  if (!result.success) throw schemaRejection(body, result.error.issues[0], FIELD_RULES);
   assertModelName(body.model as string);
   const metadata = body.metadata;
   if (isRecord(metadata) && Object.keys(metadata).length > 16) {
