@@ -15,22 +15,13 @@ import type {
 import type { Logprobs, TextCompletion, TextCompletionChunk, TextCompletionParams } from "../wire/completions.js";
 import { BadRequestError, UnsupportedParamsError } from "../wire/errors.js";
 import type { TextCompletionAdapter } from "../providers/types.js";
+import { SAME_IN_CHAT } from "./text-to-chat.js";
 
-/** Chat params that keep their name and meaning on the text endpoint. */
-const SAME_IN_TEXT = new Set([
-  "frequency_penalty",
-  "logit_bias",
-  "max_tokens",
-  "n",
-  "presence_penalty",
-  "seed",
-  "stop",
-  "stream",
-  "stream_options",
-  "temperature",
-  "top_p",
-  "user",
-]);
+/**
+ * Chat params that keep their name and meaning on the text endpoint: the shared ones, and `n`
+ * (one text completion makes n choices; the other way round, text-to-chat fans it out).
+ */
+const SAME_IN_TEXT: ReadonlySet<string> = new Set([...SAME_IN_CHAT, "n"]);
 
 /** Chat params translated below rather than copied, and those with no text counterpart at all. */
 // biome-ignore format: a table, read across

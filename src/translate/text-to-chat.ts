@@ -9,8 +9,8 @@ import type { ChatCompletionParams } from "../wire/chat.js";
 import type { TextCompletionParams } from "../wire/completions.js";
 import { BadRequestError } from "../wire/errors.js";
 
-/** Text params that keep their name and meaning in chat. */
-const SAME_IN_CHAT = [
+/** Params that keep their name and meaning between text and chat, either way. */
+export const SAME_IN_CHAT = [
   "frequency_penalty",
   "logit_bias",
   "max_tokens",
