@@ -9,10 +9,9 @@ import { z } from "zod";
 import { messageText } from "../../sdk/usage.js";
 import { countTokens } from "../../usage/tokens.js";
 import { BadRequestError } from "../../wire/errors.js";
-import { readJsonBody } from "../body.js";
 import type { RequestContext } from "../context.js";
 import type { Gateway } from "../gateway.js";
-import { parseBody } from "../management/bodies.js";
+import { readBody } from "../management/bodies.js";
 import { sendJson } from "../respond.js";
 
 const TOKENS_PER_MESSAGE = 3;
@@ -50,7 +49,7 @@ export async function tokenCounter(
 ): Promise<void> {
   // Any key may count: LiteLLM lists the route with the completion routes.
   await gateway.access.authenticate(req);
-  const input = parseBody(tokenCounterBody, await readJsonBody(req, gateway.maxBodyBytes), "/utils/token_counter");
+  const input = await readBody(gateway, req, tokenCounterBody, "/utils/token_counter");
   if (input.prompt === undefined && input.messages === undefined) {
     throw new BadRequestError("Send the text to count as 'prompt' (a string) or 'messages' (chat messages).", {
       param: "prompt",

@@ -4,10 +4,13 @@
  * naming it, never silently ignored: a client that sets `soft_budget` or `model_max_budget`
  * must not believe a limit holds that does not.
  */
+import type { IncomingMessage } from "node:http";
 import { z } from "zod";
 import { isDuration } from "../../access/duration.js";
 import { BadRequestError } from "../../wire/errors.js";
 import { clip, describe, listOf } from "../../wire/validate.js";
+import { readJsonBody } from "../body.js";
+import type { Gateway } from "../gateway.js";
 
 /** What each field must be, as the 400 says it. */
 const RULES = {
@@ -296,4 +299,14 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown, route: 
     param: field,
     code: "invalid_value",
   });
+}
+
+/** A management route's body, read within the gateway's size limit and checked against `schema`. */
+export async function readBody<S extends z.ZodType>(
+  gateway: Gateway,
+  req: IncomingMessage,
+  schema: S,
+  route: string,
+): Promise<z.infer<S>> {
+  return parseBody(schema, await readJsonBody(req, gateway.maxBodyBytes), route);
 }

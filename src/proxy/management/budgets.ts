@@ -9,7 +9,6 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { BudgetPatch, BudgetRecord, JsonObject, Store } from "../../store/types.js";
 import { NotFoundError } from "../../wire/errors.js";
 import { clip } from "../../wire/validate.js";
-import { readJsonBody } from "../body.js";
 import type { RequestContext } from "../context.js";
 import type { Gateway } from "../gateway.js";
 import { sendJson } from "../respond.js";
@@ -18,7 +17,7 @@ import {
   budgetInfoBody,
   type BudgetSettings,
   newBudgetBody,
-  parseBody,
+  readBody,
   updateBudgetBody,
 } from "./bodies.js";
 import { created } from "./conflict.js";
@@ -58,7 +57,7 @@ export async function newBudget(
   ctx: RequestContext,
 ): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
-  const input = parseBody(newBudgetBody, await readJsonBody(req, gateway.maxBodyBytes), "/budget/new");
+  const input = await readBody(gateway, req, newBudgetBody, "/budget/new");
   const budget = await created(
     store.createBudget({ ...budgetSettings(input), budget_id: input.budget_id ?? randomUUID() }),
   );
@@ -72,7 +71,7 @@ export async function updateBudget(
   ctx: RequestContext,
 ): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
-  const input = parseBody(updateBudgetBody, await readJsonBody(req, gateway.maxBodyBytes), "/budget/update");
+  const input = await readBody(gateway, req, updateBudgetBody, "/budget/update");
   const budget = await store.updateBudget(input.budget_id, budgetSettings(input));
   // Customers on this budget are bound by it from their next request.
   gateway.access.invalidateAll();
@@ -88,7 +87,7 @@ export async function budgetInfo(
   ctx: RequestContext,
 ): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
-  const input = parseBody(budgetInfoBody, await readJsonBody(req, gateway.maxBodyBytes), "/budget/info");
+  const input = await readBody(gateway, req, budgetInfoBody, "/budget/info");
   const found: ReturnType<typeof budgetView>[] = [];
   for (const budgetId of new Set(input.budgets)) {
     const budget = await store.getBudget(budgetId);
@@ -105,7 +104,7 @@ export async function deleteBudget(
   ctx: RequestContext,
 ): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
-  const input = parseBody(budgetDeleteBody, await readJsonBody(req, gateway.maxBodyBytes), "/budget/delete");
+  const input = await readBody(gateway, req, budgetDeleteBody, "/budget/delete");
   const budget = await existingBudget(store, input.id, "id");
   await store.deleteBudget(input.id);
   gateway.access.invalidateAll();

@@ -14,11 +14,10 @@ import { addDuration } from "../../access/duration.js";
 import type { BudgetRecord, CustomerPatch, CustomerRecord, JsonObject, Store } from "../../store/types.js";
 import { BadRequestError, NotFoundError } from "../../wire/errors.js";
 import { clip } from "../../wire/validate.js";
-import { readJsonBody } from "../body.js";
 import type { RequestContext } from "../context.js";
 import type { Gateway } from "../gateway.js";
 import { sendJson } from "../respond.js";
-import { newCustomerBody, parseBody, updateCustomerBody, userIdsBody } from "./bodies.js";
+import { newCustomerBody, readBody, updateCustomerBody, userIdsBody } from "./bodies.js";
 import { budgetSettings, existingBudget } from "./budgets.js";
 import { alreadyExists, created } from "./conflict.js";
 import { queryOf, requiredParam } from "./query.js";
@@ -95,7 +94,7 @@ export async function newCustomer(
   ctx: RequestContext,
 ): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
-  const input = parseBody(newCustomerBody, await readJsonBody(req, gateway.maxBodyBytes), "/customer/new");
+  const input = await readBody(gateway, req, newCustomerBody, "/customer/new");
   // Checked before its budget row is made: a taken id must leave nothing behind.
   if ((await store.getCustomer(input.user_id)) !== undefined) throw alreadyExists("customer", input.user_id);
   const budget = await budgetFor(store, input, undefined);
@@ -113,7 +112,7 @@ export async function updateCustomer(
   ctx: RequestContext,
 ): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
-  const input = parseBody(updateCustomerBody, await readJsonBody(req, gateway.maxBodyBytes), "/customer/update");
+  const input = await readBody(gateway, req, updateCustomerBody, "/customer/update");
   const current = await store.getCustomer(input.user_id);
   if (current === undefined) throw noSuchCustomers([input.user_id], "user_id");
   const budget = await budgetFor(store, input, current);
@@ -148,7 +147,7 @@ export async function deleteCustomers(
   ctx: RequestContext,
 ): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
-  const input = parseBody(userIdsBody, await readJsonBody(req, gateway.maxBodyBytes), "/customer/delete");
+  const input = await readBody(gateway, req, userIdsBody, "/customer/delete");
   const missing: string[] = [];
   for (const id of input.user_ids) if ((await store.getCustomer(id)) === undefined) missing.push(id);
   if (missing.length > 0) throw noSuchCustomers(missing, "user_ids");
@@ -169,7 +168,7 @@ function setBlocked(blocked: boolean) {
   const route = blocked ? "/customer/block" : "/customer/unblock";
   return async (gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> => {
     const store = await gateway.access.requireKeyManagement(req);
-    const input = parseBody(userIdsBody, await readJsonBody(req, gateway.maxBodyBytes), route);
+    const input = await readBody(gateway, req, userIdsBody, route);
     const views: ReturnType<typeof customerView>[] = [];
     for (const id of new Set(input.user_ids)) {
       const customer =

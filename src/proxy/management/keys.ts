@@ -10,18 +10,13 @@ import { generateKeyToken, hashKey, keyHashOf, keyName } from "../../access/key-
 import type { KeyPatch, KeyRecord, Store } from "../../store/types.js";
 import { BadRequestError, NotFoundError, PermissionDeniedError } from "../../wire/errors.js";
 import { clip } from "../../wire/validate.js";
-import { readJsonBody } from "../body.js";
 import type { RequestContext } from "../context.js";
 import type { Gateway } from "../gateway.js";
 import { sendJson } from "../respond.js";
 import { budgetFields } from "./budget-fields.js";
-import { deleteKeysBody, generateKeyBody, type GenerateKeyBody, keyBody, parseBody, updateKeyBody } from "./bodies.js";
+import { deleteKeysBody, generateKeyBody, type GenerateKeyBody, keyBody, readBody, updateKeyBody } from "./bodies.js";
 import { pageOf, queryOf, requiredParam } from "./query.js";
 import { keyView } from "./views.js";
-
-async function body(gateway: Gateway, req: IncomingMessage): Promise<unknown> {
-  return readJsonBody(req, gateway.maxBodyBytes);
-}
 
 function noSuchKey(key: string): NotFoundError {
   return new NotFoundError(
@@ -84,7 +79,7 @@ export async function generateKey(
   ctx: RequestContext,
 ): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
-  const input = parseBody(generateKeyBody, await body(gateway, req), "/key/generate");
+  const input = await readBody(gateway, req, generateKeyBody, "/key/generate");
   await assertTeamExists(store, input.team_id);
   const fields = settings(input, Date.now(), "/key/generate");
   if (input.blocked !== undefined) fields.blocked = input.blocked;
@@ -131,7 +126,7 @@ export async function updateKey(
   ctx: RequestContext,
 ): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
-  const input = parseBody(updateKeyBody, await body(gateway, req), "/key/update");
+  const input = await readBody(gateway, req, updateKeyBody, "/key/update");
   const current = await existingKey(store, input.key);
   await assertTeamExists(store, input.team_id);
   const patch = settings(input, Date.now(), "/key/update");
@@ -149,7 +144,7 @@ export async function deleteKeys(
   ctx: RequestContext,
 ): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
-  const input = parseBody(deleteKeysBody, await body(gateway, req), "/key/delete");
+  const input = await readBody(gateway, req, deleteKeysBody, "/key/delete");
   // All or nothing: a list with one unknown key deletes none, so the caller can fix and resend it.
   const records = await Promise.all(input.keys.map((key) => existingKey(store, key)));
   for (const record of records) {
@@ -196,7 +191,7 @@ export async function regenerateKey(
   pathKey: string | undefined,
 ): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
-  const given = pathKey ?? parseBody(keyBody, await body(gateway, req), "/key/regenerate").key;
+  const given = pathKey ?? (await readBody(gateway, req, keyBody, "/key/regenerate")).key;
   const current = await existingKey(store, given);
   // So the answer shows the spend this instance has counted so far.
   await gateway.access.flushSpend(2_000);
@@ -216,7 +211,7 @@ function setBlocked(blocked: boolean) {
   const route = blocked ? "/key/block" : "/key/unblock";
   return async (gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> => {
     const store = await gateway.access.requireKeyManagement(req);
-    const input = parseBody(keyBody, await body(gateway, req), route);
+    const input = await readBody(gateway, req, keyBody, route);
     const current = await existingKey(store, input.key);
     const updated = await store.updateKey(current.token_hash, { blocked });
     gateway.access.invalidateKey(current.token_hash);

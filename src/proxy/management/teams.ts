@@ -8,7 +8,6 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TeamPatch, TeamRecord } from "../../store/types.js";
 import { BadRequestError } from "../../wire/errors.js";
 import { clip } from "../../wire/validate.js";
-import { readJsonBody } from "../body.js";
 import type { RequestContext } from "../context.js";
 import type { Gateway } from "../gateway.js";
 import { sendJson } from "../respond.js";
@@ -16,7 +15,7 @@ import {
   deleteTeamsBody,
   type MemberInput,
   newTeamBody,
-  parseBody,
+  readBody,
   teamIdBody,
   teamMemberAddBody,
   teamMemberDeleteBody,
@@ -55,7 +54,7 @@ export async function newTeam(
   ctx: RequestContext,
 ): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
-  const input = parseBody(newTeamBody, await readJsonBody(req, gateway.maxBodyBytes), "/team/new");
+  const input = await readBody(gateway, req, newTeamBody, "/team/new");
   const team = await created(
     store.createTeam({
       ...budgetFields(input, Date.now()),
@@ -75,7 +74,7 @@ export async function updateTeam(
   ctx: RequestContext,
 ): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
-  const input = parseBody(updateTeamBody, await readJsonBody(req, gateway.maxBodyBytes), "/team/update");
+  const input = await readBody(gateway, req, updateTeamBody, "/team/update");
   const team = await store.updateTeam(input.team_id, { ...budgetFields(input, Date.now()), ...teamSettings(input) });
   // Every key of the team is bound by it: their cached lookups hold the old team.
   gateway.access.invalidateAll();
@@ -167,7 +166,7 @@ export async function deleteTeams(
   ctx: RequestContext,
 ): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
-  const input = parseBody(deleteTeamsBody, await readJsonBody(req, gateway.maxBodyBytes), "/team/delete");
+  const input = await readBody(gateway, req, deleteTeamsBody, "/team/delete");
   // A list with one unknown team deletes none, so the caller can fix and resend it.
   for (const teamId of input.team_ids) await existingTeam(store, teamId);
   for (const teamId of input.team_ids) {
@@ -191,7 +190,7 @@ export async function teamMemberAdd(
   ctx: RequestContext,
 ): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
-  const input = parseBody(teamMemberAddBody, await readJsonBody(req, gateway.maxBodyBytes), "/team/member_add");
+  const input = await readBody(gateway, req, teamMemberAddBody, "/team/member_add");
   const team = await existingTeam(store, input.team_id);
   const members = (Array.isArray(input.member) ? input.member : [input.member]) as MemberInput[];
   const current = await store.listTeamMembers([team.team_id]);
@@ -230,7 +229,7 @@ export async function teamMemberDelete(
   ctx: RequestContext,
 ): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
-  const input = parseBody(teamMemberDeleteBody, await readJsonBody(req, gateway.maxBodyBytes), "/team/member_delete");
+  const input = await readBody(gateway, req, teamMemberDeleteBody, "/team/member_delete");
   if (input.user_id == null && input.user_email == null) {
     throw new BadRequestError("/team/member_delete needs 'user_id' or 'user_email': the member to remove.", {
       param: "user_id",
@@ -257,7 +256,7 @@ function setBlocked(blocked: boolean) {
   const route = blocked ? "/team/block" : "/team/unblock";
   return async (gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> => {
     const store = await gateway.access.requireKeyManagement(req);
-    const input = parseBody(teamIdBody, await readJsonBody(req, gateway.maxBodyBytes), route);
+    const input = await readBody(gateway, req, teamIdBody, route);
     const team = await store.updateTeam(input.team_id, { blocked });
     // The team's keys are refused (or served again) from their next request.
     gateway.access.invalidateAll();

@@ -10,11 +10,10 @@ import { addDuration } from "../../access/duration.js";
 import type { KeyPatch, Store, UserPatch, UserRecord } from "../../store/types.js";
 import { NotFoundError, PermissionDeniedError } from "../../wire/errors.js";
 import { clip } from "../../wire/validate.js";
-import { readJsonBody } from "../body.js";
 import type { RequestContext } from "../context.js";
 import type { Gateway } from "../gateway.js";
 import { sendJson } from "../respond.js";
-import { newUserBody, parseBody, updateUserBody, userIdsBody } from "./bodies.js";
+import { newUserBody, readBody, updateUserBody, userIdsBody } from "./bodies.js";
 import { budgetFields } from "./budget-fields.js";
 import { created } from "./conflict.js";
 import { createKey } from "./keys.js";
@@ -67,7 +66,7 @@ export async function newUser(
   ctx: RequestContext,
 ): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
-  const input = parseBody(newUserBody, await readJsonBody(req, gateway.maxBodyBytes), "/user/new");
+  const input = await readBody(gateway, req, newUserBody, "/user/new");
   const now = Date.now();
   const teams = (input.teams ?? []).map((team) =>
     typeof team === "string"
@@ -120,7 +119,7 @@ export async function updateUser(
   ctx: RequestContext,
 ): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
-  const input = parseBody(updateUserBody, await readJsonBody(req, gateway.maxBodyBytes), "/user/update");
+  const input = await readBody(gateway, req, updateUserBody, "/user/update");
   const user = await store.updateUser(input.user_id, { ...budgetFields(input, Date.now()), ...userSettings(input) });
   gateway.access.invalidateAll();
   if (user === undefined) throw noSuchUser(input.user_id);
@@ -265,7 +264,7 @@ export async function deleteUsers(
   ctx: RequestContext,
 ): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
-  const input = parseBody(userIdsBody, await readJsonBody(req, gateway.maxBodyBytes), "/user/delete");
+  const input = await readBody(gateway, req, userIdsBody, "/user/delete");
   for (const userId of input.user_ids) if ((await store.getUser(userId)) === undefined) throw noSuchUser(userId);
   let deleted = 0;
   for (const userId of new Set(input.user_ids)) {
