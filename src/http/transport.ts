@@ -6,7 +6,7 @@
 import { EventEmitter } from "node:events";
 import { Pool, type Dispatcher } from "undici";
 import type { AbortLike } from "./cancel.js";
-import { AbortError, APIConnectionError, Timeout } from "../wire/errors.js";
+import { AbortError, APIConnectionError, APIError, Timeout } from "../wire/errors.js";
 
 export interface UpstreamRequest {
   method: "POST" | "GET" | "DELETE";
@@ -14,6 +14,14 @@ export interface UpstreamRequest {
   url: string;
   headers: Record<string, string>;
   body?: string;
+  /**
+   * Headers known only when the request goes out (a cached OAuth token, a SigV4 signature
+   * over the final URL, body and time), asked for again on every attempt so a retry is
+   * signed afresh. Adapters stay pure: they return this function; the transport calls it.
+   * What it throws (a token endpoint down, no credentials) reaches the caller as is, so
+   * it should throw litegate's typed errors.
+   */
+  signedHeaders?: ((request: UpstreamRequest) => Promise<Record<string, string>>) | undefined;
 }
 
 export interface UpstreamResponse {
@@ -103,6 +111,8 @@ export class Deadline extends EventEmitter {
       return new Timeout(`${context.provider} did not answer within ${this.timeoutMs / 1000} s (timeout).`, context);
     }
     if (this.cause === "caller") return new AbortError("The request was aborted by the caller.", context);
+    // A request's signedHeaders failed in a way it named itself (no credentials: a 401).
+    if (cause instanceof APIError) return cause;
     const detail = cause instanceof Error ? cause.message : String(cause);
     return new APIConnectionError(`Could not reach ${context.provider}: ${detail}`, { ...context, cause });
   }
@@ -127,10 +137,14 @@ function parseUrl(text: string): { origin: string; path: string } {
 /** Sends one request; throws whatever undici throws (callers map it with Deadline.errorFor). */
 export async function send(request: UpstreamRequest, deadline: Deadline): Promise<UpstreamResponse> {
   const url = parseUrl(request.url);
+  const headers =
+    request.signedHeaders === undefined
+      ? request.headers
+      : { ...request.headers, ...(await request.signedHeaders(request)) };
   const response = await poolFor(url.origin).request({
     method: request.method,
     path: url.path,
-    headers: request.headers,
+    headers,
     body: request.body ?? null,
     signal: deadline,
   });
