@@ -5,11 +5,10 @@
  * OpenTelemetry's GenAI and HTTP conventions, plus litegate's own (`litegate.*`); never a
  * prompt, an answer or a key (only the start of its hash, as on the log line).
  */
-import type { Attributes } from "@opentelemetry/api";
 import { principalLogId } from "../access/spend-ledger.js";
 import type { Deployment } from "../config/index.js";
 import type { Attempt } from "../router/trace.js";
-import type { ChildSpan, RequestSpans } from "../tracing/tracer.js";
+import type { ChildSpan, RequestSpans, SpanAttributes } from "../tracing/tracer.js";
 import type { CompletionUsage } from "../wire/completions.js";
 import type { RequestContext } from "./context.js";
 import { costFor } from "./outcome.js";
@@ -52,7 +51,7 @@ function modelOf(deployment: Deployment): string {
 /** server.address and server.port of each deployment's api_base (already stripped of credentials), parsed once. */
 const servers = new WeakMap<Deployment, { address: string; port: number } | null>();
 
-function serverOf(deployment: Deployment, attributes: Attributes): void {
+function serverOf(deployment: Deployment, attributes: SpanAttributes): void {
   let server = servers.get(deployment);
   if (server === undefined) {
     server = null;
@@ -72,7 +71,7 @@ function serverOf(deployment: Deployment, attributes: Attributes): void {
   attributes["server.port"] = server.port;
 }
 
-function deploymentAttributes(operation: string, deployment: Deployment, attributes: Attributes): void {
+function deploymentAttributes(operation: string, deployment: Deployment, attributes: SpanAttributes): void {
   const provider = providerOf(deployment);
   const genAi = GEN_AI_PROVIDERS[provider] ?? provider;
   attributes["gen_ai.operation.name"] = operation;
@@ -81,20 +80,20 @@ function deploymentAttributes(operation: string, deployment: Deployment, attribu
   attributes["litegate.deployment_id"] = deployment.id;
 }
 
-function usageAttributes(usage: CompletionUsage | undefined, attributes: Attributes): void {
+function usageAttributes(usage: CompletionUsage | undefined, attributes: SpanAttributes): void {
   if (usage === undefined) return;
   attributes["gen_ai.usage.input_tokens"] = usage.prompt_tokens;
   attributes["gen_ai.usage.output_tokens"] = usage.completion_tokens;
 }
 
-function paramAttributes(ctx: RequestContext, attributes: Attributes): void {
+function paramAttributes(ctx: RequestContext, attributes: SpanAttributes): void {
   const params = ctx.requestParams;
   if (params?.temperature !== undefined) attributes["gen_ai.request.temperature"] = params.temperature;
   if (params?.maxTokens !== undefined) attributes["gen_ai.request.max_tokens"] = params.maxTokens;
 }
 
 /** Who called: the key's alias, the start of its hash, its team, the end user (the log line's fields). */
-function callerAttributes(ctx: RequestContext, attributes: Attributes): void {
+function callerAttributes(ctx: RequestContext, attributes: SpanAttributes): void {
   const principal = ctx.principal;
   if (principal === undefined) return;
   attributes["litegate.key_hash"] = principalLogId(principal).slice(0, KEY_HASH_SHOWN);
@@ -114,7 +113,7 @@ function attemptSpan(
   fallback: number,
   answered: { usage: CompletionUsage | undefined; endedAt: number } | undefined,
 ): ChildSpan {
-  const attributes: Attributes = {};
+  const attributes: SpanAttributes = {};
   deploymentAttributes(operation, attempt.deployment, attributes);
   attributes["gen_ai.request.model"] = modelOf(attempt.deployment);
   paramAttributes(ctx, attributes);
@@ -198,7 +197,7 @@ export function requestSpans(ctx: RequestContext, end: TraceEnd): RequestSpans |
   const start = ctx.tracing;
   if (start === undefined) return undefined;
   const { status, endedAt, usage } = end;
-  const attributes: Attributes = {
+  const attributes: SpanAttributes = {
     "http.request.method": end.method,
     "http.response.status_code": status,
     "litegate.request_id": ctx.id,

@@ -1,0 +1,301 @@
+/**
+ * OTLP's protobuf encoding of a batch of litegate's finished spans (an
+ * ExportTraceServiceRequest), written straight from the spans into one buffer.
+ *
+ * Why not the SDK's ProtobufTraceSerializer: it first copies every span into an
+ * intermediate object tree (ids to byte arrays, times to Long-like values, each attribute
+ * into a KeyValue/AnyValue pair) and then walks that tree with protobufjs' generic writer,
+ * one allocated operation per field. In the bench's profile that cost 36 µs per traced
+ * request, a quarter of the request's whole CPU; this writer does the same in a few. It
+ * writes the fields the SDK's serializer writes, with the same values (a test decodes both
+ * with OTLP's generated decoder and compares them), and only for what litegate's spans
+ * hold: one resource, one instrumentation scope, attributes whose values are strings,
+ * numbers or booleans, no events, no links.
+ *
+ * Field numbers are those of opentelemetry/proto/trace/v1/trace.proto and common.proto.
+ */
+
+/** Protobuf wire types. */
+const VARINT = 0;
+const FIXED64 = 1;
+const LENGTH_DELIMITED = 2;
+const FIXED32 = 5;
+
+/** A span attribute's value: what litegate's spans carry. */
+export type AttributeValue = string | number | boolean;
+
+/** What the encoder reads of one span. */
+export interface EncodableSpan {
+  traceId: string;
+  spanId: string;
+  /** The W3C tracestate header, as received. */
+  traceState: string | undefined;
+  parentSpanId: string | undefined;
+  name: string;
+  /** OTLP's SpanKind: the API's kind + 1 (0 is "unspecified" on the wire). */
+  otlpKind: number;
+  /** Wall-clock times, milliseconds since the epoch (fractions kept to the microsecond). */
+  startMs: number;
+  endMs: number;
+  attributes: Readonly<Record<string, AttributeValue>>;
+  /** The API's status code (0 unset, 2 error), the same numbers on the wire. */
+  statusCode: number;
+  statusMessage: string | undefined;
+  /** OTLP's span flags: the W3C trace flags, plus whether the parent is known to be remote. */
+  flags: number;
+}
+
+/** The resource's and scope's attributes and names, encoded once per tracer. */
+export interface EncodableSource {
+  resourceAttributes: Readonly<Record<string, AttributeValue>>;
+  scopeName: string;
+  scopeVersion: string;
+}
+
+/** Span flags: OTLP's bits for "the parent's remoteness is known" and "it is remote". */
+export const SPAN_FLAGS_HAS_IS_REMOTE = 0x100;
+export const SPAN_FLAGS_IS_REMOTE = 0x200;
+
+/** A hex digit's value (ids are lowercase hex; uppercase is read too). */
+function nibble(code: number): number {
+  return code <= 0x39 ? code - 0x30 : (code | 0x20) - 0x57;
+}
+
+/** A growable buffer written front to back; length-delimited messages are measured when they end. */
+class Writer {
+  buf: Buffer;
+  pos = 0;
+
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+
+  private ensure(bytes: number): void {
+    if (this.pos + bytes <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + bytes));
+    this.buf.copy(grown, 0, 0, this.pos);
+    this.buf = grown;
+  }
+
+  varint(value: number): void {
+    this.ensure(10);
+    let v = value;
+    // Up to 2^53: past 32 bits, shifts would wrap, so divide.
+    while (v > 0x7f) {
+      this.buf[this.pos++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    this.buf[this.pos++] = v;
+  }
+
+  tag(field: number, wireType: number): void {
+    this.varint((field << 3) | wireType);
+  }
+
+  /** int64 as protobuf writes it: a negative number is its 64-bit two's complement, 10 bytes. */
+  int64(value: number): void {
+    if (value >= 0 && value <= Number.MAX_SAFE_INTEGER) {
+      this.varint(value);
+      return;
+    }
+    let v = BigInt.asUintN(64, BigInt(value));
+    this.ensure(10);
+    while (v > 0x7fn) {
+      this.buf[this.pos++] = Number(v & 0x7fn) | 0x80;
+      v >>= 7n;
+    }
+    this.buf[this.pos++] = Number(v);
+  }
+
+  string(field: number, text: string): void {
+    this.tag(field, LENGTH_DELIMITED);
+    const length = text.length;
+    // Short ASCII text (every name and most values) is copied here: a call into Buffer#write
+    // costs more than the copy. Its length fits the one byte left for it.
+    if (length < 128) {
+      this.ensure(1 + length);
+      const buf = this.buf;
+      const start = this.pos + 1;
+      let i = 0;
+      for (; i < length; i++) {
+        const code = text.charCodeAt(i);
+        if (code > 0x7f) break;
+        buf[start + i] = code;
+      }
+      if (i === length) {
+        buf[this.pos] = length;
+        this.pos = start + length;
+        return;
+      }
+    }
+    const bytes = Buffer.byteLength(text, "utf8");
+    this.varint(bytes);
+    this.ensure(bytes);
+    this.pos += this.buf.write(text, this.pos, "utf8");
+  }
+
+  /** An id's lowercase hex (as ids.ts makes them and traceparent carries them) as bytes. */
+  hexBytes(field: number, hex: string): void {
+    const bytes = hex.length >>> 1;
+    this.tag(field, LENGTH_DELIMITED);
+    this.varint(bytes);
+    this.ensure(bytes);
+    const buf = this.buf;
+    for (let i = 0; i < bytes; i++) {
+      buf[this.pos + i] = (nibble(hex.charCodeAt(2 * i)) << 4) | nibble(hex.charCodeAt(2 * i + 1));
+    }
+    this.pos += bytes;
+  }
+
+  /**
+   * Milliseconds since the epoch as fixed64 nanoseconds, split into 32-bit halves with
+   * arithmetic that stays exact in doubles (every product below 2^53): no BigInt per time.
+   */
+  nanos(field: number, ms: number): void {
+    this.tag(field, FIXED64);
+    this.ensure(8);
+    const seconds = Math.floor(ms / 1000);
+    const nanos = Math.round((ms - seconds * 1000) * 1e6);
+    // seconds * 1e9 + nanos, with 1e9 = 0x3b9a * 2^16 + 0xca00.
+    const upper = seconds * 0x3b9a;
+    let low = (upper % 0x10000) * 0x10000 + seconds * 0xca00 + nanos;
+    const high = Math.floor(upper / 0x10000) + Math.floor(low / 0x100000000);
+    low %= 0x100000000;
+    this.buf.writeUInt32LE(low, this.pos);
+    this.buf.writeUInt32LE(high, this.pos + 4);
+    this.pos += 8;
+  }
+
+  fixed32(field: number, value: number): void {
+    this.tag(field, FIXED32);
+    this.ensure(4);
+    this.buf.writeUInt32LE(value, this.pos);
+    this.pos += 4;
+  }
+
+  double(field: number, value: number): void {
+    this.tag(field, FIXED64);
+    this.ensure(8);
+    this.buf.writeDoubleLE(value, this.pos);
+    this.pos += 8;
+  }
+
+  /**
+   * Opens a length-delimited field; `reserve` bytes are left for its length, a guess of
+   * its size's varint. end() writes the length and, when the guess was wrong, moves the body.
+   */
+  begin(field: number, reserve: number): number {
+    this.tag(field, LENGTH_DELIMITED);
+    this.ensure(reserve);
+    const start = this.pos;
+    this.pos += reserve;
+    return start * 8 + reserve;
+  }
+
+  end(mark: number): void {
+    const reserve = mark % 8;
+    const start = (mark - reserve) / 8;
+    const body = start + reserve;
+    const length = this.pos - body;
+    let size = 1;
+    for (let v = length; v > 0x7f; v = Math.floor(v / 0x80)) size += 1;
+    if (size !== reserve) {
+      this.ensure(size - reserve);
+      this.buf.copyWithin(start + size, body, this.pos);
+      this.pos += size - reserve;
+    }
+    const end = this.pos;
+    this.pos = start;
+    this.varint(length);
+    this.pos = end;
+  }
+
+  raw(bytes: Buffer): void {
+    this.ensure(bytes.length);
+    bytes.copy(this.buf, this.pos);
+    this.pos += bytes.length;
+  }
+
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+}
+
+/** AnyValue's fields, by the value's JavaScript type (as the SDK chooses them: an integer is int_value). */
+function writeAttributes(writer: Writer, field: number, attributes: Readonly<Record<string, AttributeValue>>): void {
+  for (const key in attributes) {
+    const value = attributes[key] as AttributeValue;
+    const pair = writer.begin(field, 1);
+    writer.string(1, key);
+    const any = writer.begin(2, 1);
+    if (typeof value === "string") writer.string(1, value);
+    else if (typeof value === "boolean") {
+      writer.tag(2, VARINT);
+      writer.varint(value ? 1 : 0);
+    } else if (Number.isInteger(value)) {
+      writer.tag(3, VARINT);
+      writer.int64(value);
+    } else writer.double(4, value);
+    writer.end(any);
+    writer.end(pair);
+  }
+}
+
+function writeSpan(writer: Writer, span: EncodableSpan): void {
+  const mark = writer.begin(2, 2);
+  writer.hexBytes(1, span.traceId);
+  writer.hexBytes(2, span.spanId);
+  if (span.traceState !== undefined) writer.string(3, span.traceState);
+  if (span.parentSpanId !== undefined) writer.hexBytes(4, span.parentSpanId);
+  writer.string(5, span.name);
+  writer.tag(6, VARINT);
+  writer.varint(span.otlpKind);
+  writer.nanos(7, span.startMs);
+  writer.nanos(8, span.endMs);
+  writeAttributes(writer, 9, span.attributes);
+  const status = writer.begin(15, 1);
+  if (span.statusMessage !== undefined) writer.string(2, span.statusMessage);
+  if (span.statusCode !== 0) {
+    writer.tag(3, VARINT);
+    writer.varint(span.statusCode);
+  }
+  writer.end(status);
+  writer.fixed32(16, span.flags);
+  writer.end(mark);
+}
+
+/** The ResourceSpans' `resource` and ScopeSpans' `scope` fields, encoded once. */
+function encodeSource(source: EncodableSource): { resource: Buffer; scope: Buffer } {
+  const resource = new Writer(256);
+  const resourceMark = resource.begin(1, 1);
+  writeAttributes(resource, 1, source.resourceAttributes);
+  resource.end(resourceMark);
+  const scope = new Writer(64);
+  const scopeMark = scope.begin(1, 1);
+  scope.string(1, source.scopeName);
+  scope.string(2, source.scopeVersion);
+  scope.end(scopeMark);
+  return { resource: Buffer.from(resource.bytes()), scope: Buffer.from(scope.bytes()) };
+}
+
+/** What a span of litegate's takes before any batch has been seen. */
+const FIRST_BYTES_PER_SPAN = 512;
+
+/** An encoder for one tracer's spans: its resource and scope are encoded once. */
+export function otlpProtobufEncoder(source: EncodableSource): (spans: readonly EncodableSpan[]) => Uint8Array {
+  const { resource, scope } = encodeSource(source);
+  // The largest span size seen so far sizes the next batch's buffer: it rarely has to grow (a copy).
+  let bytesPerSpan = FIRST_BYTES_PER_SPAN;
+  return (spans) => {
+    const writer = new Writer(resource.length + scope.length + 16 + spans.length * bytesPerSpan);
+    const resourceSpans = writer.begin(1, 3);
+    writer.raw(resource);
+    const scopeSpans = writer.begin(2, 3);
+    writer.raw(scope);
+    for (const span of spans) writeSpan(writer, span);
+    writer.end(scopeSpans);
+    writer.end(resourceSpans);
+    if (spans.length > 0) bytesPerSpan = Math.max(bytesPerSpan, Math.ceil(writer.pos / spans.length));
+    return writer.bytes();
+  };
+}
