@@ -4,7 +4,7 @@
  * calls (each with its retries), and make OpenAI's answer of theirs: vectors in input order,
  * in the encoding asked for, usage summed or counted.
  */
-import { resolveModel } from "../providers/registry.js";
+import { PROVIDERS, resolveModel } from "../providers/registry.js";
 import type { EmbeddingAdapter, ProviderEmbeddings, Target } from "../providers/types.js";
 import { UsageLedger } from "../usage/ledger.js";
 import {
@@ -61,6 +61,12 @@ export function batchesOf(input: EmbeddingInput, max: number | undefined): Batch
   return batches;
 }
 
+/** One call's answer, and where its inputs start in the whole input. */
+interface Answered {
+  offset: number;
+  answer: ProviderEmbeddings;
+}
+
 /** The param table the caller's params are fitted to: `encoding_format` is always taken (litegate encodes when the provider cannot). */
 function acceptedParams(adapter: EmbeddingAdapter): ReadonlySet<string> {
   return adapter.supportedParams.has("encoding_format")
@@ -79,8 +85,9 @@ export async function runEmbedding(params: EmbeddingParams, options: CallOptions
   const resolved = resolveModel(params.model);
   const adapter = resolved.embedding;
   if (adapter === undefined) {
+    const serving = Object.keys(PROVIDERS).filter((prefix) => PROVIDERS[prefix]?.embedding !== undefined);
     throw new BadRequestError(
-      `Model '${params.model}': ${resolved.provider} has no embeddings endpoint in litegate; use a model of a provider that has one (openai, azure, mistral, ollama, hosted_vllm, together_ai, fireworks_ai).`,
+      `Model '${params.model}': ${resolved.provider} has no embeddings endpoint in litegate; use a model of a provider that has one (${serving.join(", ")}).`,
       { param: "model", code: "model_not_supported" },
     );
   }
@@ -102,8 +109,8 @@ export async function runEmbedding(params: EmbeddingParams, options: CallOptions
   const target: Target = { model: resolved.model, options, env: process.env, dropParams };
   const batches = batchesOf(params.input, adapter.maxInputsPerCall);
   // Every request is built before the first is sent: missing config fails before any call is paid for.
-  const calls = batches.map(
-    (batch): PreparedCall => ({
+  const calls = batches.map((batch) => {
+    const call: PreparedCall = {
       adapter,
       model: params.model,
       request: adapter.buildEmbeddingRequest(
@@ -113,19 +120,20 @@ export async function runEmbedding(params: EmbeddingParams, options: CallOptions
       timeoutMs: (options.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
       signal: options.signal,
       remaining: options.remaining,
-    }),
-  );
+    };
+    return { batch, call };
+  });
   const ledger = options.ledger ?? new UsageLedger();
   ledger.begin(embeddingBasis(resolved.model, params.input), true);
   const retries = options.num_retries ?? 0;
-  const answers: ProviderEmbeddings[] = [];
+  const answers: Answered[] = [];
   // One call after another: a large input must not take a provider's whole rate limit at once.
-  for (const [i, call] of calls.entries()) {
-    const count = (batches[i] as Batch).count;
-    const parse = (body: unknown) => inFormat(checkedCount(adapter.parseEmbeddingResponse(body), count), format);
-    answers.push(await withRetries(() => attemptOnce(call, parse, EMBEDDINGS), retries, options.signal));
+  for (const { batch, call } of calls) {
+    const parse = (body: unknown) => inFormat(checkedCount(adapter.parseEmbeddingResponse(body), batch.count), format);
+    const answer = await withRetries(() => attemptOnce(call, parse, EMBEDDINGS), retries, options.signal);
+    answers.push({ offset: batch.offset, answer });
   }
-  return answerOf(answers, batches, resolved.model, ledger);
+  return answerOf(answers, resolved.model, ledger);
 }
 
 /** A call's answer with one vector for each of its `count` inputs, at indexes 0..count-1 (thrown otherwise: a 502). */
@@ -168,11 +176,11 @@ function inFormat(answer: ProviderEmbeddings, format: "float" | "base64"): Provi
  * their place in the whole input, usage summed, or counted when a call reported none.
  */
 async function answerOf(
-  answers: readonly ProviderEmbeddings[],
-  batches: readonly Batch[],
+  answered: readonly Answered[],
   model: string,
   ledger: UsageLedger,
 ): Promise<CreateEmbeddingResponse> {
+  const answers = answered.map((call) => call.answer);
   const reported = answers.every((answer) => answer.usage != null);
   let usage: EmbeddingUsage | undefined;
   if (reported) {
@@ -187,8 +195,7 @@ async function answerOf(
   // The provider's OpenAI JSON as it came (see inFormat), with its usage: passed on as it is.
   if (only !== undefined && reported && rawBodyOf(only) !== undefined) return only as CreateEmbeddingResponse;
   const data: Embedding[] = [];
-  for (const [i, answer] of answers.entries()) {
-    const offset = (batches[i] as Batch).offset;
+  for (const { offset, answer } of answered) {
     for (const item of answer.data) {
       data[offset + item.index] = { object: "embedding", index: offset + item.index, embedding: item.embedding };
     }

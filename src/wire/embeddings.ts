@@ -17,7 +17,7 @@ export interface EmbeddingParams {
   encoding_format?: EncodingFormat | null;
   /** Output dimensions, for models that can shorten their vectors (text-embedding-3-*). */
   dimensions?: number | null;
-  user?: string | null;
+  user?: string;
   [extra: string]: unknown;
 }
 

@@ -70,7 +70,7 @@ const embeddingSchema = z.object({
   input,
   encoding_format: nullable(z.enum(["float", "base64"])),
   dimensions: nullable(z.number().int().min(1)),
-  user: nullable(z.string()),
+  user: z.string().optional(),
 });
 
 /** Throws BadRequestError unless `body` is a valid embeddings request; returns it typed (not a copy). */

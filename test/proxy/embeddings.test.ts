@@ -269,6 +269,25 @@ describe("keys, spend, logs, model info, health", () => {
     );
   });
 
+  test("a key's tpm_limit counts an embedding's tokens, and its max_budget their cost", async () => {
+    const embed = (key: string) => call(url, "POST", "/v1/embeddings", key, { model: "embedder", input: "hi" });
+    const tpm = await generateKey(url, { tpm_limit: 10 });
+    assert.equal((await embed(tpm)).headers.get("x-ratelimit-remaining-tokens"), "10");
+    // The first answer's 8 tokens are counted: 2 left, and one more answer uses them up.
+    assert.equal((await embed(tpm)).headers.get("x-ratelimit-remaining-tokens"), "2");
+    const limited = await embed(tpm);
+    assert.equal(limited.status, 429);
+    assert.equal(limited.body.error?.param, "tpm_limit");
+
+    // One answer costs 8 × $0.00000002: a budget below it is spent after the first.
+    const budget = await generateKey(url, { max_budget: 1e-7 });
+    assert.equal((await embed(budget)).status, 200);
+    const spent = await embed(budget);
+    assert.equal(spent.status, 400);
+    assert.equal(spent.body.error?.type, "budget_exceeded");
+    assert.equal(mock.requests.length, 3);
+  });
+
   test("/model/info: an embedding model's mode, price and embeddings params", async () => {
     const info = await call(url, "GET", "/model/info?litellm_model_id=embedder-1", MASTER_KEY);
     const [entry] = (info.body as { data: { model_info: Record<string, unknown> }[] }).data;
