@@ -336,6 +336,26 @@ describe("Ollama", () => {
     assert.deepEqual(answer.data, [{ object: "embedding", index: 0, embedding: FLOATS }]);
   });
 
+  test("Ollama's own fields pass through: truncate and keep_alive in the body, the rest in options", async () => {
+    mock.enqueue((_req, res) => ollamaAnswer(res, [FLOATS], 2));
+    await embedding({
+      model: "ollama_chat/nomic-embed-text",
+      input: "hi",
+      truncate: false,
+      keep_alive: "5m",
+      num_ctx: 2048,
+      options: { num_thread: 4 },
+      api_base: mock.url,
+    });
+    assert.deepEqual(only().json, {
+      model: "nomic-embed-text",
+      input: "hi",
+      truncate: false,
+      keep_alive: "5m",
+      options: { num_thread: 4, num_ctx: 2048 },
+    });
+  });
+
   test("token ids are refused before any call: Ollama embeds text", async () => {
     const error = await rejection(
       embedding({ model: "ollama/nomic-embed-text", input: [1, 2, 3], api_base: mock.url }),

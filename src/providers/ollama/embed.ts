@@ -2,11 +2,19 @@
  * Ollama's `/api/embed` (`ollama/M`, `ollama_chat/M`): `{model, input, dimensions}` in, one
  * vector per input out, with `prompt_eval_count` as the prompt's tokens (counted by litegate
  * when an older server leaves it out). Ollama embeds text only: token-id input is refused.
+ * Ollama's own fields pass through as LiteLLM sends them: `truncate` and `keep_alive` in the
+ * body, `options` and any other extra param (num_ctx, …) in `options`.
  */
-import type { EmbeddingParams } from "../../wire/embeddings.js";
+import { EMBEDDING_PARAMS, type EmbeddingParams } from "../../wire/embeddings.js";
 import { BadRequestError } from "../../wire/errors.js";
 import { isRecord } from "../../wire/validate.js";
 import type { ProviderEmbeddings, Target } from "../types.js";
+import { extras } from "./request.js";
+
+/** /api/embed's request fields beside model, input and dimensions. */
+const EMBED_TOP_LEVEL: ReadonlySet<string> = new Set(["truncate", "keep_alive"]);
+
+const isOpenAI = (key: string): boolean => key === "model" || key === "input" || EMBEDDING_PARAMS.has(key);
 
 export function embedBody(params: EmbeddingParams, target: Target): Record<string, unknown> {
   const { input, dimensions } = params;
@@ -16,8 +24,10 @@ export function embedBody(params: EmbeddingParams, target: Target): Record<strin
       { param: "input", code: "unsupported_value", provider: "ollama", model: target.model },
     );
   }
-  const body: Record<string, unknown> = { model: target.model, input };
+  const extra = extras(params, isOpenAI, EMBED_TOP_LEVEL);
+  const body: Record<string, unknown> = { model: target.model, input, ...extra.body };
   if (dimensions != null) body.dimensions = dimensions;
+  if (Object.keys(extra.options).length > 0) body.options = extra.options;
   return body;
 }
 
