@@ -80,6 +80,7 @@ before(async () => {
     masterKey: MASTER_KEY,
     store: SqliteStore.open({ path: join(dir, "spend.db") }),
     spendWriter: { intervalMs: 20 },
+    metrics: { requireAuth: true, endUserLimit: 100, endUserLabels: true },
   });
   url = gateway.url;
 });
@@ -267,6 +268,20 @@ describe("keys, spend, logs, model info, health", () => {
       [line?.route, line?.model, line?.status, line?.prompt_tokens, line?.completion_tokens, line?.deployment_id],
       ["/v1/embeddings", "embedder", 200, 8, 0, "embedder-1"],
     );
+
+    // Metrics read the same outcome: the request on its route, its tokens and spend under its model.
+    const metrics = await (
+      await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${MASTER_KEY}` } })
+    ).text();
+    const series = (name: string) =>
+      metrics.split("\n").filter((l) => l.startsWith(`${name}{`) && l.includes(`end_user="end-user-7"`));
+    const requests = series("litellm_proxy_total_requests_metric_total");
+    assert.equal(requests.length, 1);
+    assert.match(
+      requests[0] ?? "",
+      /requested_model="embedder",status_code="200",route="\/v1\/embeddings",model_id="embedder-1"\} 1$/,
+    );
+    assert.match(series("litellm_input_tokens_metric_total")[0] ?? "", /model="text-embedding-3-small".*\} 8$/);
   });
 
   test("a key's tpm_limit counts an embedding's tokens, and its max_budget their cost", async () => {
