@@ -87,7 +87,7 @@ export async function runEmbedding(params: EmbeddingParams, options: CallOptions
   if (adapter === undefined) {
     const serving = Object.keys(PROVIDERS).filter((prefix) => PROVIDERS[prefix]?.embedding !== undefined);
     throw new BadRequestError(
-      `Model '${params.model}': ${resolved.provider} has no embeddings endpoint in litegate; use a model of a provider that has one (${serving.join(", ")}).`,
+      `Model '${params.model}' makes no embeddings in litegate: embeddings are served for models of ${serving.join(", ")} (and bare text-embedding-* names).`,
       { param: "model", code: "model_not_supported" },
     );
   }

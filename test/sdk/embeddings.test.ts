@@ -401,13 +401,16 @@ describe("OpenAI-compatible hosts", () => {
     assert.deepEqual(decodeFloats(FLOATS_BASE64), FLOATS);
   });
 
-  test("a host without an embeddings endpoint, and a provider without one, are 400s naming the model", async () => {
-    for (const model of ["groq/llama-3.1-8b-instant", "anthropic/claude-3-5-haiku"]) {
+  test("a host or provider without embeddings, and a chat model, are 400s naming the model", async () => {
+    for (const model of ["groq/llama-3.1-8b-instant", "anthropic/claude-3-5-haiku", "openai/gpt-4o"]) {
       const error = await rejection(embedding({ model, input: "hi", api_key: "k" }));
       assert.ok(error instanceof BadRequestError);
       assert.equal(error.param, "model");
       assert.equal(error.code, "model_not_supported");
-      assert.match(error.message, new RegExp(`^Model '${model}': \\w+ has no embeddings endpoint in litegate`));
+      assert.equal(
+        error.message,
+        `Model '${model}' makes no embeddings in litegate: embeddings are served for models of openai, azure, mistral, ollama, ollama_chat, hosted_vllm, together_ai, fireworks_ai (and bare text-embedding-* names).`,
+      );
     }
   });
 });
