@@ -1,13 +1,14 @@
 /**
- * litegate's SDK: OpenAI's text completions against any supported provider, with
+ * litegate's SDK: OpenAI's text completions, chat completions, Responses and embeddings against any supported provider, with
  * OpenAI's exact wire format and typed errors.
  */
 export { textCompletion, type TextCompletionStream } from "./sdk/text-completion.js";
 export { chatCompletion, type ChatCompletionRequest, type ChatCompletionStream } from "./sdk/chat-completion.js";
+export { embedding, type EmbeddingRequest } from "./sdk/embedding.js";
 export { Router, type RouterOptions, type RouteOptions } from "./router/router.js";
 export { RouteTrace } from "./router/trace.js";
 export { UsageLedger, type SettledUsage } from "./usage/ledger.js";
-export { chatCompletions, responses, textCompletions, type Operation } from "./sdk/operations.js";
+export { chatCompletions, embeddings, responses, textCompletions, type Operation } from "./sdk/operations.js";
 export type { ResponseStream } from "./sdk/responses.js";
 export type * from "./wire/responses.js";
 export type { Deployment, LitellmParams, ModelEntry, ModelInfo } from "./config/index.js";
@@ -52,3 +53,12 @@ export {
 } from "./wire/errors.js";
 export { validateTextCompletion } from "./wire/validate.js";
 export { validateChatCompletion } from "./wire/validate-chat.js";
+export { validateEmbedding } from "./wire/validate-embeddings.js";
+export type {
+  CreateEmbeddingResponse,
+  Embedding,
+  EmbeddingInput,
+  EmbeddingParams,
+  EmbeddingUsage,
+  EncodingFormat,
+} from "./wire/embeddings.js";

@@ -109,7 +109,8 @@ export function deploymentPrice(model: string, modelInfo: CostModelInfo = {}): P
   const input = nonNegative(modelInfo.input_cost_per_token);
   const output = nonNegative(modelInfo.output_cost_per_token);
   if (input === undefined && output === undefined) return base;
-  const mode: PriceMode = modelInfo.mode === "completion" ? "completion" : (base?.mode ?? "chat");
+  const mode: PriceMode =
+    modelInfo.mode === "completion" || modelInfo.mode === "embedding" ? modelInfo.mode : (base?.mode ?? "chat");
   const price: Price =
     base !== undefined
       ? { ...base, mode, source: "model_info" }

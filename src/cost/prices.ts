@@ -5,7 +5,10 @@
  * Source: LiteLLM's `model_prices_and_context_window.json` (BerriAI/litellm, the
  * version stored at commit 00035b69f416be24e2e323c13198d9b7d2d1bdf9; numbers only).
  * Checked in that file: gpt-4o, gpt-4o-mini, the gpt-4.1 family, o1, the Claude 4
- * family, Groq, Fireworks, Codestral and Ollama. NOT checked (entered from the
+ * family, Groq, Fireworks, Codestral and Ollama. The embedding models (text-embedding-3-small,
+ * text-embedding-3-large, text-embedding-ada-002, mistral/mistral-embed) were checked against
+ * two copies of that file in the code index (the stored BerriAI/litellm copy itself was not
+ * reachable at a known offset); both agree. NOT checked (entered from the
  * published prices as remembered; verify before billing on them): gpt-3.5-turbo(-instruct),
  * davinci-002, babbage-002, gpt-4-turbo, o1-mini, o3, o3-mini, o4-mini, the Claude 3.x
  * models, Mistral, DeepSeek, xAI, Together and Perplexity. Deviations: claude-3-7-sonnet's max_output_tokens is
@@ -21,12 +24,12 @@
  * 0 (see SELF_HOSTED_PROVIDERS).
  */
 
-export type PriceMode = "completion" | "chat";
+export type PriceMode = "completion" | "chat" | "embedding";
 
 export interface PriceEntry {
   /** USD per prompt token. */
   input_cost_per_token: number;
-  /** USD per completion token. */
+  /** USD per completion token (0 for embedding models, which bill their input only). */
   output_cost_per_token: number;
   /** USD per prompt token served from the provider's prompt cache, when it bills those apart. */
   cache_read_input_token_cost?: number;
@@ -68,6 +71,29 @@ export const PRICES: Readonly<Record<string, PriceEntry>> = {
     max_output_tokens: 4096,
     mode: "completion",
     provider: "text-completion-openai",
+  },
+
+  // ---- OpenAI: embeddings (input tokens only) ----
+  "text-embedding-3-small": {
+    input_cost_per_token: 2e-8,
+    output_cost_per_token: 0,
+    max_input_tokens: 8191,
+    mode: "embedding",
+    provider: "openai",
+  },
+  "text-embedding-3-large": {
+    input_cost_per_token: 1.3e-7,
+    output_cost_per_token: 0,
+    max_input_tokens: 8191,
+    mode: "embedding",
+    provider: "openai",
+  },
+  "text-embedding-ada-002": {
+    input_cost_per_token: 1e-7,
+    output_cost_per_token: 0,
+    max_input_tokens: 8191,
+    mode: "embedding",
+    provider: "openai",
   },
 
   // ---- OpenAI: chat ----
@@ -315,6 +341,13 @@ export const PRICES: Readonly<Record<string, PriceEntry>> = {
   },
 
   // ---- Mistral ----
+  "mistral/mistral-embed": {
+    input_cost_per_token: 1e-7,
+    output_cost_per_token: 0,
+    max_input_tokens: 8192,
+    mode: "embedding",
+    provider: "mistral",
+  },
   "mistral/mistral-large-latest": {
     input_cost_per_token: 2e-6,
     output_cost_per_token: 6e-6,

@@ -4,6 +4,8 @@
  * `npm run docs` rewrites the README section).
  */
 import { CHAT_PARAMS, COMPLETION_PARAMS } from "../providers/openai-dialect.js";
+import type { EmbeddingAdapter } from "../providers/types.js";
+import { EMBEDDING_PARAMS } from "../wire/embeddings.js";
 import { PROVIDERS } from "../providers/registry.js";
 import { chatParamsVia } from "../translate/chat-via-text.js";
 import { textParamsVia } from "../translate/text-to-chat.js";
@@ -13,10 +15,24 @@ function missing(all: ReadonlySet<string>, supported: ReadonlySet<string>): stri
   return absent.length === 0 ? "—" : absent.map((param) => `\`${param}\``).join(", ");
 }
 
+/** The embeddings cell: the inputs one call takes, and the params refused (`encoding_format` never is: litegate encodes). */
+function embeddingsCell(adapter: EmbeddingAdapter | undefined): string {
+  if (adapter === undefined) return "—";
+  const limit =
+    adapter.maxInputsPerCall === undefined
+      ? "any number of inputs a call"
+      : `${adapter.maxInputsPerCall} inputs a call`;
+  const refused = missing(
+    new Set([...EMBEDDING_PARAMS].filter((p) => p !== "encoding_format")),
+    adapter.supportedParams,
+  );
+  return refused === "—" ? `yes, ${limit}` : `yes, ${limit}; refused: ${refused}`;
+}
+
 export function providerTable(): string {
   const rows = [
-    "| prefix | text completions | chat completions | text params refused (unless `drop_params`) | chat params refused (unless `drop_params`) | key / base variables |",
-    "| --- | --- | --- | --- | --- | --- |",
+    "| prefix | text completions | chat completions | embeddings | text params refused (unless `drop_params`) | chat params refused (unless `drop_params`) | key / base variables |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
   ];
   for (const [prefix, entry] of Object.entries(PROVIDERS)) {
     const text =
@@ -45,7 +61,10 @@ export function providerTable(): string {
       .map((name) => `\`${name}\``)
       .join(", ");
     const base = entry.defaultBase === undefined ? "" : ` (default ${entry.defaultBase})`;
-    rows.push(`| \`${prefix}/\` | ${text} | ${chat} | ${textRefused} | ${chatRefused} | ${env || "—"}${base} |`);
+    const embeddings = embeddingsCell(entry.embedding);
+    rows.push(
+      `| \`${prefix}/\` | ${text} | ${chat} | ${embeddings} | ${textRefused} | ${chatRefused} | ${env || "—"}${base} |`,
+    );
   }
   return rows.join("\n");
 }

@@ -1,5 +1,6 @@
 /**
- * Azure OpenAI (`azure_text/DEPLOYMENT` for text completions, `azure/DEPLOYMENT` for chat):
+ * Azure OpenAI (`azure_text/DEPLOYMENT` for text completions, `azure/DEPLOYMENT` for chat and
+ * embeddings):
  * the classic deployments URL with `api-version`, authenticated by `api-key` or an Entra ID
  * bearer token. Azure speaks OpenAI's dialect plus content-filter fields, which are kept
  * in answers.
@@ -7,10 +8,12 @@
 import { AuthenticationError, BadRequestError, type ProviderErrorDetail } from "../wire/errors.js";
 import { apiBase, apiKey, bearer, type Endpoint, firstSet, joinUrl, jsonHeaders } from "./connection.js";
 import type { Target } from "./types.js";
+import { EMBEDDING_PARAMS } from "../wire/embeddings.js";
 import {
   CHAT_PARAMS,
   COMPLETION_PARAMS,
   openAIDialectChat,
+  openAIDialectEmbedding,
   openAIDialectText,
   openAIErrorDetail,
   type OpenAIServer,
@@ -85,3 +88,13 @@ const azureServer: OpenAIServer = {
 
 export const azureText = openAIDialectText("azure_text", COMPLETION_PARAMS, azureServer);
 export const azureChat = openAIDialectChat("azure", CHAT_PARAMS, true, azureServer);
+
+/** Azure's embeddings take at most 2048 inputs per request, as OpenAI's do. */
+const AZURE_MAX_EMBEDDING_INPUTS = 2048;
+
+export const azureEmbedding = openAIDialectEmbedding(
+  "azure",
+  EMBEDDING_PARAMS,
+  AZURE_MAX_EMBEDDING_INPUTS,
+  azureServer,
+);

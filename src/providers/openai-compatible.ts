@@ -1,8 +1,8 @@
 /**
  * Servers that speak OpenAI's API at their own address: vLLM, Together AI, Fireworks,
  * Groq, DeepSeek, OpenRouter, Perplexity, xAI. One table row each — default base URL,
- * key variable, whether they serve `/completions`, whether they take `n` — and the
- * adapters are made from it.
+ * key variable, whether they serve `/completions` and `/embeddings`, whether they take `n` —
+ * and the adapters are made from it.
  */
 import { BadRequestError } from "../wire/errors.js";
 import { apiBase, apiKey, bearerHeaders, type Endpoint, joinUrl, missingApiKey } from "./connection.js";
@@ -10,10 +10,12 @@ import {
   CHAT_PARAMS,
   COMPLETION_PARAMS,
   openAIDialectChat,
+  openAIDialectEmbedding,
   openAIDialectText,
   type OpenAIServer,
 } from "./openai-dialect.js";
-import type { ChatAdapter, TextCompletionAdapter } from "./types.js";
+import type { ChatAdapter, EmbeddingAdapter, TextCompletionAdapter } from "./types.js";
+import { EMBEDDING_PARAMS } from "../wire/embeddings.js";
 
 export interface OpenAICompatibleHost extends Endpoint {
   provider: string;
@@ -25,6 +27,8 @@ export interface OpenAICompatibleHost extends Endpoint {
   supportsN: boolean;
   /** OpenAI params it refuses or ignores. */
   unsupported: readonly string[];
+  /** It serves OpenAI's `/embeddings`. */
+  embeddings: boolean;
 }
 
 export const OPENAI_COMPATIBLE_HOSTS: readonly OpenAICompatibleHost[] = [
@@ -37,6 +41,7 @@ export const OPENAI_COMPATIBLE_HOSTS: readonly OpenAICompatibleHost[] = [
     textCompletions: true,
     supportsN: true,
     unsupported: ["best_of"],
+    embeddings: true,
   },
   {
     provider: "together_ai",
@@ -48,6 +53,7 @@ export const OPENAI_COMPATIBLE_HOSTS: readonly OpenAICompatibleHost[] = [
     textCompletions: true,
     supportsN: true,
     unsupported: ["best_of", "suffix"],
+    embeddings: true,
   },
   {
     provider: "fireworks_ai",
@@ -59,6 +65,7 @@ export const OPENAI_COMPATIBLE_HOSTS: readonly OpenAICompatibleHost[] = [
     textCompletions: true,
     supportsN: true,
     unsupported: ["best_of", "suffix"],
+    embeddings: true,
   },
   {
     provider: "groq",
@@ -70,6 +77,7 @@ export const OPENAI_COMPATIBLE_HOSTS: readonly OpenAICompatibleHost[] = [
     textCompletions: false,
     supportsN: false,
     unsupported: ["logprobs", "top_logprobs", "logit_bias"],
+    embeddings: false,
   },
   {
     provider: "deepseek",
@@ -81,6 +89,7 @@ export const OPENAI_COMPATIBLE_HOSTS: readonly OpenAICompatibleHost[] = [
     textCompletions: false,
     supportsN: false,
     unsupported: ["logit_bias", "seed"],
+    embeddings: false,
   },
   {
     provider: "openrouter",
@@ -92,6 +101,7 @@ export const OPENAI_COMPATIBLE_HOSTS: readonly OpenAICompatibleHost[] = [
     textCompletions: true,
     supportsN: false,
     unsupported: ["best_of", "suffix"],
+    embeddings: false,
   },
   {
     provider: "perplexity",
@@ -103,6 +113,7 @@ export const OPENAI_COMPATIBLE_HOSTS: readonly OpenAICompatibleHost[] = [
     textCompletions: false,
     supportsN: false,
     unsupported: ["logprobs", "top_logprobs", "logit_bias", "seed", "tools", "tool_choice", "parallel_tool_calls"],
+    embeddings: false,
   },
   {
     provider: "xai",
@@ -114,6 +125,7 @@ export const OPENAI_COMPATIBLE_HOSTS: readonly OpenAICompatibleHost[] = [
     textCompletions: false,
     supportsN: false,
     unsupported: ["logit_bias"],
+    embeddings: false,
   },
 ];
 
@@ -146,4 +158,21 @@ export function openAICompatibleText(host: OpenAICompatibleHost): TextCompletion
 export function openAICompatibleChat(host: OpenAICompatibleHost): ChatAdapter {
   const unsupported = host.supportsN ? host.unsupported : [...host.unsupported, "n"];
   return openAIDialectChat(host.provider, without(CHAT_PARAMS, unsupported), host.supportsN, server(host));
+}
+
+/** The inputs one embeddings call carries to a compatible server: OpenAI's limit, which vLLM, Together and Fireworks keep to. */
+const COMPATIBLE_MAX_EMBEDDING_INPUTS = 2048;
+
+/**
+ * A compatible server's `/embeddings`. `encoding_format` is not sent: servers that imitate
+ * OpenAI often answer base64 requests with floats, or not at all, so litegate asks for floats
+ * and encodes base64 itself.
+ */
+export function openAICompatibleEmbedding(host: OpenAICompatibleHost): EmbeddingAdapter {
+  return openAIDialectEmbedding(
+    host.provider,
+    without(EMBEDDING_PARAMS, ["encoding_format"]),
+    COMPATIBLE_MAX_EMBEDDING_INPUTS,
+    server(host),
+  );
 }

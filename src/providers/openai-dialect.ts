@@ -12,7 +12,14 @@ import type { ProviderErrorDetail } from "../wire/errors.js";
 import { isRecord } from "../wire/validate.js";
 import { postJson, requestIdHeader } from "./connection.js";
 import { eventJson } from "./stream-json.js";
-import type { ChatAdapter, StreamEvent, Target, TextCompletionAdapter } from "./types.js";
+import type {
+  ChatAdapter,
+  EmbeddingAdapter,
+  ProviderEmbeddings,
+  StreamEvent,
+  Target,
+  TextCompletionAdapter,
+} from "./types.js";
 
 /** Every param of OpenAI's CreateCompletionRequest besides model and prompt. */
 // biome-ignore format: a table, read across
@@ -141,6 +148,27 @@ export function openAIDialectChat(
     buildChatRequest: (params, target) => forward(server, "/chat/completions", provider, params, target),
     parseChatResponse: (body) => body as ChatCompletion,
     chatStream: () => ({ framer: new SseParser(), parseEvent: parseOpenAIStreamEvent<ChatCompletionChunk> }),
+    parseError: server.parseError ?? openAIErrorDetail,
+    requestId: openAIRequestId,
+  };
+}
+
+/**
+ * The embeddings endpoint of a server of the dialect. Its answer is OpenAI's already (the
+ * shape is checked before anything reads it), so it is passed on as it came.
+ */
+export function openAIDialectEmbedding(
+  provider: string,
+  supportedParams: ReadonlySet<string>,
+  maxInputsPerCall: number | undefined,
+  server: OpenAIServer,
+): EmbeddingAdapter {
+  return {
+    provider,
+    supportedParams,
+    maxInputsPerCall,
+    buildEmbeddingRequest: (params, target) => forward(server, "/embeddings", provider, params, target),
+    parseEmbeddingResponse: (body) => body as ProviderEmbeddings,
     parseError: server.parseError ?? openAIErrorDetail,
     requestId: openAIRequestId,
   };

@@ -6,18 +6,25 @@
  */
 import { BadRequestError } from "../wire/errors.js";
 import { ANTHROPIC, anthropic } from "./anthropic/index.js";
-import { AZURE, azureChat, azureText } from "./azure.js";
+import { AZURE, azureChat, azureEmbedding, azureText } from "./azure.js";
 import type { Endpoint } from "./connection.js";
-import { CODESTRAL, codestralChat, codestralFim, MISTRAL, mistralChat } from "./mistral/index.js";
-import { OLLAMA, ollamaChat, ollamaGenerate } from "./ollama/index.js";
-import { OPENAI_COMPATIBLE_HOSTS, openAICompatibleChat, openAICompatibleText } from "./openai-compatible.js";
-import { OPENAI, openaiChat, openaiText } from "./openai.js";
-import type { ChatAdapter, TextCompletionAdapter } from "./types.js";
+import { CODESTRAL, codestralChat, codestralFim, MISTRAL, mistralChat, mistralEmbedding } from "./mistral/index.js";
+import { OLLAMA, ollamaChat, ollamaEmbedding, ollamaGenerate } from "./ollama/index.js";
+import {
+  OPENAI_COMPATIBLE_HOSTS,
+  openAICompatibleChat,
+  openAICompatibleEmbedding,
+  openAICompatibleText,
+} from "./openai-compatible.js";
+import { OPENAI, openaiChat, openaiEmbedding, openaiText } from "./openai.js";
+import type { ChatAdapter, EmbeddingAdapter, TextCompletionAdapter } from "./types.js";
 
 export interface ProviderEntry {
   /** Native text completions (`/completions` or the provider's own equivalent). */
   text?: TextCompletionAdapter | undefined;
   chat?: ChatAdapter | undefined;
+  /** `/embeddings` or the provider's own equivalent. */
+  embedding?: EmbeddingAdapter | undefined;
   /** Where the adapters look when api_key / api_base are not given (for the README). */
   keyEnv?: string | undefined;
   baseEnv?: string | undefined;
@@ -41,21 +48,22 @@ export const PROVIDERS: Readonly<Record<string, ProviderEntry>> = {
   // Text models only: chat on them is converted to a text completion (as LiteLLM does), never
   // sent to /chat/completions, which answers 404 for an instruct model.
   "text-completion-openai": { text: openaiText, ...env(OPENAI) },
-  openai: { text: openaiText, chat: openaiChat, ...env(OPENAI) },
+  openai: { text: openaiText, chat: openaiChat, embedding: openaiEmbedding, ...env(OPENAI) },
   azure_text: { text: azureText, ...env(AZURE) },
-  azure: { chat: azureChat, ...env(AZURE) },
+  azure: { chat: azureChat, embedding: azureEmbedding, ...env(AZURE) },
   anthropic: { chat: anthropic, ...env(ANTHROPIC) },
   "text-completion-codestral": { text: codestralFim, ...env(CODESTRAL) },
   codestral: { text: codestralFim, chat: codestralChat, ...env(CODESTRAL) },
-  mistral: { chat: mistralChat, ...env(MISTRAL) },
-  ollama: { text: ollamaGenerate, chat: ollamaChat, ...env(OLLAMA) },
-  ollama_chat: { chat: ollamaChat, ...env(OLLAMA) },
+  mistral: { chat: mistralChat, embedding: mistralEmbedding, ...env(MISTRAL) },
+  ollama: { text: ollamaGenerate, chat: ollamaChat, embedding: ollamaEmbedding, ...env(OLLAMA) },
+  ollama_chat: { chat: ollamaChat, embedding: ollamaEmbedding, ...env(OLLAMA) },
   ...Object.fromEntries(
     OPENAI_COMPATIBLE_HOSTS.map((host) => [
       host.provider,
       {
         text: host.textCompletions ? openAICompatibleText(host) : undefined,
         chat: openAICompatibleChat(host),
+        embedding: host.embeddings ? openAICompatibleEmbedding(host) : undefined,
         ...env(host),
       },
     ]),
@@ -64,6 +72,8 @@ export const PROVIDERS: Readonly<Record<string, ProviderEntry>> = {
 
 /** OpenAI's completion-only models, fine-tunes of them included. */
 const OPENAI_TEXT_MODEL = /^(gpt-3\.5-turbo-instruct|davinci-002|babbage-002|ft:(davinci|babbage)-002)/;
+/** OpenAI's embedding models (text-embedding-3-small, -3-large, -ada-002). */
+const OPENAI_EMBEDDING_MODEL = /^text-embedding-/;
 /** OpenAI models that only answer on /chat/completions. */
 const OPENAI_CHAT_MODEL = /^(gpt-3\.5-turbo(?!-instruct)|gpt-4|gpt-5|chatgpt-|o\d|ft:gpt-)/;
 
@@ -78,6 +88,7 @@ export function resolveModel(model: string): ResolvedModel {
     // LiteLLM reads a bare OpenAI text model as text-completion-openai.
     if (OPENAI_TEXT_MODEL.test(model)) return { provider: "openai", model, text: openaiText };
     if (OPENAI_CHAT_MODEL.test(model)) return { provider: "openai", model, chat: openaiChat };
+    if (OPENAI_EMBEDDING_MODEL.test(model)) return { provider: "openai", model, embedding: openaiEmbedding };
     const hint = `Write it as provider/model, with one of the providers: ${known}.`;
     throw unknown(model, `the provider cannot be inferred. ${hint}`);
   }

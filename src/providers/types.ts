@@ -7,6 +7,7 @@ import type { Framer, SseEvent } from "../http/sse.js";
 import type { UpstreamRequest } from "../http/transport.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionParams } from "../wire/chat.js";
 import type { TextCompletion, TextCompletionChunk, TextCompletionParams } from "../wire/completions.js";
+import type { EmbeddingParams, EmbeddingUsage } from "../wire/embeddings.js";
 import type { ProviderErrorDetail } from "../wire/errors.js";
 
 /** Where and how to call a provider, beside the OpenAI params. Names follow LiteLLM's. */
@@ -102,4 +103,47 @@ export interface ChatAdapter extends ProviderDialect {
   parseChatResponse(body: unknown): ChatCompletion;
   /** A fresh reader for one stream. */
   chatStream(): ChatStreamReader;
+}
+
+/** One vector of a provider's embeddings answer, at its position in the call's input. */
+export interface ProviderEmbedding {
+  index: number;
+  /** Floats, or base64 of little-endian float32s when the provider was sent `encoding_format: base64`. */
+  embedding: number[] | string;
+}
+
+/**
+ * A provider's embeddings answer for one call, as its adapter read it. litegate makes OpenAI's
+ * answer from the calls' answers: indexes shifted to the whole input, the encoding the caller
+ * asked for, usage summed (or counted when a call reports none).
+ */
+export interface ProviderEmbeddings {
+  data: ProviderEmbedding[];
+  /** The model the provider says answered, when it says. */
+  model?: string | undefined;
+  usage?: EmbeddingUsage | undefined;
+}
+
+/**
+ * A provider's embeddings endpoint. Batching, encodings and usage are litegate's (src/sdk/
+ * embedding.ts): an adapter builds one call's request for the input it is given and reads
+ * that call's answer.
+ */
+export interface EmbeddingAdapter extends ProviderDialect {
+  /**
+   * OpenAI embeddings params this provider takes (`dimensions`, `user`, `encoding_format`);
+   * others are refused or dropped. Without `encoding_format` here the provider is sent none
+   * and asked for floats, and litegate encodes base64 itself.
+   */
+  readonly supportedParams: ReadonlySet<string>;
+  /** The most inputs one call may carry; a longer input list is split into calls of at most this many. Undefined: no limit. */
+  readonly maxInputsPerCall?: number | undefined;
+  /**
+   * The upstream request for `params.input` (the whole input, or one batch of it as a list).
+   * `params` holds only wire params and is never mutated. Throws AuthenticationError /
+   * BadRequestError for missing config or values the provider cannot take.
+   */
+  buildEmbeddingRequest(params: EmbeddingParams, target: Target): UpstreamRequest;
+  /** The provider's successful answer to that request. */
+  parseEmbeddingResponse(body: unknown): ProviderEmbeddings;
 }

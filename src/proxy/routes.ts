@@ -6,6 +6,7 @@
 import type { Handler } from "./gateway.js";
 import { chatCompletions, completions } from "./handlers/completions.js";
 import { docsAsset, docsPage, listRoutes, openApi } from "./handlers/docs.js";
+import { embeddings } from "./handlers/embeddings.js";
 import { health, liveliness, readiness } from "./handlers/health.js";
 import { metrics } from "./handlers/metrics.js";
 import { getModel, listModels } from "./handlers/models.js";
@@ -53,6 +54,8 @@ const EXACT: Record<string, Methods> = {
   "/v1/completions": { POST: completions },
   "/chat/completions": { POST: chatCompletions },
   "/v1/chat/completions": { POST: chatCompletions },
+  "/embeddings": { POST: embeddings },
+  "/v1/embeddings": { POST: embeddings },
   "/models": { GET: listModels },
   "/v1/models": { GET: listModels },
   "/health": { GET: health },
@@ -127,6 +130,8 @@ const PATTERNS: { prefix: string; param: string; suffix: string; methods: Method
   { prefix: "/openai/deployments/", param: "{model}", suffix: "/chat/completions", methods: { POST: chatCompletions } },
   { prefix: "/engines/", param: "{model}", suffix: "/completions", methods: { POST: completions } },
   { prefix: "/openai/deployments/", param: "{model}", suffix: "/completions", methods: { POST: completions } },
+  { prefix: "/engines/", param: "{model}", suffix: "/embeddings", methods: { POST: embeddings } },
+  { prefix: "/openai/deployments/", param: "{model}", suffix: "/embeddings", methods: { POST: embeddings } },
   { prefix: "/v1/models/", param: "{model}", suffix: "", methods: { GET: getModel } },
   { prefix: "/models/", param: "{model}", suffix: "", methods: { GET: getModel } },
   { prefix: "/key/", param: "{key}", suffix: "/regenerate", methods: { POST: regenerateKey } },
@@ -165,7 +170,7 @@ export function routesNear(path: string): string {
   const section = slash === -1 ? undefined : path.slice(0, slash + 1);
   const near = section === undefined ? [] : Object.entries(EXACT).filter(([route]) => route.startsWith(section));
   if (near.length === 0)
-    return "Text completions are at POST /v1/completions, chat completions at POST /v1/chat/completions.";
+    return "Text completions are at POST /v1/completions, chat completions at POST /v1/chat/completions, embeddings at POST /v1/embeddings.";
   return `The ${section} routes are: ${near.map(([route, methods]) => `${Object.keys(methods).join("/")} ${route}`).join(", ")}.`;
 }
 

@@ -9,7 +9,9 @@
 import { sleep, type AbortLike } from "../http/cancel.js";
 import { backoffMs } from "../http/retry.js";
 import type { ChatCompletionStream } from "../sdk/chat-completion.js";
-import { chatCompletions, ENDPOINT_PARAMS, type Operation, textCompletions } from "../sdk/operations.js";
+import { chatCompletions, embeddings, ENDPOINT_PARAMS, type Operation, textCompletions } from "../sdk/operations.js";
+import { runEmbedding } from "../sdk/embedding.js";
+import type { CreateEmbeddingResponse, EmbeddingParams } from "../wire/embeddings.js";
 import { type CallOptions, splitRequest } from "../sdk/options.js";
 import { runTextCompletion, type TextCompletionStream } from "../sdk/text-completion.js";
 import { CompletionStream } from "../sdk/stream.js";
@@ -705,13 +707,24 @@ export class Router {
     return this.run(chatCompletions, request, route);
   }
 
-  /** A real, cheap call to one deployment (1 token), for /health. */
+  /** Embeddings through the Router (see run). */
+  embedding(request: EmbeddingParams, route: RouteOptions = {}): Promise<CreateEmbeddingResponse> {
+    return this.run(embeddings, request, route);
+  }
+
+  /**
+   * A real, cheap call to one deployment, for /health: a 1-token completion, or the embedding
+   * of one short input for an embedding deployment (model_info.mode `embedding`, or an embedding
+   * model in the price table), as LiteLLM checks them.
+   */
   async ping(deployment: Deployment, timeoutSeconds: number): Promise<void> {
     assertConfigured(deployment);
-    await runTextCompletion(
-      { model: deployment.model, prompt: "ping", max_tokens: 1 },
-      { ...deployment.options, timeout: timeoutSeconds, num_retries: 0 },
-    );
+    const options = { ...deployment.options, timeout: timeoutSeconds, num_retries: 0 };
+    if ((deployment.info.mode ?? deployment.price?.mode) === "embedding") {
+      await runEmbedding({ model: deployment.model, input: "ping" }, options);
+      return;
+    }
+    await runTextCompletion({ model: deployment.model, prompt: "ping", max_tokens: 1 }, options);
   }
 
   async close(): Promise<void> {

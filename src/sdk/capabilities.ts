@@ -13,16 +13,25 @@ export interface ModelCapabilities {
 
 /**
  * The capabilities of a model string in `mode` (a text completion deployment takes the
- * completion params, a chat one the chat params); undefined for a model litegate cannot serve.
+ * completion params, a chat one the chat params, an embedding one the embeddings params);
+ * undefined for a model litegate cannot serve in that mode.
  */
-export function capabilitiesOf(model: string, mode: "chat" | "completion"): ModelCapabilities | undefined {
+export function capabilitiesOf(
+  model: string,
+  mode: "chat" | "completion" | "embedding",
+): ModelCapabilities | undefined {
   let resolved: ReturnType<typeof resolveModel>;
   try {
     resolved = resolveModel(model);
   } catch {
     return undefined;
   }
-  const adapter = mode === "completion" ? (resolved.text ?? resolved.chat) : (resolved.chat ?? resolved.text);
+  const adapter =
+    mode === "embedding"
+      ? resolved.embedding
+      : mode === "completion"
+        ? (resolved.text ?? resolved.chat)
+        : (resolved.chat ?? resolved.text);
   if (adapter === undefined) return undefined;
   return { provider: resolved.provider, supported_openai_params: [...adapter.supportedParams].sort() };
 }

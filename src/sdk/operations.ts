@@ -1,16 +1,19 @@
 /**
- * The endpoints as data: which params an operation has, what it validates and how it runs one call. The Router
+ * The endpoints as data (text, chat, responses, embeddings): which params an operation has, what it validates and how it runs one call. The Router
  * and the proxy take any operation along one path, so an endpoint is an entry here, its
  * runner and its adapter methods — not an overload through every layer.
  */
 import { CHAT_PARAMS, COMPLETION_PARAMS } from "../providers/openai-dialect.js";
 import type { ChatCompletion, ChatCompletionParams } from "../wire/chat.js";
 import type { TextCompletion, TextCompletionParams } from "../wire/completions.js";
+import { type CreateEmbeddingResponse, EMBEDDING_PARAMS, type EmbeddingParams } from "../wire/embeddings.js";
+import { validateEmbedding } from "../wire/validate-embeddings.js";
 import { RESPONSES_PARAMS, type ResponseObject, type ResponsesParams } from "../wire/responses.js";
 import { validateChatCompletion } from "../wire/validate-chat.js";
 import { validateResponses } from "../wire/validate-responses.js";
 import { validateTextCompletion } from "../wire/validate.js";
 import { type ChatCompletionStream, runChatCompletion } from "./chat-completion.js";
+import { runEmbedding } from "./embedding.js";
 import type { CallOptions } from "./options.js";
 import { type ResponseStream, type ResponsesContext, runResponses } from "./responses.js";
 import { runTextCompletion, type TextCompletionStream } from "./text-completion.js";
@@ -31,6 +34,7 @@ export const ENDPOINT_PARAMS: ReadonlySet<string> = new Set([
   ...COMPLETION_PARAMS,
   ...CHAT_PARAMS,
   ...RESPONSES_PARAMS,
+  ...EMBEDDING_PARAMS,
 ]);
 
 export const textCompletions: Operation<TextCompletionParams, TextCompletion | TextCompletionStream> = {
@@ -43,6 +47,12 @@ export const chatCompletions: Operation<ChatCompletionParams, ChatCompletion | C
   params: CHAT_PARAMS,
   validate: validateChatCompletion,
   run: runChatCompletion,
+};
+
+export const embeddings: Operation<EmbeddingParams, CreateEmbeddingResponse> = {
+  params: EMBEDDING_PARAMS,
+  validate: validateEmbedding,
+  run: runEmbedding,
 };
 
 /** The Responses API's `metadata` is stored with the response, not LiteLLM's logging metadata. */

@@ -85,3 +85,26 @@ export const CHAT_COMPLETION_CHUNK: Shape = {
   what: "chat completion chunk",
   problem: (value) => completionProblem(value, false, chatChunkChoice),
 };
+
+/** One embeddings call's answer, as its adapter read it: a list of vectors, each at an index, and its usage if any. */
+export const EMBEDDINGS: Shape = {
+  what: "embeddings answer",
+  problem(value) {
+    if (!isRecord(value))
+      return `it is ${value === null ? "null" : `a ${Array.isArray(value) ? "list" : typeof value}`}, not an object`;
+    const data = value.data;
+    if (!Array.isArray(data)) return "`data` is missing or not a list";
+    for (let i = 0; i < data.length; i++) {
+      const item: unknown = data[i];
+      if (!isRecord(item)) return `data[${i}] is not an object`;
+      if (!isIndex(item.index)) return `data[${i}].index is not a non-negative integer`;
+      if (!Array.isArray(item.embedding) && typeof item.embedding !== "string")
+        return `data[${i}].embedding is neither a list of numbers nor a base64 string`;
+    }
+    const usage = value.usage;
+    const reported = usage !== undefined && usage !== null;
+    return reported && (!isRecord(usage) || typeof usage.prompt_tokens !== "number")
+      ? "usage.prompt_tokens is not a number"
+      : undefined;
+  },
+};

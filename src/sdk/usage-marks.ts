@@ -6,8 +6,9 @@
  */
 import type { ChatCompletion, ChatCompletionChunk } from "../wire/chat.js";
 import type { TextCompletion, TextCompletionChunk } from "../wire/completions.js";
+import type { CreateEmbeddingResponse } from "../wire/embeddings.js";
 
-type Answer = TextCompletion | TextCompletionChunk | ChatCompletion | ChatCompletionChunk;
+type Answer = TextCompletion | TextCompletionChunk | ChatCompletion | ChatCompletionChunk | CreateEmbeddingResponse;
 
 const estimated = new WeakSet<object>();
 const rawBodies = new WeakMap<object, string>();

@@ -73,6 +73,11 @@ export function textBasis(request: UsageRequest): UsageBasis {
   };
 }
 
+/** What an embeddings request's usage is counted from: its inputs, as a text completion's prompts are. */
+export function embeddingBasis(model: string, input: Prompt): UsageBasis {
+  return { model, promptTokens: () => promptTokens({ model, prompt: input, n: 1, echo: false }) };
+}
+
 /** What a chat completion's usage is counted from: its messages. */
 export function chatBasis(model: string, messages: readonly { content?: unknown }[]): UsageBasis {
   return { model, promptTokens: () => messageTokens(model, messages) };

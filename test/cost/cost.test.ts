@@ -38,7 +38,9 @@ describe("price table", () => {
         const v = p[field];
         if (v !== undefined) assert.ok(Number.isInteger(v) && v > 0, `${key}.${field}`);
       }
-      assert.ok(p.mode === "chat" || p.mode === "completion", `${key}.mode`);
+      assert.ok(p.mode === "chat" || p.mode === "completion" || p.mode === "embedding", `${key}.mode`);
+      // An embedding model bills its input only.
+      if (p.mode === "embedding") assert.equal(p.output_cost_per_token, 0, `${key} output price`);
       assert.ok(p.provider.length > 0, `${key}.provider`);
       if (p.cache_read_input_token_cost !== undefined)
         assert.ok(p.cache_read_input_token_cost <= p.input_cost_per_token, `${key} cache rate`);

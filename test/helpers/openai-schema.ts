@@ -13,7 +13,7 @@ const ajv = new Ajv2020({ strict: true, allErrors: true });
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM.
 const addFormats = addFormatsModule as unknown as { default: (ajv: Ajv2020) => void };
 addFormats.default(ajv);
-for (const file of ["openai-completions.schema.json", "openai-chat.schema.json"]) {
+for (const file of ["openai-completions.schema.json", "openai-chat.schema.json", "openai-embeddings.schema.json"]) {
   ajv.addSchema(JSON.parse(readFileSync(fixtures + file, "utf8")));
 }
 
@@ -26,6 +26,19 @@ type Definition =
 /** Asserts that `value` is a valid OpenAI `definition`, listing every violation if not. */
 export function assertOpenAI(definition: Definition, value: unknown): void {
   const validate = ajv.getSchema(`urn:llm-gateway:spec:openai-completions#/$defs/${definition}`);
+  assert.ok(validate, `schema ${definition} not found`);
+  const valid = validate(value);
+  assert.ok(valid, `${definition} invalid: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(value)}`);
+}
+
+export type EmbeddingsDefinition =
+  | "CreateEmbeddingRequest"
+  | "CreateEmbeddingResponse"
+  | "CreateEmbeddingResponseBase64";
+
+/** Asserts that `value` is a valid OpenAI embeddings `definition`, listing every violation if not. */
+export function assertOpenAIEmbeddings(definition: EmbeddingsDefinition, value: unknown): void {
+  const validate = ajv.getSchema(`urn:llm-gateway:spec:openai-embeddings#/$defs/${definition}`);
   assert.ok(validate, `schema ${definition} not found`);
   const valid = validate(value);
   assert.ok(valid, `${definition} invalid: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(value)}`);

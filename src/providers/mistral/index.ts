@@ -2,13 +2,14 @@
  * Mistral's chat endpoint (`mistral/M`), and the same endpoint on Codestral's own host
  * (`codestral/M`): OpenAI's chat format with a few renames (request.ts), answers that
  * are OpenAI's but for Mistral's own content, finish reasons and tool arguments
- * (response.ts, stream.ts); and Codestral's fill-in-the-middle endpoint (fim.ts).
+ * (response.ts, stream.ts); Codestral's fill-in-the-middle endpoint (fim.ts); and Mistral's
+ * embeddings (`mistral/mistral-embed`), OpenAI's format both ways.
  */
 import type { UpstreamRequest } from "../../http/transport.js";
 import type { ChatCompletionParams } from "../../wire/chat.js";
 import type { TextCompletionParams } from "../../wire/completions.js";
 import { apiBase, bearerHeaders, type Endpoint, postJson, requireApiKey, v1Url } from "../connection.js";
-import type { ChatAdapter, Target, TextCompletionAdapter } from "../types.js";
+import type { ChatAdapter, EmbeddingAdapter, ProviderEmbeddings, Target, TextCompletionAdapter } from "../types.js";
 import { mistralErrorDetail, mistralRequestId } from "./errors.js";
 import { FIM_PROVIDER, fimBody, parseFim, parseFimEvent } from "./fim.js";
 import { mistralChatBody } from "./request.js";
@@ -92,6 +93,24 @@ export const codestralFim: TextCompletionAdapter = {
     mistralRequest(CODESTRAL, FIM_PROVIDER, "/fim/completions", fimBody(params, target), target),
   parseResponse: parseFim,
   parseStreamEvent: parseFimEvent,
+  parseError: mistralErrorDetail,
+  requestId: mistralRequestId,
+};
+
+/** The OpenAI embeddings params Mistral takes (LiteLLM's table for Mistral lists only this one). */
+const MISTRAL_EMBEDDING_PARAMS: ReadonlySet<string> = new Set(["encoding_format"]);
+
+/** Mistral refuses more than 512 inputs in one request ("Too many inputs in request, split into more batches"). */
+const MISTRAL_MAX_EMBEDDING_INPUTS = 512;
+
+export const mistralEmbedding: EmbeddingAdapter = {
+  provider: "mistral",
+  supportedParams: MISTRAL_EMBEDDING_PARAMS,
+  maxInputsPerCall: MISTRAL_MAX_EMBEDDING_INPUTS,
+  buildEmbeddingRequest: (params, target) =>
+    mistralRequest(MISTRAL, "mistral", "/embeddings", { ...params, model: target.model }, target),
+  // Mistral answers in OpenAI's shape (plus an id and completion_tokens: 0).
+  parseEmbeddingResponse: (body) => body as ProviderEmbeddings,
   parseError: mistralErrorDetail,
   requestId: mistralRequestId,
 };

@@ -1,6 +1,6 @@
 /**
- * Ollama's native API: `/api/generate` for text completions (`ollama/M`) and `/api/chat`
- * for chat (`ollama_chat/M`). Requests (request.ts, messages.ts) carry OpenAI's sampling
+ * Ollama's native API: `/api/generate` for text completions (`ollama/M`), `/api/chat`
+ * for chat (`ollama_chat/M`) and `/api/embed` for embeddings (either prefix, embed.ts). Requests (request.ts, messages.ts) carry OpenAI's sampling
  * params in `options`; answers (response.ts) and NDJSON streams (stream.ts) are rebuilt
  * in OpenAI's shape.
  */
@@ -8,7 +8,8 @@ import type { SseEvent } from "../../http/sse.js";
 import type { UpstreamRequest } from "../../http/transport.js";
 import { apiBase, apiKey, bearerHeaders, type Endpoint, joinUrl, postJson } from "../connection.js";
 import { openAIErrorDetail, openAIRequestId } from "../openai-dialect.js";
-import type { ChatAdapter, StreamEvent, Target, TextCompletionAdapter } from "../types.js";
+import type { ChatAdapter, EmbeddingAdapter, StreamEvent, Target, TextCompletionAdapter } from "../types.js";
+import { embedBody, parseEmbed } from "./embed.js";
 import { chatBody, generateBody } from "./request.js";
 import { parseChat, parseGenerate } from "./response.js";
 import { ollamaChatStream, ollamaGenerateStream } from "./stream.js";
@@ -73,6 +74,19 @@ export const ollamaChat: ChatAdapter = {
   buildChatRequest: post("/api/chat", chatBody),
   parseChatResponse: parseChat,
   chatStream: ollamaChatStream,
+  parseError: openAIErrorDetail,
+  requestId: openAIRequestId,
+};
+
+/** The OpenAI embeddings params /api/embed takes; base64 is litegate's to make. */
+const OLLAMA_EMBEDDING_PARAMS: ReadonlySet<string> = new Set(["dimensions"]);
+
+/** One call takes any number of inputs: Ollama sets no limit, and a local server has no request quota. */
+export const ollamaEmbedding: EmbeddingAdapter = {
+  provider: "ollama",
+  supportedParams: OLLAMA_EMBEDDING_PARAMS,
+  buildEmbeddingRequest: post("/api/embed", embedBody),
+  parseEmbeddingResponse: parseEmbed,
   parseError: openAIErrorDetail,
   requestId: openAIRequestId,
 };

@@ -45,12 +45,13 @@ function samplingOptions(params: Record<string, unknown>, maxTokens: unknown): R
 }
 
 /**
- * Sorts the params OpenAI does not have: Ollama's request fields go in the body, an
- * explicit `options` object and anything else (num_ctx, top_k, …) go in `options`.
+ * Sorts the params OpenAI does not have: the endpoint's own request fields (`topLevel`) go in
+ * the body, an explicit `options` object and anything else (num_ctx, top_k, …) go in `options`.
  */
-function extras(
+export function extras(
   params: Record<string, unknown>,
   isOpenAI: (key: string) => boolean,
+  topLevel: ReadonlySet<string> = OLLAMA_TOP_LEVEL,
 ): { body: Record<string, unknown>; options: Record<string, unknown> } {
   const body: Record<string, unknown> = {};
   let options: Record<string, unknown> = {};
@@ -58,7 +59,7 @@ function extras(
     const value = params[key];
     if (isOpenAI(key) || value === undefined) continue;
     if (key === "options" && isRecord(value)) options = { ...options, ...value };
-    else if (OLLAMA_TOP_LEVEL.has(key)) body[key] = value;
+    else if (topLevel.has(key)) body[key] = value;
     else if (key !== "raw" && key !== "suffix") options[key] = value;
   }
   return { body, options };

@@ -47,9 +47,9 @@ function publicParams(params: Readonly<Record<string, unknown>>, path: string[] 
   return out;
 }
 
-function modeOf(deployment: Deployment): "chat" | "completion" {
+function modeOf(deployment: Deployment): "chat" | "completion" | "embedding" {
   const mode = deployment.info.mode ?? deployment.price?.mode;
-  if (mode === "chat" || mode === "completion") return mode;
+  if (mode === "chat" || mode === "completion" || mode === "embedding") return mode;
   return TEXT_PROVIDERS.some((prefix) => deployment.model.startsWith(prefix)) ? "completion" : "chat";
 }
 
