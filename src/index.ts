@@ -6,6 +6,8 @@ export { textCompletion, type TextCompletionStream } from "./sdk/text-completion
 export { chatCompletion, type ChatCompletionRequest, type ChatCompletionStream } from "./sdk/chat-completion.js";
 export { Router, type RouterOptions, type RouteOptions } from "./router/router.js";
 export { RouteTrace } from "./router/trace.js";
+export { type CacheOutcome, ResponseCache } from "./cache/response-cache.js";
+export type { CacheParamsInput, CacheSettings } from "./cache/settings.js";
 export { UsageLedger, type SettledUsage } from "./usage/ledger.js";
 export { chatCompletions, responses, textCompletions, type Operation } from "./sdk/operations.js";
 export type { ResponseStream } from "./sdk/responses.js";

@@ -7,6 +7,7 @@ import type { AbortLike } from "../http/cancel.js";
 import type { ConnectionOptions } from "../providers/types.js";
 import type { UsageLedger } from "../usage/ledger.js";
 import type { TextCompletionParams } from "../wire/completions.js";
+import { cacheControls } from "../cache/controls.js";
 import { BadRequestError } from "../wire/errors.js";
 
 export interface CallOptions extends ConnectionOptions {
@@ -103,6 +104,7 @@ const LITELLM_FIELD_RULES: Readonly<Record<string, { valid: (value: unknown) => 
 
 /** LiteLLM's fields are consumed, not forwarded: a malformed one is the caller's 400, never silently ignored. */
 function checkLiteLLMFields(litellm: Record<string, unknown>, options: Record<string, unknown>): void {
+  cacheControls(litellm.cache);
   for (const [field, rule] of Object.entries(LITELLM_FIELD_RULES)) {
     const value = field in litellm ? litellm[field] : options[field];
     if (value === undefined || value === null || rule.valid(value)) continue;
