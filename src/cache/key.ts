@@ -10,11 +10,21 @@ import { createHash } from "node:crypto";
 export type CacheKind = "text_completion" | "chat";
 
 /**
- * Request params that never change the answer: who asks (`user`), how it is delivered
- * (`stream`, `stream_options`) and what is only logged (`metadata`). Every other param is in
- * the key. LiteLLM's own fields (`cache`, `tags`, `fallbacks`, ...) never reach the params.
+ * Request params that never change the answer: who asks (`user`, and `safety_identifier`,
+ * OpenAI's successor to it), how it is delivered (`stream`, `stream_options`), what is only
+ * logged or kept (`metadata`, `store`) and the provider's own prompt-cache routing hint
+ * (`prompt_cache_key`). Every other param is in the key, whatever endpoint or provider it is
+ * for. LiteLLM's own fields (`cache`, `tags`, `fallbacks`, ...) never reach the params.
  */
-export const PARAMS_OUTSIDE_KEY: ReadonlySet<string> = new Set(["user", "stream", "stream_options", "metadata"]);
+export const PARAMS_OUTSIDE_KEY: ReadonlySet<string> = new Set([
+  "user",
+  "safety_identifier",
+  "stream",
+  "stream_options",
+  "metadata",
+  "store",
+  "prompt_cache_key",
+]);
 
 /** JSON with object keys sorted at every depth (arrays keep their order: it means something). */
 function canonical(value: unknown): string {
