@@ -90,10 +90,16 @@ export class RedisCache implements CacheStore {
   async set(key: string, answer: StoredAnswer, ttlSeconds: number): Promise<void> {
     if (!this.usable()) return;
     const plain = encode(answer);
-    const value =
-      plain.length > COMPRESS_ABOVE_BYTES
-        ? Buffer.concat([Buffer.of(DEFLATED), await deflate(plain)])
-        : Buffer.concat([Buffer.of(PLAIN), plain]);
+    let value: Buffer;
+    try {
+      value =
+        plain.length > COMPRESS_ABOVE_BYTES
+          ? Buffer.concat([Buffer.of(DEFLATED), await deflate(plain)])
+          : Buffer.concat([Buffer.of(PLAIN), plain]);
+    } catch {
+      // zlib out of memory: the answer goes unstored, the request is unaffected.
+      return;
+    }
     try {
       await this.link.client.set(this.prefix + key, value, "PX", Math.max(1, Math.ceil(ttlSeconds * 1000)));
       this.link.answered();

@@ -9,7 +9,7 @@ import { markRaw, rawBodyOf } from "../sdk/usage-marks.js";
 import type { RedisStateLogger } from "../state/redis-link.js";
 import type { UsageLedger } from "../usage/ledger.js";
 import { AnswerGatherer, type CachedAnswer, type CachedChunk, replayChunks } from "./answers.js";
-import type { CacheControls } from "./controls.js";
+import { type CacheControls, cacheControls } from "./controls.js";
 import { type CacheKind, cacheKey } from "./key.js";
 import { MemoryCache } from "./memory.js";
 import { RedisCache } from "./redis.js";
@@ -43,6 +43,34 @@ export interface CacheRequest {
   mockResponse: string | undefined;
 }
 
+/** LiteLLM's `metadata.redis_namespace`: the response cache namespace a request names for itself. */
+function redisNamespaceOf(metadata: unknown): string | undefined {
+  if (typeof metadata !== "object" || metadata === null) return undefined;
+  const namespace = (metadata as Record<string, unknown>).redis_namespace;
+  return typeof namespace === "string" && namespace !== "" ? namespace : undefined;
+}
+
+/**
+ * What the cache reads of a request split by splitRequest: its validated params, LiteLLM's
+ * fields (the `cache` controls, `metadata.redis_namespace`), `mock_response`, and the caller's
+ * key's namespace, which wins over the request's metadata.
+ */
+export function cacheRequest(
+  kind: CacheKind,
+  params: CacheRequest["params"],
+  litellm: Readonly<Record<string, unknown>>,
+  mockResponse: string | undefined,
+  keyNamespace: string | undefined,
+): CacheRequest {
+  return {
+    kind,
+    params,
+    controls: cacheControls(litellm.cache),
+    namespace: keyNamespace ?? redisNamespaceOf(litellm.metadata),
+    mockResponse,
+  };
+}
+
 export interface ResponseCacheOptions {
   logger?: RedisStateLogger | undefined;
   /** Redis keys are `litegate:<keyPrefix>:cache:...` (tests keep their runs apart with it). */
@@ -56,13 +84,17 @@ export class ResponseCache {
   ) {}
 
   /** The cache the settings describe: in memory, or in Redis (connecting in the background). */
-  static open(settings: CacheSettings | CacheParamsInput, options: ResponseCacheOptions = {}): ResponseCache {
-    const resolved = "kinds" in settings ? (settings as CacheSettings) : settingsOf(settings as CacheParamsInput);
+  static open(settings: CacheSettings, options: ResponseCacheOptions = {}): ResponseCache {
     const store =
-      resolved.type === "redis"
-        ? new RedisCache({ ...resolved.redis, logger: options.logger, keyPrefix: options.keyPrefix })
-        : new MemoryCache(resolved.maxSizeMb, resolved.maxEntries);
-    return new ResponseCache(resolved, store);
+      settings.type === "redis"
+        ? new RedisCache({ ...settings.redis, logger: options.logger, keyPrefix: options.keyPrefix })
+        : new MemoryCache(settings.maxSizeMb, settings.maxEntries);
+    return new ResponseCache(settings, store);
+  }
+
+  /** The cache LiteLLM's cache_params describe (`{type: "redis", host, ttl}`), as the SDK's Router takes them. */
+  static fromParams(params: CacheParamsInput, options: ResponseCacheOptions = {}): ResponseCache {
+    return ResponseCache.open(settingsOf(params), options);
   }
 
   get type(): "local" | "redis" {
@@ -98,6 +130,7 @@ export class ResponseCache {
     if (result instanceof CompletionStream)
       return this.storeWhenComplete(result, request.kind, key, ttl, note.usage) as R;
     const body = rawBodyOf(result as object) ?? JSON.stringify(result);
+    // Not awaited: the answer leaves now; a store that fails drops the entry (set never throws).
     void this.store.set(key, { storedAt: Date.now(), body }, ttl);
     return result;
   }

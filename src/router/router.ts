@@ -6,8 +6,7 @@
  * process, N workers and N machines behave alike. The proxy sends every request
  * through it; SDK users may too.
  */
-import { cacheControls } from "../cache/controls.js";
-import { ResponseCache } from "../cache/response-cache.js";
+import { cacheRequest, ResponseCache } from "../cache/response-cache.js";
 import type { CacheParamsInput } from "../cache/settings.js";
 import { sleep, type AbortLike } from "../http/cancel.js";
 import { backoffMs } from "../http/retry.js";
@@ -237,7 +236,7 @@ export class Router {
     }
     this.state = options.state ?? new MemoryState();
     const cache = options.cache;
-    this.cache = cache === undefined || cache instanceof ResponseCache ? cache : ResponseCache.open(cache);
+    this.cache = cache === undefined || cache instanceof ResponseCache ? cache : ResponseCache.fromParams(cache);
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
   }
@@ -696,13 +695,7 @@ export class Router {
     const { cache } = this;
     if (cache === undefined || operation.cacheKind === undefined) return routed();
     return cache.serve(
-      {
-        kind: operation.cacheKind,
-        params: valid,
-        controls: cacheControls(litellm.cache),
-        namespace: route.cacheNamespace ?? redisNamespaceOf(litellm.metadata),
-        mockResponse: options.mock_response,
-      },
+      cacheRequest(operation.cacheKind, valid, litellm, options.mock_response, route.cacheNamespace),
       trace,
       routed,
     );
@@ -749,13 +742,6 @@ export class Router {
     await this.state.close();
     await this.cache?.close();
   }
-}
-
-/** LiteLLM's `metadata.redis_namespace`: the response cache namespace a request names for itself. */
-function redisNamespaceOf(metadata: unknown): string | undefined {
-  if (typeof metadata !== "object" || metadata === null) return undefined;
-  const namespace = (metadata as Record<string, unknown>).redis_namespace;
-  return typeof namespace === "string" && namespace !== "" ? namespace : undefined;
 }
 
 /**

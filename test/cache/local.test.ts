@@ -12,7 +12,9 @@ import { deploymentsFromLiteLLM } from "../../src/config/index.js";
 import { Router } from "../../src/router/router.js";
 import { RouteTrace } from "../../src/router/trace.js";
 import { UsageLedger } from "../../src/usage/ledger.js";
-import { completionAnswer, streamChunks } from "../helpers/fixtures.js";
+import { chatCompletion } from "../../src/sdk/chat-completion.js";
+import { textCompletion } from "../../src/sdk/text-completion.js";
+import { chatAnswer, completionAnswer, streamChunks } from "../helpers/fixtures.js";
 import { json, MockUpstream, sse } from "../helpers/mock-upstream.js";
 
 let mock: MockUpstream;
@@ -71,9 +73,37 @@ test("Router({cache}): a streamed answer is stored once read to its end and repl
   await r.close();
 });
 
+test("textCompletion() and chatCompletion() with a response_cache: the same path, without a Router", async () => {
+  const cache = ResponseCache.fromParams({ type: "local" });
+  const before = mock.requests.length;
+  const connection = { api_key: "sk-u", api_base: `${mock.url}/v1`, response_cache: cache };
+  const text = { model: "text-completion-openai/instruct", prompt: "no router", ...connection };
+  const first = await textCompletion(text);
+  assert.deepEqual(await textCompletion(text), first);
+  // The controls apply here too: no-cache calls the model again.
+  await textCompletion({ ...text, cache: { "no-cache": true } });
+  assert.equal(mock.requests.length - before, 2);
+  // Not sent upstream: the provider saw the params only.
+  assert.deepEqual(mock.requests.at(-1)?.json, { model: "instruct", prompt: "no router" });
+  const chat = {
+    model: "openai/chat-model",
+    messages: [{ role: "user" as const, content: "no router" }],
+    ...connection,
+  };
+  mock.enqueue((_req, res) => json(res, 200, chatAnswer("Hello there")));
+  const answer = await chatCompletion(chat);
+  let streamed = "";
+  for await (const chunk of await chatCompletion({ ...chat, stream: true }))
+    streamed += chunk.choices[0]?.delta.content ?? "";
+  assert.equal(streamed, "Hello there");
+  assert.deepEqual(await chatCompletion(chat), answer);
+  assert.equal(mock.requests.length - before, 3);
+  await cache.close();
+});
+
 test("the local cache stays within its size in MB under 10,000 distinct large answers", async () => {
   const maxSizeMb = 2;
-  const cache = ResponseCache.open({ type: "local", max_size_mb: maxSizeMb });
+  const cache = ResponseCache.fromParams({ type: "local", max_size_mb: maxSizeMb });
   const store = cache.store as MemoryCache;
   const big = "x".repeat(8 * 1024);
   let served = 0;

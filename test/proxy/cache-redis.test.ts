@@ -60,7 +60,7 @@ describe("the redis response cache", { skip: SKIP }, () => {
   async function instance(redisUrl: string, logger?: Logged): Promise<TestGateway> {
     const recording = recordingLogger();
     if (logger !== undefined) Object.assign(logger, recording.log);
-    const cache = ResponseCache.open(
+    const cache = ResponseCache.fromParams(
       { type: "redis", url: redisUrl },
       { keyPrefix: prefix, logger: logger === undefined ? undefined : recording.logger },
     );
