@@ -125,6 +125,13 @@ describe("the redis response cache", { skip: SKIP }, () => {
     assert.match(hit.headers.get("x-litellm-cache-key") ?? "", KEY_HEADER);
     assert.equal(hit.headers.get("x-litellm-response-cost"), "0");
     assert.equal(await hit.text(), missText);
+    // The same entry replayed as a text stream.
+    const streamed = await readEvents(await post(two, "/v1/completions", { ...body, stream: true }));
+    const answer = JSON.parse(missText) as { choices: unknown[]; usage: unknown };
+    assert.deepEqual(
+      streamed.data.map((data) => (data === "[DONE]" ? data : (JSON.parse(data) as { choices: unknown[] }).choices)),
+      [answer.choices, "[DONE]"],
+    );
     assert.equal(mock.requests.length - before, 1);
   });
 

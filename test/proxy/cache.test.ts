@@ -536,6 +536,12 @@ describe("/cache/* routes: the master key only", () => {
     assert.equal(bad.body.error?.param, "keys");
   });
 
+  test("/health/readiness names the cache's type, as LiteLLM's does", async () => {
+    const readiness = await call(gateway.url, "GET", "/health/readiness", undefined);
+    assert.equal(readiness.status, 200);
+    assert.equal(readiness.body.cache, "local");
+  });
+
   test("403 with a virtual key, 401 with none", async () => {
     const key = await generateKey(gateway.url);
     for (const [method, path] of [
