@@ -7,6 +7,7 @@ import type { MachineInfo } from "./machine.js";
 import type { Cell, Measurement } from "./measure.js";
 import {
   GATEWAYS,
+  CACHE_HIT_CPU_GOAL,
   METRICS_COST_GOAL,
   isGateway,
   OBSERVED,
@@ -68,7 +69,7 @@ export interface TargetSummary {
 
 export type Summary = Partial<Record<TargetName, TargetSummary>>;
 
-export type CheckKind = "c16" | "c64" | "ttfb" | "rss" | "c16 vs vkey" | "c64 vs vkey";
+export type CheckKind = "c16" | "c64" | "ttfb" | "rss" | "c16 vs vkey" | "c64 vs vkey" | "hit CPU vs vkey";
 const CHECK_LABELS: Record<CheckKind, string> = {
   c16: "c=16 req/s ÷ floor",
   c64: "c=64 req/s ÷ floor",
@@ -76,6 +77,7 @@ const CHECK_LABELS: Record<CheckKind, string> = {
   rss: "peak RSS ÷ floor",
   "c16 vs vkey": "c=16 req/s ÷ vkey's (what metrics, traces cost)",
   "c64 vs vkey": "c=64 req/s ÷ vkey's (what metrics, traces cost)",
+  "hit CPU vs vkey": "c=16 CPU µs/request ÷ vkey's (a cache hit against a forwarded request)",
 };
 
 export interface Check {
@@ -211,6 +213,19 @@ export function checkTargets(summary: Summary): Check[] {
         pass: r === null ? null : r >= METRICS_COST_GOAL,
       });
     }
+  }
+  // A cache hit makes no upstream call: it must cost less CPU than the same request forwarded.
+  const cached = summary.cached?.scenarios.c16?.cpuUsPerRequest;
+  const forwarded = off?.scenarios.c16?.cpuUsPerRequest;
+  if (cached !== undefined && forwarded !== undefined) {
+    const r = ratio(cached, forwarded);
+    checks.push({
+      gateway: "cached",
+      kind: "hit CPU vs vkey",
+      goal: `< ${CACHE_HIT_CPU_GOAL.toFixed(2)}x`,
+      value: fmtRatio(r),
+      pass: r === null ? null : r < CACHE_HIT_CPU_GOAL,
+    });
   }
   return checks;
 }

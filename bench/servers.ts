@@ -126,17 +126,22 @@ export async function startFloor(settings: Settings, tmpDir: string, mockPort: n
 }
 
 /**
- * config.yaml for one gateway: the mock as its only model; master, vkey, metrics and traced add
- * the master key (and so the store), metrics the Prometheus callback, traced Prometheus and
- * OpenTelemetry exporting to the trace sink on `tracesPort`.
+ * config.yaml for one gateway: the mock as its only model; master, vkey, metrics, traced and cached
+ * add the master key (and so the store), metrics the Prometheus callback, traced Prometheus and
+ * OpenTelemetry exporting to the trace sink on `tracesPort`, cached the response cache.
  */
 export function litegateConfig(
   mockPort: number,
   withMasterKey: boolean,
   withMetrics = false,
   tracesPort?: number,
+  withCache = false,
 ): string {
   const callbacks = tracesPort !== undefined ? "[prometheus, otel]" : withMetrics ? "[prometheus]" : undefined;
+  const litellm = [
+    ...(callbacks === undefined ? [] : [`  callbacks: ${callbacks}\n`]),
+    ...(withCache ? ["  cache: true\n"] : []),
+  ];
   return `model_list:
   - model_name: ${MODEL_ALIAS}
     litellm_params:
@@ -145,7 +150,7 @@ export function litegateConfig(
       api_key: ${API_KEY}
 general_settings:
   graceful_shutdown_timeout_seconds: 5
-${withMasterKey ? `  master_key: ${MASTER_KEY}\n` : ""}${callbacks === undefined ? "" : `litellm_settings:\n  callbacks: ${callbacks}\n`}${
+${withMasterKey ? `  master_key: ${MASTER_KEY}\n` : ""}${litellm.length === 0 ? "" : `litellm_settings:\n${litellm.join("")}`}${
   tracesPort === undefined
     ? ""
     : `environment_variables:\n  OTEL_EXPORTER_OTLP_ENDPOINT: http://127.0.0.1:${tracesPort}\n`
@@ -199,6 +204,7 @@ export async function startLitegate(
     withMasterKey,
     kind === "metrics",
     kind === "traced" ? tracesPort : undefined,
+    kind === "cached",
   );
   writeFileSync(join(cwd, "config.yaml"), config);
   const port = await freePort();
@@ -212,7 +218,7 @@ export async function startLitegate(
       throw new Error(`no default SQLite store (./litegate.db) in its working directory ${cwd}`);
     }
     const token =
-      kind === "vkey" || kind === "metrics" || kind === "traced"
+      kind === "vkey" || kind === "metrics" || kind === "traced" || kind === "cached"
         ? await generateVirtualKey(port, settings.vkeyBody)
         : kind === "master"
           ? MASTER_KEY

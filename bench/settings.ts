@@ -4,7 +4,7 @@
  *
  *   BENCH_DURATION        seconds per measured run (default 10; shorter runs mislead)
  *   BENCH_ROUNDS          rounds of every scenario on every target (default 3); medians reported
- *   BENCH_TARGETS         comma list of direct,floor,open,master,vkey,metrics,traced (default all; floor always runs)
+ *   BENCH_TARGETS         comma list of direct,floor,open,master,vkey,metrics,traced,cached (default all; floor always runs)
  *   BENCH_PROFILE         "1": floor and gateways run with --cpu-prof; top self-time costs per request
  *   BENCH_VKEY_BODY       JSON body for /key/generate (default: a key with every limit, set too high to trip)
  *   BENCH_LOADGEN         "autocannon" forces the fallback even where wrk exists

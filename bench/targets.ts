@@ -3,12 +3,21 @@
  * direct), the scenarios, and the project's goals for each gateway configuration
  * against the floor measured in the same round.
  */
-export type TargetName = "direct" | "floor" | "open" | "master" | "vkey" | "metrics" | "traced";
-export const TARGETS: readonly TargetName[] = ["direct", "floor", "open", "master", "vkey", "metrics", "traced"];
+export type TargetName = "direct" | "floor" | "open" | "master" | "vkey" | "metrics" | "traced" | "cached";
+export const TARGETS: readonly TargetName[] = [
+  "direct",
+  "floor",
+  "open",
+  "master",
+  "vkey",
+  "metrics",
+  "traced",
+  "cached",
+];
 
 /** The litegate configurations. */
-export type GatewayName = "open" | "master" | "vkey" | "metrics" | "traced";
-export const GATEWAYS: readonly GatewayName[] = ["open", "master", "vkey", "metrics", "traced"];
+export type GatewayName = "open" | "master" | "vkey" | "metrics" | "traced" | "cached";
+export const GATEWAYS: readonly GatewayName[] = ["open", "master", "vkey", "metrics", "traced", "cached"];
 
 /** The gateways measured against vkey: the same configuration with observability on. */
 export const OBSERVED: readonly GatewayName[] = ["metrics", "traced"];
@@ -26,6 +35,8 @@ export const TARGET_NOTES: Record<TargetName, string> = {
   metrics: "vkey with Prometheus metrics on (litellm_settings.callbacks: [prometheus])",
   traced:
     "vkey with metrics and OpenTelemetry traces on (callbacks: [prometheus, otel]), exporting OTLP/HTTP protobuf to a local sink that accepts every batch",
+  cached:
+    "vkey with the response cache on (litellm_settings.cache: true, local): every request after the first is a cache hit, answered with no upstream call",
 };
 
 export type ScenarioId = "c16" | "c64" | "stream16";
@@ -48,7 +59,10 @@ export const THROUGHPUT_GOALS: Record<GatewayName, number> = {
   vkey: 0.8,
   metrics: 0.72,
   traced: 0.72,
+  cached: 0.8,
 };
+/** A cache hit (cached) must cost less CPU per request than the same request forwarded (vkey): at most this ratio. */
+export const CACHE_HIT_CPU_GOAL = 1;
 /** Metrics (and traces) on may cost at most this share of the same configuration's throughput (÷ vkey). */
 export const METRICS_COST_GOAL = 0.9;
 /** Stream TTFB p50 at most the floor's plus this. */

@@ -7,6 +7,8 @@ export { chatCompletion, type ChatCompletionRequest, type ChatCompletionStream }
 export { embedding, type EmbeddingRequest } from "./sdk/embedding.js";
 export { Router, type RouterOptions, type RouteOptions } from "./router/router.js";
 export { RouteTrace } from "./router/trace.js";
+export { type CacheOutcome, ResponseCache } from "./cache/response-cache.js";
+export type { CacheParamsInput, CacheSettings } from "./cache/settings.js";
 export { UsageLedger, type SettledUsage } from "./usage/ledger.js";
 export { chatCompletions, embeddings, responses, textCompletions, type Operation } from "./sdk/operations.js";
 export type { ResponseStream } from "./sdk/responses.js";

@@ -21,6 +21,8 @@ export interface Outcome {
   /** Known usage, or its count still running (a stream the provider sent no usage for). */
   usage: CompletionUsage | Promise<CompletionUsage | undefined> | undefined;
   cost(usage: CompletionUsage): number;
+  /** Answered from the response cache: no tokens charged to limits, cost 0. */
+  cacheHit: boolean;
 }
 
 /**
@@ -147,11 +149,11 @@ export class SpendLedger {
     const now = Date.now();
     const { principal } = ticket;
     const grant = principal.kind === "key" ? principal.grant : undefined;
-    if (grant !== undefined)
-      this.keyState.finish(grant.hash, grant.limits, ticket.spendId, usage?.total_tokens ?? 0, now);
+    // A cached answer generated nothing: its tokens count against no tpm limit.
+    const tokens = outcome.cacheHit ? 0 : (usage?.total_tokens ?? 0);
+    if (grant !== undefined) this.keyState.finish(grant.hash, grant.limits, ticket.spendId, tokens, now);
     const endUser = ticket.endUserLimits;
-    if (endUser !== undefined)
-      this.keyState.finish(endUser.holder, endUser.limits, ticket.spendId, usage?.total_tokens ?? 0, now);
+    if (endUser !== undefined) this.keyState.finish(endUser.holder, endUser.limits, ticket.spendId, tokens, now);
     if (this.writer === undefined) return;
     const record: SpendRecord = {
       request_id: ticket.spendId,
@@ -166,7 +168,7 @@ export class SpendLedger {
       status: outcome.ok ? "success" : "failure",
       start_time: ticket.startedAt,
       end_time: now,
-      cache_hit: false,
+      cache_hit: outcome.cacheHit,
       end_user: ticket.endUser ?? null,
       request_tags: outcome.requestTags,
       metadata: outcome.metadata,

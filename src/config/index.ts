@@ -25,6 +25,8 @@ export type {
   FallbackList,
   GeneralSettings,
   LitellmParams,
+  CacheCallType,
+  CacheParams,
   LitellmSettings,
   ModelEntry,
   ModelInfo,

@@ -197,11 +197,7 @@ function buildConfig(file: string, sources: Source[], env: NodeJS.ProcessEnv): G
     routing_strategy: routingStrategy(router.value.routing_strategy, router.origin.get("routing_strategy"), warnings),
   };
   const litellmSettings: LitellmSettings = litellm.value;
-  if (litellmSettings.cache === true) {
-    warnings.push(
-      `${litellm.origin.get("cache") ?? file}: litellm_settings.cache: litegate has no response cache yet (ignored): every request calls its provider`,
-    );
-  }
+  warnings.push(...cacheWarnings(litellmSettings, litellm.origin.get("cache_params") ?? file));
   for (const list of ["callbacks", "success_callback", "failure_callback"] as const) {
     for (const name of litellmSettings[list] ?? []) {
       if (!SERVED_CALLBACKS.has(name)) {
@@ -364,7 +360,36 @@ function unknownKeyWarnings({ file, raw }: Source): string[] {
     });
   }
   for (const section of MAPPING_SECTIONS) check(raw[section], KNOWN_KEYS[section], [section]);
+  check(getAt(raw, ["litellm_settings", "cache_params"]), KNOWN_KEYS.cache_params, [
+    "litellm_settings",
+    "cache_params",
+  ]);
   return out;
+}
+
+/** The call types litegate caches (LiteLLM's names); the others are accepted with a warning. */
+const CACHED_CALL_TYPES: ReadonlySet<string> = new Set([
+  "completion",
+  "acompletion",
+  "text_completion",
+  "atext_completion",
+]);
+
+/** What an operator must know of cache_params: set without `cache: true`, or naming call types litegate does not cache. */
+function cacheWarnings(settings: LitellmSettings, file: string): string[] {
+  const params = settings.cache_params;
+  if (params === undefined) return [];
+  if (settings.cache !== true) {
+    return [
+      `${file}: litellm_settings.cache_params is set but litellm_settings.cache is not true: no response is cached (as in LiteLLM)`,
+    ];
+  }
+  const unserved = (params.supported_call_types ?? []).filter((type) => !CACHED_CALL_TYPES.has(type));
+  return unserved.length === 0
+    ? []
+    : [
+        `${file}: litellm_settings.cache_params.supported_call_types: ${unserved.join(", ")} not cached by litegate (it caches text and chat completions)`,
+      ];
 }
 
 type Section<K extends (typeof MAPPING_SECTIONS)[number]> = NoNulls<NonNullable<ParsedFile[K]>>;

@@ -263,6 +263,55 @@ export const routerSettingsSchema = z.looseObject(
   mapping(),
 );
 
+/** The caches litegate serves; LiteLLM's others (s3, gcs, disk, the semantic ones) are refused at start. */
+export const CACHE_TYPES = ["local", "redis"] as const;
+
+/** LiteLLM's call type names (with and without its `a` async prefix); litegate caches the completions ones. */
+export const CACHE_CALL_TYPES = [
+  "completion",
+  "acompletion",
+  "text_completion",
+  "atext_completion",
+  "embedding",
+  "aembedding",
+  "transcription",
+  "atranscription",
+  "rerank",
+  "arerank",
+  "responses",
+  "aresponses",
+] as const;
+
+/** LiteLLM's litellm_settings.cache_params, as its Cache() takes them. */
+export const cacheParamsSchema = z.looseObject(
+  {
+    type: z
+      .enum(CACHE_TYPES, {
+        error: `expected one of ${CACHE_TYPES.join(", ")} (litegate serves no s3, gcs, azure-blob, disk or semantic cache)`,
+      })
+      .nullish(),
+    host: str().nullish(),
+    port: num({ int: true, min: 1, max: 65535 }).nullish(),
+    password: str().nullish(),
+    url: str("a redis:// URL").nullish(),
+    namespace: name("a non-empty string").nullish(),
+    ttl: num({ gt: 0 }).nullish(),
+    default_in_memory_ttl: num({ gt: 0 }).nullish(),
+    default_in_redis_ttl: num({ gt: 0 }).nullish(),
+    supported_call_types: z
+      .array(
+        z.enum(CACHE_CALL_TYPES, { error: `expected one of ${CACHE_CALL_TYPES.join(", ")}` }),
+        mapping("a list of call types"),
+      )
+      .nullish(),
+    mode: z.enum(["default_on", "default_off"], { error: "expected default_on or default_off" }).nullish(),
+    // litegate's: the in-memory cache's bound in MB (LiteLLM's max_size_in_memory counts entries only).
+    max_size_mb: num({ gt: 0 }).nullish(),
+    max_size_in_memory: num({ int: true, gt: 0 }).nullish(),
+  },
+  mapping("a mapping like {type: redis, ttl: 600}"),
+);
+
 export const litellmSettingsSchema = z.looseObject(
   {
     drop_params: bool().nullish(),
@@ -276,6 +325,7 @@ export const litellmSettingsSchema = z.looseObject(
     content_policy_fallbacks: fallbackList().nullish(),
     allowed_fails: num({ int: true, min: 0 }).nullish(),
     cache: bool().nullish(),
+    cache_params: cacheParamsSchema.nullish(),
     set_verbose: bool().nullish(),
     json_logs: bool().nullish(),
     include_cost_in_streaming_usage: bool().nullish(),
@@ -332,6 +382,8 @@ export type GeneralSettings = NoNulls<z.output<typeof generalSettingsSchema>> & 
 // An intersection, not Omit: Omit on a type with an index signature (looseObject's) loses every named key.
 export type RouterSettings = NoNulls<z.output<typeof routerSettingsSchema>> & { routing_strategy: RoutingStrategy };
 export type LitellmSettings = NoNulls<z.output<typeof litellmSettingsSchema>>;
+export type CacheParams = NoNulls<z.output<typeof cacheParamsSchema>>;
+export type CacheCallType = (typeof CACHE_CALL_TYPES)[number];
 /** `[{ "gpt-4o": ["gpt-4o-mini", "claude"] }]`: each entry maps one model group to its fallbacks. */
 export type FallbackList = NonNullable<RouterSettings["fallbacks"]>;
 
@@ -343,6 +395,7 @@ export const KNOWN_KEYS = {
   general_settings: new Set(Object.keys(generalSettingsSchema.shape)),
   router_settings: new Set(Object.keys(routerSettingsSchema.shape)),
   litellm_settings: new Set(Object.keys(litellmSettingsSchema.shape)),
+  cache_params: new Set(Object.keys(cacheParamsSchema.shape)),
 } as const;
 
 export const MAPPING_SECTIONS = ["general_settings", "router_settings", "litellm_settings"] as const;

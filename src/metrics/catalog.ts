@@ -116,6 +116,17 @@ export function createCatalog(registry: Registry, inFlight: () => number) {
       tokens,
     ),
     spend: counter(registry, "litellm_spend_metric", "Total spend on LLM requests", [...CALLER, "model", "model_id"]),
+    // The response cache: a hit is a request answered with no model call (issue 13: counted, not hidden).
+    cacheHits: counter(registry, "litellm_cache_hits_metric", "Total number of LiteLLM cache hits", [
+      ...CALLER,
+      "model",
+      "model_id",
+    ]),
+    cacheMisses: counter(registry, "litellm_cache_misses_metric", "Total number of LiteLLM cache misses", [
+      ...CALLER,
+      "model",
+      "model_id",
+    ]),
     // Workers each see part of a deployment's calls: the worst state any of them saw is its state.
     // Budgets: each worker knows the spend of the requests it served last; the least left is the newest.
     remainingKeyBudget: new GaugeFamily(

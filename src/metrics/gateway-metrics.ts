@@ -8,6 +8,7 @@ import cluster from "node:cluster";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import type { OwnerSpend, Principal } from "../access/grant.js";
 import { principalLogId } from "../access/spend-ledger.js";
+import type { CacheOutcome } from "../cache/response-cache.js";
 import type { Deployment } from "../config/index.js";
 import type { Attempt, AttemptFailure, RouteTrace } from "../router/trace.js";
 import type { CompletionUsage } from "../wire/completions.js";
@@ -46,6 +47,8 @@ export interface RequestRecord {
   cost(usage: CompletionUsage): number;
   /** The key's budgeted owners and their spend at admission; undefined without budgets. */
   budgets: readonly OwnerSpend[] | undefined;
+  /** The response cache's lookup, when the request was cacheable. */
+  cache: CacheOutcome | undefined;
 }
 
 /** The identity labels every request metric carries. */
@@ -188,6 +191,13 @@ export class GatewayMetrics {
       this.totals.set(totalKey, total);
     }
     total.inc();
+    const cache = request.cache;
+    if (cache !== undefined) {
+      const counter = cache.hit ? this.catalog.cacheHits : this.catalog.cacheMisses;
+      counter.series({ ...caller, model: requested, model_id: modelId }).inc();
+      // A hit made no attempt: it is an answer, not a failure, and spent nothing.
+      if (cache.hit && request.status === 200) return;
+    }
     for (const attempt of attempts) this.recordAttempt(attempt, requested, caller, who);
     if (attempts.length > 1) this.recordFallbacks(attempts, requested, caller);
     if (request.status !== 200 || last === undefined || deployment === undefined) {

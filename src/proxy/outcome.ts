@@ -33,6 +33,11 @@ export function responseHeaders(ctx: RequestContext): Headers {
     "x-litellm-overhead-duration-ms": Math.max(0, elapsed - (trace?.upstreamMs ?? 0)).toFixed(3),
   };
   if (ctx.rateHeaders !== undefined) Object.assign(headers, ctx.rateHeaders);
+  // A hit says so as LiteLLM does (the header only on hits), and costs nothing.
+  if (trace?.cache?.hit === true) {
+    headers["x-litellm-cache-key"] = trace.cache.key;
+    headers["x-litellm-response-cost"] = formatCostHeader(0);
+  }
   const deployment = trace?.deployment;
   if (trace !== undefined && deployment !== undefined) {
     headers["x-litellm-attempted-retries"] = String(trace.retries);
@@ -56,6 +61,7 @@ export function spendOutcome(ctx: RequestContext, status: number): Outcome {
   const known = ledger?.known?.usage;
   const billable =
     ledger !== undefined && known === undefined && ledger.bills && ledger.began && (status === 499 || ctx.streamOpened);
+  const cacheHit = trace?.cache?.hit === true;
   return {
     ok: status === 200,
     modelGroup: ctx.model ?? "",
@@ -63,7 +69,8 @@ export function spendOutcome(ctx: RequestContext, status: number): Outcome {
     requestTags: requestTags(ctx),
     metadata: ctx.labels.metadata,
     usage: billable ? ledger.settle().then((settled) => settled?.usage) : known,
-    cost: (usage) => costFor(ctx, usage),
+    cost: cacheHit ? () => 0 : (usage) => costFor(ctx, usage),
+    cacheHit,
   };
 }
 
@@ -114,7 +121,8 @@ export function logLine(req: IncomingMessage, ctx: RequestContext, status: numbe
     overhead_ms: round(Math.max(0, duration - upstream)),
     prompt_tokens: usage?.prompt_tokens,
     completion_tokens: usage?.completion_tokens,
-    cost: knownCost(ctx),
+    cost: trace?.cache?.hit === true ? 0 : knownCost(ctx),
+    cache_hit: trace?.cache?.hit,
     // Only when the request had any: most lines stay as short as before.
     request_tags: tags.length > 0 ? tags : undefined,
     metadata: Object.keys(ctx.labels.metadata).length > 0 ? ctx.labels.metadata : undefined,
@@ -137,5 +145,6 @@ export function requestRecord(ctx: RequestContext, status: number, outcome: Outc
     usage: outcome.usage,
     cost: outcome.cost,
     budgets: ctx.ticket?.budgets,
+    cache: ctx.trace?.cache,
   };
 }

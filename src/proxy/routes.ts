@@ -9,6 +9,7 @@ import { docsAsset, docsPage, listRoutes, openApi } from "./handlers/docs.js";
 import { embeddings } from "./handlers/embeddings.js";
 import { health, liveliness, readiness } from "./handlers/health.js";
 import { metrics } from "./handlers/metrics.js";
+import { cacheDelete, cacheFlushAll, cachePing } from "./handlers/cache.js";
 import { getModel, listModels } from "./handlers/models.js";
 import { tokenCounter } from "./handlers/token-counter.js";
 import { createResponse, deleteResponse, getResponse, listInputItems } from "./handlers/responses.js";
@@ -90,6 +91,9 @@ const EXACT: Record<string, Methods> = {
   "/openapi.json": { GET: openApi },
   "/docs": { GET: docsPage },
   "/metrics": { GET: metrics },
+  "/cache/ping": { GET: cachePing },
+  "/cache/delete": { POST: cacheDelete },
+  "/cache/flushall": { POST: cacheFlushAll },
   // LiteLLM's organisation routes: teams and members, users, end users (customers), budgets.
   "/team/list": { GET: listTeams },
   "/team/delete": { POST: deleteTeams },

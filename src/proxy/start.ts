@@ -4,6 +4,8 @@
  */
 import { resolve } from "node:path";
 import type { DestinationStream } from "pino";
+import { ResponseCache } from "../cache/response-cache.js";
+import { cacheSettings } from "../cache/settings.js";
 import type { GatewayConfig } from "../config/index.js";
 import { DEFAULT_END_USER_LIMIT, type MetricsOptions } from "../metrics/gateway-metrics.js";
 import type { RouterOptions } from "../router/router.js";
@@ -115,7 +117,14 @@ export function routerOptions(config: GatewayConfig, logger?: StartOptions["logg
     drop_params: l.drop_params,
     additional_drop_params: l.additional_drop_params,
     state: redis === undefined ? undefined : RedisState.connect({ ...redis, logger }),
+    cache: responseCache(config, logger),
   };
+}
+
+/** The response cache litellm_settings.cache and cache_params ask for; Redis' settings default to the router's. */
+function responseCache(config: GatewayConfig, logger?: StartOptions["logger"]): ResponseCache | undefined {
+  const settings = cacheSettings(config.litellmSettings, redisSettings(config));
+  return settings === undefined ? undefined : ResponseCache.open(settings, { logger });
 }
 
 /** A callback named in litellm_settings.callbacks or success_callback, as LiteLLM turns its loggers on. */

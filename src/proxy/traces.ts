@@ -222,6 +222,12 @@ export function requestSpans(ctx: RequestContext, end: TraceEnd): RequestSpans |
       attributes["litegate.retries"] = trace.retries;
       attributes["litegate.fallbacks"] = trace.fallbacks;
       if (ctx.stream) attributes["litegate.stream"] = true;
+      // Answered from the response cache: no attempt spans, nothing spent.
+      if (trace.cache?.hit === true) {
+        attributes["litegate.cache_hit"] = true;
+        usageAttributes(usage, attributes);
+        attributes["litegate.cost"] = 0;
+      }
     }
     if (deployment !== undefined) {
       attributes["litegate.deployment_id"] = deployment.id;

@@ -6,6 +6,8 @@
  * process, N workers and N machines behave alike. The proxy sends every request
  * through it; SDK users may too.
  */
+import { cacheRequest, ResponseCache } from "../cache/response-cache.js";
+import type { CacheParamsInput } from "../cache/settings.js";
 import { sleep, type AbortLike } from "../http/cancel.js";
 import { backoffMs } from "../http/retry.js";
 import type { ChatCompletionStream } from "../sdk/chat-completion.js";
@@ -76,6 +78,11 @@ export type RouterOptions = Optional<
   Optional<Pick<LitellmSettings, "drop_params" | "additional_drop_params">> & {
     /** Where counters and cooldowns live; in memory by default, Redis to share them. */
     state?: RouterState | undefined;
+    /**
+     * The response cache (litellm_settings.cache): a ResponseCache, or LiteLLM's cache_params
+     * (`{type: "local"}`, `{type: "redis", host, port, ttl}`) for the Router to open one.
+     */
+    cache?: ResponseCache | CacheParamsInput | undefined;
     /** For tests: the clock (epoch ms) and the random source. */
     now?: (() => number) | undefined;
     random?: (() => number) | undefined;
@@ -96,6 +103,8 @@ export interface RouteOptions {
    * no provider, so the fallbacks can be tried out.
    */
   mockTestingFallbacks?: boolean | undefined;
+  /** The response cache namespace of the caller's key (its metadata's `redis_namespace`). */
+  cacheNamespace?: string | undefined;
   /**
    * The deployment to try first while it is available (a native response being continued is
    * known only to the deployment that made it, as LiteLLM routes previous_response_id).
@@ -200,6 +209,8 @@ export class Router {
   private readonly aliases = new Map<string, string>();
   private readonly hidden = new Set<string>();
   private readonly state: RouterState;
+  /** The response cache, when one is configured. */
+  readonly cache: ResponseCache | undefined;
   private readonly now: () => number;
   private readonly random: () => number;
 
@@ -226,6 +237,8 @@ export class Router {
       if (typeof target !== "string" && target.hidden === true) this.hidden.add(alias);
     }
     this.state = options.state ?? new MemoryState();
+    const cache = options.cache;
+    this.cache = cache === undefined || cache instanceof ResponseCache ? cache : ResponseCache.fromParams(cache);
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
   }
@@ -670,12 +683,23 @@ export class Router {
       operation.keeps,
     );
     const valid = operation.validate(params);
-    return this.route(
-      valid.model,
-      requestRoute(route, litellm.fallbacks, options.mock_response, litellm.mock_testing_fallbacks),
-      route.trace ?? new RouteTrace(),
-      valid.stream === true,
-      (model, options, deployment) => operation.run(attemptParams(valid, model, deployment, operation.params), options),
+    // A stream's answer is stored with its usage: the ledger counts it when the provider sends none.
+    const trace = route.trace ?? new RouteTrace(this.cache !== undefined);
+    const routed = () =>
+      this.route(
+        valid.model,
+        requestRoute(route, litellm.fallbacks, options.mock_response, litellm.mock_testing_fallbacks),
+        trace,
+        valid.stream === true,
+        (model, options, deployment) =>
+          operation.run(attemptParams(valid, model, deployment, operation.params), options),
+      );
+    const { cache } = this;
+    if (cache === undefined || operation.cacheKind === undefined) return routed();
+    return cache.serve(
+      cacheRequest(operation.cacheKind, valid, litellm, options.mock_response, route.cacheNamespace),
+      trace,
+      routed,
     );
   }
 
@@ -729,6 +753,7 @@ export class Router {
 
   async close(): Promise<void> {
     await this.state.close();
+    await this.cache?.close();
   }
 }
 

@@ -6,6 +6,7 @@
  * headers, the log line, spend and metrics, including while a request is still running
  * when its client leaves.
  */
+import type { CacheOutcome } from "../cache/response-cache.js";
 import type { Deployment } from "../config/index.js";
 import type { TraceStart } from "../tracing/ids.js";
 import { UsageLedger } from "../usage/ledger.js";
@@ -56,6 +57,8 @@ export class RouteTrace {
   /** Milliseconds spent in upstream attempts: to the answer, or to a stream's first chunk. */
   upstreamMs = 0;
   readonly usage: UsageLedger;
+  /** The response cache's lookup, when the request was cacheable: its key and whether it hit (no attempt was made). */
+  cache: CacheOutcome | undefined = undefined;
   /** The request's trace when tracing is on: each attempt then gets a span id and sends `traceparent` upstream. */
   tracing: TraceStart | undefined = undefined;
 

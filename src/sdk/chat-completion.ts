@@ -17,6 +17,7 @@ import {
   withoutTools,
 } from "../translate/chat-via-text.js";
 import { attemptOnce, attemptStream, withRetries } from "./attempt.js";
+import { cachedCall } from "./cached-call.js";
 import { answerWithUsage, beginUsage, callUsage, streamUsage, withProviderUsage } from "./call-usage.js";
 import { mockChat, mockChatStream } from "./mock-response.js";
 import { type CallOptions, DEFAULT_TIMEOUT_SECONDS, splitRequest } from "./options.js";
@@ -37,8 +38,9 @@ export function chatCompletion(request: ChatCompletionRequest & { stream: true }
 export function chatCompletion(request: ChatCompletionRequest & { stream?: false | null }): Promise<ChatCompletion>;
 export function chatCompletion(request: ChatCompletionRequest): Promise<ChatCompletion | ChatCompletionStream>;
 export async function chatCompletion(request: ChatCompletionRequest): Promise<ChatCompletion | ChatCompletionStream> {
-  const { params, options } = splitRequest(request);
-  return runChatCompletion(validateChatCompletion(params), options);
+  const { params, options, litellm } = splitRequest(request);
+  const valid = validateChatCompletion(params);
+  return cachedCall("chat", valid, options, litellm, (call) => runChatCompletion(valid, call));
 }
 
 /** chatCompletion() for params already split from their options and validated (the Router's way in). */

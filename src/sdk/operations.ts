@@ -3,6 +3,7 @@
  * and the proxy take any operation along one path, so an endpoint is an entry here, its
  * runner and its adapter methods — not an overload through every layer.
  */
+import type { CacheKind } from "../cache/key.js";
 import { CHAT_PARAMS, COMPLETION_PARAMS } from "../providers/openai-dialect.js";
 import type { ChatCompletion, ChatCompletionParams } from "../wire/chat.js";
 import type { TextCompletion, TextCompletionParams } from "../wire/completions.js";
@@ -27,6 +28,8 @@ export interface Operation<P extends { model: string; stream?: boolean | null },
   run(params: P, options: CallOptions): Promise<R>;
   /** Fields LiteLLM consumes elsewhere that are this endpoint's own params (the Responses API's `metadata`). */
   readonly keeps?: ReadonlySet<string>;
+  /** What the response cache stores its answers as; uncached when absent. */
+  readonly cacheKind?: CacheKind;
 }
 
 /** Every OpenAI param of any endpoint: a deployment default named here applies only to its own. */
@@ -41,12 +44,14 @@ export const textCompletions: Operation<TextCompletionParams, TextCompletion | T
   params: COMPLETION_PARAMS,
   validate: validateTextCompletion,
   run: runTextCompletion,
+  cacheKind: "text_completion",
 };
 
 export const chatCompletions: Operation<ChatCompletionParams, ChatCompletion | ChatCompletionStream> = {
   params: CHAT_PARAMS,
   validate: validateChatCompletion,
   run: runChatCompletion,
+  cacheKind: "chat",
 };
 
 export const embeddings: Operation<EmbeddingParams, CreateEmbeddingResponse> = {

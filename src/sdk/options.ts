@@ -7,6 +7,8 @@ import type { AbortLike } from "../http/cancel.js";
 import type { ConnectionOptions } from "../providers/types.js";
 import type { UsageLedger } from "../usage/ledger.js";
 import type { TextCompletionParams } from "../wire/completions.js";
+import { cacheControls } from "../cache/controls.js";
+import type { ResponseCache } from "../cache/response-cache.js";
 import { BadRequestError } from "../wire/errors.js";
 
 export interface CallOptions extends ConnectionOptions {
@@ -30,6 +32,11 @@ export interface CallOptions extends ConnectionOptions {
   ledger?: UsageLedger | undefined;
   /** Receives the provider's x-ratelimit-remaining-requests / -tokens of the answer, when it sends them. */
   remaining?: RemainingLimits | undefined;
+  /**
+   * Answers from this response cache and stores in it (textCompletion and chatCompletion; a
+   * Router's own `cache` option does the same for its calls). The request's `cache` controls apply.
+   */
+  response_cache?: ResponseCache | undefined;
 }
 
 /** What a provider said is left of its rate limits, read from its answer's headers. */
@@ -61,6 +68,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set<keyof CallOptions>([
   "ledger",
   "traceparent",
   "remaining",
+  "response_cache",
 ]);
 
 export const DEFAULT_TIMEOUT_SECONDS = 600;
@@ -103,6 +111,7 @@ const LITELLM_FIELD_RULES: Readonly<Record<string, { valid: (value: unknown) => 
 
 /** LiteLLM's fields are consumed, not forwarded: a malformed one is the caller's 400, never silently ignored. */
 function checkLiteLLMFields(litellm: Record<string, unknown>, options: Record<string, unknown>): void {
+  cacheControls(litellm.cache);
   for (const [field, rule] of Object.entries(LITELLM_FIELD_RULES)) {
     const value = field in litellm ? litellm[field] : options[field];
     if (value === undefined || value === null || rule.valid(value)) continue;

@@ -31,6 +31,7 @@ import type {
 import { BadRequestError, UnsupportedParamsError } from "../wire/errors.js";
 import { validateTextCompletion } from "../wire/validate.js";
 import { attemptOnce, attemptStream, withRetries } from "./attempt.js";
+import { cachedCall } from "./cached-call.js";
 import { mockCompletion, mockStream } from "./mock-response.js";
 import { type CallOptions, DEFAULT_TIMEOUT_SECONDS, splitRequest, type TextCompletionRequest } from "./options.js";
 import { fitParams } from "./params.js";
@@ -55,8 +56,9 @@ export function textCompletion(request: TextCompletionRequest & { stream: true }
 export function textCompletion(request: TextCompletionRequest & { stream?: false | null }): Promise<TextCompletion>;
 export function textCompletion(request: TextCompletionRequest): Promise<TextCompletion | TextCompletionStream>;
 export async function textCompletion(request: TextCompletionRequest): Promise<TextCompletion | TextCompletionStream> {
-  const { params, options } = splitRequest(request);
-  return runTextCompletion(validateTextCompletion(params), options);
+  const { params, options, litellm } = splitRequest(request);
+  const valid = validateTextCompletion(params);
+  return cachedCall("text_completion", valid, options, litellm, (call) => runTextCompletion(valid, call));
 }
 
 /** What every path needs besides the params. */

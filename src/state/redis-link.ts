@@ -27,6 +27,8 @@ export interface RedisLinkSetup {
   command: string;
   /** Lua scripts to define on the client, by command name. */
   scripts: Record<string, { numberOfKeys?: number; lua: string }>;
+  /** What happens while Redis is away, in the warning; default "local to this instance". */
+  whileAway?: string;
   /** Runs each time the connection becomes ready, after the recovery has been told, unless closed. */
   onReady?: () => void;
 }
@@ -43,6 +45,7 @@ export class RedisLink<Scripts extends object = object> {
   private readonly logger: RedisStateLogger;
   private readonly subject: string;
   private readonly command: string;
+  private readonly whileAway: string;
   private readonly firstContact: Promise<boolean>;
   private settled = false;
   private isClosed = false;
@@ -63,6 +66,7 @@ export class RedisLink<Scripts extends object = object> {
     this.logger = options.logger ?? { warn: (message) => console.warn(message) };
     this.subject = setup.subject;
     this.command = setup.command;
+    this.whileAway = setup.whileAway ?? "local to this instance";
     const client = createRedisClient(options);
     for (const [name, definition] of Object.entries(setup.scripts)) client.defineCommand(name, definition);
     this.client = client as Redis & Scripts;
@@ -147,10 +151,7 @@ export class RedisLink<Scripts extends object = object> {
   unreachable(): void {
     if (this.isClosed) return;
     this.lost = true;
-    this.warn(
-      "unreachable",
-      `Redis unreachable at ${this.where}; ${this.subject} local to this instance until it returns`,
-    );
+    this.warn("unreachable", `Redis unreachable at ${this.where}; ${this.subject} ${this.whileAway} until it returns`);
   }
 
   /**

@@ -216,11 +216,7 @@ const STARTING: Record<string, StartingCase> = {
     },
   },
   "tags-and-callbacks.yaml": {
-    warnings: [
-      "unknown key router_settings.enable_tag_filtering (ignored)",
-      "litellm_settings.cache: litegate has no response cache yet (ignored): every request calls its provider",
-      OPEN,
-    ],
+    warnings: ["unknown key router_settings.enable_tag_filtering (ignored)", OPEN],
     models: ["gpt-4"],
     async probe(url, _file, stdout) {
       const answer = await send(url, "/v1/chat/completions", chat("gpt-4"));
@@ -246,7 +242,6 @@ const STARTING: Record<string, StartingCase> = {
       "model_list[1] (rerank-english-v3.0): litellm_params.api_key reads os.environ/COHERE_API_KEY, which is not set; requests to this deployment will fail with 401 until it is",
       "guardrails[0].litellm_params.api_key reads os.environ/APORIA_API_KEY_1, which is not set (left unset)",
       "guardrails[0].litellm_params.api_base reads os.environ/APORIA_API_BASE_1, which is not set (left unset)",
-      "litellm_settings.cache: litegate has no response cache yet (ignored): every request calls its provider",
       "model_list[1].litellm_params.model: litegate does not serve the provider 'cohere' yet: 'rerank-english-v3.0' is left out of /v1/models and its requests get a 400",
       "litellm_settings.callbacks has 'otel' but no OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_ENDPOINT) is set: traces go to OpenTelemetry's default, http://localhost:4318/v1/traces.",
       OPEN,
@@ -342,12 +337,7 @@ const STARTING: Record<string, StartingCase> = {
     },
   },
   "redis-cache-db.yaml": {
-    warnings: [
-      "unknown key general_settings.use_redis_transaction_buffer (ignored)",
-      "unknown key litellm_settings.cache_params (ignored)",
-      "litellm_settings.cache: litegate has no response cache yet (ignored): every request calls its provider",
-      OPEN,
-    ],
+    warnings: ["unknown key general_settings.use_redis_transaction_buffer (ignored)", OPEN],
     models: ["fake-openai-endpoint"],
     async probe(url) {
       const answer = await send(url, "/v1/chat/completions", chat("fake-openai-endpoint"));

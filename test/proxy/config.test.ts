@@ -502,9 +502,10 @@ describe("warnings", () => {
       `${file}: unknown key general_settings.alerting_threshold (ignored)`,
       `${file}: unknown key general_settings.foo (ignored)`,
       `${file}: unknown key router_settings.cache_responses (ignored)`,
-      `${file}: unknown key litellm_settings.cache_params (ignored)`,
       `${file}: general_settings.foo reads os.environ/UNKNOWN_SECRET, which is not set (left unset)`,
       `${file}: router_settings.routing_strategy "usage-based-routing-v2" is served by litegate as "usage-based-routing"`,
+      // cache_params is read now; without cache: true it caches nothing, as in LiteLLM.
+      `${file}: litellm_settings.cache_params is set but litellm_settings.cache is not true: no response is cached (as in LiteLLM)`,
       `${file}: litellm_settings.callbacks: 'langfuse' is not served by litegate yet (ignored); served: prometheus, otel, generic_api`,
     ]);
     const [model] = config.modelList;

@@ -21,6 +21,7 @@ export interface RouteDoc {
     | "Budgets"
     | "Spend"
     | "Health"
+    | "Cache"
     | "Utilities";
   access: Access;
 }
@@ -131,6 +132,9 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
   "POST /model/update": master("Models", "Change a deployment added at runtime"),
   "POST /model/delete": master("Models", "Remove a deployment added at runtime"),
   "GET /metrics": master("Health", "Prometheus metrics (LiteLLM's names), when the prometheus callback is on"),
+  "GET /cache/ping": master("Cache", "Whether the response cache answers, and its type"),
+  "POST /cache/delete": master("Cache", 'Delete response cache entries by key ({"keys": [...]})'),
+  "POST /cache/flushall": master("Cache", "Delete every response cache entry"),
   "POST /utils/token_counter": {
     summary: "Count the tokens of a prompt or messages in a model's encoding",
     tag: "Utilities",

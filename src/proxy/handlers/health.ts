@@ -41,8 +41,8 @@ export async function readiness(
       status: ready ? "healthy" : "unhealthy",
       db,
       redis,
-      // No response cache yet.
-      cache: null,
+      // The response cache's type, as LiteLLM names it ("local", "redis"); null without one.
+      cache: gateway.router.cache?.type ?? null,
       litellm_version: packageVersion(),
       success_callbacks: gateway.callbacks,
       log_level: gateway.detailedDebug ? "DEBUG" : "INFO",

@@ -100,7 +100,9 @@ export async function admitModelRequest(
   // The client left while the key was admitted: nothing to call upstream for (the close settled the ticket).
   if (ctx.ended) return undefined;
   // Spend and metrics need the request's usage: its ledger then bills (see UsageLedger).
-  const trace = new RouteTrace(gateway.access.countsUsage() || gateway.metrics !== undefined);
+  const trace = new RouteTrace(
+    gateway.access.countsUsage() || gateway.metrics !== undefined || gateway.router.cache !== undefined,
+  );
   trace.tracing = ctx.tracing;
   ctx.trace = trace;
   // A client that goes away cancels the upstream call with it.
@@ -109,12 +111,21 @@ export async function admitModelRequest(
     if (!res.writableFinished) cancellation.abort();
   });
   // Configured fallbacks lead only where the key may go (its allowlists bind every model it reaches).
+  const cacheNamespace = keyCacheNamespace(principal);
   return {
     signal: cancellation,
     trace,
     allows: gateway.access.allowsFallback(principal),
     ...(prefer === undefined ? {} : { prefer }),
+    ...(cacheNamespace === undefined ? {} : { cacheNamespace }),
   };
+}
+
+/** A virtual key's own response cache namespace: `redis_namespace` in its metadata, as LiteLLM reads it. */
+function keyCacheNamespace(principal: Principal): string | undefined {
+  if (principal.kind !== "key") return undefined;
+  const namespace = principal.grant.key.metadata.redis_namespace;
+  return typeof namespace === "string" && namespace !== "" ? namespace : undefined;
 }
 
 /** A stream that failed after its status went out: what the request's outcome reports. */
