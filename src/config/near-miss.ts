@@ -33,7 +33,6 @@ function distance(a: string, b: string): number {
  */
 export const LITELLM_ONLY_KEYS: ReadonlySet<string> = new Set([
   "service_callbacks",
-  "turn_off_message_logging",
   "redact_user_api_key_info",
   "langfuse_default_tags",
   "force_ipv4",

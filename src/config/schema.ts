@@ -334,6 +334,7 @@ export const litellmSettingsSchema = z.looseObject(
     success_callback: z.preprocess((v) => (typeof v === "string" ? [v] : v), stringList()).nullish(),
     failure_callback: z.preprocess((v) => (typeof v === "string" ? [v] : v), stringList()).nullish(),
     require_auth_for_metrics_endpoint: bool().nullish(),
+    turn_off_message_logging: bool().nullish(),
     disable_end_user_cost_tracking_prometheus_only: bool().nullish(),
     prometheus_end_user_limit: num({ int: true, min: 0 }).nullish(),
   },

@@ -49,6 +49,8 @@ export class RequestContext {
   authenticatedAt: number | undefined;
   admissionStartedAt: number | undefined;
   admittedAt: number | undefined;
+  /** The prompt and the answer, kept only when the generic_api logger sends them (turn_off_message_logging: false). */
+  logged: { input: unknown; output: unknown } | undefined;
   /** The body's temperature and token limit, read only when the request is traced (its spans show them). */
   requestParams: { temperature: number | undefined; maxTokens: number | undefined } | undefined;
 

@@ -34,6 +34,8 @@ export interface Gateway {
   metrics: GatewayMetrics | undefined;
   /** The LiteLLM callbacks in use (prometheus, otel), as /health/readiness names them. */
   callbacks: readonly string[];
+  /** The generic_api logger sends prompts and answers: handlers keep them on the request (ctx.logged). */
+  logMessages: boolean;
   /** Unix seconds the gateway started; the `created` of /v1/models entries. */
   startedAt: number;
 }

@@ -200,6 +200,7 @@ export class GatewayServer {
         ...(options.tracing === undefined ? [] : ["otel"]),
         ...(options.webhook === undefined ? [] : ["generic_api"]),
       ],
+      logMessages: options.webhook?.logMessages === true,
       startedAt: Math.floor(Date.now() / 1000),
     };
     this.tracer = options.tracing === undefined ? undefined : new GatewayTracer(options.tracing, packageVersion());

@@ -186,6 +186,7 @@ export function webhookOptions(
     batchSize: positive(env.DEFAULT_BATCH_SIZE) ?? DEFAULT_WEBHOOK_BATCH_SIZE,
     flushIntervalMs: (positive(env.DEFAULT_FLUSH_INTERVAL_SECONDS) ?? DEFAULT_WEBHOOK_FLUSH_SECONDS) * 1000,
     maxQueue: positive(env.GENERIC_LOGGER_MAX_QUEUE) ?? DEFAULT_WEBHOOK_MAX_QUEUE,
+    logMessages: l.turn_off_message_logging === false,
   };
 }
 

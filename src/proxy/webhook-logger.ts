@@ -23,6 +23,12 @@ export interface WebhookLoggerOptions {
   batchSize: number;
   flushIntervalMs: number;
   maxQueue: number;
+  /**
+   * Send each request's prompt (`messages`) and answer (`response`): only when
+   * litellm_settings.turn_off_message_logging is written as false. LiteLLM sends them unless
+   * it is true; litegate sends no prompt anywhere unless told to.
+   */
+  logMessages: boolean;
   /** First wait after a failed batch; doubles up to maxBackoffMs. */
   backoffMs?: number | undefined;
   maxBackoffMs?: number | undefined;
@@ -185,8 +191,9 @@ const epochSeconds = (now: number): number => (performance.timeOrigin + now) / 1
 
 /**
  * LiteLLM's StandardLoggingPayload for a finished request: the same outcome spend was
- * charged from. Prompts and answers are never sent (`messages`/`response` are null, as
- * LiteLLM sends them with turn_off_message_logging), nor any key: only the key's hash.
+ * charged from. The prompt and the answer only when the logger was told to send them
+ * (ctx.logged is then set), else null as LiteLLM sends them with turn_off_message_logging;
+ * never a key: only the key's hash.
  */
 export function loggingPayload(
   ctx: RequestContext,
@@ -237,8 +244,8 @@ export function loggingPayload(
     saved_cache_cost: 0,
     request_tags: outcome.requestTags,
     end_user: ctx.endUser ?? "",
-    messages: null,
-    response: null,
+    messages: ctx.logged?.input ?? null,
+    response: ctx.logged?.output ?? null,
     model_parameters: {},
     error_str: failure === undefined ? null : failure.errorClass,
     error_information:

@@ -5,11 +5,13 @@
  * ever reaches the receiver.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { hashKey } from "../../src/access/key-token.js";
+import { loadConfig } from "../../src/config/index.js";
+import { webhookOptions } from "../../src/proxy/start.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 import { chatAnswer } from "../helpers/fixtures.js";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
@@ -81,7 +83,9 @@ async function until(what: string, check: () => boolean, ms = 5000): Promise<voi
   }
 }
 
-async function open(webhook: { maxQueue?: number; batchSize?: number } = {}): Promise<TestGateway> {
+async function open(
+  webhook: { maxQueue?: number; batchSize?: number; logMessages?: boolean } = {},
+): Promise<TestGateway> {
   receiver.reset();
   accepted.length = 0;
   return startGateway({
@@ -97,6 +101,7 @@ async function open(webhook: { maxQueue?: number; batchSize?: number } = {}): Pr
       maxQueue: webhook.maxQueue ?? 100,
       backoffMs: 20,
       maxBackoffMs: 40,
+      logMessages: webhook.logMessages === true,
     },
   });
 }
@@ -124,6 +129,64 @@ function timeless(payload: Record<string, unknown>): Record<string, unknown> {
 }
 
 describe("generic_api webhook logger", () => {
+  test("prompts are sent only when config.yaml says turn_off_message_logging: false", async () => {
+    const env = { GENERIC_LOGGER_ENDPOINT: "http://127.0.0.1:9/logs" };
+    const settings = [
+      ["", false],
+      ["  turn_off_message_logging: true\n", false],
+      ["  turn_off_message_logging: false\n", true],
+    ] as const;
+    for (const [line, logMessages] of settings) {
+      const file = join(dir, `messages-${String(logMessages)}-${line.length}.yaml`);
+      writeFileSync(
+        file,
+        `model_list:\n  - model_name: m\n    litellm_params: {model: openai/x, mock_response: hi}\nlitellm_settings:\n  callbacks: [generic_api]\n${line}`,
+      );
+      assert.equal(webhookOptions(await loadConfig(file, {}), env)?.logMessages, logMessages, line);
+    }
+  });
+
+  test("turn_off_message_logging: false sends each request's prompt and answer, a stream's gathered whole", async () => {
+    const gateway = await open({ logMessages: true });
+    try {
+      const ok = await chat(gateway.url, MASTER_KEY, "gpt-ok");
+      assert.equal(ok.status, 200);
+      const stream = await fetch(`${gateway.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          model: "gpt-ok",
+          stream: true,
+          stream_options: { include_usage: true },
+          messages: [{ role: "user", content: "hi" }],
+        }),
+      });
+      await stream.text();
+      await until("two payloads", () => received().payloads.length === 2);
+      const [answered, streamed] = received().payloads;
+      assert.deepEqual(answered?.messages, [{ role: "user", content: "a secret prompt" }]);
+      assert.deepEqual(answered?.response, chatAnswer("hello"));
+      assert.deepEqual(streamed?.messages, [{ role: "user", content: "hi" }]);
+      assert.deepEqual(streamed?.response, {
+        id: "c",
+        object: "chat.completion",
+        created: 1700000000,
+        model: "gpt-ok",
+        choices: [
+          {
+            index: 0,
+            message: { role: "assistant", content: "hi", refusal: null },
+            logprobs: null,
+            finish_reason: "stop",
+          },
+        ],
+        usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 },
+      });
+    } finally {
+      await gateway.close();
+    }
+  });
+
   test("a success, a failure and a stream arrive as LiteLLM's StandardLoggingPayload; no secret in them", async () => {
     const gateway = await open();
     try {
@@ -304,6 +367,7 @@ describe("generic_api webhook logger", () => {
         batchSize: 512,
         flushIntervalMs: 60_000,
         maxQueue: 100,
+        logMessages: false,
       },
     });
     receiver.reset();

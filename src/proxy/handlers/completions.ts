@@ -5,6 +5,7 @@
  * OpenAI's format.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { AnswerGatherer, type CachedChunk } from "../../cache/answers.js";
 import * as operations from "../../sdk/operations.js";
 import type { Operation } from "../../sdk/operations.js";
 import type { CompletionStream } from "../../sdk/stream.js";
@@ -23,7 +24,10 @@ interface Answer {
   choices: unknown[];
 }
 
-type CompletionOperation = Operation<{ model: string; stream?: boolean | null }, Answer | CompletionStream<Answer>>;
+type CompletionOperation = Operation<
+  { model: string; stream?: boolean | null; messages?: unknown; prompt?: unknown },
+  Answer | CompletionStream<Answer>
+>;
 
 export const completions = completionRoute(operations.textCompletions as CompletionOperation);
 export const chatCompletions = completionRoute(operations.chatCompletions as CompletionOperation);
@@ -51,9 +55,13 @@ async function serve(
   if (gateway.requestOverrides !== undefined) Object.assign(body, gateway.requestOverrides);
   const route = await admitModelRequest(gateway, res, ctx, request);
   if (route === undefined) return;
+  // Kept for the generic_api logger only when it sends prompts and answers.
+  const logged = gateway.logMessages ? { input: body.messages ?? body.prompt, output: null as unknown } : undefined;
+  ctx.logged = logged;
 
   if (body.stream !== true) {
     const answer = (await gateway.router.run(operation, body, route)) as Answer;
+    if (logged !== undefined) logged.output = answer;
     if (gateway.detailedDebug) gateway.debugLogger.debug({ request_id: ctx.id, response: answer }, "response body");
     // The provider's own bytes when the answer is theirs unchanged: no second serialisation.
     const raw = rawBodyOf(answer);
@@ -78,8 +86,16 @@ async function serve(
   if (stream === undefined) return;
   ctx.streamOpened = true;
   const withCost = gateway.includeCostInStreamingUsage;
+  // The answer the logger gets of a stream: its chunks gathered as the cache gathers them.
+  const gatherer =
+    logged === undefined || operation.cacheKind === undefined ? undefined : new AnswerGatherer(operation.cacheKind);
+  let usage: CompletionUsage | undefined;
   try {
     for await (const { chunk, raw } of stream.items()) {
+      if (gatherer !== undefined) {
+        gatherer.add(chunk as unknown as CachedChunk);
+        if (chunk.usage != null) usage = chunk.usage;
+      }
       // Chunks go out as they came; only a usage chunk that carries its cost is re-serialised.
       const text =
         withCost && chunk.usage != null
@@ -89,6 +105,7 @@ async function serve(
       if (full !== undefined) await full;
       if (res.destroyed) break;
     }
+    if (logged !== undefined && gatherer !== undefined) logged.output = gatherer.answer(usage);
     endEventStream(res);
   } catch (error) {
     const failure = asAPIError(error);
