@@ -8,6 +8,7 @@ import { BadRequestError } from "../wire/errors.js";
 import { ANTHROPIC, anthropic } from "./anthropic/index.js";
 import { AZURE, azureChat, azureText } from "./azure.js";
 import type { Endpoint } from "./connection.js";
+import { GEMINI, geminiChat, VERTEX, vertexChatFor, vertexGeminiChat } from "./google/index.js";
 import { CODESTRAL, codestralChat, codestralFim, MISTRAL, mistralChat } from "./mistral/index.js";
 import { OLLAMA, ollamaChat, ollamaGenerate } from "./ollama/index.js";
 import { OPENAI_COMPATIBLE_HOSTS, openAICompatibleChat, openAICompatibleText } from "./openai-compatible.js";
@@ -50,6 +51,10 @@ export const PROVIDERS: Readonly<Record<string, ProviderEntry>> = {
   mistral: { chat: mistralChat, ...env(MISTRAL) },
   ollama: { text: ollamaGenerate, chat: ollamaChat, ...env(OLLAMA) },
   ollama_chat: { chat: ollamaChat, ...env(OLLAMA) },
+  // Google (issue 15): the Gemini API by key; Vertex AI by OAuth token, its claude-* models
+  // through the Anthropic adapter (resolveModel picks the adapter by model).
+  gemini: { chat: geminiChat, ...env(GEMINI) },
+  vertex_ai: { chat: vertexGeminiChat, ...env(VERTEX) },
   ...Object.fromEntries(
     OPENAI_COMPATIBLE_HOSTS.map((host) => [
       host.provider,
@@ -88,5 +93,6 @@ export function resolveModel(model: string): ResolvedModel {
   // LiteLLM's rule: `openai/` with a model OpenAI serves only as chat goes to chat;
   // anything else (instruct models, a vLLM or other compatible server) to /completions.
   if (provider === "openai" && OPENAI_CHAT_MODEL.test(name)) return { provider, model: name, chat: entry.chat };
+  if (provider === "vertex_ai") return { provider, model: name, ...entry, chat: vertexChatFor(name) };
   return { provider, model: name, ...entry };
 }
