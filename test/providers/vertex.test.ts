@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
 import OpenAI from "openai";
+import { costOf, priceOf } from "../../src/cost/cost.js";
 import {
   AuthenticationError,
   type ChatCompletion,
@@ -525,5 +526,28 @@ describe("vertex_ai/ and gemini/ through the proxy with the openai client", () =
     } finally {
       await gateway.close();
     }
+  });
+});
+
+describe("prices of Google's models", () => {
+  test("gemini/ and vertex_ai/ entries, dated ids by family, an exact id's own price, Claude on Vertex as its family", () => {
+    const pro = priceOf("gemini/gemini-2.5-pro");
+    assert.equal(pro?.input_cost_per_token, 1.25e-6);
+    assert.equal(pro?.output_cost_per_token, 1e-5);
+    assert.equal(pro?.max_input_tokens, 1048576);
+    assert.equal(priceOf("gemini/gemini-2.0-flash-001")?.source, "gemini/gemini-2.0-flash");
+    assert.equal(priceOf("vertex_ai/gemini-2.0-flash-001")?.input_cost_per_token, 1.5e-7);
+    assert.equal(priceOf("vertex_ai/gemini-2.5-flash")?.cache_read_input_token_cost, 3e-8);
+    assert.equal(priceOf("vertex_ai/claude-sonnet-4@20250514")?.source, "claude-sonnet-4");
+    // Thought tokens are in completion_tokens, billed at the output rate (as Google bills them).
+    const flash = priceOf("gemini/gemini-2.5-flash");
+    assert.ok(flash !== undefined);
+    const usage = {
+      prompt_tokens: 1000,
+      completion_tokens: 500,
+      total_tokens: 1500,
+      prompt_tokens_details: { cached_tokens: 400 },
+    };
+    assert.equal(costOf(usage, flash).toFixed(10), (600 * 3e-7 + 400 * 3e-8 + 500 * 2.5e-6).toFixed(10));
   });
 });
