@@ -252,16 +252,22 @@ async function libraryToken(credentials: Credentials, name: string, provider: st
   }
 }
 
+/** Who waits for a token, for the errors: the prefix and the model of the request. */
+interface Asker {
+  provider: string;
+  model: string;
+}
+
 /** One credentials' token: fetched by the first request that needs it, awaited by the rest. */
 class TokenSource {
   private token: Token | undefined;
   private pending: Promise<Token> | undefined;
 
-  constructor(private readonly fetch: () => Promise<Token>) {}
+  constructor(private readonly fetch: (asker: Asker) => Promise<Token>) {}
 
-  async get(): Promise<string> {
+  async get(asker: Asker): Promise<string> {
     if (this.token !== undefined && this.token.expiresAt - REFRESH_MARGIN_MS > Date.now()) return this.token.value;
-    this.pending ??= this.fetch().then(
+    this.pending ??= this.fetch(asker).then(
       (token) => {
         this.token = token;
         this.pending = undefined;
@@ -288,14 +294,14 @@ export function vertexAuthorization(target: Target, provider: string): () => Pro
   const { credentials, key, name } = credentialsOf(target, provider);
   let source = sources.get(key);
   if (source === undefined) {
-    const model = target.model;
-    source = new TokenSource(() =>
+    source = new TokenSource(({ provider: who, model }) =>
       credentials.kind === "service_account"
-        ? serviceAccountToken(credentials.account, name, provider, model)
-        : libraryToken(credentials, name, provider, model),
+        ? serviceAccountToken(credentials.account, name, who, model)
+        : libraryToken(credentials, name, who, model),
     );
     sources.set(key, source);
   }
   const shared = source;
-  return async () => ({ authorization: `Bearer ${await shared.get()}` });
+  const asker = { provider, model: target.model };
+  return async () => ({ authorization: `Bearer ${await shared.get(asker)}` });
 }
