@@ -334,6 +334,25 @@ describe("gemini/ chat", () => {
     }
   });
 
+  test("reasoning_effort is a thinkingConfig with LiteLLM's budgets; none turns thinking off; others are a 400", async () => {
+    for (const [effort, config] of [
+      ["low", { thinkingBudget: 1024, includeThoughts: true }],
+      ["medium", { thinkingBudget: 2048, includeThoughts: true }],
+      ["high", { thinkingBudget: 4096, includeThoughts: true }],
+      ["none", { thinkingBudget: 0 }],
+    ] as const) {
+      mock.reset();
+      mock.enqueue((_req, res) => json(res, 200, answer("ok")));
+      await chatCompletion({ ...call(), messages: [{ role: "user", content: "q" }], reasoning_effort: effort });
+      assert.deepEqual(generationConfigSent(), { thinkingConfig: config }, effort);
+    }
+    const error = await rejection(
+      chatCompletion({ ...call(), messages: [{ role: "user", content: "q" }], reasoning_effort: "extreme" }),
+    );
+    assert.ok(error instanceof BadRequestError);
+    assert.equal(error.param, "reasoning_effort");
+  });
+
   test("response_format json_schema becomes responseSchema, with $refs inlined and the keywords Gemini refuses left out", async () => {
     mock.enqueue((_req, res) => json(res, 200, answer('{"a":1}')));
     await chatCompletion({

@@ -8,7 +8,7 @@ import { type Caller, geminiContents, systemInstruction } from "./messages.js";
 // biome-ignore format: a table, read across
 export const GEMINI_CHAT_PARAMS: ReadonlySet<string> = new Set([
   "frequency_penalty", "logprobs", "max_completion_tokens", "max_tokens", "n", "presence_penalty",
-  "response_format", "seed", "stop", "stream", "stream_options", "temperature", "tool_choice", "tools",
+  "reasoning_effort", "response_format", "seed", "stop", "stream", "stream_options", "temperature", "tool_choice", "tools",
   "top_logprobs", "top_p",
 ]);
 
@@ -65,6 +65,26 @@ function responseFormat(params: ChatCompletionParams, caller: Caller): Record<st
   throw invalidValue(message, "response_format.type", caller.provider, caller.model);
 }
 
+/** LiteLLM's thinking budgets for reasoning_effort (its constants.py defaults); `none` turns thinking off. */
+const THINKING_BUDGETS: Readonly<Record<string, number>> = {
+  none: 0,
+  minimal: 128,
+  low: 1024,
+  medium: 2048,
+  high: 4096,
+};
+
+function thinkingConfig(effort: unknown, caller: Caller): Record<string, unknown> | undefined {
+  if (effort === undefined || effort === null) return undefined;
+  const budget = typeof effort === "string" ? THINKING_BUDGETS[effort] : undefined;
+  if (budget === undefined) {
+    const message = `Gemini takes reasoning_effort none, minimal, low, medium or high (got ${JSON.stringify(effort)}).`;
+    throw invalidValue(message, "reasoning_effort", caller.provider, caller.model);
+  }
+  // Thoughts are asked for whenever the model thinks, so they come back as reasoning_content.
+  return budget === 0 ? { thinkingBudget: 0 } : { thinkingBudget: budget, includeThoughts: true };
+}
+
 function generationConfig(params: ChatCompletionParams, caller: Caller): Record<string, unknown> {
   const config: Record<string, unknown> = {};
   const maxTokens = params.max_completion_tokens ?? params.max_tokens;
@@ -84,6 +104,8 @@ function generationConfig(params: ChatCompletionParams, caller: Caller): Record<
     config.responseLogprobs = true;
     if (present(params.top_logprobs)) config.logprobs = params.top_logprobs;
   }
+  const thinking = thinkingConfig(params.reasoning_effort, caller);
+  if (thinking !== undefined) config.thinkingConfig = thinking;
   return { ...config, ...responseFormat(params, caller) };
 }
 
