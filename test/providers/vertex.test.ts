@@ -323,6 +323,33 @@ describe("vertex_ai/ with a service account", () => {
     assert.equal(mock.requests.length, 1);
   });
 
+  test("a user's credentials (authorized_user) go through google-auth-library: a refresh-token grant at their token_uri", async () => {
+    tokens.always((req, res) => {
+      const form = new URLSearchParams(req.body);
+      assert.deepEqual(
+        [form.get("grant_type"), form.get("refresh_token"), form.get("client_id"), form.get("client_secret")],
+        ["refresh_token", "1//refresh", "client-1", "secret-1"],
+      );
+      json(res, 200, { access_token: "ya29.user", expires_in: 3599, token_type: "Bearer" });
+    });
+    mock.always((_req, res) => json(res, 200, geminiAnswer("ok")));
+    const user = {
+      type: "authorized_user",
+      client_id: "client-1",
+      client_secret: "secret-1",
+      refresh_token: "1//refresh",
+      quota_project_id: "proj-1",
+      token_uri: `${tokens.url}/token`,
+    };
+    await chatCompletion({ ...vertexCall(user), messages: [{ role: "user", content: "q" }] });
+    await chatCompletion({ ...vertexCall(user), messages: [{ role: "user", content: "q" }] });
+    assert.equal(tokens.requests.length, 1);
+    assert.deepEqual(
+      mock.requests.map((request) => request.headers.authorization),
+      ["Bearer ya29.user", "Bearer ya29.user"],
+    );
+  });
+
   test("a stream: streamGenerateContent?alt=sse with the token", async () => {
     mock.enqueue((_req, res) =>
       sse(res, [

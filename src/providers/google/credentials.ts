@@ -234,10 +234,16 @@ async function serviceAccountToken(
 }
 
 async function libraryToken(credentials: Credentials, name: string, provider: string, model: string): Promise<Token> {
-  const auth =
-    credentials.kind === "library"
-      ? new GoogleAuth({ credentials: credentials.json, scopes: SCOPE })
-      : new GoogleAuth({ scopes: SCOPE });
+  let auth: GoogleAuth;
+  if (credentials.kind === "library") {
+    const tokenUri = credentials.json.token_uri;
+    // A user's credentials may name their token endpoint too, which Google's python library honours.
+    const endpoints =
+      typeof tokenUri === "string" && tokenUri !== "" ? { endpoints: { oauth2TokenUrl: tokenUri } } : {};
+    auth = new GoogleAuth({ credentials: credentials.json, scopes: SCOPE, clientOptions: endpoints });
+  } else {
+    auth = new GoogleAuth({ scopes: SCOPE });
+  }
   try {
     const client = await auth.getClient();
     const { token } = await client.getAccessToken();
