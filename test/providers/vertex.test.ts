@@ -205,6 +205,20 @@ describe("vertex_ai/ URLs", () => {
       }),
     );
     assert.match(keyless.message, /a service account without private_key/);
+
+    const notAKey = await rejection(
+      chatCompletion({
+        ...vertexCall(
+          serviceAccount({ private_key: "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n" }),
+        ),
+        messages: [{ role: "user", content: "q" }],
+      }),
+    );
+    assert.ok(notAKey instanceof AuthenticationError);
+    assert.equal(
+      notAKey.message,
+      "vertex_credentials: the service account's private_key cannot sign (it must be the PEM private key Google issued).",
+    );
     assert.equal(mock.requests.length + tokens.requests.length, 0);
   });
 });
