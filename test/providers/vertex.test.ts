@@ -560,6 +560,10 @@ describe("vertex_ai/ and gemini/ through the proxy with the openai client", () =
       assert.equal(field(claude, "anthropic_version"), "vertex-2023-10-16");
       // One token for every Vertex request the proxy made with this account.
       assert.equal(tokens.requests.length, 1);
+      // /model/info shows the deployments without their credentials.
+      const info = await (await fetch(`${gateway.url}/model/info`)).text();
+      assert.ok(info.includes("vertex_ai/claude-3-5-haiku@20241022"), info.slice(0, 200));
+      assert.ok(!info.includes("PRIVATE KEY") && !info.includes("vertex_credentials") && !info.includes("gm-proxy"));
       // No log line carries the service account's key or the Gemini key.
       for (const line of gateway.rawLogs) {
         assert.ok(!line.includes("PRIVATE KEY") && !line.includes("gm-proxy"), line);
