@@ -118,6 +118,10 @@ export const litellmParamsSchema = z.looseObject(
     api_version: str('a string like "2024-10-21"').nullish(),
     organization: str().nullish(),
     azure_ad_token: str().nullish(),
+    vertex_project: str().nullish(),
+    vertex_location: str('a region like "us-central1"').nullish(),
+    // A service-account JSON file's path, or the JSON itself (often `os.environ/NAME`).
+    vertex_credentials: str("a file path or a service-account JSON string").nullish(),
     timeout: num({ gt: 0 }).nullish(),
     stream_timeout: num({ gt: 0 }).nullish(),
     max_retries: num({ int: true, min: 0 }).nullish(),

@@ -21,7 +21,14 @@ export interface CostModelInfo {
 }
 
 /** Provider prefixes whose bare OpenAI/Anthropic names are looked up as written. */
-const BARE_NAME_PROVIDERS = new Set(["openai", "text-completion-openai", "azure", "azure_text", "anthropic"]);
+const BARE_NAME_PROVIDERS = new Set([
+  "openai",
+  "text-completion-openai",
+  "azure",
+  "azure_text",
+  "anthropic",
+  "vertex_ai",
+]);
 
 /** Every provider prefix litegate knows (src/providers/registry.ts), kept here to avoid importing the adapters. */
 const KNOWN_PROVIDERS = new Set([
@@ -39,10 +46,15 @@ const KNOWN_PROVIDERS = new Set([
   "openrouter",
   "perplexity",
   "xai",
+  "gemini",
+  "vertex_ai",
 ]);
 
-/** What may follow a family name in a dated or aliased id: `-20241022`, `-2024-08-06`, `-0125`, `-latest`, `-v1:0`. */
-const VERSION_SUFFIX = /^-(\d{4}-\d{2}-\d{2}|\d{8}|\d{4}|latest|v\d+(:\d+)?)$/;
+/**
+ * What may follow a family name in a dated or aliased id: `-20241022`, `-2024-08-06`, `-0125`,
+ * `-latest`, `-v1:0`, Gemini's `-001`, and Vertex AI's `@20250514` for Claude.
+ */
+const VERSION_SUFFIX = /^(-(\d{4}-\d{2}-\d{2}|\d{8}|\d{3,4}|latest|v\d+(:\d+)?)|@\d{8})$/;
 
 function entry(key: string): Price | undefined {
   const found = PRICES[key];

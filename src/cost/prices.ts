@@ -11,7 +11,10 @@
  * reachable at a known offset); both agree. NOT checked (entered from the
  * published prices as remembered; verify before billing on them): gpt-3.5-turbo(-instruct),
  * davinci-002, babbage-002, gpt-4-turbo, o1-mini, o3, o3-mini, o4-mini, the Claude 3.x
- * models, Mistral, DeepSeek, xAI, Together and Perplexity. Deviations: claude-3-7-sonnet's max_output_tokens is
+ * models, Mistral, DeepSeek, xAI, Together and Perplexity. Google (issue 15), checked in that file
+ * at commit 19a1f629eb6fafde70968ef4815463eb08143aac: every gemini/ and vertex_ai/ Gemini entry.
+ * NOT checked: vertex_ai/claude-* has no entry of its own and is priced as the Claude family
+ * of the same name (Anthropic's list prices, which Vertex charges too). Deviations: claude-3-7-sonnet's max_output_tokens is
  * Anthropic's documented default (64000, what src/providers/anthropic/request.ts enforces),
  * not the 128k beta limit.
  *
@@ -570,5 +573,125 @@ export const PRICES: Readonly<Record<string, PriceEntry>> = {
     max_input_tokens: 128000,
     mode: "chat",
     provider: "perplexity",
+  },
+
+  // ---- Google (issue 15): the Gemini API (gemini/) and Vertex AI (vertex_ai/) ----
+  // Rates up to 200k prompt tokens; the Pro models' higher rates above that are not modelled.
+  "gemini/gemini-2.0-flash": {
+    input_cost_per_token: 1e-7,
+    output_cost_per_token: 4e-7,
+    cache_read_input_token_cost: 2.5e-8,
+    max_input_tokens: 1048576,
+    max_output_tokens: 8192,
+    mode: "chat",
+    provider: "gemini",
+  },
+  "gemini/gemini-2.0-flash-lite": {
+    input_cost_per_token: 7.5e-8,
+    output_cost_per_token: 3e-7,
+    cache_read_input_token_cost: 1.875e-8,
+    max_input_tokens: 1048576,
+    max_output_tokens: 8192,
+    mode: "chat",
+    provider: "gemini",
+  },
+  "gemini/gemini-2.5-flash": {
+    input_cost_per_token: 3e-7,
+    output_cost_per_token: 2.5e-6,
+    cache_read_input_token_cost: 3e-8,
+    max_input_tokens: 1048576,
+    max_output_tokens: 65535,
+    mode: "chat",
+    provider: "gemini",
+  },
+  "gemini/gemini-2.5-flash-lite": {
+    input_cost_per_token: 1e-7,
+    output_cost_per_token: 4e-7,
+    cache_read_input_token_cost: 1e-8,
+    max_input_tokens: 1048576,
+    max_output_tokens: 65535,
+    mode: "chat",
+    provider: "gemini",
+  },
+  "gemini/gemini-2.5-pro": {
+    input_cost_per_token: 1.25e-6,
+    output_cost_per_token: 1e-5,
+    cache_read_input_token_cost: 1.25e-7,
+    max_input_tokens: 1048576,
+    max_output_tokens: 65535,
+    mode: "chat",
+    provider: "gemini",
+  },
+  "gemini/gemini-3-pro-preview": {
+    input_cost_per_token: 2e-6,
+    output_cost_per_token: 1.2e-5,
+    cache_read_input_token_cost: 2e-7,
+    max_input_tokens: 1048576,
+    max_output_tokens: 65535,
+    mode: "chat",
+    provider: "gemini",
+  },
+  "vertex_ai/gemini-2.0-flash": {
+    input_cost_per_token: 1e-7,
+    output_cost_per_token: 4e-7,
+    cache_read_input_token_cost: 2.5e-8,
+    max_input_tokens: 1048576,
+    max_output_tokens: 8192,
+    mode: "chat",
+    provider: "vertex_ai-language-models",
+  },
+  "vertex_ai/gemini-2.0-flash-001": {
+    input_cost_per_token: 1.5e-7,
+    output_cost_per_token: 6e-7,
+    cache_read_input_token_cost: 3.75e-8,
+    max_input_tokens: 1048576,
+    max_output_tokens: 8192,
+    mode: "chat",
+    provider: "vertex_ai-language-models",
+  },
+  "vertex_ai/gemini-2.0-flash-lite": {
+    input_cost_per_token: 7.5e-8,
+    output_cost_per_token: 3e-7,
+    cache_read_input_token_cost: 1.875e-8,
+    max_input_tokens: 1048576,
+    max_output_tokens: 8192,
+    mode: "chat",
+    provider: "vertex_ai-language-models",
+  },
+  "vertex_ai/gemini-2.5-flash": {
+    input_cost_per_token: 3e-7,
+    output_cost_per_token: 2.5e-6,
+    cache_read_input_token_cost: 3e-8,
+    max_input_tokens: 1048576,
+    max_output_tokens: 65535,
+    mode: "chat",
+    provider: "vertex_ai-language-models",
+  },
+  "vertex_ai/gemini-2.5-flash-lite": {
+    input_cost_per_token: 1e-7,
+    output_cost_per_token: 4e-7,
+    cache_read_input_token_cost: 1e-8,
+    max_input_tokens: 1048576,
+    max_output_tokens: 65535,
+    mode: "chat",
+    provider: "vertex_ai-language-models",
+  },
+  "vertex_ai/gemini-2.5-pro": {
+    input_cost_per_token: 1.25e-6,
+    output_cost_per_token: 1e-5,
+    cache_read_input_token_cost: 1.25e-7,
+    max_input_tokens: 1048576,
+    max_output_tokens: 65535,
+    mode: "chat",
+    provider: "vertex_ai-language-models",
+  },
+  "vertex_ai/gemini-3-pro-preview": {
+    input_cost_per_token: 2e-6,
+    output_cost_per_token: 1.2e-5,
+    cache_read_input_token_cost: 2e-7,
+    max_input_tokens: 1048576,
+    max_output_tokens: 65535,
+    mode: "chat",
+    provider: "vertex_ai-language-models",
   },
 };

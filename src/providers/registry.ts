@@ -8,6 +8,7 @@ import { BadRequestError } from "../wire/errors.js";
 import { ANTHROPIC, anthropic } from "./anthropic/index.js";
 import { AZURE, azureChat, azureEmbedding, azureText } from "./azure.js";
 import type { Endpoint } from "./connection.js";
+import { GEMINI, geminiChat, VERTEX, vertexChatFor, vertexGeminiChat } from "./google/index.js";
 import { CODESTRAL, codestralChat, codestralFim, MISTRAL, mistralChat, mistralEmbedding } from "./mistral/index.js";
 import { OLLAMA, ollamaChat, ollamaEmbedding, ollamaGenerate } from "./ollama/index.js";
 import {
@@ -57,6 +58,10 @@ export const PROVIDERS: Readonly<Record<string, ProviderEntry>> = {
   mistral: { chat: mistralChat, embedding: mistralEmbedding, ...env(MISTRAL) },
   ollama: { text: ollamaGenerate, chat: ollamaChat, embedding: ollamaEmbedding, ...env(OLLAMA) },
   ollama_chat: { chat: ollamaChat, embedding: ollamaEmbedding, ...env(OLLAMA) },
+  // Google (issue 15): the Gemini API by key; Vertex AI by OAuth token, its claude-* models
+  // through the Anthropic adapter (resolveModel picks the adapter by model).
+  gemini: { chat: geminiChat, ...env(GEMINI) },
+  vertex_ai: { chat: vertexGeminiChat, ...env(VERTEX) },
   ...Object.fromEntries(
     OPENAI_COMPATIBLE_HOSTS.map((host) => [
       host.provider,
@@ -99,5 +104,6 @@ export function resolveModel(model: string): ResolvedModel {
   // LiteLLM's rule: `openai/` with a model OpenAI serves only as chat goes to chat;
   // anything else (instruct models, a vLLM or other compatible server) to /completions.
   if (provider === "openai" && OPENAI_CHAT_MODEL.test(name)) return { provider, model: name, chat: entry.chat };
+  if (provider === "vertex_ai") return { provider, model: name, ...entry, chat: vertexChatFor(name) };
   return { provider, model: name, ...entry };
 }

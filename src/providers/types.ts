@@ -19,6 +19,15 @@ export interface ConnectionOptions {
   /** Azure: an Entra ID token, sent as `Authorization: Bearer` instead of `api-key`. */
   azure_ad_token?: string | undefined;
   extra_headers?: Record<string, string> | undefined;
+  /** Vertex AI: the Google Cloud project; else VERTEXAI_PROJECT, else the credentials' project_id. */
+  vertex_project?: string | undefined;
+  /** Vertex AI: the region (`us-central1`, the default; `global`); else VERTEXAI_LOCATION. */
+  vertex_location?: string | undefined;
+  /**
+   * Vertex AI: a service-account JSON file's path or the JSON itself; else VERTEXAI_CREDENTIALS,
+   * else Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud, the metadata server).
+   */
+  vertex_credentials?: string | undefined;
   /** W3C trace context sent upstream as `traceparent` (the proxy sets it when tracing is on). */
   traceparent?: string | undefined;
 }

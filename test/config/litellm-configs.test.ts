@@ -294,21 +294,21 @@ const STARTING: Record<string, StartingCase> = {
   },
   "vertex-alerting.yaml": {
     warnings: [
-      "unknown key model_list[0].litellm_params.vertex_project (ignored)",
-      "unknown key model_list[0].litellm_params.vertex_location (ignored)",
-      "unknown key model_list[0].litellm_params.vertex_credentials (ignored)",
       "unknown key general_settings.alerting (ignored)",
       "unknown key general_settings.alerting_threshold (ignored)",
       "unknown key general_settings.alert_to_webhook_url (ignored)",
       "general_settings.alert_to_webhook_url.llm_too_slow[0] reads os.environ/SLACK_WEBHOOK_URL, which is not set (left unset)",
-      "model_list[0].litellm_params.model: litegate does not serve the provider 'vertex_ai' yet: 'gemini-vision' is left out of /v1/models and its requests get a 400",
     ],
-    models: ["fake-azure-endpoint"],
+    models: ["gemini-vision", "fake-azure-endpoint"],
     key: "sk-1234",
     async probe(url) {
+      // The service-account file the config names is not on this machine: a 401 saying so.
       const vertex = await send(url, "/v1/chat/completions", chat("gemini-vision"), "sk-1234");
-      assert.equal(vertex.status, 400);
-      assert.match(String((vertex.body.error as { message: string }).message), /unknown provider 'vertex_ai'/);
+      assert.equal(vertex.status, 401);
+      assert.equal(
+        (vertex.body.error as { message: string }).message,
+        "vertex_credentials names a file that cannot be read (ENOENT): give a service-account JSON file's path or the JSON itself.",
+      );
       const answer = await send(url, "/v1/chat/completions", chat("fake-azure-endpoint"), "sk-1234");
       assert.equal(answer.status, 200);
       assert.deepEqual(

@@ -1,9 +1,11 @@
 /**
  * Every provider answers text completions and chat completions through the proxy, in
  * OpenAI's format, with the official client: one mock plays each provider's endpoint by
- * path (OpenAI chat and text, Mistral FIM, Ollama generate and chat, Anthropic messages).
+ * path (OpenAI chat and text, Mistral FIM, Ollama generate and chat, Anthropic messages, Gemini's
+ * generateContent, Vertex AI's rawPredict and its token endpoint).
  */
 import assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import OpenAI from "openai";
 import { completionAnswer } from "../helpers/fixtures.js";
@@ -50,21 +52,53 @@ const PROVIDERS = [
   "openrouter/openai/gpt-4o",
   "perplexity/sonar",
   "xai/grok-2",
+  "gemini/gemini-2.0-flash",
+  "vertex_ai/gemini-2.0-flash",
+  "vertex_ai/claude-3-5-haiku@20241022",
 ];
+
+const anthropicAnswer = {
+  id: "msg_1",
+  type: "message",
+  role: "assistant",
+  model: "claude",
+  content: [{ type: "text", text: "hello" }],
+  stop_reason: "end_turn",
+  stop_sequence: null,
+  usage: { input_tokens: 3, output_tokens: 1 },
+};
+
+/** A service account whose token endpoint is the mock (Vertex AI's deployments use it). */
+function serviceAccount(tokenUri: string): string {
+  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  return JSON.stringify({
+    type: "service_account",
+    project_id: "p",
+    private_key: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+    client_email: "sa@p.iam.gserviceaccount.com",
+    token_uri: tokenUri,
+  });
+}
+
+/** Where each deployment's api_base points on the mock. */
+function apiBase(model: string): string {
+  if (model.startsWith("vertex_ai/")) return `${mock.url}/vertex/${model.slice("vertex_ai/".length)}`;
+  const hostOnly = ["azure", "anthropic", "ollama", "gemini"].some((prefix) => model.startsWith(prefix));
+  return hostOnly || model.includes("codestral") ? mock.url : `${mock.url}/v1`;
+}
 
 before(async () => {
   mock = await MockUpstream.start();
   mock.always((req, res) => {
-    if (req.path.endsWith("/v1/messages")) {
+    if (req.path.endsWith("/v1/messages") || req.path.endsWith(":rawPredict")) {
+      json(res, 200, anthropicAnswer);
+    } else if (req.path === "/token") {
+      json(res, 200, { access_token: "ya29.t", expires_in: 3600, token_type: "Bearer" });
+    } else if (req.path.endsWith(":generateContent")) {
       json(res, 200, {
-        id: "msg_1",
-        type: "message",
-        role: "assistant",
-        model: "claude",
-        content: [{ type: "text", text: "hello" }],
-        stop_reason: "end_turn",
-        stop_sequence: null,
-        usage: { input_tokens: 3, output_tokens: 1 },
+        candidates: [{ content: { role: "model", parts: [{ text: "hello" }] }, finishReason: "STOP", index: 0 }],
+        usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 1, totalTokenCount: 4 },
+        modelVersion: "gemini-2.0-flash",
       });
     } else if (req.path.endsWith("/api/generate")) {
       json(res, 200, {
@@ -92,20 +126,16 @@ before(async () => {
       json(res, 200, completionAnswer());
     }
   });
+  const credentials = serviceAccount(`${mock.url}/token`);
   gateway = await startGateway({
     modelList: PROVIDERS.map((model) => ({
       model_name: model,
       litellm_params: {
         model,
         api_key: "k",
-        api_base:
-          model.startsWith("azure") ||
-          model.startsWith("anthropic") ||
-          model.startsWith("ollama") ||
-          model.includes("codestral")
-            ? mock.url
-            : `${mock.url}/v1`,
+        api_base: apiBase(model),
         api_version: "2024-10-21",
+        ...(model.startsWith("vertex_ai/") ? { vertex_credentials: credentials } : {}),
       },
     })),
   });
