@@ -7,7 +7,10 @@
 import { BadRequestError } from "../wire/errors.js";
 import { ANTHROPIC, anthropic } from "./anthropic/index.js";
 import { AZURE, azureChat, azureText } from "./azure.js";
+import { BEDROCK, bedrock } from "./bedrock/index.js";
+import { COHERE, cohere } from "./cohere/index.js";
 import type { Endpoint } from "./connection.js";
+import { HUGGINGFACE, huggingfaceChat, huggingfaceText } from "./huggingface/index.js";
 import { CODESTRAL, codestralChat, codestralFim, MISTRAL, mistralChat } from "./mistral/index.js";
 import { OLLAMA, ollamaChat, ollamaGenerate } from "./ollama/index.js";
 import { OPENAI_COMPATIBLE_HOSTS, openAICompatibleChat, openAICompatibleText } from "./openai-compatible.js";
@@ -50,6 +53,10 @@ export const PROVIDERS: Readonly<Record<string, ProviderEntry>> = {
   mistral: { chat: mistralChat, ...env(MISTRAL) },
   ollama: { text: ollamaGenerate, chat: ollamaChat, ...env(OLLAMA) },
   ollama_chat: { chat: ollamaChat, ...env(OLLAMA) },
+  // AWS, Cohere and Hugging Face (issue 15). `bedrock/converse/ID` is the same Converse route.
+  bedrock: { chat: bedrock, ...env(BEDROCK) },
+  cohere: { chat: cohere, ...env(COHERE) },
+  huggingface: { text: huggingfaceText, chat: huggingfaceChat, ...env(HUGGINGFACE) },
   ...Object.fromEntries(
     OPENAI_COMPATIBLE_HOSTS.map((host) => [
       host.provider,
