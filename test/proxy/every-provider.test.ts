@@ -1,7 +1,8 @@
 /**
  * Every provider answers text completions and chat completions through the proxy, in
  * OpenAI's format, with the official client: one mock plays each provider's endpoint by
- * path (OpenAI chat and text, Mistral FIM, Ollama generate and chat, Anthropic messages).
+ * path (OpenAI chat and text, Mistral FIM, Ollama generate and chat, Anthropic messages,
+ * Bedrock Converse, Cohere v2 chat, TGI generate).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -50,7 +51,18 @@ const PROVIDERS = [
   "openrouter/openai/gpt-4o",
   "perplexity/sonar",
   "xai/grok-2",
+  "bedrock/anthropic.claude-3-haiku-20240307-v1:0",
+  "bedrock/converse/amazon.nova-lite-v1:0",
+  "cohere/command-r",
+  "huggingface/meta-llama/Llama-3.1-8B-Instruct",
 ];
+
+/** Where each provider's mock lives: most under `/v1`, some at the host, Cohere at its full chat URL. */
+function apiBase(model: string): string {
+  if (model.startsWith("cohere")) return `${mock.url}/v2/chat`;
+  const atHost = ["azure", "anthropic", "ollama", "bedrock", "huggingface"].some((prefix) => model.startsWith(prefix));
+  return atHost || model.includes("codestral") ? mock.url : `${mock.url}/v1`;
+}
 
 before(async () => {
   mock = await MockUpstream.start();
@@ -86,6 +98,21 @@ before(async () => {
         prompt_eval_count: 3,
         eval_count: 1,
       });
+    } else if (req.path.endsWith("/converse")) {
+      json(res, 200, {
+        output: { message: { role: "assistant", content: [{ text: "hello" }] } },
+        stopReason: "end_turn",
+        usage: { inputTokens: 3, outputTokens: 1, totalTokens: 4 },
+      });
+    } else if (req.path === "/v2/chat") {
+      json(res, 200, {
+        id: "c1",
+        finish_reason: "COMPLETE",
+        message: { role: "assistant", content: [{ type: "text", text: "hello" }] },
+        usage: { tokens: { input_tokens: 3, output_tokens: 1 } },
+      });
+    } else if (req.path === "/generate") {
+      json(res, 200, { generated_text: "hello", details: { finish_reason: "eos_token", generated_tokens: 1 } });
     } else if (req.path.endsWith("/chat/completions") || req.path.endsWith("/fim/completions")) {
       json(res, 200, chatAnswer);
     } else {
@@ -98,13 +125,7 @@ before(async () => {
       litellm_params: {
         model,
         api_key: "k",
-        api_base:
-          model.startsWith("azure") ||
-          model.startsWith("anthropic") ||
-          model.startsWith("ollama") ||
-          model.includes("codestral")
-            ? mock.url
-            : `${mock.url}/v1`,
+        api_base: apiBase(model),
         api_version: "2024-10-21",
       },
     })),
