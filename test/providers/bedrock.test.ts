@@ -713,4 +713,11 @@ describe("bedrock/ through the proxy with the official client", () => {
     }
     assert.equal(text, "Hello ✓");
   });
+
+  test("the secret key shows nowhere: not in /model/info, not in a log line", async () => {
+    const info = await (await fetch(`${gateway.url}/model/info`)).text();
+    assert.ok(info.includes("claude-bedrock"));
+    assert.ok(!info.includes(KEYS.secretAccessKey));
+    assert.ok(!gateway.rawLogs.some((line) => line.includes(KEYS.secretAccessKey)));
+  });
 });

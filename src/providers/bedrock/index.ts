@@ -6,9 +6,8 @@
  */
 import type { UpstreamRequest } from "../../http/transport.js";
 import type { ChatCompletionParams } from "../../wire/chat.js";
-import { awsAuth, awsRegion, bedrockRuntimeUrl } from "../aws/credentials.js";
-import { secretsOf, sigV4Signer } from "../aws/sigv4.js";
-import { jsonHeaders, postJson, requestIdHeader } from "../connection.js";
+import { bedrockPost } from "../aws/request.js";
+import { type Endpoint, requestIdHeader } from "../connection.js";
 import type { ChatAdapter, Target } from "../types.js";
 import { bedrockErrorDetail, PROVIDER } from "./errors.js";
 import { converseBody } from "./request.js";
@@ -21,7 +20,7 @@ export const BEDROCK = {
   keyEnv: "AWS_ACCESS_KEY_ID",
   baseEnv: "AWS_BEDROCK_RUNTIME_ENDPOINT",
   defaultBase: "https://bedrock-runtime.{aws_region_name}.amazonaws.com",
-};
+} satisfies Endpoint;
 
 /** The OpenAI chat params Converse can express; n, penalties, seed, logprobs and response_format it cannot. */
 // biome-ignore format: a table, read across
@@ -41,21 +40,10 @@ export const bedrock: ChatAdapter = {
   supportsN: false,
 
   buildChatRequest(params: ChatCompletionParams, target: Target): UpstreamRequest {
-    const auth = awsAuth(target, PROVIDER);
     const action = params.stream === true ? "converse-stream" : "converse";
     // Model ids hold ':' and ARNs '/': one path segment, encoded (SigV4 signs it encoded once more).
-    const url = bedrockRuntimeUrl(target, `/model/${encodeURIComponent(modelId(target))}/${action}`);
-    if (auth.kind === "bearer") {
-      return postJson(
-        url,
-        jsonHeaders(target, { authorization: `Bearer ${auth.token}` }),
-        converseBody(params, target),
-      );
-    }
-    const request = postJson(url, jsonHeaders(target, {}), converseBody(params, target));
-    request.signedHeaders = sigV4Signer(auth.keys, { region: awsRegion(target), service: "bedrock" });
-    request.secrets = secretsOf(auth.keys);
-    return request;
+    const path = `/model/${encodeURIComponent(modelId(target))}/${action}`;
+    return bedrockPost(target, path, converseBody(params, target), PROVIDER);
   },
 
   parseChatResponse: (body, model) => parseConverse(body, model ?? ""),
