@@ -286,6 +286,16 @@ describe("chat on /v1/chat/completions", () => {
     assert.equal(router.url, "https://router.huggingface.co/v1/chat/completions");
     assert.equal(router.headers.authorization, "Bearer hf_abc");
     assert.deepEqual(JSON.parse(router.body ?? ""), { model: MODEL, messages: [{ role: "user", content: "hi" }] });
+    // LiteLLM's provider/org/model picks an inference provider: the router's org/model:provider.
+    const together = huggingfaceChat.buildChatRequest(params, target({ model: `together/${MODEL}`, options: {} }));
+    assert.equal(together.url, "https://router.huggingface.co/v1/chat/completions");
+    assert.equal(JSON.parse(together.body ?? "").model, `${MODEL}:together`);
+    for (const base of ["http://tgi:8080", "http://tgi:8080/v1/", "http://tgi:8080/v1/chat/completions"]) {
+      assert.equal(
+        huggingfaceChat.buildChatRequest(params, target({ options: { api_base: base } })).url,
+        "http://tgi:8080/v1/chat/completions",
+      );
+    }
     mock.enqueue((_req, res) =>
       json(res, 200, {
         id: "chatcmpl-1",

@@ -78,13 +78,14 @@ export const huggingfaceText: TextCompletionAdapter = {
   requestId: openAIRequestId,
 };
 
-export const huggingfaceChat: ChatAdapter = openAIDialectChat(
+const openAIChat: ChatAdapter = openAIDialectChat(
   PROVIDER,
   new Set([...CHAT_PARAMS].filter((param) => !UNSUPPORTED_CHAT.has(param))),
   false,
   {
     locate(target, path) {
-      // A key is optional: a TGI server of one's own may run without one.
+      // A key is optional: a TGI server of one's own may run without one. A base is the host,
+      // its /v1 or the full URL, as LiteLLM's _build_chat_completion_url reads it.
       return {
         url: v1Url(apiBase(target, HUGGINGFACE), path),
         headers: bearerHeaders(apiKey(target, HUGGINGFACE), target),
@@ -93,3 +94,19 @@ export const huggingfaceChat: ChatAdapter = openAIDialectChat(
     parseError: tgiErrorDetail,
   },
 );
+
+/**
+ * On the router, `huggingface/PROVIDER/ORG/MODEL` (LiteLLM's way to pick an inference provider)
+ * is the router's own `ORG/MODEL:PROVIDER`; an endpoint of one's own takes the name as written.
+ */
+function routerModel(target: Target): string {
+  const ownServer = firstSet(target.options.api_base, target.env.HF_API_BASE, target.env.HUGGINGFACE_API_BASE);
+  const parts = target.model.split("/");
+  if (ownServer !== undefined || parts.length < 3) return target.model;
+  return `${parts.slice(1).join("/")}:${parts[0]}`;
+}
+
+export const huggingfaceChat: ChatAdapter = {
+  ...openAIChat,
+  buildChatRequest: (params, target) => openAIChat.buildChatRequest(params, { ...target, model: routerModel(target) }),
+};
