@@ -227,6 +227,11 @@ describe("where requests go (LiteLLM's order)", () => {
       "https://bedrock-runtime.ap-south-1.amazonaws.com/p",
     );
     assert.equal(bedrockRuntimeUrl(target(), "/p"), "https://bedrock-runtime.us-west-2.amazonaws.com/p");
+    // The region goes into a host name: anything but a region name is refused.
+    assert.throws(
+      () => bedrockRuntimeUrl(target({ options: { aws_region_name: "evil.example/x#" } }), "/p"),
+      (error: unknown) => error instanceof BadRequestError && error.param === "aws_region_name",
+    );
   });
 
   test("bedrock/converse/ID and ARNs: the id is one encoded path segment; streams go to converse-stream", () => {
@@ -558,6 +563,22 @@ describe("ConverseStream", () => {
         for await (const _ of stream as AsyncIterable<ChatCompletionChunk>);
       },
       (error: unknown) => error instanceof BadGatewayError && /checksum/i.test(error.message),
+    );
+  });
+
+  test("a length prefix out of bounds is refused at once, before its bytes arrive", () => {
+    const prelude = (length: number) => {
+      const bytes = Buffer.alloc(8);
+      bytes.writeUInt32BE(length, 0);
+      return bytes;
+    };
+    assert.throws(() => new EventStreamFramer().push(prelude(8)), /at least 16/);
+    assert.throws(() => new EventStreamFramer(1024).push(prelude(4096)), /longer than 1024/);
+    // Several messages in one chunk all come out, in order.
+    const events = new EventStreamFramer().push(Buffer.concat(STREAM.slice(0, 3)));
+    assert.deepEqual(
+      events.map((event) => event.event),
+      ["messageStart", "contentBlockDelta", "contentBlockDelta"],
     );
   });
 

@@ -5,7 +5,7 @@
  * `aws_session_token`), else the standard AWS_* variables. Shared by every AWS adapter
  * (Bedrock chat today, Bedrock embeddings beside it).
  */
-import { AuthenticationError } from "../../wire/errors.js";
+import { AuthenticationError, BadRequestError } from "../../wire/errors.js";
 import { firstSet, joinUrl } from "../connection.js";
 import type { Target } from "../types.js";
 
@@ -20,9 +20,20 @@ export type AwsAuth = { kind: "bearer"; token: string } | { kind: "sigv4"; keys:
 /** LiteLLM's default when neither aws_region_name nor the environment names a region. */
 const DEFAULT_REGION = "us-west-2";
 
+/** Region names are lower-case letters, digits and hyphens (LiteLLM checks the same): one goes into a host name. */
+const REGION = /^[a-z0-9-]+$/;
+
 /** aws_region_name, else AWS_REGION_NAME, else AWS_REGION (LiteLLM's order), else us-west-2. */
 export function awsRegion(target: Target): string {
-  return firstSet(target.options.aws_region_name, target.env.AWS_REGION_NAME, target.env.AWS_REGION) ?? DEFAULT_REGION;
+  const region =
+    firstSet(target.options.aws_region_name, target.env.AWS_REGION_NAME, target.env.AWS_REGION) ?? DEFAULT_REGION;
+  if (!REGION.test(region)) {
+    throw new BadRequestError(
+      `'${region.slice(0, 40)}' is not an AWS region name: set aws_region_name to one like us-east-1.`,
+      { model: target.model, param: "aws_region_name", code: "invalid_value" },
+    );
+  }
+  return region;
 }
 
 /**
