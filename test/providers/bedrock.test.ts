@@ -131,12 +131,13 @@ describe("SigV4", () => {
         ),
       (_req, res) => json(res, 200, converseAnswer),
     );
-    await chatCompletion({
+    const answer = await chatCompletion({
       model: `bedrock/converse/${MODEL_ID}`,
       messages: [{ role: "user", content: "hi" }],
       num_retries: 1,
       ...signed({ aws_session_token: SESSION_TOKEN }),
     });
+    assert.equal((answer as ChatCompletion).model, MODEL_ID);
     assert.equal(mock.requests.length, 2);
     for (const request of mock.requests) {
       assert.equal(request.path, `${MODEL_PATH}/converse`);

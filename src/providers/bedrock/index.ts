@@ -30,8 +30,8 @@ const BEDROCK_CHAT_PARAMS: ReadonlySet<string> = new Set([
 ]);
 
 /** `converse/` only names the route (LiteLLM's `bedrock/converse/...`); Converse is the only one litegate uses. */
-function modelId(target: Target): string {
-  return target.model.startsWith("converse/") ? target.model.slice("converse/".length) : target.model;
+function modelId(model: string): string {
+  return model.startsWith("converse/") ? model.slice("converse/".length) : model;
 }
 
 export const bedrock: ChatAdapter = {
@@ -42,12 +42,12 @@ export const bedrock: ChatAdapter = {
   buildChatRequest(params: ChatCompletionParams, target: Target): UpstreamRequest {
     const action = params.stream === true ? "converse-stream" : "converse";
     // Model ids hold ':' and ARNs '/': one path segment, encoded (SigV4 signs it encoded once more).
-    const path = `/model/${encodeURIComponent(modelId(target))}/${action}`;
+    const path = `/model/${encodeURIComponent(modelId(target.model))}/${action}`;
     return bedrockPost(target, path, converseBody(params, target), PROVIDER);
   },
 
-  parseChatResponse: (body, model) => parseConverse(body, model ?? ""),
-  chatStream: (model) => converseStream(model ?? ""),
+  parseChatResponse: (body, model) => parseConverse(body, modelId(model ?? "")),
+  chatStream: (model) => converseStream(modelId(model ?? "")),
   parseError: bedrockErrorDetail,
   requestId: requestIdHeader("x-amzn-requestid"),
 };
