@@ -9,21 +9,12 @@ import { nearMiss } from "./near-miss.js";
 
 /** LiteLLM's provider prefixes that litegate has no adapter for yet. */
 const LITELLM_PROVIDERS: ReadonlySet<string> = new Set([
-  "bedrock",
   "bedrock_converse",
   "sagemaker",
   "sagemaker_chat",
-  "vertex_ai",
   "vertex_ai_beta",
-  "gemini",
-  "cohere",
   "cohere_chat",
-  "huggingface",
   "replicate",
-  "together_ai",
-  "fireworks_ai",
-  "openrouter",
-  "perplexity",
   "cerebras",
   "databricks",
   "watsonx",

@@ -122,6 +122,11 @@ export const litellmParamsSchema = z.looseObject(
     vertex_location: str('a region like "us-central1"').nullish(),
     // A service-account JSON file's path, or the JSON itself (often `os.environ/NAME`).
     vertex_credentials: str("a file path or a service-account JSON string").nullish(),
+    aws_access_key_id: str().nullish(),
+    aws_secret_access_key: str().nullish(),
+    aws_session_token: str().nullish(),
+    aws_region_name: str('a region like "us-east-1"').nullish(),
+    aws_bedrock_runtime_endpoint: str("a URL").nullish(),
     timeout: num({ gt: 0 }).nullish(),
     stream_timeout: num({ gt: 0 }).nullish(),
     max_retries: num({ int: true, min: 0 }).nullish(),

@@ -48,6 +48,9 @@ const KNOWN_PROVIDERS = new Set([
   "xai",
   "gemini",
   "vertex_ai",
+  "bedrock",
+  "cohere",
+  "huggingface",
 ]);
 
 /**
@@ -86,7 +89,9 @@ function selfHosted(provider: string): Price {
  * known prefix. Self-hosted providers (ollama, hosted_vllm) cost 0; a model the
  * table does not know gives undefined.
  */
-export function priceOf(model: string): Price | undefined {
+export function priceOf(written: string): Price | undefined {
+  // `bedrock/converse/ID` names the route to the same model as `bedrock/ID`.
+  const model = written.startsWith("bedrock/converse/") ? `bedrock/${written.slice(17)}` : written;
   const slash = model.indexOf("/");
   const prefix = slash === -1 ? undefined : model.slice(0, slash);
   if (prefix === undefined || !KNOWN_PROVIDERS.has(prefix)) return lookup(model, BARE_KEYS);

@@ -12,9 +12,14 @@ export interface SseEvent {
   event: string | undefined;
   data: string;
   id: string | undefined;
+  /**
+   * Set by framings that mark an error apart from events (AWS event streams): `event` is
+   * then the error's type and `data` its payload. SSE never sets it.
+   */
+  exception?: true;
 }
 
-/** Splits a byte stream into events: SSE here, one event per line for NDJSON. */
+/** Splits a byte stream into events: SSE here, one event per line for NDJSON, AWS event-stream messages (eventstream.ts). */
 export interface Framer {
   push(bytes: Uint8Array): SseEvent[];
   end(): SseEvent[];

@@ -22,6 +22,11 @@ export interface UpstreamRequest {
    * it should throw litegate's typed errors.
    */
   signedHeaders?: ((request: UpstreamRequest) => Promise<Record<string, string>>) | undefined;
+  /**
+   * Credentials behind signedHeaders that are not in `headers` (an AWS secret key and
+   * session token): scrubbed from every error and message like the keys in `headers`.
+   */
+  secrets?: readonly string[] | undefined;
 }
 
 export interface UpstreamResponse {

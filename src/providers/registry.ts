@@ -7,8 +7,11 @@
 import { BadRequestError } from "../wire/errors.js";
 import { ANTHROPIC, anthropic } from "./anthropic/index.js";
 import { AZURE, azureChat, azureEmbedding, azureText } from "./azure.js";
+import { BEDROCK, bedrock } from "./bedrock/index.js";
+import { COHERE, cohere } from "./cohere/index.js";
 import type { Endpoint } from "./connection.js";
 import { GEMINI, geminiChat, VERTEX, vertexChatFor, vertexGeminiChat } from "./google/index.js";
+import { HUGGINGFACE, huggingfaceChat, huggingfaceText } from "./huggingface/index.js";
 import { CODESTRAL, codestralChat, codestralFim, MISTRAL, mistralChat, mistralEmbedding } from "./mistral/index.js";
 import { OLLAMA, ollamaChat, ollamaEmbedding, ollamaGenerate } from "./ollama/index.js";
 import {
@@ -62,6 +65,10 @@ export const PROVIDERS: Readonly<Record<string, ProviderEntry>> = {
   // through the Anthropic adapter (resolveModel picks the adapter by model).
   gemini: { chat: geminiChat, ...env(GEMINI) },
   vertex_ai: { chat: vertexGeminiChat, ...env(VERTEX) },
+  // AWS, Cohere and Hugging Face (issue 15). `bedrock/converse/ID` is the same Converse route.
+  bedrock: { chat: bedrock, ...env(BEDROCK) },
+  cohere: { chat: cohere, ...env(COHERE) },
+  huggingface: { text: huggingfaceText, chat: huggingfaceChat, ...env(HUGGINGFACE) },
   ...Object.fromEntries(
     OPENAI_COMPATIBLE_HOSTS.map((host) => [
       host.provider,

@@ -28,6 +28,13 @@ export interface ConnectionOptions {
    * else Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud, the metadata server).
    */
   vertex_credentials?: string | undefined;
+  /** AWS (Bedrock), under LiteLLM's names; else the AWS_* environment variables (src/providers/aws). */
+  aws_access_key_id?: string | undefined;
+  aws_secret_access_key?: string | undefined;
+  aws_session_token?: string | undefined;
+  aws_region_name?: string | undefined;
+  /** Replaces `https://bedrock-runtime.{region}.amazonaws.com` (a VPC endpoint, a proxy); api_base wins over it. */
+  aws_bedrock_runtime_endpoint?: string | undefined;
   /** W3C trace context sent upstream as `traceparent` (the proxy sets it when tracing is on). */
   traceparent?: string | undefined;
 }
@@ -56,8 +63,11 @@ export type StreamEvent<C = TextCompletionChunk> =
 export interface ProviderDialect {
   /** The provider prefix, as users write it (`text-completion-openai`). */
   readonly provider: string;
-  /** What the provider said in an error body (parsed JSON, or the raw text when not JSON). */
-  parseError(body: unknown): ProviderErrorDetail;
+  /**
+   * What the provider said in an error body (parsed JSON, or the raw text when not JSON);
+   * `headers` are the error response's, for providers that name the error there (AWS).
+   */
+  parseError(body: unknown, headers?: Record<string, string | string[] | undefined>): ProviderErrorDetail;
   /** The upstream request id header, if the provider sends one. */
   requestId(headers: Record<string, string | string[] | undefined>): string | undefined;
 }
@@ -75,14 +85,17 @@ export interface TextCompletionAdapter extends ProviderDialect {
    * is never mutated. Throws AuthenticationError / BadRequestError for missing config.
    */
   buildRequest(params: TextCompletionParams, target: Target): UpstreamRequest;
-  /** The provider's successful JSON answer, in OpenAI's shape. */
-  parseResponse(body: unknown): TextCompletion;
+  /**
+   * The provider's successful JSON answer, in OpenAI's shape. `model` is the upstream model
+   * the request named, for providers whose answers do not repeat it (TGI).
+   */
+  parseResponse(body: unknown, model?: string): TextCompletion;
   parseStreamEvent(event: SseEvent): StreamEvent;
   /**
    * For providers whose stream needs state across events or another framing (Ollama's
    * NDJSON): a fresh reader per stream, used instead of SSE + parseStreamEvent.
    */
-  textStream?(): TextStreamReader;
+  textStream?(model?: string): TextStreamReader;
 }
 
 export interface TextStreamReader {
@@ -108,10 +121,13 @@ export interface ChatAdapter extends ProviderDialect {
    * provider cannot take.
    */
   buildChatRequest(params: ChatCompletionParams, target: Target): UpstreamRequest;
-  /** The provider's successful answer, as OpenAI's chat.completion. */
-  parseChatResponse(body: unknown): ChatCompletion;
-  /** A fresh reader for one stream. */
-  chatStream(): ChatStreamReader;
+  /**
+   * The provider's successful answer, as OpenAI's chat.completion. `model` is the upstream
+   * model the request named, for providers whose answers do not repeat it (Bedrock).
+   */
+  parseChatResponse(body: unknown, model?: string): ChatCompletion;
+  /** A fresh reader for one stream; `model` as for parseChatResponse. */
+  chatStream(model?: string): ChatStreamReader;
 }
 
 /** One vector of a provider's embeddings answer, at its position in the call's input. */

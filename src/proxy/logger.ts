@@ -8,7 +8,16 @@ import { pino, type DestinationStream, type Logger } from "pino";
 export type { Logger };
 
 /** Body fields that may carry credentials (a client may send connection options in a body). */
-const BODY_SECRETS = ["api_key", "azure_ad_token", "vertex_credentials", "master_key", "extra_headers"];
+const BODY_SECRETS = [
+  "api_key",
+  "azure_ad_token",
+  "aws_access_key_id",
+  "aws_secret_access_key",
+  "aws_session_token",
+  "vertex_credentials",
+  "master_key",
+  "extra_headers",
+];
 const REDACT = [...BODY_SECRETS.map((key) => `request.${key}`), ...BODY_SECRETS.map((key) => `response.${key}`)];
 
 export interface Loggers {

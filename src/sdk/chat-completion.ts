@@ -90,7 +90,7 @@ export async function runChatCompletion(
     return withRetries(
       () =>
         attemptStream(call, () => {
-          const reader = adapter.chatStream();
+          const reader = adapter.chatStream(resolved.model);
           return {
             framer: reader.framer,
             parseEvent: (event) => reader.parseEvent(event),
@@ -104,7 +104,7 @@ export async function runChatCompletion(
     );
   }
   const answer = await withRetries(
-    () => attemptOnce(call, (body) => adapter.parseChatResponse(body), CHAT_COMPLETION),
+    () => attemptOnce(call, (body) => adapter.parseChatResponse(body, resolved.model), CHAT_COMPLETION),
     retries,
     options.signal,
   );

@@ -144,7 +144,7 @@ function textStreamSpec(
   usage: CallUsage | undefined,
   model: string,
 ): StreamSpec<TextCompletionChunk> {
-  const reader = adapter.textStream?.() ?? {
+  const reader = adapter.textStream?.(model) ?? {
     framer: new SseParser(),
     parseEvent: (event) => adapter.parseStreamEvent(event),
   };
@@ -169,8 +169,8 @@ function native(
     const expected = promptList(params.prompt).length * (params.n ?? 1);
     return retried(run, () => attemptStream(call, () => textStreamSpec(adapter, expected, run.usage, run.model)));
   }
-  return retried(run, () => attemptOnce(call, (body) => adapter.parseResponse(body), TEXT_COMPLETION)).then((answer) =>
-    answerWithUsage(answer, run.usage.ledger),
+  return retried(run, () => attemptOnce(call, (body) => adapter.parseResponse(body, run.model), TEXT_COMPLETION)).then(
+    (answer) => answerWithUsage(answer, run.usage.ledger),
   );
 }
 
@@ -276,7 +276,7 @@ function onePromptAtATime(
       n,
       prepare: (call) =>
         prepare(adapter, adapter.buildRequest({ ...single, prompt: call.prompt }, run.target), params, run.options),
-      parse: (body) => adapter.parseResponse(body),
+      parse: (body) => adapter.parseResponse(body, run.model),
       shape: TEXT_COMPLETION,
       toText: (_call, answer) => answer,
       stream: () => textStreamSpec(adapter, 1, undefined, run.model),
@@ -317,11 +317,11 @@ function viaChat(
           params,
           run.options,
         ),
-      parse: (body) => adapter.parseChatResponse(body),
+      parse: (body) => adapter.parseChatResponse(body, run.model),
       shape: CHAT_COMPLETION,
       toText: (call, answer) => textFromChat(answer, echo(call)),
       stream: (call): StreamSpec<TextCompletionChunk, ChatCompletionChunk> => {
-        const reader = adapter.chatStream();
+        const reader = adapter.chatStream(run.model);
         const converter = new ChatToTextStream(echo(call));
         return {
           framer: reader.framer,

@@ -35,6 +35,8 @@ function credentialsOf(request: UpstreamRequest): string[] {
     if (value.startsWith("Bearer ")) found.push(value.slice(7));
     found.push(value);
   }
+  // Secrets that sign the request without travelling in it (an AWS secret key, a session token).
+  if (request.secrets !== undefined) found.push(...request.secrets);
   return found;
 }
 
@@ -91,7 +93,12 @@ function parseBody(text: string): unknown {
  */
 export async function errorFromResponse(call: PreparedCall, response: UpstreamResponse): Promise<APIError> {
   const { text } = await readBounded(response, MAX_ERROR_BODY_BYTES);
-  return providerError(call, response.status, call.adapter.parseError(parseBody(text)), response.headers);
+  return providerError(
+    call,
+    response.status,
+    call.adapter.parseError(parseBody(text), response.headers),
+    response.headers,
+  );
 }
 
 /**

@@ -148,6 +148,11 @@ export interface ProviderErrorDetail {
   code?: string | null;
   /** The provider said so in its own words: pick the precise subclass. */
   kind?: "context_window" | "content_policy";
+  /**
+   * The status the provider's error type means, when its HTTP status says less (AWS
+   * answers 403 both for a bad key, which is a 401, and for a missing permission).
+   */
+  status?: number;
 }
 
 const BY_STATUS: Record<number, typeof APIError> = {
@@ -165,7 +170,8 @@ const BY_STATUS: Record<number, typeof APIError> = {
 };
 
 /** The typed error for an upstream's HTTP error status. */
-export function errorFromStatus(status: number, detail: ProviderErrorDetail, init: APIErrorInit): APIError {
+export function errorFromStatus(httpStatus: number, detail: ProviderErrorDetail, init: APIErrorInit): APIError {
+  const status = detail.status ?? httpStatus;
   let ErrorClass: typeof APIError = BY_STATUS[status] ?? (status >= 500 ? InternalServerError : APIError);
   if (detail.kind === "context_window") ErrorClass = ContextWindowExceededError;
   else if (detail.kind === "content_policy") ErrorClass = ContentPolicyViolationError;

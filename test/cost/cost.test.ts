@@ -144,6 +144,20 @@ describe("priceOf", () => {
     assert.equal(must(priceOf("mistral/codestral-latest")).input_cost_per_token, 1e-6);
   });
 
+  it("prices Bedrock model ids (by either route) and Cohere models; leaves Hugging Face unpriced", () => {
+    const haiku = must(priceOf("bedrock/anthropic.claude-3-haiku-20240307-v1:0"));
+    assert.deepEqual(
+      [haiku.input_cost_per_token, haiku.output_cost_per_token, haiku.max_input_tokens],
+      [2.5e-7, 1.25e-6, 200000],
+    );
+    assert.equal(must(priceOf("bedrock/converse/amazon.nova-lite-v1:0")).source, "bedrock/amazon.nova-lite-v1:0");
+    assert.equal(must(priceOf("bedrock/amazon.nova-pro-v1:0")).output_cost_per_token, 3.2e-6);
+    // A cross-region profile is priced apart by AWS: not guessed from the base id.
+    assert.equal(priceOf("bedrock/us.anthropic.claude-3-haiku-20240307-v1:0"), undefined);
+    assert.equal(must(priceOf("cohere/command-r-plus-08-2024")).max_input_tokens, 128000);
+    assert.equal(priceOf("huggingface/meta-llama/Llama-3.1-8B-Instruct"), undefined);
+  });
+
   it("does not give an OpenAI price to another provider serving the same name", () => {
     assert.equal(priceOf("groq/gpt-4o"), undefined);
     assert.equal(priceOf("openrouter/gpt-4o"), undefined);

@@ -497,7 +497,7 @@ describe("warnings", () => {
       `${file}: unknown key guardrails (ignored)`,
       `${file}: unknown key credential_list (ignored)`,
       `${file}: unknown key model_list[0].tpm_hint (ignored)`,
-      `${file}: unknown key model_list[0].litellm_params.aws_region_name (ignored)`,
+      `${file}: unknown key model_list[0].litellm_params.region_name (ignored)`,
       `${file}: unknown key general_settings.alerting (ignored)`,
       `${file}: unknown key general_settings.alerting_threshold (ignored)`,
       `${file}: unknown key general_settings.foo (ignored)`,
@@ -509,7 +509,7 @@ describe("warnings", () => {
       `${file}: litellm_settings.callbacks: 'langfuse' is not served by litegate yet (ignored); served: prometheus, otel, generic_api`,
     ]);
     const [model] = config.modelList;
-    assert.deepEqual(model?.params, { model: "openai/gpt-4o", aws_region_name: "us-east-1", seed: 7 });
+    assert.deepEqual(model?.params, { model: "openai/gpt-4o", region_name: "eu", seed: 7 });
     assert.deepEqual(model?.info, { id: model?.id, max_input_tokens: 128000, supports_vision: true });
     // Unknown settings are kept for features built later.
     assert.deepEqual(config.litellmSettings, {

@@ -2,7 +2,8 @@
  * Every provider answers text completions and chat completions through the proxy, in
  * OpenAI's format, with the official client: one mock plays each provider's endpoint by
  * path (OpenAI chat and text, Mistral FIM, Ollama generate and chat, Anthropic messages, Gemini's
- * generateContent, Vertex AI's rawPredict and its token endpoint).
+ * generateContent, Vertex AI's rawPredict and its token endpoint, Bedrock Converse, Cohere v2 chat,
+ * TGI generate).
  */
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
@@ -55,6 +56,10 @@ const PROVIDERS = [
   "gemini/gemini-2.0-flash",
   "vertex_ai/gemini-2.0-flash",
   "vertex_ai/claude-3-5-haiku@20241022",
+  "bedrock/anthropic.claude-3-haiku-20240307-v1:0",
+  "bedrock/converse/amazon.nova-lite-v1:0",
+  "cohere/command-r",
+  "huggingface/meta-llama/Llama-3.1-8B-Instruct",
 ];
 
 const anthropicAnswer = {
@@ -83,7 +88,10 @@ function serviceAccount(tokenUri: string): string {
 /** Where each deployment's api_base points on the mock. */
 function apiBase(model: string): string {
   if (model.startsWith("vertex_ai/")) return `${mock.url}/vertex/${model.slice("vertex_ai/".length)}`;
-  const hostOnly = ["azure", "anthropic", "ollama", "gemini"].some((prefix) => model.startsWith(prefix));
+  if (model.startsWith("cohere")) return `${mock.url}/v2/chat`;
+  const hostOnly = ["azure", "anthropic", "ollama", "gemini", "bedrock", "huggingface"].some((prefix) =>
+    model.startsWith(prefix),
+  );
   return hostOnly || model.includes("codestral") ? mock.url : `${mock.url}/v1`;
 }
 
@@ -120,6 +128,21 @@ before(async () => {
         prompt_eval_count: 3,
         eval_count: 1,
       });
+    } else if (req.path.endsWith("/converse")) {
+      json(res, 200, {
+        output: { message: { role: "assistant", content: [{ text: "hello" }] } },
+        stopReason: "end_turn",
+        usage: { inputTokens: 3, outputTokens: 1, totalTokens: 4 },
+      });
+    } else if (req.path === "/v2/chat") {
+      json(res, 200, {
+        id: "c1",
+        finish_reason: "COMPLETE",
+        message: { role: "assistant", content: [{ type: "text", text: "hello" }] },
+        usage: { tokens: { input_tokens: 3, output_tokens: 1 } },
+      });
+    } else if (req.path === "/generate") {
+      json(res, 200, { generated_text: "hello", details: { finish_reason: "eos_token", generated_tokens: 1 } });
     } else if (req.path.endsWith("/chat/completions") || req.path.endsWith("/fim/completions")) {
       json(res, 200, chatAnswer);
     } else {

@@ -1,0 +1,53 @@
+/**
+ * AWS Bedrock's Converse API (`bedrock/MODEL_ID`, `bedrock/converse/MODEL_ID`): one body
+ * for every model Bedrock serves (request.ts), answers and AWS event streams back in
+ * OpenAI's shape (response.ts, stream.ts). Requests are signed with SigV4 at send time
+ * (src/providers/aws), or carry a Bedrock API key as a bearer token.
+ */
+import type { UpstreamRequest } from "../../http/transport.js";
+import type { ChatCompletionParams } from "../../wire/chat.js";
+import { bedrockPost } from "../aws/request.js";
+import { type Endpoint, requestIdHeader } from "../connection.js";
+import type { ChatAdapter, Target } from "../types.js";
+import { bedrockErrorDetail, PROVIDER } from "./errors.js";
+import { converseBody } from "./request.js";
+import { parseConverse } from "./response.js";
+import { converseStream } from "./stream.js";
+
+/** What the README shows: where keys and the host come from (see aws/credentials.ts for the whole order). */
+export const BEDROCK = {
+  label: "AWS Bedrock",
+  keyEnv: "AWS_ACCESS_KEY_ID",
+  baseEnv: "AWS_BEDROCK_RUNTIME_ENDPOINT",
+  defaultBase: "https://bedrock-runtime.{aws_region_name}.amazonaws.com",
+} satisfies Endpoint;
+
+/** The OpenAI chat params Converse can express; n, penalties, seed, logprobs and response_format it cannot. */
+// biome-ignore format: a table, read across
+const BEDROCK_CHAT_PARAMS: ReadonlySet<string> = new Set([
+  "max_completion_tokens", "max_tokens", "stop", "stream", "stream_options", "temperature", "tool_choice", "tools",
+  "top_p",
+]);
+
+/** `converse/` only names the route (LiteLLM's `bedrock/converse/...`); Converse is the only one litegate uses. */
+function modelId(model: string): string {
+  return model.startsWith("converse/") ? model.slice("converse/".length) : model;
+}
+
+export const bedrock: ChatAdapter = {
+  provider: PROVIDER,
+  supportedParams: BEDROCK_CHAT_PARAMS,
+  supportsN: false,
+
+  buildChatRequest(params: ChatCompletionParams, target: Target): UpstreamRequest {
+    const action = params.stream === true ? "converse-stream" : "converse";
+    // Model ids hold ':' and ARNs '/': one path segment, encoded (SigV4 signs it encoded once more).
+    const path = `/model/${encodeURIComponent(modelId(target.model))}/${action}`;
+    return bedrockPost(target, path, converseBody(params, target), PROVIDER);
+  },
+
+  parseChatResponse: (body, model) => parseConverse(body, modelId(model ?? "")),
+  chatStream: (model) => converseStream(modelId(model ?? "")),
+  parseError: bedrockErrorDetail,
+  requestId: requestIdHeader("x-amzn-requestid"),
+};
