@@ -12,16 +12,10 @@ import type { ChildSpan, RequestSpans, SpanAttributes } from "../tracing/tracer.
 import type { CompletionUsage } from "../wire/completions.js";
 import type { RequestContext } from "./context.js";
 import { costFor } from "./outcome.js";
+import { routeOperation } from "./route-operation.js";
 
 /** Hex characters of a key's hash a span shows: the log line's. */
 const KEY_HASH_SHOWN = 12;
-
-/** gen_ai.operation.name for a model route. */
-function operationOf(route: string): string {
-  if (route.includes("chat/completions")) return "chat";
-  if (route.includes("responses")) return "responses";
-  return "text_completion";
-}
 
 /** litellm_params.model's provider prefix (a bare name is OpenAI's), as metrics' api_provider. */
 function providerOf(deployment: Deployment): string {
@@ -211,7 +205,7 @@ export function requestSpans(ctx: RequestContext, end: TraceEnd): RequestSpans |
   const errorType = ctx.failure?.errorClass ?? String(status);
   if (failed) attributes["error.type"] = errorType;
   if (end.model) {
-    const operation = operationOf(ctx.route);
+    const operation = routeOperation(ctx.route).genAi;
     attributes["gen_ai.operation.name"] = operation;
     // The model group asked for; what each deployment was asked and by which provider is on its attempt's span.
     if (ctx.model !== undefined) attributes["gen_ai.request.model"] = ctx.model;

@@ -9,6 +9,7 @@ import { type Outcome, principalLogId } from "../access/spend-ledger.js";
 import type { Deployment } from "../config/index.js";
 import type { CompletionUsage } from "../wire/completions.js";
 import type { RequestContext } from "./context.js";
+import { routeOperation } from "./route-operation.js";
 
 /** LiteLLM's DEFAULT_BATCH_SIZE and DEFAULT_FLUSH_INTERVAL_SECONDS. */
 export const DEFAULT_WEBHOOK_BATCH_SIZE = 512;
@@ -175,12 +176,6 @@ const sleep = (ms: number): Promise<void> =>
   });
 
 /** LiteLLM's call_type for a model route (the Azure and engines paths end as OpenAI's do). */
-function callType(route: string): string {
-  if (route.endsWith("/chat/completions")) return "acompletion";
-  if (route.endsWith("/completions")) return "atext_completion";
-  return "aresponses";
-}
-
 function providerOf(deployment: Deployment): string {
   const slash = deployment.model.indexOf("/");
   return slash === -1 ? "openai" : deployment.model.slice(0, slash);
@@ -214,7 +209,7 @@ export function loggingPayload(
   return {
     id: ctx.id,
     trace_id: ctx.id,
-    call_type: callType(ctx.route),
+    call_type: routeOperation(ctx.route).callType,
     stream: ctx.stream,
     status: ok ? "success" : "failure",
     response_cost: cost,

@@ -23,7 +23,7 @@ export interface PreparedCall {
 }
 
 const REDACTED = "[redacted]";
-const CREDENTIAL_HEADERS = ["authorization", "api-key", "x-api-key"];
+const CREDENTIAL_HEADERS = ["authorization", "api-key", "x-api-key", "x-goog-api-key"];
 
 /** The credentials this request carries, to be scrubbed from anything we report. */
 function credentialsOf(request: UpstreamRequest): string[] {

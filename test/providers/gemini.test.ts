@@ -492,6 +492,13 @@ describe("gemini/ chat", () => {
     );
     const key = await rejection(chatCompletion({ ...call(), messages: [{ role: "user", content: "q" }] }));
     assert.equal((key as BadRequestError).message, "API key not valid. Please pass a valid API key.");
+
+    // A provider that quotes the key back: the key never reaches the caller.
+    mock.enqueue((req, res) =>
+      json(res, 400, google(400, "INVALID_ARGUMENT", `API key not valid: ${String(req.headers["x-goog-api-key"])}`)),
+    );
+    const quoted = await rejection(chatCompletion({ ...call(), messages: [{ role: "user", content: "q" }] }));
+    assert.equal((quoted as BadRequestError).message, "API key not valid: [redacted]");
   });
 
   test("no key is an AuthenticationError naming GEMINI_API_KEY, before any request", async () => {
