@@ -285,6 +285,22 @@ function applyEnvironmentVariables(
   return names;
 }
 
+/**
+ * litellm_params whose provider has a default or needs none when they are absent: an unset
+ * variable leaves them out (as LiteLLM reads it as None), e.g. a session token next to
+ * long-term AWS keys. Credentials and api_base stay required: without them a request would
+ * fail, or go to the provider's public default instead of the host meant.
+ */
+const OPTIONAL_PARAMS: ReadonlySet<string> = new Set([
+  "aws_session_token",
+  "aws_region_name",
+  "aws_bedrock_runtime_endpoint",
+  "organization",
+  "api_version",
+  "vertex_project",
+  "vertex_location",
+]);
+
 function missingEnvWarning(file: string, ref: EnvRef, entries: ModelEntry[], env: NodeJS.ProcessEnv): string {
   const [section, index, group, ...rest] = ref.path;
   const reads = `reads os.environ/${ref.variable}, which is not set`;
@@ -292,7 +308,7 @@ function missingEnvWarning(file: string, ref: EnvRef, entries: ModelEntry[], env
     const entry = entries[index];
     const label = `model_list[${index}]${entry ? ` (${entry.entry.model_name})` : ""}`;
     const field = formatPath(rest);
-    if (group === "litellm_params" && entry && rest.length > 0) {
+    if (group === "litellm_params" && entry && rest.length > 0 && !OPTIONAL_PARAMS.has(field)) {
       entry.missingEnv.push({ field, variable: ref.variable });
       return `${file}: ${label}: ${formatPath([group, ...rest])} ${reads}; requests to this deployment will fail with 401 until it is`;
     }

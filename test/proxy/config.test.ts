@@ -333,6 +333,38 @@ describe("os.environ/ references", () => {
     ]);
   });
 
+  test("an unset variable in an optional param (a session token beside long-term AWS keys) leaves it out, as LiteLLM reads None", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "litegate-config-"));
+    const optional = join(dir, "bedrock.yaml");
+    writeFileSync(
+      optional,
+      [
+        "model_list:",
+        "  - model_name: claude",
+        "    litellm_params:",
+        "      model: bedrock/anthropic.claude-3-haiku-20240307-v1:0",
+        "      aws_access_key_id: os.environ/T_AWS_KEY_ID",
+        "      aws_secret_access_key: os.environ/T_AWS_SECRET",
+        "      aws_session_token: os.environ/T_AWS_SESSION",
+        "      aws_region_name: os.environ/T_AWS_REGION",
+        "",
+      ].join("\n"),
+    );
+    const config = await loadConfig(optional, { T_AWS_KEY_ID: "AKIDEXAMPLE", T_AWS_SECRET: "secret" });
+    const [claude] = config.modelList;
+    assert.ok(claude);
+    assert.deepEqual(claude.missingEnv, []);
+    assert.deepEqual(claude.params, {
+      model: "bedrock/anthropic.claude-3-haiku-20240307-v1:0",
+      aws_access_key_id: "AKIDEXAMPLE",
+      aws_secret_access_key: "secret",
+    });
+    assert.deepEqual(config.warnings, [
+      `${optional}: model_list[0] (claude): litellm_params.aws_session_token reads os.environ/T_AWS_SESSION, which is not set (left unset)`,
+      `${optional}: model_list[0] (claude): litellm_params.aws_region_name reads os.environ/T_AWS_REGION, which is not set (left unset)`,
+    ]);
+  });
+
   test("environment_variables are set into env before references resolve", async () => {
     const env = baseEnv();
     env.TEAM_KEY = "overridden by the config";
