@@ -32,9 +32,11 @@ export const NO_CONTROLS: CacheControls = {
 type Rule = { valid: (value: unknown) => boolean; must: string };
 
 const flag: Rule = { valid: (v) => typeof v === "boolean", must: "true or false" };
+/** Ten years: longer is no cache policy, and Redis refuses expiries past its integer range. */
+const MAX_TTL_SECONDS = 315_360_000;
 const seconds: Rule = {
-  valid: (v) => typeof v === "number" && Number.isFinite(v) && v > 0,
-  must: "seconds, more than 0",
+  valid: (v) => typeof v === "number" && Number.isFinite(v) && v > 0 && v <= MAX_TTL_SECONDS,
+  must: `seconds, more than 0 and at most ${MAX_TTL_SECONDS} (ten years)`,
 };
 const age: Rule = { valid: (v) => typeof v === "number" && Number.isFinite(v) && v >= 0, must: "seconds, 0 or more" };
 const label: Rule = {

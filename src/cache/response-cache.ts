@@ -38,9 +38,16 @@ export interface CacheRequest {
     stream_options?: { include_usage?: boolean | null } | null;
   };
   controls: CacheControls;
-  /** The namespace the caller's key or the request's metadata names (`redis_namespace`), under `cache.namespace`. */
-  namespace: string | undefined;
+  /**
+   * The namespace of the caller's key (its metadata's `redis_namespace`): it wins over any a
+   * request names, so a key kept apart by its namespace cannot read another's entries.
+   */
+  keyNamespace: string | undefined;
+  /** The namespace the request's metadata names (`redis_namespace`), under `cache.namespace`. */
+  requestNamespace: string | undefined;
   mockResponse: string | undefined;
+  /** LiteLLM's `caching: false`: this request neither reads nor writes the cache. */
+  off: boolean;
 }
 
 /** LiteLLM's `metadata.redis_namespace`: the response cache namespace a request names for itself. */
@@ -66,8 +73,10 @@ export function cacheRequest(
     kind,
     params,
     controls: cacheControls(litellm.cache),
-    namespace: keyNamespace ?? redisNamespaceOf(litellm.metadata),
+    keyNamespace,
+    requestNamespace: redisNamespaceOf(litellm.metadata),
     mockResponse,
+    off: litellm.caching === false,
   };
 }
 
@@ -103,9 +112,10 @@ export class ResponseCache {
 
   /** The key a request would be cached under, or undefined when the request is not cached at all. */
   keyOf(request: CacheRequest): string | undefined {
-    if (!this.settings.kinds.has(request.kind)) return undefined;
+    if (request.off || !this.settings.kinds.has(request.kind)) return undefined;
     if (this.settings.optIn && !request.controls.useCache) return undefined;
-    const namespace = request.controls.namespace ?? request.namespace ?? this.settings.namespace;
+    const namespace =
+      request.keyNamespace ?? request.controls.namespace ?? request.requestNamespace ?? this.settings.namespace;
     return cacheKey(request.kind, request.params, namespace, request.mockResponse);
   }
 

@@ -333,7 +333,16 @@ describe("per-request controls (the body's `cache` object)", () => {
   test("invalid values are 400s naming the field", async () => {
     const cases: [unknown, string, string][] = [
       ["yes", "cache", `Invalid 'cache': it must be an object of cache controls, e.g. {"no-cache": true}.`],
-      [{ ttl: -1 }, "cache.ttl", "Invalid 'cache.ttl': it must be seconds, more than 0."],
+      [
+        { ttl: -1 },
+        "cache.ttl",
+        "Invalid 'cache.ttl': it must be seconds, more than 0 and at most 315360000 (ten years).",
+      ],
+      [
+        { ttl: 1e300 },
+        "cache.ttl",
+        "Invalid 'cache.ttl': it must be seconds, more than 0 and at most 315360000 (ten years).",
+      ],
       [{ "no-cache": "true" }, "cache.no-cache", "Invalid 'cache.no-cache': it must be true or false."],
       [{ "s-maxage": "10" }, "cache.s-maxage", "Invalid 'cache.s-maxage': it must be seconds, 0 or more."],
       [
@@ -506,8 +515,32 @@ describe("a hit's accounting", () => {
       await (await post("/v1/completions", body, own)).text();
       const ownHit = await post("/v1/completions", body, own);
       assert.match(ownHit.headers.get("x-litellm-cache-key") ?? "", /^team-a:[0-9a-f]{64}$/);
+      // A namespace partitions entries, it does not lock them (as in LiteLLM): a key without one
+      // that names team-a in its request reads team-a's entry...
+      const named = await post("/v1/completions", { ...body, cache: { namespace: "team-a" } }, one);
+      assert.match(named.headers.get("x-litellm-cache-key") ?? "", /^team-a:[0-9a-f]{64}$/);
+      // ...while a key with its own namespace cannot be moved out of it by a request.
+      const kept = await post("/v1/completions", { ...body, cache: { namespace: "elsewhere" } }, own);
+      assert.match(kept.headers.get("x-litellm-cache-key") ?? "", /^team-a:[0-9a-f]{64}$/);
     });
     assert.equal(calls, 2);
+  });
+
+  test("caching: false (LiteLLM's per-request switch) neither reads nor writes the cache", async () => {
+    const body = { model: "instruct", prompt: fresh() };
+    const { calls } = await upstreamCalls(async () => {
+      await (await post("/v1/completions", body)).text();
+      const skipped = await post("/v1/completions", { ...body, caching: false });
+      assert.equal(skipped.status, 200);
+      assert.equal(skipped.headers.get("x-litellm-cache-key"), null);
+      await skipped.text();
+      const other = { model: "instruct", prompt: fresh() };
+      await (await post("/v1/completions", { ...other, caching: false })).text();
+      const stillMiss = await post("/v1/completions", other);
+      assert.equal(stillMiss.headers.get("x-litellm-cache-key"), null);
+      await stillMiss.text();
+    });
+    assert.equal(calls, 4);
   });
 });
 
