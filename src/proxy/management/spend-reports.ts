@@ -58,9 +58,12 @@ function totals(row: SpendSummaryRow) {
   };
 }
 
-/** A team's name as LiteLLM's reports show it: its alias; spend of no team is "Unassigned Team". */
-function teamName(row: SpendSummaryRow): string {
-  return row.alias ?? row.id ?? "Unassigned Team";
+/**
+ * A team's name as LiteLLM's reports show it: its alias (else its id); spend of no team is
+ * "Unassigned Team" in /global/spend/report and "Unassigned" in /global/spend/teams.
+ */
+function teamName(row: SpendSummaryRow, unassigned = "Unassigned Team"): string {
+  return row.alias ?? row.id ?? unassigned;
 }
 
 /** One group of a report bucket: `name` to show (alias when set), its ids, its totals. */
@@ -219,8 +222,8 @@ export async function globalSpendTeams(
       entry = { date: iso(day).slice(0, 10) };
       days.set(day, entry);
     }
-    entry[teamName(row)] = row.total_spend;
-    names.add(teamName(row));
+    entry[teamName(row, "Unassigned")] = row.total_spend;
+    names.add(teamName(row, "Unassigned"));
   }
   sendJson(
     res,
@@ -228,7 +231,7 @@ export async function globalSpendTeams(
     {
       daily_spend: [...days.values()],
       teams: [...names],
-      total_spend_per_team: rows.map((row) => ({ team_id: teamName(row), total_spend: row.total_spend })),
+      total_spend_per_team: rows.map((row) => ({ team_id: teamName(row, "Unassigned"), total_spend: row.total_spend })),
     },
     ctx.headers(),
   );
