@@ -36,6 +36,13 @@ import {
 } from "./management/customers.js";
 import { spendLogs } from "./management/spend.js";
 import {
+  globalSpendKeys,
+  globalSpendModels,
+  globalSpendReport,
+  globalSpendTeams,
+  spendLogsUi,
+} from "./management/spend-reports.js";
+import {
   blockTeam,
   deleteTeams,
   listTeams,
@@ -78,6 +85,12 @@ const EXACT: Record<string, Methods> = {
   "/team/update": { POST: updateTeam },
   "/team/info": { GET: teamInfo },
   "/spend/logs": { GET: spendLogs },
+  // The admin UI's Dashboard and Logs: spend summed by the database (LiteLLM's route names).
+  "/spend/logs/ui": { GET: spendLogsUi },
+  "/global/spend/report": { GET: globalSpendReport },
+  "/global/spend/keys": { GET: globalSpendKeys },
+  "/global/spend/models": { GET: globalSpendModels },
+  "/global/spend/teams": { GET: globalSpendTeams },
   // Model info and runtime deployments (LiteLLM's /model/* and /model_group/info; issue 12).
   "/model/info": { GET: modelInfo },
   "/v1/model/info": { GET: modelInfo },

@@ -25,7 +25,12 @@ import {
   type Page,
   type ResponseRecord,
   type SpendLogFilter,
+  type SpendLogPageQuery,
+  type SpendLogRow,
+  type SpendQuery,
   type SpendRecord,
+  type SpendSummaryQuery,
+  type SpendSummaryRow,
   type Store,
   StoreConflictError,
   type TeamMemberRecord,
@@ -594,6 +599,109 @@ export abstract class SqlStore implements Store {
     const rows = await this.query(sql, params);
     return rows.map((row) => fromRow(SPEND_COLUMNS, row, this.dialect) as unknown as SpendRecord);
   }
+
+  async spendLogPage(query: SpendLogPageQuery): Promise<{ data: SpendLogRow[]; total: number }> {
+    checkLimit(query.limit, query.offset);
+    const { clause, params } = spendWhere(query);
+    const [count] = await this.query(`SELECT COUNT(*) AS n FROM spend_logs s${clause}`, params);
+    // Newest first: the (…, start_time) indexes are read backwards and stop after the page.
+    const rows = await this.query(
+      `SELECT s.*, k.key_alias AS key_alias FROM spend_logs s LEFT JOIN api_keys k ON k.token_hash = s.key_hash${clause}
+       ORDER BY s.start_time DESC, s.request_id DESC LIMIT ? OFFSET ?`,
+      [...params, query.limit, query.offset],
+    );
+    return {
+      data: rows.map(
+        (row) =>
+          ({
+            ...fromRow(SPEND_COLUMNS, row, this.dialect),
+            key_alias: fromColumn("text", row.key_alias, this.dialect),
+          }) as unknown as SpendLogRow,
+      ),
+      total: Number(count?.n ?? 0),
+    };
+  }
+
+  async spendSummary(query: SpendSummaryQuery): Promise<SpendSummaryRow[]> {
+    if (query.limit !== undefined) checkLimit(query.limit, undefined);
+    const { clause, params } = spendWhere(query);
+    const group = SUMMARY_GROUPS[query.group_by];
+    // Epoch ms divided as integers in both dialects: the start of the UTC hour or day.
+    const size = query.bucket === undefined ? undefined : BUCKET_MS[query.bucket];
+    const bucket = size === undefined ? "CAST(NULL AS BIGINT)" : `(s.start_time / ${size}) * ${size}`;
+    const limit = query.limit === undefined ? "" : " LIMIT ?";
+    // Totalled first, then joined: one lookup of the alias per group, not per log.
+    const rows = await this.query(
+      `SELECT g.*, ${group.joined} FROM (
+         SELECT ${bucket} AS bucket, s.${group.column} AS id, SUM(s.cost) AS total_spend, COUNT(*) AS total_requests,
+           SUM(s.prompt_tokens) AS prompt_tokens, SUM(s.completion_tokens) AS completion_tokens,
+           SUM(CASE WHEN s.status = 'failure' THEN 1 ELSE 0 END) AS failed_requests
+         FROM spend_logs s${clause} GROUP BY ${size === undefined ? "2" : "1, 2"}
+       ) g${group.join}
+       ORDER BY g.bucket, g.total_spend DESC, COALESCE(g.id, '')${limit}`,
+      query.limit === undefined ? params : [...params, query.limit],
+    );
+    const text = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
+    return rows.map((row) => ({
+      bucket: row.bucket === null ? null : Number(row.bucket),
+      id: text(row.id),
+      alias: text(row.alias),
+      key_name: text(row.key_name),
+      team_id: text(row.key_team_id),
+      // pg returns SUM and COUNT of integers as strings (numeric, bigint).
+      total_spend: Number(row.total_spend),
+      total_requests: Number(row.total_requests),
+      prompt_tokens: Number(row.prompt_tokens),
+      completion_tokens: Number(row.completion_tokens),
+      failed_requests: Number(row.failed_requests),
+    }));
+  }
+}
+
+const BUCKET_MS = { hour: 3_600_000, day: 86_400_000 } as const;
+
+/** Per group: the spend log column totalled by, and the row its alias comes from. */
+const SUMMARY_GROUPS = {
+  key: {
+    column: "key_hash",
+    join: " LEFT JOIN api_keys k ON k.token_hash = g.id",
+    joined: "k.key_alias AS alias, k.key_name AS key_name, k.team_id AS key_team_id",
+  },
+  team: {
+    column: "team_id",
+    join: " LEFT JOIN teams t ON t.team_id = g.id",
+    joined: "t.team_alias AS alias, NULL AS key_name, NULL AS key_team_id",
+  },
+  model: { column: "model_group", join: "", joined: "NULL AS alias, NULL AS key_name, NULL AS key_team_id" },
+} as const;
+
+/** The WHERE clause of a spend query over `spend_logs s`; the column names are fixed here, never the client's. */
+function spendWhere(query: SpendQuery): { clause: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const equal = {
+    key_hash: query.key_hash,
+    user_id: query.user_id,
+    team_id: query.team_id,
+    model_group: query.model_group,
+    status: query.status,
+    request_id: query.request_id,
+    end_user: query.end_user,
+  };
+  for (const [column, value] of Object.entries(equal)) {
+    if (value === undefined) continue;
+    where.push(`s.${column} = ?`);
+    params.push(value);
+  }
+  if (query.from !== undefined) {
+    where.push("s.start_time >= ?");
+    params.push(query.from);
+  }
+  if (query.to !== undefined) {
+    where.push("s.start_time < ?");
+    params.push(query.to);
+  }
+  return { clause: where.length > 0 ? ` WHERE ${where.join(" AND ")}` : "", params };
 }
 
 /** A spend record's values in SPEND_COLUMNS order, as `dialect` stores them. */

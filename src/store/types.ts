@@ -259,6 +259,69 @@ export interface SpendLogFilter {
   offset?: number | undefined;
 }
 
+/**
+ * What the admin UI's spend queries (/spend/logs/ui, /global/spend/*) filter on; each field
+ * given narrows the rows, all together. Times are start times, epoch ms.
+ */
+export interface SpendQuery {
+  /** start_time >= from. */
+  from?: number | undefined;
+  /** start_time < to. */
+  to?: number | undefined;
+  key_hash?: string | undefined;
+  user_id?: string | undefined;
+  team_id?: string | undefined;
+  model_group?: string | undefined;
+  /** "success" or "failure". */
+  status?: string | undefined;
+  request_id?: string | undefined;
+  end_user?: string | undefined;
+}
+
+export interface SpendLogPageQuery extends SpendQuery {
+  limit: number;
+  offset: number;
+}
+
+/** A spend log with its key's alias (from the key's row; null when it has none or is gone). */
+export interface SpendLogRow extends SpendRecord {
+  key_alias: string | null;
+}
+
+/** What spend is totalled by: the key's hash, the team, or the model group. */
+export type SpendGroup = "key" | "team" | "model";
+
+/** A time bucket of the totals, in UTC. */
+export type SpendBucket = "hour" | "day";
+
+export interface SpendSummaryQuery extends SpendQuery {
+  group_by: SpendGroup;
+  /** Totals per time bucket and group when given; per group over the whole range when not. */
+  bucket?: SpendBucket | undefined;
+  /** Only the groups with the most spend (per bucket order: buckets, then spend); all when absent. */
+  limit?: number | undefined;
+}
+
+/** The totals of one group (in one time bucket), computed by the database. */
+export interface SpendSummaryRow {
+  /** The bucket's start (epoch ms, UTC); null when the query has no bucket. */
+  bucket: number | null;
+  /** The key's hash, the team id or the model group; null for spend of no team. */
+  id: string | null;
+  /** The key's or team's alias, from its row; null for models, or when unset or the row is gone. */
+  alias: string | null;
+  /** A key's masked form (sk-...abcd); null otherwise. */
+  key_name: string | null;
+  /** A key's team, from its row; null otherwise. */
+  team_id: string | null;
+  total_spend: number;
+  total_requests: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  /** Requests whose status is "failure". */
+  failed_requests: number;
+}
+
 export interface Store {
   /** How many migrations this open applied: 0 when the schema was already current. */
   readonly migrationsApplied: number;
@@ -341,6 +404,13 @@ export interface Store {
   recordSpend(records: readonly SpendRecord[]): Promise<void>;
   /** Logs ordered by start_time, then request_id. */
   spendLogs(filter: SpendLogFilter): Promise<SpendRecord[]>;
+  /** A page of logs matching `query`, newest first (by start_time, then request_id), and how many match. */
+  spendLogPage(query: SpendLogPageQuery): Promise<{ data: SpendLogRow[]; total: number }>;
+  /**
+   * Spend, requests, tokens and failures of the logs matching `query`, summed by the database
+   * per group (and per time bucket): ordered by bucket, then spend (most first), then id.
+   */
+  spendSummary(query: SpendSummaryQuery): Promise<SpendSummaryRow[]>;
   /** Resolves when the database answers a trivial query (/health/readiness). */
   ping(): Promise<void>;
 

@@ -471,7 +471,7 @@ describe("what errors quote from the request, bounded", () => {
     );
     assert.equal(
       (await get(`/spend/logs?start_date=${long}`)).error.message,
-      `Invalid 'start_date': got '${cut}'. It must be a date (2026-11-25) or an ISO 8601 date-time.`,
+      `Invalid 'start_date': got '${cut}'. It must be a date (2026-11-25) or a date-time (2026-11-25T13:45:00Z, or 2026-11-25 13:45:00 in UTC).`,
     );
   });
 

@@ -94,6 +94,19 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
   "POST /team/update": master("Teams", "Change a team's budget or models"),
   "GET /team/info": master("Teams", "One team, its keys and spend"),
   "GET /spend/logs": master("Spend", "One row per request: tokens, cost, who, when"),
+  "GET /spend/logs/ui": {
+    summary:
+      "Spend logs filtered by key, team, model, status and time, newest first, a page at a time; a virtual key sees its own",
+    tag: "Spend",
+    access: "key",
+  },
+  "GET /global/spend/report": master(
+    "Spend",
+    "Spend, requests, tokens and failures per day or hour, per team, key or model",
+  ),
+  "GET /global/spend/keys": master("Spend", "The keys that spent most (last 30 days, or a date range)"),
+  "GET /global/spend/models": master("Spend", "The model groups that spent most (last 30 days, or a date range)"),
+  "GET /global/spend/teams": master("Spend", "Each team's spend per day, and the teams that spent most"),
   "GET /team/list": master("Teams", "Every team, with its members and keys"),
   "POST /team/delete": master("Teams", "Delete teams, their keys and memberships"),
   "POST /team/member_add": master("Teams", "Add members to a team"),

@@ -9,10 +9,8 @@ import { keyHashOf } from "../../access/key-token.js";
 import type { RequestContext } from "../context.js";
 import type { Gateway } from "../gateway.js";
 import { sendJson } from "../respond.js";
-import { dateParam, pageOf, queryOf } from "./query.js";
+import { dateRange, pageOf, queryOf } from "./query.js";
 import { spendView } from "./views.js";
-
-const DAY_MS = 86_400_000;
 
 export async function spendLogs(
   gateway: Gateway,
@@ -32,16 +30,15 @@ export async function spendLogs(
   ]);
   const { size, offset } = pageOf(query, "page_size", 100);
   const key = query.get("api_key");
-  const end = dateParam(query, "end_date");
-  const endIsDay = (query.get("end_date") ?? "").length === 10;
+  const { from, to } = dateRange(query);
   // Logs this instance holds in its buffer belong in the answer.
   await gateway.access.flushSpend(2_000);
   const logs = await store.spendLogs({
     key_hash: key === null || key === "" ? undefined : keyHashOf(key),
     user_id: query.get("user_id") ?? undefined,
     team_id: query.get("team_id") ?? undefined,
-    from: dateParam(query, "start_date"),
-    to: end === undefined ? undefined : endIsDay ? end + DAY_MS : end + 1,
+    from,
+    to,
     limit: size,
     offset,
   });

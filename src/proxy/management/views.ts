@@ -7,6 +7,7 @@ import type {
   BudgetRecord,
   CustomerRecord,
   KeyRecord,
+  SpendLogRow,
   SpendRecord,
   TeamMemberRecord,
   TeamRecord,
@@ -143,4 +144,9 @@ export function spendView(log: SpendRecord) {
     request_tags: log.request_tags,
     metadata: log.metadata,
   };
+}
+
+/** A row of /spend/logs/ui: /spend/logs' fields, the key's alias (never the key) and the request's latency. */
+export function spendLogUiView(log: SpendLogRow) {
+  return { ...spendView(log), key_alias: log.key_alias, latency_ms: log.end_time - log.start_time };
 }
