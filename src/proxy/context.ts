@@ -9,9 +9,21 @@ import type { IncomingMessage } from "node:http";
 import type { Principal, Ticket } from "../access/grant.js";
 import type { AttemptFailure, RouteTrace } from "../router/trace.js";
 import type { TraceStart } from "../tracing/ids.js";
+import type { CompletionUsage } from "../wire/completions.js";
 import { responseHeaders } from "./outcome.js";
 import { NO_LABELS, type RequestLabels } from "./request-labels.js";
 import type { Headers } from "./respond.js";
+
+/**
+ * A request's prompt and answer for the generic_api logger. A stream's answer is read from its
+ * gathered chunks when the payload is built, with the usage the request settled on (a stream
+ * without include_usage carries none of its own).
+ */
+export interface LoggedExchange {
+  input: unknown;
+  output: unknown;
+  gathered?: { answer(usage: CompletionUsage | undefined): unknown } | undefined;
+}
 
 const SAFE_ID = /^[\w.:-]{1,128}$/;
 
@@ -50,7 +62,7 @@ export class RequestContext {
   admissionStartedAt: number | undefined;
   admittedAt: number | undefined;
   /** The prompt and the answer, kept only when the generic_api logger sends them (turn_off_message_logging: false). */
-  logged: { input: unknown; output: unknown } | undefined;
+  logged: LoggedExchange | undefined;
   /** The body's temperature and token limit, read only when the request is traced (its spans show them). */
   requestParams: { temperature: number | undefined; maxTokens: number | undefined } | undefined;
 

@@ -240,7 +240,7 @@ export function loggingPayload(
     request_tags: outcome.requestTags,
     end_user: ctx.endUser ?? "",
     messages: ctx.logged?.input ?? null,
-    response: ctx.logged?.output ?? null,
+    response: ctx.logged?.gathered?.answer(usage) ?? ctx.logged?.output ?? null,
     model_parameters: {},
     error_str: failure === undefined ? null : failure.errorClass,
     error_information:

@@ -11,7 +11,7 @@ import type { Operation } from "../../sdk/operations.js";
 import type { CompletionStream } from "../../sdk/stream.js";
 import { rawBodyOf } from "../../sdk/usage-marks.js";
 import type { CompletionUsage } from "../../wire/completions.js";
-import type { RequestContext } from "../context.js";
+import type { LoggedExchange, RequestContext } from "../context.js";
 import type { Gateway } from "../gateway.js";
 import { costFor } from "../outcome.js";
 import { asAPIError, sendJson, sendJsonText } from "../respond.js";
@@ -56,7 +56,9 @@ async function serve(
   const route = await admitModelRequest(gateway, res, ctx, request);
   if (route === undefined) return;
   // Kept for the generic_api logger only when it sends prompts and answers.
-  const logged = gateway.logMessages ? { input: body.messages ?? body.prompt, output: null as unknown } : undefined;
+  const logged: LoggedExchange | undefined = gateway.logMessages
+    ? { input: body.messages ?? body.prompt, output: null }
+    : undefined;
   ctx.logged = logged;
 
   if (body.stream !== true) {
@@ -89,13 +91,10 @@ async function serve(
   // The answer the logger gets of a stream: its chunks gathered as the cache gathers them.
   const gatherer =
     logged === undefined || operation.cacheKind === undefined ? undefined : new AnswerGatherer(operation.cacheKind);
-  let usage: CompletionUsage | undefined;
+  if (logged !== undefined) logged.gathered = gatherer;
   try {
     for await (const { chunk, raw } of stream.items()) {
-      if (gatherer !== undefined) {
-        gatherer.add(chunk as unknown as CachedChunk);
-        if (chunk.usage != null) usage = chunk.usage;
-      }
+      gatherer?.add(chunk as unknown as CachedChunk);
       // Chunks go out as they came; only a usage chunk that carries its cost is re-serialised.
       const text =
         withCost && chunk.usage != null
@@ -105,7 +104,6 @@ async function serve(
       if (full !== undefined) await full;
       if (res.destroyed) break;
     }
-    if (logged !== undefined && gatherer !== undefined) logged.output = gatherer.answer(usage);
     endEventStream(res);
   } catch (error) {
     const failure = asAPIError(error);
