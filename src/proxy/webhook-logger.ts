@@ -151,7 +151,7 @@ export class WebhookLogger {
       await response.arrayBuffer();
       return response.ok ? undefined : `status ${response.status}`;
     } catch (error) {
-      return error instanceof Error ? error.name : "error";
+      return failureOf(error, timeout);
     }
   }
 
@@ -179,6 +179,18 @@ const sleep = (ms: number): Promise<void> =>
 function providerOf(deployment: Deployment): string {
   const slash = deployment.model.indexOf("/");
   return slash === -1 ? "openai" : deployment.model.slice(0, slash);
+}
+
+/**
+ * Why a batch did not reach the endpoint, for the retry's log line: a timeout, or the
+ * connection's error code (fetch wraps it as "fetch failed"). Never the URL, which may hold a token.
+ */
+function failureOf(error: unknown, timeoutMs: number): string {
+  if (!(error instanceof Error)) return String(error);
+  if (error.name === "TimeoutError") return `no answer within ${timeoutMs} ms`;
+  const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
+  if (typeof cause?.code === "string") return `${error.message} (${cause.code})`;
+  return typeof cause?.message === "string" ? `${error.message}: ${cause.message}` : error.message;
 }
 
 /** Epoch seconds of a performance.now() time, as LiteLLM's startTime/endTime. */
