@@ -10,7 +10,14 @@ import { ignoredNotes, litellmOptions, refusal, withModelFlags } from "./cli-com
 import { ConfigError, type GatewayConfig, loadConfig, singleModelConfig } from "./config/index.js";
 import type { GatewayServer } from "./proxy/server.js";
 import { serveClusterMetrics } from "./metrics/cluster.js";
-import { createGateway, describeDatabase, metricsOptions, startupWarnings, tracingOptions } from "./proxy/start.js";
+import {
+  createGateway,
+  describeDatabase,
+  metricsOptions,
+  startupWarnings,
+  tracingOptions,
+  webhookOptions,
+} from "./proxy/start.js";
 import { describeTracing } from "./tracing/settings.js";
 import { packageVersion } from "./version.js";
 
@@ -152,7 +159,17 @@ async function serve(
   }
   if (announce) for (const warning of startupWarnings(cfg)) gateway.logger.warn(warning);
   const tracing = tracingOptions(cfg);
-  const address = await gateway.listen(port, args.host ?? "0.0.0.0");
+  const host = args.host ?? "0.0.0.0";
+  let address: Awaited<ReturnType<GatewayServer["listen"]>>;
+  try {
+    address = await gateway.listen(port, host);
+  } catch (error) {
+    // A port in use or not ours to bind: one line naming it, not a stack.
+    const code = (error as { code?: unknown }).code;
+    const why = code === "EADDRINUSE" ? "it is in use" : code === "EACCES" ? "permission denied" : String(error);
+    process.stderr.write(`litegate: cannot listen on ${host}:${port}: ${why}\n`);
+    process.exit(1);
+  }
   gateway.logger.info(
     {
       models: gateway.router.modelNames,
@@ -226,8 +243,10 @@ async function main(): Promise<void> {
         ? undefined
         : positiveInt("keepalive_timeout (or KEEPALIVE_TIMEOUT)", keepAlive, 1);
     cfg = await config(args);
-    // A tracing setting litegate cannot serve (OTLP over grpc) stops the start, naming the variable.
+    // A tracing setting litegate cannot serve (OTLP over grpc), or generic_api without its
+    // endpoint, stops the start with one line naming the variable.
     tracingOptions(cfg);
+    webhookOptions(cfg);
     if (args.validate_config) {
       if (args.config === undefined) throw new Error("--validate_config checks the file --config names.");
       for (const warning of startupWarnings(cfg)) process.stderr.write(`litegate: warning: ${warning}\n`);

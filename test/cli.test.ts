@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -66,6 +68,22 @@ describe("litegate CLI", () => {
       stderr,
       "litegate: cannot open the database at postgres://127.0.0.1:1/db: connect ECONNREFUSED 127.0.0.1:1\n",
     );
+  });
+
+  test("a port in use exits 1 with one line naming it, not a stack", async () => {
+    const taken = createServer();
+    taken.listen(0, "127.0.0.1");
+    await once(taken, "listening");
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const file = join(dir, "port.yaml");
+      writeFileSync(file, "model_list:\n  - model_name: m\n    litellm_params: {model: openai/x, mock_response: hi}\n");
+      const result = await run(["--config", file, "--host", "127.0.0.1", "--port", String(port)]);
+      assert.equal(result.code, 1);
+      assert.equal(result.stderr, `litegate: cannot listen on 127.0.0.1:${port}: it is in use\n`);
+    } finally {
+      taken.close();
+    }
   });
 
   test("a bad config exits 1 with one line naming the file and the field, before listening", async () => {

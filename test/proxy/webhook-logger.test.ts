@@ -5,10 +5,13 @@
  * ever reaches the receiver.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { hashKey } from "../../src/access/key-token.js";
 import { loadConfig } from "../../src/config/index.js";
 import { webhookOptions } from "../../src/proxy/start.js";
@@ -129,6 +132,28 @@ function timeless(payload: Record<string, unknown>): Record<string, unknown> {
 }
 
 describe("generic_api webhook logger", () => {
+  test("litegate --config with generic_api and no GENERIC_LOGGER_ENDPOINT: exit 1, one line naming the variable", async () => {
+    const file = join(dir, "no-endpoint.yaml");
+    writeFileSync(
+      file,
+      "model_list:\n  - model_name: m\n    litellm_params: {model: openai/x, mock_response: hi}\nlitellm_settings:\n  callbacks: [generic_api]\n",
+    );
+    const cli = fileURLToPath(new URL("../../src/cli.js", import.meta.url));
+    const child = spawn(process.execPath, [cli, "--config", file, "--port", "0"], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const [code] = (await once(child, "exit")) as [number | null];
+    assert.equal(code, 1);
+    assert.equal(
+      stderr,
+      "litegate: litellm_settings.callbacks names generic_api but GENERIC_LOGGER_ENDPOINT is not set: set it to the URL that receives the logs.\n",
+    );
+  });
+
   test("prompts are sent only when config.yaml says turn_off_message_logging: false", async () => {
     const env = { GENERIC_LOGGER_ENDPOINT: "http://127.0.0.1:9/logs" };
     const settings = [
