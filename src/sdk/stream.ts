@@ -81,11 +81,12 @@ export class StreamUsage<C extends ChunkShape> {
     this.ledger.observe(chunk as Parameters<UsageLedger["observe"]>[0]);
     this.last = chunk;
     if (chunk.usage == null) return chunk;
-    if (this.asked) {
-      this.passedUsage = true;
-      return chunk;
-    }
-    return chunk.choices.length === 0 ? undefined : { ...chunk, usage: undefined };
+    // Usage on a chunk with choices (Cohere's last event, some OpenAI-compatible servers) goes
+    // in a chunk of its own at the end, as OpenAI sends it: the ledger has seen it.
+    if (chunk.choices.length > 0) return { ...chunk, usage: undefined };
+    if (!this.asked) return undefined;
+    this.passedUsage = true;
+    return chunk;
   }
 
   /** The usage chunk that ends the stream, if the caller asked for one and none went by. */

@@ -209,7 +209,7 @@ describe("the /v2/chat request", () => {
 });
 
 describe("the v2 stream", () => {
-  test("content, tool calls and message-end's finish reason and usage as OpenAI chunks", async () => {
+  test("content, tool calls and message-end's finish reason, then its usage in a chunk of its own", async () => {
     mock.enqueue((_req, res) => cohereSse(res, STREAM));
     const stream = await chatCompletion({
       model: "cohere/command-r",
@@ -238,9 +238,12 @@ describe("the v2 stream", () => {
         ],
         [{ tool_calls: [{ index: 0, function: { arguments: '{"city":' } }] }, null, undefined],
         [{ tool_calls: [{ index: 0, function: { arguments: '"Paris"}' } }] }, null, undefined],
-        [{}, "tool_calls", { prompt_tokens: 60, completion_tokens: 5, total_tokens: 65 }],
+        [{}, "tool_calls", undefined],
+        // message-end's usage in a chunk of its own, as OpenAI sends it.
+        [undefined, undefined, { prompt_tokens: 60, completion_tokens: 5, total_tokens: 65 }],
       ],
     );
+    assert.deepEqual(chunks.at(-1)?.choices, []);
     assert.deepEqual(new Set(chunks.map((chunk) => chunk.id)), new Set(["msg-1"]));
   });
 });

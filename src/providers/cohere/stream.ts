@@ -78,7 +78,8 @@ export function cohereChatStream(model: string): ChatStreamReader {
         const delta = isRecord(payload.delta) ? payload.delta : {};
         const finished = chunk({}, cohereFinishReason(delta.finish_reason));
         if (finished.type !== "chunk") return finished;
-        // Always sent, as with include_usage: the last event is the only place the counts are.
+        // Always read, as with include_usage: the last event is the only place the counts are (the
+        // shared stream puts them in a usage chunk of their own when the caller asked).
         finished.chunk.usage = cohereUsage(delta.usage);
         return finished;
       }
