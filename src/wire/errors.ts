@@ -178,11 +178,18 @@ export function errorFromStatus(httpStatus: number, detail: ProviderErrorDetail,
   // 529 has no OpenAI counterpart; clients know 503 as "overloaded, retry later". A class
   // picked from the message (context window, content policy) carries its own status.
   const mappedStatus = status === 529 ? 503 : detail.kind === undefined ? status : undefined;
+  // OpenAI's clients read `type` as its families (invalid_request_error, rate_limit_error, ...):
+  // a provider's own name (Google's INVALID_ARGUMENT, AWS's ValidationException) gives way to
+  // the family its status means, and is kept as the `code` when the provider gave none.
+  const familyType = detail.type !== undefined && OPENAI_STYLE_TYPE.test(detail.type);
   return new ErrorClass(detail.message, {
     ...init,
     status: mappedStatus,
     param: detail.param ?? null,
-    code: detail.code ?? null,
-    type: detail.type,
+    code: detail.code ?? (familyType ? null : (detail.type ?? null)),
+    type: familyType ? detail.type : undefined,
   });
 }
+
+/** A type in OpenAI's style (`invalid_request_error`, Anthropic's `overloaded_error`): lower snake case. */
+const OPENAI_STYLE_TYPE = /^[a-z]+(?:_[a-z]+)*$/;

@@ -474,6 +474,8 @@ describe("gemini/ chat", () => {
     assert.ok(limited instanceof RateLimitError);
     assert.equal(limited.message, "Quota exceeded for model.");
     assert.equal(limited.code, "RESOURCE_EXHAUSTED");
+    // OpenAI's family in `type`, as its clients read it; Google's own name stays in `code`.
+    assert.equal((limited as RateLimitError).type, "rate_limit_error");
 
     mock.enqueue((_req, res) =>
       json(res, 400, google(400, "INVALID_ARGUMENT", "Invalid value at 'generation_config'.")),
@@ -481,6 +483,8 @@ describe("gemini/ chat", () => {
     const invalid = await rejection(chatCompletion({ ...call(), messages: [{ role: "user", content: "q" }] }));
     assert.ok(invalid instanceof BadRequestError);
     assert.equal(invalid.message, "Invalid value at 'generation_config'.");
+    assert.equal(invalid.type, "invalid_request_error");
+    assert.equal(invalid.code, "INVALID_ARGUMENT");
 
     const long = "The input token count (2000000) exceeds the maximum number of tokens allowed (1048576).";
     mock.enqueue((_req, res) => json(res, 400, google(400, "INVALID_ARGUMENT", long)));
