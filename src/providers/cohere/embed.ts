@@ -1,0 +1,38 @@
+/**
+ * Cohere's v2 embed API (`cohere/embed-english-v3.0`, `cohere/embed-v4.0`): `POST
+ * https://api.cohere.com/v2/embed` with `{model, texts, input_type, embedding_types: ["float"]}`,
+ * up to 96 texts a call; the answer's `embeddings.float` in input order and
+ * `meta.billed_units.input_tokens` as the usage. `input_type` defaults to `search_document`
+ * (LiteLLM's default) and Cohere's own `input_type` / `truncate` pass through; `dimensions` is
+ * `output_dimension`, which only embed-v4 takes. Floats are always asked for: litegate makes
+ * base64 (Cohere's byte types are quantised vectors, not OpenAI's float32 bytes).
+ */
+import type { EmbeddingParams } from "../../wire/embeddings.js";
+import { isRecord } from "../../wire/validate.js";
+import { COHERE_DEFAULT_INPUT_TYPE, parseCohereEmbeddings } from "../bedrock/embed.js";
+import { textInputs } from "../embedding-input.js";
+import type { ProviderEmbeddings, Target } from "../types.js";
+import { PROVIDER } from "./request.js";
+
+export function cohereEmbedBody(params: EmbeddingParams, target: Target): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    model: target.model,
+    texts: textInputs(params, target, "Cohere", PROVIDER),
+    input_type: params.input_type ?? COHERE_DEFAULT_INPUT_TYPE,
+    embedding_types: ["float"],
+  };
+  if (params.truncate != null) body.truncate = params.truncate;
+  if (params.dimensions != null) body.output_dimension = params.dimensions;
+  return body;
+}
+
+export function parseCohereEmbed(body: unknown): ProviderEmbeddings {
+  if (!isRecord(body)) throw new Error("the answer is not a JSON object");
+  const vectors = parseCohereEmbeddings(body.embeddings);
+  const billed = isRecord(body.meta) && isRecord(body.meta.billed_units) ? body.meta.billed_units : undefined;
+  const tokens = billed?.input_tokens;
+  return {
+    data: vectors.map((embedding, index) => ({ index, embedding })),
+    usage: typeof tokens === "number" ? { prompt_tokens: tokens, total_tokens: tokens } : undefined,
+  };
+}
