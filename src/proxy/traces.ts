@@ -41,6 +41,10 @@ const GEN_AI_PROVIDERS: Readonly<Record<string, string>> = {
   "text-completion-codestral": "mistral_ai",
   groq: "groq",
   deepseek: "deepseek",
+  gemini: "gcp.gemini",
+  vertex_ai: "gcp.vertex_ai",
+  bedrock: "aws.bedrock",
+  cohere: "cohere",
 };
 
 /** The model a deployment calls, without its provider prefix. */
