@@ -75,9 +75,13 @@ function serverOf(deployment: Deployment, attributes: SpanAttributes): void {
   attributes["server.port"] = server.port;
 }
 
+/** gen_ai.provider.name (and gen_ai.system) for a litegate provider prefix. */
+export function genAiProviderName(provider: string): string {
+  return GEN_AI_PROVIDERS[provider] ?? provider;
+}
+
 function deploymentAttributes(operation: string, deployment: Deployment, attributes: SpanAttributes): void {
-  const provider = providerOf(deployment);
-  const genAi = GEN_AI_PROVIDERS[provider] ?? provider;
+  const genAi = genAiProviderName(providerOf(deployment));
   attributes["gen_ai.operation.name"] = operation;
   attributes["gen_ai.provider.name"] = genAi;
   attributes["gen_ai.system"] = genAi;
