@@ -14,12 +14,10 @@
  */
 import type { EmbeddingParams } from "../../wire/embeddings.js";
 import { isRecord } from "../../wire/validate.js";
+import { cohereTextsBody, parseCohereEmbeddings } from "../cohere/embed.js";
 import { textInputs } from "../embedding-input.js";
 import type { ProviderEmbeddings, Target } from "../types.js";
 import { PROVIDER } from "./errors.js";
-
-/** Cohere's default input type on Bedrock and on Cohere's own API (LiteLLM's COHERE_DEFAULT_EMBEDDING_INPUT_TYPE). */
-export const COHERE_DEFAULT_INPUT_TYPE = "search_document";
 
 /** The embedding model families Bedrock serves through litegate. */
 export type BedrockEmbeddingFamily = "titan-v2" | "titan-v1" | "cohere-v3" | "cohere-v4";
@@ -51,22 +49,9 @@ export function parseTitan(body: unknown): ProviderEmbeddings {
   };
 }
 
-/** Cohere Embed's body on Bedrock (no model: it is in the path). Cohere's own fields pass through. */
+/** Cohere Embed's body on Bedrock: no model (it is in the path), floats by default. */
 export function bedrockCohereBody(params: EmbeddingParams, target: Target): Record<string, unknown> {
-  const texts = textInputs(params, target, "Cohere Embed", PROVIDER);
-  const body: Record<string, unknown> = { texts, input_type: params.input_type ?? COHERE_DEFAULT_INPUT_TYPE };
-  if (params.truncate != null) body.truncate = params.truncate;
-  if (params.dimensions != null) body.output_dimension = params.dimensions;
-  return body;
-}
-
-/** Cohere's `embeddings`: a list of float vectors, or by type (`{float: [...]}`), as Cohere answers on Bedrock and on its own API. */
-export function parseCohereEmbeddings(embeddings: unknown): number[][] {
-  const vectors = isRecord(embeddings) ? embeddings.float : embeddings;
-  if (!Array.isArray(vectors) || !vectors.every((vector) => Array.isArray(vector))) {
-    throw new Error("`embeddings` holds no list of float vectors");
-  }
-  return vectors as number[][];
+  return cohereTextsBody(params, target, PROVIDER);
 }
 
 export function parseBedrockCohere(body: unknown): ProviderEmbeddings {

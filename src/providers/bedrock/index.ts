@@ -10,6 +10,7 @@ import type { ChatCompletionParams } from "../../wire/chat.js";
 import type { EmbeddingParams } from "../../wire/embeddings.js";
 import { bedrockPost } from "../aws/request.js";
 import { type Endpoint, requestIdHeader } from "../connection.js";
+import { COHERE_BATCH_LIMIT } from "../cohere/embed.js";
 import type { ChatAdapter, EmbeddingAdapter, ProviderEmbeddings, Target } from "../types.js";
 import {
   type BedrockEmbeddingFamily,
@@ -85,9 +86,6 @@ function invokeEmbedding(
 
 const DIMENSIONS: ReadonlySet<string> = new Set(["dimensions"]);
 const NONE: ReadonlySet<string> = new Set();
-
-/** Cohere Embed on Bedrock takes at most 96 texts a call. */
-const COHERE_BATCH_LIMIT = 96;
 
 /**
  * Each family's adapter: Titan embeds one text a call (v2 with `dimensions`), Cohere 96 (v4

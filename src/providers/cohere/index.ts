@@ -17,7 +17,7 @@ import {
 } from "../connection.js";
 import { openAIErrorDetail } from "../openai-dialect.js";
 import type { ChatAdapter, EmbeddingAdapter, Target } from "../types.js";
-import { cohereEmbedBody, parseCohereEmbed } from "./embed.js";
+import { COHERE_BATCH_LIMIT, cohereEmbedBody, parseCohereEmbed } from "./embed.js";
 import { cohereChatBody, PROVIDER } from "./request.js";
 import { parseCohereChat } from "./response.js";
 import { cohereChatStream } from "./stream.js";
@@ -66,7 +66,7 @@ function cohereEmbeddingOf(supportedParams: ReadonlySet<string>): EmbeddingAdapt
   return {
     provider: PROVIDER,
     supportedParams,
-    maxInputsPerCall: 96,
+    maxInputsPerCall: COHERE_BATCH_LIMIT,
     buildEmbeddingRequest(params: EmbeddingParams, target: Target): UpstreamRequest {
       const key = requireApiKey(target, COHERE, PROVIDER);
       const url = firstSet(target.options.api_base) ?? COHERE_EMBED_URL;
