@@ -18,7 +18,11 @@
  * (Anthropic's Claude 3, 3.5, 3.7, Opus 4 / 4.1 / 4.5 and Haiku 4.5 ids, Nova Micro / Lite / Pro,
  * Titan Text Express / Premier, as the file gives them, its 1M context for claude-3-5-sonnet
  * included); NOT checked: claude-sonnet-4, Llama 3.1, Mistral Large on Bedrock, and every
- * Cohere model (entered from Cohere's published prices as remembered). Hugging Face has no
+ * Cohere chat model (entered from Cohere's published prices as remembered). The embedding models of
+ * Gemini, Vertex AI, Bedrock and Cohere (issue 15) were checked in that file at commit
+ * 19a1f629eb6fafde70968ef4815463eb08143aac, but gemini/text-embedding-004, Vertex's
+ * text-embedding-005 / -004 / text-multilingual-embedding-002 and cohere/embed-v4.0 (marked at their
+ * entries). Hugging Face has no
  * per-token price (Inference Endpoints bill by the hour; Inference Providers by the provider
  * behind the router): set model_info costs for it. Deviations: claude-3-7-sonnet's max_output_tokens is
  * Anthropic's documented default (64000, what src/providers/anthropic/request.ts enforces),
@@ -925,5 +929,115 @@ export const PRICES: Readonly<Record<string, PriceEntry>> = {
     max_output_tokens: 4096,
     mode: "chat",
     provider: "cohere_chat",
+  },
+
+  // ---- Embeddings of issue 15 (input tokens only; checked in LiteLLM's file at 19a1f629 but where marked) ----
+  "gemini/gemini-embedding-001": {
+    input_cost_per_token: 1.5e-7,
+    output_cost_per_token: 0,
+    max_input_tokens: 2048,
+    mode: "embedding",
+    provider: "gemini",
+  },
+  // NOT checked: free on the Gemini API as remembered.
+  "gemini/text-embedding-004": {
+    input_cost_per_token: 0,
+    output_cost_per_token: 0,
+    max_input_tokens: 2048,
+    mode: "embedding",
+    provider: "gemini",
+  },
+  "vertex_ai/gemini-embedding-001": {
+    input_cost_per_token: 1.5e-7,
+    output_cost_per_token: 0,
+    max_input_tokens: 2048,
+    mode: "embedding",
+    provider: "vertex_ai-embedding-models",
+  },
+  // NOT checked (this and the next two): Vertex's $0.025 per million characters, as LiteLLM's per-token 1e-7 is remembered.
+  "vertex_ai/text-embedding-005": {
+    input_cost_per_token: 1e-7,
+    output_cost_per_token: 0,
+    max_input_tokens: 2048,
+    mode: "embedding",
+    provider: "vertex_ai-embedding-models",
+  },
+  "vertex_ai/text-embedding-004": {
+    input_cost_per_token: 1e-7,
+    output_cost_per_token: 0,
+    max_input_tokens: 2048,
+    mode: "embedding",
+    provider: "vertex_ai-embedding-models",
+  },
+  "vertex_ai/text-multilingual-embedding-002": {
+    input_cost_per_token: 1e-7,
+    output_cost_per_token: 0,
+    max_input_tokens: 2048,
+    mode: "embedding",
+    provider: "vertex_ai-embedding-models",
+  },
+  "bedrock/amazon.titan-embed-text-v2:0": {
+    input_cost_per_token: 2e-7,
+    output_cost_per_token: 0,
+    max_input_tokens: 8192,
+    mode: "embedding",
+    provider: "bedrock",
+  },
+  "bedrock/amazon.titan-embed-text-v1": {
+    input_cost_per_token: 1e-7,
+    output_cost_per_token: 0,
+    max_input_tokens: 8192,
+    mode: "embedding",
+    provider: "bedrock",
+  },
+  "bedrock/cohere.embed-english-v3": {
+    input_cost_per_token: 1e-7,
+    output_cost_per_token: 0,
+    max_input_tokens: 512,
+    mode: "embedding",
+    provider: "bedrock",
+  },
+  "bedrock/cohere.embed-multilingual-v3": {
+    input_cost_per_token: 1e-7,
+    output_cost_per_token: 0,
+    max_input_tokens: 512,
+    mode: "embedding",
+    provider: "bedrock",
+  },
+  "bedrock/cohere.embed-v4:0": {
+    input_cost_per_token: 1.2e-7,
+    output_cost_per_token: 0,
+    max_input_tokens: 128000,
+    mode: "embedding",
+    provider: "bedrock",
+  },
+  "cohere/embed-english-v3.0": {
+    input_cost_per_token: 1e-7,
+    output_cost_per_token: 0,
+    max_input_tokens: 1024,
+    mode: "embedding",
+    provider: "cohere",
+  },
+  "cohere/embed-multilingual-v3.0": {
+    input_cost_per_token: 1e-7,
+    output_cost_per_token: 0,
+    max_input_tokens: 1024,
+    mode: "embedding",
+    provider: "cohere",
+  },
+  "cohere/embed-english-light-v3.0": {
+    input_cost_per_token: 1e-7,
+    output_cost_per_token: 0,
+    max_input_tokens: 1024,
+    mode: "embedding",
+    provider: "cohere",
+  },
+  // NOT checked: LiteLLM's file has no entry of its own; priced as cohere.embed-v4:0 on Bedrock, which is.
+  "cohere/embed-v4.0": {
+    input_cost_per_token: 1.2e-7,
+    output_cost_per_token: 0,
+    max_input_tokens: 128000,
+    mode: "embedding",
+    provider: "cohere",
   },
 };

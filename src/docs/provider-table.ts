@@ -61,7 +61,7 @@ export function providerTable(): string {
       .map((name) => `\`${name}\``)
       .join(", ");
     const base = entry.defaultBase === undefined ? "" : ` (default ${entry.defaultBase})`;
-    const embeddings = embeddingsCell(entry.embedding);
+    const embeddings = entry.embeddingNote ?? embeddingsCell(entry.embedding);
     rows.push(
       `| \`${prefix}/\` | ${text} | ${chat} | ${embeddings} | ${textRefused} | ${chatRefused} | ${env || "—"}${base} |`,
     );

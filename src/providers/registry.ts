@@ -7,11 +7,20 @@
 import { BadRequestError } from "../wire/errors.js";
 import { ANTHROPIC, anthropic } from "./anthropic/index.js";
 import { AZURE, azureChat, azureEmbedding, azureText } from "./azure.js";
-import { BEDROCK, bedrock } from "./bedrock/index.js";
-import { COHERE, cohere } from "./cohere/index.js";
+import { BEDROCK, bedrock, bedrockEmbedding, bedrockEmbeddingFor } from "./bedrock/index.js";
+import { COHERE, cohere, cohereEmbedding, cohereEmbeddingFor } from "./cohere/index.js";
 import type { Endpoint } from "./connection.js";
-import { GEMINI, geminiChat, VERTEX, vertexChatFor, vertexGeminiChat } from "./google/index.js";
-import { HUGGINGFACE, huggingfaceChat, huggingfaceText } from "./huggingface/index.js";
+import {
+  GEMINI,
+  geminiChat,
+  geminiEmbedding,
+  VERTEX,
+  vertexChatFor,
+  vertexEmbedding,
+  vertexEmbeddingFor,
+  vertexGeminiChat,
+} from "./google/index.js";
+import { HUGGINGFACE, huggingfaceChat, huggingfaceEmbedding, huggingfaceText } from "./huggingface/index.js";
 import { CODESTRAL, codestralChat, codestralFim, MISTRAL, mistralChat, mistralEmbedding } from "./mistral/index.js";
 import { OLLAMA, ollamaChat, ollamaEmbedding, ollamaGenerate } from "./ollama/index.js";
 import {
@@ -27,8 +36,15 @@ export interface ProviderEntry {
   /** Native text completions (`/completions` or the provider's own equivalent). */
   text?: TextCompletionAdapter | undefined;
   chat?: ChatAdapter | undefined;
-  /** `/embeddings` or the provider's own equivalent. */
+  /** `/embeddings` or the provider's own equivalent (for a provider with `embeddingFor`, the README's representative). */
   embedding?: EmbeddingAdapter | undefined;
+  /**
+   * For providers whose models take different bodies or limits (Bedrock's Titan and Cohere, Vertex
+   * AI's one-text Gemini model): the adapter for a model, undefined for one that makes no embeddings.
+   */
+  embeddingFor?: ((model: string) => EmbeddingAdapter | undefined) | undefined;
+  /** The README's embeddings cell when the limits and params differ by model. */
+  embeddingNote?: string | undefined;
   /** Where the adapters look when api_key / api_base are not given (for the README). */
   keyEnv?: string | undefined;
   baseEnv?: string | undefined;
@@ -63,12 +79,31 @@ export const PROVIDERS: Readonly<Record<string, ProviderEntry>> = {
   ollama_chat: { chat: ollamaChat, embedding: ollamaEmbedding, ...env(OLLAMA) },
   // Google (issue 15): the Gemini API by key; Vertex AI by OAuth token, its claude-* models
   // through the Anthropic adapter (resolveModel picks the adapter by model).
-  gemini: { chat: geminiChat, ...env(GEMINI) },
-  vertex_ai: { chat: vertexGeminiChat, ...env(VERTEX) },
+  gemini: { chat: geminiChat, embedding: geminiEmbedding, ...env(GEMINI) },
+  vertex_ai: {
+    chat: vertexGeminiChat,
+    embedding: vertexEmbedding,
+    embeddingFor: vertexEmbeddingFor,
+    embeddingNote: "yes, 250 inputs a call (`gemini-embedding-*`: 1); refused: `user`",
+    ...env(VERTEX),
+  },
   // AWS, Cohere and Hugging Face (issue 15). `bedrock/converse/ID` is the same Converse route.
-  bedrock: { chat: bedrock, ...env(BEDROCK) },
-  cohere: { chat: cohere, ...env(COHERE) },
-  huggingface: { text: huggingfaceText, chat: huggingfaceChat, ...env(HUGGINGFACE) },
+  bedrock: {
+    chat: bedrock,
+    embedding: bedrockEmbedding,
+    embeddingFor: bedrockEmbeddingFor,
+    embeddingNote:
+      "yes: Titan Text Embeddings 1 input a call, Cohere Embed 96 (other models: none); refused: `user`, and `dimensions` on Titan v1 and Cohere v3",
+    ...env(BEDROCK),
+  },
+  cohere: {
+    chat: cohere,
+    embedding: cohereEmbedding,
+    embeddingFor: cohereEmbeddingFor,
+    embeddingNote: "yes, 96 inputs a call; refused: `user`, and `dimensions` but on embed-v4",
+    ...env(COHERE),
+  },
+  huggingface: { text: huggingfaceText, chat: huggingfaceChat, embedding: huggingfaceEmbedding, ...env(HUGGINGFACE) },
   ...Object.fromEntries(
     OPENAI_COMPATIBLE_HOSTS.map((host) => [
       host.provider,
@@ -111,6 +146,8 @@ export function resolveModel(model: string): ResolvedModel {
   // LiteLLM's rule: `openai/` with a model OpenAI serves only as chat goes to chat;
   // anything else (instruct models, a vLLM or other compatible server) to /completions.
   if (provider === "openai" && OPENAI_CHAT_MODEL.test(name)) return { provider, model: name, chat: entry.chat };
-  if (provider === "vertex_ai") return { provider, model: name, ...entry, chat: vertexChatFor(name) };
-  return { provider, model: name, ...entry };
+  const resolved: ResolvedModel = { provider, model: name, ...entry };
+  if (entry.embeddingFor !== undefined) resolved.embedding = entry.embeddingFor(name);
+  if (provider === "vertex_ai") resolved.chat = vertexChatFor(name);
+  return resolved;
 }

@@ -35,6 +35,10 @@ const GEN_AI_PROVIDERS: Readonly<Record<string, string>> = {
   "text-completion-codestral": "mistral_ai",
   groq: "groq",
   deepseek: "deepseek",
+  gemini: "gcp.gemini",
+  vertex_ai: "gcp.vertex_ai",
+  bedrock: "aws.bedrock",
+  cohere: "cohere",
 };
 
 /** The model a deployment calls, without its provider prefix. */
@@ -65,9 +69,13 @@ function serverOf(deployment: Deployment, attributes: SpanAttributes): void {
   attributes["server.port"] = server.port;
 }
 
+/** gen_ai.provider.name (and gen_ai.system) for a litegate provider prefix. */
+export function genAiProviderName(provider: string): string {
+  return GEN_AI_PROVIDERS[provider] ?? provider;
+}
+
 function deploymentAttributes(operation: string, deployment: Deployment, attributes: SpanAttributes): void {
-  const provider = providerOf(deployment);
-  const genAi = GEN_AI_PROVIDERS[provider] ?? provider;
+  const genAi = genAiProviderName(providerOf(deployment));
   attributes["gen_ai.operation.name"] = operation;
   attributes["gen_ai.provider.name"] = genAi;
   attributes["gen_ai.system"] = genAi;

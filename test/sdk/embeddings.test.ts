@@ -409,7 +409,7 @@ describe("OpenAI-compatible hosts", () => {
       assert.equal(error.code, "model_not_supported");
       assert.equal(
         error.message,
-        `Model '${model}' makes no embeddings in litegate: embeddings are served for models of openai, azure, mistral, ollama, ollama_chat, hosted_vllm, together_ai, fireworks_ai (and bare text-embedding-* names).`,
+        `Model '${model}' makes no embeddings in litegate: embeddings are served for models of openai, azure, mistral, ollama, ollama_chat, gemini, vertex_ai, bedrock, cohere, huggingface, hosted_vllm, together_ai, fireworks_ai (and bare text-embedding-* names).`,
       );
     }
   });

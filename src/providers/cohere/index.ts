@@ -1,12 +1,23 @@
 /**
  * Cohere's v2 chat API (`cohere/MODEL`): `POST https://api.cohere.com/v2/chat` with a bearer
- * key. `api_base` is the whole chat URL, as LiteLLM reads it for Cohere.
+ * key, and its v2 embed API (`POST https://api.cohere.com/v2/embed`, embed.ts). `api_base` is
+ * the whole URL of the endpoint called, as LiteLLM reads it for Cohere.
  */
 import type { UpstreamRequest } from "../../http/transport.js";
 import type { ChatCompletionParams } from "../../wire/chat.js";
-import { apiBase, bearerHeaders, type Endpoint, postJson, requestIdHeader, requireApiKey } from "../connection.js";
+import type { EmbeddingParams } from "../../wire/embeddings.js";
+import {
+  apiBase,
+  bearerHeaders,
+  type Endpoint,
+  firstSet,
+  postJson,
+  requestIdHeader,
+  requireApiKey,
+} from "../connection.js";
 import { openAIErrorDetail } from "../openai-dialect.js";
-import type { ChatAdapter, Target } from "../types.js";
+import type { ChatAdapter, EmbeddingAdapter, Target } from "../types.js";
+import { COHERE_BATCH_LIMIT, cohereEmbedBody, parseCohereEmbed } from "./embed.js";
 import { cohereChatBody, PROVIDER } from "./request.js";
 import { parseCohereChat } from "./response.js";
 import { cohereChatStream } from "./stream.js";
@@ -43,3 +54,36 @@ export const cohere: ChatAdapter = {
   parseError: openAIErrorDetail,
   requestId: requestIdHeader("x-request-id"),
 };
+
+/** Where embeddings go without an api_base (LiteLLM's default, on the host chat uses). */
+const COHERE_EMBED_URL = "https://api.cohere.com/v2/embed";
+
+/**
+ * An embeddings adapter of Cohere's. The URL is api_base as written (LiteLLM's reading), else
+ * Cohere's; COHERE_API_BASE is not read, since it names the chat URL.
+ */
+function cohereEmbeddingOf(supportedParams: ReadonlySet<string>): EmbeddingAdapter {
+  return {
+    provider: PROVIDER,
+    supportedParams,
+    maxInputsPerCall: COHERE_BATCH_LIMIT,
+    buildEmbeddingRequest(params: EmbeddingParams, target: Target): UpstreamRequest {
+      const key = requireApiKey(target, COHERE, PROVIDER);
+      const url = firstSet(target.options.api_base) ?? COHERE_EMBED_URL;
+      return postJson(url, bearerHeaders(key, target), cohereEmbedBody(params, target));
+    },
+    parseEmbeddingResponse: parseCohereEmbed,
+    parseError: openAIErrorDetail,
+    requestId: requestIdHeader("x-request-id"),
+  };
+}
+
+/** embed-v3.0 and older: a fixed size, no `dimensions`. */
+export const cohereEmbedding: EmbeddingAdapter = cohereEmbeddingOf(new Set());
+
+/** embed-v4.0 and later: `dimensions` as output_dimension (256, 512, 1024 or 1536). */
+const cohereV4Embedding: EmbeddingAdapter = cohereEmbeddingOf(new Set(["dimensions"]));
+
+export function cohereEmbeddingFor(model: string): EmbeddingAdapter {
+  return /^embed-v[4-9]/.test(model) ? cohereV4Embedding : cohereEmbedding;
+}

@@ -1,6 +1,6 @@
 /**
- * Where Google's model methods answer, for every endpoint (chat now, `embedContent` /
- * `batchEmbedContents` beside it later): the Gemini API under its key, Vertex AI under a
+ * Where Google's model methods answer, for every endpoint (chat, `embedContent` /
+ * `batchEmbedContents`, `predict`): the Gemini API under its key, Vertex AI under a
  * project and region, and `api_base` read as LiteLLM reads it (vertex_llm_base.py's
  * `_check_custom_proxy`: a custom base gets `:method` appended, and `?alt=sse` for a stream).
  */

@@ -2,14 +2,17 @@
  * Hugging Face (`huggingface/MODEL`): chat through the OpenAI-compatible `/v1/chat/completions`
  * of Inference Providers (router.huggingface.co), a dedicated Inference Endpoint or a TGI
  * server (`api_base`); text completions through TGI's native `/generate` and
- * `/generate_stream` (tgi.ts), which keep logprobs. Keys are bearer tokens (HF_TOKEN).
+ * `/generate_stream` (tgi.ts), which keep logprobs; embeddings through the feature-extraction
+ * task (Text Embeddings Inference, or the router's hf-inference). Keys are bearer tokens (HF_TOKEN).
  */
 import type { UpstreamRequest } from "../../http/transport.js";
 import type { TextCompletionParams } from "../../wire/completions.js";
+import type { EmbeddingParams } from "../../wire/embeddings.js";
 import { BadRequestError } from "../../wire/errors.js";
 import { apiBase, apiKey, bearerHeaders, type Endpoint, firstSet, postJson, v1Url } from "../connection.js";
 import { CHAT_PARAMS, openAIDialectChat, openAIRequestId } from "../openai-dialect.js";
-import type { ChatAdapter, Target, TextCompletionAdapter } from "../types.js";
+import { textInputs } from "../embedding-input.js";
+import type { ChatAdapter, EmbeddingAdapter, ProviderEmbeddings, Target, TextCompletionAdapter } from "../types.js";
 import { generateBody, generateStream, PROVIDER, parseGenerate, tgiErrorDetail } from "./tgi.js";
 
 export const HUGGINGFACE = {
@@ -109,4 +112,40 @@ function routerModel(target: Target): string {
 export const huggingfaceChat: ChatAdapter = {
   ...openAIChat,
   buildChatRequest: (params, target) => openAIChat.buildChatRequest(params, { ...target, model: routerModel(target) }),
+};
+
+/** Where the router runs a model's feature-extraction task (Hugging Face's own hf-inference provider). */
+function featureExtractionUrl(model: string): string {
+  return `${HUGGINGFACE.defaultBase}/hf-inference/models/${model}/pipeline/feature-extraction`;
+}
+
+/** One vector per input, as feature-extraction answers a list of texts. */
+function parseFeatureExtraction(body: unknown): ProviderEmbeddings {
+  if (!Array.isArray(body) || !body.every((vector) => Array.isArray(vector) && typeof vector[0] === "number")) {
+    throw new Error("it is not a list of float vectors (a model that is not a sentence embedder answers per token)");
+  }
+  return { data: (body as number[][]).map((embedding, index) => ({ index, embedding })) };
+}
+
+/**
+ * Embeddings by the feature-extraction task: `{inputs: [texts]}` posted to api_base as written
+ * (LiteLLM's reading: a TEI server's root or `/embed`, an Inference Endpoint), else to the
+ * router's hf-inference pipeline for the model. The answer has no usage: litegate counts it.
+ * 32 texts a call, TEI's default max_client_batch_size.
+ */
+export const huggingfaceEmbedding: EmbeddingAdapter = {
+  provider: PROVIDER,
+  supportedParams: new Set(),
+  maxInputsPerCall: 32,
+
+  buildEmbeddingRequest(params: EmbeddingParams, target: Target): UpstreamRequest {
+    const base = firstSet(target.options.api_base, target.env.HF_API_BASE, target.env.HUGGINGFACE_API_BASE);
+    return postJson(base ?? featureExtractionUrl(target.model), bearerHeaders(apiKey(target, HUGGINGFACE), target), {
+      inputs: textInputs(params, target, "Hugging Face", PROVIDER),
+    });
+  },
+
+  parseEmbeddingResponse: parseFeatureExtraction,
+  parseError: tgiErrorDetail,
+  requestId: openAIRequestId,
 };

@@ -6,8 +6,8 @@
  * body, `options` and any other extra param (num_ctx, …) in `options`.
  */
 import { EMBEDDING_PARAMS, type EmbeddingParams } from "../../wire/embeddings.js";
-import { BadRequestError } from "../../wire/errors.js";
 import { isRecord } from "../../wire/validate.js";
+import { textInputs } from "../embedding-input.js";
 import type { ProviderEmbeddings, Target } from "../types.js";
 import { extras } from "./request.js";
 
@@ -18,12 +18,8 @@ const isOpenAI = (key: string): boolean => key === "model" || key === "input" ||
 
 export function embedBody(params: EmbeddingParams, target: Target): Record<string, unknown> {
   const { input, dimensions } = params;
-  if (typeof input !== "string" && input.some((item) => typeof item !== "string")) {
-    throw new BadRequestError(
-      "Ollama embeds text only: send 'input' as a string or an array of strings, not token ids.",
-      { param: "input", code: "unsupported_value", provider: "ollama", model: target.model },
-    );
-  }
+  // Token ids are refused; texts go as the caller wrote them (a string stays a string).
+  textInputs(params, target, "Ollama", "ollama");
   const extra = extras(params, isOpenAI, EMBED_TOP_LEVEL);
   const body: Record<string, unknown> = { model: target.model, input, ...extra.body };
   if (dimensions != null) body.dimensions = dimensions;
