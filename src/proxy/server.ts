@@ -96,6 +96,10 @@ export interface GatewayOptions {
   tracing?: TracingSettings | undefined;
   /** LiteLLM's generic_api callback (GENERIC_LOGGER_ENDPOINT); off when unset. */
   webhook?: WebhookLoggerOptions | undefined;
+  /** general_settings.ui_disabled (or DISABLE_ADMIN_UI): no admin UI at /ui. */
+  uiDisabled?: boolean | undefined;
+  /** How long an admin UI session lasts; default 12 hours. */
+  uiSessionTtlSeconds?: number | undefined;
 }
 
 /**
@@ -183,6 +187,7 @@ export class GatewayServer {
         keyState: options.keyState ?? new MemoryKeyState(),
         allowOnDbUnavailable: options.allowRequestsOnDbUnavailable,
         cacheTtlMs: options.keyCacheTtlMs,
+        sessionTtlMs: options.uiSessionTtlSeconds === undefined ? undefined : options.uiSessionTtlSeconds * 1000,
         spendWriter: { ...options.spendWriter, logger: loggers.log },
       }),
       responses: options.store ?? new MemoryResponseStore(),
@@ -201,6 +206,7 @@ export class GatewayServer {
         ...(options.webhook === undefined ? [] : ["generic_api"]),
       ],
       logMessages: options.webhook?.logMessages === true,
+      uiDisabled: options.uiDisabled === true,
       startedAt: Math.floor(Date.now() / 1000),
     };
     this.tracer = options.tracing === undefined ? undefined : new GatewayTracer(options.tracing, packageVersion());
