@@ -20,6 +20,27 @@ interface Chunk {
   error?: { message?: string };
 }
 
+/** A model's prices per token, from /model/info. */
+interface Price {
+  input: number;
+  output: number;
+}
+
+interface ModelInfo {
+  data: { model_name: string; model_info: { input_cost_per_token?: number; output_cost_per_token?: number } }[];
+}
+
+/**
+ * A stream's cost: its usage chunk's `cost` when the gateway adds it
+ * (include_cost_in_streaming_usage), else its tokens at the model's prices (the header
+ * left before the stream's cost was known).
+ */
+function costOf(usage: Usage | undefined, price: Price | undefined): number | undefined {
+  if (usage?.cost !== undefined) return usage.cost;
+  if (usage === undefined || price === undefined) return undefined;
+  return usage.prompt_tokens * price.input + usage.completion_tokens * price.output;
+}
+
 interface Result {
   usage: Usage | undefined;
   cost: number | undefined;
@@ -47,6 +68,7 @@ async function* events(body: ReadableStream<Uint8Array>): AsyncGenerator<string>
 
 export function Playground() {
   const [models, setModels] = useState<string[]>([]);
+  const [prices, setPrices] = useState<Map<string, Price>>(new Map());
   const [model, setModel] = useState("");
   const [mode, setMode] = useState<"chat" | "text">("chat");
   const [prompt, setPrompt] = useState("");
@@ -63,6 +85,18 @@ export function Playground() {
         setModel((current) => (current === "" ? (ids[0] ?? "") : current));
       },
       (failure: unknown) => setError(describe(failure)),
+    );
+    getJson<ModelInfo>("/model/info").then(
+      (info) => {
+        const found = new Map<string, Price>();
+        for (const entry of info.data) {
+          const { input_cost_per_token: input, output_cost_per_token: output } = entry.model_info;
+          if (input !== undefined && output !== undefined) found.set(entry.model_name, { input, output });
+        }
+        setPrices(found);
+      },
+      // Without prices the cost shows only when the gateway reports it.
+      () => undefined,
     );
   }, []);
 
@@ -95,9 +129,7 @@ export function Playground() {
         }
         if (chunk.usage) usage = chunk.usage;
       }
-      const header = response.headers.get("x-litellm-response-cost");
-      const cost = usage?.cost ?? (header === null ? undefined : Number(header));
-      setResult({ usage, cost, firstTokenMs, totalMs: performance.now() - started });
+      setResult({ usage, cost: costOf(usage, prices.get(model)), firstTokenMs, totalMs: performance.now() - started });
     } catch (failure) {
       setError(describe(failure));
     }
@@ -106,7 +138,7 @@ export function Playground() {
 
   return (
     <>
-      <form class="panel" aria-label="Prompt" onSubmit={(event) => void send(event)}>
+      <form class="panel" aria-label="Request" onSubmit={(event) => void send(event)}>
         <div class="grid">
           <div class="field">
             <label for="pg-model">Model</label>
