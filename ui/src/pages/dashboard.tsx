@@ -71,7 +71,7 @@ function top(rows: { groups: GroupTotal[] }[]): GroupTotal[] {
 
 function TopTable({ title, rows }: { title: string; rows: GroupTotal[] }) {
   return (
-    <section class="panel top">
+    <section class="panel top" aria-label={title}>
       <h2>{title}</h2>
       {rows.length === 0 ? (
         <p class="empty">No requests in this range.</p>
@@ -115,18 +115,56 @@ interface Data {
   teams: GroupTotal[];
 }
 
+interface OwnKey {
+  info: { key_alias: string | null; key_name: string; spend: number; max_budget: number | null };
+}
+
+/** A virtual key's own usage: the global reports are the master key's. */
+function KeyUsage() {
+  const [own, setOwn] = useState<OwnKey | undefined>(undefined);
+  const [error, setError] = useState<string | undefined>(undefined);
+  useEffect(() => {
+    getJson<OwnKey>("/key/info").then(setOwn, (failure: unknown) => setError(describe(failure)));
+  }, []);
+  if (error !== undefined) return <Notice error={error} />;
+  if (own === undefined) return null;
+  return (
+    <>
+      <dl class="stats">
+        <div>
+          <dt>Key</dt>
+          <dd>{own.info.key_alias ?? own.info.key_name}</dd>
+        </div>
+        <div>
+          <dt>Spend</dt>
+          <dd data-testid="total-spend">{usd(own.info.spend)}</dd>
+        </div>
+        <div>
+          <dt>Max budget</dt>
+          <dd>{own.info.max_budget === null ? "no limit" : usd(own.info.max_budget)}</dd>
+        </div>
+      </dl>
+      <p class="hint">Each request of this key is on the Logs page.</p>
+    </>
+  );
+}
+
 export function Dashboard({ session }: { session: Session }) {
+  return session.role === "admin" ? <Report /> : <KeyUsage />;
+}
+
+/** The master key's report over every key, model and team. */
+function Report() {
   const [range, setRange] = useState(1);
   const [data, setData] = useState<Data | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
-  const admin = session.role === "admin";
 
   useEffect(() => {
     const chosen = RANGES[range] ?? RANGES[1];
     const load = async () => {
       const byModel = await report("model", chosen.hours, chosen.bucket);
       const byKey = await report("key", chosen.hours, chosen.bucket);
-      const byTeam = admin ? await report("team", chosen.hours, chosen.bucket) : [];
+      const byTeam = await report("team", chosen.hours, chosen.bucket);
       const sum = (groups: GroupTotal[], field: keyof Omit<GroupTotal, "name">) =>
         groups.reduce((total, group) => total + group[field], 0);
       const requests = byModel.map((row) => sum(row.groups, "total_requests"));
@@ -152,7 +190,7 @@ export function Dashboard({ session }: { session: Session }) {
       setError(undefined);
     };
     load().catch((failure: unknown) => setError(describe(failure)));
-  }, [range, admin]);
+  }, [range]);
 
   const totals = data?.totals;
   return (
@@ -201,7 +239,7 @@ export function Dashboard({ session }: { session: Session }) {
           <div class="tops">
             <TopTable title="Top keys" rows={data.keys} />
             <TopTable title="Top models" rows={data.models} />
-            {admin && <TopTable title="Top teams" rows={data.teams} />}
+            <TopTable title="Top teams" rows={data.teams} />
           </div>
         </>
       )}

@@ -4,19 +4,22 @@ import { describe, getJson, query, type Session } from "../api.js";
 import { count, ms, usd, when } from "../format.js";
 import { Field, Notice, Pager } from "../widgets.js";
 
+/** A /spend/logs/ui row: /spend/logs' fields (LiteLLM's names), the key's alias and the latency. */
 export interface LogRow {
   request_id: string;
-  start_time: string;
-  end_time: string | null;
-  key_hash: string | null;
+  startTime: string;
+  endTime: string | null;
+  /** The key's hash. */
+  api_key: string | null;
   key_alias: string | null;
   team_id: string | null;
   model_group: string | null;
-  deployment_id: string | null;
+  /** The deployment's id. */
+  model_id: string | null;
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
-  cost: number;
+  spend: number;
   status: string;
   latency_ms: number | null;
   cache_hit: boolean | null;
@@ -107,14 +110,14 @@ export function Logs({ session }: { session: Session }) {
         <tbody>
           {(logs?.data ?? []).map((row) => (
             <tr key={row.request_id}>
-              <td data-label="Time">{when(row.start_time)}</td>
-              <td data-label="Key">{row.key_alias ?? row.key_hash?.slice(0, 10) ?? "—"}</td>
+              <td data-label="Time">{when(row.startTime)}</td>
+              <td data-label="Key">{row.key_alias ?? row.api_key?.slice(0, 10) ?? "—"}</td>
               <td data-label="Model">{row.model_group ?? "—"}</td>
-              <td data-label="Deployment">{row.deployment_id ?? "—"}</td>
+              <td data-label="Deployment">{row.model_id ?? "—"}</td>
               <td data-label="Tokens">
                 {count(row.prompt_tokens)} + {count(row.completion_tokens)} = {count(row.total_tokens)}
               </td>
-              <td data-label="Cost">{usd(row.cost)}</td>
+              <td data-label="Cost">{usd(row.spend)}</td>
               <td data-label="Status">
                 <span class={`badge ${row.status === "success" ? "active" : "blocked"}`}>{row.status}</span>
               </td>

@@ -59,10 +59,10 @@ export function Models() {
       (logs) => {
         const byDeployment = new Map<string, number[]>();
         for (const row of logs.data) {
-          if (row.deployment_id === null || row.latency_ms === null) continue;
-          const list = byDeployment.get(row.deployment_id) ?? [];
+          if (row.model_id === null || row.latency_ms === null) continue;
+          const list = byDeployment.get(row.model_id) ?? [];
           list.push(row.latency_ms);
-          byDeployment.set(row.deployment_id, list);
+          byDeployment.set(row.model_id, list);
         }
         for (const list of byDeployment.values()) list.sort((a, b) => a - b);
         setLatency(byDeployment);
