@@ -8,11 +8,14 @@ interface ChartProps {
   times: readonly number[];
   values: readonly number[];
   format: (value: number) => string;
+  /** The range shown (unix seconds), whatever buckets have data: one point must not span years. */
+  from: number;
+  to: number;
 }
 
 const HEIGHT = 180;
 
-export function Chart({ title, times, values, format }: ChartProps) {
+export function Chart({ title, times, values, format, from, to }: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const element = box.current;
@@ -23,8 +26,12 @@ export function Chart({ title, times, values, format }: ChartProps) {
         width: element.clientWidth,
         height: HEIGHT,
         legend: { show: false },
-        scales: { x: { time: true } },
-        axes: [{}, { values: (_plot, ticks) => ticks.map(format), size: 70 }],
+        scales: {
+          x: { time: true, range: [from, to] },
+          // From zero, with headroom: counts and money never go below it.
+          y: { range: (_plot, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+        },
+        axes: [{}, { values: (_plot, ticks) => ticks.map(format), size: 84 }],
         series: [{}, { label: title, stroke: "#2563eb", fill: "rgba(37, 99, 235, 0.12)", points: { show: true } }],
       },
       [[...times], [...values]],
@@ -36,6 +43,6 @@ export function Chart({ title, times, values, format }: ChartProps) {
       resize.disconnect();
       plot.destroy();
     };
-  }, [title, times, values, format]);
+  }, [title, times, values, format, from, to]);
   return <div class="chart" ref={box} role="img" aria-label={title} />;
 }

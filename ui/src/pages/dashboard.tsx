@@ -104,6 +104,9 @@ const dollars = (value: number) => usd(value);
 const whole = (value: number) => count(Math.round(value));
 
 interface Data {
+  /** The range shown, unix seconds. */
+  from: number;
+  to: number;
   times: number[];
   requests: number[];
   tokens: number[];
@@ -170,7 +173,10 @@ function Report() {
       const requests = byModel.map((row) => sum(row.groups, "total_requests"));
       const failed = byModel.map((row) => sum(row.groups, "failed_requests"));
       const all = byModel.flatMap((row) => row.groups);
+      const to = Date.now() / 1000;
       setData({
+        from: to - chosen.hours * 3600,
+        to,
         times: byModel.map((row) => row.time / 1000),
         requests,
         tokens: byModel.map((row) => sum(row.groups, "total_tokens")),
@@ -231,10 +237,38 @@ function Report() {
             </div>
           </dl>
           <div class="charts">
-            <Chart title="Requests" times={data.times} values={data.requests} format={whole} />
-            <Chart title="Tokens" times={data.times} values={data.tokens} format={whole} />
-            <Chart title="Spend" times={data.times} values={data.spend} format={dollars} />
-            <Chart title="Error rate" times={data.times} values={data.errors} format={percent} />
+            <Chart
+              title="Requests"
+              times={data.times}
+              values={data.requests}
+              format={whole}
+              from={data.from}
+              to={data.to}
+            />
+            <Chart
+              title="Tokens"
+              times={data.times}
+              values={data.tokens}
+              format={whole}
+              from={data.from}
+              to={data.to}
+            />
+            <Chart
+              title="Spend"
+              times={data.times}
+              values={data.spend}
+              format={dollars}
+              from={data.from}
+              to={data.to}
+            />
+            <Chart
+              title="Error rate"
+              times={data.times}
+              values={data.errors}
+              format={percent}
+              from={data.from}
+              to={data.to}
+            />
           </div>
           <div class="tops">
             <TopTable title="Top keys" rows={data.keys} />
