@@ -8,6 +8,7 @@ import type { ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
+import type { Store } from "../../src/store/types.js";
 import { startGateway, type TestGateway } from "./gateway.js";
 import { json, MockUpstream } from "./mock-upstream.js";
 
@@ -36,7 +37,8 @@ function chunk(content: string | undefined, usage?: typeof USAGE) {
   };
 }
 
-export async function startUiGateway(): Promise<UiGateway> {
+/** `store` is SQLite in a temp dir unless given (the Postgres run gives its own). */
+export async function startUiGateway(store?: Store): Promise<UiGateway> {
   const dir = mkdtempSync(join(tmpdir(), "litegate-ui-"));
   const upstream = await MockUpstream.start();
   let held: Promise<void> | undefined;
@@ -78,7 +80,7 @@ export async function startUiGateway(): Promise<UiGateway> {
       },
     ],
     masterKey: UI_MASTER_KEY,
-    store: SqliteStore.open({ path: join(dir, "ui.db") }),
+    store: store ?? SqliteStore.open({ path: join(dir, "ui.db") }),
     keyCacheTtlMs: 0,
     spendWriter: { intervalMs: 20 },
   });

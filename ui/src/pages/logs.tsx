@@ -92,7 +92,9 @@ export function Logs({ session }: { session: Session }) {
         </div>
       </form>
       {error !== undefined && <Notice error={error} />}
-      <p class="summary">{logs === undefined ? "" : `${count(logs.total)} requests`}</p>
+      <p class="summary">
+        {logs === undefined ? "" : `${count(logs.total)} ${logs.total === 1 ? "request" : "requests"}`}
+      </p>
       <table class="responsive">
         <thead>
           <tr>
