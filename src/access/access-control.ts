@@ -46,8 +46,6 @@ export interface AccessOptions {
   allowOnDbUnavailable?: boolean | undefined;
   /** How long a key lookup is trusted before the database is read again. Default 5 s. */
   cacheTtlMs?: number | undefined;
-  /** How long an admin UI session lasts; default 12 hours. */
-  sessionTtlMs?: number | undefined;
 }
 
 type Headers = Record<string, string>;
@@ -184,7 +182,7 @@ export class AccessControl {
   readonly sessions: Sessions;
 
   constructor(private readonly options: AccessOptions) {
-    this.sessions = new Sessions(options.sessionTtlMs);
+    this.sessions = new Sessions();
     const { masterKey, store } = options;
     this.master = masterKey === undefined || masterKey === "" ? undefined : sha256(masterKey);
     this.store = store;

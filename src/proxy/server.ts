@@ -98,8 +98,6 @@ export interface GatewayOptions {
   webhook?: WebhookLoggerOptions | undefined;
   /** general_settings.ui_disabled (or DISABLE_ADMIN_UI): no admin UI at /ui. */
   uiDisabled?: boolean | undefined;
-  /** How long an admin UI session lasts; default 12 hours. */
-  uiSessionTtlSeconds?: number | undefined;
 }
 
 /**
@@ -187,7 +185,6 @@ export class GatewayServer {
         keyState: options.keyState ?? new MemoryKeyState(),
         allowOnDbUnavailable: options.allowRequestsOnDbUnavailable,
         cacheTtlMs: options.keyCacheTtlMs,
-        sessionTtlMs: options.uiSessionTtlSeconds === undefined ? undefined : options.uiSessionTtlSeconds * 1000,
         spendWriter: { ...options.spendWriter, logger: loggers.log },
       }),
       responses: options.store ?? new MemoryResponseStore(),

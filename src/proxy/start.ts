@@ -196,7 +196,7 @@ function positive(value: string | undefined): number | undefined {
 }
 
 /** general_settings.ui_disabled, else LiteLLM's DISABLE_ADMIN_UI variable ("True"). */
-function uiDisabled(config: GatewayConfig, env: NodeJS.ProcessEnv = process.env): boolean {
+export function uiDisabled(config: GatewayConfig, env: NodeJS.ProcessEnv = process.env): boolean {
   return config.generalSettings.ui_disabled ?? env.DISABLE_ADMIN_UI?.trim().toLowerCase() === "true";
 }
 

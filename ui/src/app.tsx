@@ -20,8 +20,15 @@ interface PageDef {
   render: (session: Session) => preact.JSX.Element;
 }
 
+const DASHBOARD: PageDef = {
+  path: "/ui/",
+  name: "Dashboard",
+  adminOnly: false,
+  render: (s) => <Dashboard session={s} />,
+};
+
 const PAGES: readonly PageDef[] = [
-  { path: "/ui/", name: "Dashboard", adminOnly: false, render: (s) => <Dashboard session={s} /> },
+  DASHBOARD,
   { path: "/ui/keys", name: "Keys", adminOnly: false, render: (s) => <Keys session={s} /> },
   { path: "/ui/teams", name: "Teams", adminOnly: true, render: () => <Teams /> },
   { path: "/ui/users", name: "Users", adminOnly: true, render: () => <Users /> },
@@ -30,9 +37,13 @@ const PAGES: readonly PageDef[] = [
   { path: "/ui/playground", name: "Playground", adminOnly: false, render: () => <Playground /> },
 ];
 
+function visiblePages(session: Session): readonly PageDef[] {
+  return PAGES.filter((page) => session.role === "admin" || !page.adminOnly);
+}
+
+/** The page at a path; the Dashboard for /ui and for a page this session may not see. */
 function pageAt(path: string, session: Session): PageDef {
-  const visible = PAGES.filter((page) => session.role === "admin" || !page.adminOnly);
-  return visible.find((page) => page.path === path) ?? PAGES[0] ?? (visible[0] as PageDef);
+  return visiblePages(session).find((page) => page.path === path) ?? DASHBOARD;
 }
 
 export function App() {
@@ -81,7 +92,7 @@ export function App() {
       <header>
         <span class="brand">litegate</span>
         <nav aria-label="Main">
-          {PAGES.filter((page) => session.role === "admin" || !page.adminOnly).map((page) => (
+          {visiblePages(session).map((page) => (
             <a
               key={page.path}
               href={page.path}
