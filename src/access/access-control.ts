@@ -5,6 +5,9 @@
  * key's allowlists, budgets and rate limits (`admit`), and its end releases what it held
  * and records its spend (`finish`, through the SpendLedger).
  *
+ * An admin UI session (its cookie; sessions.ts) is one more credential: it authenticates as
+ * the key that signed in, here and nowhere else, so every route honours it alike.
+ *
  * With no master key configured the gateway is open and virtual keys mean nothing, as in
  * LiteLLM.
  */
@@ -27,6 +30,7 @@ import { type BudgetOwner, type CustomerGrant, type Principal, Ticket } from "./
 import { isKeyToken, keyName } from "./key-token.js";
 import { loadCustomer } from "./load-customer.js";
 import { loadGrant } from "./load-grant.js";
+import { type Session, Sessions, isSafeMethod } from "./sessions.js";
 import { type Outcome, SpendLedger } from "./spend-ledger.js";
 
 export interface AccessOptions {
@@ -115,6 +119,20 @@ function presentedKey(req: IncomingMessage): string | undefined {
   return authorization?.trim();
 }
 
+/** What a virtual key's UI session may send besides reads: the Playground's completions. */
+const KEY_SESSION_WRITES = new Set(["/v1/chat/completions", "/chat/completions", "/v1/completions", "/completions"]);
+
+function pathOf(req: IncomingMessage): string {
+  const url = req.url ?? "/";
+  const mark = url.indexOf("?");
+  return mark === -1 ? url : url.slice(0, mark);
+}
+
+/** The admin UI's answer to a key that is neither the master key nor a usable virtual key. */
+function invalidMasterKey(): AuthenticationError {
+  return new AuthenticationError("Invalid master key", { code: "invalid_master_key" });
+}
+
 function invalidKey(): AuthenticationError {
   return new AuthenticationError("Invalid API key: the key sent is not one this gateway accepts.", {
     code: "invalid_api_key",
@@ -160,8 +178,11 @@ export class AccessControl {
   private readonly ledger: SpendLedger;
   private readonly keyState: KeyState;
   private readonly allowOnDbUnavailable: boolean;
+  /** Admin UI sessions, in this process's memory. */
+  readonly sessions: Sessions;
 
   constructor(private readonly options: AccessOptions) {
+    this.sessions = new Sessions();
     const { masterKey, store } = options;
     this.master = masterKey === undefined || masterKey === "" ? undefined : sha256(masterKey);
     this.store = store;
@@ -210,6 +231,9 @@ export class AccessControl {
     if (this.master === undefined) return OPEN;
     const key = presentedKey(req);
     if (key === undefined || key === "") {
+      // A key sent in a header wins: API clients never depend on a browser's cookie.
+      const session = this.sessions.fromRequest(req, Date.now());
+      if (session !== undefined) return this.sessionPrincipal(session, req);
       throw new AuthenticationError(
         "No API key: send your key as 'Authorization: Bearer <key>' (or the 'api-key' header).",
         {
@@ -222,8 +246,57 @@ export class AccessControl {
     if (timingSafeEqual(digest, this.master)) return MASTER;
     // Random strings never reach the cache or the database: it cannot be flooded with them.
     if (this.cache === undefined || !isKeyToken(key)) throw invalidKey();
-    const now = Date.now();
-    const lookup = this.cache.lookup(digest.toString("hex"), keyName(key), now);
+    return this.keyPrincipal(digest.toString("hex"), keyName(key), Date.now());
+  }
+
+  /**
+   * The admin UI's sign-in: the master key (compared as hashes, in constant time) or a usable
+   * virtual key starts a session; anything else is "Invalid master key".
+   */
+  async signIn(key: string, now: number): Promise<Session> {
+    if (this.master === undefined) {
+      throw new PermissionDeniedError(
+        "The admin UI needs a master key: set general_settings.master_key (or LITELLM_MASTER_KEY) and restart the gateway.",
+        { code: "master_key_required" },
+      );
+    }
+    const digest = sha256(key);
+    if (timingSafeEqual(digest, this.master)) return this.sessions.create({ role: "admin" }, now);
+    if (this.cache === undefined || !isKeyToken(key)) throw invalidMasterKey();
+    let lookup: Lookup;
+    try {
+      lookup = await this.cache.lookup(digest.toString("hex"), keyName(key), now);
+    } catch {
+      throw databaseDown("the key sent cannot be checked");
+    }
+    const { grant } = lookup;
+    if (grant === undefined) throw invalidMasterKey();
+    // Blocked, expired: refused with the reason, as the key's own requests would be.
+    this.principalOf(lookup, now);
+    return this.sessions.create({ role: "key", keyHash: grant.hash, keyName: keyName(key) }, now);
+  }
+
+  /**
+   * Who a UI session acts as: the master key, or its virtual key looked up afresh (a key blocked
+   * or deleted since sign-in is refused at once). A virtual key's session only reads, and calls
+   * completions for the Playground.
+   */
+  private sessionPrincipal(session: Session, req: IncomingMessage): Principal | Promise<Principal> {
+    this.sessions.checkCsrf(session, req);
+    if (session.role === "admin") return MASTER;
+    if (!isSafeMethod(req.method) && !KEY_SESSION_WRITES.has(pathOf(req))) {
+      throw new PermissionDeniedError(
+        "A virtual key's admin UI session is read-only (besides completions); sign in with the master key to change anything.",
+        { code: "read_only_session" },
+      );
+    }
+    return this.keyPrincipal(session.keyHash, session.keyName, Date.now());
+  }
+
+  /** The virtual key with this hash, through the cache; 401 when unknown, blocked or expired. */
+  private keyPrincipal(hash: string, masked: string, now: number): Principal | Promise<Principal> {
+    if (this.cache === undefined) throw invalidKey();
+    const lookup = this.cache.lookup(hash, masked, now);
     if (!(lookup instanceof Promise)) return this.principalOf(lookup, now);
     return lookup.then(
       (found) => this.principalOf(found, now),

@@ -227,6 +227,8 @@ export const generalSettingsSchema = z.looseObject(
     keepalive_timeout_seconds: num({ gt: 0 }).nullish(),
     // POST /model/new|update|delete store deployments in the database, loaded by every instance.
     store_model_in_db: bool().nullish(),
+    // No admin UI at /ui (LiteLLM's DISABLE_ADMIN_UI variable does the same).
+    ui_disabled: bool().nullish(),
   },
   mapping(),
 );

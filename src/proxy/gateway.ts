@@ -36,6 +36,8 @@ export interface Gateway {
   callbacks: readonly string[];
   /** The generic_api logger sends prompts and answers: handlers keep them on the request (ctx.logged). */
   logMessages: boolean;
+  /** general_settings.ui_disabled / DISABLE_ADMIN_UI: /ui answers 404. */
+  uiDisabled: boolean;
   /** Unix seconds the gateway started; the `created` of /v1/models entries. */
   startedAt: number;
 }

@@ -12,6 +12,8 @@ import { metrics } from "./handlers/metrics.js";
 import { cacheDelete, cacheFlushAll, cachePing } from "./handlers/cache.js";
 import { getModel, listModels } from "./handlers/models.js";
 import { tokenCounter } from "./handlers/token-counter.js";
+import { uiPage } from "./ui/assets.js";
+import { uiLogin, uiLogout, uiSession } from "./ui/session.js";
 import { createResponse, deleteResponse, getResponse, listInputItems } from "./handlers/responses.js";
 import {
   blockKey,
@@ -135,6 +137,12 @@ const EXACT: Record<string, Methods> = {
   "/budget/update": { POST: updateBudget },
   "/budget/delete": { POST: deleteBudget },
   "/budget/list": { GET: listBudgets },
+  // The admin UI (issue 16): its page, and the sign-in that gives the browser a session cookie.
+  "/ui": { GET: uiPage },
+  "/ui/": { GET: uiPage },
+  "/ui/login": { POST: uiLogin },
+  "/ui/logout": { POST: uiLogout },
+  "/ui/session": { GET: uiSession },
   // Responses API.
   "/v1/responses": { POST: createResponse },
   "/responses": { POST: createResponse },
@@ -153,6 +161,8 @@ const PATTERNS: { prefix: string; param: string; suffix: string; methods: Method
   { prefix: "/models/", param: "{model}", suffix: "", methods: { GET: getModel } },
   { prefix: "/key/", param: "{key}", suffix: "/regenerate", methods: { POST: regenerateKey } },
   { prefix: "/docs/", param: "{file}", suffix: "", methods: { GET: docsAsset } },
+  // The admin UI's assets, and its client routes (/ui/keys), which get its page.
+  { prefix: "/ui/", param: "{path}", suffix: "", methods: { GET: uiPage } },
   // Responses API: the input_items forms first, since "/v1/responses/" also starts them.
   { prefix: "/v1/responses/", param: "{response_id}", suffix: "/input_items", methods: { GET: listInputItems } },
   { prefix: "/responses/", param: "{response_id}", suffix: "/input_items", methods: { GET: listInputItems } },

@@ -96,6 +96,8 @@ export interface GatewayOptions {
   tracing?: TracingSettings | undefined;
   /** LiteLLM's generic_api callback (GENERIC_LOGGER_ENDPOINT); off when unset. */
   webhook?: WebhookLoggerOptions | undefined;
+  /** general_settings.ui_disabled (or DISABLE_ADMIN_UI): no admin UI at /ui. */
+  uiDisabled?: boolean | undefined;
 }
 
 /**
@@ -201,6 +203,7 @@ export class GatewayServer {
         ...(options.webhook === undefined ? [] : ["generic_api"]),
       ],
       logMessages: options.webhook?.logMessages === true,
+      uiDisabled: options.uiDisabled === true,
       startedAt: Math.floor(Date.now() / 1000),
     };
     this.tracer = options.tracing === undefined ? undefined : new GatewayTracer(options.tracing, packageVersion());

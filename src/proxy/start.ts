@@ -195,6 +195,11 @@ function positive(value: string | undefined): number | undefined {
   return value !== undefined && Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
+/** general_settings.ui_disabled, else LiteLLM's DISABLE_ADMIN_UI variable ("True"). */
+export function uiDisabled(config: GatewayConfig, env: NodeJS.ProcessEnv = process.env): boolean {
+  return config.generalSettings.ui_disabled ?? env.DISABLE_ADMIN_UI?.trim().toLowerCase() === "true";
+}
+
 export async function createGateway(config: GatewayConfig, options: StartOptions = {}): Promise<GatewayServer> {
   const { generalSettings, masterKey } = config;
   // Shared state and the store report outages into the gateway's own log, which exists only once the server does.
@@ -229,6 +234,7 @@ export async function createGateway(config: GatewayConfig, options: StartOptions
     detailedDebug: options.detailedDebug,
     logDestination: options.logDestination,
     storeModelInDb: storeModels,
+    uiDisabled: uiDisabled(config),
     modelChanges: redis === undefined || !storeModels ? undefined : RedisModelChanges.connect({ ...redis, logger }),
   });
   for (const message of pending) gateway.logger.warn(message);

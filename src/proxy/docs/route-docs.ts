@@ -157,6 +157,24 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
   "GET /openapi.json": { summary: "This API, as an OpenAPI 3.1 document", tag: "Utilities", access: "open" },
   "GET /docs": { summary: "This API, rendered for reading in a browser", tag: "Utilities", access: "open" },
   "GET /docs/{file}": { summary: "The /docs page's script and styles", tag: "Utilities", access: "open" },
+  "GET /ui": {
+    summary: "The admin UI (sign in with the master key or a virtual key)",
+    tag: "Utilities",
+    access: "open",
+  },
+  "GET /ui/": { summary: "The admin UI", tag: "Utilities", access: "open" },
+  "GET /ui/{path}": { summary: "The admin UI's assets and pages", tag: "Utilities", access: "open" },
+  "POST /ui/login": {
+    summary: 'Admin UI sign-in: {"key": ...} sets the session cookie and returns the CSRF token',
+    tag: "Utilities",
+    access: "open",
+  },
+  "POST /ui/logout": { summary: "Admin UI sign-out: ends the session", tag: "Utilities", access: "open" },
+  "GET /ui/session": {
+    summary: "The admin UI session: who is signed in, and its CSRF token",
+    tag: "Utilities",
+    access: "open",
+  },
 };
 
 /** The routes that call a model ("METHOD path"): what request metrics count. */

@@ -1,0 +1,135 @@
+/** The spend logs, filtered and paged by the server (/spend/logs/ui). */
+import { useEffect, useState } from "preact/hooks";
+import { describe, getJson, query, type Session } from "../api.js";
+import { count, ms, usd, when } from "../format.js";
+import { Field, Notice, Pager } from "../widgets.js";
+
+/** A /spend/logs/ui row: /spend/logs' fields (LiteLLM's names), the key's alias and the latency. */
+export interface LogRow {
+  request_id: string;
+  startTime: string;
+  endTime: string | null;
+  /** The key's hash. */
+  api_key: string | null;
+  key_alias: string | null;
+  team_id: string | null;
+  model_group: string | null;
+  /** The deployment's id. */
+  model_id: string | null;
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  spend: number;
+  status: string;
+  latency_ms: number | null;
+  cache_hit: boolean | null;
+}
+
+export interface LogPage {
+  data: LogRow[];
+  total: number;
+  page: number;
+  page_size: number;
+  total_pages: number;
+}
+
+const PAGE_SIZE = 50;
+
+export function Logs({ session }: { session: Session }) {
+  const admin = session.role === "admin";
+  const [page, setPage] = useState(1);
+  const [keyHash, setKeyHash] = useState("");
+  const [team, setTeam] = useState("");
+  const [model, setModel] = useState("");
+  const [status, setStatus] = useState("");
+  const [start, setStart] = useState("");
+  const [end, setEnd] = useState("");
+  const [logs, setLogs] = useState<LogPage | undefined>(undefined);
+  const [error, setError] = useState<string | undefined>(undefined);
+
+  useEffect(() => {
+    const params = {
+      page,
+      page_size: PAGE_SIZE,
+      key_hash: keyHash,
+      team_id: team,
+      model,
+      status,
+      start_date: start,
+      end_date: end,
+    };
+    getJson<LogPage>(`/spend/logs/ui${query(params)}`).then(
+      (answer) => {
+        setLogs(answer);
+        setError(undefined);
+      },
+      (failure: unknown) => setError(describe(failure)),
+    );
+  }, [page, keyHash, team, model, status, start, end]);
+
+  const filter = (set: (value: string) => void) => (value: string) => {
+    set(value);
+    setPage(1);
+  };
+
+  return (
+    <>
+      <form class="panel filters" aria-label="Filters" onSubmit={(event) => event.preventDefault()}>
+        <div class="grid">
+          {admin && <Field label="Key hash" value={keyHash} set={filter(setKeyHash)} />}
+          {admin && <Field label="Team" value={team} set={filter(setTeam)} />}
+          <Field label="Model" value={model} set={filter(setModel)} />
+          <div class="field">
+            <label for="log-status">Status</label>
+            <select id="log-status" value={status} onChange={(event) => filter(setStatus)(event.currentTarget.value)}>
+              <option value="">any</option>
+              <option value="success">success</option>
+              <option value="failure">failure</option>
+            </select>
+          </div>
+          <Field label="From" value={start} set={filter(setStart)} type="date" />
+          <Field label="To" value={end} set={filter(setEnd)} type="date" />
+        </div>
+      </form>
+      {error !== undefined && <Notice error={error} />}
+      <p class="summary">
+        {logs === undefined ? "" : `${count(logs.total)} ${logs.total === 1 ? "request" : "requests"}`}
+      </p>
+      <table class="responsive">
+        <thead>
+          <tr>
+            <th>Time</th>
+            <th>Key</th>
+            <th>Model</th>
+            <th>Deployment</th>
+            <th>Tokens</th>
+            <th>Cost</th>
+            <th>Status</th>
+            <th>Latency</th>
+            <th>Cache</th>
+          </tr>
+        </thead>
+        <tbody>
+          {(logs?.data ?? []).map((row) => (
+            <tr key={row.request_id}>
+              <td data-label="Time">{when(row.startTime)}</td>
+              <td data-label="Key">{row.key_alias ?? row.api_key?.slice(0, 10) ?? "—"}</td>
+              <td data-label="Model">{row.model_group ?? "—"}</td>
+              <td data-label="Deployment">{row.model_id ?? "—"}</td>
+              <td data-label="Tokens">
+                {count(row.prompt_tokens)} + {count(row.completion_tokens)} = {count(row.total_tokens)}
+              </td>
+              <td data-label="Cost">{usd(row.spend)}</td>
+              <td data-label="Status">
+                <span class={`badge ${row.status === "success" ? "active" : "blocked"}`}>{row.status}</span>
+              </td>
+              <td data-label="Latency">{ms(row.latency_ms)}</td>
+              <td data-label="Cache">{row.cache_hit === true ? "hit" : "—"}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <Pager page={page} hasMore={logs !== undefined && page < logs.total_pages} go={setPage} />
+    </>
+  );
+}
