@@ -346,10 +346,20 @@ export abstract class SqlStore implements Store {
     return (await this.execute(`DELETE FROM ${spec.table} WHERE ${spec.id} = ?`, [id])) > 0;
   }
 
-  private async list(spec: TableSpec, options: ListOptions, filters: Row = {}): Promise<Page<Row>> {
+  private async list(
+    spec: TableSpec,
+    options: ListOptions,
+    filters: Row = {},
+    contains?: { column: string; text: string },
+  ): Promise<Page<Row>> {
     checkLimit(options.limit, options.offset);
     const where: string[] = [];
     const params: unknown[] = [];
+    if (contains !== undefined) {
+      // LIKE with the text's own % and _ escaped; ILIKE on Postgres, where LIKE is case-sensitive.
+      where.push(`${contains.column} ${this.dialect === "postgres" ? "ILIKE" : "LIKE"} ? ESCAPE '\\'`);
+      params.push(`%${contains.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    }
     for (const [name, value] of Object.entries(filters)) {
       if (value === undefined) continue;
       where.push(`${name} = ?`);
@@ -391,8 +401,10 @@ export abstract class SqlStore implements Store {
     return this.remove(KEYS, token_hash);
   }
   listKeys(options: KeyListOptions): Promise<Page<KeyRecord>> {
-    const filters = { user_id: options.user_id, team_id: options.team_id };
-    return this.list(KEYS, options, filters) as Promise<unknown> as Promise<Page<KeyRecord>>;
+    const filters = { user_id: options.user_id, team_id: options.team_id, key_alias: options.key_alias };
+    const contains =
+      options.alias_contains === undefined ? undefined : { column: "key_alias", text: options.alias_contains };
+    return this.list(KEYS, options, filters, contains) as Promise<unknown> as Promise<Page<KeyRecord>>;
   }
 
   createUser(user: NewUser): Promise<UserRecord> {

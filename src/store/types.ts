@@ -239,6 +239,10 @@ export interface ListOptions {
 export interface KeyListOptions extends ListOptions {
   user_id?: string | undefined;
   team_id?: string | undefined;
+  /** Exactly this alias (LiteLLM's `key_alias` filter). */
+  key_alias?: string | undefined;
+  /** Aliases containing this text, case-insensitively (the admin UI's search). */
+  alias_contains?: string | undefined;
 }
 
 export interface Page<T> {

@@ -234,6 +234,11 @@ describe("key management routes", () => {
       hashes,
     );
     assert.equal((await call(url, "GET", "/key/list?size=0", MASTER_KEY)).status, 400);
+    const aliased = sha256(await generateKey(url, { key_alias: "Listing-Alias" }));
+    const searched = await call(url, "GET", "/key/list?search=listing-al", MASTER_KEY);
+    assert.deepEqual(searched.body.keys, [aliased]);
+    const exact = await call(url, "GET", "/key/list?key_alias=Listing-Alias", MASTER_KEY);
+    assert.deepEqual(exact.body.keys, [aliased]);
 
     const user = await call(url, "POST", "/user/new", MASTER_KEY, { user_id: "ada", max_budget: 3 });
     assert.equal(user.status, 200);

@@ -183,6 +183,25 @@ export function storeSuite(harness: Harness): void {
       await assert.rejects(store.listKeys({ limit: 0 }), RangeError);
     });
 
+    test("keys by alias: exactly (LiteLLM's key_alias), or containing a text case-insensitively, % and _ literal", async () => {
+      const { store } = await fresh();
+      const aliases = ["Search-Me_1", "search%me", "research", "other", "searchXme"];
+      for (const [i, key_alias] of aliases.entries())
+        await store.createKey({ token_hash: hashKey(`sk-a${i}`), key_alias });
+      const found = async (options: { key_alias?: string; alias_contains?: string }) =>
+        (await store.listKeys({ limit: 100, ...options })).data.map((key) => key.key_alias).sort();
+      assert.deepEqual(await found({ alias_contains: "SEARCH" }), [
+        "Search-Me_1",
+        "research",
+        "search%me",
+        "searchXme",
+      ]);
+      assert.deepEqual(await found({ alias_contains: "%" }), ["search%me"]);
+      assert.deepEqual(await found({ alias_contains: "e_" }), ["Search-Me_1"]);
+      assert.deepEqual(await found({ key_alias: "other" }), ["other"]);
+      assert.deepEqual(await found({ key_alias: "Other" }), []);
+    });
+
     test("a budget window is reset once, however many instances see it end", async () => {
       const { store } = await fresh();
       const hash = hashKey("sk-window");

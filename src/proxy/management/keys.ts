@@ -161,13 +161,24 @@ export async function listKeys(
   ctx: RequestContext,
 ): Promise<void> {
   const store = await gateway.access.requireKeyManagement(req);
-  const query = queryOf(req, "/key/list", ["page", "size", "user_id", "team_id", "return_full_object"]);
+  const query = queryOf(req, "/key/list", [
+    "page",
+    "size",
+    "user_id",
+    "team_id",
+    "key_alias",
+    "search",
+    "return_full_object",
+  ]);
   const { page, size, offset } = pageOf(query);
+  const search = query.get("search")?.trim();
   const found = await store.listKeys({
     limit: size,
     offset,
     user_id: query.get("user_id") ?? undefined,
     team_id: query.get("team_id") ?? undefined,
+    key_alias: query.get("key_alias") ?? undefined,
+    alias_contains: search === undefined || search === "" ? undefined : search.slice(0, 256),
   });
   const full = query.get("return_full_object") === "true";
   sendJson(

@@ -216,7 +216,9 @@ export function Keys({ session }: { session: Session }) {
   const load = useCallback(async () => {
     try {
       if (admin) {
-        setList(await getJson<KeyList>(`/key/list${query({ page, size: PAGE_SIZE, return_full_object: "true" })}`));
+        // Searched by the server (aliases containing the text), so every page of keys is searched.
+        const params = { page, size: PAGE_SIZE, return_full_object: "true", search: search.trim() };
+        setList(await getJson<KeyList>(`/key/list${query(params)}`));
       } else {
         const own = await getJson<{ info: KeyView }>("/key/info");
         setList({ keys: [own.info], current_page: 1, has_more: false });
@@ -225,7 +227,7 @@ export function Keys({ session }: { session: Session }) {
     } catch (failure) {
       setError(describe(failure));
     }
-  }, [admin, page]);
+  }, [admin, page, search]);
   useEffect(() => void load(), [load]);
 
   const act = (keyView: KeyView) => async (action: string) => {
@@ -241,21 +243,21 @@ export function Keys({ session }: { session: Session }) {
     }
   };
 
-  const needle = search.trim().toLowerCase();
-  const shown = (list?.keys ?? []).filter(
-    (key) =>
-      needle === "" ||
-      (key.key_alias ?? "").toLowerCase().includes(needle) ||
-      key.key_name.toLowerCase().includes(needle) ||
-      (key.team_id ?? "").toLowerCase().includes(needle),
-  );
+  const shown = list?.keys ?? [];
 
   return (
     <>
       <div class="toolbar">
         <label class="inline">
           Search
-          <input type="search" value={search} onInput={(event) => setSearch(event.currentTarget.value)} />
+          <input
+            type="search"
+            value={search}
+            onInput={(event) => {
+              setSearch(event.currentTarget.value);
+              setPage(1);
+            }}
+          />
         </label>
         {admin && !creating && (
           <button type="button" onClick={() => setCreating(true)}>
