@@ -463,7 +463,7 @@ describe("what errors quote from the request, bounded", () => {
     assert.equal(unknown.error.param, cut);
     assert.equal(
       unknown.error.message,
-      `/key/list does not take '${cut}' in the query string; it takes: page, size, user_id, team_id, return_full_object.`,
+      `/key/list does not take '${cut}' in the query string; it takes: page, size, user_id, team_id, key_alias, search, return_full_object.`,
     );
     assert.equal(
       (await get(`/key/list?page=${long}`)).error.message,
