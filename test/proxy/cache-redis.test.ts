@@ -227,6 +227,13 @@ describe("the redis response cache", { skip: SKIP }, () => {
     const warm = await post(cut, "/v1/completions", body);
     assert.match(warm.headers.get("x-litellm-cache-key") ?? "", KEY_HEADER);
     await warm.text();
+    // Redis used by the cache alone is Redis in use: readiness names it.
+    const readiness = async () =>
+      (await (await fetch(`${cut.url}/health/readiness`)).json()) as { redis: string; cache: string };
+    assert.deepEqual(await readiness().then(({ redis, cache }) => ({ redis, cache })), {
+      redis: "connected",
+      cache: "redis",
+    });
 
     await relay.stop();
     const before = mock.requests.length;
@@ -244,6 +251,7 @@ describe("the redis response cache", { skip: SKIP }, () => {
     );
     const ping = await call(cut.url, "GET", "/cache/ping", MASTER_KEY);
     assert.equal(ping.status, 503);
+    assert.equal((await readiness()).redis, "disconnected");
 
     await relay.restart();
     await eventually(async () => (await call(cut.url, "GET", "/cache/ping", MASTER_KEY)).status === 200, "Redis back");

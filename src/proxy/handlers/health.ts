@@ -31,7 +31,16 @@ export async function readiness(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const { db, redis } = await gateway.access.connections(READINESS_DB_TIMEOUT_MS);
+  const connections = await gateway.access.connections(READINESS_DB_TIMEOUT_MS);
+  const { db } = connections;
+  // Redis used by the response cache alone (no shared router state) is still Redis in use.
+  const cache = gateway.router.cache;
+  const redis =
+    connections.redis === "Not connected" && cache?.type === "redis"
+      ? (await cache.store.ping()).healthy
+        ? "connected"
+        : "disconnected"
+      : connections.redis;
   // A configured database that does not answer takes this instance out of rotation; none configured is fine.
   const ready = db !== "disconnected";
   sendJson(
@@ -42,7 +51,7 @@ export async function readiness(
       db,
       redis,
       // The response cache's type, as LiteLLM names it ("local", "redis"); null without one.
-      cache: gateway.router.cache?.type ?? null,
+      cache: cache?.type ?? null,
       litellm_version: packageVersion(),
       success_callbacks: gateway.callbacks,
       log_level: gateway.detailedDebug ? "DEBUG" : "INFO",
