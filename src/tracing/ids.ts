@@ -5,6 +5,7 @@
  * an id costs a slice of it turned to hex, not a call into the system's generator.
  */
 import { randomFillSync } from "node:crypto";
+import { DEFAULT_SAMPLER, isSampled, type Sampler } from "./sampler.js";
 
 const POOL_BYTES = 4096;
 const pool = Buffer.alloc(POOL_BYTES);
@@ -49,7 +50,7 @@ export interface TraceStart {
   readonly parentSpanId: string | undefined;
   /** The caller's `tracestate`, passed on unchanged. */
   readonly traceState: string | undefined;
-  /** The trace is sampled: spans are exported (false only when the caller's traceparent says so). */
+  /** The trace is sampled: spans are exported (the sampler's decision; by default the caller's traceparent's, else yes). */
   readonly sampled: boolean;
 }
 
@@ -66,7 +67,7 @@ const MAX_TRACESTATE_CHARS = 512;
  * The trace a request continues (its `traceparent`, W3C Trace Context level 1), or a new one.
  * A malformed or invalid header starts a new trace, as the spec says.
  */
-export function beginTrace(traceparent: unknown, tracestate: unknown): TraceStart {
+export function beginTrace(traceparent: unknown, tracestate: unknown, sampler: Sampler = DEFAULT_SAMPLER): TraceStart {
   const match = typeof traceparent === "string" ? TRACEPARENT.exec(traceparent.trim()) : null;
   const version = match?.[1];
   const traceId = match?.[2];
@@ -80,12 +81,13 @@ export function beginTrace(traceparent: unknown, tracestate: unknown): TraceStar
     traceId !== ZERO_TRACE &&
     parentSpanId !== ZERO_SPAN;
   if (!valid || traceId === undefined || parentSpanId === undefined || flags === undefined) {
+    const fresh = randomTraceId();
     return {
-      traceId: randomTraceId(),
+      traceId: fresh,
       spanId: randomSpanId(),
       parentSpanId: undefined,
       traceState: undefined,
-      sampled: true,
+      sampled: isSampled(sampler, undefined, fresh),
     };
   }
   const state = typeof tracestate === "string" && tracestate.length <= MAX_TRACESTATE_CHARS ? tracestate : undefined;
@@ -94,7 +96,7 @@ export function beginTrace(traceparent: unknown, tracestate: unknown): TraceStar
     spanId: randomSpanId(),
     parentSpanId,
     traceState: state === "" ? undefined : state,
-    // Bit 0 of the flags: the caller records this trace.
-    sampled: (Number.parseInt(flags, 16) & 1) === 1,
+    // Bit 0 of the flags: the caller records this trace (a parent-based sampler follows it).
+    sampled: isSampled(sampler, (Number.parseInt(flags, 16) & 1) === 1, traceId),
   };
 }

@@ -4,6 +4,8 @@
  * standard ones are unset, so a LiteLLM deployment's environment works unchanged.
  */
 
+import { SAMPLERS, type Sampler } from "./sampler.js";
+
 export type TraceProtocol = "http/protobuf" | "http/json";
 
 export interface TracingSettings {
@@ -13,8 +15,30 @@ export interface TracingSettings {
   /** Sent with every export (a collector's or vendor's API key): never logged. */
   headers: Record<string, string>;
   serviceName: string;
+  /** OTEL_TRACES_SAMPLER and its ratio: which traces are recorded. */
+  sampler: Sampler;
   /** BatchSpanProcessor settings; unset ones are read by the processor from OTEL_BSP_* (tests set them). */
   batch?: { scheduledDelayMillis?: number; maxExportBatchSize?: number; maxQueueSize?: number } | undefined;
+}
+
+/** OTEL_TRACES_SAMPLER (default parentbased_always_on) with OTEL_TRACES_SAMPLER_ARG, the ratio (default 1). */
+function samplerOf(env: Env): Sampler {
+  const name = set(env, "OTEL_TRACES_SAMPLER")?.toLowerCase() ?? "parentbased_always_on";
+  const kind = SAMPLERS[name];
+  if (kind === undefined) {
+    throw new TracingSettingsError(
+      `OTEL_TRACES_SAMPLER=${name}: not a sampler litegate serves; use one of ${Object.keys(SAMPLERS).join(", ")}.`,
+    );
+  }
+  if (kind.ratio !== undefined) return { parentBased: kind.parentBased, ratio: kind.ratio };
+  const arg = set(env, "OTEL_TRACES_SAMPLER_ARG");
+  const ratio = arg === undefined ? 1 : Number(arg);
+  if (!Number.isFinite(ratio) || ratio < 0 || ratio > 1) {
+    throw new TracingSettingsError(
+      `OTEL_TRACES_SAMPLER_ARG=${arg}: the share of traces to record, a number from 0 to 1 (e.g. 0.1 for one in ten).`,
+    );
+  }
+  return { parentBased: kind.parentBased, ratio };
 }
 
 /** OpenTelemetry's default OTLP/HTTP collector address. */
@@ -121,6 +145,7 @@ export function tracingSettings(env: Env): TracingSettings {
       ...parseHeaders("OTEL_EXPORTER_OTLP_TRACES_HEADERS", set(env, "OTEL_EXPORTER_OTLP_TRACES_HEADERS")),
     },
     serviceName: set(env, "OTEL_SERVICE_NAME") ?? DEFAULT_SERVICE_NAME,
+    sampler: samplerOf(env),
   };
 }
 

@@ -29,6 +29,7 @@ import {
   SPAN_FLAGS_HAS_IS_REMOTE,
   SPAN_FLAGS_IS_REMOTE,
 } from "./otlp-protobuf.js";
+import type { Sampler } from "./sampler.js";
 import type { TracingSettings } from "./settings.js";
 
 /** A span's attributes: litegate's own names, with string, number or boolean values. */
@@ -177,7 +178,10 @@ export class GatewayTracer {
   private readonly processor: BatchSpanProcessor;
   private readonly source: SpanSource;
 
+  private readonly sampler: Sampler;
+
   constructor(settings: TracingSettings, version: string) {
+    this.sampler = settings.sampler;
     this.source = spanSource(settings.serviceName, version);
     const contentType = settings.protocol === "http/json" ? "application/json" : "application/x-protobuf";
     const exporter = new OTLPExporterBase(
@@ -194,7 +198,7 @@ export class GatewayTracer {
 
   /** The trace a request starts or continues (its traceparent / tracestate headers). */
   begin(traceparent: unknown, tracestate: unknown): TraceStart {
-    return beginTrace(traceparent, tracestate);
+    return beginTrace(traceparent, tracestate, this.sampler);
   }
 
   /** Builds a finished request's spans and hands them to the batch processor. */

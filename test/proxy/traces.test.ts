@@ -17,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
+import { DEFAULT_SAMPLER } from "../../src/tracing/sampler.js";
 import type { TracingSettings } from "../../src/tracing/settings.js";
 import { startCli } from "../helpers/cli.js";
 import { chatAnswer } from "../helpers/fixtures.js";
@@ -211,6 +212,7 @@ function settings(protocol: TracingSettings["protocol"]): TracingSettings {
     protocol,
     headers: { "x-collector-key": COLLECTOR_KEY },
     serviceName: "litegate-test",
+    sampler: DEFAULT_SAMPLER,
     batch: { scheduledDelayMillis: 20 },
   };
 }

@@ -9,6 +9,7 @@ import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
 import root from "@opentelemetry/otlp-transformer/build/src/generated/root.js";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { beginTrace } from "../../src/tracing/ids.js";
+import { DEFAULT_SAMPLER } from "../../src/tracing/sampler.js";
 import { GatewayTracer, type RequestSpans, serializerFor, spanSource } from "../../src/tracing/tracer.js";
 
 const settings = {
@@ -16,6 +17,7 @@ const settings = {
   protocol: "http/protobuf" as const,
   headers: {},
   serviceName: "litegate-test",
+  sampler: DEFAULT_SAMPLER,
 };
 
 interface Decoder {

@@ -7,6 +7,7 @@ import { describe, test } from "node:test";
 import { loadConfig } from "../../src/config/index.js";
 import { startupWarnings, tracingOptions } from "../../src/proxy/start.js";
 import { beginTrace, traceparentOf } from "../../src/tracing/ids.js";
+import { DEFAULT_SAMPLER } from "../../src/tracing/sampler.js";
 import { describeTracing, TracingSettingsError, tracingSettings } from "../../src/tracing/settings.js";
 
 describe("tracingSettings", () => {
@@ -16,6 +17,7 @@ describe("tracingSettings", () => {
       protocol: "http/protobuf",
       headers: {},
       serviceName: "litegate",
+      sampler: DEFAULT_SAMPLER,
     });
   });
 
@@ -32,6 +34,7 @@ describe("tracingSettings", () => {
       protocol: "http/json",
       headers: { "api-key": "abc def", "x-team": "traces" },
       serviceName: "gateway-eu",
+      sampler: DEFAULT_SAMPLER,
     });
     assert.equal(
       tracingSettings({
@@ -60,6 +63,7 @@ describe("tracingSettings", () => {
         protocol: "http/protobuf",
         headers: { "x-honeycomb-team": "abc123" },
         serviceName: "litegate",
+        sampler: DEFAULT_SAMPLER,
       },
     );
     assert.equal(tracingSettings({ OTEL_ENDPOINT: "http://collector:4318/v1" }).url, "http://collector:4318/v1/traces");
@@ -133,6 +137,7 @@ describe("litellm_settings.callbacks: [otel]", () => {
         protocol: "http/protobuf",
         headers: {},
         serviceName: "litegate",
+        sampler: DEFAULT_SAMPLER,
       });
       const saved = { ...process.env };
       for (const name of ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_ENDPOINT"])
