@@ -165,7 +165,21 @@ export function splitRequest<P extends { model: string; [key: string]: unknown }
         { param: "extra_body" },
       );
     }
-    Object.assign(params, extra);
+    for (const key of Object.keys(extra)) {
+      // What the request itself decides (which model, a stream, how and where to call, LiteLLM's
+      // fields) cannot come in through extra_body: `model` there would route around the key's
+      // model allowlist, `stream` would change the answer's shape.
+      if (EXTRA_BODY_RESERVED.has(key) || OPTION_KEYS.has(key) || LITELLM_FIELDS.has(key)) {
+        throw new BadRequestError(
+          `'extra_body.${key.slice(0, 64)}' is not an extra param: send '${key.slice(0, 64)}' as a field of the request itself.`,
+          { param: `extra_body.${key.slice(0, 64)}` },
+        );
+      }
+      params[key] = (extra as Record<string, unknown>)[key];
+    }
   }
   return { params: params as P, options: options as CallOptions, litellm };
 }
+
+/** Fields extra_body may not set: the request's own, and names that would reach an object's prototype. */
+const EXTRA_BODY_RESERVED: ReadonlySet<string> = new Set(["model", "stream", "__proto__", "constructor", "prototype"]);

@@ -116,6 +116,38 @@ describe("LiteLLM's request fields", () => {
     });
     assert.equal(mock.requests.length, 0);
   });
+
+  test("extra_body cannot set what the request decides: model (a key's allowlist), stream, api_base, LiteLLM fields, __proto__", async () => {
+    const cases: [string, Record<string, unknown> | string][] = [
+      ["model", { model: "gpt-4o-premium" }],
+      ["stream", { stream: true }],
+      ["api_base", { api_base: "http://127.0.0.1:9" }],
+      ["fallbacks", { fallbacks: ["other"] }],
+      // As JSON carries it: an own "__proto__" key, which Object.assign would have used as the prototype.
+      ["__proto__", '{"__proto__": {"polluted": true}}'],
+    ];
+    for (const [field, extra] of cases) {
+      const body =
+        typeof extra === "string"
+          ? `{"model": "gpt-4o", "messages": ${JSON.stringify(MESSAGES)}, "extra_body": ${extra}}`
+          : JSON.stringify({ model: "gpt-4o", messages: MESSAGES, extra_body: extra });
+      const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
+      assert.equal(response.status, 400, field);
+      assert.deepEqual(await response.json(), {
+        error: {
+          message: `'extra_body.${field}' is not an extra param: send '${field}' as a field of the request itself.`,
+          type: "invalid_request_error",
+          param: `extra_body.${field}`,
+          code: "400",
+        },
+      });
+    }
+    assert.equal(mock.requests.length, 0);
+  });
 });
 
 describe("a deployment's litellm_params as request defaults", () => {
