@@ -27,6 +27,8 @@ export interface CacheOutcome {
 export interface CacheNote {
   readonly usage: UsageLedger;
   cache: CacheOutcome | undefined;
+  /** Fallbacks the request took: an answer of another model group is never stored under this one's key. */
+  readonly fallbacks: number;
 }
 
 export interface CacheRequest {
@@ -135,7 +137,8 @@ export class ResponseCache {
       }
     }
     const result = await call();
-    if (controls.noStore) return result;
+    // A fallback's answer (another model group's, or mock_testing_fallbacks') is not this group's.
+    if (controls.noStore || note.fallbacks > 0) return result;
     const ttl = controls.ttl ?? this.settings.ttl;
     if (result instanceof CompletionStream)
       return this.storeWhenComplete(result, request.kind, key, ttl, note.usage) as R;

@@ -17,7 +17,8 @@ export function cachedCall<R>(
   const cache = options.response_cache;
   if (cache === undefined) return run(options);
   // A stream's answer is stored with its usage: the ledger counts it when the provider sends none.
-  const note: CacheNote = { usage: options.ledger ?? new UsageLedger(true), cache: undefined };
+  // One call without a Router: no fallbacks.
+  const note: CacheNote = { usage: options.ledger ?? new UsageLedger(true), cache: undefined, fallbacks: 0 };
   const request = cacheRequest(kind, params, litellm, options.mock_response, undefined);
   return cache.serve(request, note, () => run({ ...options, ledger: note.usage }));
 }

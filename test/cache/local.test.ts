@@ -108,7 +108,7 @@ test("the local cache stays within its size in MB under 10,000 distinct large an
   const big = "x".repeat(8 * 1024);
   let served = 0;
   for (let i = 0; i < 10_000; i++) {
-    const note = { usage: new UsageLedger(), cache: undefined };
+    const note = { usage: new UsageLedger(), cache: undefined, fallbacks: 0 };
     await cache.serve(
       {
         kind: "text_completion",
@@ -144,7 +144,7 @@ test("the local cache stays within its size in MB under 10,000 distinct large an
         mockResponse: undefined,
         off: false,
       },
-      { usage: new UsageLedger(), cache: undefined as { key: string; hit: boolean } | undefined },
+      { usage: new UsageLedger(), cache: undefined as { key: string; hit: boolean } | undefined, fallbacks: 0 },
       async () => completionAnswer({ id: "fresh" }),
     );
   // The newest is still there, the oldest long evicted.

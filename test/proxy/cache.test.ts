@@ -526,6 +526,29 @@ describe("a hit's accounting", () => {
     assert.equal(calls, 2);
   });
 
+  test("a fallback's answer is not stored under the model group asked for", async () => {
+    const prompt = fresh();
+    const { calls } = await upstreamCalls(async () => {
+      // mock_testing_fallbacks fails "instruct" on purpose: "chat" answers (text on chat).
+      const fellBack = await post("/v1/completions", {
+        model: "instruct",
+        prompt,
+        fallbacks: ["chat"],
+        mock_testing_fallbacks: true,
+      });
+      assert.equal(fellBack.status, 200);
+      assert.equal(fellBack.headers.get("x-litellm-attempted-fallbacks"), "1");
+      await fellBack.text();
+      const asked = await post("/v1/completions", { model: "instruct", prompt });
+      assert.equal(asked.headers.get("x-litellm-cache-key"), null);
+      await asked.text();
+      const hit = await post("/v1/completions", { model: "instruct", prompt });
+      assert.match(hit.headers.get("x-litellm-cache-key") ?? "", KEY_HEADER);
+      await hit.text();
+    });
+    assert.equal(calls, 2);
+  });
+
   test("caching: false (LiteLLM's per-request switch) neither reads nor writes the cache", async () => {
     const body = { model: "instruct", prompt: fresh() };
     const { calls } = await upstreamCalls(async () => {
