@@ -19,6 +19,16 @@ export const CSRF_HEADER = "x-csrf-token";
 export const DEFAULT_SESSION_TTL_MS = 12 * 3_600_000;
 /** Live sessions kept at most; past it the oldest go first (a flood of sign-ins cannot grow memory). */
 const MAX_SESSIONS = 10_000;
+/**
+ * Live sessions one key (or the master key) holds at most; past it its own oldest goes. So
+ * one virtual key signing in again and again cannot push everyone else's sessions out.
+ */
+const MAX_SESSIONS_PER_KEY = 20;
+
+/** Whose a session is, for the per-key bound. */
+function ownerOf(who: SessionRole): string {
+  return who.role === "admin" ? "admin" : `key:${who.keyHash}`;
+}
 
 /** Who a session acts as: the master key, or one virtual key (by its hash; the plaintext is never kept). */
 export type SessionRole = { role: "admin" } | { role: "key"; keyHash: string; keyName: string };
@@ -59,6 +69,7 @@ export class Sessions {
   constructor(readonly ttlMs: number = DEFAULT_SESSION_TTL_MS) {}
 
   create(who: SessionRole, now: number): Session {
+    this.boundOwner(ownerOf(who), now);
     if (this.live.size >= MAX_SESSIONS) this.evict(now);
     const session: Session = {
       ...who,
@@ -97,6 +108,17 @@ export class Sessions {
 
   end(id: string): void {
     this.live.delete(id);
+  }
+
+  /** Leaves an owner room for one more session: its expired ones go, then its oldest (insertion order). */
+  private boundOwner(owner: string, now: number): void {
+    const own: string[] = [];
+    for (const [id, session] of this.live) {
+      if (ownerOf(session) !== owner) continue;
+      if (session.expiresAt <= now) this.live.delete(id);
+      else own.push(id);
+    }
+    for (const id of own.slice(0, Math.max(0, own.length - MAX_SESSIONS_PER_KEY + 1))) this.live.delete(id);
   }
 
   /** Drops expired sessions, then the oldest while still full (a Map iterates in insertion order). */

@@ -225,6 +225,17 @@ describe("sessions expire", () => {
     assert.equal(sessions.fromRequest(request(session.id), 2_000), undefined);
     assert.equal(sessions.fromRequest(request("other"), 2_000), undefined);
   });
+
+  test("one key signing in again and again keeps 20 sessions, its own oldest going; others' stay", () => {
+    const sessions = new Sessions(60_000);
+    const admin = sessions.create({ role: "admin" }, 1_000);
+    const flood = Array.from({ length: 50 }, () =>
+      sessions.create({ role: "key", keyHash: "h1", keyName: "sk-...h1" }, 1_000),
+    );
+    assert.equal(sessions.fromRequest(request(admin.id), 2_000), admin);
+    const live = flood.filter((session) => sessions.fromRequest(request(session.id), 2_000) !== undefined);
+    assert.deepEqual(live, flood.slice(30));
+  });
 });
 
 describe("ui_disabled", () => {
