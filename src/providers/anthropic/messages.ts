@@ -4,7 +4,7 @@
  * content blocks (text, images, tool_use, tool_result).
  */
 import type { ChatMessage, ContentPart, ToolCall } from "../../wire/chat.js";
-import { isRecord } from "../../wire/validate.js";
+import { contentBlocks, parseDataUrl } from "../content-parts.js";
 import type { Target } from "../types.js";
 import { invalidValue } from "./errors.js";
 
@@ -26,40 +26,28 @@ interface AnthropicMessage {
   content: string | AnthropicBlock[];
 }
 
-const DATA_URL = /^data:([^;,]+)((?:;[^;,]*)*);base64,(.*)$/s;
 const IMAGE_FORMS = "Anthropic takes images as base64 data URLs (data:image/png;base64,...) or http(s) URLs.";
 
 function imageBlock(url: string, param: string, target: Target): AnthropicImageBlock {
   if (url.startsWith("data:")) {
-    const match = DATA_URL.exec(url);
-    if (match === null) {
-      throw invalidValue(IMAGE_FORMS, param, target);
-    }
-    return { type: "image", source: { type: "base64", media_type: match[1] as string, data: match[3] as string } };
+    const image = parseDataUrl(url);
+    if (image === undefined) throw invalidValue(IMAGE_FORMS, param, target);
+    return { type: "image", source: { type: "base64", media_type: image.mediaType, data: image.data } };
   }
   if (/^https?:\/\//i.test(url)) return { type: "image", source: { type: "url", url } };
   throw invalidValue(IMAGE_FORMS, param, target);
 }
 
-function contentBlocks(
+function anthropicBlocks(
   content: string | readonly ContentPart[] | null | undefined,
   param: string,
   target: Target,
 ): AnthropicBlock[] {
-  if (content === null || content === undefined) return [];
-  // Anthropic refuses empty text blocks, which OpenAI clients send freely (content: "" beside tool_calls).
-  if (typeof content === "string") return content === "" ? [] : [{ type: "text", text: content }];
-  const blocks: AnthropicBlock[] = [];
-  content.forEach((part, index) => {
-    if (part.type === "text" && typeof part.text === "string") {
-      if (part.text !== "") blocks.push({ type: "text", text: part.text });
-    } else if (part.type === "image_url" && isRecord(part.image_url) && typeof part.image_url.url === "string") {
-      blocks.push(imageBlock(part.image_url.url, `${param}[${index}].image_url.url`, target));
-    } else {
-      throw invalidValue(`Anthropic does not take content parts of type '${part.type}'.`, `${param}[${index}]`, target);
-    }
+  return contentBlocks<AnthropicBlock>(content, param, {
+    text: (text) => ({ type: "text", text }),
+    image: (url, at) => imageBlock(url, at, target),
+    refused: (type, at) => invalidValue(`Anthropic does not take content parts of type '${type}'.`, at, target),
   });
-  return blocks;
 }
 
 function toolUseBlock(call: ToolCall, param: string, target: Target): AnthropicToolUseBlock {
@@ -115,12 +103,12 @@ export function anthropicMessages(messages: readonly ChatMessage[], target: Targ
         return;
       case "user":
         role = "user";
-        blocks = contentBlocks(message.content, `${param}.content`, target);
+        blocks = anthropicBlocks(message.content, `${param}.content`, target);
         break;
       case "assistant":
         role = "assistant";
         blocks = [
-          ...contentBlocks(message.content, `${param}.content`, target),
+          ...anthropicBlocks(message.content, `${param}.content`, target),
           ...(message.tool_calls ?? []).map((call, j) =>
             toolUseBlock(call, `${param}.tool_calls[${j}].function.arguments`, target),
           ),

@@ -5,6 +5,7 @@
  */
 import type { ChatCompletionParams, ChatMessage, ContentPart, ToolCall } from "../../wire/chat.js";
 import { isRecord } from "../../wire/validate.js";
+import { contentBlocks, parseDataUrl } from "../content-parts.js";
 import type { Target } from "../types.js";
 import { invalidValue } from "./errors.js";
 
@@ -19,7 +20,6 @@ interface ConverseMessage {
   content: ContentBlock[];
 }
 
-const DATA_URL = /^data:image\/([a-z]+)(?:;[^;,]*)*;base64,(.*)$/is;
 /** The image formats Converse takes, by the MIME subtype of a data URL. */
 const IMAGE_FORMATS: Readonly<Record<string, string>> = {
   png: "png",
@@ -32,31 +32,23 @@ const IMAGE_FORMS =
   "Bedrock takes images as base64 data URLs (data:image/png;base64,...) of png, jpeg, gif or webp; it cannot fetch http(s) URLs.";
 
 function imageBlock(url: string, param: string, target: Target): ImageBlock {
-  const match = DATA_URL.exec(url);
-  const format = match === null ? undefined : IMAGE_FORMATS[(match[1] as string).toLowerCase()];
-  if (match === null || format === undefined) throw invalidValue(IMAGE_FORMS, param, target);
-  return { image: { format, source: { bytes: match[2] as string } } };
+  const image = parseDataUrl(url);
+  const [kind, subtype] = image?.mediaType.toLowerCase().split("/", 2) ?? [];
+  const format = kind === "image" && subtype !== undefined ? IMAGE_FORMATS[subtype] : undefined;
+  if (image === undefined || format === undefined) throw invalidValue(IMAGE_FORMS, param, target);
+  return { image: { format, source: { bytes: image.data } } };
 }
 
-function contentBlocks(
+function converseBlocks(
   content: string | readonly ContentPart[] | null | undefined,
   param: string,
   target: Target,
 ): ContentBlock[] {
-  if (content === null || content === undefined) return [];
-  // Converse refuses blank text blocks, which OpenAI clients send freely (content: "" beside tool_calls).
-  if (typeof content === "string") return content === "" ? [] : [{ text: content }];
-  const blocks: ContentBlock[] = [];
-  content.forEach((part, index) => {
-    if (part.type === "text" && typeof part.text === "string") {
-      if (part.text !== "") blocks.push({ text: part.text });
-    } else if (part.type === "image_url" && isRecord(part.image_url) && typeof part.image_url.url === "string") {
-      blocks.push(imageBlock(part.image_url.url, `${param}[${index}].image_url.url`, target));
-    } else {
-      throw invalidValue(`Bedrock does not take content parts of type '${part.type}'.`, `${param}[${index}]`, target);
-    }
+  return contentBlocks<ContentBlock>(content, param, {
+    text: (text) => ({ text }),
+    image: (url, at) => imageBlock(url, at, target),
+    refused: (type, at) => invalidValue(`Bedrock does not take content parts of type '${type}'.`, at, target),
   });
-  return blocks;
 }
 
 function toolUseBlock(call: ToolCall, param: string, target: Target): ToolUseBlock {
@@ -101,12 +93,12 @@ export function converseMessages(messages: readonly ChatMessage[], target: Targe
         return;
       case "user":
         role = "user";
-        blocks = contentBlocks(message.content, `${param}.content`, target);
+        blocks = converseBlocks(message.content, `${param}.content`, target);
         break;
       case "assistant":
         role = "assistant";
         blocks = [
-          ...contentBlocks(message.content, `${param}.content`, target),
+          ...converseBlocks(message.content, `${param}.content`, target),
           ...(message.tool_calls ?? []).map((call, j) =>
             toolUseBlock(call, `${param}.tool_calls[${j}].function.arguments`, target),
           ),

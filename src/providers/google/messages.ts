@@ -4,7 +4,7 @@
  * functionCall, functionResponse), consecutive turns of one role merged as Gemini wants.
  */
 import type { ChatMessage, ContentPart, ToolCall } from "../../wire/chat.js";
-import { isRecord } from "../../wire/validate.js";
+import { contentBlocks, parseDataUrl } from "../content-parts.js";
 import { invalidValue } from "./errors.js";
 
 export type GeminiPart =
@@ -24,8 +24,6 @@ export interface Caller {
   provider: string;
   model: string;
 }
-
-const DATA_URL = /^data:([^;,]+)((?:;[^;,]*)*);base64,(.*)$/s;
 
 /** Media types of the URLs Gemini fetches itself (LiteLLM's list: it sends these as fileData). */
 const URL_MEDIA_TYPES: readonly (readonly [extension: string, mimeType: string])[] = [
@@ -48,9 +46,9 @@ const IMAGE_FORMS =
 
 function imagePart(url: string, param: string, caller: Caller): GeminiPart {
   if (url.startsWith("data:")) {
-    const match = DATA_URL.exec(url);
-    if (match === null) throw invalidValue(IMAGE_FORMS, param, caller.provider, caller.model);
-    return { inlineData: { mimeType: match[1] as string, data: match[3] as string } };
+    const image = parseDataUrl(url);
+    if (image === undefined) throw invalidValue(IMAGE_FORMS, param, caller.provider, caller.model);
+    return { inlineData: { mimeType: image.mediaType, data: image.data } };
   }
   const mimeType = urlMediaType(url);
   if (mimeType !== undefined && /^(gs|https?):\/\//i.test(url)) return { fileData: { mimeType, fileUri: url } };
@@ -62,21 +60,12 @@ function contentParts(
   param: string,
   caller: Caller,
 ): GeminiPart[] {
-  if (content === null || content === undefined) return [];
-  // Gemini refuses empty text parts, which OpenAI clients send freely (content: "" beside tool_calls).
-  if (typeof content === "string") return content === "" ? [] : [{ text: content }];
-  const parts: GeminiPart[] = [];
-  content.forEach((part, index) => {
-    if (part.type === "text" && typeof part.text === "string") {
-      if (part.text !== "") parts.push({ text: part.text });
-    } else if (part.type === "image_url" && isRecord(part.image_url) && typeof part.image_url.url === "string") {
-      parts.push(imagePart(part.image_url.url, `${param}[${index}].image_url.url`, caller));
-    } else {
-      const message = `Gemini does not take content parts of type '${part.type}'.`;
-      throw invalidValue(message, `${param}[${index}]`, caller.provider, caller.model);
-    }
+  return contentBlocks<GeminiPart>(content, param, {
+    text: (text) => ({ text }),
+    image: (url, at) => imagePart(url, at, caller),
+    refused: (type, at) =>
+      invalidValue(`Gemini does not take content parts of type '${type}'.`, at, caller.provider, caller.model),
   });
-  return parts;
 }
 
 function functionCallPart(call: ToolCall, param: string, caller: Caller): GeminiPart {
