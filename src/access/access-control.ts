@@ -31,6 +31,7 @@ import { isKeyToken, keyName } from "./key-token.js";
 import { loadCustomer } from "./load-customer.js";
 import { loadGrant } from "./load-grant.js";
 import { type Session, Sessions, isSafeMethod } from "./sessions.js";
+import { SignInLimiter } from "./sign-in-limiter.js";
 import { type Outcome, SpendLedger } from "./spend-ledger.js";
 
 export interface AccessOptions {
@@ -46,6 +47,8 @@ export interface AccessOptions {
   allowOnDbUnavailable?: boolean | undefined;
   /** How long a key lookup is trusted before the database is read again. Default 5 s. */
   cacheTtlMs?: number | undefined;
+  /** Failed admin UI sign-ins allowed per client address; 10 a minute by default. */
+  signInLimiter?: SignInLimiter | undefined;
 }
 
 type Headers = Record<string, string>;
@@ -180,9 +183,11 @@ export class AccessControl {
   private readonly allowOnDbUnavailable: boolean;
   /** Admin UI sessions, in this process's memory. */
   readonly sessions: Sessions;
+  private readonly signIns: SignInLimiter;
 
   constructor(private readonly options: AccessOptions) {
     this.sessions = new Sessions();
+    this.signIns = options.signInLimiter ?? new SignInLimiter();
     const { masterKey, store } = options;
     this.master = masterKey === undefined || masterKey === "" ? undefined : sha256(masterKey);
     this.store = store;
@@ -251,9 +256,21 @@ export class AccessControl {
 
   /**
    * The admin UI's sign-in: the master key (compared as hashes, in constant time) or a usable
-   * virtual key starts a session; anything else is "Invalid master key".
+   * virtual key starts a session; anything else is "Invalid master key". A client `address`
+   * that has failed too often lately gets a 429 (sign-in-limiter.ts); each refused key counts.
    */
-  async signIn(key: string, now: number): Promise<Session> {
+  async signIn(key: string, now: number, address: string): Promise<Session> {
+    this.signIns.admit(address);
+    try {
+      return await this.checkSignIn(key, now);
+    } catch (error) {
+      // A refused key counts; a database outage or a gateway without a master key is no guess.
+      if (error instanceof AuthenticationError) this.signIns.failed(address);
+      throw error;
+    }
+  }
+
+  private async checkSignIn(key: string, now: number): Promise<Session> {
     if (this.master === undefined) {
       throw new PermissionDeniedError(
         "The admin UI needs a master key: set general_settings.master_key (or LITELLM_MASTER_KEY) and restart the gateway.",

@@ -229,6 +229,9 @@ export const generalSettingsSchema = z.looseObject(
     store_model_in_db: bool().nullish(),
     // No admin UI at /ui (LiteLLM's DISABLE_ADMIN_UI variable does the same).
     ui_disabled: bool().nullish(),
+    // Every deployment checked every health_check_interval seconds; /health answers from the last run.
+    background_health_checks: bool().nullish(),
+    health_check_interval: num({ gt: 0 }).nullish(),
   },
   mapping(),
 );

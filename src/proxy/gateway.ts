@@ -8,11 +8,14 @@ import type { ModelCatalog } from "./model-catalog.js";
 import type { RequestOverrides } from "../config/index.js";
 import type { GatewayMetrics } from "../metrics/gateway-metrics.js";
 import type { ResponseStore } from "../store/memory-responses.js";
+import type { HealthChecks } from "./health-checks.js";
 
 export interface Gateway {
   router: Router;
   /** The deployments: config.yaml's and those stored through /model/new; it alone replaces the router's. */
   models: ModelCatalog;
+  /** Every deployment's latest health check, and the background loop when it is on. */
+  health: HealthChecks;
   /** Credentials, key limits, budgets and spend records. */
   access: AccessControl;
   /** Responses API conversations (store: true): the database's, else this process's memory. */

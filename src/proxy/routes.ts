@@ -7,7 +7,7 @@ import type { Handler } from "./gateway.js";
 import { chatCompletions, completions } from "./handlers/completions.js";
 import { docsAsset, docsPage, listRoutes, openApi } from "./handlers/docs.js";
 import { embeddings } from "./handlers/embeddings.js";
-import { health, liveliness, readiness } from "./handlers/health.js";
+import { health, healthLatest, liveliness, readiness } from "./handlers/health.js";
 import { metrics } from "./handlers/metrics.js";
 import { cacheDelete, cacheFlushAll, cachePing } from "./handlers/cache.js";
 import { getModel, listModels } from "./handlers/models.js";
@@ -69,6 +69,7 @@ const EXACT: Record<string, Methods> = {
   "/models": { GET: listModels },
   "/v1/models": { GET: listModels },
   "/health": { GET: health },
+  "/health/latest": { GET: healthLatest },
   "/health/liveliness": { GET: liveliness },
   "/health/liveness": { GET: liveliness },
   "/health/readiness": { GET: readiness },

@@ -20,6 +20,7 @@ import type { Deployment, RequestOverrides } from "../config/index.js";
 import { APIError, NotFoundError } from "../wire/errors.js";
 import { AccessControl } from "../access/access-control.js";
 import type { Ticket } from "../access/grant.js";
+import type { SignInLimiter } from "../access/sign-in-limiter.js";
 import type { Outcome } from "../access/spend-ledger.js";
 import type { KeyState } from "../state/key-state.js";
 import type { ModelChanges } from "../state/model-changes.js";
@@ -39,6 +40,7 @@ import { requestSpans, type TraceEnd } from "./traces.js";
 import type { Gateway } from "./gateway.js";
 import { createLoggers, type Logger } from "./logger.js";
 import { DEFAULT_MODEL_REFRESH_SECONDS, ModelCatalog } from "./model-catalog.js";
+import { HealthChecks } from "./health-checks.js";
 import { asAPIError, sendError } from "./respond.js";
 import { matchRoute, routesNear } from "./routes.js";
 import type { DestinationStream } from "pino";
@@ -98,6 +100,13 @@ export interface GatewayOptions {
   webhook?: WebhookLoggerOptions | undefined;
   /** general_settings.ui_disabled (or DISABLE_ADMIN_UI): no admin UI at /ui. */
   uiDisabled?: boolean | undefined;
+  /**
+   * general_settings.health_check_interval when background_health_checks is on: every
+   * deployment is checked this often and /health answers from the results. Unset: /health checks live.
+   */
+  healthCheckIntervalSeconds?: number | undefined;
+  /** Failed admin UI sign-ins allowed per client address; 10 a minute by default (tests give their own clock). */
+  signInLimiter?: SignInLimiter | undefined;
 }
 
 /**
@@ -178,6 +187,11 @@ export class GatewayServer {
         logger: loggers.log,
         env: options.env ?? process.env,
       }),
+      health: new HealthChecks({
+        target: router,
+        intervalSeconds: options.healthCheckIntervalSeconds,
+        logger: loggers.log,
+      }),
       access: new AccessControl({
         masterKey: options.masterKey,
         masterKeyMissingVariable: options.masterKeyMissingVariable,
@@ -186,6 +200,7 @@ export class GatewayServer {
         allowOnDbUnavailable: options.allowRequestsOnDbUnavailable,
         cacheTtlMs: options.keyCacheTtlMs,
         spendWriter: { ...options.spendWriter, logger: loggers.log },
+        signInLimiter: options.signInLimiter,
       }),
       responses: options.store ?? new MemoryResponseStore(),
       maxBodyBytes: (options.maxRequestSizeMb ?? 10) * 1048576,
@@ -240,9 +255,13 @@ export class GatewayServer {
     return this.gateway.models;
   }
 
-  /** Loads the models stored in the database (store_model_in_db), then accepts connections. */
+  /**
+   * Loads the models stored in the database (store_model_in_db), starts the background health
+   * checks (when on), then accepts connections.
+   */
   async listen(port: number, host: string): Promise<AddressInfo> {
     await this.gateway.models.start();
+    this.gateway.health.start();
     this.server.listen(port, host);
     await once(this.server, "listening");
     return this.server.address() as AddressInfo;
@@ -267,6 +286,8 @@ export class GatewayServer {
     }
     this.server.closeAllConnections();
     await closed;
+    // No health check starts again; one under way is cancelled rather than waited for.
+    await this.gateway.health.stop();
     await this.gateway.models.close();
     // Every finished request's spend record is buffered by now: write them all before exit.
     await this.gateway.access.close();

@@ -17,6 +17,7 @@ import { SqliteStore } from "../store/sqlite-store.js";
 import type { Store, StoreLogger } from "../store/types.js";
 import { type TracingSettings, tracingDefaultsEndpoint, tracingSettings } from "../tracing/settings.js";
 import { GatewayServer } from "./server.js";
+import { DEFAULT_HEALTH_CHECK_INTERVAL_SECONDS } from "./health-checks.js";
 import {
   DEFAULT_WEBHOOK_BATCH_SIZE,
   DEFAULT_WEBHOOK_FLUSH_SECONDS,
@@ -200,6 +201,14 @@ export function uiDisabled(config: GatewayConfig, env: NodeJS.ProcessEnv = proce
   return config.generalSettings.ui_disabled ?? env.DISABLE_ADMIN_UI?.trim().toLowerCase() === "true";
 }
 
+/** general_settings.health_check_interval (LiteLLM's default 300 s) when background_health_checks is on. */
+export function healthCheckInterval(config: GatewayConfig): number | undefined {
+  const { background_health_checks, health_check_interval } = config.generalSettings;
+  return background_health_checks === true
+    ? (health_check_interval ?? DEFAULT_HEALTH_CHECK_INTERVAL_SECONDS)
+    : undefined;
+}
+
 export async function createGateway(config: GatewayConfig, options: StartOptions = {}): Promise<GatewayServer> {
   const { generalSettings, masterKey } = config;
   // Shared state and the store report outages into the gateway's own log, which exists only once the server does.
@@ -235,6 +244,7 @@ export async function createGateway(config: GatewayConfig, options: StartOptions
     logDestination: options.logDestination,
     storeModelInDb: storeModels,
     uiDisabled: uiDisabled(config),
+    healthCheckIntervalSeconds: healthCheckInterval(config),
     modelChanges: redis === undefined || !storeModels ? undefined : RedisModelChanges.connect({ ...redis, logger }),
   });
   for (const message of pending) gateway.logger.warn(message);
@@ -247,6 +257,12 @@ export function startupWarnings(config: GatewayConfig, workers = 1): string[] {
   if (workers > 1 && config.masterKey.state !== "none" && redisSettings(config) === undefined) {
     warnings.push(
       `--num_workers ${workers} without router_settings.redis_*: each worker keeps its own key rate limits (a key's rpm_limit becomes ${workers}x); configure Redis to share them.`,
+    );
+  }
+  const { background_health_checks, health_check_interval } = config.generalSettings;
+  if (health_check_interval !== undefined && background_health_checks !== true) {
+    warnings.push(
+      "general_settings.health_check_interval is set but background_health_checks is not true: it has no effect (/health checks every deployment when called).",
     );
   }
   if (callbackNamed(config, "otel") && tracingDefaultsEndpoint(process.env)) {

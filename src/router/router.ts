@@ -739,11 +739,11 @@ export class Router {
   /**
    * A real, cheap call to one deployment, for /health: a 1-token completion, or the embedding
    * of one short input for an embedding deployment (model_info.mode `embedding`, or an embedding
-   * model in the price table), as LiteLLM checks them.
+   * model in the price table), as LiteLLM checks them. `signal` cancels it (shutdown).
    */
-  async ping(deployment: Deployment, timeoutSeconds: number): Promise<void> {
+  async ping(deployment: Deployment, timeoutSeconds: number, signal?: AbortLike): Promise<void> {
     assertConfigured(deployment);
-    const options = { ...deployment.options, timeout: timeoutSeconds, num_retries: 0 };
+    const options = { ...deployment.options, timeout: timeoutSeconds, num_retries: 0, signal };
     if ((deployment.info.mode ?? deployment.price?.mode) === "embedding") {
       await runEmbedding({ model: deployment.model, input: "ping" }, options);
       return;

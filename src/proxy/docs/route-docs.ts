@@ -62,7 +62,11 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
   "GET /v1/models": { summary: "The model names this key may call", tag: "Models", access: "key" },
   "GET /models/{model}": { summary: "One model name, if this key may call it", tag: "Models", access: "key" },
   "GET /v1/models/{model}": { summary: "One model name, if this key may call it", tag: "Models", access: "key" },
-  "GET /health": master("Health", "A cheap real call to every deployment: which answer"),
+  "GET /health": master(
+    "Health",
+    "A cheap real call to every deployment: which answer (with background_health_checks, the last background run's)",
+  ),
+  "GET /health/latest": master("Health", "Each deployment's latest health check, and the cooldowns now"),
   "GET /health/liveliness": { summary: "The process serves (for orchestrators)", tag: "Health", access: "open" },
   "GET /health/liveness": { summary: "The process serves (for orchestrators)", tag: "Health", access: "open" },
   "GET /health/readiness": {

@@ -3,15 +3,16 @@
  * for orchestrators) also what it depends on, in LiteLLM's shape: the database and Redis
  * connections and the callbacks in use, 503 while a configured database does not answer.
  * /health (master key only: it calls every upstream) makes a cheap real call to every
- * deployment and reports which answer — never with a key.
+ * deployment and reports which answer — never with a key; /health/latest shows the last
+ * check of each (health-checks.ts keeps them) and the cooldowns now.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { RequestContext } from "../context.js";
 import type { Gateway } from "../gateway.js";
 import { packageVersion } from "../../version.js";
-import { asAPIError, sendJson } from "../respond.js";
-
-const HEALTH_CHECK_TIMEOUT_SECONDS = 30;
+import type { CooldownCause } from "../../state/router-state.js";
+import type { HealthCheck, HealthCheckRecord } from "../health-checks.js";
+import { sendJson } from "../respond.js";
 
 export async function liveliness(
   _gateway: Gateway,
@@ -61,6 +62,25 @@ export async function readiness(
   );
 }
 
+/** A check as /health lists it: LiteLLM's endpoint fields, the deployment's cooldown now, never a key. */
+function endpointOf(gateway: Gateway, { deployment, record }: HealthCheck) {
+  const cooldown = gateway.router.cooldownOf(deployment);
+  return {
+    model: deployment.model,
+    model_name: deployment.modelName,
+    model_id: deployment.id,
+    api_base: deployment.apiBase ?? null,
+    ...(cooldown === undefined
+      ? {}
+      : { cooldown_until: new Date(cooldown.until).toISOString(), cooldown_cause: cooldown.cause }),
+    ...(record.error_message === null ? {} : { error: record.error_message }),
+  };
+}
+
+/**
+ * Every deployment's health: checked now, or with background_health_checks the background
+ * runs' latest (waiting for the first), calling no upstream, as LiteLLM's health_endpoint.
+ */
 export async function health(
   gateway: Gateway,
   req: IncomingMessage,
@@ -68,28 +88,14 @@ export async function health(
   ctx: RequestContext,
 ): Promise<void> {
   await gateway.access.requireAdmin(req);
-  const results = await Promise.all(
-    gateway.router.deployments.map(async (deployment) => {
-      const cooldown = gateway.router.cooldownOf(deployment);
-      const endpoint = {
-        model: deployment.model,
-        model_name: deployment.modelName,
-        model_id: deployment.id,
-        api_base: deployment.apiBase ?? null,
-        ...(cooldown === undefined
-          ? {}
-          : { cooldown_until: new Date(cooldown.until).toISOString(), cooldown_cause: cooldown.cause }),
-      };
-      try {
-        await gateway.router.ping(deployment, HEALTH_CHECK_TIMEOUT_SECONDS);
-        return { healthy: true, endpoint };
-      } catch (error) {
-        return { healthy: false, endpoint: { ...endpoint, error: asAPIError(error).message } };
-      }
-    }),
-  );
-  const healthy = results.filter((r) => r.healthy).map((r) => r.endpoint);
-  const unhealthy = results.filter((r) => !r.healthy).map((r) => r.endpoint);
+  const checks = gateway.health;
+  let results: readonly HealthCheck[];
+  if (checks.background) {
+    await checks.settled();
+    results = checks.latest();
+  } else results = await checks.run();
+  const healthy = results.filter((r) => r.record.status === "healthy").map((r) => endpointOf(gateway, r));
+  const unhealthy = results.filter((r) => r.record.status === "unhealthy").map((r) => endpointOf(gateway, r));
   sendJson(
     res,
     200,
@@ -99,6 +105,38 @@ export async function health(
       healthy_count: healthy.length,
       unhealthy_count: unhealthy.length,
     },
+    ctx.headers(),
+  );
+}
+
+/**
+ * LiteLLM's /health/latest: each deployment's latest check by model id (from memory, not a
+ * database), and `cooldowns`, the deployments cooling down now by model id, so a page needs
+ * no check of its own to show either. Master key only, like /health.
+ */
+export async function healthLatest(
+  gateway: Gateway,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RequestContext,
+): Promise<void> {
+  await gateway.access.requireAdmin(req);
+  const latest: Record<string, HealthCheckRecord> = {};
+  for (const { record } of gateway.health.latest()) latest[record.model_id] = record;
+  const cooldowns: Record<string, { model_name: string; until: string; cause: CooldownCause }> = {};
+  for (const deployment of gateway.router.deployments) {
+    const cooldown = gateway.router.cooldownOf(deployment);
+    if (cooldown === undefined) continue;
+    cooldowns[deployment.id] = {
+      model_name: deployment.modelName,
+      until: new Date(cooldown.until).toISOString(),
+      cause: cooldown.cause,
+    };
+  }
+  sendJson(
+    res,
+    200,
+    { latest_health_checks: latest, total_models: Object.keys(latest).length, cooldowns },
     ctx.headers(),
   );
 }

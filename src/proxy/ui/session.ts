@@ -2,7 +2,7 @@
  * The admin UI's sign-in: POST /ui/login with {"key": "..."} checks the key (access-control's
  * signIn) and sets the session cookie; GET /ui/session says who is signed in and hands the
  * page its CSRF token; POST /ui/logout ends the session. The answer to sign-in never echoes
- * the key, even when the body is malformed.
+ * the key, even when the body is malformed; failed sign-ins are bounded per client address.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
@@ -58,7 +58,8 @@ export async function uiLogin(
     );
   }
   const now = Date.now();
-  const session = await gateway.access.signIn(parsed.data.key, now);
+  // The connection's own address: a header saying otherwise is the client's to forge.
+  const session = await gateway.access.signIn(parsed.data.key, now, req.socket.remoteAddress ?? "unknown");
   const headers = withUiHeaders(ctx.headers());
   headers["set-cookie"] = cookie(req, session.id, Math.floor((session.expiresAt - now) / 1000));
   headers["cache-control"] = "no-store";
