@@ -12,7 +12,6 @@
 import { randomUUID } from "node:crypto";
 import type { Deployment } from "../config/index.js";
 import { type AbortLike, Cancellation } from "../http/cancel.js";
-import type { Logger } from "./logger.js";
 import { asAPIError } from "./respond.js";
 
 /** LiteLLM's HEALTH_CHECK_TIMEOUT_SECONDS: each ping's bound. */
@@ -66,7 +65,7 @@ export interface HealthChecksOptions {
   target: HealthTarget;
   /** general_settings.health_check_interval when background_health_checks is on; undefined: /health runs live. */
   intervalSeconds?: number | undefined;
-  logger: Pick<Logger, "warn">;
+  logger: { warn(message: string): void };
   /** For tests: the clock (epoch ms). */
   now?: (() => number) | undefined;
 }

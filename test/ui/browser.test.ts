@@ -3,7 +3,7 @@
  * against a real gateway with SQLite and a mock provider: sign-in refused and accepted,
  * a key created with a budget and an rpm limit (its plaintext read once), used with the
  * openai client, then blocked from the UI and refused; the Playground's stream shown as it
- * arrives; every page without sideways scrolling at 1280×800 and 390×844; sign-out. The
+ * arrives; the Models page showing the last health check unasked; every page without sideways scrolling at 1280×800 and 390×844; sign-out. The
  * browser never sends the master key after sign-in. Screenshots go to a temp dir.
  */
 import assert from "node:assert/strict";
@@ -145,6 +145,15 @@ test("sign in, create a key, use it, block it, run the Playground, sign out", { 
     await page.getByLabel("Status").selectOption("success");
     await page.getByText("4 requests").waitFor();
   }
+
+  // The Models page shows the last check's health on opening, without its button: the server
+  // kept the result of a /health run (another admin's, or the background loop's).
+  const checked = await fetch(`${ui.gateway.url}/health`, { headers: { authorization: `Bearer ${UI_MASTER_KEY}` } });
+  assert.equal(((await checked.json()) as { healthy_count: number }).healthy_count, 1);
+  await page.getByRole("link", { name: "Models", exact: true }).click();
+  const deployment = page.getByRole("row").filter({ hasText: `openai/${UI_MODEL}` });
+  await deployment.getByText("healthy", { exact: true }).waitFor();
+  await deployment.getByText("checked just now").waitFor();
 
   // The other pages load, and none scrolls sideways.
   for (const name of PAGES) {

@@ -18,3 +18,13 @@ export function when(iso: string | null | undefined): string {
 export function ms(value: number | null | undefined): string {
   return value === null || value === undefined ? "—" : `${Math.round(value)} ms`;
 }
+
+/** How long ago `iso` was, in words ("just now", "3 min ago", "2 h ago"), or its time past a day. */
+export function ago(iso: string, now: number = Date.now()): string {
+  const seconds = (now - new Date(iso).getTime()) / 1000;
+  if (Number.isNaN(seconds)) return iso;
+  if (seconds < 60) return "just now";
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)} h ago`;
+  return `on ${when(iso)}`;
+}

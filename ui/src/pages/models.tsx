@@ -1,10 +1,11 @@
 /**
- * Model groups and their deployments (/model/info), with health and cool-downs from a
- * /health run on demand, and latency p50/p95 over the most recent logged requests.
+ * Model groups and their deployments (/model/info), with each one's health from its last
+ * check and its cool-down now (/health/latest: opening the page calls no upstream; the button
+ * runs /health first), and latency p50/p95 over the most recent logged requests.
  */
 import { useEffect, useState } from "preact/hooks";
 import { describe, getJson, query } from "../api.js";
-import { count, ms, when } from "../format.js";
+import { ago, count, ms, when } from "../format.js";
 import type { LogPage } from "./logs.js";
 import { Notice } from "../widgets.js";
 
@@ -14,20 +15,21 @@ interface ModelEntry {
   model_info: Record<string, unknown>;
 }
 
-interface Endpoint {
-  model_id: string;
-  cooldown_until?: string;
-  error?: string;
+/** One deployment's latest check, as /health/latest keeps it (LiteLLM's field names). */
+interface HealthCheck {
+  status: "healthy" | "unhealthy";
+  error_message: string | null;
+  checked_at: string;
 }
 
-interface HealthReport {
-  healthy_endpoints: Endpoint[];
-  unhealthy_endpoints: Endpoint[];
+interface Cooldown {
+  until: string;
+  cause: string;
 }
 
-interface Health {
-  healthy: boolean;
-  endpoint: Endpoint;
+interface LatestHealth {
+  latest_health_checks: Record<string, HealthCheck>;
+  cooldowns: Record<string, Cooldown>;
 }
 
 /** How many recent log rows the latency percentiles are taken over. */
@@ -44,16 +46,20 @@ function text(value: unknown): string {
 
 export function Models() {
   const [models, setModels] = useState<ModelEntry[] | undefined>(undefined);
-  const [health, setHealth] = useState<Map<string, Health> | undefined>(undefined);
+  const [health, setHealth] = useState<LatestHealth | undefined>(undefined);
   const [latency, setLatency] = useState<Map<string, number[]>>(new Map());
   const [checking, setChecking] = useState(false);
   const [error, setError] = useState<string | undefined>(undefined);
+
+  const loadHealth = () =>
+    getJson<LatestHealth>("/health/latest").then(setHealth, (failure: unknown) => setError(describe(failure)));
 
   useEffect(() => {
     getJson<{ data: ModelEntry[] }>("/model/info").then(
       (answer) => setModels(answer.data),
       (failure: unknown) => setError(describe(failure)),
     );
+    void loadHealth();
     // Latency is a nicety: without the logs route the column stays empty.
     getJson<LogPage>(`/spend/logs/ui${query({ page: 1, page_size: RECENT })}`).then(
       (logs) => {
@@ -74,11 +80,8 @@ export function Models() {
   const check = async () => {
     setChecking(true);
     try {
-      const report = await getJson<HealthReport>("/health");
-      const found = new Map<string, Health>();
-      for (const endpoint of report.healthy_endpoints) found.set(endpoint.model_id, { healthy: true, endpoint });
-      for (const endpoint of report.unhealthy_endpoints) found.set(endpoint.model_id, { healthy: false, endpoint });
-      setHealth(found);
+      await getJson<unknown>("/health");
+      await loadHealth();
     } catch (failure) {
       setError(describe(failure));
     }
@@ -109,7 +112,8 @@ export function Models() {
         <tbody>
           {(models ?? []).map((model) => {
             const id = text(model.model_info.id);
-            const state = health?.get(id);
+            const state = health?.latest_health_checks[id];
+            const cooldown = health?.cooldowns[id];
             const times = latency.get(id) ?? [];
             return (
               <tr key={id}>
@@ -127,13 +131,21 @@ export function Models() {
                   {state === undefined ? (
                     "not checked"
                   ) : (
-                    <span class={`badge ${state.healthy ? "active" : "blocked"}`} title={state.endpoint.error}>
-                      {state.healthy ? "healthy" : "unhealthy"}
-                    </span>
+                    <>
+                      <span
+                        class={`badge ${state.status === "healthy" ? "active" : "blocked"}`}
+                        title={state.error_message ?? undefined}
+                      >
+                        {state.status}
+                      </span>{" "}
+                      <time class="hint" dateTime={state.checked_at} title={when(state.checked_at)}>
+                        checked {ago(state.checked_at)}
+                      </time>
+                    </>
                   )}
                 </td>
                 <td data-label="Cooling down until">
-                  {state?.endpoint.cooldown_until === undefined ? "—" : when(state.endpoint.cooldown_until)}
+                  {cooldown === undefined ? "—" : `${when(cooldown.until)} (${cooldown.cause.replace("_", " ")})`}
                 </td>
                 <td data-label="p50 / p95">
                   {ms(percentile(times, 0.5))} / {ms(percentile(times, 0.95))}
