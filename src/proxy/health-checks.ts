@@ -15,7 +15,7 @@ import { type AbortLike, Cancellation } from "../http/cancel.js";
 import { asAPIError } from "./respond.js";
 
 /** LiteLLM's HEALTH_CHECK_TIMEOUT_SECONDS: each ping's bound. */
-export const HEALTH_CHECK_TIMEOUT_SECONDS = 30;
+const HEALTH_CHECK_TIMEOUT_SECONDS = 30;
 /** LiteLLM's default health_check_interval. */
 export const DEFAULT_HEALTH_CHECK_INTERVAL_SECONDS = 300;
 /** LiteLLM cuts a stored error message to 500 characters. */
@@ -49,7 +49,7 @@ export interface HealthCheckRecord {
   created_at: string;
 }
 
-/** A record with the deployment it checked, as that run saw it (for /health's api_base and model). */
+/** A record with its deployment (for /health's model and api_base): the current one, for the latest checks. */
 export interface HealthCheck {
   deployment: Deployment;
   record: HealthCheckRecord;
