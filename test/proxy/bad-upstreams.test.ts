@@ -28,6 +28,8 @@ before(async () => {
     modelList: [
       { model_name: "text", litellm_params: { model: "text-completion-openai/gpt-3.5-turbo-instruct", ...params } },
       { model_name: "chat", litellm_params: { model: "openai/gpt-4o", ...params } },
+      // Reading 64 MB can outlast TIMEOUT on a loaded machine: the size tests' deployment waits longer.
+      { model_name: "chat-roomy", litellm_params: { model: "openai/gpt-4o", ...params, timeout: 60 } },
     ],
     // Failures before the first chunk keep their own status: no keep-alive starts the stream early.
     keepAliveSeconds: 0,
@@ -410,7 +412,7 @@ describe("error bodies and answers beyond their bounds", () => {
       if (!res.destroyed) res.end('"}}]}');
     });
     await assertError(
-      await post(CHAT),
+      await post({ ...CHAT, body: { ...CHAT.body, model: "chat-roomy" } }),
       502,
       "api_error",
       `openai answered with more than ${MAX_ANSWER_BYTES} bytes, the most litegate reads for one answer.`,
