@@ -670,7 +670,7 @@ export abstract class SqlStore implements Store {
   }
 }
 
-const BUCKET_MS = { hour: 3_600_000, day: 86_400_000 } as const;
+const BUCKET_MS = { minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
 
 /** Per group: the spend log column totalled by, and the row its alias comes from. */
 const SUMMARY_GROUPS = {

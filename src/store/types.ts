@@ -295,8 +295,8 @@ export interface SpendLogRow extends SpendRecord {
 /** What spend is totalled by: the key's hash, the team, or the model group. */
 export type SpendGroup = "key" | "team" | "model";
 
-/** A time bucket of the totals, in UTC. */
-export type SpendBucket = "hour" | "day";
+/** A time bucket of the totals, in UTC (a minute: the admin UI's last-hour chart). */
+export type SpendBucket = "minute" | "hour" | "day";
 
 export interface SpendSummaryQuery extends SpendQuery {
   group_by: SpendGroup;

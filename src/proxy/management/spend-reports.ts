@@ -104,7 +104,7 @@ function reportFilters(query: URLSearchParams): SpendQuery {
 const REPORT_FILTERS = ["api_key", "team_id", "internal_user_id", "customer_id", "model"];
 
 /**
- * GET /global/spend/report?start_date&end_date&group_by=team|api_key|key|model&bucket=day|hour:
+ * GET /global/spend/report?start_date&end_date&group_by=team|api_key|key|model&bucket=day|hour|minute:
  * per time bucket (UTC), per group, the spend, requests, tokens and failed requests, as
  * `[{group_by_day, teams|keys|models: [...]}]`, buckets in order, groups by spend.
  */
@@ -124,7 +124,7 @@ export async function globalSpendReport(
   ]);
   const range = dateRange(query, true);
   const group = GROUP_OF[choiceParam(query, "group_by", REPORT_GROUPS, "team")];
-  const bucket: SpendBucket = choiceParam(query, "bucket", ["day", "hour"], "day");
+  const bucket: SpendBucket = choiceParam(query, "bucket", ["day", "hour", "minute"], "day");
   await gateway.access.flushSpend(FLUSH_MS);
   const rows = await store.spendSummary({ ...reportFilters(query), ...range, group_by: group, bucket });
   const buckets: Record<string, unknown>[] = [];
