@@ -222,6 +222,12 @@ test("key forms: a 4xx shown, Escape closing, limits edited, regenerate and dele
   await focused(page, "Create key");
 
   const first = await createKey(page, { alias: "rotating-key", budget: "1", rpm: "10" });
+  const other = await fetch(`${ui.gateway.url}/key/generate`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${UI_MASTER_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify({ key_alias: "other-key", max_budget: 9 }),
+  });
+  assert.equal(other.status, 200);
   const row = page.getByRole("row").filter({ hasText: "rotating-key" });
 
   // Search: the server's, with LIKE's wildcards taken literally.
@@ -232,8 +238,17 @@ test("key forms: a 4xx shown, Escape closing, limits edited, regenerate and dele
   await row.waitFor();
   assert.equal(await page.getByRole("row").count(), 2);
 
+  // Another row's Edit limits: that key's values, not the open form's.
+  await search.fill("");
   await row.getByRole("button", { name: "Edit limits" }).click();
   const edit = page.getByRole("form", { name: "Edit limits" });
+  assert.equal(await edit.getByLabel("Max budget (USD)").inputValue(), "1");
+  await page.getByRole("row").filter({ hasText: "other-key" }).getByRole("button", { name: "Edit limits" }).click();
+  await edit.getByText("Limits of other-key").waitFor();
+  assert.equal(await edit.getByLabel("Max budget (USD)").inputValue(), "9");
+  await search.fill("rotating");
+  await row.getByRole("button", { name: "Edit limits" }).click();
+  await edit.getByText("Limits of rotating-key").waitFor();
   await edit.getByLabel("Max budget (USD)").fill("2.5");
   await edit.getByLabel("RPM limit").fill("20");
   await edit.getByLabel("TPM limit").fill("1000");

@@ -283,7 +283,7 @@ export function Keys({ session }: { session: Session }) {
           </button>
         </div>
       )}
-      {secret !== undefined && <Plaintext secret={secret} done={() => setSecret(undefined)} />}
+      {secret !== undefined && <Plaintext key={secret} secret={secret} done={() => setSecret(undefined)} />}
       {creating && (
         <CreateKey
           created={(key) => {
@@ -296,6 +296,8 @@ export function Keys({ session }: { session: Session }) {
       )}
       {editing !== undefined && (
         <EditLimits
+          // A fresh form per key: another row's Edit limits must not keep this one's values.
+          key={editing.token}
           keyView={editing}
           saved={() => {
             setEditing(undefined);
