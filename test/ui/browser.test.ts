@@ -158,7 +158,8 @@ test("sign in, create a key, use it, block it, run the Playground, sign out", { 
     await topKeys.getByRole("row").filter({ hasText: "browser-key" }).getByText("3", { exact: true }).waitFor();
     await page.screenshot({ path: join(shots, "dashboard-totals.png"), fullPage: true });
     await page.getByRole("link", { name: "Logs" }).click();
-    await page.getByText(`4 requests · times in ${zone.timezoneId}`).waitFor();
+    await page.getByText("4 requests", { exact: true }).waitFor();
+    await page.getByText(`Days and times are the browser's, in ${zone.timezoneId}.`).waitFor();
     assert.equal(await page.getByRole("row").filter({ hasText: "browser-key" }).count(), 3);
     // Today in the browser's zone (another date than UTC's) holds them all.
     await page.getByLabel("From").fill(zone.today);

@@ -82,11 +82,11 @@ export function Logs({ session }: { session: Session }) {
           <Field label="From" value={start} set={filter(setStart)} type="date" />
           <Field label="To" value={end} set={filter(setEnd)} type="date" />
         </div>
+        <p class="hint">Days and times are the browser's, in {TIME_ZONE}.</p>
       </form>
       {error !== undefined && <Notice error={error} />}
       <p class="summary">
         {logs === undefined ? "" : `${count(logs.total)} ${logs.total === 1 ? "request" : "requests"}`}
-        {` · times in ${TIME_ZONE}`}
       </p>
       <table class="responsive">
         <thead>
