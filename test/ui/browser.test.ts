@@ -151,9 +151,11 @@ test("sign in, create a key, use it, block it, run the Playground, sign out", { 
     assert.equal(await page.getByTestId("total-tokens").textContent(), "68");
     assert.equal(await page.getByTestId("total-spend").textContent(), "$0.000019");
     assert.equal(await page.getByTestId("error-rate").textContent(), "0%");
-    await page.getByLabel("Range").selectOption("Last hour");
-    await page.getByTestId("total-requests").filter({ hasText: /^4$/ }).waitFor();
-    assert.equal(await page.getByTestId("total-spend").textContent(), "$0.000019");
+    for (const range of ["Last hour", "Last 30 days (UTC days)"]) {
+      await page.getByLabel("Range").selectOption(range);
+      await page.getByTestId("total-requests").filter({ hasText: /^4$/ }).waitFor();
+      assert.equal(await page.getByTestId("total-spend").textContent(), "$0.000019");
+    }
     const topKeys = page.getByRole("region", { name: "Top keys" });
     await topKeys.getByRole("row").filter({ hasText: "browser-key" }).getByText("3", { exact: true }).waitFor();
     await page.screenshot({ path: join(shots, "dashboard-totals.png"), fullPage: true });

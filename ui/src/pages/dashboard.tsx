@@ -28,7 +28,7 @@ const RANGES = [
   { label: "Last hour", hours: 1, bucket: "minute", bucketMs: 60_000 },
   { label: "Last day", hours: 24, bucket: "hour", bucketMs: 3_600_000 },
   { label: "Last 7 days", hours: 24 * 7, bucket: "hour", bucketMs: 3_600_000 },
-  { label: "Last 30 days", hours: 24 * 30, bucket: "day", bucketMs: 86_400_000 },
+  { label: "Last 30 days (UTC days)", hours: 24 * 30, bucket: "day", bucketMs: 86_400_000 },
 ] as const;
 
 type Range = (typeof RANGES)[number];
@@ -120,6 +120,8 @@ interface Data {
   /** The range shown, unix seconds. */
   from: number;
   to: number;
+  /** The buckets are UTC days: the charts' axes say UTC dates. */
+  utc: boolean;
   times: number[];
   requests: number[];
   tokens: number[];
@@ -195,6 +197,7 @@ function Report() {
         // From the first bucket's start: its point is on the chart, not cut off at the left.
         from: (byModel[0]?.time ?? from) / 1000,
         to: now / 1000,
+        utc: chosen.bucket === "day",
         times: byModel.map((row) => row.time / 1000),
         requests,
         tokens: byModel.map((row) => sum(row.groups, "total_tokens")),
@@ -267,6 +270,7 @@ function Report() {
               format={whole}
               from={data.from}
               to={data.to}
+              utc={data.utc}
             />
             <Chart
               title="Tokens"
@@ -275,6 +279,7 @@ function Report() {
               format={whole}
               from={data.from}
               to={data.to}
+              utc={data.utc}
             />
             <Chart
               title="Spend"
@@ -283,6 +288,7 @@ function Report() {
               format={dollars}
               from={data.from}
               to={data.to}
+              utc={data.utc}
             />
             <Chart
               title="Error rate"
@@ -291,6 +297,7 @@ function Report() {
               format={percent}
               from={data.from}
               to={data.to}
+              utc={data.utc}
             />
           </div>
           <div class="tops">
