@@ -155,6 +155,11 @@ for (const backend of STORES) {
           "bucket",
           "Invalid 'bucket': got 'week'. It must be one of: day, hour, minute.",
         ],
+        [
+          "/global/spend/report?start_date=2026-11-01&end_date=2026-11-08&bucket=minute",
+          "bucket",
+          "'bucket' minute splits this range into 11520 buckets; at most 10080 are answered: give a shorter range or a longer bucket (minute, hour, day).",
+        ],
         ["/global/spend/keys?limit=0", "limit", "Invalid 'limit': got '0'. It must be a whole number from 1 to 1000."],
         [
           "/global/spend/models?limit=ten",
