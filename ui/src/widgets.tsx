@@ -143,6 +143,14 @@ export function FormPanel({ label, submitLabel, submit, cancel, intro, children 
   );
 }
 
+/**
+ * A number field's value: undefined when empty (JSON leaves it out). The browser lets a form
+ * with anything else in a number field not submit at all.
+ */
+export function numberIn(text: string): number | undefined {
+  return text.trim() === "" ? undefined : Number(text);
+}
+
 export interface Loaded<T> {
   data: T | undefined;
   error: string | undefined;

@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { describe, postJson, query, type Session } from "../api.js";
 import { limitsOf, spendOf, when } from "../format.js";
-import { Field, FormPanel, Notice, Pager, useFocusFirst, useGet } from "../widgets.js";
+import { Field, FormPanel, Notice, numberIn, Pager, useFocusFirst, useGet } from "../widgets.js";
 
 export interface KeyView {
   token: string;
@@ -33,10 +33,6 @@ function status(key: KeyView): string {
   if (key.blocked === true) return "blocked";
   if (key.expires !== null && Date.parse(key.expires) < Date.now()) return "expired";
   return "active";
-}
-
-function numberOrNull(text: string): number | null {
-  return text.trim() === "" ? null : Number(text);
 }
 
 /**
@@ -102,9 +98,9 @@ function CreateKey({ created, cancel }: { created: (secret: string) => void; can
       .map((name) => name.trim())
       .filter((name) => name !== "");
     if (names.length > 0) body.models = names;
-    if (budget.trim() !== "") body.max_budget = Number(budget);
-    if (rpm.trim() !== "") body.rpm_limit = Number(rpm);
-    if (tpm.trim() !== "") body.tpm_limit = Number(tpm);
+    body.max_budget = numberIn(budget);
+    body.rpm_limit = numberIn(rpm);
+    body.tpm_limit = numberIn(tpm);
     if (expires.trim() !== "") body.duration = expires.trim();
     created((await postJson<{ key: string }>("/key/generate", body)).key);
   };
@@ -127,9 +123,10 @@ function EditLimits({ keyView, saved, cancel }: { keyView: KeyView; saved: () =>
   const submit = async () => {
     await postJson("/key/update", {
       key: keyView.token,
-      max_budget: numberOrNull(budget),
-      rpm_limit: numberOrNull(rpm),
-      tpm_limit: numberOrNull(tpm),
+      // Emptied: no limit any more.
+      max_budget: numberIn(budget) ?? null,
+      rpm_limit: numberIn(rpm) ?? null,
+      tpm_limit: numberIn(tpm) ?? null,
     });
     saved();
   };

@@ -2,7 +2,7 @@
 import { useState } from "preact/hooks";
 import { postJson } from "../api.js";
 import { limitsOf, spendOf } from "../format.js";
-import { Field, FormPanel, Notice, useGet } from "../widgets.js";
+import { Field, FormPanel, Notice, numberIn, useGet } from "../widgets.js";
 
 interface TeamView {
   team_id: string;
@@ -26,9 +26,9 @@ function CreateTeam({ created, cancel }: { created: () => void; cancel: () => vo
     const body: Record<string, unknown> = {};
     // No alias is none, not "": the table shows the team by its id then.
     if (alias.trim() !== "") body.team_alias = alias.trim();
-    if (budget.trim() !== "") body.max_budget = Number(budget);
-    if (rpm.trim() !== "") body.rpm_limit = Number(rpm);
-    if (tpm.trim() !== "") body.tpm_limit = Number(tpm);
+    body.max_budget = numberIn(budget);
+    body.rpm_limit = numberIn(rpm);
+    body.tpm_limit = numberIn(tpm);
     await postJson("/team/new", body);
     created();
   };

@@ -2,7 +2,7 @@
 import { useState } from "preact/hooks";
 import { postJson, query } from "../api.js";
 import { limitsOf, spendOf } from "../format.js";
-import { Field, FormPanel, Notice, Pager, useGet } from "../widgets.js";
+import { Field, FormPanel, Notice, numberIn, Pager, useGet } from "../widgets.js";
 
 interface UserView {
   user_id: string;
@@ -29,7 +29,7 @@ function CreateUser({ created, cancel }: { created: () => void; cancel: () => vo
   const submit = async () => {
     const body: Record<string, unknown> = { auto_create_key: false };
     if (email.trim() !== "") body.user_email = email.trim();
-    if (budget.trim() !== "") body.max_budget = Number(budget);
+    body.max_budget = numberIn(budget);
     await postJson("/user/new", body);
     created();
   };
