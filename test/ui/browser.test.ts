@@ -362,6 +362,19 @@ test("a virtual key signs in to its own usage, read-only, and its Playground", {
     .getByTestId("answer")
     .filter({ hasText: ANSWER_PIECES.join("") })
     .waitFor();
+
+  // A key for no model this gateway serves: its Playground offers none, and says so.
+  const narrow = await fetch(`${ui.gateway.url}/key/generate`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${UI_MASTER_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify({ models: ["some-other-model"] }),
+  });
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await signIn(page, ui.gateway.url, ((await narrow.json()) as { key: string }).key);
+  await page.getByRole("link", { name: "Playground" }).click();
+  await page.getByRole("alert").filter({ hasText: "This key may use no model of this gateway" }).waitFor();
+  assert.equal(await page.getByLabel("Model").locator("option").count(), 0);
+  assert.equal(await page.getByRole("button", { name: "Send" }).isDisabled(), true);
   await context.close();
 });
 
