@@ -32,6 +32,7 @@ import {
   type SpendSummaryQuery,
   type SpendSummaryRow,
   type Store,
+  SPEND_BUCKET_MS,
   StoreConflictError,
   type TeamMemberRecord,
   type TeamPatch,
@@ -639,7 +640,7 @@ export abstract class SqlStore implements Store {
     const { clause, params } = spendWhere(query);
     const group = SUMMARY_GROUPS[query.group_by];
     // Epoch ms divided as integers in both dialects: the start of the UTC hour or day.
-    const size = query.bucket === undefined ? undefined : BUCKET_MS[query.bucket];
+    const size = query.bucket === undefined ? undefined : SPEND_BUCKET_MS[query.bucket];
     const bucket = size === undefined ? "CAST(NULL AS BIGINT)" : `(s.start_time / ${size}) * ${size}`;
     const limit = query.limit === undefined ? "" : " LIMIT ?";
     // Totalled first, then joined: one lookup of the alias per group, not per log.
@@ -669,8 +670,6 @@ export abstract class SqlStore implements Store {
     }));
   }
 }
-
-const BUCKET_MS = { hour: 3_600_000, day: 86_400_000 } as const;
 
 /** Per group: the spend log column totalled by, and the row its alias comes from. */
 const SUMMARY_GROUPS = {

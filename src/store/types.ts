@@ -295,8 +295,15 @@ export interface SpendLogRow extends SpendRecord {
 /** What spend is totalled by: the key's hash, the team, or the model group. */
 export type SpendGroup = "key" | "team" | "model";
 
-/** A time bucket of the totals, in UTC. */
-export type SpendBucket = "hour" | "day";
+/** A time bucket of the totals, in UTC (a minute: the admin UI's last-hour chart). */
+export type SpendBucket = "minute" | "hour" | "day";
+
+/** Each bucket's length: its rows start at multiples of it from the epoch. */
+export const SPEND_BUCKET_MS: Readonly<Record<SpendBucket, number>> = {
+  minute: 60_000,
+  hour: 3_600_000,
+  day: 86_400_000,
+};
 
 export interface SpendSummaryQuery extends SpendQuery {
   group_by: SpendGroup;

@@ -153,7 +153,12 @@ for (const backend of STORES) {
         [
           "/global/spend/report?start_date=2026-11-01&end_date=2026-11-02&bucket=week",
           "bucket",
-          "Invalid 'bucket': got 'week'. It must be one of: day, hour.",
+          "Invalid 'bucket': got 'week'. It must be one of: day, hour, minute.",
+        ],
+        [
+          "/global/spend/report?start_date=2026-11-01&end_date=2026-11-08&bucket=minute",
+          "bucket",
+          "'bucket' minute splits this range into 11520 buckets; at most 10080 are answered: give a shorter range or a longer bucket (minute, hour, day).",
         ],
         ["/global/spend/keys?limit=0", "limit", "Invalid 'limit': got '0'. It must be a whole number from 1 to 1000."],
         [
@@ -255,6 +260,27 @@ for (const backend of STORES) {
       assert.deepEqual(team("Team One"), { total_spend: 12.75, total_requests: 4, failed_requests: 1 });
       assert.deepEqual(team("Unassigned Team"), { total_spend: 8.5, total_requests: 2, failed_requests: 0 });
       assert.equal(entries.find((entry) => entry.name === "Team One")?.team_id, "t1");
+
+      // The admin UI's last hour: per minute and model, between two instants (not whole days).
+      const hour = `start_date=${new Date(now - 3_600_000).toISOString()}&end_date=${new Date(Date.now()).toISOString()}`;
+      const minutes = await call(
+        gateway.url,
+        "GET",
+        `/global/spend/report?${hour}&group_by=model&bucket=minute`,
+        MASTER_KEY,
+      );
+      assert.equal(minutes.status, 200);
+      const perMinute = minutes.body as unknown as { group_by_day: string; models: Record<string, unknown>[] }[];
+      for (const bucket of perMinute) assert.match(bucket.group_by_day, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:00\.000Z$/);
+      const models = perMinute.flatMap((bucket) => bucket.models);
+      assert.deepEqual(
+        [
+          models.reduce((sum, entry) => sum + Number(entry.total_spend), 0),
+          models.reduce((sum, entry) => sum + Number(entry.total_requests), 0),
+          models.reduce((sum, entry) => sum + Number(entry.failed_requests), 0),
+        ],
+        [21.25, 6, 1],
+      );
 
       // The top lists, LiteLLM's shapes.
       const keys = await call(gateway.url, "GET", "/global/spend/keys?limit=5", MASTER_KEY);

@@ -51,8 +51,25 @@ function openai(key: string): OpenAI {
   return new OpenAI({ apiKey: key, baseURL: `${ui.gateway.url}/v1`, maxRetries: 0 });
 }
 
+/** Waits for focus on the element whose `property` (text by default) is `value`: focus moves after rendering. */
+async function focused(page: Page, value: string | null, property: "textContent" | "id" = "textContent") {
+  await page.waitForFunction(`document.activeElement?.${property} === ${JSON.stringify(value)}`, undefined, {
+    timeout: 5000,
+  });
+}
+
+/**
+ * A time zone whose date is not UTC's now (14 hours ahead from 10:00 UTC, 11 behind before
+ * 11:00), and that date: Logs' day filters are the browser's days.
+ */
+function awayZone(): { timezoneId: string; today: string } {
+  const timezoneId = new Date().getUTCHours() >= 10 ? "Pacific/Kiritimati" : "Pacific/Pago_Pago";
+  return { timezoneId, today: new Intl.DateTimeFormat("en-CA", { timeZone: timezoneId }).format(new Date()) };
+}
+
 test("sign in, create a key, use it, block it, run the Playground, sign out", { skip }, async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const zone = awayZone();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: zone.timezoneId });
   const page = await context.newPage();
   const sent = recordRequests(page);
   const refused: string[] = [];
@@ -134,12 +151,24 @@ test("sign in, create a key, use it, block it, run the Playground, sign out", { 
     assert.equal(await page.getByTestId("total-tokens").textContent(), "68");
     assert.equal(await page.getByTestId("total-spend").textContent(), "$0.000019");
     assert.equal(await page.getByTestId("error-rate").textContent(), "0%");
+    for (const range of ["Last hour", "Last 30 days (UTC days)"]) {
+      await page.getByLabel("Range").selectOption(range);
+      await page.getByTestId("total-requests").filter({ hasText: /^4$/ }).waitFor();
+      assert.equal(await page.getByTestId("total-spend").textContent(), "$0.000019");
+    }
     const topKeys = page.getByRole("region", { name: "Top keys" });
     await topKeys.getByRole("row").filter({ hasText: "browser-key" }).getByText("3", { exact: true }).waitFor();
     await page.screenshot({ path: join(shots, "dashboard-totals.png"), fullPage: true });
     await page.getByRole("link", { name: "Logs" }).click();
-    await page.getByText("4 requests").waitFor();
+    await page.getByText("4 requests", { exact: true }).waitFor();
+    await page.getByText(`Days and times are the browser's, in ${zone.timezoneId}.`).waitFor();
     assert.equal(await page.getByRole("row").filter({ hasText: "browser-key" }).count(), 3);
+    // Today in the browser's zone (another date than UTC's) holds them all.
+    await page.getByLabel("From").fill(zone.today);
+    await page.getByLabel("To").fill(zone.today);
+    await page.getByText("4 requests").waitFor();
+    const time = (await page.getByRole("cell").first().textContent()) ?? "";
+    assert.equal(time.slice(0, 10), zone.today);
     await page.getByLabel("Status").selectOption("failure");
     await page.getByText("0 requests").waitFor();
     await page.getByLabel("Status").selectOption("success");
@@ -183,18 +212,55 @@ test("sign in, create a key, use it, block it, run the Playground, sign out", { 
   await context.close();
 });
 
-test("limits edited, a key regenerated (the old plaintext refused) and deleted after confirming", {
+test("key forms: a 4xx shown, Escape closing, limits edited, regenerate and delete confirmed, search, copy", {
   skip,
 }, async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  // No clipboard, as on a page served over plain http from another host: Copy selects the key.
+  await context.addInitScript("Object.defineProperty(navigator, 'clipboard', { value: undefined })");
   const page = await context.newPage();
   await signIn(page, ui.gateway.url, UI_MASTER_KEY);
   await page.getByRole("link", { name: "Keys", exact: true }).click();
+
+  // The gateway's 400 is shown in the form, which stays open; Escape closes it, focus back on its button.
+  await page.getByRole("button", { name: "Create key" }).click();
+  const create = page.getByRole("form", { name: "Create key" });
+  await focused(page, await create.getByLabel("Alias").getAttribute("id"), "id");
+  await create.getByLabel("Expires in").fill("30x");
+  await create.getByRole("button", { name: "Create" }).click();
+  await create.getByRole("alert").filter({ hasText: "Invalid 'duration' in /key/generate: got \"30x\"." }).waitFor();
+  await create.getByLabel("Expires in").press("Escape");
+  await create.waitFor({ state: "detached" });
+  await focused(page, "Create key");
+
   const first = await createKey(page, { alias: "rotating-key", budget: "1", rpm: "10" });
+  const other = await fetch(`${ui.gateway.url}/key/generate`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${UI_MASTER_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify({ key_alias: "other-key", max_budget: 9 }),
+  });
+  assert.equal(other.status, 200);
   const row = page.getByRole("row").filter({ hasText: "rotating-key" });
 
+  // Search: the server's, with LIKE's wildcards taken literally.
+  const search = page.getByRole("searchbox");
+  await search.fill("%");
+  await page.getByText(`No key's alias contains "%".`).waitFor();
+  await search.fill("rotating");
+  await row.waitFor();
+  assert.equal(await page.getByRole("row").count(), 2);
+
+  // Another row's Edit limits: that key's values, not the open form's.
+  await search.fill("");
   await row.getByRole("button", { name: "Edit limits" }).click();
   const edit = page.getByRole("form", { name: "Edit limits" });
+  assert.equal(await edit.getByLabel("Max budget (USD)").inputValue(), "1");
+  await page.getByRole("row").filter({ hasText: "other-key" }).getByRole("button", { name: "Edit limits" }).click();
+  await edit.getByText("Limits of other-key").waitFor();
+  assert.equal(await edit.getByLabel("Max budget (USD)").inputValue(), "9");
+  await search.fill("rotating");
+  await row.getByRole("button", { name: "Edit limits" }).click();
+  await edit.getByText("Limits of rotating-key").waitFor();
   await edit.getByLabel("Max budget (USD)").fill("2.5");
   await edit.getByLabel("RPM limit").fill("20");
   await edit.getByLabel("TPM limit").fill("1000");
@@ -202,12 +268,21 @@ test("limits edited, a key regenerated (the old plaintext refused) and deleted a
   await row.getByRole("cell", { name: "20 / 1,000" }).waitFor();
   assert.equal(await row.getByRole("cell").nth(3).textContent(), "$0.00 / $2.50");
 
+  // Regenerating ends the current plaintext: asked first (Cancel focused, Escape cancels).
   await row.getByRole("button", { name: "Regenerate" }).click();
+  await row.getByText("Regenerate this key? The current one stops working.").waitFor();
+  await focused(page, "Cancel");
+  await page.keyboard.press("Escape");
+  await row.getByRole("button", { name: "Regenerate" }).click();
+  await row.getByRole("button", { name: "Confirm regenerate" }).click();
   const plaintext = page.getByTestId("plaintext-key");
   await plaintext.waitFor();
   const second = (await plaintext.textContent()) ?? "";
   assert.match(second, /^sk-[0-9A-Za-z]{43}$/);
   assert.notEqual(second, first);
+  await page.getByRole("button", { name: "Copy" }).click();
+  await page.getByRole("status").filter({ hasText: "Selected: press Ctrl+C" }).waitFor();
+  assert.equal(await page.evaluate("getSelection().toString()"), second);
   await page.getByRole("button", { name: "Done" }).click();
   const message = [{ role: "user" as const, content: "hi" }];
   await assert.rejects(openai(first).chat.completions.create({ model: UI_MODEL, messages: message }), {
@@ -225,6 +300,41 @@ test("limits edited, a key regenerated (the old plaintext refused) and deleted a
   await assert.rejects(openai(second).chat.completions.create({ model: UI_MODEL, messages: message }), {
     status: 401,
   });
+  await context.close();
+});
+
+test("Teams and Users: created from their forms, a 4xx shown in the form", { skip }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await signIn(page, ui.gateway.url, UI_MASTER_KEY);
+  await page.getByRole("link", { name: "Teams", exact: true }).click();
+  await page.getByRole("button", { name: "Create team" }).click();
+  const team = page.getByRole("form", { name: "Create team" });
+  await team.getByLabel("Max budget (USD)").fill("-1");
+  await team.getByRole("button", { name: "Create" }).click();
+  await team.getByRole("alert").filter({ hasText: "Invalid 'max_budget' in /team/new: got -1." }).waitFor();
+  // No alias: the team has none (not ""), shown as "—".
+  await team.getByLabel("Max budget (USD)").fill("7");
+  await team.getByLabel("RPM limit").fill("30");
+  await team.getByRole("button", { name: "Create" }).click();
+  await team.waitFor({ state: "detached" });
+  const teamRow = page.getByRole("row").filter({ hasText: "$0.00 / $7.00" });
+  assert.deepEqual(
+    [await teamRow.getByRole("cell").nth(0).textContent(), await teamRow.getByRole("cell").nth(5).textContent()],
+    ["—", "30 / —"],
+  );
+
+  await page.getByRole("link", { name: "Users", exact: true }).click();
+  await page.getByRole("button", { name: "Create user" }).click();
+  const user = page.getByRole("form", { name: "Create user" });
+  await user.getByLabel("Email").fill("ops@example.com");
+  await user.getByLabel("Max budget (USD)").fill("-2");
+  await user.getByRole("button", { name: "Create" }).click();
+  await user.getByRole("alert").filter({ hasText: "Invalid 'max_budget' in /user/new: got -2." }).waitFor();
+  await user.getByLabel("Max budget (USD)").fill("4");
+  await user.getByRole("button", { name: "Create" }).click();
+  const userRow = page.getByRole("row").filter({ hasText: "ops@example.com" });
+  assert.equal(await userRow.getByRole("cell").nth(5).textContent(), "$0.00 / $4.00");
   await context.close();
 });
 
@@ -249,6 +359,7 @@ test("a virtual key signs in to its own usage, read-only, and its Playground", {
   await rows.waitFor();
   assert.equal(await page.getByRole("row").count(), 2);
   assert.equal(await page.getByRole("button", { name: "Create key" }).count(), 0);
+  assert.equal(await page.getByRole("searchbox").count(), 0);
   assert.equal(await rows.getByRole("button").count(), 0);
 
   await page.getByRole("link", { name: "Playground" }).click();
@@ -260,6 +371,19 @@ test("a virtual key signs in to its own usage, read-only, and its Playground", {
     .getByTestId("answer")
     .filter({ hasText: ANSWER_PIECES.join("") })
     .waitFor();
+
+  // A key for no model this gateway serves: its Playground offers none, and says so.
+  const narrow = await fetch(`${ui.gateway.url}/key/generate`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${UI_MASTER_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify({ models: ["some-other-model"] }),
+  });
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await signIn(page, ui.gateway.url, ((await narrow.json()) as { key: string }).key);
+  await page.getByRole("link", { name: "Playground" }).click();
+  await page.getByRole("alert").filter({ hasText: "This key may use no model of this gateway" }).waitFor();
+  assert.equal(await page.getByLabel("Model").locator("option").count(), 0);
+  assert.equal(await page.getByRole("button", { name: "Send" }).isDisabled(), true);
   await context.close();
 });
 

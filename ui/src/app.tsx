@@ -61,6 +61,8 @@ export function App() {
   }, []);
 
   const go = (to: string) => (event: MouseEvent) => {
+    // Ctrl/Cmd/Shift-click or a middle click opens a tab or window, as on any link.
+    if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
     event.preventDefault();
     history.pushState(null, "", to);
     setPath(to);

@@ -11,11 +11,13 @@ interface ChartProps {
   /** The range shown (unix seconds), whatever buckets have data: one point must not span years. */
   from: number;
   to: number;
+  /** Time axis in UTC: whole-day buckets are UTC days, which a local axis would date a day early west of Greenwich. */
+  utc: boolean;
 }
 
 const HEIGHT = 180;
 
-export function Chart({ title, times, values, format, from, to }: ChartProps) {
+export function Chart({ title, times, values, format, from, to, utc }: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const element = box.current;
@@ -26,6 +28,7 @@ export function Chart({ title, times, values, format, from, to }: ChartProps) {
         width: element.clientWidth,
         height: HEIGHT,
         legend: { show: false },
+        ...(utc ? { tzDate: (seconds: number) => uPlot.tzDate(new Date(seconds * 1000), "Etc/UTC") } : {}),
         scales: {
           x: { time: true, range: [from, to] },
           // From zero, with headroom: counts and money never go below it.
@@ -43,6 +46,6 @@ export function Chart({ title, times, values, format, from, to }: ChartProps) {
       resize.disconnect();
       plot.destroy();
     };
-  }, [title, times, values, format, from, to]);
+  }, [title, times, values, format, from, to, utc]);
   return <div class="chart" ref={box} role="img" aria-label={title} />;
 }

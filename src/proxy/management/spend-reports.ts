@@ -9,8 +9,15 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { keyHashOf } from "../../access/key-token.js";
-import type { SpendBucket, SpendGroup, SpendQuery, SpendSummaryRow, Store } from "../../store/types.js";
-import { PermissionDeniedError } from "../../wire/errors.js";
+import {
+  SPEND_BUCKET_MS,
+  type SpendBucket,
+  type SpendGroup,
+  type SpendQuery,
+  type SpendSummaryRow,
+  type Store,
+} from "../../store/types.js";
+import { BadRequestError, PermissionDeniedError } from "../../wire/errors.js";
 import type { RequestContext } from "../context.js";
 import type { Gateway } from "../gateway.js";
 import { sendJson } from "../respond.js";
@@ -27,6 +34,12 @@ const TOP_DAYS = 30;
 
 /** Rows of a /spend/logs/ui page at most (LiteLLM allows 100; the UI's tables take more). */
 const MAX_PAGE_SIZE = 500;
+
+/**
+ * Buckets of a report at most (a week of minutes, 13 months of hours): one question cannot
+ * make the database and the answer hold a row per minute of a year.
+ */
+const MAX_BUCKETS = 10_080;
 
 /** Groups of a top list at most. */
 const MAX_TOP = 1000;
@@ -104,7 +117,7 @@ function reportFilters(query: URLSearchParams): SpendQuery {
 const REPORT_FILTERS = ["api_key", "team_id", "internal_user_id", "customer_id", "model"];
 
 /**
- * GET /global/spend/report?start_date&end_date&group_by=team|api_key|key|model&bucket=day|hour:
+ * GET /global/spend/report?start_date&end_date&group_by=team|api_key|key|model&bucket=day|hour|minute:
  * per time bucket (UTC), per group, the spend, requests, tokens and failed requests, as
  * `[{group_by_day, teams|keys|models: [...]}]`, buckets in order, groups by spend.
  */
@@ -124,19 +137,26 @@ export async function globalSpendReport(
   ]);
   const range = dateRange(query, true);
   const group = GROUP_OF[choiceParam(query, "group_by", REPORT_GROUPS, "team")];
-  const bucket: SpendBucket = choiceParam(query, "bucket", ["day", "hour"], "day");
+  const bucket: SpendBucket = choiceParam(query, "bucket", ["day", "hour", "minute"], "day");
+  const buckets = ((range.to ?? 0) - (range.from ?? 0)) / SPEND_BUCKET_MS[bucket];
+  if (buckets > MAX_BUCKETS) {
+    throw new BadRequestError(
+      `'bucket' ${bucket} splits this range into ${Math.ceil(buckets)} buckets; at most ${MAX_BUCKETS} are answered: give a shorter range or a longer bucket (minute, hour, day).`,
+      { param: "bucket", code: "invalid_value" },
+    );
+  }
   await gateway.access.flushSpend(FLUSH_MS);
   const rows = await store.spendSummary({ ...reportFilters(query), ...range, group_by: group, bucket });
-  const buckets: Record<string, unknown>[] = [];
+  const answer: Record<string, unknown>[] = [];
   let current: { start: number | null; entries: unknown[] } | undefined;
   for (const row of rows) {
     if (current === undefined || current.start !== row.bucket) {
       current = { start: row.bucket, entries: [] };
-      buckets.push({ group_by_day: iso(row.bucket ?? 0), [LIST_OF[group]]: current.entries });
+      answer.push({ group_by_day: iso(row.bucket ?? 0), [LIST_OF[group]]: current.entries });
     }
     current.entries.push(reportEntry(group, row));
   }
-  sendJson(res, 200, buckets, ctx.headers());
+  sendJson(res, 200, answer, ctx.headers());
 }
 
 /** The range of a top list: the one asked for, else LiteLLM's last 30 days. */

@@ -5,7 +5,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { describe, getJson, query, type Session } from "../api.js";
 import { Chart } from "../chart.js";
-import { count, usd } from "../format.js";
+import { count, percent, usd } from "../format.js";
 import { Notice } from "../widgets.js";
 
 interface GroupTotal {
@@ -20,32 +20,46 @@ type Group = "model" | "key" | "team";
 
 type ReportRow = { group_by_day: string } & Partial<Record<"models" | "keys" | "teams", GroupTotal[]>>;
 
+/**
+ * Each range and the bucket its charts add up by: about 25 to 170 points (a last hour in whole
+ * hours would be one or two). Buckets start on whole UTC minutes, hours and days.
+ */
 const RANGES = [
-  { label: "Last hour", hours: 1, bucket: "hour" },
-  { label: "Last day", hours: 24, bucket: "hour" },
-  { label: "Last 7 days", hours: 24 * 7, bucket: "day" },
-  { label: "Last 30 days", hours: 24 * 30, bucket: "day" },
+  { label: "Last hour", hours: 1, bucket: "minute", bucketMs: 60_000 },
+  { label: "Last day", hours: 24, bucket: "hour", bucketMs: 3_600_000 },
+  { label: "Last 7 days", hours: 24 * 7, bucket: "hour", bucketMs: 3_600_000 },
+  { label: "Last 30 days (UTC days)", hours: 24 * 30, bucket: "day", bucketMs: 86_400_000 },
 ] as const;
+
+type Range = (typeof RANGES)[number];
 
 const FIELD: Record<Group, "models" | "keys" | "teams"> = { model: "models", key: "keys", team: "teams" };
 
-function day(time: number): string {
-  return new Date(time).toISOString().slice(0, 10);
-}
-
-/** The report's rows inside the range, each bucket's groups as found. */
-async function report(group: Group, hours: number, bucket: string): Promise<{ time: number; groups: GroupTotal[] }[]> {
-  const now = Date.now();
-  const from = now - hours * 3_600_000;
+/**
+ * The report of the range, exactly: from `from` to `to` (instants, not whole days, so the last
+ * hour is not the hours since midnight), every bucket of it, an empty one with no groups (a
+ * chart line must drop to zero where nothing was sent, not run across the gap).
+ */
+async function report(
+  group: Group,
+  range: Range,
+  from: number,
+  to: number,
+): Promise<{ time: number; groups: GroupTotal[] }[]> {
   const rows = await getJson<ReportRow[]>(
-    `/global/spend/report${query({ start_date: day(from), end_date: day(now), group_by: group, bucket })}`,
+    `/global/spend/report${query({
+      start_date: new Date(from).toISOString(),
+      end_date: new Date(to).toISOString(),
+      group_by: group,
+      bucket: range.bucket,
+    })}`,
   );
-  // The dates are whole days: the hour ranges keep only the buckets they cover.
-  const bucketMs = bucket === "hour" ? 3_600_000 : 86_400_000;
-  return rows
-    .map((row) => ({ time: Date.parse(row.group_by_day), groups: row[FIELD[group]] ?? [] }))
-    .filter((row) => row.time + bucketMs > from)
-    .sort((a, b) => a.time - b.time);
+  const found = new Map(rows.map((row) => [Date.parse(row.group_by_day), row[FIELD[group]] ?? []]));
+  const buckets: { time: number; groups: GroupTotal[] }[] = [];
+  for (let time = Math.floor(from / range.bucketMs) * range.bucketMs; time <= to; time += range.bucketMs) {
+    buckets.push({ time, groups: found.get(time) ?? [] });
+  }
+  return buckets;
 }
 
 function top(rows: { groups: GroupTotal[] }[]): GroupTotal[] {
@@ -99,7 +113,6 @@ function TopTable({ title, rows }: { title: string; rows: GroupTotal[] }) {
   );
 }
 
-const percent = (value: number) => `${(value * 100).toFixed(0)}%`;
 const dollars = (value: number) => usd(value);
 const whole = (value: number) => count(Math.round(value));
 
@@ -107,6 +120,8 @@ interface Data {
   /** The range shown, unix seconds. */
   from: number;
   to: number;
+  /** The buckets are UTC days: the charts' axes say UTC dates. */
+  utc: boolean;
   times: number[];
   requests: number[];
   tokens: number[];
@@ -164,19 +179,25 @@ function Report() {
 
   useEffect(() => {
     const chosen = RANGES[range] ?? RANGES[1];
+    // A newer range chosen while this one loads wins.
+    let current = true;
     const load = async () => {
-      const byModel = await report("model", chosen.hours, chosen.bucket);
-      const byKey = await report("key", chosen.hours, chosen.bucket);
-      const byTeam = await report("team", chosen.hours, chosen.bucket);
+      const now = Date.now();
+      const from = now - chosen.hours * 3_600_000;
+      const [byModel, byKey, byTeam] = await Promise.all(
+        (["model", "key", "team"] as const).map((group) => report(group, chosen, from, now)),
+      );
+      if (!current || byModel === undefined || byKey === undefined || byTeam === undefined) return;
       const sum = (groups: GroupTotal[], field: keyof Omit<GroupTotal, "name">) =>
         groups.reduce((total, group) => total + group[field], 0);
       const requests = byModel.map((row) => sum(row.groups, "total_requests"));
       const failed = byModel.map((row) => sum(row.groups, "failed_requests"));
       const all = byModel.flatMap((row) => row.groups);
-      const to = Date.now() / 1000;
       setData({
-        from: to - chosen.hours * 3600,
-        to,
+        // From the first bucket's start: its point is on the chart, not cut off at the left.
+        from: (byModel[0]?.time ?? from) / 1000,
+        to: now / 1000,
+        utc: chosen.bucket === "day",
         times: byModel.map((row) => row.time / 1000),
         requests,
         tokens: byModel.map((row) => sum(row.groups, "total_tokens")),
@@ -195,7 +216,12 @@ function Report() {
       });
       setError(undefined);
     };
-    load().catch((failure: unknown) => setError(describe(failure)));
+    load().catch((failure: unknown) => {
+      if (current) setError(describe(failure));
+    });
+    return () => {
+      current = false;
+    };
   }, [range]);
 
   const totals = data?.totals;
@@ -244,6 +270,7 @@ function Report() {
               format={whole}
               from={data.from}
               to={data.to}
+              utc={data.utc}
             />
             <Chart
               title="Tokens"
@@ -252,6 +279,7 @@ function Report() {
               format={whole}
               from={data.from}
               to={data.to}
+              utc={data.utc}
             />
             <Chart
               title="Spend"
@@ -260,6 +288,7 @@ function Report() {
               format={dollars}
               from={data.from}
               to={data.to}
+              utc={data.utc}
             />
             <Chart
               title="Error rate"
@@ -268,6 +297,7 @@ function Report() {
               format={percent}
               from={data.from}
               to={data.to}
+              utc={data.utc}
             />
           </div>
           <div class="tops">

@@ -1,8 +1,8 @@
 /** The spend logs, filtered and paged by the server (/spend/logs/ui). */
-import { useEffect, useState } from "preact/hooks";
-import { describe, getJson, query, type Session } from "../api.js";
-import { count, ms, usd, when } from "../format.js";
-import { Field, Notice, Pager } from "../widgets.js";
+import { useState } from "preact/hooks";
+import { query, type Session } from "../api.js";
+import { count, localMidnight, ms, TIME_ZONE, usd, when } from "../format.js";
+import { Field, Notice, Pager, useGet } from "../widgets.js";
 
 /** A /spend/logs/ui row: /spend/logs' fields (LiteLLM's names), the key's alias and the latency. */
 export interface LogRow {
@@ -44,28 +44,20 @@ export function Logs({ session }: { session: Session }) {
   const [status, setStatus] = useState("");
   const [start, setStart] = useState("");
   const [end, setEnd] = useState("");
-  const [logs, setLogs] = useState<LogPage | undefined>(undefined);
-  const [error, setError] = useState<string | undefined>(undefined);
 
-  useEffect(() => {
-    const params = {
-      page,
-      page_size: PAGE_SIZE,
-      key_hash: keyHash,
-      team_id: team,
-      model,
-      status,
-      start_date: start,
-      end_date: end,
-    };
-    getJson<LogPage>(`/spend/logs/ui${query(params)}`).then(
-      (answer) => {
-        setLogs(answer);
-        setError(undefined);
-      },
-      (failure: unknown) => setError(describe(failure)),
-    );
-  }, [page, keyHash, team, model, status, start, end]);
+  // The days picked are the browser's, as the times shown are: from the From day's local
+  // midnight up to the end of the To day (its last millisecond; the route includes an instant end).
+  const params = {
+    page,
+    page_size: PAGE_SIZE,
+    key_hash: keyHash.trim(),
+    team_id: team.trim(),
+    model: model.trim(),
+    status,
+    start_date: start === "" ? "" : localMidnight(start).toISOString(),
+    end_date: end === "" ? "" : new Date(localMidnight(end, 1).getTime() - 1).toISOString(),
+  };
+  const { data: logs, error } = useGet<LogPage>(`/spend/logs/ui${query(params)}`);
 
   const filter = (set: (value: string) => void) => (value: string) => {
     set(value);
@@ -90,6 +82,7 @@ export function Logs({ session }: { session: Session }) {
           <Field label="From" value={start} set={filter(setStart)} type="date" />
           <Field label="To" value={end} set={filter(setEnd)} type="date" />
         </div>
+        <p class="hint">Days and times are the browser's, in {TIME_ZONE}.</p>
       </form>
       {error !== undefined && <Notice error={error} />}
       <p class="summary">
@@ -129,7 +122,12 @@ export function Logs({ session }: { session: Session }) {
           ))}
         </tbody>
       </table>
-      <Pager page={page} hasMore={logs !== undefined && page < logs.total_pages} go={setPage} />
+      <Pager
+        page={page}
+        hasMore={logs !== undefined && page < logs.total_pages}
+        pages={logs?.total_pages}
+        go={setPage}
+      />
     </>
   );
 }

@@ -67,7 +67,7 @@ async function* events(body: ReadableStream<Uint8Array>): AsyncGenerator<string>
 }
 
 export function Playground() {
-  const [models, setModels] = useState<string[]>([]);
+  const [models, setModels] = useState<string[] | undefined>(undefined);
   const [prices, setPrices] = useState<Map<string, Price>>(new Map());
   const [model, setModel] = useState("");
   const [mode, setMode] = useState<"chat" | "text">("chat");
@@ -143,7 +143,7 @@ export function Playground() {
           <div class="field">
             <label for="pg-model">Model</label>
             <select id="pg-model" value={model} onChange={(event) => setModel(event.currentTarget.value)}>
-              {models.map((id) => (
+              {(models ?? []).map((id) => (
                 <option key={id} value={id}>
                   {id}
                 </option>
@@ -172,6 +172,9 @@ export function Playground() {
           </button>
         </div>
       </form>
+      {models !== undefined && models.length === 0 && (
+        <Notice error="This key may use no model of this gateway: the Playground has nothing to send to." />
+      )}
       {error !== undefined && <Notice error={error} />}
       <section class="panel answer" aria-label="Answer" aria-live="polite">
         <pre data-testid="answer">{answer}</pre>

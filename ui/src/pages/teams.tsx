@@ -1,8 +1,8 @@
 /** Teams: their budgets, limits and spend (/team/list), and a form for /team/new. */
-import { useCallback, useEffect, useState } from "preact/hooks";
-import { describe, getJson, postJson } from "../api.js";
-import { count, usd } from "../format.js";
-import { Field, Notice } from "../widgets.js";
+import { useState } from "preact/hooks";
+import { postJson } from "../api.js";
+import { limitsOf, spendOf } from "../format.js";
+import { Field, FormPanel, Notice, numberIn, useGet } from "../widgets.js";
 
 interface TeamView {
   team_id: string;
@@ -22,65 +22,41 @@ function CreateTeam({ created, cancel }: { created: () => void; cancel: () => vo
   const [budget, setBudget] = useState("");
   const [rpm, setRpm] = useState("");
   const [tpm, setTpm] = useState("");
-  const [error, setError] = useState<string | undefined>(undefined);
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    const body: Record<string, unknown> = { team_alias: alias.trim() };
-    if (budget.trim() !== "") body.max_budget = Number(budget);
-    if (rpm.trim() !== "") body.rpm_limit = Number(rpm);
-    if (tpm.trim() !== "") body.tpm_limit = Number(tpm);
-    try {
-      await postJson("/team/new", body);
-      created();
-    } catch (failure) {
-      setError(describe(failure));
-    }
+  const submit = async () => {
+    const body: Record<string, unknown> = {};
+    // No alias is none, not "": the table shows the team by its id then.
+    if (alias.trim() !== "") body.team_alias = alias.trim();
+    body.max_budget = numberIn(budget);
+    body.rpm_limit = numberIn(rpm);
+    body.tpm_limit = numberIn(tpm);
+    await postJson("/team/new", body);
+    created();
   };
   return (
-    <form class="panel" aria-label="Create team" onSubmit={(event) => void submit(event)}>
-      <div class="grid">
-        <Field label="Team alias" value={alias} set={setAlias} />
-        <Field label="Max budget (USD)" value={budget} set={setBudget} type="number" step="any" />
-        <Field label="RPM limit" value={rpm} set={setRpm} type="number" />
-        <Field label="TPM limit" value={tpm} set={setTpm} type="number" />
-      </div>
-      {error !== undefined && <Notice error={error} />}
-      <div class="actions">
-        <button type="submit">Create</button>
-        <button type="button" class="secondary" onClick={cancel}>
-          Cancel
-        </button>
-      </div>
-    </form>
+    <FormPanel label="Create team" submitLabel="Create" submit={submit} cancel={cancel}>
+      <Field label="Team alias" value={alias} set={setAlias} />
+      <Field label="Max budget (USD)" value={budget} set={setBudget} type="number" step="any" />
+      <Field label="RPM limit" value={rpm} set={setRpm} type="number" />
+      <Field label="TPM limit" value={tpm} set={setTpm} type="number" />
+    </FormPanel>
   );
 }
 
 export function Teams() {
-  const [teams, setTeams] = useState<TeamView[] | undefined>(undefined);
-  const [error, setError] = useState<string | undefined>(undefined);
+  const { data: teams, error, reload } = useGet<TeamView[]>("/team/list");
   const [creating, setCreating] = useState(false);
-  const load = useCallback(async () => {
-    try {
-      setTeams(await getJson<TeamView[]>("/team/list"));
-    } catch (failure) {
-      setError(describe(failure));
-    }
-  }, []);
-  useEffect(() => void load(), [load]);
   return (
     <>
       <div class="toolbar">
-        {!creating && (
-          <button type="button" onClick={() => setCreating(true)}>
-            Create team
-          </button>
-        )}
+        <button type="button" aria-expanded={creating} onClick={() => setCreating(!creating)}>
+          Create team
+        </button>
       </div>
       {creating && (
         <CreateTeam
           created={() => {
             setCreating(false);
-            void load();
+            void reload();
           }}
           cancel={() => setCreating(false)}
         />
@@ -101,18 +77,14 @@ export function Teams() {
         <tbody>
           {(teams ?? []).map((team) => (
             <tr key={team.team_id}>
-              <td data-label="Team">{team.team_alias ?? "—"}</td>
+              <td data-label="Team">{team.team_alias || "—"}</td>
               <td data-label="Id">
                 <code>{team.team_id}</code>
               </td>
               <td data-label="Members">{team.members_with_roles.length}</td>
               <td data-label="Keys">{team.keys.length}</td>
-              <td data-label="Spend / budget">
-                {usd(team.spend)} / {team.max_budget === null ? "no limit" : usd(team.max_budget)}
-              </td>
-              <td data-label="RPM / TPM">
-                {count(team.rpm_limit)} / {count(team.tpm_limit)}
-              </td>
+              <td data-label="Spend / budget">{spendOf(team.spend, team.max_budget)}</td>
+              <td data-label="RPM / TPM">{limitsOf(team.rpm_limit, team.tpm_limit)}</td>
               <td data-label="Status">
                 <span class={`badge ${team.blocked ? "blocked" : "active"}`}>
                   {team.blocked ? "blocked" : "active"}

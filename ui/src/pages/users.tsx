@@ -1,8 +1,8 @@
 /** Users: budgets, spend, teams and key counts (/user/list, paged), and a form for /user/new. */
-import { useCallback, useEffect, useState } from "preact/hooks";
-import { describe, getJson, postJson, query } from "../api.js";
-import { count, usd } from "../format.js";
-import { Field, Notice, Pager } from "../widgets.js";
+import { useState } from "preact/hooks";
+import { postJson, query } from "../api.js";
+import { limitsOf, spendOf } from "../format.js";
+import { Field, FormPanel, Notice, numberIn, Pager, useGet } from "../widgets.js";
 
 interface UserView {
   user_id: string;
@@ -26,63 +26,37 @@ interface UserList {
 function CreateUser({ created, cancel }: { created: () => void; cancel: () => void }) {
   const [email, setEmail] = useState("");
   const [budget, setBudget] = useState("");
-  const [error, setError] = useState<string | undefined>(undefined);
-  const submit = async (event: Event) => {
-    event.preventDefault();
+  const submit = async () => {
     const body: Record<string, unknown> = { auto_create_key: false };
     if (email.trim() !== "") body.user_email = email.trim();
-    if (budget.trim() !== "") body.max_budget = Number(budget);
-    try {
-      await postJson("/user/new", body);
-      created();
-    } catch (failure) {
-      setError(describe(failure));
-    }
+    body.max_budget = numberIn(budget);
+    await postJson("/user/new", body);
+    created();
   };
   return (
-    <form class="panel" aria-label="Create user" onSubmit={(event) => void submit(event)}>
-      <div class="grid">
-        <Field label="Email" value={email} set={setEmail} type="email" />
-        <Field label="Max budget (USD)" value={budget} set={setBudget} type="number" step="any" />
-      </div>
-      {error !== undefined && <Notice error={error} />}
-      <div class="actions">
-        <button type="submit">Create</button>
-        <button type="button" class="secondary" onClick={cancel}>
-          Cancel
-        </button>
-      </div>
-    </form>
+    <FormPanel label="Create user" submitLabel="Create" submit={submit} cancel={cancel}>
+      <Field label="Email" value={email} set={setEmail} type="email" />
+      <Field label="Max budget (USD)" value={budget} set={setBudget} type="number" step="any" />
+    </FormPanel>
   );
 }
 
 export function Users() {
   const [page, setPage] = useState(1);
-  const [list, setList] = useState<UserList | undefined>(undefined);
-  const [error, setError] = useState<string | undefined>(undefined);
+  const { data: list, error, reload } = useGet<UserList>(`/user/list${query({ page, page_size: 25 })}`);
   const [creating, setCreating] = useState(false);
-  const load = useCallback(async () => {
-    try {
-      setList(await getJson<UserList>(`/user/list${query({ page, page_size: 25 })}`));
-    } catch (failure) {
-      setError(describe(failure));
-    }
-  }, [page]);
-  useEffect(() => void load(), [load]);
   return (
     <>
       <div class="toolbar">
-        {!creating && (
-          <button type="button" onClick={() => setCreating(true)}>
-            Create user
-          </button>
-        )}
+        <button type="button" aria-expanded={creating} onClick={() => setCreating(!creating)}>
+          Create user
+        </button>
       </div>
       {creating && (
         <CreateUser
           created={() => {
             setCreating(false);
-            void load();
+            void reload();
           }}
           cancel={() => setCreating(false)}
         />
@@ -110,18 +84,19 @@ export function Users() {
               <td data-label="Role">{user.user_role ?? "—"}</td>
               <td data-label="Teams">{user.teams.length === 0 ? "—" : user.teams.join(", ")}</td>
               <td data-label="Keys">{user.key_count}</td>
-              <td data-label="Spend / budget">
-                {usd(user.spend)} / {user.max_budget === null ? "no limit" : usd(user.max_budget)}
-              </td>
-              <td data-label="RPM / TPM">
-                {count(user.rpm_limit)} / {count(user.tpm_limit)}
-              </td>
+              <td data-label="Spend / budget">{spendOf(user.spend, user.max_budget)}</td>
+              <td data-label="RPM / TPM">{limitsOf(user.rpm_limit, user.tpm_limit)}</td>
             </tr>
           ))}
         </tbody>
       </table>
       {list !== undefined && list.total === 0 && <p class="empty">No users yet.</p>}
-      <Pager page={page} hasMore={list !== undefined && page < list.total_pages} go={setPage} />
+      <Pager
+        page={page}
+        hasMore={list !== undefined && page < list.total_pages}
+        pages={list?.total_pages}
+        go={setPage}
+      />
     </>
   );
 }
