@@ -27,6 +27,11 @@ export interface UpstreamRequest {
    * session token): scrubbed from every error and message like the keys in `headers`.
    */
   secrets?: readonly string[] | undefined;
+  /**
+   * What signedHeaders gave the latest attempt (a Vertex OAuth token, a SigV4 Authorization),
+   * set by send(): scrubbed from errors like `headers`, since a provider may quote them back.
+   */
+  signed?: Readonly<Record<string, string>> | undefined;
 }
 
 export interface UpstreamResponse {
@@ -142,10 +147,11 @@ function parseUrl(text: string): { origin: string; path: string } {
 /** Sends one request; throws whatever undici throws (callers map it with Deadline.errorFor). */
 export async function send(request: UpstreamRequest, deadline: Deadline): Promise<UpstreamResponse> {
   const url = parseUrl(request.url);
-  const headers =
-    request.signedHeaders === undefined
-      ? request.headers
-      : { ...request.headers, ...(await request.signedHeaders(request)) };
+  let headers = request.headers;
+  if (request.signedHeaders !== undefined) {
+    request.signed = await request.signedHeaders(request);
+    headers = { ...headers, ...request.signed };
+  }
   const response = await poolFor(url.origin).request({
     method: request.method,
     path: url.path,

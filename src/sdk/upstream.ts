@@ -28,12 +28,15 @@ const CREDENTIAL_HEADERS = ["authorization", "api-key", "x-api-key", "x-goog-api
 /** The credentials this request carries, to be scrubbed from anything we report. */
 function credentialsOf(request: UpstreamRequest): string[] {
   const found: string[] = [];
-  for (const name of CREDENTIAL_HEADERS) {
-    const value = request.headers[name];
-    if (value === undefined || value === "") continue;
-    // The bare token first, so "Bearer <key>" in a message reads "Bearer [redacted]".
-    if (value.startsWith("Bearer ")) found.push(value.slice(7));
-    found.push(value);
+  for (const headers of [request.headers, request.signed]) {
+    if (headers === undefined) continue;
+    for (const name of CREDENTIAL_HEADERS) {
+      const value = headers[name];
+      if (value === undefined || value === "") continue;
+      // The bare token first, so "Bearer <key>" in a message reads "Bearer [redacted]".
+      if (value.startsWith("Bearer ")) found.push(value.slice(7));
+      found.push(value);
+    }
   }
   // Secrets that sign the request without travelling in it (an AWS secret key, a session token).
   if (request.secrets !== undefined) found.push(...request.secrets);

@@ -253,6 +253,18 @@ describe("vertex_ai/ with a service account", () => {
     assertOpenAIChat("CreateChatCompletionResponse", JSON.parse(JSON.stringify(result)));
   });
 
+  test("a provider quoting the OAuth token back: the token never reaches the caller", async () => {
+    mock.enqueue((req, res) =>
+      json(res, 401, {
+        error: { code: 401, message: `Invalid token ${String(req.headers.authorization)}`, status: "UNAUTHENTICATED" },
+      }),
+    );
+    const error = await rejection(
+      chatCompletion({ ...vertexCall(serviceAccount()), messages: [{ role: "user", content: "q" }] }),
+    );
+    assert.equal((error as Error).message, "Invalid token Bearer [redacted]");
+  });
+
   test("the credentials may be a file path; the token is reused by later requests while it is far from expiry", async () => {
     const file = join(dir, "sa.json");
     writeFileSync(file, JSON.stringify(serviceAccount()));
