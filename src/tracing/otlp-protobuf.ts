@@ -15,6 +15,10 @@
  * Field numbers are those of opentelemetry/proto/trace/v1/trace.proto and common.proto.
  */
 
+import { TraceState } from "@opentelemetry/core";
+import { randomSpanId } from "./ids.js";
+import type { SpanBatch } from "./span-queue.js";
+
 /** Protobuf wire types. */
 const VARINT = 0;
 const FIXED64 = 1;
@@ -24,25 +28,35 @@ const FIXED32 = 5;
 /** A span attribute's value: what litegate's spans carry. */
 export type AttributeValue = string | number | boolean;
 
-/** What the encoder reads of one span. */
-export interface EncodableSpan {
-  traceId: string;
-  spanId: string;
-  /** The W3C tracestate header, as received. */
-  traceState: string | undefined;
-  parentSpanId: string | undefined;
+/** A span under a request's server span, as the encoder reads it. Times are performance.now() values. */
+export interface EncodableChild {
   name: string;
-  /** OTLP's SpanKind: the API's kind + 1 (0 is "unspecified" on the wire). */
-  otlpKind: number;
-  /** Wall-clock times, milliseconds since the epoch (fractions kept to the microsecond). */
-  startMs: number;
-  endMs: number;
+  /** An upstream call (a client span); else one of the gateway's own steps (internal). */
+  client: boolean;
+  startedAt: number;
+  endedAt: number;
+  /** Its id, when one went out in a traceparent; else a new one is made. */
+  spanId?: string | undefined;
   attributes: Readonly<Record<string, AttributeValue>>;
-  /** The API's status code (0 unset, 2 error), the same numbers on the wire. */
-  statusCode: number;
-  statusMessage: string | undefined;
-  /** OTLP's span flags: the W3C trace flags, plus whether the parent is known to be remote. */
-  flags: number;
+  /** The span's status is an error with this description. */
+  error?: string | undefined;
+}
+
+/** A finished request's spans, as the encoder reads them (the tracer's RequestSpans). */
+export interface EncodableRequest {
+  start: {
+    readonly traceId: string;
+    readonly spanId: string;
+    readonly parentSpanId: string | undefined;
+    /** The caller's tracestate header, as received. */
+    readonly traceState: string | undefined;
+  };
+  name: string;
+  startedAt: number;
+  endedAt: number;
+  attributes: Readonly<Record<string, AttributeValue>>;
+  error?: string | undefined;
+  children: readonly EncodableChild[];
 }
 
 /** The resource's and scope's attributes and names, encoded once per tracer. */
@@ -134,6 +148,16 @@ class Writer {
     this.pos += this.buf.write(text, this.pos, "utf8");
   }
 
+  /** Bytes already made (a trace id decoded once for all of a request's spans) as a bytes field. */
+  bytesField(field: number, bytes: Uint8Array): void {
+    this.tag(field, LENGTH_DELIMITED);
+    this.varint(bytes.length);
+    this.ensure(bytes.length);
+    const buf = this.buf;
+    for (let i = 0; i < bytes.length; i++) buf[this.pos + i] = bytes[i] as number;
+    this.pos += bytes.length;
+  }
+
   /** An id's lowercase hex (as ids.ts makes them and traceparent carries them) as bytes. */
   hexBytes(field: number, hex: string): void {
     const bytes = hex.length >>> 1;
@@ -210,9 +234,9 @@ class Writer {
     this.pos = end;
   }
 
-  raw(bytes: Buffer): void {
+  raw(bytes: Uint8Array): void {
     this.ensure(bytes.length);
-    bytes.copy(this.buf, this.pos);
+    this.buf.set(bytes, this.pos);
     this.pos += bytes.length;
   }
 
@@ -241,23 +265,60 @@ function writeAttributes(writer: Writer, field: number, attributes: Readonly<Rec
   }
 }
 
-function writeSpan(writer: Writer, span: EncodableSpan): void {
+/** What turns a performance.now() time into wall-clock milliseconds now. */
+export function wallClockOffset(): number {
+  return Date.now() - performance.now();
+}
+
+/** A tracestate header as the SDK's serializers write it: normalised. */
+export function wireTraceState(header: string | undefined): string | undefined {
+  return header === undefined ? undefined : new TraceState(header).serialize();
+}
+
+/** OTLP's SpanKind values. */
+const KIND_INTERNAL = 1;
+const KIND_SERVER = 2;
+const KIND_CLIENT = 3;
+/** The W3C "sampled" trace flag: only sampled requests are encoded. */
+const SAMPLED = 1;
+
+/** The fields of one Span message that differ between a request's spans. */
+interface SpanFields {
+  spanId: string;
+  parentSpanId: string | undefined;
+  name: string;
+  kind: number;
+  startMs: number;
+  endMs: number;
+  attributes: Readonly<Record<string, AttributeValue>>;
+  error: string | undefined;
+  flags: number;
+}
+
+/** What a request's spans share: the trace id (decoded once) and the tracestate on the wire. */
+interface TraceFields {
+  traceId: Uint8Array;
+  traceState: string | undefined;
+}
+
+function writeSpan(writer: Writer, trace: TraceFields, span: SpanFields): void {
   const mark = writer.begin(2, 2);
-  writer.hexBytes(1, span.traceId);
+  writer.bytesField(1, trace.traceId);
   writer.hexBytes(2, span.spanId);
-  if (span.traceState !== undefined) writer.string(3, span.traceState);
+  if (trace.traceState !== undefined) writer.string(3, trace.traceState);
   if (span.parentSpanId !== undefined) writer.hexBytes(4, span.parentSpanId);
   writer.string(5, span.name);
   writer.tag(6, VARINT);
-  writer.varint(span.otlpKind);
+  writer.varint(span.kind);
   writer.nanos(7, span.startMs);
   writer.nanos(8, span.endMs);
   writeAttributes(writer, 9, span.attributes);
   const status = writer.begin(15, 1);
-  if (span.statusMessage !== undefined) writer.string(2, span.statusMessage);
-  if (span.statusCode !== 0) {
+  if (span.error !== undefined) {
+    writer.string(2, span.error);
+    // STATUS_CODE_ERROR; an unset status (0) is not written.
     writer.tag(3, VARINT);
-    writer.varint(span.statusCode);
+    writer.varint(2);
   }
   writer.end(status);
   writer.fixed32(16, span.flags);
@@ -265,7 +326,7 @@ function writeSpan(writer: Writer, span: EncodableSpan): void {
 }
 
 /** The ResourceSpans' `resource` and ScopeSpans' `scope` fields, encoded once. */
-function encodeSource(source: EncodableSource): { resource: Buffer; scope: Buffer } {
+export function encodeSource(source: EncodableSource): EncodedSource {
   const resource = new Writer(256);
   const resourceMark = resource.begin(1, 1);
   writeAttributes(resource, 1, source.resourceAttributes);
@@ -278,24 +339,77 @@ function encodeSource(source: EncodableSource): { resource: Buffer; scope: Buffe
   return { resource: Buffer.from(resource.bytes()), scope: Buffer.from(scope.bytes()) };
 }
 
-/** What a span of litegate's takes before any batch has been seen. */
-const FIRST_BYTES_PER_SPAN = 512;
+/** What a batch's buffer starts at; it grows (doubling) as requests are added. */
+const FIRST_BATCH_BYTES = 64 * 1024;
 
-/** An encoder for one tracer's spans: its resource and scope are encoded once. */
-export function otlpProtobufEncoder(source: EncodableSource): (spans: readonly EncodableSpan[]) => Uint8Array {
-  const { resource, scope } = encodeSource(source);
-  // The largest span size seen so far sizes the next batch's buffer: it rarely has to grow (a copy).
-  let bytesPerSpan = FIRST_BYTES_PER_SPAN;
-  return (spans) => {
-    const writer = new Writer(resource.length + scope.length + 16 + spans.length * bytesPerSpan);
+/** A tracer's resource and scope, encoded once for every batch. */
+export interface EncodedSource {
+  resource: Buffer;
+  scope: Buffer;
+}
+
+/**
+ * One export's spans, encoded as each request ends (nothing of a request is kept but these
+ * bytes); bytes() frames them as an ExportTraceServiceRequest.
+ */
+export class ProtobufSpanBatch implements SpanBatch<EncodableRequest> {
+  /** Spans added so far. */
+  spans = 0;
+  private readonly writer = new Writer(FIRST_BATCH_BYTES);
+
+  constructor(private readonly source: EncodedSource) {}
+
+  /**
+   * A request's spans, its children first. `offset` turns its performance.now() times into
+   * wall-clock milliseconds (by default as of now, when the request has just ended).
+   */
+  add(request: EncodableRequest, offset: number = wallClockOffset()): void {
+    const { start } = request;
+    const trace: TraceFields = {
+      traceId: Buffer.from(start.traceId, "hex"),
+      traceState: wireTraceState(start.traceState),
+    };
+    // The children's parent is the server span, known here to be local; the server span's is the caller's, remote.
+    const localParent = SAMPLED | SPAN_FLAGS_HAS_IS_REMOTE;
+    for (const child of request.children) {
+      writeSpan(this.writer, trace, {
+        spanId: child.spanId ?? randomSpanId(),
+        parentSpanId: start.spanId,
+        name: child.name,
+        kind: child.client ? KIND_CLIENT : KIND_INTERNAL,
+        startMs: child.startedAt + offset,
+        endMs: child.endedAt + offset,
+        attributes: child.attributes,
+        error: child.error,
+        flags: localParent,
+      });
+    }
+    writeSpan(this.writer, trace, {
+      spanId: start.spanId,
+      parentSpanId: start.parentSpanId,
+      name: request.name,
+      kind: KIND_SERVER,
+      startMs: request.startedAt + offset,
+      endMs: request.endedAt + offset,
+      attributes: request.attributes,
+      error: request.error,
+      flags: start.parentSpanId === undefined ? localParent : localParent | SPAN_FLAGS_IS_REMOTE,
+    });
+    this.spans += request.children.length + 1;
+  }
+
+  /** The ExportTraceServiceRequest: one ResourceSpans, one ScopeSpans, every span added. */
+  bytes(): Uint8Array {
+    const { resource, scope } = this.source;
+    const spans = this.writer.bytes();
+    const writer = new Writer(resource.length + scope.length + spans.length + 16);
     const resourceSpans = writer.begin(1, 3);
     writer.raw(resource);
     const scopeSpans = writer.begin(2, 3);
     writer.raw(scope);
-    for (const span of spans) writeSpan(writer, span);
+    writer.raw(spans);
     writer.end(scopeSpans);
     writer.end(resourceSpans);
-    if (spans.length > 0) bytesPerSpan = Math.max(bytesPerSpan, Math.ceil(writer.pos / spans.length));
     return writer.bytes();
-  };
+  }
 }

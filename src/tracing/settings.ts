@@ -5,6 +5,7 @@
  */
 
 import { SAMPLERS, type Sampler } from "./sampler.js";
+import { type BatchSettings, DEFAULT_BATCH_SETTINGS } from "./span-queue.js";
 
 export type TraceProtocol = "http/protobuf" | "http/json";
 
@@ -17,8 +18,8 @@ export interface TracingSettings {
   serviceName: string;
   /** OTEL_TRACES_SAMPLER and its ratio: which traces are recorded. */
   sampler: Sampler;
-  /** BatchSpanProcessor settings; unset ones are read by the processor from OTEL_BSP_* (tests set them). */
-  batch?: { scheduledDelayMillis?: number; maxExportBatchSize?: number; maxQueueSize?: number } | undefined;
+  /** OTEL_BSP_* as set (the SDK's defaults for the rest). */
+  batch?: Partial<BatchSettings> | undefined;
 }
 
 /** OTEL_TRACES_SAMPLER (default parentbased_always_on) with OTEL_TRACES_SAMPLER_ARG, the ratio (default 1). */
@@ -75,6 +76,38 @@ function protocolOf(name: string, value: string): TraceProtocol {
         `${name}=${value}: not a trace protocol litegate serves; use http/protobuf (the default) or http/json.`,
       );
   }
+}
+
+/** The OTEL_BSP_* variables and the batch setting each sets. */
+const BATCH_VARIABLES: Readonly<Record<keyof BatchSettings, string>> = {
+  scheduledDelayMillis: "OTEL_BSP_SCHEDULE_DELAY",
+  maxExportBatchSize: "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+  maxQueueSize: "OTEL_BSP_MAX_QUEUE_SIZE",
+  exportTimeoutMillis: "OTEL_BSP_EXPORT_TIMEOUT",
+};
+
+/** The OTEL_BSP_* variables set, each a whole number above 0; a batch no larger than the queue. */
+function batchOf(env: Env): Partial<BatchSettings> {
+  const batch: Partial<BatchSettings> = {};
+  for (const [setting, name] of Object.entries(BATCH_VARIABLES) as [keyof BatchSettings, string][]) {
+    const value = set(env, name);
+    if (value === undefined) continue;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n <= 0) {
+      throw new TracingSettingsError(
+        `${name}=${value}: a whole number above 0 (default ${DEFAULT_BATCH_SETTINGS[setting]}).`,
+      );
+    }
+    batch[setting] = n;
+  }
+  const size = batch.maxExportBatchSize ?? DEFAULT_BATCH_SETTINGS.maxExportBatchSize;
+  const queue = batch.maxQueueSize ?? DEFAULT_BATCH_SETTINGS.maxQueueSize;
+  if (size > queue) {
+    throw new TracingSettingsError(
+      `OTEL_BSP_MAX_EXPORT_BATCH_SIZE (${size}) is larger than OTEL_BSP_MAX_QUEUE_SIZE (${queue}): a batch is taken from the queue, so make it no larger.`,
+    );
+  }
+  return batch;
 }
 
 /** `base` + `/v1/traces`, unless it already ends so (LiteLLM accepts both forms). */
@@ -146,6 +179,7 @@ export function tracingSettings(env: Env): TracingSettings {
     },
     serviceName: set(env, "OTEL_SERVICE_NAME") ?? DEFAULT_SERVICE_NAME,
     sampler: samplerOf(env),
+    batch: batchOf(env),
   };
 }
 

@@ -1,36 +1,37 @@
 /**
- * OpenTelemetry traces of finished requests. Spans are built once a request has ended, from
+ * OpenTelemetry traces of finished requests. Spans are made once a request has ended, from
  * what it recorded (its start, its RouteTrace's attempts with their times), with explicit
  * start and end times and the ids its `traceparent` headers already carried: the request
- * path itself creates no span and waits on nothing. They are handed, already ended, to the
- * SDK's BatchSpanProcessor, which exports them in batches over OTLP/HTTP (protobuf or JSON)
- * off the request path; shutdown flushes it.
+ * path itself creates no span and waits on nothing. A finished request's spans go into the
+ * open batch of a SpanQueue (OTEL_BSP_* settings), exported over OTLP/HTTP off the request
+ * path by the SDK's exporter (its HTTP sending and retries); shutdown flushes it.
  *
- * The spans are the SDK's ReadableSpan, made here rather than through its Tracer: the
- * Tracer's spans are built to be changed while they run (each attribute validated as it is
- * set, a sampler asked, a clock read), which cost about 40 µs more per request in a
- * micro-benchmark, on top of the OTLP serialiser's own cost. Here every span is complete when it is made, its
- * attributes litegate's own (bounded names and values), and the caller's traceparent decides
- * sampling as the SDK's default (parent-based, else always on) would.
+ * Protobuf, the default, is encoded by litegate as each request ends (otlp-protobuf.ts): no
+ * span object is made or kept (the SDK's Tracer, BatchSpanProcessor and serializer cost
+ * several times more per request). JSON goes through the SDK's serializer, from ReadableSpans
+ * made here (FinishedSpan), complete when made, with litegate's own bounded attributes; the
+ * caller's traceparent decides sampling as the SDK's default (parent-based, else always on)
+ * would.
  */
 import { type HrTime, type Link, type SpanContext, SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { type InstrumentationScope, millisToHrTime, TraceState } from "@opentelemetry/core";
 import { OTLPExporterBase } from "@opentelemetry/otlp-exporter-base";
 import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from "@opentelemetry/otlp-exporter-base/node-http";
-import { type ISerializer, JsonTraceSerializer, ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
+import { JsonTraceSerializer, ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
 import { type Resource, resourceFromAttributes } from "@opentelemetry/resources";
-import { BatchSpanProcessor, type ReadableSpan, type TimedEvent } from "@opentelemetry/sdk-trace-base";
+import type { ReadableSpan, TimedEvent } from "@opentelemetry/sdk-trace-base";
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
 import { beginTrace, randomSpanId, type TraceStart } from "./ids.js";
 import {
   type AttributeValue,
-  type EncodableSpan,
-  otlpProtobufEncoder,
-  SPAN_FLAGS_HAS_IS_REMOTE,
-  SPAN_FLAGS_IS_REMOTE,
+  encodeSource,
+  ProtobufSpanBatch,
+  wallClockOffset,
+  wireTraceState,
 } from "./otlp-protobuf.js";
 import type { Sampler } from "./sampler.js";
 import type { TracingSettings } from "./settings.js";
+import { DEFAULT_BATCH_SETTINGS, type SpanBatch, SpanQueue } from "./span-queue.js";
 
 /** A span's attributes: litegate's own names, with string, number or boolean values. */
 export type SpanAttributes = Record<string, AttributeValue>;
@@ -81,11 +82,8 @@ export function spanSource(serviceName: string, version: string): SpanSource {
   };
 }
 
-/**
- * A span already ended: a ReadableSpan for the SDK's processor (and its JSON serializer),
- * and what litegate's protobuf encoder reads. Its HrTimes are made only if something asks.
- */
-export class FinishedSpan implements ReadableSpan, EncodableSpan {
+/** A span already ended: a ReadableSpan for the SDK's JSON serializer. Its HrTimes are made only if it asks. */
+export class FinishedSpan implements ReadableSpan {
   readonly links = NO_LINKS;
   readonly events = NO_EVENTS;
   readonly ended = true;
@@ -97,10 +95,8 @@ export class FinishedSpan implements ReadableSpan, EncodableSpan {
   readonly traceId: string;
   readonly spanId: string;
   readonly parentSpanId: string | undefined;
-  readonly otlpKind: number;
   readonly statusCode: SpanStatusCode;
   readonly statusMessage: string | undefined;
-  readonly flags: number;
   /** The server span's parent: the caller's span, when it sent a traceparent. */
   readonly parentSpanContext?: SpanContext;
 
@@ -122,11 +118,8 @@ export class FinishedSpan implements ReadableSpan, EncodableSpan {
     this.traceId = context.traceId;
     this.spanId = context.spanId;
     this.parentSpanId = parent?.spanId;
-    // The API's kinds start at 0 (internal); OTLP's at 1, 0 being "unspecified".
-    this.otlpKind = kind + 1;
     this.statusCode = error === undefined ? SpanStatusCode.UNSET : SpanStatusCode.ERROR;
     this.statusMessage = error;
-    this.flags = SAMPLED | SPAN_FLAGS_HAS_IS_REMOTE | (parent?.isRemote === true ? SPAN_FLAGS_IS_REMOTE : 0);
   }
 
   get status(): { code: SpanStatusCode; message?: string } {
@@ -152,48 +145,59 @@ export class FinishedSpan implements ReadableSpan, EncodableSpan {
   }
 }
 
-/**
- * How a batch is written on the wire. Protobuf, the default, by litegate's own encoder
- * (otlp-protobuf.ts: the SDK's serializer cost a quarter of a traced request's CPU); JSON by
- * the SDK's. The collector's answer is read by the SDK's decoders either way.
- */
-export function serializerFor(
-  protocol: TracingSettings["protocol"],
-  source: SpanSource,
-): ISerializer<ReadableSpan[], ReturnType<typeof ProtobufTraceSerializer.deserializeResponse>> {
-  if (protocol === "http/json") return JsonTraceSerializer;
-  const encode = otlpProtobufEncoder({
-    resourceAttributes: source.resource.attributes as SpanAttributes,
-    scopeName: source.scope.name,
-    scopeVersion: source.scope.version ?? "",
-  });
-  return {
-    // Sound: this tracer's processor, the exporter's only source, is given FinishedSpans alone.
-    serializeRequest: (spans) => encode(spans as FinishedSpan[]),
-    deserializeResponse: ProtobufTraceSerializer.deserializeResponse,
-  };
+/** A batch for the SDK's JSON serializer: the spans kept as ReadableSpans until it is sent. */
+class JsonSpanBatch implements SpanBatch<RequestSpans> {
+  private readonly list: FinishedSpan[] = [];
+
+  constructor(private readonly tracer: GatewayTracer) {}
+
+  get spans(): number {
+    return this.list.length;
+  }
+
+  add(request: RequestSpans): void {
+    this.list.push(...this.tracer.spans(request));
+  }
+
+  bytes(): Uint8Array {
+    // The serializer returns undefined only for what it cannot read; these are its own ReadableSpans.
+    return JsonTraceSerializer.serializeRequest(this.list) ?? new Uint8Array();
+  }
 }
 
 export class GatewayTracer {
-  private readonly processor: BatchSpanProcessor;
+  private readonly queue: SpanQueue<RequestSpans>;
   private readonly source: SpanSource;
-
   private readonly sampler: Sampler;
 
-  constructor(settings: TracingSettings, version: string) {
+  constructor(settings: TracingSettings, version: string, warn: (message: string) => void = () => undefined) {
     this.sampler = settings.sampler;
     this.source = spanSource(settings.serviceName, version);
-    const contentType = settings.protocol === "http/json" ? "application/json" : "application/x-protobuf";
+    const json = settings.protocol === "http/json";
     const exporter = new OTLPExporterBase(
       createOtlpHttpExportDelegate(
         convertLegacyHttpOptions({ url: settings.url, headers: settings.headers }, "TRACES", "v1/traces", {
-          "Content-Type": contentType,
+          "Content-Type": json ? "application/json" : "application/x-protobuf",
         }),
-        serializerFor(settings.protocol, this.source),
+        // Batches arrive as their bytes; the collector's answer is read by the SDK's decoder.
+        {
+          serializeRequest: (body: Uint8Array) => body,
+          deserializeResponse: ProtobufTraceSerializer.deserializeResponse,
+        },
       ),
     );
-    // Unset batch settings are the processor's to read from OTEL_BSP_*.
-    this.processor = new BatchSpanProcessor(exporter, settings.batch);
+    const encoded = encodeSource({
+      resourceAttributes: this.source.resource.attributes as SpanAttributes,
+      scopeName: this.source.scope.name,
+      scopeVersion: this.source.scope.version ?? "",
+    });
+    const newBatch = json ? () => new JsonSpanBatch(this) : () => new ProtobufSpanBatch(encoded);
+    this.queue = new SpanQueue<RequestSpans>(
+      newBatch,
+      exporter,
+      { ...DEFAULT_BATCH_SETTINGS, ...settings.batch },
+      warn,
+    );
   }
 
   /** The trace a request starts or continues (its traceparent / tracestate headers). */
@@ -201,22 +205,19 @@ export class GatewayTracer {
     return beginTrace(traceparent, tracestate, this.sampler);
   }
 
-  /** Builds a finished request's spans and hands them to the batch processor. */
+  /** Queues a finished request's spans for export. */
   record(request: RequestSpans): void {
-    // An unsampled trace (the caller's choice) exports nothing: no span is built.
+    // An unsampled trace (the caller's choice) exports nothing.
     if (!request.start.sampled) return;
-    for (const span of this.spans(request)) this.processor.onEnd(span);
+    this.queue.add(request, request.children.length + 1);
   }
 
-  /** A request's spans, its children first, as exported. */
-  spans(request: RequestSpans): FinishedSpan[] {
+  /** A request's spans, its children first, as exported; `offset` anchors its times (by default now). */
+  spans(request: RequestSpans, offset: number = wallClockOffset()): FinishedSpan[] {
     const { start } = request;
-    // performance.now() times to wall-clock milliseconds, anchored once per request.
-    const offset = Date.now() - performance.now();
     const traceState = start.traceState === undefined ? undefined : new TraceState(start.traceState);
     const withState = traceState === undefined ? {} : { traceState };
-    // As the SDK's serializers write it: the header normalised.
-    const wireState = traceState?.serialize();
+    const wireState = wireTraceState(start.traceState);
     const parent: SpanContext | undefined =
       start.parentSpanId === undefined
         ? undefined
@@ -264,6 +265,6 @@ export class GatewayTracer {
 
   /** Exports every span still waiting, then stops the exporter (at shutdown). */
   async shutdown(): Promise<void> {
-    await this.processor.shutdown();
+    await this.queue.shutdown();
   }
 }

@@ -10,7 +10,8 @@ import root from "@opentelemetry/otlp-transformer/build/src/generated/root.js";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { beginTrace } from "../../src/tracing/ids.js";
 import { DEFAULT_SAMPLER } from "../../src/tracing/sampler.js";
-import { GatewayTracer, type RequestSpans, serializerFor, spanSource } from "../../src/tracing/tracer.js";
+import { encodeSource, ProtobufSpanBatch } from "../../src/tracing/otlp-protobuf.js";
+import { GatewayTracer, type RequestSpans, type SpanAttributes, spanSource } from "../../src/tracing/tracer.js";
 
 const settings = {
   url: "http://127.0.0.1:9/v1/traces",
@@ -53,7 +54,15 @@ function requestSpans(overrides: Partial<RequestSpans> = {}): RequestSpans {
     },
     error: undefined,
     children: [
-      { name: "litegate.auth", client: false, startedAt: now, endedAt: now + 0.05, attributes: {} },
+      // Ids given: the batch and the SDK's spans must name them alike (a missing one is random).
+      {
+        name: "litegate.auth",
+        client: false,
+        startedAt: now,
+        endedAt: now + 0.05,
+        spanId: "1111111111111111",
+        attributes: {},
+      },
       {
         name: "chat flaky-model",
         client: true,
@@ -68,6 +77,7 @@ function requestSpans(overrides: Partial<RequestSpans> = {}): RequestSpans {
         client: true,
         startedAt: now + 3.1,
         endedAt: now + 12,
+        spanId: "2222222222222222",
         attributes: { "gen_ai.usage.input_tokens": 12, "gen_ai.usage.output_tokens": 3, "server.port": 443 },
       },
     ],
@@ -75,31 +85,52 @@ function requestSpans(overrides: Partial<RequestSpans> = {}): RequestSpans {
   };
 }
 
+const source = spanSource(settings.serviceName, "1.2.3");
+const encoded = encodeSource({
+  resourceAttributes: source.resource.attributes as SpanAttributes,
+  scopeName: source.scope.name,
+  scopeVersion: source.scope.version ?? "",
+});
+/** One time anchor for both encodings, so their times are the same. */
+const OFFSET = Date.now() - performance.now();
+
+/** The requests as litegate's batch encodes them, and as the SDK's serializer does from the same spans. */
+function bothEncodings(
+  tracer: GatewayTracer,
+  requests: RequestSpans[],
+): { ours: Uint8Array; sdk: Uint8Array | undefined } {
+  const batch = new ProtobufSpanBatch(encoded);
+  const spans: ReadableSpan[] = [];
+  for (const request of requests) {
+    batch.add(request, OFFSET);
+    spans.push(...tracer.spans(request, OFFSET));
+  }
+  assert.equal(batch.spans, spans.length);
+  return { ours: batch.bytes(), sdk: ProtobufTraceSerializer.serializeRequest(spans) };
+}
+
 describe("OTLP protobuf encoding", () => {
   const tracer = new GatewayTracer(settings, "1.2.3");
-  const ours = serializerFor("http/protobuf", spanSource(settings.serviceName, "1.2.3"));
 
   test("a request with a remote parent, tracestate, an error, every attribute type: the SDK's encoding, read back", async () => {
-    const spans: ReadableSpan[] = tracer.spans(requestSpans());
-    assert.deepEqual(decoded(ours.serializeRequest(spans)), decoded(ProtobufTraceSerializer.serializeRequest(spans)));
+    const { ours, sdk } = bothEncodings(tracer, [requestSpans()]);
+    assert.deepEqual(decoded(ours), decoded(sdk));
     await tracer.shutdown();
   });
 
   test("a request without a parent, and a batch large enough for multi-byte lengths", () => {
-    const spans: ReadableSpan[] = [];
+    const requests: RequestSpans[] = [];
     for (let i = 0; i < 300; i++) {
-      spans.push(
-        ...tracer.spans(requestSpans({ start: beginTrace(undefined, undefined), name: `GET /${"x".repeat(i)}` })),
-      );
+      requests.push(requestSpans({ start: beginTrace(undefined, undefined), name: `GET /${"x".repeat(i)}` }));
     }
-    const bytes = ours.serializeRequest(spans);
-    assert.ok(bytes !== undefined && bytes.length > 200_000);
-    assert.deepEqual(decoded(bytes), decoded(ProtobufTraceSerializer.serializeRequest(spans)));
+    const { ours, sdk } = bothEncodings(tracer, requests);
+    assert.ok(ours.length > 200_000);
+    assert.deepEqual(decoded(ours), decoded(sdk));
   });
 
   test("times keep microseconds: the server span lasts 12.346 ms to the microsecond", () => {
-    const spans = tracer.spans(requestSpans());
-    const body = decoded(ours.serializeRequest(spans)) as {
+    const { ours } = bothEncodings(tracer, [requestSpans()]);
+    const body = decoded(ours) as {
       resourceSpans: {
         scopeSpans: { spans: { name: string; startTimeUnixNano: string; endTimeUnixNano: string }[] }[];
       }[];

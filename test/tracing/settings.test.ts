@@ -18,6 +18,7 @@ describe("tracingSettings", () => {
       headers: {},
       serviceName: "litegate",
       sampler: DEFAULT_SAMPLER,
+      batch: {},
     });
   });
 
@@ -35,6 +36,7 @@ describe("tracingSettings", () => {
       headers: { "api-key": "abc def", "x-team": "traces" },
       serviceName: "gateway-eu",
       sampler: DEFAULT_SAMPLER,
+      batch: {},
     });
     assert.equal(
       tracingSettings({
@@ -51,6 +53,28 @@ describe("tracingSettings", () => {
     );
   });
 
+  test("OTEL_BSP_*: whole numbers above 0, a batch no larger than the queue; anything else is refused by name", () => {
+    assert.deepEqual(
+      tracingSettings({
+        OTEL_BSP_SCHEDULE_DELAY: "200",
+        OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "64",
+        OTEL_BSP_MAX_QUEUE_SIZE: "128",
+        OTEL_BSP_EXPORT_TIMEOUT: "1000",
+      }).batch,
+      { scheduledDelayMillis: 200, maxExportBatchSize: 64, maxQueueSize: 128, exportTimeoutMillis: 1000 },
+    );
+    assert.throws(
+      () => tracingSettings({ OTEL_BSP_SCHEDULE_DELAY: "5s" }),
+      new TracingSettingsError("OTEL_BSP_SCHEDULE_DELAY=5s: a whole number above 0 (default 5000)."),
+    );
+    assert.throws(
+      () => tracingSettings({ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "4096" }),
+      new TracingSettingsError(
+        "OTEL_BSP_MAX_EXPORT_BATCH_SIZE (4096) is larger than OTEL_BSP_MAX_QUEUE_SIZE (2048): a batch is taken from the queue, so make it no larger.",
+      ),
+    );
+  });
+
   test("LiteLLM's names: OTEL_EXPORTER, OTEL_ENDPOINT (with or without /v1/traces), OTEL_HEADERS", () => {
     assert.deepEqual(
       tracingSettings({
@@ -64,6 +88,7 @@ describe("tracingSettings", () => {
         headers: { "x-honeycomb-team": "abc123" },
         serviceName: "litegate",
         sampler: DEFAULT_SAMPLER,
+        batch: {},
       },
     );
     assert.equal(tracingSettings({ OTEL_ENDPOINT: "http://collector:4318/v1" }).url, "http://collector:4318/v1/traces");
@@ -138,6 +163,7 @@ describe("litellm_settings.callbacks: [otel]", () => {
         headers: {},
         serviceName: "litegate",
         sampler: DEFAULT_SAMPLER,
+        batch: {},
       });
       const saved = { ...process.env };
       for (const name of ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_ENDPOINT"])
