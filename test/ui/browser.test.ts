@@ -3,7 +3,9 @@
  * against a real gateway with SQLite and a mock provider: sign-in refused and accepted,
  * a key created with a budget and an rpm limit (its plaintext read once), used with the
  * openai client, then blocked from the UI and refused; the Playground's stream shown as it
- * arrives; the Models page showing the last health check unasked; every page without sideways scrolling at 1280×800 and 390×844; sign-out. The
+ * arrives; the Logs filtered by key alias or hash (a plaintext key refused, in no URL); Teams
+ * paged and Users searched; focus back on a key's button after its confirmation is cancelled;
+ * the Models page showing the last health check unasked; every page without sideways scrolling at 1280×800 and 390×844; sign-out. The
  * browser never sends the master key after sign-in. Screenshots go to a temp dir.
  */
 import assert from "node:assert/strict";
