@@ -346,6 +346,9 @@ for (const backend of STORES) {
       const refused = await call(gateway.url, "GET", `/spend/logs/ui?key_hash=${beta}&status=ok`, MASTER_KEY);
       assert.equal(refused.status, 400);
       assert.ok(!JSON.stringify(refused.body).includes(beta));
+      // The request log names the route, never its query string.
+      assert.ok(gateway.rawLogs.some((line) => line.includes('"/spend/logs/ui"')));
+      assert.ok(!gateway.rawLogs.join("\n").includes(beta));
 
       // A virtual key reads its own logs only.
       const own = await call(gateway.url, "GET", "/spend/logs/ui", alpha);
