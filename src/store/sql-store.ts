@@ -704,6 +704,11 @@ function spendWhere(query: SpendQuery): { clause: string; params: unknown[] } {
     where.push(`s.${column} = ?`);
     params.push(value);
   }
+  if (query.key_alias !== undefined) {
+    // The logs keep the key's hash, not its alias: the alias is the key's row's, as the page shows it.
+    where.push("s.key_hash IN (SELECT token_hash FROM api_keys WHERE key_alias = ?)");
+    params.push(query.key_alias);
+  }
   if (query.from !== undefined) {
     where.push("s.start_time >= ?");
     params.push(query.from);

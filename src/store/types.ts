@@ -273,6 +273,8 @@ export interface SpendQuery {
   /** start_time < to. */
   to?: number | undefined;
   key_hash?: string | undefined;
+  /** Logs of the keys with exactly this alias now (LiteLLM's `key_alias` filter on /spend/logs/ui). */
+  key_alias?: string | undefined;
   user_id?: string | undefined;
   team_id?: string | undefined;
   model_group?: string | undefined;

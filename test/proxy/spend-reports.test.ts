@@ -191,7 +191,7 @@ for (const backend of STORES) {
         [
           "/spend/logs/ui?models=m1",
           "models",
-          "/spend/logs/ui does not take 'models' in the query string; it takes: page, page_size, api_key, key_hash, team_id, user_id, request_id, model, end_user, status, status_filter, start_date, end_date.",
+          "/spend/logs/ui does not take 'models' in the query string; it takes: page, page_size, api_key, key_hash, key_alias, team_id, user_id, request_id, model, end_user, status, status_filter, start_date, end_date.",
         ],
       ];
       for (const [route, param, message] of cases) {
@@ -333,6 +333,22 @@ for (const backend of STORES) {
         3,
       );
       assert.equal((await call(gateway.url, "GET", "/spend/logs/ui?model=nothing", MASTER_KEY)).body.total, 0);
+      // By the key's alias (LiteLLM's key_alias), exactly: the admin UI's filter, no key in the URL.
+      const aliased = await call(gateway.url, "GET", "/spend/logs/ui?key_alias=alpha&status=success", MASTER_KEY);
+      assert.deepEqual(
+        [aliased.body.total, (aliased.body.data as { api_key: string }[]).every((row) => row.api_key === alphaHash)],
+        [3, true],
+      );
+      assert.equal((await call(gateway.url, "GET", "/spend/logs/ui?key_alias=alph", MASTER_KEY)).body.total, 0);
+      assert.equal((await call(gateway.url, "GET", "/spend/logs/ui?key_alias=ALPHA", MASTER_KEY)).body.total, 0);
+      // A plaintext key given as the hash filter is hashed, and no answer says it back.
+      assert.equal((await call(gateway.url, "GET", `/spend/logs/ui?key_hash=${beta}`, MASTER_KEY)).body.total, 2);
+      const refused = await call(gateway.url, "GET", `/spend/logs/ui?key_hash=${beta}&status=ok`, MASTER_KEY);
+      assert.equal(refused.status, 400);
+      assert.ok(!JSON.stringify(refused.body).includes(beta));
+      // The request log names the route, never its query string.
+      assert.ok(gateway.rawLogs.some((line) => line.includes('"/spend/logs/ui"')));
+      assert.ok(!gateway.rawLogs.join("\n").includes(beta));
 
       // A virtual key reads its own logs only.
       const own = await call(gateway.url, "GET", "/spend/logs/ui", alpha);
@@ -343,6 +359,10 @@ for (const backend of STORES) {
       const other = await call(gateway.url, "GET", `/spend/logs/ui?api_key=${beta}`, alpha);
       assert.equal(other.status, 403);
       assert.equal(other.body.error?.param, "api_key");
+      assert.ok(!JSON.stringify(other.body).includes(beta));
+      // Its own alias narrows its own logs; another key's alias finds none of them.
+      assert.equal((await call(gateway.url, "GET", "/spend/logs/ui?key_alias=alpha", alpha)).body.total, 4);
+      assert.equal((await call(gateway.url, "GET", "/spend/logs/ui?key_alias=beta", alpha)).body.total, 0);
     });
   });
 }

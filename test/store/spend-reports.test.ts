@@ -326,6 +326,14 @@ for (const harness of HARNESSES) {
       assert.deepEqual(await ids({ limit: 2, offset: 0 }), [8, ["r7", "r6"]]);
       assert.deepEqual(await ids({ ...RANGE, key_hash: A, model_group: "m2", limit: 10, offset: 0 }), [1, ["r3"]]);
       assert.deepEqual(await ids({ ...RANGE, key_hash: "nobody", limit: 10, offset: 0 }), [0, []]);
+      // The key's alias now, exactly (B has none; no alias matches a part or another case).
+      assert.deepEqual(await ids({ ...RANGE, key_alias: "alpha", limit: 10, offset: 0 }), [3, ["r3", "r2", "r1"]]);
+      assert.deepEqual(await ids({ ...RANGE, key_alias: "alpha", status: "failure", limit: 10, offset: 0 }), [
+        1,
+        ["r2"],
+      ]);
+      assert.deepEqual(await ids({ ...RANGE, key_alias: "alp", limit: 10, offset: 0 }), [0, []]);
+      assert.deepEqual(await ids({ ...RANGE, key_alias: "Alpha", limit: 10, offset: 0 }), [0, []]);
     });
 
     test("100,000 logs: a deep page and the totals per day, key, team and model are exact", async () => {

@@ -3,7 +3,9 @@
  * against a real gateway with SQLite and a mock provider: sign-in refused and accepted,
  * a key created with a budget and an rpm limit (its plaintext read once), used with the
  * openai client, then blocked from the UI and refused; the Playground's stream shown as it
- * arrives; the Models page showing the last health check unasked; every page without sideways scrolling at 1280×800 and 390×844; sign-out. The
+ * arrives; the Logs filtered by key alias or hash (a plaintext key refused, in no URL); Teams
+ * paged and Users searched; focus back on a key's button after its confirmation is cancelled;
+ * the Models page showing the last health check unasked; every page without sideways scrolling at 1280×800 and 390×844; sign-out. The
  * browser never sends the master key after sign-in. Screenshots go to a temp dir.
  */
 import assert from "node:assert/strict";
@@ -13,6 +15,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import OpenAI from "openai";
 import { type Browser, chromium, type Page } from "playwright-core";
+import { hashKey } from "../../src/access/key-token.js";
 import { warnSkipped } from "../helpers/services.js";
 import { CHROMIUM, createKey, noSidewaysScroll, reportsServed, signIn } from "../helpers/ui-browser.js";
 import { ANSWER_PIECES, startUiGateway, UI_MASTER_KEY, UI_MODEL, type UiGateway } from "../helpers/ui-gateway.js";
@@ -51,11 +54,19 @@ function openai(key: string): OpenAI {
   return new OpenAI({ apiKey: key, baseURL: `${ui.gateway.url}/v1`, maxRetries: 0 });
 }
 
-/** Waits for focus on the element whose `property` (text by default) is `value`: focus moves after rendering. */
+/**
+ * Waits for focus on the element whose `property` (text by default) is `value`: focus moves
+ * after rendering. Polled from here: waitForFunction would eval the test in the page, which
+ * the UI's CSP (no 'unsafe-eval') refuses.
+ */
 async function focused(page: Page, value: string | null, property: "textContent" | "id" = "textContent") {
-  await page.waitForFunction(`document.activeElement?.${property} === ${JSON.stringify(value)}`, undefined, {
-    timeout: 5000,
-  });
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const at = await page.evaluate(`document.activeElement?.${property} ?? null`);
+    if (at === value) return;
+    if (Date.now() > deadline) assert.fail(`Focus is on ${JSON.stringify(at)}, not ${JSON.stringify(value)}.`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /**
@@ -173,6 +184,30 @@ test("sign in, create a key, use it, block it, run the Playground, sign out", { 
     await page.getByText("0 requests").waitFor();
     await page.getByLabel("Status").selectOption("success");
     await page.getByText("4 requests").waitFor();
+    // By the key's alias or its hash, exactly; its plaintext is refused in the page, never sent.
+    const keyFilter = page.getByLabel("Key alias or hash");
+    await keyFilter.fill("browser-key");
+    await page.getByText("3 requests").waitFor();
+    await keyFilter.fill(hashKey(key));
+    await page.getByText("3 requests").waitFor();
+    await keyFilter.fill(key);
+    await page
+      .getByRole("alert")
+      .filter({ hasText: "That is a key itself (it starts with sk-), so it was not sent" })
+      .waitFor();
+    assert.equal(await page.getByRole("row").filter({ hasText: "browser-key" }).count(), 0);
+    await keyFilter.fill("browser");
+    await page.getByText("0 requests").waitFor();
+    await keyFilter.fill("");
+    await page.getByText("4 requests").waitFor();
+    // The model filter is exact, and offers the served names.
+    assert.deepEqual(
+      await page
+        .locator("datalist#log-models option")
+        .evaluateAll((options) => options.map((option) => option.getAttribute("value"))),
+      [UI_MODEL],
+    );
+    assert.equal(await page.getByLabel("Model").getAttribute("list"), "log-models");
   }
 
   // The Models page shows the last check's health on opening, without its button: the server
@@ -197,6 +232,11 @@ test("sign in, create a key, use it, block it, run the Playground, sign out", { 
   assert.deepEqual(
     carrying.map((request) => new URL(request.url).pathname),
     ["/ui/login"],
+  );
+  // No URL the page asked for held a key, though one was typed in the Logs' key filter.
+  assert.deepEqual(
+    sent.filter((request) => request.url.includes(key) || request.url.includes(UI_MASTER_KEY)),
+    [],
   );
 
   // The page ran whole under its CSP: nothing was refused, nothing threw.
@@ -273,6 +313,7 @@ test("key forms: a 4xx shown, Escape closing, limits edited, regenerate and dele
   await row.getByText("Regenerate this key? The current one stops working.").waitFor();
   await focused(page, "Cancel");
   await page.keyboard.press("Escape");
+  await focused(page, "Regenerate");
   await row.getByRole("button", { name: "Regenerate" }).click();
   await row.getByRole("button", { name: "Confirm regenerate" }).click();
   const plaintext = page.getByTestId("plaintext-key");
@@ -294,6 +335,8 @@ test("key forms: a 4xx shown, Escape closing, limits edited, regenerate and dele
   await row.getByRole("button", { name: "Delete" }).click();
   await row.getByText("Delete this key?").waitFor();
   await row.getByRole("button", { name: "Cancel" }).click();
+  // Focus back on the button that asked, not lost to the page.
+  await focused(page, "Delete");
   await row.getByRole("button", { name: "Delete" }).click();
   await row.getByRole("button", { name: "Confirm delete" }).click();
   await page.getByRole("row").filter({ hasText: "rotating-key" }).waitFor({ state: "detached" });
@@ -303,7 +346,17 @@ test("key forms: a 4xx shown, Escape closing, limits edited, regenerate and dele
   await context.close();
 });
 
-test("Teams and Users: created from their forms, a 4xx shown in the form", { skip }, async () => {
+test("Teams and Users: created from their forms, a 4xx shown in the form, paged, searched", { skip }, async () => {
+  // With the one made from the form, 26 teams: a page of 25 and a page of 1.
+  const aliases = Array.from({ length: 25 }, (_, i) => `paged-team-${String(i).padStart(2, "0")}`);
+  for (const team_alias of aliases) {
+    const made = await fetch(`${ui.gateway.url}/team/new`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${UI_MASTER_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ team_alias }),
+    });
+    assert.equal(made.status, 200);
+  }
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   await signIn(page, ui.gateway.url, UI_MASTER_KEY);
@@ -323,6 +376,16 @@ test("Teams and Users: created from their forms, a 4xx shown in the form", { ski
     [await teamRow.getByRole("cell").nth(0).textContent(), await teamRow.getByRole("cell").nth(5).textContent()],
     ["—", "30 / —"],
   );
+  await page.getByText("Page 1 of 2").waitFor();
+  const firstCells = () =>
+    page.getByRole("row").evaluateAll((rows) => rows.slice(1).map((row) => row.children[0]?.textContent ?? ""));
+  const firstPage = await firstCells();
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByText("Page 2 of 2").waitFor();
+  const secondPage = await firstCells();
+  assert.deepEqual([firstPage.length, secondPage.length], [25, 1]);
+  assert.deepEqual([...firstPage, ...secondPage].sort(), [...aliases, "—"].sort());
+  assert.equal(await page.getByRole("button", { name: "Next" }).isDisabled(), true);
 
   await page.getByRole("link", { name: "Users", exact: true }).click();
   await page.getByRole("button", { name: "Create user" }).click();
@@ -335,6 +398,22 @@ test("Teams and Users: created from their forms, a 4xx shown in the form", { ski
   await user.getByRole("button", { name: "Create" }).click();
   const userRow = page.getByRole("row").filter({ hasText: "ops@example.com" });
   assert.equal(await userRow.getByRole("cell").nth(5).textContent(), "$0.00 / $4.00");
+  // Searched by email on the server: a part of it, any case.
+  const other = await fetch(`${ui.gateway.url}/user/new`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${UI_MASTER_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify({ user_email: "finance@example.com", auto_create_key: false }),
+  });
+  assert.equal(other.status, 200);
+  const search = page.getByRole("searchbox");
+  await search.fill("FINANCE@");
+  await page.getByRole("row").filter({ hasText: "ops@example.com" }).waitFor({ state: "detached" });
+  assert.deepEqual(
+    await page.getByRole("row").evaluateAll((rows) => rows.slice(1).map((row) => row.children[1]?.textContent)),
+    ["finance@example.com"],
+  );
+  await search.fill("nobody");
+  await page.getByText(`No user's email contains "nobody".`).waitFor();
   await context.close();
 });
 

@@ -10,9 +10,11 @@ interface FieldProps {
   type?: "text" | "number" | "email" | "date";
   step?: string;
   placeholder?: string;
+  /** The id of a <datalist> whose values a text field offers. */
+  list?: string;
 }
 
-export function Field({ label, value, set, type = "text", step, placeholder }: FieldProps) {
+export function Field({ label, value, set, type = "text", step, placeholder, list }: FieldProps) {
   const id = useId();
   const common = {
     id,
@@ -31,7 +33,7 @@ export function Field({ label, value, set, type = "text", step, placeholder }: F
       ) : type === "date" ? (
         <input {...common} type="date" />
       ) : (
-        <input {...common} type="text" />
+        <input {...common} type="text" list={list} />
       )}
     </div>
   );

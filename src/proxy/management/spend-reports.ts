@@ -260,7 +260,8 @@ export async function globalSpendTeams(
 /**
  * GET /spend/logs/ui: the logs matching the filters, newest first, a page at a time, with how
  * many match: `{data, total, page, page_size, total_pages}` as LiteLLM's. Filters take
- * LiteLLM's names (`api_key`, `status_filter`) and the short ones (`key_hash`, `status`).
+ * LiteLLM's names (`api_key`, `key_alias`, `status_filter`) and the short ones (`key_hash`,
+ * `status`). A plaintext key given as `api_key` or `key_hash` is hashed and never echoed.
  */
 export async function spendLogsUi(
   gateway: Gateway,
@@ -274,6 +275,7 @@ export async function spendLogsUi(
     "page_size",
     "api_key",
     "key_hash",
+    "key_alias",
     "team_id",
     "user_id",
     "request_id",
@@ -311,6 +313,7 @@ export async function spendLogsUi(
   const { data, total } = await store.spendLogPage({
     ...range,
     key_hash: keyHash,
+    key_alias: text("key_alias"),
     team_id: text("team_id"),
     user_id: text("user_id"),
     request_id: text("request_id"),

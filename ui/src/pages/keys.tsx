@@ -175,6 +175,15 @@ function Confirm({ action, act, cancel }: { action: keyof typeof CONFIRM; act: (
 
 function KeyRow({ keyView, admin, act }: { keyView: KeyView; admin: boolean; act: (action: string) => void }) {
   const [confirming, setConfirming] = useState<keyof typeof CONFIRM | undefined>(undefined);
+  // The question replaces the row's buttons, so its own focus-back finds its opener gone:
+  // cancelling focuses the button that asked, drawn again, from here.
+  const [cancelled, setCancelled] = useState<keyof typeof CONFIRM | undefined>(undefined);
+  const openers = { delete: useRef<HTMLButtonElement>(null), regenerate: useRef<HTMLButtonElement>(null) };
+  useEffect(() => {
+    if (cancelled === undefined) return;
+    openers[cancelled].current?.focus();
+    setCancelled(undefined);
+  });
   return (
     <tr>
       <td data-label="Alias">{keyView.key_alias ?? "—"}</td>
@@ -197,7 +206,10 @@ function KeyRow({ keyView, admin, act }: { keyView: KeyView; admin: boolean; act
                 setConfirming(undefined);
                 act(confirming);
               }}
-              cancel={() => setConfirming(undefined)}
+              cancel={() => {
+                setCancelled(confirming);
+                setConfirming(undefined);
+              }}
             />
           ) : (
             <>
@@ -211,10 +223,15 @@ function KeyRow({ keyView, admin, act }: { keyView: KeyView; admin: boolean; act
               <button type="button" class="secondary" onClick={() => act("edit")}>
                 Edit limits
               </button>
-              <button type="button" class="secondary" onClick={() => setConfirming("regenerate")}>
+              <button
+                type="button"
+                class="secondary"
+                ref={openers.regenerate}
+                onClick={() => setConfirming("regenerate")}
+              >
                 Regenerate
               </button>
-              <button type="button" class="danger" onClick={() => setConfirming("delete")}>
+              <button type="button" class="danger" ref={openers.delete} onClick={() => setConfirming("delete")}>
                 Delete
               </button>
             </>

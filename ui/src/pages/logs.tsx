@@ -35,29 +35,48 @@ export interface LogPage {
 
 const PAGE_SIZE = 50;
 
+/** A key's hash as the gateway stores it; anything else typed in the key filter is an alias. */
+const KEY_HASH = /^[0-9a-f]{64}$/;
+
+/**
+ * What the key filter asks the server for. A plaintext key is never sent: it would travel in
+ * the URL, where access logs and browser history keep it. Its hash or alias finds the same logs.
+ */
+function keyFilterOf(text: string): { key_hash?: string; key_alias?: string } | "plaintext" {
+  if (text.startsWith("sk-")) return "plaintext";
+  if (text === "") return {};
+  return KEY_HASH.test(text) ? { key_hash: text } : { key_alias: text };
+}
+
 export function Logs({ session }: { session: Session }) {
   const admin = session.role === "admin";
   const [page, setPage] = useState(1);
-  const [keyHash, setKeyHash] = useState("");
+  const [keyText, setKeyText] = useState("");
   const [team, setTeam] = useState("");
   const [model, setModel] = useState("");
   const [status, setStatus] = useState("");
   const [start, setStart] = useState("");
   const [end, setEnd] = useState("");
 
+  const keyFilter = keyFilterOf(keyText.trim());
   // The days picked are the browser's, as the times shown are: from the From day's local
   // midnight up to the end of the To day (its last millisecond; the route includes an instant end).
   const params = {
     page,
     page_size: PAGE_SIZE,
-    key_hash: keyHash.trim(),
+    ...(keyFilter === "plaintext" ? {} : keyFilter),
     team_id: team.trim(),
     model: model.trim(),
     status,
     start_date: start === "" ? "" : localMidnight(start).toISOString(),
     end_date: end === "" ? "" : new Date(localMidnight(end, 1).getTime() - 1).toISOString(),
   };
-  const { data: logs, error } = useGet<LogPage>(`/spend/logs/ui${query(params)}`);
+  const loaded = useGet<LogPage>(keyFilter === "plaintext" ? null : `/spend/logs/ui${query(params)}`);
+  // With a plaintext key typed nothing is asked: the last answer is not this filter's.
+  const logs = keyFilter === "plaintext" ? undefined : loaded.data;
+  // The model filter is exact: offer the names the gateway serves.
+  const info = useGet<{ data: { model_name: string }[] }>("/model/info");
+  const modelNames = [...new Set((info.data?.data ?? []).map((entry) => entry.model_name))].sort();
 
   const filter = (set: (value: string) => void) => (value: string) => {
     set(value);
@@ -68,9 +87,14 @@ export function Logs({ session }: { session: Session }) {
     <>
       <form class="panel filters" aria-label="Filters" onSubmit={(event) => event.preventDefault()}>
         <div class="grid">
-          {admin && <Field label="Key hash" value={keyHash} set={filter(setKeyHash)} />}
+          {admin && <Field label="Key alias or hash" value={keyText} set={filter(setKeyText)} />}
           {admin && <Field label="Team" value={team} set={filter(setTeam)} />}
-          <Field label="Model" value={model} set={filter(setModel)} />
+          <Field label="Model" value={model} set={filter(setModel)} list="log-models" />
+          <datalist id="log-models">
+            {modelNames.map((name) => (
+              <option key={name} value={name} />
+            ))}
+          </datalist>
           <div class="field">
             <label for="log-status">Status</label>
             <select id="log-status" value={status} onChange={(event) => filter(setStatus)(event.currentTarget.value)}>
@@ -84,7 +108,10 @@ export function Logs({ session }: { session: Session }) {
         </div>
         <p class="hint">Days and times are the browser's, in {TIME_ZONE}.</p>
       </form>
-      {error !== undefined && <Notice error={error} />}
+      {keyFilter === "plaintext" && (
+        <Notice error="That is a key itself (it starts with sk-), so it was not sent: filter by the key's alias or its hash instead." />
+      )}
+      {loaded.error !== undefined && keyFilter !== "plaintext" && <Notice error={loaded.error} />}
       <p class="summary">
         {logs === undefined ? "" : `${count(logs.total)} ${logs.total === 1 ? "request" : "requests"}`}
       </p>

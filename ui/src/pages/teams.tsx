@@ -1,8 +1,13 @@
-/** Teams: their budgets, limits and spend (/team/list), and a form for /team/new. */
-import { useState } from "preact/hooks";
+/**
+ * Teams: their budgets, limits and spend (/team/list), and a form for /team/new. LiteLLM's
+ * /team/list answers every team at once (no pages), so the table pages them here.
+ */
+import { useEffect, useState } from "preact/hooks";
 import { postJson } from "../api.js";
 import { limitsOf, spendOf } from "../format.js";
-import { Field, FormPanel, Notice, numberIn, useGet } from "../widgets.js";
+import { Field, FormPanel, Notice, numberIn, Pager, useGet } from "../widgets.js";
+
+const PAGE_SIZE = 25;
 
 interface TeamView {
   team_id: string;
@@ -45,6 +50,13 @@ function CreateTeam({ created, cancel }: { created: () => void; cancel: () => vo
 export function Teams() {
   const { data: teams, error, reload } = useGet<TeamView[]>("/team/list");
   const [creating, setCreating] = useState(false);
+  const [page, setPage] = useState(1);
+  const pages = Math.ceil((teams?.length ?? 0) / PAGE_SIZE);
+  // Past the last page (fewer teams since): the last one.
+  useEffect(() => {
+    if (pages > 0 && page > pages) setPage(pages);
+  }, [page, pages]);
+  const shown = (teams ?? []).slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
   return (
     <>
       <div class="toolbar">
@@ -75,7 +87,7 @@ export function Teams() {
           </tr>
         </thead>
         <tbody>
-          {(teams ?? []).map((team) => (
+          {shown.map((team) => (
             <tr key={team.team_id}>
               <td data-label="Team">{team.team_alias || "—"}</td>
               <td data-label="Id">
@@ -95,6 +107,7 @@ export function Teams() {
         </tbody>
       </table>
       {teams !== undefined && teams.length === 0 && <p class="empty">No teams yet.</p>}
+      <Pager page={page} hasMore={page < pages} pages={pages} go={setPage} />
     </>
   );
 }

@@ -1,4 +1,7 @@
-/** Users: budgets, spend, teams and key counts (/user/list, paged), and a form for /user/new. */
+/**
+ * Users: budgets, spend, teams and key counts (/user/list, paged and searched by email on the
+ * server), and a form for /user/new.
+ */
 import { useState } from "preact/hooks";
 import { postJson, query } from "../api.js";
 import { limitsOf, spendOf } from "../format.js";
@@ -43,11 +46,25 @@ function CreateUser({ created, cancel }: { created: () => void; cancel: () => vo
 
 export function Users() {
   const [page, setPage] = useState(1);
-  const { data: list, error, reload } = useGet<UserList>(`/user/list${query({ page, page_size: 25 })}`);
+  const [search, setSearch] = useState("");
+  const params = { page, page_size: 25, user_email: search.trim() };
+  const { data: list, error, reload } = useGet<UserList>(`/user/list${query(params)}`);
   const [creating, setCreating] = useState(false);
   return (
     <>
       <div class="toolbar">
+        <label class="inline">
+          Search
+          <input
+            type="search"
+            value={search}
+            placeholder="email"
+            onInput={(event) => {
+              setSearch(event.currentTarget.value);
+              setPage(1);
+            }}
+          />
+        </label>
         <button type="button" aria-expanded={creating} onClick={() => setCreating(!creating)}>
           Create user
         </button>
@@ -90,7 +107,9 @@ export function Users() {
           ))}
         </tbody>
       </table>
-      {list !== undefined && list.total === 0 && <p class="empty">No users yet.</p>}
+      {list !== undefined && list.total === 0 && (
+        <p class="empty">{search.trim() === "" ? "No users yet." : `No user's email contains "${search.trim()}".`}</p>
+      )}
       <Pager
         page={page}
         hasMore={list !== undefined && page < list.total_pages}
