@@ -221,7 +221,10 @@ export class GatewayServer {
       uiDisabled: options.uiDisabled === true,
       startedAt: Math.floor(Date.now() / 1000),
     };
-    this.tracer = options.tracing === undefined ? undefined : new GatewayTracer(options.tracing, packageVersion());
+    this.tracer =
+      options.tracing === undefined
+        ? undefined
+        : new GatewayTracer(options.tracing, packageVersion(), (message) => this.logger.warn(message));
     this.webhook = options.webhook === undefined ? undefined : this.webhookLogger(options.webhook);
     this.server = createServer(connectionTimeouts(options), (req, res) => void this.handle(req, res));
     this.server.on("clientError", answerClientError);

@@ -170,6 +170,7 @@ export class GatewayTracer {
   private readonly source: SpanSource;
   private readonly sampler: Sampler;
 
+  /** `warn` is told of dropped spans and refused batches (counts, never a header). */
   constructor(settings: TracingSettings, version: string, warn: (message: string) => void = () => undefined) {
     this.sampler = settings.sampler;
     this.source = spanSource(settings.serviceName, version);
