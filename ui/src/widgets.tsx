@@ -72,6 +72,29 @@ export function Pager({ page, hasMore, go, pages }: PagerProps) {
   );
 }
 
+/** A toolbar's search box: each change searches anew from the first page (`search`). */
+export function SearchBox({
+  value,
+  placeholder,
+  search,
+}: {
+  value: string;
+  placeholder: string;
+  search: (text: string) => void;
+}) {
+  return (
+    <label class="inline">
+      Search
+      <input
+        type="search"
+        value={value}
+        placeholder={placeholder}
+        onInput={(event) => search(event.currentTarget.value)}
+      />
+    </label>
+  );
+}
+
 /**
  * Focuses the first `selector` inside the element on mounting; when it goes with focus inside
  * it (or focus lost), gives focus back to where it was before, if that is still on the page.

@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { describe, postJson, query, type Session } from "../api.js";
 import { limitsOf, spendOf, when } from "../format.js";
-import { Field, FormPanel, Notice, numberIn, Pager, useFocusFirst, useGet } from "../widgets.js";
+import { Field, FormPanel, Notice, numberIn, Pager, SearchBox, useFocusFirst, useGet } from "../widgets.js";
 
 export interface KeyView {
   token: string;
@@ -280,18 +280,14 @@ export function Keys({ session }: { session: Session }) {
     <>
       {admin && (
         <div class="toolbar">
-          <label class="inline">
-            Search
-            <input
-              type="search"
-              value={search}
-              placeholder="alias"
-              onInput={(event) => {
-                setSearch(event.currentTarget.value);
-                setPage(1);
-              }}
-            />
-          </label>
+          <SearchBox
+            value={search}
+            placeholder="alias"
+            search={(text) => {
+              setSearch(text);
+              setPage(1);
+            }}
+          />
           <button type="button" aria-expanded={creating} onClick={() => setCreating(!creating)}>
             Create key
           </button>

@@ -5,7 +5,7 @@
 import { useState } from "preact/hooks";
 import { postJson, query } from "../api.js";
 import { limitsOf, spendOf } from "../format.js";
-import { Field, FormPanel, Notice, numberIn, Pager, useGet } from "../widgets.js";
+import { Field, FormPanel, Notice, numberIn, Pager, SearchBox, useGet } from "../widgets.js";
 
 interface UserView {
   user_id: string;
@@ -53,18 +53,14 @@ export function Users() {
   return (
     <>
       <div class="toolbar">
-        <label class="inline">
-          Search
-          <input
-            type="search"
-            value={search}
-            placeholder="email"
-            onInput={(event) => {
-              setSearch(event.currentTarget.value);
-              setPage(1);
-            }}
-          />
-        </label>
+        <SearchBox
+          value={search}
+          placeholder="email"
+          search={(text) => {
+            setSearch(text);
+            setPage(1);
+          }}
+        />
         <button type="button" aria-expanded={creating} onClick={() => setCreating(!creating)}>
           Create user
         </button>
