@@ -90,9 +90,16 @@ export class HealthChecks {
 
   /**
    * Checks every deployment once and keeps each one's result; joins the run under way if
-   * there is one. Never rejects: a failing ping is an unhealthy record.
+   * there is one. With `only` (deployment ids), checks just those, or takes their results
+   * from a run of all under way. Never rejects: a failing ping is an unhealthy record.
    */
-  run(checkedBy: string | null = null): Promise<readonly HealthCheck[]> {
+  run(checkedBy: string | null = null, only?: ReadonlySet<string>): Promise<readonly HealthCheck[]> {
+    if (only !== undefined) {
+      const picked = (checks: readonly HealthCheck[]) => checks.filter((check) => only.has(check.deployment.id));
+      if (this.running !== undefined) return this.running.then(picked);
+      const some = this.options.target.deployments.filter((deployment) => only.has(deployment.id));
+      return this.checkAll(checkedBy, some);
+    }
     if (this.running === undefined) {
       this.running = this.checkAll(checkedBy).finally(() => {
         this.running = undefined;
@@ -138,12 +145,14 @@ export class HealthChecks {
     await this.running;
   }
 
-  private async checkAll(checkedBy: string | null): Promise<readonly HealthCheck[]> {
+  /** Checks `some` deployments (by default all of them) and keeps their results. */
+  private async checkAll(checkedBy: string | null, some?: readonly Deployment[]): Promise<readonly HealthCheck[]> {
     try {
-      const deployments = this.options.target.deployments;
+      const deployments = some ?? this.options.target.deployments;
       const checks = await Promise.all(deployments.map((deployment) => this.check(deployment, checkedBy)));
       if (this.stopping.aborted) return checks;
       for (const check of checks) this.latestById.set(check.deployment.id, check);
+      if (some !== undefined) return checks;
       // Deployments removed since (/model/delete) take their records with them: memory stays bounded.
       const ids = new Set(deployments.map((deployment) => deployment.id));
       for (const id of this.latestById.keys()) if (!ids.has(id)) this.latestById.delete(id);

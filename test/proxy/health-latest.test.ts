@@ -268,6 +268,84 @@ describe("/health/latest without background checks", () => {
   });
 });
 
+describe("/health?model= and ?model_id=", () => {
+  test("only the deployments named are called; none healthy is a 503; an unknown name a 404 naming the parameter", async () => {
+    reset();
+    const gateway = await gatewayWith({ background: false });
+    try {
+      const limitedOnly = await get(gateway, "/health?model_id=dep-limited");
+      assert.equal(limitedOnly.status, 503);
+      assert.deepEqual(limitedOnly.body, {
+        healthy_endpoints: [],
+        unhealthy_endpoints: [
+          {
+            model: "text-completion-openai/gpt-3.5-turbo-instruct",
+            model_name: "instruct",
+            model_id: "dep-limited",
+            api_base: `${limited.url}/v1`,
+            error: "Rate limit reached",
+          },
+        ],
+        healthy_count: 0,
+        unhealthy_count: 1,
+      });
+      assert.equal(limited.requests.length, 1);
+      assert.equal(ok.requests.length, 0);
+
+      const okOnly = await get(gateway, "/health?model_id=dep-ok");
+      assert.equal(okOnly.status, 200);
+      assert.deepEqual(
+        (okOnly.body as { healthy_endpoints: { model_id: string }[] }).healthy_endpoints.map((e) => e.model_id),
+        ["dep-ok"],
+      );
+      assert.equal(ok.requests.length, 1);
+      assert.equal(limited.requests.length, 1);
+
+      const group = await get(gateway, "/health?model=instruct");
+      assert.equal(group.status, 200);
+      assert.equal((group.body as { healthy_count: number }).healthy_count, 1);
+      assert.equal((group.body as { unhealthy_count: number }).unhealthy_count, 1);
+      assert.equal(ok.requests.length + limited.requests.length, 4);
+
+      const unknown = await get(gateway, "/health?model=gpt-5");
+      assert.equal(unknown.status, 404);
+      assert.deepEqual(unknown.body, {
+        error: {
+          message:
+            "/health: no deployment has model 'gpt-5'; GET /model/info lists the model groups and their model ids.",
+          type: "not_found_error",
+          param: "model",
+          code: "model_not_found",
+        },
+      });
+      const mistyped = await get(gateway, "/health?modelid=dep-ok");
+      assert.equal(mistyped.status, 400);
+      assert.equal((mistyped.body as { error: { param: string } }).error.param, "modelid");
+      assert.equal(ok.requests.length + limited.requests.length, 4);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  test("with background checks, a targeted /health answers from the last run too, calling no upstream", async () => {
+    reset();
+    const gateway = await gatewayWith({ background: true });
+    try {
+      const limitedOnly = await get(gateway, "/health?model_id=dep-limited");
+      assert.equal(limitedOnly.status, 503);
+      assert.equal((limitedOnly.body as { unhealthy_count: number }).unhealthy_count, 1);
+      const okOnly = await get(gateway, "/health?model_id=dep-ok");
+      assert.equal(okOnly.status, 200);
+      assert.equal((okOnly.body as { healthy_count: number }).healthy_count, 1);
+      // The background run's one call each, nothing more.
+      assert.equal(ok.requests.length, 1);
+      assert.equal(limited.requests.length, 1);
+    } finally {
+      await gateway.close();
+    }
+  });
+});
+
 describe("config.yaml", () => {
   async function configWith(name: string, general: string) {
     const file = join(dir, `${name}.yaml`);

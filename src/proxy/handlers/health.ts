@@ -13,6 +13,10 @@ import { packageVersion } from "../../version.js";
 import type { CooldownCause } from "../../state/router-state.js";
 import type { HealthCheck, HealthCheckRecord } from "../health-checks.js";
 import { sendJson } from "../respond.js";
+import type { Deployment } from "../../config/index.js";
+import { NotFoundError } from "../../wire/errors.js";
+import { clip } from "../../wire/validate.js";
+import { queryOf } from "../management/query.js";
 
 export async function liveliness(
   _gateway: Gateway,
@@ -78,8 +82,33 @@ function endpointOf(gateway: Gateway, { deployment, record }: HealthCheck) {
 }
 
 /**
- * Every deployment's health: checked now, or with background_health_checks the background
- * runs' latest (waiting for the first), calling no upstream, as LiteLLM's health_endpoint.
+ * The deployments `?model_id=` (one deployment) or `?model=` (a model group's) name, as ids;
+ * undefined when neither is given. A name no deployment has is a 404 naming the parameter.
+ */
+function targeted(gateway: Gateway, req: IncomingMessage): ReadonlySet<string> | undefined {
+  const query = queryOf(req, "/health", ["model", "model_id"]);
+  const modelId = query.get("model_id");
+  const model = query.get("model");
+  if (modelId === null && model === null) return undefined;
+  const [param, wanted, matches] =
+    modelId !== null
+      ? ["model_id", modelId, (d: Deployment) => d.id === modelId]
+      : ["model", model ?? "", (d: Deployment) => d.modelName === model];
+  const ids = new Set(gateway.router.deployments.filter(matches).map((deployment) => deployment.id));
+  if (ids.size === 0) {
+    throw new NotFoundError(
+      `/health: no deployment has ${param} '${clip(wanted)}'; GET /model/info lists the model groups and their model ids.`,
+      { param, code: "model_not_found" },
+    );
+  }
+  return ids;
+}
+
+/**
+ * Every deployment's health (or, with ?model= / ?model_id=, those named): checked now, or with
+ * background_health_checks the background runs' latest (waiting for the first), calling no
+ * upstream, as LiteLLM's health_endpoint. A targeted check where none is healthy answers 503,
+ * as LiteLLM's does, so a monitor can read the status alone.
  */
 export async function health(
   gateway: Gateway,
@@ -88,17 +117,18 @@ export async function health(
   ctx: RequestContext,
 ): Promise<void> {
   await gateway.access.requireAdmin(req);
+  const only = targeted(gateway, req);
   const checks = gateway.health;
   let results: readonly HealthCheck[];
   if (checks.background) {
     await checks.settled();
-    results = checks.latest();
-  } else results = await checks.run();
+    results = checks.latest().filter((check) => only === undefined || only.has(check.deployment.id));
+  } else results = await checks.run(null, only);
   const healthy = results.filter((r) => r.record.status === "healthy").map((r) => endpointOf(gateway, r));
   const unhealthy = results.filter((r) => r.record.status === "unhealthy").map((r) => endpointOf(gateway, r));
   sendJson(
     res,
-    200,
+    only !== undefined && healthy.length === 0 ? 503 : 200,
     {
       healthy_endpoints: healthy,
       unhealthy_endpoints: unhealthy,
