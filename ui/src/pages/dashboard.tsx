@@ -116,6 +116,18 @@ function TopTable({ title, rows }: { title: string; rows: GroupTotal[] }) {
 const dollars = (value: number) => usd(value);
 const whole = (value: number) => count(Math.round(value));
 
+/** The four charts: which series of the report each draws, and how its values read. */
+const CHARTS: readonly {
+  title: string;
+  series: "requests" | "tokens" | "spend" | "errors";
+  format: (value: number) => string;
+}[] = [
+  { title: "Requests", series: "requests", format: whole },
+  { title: "Tokens", series: "tokens", format: whole },
+  { title: "Spend", series: "spend", format: dollars },
+  { title: "Error rate", series: "errors", format: percent },
+];
+
 interface Data {
   /** The range shown, unix seconds. */
   from: number;
@@ -263,42 +275,18 @@ function Report() {
             </div>
           </dl>
           <div class="charts">
-            <Chart
-              title="Requests"
-              times={data.times}
-              values={data.requests}
-              format={whole}
-              from={data.from}
-              to={data.to}
-              utc={data.utc}
-            />
-            <Chart
-              title="Tokens"
-              times={data.times}
-              values={data.tokens}
-              format={whole}
-              from={data.from}
-              to={data.to}
-              utc={data.utc}
-            />
-            <Chart
-              title="Spend"
-              times={data.times}
-              values={data.spend}
-              format={dollars}
-              from={data.from}
-              to={data.to}
-              utc={data.utc}
-            />
-            <Chart
-              title="Error rate"
-              times={data.times}
-              values={data.errors}
-              format={percent}
-              from={data.from}
-              to={data.to}
-              utc={data.utc}
-            />
+            {CHARTS.map(({ title, series, format }) => (
+              <Chart
+                key={title}
+                title={title}
+                times={data.times}
+                values={data[series]}
+                format={format}
+                from={data.from}
+                to={data.to}
+                utc={data.utc}
+              />
+            ))}
           </div>
           <div class="tops">
             <TopTable title="Top keys" rows={data.keys} />
