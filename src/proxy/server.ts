@@ -17,6 +17,7 @@ import type { Duplex } from "node:stream";
 import { closePools } from "../http/transport.js";
 import { Router, type RouterOptions } from "../router/router.js";
 import type { Deployment, RequestOverrides } from "../config/index.js";
+import type { CompletionUsage } from "../wire/completions.js";
 import { APIError, NotFoundError } from "../wire/errors.js";
 import { AccessControl } from "../access/access-control.js";
 import type { Ticket } from "../access/grant.js";
@@ -370,11 +371,11 @@ export class GatewayServer {
   }
 
   /** Hands a finished request's spans to the tracer, once a stream's counted usage is known. */
-  private trace(ctx: RequestContext, end: Omit<TraceEnd, "usage">, usage: Outcome["usage"]): void {
+  private trace(ctx: RequestContext, end: TraceEnd, usage: Outcome["usage"]): void {
     const tracer = this.tracer;
     if (tracer === undefined) return;
-    const record = (known: TraceEnd["usage"]): void => {
-      const spans = requestSpans(ctx, { ...end, usage: known });
+    const record = (known: CompletionUsage | undefined): void => {
+      const spans = requestSpans(ctx, end, known);
       if (spans !== undefined) tracer.record(spans);
     };
     if (usage instanceof Promise) {

@@ -8,7 +8,8 @@
 import { principalLogId } from "../access/spend-ledger.js";
 import type { Deployment } from "../config/index.js";
 import type { Attempt } from "../router/trace.js";
-import type { ChildSpan, RequestSpans, SpanAttributes } from "../tracing/tracer.js";
+import { SpanAttributes } from "../tracing/attributes.js";
+import type { ChildSpan, RequestSpans } from "../tracing/tracer.js";
 import type { CompletionUsage } from "../wire/completions.js";
 import type { RequestContext } from "./context.js";
 import { costFor } from "./outcome.js";
@@ -16,12 +17,6 @@ import { routeOperation } from "./route-operation.js";
 
 /** Hex characters of a key's hash a span shows: the log line's. */
 const KEY_HASH_SHOWN = 12;
-
-/** litellm_params.model's provider prefix (a bare name is OpenAI's), as metrics' api_provider. */
-function providerOf(deployment: Deployment): string {
-  const slash = deployment.model.indexOf("/");
-  return slash === -1 ? "openai" : deployment.model.slice(0, slash);
-}
 
 /** gen_ai.provider.name: the convention's well-known names where it has one, else litegate's provider prefix. */
 const GEN_AI_PROVIDERS: Readonly<Record<string, string>> = {
@@ -41,68 +36,98 @@ const GEN_AI_PROVIDERS: Readonly<Record<string, string>> = {
   cohere: "cohere",
 };
 
-/** The model a deployment calls, without its provider prefix. */
-function modelOf(deployment: Deployment): string {
-  return deployment.model.slice(deployment.model.indexOf("/") + 1);
-}
-
-/** server.address and server.port of each deployment's api_base (already stripped of credentials), parsed once. */
-const servers = new WeakMap<Deployment, { address: string; port: number } | null>();
-
-function serverOf(deployment: Deployment, attributes: SpanAttributes): void {
-  let server = servers.get(deployment);
-  if (server === undefined) {
-    server = null;
-    try {
-      if (deployment.apiBase !== undefined) {
-        const url = new URL(deployment.apiBase);
-        const port = url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port);
-        server = { address: url.hostname, port };
-      }
-    } catch {
-      // Not a URL: nothing to show.
-    }
-    servers.set(deployment, server);
-  }
-  if (server === null) return;
-  attributes["server.address"] = server.address;
-  attributes["server.port"] = server.port;
-}
-
 /** gen_ai.provider.name (and gen_ai.system) for a litegate provider prefix. */
 export function genAiProviderName(provider: string): string {
   return GEN_AI_PROVIDERS[provider] ?? provider;
 }
 
-function deploymentAttributes(operation: string, deployment: Deployment, attributes: SpanAttributes): void {
-  const genAi = genAiProviderName(providerOf(deployment));
-  attributes["gen_ai.operation.name"] = operation;
-  attributes["gen_ai.provider.name"] = genAi;
-  attributes["gen_ai.system"] = genAi;
-  attributes["litegate.deployment_id"] = deployment.id;
+/** What every span of a deployment's calls shows of it, worked out once per deployment (not per request). */
+interface DeploymentFacts {
+  /** gen_ai.provider.name, from litellm_params.model's provider prefix (a bare name is OpenAI's). */
+  provider: string;
+  /** The model it calls, without its provider prefix. */
+  model: string;
+  /** server.address and server.port of its api_base (already stripped of credentials); null when it has none. */
+  server: { address: string; port: number } | null;
+  /** Its attempt spans' names (`chat gpt-4o`), by operation. */
+  spanNames: Map<string, string>;
+}
+
+const deploymentFacts = new WeakMap<Deployment, DeploymentFacts>();
+
+function serverOf(apiBase: string | undefined): DeploymentFacts["server"] {
+  if (apiBase === undefined) return null;
+  try {
+    const url = new URL(apiBase);
+    return { address: url.hostname, port: url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port) };
+  } catch {
+    // Not a URL: nothing to show.
+    return null;
+  }
+}
+
+function factsOf(deployment: Deployment): DeploymentFacts {
+  let facts = deploymentFacts.get(deployment);
+  if (facts === undefined) {
+    const slash = deployment.model.indexOf("/");
+    facts = {
+      provider: genAiProviderName(slash === -1 ? "openai" : deployment.model.slice(0, slash)),
+      model: deployment.model.slice(slash + 1),
+      server: serverOf(deployment.apiBase),
+      spanNames: new Map(),
+    };
+    deploymentFacts.set(deployment, facts);
+  }
+  return facts;
+}
+
+function spanNameOf(facts: DeploymentFacts, operation: string): string {
+  let name = facts.spanNames.get(operation);
+  if (name === undefined) {
+    name = `${operation} ${facts.model}`;
+    facts.spanNames.set(operation, name);
+  }
+  return name;
+}
+
+/** Server span names (`POST /v1/chat/completions`) by route and method: made once, not per request (routes are few). */
+const serverSpanNames = new Map<string, Map<string, string>>();
+
+function serverSpanName(method: string, route: string): string {
+  let byMethod: Map<string, string> | undefined = serverSpanNames.get(route);
+  if (byMethod === undefined) {
+    byMethod = new Map();
+    serverSpanNames.set(route, byMethod);
+  }
+  let name: string | undefined = byMethod.get(method);
+  if (name === undefined) {
+    name = `${method} ${route}`;
+    byMethod.set(method, name);
+  }
+  return name;
 }
 
 function usageAttributes(usage: CompletionUsage | undefined, attributes: SpanAttributes): void {
   if (usage === undefined) return;
-  attributes["gen_ai.usage.input_tokens"] = usage.prompt_tokens;
-  attributes["gen_ai.usage.output_tokens"] = usage.completion_tokens;
+  attributes.add("gen_ai.usage.input_tokens", usage.prompt_tokens);
+  attributes.add("gen_ai.usage.output_tokens", usage.completion_tokens);
 }
 
 function paramAttributes(ctx: RequestContext, attributes: SpanAttributes): void {
   const params = ctx.requestParams;
-  if (params?.temperature !== undefined) attributes["gen_ai.request.temperature"] = params.temperature;
-  if (params?.maxTokens !== undefined) attributes["gen_ai.request.max_tokens"] = params.maxTokens;
+  if (params?.temperature !== undefined) attributes.add("gen_ai.request.temperature", params.temperature);
+  if (params?.maxTokens !== undefined) attributes.add("gen_ai.request.max_tokens", params.maxTokens);
 }
 
 /** Who called: the key's alias, the start of its hash, its team, the end user (the log line's fields). */
 function callerAttributes(ctx: RequestContext, attributes: SpanAttributes): void {
   const principal = ctx.principal;
   if (principal === undefined) return;
-  attributes["litegate.key_hash"] = principalLogId(principal).slice(0, KEY_HASH_SHOWN);
+  attributes.add("litegate.key_hash", principalLogId(principal).slice(0, KEY_HASH_SHOWN));
   const key = principal.kind === "key" ? principal.grant.key : undefined;
-  if (key?.key_alias != null) attributes["litegate.key_alias"] = key.key_alias;
-  if (key?.team_id != null) attributes["litegate.team_id"] = key.team_id;
-  if (ctx.endUser !== undefined) attributes["litegate.end_user"] = ctx.endUser;
+  if (key?.key_alias != null) attributes.add("litegate.key_alias", key.key_alias);
+  if (key?.team_id != null) attributes.add("litegate.team_id", key.team_id);
+  if (ctx.endUser !== undefined) attributes.add("litegate.end_user", ctx.endUser);
 }
 
 /** One attempt's client span: which deployment, its place among retries and fallbacks, how it failed. */
@@ -115,29 +140,35 @@ function attemptSpan(
   fallback: number,
   answered: { usage: CompletionUsage | undefined; endedAt: number } | undefined,
 ): ChildSpan {
-  const attributes: SpanAttributes = {};
-  deploymentAttributes(operation, attempt.deployment, attributes);
-  attributes["gen_ai.request.model"] = modelOf(attempt.deployment);
+  const facts = factsOf(attempt.deployment);
+  const attributes = new SpanAttributes()
+    .add("gen_ai.operation.name", operation)
+    .add("gen_ai.provider.name", facts.provider)
+    .add("gen_ai.system", facts.provider)
+    .add("litegate.deployment_id", attempt.deployment.id)
+    .add("gen_ai.request.model", facts.model);
   paramAttributes(ctx, attributes);
-  serverOf(attempt.deployment, attributes);
-  attributes["litegate.model_group"] = attempt.group;
-  attributes["litegate.attempt"] = index;
-  attributes["litegate.retry"] = retry;
-  attributes["litegate.fallback"] = fallback;
+  if (facts.server !== null) {
+    attributes.add("server.address", facts.server.address).add("server.port", facts.server.port);
+  }
+  attributes
+    .add("litegate.model_group", attempt.group)
+    .add("litegate.attempt", index)
+    .add("litegate.retry", retry)
+    .add("litegate.fallback", fallback);
   const failure = attempt.failure;
   if (failure !== undefined) {
-    attributes["error.type"] = failure.errorClass;
-    attributes["http.response.status_code"] = failure.status;
-    if (attempt.cooledDown) attributes["litegate.cooled_down"] = true;
+    attributes.add("error.type", failure.errorClass).add("http.response.status_code", failure.status);
+    if (attempt.cooledDown) attributes.add("litegate.cooled_down", true);
   } else if (answered !== undefined) {
-    attributes["gen_ai.response.model"] = modelOf(attempt.deployment);
+    attributes.add("gen_ai.response.model", facts.model);
     usageAttributes(answered.usage, attributes);
     if (ctx.stream && attempt.answeredAt !== undefined) {
-      attributes["litegate.time_to_first_token_ms"] = attempt.answeredAt - attempt.startedAt;
+      attributes.add("litegate.time_to_first_token_ms", attempt.answeredAt - attempt.startedAt);
     }
   }
   return {
-    name: `${operation} ${modelOf(attempt.deployment)}`,
+    name: spanNameOf(facts, operation),
     client: true,
     startedAt: attempt.startedAt,
     // A stream's call lasts until its last chunk, after its first (answeredAt).
@@ -175,7 +206,7 @@ function attemptSpans(
     const span = attemptSpan(ctx, operation, attempt, index, retry, groups.length - 1, answered);
     if (cut !== undefined) {
       span.endedAt = cut;
-      if (status === 499) span.attributes["litegate.cancelled"] = true;
+      if (status === 499) span.attributes.add("litegate.cancelled", true);
     }
     return span;
   });
@@ -190,62 +221,70 @@ export interface TraceEnd {
   endedAt: number;
   /** The request is one of the model routes (completions, chat, responses). */
   model: boolean;
-  usage: CompletionUsage | undefined;
   /** When its spend record was handed over (the key's counters charged, the record queued for the store). */
   spend: { startedAt: number; endedAt: number } | undefined;
 }
 
-export function requestSpans(ctx: RequestContext, end: TraceEnd): RequestSpans | undefined {
+/** `usage`: what the request used, as counted (a stream's once it ended). */
+export function requestSpans(
+  ctx: RequestContext,
+  end: TraceEnd,
+  usage: CompletionUsage | undefined,
+): RequestSpans | undefined {
   const start = ctx.tracing;
   if (start === undefined) return undefined;
-  const { status, endedAt, usage } = end;
-  const attributes: SpanAttributes = {
-    "http.request.method": end.method,
-    "http.response.status_code": status,
-    "litegate.request_id": ctx.id,
-  };
-  const { routed } = end;
-  // A path no route matched is shown as the path (masked, cut), never as a route.
-  attributes[routed ? "http.route" : "url.path"] = ctx.route;
+  const { status, endedAt, routed } = end;
+  const attributes = new SpanAttributes()
+    .add("http.request.method", end.method)
+    .add("http.response.status_code", status)
+    .add("litegate.request_id", ctx.id)
+    // A path no route matched is shown as the path (masked, cut), never as a route.
+    .add(routed ? "http.route" : "url.path", ctx.route);
   callerAttributes(ctx, attributes);
   const children: ChildSpan[] = [];
   const failed = status >= 400;
   const errorType = ctx.failure?.errorClass ?? String(status);
-  if (failed) attributes["error.type"] = errorType;
+  if (failed) attributes.add("error.type", errorType);
   if (end.model) {
     const operation = routeOperation(ctx.route).genAi;
-    attributes["gen_ai.operation.name"] = operation;
+    attributes.add("gen_ai.operation.name", operation);
     // The model group asked for; what each deployment was asked and by which provider is on its attempt's span.
-    if (ctx.model !== undefined) attributes["gen_ai.request.model"] = ctx.model;
+    if (ctx.model !== undefined) attributes.add("gen_ai.request.model", ctx.model);
     const trace = ctx.trace;
     const deployment = trace?.deployment;
+    // What the request spent: on the server span and on the spend record's.
+    const cost = usage === undefined || deployment === undefined ? 0 : costFor(ctx, usage);
     if (trace !== undefined) {
-      attributes["litegate.attempts"] = trace.attempts.length;
-      attributes["litegate.retries"] = trace.retries;
-      attributes["litegate.fallbacks"] = trace.fallbacks;
-      if (ctx.stream) attributes["litegate.stream"] = true;
+      attributes
+        .add("litegate.attempts", trace.attempts.length)
+        .add("litegate.retries", trace.retries)
+        .add("litegate.fallbacks", trace.fallbacks);
+      if (ctx.stream) attributes.add("litegate.stream", true);
       // Answered from the response cache: no attempt spans, nothing spent.
       if (trace.cache?.hit === true) {
-        attributes["litegate.cache_hit"] = true;
+        attributes.add("litegate.cache_hit", true);
         usageAttributes(usage, attributes);
-        attributes["litegate.cost"] = 0;
+        attributes.add("litegate.cost", 0);
       }
     }
     if (deployment !== undefined) {
-      attributes["litegate.deployment_id"] = deployment.id;
+      attributes.add("litegate.deployment_id", deployment.id);
       if (status === 200) {
-        attributes["gen_ai.response.model"] = modelOf(deployment);
+        attributes.add("gen_ai.response.model", factsOf(deployment).model);
         usageAttributes(usage, attributes);
-        if (usage !== undefined) attributes["litegate.cost"] = costFor(ctx, usage);
+        if (usage !== undefined) attributes.add("litegate.cost", cost);
       }
     }
     const authEnd = ctx.authenticatedAt ?? endedAt;
+    const principal = new SpanAttributes();
+    if (ctx.principal !== undefined) principal.add("litegate.principal", ctx.principal.kind);
     children.push({
       name: "litegate.auth",
       client: false,
       startedAt: ctx.started,
       endedAt: authEnd,
-      attributes: ctx.principal === undefined ? {} : { "litegate.principal": ctx.principal.kind },
+      spanId: undefined,
+      attributes: principal,
       error: ctx.authenticatedAt === undefined && failed ? errorType : undefined,
     });
     if (ctx.admissionStartedAt !== undefined) {
@@ -254,19 +293,27 @@ export function requestSpans(ctx: RequestContext, end: TraceEnd): RequestSpans |
         client: false,
         startedAt: ctx.admissionStartedAt,
         endedAt: ctx.admittedAt ?? endedAt,
-        attributes: {},
+        spanId: undefined,
+        attributes: new SpanAttributes(),
         error: ctx.admittedAt === undefined && failed ? errorType : undefined,
       });
     }
-    children.push(...attemptSpans(ctx, operation, status, usage, endedAt));
+    for (const span of attemptSpans(ctx, operation, status, usage, endedAt)) children.push(span);
     if (end.spend !== undefined) {
-      const cost = usage === undefined || deployment === undefined ? 0 : costFor(ctx, usage);
-      children.push({ name: "litegate.spend", client: false, ...end.spend, attributes: { "litegate.cost": cost } });
+      children.push({
+        name: "litegate.spend",
+        client: false,
+        startedAt: end.spend.startedAt,
+        endedAt: end.spend.endedAt,
+        spanId: undefined,
+        attributes: new SpanAttributes().add("litegate.cost", cost),
+        error: undefined,
+      });
     }
   }
   return {
     start,
-    name: routed ? `${end.method} ${ctx.route}` : end.method,
+    name: routed ? serverSpanName(end.method, ctx.route) : end.method,
     startedAt: ctx.started,
     // The request's handling ends once its spend is handed over, just after the response closed.
     endedAt: end.spend?.endedAt ?? endedAt,

@@ -33,6 +33,27 @@ export function randomSpanId(): string {
   }
 }
 
+/**
+ * A new span id written as its 8 bytes at `at` (an id that never goes out in a header needs
+ * no hex). Never all zeros.
+ */
+export function writeRandomSpanId(target: Uint8Array, at: number): void {
+  for (;;) {
+    if (used + 8 > POOL_BYTES) {
+      randomFillSync(pool);
+      used = 0;
+    }
+    let any = 0;
+    for (let i = 0; i < 8; i++) {
+      const byte = pool[used + i] as number;
+      target[at + i] = byte;
+      any |= byte;
+    }
+    used += 8;
+    if (any !== 0) return;
+  }
+}
+
 /** 32 hex characters, never all zeros. */
 export function randomTraceId(): string {
   for (;;) {

@@ -16,7 +16,8 @@
  */
 
 import { TraceState } from "@opentelemetry/core";
-import { randomSpanId } from "./ids.js";
+import type { AttributeValue, SpanAttributes } from "./attributes.js";
+import { writeRandomSpanId } from "./ids.js";
 import type { SpanBatch } from "./span-queue.js";
 
 /** Protobuf wire types. */
@@ -24,9 +25,6 @@ const VARINT = 0;
 const FIXED64 = 1;
 const LENGTH_DELIMITED = 2;
 const FIXED32 = 5;
-
-/** A span attribute's value: what litegate's spans carry. */
-export type AttributeValue = string | number | boolean;
 
 /** A span under a request's server span, as the encoder reads it. Times are performance.now() values. */
 export interface EncodableChild {
@@ -37,7 +35,7 @@ export interface EncodableChild {
   endedAt: number;
   /** Its id, when one went out in a traceparent; else a new one is made. */
   spanId?: string | undefined;
-  attributes: Readonly<Record<string, AttributeValue>>;
+  attributes: SpanAttributes;
   /** The span's status is an error with this description. */
   error?: string | undefined;
 }
@@ -54,14 +52,14 @@ export interface EncodableRequest {
   name: string;
   startedAt: number;
   endedAt: number;
-  attributes: Readonly<Record<string, AttributeValue>>;
+  attributes: SpanAttributes;
   error?: string | undefined;
   children: readonly EncodableChild[];
 }
 
 /** The resource's and scope's attributes and names, encoded once per tracer. */
 export interface EncodableSource {
-  resourceAttributes: Readonly<Record<string, AttributeValue>>;
+  resourceAttributes: SpanAttributes;
   scopeName: string;
   scopeVersion: string;
 }
@@ -158,6 +156,15 @@ class Writer {
     this.pos += bytes.length;
   }
 
+  /** A new span id's 8 random bytes as a bytes field. */
+  randomSpanId(field: number): void {
+    this.tag(field, LENGTH_DELIMITED);
+    this.varint(8);
+    this.ensure(8);
+    writeRandomSpanId(this.buf, this.pos);
+    this.pos += 8;
+  }
+
   /** An id's lowercase hex (as ids.ts makes them and traceparent carries them) as bytes. */
   hexBytes(field: number, hex: string): void {
     const bytes = hex.length >>> 1;
@@ -185,16 +192,25 @@ class Writer {
     let low = (upper % 0x10000) * 0x10000 + seconds * 0xca00 + nanos;
     const high = Math.floor(upper / 0x10000) + Math.floor(low / 0x100000000);
     low %= 0x100000000;
-    this.buf.writeUInt32LE(low, this.pos);
-    this.buf.writeUInt32LE(high, this.pos + 4);
-    this.pos += 8;
+    this.uint32(low);
+    this.uint32(high);
   }
 
   fixed32(field: number, value: number): void {
     this.tag(field, FIXED32);
     this.ensure(4);
-    this.buf.writeUInt32LE(value, this.pos);
-    this.pos += 4;
+    this.uint32(value);
+  }
+
+  /** Four bytes, little-endian, stored one by one: Buffer#writeUInt32LE's range checks cost more than the stores. */
+  private uint32(value: number): void {
+    const buf = this.buf;
+    const at = this.pos;
+    buf[at] = value & 0xff;
+    buf[at + 1] = (value >>> 8) & 0xff;
+    buf[at + 2] = (value >>> 16) & 0xff;
+    buf[at + 3] = (value >>> 24) & 0xff;
+    this.pos = at + 4;
   }
 
   double(field: number, value: number): void {
@@ -235,9 +251,15 @@ class Writer {
   }
 
   raw(bytes: Uint8Array): void {
-    this.ensure(bytes.length);
-    this.buf.set(bytes, this.pos);
-    this.pos += bytes.length;
+    const length = bytes.length;
+    this.ensure(length);
+    // An attribute's bytes are a few dozen: a loop costs less than a call into TypedArray#set.
+    if (length <= 64) {
+      const buf = this.buf;
+      const at = this.pos;
+      for (let i = 0; i < length; i++) buf[at + i] = bytes[i] as number;
+    } else this.buf.set(bytes, this.pos);
+    this.pos += length;
   }
 
   bytes(): Uint8Array {
@@ -245,23 +267,99 @@ class Writer {
   }
 }
 
-/** AnyValue's fields, by the value's JavaScript type (as the SDK chooses them: an integer is int_value). */
-function writeAttributes(writer: Writer, field: number, attributes: Readonly<Record<string, AttributeValue>>): void {
-  for (const key in attributes) {
-    const value = attributes[key] as AttributeValue;
-    const pair = writer.begin(field, 1);
-    writer.string(1, key);
-    const any = writer.begin(2, 1);
-    if (typeof value === "string") writer.string(1, value);
-    else if (typeof value === "boolean") {
-      writer.tag(2, VARINT);
-      writer.varint(value ? 1 : 0);
-    } else if (Number.isInteger(value)) {
-      writer.tag(3, VARINT);
-      writer.int64(value);
-    } else writer.double(4, value);
-    writer.end(any);
-    writer.end(pair);
+/** A KeyValue's `value` (AnyValue), by the value's JavaScript type (as the SDK chooses them: an integer is int_value). */
+function writeValue(writer: Writer, value: AttributeValue): void {
+  const any = writer.begin(2, 1);
+  if (typeof value === "string") writer.string(1, value);
+  else if (typeof value === "boolean") {
+    writer.tag(2, VARINT);
+    writer.varint(value ? 1 : 0);
+  } else if (Number.isInteger(value)) {
+    writer.tag(3, VARINT);
+    writer.int64(value);
+  } else writer.double(4, value);
+  writer.end(any);
+}
+
+/**
+ * Attribute bytes already encoded: each name's KeyValue `key` field, and for string values
+ * the whole pair, length first. Most of a span's bytes recur request after request (the
+ * names, and values from the config: models, deployments, providers, routes), and copying
+ * them costs a fraction of encoding them again. A name keeps at most PAIRS_PER_NAME values
+ * (a request id never recurs: past that, its values are encoded each time), and at most
+ * MAX_NAMES names are kept, so the memory is bounded whatever the traffic.
+ */
+interface EncodedName {
+  key: Uint8Array;
+  pairs: Map<string, Uint8Array>;
+}
+const PAIRS_PER_NAME = 64;
+const MAX_NAMES = 512;
+/** A longer value is encoded each time: copying it saves little, and keeping it costs memory. */
+const MAX_KEPT_VALUE_LENGTH = 256;
+const encodedNames = new Map<string, EncodedName>();
+
+function encodedName(name: string): EncodedName | undefined {
+  let encoded = encodedNames.get(name);
+  if (encoded === undefined && encodedNames.size < MAX_NAMES) {
+    const writer = new Writer(name.length * 3 + 8);
+    writer.string(1, name);
+    encoded = { key: Uint8Array.from(writer.bytes()), pairs: new Map() };
+    encodedNames.set(name, encoded);
+  }
+  return encoded;
+}
+
+/** A KeyValue's body (its length first) for a name and a string value, kept when there is room. */
+function encodedPair(name: EncodedName, value: string): Uint8Array | undefined {
+  let pair = name.pairs.get(value);
+  if (pair === undefined && name.pairs.size < PAIRS_PER_NAME && value.length <= MAX_KEPT_VALUE_LENGTH) {
+    const writer = new Writer(name.key.length + value.length * 3 + 16);
+    const mark = writer.begin(0, 2);
+    writer.raw(name.key);
+    writeValue(writer, value);
+    writer.end(mark);
+    // begin() wrote a tag for field 0: the kept bytes start at the length.
+    pair = Uint8Array.from(writer.bytes().subarray(1));
+    name.pairs.set(value, pair);
+  }
+  return pair;
+}
+
+/** Span names encoded (a name field's bytes), for the same reason; at most MAX_NAMES of them. */
+const encodedSpanNames = new Map<string, Uint8Array>();
+
+function writeSpanName(writer: Writer, name: string): void {
+  let encoded = encodedSpanNames.get(name);
+  if (encoded === undefined && encodedSpanNames.size < MAX_NAMES && name.length <= MAX_KEPT_VALUE_LENGTH) {
+    const scratch = new Writer(name.length * 3 + 8);
+    scratch.string(5, name);
+    encoded = Uint8Array.from(scratch.bytes());
+    encodedSpanNames.set(name, encoded);
+  }
+  if (encoded === undefined) writer.string(5, name);
+  else writer.raw(encoded);
+}
+
+function writeAttributes(writer: Writer, field: number, attributes: SpanAttributes): void {
+  const { names, values } = attributes;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
+    const value = values[i] as AttributeValue;
+    const encoded = encodedName(name);
+    if (encoded !== undefined && typeof value === "string") {
+      const pair = encodedPair(encoded, value);
+      if (pair !== undefined) {
+        writer.tag(field, LENGTH_DELIMITED);
+        writer.raw(pair);
+        continue;
+      }
+    }
+    const mark = writer.begin(field, 1);
+    if (encoded === undefined) writer.string(1, name);
+    else writer.raw(encoded.key);
+    writeValue(writer, value);
+    writer.end(mark);
   }
 }
 
@@ -284,13 +382,14 @@ const SAMPLED = 1;
 
 /** The fields of one Span message that differ between a request's spans. */
 interface SpanFields {
-  spanId: string;
+  /** Its id's hex; undefined for a span whose id went nowhere: a new one is written. */
+  spanId: string | undefined;
   parentSpanId: string | undefined;
   name: string;
   kind: number;
   startMs: number;
   endMs: number;
-  attributes: Readonly<Record<string, AttributeValue>>;
+  attributes: SpanAttributes;
   error: string | undefined;
   flags: number;
 }
@@ -304,10 +403,11 @@ interface TraceFields {
 function writeSpan(writer: Writer, trace: TraceFields, span: SpanFields): void {
   const mark = writer.begin(2, 2);
   writer.bytesField(1, trace.traceId);
-  writer.hexBytes(2, span.spanId);
+  if (span.spanId === undefined) writer.randomSpanId(2);
+  else writer.hexBytes(2, span.spanId);
   if (trace.traceState !== undefined) writer.string(3, trace.traceState);
   if (span.parentSpanId !== undefined) writer.hexBytes(4, span.parentSpanId);
-  writer.string(5, span.name);
+  writeSpanName(writer, span.name);
   writer.tag(6, VARINT);
   writer.varint(span.kind);
   writer.nanos(7, span.startMs);
@@ -359,21 +459,26 @@ export class ProtobufSpanBatch implements SpanBatch<EncodableRequest> {
 
   constructor(private readonly source: EncodedSource) {}
 
+  /** The trace id being written, decoded once a request (every span of it repeats it). */
+  private readonly traceId = new Uint8Array(16);
+
   /**
    * A request's spans, its children first. `offset` turns its performance.now() times into
    * wall-clock milliseconds (by default as of now, when the request has just ended).
    */
   add(request: EncodableRequest, offset: number = wallClockOffset()): void {
     const { start } = request;
-    const trace: TraceFields = {
-      traceId: Buffer.from(start.traceId, "hex"),
-      traceState: wireTraceState(start.traceState),
-    };
+    const hex = start.traceId;
+    const traceId = this.traceId;
+    for (let i = 0; i < 16; i++) {
+      traceId[i] = (nibble(hex.charCodeAt(2 * i)) << 4) | nibble(hex.charCodeAt(2 * i + 1));
+    }
+    const trace: TraceFields = { traceId, traceState: wireTraceState(start.traceState) };
     // The children's parent is the server span, known here to be local; the server span's is the caller's, remote.
     const localParent = SAMPLED | SPAN_FLAGS_HAS_IS_REMOTE;
     for (const child of request.children) {
       writeSpan(this.writer, trace, {
-        spanId: child.spanId ?? randomSpanId(),
+        spanId: child.spanId,
         parentSpanId: start.spanId,
         name: child.name,
         kind: child.client ? KIND_CLIENT : KIND_INTERNAL,

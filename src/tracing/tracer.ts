@@ -21,20 +21,12 @@ import { JsonTraceSerializer, ProtobufTraceSerializer } from "@opentelemetry/otl
 import { type Resource, resourceFromAttributes } from "@opentelemetry/resources";
 import type { ReadableSpan, TimedEvent } from "@opentelemetry/sdk-trace-base";
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
+import { type AttributeValue, SpanAttributes } from "./attributes.js";
 import { beginTrace, randomSpanId, type TraceStart } from "./ids.js";
-import {
-  type AttributeValue,
-  encodeSource,
-  ProtobufSpanBatch,
-  wallClockOffset,
-  wireTraceState,
-} from "./otlp-protobuf.js";
+import { encodeSource, ProtobufSpanBatch, wallClockOffset, wireTraceState } from "./otlp-protobuf.js";
 import type { Sampler } from "./sampler.js";
 import type { TracingSettings } from "./settings.js";
 import { DEFAULT_BATCH_SETTINGS, type SpanBatch, SpanQueue } from "./span-queue.js";
-
-/** A span's attributes: litegate's own names, with string, number or boolean values. */
-export type SpanAttributes = Record<string, AttributeValue>;
 
 /** One span under a request's server span. Times are performance.now() values. */
 export interface ChildSpan {
@@ -43,11 +35,11 @@ export interface ChildSpan {
   client: boolean;
   startedAt: number;
   endedAt: number;
-  /** The id its traceparent carried upstream; a new one when none was sent. */
-  spanId?: string | undefined;
+  /** The id its traceparent carried upstream; undefined when none was sent (a new one is made). */
+  spanId: string | undefined;
   attributes: SpanAttributes;
   /** Set when the step failed: the span's status is then an error with this description. */
-  error?: string | undefined;
+  error: string | undefined;
 }
 
 /** A finished request as its trace shows it. */
@@ -59,7 +51,7 @@ export interface RequestSpans {
   endedAt: number;
   attributes: SpanAttributes;
   /** The request failed on the gateway's or a provider's side (a 5xx): the span's status is an error. */
-  error?: string | undefined;
+  error: string | undefined;
   children: ChildSpan[];
 }
 
@@ -109,7 +101,7 @@ export class FinishedSpan implements ReadableSpan {
     readonly traceState: string | undefined,
     readonly startMs: number,
     readonly endMs: number,
-    readonly attributes: SpanAttributes,
+    readonly attributes: Record<string, AttributeValue>,
     error: string | undefined,
   ) {
     if (parent !== undefined) this.parentSpanContext = parent;
@@ -188,7 +180,7 @@ export class GatewayTracer {
       ),
     );
     const encoded = encodeSource({
-      resourceAttributes: this.source.resource.attributes as SpanAttributes,
+      resourceAttributes: SpanAttributes.of(this.source.resource.attributes as Record<string, AttributeValue>),
       scopeName: this.source.scope.name,
       scopeVersion: this.source.scope.version ?? "",
     });
@@ -242,7 +234,7 @@ export class GatewayTracer {
         wireState,
         child.startedAt + offset,
         child.endedAt + offset,
-        child.attributes,
+        child.attributes.toRecord(),
         child.error,
       );
       spans.push(span);
@@ -257,7 +249,7 @@ export class GatewayTracer {
         wireState,
         request.startedAt + offset,
         request.endedAt + offset,
-        request.attributes,
+        request.attributes.toRecord(),
         request.error,
       ),
     );

@@ -11,7 +11,8 @@ import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { beginTrace } from "../../src/tracing/ids.js";
 import { DEFAULT_SAMPLER } from "../../src/tracing/sampler.js";
 import { encodeSource, ProtobufSpanBatch } from "../../src/tracing/otlp-protobuf.js";
-import { GatewayTracer, type RequestSpans, type SpanAttributes, spanSource } from "../../src/tracing/tracer.js";
+import { type AttributeValue, SpanAttributes } from "../../src/tracing/attributes.js";
+import { GatewayTracer, type RequestSpans, spanSource } from "../../src/tracing/tracer.js";
 
 const settings = {
   url: "http://127.0.0.1:9/v1/traces",
@@ -43,7 +44,7 @@ function requestSpans(overrides: Partial<RequestSpans> = {}): RequestSpans {
     name: "POST /v1/chat/completions",
     startedAt: now,
     endedAt: now + 12.3456,
-    attributes: {
+    attributes: SpanAttributes.of({
       "http.request.method": "POST",
       "http.response.status_code": 200,
       "litegate.cost": 0.000123,
@@ -51,7 +52,7 @@ function requestSpans(overrides: Partial<RequestSpans> = {}): RequestSpans {
       "litegate.big": 2 ** 40,
       "litegate.negative": -5,
       "litegate.long": LONG_TEXT,
-    },
+    }),
     error: undefined,
     children: [
       // Ids given: the batch and the SDK's spans must name them alike (a missing one is random).
@@ -61,7 +62,8 @@ function requestSpans(overrides: Partial<RequestSpans> = {}): RequestSpans {
         startedAt: now,
         endedAt: now + 0.05,
         spanId: "1111111111111111",
-        attributes: {},
+        attributes: new SpanAttributes(),
+        error: undefined,
       },
       {
         name: "chat flaky-model",
@@ -69,7 +71,11 @@ function requestSpans(overrides: Partial<RequestSpans> = {}): RequestSpans {
         startedAt: now + 0.1,
         endedAt: now + 3,
         spanId: "00f067aa0ba902b7",
-        attributes: { "error.type": "InternalServerError", "http.response.status_code": 500, "litegate.retry": 0 },
+        attributes: SpanAttributes.of({
+          "error.type": "InternalServerError",
+          "http.response.status_code": 500,
+          "litegate.retry": 0,
+        }),
         error: "InternalServerError (500)",
       },
       {
@@ -78,7 +84,12 @@ function requestSpans(overrides: Partial<RequestSpans> = {}): RequestSpans {
         startedAt: now + 3.1,
         endedAt: now + 12,
         spanId: "2222222222222222",
-        attributes: { "gen_ai.usage.input_tokens": 12, "gen_ai.usage.output_tokens": 3, "server.port": 443 },
+        attributes: SpanAttributes.of({
+          "gen_ai.usage.input_tokens": 12,
+          "gen_ai.usage.output_tokens": 3,
+          "server.port": 443,
+        }),
+        error: undefined,
       },
     ],
     ...overrides,
@@ -87,7 +98,7 @@ function requestSpans(overrides: Partial<RequestSpans> = {}): RequestSpans {
 
 const source = spanSource(settings.serviceName, "1.2.3");
 const encoded = encodeSource({
-  resourceAttributes: source.resource.attributes as SpanAttributes,
+  resourceAttributes: SpanAttributes.of(source.resource.attributes as Record<string, AttributeValue>),
   scopeName: source.scope.name,
   scopeVersion: source.scope.version ?? "",
 });
@@ -126,6 +137,48 @@ describe("OTLP protobuf encoding", () => {
     const { ours, sdk } = bothEncodings(tracer, requests);
     assert.ok(ours.length > 200_000);
     assert.deepEqual(decoded(ours), decoded(sdk));
+  });
+
+  test("values that recur and values that never do (past what the encoder keeps per name): the SDK's encoding", () => {
+    const requests: RequestSpans[] = [];
+    for (let i = 0; i < 200; i++) {
+      const attributes = SpanAttributes.of({
+        "litegate.request_id": `request-${i}`,
+        "gen_ai.request.model": i % 2 === 0 ? "gpt-4o" : "claude",
+        "litegate.long": i === 7 ? "é".repeat(400) : "short",
+        "litegate.attempts": i,
+      });
+      requests.push(requestSpans({ attributes }));
+    }
+    const { ours, sdk } = bothEncodings(tracer, requests);
+    assert.deepEqual(decoded(ours), decoded(sdk));
+  });
+
+  test("a child span whose id went nowhere gets a new one: 8 bytes, never zero, its own", () => {
+    const batch = new ProtobufSpanBatch(encoded);
+    const child = { client: false, startedAt: 1, endedAt: 2, spanId: undefined, error: undefined };
+    batch.add(
+      requestSpans({
+        children: [
+          { ...child, name: "one", attributes: new SpanAttributes() },
+          { ...child, name: "two", attributes: new SpanAttributes() },
+        ],
+      }),
+      OFFSET,
+    );
+    const body = decoded(batch.bytes()) as {
+      resourceSpans: { scopeSpans: { spans: { name: string; spanId: string; parentSpanId: string }[] }[] }[];
+    };
+    const spans = body.resourceSpans[0]?.scopeSpans[0]?.spans ?? [];
+    const ids = spans.map((span) => Buffer.from(span.spanId, "base64").toString("hex"));
+    assert.equal(spans.length, 3);
+    for (const id of ids) assert.match(id, /^[0-9a-f]{16}$/);
+    assert.ok(!ids.includes("0000000000000000"));
+    assert.equal(new Set(ids).size, 3);
+    // Both children hang under the server span.
+    const server = ids[2];
+    for (const span of spans.slice(0, 2))
+      assert.equal(Buffer.from(span.parentSpanId, "base64").toString("hex"), server);
   });
 
   test("times keep microseconds: the server span lasts 12.346 ms to the microsecond", () => {
