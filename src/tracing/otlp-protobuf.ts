@@ -76,10 +76,12 @@ function nibble(code: number): number {
 /** A growable buffer written front to back; length-delimited messages are measured when they end. */
 class Writer {
   buf: Buffer;
-  pos = 0;
+  pos: number;
 
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(size);
+  /** A new buffer of `size` bytes, or one given (written from `start`). */
+  constructor(size: number | Buffer, start = 0) {
+    this.buf = typeof size === "number" ? Buffer.allocUnsafe(size) : size;
+    this.pos = start;
   }
 
   private ensure(bytes: number): void {
@@ -237,8 +239,7 @@ class Writer {
     const start = (mark - reserve) / 8;
     const body = start + reserve;
     const length = this.pos - body;
-    let size = 1;
-    for (let v = length; v > 0x7f; v = Math.floor(v / 0x80)) size += 1;
+    const size = varintSize(length);
     if (size !== reserve) {
       this.ensure(size - reserve);
       this.buf.copyWithin(start + size, body, this.pos);
@@ -439,25 +440,58 @@ export function encodeSource(source: EncodableSource): EncodedSource {
   return { resource: Buffer.from(resource.bytes()), scope: Buffer.from(scope.bytes()) };
 }
 
-/** What a batch's buffer starts at; it grows (doubling) as requests are added. */
-const FIRST_BATCH_BYTES = 64 * 1024;
-
 /** A tracer's resource and scope, encoded once for every batch. */
 export interface EncodedSource {
   resource: Buffer;
   scope: Buffer;
 }
 
+/** What a batch's buffer starts at; it grows (doubling) as requests are added. */
+const FIRST_BATCH_BYTES = 64 * 1024;
+/** Buffers kept for later batches: the one being filled, the one being sent, two waiting. */
+const SPARE_BUFFERS = 4;
+
+/**
+ * The buffers batches are written into, kept once their batch was sent. A new buffer per batch
+ * (64 KB doubling to some 256 KB, dozens of batches a second under load) is fresh memory the
+ * kernel has to map page by page, and external memory V8 has to account for; a kept one has
+ * already grown to the size batches need.
+ */
+export class BatchBuffers {
+  private readonly spare: Buffer[] = [];
+
+  take(): Buffer {
+    return this.spare.pop() ?? Buffer.allocUnsafe(FIRST_BATCH_BYTES);
+  }
+
+  give(buffer: Buffer): void {
+    if (this.spare.length < SPARE_BUFFERS) this.spare.push(buffer);
+  }
+}
+
+/** Room for a varint's length: 5 bytes hold any length below 2^35. */
+const MAX_LENGTH_BYTES = 5;
+
 /**
  * One export's spans, encoded as each request ends (nothing of a request is kept but these
- * bytes); bytes() frames them as an ExportTraceServiceRequest.
+ * bytes); bytes() frames them as an ExportTraceServiceRequest, in place: the buffer starts
+ * with room for the frame (the resource, the scope and their lengths), written once the
+ * spans' length is known, so the spans are never copied.
  */
 export class ProtobufSpanBatch implements SpanBatch<EncodableRequest> {
   /** Spans added so far. */
   spans = 0;
-  private readonly writer = new Writer(FIRST_BATCH_BYTES);
+  private readonly writer: Writer;
+  /** Where the spans start: after the room left for the frame. */
+  private readonly spansStart: number;
 
-  constructor(private readonly source: EncodedSource) {}
+  constructor(
+    private readonly source: EncodedSource,
+    private readonly buffers: BatchBuffers = new BatchBuffers(),
+  ) {
+    this.spansStart = source.resource.length + source.scope.length + 2 * (1 + MAX_LENGTH_BYTES);
+    this.writer = new Writer(buffers.take(), this.spansStart);
+  }
 
   /** The trace id being written, decoded once a request (every span of it repeats it). */
   private readonly traceId = new Uint8Array(16);
@@ -506,15 +540,29 @@ export class ProtobufSpanBatch implements SpanBatch<EncodableRequest> {
   /** The ExportTraceServiceRequest: one ResourceSpans, one ScopeSpans, every span added. */
   bytes(): Uint8Array {
     const { resource, scope } = this.source;
-    const spans = this.writer.bytes();
-    const writer = new Writer(resource.length + scope.length + spans.length + 16);
-    const resourceSpans = writer.begin(1, 3);
-    writer.raw(resource);
-    const scopeSpans = writer.begin(2, 3);
-    writer.raw(scope);
-    writer.raw(spans);
-    writer.end(scopeSpans);
-    writer.end(resourceSpans);
-    return writer.bytes();
+    const { buf, pos } = this.writer;
+    const scopeSpans = scope.length + (pos - this.spansStart);
+    const frame = new Writer(this.spansStart);
+    frame.tag(1, LENGTH_DELIMITED);
+    frame.varint(resource.length + 1 + varintSize(scopeSpans) + scopeSpans);
+    frame.raw(resource);
+    frame.tag(2, LENGTH_DELIMITED);
+    frame.varint(scopeSpans);
+    frame.raw(scope);
+    const start = this.spansStart - frame.pos;
+    buf.set(frame.bytes(), start);
+    return buf.subarray(start, pos);
   }
+
+  /** Its body was sent: the buffer serves a later batch. */
+  release(): void {
+    this.buffers.give(this.writer.buf);
+  }
+}
+
+/** How many bytes `value`'s varint takes. */
+function varintSize(value: number): number {
+  let size = 1;
+  for (let v = value; v > 0x7f; v = Math.floor(v / 0x80)) size += 1;
+  return size;
 }

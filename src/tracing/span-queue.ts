@@ -30,6 +30,8 @@ export interface SpanBatch<Request> {
   readonly spans: number;
   add(request: Request): void;
   bytes(): Uint8Array;
+  /** The collector accepted its body: whatever memory it holds may serve a later batch. */
+  release(): void;
 }
 
 /** What sends a batch's body (the SDK's OTLP/HTTP exporter, with its retries). */
@@ -105,7 +107,9 @@ export class SpanQueue<Request> {
       this.waiting -= batch.spans;
       const body = batch.bytes();
       const result = await new Promise<ExportResult>((resolve) => this.exporter.export(body, resolve));
-      if (result.code !== ExportResultCode.SUCCESS) {
+      // Only once accepted: a collector that failed may have answered before it read the whole body.
+      if (result.code === ExportResultCode.SUCCESS) batch.release();
+      else {
         this.failed += batch.spans;
         this.warnSometimes(result.error);
       }

@@ -23,7 +23,7 @@ import type { ReadableSpan, TimedEvent } from "@opentelemetry/sdk-trace-base";
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
 import { type AttributeValue, SpanAttributes } from "./attributes.js";
 import { beginTrace, randomSpanId, type TraceStart } from "./ids.js";
-import { encodeSource, ProtobufSpanBatch, wallClockOffset, wireTraceState } from "./otlp-protobuf.js";
+import { BatchBuffers, encodeSource, ProtobufSpanBatch, wallClockOffset, wireTraceState } from "./otlp-protobuf.js";
 import type { Sampler } from "./sampler.js";
 import type { TracingSettings } from "./settings.js";
 import { DEFAULT_BATCH_SETTINGS, type SpanBatch, SpanQueue } from "./span-queue.js";
@@ -155,6 +155,9 @@ class JsonSpanBatch implements SpanBatch<RequestSpans> {
     // The serializer returns undefined only for what it cannot read; these are its own ReadableSpans.
     return JsonTraceSerializer.serializeRequest(this.list) ?? new Uint8Array();
   }
+
+  /** Nothing to keep: its serialized body is the serializer's. */
+  release(): void {}
 }
 
 export class GatewayTracer {
@@ -184,7 +187,8 @@ export class GatewayTracer {
       scopeName: this.source.scope.name,
       scopeVersion: this.source.scope.version ?? "",
     });
-    const newBatch = json ? () => new JsonSpanBatch(this) : () => new ProtobufSpanBatch(encoded);
+    const buffers = new BatchBuffers();
+    const newBatch = json ? () => new JsonSpanBatch(this) : () => new ProtobufSpanBatch(encoded, buffers);
     this.queue = new SpanQueue<RequestSpans>(
       newBatch,
       exporter,

@@ -10,7 +10,7 @@ import root from "@opentelemetry/otlp-transformer/build/src/generated/root.js";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { beginTrace } from "../../src/tracing/ids.js";
 import { DEFAULT_SAMPLER } from "../../src/tracing/sampler.js";
-import { encodeSource, ProtobufSpanBatch } from "../../src/tracing/otlp-protobuf.js";
+import { BatchBuffers, encodeSource, ProtobufSpanBatch } from "../../src/tracing/otlp-protobuf.js";
 import { type AttributeValue, SpanAttributes } from "../../src/tracing/attributes.js";
 import { GatewayTracer, type RequestSpans, spanSource } from "../../src/tracing/tracer.js";
 
@@ -152,6 +152,21 @@ describe("OTLP protobuf encoding", () => {
     }
     const { ours, sdk } = bothEncodings(tracer, requests);
     assert.deepEqual(decoded(ours), decoded(sdk));
+  });
+
+  test("a batch written into a buffer an earlier, larger batch handed back: the same bytes as a fresh one", () => {
+    const buffers = new BatchBuffers();
+    const big = new ProtobufSpanBatch(encoded, buffers);
+    for (let i = 0; i < 400; i++) big.add(requestSpans({ name: `GET /${"y".repeat(i)}` }), OFFSET);
+    assert.ok(big.bytes().length > 64 * 1024);
+    big.release();
+    const request = requestSpans();
+    const reused = new ProtobufSpanBatch(encoded, buffers);
+    reused.add(request, OFFSET);
+    const fresh = new ProtobufSpanBatch(encoded);
+    fresh.add(request, OFFSET);
+    assert.deepEqual(Buffer.from(reused.bytes()), Buffer.from(fresh.bytes()));
+    assert.deepEqual(decoded(reused.bytes()), decoded(bothEncodings(tracer, [request]).sdk));
   });
 
   test("a child span whose id went nowhere gets a new one: 8 bytes, never zero, its own", () => {

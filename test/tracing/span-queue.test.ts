@@ -4,6 +4,9 @@ import { describe, test } from "node:test";
 import { type ExportResult, ExportResultCode } from "@opentelemetry/core";
 import { type BatchSettings, type SpanBatch, SpanQueue } from "../../src/tracing/span-queue.js";
 
+/** Bodies of the batches released (their memory handed back), in order. */
+const released: string[] = [];
+
 /** A batch of request names; its body is them joined. */
 class NameBatch implements SpanBatch<string> {
   spans = 0;
@@ -14,6 +17,9 @@ class NameBatch implements SpanBatch<string> {
   }
   bytes(): Uint8Array {
     return Buffer.from(this.names.join(","));
+  }
+  release(): void {
+    released.push(this.names.join(","));
   }
 }
 
@@ -65,6 +71,22 @@ describe("SpanQueue", () => {
     exporter.finish();
     await spans.shutdown();
     assert.equal(exporter.shutdowns, 1);
+  });
+
+  test("a batch's memory is handed back once the collector accepted it, never after a failed export", async () => {
+    released.length = 0;
+    const { exporter, spans } = queue({});
+    spans.add("a", 2);
+    spans.add("b", 2);
+    spans.add("c", 2);
+    spans.add("d", 2);
+    assert.deepEqual(released, []);
+    exporter.finish(ExportResultCode.FAILED);
+    await tick();
+    assert.deepEqual(released, []);
+    exporter.finish();
+    await spans.shutdown();
+    assert.deepEqual(released, ["c,d"]);
   });
 
   test("a batch not full goes out scheduledDelayMillis after its first request", async () => {
