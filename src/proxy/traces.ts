@@ -5,10 +5,11 @@
  * OpenTelemetry's GenAI and HTTP conventions, plus litegate's own (`litegate.*`); never a
  * prompt, an answer or a key (only the start of its hash, as on the log line).
  */
+import type { Principal } from "../access/grant.js";
 import { principalLogId } from "../access/spend-ledger.js";
 import type { Deployment } from "../config/index.js";
 import type { Attempt } from "../router/trace.js";
-import { SpanAttributes } from "../tracing/attributes.js";
+import { AttributeBlock, SpanAttributes } from "../tracing/attributes.js";
 import type { ChildSpan, RequestSpans } from "../tracing/tracer.js";
 import type { CompletionUsage } from "../wire/completions.js";
 import type { RequestContext } from "./context.js";
@@ -49,9 +50,20 @@ interface DeploymentFacts {
   model: string;
   /** server.address and server.port of its api_base (already stripped of credentials); null when it has none. */
   server: { address: string; port: number } | null;
-  /** Its attempt spans' names (`chat gpt-4o`), by operation. */
-  spanNames: Map<string, string>;
+  /** Its attempt spans' names (`chat gpt-4o`) and shared attributes, by operation and model group. */
+  attempts: Map<string, AttemptFacts>;
 }
+
+/** What every attempt span of one deployment, operation and model group shows alike. */
+interface AttemptFacts {
+  name: string;
+  /** The model the deployment calls: its answer's gen_ai.response.model. */
+  model: string;
+  attributes: AttributeBlock;
+}
+
+/** A deployment serves the model groups its config names: more than this many means something is wrong, and the rest are not kept. */
+const MAX_KEPT_ATTEMPT_FACTS = 64;
 
 const deploymentFacts = new WeakMap<Deployment, DeploymentFacts>();
 
@@ -74,38 +86,71 @@ function factsOf(deployment: Deployment): DeploymentFacts {
       provider: genAiProviderName(slash === -1 ? "openai" : deployment.model.slice(0, slash)),
       model: deployment.model.slice(slash + 1),
       server: serverOf(deployment.apiBase),
-      spanNames: new Map(),
+      attempts: new Map(),
     };
     deploymentFacts.set(deployment, facts);
   }
   return facts;
 }
 
-function spanNameOf(facts: DeploymentFacts, operation: string): string {
-  let name = facts.spanNames.get(operation);
-  if (name === undefined) {
-    name = `${operation} ${facts.model}`;
-    facts.spanNames.set(operation, name);
+function attemptFactsOf(deployment: Deployment, operation: string, group: string): AttemptFacts {
+  const facts = factsOf(deployment);
+  const key = `${operation}\u0000${group}`;
+  let attempt = facts.attempts.get(key);
+  if (attempt === undefined) {
+    const server =
+      facts.server === null ? {} : { "server.address": facts.server.address, "server.port": facts.server.port };
+    attempt = {
+      name: `${operation} ${facts.model}`,
+      model: facts.model,
+      attributes: new AttributeBlock({
+        "gen_ai.operation.name": operation,
+        "gen_ai.provider.name": facts.provider,
+        "gen_ai.system": facts.provider,
+        "litegate.deployment_id": deployment.id,
+        "gen_ai.request.model": facts.model,
+        ...server,
+        "litegate.model_group": group,
+      }),
+    };
+    if (facts.attempts.size < MAX_KEPT_ATTEMPT_FACTS) facts.attempts.set(key, attempt);
   }
-  return name;
+  return attempt;
 }
 
-/** Server span names (`POST /v1/chat/completions`) by route and method: made once, not per request (routes are few). */
-const serverSpanNames = new Map<string, Map<string, string>>();
+/** What every server span of one method and route shows alike: its name and shared attributes. */
+interface ServerFacts {
+  name: string;
+  attributes: AttributeBlock;
+}
 
-function serverSpanName(method: string, route: string): string {
-  let byMethod: Map<string, string> | undefined = serverSpanNames.get(route);
+/** By route, then method: made once, not per request (routes are the route table's, few). */
+const serverFacts = new Map<string, Map<string, ServerFacts>>();
+
+function serverFactsOf(method: string, route: string, model: boolean): ServerFacts {
+  let byMethod: Map<string, ServerFacts> | undefined = serverFacts.get(route);
   if (byMethod === undefined) {
     byMethod = new Map();
-    serverSpanNames.set(route, byMethod);
+    serverFacts.set(route, byMethod);
   }
-  let name: string | undefined = byMethod.get(method);
-  if (name === undefined) {
-    name = `${method} ${route}`;
-    byMethod.set(method, name);
+  let facts: ServerFacts | undefined = byMethod.get(method);
+  if (facts === undefined) {
+    const operation = model ? { "gen_ai.operation.name": routeOperation(route).genAi } : {};
+    facts = {
+      name: `${method} ${route}`,
+      attributes: new AttributeBlock({ "http.request.method": method, "http.route": route, ...operation }),
+    };
+    byMethod.set(method, facts);
   }
-  return name;
+  return facts;
 }
+
+/** The auth span's attributes, by the kind of principal found (none when the request was refused). */
+const AUTH_ATTRIBUTES: Readonly<Record<Principal["kind"], AttributeBlock>> = {
+  open: new AttributeBlock({ "litegate.principal": "open" }),
+  master: new AttributeBlock({ "litegate.principal": "master" }),
+  key: new AttributeBlock({ "litegate.principal": "key" }),
+};
 
 function usageAttributes(usage: CompletionUsage | undefined, attributes: SpanAttributes): void {
   if (usage === undefined) return;
@@ -140,22 +185,10 @@ function attemptSpan(
   fallback: number,
   answered: { usage: CompletionUsage | undefined; endedAt: number } | undefined,
 ): ChildSpan {
-  const facts = factsOf(attempt.deployment);
-  const attributes = new SpanAttributes()
-    .add("gen_ai.operation.name", operation)
-    .add("gen_ai.provider.name", facts.provider)
-    .add("gen_ai.system", facts.provider)
-    .add("litegate.deployment_id", attempt.deployment.id)
-    .add("gen_ai.request.model", facts.model);
+  const facts = attemptFactsOf(attempt.deployment, operation, attempt.group);
+  const attributes = new SpanAttributes(facts.attributes);
   paramAttributes(ctx, attributes);
-  if (facts.server !== null) {
-    attributes.add("server.address", facts.server.address).add("server.port", facts.server.port);
-  }
-  attributes
-    .add("litegate.model_group", attempt.group)
-    .add("litegate.attempt", index)
-    .add("litegate.retry", retry)
-    .add("litegate.fallback", fallback);
+  attributes.add("litegate.attempt", index).add("litegate.retry", retry).add("litegate.fallback", fallback);
   const failure = attempt.failure;
   if (failure !== undefined) {
     attributes.add("error.type", failure.errorClass).add("http.response.status_code", failure.status);
@@ -168,7 +201,7 @@ function attemptSpan(
     }
   }
   return {
-    name: spanNameOf(facts, operation),
+    name: facts.name,
     client: true,
     startedAt: attempt.startedAt,
     // A stream's call lasts until its last chunk, after its first (answeredAt).
@@ -234,12 +267,13 @@ export function requestSpans(
   const start = ctx.tracing;
   if (start === undefined) return undefined;
   const { status, endedAt, routed } = end;
-  const attributes = new SpanAttributes()
-    .add("http.request.method", end.method)
-    .add("http.response.status_code", status)
-    .add("litegate.request_id", ctx.id)
-    // A path no route matched is shown as the path (masked, cut), never as a route.
-    .add(routed ? "http.route" : "url.path", ctx.route);
+  const server = routed ? serverFactsOf(end.method, ctx.route, end.model) : undefined;
+  // A path no route matched is shown as the path (masked, cut), never as a route.
+  const attributes =
+    server === undefined
+      ? new SpanAttributes().add("http.request.method", end.method).add("url.path", ctx.route)
+      : new SpanAttributes(server.attributes);
+  attributes.add("http.response.status_code", status).add("litegate.request_id", ctx.id);
   callerAttributes(ctx, attributes);
   const children: ChildSpan[] = [];
   const failed = status >= 400;
@@ -247,7 +281,8 @@ export function requestSpans(
   if (failed) attributes.add("error.type", errorType);
   if (end.model) {
     const operation = routeOperation(ctx.route).genAi;
-    attributes.add("gen_ai.operation.name", operation);
+    // A routed model request has it in its route's shared attributes.
+    if (server === undefined) attributes.add("gen_ai.operation.name", operation);
     // The model group asked for; what each deployment was asked and by which provider is on its attempt's span.
     if (ctx.model !== undefined) attributes.add("gen_ai.request.model", ctx.model);
     const trace = ctx.trace;
@@ -276,15 +311,13 @@ export function requestSpans(
       }
     }
     const authEnd = ctx.authenticatedAt ?? endedAt;
-    const principal = new SpanAttributes();
-    if (ctx.principal !== undefined) principal.add("litegate.principal", ctx.principal.kind);
     children.push({
       name: "litegate.auth",
       client: false,
       startedAt: ctx.started,
       endedAt: authEnd,
       spanId: undefined,
-      attributes: principal,
+      attributes: new SpanAttributes(ctx.principal === undefined ? undefined : AUTH_ATTRIBUTES[ctx.principal.kind]),
       error: ctx.authenticatedAt === undefined && failed ? errorType : undefined,
     });
     if (ctx.admissionStartedAt !== undefined) {
@@ -313,7 +346,7 @@ export function requestSpans(
   }
   return {
     start,
-    name: routed ? serverSpanName(end.method, ctx.route) : end.method,
+    name: server === undefined ? end.method : server.name,
     startedAt: ctx.started,
     // The request's handling ends once its spend is handed over, just after the response closed.
     endedAt: end.spend?.endedAt ?? endedAt,

@@ -16,7 +16,7 @@
  */
 
 import { TraceState } from "@opentelemetry/core";
-import type { AttributeValue, SpanAttributes } from "./attributes.js";
+import type { AttributeBlock, AttributeValue, SpanAttributes } from "./attributes.js";
 import { writeRandomSpanId } from "./ids.js";
 import type { SpanBatch } from "./span-queue.js";
 
@@ -71,6 +71,14 @@ export const SPAN_FLAGS_IS_REMOTE = 0x200;
 /** A hex digit's value (ids are lowercase hex; uppercase is read too). */
 function nibble(code: number): number {
   return code <= 0x39 ? code - 0x30 : (code | 0x20) - 0x57;
+}
+
+/** An id's lowercase hex (as ids.ts makes them and traceparent carries them) written as bytes into `into`. */
+function decodeHex(hex: string, into: Uint8Array): Uint8Array {
+  for (let i = 0; i < into.length; i++) {
+    into[i] = (nibble(hex.charCodeAt(2 * i)) << 4) | nibble(hex.charCodeAt(2 * i + 1));
+  }
+  return into;
 }
 
 /** A growable buffer written front to back; length-delimited messages are measured when they end. */
@@ -167,19 +175,6 @@ class Writer {
     this.pos += 8;
   }
 
-  /** An id's lowercase hex (as ids.ts makes them and traceparent carries them) as bytes. */
-  hexBytes(field: number, hex: string): void {
-    const bytes = hex.length >>> 1;
-    this.tag(field, LENGTH_DELIMITED);
-    this.varint(bytes);
-    this.ensure(bytes);
-    const buf = this.buf;
-    for (let i = 0; i < bytes; i++) {
-      buf[this.pos + i] = (nibble(hex.charCodeAt(2 * i)) << 4) | nibble(hex.charCodeAt(2 * i + 1));
-    }
-    this.pos += bytes;
-  }
-
   /**
    * Milliseconds since the epoch as fixed64 nanoseconds, split into 32-bit halves with
    * arithmetic that stays exact in doubles (every product below 2^53): no BigInt per time.
@@ -189,13 +184,14 @@ class Writer {
     this.ensure(8);
     const seconds = Math.floor(ms / 1000);
     const nanos = Math.round((ms - seconds * 1000) * 1e6);
-    // seconds * 1e9 + nanos, with 1e9 = 0x3b9a * 2^16 + 0xca00.
+    // seconds * 1e9 + nanos, with 1e9 = 0x3b9a * 2^16 + 0xca00. Remainders are taken by
+    // subtraction: dividing by a power of two is exact, and a double's % is a call to fmod.
     const upper = seconds * 0x3b9a;
-    let low = (upper % 0x10000) * 0x10000 + seconds * 0xca00 + nanos;
-    const high = Math.floor(upper / 0x10000) + Math.floor(low / 0x100000000);
-    low %= 0x100000000;
-    this.uint32(low);
-    this.uint32(high);
+    const upperHigh = Math.floor(upper / 0x10000);
+    const low = (upper - upperHigh * 0x10000) * 0x10000 + seconds * 0xca00 + nanos;
+    const carry = Math.floor(low / 0x100000000);
+    this.uint32(low - carry * 0x100000000);
+    this.uint32(upperHigh + carry);
   }
 
   fixed32(field: number, value: number): void {
@@ -342,8 +338,7 @@ function writeSpanName(writer: Writer, name: string): void {
   else writer.raw(encoded);
 }
 
-function writeAttributes(writer: Writer, field: number, attributes: SpanAttributes): void {
-  const { names, values } = attributes;
+function writeList(writer: Writer, field: number, names: readonly string[], values: readonly AttributeValue[]): void {
   for (let i = 0; i < names.length; i++) {
     const name = names[i] as string;
     const value = values[i] as AttributeValue;
@@ -362,6 +357,29 @@ function writeAttributes(writer: Writer, field: number, attributes: SpanAttribut
     writeValue(writer, value);
     writer.end(mark);
   }
+}
+
+/**
+ * Shared blocks' encodings, as the attributes of a span (field 9): made the first time a
+ * block is written and gone with the block. The blocks are few (a deployment's, a route's)
+ * and each is encoded once, whatever the traffic.
+ */
+const SPAN_ATTRIBUTES = 9;
+const encodedBlocks = new WeakMap<AttributeBlock, Uint8Array>();
+
+function writeAttributes(writer: Writer, field: number, attributes: SpanAttributes): void {
+  const { shared } = attributes;
+  if (shared.names.length > 0) {
+    let block = field === SPAN_ATTRIBUTES ? encodedBlocks.get(shared) : undefined;
+    if (block === undefined) {
+      const scratch = new Writer(256);
+      writeList(scratch, field, shared.names, shared.values);
+      block = Uint8Array.from(scratch.bytes());
+      if (field === SPAN_ATTRIBUTES) encodedBlocks.set(shared, block);
+    }
+    writer.raw(block);
+  }
+  writeList(writer, field, attributes.names, attributes.values);
 }
 
 /** What turns a performance.now() time into wall-clock milliseconds now. */
@@ -383,9 +401,9 @@ const SAMPLED = 1;
 
 /** The fields of one Span message that differ between a request's spans. */
 interface SpanFields {
-  /** Its id's hex; undefined for a span whose id went nowhere: a new one is written. */
-  spanId: string | undefined;
-  parentSpanId: string | undefined;
+  /** Its id; undefined for a span whose id went nowhere: a new one is written. */
+  spanId: Uint8Array | undefined;
+  parentSpanId: Uint8Array | undefined;
   name: string;
   kind: number;
   startMs: number;
@@ -405,15 +423,15 @@ function writeSpan(writer: Writer, trace: TraceFields, span: SpanFields): void {
   const mark = writer.begin(2, 2);
   writer.bytesField(1, trace.traceId);
   if (span.spanId === undefined) writer.randomSpanId(2);
-  else writer.hexBytes(2, span.spanId);
+  else writer.bytesField(2, span.spanId);
   if (trace.traceState !== undefined) writer.string(3, trace.traceState);
-  if (span.parentSpanId !== undefined) writer.hexBytes(4, span.parentSpanId);
+  if (span.parentSpanId !== undefined) writer.bytesField(4, span.parentSpanId);
   writeSpanName(writer, span.name);
   writer.tag(6, VARINT);
   writer.varint(span.kind);
   writer.nanos(7, span.startMs);
   writer.nanos(8, span.endMs);
-  writeAttributes(writer, 9, span.attributes);
+  writeAttributes(writer, SPAN_ATTRIBUTES, span.attributes);
   const status = writer.begin(15, 1);
   if (span.error !== undefined) {
     writer.string(2, span.error);
@@ -493,8 +511,11 @@ export class ProtobufSpanBatch implements SpanBatch<EncodableRequest> {
     this.writer = new Writer(buffers.take(), this.spansStart);
   }
 
-  /** The trace id being written, decoded once a request (every span of it repeats it). */
+  /** The ids being written, decoded once a request: every span of it repeats the trace id, every child the server span's. */
   private readonly traceId = new Uint8Array(16);
+  private readonly serverSpanId = new Uint8Array(8);
+  private readonly callerSpanId = new Uint8Array(8);
+  private readonly childSpanId = new Uint8Array(8);
 
   /**
    * A request's spans, its children first. `offset` turns its performance.now() times into
@@ -502,18 +523,17 @@ export class ProtobufSpanBatch implements SpanBatch<EncodableRequest> {
    */
   add(request: EncodableRequest, offset: number = wallClockOffset()): void {
     const { start } = request;
-    const hex = start.traceId;
-    const traceId = this.traceId;
-    for (let i = 0; i < 16; i++) {
-      traceId[i] = (nibble(hex.charCodeAt(2 * i)) << 4) | nibble(hex.charCodeAt(2 * i + 1));
-    }
-    const trace: TraceFields = { traceId, traceState: wireTraceState(start.traceState) };
+    const trace: TraceFields = {
+      traceId: decodeHex(start.traceId, this.traceId),
+      traceState: wireTraceState(start.traceState),
+    };
+    const serverSpanId = decodeHex(start.spanId, this.serverSpanId);
     // The children's parent is the server span, known here to be local; the server span's is the caller's, remote.
     const localParent = SAMPLED | SPAN_FLAGS_HAS_IS_REMOTE;
     for (const child of request.children) {
       writeSpan(this.writer, trace, {
-        spanId: child.spanId,
-        parentSpanId: start.spanId,
+        spanId: child.spanId === undefined ? undefined : decodeHex(child.spanId, this.childSpanId),
+        parentSpanId: serverSpanId,
         name: child.name,
         kind: child.client ? KIND_CLIENT : KIND_INTERNAL,
         startMs: child.startedAt + offset,
@@ -523,16 +543,17 @@ export class ProtobufSpanBatch implements SpanBatch<EncodableRequest> {
         flags: localParent,
       });
     }
+    const caller = start.parentSpanId;
     writeSpan(this.writer, trace, {
-      spanId: start.spanId,
-      parentSpanId: start.parentSpanId,
+      spanId: serverSpanId,
+      parentSpanId: caller === undefined ? undefined : decodeHex(caller, this.callerSpanId),
       name: request.name,
       kind: KIND_SERVER,
       startMs: request.startedAt + offset,
       endMs: request.endedAt + offset,
       attributes: request.attributes,
       error: request.error,
-      flags: start.parentSpanId === undefined ? localParent : localParent | SPAN_FLAGS_IS_REMOTE,
+      flags: caller === undefined ? localParent : localParent | SPAN_FLAGS_IS_REMOTE,
     });
     this.spans += request.children.length + 1;
   }

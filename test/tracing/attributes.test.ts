@@ -1,7 +1,7 @@
 /** A span's attribute list: names and values in the order added. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { SpanAttributes } from "../../src/tracing/attributes.js";
+import { AttributeBlock, SpanAttributes } from "../../src/tracing/attributes.js";
 
 test("add keeps the order; the record has the same names and values", () => {
   const attributes = new SpanAttributes().add("a", 1).add("b", "two").add("c", true);
@@ -15,4 +15,23 @@ test("of a record: the same names and values, in the record's order", () => {
   const attributes = SpanAttributes.of(record);
   assert.deepEqual(attributes.names, Object.keys(record));
   assert.deepEqual(attributes.toRecord(), record);
+});
+
+test("a shared block comes first, the same for every span made from it; what is added stays the span's", () => {
+  const block = new AttributeBlock({ "gen_ai.provider.name": "openai", "server.port": 443 });
+  const first = new SpanAttributes(block).add("litegate.attempt", 0);
+  const second = new SpanAttributes(block).add("litegate.attempt", 1).add("litegate.cancelled", true);
+  assert.deepEqual(Object.entries(first.toRecord()), [
+    ["gen_ai.provider.name", "openai"],
+    ["server.port", 443],
+    ["litegate.attempt", 0],
+  ]);
+  assert.deepEqual(second.toRecord(), {
+    "gen_ai.provider.name": "openai",
+    "server.port": 443,
+    "litegate.attempt": 1,
+    "litegate.cancelled": true,
+  });
+  assert.deepEqual(block.names, ["gen_ai.provider.name", "server.port"]);
+  assert.deepEqual(first.names, ["litegate.attempt"]);
 });

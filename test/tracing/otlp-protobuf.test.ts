@@ -11,7 +11,7 @@ import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { beginTrace } from "../../src/tracing/ids.js";
 import { DEFAULT_SAMPLER } from "../../src/tracing/sampler.js";
 import { BatchBuffers, encodeSource, ProtobufSpanBatch } from "../../src/tracing/otlp-protobuf.js";
-import { type AttributeValue, SpanAttributes } from "../../src/tracing/attributes.js";
+import { AttributeBlock, type AttributeValue, SpanAttributes } from "../../src/tracing/attributes.js";
 import { GatewayTracer, type RequestSpans, spanSource } from "../../src/tracing/tracer.js";
 
 const settings = {
@@ -150,6 +150,33 @@ describe("OTLP protobuf encoding", () => {
       });
       requests.push(requestSpans({ attributes }));
     }
+    const { ours, sdk } = bothEncodings(tracer, requests);
+    assert.deepEqual(decoded(ours), decoded(sdk));
+  });
+
+  test("attributes a block shares between spans (written once, then copied): the SDK's encoding, block first", () => {
+    const deployment = new AttributeBlock({
+      "gen_ai.provider.name": "openai",
+      "server.port": 443,
+      "litegate.stream": false,
+      "litegate.long": LONG_TEXT,
+    });
+    const requests: RequestSpans[] = [];
+    for (let i = 0; i < 3; i++) {
+      const attempt = new SpanAttributes(deployment).add("litegate.attempt", i).add("gen_ai.response.model", "gpt-4o");
+      const base = requestSpans();
+      const [auth, ...rest] = base.children;
+      assert.ok(auth !== undefined);
+      requests.push({ ...base, children: [{ ...auth, attributes: attempt }, ...rest] });
+    }
+    assert.deepEqual(Object.keys(requests[2]?.children[0]?.attributes.toRecord() ?? {}), [
+      "gen_ai.provider.name",
+      "server.port",
+      "litegate.stream",
+      "litegate.long",
+      "litegate.attempt",
+      "gen_ai.response.model",
+    ]);
     const { ours, sdk } = bothEncodings(tracer, requests);
     assert.deepEqual(decoded(ours), decoded(sdk));
   });
