@@ -491,10 +491,19 @@ export class BatchBuffers {
 const MAX_LENGTH_BYTES = 5;
 
 /**
- * One export's spans, encoded as each request ends (nothing of a request is kept but these
- * bytes); bytes() frames them as an ExportTraceServiceRequest, in place: the buffer starts
- * with room for the frame (the resource, the scope and their lengths), written once the
- * spans' length is known, so the spans are never copied.
+ * Requests whose spans wait, as handed over, to be encoded together. Encoding a request as
+ * it ends runs the encoder cold, between everything else a request does; encoding a few in a
+ * row keeps its code and its caches warm: in a profile of the loaded gateway, 16 at a time
+ * cost about a fifth less than one at a time. So few are kept that they are gone long before
+ * a garbage collection would have to move them (no more collections were measured).
+ */
+const ENCODE_TOGETHER = 16;
+
+/**
+ * One export's spans, encoded a few requests at a time (nothing of a request is kept but its
+ * bytes, once encoded); bytes() frames them as an ExportTraceServiceRequest, in place: the
+ * buffer starts with room for the frame (the resource, the scope and their lengths), written
+ * once the spans' length is known, so the spans are never copied.
  */
 export class ProtobufSpanBatch implements SpanBatch<EncodableRequest> {
   /** Spans added so far. */
@@ -517,11 +526,29 @@ export class ProtobufSpanBatch implements SpanBatch<EncodableRequest> {
   private readonly callerSpanId = new Uint8Array(8);
   private readonly childSpanId = new Uint8Array(8);
 
+  /** Requests added and not encoded yet, and the offset of each. */
+  private readonly waiting: EncodableRequest[] = [];
+  private readonly offsets: number[] = [];
+
   /**
    * A request's spans, its children first. `offset` turns its performance.now() times into
    * wall-clock milliseconds (by default as of now, when the request has just ended).
    */
   add(request: EncodableRequest, offset: number = wallClockOffset()): void {
+    this.waiting.push(request);
+    this.offsets.push(offset);
+    this.spans += request.children.length + 1;
+    if (this.waiting.length >= ENCODE_TOGETHER) this.encodeWaiting();
+  }
+
+  private encodeWaiting(): void {
+    const { waiting, offsets } = this;
+    for (let i = 0; i < waiting.length; i++) this.encode(waiting[i] as EncodableRequest, offsets[i] as number);
+    waiting.length = 0;
+    offsets.length = 0;
+  }
+
+  private encode(request: EncodableRequest, offset: number): void {
     const { start } = request;
     const trace: TraceFields = {
       traceId: decodeHex(start.traceId, this.traceId),
@@ -555,11 +582,11 @@ export class ProtobufSpanBatch implements SpanBatch<EncodableRequest> {
       error: request.error,
       flags: caller === undefined ? localParent : localParent | SPAN_FLAGS_IS_REMOTE,
     });
-    this.spans += request.children.length + 1;
   }
 
   /** The ExportTraceServiceRequest: one ResourceSpans, one ScopeSpans, every span added. */
   bytes(): Uint8Array {
+    this.encodeWaiting();
     const { resource, scope } = this.source;
     const { buf, pos } = this.writer;
     const scopeSpans = scope.length + (pos - this.spansStart);

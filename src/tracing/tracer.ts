@@ -6,9 +6,10 @@
  * open batch of a SpanQueue (OTEL_BSP_* settings), exported over OTLP/HTTP off the request
  * path by the SDK's exporter (its HTTP sending and retries); shutdown flushes it.
  *
- * Protobuf, the default, is encoded by litegate as each request ends (otlp-protobuf.ts): no
- * span object is made or kept (the SDK's Tracer, BatchSpanProcessor and serializer cost
- * several times more per request). JSON goes through the SDK's serializer, from ReadableSpans
+ * Protobuf, the default, is encoded by litegate as requests end, a few at a time
+ * (otlp-protobuf.ts): no SDK span object is made, and a request's spans are kept only until
+ * they are encoded (the SDK's Tracer, BatchSpanProcessor and serializer cost several times
+ * more per request). JSON goes through the SDK's serializer, from ReadableSpans
  * made here (FinishedSpan), complete when made, with litegate's own bounded attributes; the
  * caller's traceparent decides sampling as the SDK's default (parent-based, else always on)
  * would.
