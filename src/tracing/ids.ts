@@ -11,15 +11,21 @@ const POOL_BYTES = 4096;
 const pool = Buffer.alloc(POOL_BYTES);
 let used = POOL_BYTES;
 
-/** `bytes` random bytes as lowercase hex. */
-function randomHex(bytes: number): string {
+/** Where `bytes` fresh random bytes start in the pool (refilled when too few are left). */
+function takeRandom(bytes: number): number {
   if (used + bytes > POOL_BYTES) {
     randomFillSync(pool);
     used = 0;
   }
-  const hex = pool.toString("hex", used, used + bytes);
+  const at = used;
   used += bytes;
-  return hex;
+  return at;
+}
+
+/** `bytes` random bytes as lowercase hex. */
+function randomHex(bytes: number): string {
+  const at = takeRandom(bytes);
+  return pool.toString("hex", at, at + bytes);
 }
 
 const ZERO_SPAN = "0000000000000000";
@@ -39,17 +45,13 @@ export function randomSpanId(): string {
  */
 export function writeRandomSpanId(target: Uint8Array, at: number): void {
   for (;;) {
-    if (used + 8 > POOL_BYTES) {
-      randomFillSync(pool);
-      used = 0;
-    }
+    const from = takeRandom(8);
     let any = 0;
     for (let i = 0; i < 8; i++) {
-      const byte = pool[used + i] as number;
+      const byte = pool[from + i] as number;
       target[at + i] = byte;
       any |= byte;
     }
-    used += 8;
     if (any !== 0) return;
   }
 }
