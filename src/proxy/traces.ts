@@ -50,8 +50,8 @@ interface DeploymentFacts {
   model: string;
   /** server.address and server.port of its api_base (already stripped of credentials); null when it has none. */
   server: { address: string; port: number } | null;
-  /** Its attempt spans' names (`chat gpt-4o`) and shared attributes, by operation and model group. */
-  attempts: Map<string, AttemptFacts>;
+  /** Its attempt spans' names (`chat gpt-4o`) and shared attributes, by operation, then model group. */
+  attempts: Map<string, Map<string, AttemptFacts>>;
 }
 
 /** What every attempt span of one deployment, operation and model group shows alike. */
@@ -62,7 +62,7 @@ interface AttemptFacts {
   attributes: AttributeBlock;
 }
 
-/** A deployment serves the model groups its config names: more than this many means something is wrong, and the rest are not kept. */
+/** A deployment serves the model groups its config names: more than this many (for one operation) means something is wrong, and the rest are not kept. */
 const MAX_KEPT_ATTEMPT_FACTS = 64;
 
 const deploymentFacts = new WeakMap<Deployment, DeploymentFacts>();
@@ -95,8 +95,13 @@ function factsOf(deployment: Deployment): DeploymentFacts {
 
 function attemptFactsOf(deployment: Deployment, operation: string, group: string): AttemptFacts {
   const facts = factsOf(deployment);
-  const key = `${operation}\u0000${group}`;
-  let attempt = facts.attempts.get(key);
+  // Nested maps, not one keyed by a joined string: a key made per request is a new string to hash.
+  let byGroup = facts.attempts.get(operation);
+  if (byGroup === undefined) {
+    byGroup = new Map<string, AttemptFacts>();
+    facts.attempts.set(operation, byGroup);
+  }
+  let attempt = byGroup.get(group);
   if (attempt === undefined) {
     const server =
       facts.server === null ? {} : { "server.address": facts.server.address, "server.port": facts.server.port };
@@ -113,7 +118,7 @@ function attemptFactsOf(deployment: Deployment, operation: string, group: string
         "litegate.model_group": group,
       }),
     };
-    if (facts.attempts.size < MAX_KEPT_ATTEMPT_FACTS) facts.attempts.set(key, attempt);
+    if (byGroup.size < MAX_KEPT_ATTEMPT_FACTS) byGroup.set(group, attempt);
   }
   return attempt;
 }
@@ -221,12 +226,16 @@ function attemptSpans(
   endedAt: number,
 ): ChildSpan[] {
   const attempts = ctx.trace?.attempts ?? [];
-  const groups: string[] = [];
+  const spans: ChildSpan[] = [];
+  let group: string | undefined;
+  let fallback = -1;
   let retry = 0;
-  return attempts.map((attempt, index) => {
-    if (groups.at(-1) === attempt.group) retry += 1;
+  for (let index = 0; index < attempts.length; index++) {
+    const attempt = attempts[index] as Attempt;
+    if (attempt.group === group) retry += 1;
     else {
-      groups.push(attempt.group);
+      group = attempt.group;
+      fallback += 1;
       retry = 0;
     }
     const last = index === attempts.length - 1;
@@ -234,15 +243,15 @@ function attemptSpans(
       last && attempt.failure === undefined && attempt.answeredAt !== undefined
         ? { usage, endedAt: ctx.stream ? endedAt : attempt.answeredAt }
         : undefined;
+    const span = attemptSpan(ctx, operation, attempt, index, retry, fallback, answered);
     // A call still running when the client left ends with the request.
-    const cut = attempt.answeredAt === undefined ? endedAt : undefined;
-    const span = attemptSpan(ctx, operation, attempt, index, retry, groups.length - 1, answered);
-    if (cut !== undefined) {
-      span.endedAt = cut;
+    if (attempt.answeredAt === undefined) {
+      span.endedAt = endedAt;
       if (status === 499) span.attributes.add("litegate.cancelled", true);
     }
-    return span;
-  });
+    spans.push(span);
+  }
+  return spans;
 }
 
 /** What a traced request reports when it ends: its times, status and what it spent. */

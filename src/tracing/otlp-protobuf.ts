@@ -68,17 +68,53 @@ export interface EncodableSource {
 export const SPAN_FLAGS_HAS_IS_REMOTE = 0x100;
 export const SPAN_FLAGS_IS_REMOTE = 0x200;
 
-/** A hex digit's value (ids are lowercase hex; uppercase is read too). */
-function nibble(code: number): number {
-  return code <= 0x39 ? code - 0x30 : (code | 0x20) - 0x57;
+/** Hex digits' values by character code (ids are lowercase hex; uppercase is read too): a load, not a branch, per digit. */
+const HEX_DIGITS = new Uint8Array(128);
+for (let digit = 0; digit < 16; digit++) {
+  const text = digit.toString(16);
+  HEX_DIGITS[text.charCodeAt(0)] = digit;
+  HEX_DIGITS[text.toUpperCase().charCodeAt(0)] = digit;
 }
 
-/** An id's lowercase hex (as ids.ts makes them and traceparent carries them) written as bytes into `into`. */
+/** An id's hex (as ids.ts makes them and traceparent carries them) written as bytes into `into`. */
 function decodeHex(hex: string, into: Uint8Array): Uint8Array {
   for (let i = 0; i < into.length; i++) {
-    into[i] = (nibble(hex.charCodeAt(2 * i)) << 4) | nibble(hex.charCodeAt(2 * i + 1));
+    // Ids were checked (or made) as hex before they got here; the mask only keeps the load in the table.
+    const high = HEX_DIGITS[hex.charCodeAt(2 * i) & 0x7f] as number;
+    const low = HEX_DIGITS[hex.charCodeAt(2 * i + 1) & 0x7f] as number;
+    into[i] = (high << 4) | low;
   }
   return into;
+}
+
+/**
+ * Milliseconds since the epoch as fixed64 nanoseconds at `at`, split into 32-bit halves with
+ * arithmetic that stays exact in doubles (every product below 2^53): no BigInt per time.
+ */
+function writeNanos(buf: Uint8Array, at: number, ms: number): void {
+  const seconds = Math.floor(ms / 1000);
+  const nanos = Math.round((ms - seconds * 1000) * 1e6);
+  // seconds * 1e9 + nanos, with 1e9 = 0x3b9a * 2^16 + 0xca00. Remainders are taken by
+  // subtraction: dividing by a power of two is exact, and a double's % is a call to fmod.
+  const upper = seconds * 0x3b9a;
+  const upperHigh = Math.floor(upper / 0x10000);
+  const low = (upper - upperHigh * 0x10000) * 0x10000 + seconds * 0xca00 + nanos;
+  const carry = Math.floor(low / 0x100000000);
+  writeUint32(buf, at, low - carry * 0x100000000);
+  writeUint32(buf, at + 4, upperHigh + carry);
+}
+
+/** Four bytes, little-endian, stored one by one: Buffer#writeUInt32LE's range checks cost more than the stores. */
+function writeUint32(buf: Uint8Array, at: number, value: number): void {
+  buf[at] = value & 0xff;
+  buf[at + 1] = (value >>> 8) & 0xff;
+  buf[at + 2] = (value >>> 16) & 0xff;
+  buf[at + 3] = (value >>> 24) & 0xff;
+}
+
+/** `length` bytes of `from` copied to `to` at `at`: ids and keys are a few dozen bytes, for which a loop costs less than a call into TypedArray#set. */
+function copyShort(from: Uint8Array, to: Uint8Array, at: number, length: number): void {
+  for (let i = 0; i < length; i++) to[at + i] = from[i] as number;
 }
 
 /** A growable buffer written front to back; length-delimited messages are measured when they end. */
@@ -92,7 +128,7 @@ class Writer {
     this.pos = start;
   }
 
-  private ensure(bytes: number): void {
+  ensure(bytes: number): void {
     if (this.pos + bytes <= this.buf.length) return;
     const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + bytes));
     this.buf.copy(grown, 0, 0, this.pos);
@@ -156,59 +192,26 @@ class Writer {
     this.pos += this.buf.write(text, this.pos, "utf8");
   }
 
-  /** Bytes already made (a trace id decoded once for all of a request's spans) as a bytes field. */
+  /** A bytes field (an id). */
   bytesField(field: number, bytes: Uint8Array): void {
     this.tag(field, LENGTH_DELIMITED);
     this.varint(bytes.length);
-    this.ensure(bytes.length);
-    const buf = this.buf;
-    for (let i = 0; i < bytes.length; i++) buf[this.pos + i] = bytes[i] as number;
-    this.pos += bytes.length;
+    this.raw(bytes);
   }
 
-  /** A new span id's 8 random bytes as a bytes field. */
-  randomSpanId(field: number): void {
-    this.tag(field, LENGTH_DELIMITED);
-    this.varint(8);
-    this.ensure(8);
-    writeRandomSpanId(this.buf, this.pos);
-    this.pos += 8;
-  }
-
-  /**
-   * Milliseconds since the epoch as fixed64 nanoseconds, split into 32-bit halves with
-   * arithmetic that stays exact in doubles (every product below 2^53): no BigInt per time.
-   */
+  /** Milliseconds since the epoch as a fixed64 field of nanoseconds. */
   nanos(field: number, ms: number): void {
     this.tag(field, FIXED64);
     this.ensure(8);
-    const seconds = Math.floor(ms / 1000);
-    const nanos = Math.round((ms - seconds * 1000) * 1e6);
-    // seconds * 1e9 + nanos, with 1e9 = 0x3b9a * 2^16 + 0xca00. Remainders are taken by
-    // subtraction: dividing by a power of two is exact, and a double's % is a call to fmod.
-    const upper = seconds * 0x3b9a;
-    const upperHigh = Math.floor(upper / 0x10000);
-    const low = (upper - upperHigh * 0x10000) * 0x10000 + seconds * 0xca00 + nanos;
-    const carry = Math.floor(low / 0x100000000);
-    this.uint32(low - carry * 0x100000000);
-    this.uint32(upperHigh + carry);
+    writeNanos(this.buf, this.pos, ms);
+    this.pos += 8;
   }
 
   fixed32(field: number, value: number): void {
     this.tag(field, FIXED32);
     this.ensure(4);
-    this.uint32(value);
-  }
-
-  /** Four bytes, little-endian, stored one by one: Buffer#writeUInt32LE's range checks cost more than the stores. */
-  private uint32(value: number): void {
-    const buf = this.buf;
-    const at = this.pos;
-    buf[at] = value & 0xff;
-    buf[at + 1] = (value >>> 8) & 0xff;
-    buf[at + 2] = (value >>> 16) & 0xff;
-    buf[at + 3] = (value >>> 24) & 0xff;
-    this.pos = at + 4;
+    writeUint32(this.buf, this.pos, value);
+    this.pos += 4;
   }
 
   double(field: number, value: number): void {
@@ -251,11 +254,8 @@ class Writer {
     const length = bytes.length;
     this.ensure(length);
     // An attribute's bytes are a few dozen: a loop costs less than a call into TypedArray#set.
-    if (length <= 64) {
-      const buf = this.buf;
-      const at = this.pos;
-      for (let i = 0; i < length; i++) buf[at + i] = bytes[i] as number;
-    } else this.buf.set(bytes, this.pos);
+    if (length <= 64) copyShort(bytes, this.buf, this.pos, length);
+    else this.buf.set(bytes, this.pos);
     this.pos += length;
   }
 
@@ -323,32 +323,98 @@ function encodedPair(name: EncodedName, value: string): Uint8Array | undefined {
   return pair;
 }
 
-/** Span names encoded (a name field's bytes), for the same reason; at most MAX_NAMES of them. */
-const encodedSpanNames = new Map<string, Uint8Array>();
+/** One-byte tags of the fields an attribute's fast path writes (common.proto's KeyValue and AnyValue). */
+const KEY_VALUE_VALUE_TAG = (2 << 3) | LENGTH_DELIMITED;
+const STRING_VALUE_TAG = (1 << 3) | LENGTH_DELIMITED;
+const BOOL_VALUE_TAG = (2 << 3) | VARINT;
+const INT_VALUE_TAG = (3 << 3) | VARINT;
+const DOUBLE_VALUE_TAG = (4 << 3) | FIXED64;
+/** The longest body a one-byte length can give. */
+const ONE_BYTE_LENGTH = 0x7f;
 
-function writeSpanName(writer: Writer, name: string): void {
-  let encoded = encodedSpanNames.get(name);
-  if (encoded === undefined && encodedSpanNames.size < MAX_NAMES && name.length <= MAX_KEPT_VALUE_LENGTH) {
-    const scratch = new Writer(name.length * 3 + 8);
-    scratch.string(5, name);
-    encoded = Uint8Array.from(scratch.bytes());
-    encodedSpanNames.set(name, encoded);
+/**
+ * A number or boolean attribute whose KeyValue fits a one-byte length (every litegate name
+ * does), its bytes written directly: the lengths are known before a byte is written, so
+ * nothing is measured afterwards. False, with nothing written, for what it does not cover
+ * (negative integers, which protobuf writes in 10 bytes).
+ */
+function writeShortScalar(writer: Writer, tag: number, key: Uint8Array, value: number | boolean): boolean {
+  const integer = typeof value === "number" && Number.isInteger(value);
+  if (integer && (value < 0 || value > Number.MAX_SAFE_INTEGER)) return false;
+  const valueLength = typeof value === "boolean" ? 2 : integer ? 1 + varintSize(value) : 9;
+  const length = key.length + 2 + valueLength;
+  if (length > ONE_BYTE_LENGTH) return false;
+  writer.ensure(2 + length);
+  const buf = writer.buf;
+  const at = writer.pos;
+  buf[at] = tag;
+  buf[at + 1] = length;
+  copyShort(key, buf, at + 2, key.length);
+  const anyValue = at + 2 + key.length;
+  buf[anyValue] = KEY_VALUE_VALUE_TAG;
+  buf[anyValue + 1] = valueLength;
+  writer.pos = anyValue + 3;
+  if (typeof value === "boolean") {
+    buf[anyValue + 2] = BOOL_VALUE_TAG;
+    buf[anyValue + 3] = value ? 1 : 0;
+    writer.pos += 1;
+  } else if (integer) {
+    buf[anyValue + 2] = INT_VALUE_TAG;
+    writer.varint(value);
+  } else {
+    buf[anyValue + 2] = DOUBLE_VALUE_TAG;
+    buf.writeDoubleLE(value, writer.pos);
+    writer.pos += 8;
   }
-  if (encoded === undefined) writer.string(5, name);
-  else writer.raw(encoded);
+  return true;
+}
+
+/** A short ASCII string attribute (a request id, a key hash), written directly; false, with nothing written, for any other. */
+function writeShortString(writer: Writer, tag: number, key: Uint8Array, value: string): boolean {
+  const chars = value.length;
+  const valueLength = 2 + chars;
+  const length = key.length + 2 + valueLength;
+  if (length > ONE_BYTE_LENGTH) return false;
+  writer.ensure(2 + length);
+  const buf = writer.buf;
+  const at = writer.pos;
+  const text = at + 2 + key.length + 4;
+  for (let i = 0; i < chars; i++) {
+    const code = value.charCodeAt(i);
+    if (code > 0x7f) return false;
+    buf[text + i] = code;
+  }
+  buf[at] = tag;
+  buf[at + 1] = length;
+  copyShort(key, buf, at + 2, key.length);
+  const anyValue = at + 2 + key.length;
+  buf[anyValue] = KEY_VALUE_VALUE_TAG;
+  buf[anyValue + 1] = valueLength;
+  buf[anyValue + 2] = STRING_VALUE_TAG;
+  buf[anyValue + 3] = chars;
+  writer.pos = text + chars;
+  return true;
 }
 
 function writeList(writer: Writer, field: number, names: readonly string[], values: readonly AttributeValue[]): void {
+  // Attributes are fields 1 (a resource's) and 9 (a span's): one byte.
+  const tag = (field << 3) | LENGTH_DELIMITED;
   for (let i = 0; i < names.length; i++) {
     const name = names[i] as string;
     const value = values[i] as AttributeValue;
     const encoded = encodedName(name);
-    if (encoded !== undefined && typeof value === "string") {
-      const pair = encodedPair(encoded, value);
-      if (pair !== undefined) {
-        writer.tag(field, LENGTH_DELIMITED);
-        writer.raw(pair);
-        continue;
+    if (encoded !== undefined) {
+      if (typeof value !== "string") {
+        if (writeShortScalar(writer, tag, encoded.key, value)) continue;
+      } else {
+        const pair = encodedPair(encoded, value);
+        if (pair !== undefined) {
+          writer.ensure(1);
+          writer.buf[writer.pos++] = tag;
+          writer.raw(pair);
+          continue;
+        }
+        if (writeShortString(writer, tag, encoded.key, value)) continue;
       }
     }
     const mark = writer.begin(field, 1);
@@ -367,20 +433,86 @@ function writeList(writer: Writer, field: number, names: readonly string[], valu
 const SPAN_ATTRIBUTES = 9;
 const encodedBlocks = new WeakMap<AttributeBlock, Uint8Array>();
 
-function writeAttributes(writer: Writer, field: number, attributes: SpanAttributes): void {
-  const { shared } = attributes;
-  if (shared.names.length > 0) {
-    let block = field === SPAN_ATTRIBUTES ? encodedBlocks.get(shared) : undefined;
-    if (block === undefined) {
-      const scratch = new Writer(256);
-      writeList(scratch, field, shared.names, shared.values);
-      block = Uint8Array.from(scratch.bytes());
-      if (field === SPAN_ATTRIBUTES) encodedBlocks.set(shared, block);
-    }
-    writer.raw(block);
+function blockBytes(block: AttributeBlock): Uint8Array {
+  let bytes = encodedBlocks.get(block);
+  if (bytes === undefined) {
+    const scratch = new Writer(256);
+    writeList(scratch, SPAN_ATTRIBUTES, block.names, block.values);
+    bytes = Uint8Array.from(scratch.bytes());
+    encodedBlocks.set(block, bytes);
   }
-  writeList(writer, field, attributes.names, attributes.values);
+  return bytes;
 }
+
+/**
+ * A span's fields before its own attributes, as bytes: trace id, span id, parent's id, name,
+ * kind, start and end times, and its shared attributes. Most of a span is the same for every
+ * request of a route or a deployment, so this is made once per name, kind, block and parent
+ * (there or not), and each span copies it and writes its ids and times over the zeros left
+ * for them: one copy instead of a dozen fields written one by one.
+ */
+interface SpanHead {
+  readonly kind: number;
+  readonly block: AttributeBlock;
+  readonly withParent: boolean;
+  readonly bytes: Uint8Array;
+  /** Where in `bytes` the ids and times go (the trace id at TRACE_ID_AT). */
+  readonly spanIdAt: number;
+  readonly parentAt: number;
+  readonly startAt: number;
+  readonly endAt: number;
+}
+
+/** The trace id comes first, after its tag and length. */
+const TRACE_ID_AT = 2;
+const TRACE_ID_ZEROS = new Uint8Array(16);
+const SPAN_ID_ZEROS = new Uint8Array(8);
+
+function makeHead(name: string, kind: number, block: AttributeBlock, withParent: boolean): SpanHead {
+  const writer = new Writer(256);
+  writer.bytesField(1, TRACE_ID_ZEROS);
+  writer.bytesField(2, SPAN_ID_ZEROS);
+  const spanIdAt = writer.pos - 8;
+  if (withParent) writer.bytesField(4, SPAN_ID_ZEROS);
+  const parentAt = withParent ? writer.pos - 8 : -1;
+  writer.string(5, name);
+  writer.tag(6, VARINT);
+  writer.varint(kind);
+  writer.nanos(7, 0);
+  const startAt = writer.pos - 8;
+  writer.nanos(8, 0);
+  const endAt = writer.pos - 8;
+  writer.raw(blockBytes(block));
+  const bytes = Uint8Array.from(writer.bytes());
+  return { kind, block, withParent, bytes, spanIdAt, parentAt, startAt, endAt };
+}
+
+/**
+ * Heads by span name. A name has few heads (a route's methods, the kinds of principal), at
+ * most HEADS_PER_NAME, the oldest replaced past that (a config reload brings new blocks);
+ * at most MAX_NAMES names are kept, and no name longer than MAX_KEPT_VALUE_LENGTH: memory
+ * stays bounded whatever the traffic, and a head not kept is made for its one span.
+ */
+const HEADS_PER_NAME = 8;
+const heads = new Map<string, SpanHead[]>();
+
+function spanHead(name: string, kind: number, block: AttributeBlock, withParent: boolean): SpanHead {
+  const kept = heads.get(name);
+  if (kept !== undefined) {
+    for (const head of kept) {
+      if (head.block === block && head.kind === kind && head.withParent === withParent) return head;
+    }
+  }
+  const head = makeHead(name, kind, block, withParent);
+  if (kept !== undefined) {
+    if (kept.length >= HEADS_PER_NAME) kept.shift();
+    kept.push(head);
+  } else if (heads.size < MAX_NAMES && name.length <= MAX_KEPT_VALUE_LENGTH) heads.set(name, [head]);
+  return head;
+}
+
+/** Span field 15 (status), whose unset value is an empty message. */
+const STATUS_TAG = (15 << 3) | LENGTH_DELIMITED;
 
 /** What turns a performance.now() time into wall-clock milliseconds now. */
 export function wallClockOffset(): number {
@@ -399,48 +531,56 @@ const KIND_CLIENT = 3;
 /** The W3C "sampled" trace flag: only sampled requests are encoded. */
 const SAMPLED = 1;
 
-/** The fields of one Span message that differ between a request's spans. */
-interface SpanFields {
-  /** Its id; undefined for a span whose id went nowhere: a new one is written. */
-  spanId: Uint8Array | undefined;
-  parentSpanId: Uint8Array | undefined;
-  name: string;
-  kind: number;
-  startMs: number;
-  endMs: number;
-  attributes: SpanAttributes;
-  error: string | undefined;
-  flags: number;
-}
-
 /** What a request's spans share: the trace id (decoded once) and the tracestate on the wire. */
 interface TraceFields {
   traceId: Uint8Array;
   traceState: string | undefined;
 }
 
-function writeSpan(writer: Writer, trace: TraceFields, span: SpanFields): void {
+/**
+ * One Span message: its head copied, its ids and times written into the copy, then its own
+ * attributes, status and flags. `spanId` undefined: a span whose id went nowhere, given a new one.
+ */
+function writeSpan(
+  writer: Writer,
+  trace: TraceFields,
+  spanId: Uint8Array | undefined,
+  parentSpanId: Uint8Array | undefined,
+  name: string,
+  kind: number,
+  startMs: number,
+  endMs: number,
+  attributes: SpanAttributes,
+  error: string | undefined,
+  flags: number,
+): void {
+  const head = spanHead(name, kind, attributes.shared, parentSpanId !== undefined);
   const mark = writer.begin(2, 2);
-  writer.bytesField(1, trace.traceId);
-  if (span.spanId === undefined) writer.randomSpanId(2);
-  else writer.bytesField(2, span.spanId);
+  const at = writer.pos;
+  writer.raw(head.bytes);
+  const buf = writer.buf;
+  copyShort(trace.traceId, buf, at + TRACE_ID_AT, 16);
+  if (spanId === undefined) writeRandomSpanId(buf, at + head.spanIdAt);
+  else copyShort(spanId, buf, at + head.spanIdAt, 8);
+  if (parentSpanId !== undefined) copyShort(parentSpanId, buf, at + head.parentAt, 8);
+  writeNanos(buf, at + head.startAt, startMs);
+  writeNanos(buf, at + head.endAt, endMs);
   if (trace.traceState !== undefined) writer.string(3, trace.traceState);
-  if (span.parentSpanId !== undefined) writer.bytesField(4, span.parentSpanId);
-  writeSpanName(writer, span.name);
-  writer.tag(6, VARINT);
-  writer.varint(span.kind);
-  writer.nanos(7, span.startMs);
-  writer.nanos(8, span.endMs);
-  writeAttributes(writer, SPAN_ATTRIBUTES, span.attributes);
-  const status = writer.begin(15, 1);
-  if (span.error !== undefined) {
-    writer.string(2, span.error);
+  writeList(writer, SPAN_ATTRIBUTES, attributes.names, attributes.values);
+  if (error === undefined) {
+    writer.ensure(2);
+    writer.buf[writer.pos] = STATUS_TAG;
+    writer.buf[writer.pos + 1] = 0;
+    writer.pos += 2;
+  } else {
+    const status = writer.begin(15, 1);
+    writer.string(2, error);
     // STATUS_CODE_ERROR; an unset status (0) is not written.
     writer.tag(3, VARINT);
     writer.varint(2);
+    writer.end(status);
   }
-  writer.end(status);
-  writer.fixed32(16, span.flags);
+  writer.fixed32(16, flags);
   writer.end(mark);
 }
 
@@ -448,7 +588,9 @@ function writeSpan(writer: Writer, trace: TraceFields, span: SpanFields): void {
 export function encodeSource(source: EncodableSource): EncodedSource {
   const resource = new Writer(256);
   const resourceMark = resource.begin(1, 1);
-  writeAttributes(resource, 1, source.resourceAttributes);
+  const { shared, names, values } = source.resourceAttributes;
+  writeList(resource, 1, shared.names, shared.values);
+  writeList(resource, 1, names, values);
   resource.end(resourceMark);
   const scope = new Writer(64);
   const scopeMark = scope.begin(1, 1);
@@ -558,30 +700,34 @@ export class ProtobufSpanBatch implements SpanBatch<EncodableRequest> {
     // The children's parent is the server span, known here to be local; the server span's is the caller's, remote.
     const localParent = SAMPLED | SPAN_FLAGS_HAS_IS_REMOTE;
     for (const child of request.children) {
-      writeSpan(this.writer, trace, {
-        spanId: child.spanId === undefined ? undefined : decodeHex(child.spanId, this.childSpanId),
-        parentSpanId: serverSpanId,
-        name: child.name,
-        kind: child.client ? KIND_CLIENT : KIND_INTERNAL,
-        startMs: child.startedAt + offset,
-        endMs: child.endedAt + offset,
-        attributes: child.attributes,
-        error: child.error,
-        flags: localParent,
-      });
+      writeSpan(
+        this.writer,
+        trace,
+        child.spanId === undefined ? undefined : decodeHex(child.spanId, this.childSpanId),
+        serverSpanId,
+        child.name,
+        child.client ? KIND_CLIENT : KIND_INTERNAL,
+        child.startedAt + offset,
+        child.endedAt + offset,
+        child.attributes,
+        child.error,
+        localParent,
+      );
     }
     const caller = start.parentSpanId;
-    writeSpan(this.writer, trace, {
-      spanId: serverSpanId,
-      parentSpanId: caller === undefined ? undefined : decodeHex(caller, this.callerSpanId),
-      name: request.name,
-      kind: KIND_SERVER,
-      startMs: request.startedAt + offset,
-      endMs: request.endedAt + offset,
-      attributes: request.attributes,
-      error: request.error,
-      flags: caller === undefined ? localParent : localParent | SPAN_FLAGS_IS_REMOTE,
-    });
+    writeSpan(
+      this.writer,
+      trace,
+      serverSpanId,
+      caller === undefined ? undefined : decodeHex(caller, this.callerSpanId),
+      request.name,
+      KIND_SERVER,
+      request.startedAt + offset,
+      request.endedAt + offset,
+      request.attributes,
+      request.error,
+      caller === undefined ? localParent : localParent | SPAN_FLAGS_IS_REMOTE,
+    );
   }
 
   /** The ExportTraceServiceRequest: one ResourceSpans, one ScopeSpans, every span added. */

@@ -181,6 +181,30 @@ describe("OTLP protobuf encoding", () => {
     assert.deepEqual(decoded(ours), decoded(sdk));
   });
 
+  test("one span name with more blocks than the encoder keeps heads for, as client and internal, with and without a parent: the SDK's encoding", () => {
+    const requests: RequestSpans[] = [];
+    // Twelve deployments' blocks under one span name: past the eight heads a name keeps, the oldest are replaced.
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 12; i++) {
+        const block = new AttributeBlock({ "litegate.deployment_id": `deployment-${i}`, "server.port": 8000 + i });
+        const base = requestSpans(i % 2 === 0 ? {} : { start: beginTrace(undefined, undefined) });
+        requests.push({
+          ...base,
+          // The server span's name too: with a caller's parent (even i) and without (odd i).
+          name: "chat shared-name",
+          children: base.children.map((child, index) => ({
+            ...child,
+            name: "chat shared-name",
+            client: index % 2 === 0,
+            attributes: new SpanAttributes(block).add("litegate.attempt", index),
+          })),
+        });
+      }
+    }
+    const { ours, sdk } = bothEncodings(tracer, requests);
+    assert.deepEqual(decoded(ours), decoded(sdk));
+  });
+
   test("a batch written into a buffer an earlier, larger batch handed back: the same bytes as a fresh one", () => {
     const buffers = new BatchBuffers();
     const big = new ProtobufSpanBatch(encoded, buffers);
