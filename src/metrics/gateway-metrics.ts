@@ -13,7 +13,7 @@ import type { Deployment } from "../config/index.js";
 import type { Attempt, AttemptFailure, RouteTrace } from "../router/trace.js";
 import type { CompletionUsage } from "../wire/completions.js";
 import { type Catalog, createCatalog } from "./catalog.js";
-import type { CounterSeries, HistogramSeries } from "./series.js";
+import type { CounterSeries, GaugeSeries, HistogramSeries } from "./series.js";
 import { clusterMetrics, shareWithPrimary } from "./cluster.js";
 
 /** End users with their own series before later ones are counted without one. */
@@ -78,6 +78,8 @@ function modelOf(deployment: Deployment): string {
   return deployment.model.slice(deployment.model.indexOf("/") + 1);
 }
 
+type DeploymentLabels = ReturnType<typeof deploymentLabels>;
+
 function deploymentLabels(deployment: Deployment) {
   return {
     litellm_model_name: deployment.model,
@@ -107,8 +109,42 @@ interface AnswerSeries {
   spend: CounterSeries;
 }
 
-/** An attempt's series on one deployment, for one caller and model group. */
+/** A budget's two gauges for one owner: what is left of it and its max_budget. */
+interface BudgetGauges {
+  remaining: GaugeSeries;
+  max: GaugeSeries;
+}
+
+/**
+ * A caller's labels, the string naming it in series keys, and its budget gauges once found:
+ * the same for every request of a key (or of the master key, or of an open gateway) without
+ * an end user, so made once per key, not per request.
+ */
+interface CallerEntry {
+  caller: Caller;
+  who: string;
+  budgets: Partial<Record<"key" | "team" | "user", BudgetGauges>>;
+}
+
+/** What keys the caller entries of requests that carry no key grant. */
+const NO_GRANT: Readonly<Record<"open" | "master" | "none", object>> = { open: {}, master: {}, none: {} };
+
+/** An attempt's labels on one deployment, for one caller and model group. */
+function attemptLabels(where: DeploymentLabels, requested: string, caller: Caller) {
+  return {
+    requested_model: requested,
+    ...where,
+    hashed_api_key: caller.hashed_api_key,
+    api_key_alias: caller.api_key_alias,
+    team: caller.team,
+    team_alias: caller.team_alias,
+  };
+}
+
+/** An attempt's series on one deployment, for one caller and model group, and their labels (a failure's series add to them). */
 interface AttemptSeries {
+  where: DeploymentLabels;
+  labels: ReturnType<typeof attemptLabels>;
   total: CounterSeries;
   success: CounterSeries;
   state: { set(value: number): void };
@@ -121,6 +157,8 @@ export class GatewayMetrics {
   private readonly totals = new Map<string, CounterSeries>();
   private readonly answers = new Map<string, AnswerSeries>();
   private readonly attemptSeries = new Map<string, AttemptSeries>();
+  /** By key grant (a new grant, as a changed key loads, gets a new entry): see CallerEntry. */
+  private readonly callers = new WeakMap<object, CallerEntry>();
 
   constructor(
     readonly options: MetricsOptions,
@@ -153,25 +191,41 @@ export class GatewayMetrics {
     return endUser;
   }
 
-  private callerOf(principal: Principal | undefined, endUser: string | undefined): Caller {
+  private newCallerEntry(principal: Principal | undefined, endUser: string): CallerEntry {
     const grant = principal?.kind === "key" ? principal.grant : undefined;
-    return {
-      end_user: this.endUserLabel(endUser),
+    const caller: Caller = {
+      end_user: endUser,
       hashed_api_key: principal === undefined ? "" : principalLogId(principal),
       api_key_alias: grant?.key.key_alias ?? "",
       team: grant?.key.team_id ?? "",
       team_alias: grant?.team?.team_alias ?? "",
       user: grant?.key.user_id ?? "",
     };
+    // One string names the caller in every series key. A client's value holding NUL
+    // (end_user, the model) makes a key with more parts than any other: it can only meet
+    // another such key, never move counts onto someone else's series.
+    const who = `${caller.end_user}\u0000${caller.hashed_api_key}\u0000${caller.api_key_alias}\u0000${caller.team}\u0000${caller.team_alias}\u0000${caller.user}`;
+    return { caller, who, budgets: {} };
+  }
+
+  /** The caller's entry: kept per key grant when the request names no end user, made afresh when it does (end users are many). */
+  private callerOf(principal: Principal | undefined, endUser: string | undefined): CallerEntry {
+    const endUserLabel = this.endUserLabel(endUser);
+    if (endUserLabel !== "") return this.newCallerEntry(principal, endUserLabel);
+    const owner =
+      principal === undefined ? NO_GRANT.none : principal.kind === "key" ? principal.grant : NO_GRANT[principal.kind];
+    let entry = this.callers.get(owner);
+    if (entry === undefined) {
+      entry = this.newCallerEntry(principal, "");
+      this.callers.set(owner, entry);
+    }
+    return entry;
   }
 
   /** Records a finished completion request. */
   record(request: RequestRecord): void {
-    const caller = this.callerOf(request.principal, request.endUser);
-    // One string names the caller in every series key below. A client's value holding NUL
-    // (end_user, the model) makes a key with more parts than any other: it can only meet
-    // another such key, never move counts onto someone else's series.
-    const who = `${caller.end_user}\u0000${caller.hashed_api_key}\u0000${caller.api_key_alias}\u0000${caller.team}\u0000${caller.team_alias}\u0000${caller.user}`;
+    const entry = this.callerOf(request.principal, request.endUser);
+    const { caller, who } = entry;
     const attempts = request.trace?.attempts ?? [];
     const last = attempts.at(-1);
     const deployment = last?.deployment;
@@ -204,7 +258,7 @@ export class GatewayMetrics {
       // A failure may still be charged (the client left mid-stream): its budget shows the charge.
       if (request.budgets !== undefined) {
         const charged = (usage: CompletionUsage | undefined): void =>
-          this.recordBudgets(request.budgets, caller, usage === undefined ? 0 : request.cost(usage));
+          this.recordBudgets(request.budgets, entry, usage === undefined ? 0 : request.cost(usage));
         if (request.usage instanceof Promise) void request.usage.then(charged, () => undefined);
         else charged(request.usage);
       }
@@ -240,7 +294,7 @@ export class GatewayMetrics {
     };
     const settled = (usage: CompletionUsage | undefined): void => {
       count(usage);
-      this.recordBudgets(request.budgets, caller, usage === undefined ? 0 : request.cost(usage));
+      this.recordBudgets(request.budgets, entry, usage === undefined ? 0 : request.cost(usage));
     };
     if (request.usage instanceof Promise) void request.usage.then(settled, () => undefined);
     else settled(request.usage);
@@ -249,28 +303,38 @@ export class GatewayMetrics {
   /**
    * Each budgeted owner's max_budget and what is left of it after this request: its spend
    * when the request was admitted plus the request's own cost. Owners without max_budget
-   * have no series. Rare (budgeted keys only), so found by label without a cache.
+   * have no series. The gauges are found once per caller entry.
    */
-  private recordBudgets(budgets: readonly OwnerSpend[] | undefined, caller: Caller, cost: number): void {
+  private recordBudgets(budgets: readonly OwnerSpend[] | undefined, entry: CallerEntry, cost: number): void {
     if (budgets === undefined) return;
-    const c = this.catalog;
     for (const { owner, spend } of budgets) {
       const max = owner.max_budget;
       if (max === null) continue;
-      const remaining = max - (spend + cost);
-      if (owner.kind === "key") {
-        const labels = { hashed_api_key: caller.hashed_api_key, api_key_alias: caller.api_key_alias };
-        c.remainingKeyBudget.series(labels).set(remaining);
-        c.keyMaxBudget.series(labels).set(max);
-      } else if (owner.kind === "team") {
-        const labels = { team: caller.team, team_alias: caller.team_alias };
-        c.remainingTeamBudget.series(labels).set(remaining);
-        c.teamMaxBudget.series(labels).set(max);
-      } else if (owner.kind === "user") {
-        c.remainingUserBudget.series({ user: caller.user }).set(remaining);
-        c.userMaxBudget.series({ user: caller.user }).set(max);
-      }
+      const kind = owner.kind;
+      // An end user's (customer's) budget has no gauge.
+      if (kind === "customer") continue;
+      const gauges = entry.budgets[kind] ?? this.budgetGauges(kind, entry);
+      gauges.remaining.set(max - (spend + cost));
+      gauges.max.set(max);
     }
+  }
+
+  private budgetGauges(kind: "key" | "team" | "user", entry: CallerEntry): BudgetGauges {
+    const c = this.catalog;
+    const { caller } = entry;
+    let gauges: BudgetGauges;
+    if (kind === "key") {
+      const labels = { hashed_api_key: caller.hashed_api_key, api_key_alias: caller.api_key_alias };
+      gauges = { remaining: c.remainingKeyBudget.series(labels), max: c.keyMaxBudget.series(labels) };
+    } else if (kind === "team") {
+      const labels = { team: caller.team, team_alias: caller.team_alias };
+      gauges = { remaining: c.remainingTeamBudget.series(labels), max: c.teamMaxBudget.series(labels) };
+    } else {
+      const labels = { user: caller.user };
+      gauges = { remaining: c.remainingUserBudget.series(labels), max: c.userMaxBudget.series(labels) };
+    }
+    entry.budgets[kind] = gauges;
+    return gauges;
   }
 
   private answerSeries(key: string, caller: Caller, requested: string, deployment: Deployment): AnswerSeries {
@@ -308,20 +372,15 @@ export class GatewayMetrics {
     const deployment = attempt.deployment;
     const key = `${who}\u0000${requested}\u0000${deployment.id}`;
     let series = this.attemptSeries.get(key);
-    const where = () => deploymentLabels(deployment);
-    const labels = () => ({
-      requested_model: requested,
-      ...where(),
-      hashed_api_key: caller.hashed_api_key,
-      api_key_alias: caller.api_key_alias,
-      team: caller.team,
-      team_alias: caller.team_alias,
-    });
     if (series === undefined) {
+      const where = deploymentLabels(deployment);
+      const labels = attemptLabels(where, requested, caller);
       series = {
-        total: c.deploymentTotal.series(labels()),
-        success: c.deploymentSuccess.series(labels()),
-        state: c.deploymentState.series(where()),
+        where,
+        labels,
+        total: c.deploymentTotal.series(labels),
+        success: c.deploymentSuccess.series(labels),
+        state: c.deploymentState.series(where),
       };
       this.attemptSeries.set(key, series);
     }
@@ -344,9 +403,10 @@ export class GatewayMetrics {
     if (failure !== undefined) {
       const exceptionStatus = String(failure.status);
       c.deploymentFailure
-        .series({ ...labels(), exception_status: exceptionStatus, exception_class: exceptionClass(failure) })
+        .series({ ...series.labels, exception_status: exceptionStatus, exception_class: exceptionClass(failure) })
         .inc();
-      if (attempt.cooledDown) c.deploymentCooledDown.series({ ...where(), exception_status: exceptionStatus }).inc();
+      if (attempt.cooledDown)
+        c.deploymentCooledDown.series({ ...series.where, exception_status: exceptionStatus }).inc();
       series.state.set(attempt.cooledDown ? OUTAGE : PARTIAL_OUTAGE);
     } else if (attempt.answeredAt !== undefined) {
       series.success.inc();

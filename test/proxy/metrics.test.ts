@@ -463,6 +463,56 @@ async function freePort(): Promise<number> {
   return typeof address === "object" && address !== null ? address.port : 0;
 }
 
+describe("a key changed between requests", () => {
+  test("its new alias and team label the requests after the change; the earlier ones keep the old", async () => {
+    const changed = await startGateway({
+      modelList: [
+        {
+          model_name: "gpt-ok",
+          litellm_params: { model: "openai/gpt-ok", api_key: "sk-upstream-secret", api_base: `${mock.url}/ok/v1` },
+          model_info: { id: "gpt-ok-id", ...PRICES },
+        },
+      ],
+      masterKey: MASTER_KEY,
+      store: SqliteStore.open({ path: join(dir, "changed.db") }),
+      metrics: { requireAuth: true, endUserLimit: 1, endUserLabels: true },
+    });
+    try {
+      const team = await call(changed.url, "POST", "/team/new", MASTER_KEY, { team_id: "t-new", team_alias: "New" });
+      assert.equal(team.status, 200, JSON.stringify(team.body));
+      const key = await generateKey(changed.url, { key_alias: "before", max_budget: 5 });
+      const ask = () =>
+        call(changed.url, "POST", "/v1/chat/completions", key, {
+          model: "gpt-ok",
+          messages: [{ role: "user", content: "hi" }],
+        });
+      assert.equal((await ask()).status, 200);
+      const update = await call(changed.url, "POST", "/key/update", MASTER_KEY, {
+        key,
+        key_alias: "after",
+        team_id: "t-new",
+      });
+      assert.equal(update.status, 200, JSON.stringify(update.body));
+      assert.equal((await ask()).status, 200);
+      const scrape = await fetch(`${changed.url}/metrics`, { headers: { authorization: `Bearer ${MASTER_KEY}` } });
+      const seen = parse(await scrape.text());
+      const name = "litellm_proxy_total_requests_metric_total";
+      assert.equal(total(seen, name, { api_key_alias: "before", team: "", team_alias: "" }), 1);
+      assert.equal(total(seen, name, { api_key_alias: "after", team: "t-new", team_alias: "New" }), 1);
+      const hashed = hashKey(key);
+      assert.deepEqual(
+        find(seen, "litellm_api_key_max_budget_metric").map((sample) => sample.labels),
+        [
+          { hashed_api_key: hashed, api_key_alias: "before" },
+          { hashed_api_key: hashed, api_key_alias: "after" },
+        ],
+      );
+    } finally {
+      await changed.close();
+    }
+  });
+});
+
 describe("metrics off", () => {
   test("/metrics is a 404 saying how to turn it on", async () => {
     const off = await startGateway({ modelList: [] });
