@@ -6,8 +6,9 @@
  * Each round runs every scenario on every target, interleaved (c=16 on all targets,
  * then c=64, then streams), with the targets' order rotated from round to round, so
  * drift in the machine (thermal, neighbours) lands on all of them alike. Idle servers
- * cost nothing while another is measured. Ratios against the floor are taken within a
- * round and the report gives their median. See bench/README.md.
+ * cost nothing while another is measured. Each round starts fresh gateway processes (see
+ * startGateways). Ratios against the floor are taken within a round and the report gives
+ * their median. See bench/README.md.
  */
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -104,10 +105,24 @@ async function startTargets(mock: Server): Promise<void> {
   const floor = await startFloor(settings, tmpDir, mock.port);
   servers.push(floor);
   targets.set("floor", { name: "floor", server: floor, load: loadTarget(floor.port, API_KEY) });
+  await startGateways(mock, 0);
+}
+
+/**
+ * Starts each gateway of the run, in a directory of the round's, checks and warms it up.
+ * Every round has fresh gateways (except under BENCH_PROFILE, whose profile is one process's
+ * whole run): how V8 happened to compile a process moves its CPU per request by several
+ * percent for as long as it lives, so a gateway kept for the whole run would carry one draw
+ * of that luck into every round, and the median over rounds could not even it out.
+ */
+async function startGateways(mock: Server, round: number): Promise<void> {
+  const dir = join(tmpDir, `round-${round + 1}`);
+  mkdirSync(dir, { recursive: true });
+  const started: TargetName[] = [];
   for (const name of settings.targets) {
-    if (!isGateway(name)) continue;
+    if (!isGateway(name) || unavailable[name] !== undefined) continue;
     if (name === "traced") traceSink ??= await startTraceSink();
-    const gw = await startLitegate(settings, tmpDir, mock.port, name, traceSink?.port);
+    const gw = await startLitegate(settings, dir, mock.port, name, traceSink?.port);
     if ("error" in gw) {
       unavailable[name] = gw.error;
       log(`${name}: n/a (${gw.error})`);
@@ -115,9 +130,12 @@ async function startTargets(mock: Server): Promise<void> {
     }
     servers.push(gw.server);
     targets.set(name, { name, server: gw.server, load: loadTarget(gw.server.port, gw.token) });
+    started.push(name);
   }
   log(`mock :${mock.port}; ${[...targets.values()].map((t) => `${t.name} :${t.server.port}`).join(", ")}`);
   for (const [name, t] of [...targets]) {
+    // The mock and the floor are started once and warmed up with the first round's gateways.
+    if (round > 0 && !started.includes(name)) continue;
     const problem = (await checkTarget(t.load)) ?? (await warmUp(t));
     if (problem === null) continue;
     // direct and floor are the bench's own code: if they fail, the bench is broken.
@@ -125,6 +143,16 @@ async function startTargets(mock: Server): Promise<void> {
     unavailable[name] = problem;
     targets.delete(name);
     log(`${name}: n/a (${problem})`);
+  }
+}
+
+/** Stops the round's gateways before the next round starts its own. */
+async function stopGateways(): Promise<void> {
+  for (const [name, t] of [...targets]) {
+    if (!isGateway(name)) continue;
+    await stopChild(t.server.child);
+    servers.splice(servers.indexOf(t.server), 1);
+    targets.delete(name);
   }
 }
 
@@ -196,7 +224,13 @@ async function main(): Promise<void> {
   servers.push(mock);
   await startTargets(mock);
   const rounds: RoundCells[] = [];
-  for (let r = 0; r < settings.rounds; r++) rounds.push(await runRound(r, mock));
+  for (let r = 0; r < settings.rounds; r++) {
+    if (r > 0 && !settings.profile) {
+      await stopGateways();
+      await startGateways(mock, r);
+    }
+    rounds.push(await runRound(r, mock));
+  }
 
   const summary = summarize(rounds, settings.targets);
   const checks = checkTargets(summary);
