@@ -333,6 +333,20 @@ const DOUBLE_VALUE_TAG = (4 << 3) | FIXED64;
 const ONE_BYTE_LENGTH = 0x7f;
 
 /**
+ * A KeyValue's tag, length, key and the start of its value (tag and length) at `at`, room
+ * made; where the AnyValue's own field goes.
+ */
+function writeKeyValueHead(buf: Buffer, at: number, tag: number, key: Uint8Array, valueLength: number): number {
+  buf[at] = tag;
+  buf[at + 1] = key.length + 2 + valueLength;
+  copyShort(key, buf, at + 2, key.length);
+  const anyValue = at + 2 + key.length;
+  buf[anyValue] = KEY_VALUE_VALUE_TAG;
+  buf[anyValue + 1] = valueLength;
+  return anyValue + 2;
+}
+
+/**
  * A number or boolean attribute whose KeyValue fits a one-byte length (every litegate name
  * does), its bytes written directly: the lengths are known before a byte is written, so
  * nothing is measured afterwards. False, with nothing written, for what it does not cover
@@ -346,23 +360,17 @@ function writeShortScalar(writer: Writer, tag: number, key: Uint8Array, value: n
   if (length > ONE_BYTE_LENGTH) return false;
   writer.ensure(2 + length);
   const buf = writer.buf;
-  const at = writer.pos;
-  buf[at] = tag;
-  buf[at + 1] = length;
-  copyShort(key, buf, at + 2, key.length);
-  const anyValue = at + 2 + key.length;
-  buf[anyValue] = KEY_VALUE_VALUE_TAG;
-  buf[anyValue + 1] = valueLength;
-  writer.pos = anyValue + 3;
+  const field = writeKeyValueHead(buf, writer.pos, tag, key, valueLength);
+  writer.pos = field + 1;
   if (typeof value === "boolean") {
-    buf[anyValue + 2] = BOOL_VALUE_TAG;
-    buf[anyValue + 3] = value ? 1 : 0;
+    buf[field] = BOOL_VALUE_TAG;
+    buf[field + 1] = value ? 1 : 0;
     writer.pos += 1;
   } else if (integer) {
-    buf[anyValue + 2] = INT_VALUE_TAG;
+    buf[field] = INT_VALUE_TAG;
     writer.varint(value);
   } else {
-    buf[anyValue + 2] = DOUBLE_VALUE_TAG;
+    buf[field] = DOUBLE_VALUE_TAG;
     buf.writeDoubleLE(value, writer.pos);
     writer.pos += 8;
   }
@@ -377,21 +385,15 @@ function writeShortString(writer: Writer, tag: number, key: Uint8Array, value: s
   if (length > ONE_BYTE_LENGTH) return false;
   writer.ensure(2 + length);
   const buf = writer.buf;
-  const at = writer.pos;
-  const text = at + 2 + key.length + 4;
+  const text = writer.pos + 2 + key.length + 4;
   for (let i = 0; i < chars; i++) {
     const code = value.charCodeAt(i);
     if (code > 0x7f) return false;
     buf[text + i] = code;
   }
-  buf[at] = tag;
-  buf[at + 1] = length;
-  copyShort(key, buf, at + 2, key.length);
-  const anyValue = at + 2 + key.length;
-  buf[anyValue] = KEY_VALUE_VALUE_TAG;
-  buf[anyValue + 1] = valueLength;
-  buf[anyValue + 2] = STRING_VALUE_TAG;
-  buf[anyValue + 3] = chars;
+  const field = writeKeyValueHead(buf, writer.pos, tag, key, valueLength);
+  buf[field] = STRING_VALUE_TAG;
+  buf[field + 1] = chars;
   writer.pos = text + chars;
   return true;
 }
