@@ -199,14 +199,6 @@ class Writer {
     this.raw(bytes);
   }
 
-  /** Milliseconds since the epoch as a fixed64 field of nanoseconds. */
-  nanos(field: number, ms: number): void {
-    this.tag(field, FIXED64);
-    this.ensure(8);
-    writeNanos(this.buf, this.pos, ms);
-    this.pos += 8;
-  }
-
   fixed32(field: number, value: number): void {
     this.tag(field, FIXED32);
     this.ensure(4);
@@ -467,22 +459,26 @@ interface SpanHead {
 
 /** The trace id comes first, after its tag and length. */
 const TRACE_ID_AT = 2;
-const TRACE_ID_ZEROS = new Uint8Array(16);
-const SPAN_ID_ZEROS = new Uint8Array(8);
+/** What a head holds where each span writes its trace id, and its span ids and times (8 bytes each). */
+const ZEROS_16 = new Uint8Array(16);
+const ZEROS_8 = new Uint8Array(8);
 
 function makeHead(name: string, kind: number, block: AttributeBlock, withParent: boolean): SpanHead {
   const writer = new Writer(256);
-  writer.bytesField(1, TRACE_ID_ZEROS);
-  writer.bytesField(2, SPAN_ID_ZEROS);
+  writer.bytesField(1, ZEROS_16);
+  writer.bytesField(2, ZEROS_8);
   const spanIdAt = writer.pos - 8;
-  if (withParent) writer.bytesField(4, SPAN_ID_ZEROS);
+  if (withParent) writer.bytesField(4, ZEROS_8);
   const parentAt = withParent ? writer.pos - 8 : -1;
   writer.string(5, name);
   writer.tag(6, VARINT);
   writer.varint(kind);
-  writer.nanos(7, 0);
+  // Times are fixed64: 8 bytes whatever their value.
+  writer.tag(7, FIXED64);
+  writer.raw(ZEROS_8);
   const startAt = writer.pos - 8;
-  writer.nanos(8, 0);
+  writer.tag(8, FIXED64);
+  writer.raw(ZEROS_8);
   const endAt = writer.pos - 8;
   writer.raw(blockBytes(block));
   const bytes = Uint8Array.from(writer.bytes());
