@@ -325,12 +325,20 @@ const DOUBLE_VALUE_TAG = (4 << 3) | FIXED64;
 const ONE_BYTE_LENGTH = 0x7f;
 
 /**
- * A KeyValue's tag, length, key and the start of its value (tag and length) at `at`, room
- * made; where the AnyValue's own field goes.
+ * A KeyValue's tag, length (`length`, its body's, as the caller measured it: the key's field,
+ * the value's tag and length, and `valueLength`), key and the start of its value at `at`,
+ * room made; where the AnyValue's own field goes.
  */
-function writeKeyValueHead(buf: Buffer, at: number, tag: number, key: Uint8Array, valueLength: number): number {
+function writeKeyValueHead(
+  buf: Buffer,
+  at: number,
+  tag: number,
+  length: number,
+  key: Uint8Array,
+  valueLength: number,
+): number {
   buf[at] = tag;
-  buf[at + 1] = key.length + 2 + valueLength;
+  buf[at + 1] = length;
   copyShort(key, buf, at + 2, key.length);
   const anyValue = at + 2 + key.length;
   buf[anyValue] = KEY_VALUE_VALUE_TAG;
@@ -352,7 +360,7 @@ function writeShortScalar(writer: Writer, tag: number, key: Uint8Array, value: n
   if (length > ONE_BYTE_LENGTH) return false;
   writer.ensure(2 + length);
   const buf = writer.buf;
-  const field = writeKeyValueHead(buf, writer.pos, tag, key, valueLength);
+  const field = writeKeyValueHead(buf, writer.pos, tag, length, key, valueLength);
   writer.pos = field + 1;
   if (typeof value === "boolean") {
     buf[field] = BOOL_VALUE_TAG;
@@ -383,7 +391,7 @@ function writeShortString(writer: Writer, tag: number, key: Uint8Array, value: s
     if (code > 0x7f) return false;
     buf[text + i] = code;
   }
-  const field = writeKeyValueHead(buf, writer.pos, tag, key, valueLength);
+  const field = writeKeyValueHead(buf, writer.pos, tag, length, key, valueLength);
   buf[field] = STRING_VALUE_TAG;
   buf[field + 1] = chars;
   writer.pos = text + chars;
