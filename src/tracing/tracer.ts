@@ -4,7 +4,8 @@
  * start and end times and the ids its `traceparent` headers already carried: the request
  * path itself creates no span and waits on nothing. A finished request's spans go into the
  * open batch of a SpanQueue (OTEL_BSP_* settings), exported over OTLP/HTTP off the request
- * path by the SDK's exporter (its HTTP sending and retries); shutdown flushes it.
+ * path by the SDK's exporter (over undici to a plain-http collector, otlp-transport.ts; else
+ * through the SDK's own HTTP sending and retries); shutdown flushes it.
  *
  * Protobuf, the default, is encoded by litegate as requests end, a few at a time
  * (otlp-protobuf.ts): no SDK span object is made, and a request's spans are kept only until
@@ -16,7 +17,7 @@
  */
 import { type HrTime, type Link, type SpanContext, SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { type InstrumentationScope, millisToHrTime, TraceState } from "@opentelemetry/core";
-import { OTLPExporterBase } from "@opentelemetry/otlp-exporter-base";
+import { createOtlpNetworkExportDelegate, OTLPExporterBase } from "@opentelemetry/otlp-exporter-base";
 import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from "@opentelemetry/otlp-exporter-base/node-http";
 import { JsonTraceSerializer, ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
 import { type Resource, resourceFromAttributes } from "@opentelemetry/resources";
@@ -25,6 +26,7 @@ import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic
 import { type AttributeValue, SpanAttributes } from "./attributes.js";
 import { beginTrace, randomSpanId, type TraceStart } from "./ids.js";
 import { BatchBuffers, encodeSource, ProtobufSpanBatch, wallClockOffset, wireTraceState } from "./otlp-protobuf.js";
+import { collectorTransport } from "./otlp-transport.js";
 import type { Sampler } from "./sampler.js";
 import type { TracingSettings } from "./settings.js";
 import { DEFAULT_BATCH_SETTINGS, type SpanBatch, SpanQueue } from "./span-queue.js";
@@ -171,17 +173,19 @@ export class GatewayTracer {
     this.sampler = settings.sampler;
     this.source = spanSource(settings.serviceName, version);
     const json = settings.protocol === "http/json";
+    const options = convertLegacyHttpOptions({ url: settings.url, headers: settings.headers }, "TRACES", "v1/traces", {
+      "Content-Type": json ? "application/json" : "application/x-protobuf",
+    });
+    // Batches arrive as their bytes; the collector's answer is read by the SDK's decoder.
+    const serializer = {
+      serializeRequest: (body: Uint8Array) => body,
+      deserializeResponse: ProtobufTraceSerializer.deserializeResponse,
+    };
+    const transport = collectorTransport(options, `litegate/${version}`);
     const exporter = new OTLPExporterBase(
-      createOtlpHttpExportDelegate(
-        convertLegacyHttpOptions({ url: settings.url, headers: settings.headers }, "TRACES", "v1/traces", {
-          "Content-Type": json ? "application/json" : "application/x-protobuf",
-        }),
-        // Batches arrive as their bytes; the collector's answer is read by the SDK's decoder.
-        {
-          serializeRequest: (body: Uint8Array) => body,
-          deserializeResponse: ProtobufTraceSerializer.deserializeResponse,
-        },
-      ),
+      transport === undefined
+        ? createOtlpHttpExportDelegate(options, serializer)
+        : createOtlpNetworkExportDelegate(options, serializer, transport),
     );
     const encoded = encodeSource({
       resourceAttributes: SpanAttributes.of(this.source.resource.attributes as Record<string, AttributeValue>),
