@@ -66,7 +66,9 @@ class UndiciTransport implements IExporterTransport {
         path: this.path,
         headers,
         body: data,
-        signal: AbortSignal.timeout(timeoutMillis),
+        // undici's own timers (no timer object per export): the answer's headers, then each wait for its body.
+        headersTimeout: timeoutMillis,
+        bodyTimeout: timeoutMillis,
       });
       const body = new Uint8Array(await response.body.arrayBuffer());
       const status = response.statusCode;

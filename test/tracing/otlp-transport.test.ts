@@ -109,6 +109,25 @@ describe("OTLP/HTTP transport (plain http)", () => {
     assert.ok(Date.now() - started < 300, "no retry started past the timeout");
   });
 
+  test("a collector that takes the body and never answers: retryable once the export's timeout passed", async () => {
+    seen.length = 0;
+    let hung: ServerResponse | undefined;
+    answers = [
+      (res) => {
+        hung = res;
+      },
+    ];
+    const sender = transport();
+    const started = Date.now();
+    const result = await sender.send(BODY, 300);
+    const waited = Date.now() - started;
+    sender.shutdown();
+    hung?.destroy();
+    assert.equal(result.status, "retryable");
+    assert.equal(seen.length, 1);
+    assert.ok(waited >= 290 && waited < 1000, `gave up after the timeout (${waited} ms)`);
+  });
+
   test("https or gzip: the SDK's transport (certificates, compression) serves instead", () => {
     const headers = async () => ({});
     assert.equal(
