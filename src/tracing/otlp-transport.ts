@@ -48,7 +48,8 @@ class UndiciTransport implements IExporterTransport {
     const deadline = Date.now() + timeoutMillis;
     let result = await this.once(data, timeoutMillis);
     for (let retry = 0; retry < MAX_RETRIES && result.status === "retryable"; retry++) {
-      const wait = backoffMs(retry, result.retryInMillis);
+      // The collector's Retry-After wins, however long: a retry sooner than it asked is not made.
+      const wait = result.retryInMillis ?? backoffMs(retry, undefined);
       const left = deadline - Date.now();
       // A retry that could not finish within the export's timeout is not started.
       if (wait >= left) break;

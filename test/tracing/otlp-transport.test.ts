@@ -80,6 +80,18 @@ describe("OTLP/HTTP transport (plain http)", () => {
     for (const request of seen) assert.deepEqual([...request.body], [...BODY]);
   });
 
+  test("a Retry-After longer than the export's timeout: not retried sooner, given up at once", async () => {
+    seen.length = 0;
+    answers = [(res) => res.writeHead(503, { "retry-after": "120" }).end()];
+    const sender = transport();
+    const started = Date.now();
+    const result = await sender.send(BODY, 2000);
+    sender.shutdown();
+    assert.equal(seen.length, 1);
+    assert.deepEqual(result.status === "retryable" ? result.retryInMillis : undefined, 120_000);
+    assert.ok(Date.now() - started < 1000);
+  });
+
   test("a 400 is not retried: a failure naming the status, with the collector's answer", async () => {
     seen.length = 0;
     answers = [(res) => res.writeHead(400).end("bad span")];
