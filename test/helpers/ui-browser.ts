@@ -1,6 +1,6 @@
 /** What the admin UI's browser tests (and npm run screenshots) do on a page, said once. */
 import assert from "node:assert/strict";
-import type { Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { UI_MODEL } from "./ui-gateway.js";
 
 export const CHROMIUM = "/usr/bin/chromium";
@@ -50,4 +50,18 @@ export async function reportsServed(url: string, masterKey: string): Promise<boo
     headers: { authorization: `Bearer ${masterKey}` },
   });
   return response.status !== 404;
+}
+
+/**
+ * Waits for a form's alert and checks it says `expected`: another message fails with the text
+ * the form showed, not as a timeout that leaves it unknown.
+ */
+export async function formAlertSays(form: Locator, expected: string): Promise<void> {
+  const alert = form.getByRole("alert");
+  await alert.waitFor();
+  const shown = (await alert.textContent()) ?? "";
+  assert.ok(
+    shown.includes(expected),
+    `the form's alert says ${JSON.stringify(shown)}, not ${JSON.stringify(expected)}`,
+  );
 }

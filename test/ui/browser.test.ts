@@ -17,7 +17,7 @@ import OpenAI from "openai";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { hashKey } from "../../src/access/key-token.js";
 import { warnSkipped } from "../helpers/services.js";
-import { CHROMIUM, createKey, noSidewaysScroll, reportsServed, signIn } from "../helpers/ui-browser.js";
+import { CHROMIUM, createKey, formAlertSays, noSidewaysScroll, reportsServed, signIn } from "../helpers/ui-browser.js";
 import { ANSWER_PIECES, startUiGateway, UI_MASTER_KEY, UI_MODEL, type UiGateway } from "../helpers/ui-gateway.js";
 
 const skip = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing: the admin UI browser tests are skipped`;
@@ -268,7 +268,7 @@ test("key forms: a 4xx shown, Escape closing, limits edited, regenerate and dele
   await focused(page, await create.getByLabel("Alias").getAttribute("id"), "id");
   await create.getByLabel("Expires in").fill("30x");
   await create.getByRole("button", { name: "Create" }).click();
-  await create.getByRole("alert").filter({ hasText: "Invalid 'duration' in /key/generate: got \"30x\"." }).waitFor();
+  await formAlertSays(create, "Invalid 'duration' in /key/generate: got \"30x\".");
   await create.getByLabel("Expires in").press("Escape");
   await create.waitFor({ state: "detached" });
   await focused(page, "Create key");
@@ -365,7 +365,7 @@ test("Teams and Users: created from their forms, a 4xx shown in the form, paged,
   const team = page.getByRole("form", { name: "Create team" });
   await team.getByLabel("Max budget (USD)").fill("-1");
   await team.getByRole("button", { name: "Create" }).click();
-  await team.getByRole("alert").filter({ hasText: "Invalid 'max_budget' in /team/new: got -1." }).waitFor();
+  await formAlertSays(team, "Invalid 'max_budget' in /team/new: got -1.");
   // No alias: the team has none (not ""), shown as "—".
   await team.getByLabel("Max budget (USD)").fill("7");
   await team.getByLabel("RPM limit").fill("30");
@@ -393,7 +393,7 @@ test("Teams and Users: created from their forms, a 4xx shown in the form, paged,
   await user.getByLabel("Email").fill("ops@example.com");
   await user.getByLabel("Max budget (USD)").fill("-2");
   await user.getByRole("button", { name: "Create" }).click();
-  await user.getByRole("alert").filter({ hasText: "Invalid 'max_budget' in /user/new: got -2." }).waitFor();
+  await formAlertSays(user, "Invalid 'max_budget' in /user/new: got -2.");
   await user.getByLabel("Max budget (USD)").fill("4");
   await user.getByRole("button", { name: "Create" }).click();
   const userRow = page.getByRole("row").filter({ hasText: "ops@example.com" });
