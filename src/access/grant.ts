@@ -23,8 +23,13 @@ export interface BudgetOwner {
   flushedAtLoad: number;
 }
 
+/** Hex characters of a key's hash that log lines and spans show: enough to tell keys apart and find one, nothing to attack. */
+export const KEY_HASH_SHOWN = 12;
+
 export interface KeyGrant {
   hash: string;
+  /** The start of the hash that log lines and spans show (see principalShownId), cut once per load. */
+  hashShown: string;
   key: KeyRecord;
   user: UserRecord | undefined;
   team: TeamRecord | undefined;

@@ -7,7 +7,7 @@
 import type { KeyState } from "../state/key-state.js";
 import type { KeyRecord, Store, TeamRecord, UserRecord } from "../store/types.js";
 import { addDuration } from "./duration.js";
-import { type BudgetOwner, type KeyGrant, ownerId, type OwnerKind } from "./grant.js";
+import { type BudgetOwner, KEY_HASH_SHOWN, type KeyGrant, ownerId, type OwnerKind } from "./grant.js";
 
 export interface Budgeted {
   spend: number;
@@ -111,6 +111,7 @@ export async function loadGrant(
   const budgeted = owners.filter((each) => each.max_budget !== null);
   return {
     hash,
+    hashShown: hash.slice(0, KEY_HASH_SHOWN),
     key,
     user: currentUser,
     team: currentTeam,

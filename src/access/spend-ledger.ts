@@ -38,6 +38,12 @@ export function principalLogId(principal: Principal): string {
   return principal.kind === "master" ? MASTER_KEY_LOG_ID : OPEN_GATEWAY_LOG_ID;
 }
 
+/** How log lines and spans name the caller's key: the start of its hash, or what stands for the master key or none. */
+export function principalShownId(principal: Principal): string {
+  if (principal.kind === "key") return principal.grant.hashShown;
+  return principal.kind === "master" ? MASTER_KEY_LOG_ID : OPEN_GATEWAY_LOG_ID;
+}
+
 /**
  * The budget owners a spend record charges, each by its counter id: a virtual key's spend
  * goes to the key, its user and its team; the end user's (the request's `user`) to it,

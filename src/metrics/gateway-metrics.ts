@@ -116,14 +116,25 @@ interface BudgetGauges {
 }
 
 /**
- * A caller's labels, the string naming it in series keys, and its budget gauges once found:
- * the same for every request of a key (or of the master key, or of an open gateway) without
- * an end user, so made once per key, not per request.
+ * A caller's labels, its budget gauges once found, and its series by requested model, then
+ * deployment id (`""` when none answered): the same for every request of a key (or of the
+ * master key, or of an open gateway, or of one end user of a key), so made once, not per
+ * request. Why nested maps: a request finds its series by strings it already holds (the
+ * model, the deployment's id, the route), whose hashes V8 keeps once computed; a key joined
+ * from them per request was a new ~120-character string to flatten and hash, three a request.
  */
 interface CallerEntry {
   caller: Caller;
-  who: string;
   budgets: Partial<Record<"key" | "team" | "user", BudgetGauges>>;
+  models: Map<string, Map<string, DeploymentSeries>>;
+}
+
+/** One caller's series for one requested model and deployment (its id; `""`: none answered). */
+interface DeploymentSeries {
+  /** litellm_proxy_total_requests_metric, by route, then status. */
+  totals: Map<string, Map<number, CounterSeries>>;
+  answer: AnswerSeries | undefined;
+  attempt: AttemptSeries | undefined;
 }
 
 /** What keys the caller entries of requests that carry no key grant. */
@@ -153,10 +164,8 @@ interface AttemptSeries {
 export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly catalog: Catalog;
-  private readonly endUsers = new Set<string>();
-  private readonly totals = new Map<string, CounterSeries>();
-  private readonly answers = new Map<string, AnswerSeries>();
-  private readonly attemptSeries = new Map<string, AttemptSeries>();
+  /** End users given their own label, and their callers' entries by key grant (as `callers`). */
+  private readonly endUsers = new Map<string, WeakMap<object, CallerEntry>>();
   /** By key grant (a new grant, as a changed key loads, gets a new entry): see CallerEntry. */
   private readonly callers = new WeakMap<object, CallerEntry>();
 
@@ -182,13 +191,17 @@ export class GatewayMetrics {
     return this.registry.contentType;
   }
 
-  private endUserLabel(endUser: string | undefined): string {
-    if (endUser === undefined || endUser === "" || !this.options.endUserLabels) return "";
-    if (this.endUsers.has(endUser)) return endUser;
-    // Past the limit a new end user is counted without its own series: cardinality stays bounded.
-    if (this.endUsers.size >= this.options.endUserLimit) return "";
-    this.endUsers.add(endUser);
-    return endUser;
+  /** The entries of an end user's callers, when it gets an `end_user` label of its own. */
+  private endUserCallers(endUser: string | undefined): WeakMap<object, CallerEntry> | undefined {
+    if (endUser === undefined || endUser === "" || !this.options.endUserLabels) return undefined;
+    let callers = this.endUsers.get(endUser);
+    if (callers === undefined) {
+      // Past the limit a new end user is counted without its own series: cardinality stays bounded.
+      if (this.endUsers.size >= this.options.endUserLimit) return undefined;
+      callers = new WeakMap();
+      this.endUsers.set(endUser, callers);
+    }
+    return callers;
   }
 
   private newCallerEntry(principal: Principal | undefined, endUser: string): CallerEntry {
@@ -201,50 +214,79 @@ export class GatewayMetrics {
       team_alias: grant?.team?.team_alias ?? "",
       user: grant?.key.user_id ?? "",
     };
-    // One string names the caller in every series key. A client's value holding NUL
-    // (end_user, the model) makes a key with more parts than any other: it can only meet
-    // another such key, never move counts onto someone else's series.
-    const who = `${caller.end_user}\u0000${caller.hashed_api_key}\u0000${caller.api_key_alias}\u0000${caller.team}\u0000${caller.team_alias}\u0000${caller.user}`;
-    return { caller, who, budgets: {} };
+    return { caller, budgets: {}, models: new Map() };
   }
 
-  /** The caller's entry: kept per key grant when the request names no end user, made afresh when it does (end users are many). */
+  /** The caller's entry: one per key grant (or principal kind) and end user given a label. */
   private callerOf(principal: Principal | undefined, endUser: string | undefined): CallerEntry {
-    const endUserLabel = this.endUserLabel(endUser);
-    if (endUserLabel !== "") return this.newCallerEntry(principal, endUserLabel);
+    const own = this.endUserCallers(endUser);
+    const callers = own ?? this.callers;
     const owner =
       principal === undefined ? NO_GRANT.none : principal.kind === "key" ? principal.grant : NO_GRANT[principal.kind];
-    let entry = this.callers.get(owner);
+    let entry = callers.get(owner);
     if (entry === undefined) {
-      entry = this.newCallerEntry(principal, "");
-      this.callers.set(owner, entry);
+      entry = this.newCallerEntry(principal, own === undefined ? "" : (endUser ?? ""));
+      callers.set(owner, entry);
     }
     return entry;
+  }
+
+  /** The caller's series for a requested model and a deployment id, made empty on first use. */
+  private seriesOf(entry: CallerEntry, requested: string, modelId: string): DeploymentSeries {
+    let byDeployment = entry.models.get(requested);
+    if (byDeployment === undefined) {
+      byDeployment = new Map();
+      entry.models.set(requested, byDeployment);
+    }
+    let series = byDeployment.get(modelId);
+    if (series === undefined) {
+      series = { totals: new Map(), answer: undefined, attempt: undefined };
+      byDeployment.set(modelId, series);
+    }
+    return series;
+  }
+
+  /** litellm_proxy_total_requests_metric's series for a request: in `found`, by route and status. */
+  private totalOf(
+    entry: CallerEntry,
+    found: DeploymentSeries,
+    requested: string,
+    modelId: string,
+    route: string,
+    status: number,
+  ): CounterSeries {
+    const totals = found.totals;
+    let byStatus = totals.get(route);
+    if (byStatus === undefined) {
+      byStatus = new Map();
+      totals.set(route, byStatus);
+    }
+    let total = byStatus.get(status);
+    if (total === undefined) {
+      total = this.catalog.totalRequests.series({
+        ...entry.caller,
+        requested_model: requested,
+        status_code: String(status),
+        route,
+        model_id: modelId,
+      });
+      byStatus.set(status, total);
+    }
+    return total;
   }
 
   /** Records a finished completion request. */
   record(request: RequestRecord): void {
     const entry = this.callerOf(request.principal, request.endUser);
-    const { caller, who } = entry;
+    const { caller } = entry;
     const attempts = request.trace?.attempts ?? [];
     const last = attempts.at(-1);
     const deployment = last?.deployment;
     const modelId = deployment?.id ?? "";
     const requested = request.requestedModel;
-    const status = String(request.status);
-    const totalKey = `${who}\u0000${requested}\u0000${status}\u0000${request.route}\u0000${modelId}`;
-    let total = this.totals.get(totalKey);
-    if (total === undefined) {
-      total = this.catalog.totalRequests.series({
-        ...caller,
-        requested_model: requested,
-        status_code: status,
-        route: request.route,
-        model_id: modelId,
-      });
-      this.totals.set(totalKey, total);
-    }
-    total.inc();
+    // The answering deployment's series: its total, its answer's and its attempt's.
+    const found = this.seriesOf(entry, requested, modelId);
+    this.totalOf(entry, found, requested, modelId, request.route, request.status).inc();
     const cache = request.cache;
     if (cache !== undefined) {
       const counter = cache.hit ? this.catalog.cacheHits : this.catalog.cacheMisses;
@@ -252,7 +294,10 @@ export class GatewayMetrics {
       // A hit made no attempt: it is an answer, not a failure, and spent nothing.
       if (cache.hit && request.status === 200) return;
     }
-    for (const attempt of attempts) this.recordAttempt(attempt, requested, caller, who);
+    for (const attempt of attempts) {
+      const series = attempt === last ? found : this.seriesOf(entry, requested, attempt.deployment.id);
+      this.recordAttempt(attempt, requested, entry, series);
+    }
     if (attempts.length > 1) this.recordFallbacks(attempts, requested, caller);
     if (request.status !== 200 || last === undefined || deployment === undefined) {
       // A failure may still be charged (the client left mid-stream): its budget shows the charge.
@@ -268,7 +313,7 @@ export class GatewayMetrics {
         .series({
           ...caller,
           requested_model: requested,
-          exception_status: status,
+          exception_status: String(request.status),
           exception_class:
             failure === undefined ? (request.status === 499 ? "ClientDisconnect" : "") : exceptionClass(failure),
           route: request.route,
@@ -277,7 +322,7 @@ export class GatewayMetrics {
         .inc();
       return;
     }
-    const series = this.answerSeries(`${who}\u0000${requested}\u0000${modelId}`, caller, requested, deployment);
+    const series = found.answer ?? this.answerSeries(entry, found, requested, deployment);
     series.requests.inc();
     series.requestLatency.observe(seconds(request.totalMs));
     const answered = last.answeredAt ?? request.endedAt;
@@ -285,19 +330,31 @@ export class GatewayMetrics {
     series.apiLatency.observe(seconds((request.stream ? request.endedAt : answered) - last.startedAt));
     if (request.stream) series.timeToFirstToken.observe(seconds(answered - last.startedAt));
     series.overhead.observe(seconds(Math.max(0, request.totalMs - (request.trace?.upstreamMs ?? 0))));
-    const count = (usage: CompletionUsage | undefined): void => {
-      if (usage === undefined) return;
-      series.inputTokens.inc(usage.prompt_tokens);
-      series.outputTokens.inc(usage.completion_tokens);
-      series.totalTokens.inc(usage.total_tokens);
-      series.spend.inc(request.cost(usage));
-    };
-    const settled = (usage: CompletionUsage | undefined): void => {
-      count(usage);
-      this.recordBudgets(request.budgets, entry, usage === undefined ? 0 : request.cost(usage));
-    };
-    if (request.usage instanceof Promise) void request.usage.then(settled, () => undefined);
-    else settled(request.usage);
+    if (request.usage instanceof Promise) {
+      void request.usage.then(
+        (usage) => this.recordUsage(request, entry, series, usage),
+        () => undefined,
+      );
+    } else this.recordUsage(request, entry, series, request.usage);
+  }
+
+  /** An answered request's tokens and spend, and its budgets after it, once its usage is known. */
+  private recordUsage(
+    request: RequestRecord,
+    entry: CallerEntry,
+    series: AnswerSeries,
+    usage: CompletionUsage | undefined,
+  ): void {
+    if (usage === undefined) {
+      this.recordBudgets(request.budgets, entry, 0);
+      return;
+    }
+    const cost = request.cost(usage);
+    series.inputTokens.inc(usage.prompt_tokens);
+    series.outputTokens.inc(usage.completion_tokens);
+    series.totalTokens.inc(usage.total_tokens);
+    series.spend.inc(cost);
+    this.recordBudgets(request.budgets, entry, cost);
   }
 
   /**
@@ -337,9 +394,13 @@ export class GatewayMetrics {
     return gauges;
   }
 
-  private answerSeries(key: string, caller: Caller, requested: string, deployment: Deployment): AnswerSeries {
-    const known = this.answers.get(key);
-    if (known !== undefined) return known;
+  private answerSeries(
+    entry: CallerEntry,
+    found: DeploymentSeries,
+    requested: string,
+    deployment: Deployment,
+  ): AnswerSeries {
+    const { caller } = entry;
     const c = this.catalog;
     const model = modelOf(deployment);
     const modelId = deployment.id;
@@ -363,15 +424,15 @@ export class GatewayMetrics {
       totalTokens: c.totalTokens.series(api),
       spend: c.spend.series({ ...caller, model, model_id: modelId }),
     };
-    this.answers.set(key, series);
+    found.answer = series;
     return series;
   }
 
-  private recordAttempt(attempt: Attempt, requested: string, caller: Caller, who: string): void {
+  private recordAttempt(attempt: Attempt, requested: string, entry: CallerEntry, found: DeploymentSeries): void {
     const c = this.catalog;
+    const { caller } = entry;
     const deployment = attempt.deployment;
-    const key = `${who}\u0000${requested}\u0000${deployment.id}`;
-    let series = this.attemptSeries.get(key);
+    let series = found.attempt;
     if (series === undefined) {
       const where = deploymentLabels(deployment);
       const labels = attemptLabels(where, requested, caller);
@@ -382,7 +443,7 @@ export class GatewayMetrics {
         success: c.deploymentSuccess.series(labels),
         state: c.deploymentState.series(where),
       };
-      this.attemptSeries.set(key, series);
+      found.attempt = series;
     }
     series.total.inc();
     if (attempt.remainingRequests !== undefined || attempt.remainingTokens !== undefined) {

@@ -4,7 +4,7 @@
  * and traces read the same.
  */
 import type { IncomingMessage } from "node:http";
-import { type Outcome, principalLogId } from "../access/spend-ledger.js";
+import { type Outcome, principalShownId } from "../access/spend-ledger.js";
 import { costOf, formatCostHeader } from "../cost/cost.js";
 import type { RequestRecord } from "../metrics/gateway-metrics.js";
 import type { CompletionUsage } from "../wire/completions.js";
@@ -85,9 +85,6 @@ function requestTags(ctx: RequestContext): string[] {
 
 const round = (ms: number): number => Math.round(ms * 1000) / 1000;
 
-/** Hex characters of a key's hash on its log line: enough to tell keys apart and find one, nothing to attack. */
-const KEY_HASH_SHOWN = 12;
-
 /** The request's log line: fixed fields, never a body, a header or a key. */
 export function logLine(req: IncomingMessage, ctx: RequestContext, status: number): Record<string, unknown> {
   const duration = ctx.elapsedMs();
@@ -104,7 +101,7 @@ export function logLine(req: IncomingMessage, ctx: RequestContext, status: numbe
     route: ctx.route,
     // Who: the key's alias and the start of its hash (enough to find it, never the key), its team, the end user.
     key_alias: grant?.key.key_alias ?? undefined,
-    key_hash: principal === undefined ? undefined : principalLogId(principal).slice(0, KEY_HASH_SHOWN),
+    key_hash: principal === undefined ? undefined : principalShownId(principal),
     team_id: grant?.key.team_id ?? undefined,
     end_user: ctx.endUser,
     model: ctx.model,

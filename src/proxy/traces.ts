@@ -6,18 +6,50 @@
  * prompt, an answer or a key (only the start of its hash, as on the log line).
  */
 import type { Principal } from "../access/grant.js";
-import { principalLogId } from "../access/spend-ledger.js";
+import { principalShownId } from "../access/spend-ledger.js";
 import type { Deployment } from "../config/index.js";
 import type { Attempt } from "../router/trace.js";
-import { AttributeBlock, SpanAttributes } from "../tracing/attributes.js";
+import { AttributeBlock, AttributeName, SpanAttributes } from "../tracing/attributes.js";
 import type { ChildSpan, RequestSpans } from "../tracing/tracer.js";
 import type { CompletionUsage } from "../wire/completions.js";
 import type { RequestContext } from "./context.js";
 import { costFor } from "./outcome.js";
 import { routeOperation } from "./route-operation.js";
 
-/** Hex characters of a key's hash a span shows: the log line's. */
-const KEY_HASH_SHOWN = 12;
+/** The attributes litegate adds to a span one by one, their names made once (see AttributeName). */
+const ATTR = {
+  errorType: new AttributeName("error.type"),
+  genAiOperationName: new AttributeName("gen_ai.operation.name"),
+  genAiRequestMaxTokens: new AttributeName("gen_ai.request.max_tokens"),
+  genAiRequestModel: new AttributeName("gen_ai.request.model"),
+  genAiRequestTemperature: new AttributeName("gen_ai.request.temperature"),
+  genAiResponseModel: new AttributeName("gen_ai.response.model"),
+  genAiUsageInputTokens: new AttributeName("gen_ai.usage.input_tokens"),
+  genAiUsageOutputTokens: new AttributeName("gen_ai.usage.output_tokens"),
+  httpRequestMethod: new AttributeName("http.request.method"),
+  httpResponseStatusCode: new AttributeName("http.response.status_code"),
+  attempt: new AttributeName("litegate.attempt"),
+  attempts: new AttributeName("litegate.attempts"),
+  cacheHit: new AttributeName("litegate.cache_hit"),
+  cancelled: new AttributeName("litegate.cancelled"),
+  cooledDown: new AttributeName("litegate.cooled_down"),
+  cost: new AttributeName("litegate.cost"),
+  deploymentId: new AttributeName("litegate.deployment_id"),
+  endUser: new AttributeName("litegate.end_user"),
+  fallback: new AttributeName("litegate.fallback"),
+  fallbacks: new AttributeName("litegate.fallbacks"),
+  keyAlias: new AttributeName("litegate.key_alias"),
+  keyHash: new AttributeName("litegate.key_hash"),
+  /** Not recurring: a request's id never recurs. */
+  requestId: new AttributeName("litegate.request_id", false),
+  retries: new AttributeName("litegate.retries"),
+  retry: new AttributeName("litegate.retry"),
+  stream: new AttributeName("litegate.stream"),
+  teamId: new AttributeName("litegate.team_id"),
+  timeToFirstTokenMs: new AttributeName("litegate.time_to_first_token_ms"),
+  /** Not recurring: a path no route matched may be anything. */
+  urlPath: new AttributeName("url.path", false),
+};
 
 /** gen_ai.provider.name: the convention's well-known names where it has one, else litegate's provider prefix. */
 const GEN_AI_PROVIDERS: Readonly<Record<string, string>> = {
@@ -159,25 +191,25 @@ const AUTH_ATTRIBUTES: Readonly<Record<Principal["kind"], AttributeBlock>> = {
 
 function usageAttributes(usage: CompletionUsage | undefined, attributes: SpanAttributes): void {
   if (usage === undefined) return;
-  attributes.add("gen_ai.usage.input_tokens", usage.prompt_tokens);
-  attributes.add("gen_ai.usage.output_tokens", usage.completion_tokens);
+  attributes.add(ATTR.genAiUsageInputTokens, usage.prompt_tokens);
+  attributes.add(ATTR.genAiUsageOutputTokens, usage.completion_tokens);
 }
 
 function paramAttributes(ctx: RequestContext, attributes: SpanAttributes): void {
   const params = ctx.requestParams;
-  if (params?.temperature !== undefined) attributes.add("gen_ai.request.temperature", params.temperature);
-  if (params?.maxTokens !== undefined) attributes.add("gen_ai.request.max_tokens", params.maxTokens);
+  if (params?.temperature !== undefined) attributes.add(ATTR.genAiRequestTemperature, params.temperature);
+  if (params?.maxTokens !== undefined) attributes.add(ATTR.genAiRequestMaxTokens, params.maxTokens);
 }
 
 /** Who called: the key's alias, the start of its hash, its team, the end user (the log line's fields). */
 function callerAttributes(ctx: RequestContext, attributes: SpanAttributes): void {
   const principal = ctx.principal;
   if (principal === undefined) return;
-  attributes.add("litegate.key_hash", principalLogId(principal).slice(0, KEY_HASH_SHOWN));
+  attributes.add(ATTR.keyHash, principalShownId(principal));
   const key = principal.kind === "key" ? principal.grant.key : undefined;
-  if (key?.key_alias != null) attributes.add("litegate.key_alias", key.key_alias);
-  if (key?.team_id != null) attributes.add("litegate.team_id", key.team_id);
-  if (ctx.endUser !== undefined) attributes.add("litegate.end_user", ctx.endUser);
+  if (key?.key_alias != null) attributes.add(ATTR.keyAlias, key.key_alias);
+  if (key?.team_id != null) attributes.add(ATTR.teamId, key.team_id);
+  if (ctx.endUser !== undefined) attributes.add(ATTR.endUser, ctx.endUser);
 }
 
 /** One attempt's client span: which deployment, its place among retries and fallbacks, how it failed. */
@@ -193,16 +225,16 @@ function attemptSpan(
   const facts = attemptFactsOf(attempt.deployment, operation, attempt.group);
   const attributes = new SpanAttributes(facts.attributes);
   paramAttributes(ctx, attributes);
-  attributes.add("litegate.attempt", index).add("litegate.retry", retry).add("litegate.fallback", fallback);
+  attributes.add(ATTR.attempt, index).add(ATTR.retry, retry).add(ATTR.fallback, fallback);
   const failure = attempt.failure;
   if (failure !== undefined) {
-    attributes.add("error.type", failure.errorClass).add("http.response.status_code", failure.status);
-    if (attempt.cooledDown) attributes.add("litegate.cooled_down", true);
+    attributes.add(ATTR.errorType, failure.errorClass).add(ATTR.httpResponseStatusCode, failure.status);
+    if (attempt.cooledDown) attributes.add(ATTR.cooledDown, true);
   } else if (answered !== undefined) {
-    attributes.add("gen_ai.response.model", facts.model);
+    attributes.add(ATTR.genAiResponseModel, facts.model);
     usageAttributes(answered.usage, attributes);
     if (ctx.stream && attempt.answeredAt !== undefined) {
-      attributes.add("litegate.time_to_first_token_ms", attempt.answeredAt - attempt.startedAt);
+      attributes.add(ATTR.timeToFirstTokenMs, attempt.answeredAt - attempt.startedAt);
     }
   }
   return {
@@ -217,16 +249,16 @@ function attemptSpan(
   };
 }
 
-/** The attempts' spans: retries counted within a model group, fallbacks by the group's place. */
-function attemptSpans(
+/** Adds the attempts' spans to `spans`: retries counted within a model group, fallbacks by the group's place. */
+function addAttemptSpans(
+  spans: ChildSpan[],
   ctx: RequestContext,
   operation: string,
   status: number,
   usage: CompletionUsage | undefined,
   endedAt: number,
-): ChildSpan[] {
+): void {
   const attempts = ctx.trace?.attempts ?? [];
-  const spans: ChildSpan[] = [];
   let group: string | undefined;
   let fallback = -1;
   let retry = 0;
@@ -247,11 +279,10 @@ function attemptSpans(
     // A call still running when the client left ends with the request.
     if (attempt.answeredAt === undefined) {
       span.endedAt = endedAt;
-      if (status === 499) span.attributes.add("litegate.cancelled", true);
+      if (status === 499) span.attributes.add(ATTR.cancelled, true);
     }
     spans.push(span);
   }
-  return spans;
 }
 
 /** What a traced request reports when it ends: its times, status and what it spent. */
@@ -280,43 +311,43 @@ export function requestSpans(
   // A path no route matched is shown as the path (masked, cut), never as a route.
   const attributes =
     server === undefined
-      ? new SpanAttributes().add("http.request.method", end.method).add("url.path", ctx.route)
+      ? new SpanAttributes().add(ATTR.httpRequestMethod, end.method).add(ATTR.urlPath, ctx.route)
       : new SpanAttributes(server.attributes);
-  attributes.add("http.response.status_code", status).add("litegate.request_id", ctx.id);
+  attributes.add(ATTR.httpResponseStatusCode, status).add(ATTR.requestId, ctx.id);
   callerAttributes(ctx, attributes);
   const children: ChildSpan[] = [];
   const failed = status >= 400;
   const errorType = ctx.failure?.errorClass ?? String(status);
-  if (failed) attributes.add("error.type", errorType);
+  if (failed) attributes.add(ATTR.errorType, errorType);
   if (end.model) {
     const operation = routeOperation(ctx.route).genAi;
     // A routed model request has it in its route's shared attributes.
-    if (server === undefined) attributes.add("gen_ai.operation.name", operation);
+    if (server === undefined) attributes.add(ATTR.genAiOperationName, operation);
     // The model group asked for; what each deployment was asked and by which provider is on its attempt's span.
-    if (ctx.model !== undefined) attributes.add("gen_ai.request.model", ctx.model);
+    if (ctx.model !== undefined) attributes.add(ATTR.genAiRequestModel, ctx.model);
     const trace = ctx.trace;
     const deployment = trace?.deployment;
     // What the request spent: on the server span and on the spend record's.
     const cost = usage === undefined || deployment === undefined ? 0 : costFor(ctx, usage);
     if (trace !== undefined) {
       attributes
-        .add("litegate.attempts", trace.attempts.length)
-        .add("litegate.retries", trace.retries)
-        .add("litegate.fallbacks", trace.fallbacks);
-      if (ctx.stream) attributes.add("litegate.stream", true);
+        .add(ATTR.attempts, trace.attempts.length)
+        .add(ATTR.retries, trace.retries)
+        .add(ATTR.fallbacks, trace.fallbacks);
+      if (ctx.stream) attributes.add(ATTR.stream, true);
       // Answered from the response cache: no attempt spans, nothing spent.
       if (trace.cache?.hit === true) {
-        attributes.add("litegate.cache_hit", true);
+        attributes.add(ATTR.cacheHit, true);
         usageAttributes(usage, attributes);
-        attributes.add("litegate.cost", 0);
+        attributes.add(ATTR.cost, 0);
       }
     }
     if (deployment !== undefined) {
-      attributes.add("litegate.deployment_id", deployment.id);
+      attributes.add(ATTR.deploymentId, deployment.id);
       if (status === 200) {
-        attributes.add("gen_ai.response.model", factsOf(deployment).model);
+        attributes.add(ATTR.genAiResponseModel, factsOf(deployment).model);
         usageAttributes(usage, attributes);
-        if (usage !== undefined) attributes.add("litegate.cost", cost);
+        if (usage !== undefined) attributes.add(ATTR.cost, cost);
       }
     }
     const authEnd = ctx.authenticatedAt ?? endedAt;
@@ -340,7 +371,7 @@ export function requestSpans(
         error: ctx.admittedAt === undefined && failed ? errorType : undefined,
       });
     }
-    for (const span of attemptSpans(ctx, operation, status, usage, endedAt)) children.push(span);
+    addAttemptSpans(children, ctx, operation, status, usage, endedAt);
     if (end.spend !== undefined) {
       children.push({
         name: "litegate.spend",
@@ -348,7 +379,7 @@ export function requestSpans(
         startedAt: end.spend.startedAt,
         endedAt: end.spend.endedAt,
         spanId: undefined,
-        attributes: new SpanAttributes().add("litegate.cost", cost),
+        attributes: new SpanAttributes().add(ATTR.cost, cost),
         error: undefined,
       });
     }

@@ -16,7 +16,7 @@
  */
 
 import { TraceState } from "@opentelemetry/core";
-import type { AttributeBlock, AttributeValue, SpanAttributes } from "./attributes.js";
+import type { AttributeBlock, AttributeName, AttributeValue, SpanAttributes } from "./attributes.js";
 import { writeRandomSpanId } from "./ids.js";
 import type { SpanBatch } from "./span-queue.js";
 
@@ -225,7 +225,8 @@ class Writer {
     return start * 8 + reserve;
   }
 
-  end(mark: number): void {
+  /** Closes the field begin() opened; returns the size of its length's varint (a better guess next time). */
+  end(mark: number): number {
     const reserve = mark % 8;
     const start = (mark - reserve) / 8;
     const body = start + reserve;
@@ -240,6 +241,7 @@ class Writer {
     this.pos = start;
     this.varint(length);
     this.pos = end;
+    return size;
   }
 
   raw(bytes: Uint8Array): void {
@@ -271,38 +273,34 @@ function writeValue(writer: Writer, value: AttributeValue): void {
 }
 
 /**
- * Attribute bytes already encoded: each name's KeyValue `key` field, and for string values
- * the whole pair, length first. Most of a span's bytes recur request after request (the
- * names, and values from the config: models, deployments, providers, routes), and copying
- * them costs a fraction of encoding them again. A name keeps at most PAIRS_PER_NAME values
- * (a request id never recurs: past that, its values are encoded each time), and at most
- * MAX_NAMES names are kept, so the memory is bounded whatever the traffic.
+ * Attribute bytes already encoded, kept on the attribute's name: its KeyValue `key` field, and
+ * for string values the whole pair, length first. Most of a span's bytes recur request after
+ * request (the names, and values from the config: models, deployments, providers, routes),
+ * and copying them costs a fraction of encoding them again. A name keeps at most
+ * PAIRS_PER_NAME values, and none for a name whose values never recur (a request's id), so
+ * the memory is bounded whatever the traffic.
  */
-interface EncodedName {
+export interface EncodedName {
   key: Uint8Array;
-  pairs: Map<string, Uint8Array>;
+  /** Undefined for a name whose values do not recur. */
+  pairs: Map<string, Uint8Array> | undefined;
 }
 const PAIRS_PER_NAME = 64;
-const MAX_NAMES = 512;
 /** A longer value is encoded each time: copying it saves little, and keeping it costs memory. */
 const MAX_KEPT_VALUE_LENGTH = 256;
-const encodedNames = new Map<string, EncodedName>();
 
-function encodedName(name: string): EncodedName | undefined {
-  let encoded = encodedNames.get(name);
-  if (encoded === undefined && encodedNames.size < MAX_NAMES) {
-    const writer = new Writer(name.length * 3 + 8);
-    writer.string(1, name);
-    encoded = { key: Uint8Array.from(writer.bytes()), pairs: new Map() };
-    encodedNames.set(name, encoded);
-  }
+function encodeName(name: AttributeName): EncodedName {
+  const writer = new Writer(name.text.length * 3 + 8);
+  writer.string(1, name.text);
+  const encoded = { key: Uint8Array.from(writer.bytes()), pairs: name.recurring ? new Map() : undefined };
+  name.encoded = encoded;
   return encoded;
 }
 
 /** A KeyValue's body (its length first) for a name and a string value, kept when there is room. */
-function encodedPair(name: EncodedName, value: string): Uint8Array | undefined {
-  let pair = name.pairs.get(value);
-  if (pair === undefined && name.pairs.size < PAIRS_PER_NAME && value.length <= MAX_KEPT_VALUE_LENGTH) {
+function encodedPair(name: EncodedName, pairs: Map<string, Uint8Array>, value: string): Uint8Array | undefined {
+  let pair = pairs.get(value);
+  if (pair === undefined && pairs.size < PAIRS_PER_NAME && value.length <= MAX_KEPT_VALUE_LENGTH) {
     const writer = new Writer(name.key.length + value.length * 3 + 16);
     const mark = writer.begin(0, 2);
     writer.raw(name.key);
@@ -310,7 +308,7 @@ function encodedPair(name: EncodedName, value: string): Uint8Array | undefined {
     writer.end(mark);
     // begin() wrote a tag for field 0: the kept bytes start at the length.
     pair = Uint8Array.from(writer.bytes().subarray(1));
-    name.pairs.set(value, pair);
+    pairs.set(value, pair);
   }
   return pair;
 }
@@ -398,30 +396,33 @@ function writeShortString(writer: Writer, tag: number, key: Uint8Array, value: s
   return true;
 }
 
-function writeList(writer: Writer, field: number, names: readonly string[], values: readonly AttributeValue[]): void {
+function writeList(
+  writer: Writer,
+  field: number,
+  names: readonly AttributeName[],
+  values: readonly AttributeValue[],
+): void {
   // Attributes are fields 1 (a resource's) and 9 (a span's): one byte.
   const tag = (field << 3) | LENGTH_DELIMITED;
   for (let i = 0; i < names.length; i++) {
-    const name = names[i] as string;
+    const name = names[i] as AttributeName;
     const value = values[i] as AttributeValue;
-    const encoded = encodedName(name);
-    if (encoded !== undefined) {
-      if (typeof value !== "string") {
-        if (writeShortScalar(writer, tag, encoded.key, value)) continue;
-      } else {
-        const pair = encodedPair(encoded, value);
-        if (pair !== undefined) {
-          writer.ensure(1);
-          writer.buf[writer.pos++] = tag;
-          writer.raw(pair);
-          continue;
-        }
-        if (writeShortString(writer, tag, encoded.key, value)) continue;
+    const encoded = name.encoded ?? encodeName(name);
+    if (typeof value !== "string") {
+      if (writeShortScalar(writer, tag, encoded.key, value)) continue;
+    } else {
+      const pairs = encoded.pairs;
+      const pair = pairs === undefined ? undefined : encodedPair(encoded, pairs, value);
+      if (pair !== undefined) {
+        writer.ensure(1);
+        writer.buf[writer.pos++] = tag;
+        writer.raw(pair);
+        continue;
       }
+      if (writeShortString(writer, tag, encoded.key, value)) continue;
     }
     const mark = writer.begin(field, 1);
-    if (encoded === undefined) writer.string(1, name);
-    else writer.raw(encoded.key);
+    writer.raw(encoded.key);
     writeValue(writer, value);
     writer.end(mark);
   }
@@ -463,6 +464,11 @@ interface SpanHead {
   readonly parentAt: number;
   readonly startAt: number;
   readonly endAt: number;
+  /**
+   * Bytes to leave for the length of a span made from it: the last one's. Spans of one head
+   * are of a size, and a wrong guess moves the span's bytes once written.
+   */
+  lengthBytes: number;
 }
 
 /** The trace id comes first, after its tag and length. */
@@ -490,16 +496,17 @@ function makeHead(name: string, kind: number, block: AttributeBlock, withParent:
   const endAt = writer.pos - 8;
   writer.raw(blockBytes(block));
   const bytes = Uint8Array.from(writer.bytes());
-  return { kind, block, withParent, bytes, spanIdAt, parentAt, startAt, endAt };
+  return { kind, block, withParent, bytes, spanIdAt, parentAt, startAt, endAt, lengthBytes: 2 };
 }
 
 /**
  * Heads by span name. A name has few heads (a route's methods, the kinds of principal), at
  * most HEADS_PER_NAME, the oldest replaced past that (a config reload brings new blocks);
- * at most MAX_NAMES names are kept, and no name longer than MAX_KEPT_VALUE_LENGTH: memory
- * stays bounded whatever the traffic, and a head not kept is made for its one span.
+ * at most MAX_HEAD_NAMES names are kept, and no name longer than MAX_KEPT_VALUE_LENGTH:
+ * memory stays bounded whatever the traffic, and a head not kept is made for its one span.
  */
 const HEADS_PER_NAME = 8;
+const MAX_HEAD_NAMES = 512;
 const heads = new Map<string, SpanHead[]>();
 
 function spanHead(name: string, kind: number, block: AttributeBlock, withParent: boolean): SpanHead {
@@ -513,7 +520,7 @@ function spanHead(name: string, kind: number, block: AttributeBlock, withParent:
   if (kept !== undefined) {
     if (kept.length >= HEADS_PER_NAME) kept.shift();
     kept.push(head);
-  } else if (heads.size < MAX_NAMES && name.length <= MAX_KEPT_VALUE_LENGTH) heads.set(name, [head]);
+  } else if (heads.size < MAX_HEAD_NAMES && name.length <= MAX_KEPT_VALUE_LENGTH) heads.set(name, [head]);
   return head;
 }
 
@@ -561,7 +568,7 @@ function writeSpan(
   flags: number,
 ): void {
   const head = spanHead(name, kind, attributes.shared, parentSpanId !== undefined);
-  const mark = writer.begin(2, 2);
+  const mark = writer.begin(2, head.lengthBytes);
   const at = writer.pos;
   writer.raw(head.bytes);
   const buf = writer.buf;
@@ -587,7 +594,7 @@ function writeSpan(
     writer.end(status);
   }
   writer.fixed32(16, flags);
-  writer.end(mark);
+  head.lengthBytes = writer.end(mark);
 }
 
 /** The ResourceSpans' `resource` and ScopeSpans' `scope` fields, encoded once. */

@@ -6,6 +6,7 @@ import type { KeyGrant } from "../../src/access/grant.js";
 function grant(hash: string, alias: string): KeyGrant {
   return {
     hash,
+    hashShown: hash.slice(0, 12),
     key: { key_alias: alias } as KeyGrant["key"],
     user: undefined,
     team: undefined,

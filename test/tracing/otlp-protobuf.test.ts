@@ -11,7 +11,13 @@ import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { beginTrace } from "../../src/tracing/ids.js";
 import { DEFAULT_SAMPLER } from "../../src/tracing/sampler.js";
 import { BatchBuffers, encodeSource, ProtobufSpanBatch } from "../../src/tracing/otlp-protobuf.js";
-import { AttributeBlock, type AttributeValue, SpanAttributes } from "../../src/tracing/attributes.js";
+import {
+  AttributeBlock,
+  AttributeName,
+  type AttributeValue,
+  attributeName,
+  SpanAttributes,
+} from "../../src/tracing/attributes.js";
 import { GatewayTracer, type RequestSpans, spanSource } from "../../src/tracing/tracer.js";
 
 const settings = {
@@ -139,15 +145,16 @@ describe("OTLP protobuf encoding", () => {
     assert.deepEqual(decoded(ours), decoded(sdk));
   });
 
-  test("values that recur and values that never do (past what the encoder keeps per name): the SDK's encoding", () => {
+  test("values that recur, values that never do (past what the encoder keeps per name) and a name whose values are never kept: the SDK's encoding", () => {
     const requests: RequestSpans[] = [];
+    const requestId = new AttributeName("litegate.request_id", false);
     for (let i = 0; i < 200; i++) {
       const attributes = SpanAttributes.of({
-        "litegate.request_id": `request-${i}`,
+        "litegate.unique": `value-${i}`,
         "gen_ai.request.model": i % 2 === 0 ? "gpt-4o" : "claude",
         "litegate.long": i === 7 ? "é".repeat(400) : "short",
         "litegate.attempts": i,
-      });
+      }).add(requestId, i === 9 ? "é".repeat(200) : `request-${i}`);
       requests.push(requestSpans({ attributes }));
     }
     const { ours, sdk } = bothEncodings(tracer, requests);
@@ -163,7 +170,9 @@ describe("OTLP protobuf encoding", () => {
     });
     const requests: RequestSpans[] = [];
     for (let i = 0; i < 3; i++) {
-      const attempt = new SpanAttributes(deployment).add("litegate.attempt", i).add("gen_ai.response.model", "gpt-4o");
+      const attempt = new SpanAttributes(deployment)
+        .add(attributeName("litegate.attempt"), i)
+        .add(attributeName("gen_ai.response.model"), "gpt-4o");
       const base = requestSpans();
       const [auth, ...rest] = base.children;
       assert.ok(auth !== undefined);
@@ -196,7 +205,7 @@ describe("OTLP protobuf encoding", () => {
             ...child,
             name: "chat shared-name",
             client: index % 2 === 0,
-            attributes: new SpanAttributes(block).add("litegate.attempt", index),
+            attributes: new SpanAttributes(block).add(attributeName("litegate.attempt"), index),
           })),
         });
       }
