@@ -46,17 +46,27 @@ const KEEP_ALIVE_TIMEOUT_MS = 30_000;
 
 const pools = new Map<string, Pool>();
 
+/**
+ * A keep-alive pool to `origin` as litegate's HTTP calls use them: the upstream calls' here, and
+ * the trace exporter's (tracing/otlp-transport.ts). One set of options matters beyond their
+ * values: undici's code is shared by every pool in the process, and pools made alike keep its
+ * hot paths seeing one shape of connection (a second shape slowed every upstream call).
+ */
+export function keepAlivePool(origin: string): Pool {
+  return new Pool(origin, {
+    connect: { timeout: CONNECT_TIMEOUT_MS },
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    keepAliveMaxTimeout: KEEP_ALIVE_TIMEOUT_MS * 2,
+    // Deadlines are ours (Deadline below), per call, not undici's fixed 300 s ones.
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  });
+}
+
 function poolFor(origin: string): Pool {
   let pool = pools.get(origin);
   if (pool === undefined) {
-    pool = new Pool(origin, {
-      connect: { timeout: CONNECT_TIMEOUT_MS },
-      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-      keepAliveMaxTimeout: KEEP_ALIVE_TIMEOUT_MS * 2,
-      // Deadlines are ours (Deadline below), per call, not undici's fixed 300 s ones.
-      headersTimeout: 0,
-      bodyTimeout: 0,
-    });
+    pool = keepAlivePool(origin);
     pools.set(origin, pool);
   }
   return pool;

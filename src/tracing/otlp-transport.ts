@@ -1,6 +1,7 @@
 /**
- * Sends OTLP/HTTP export bodies to a plain-http collector over one undici connection (the
- * library the upstream calls use), with OTLP's retries: 429, 502, 503, 504 and connection
+ * Sends OTLP/HTTP export bodies to a plain-http collector over an undici keep-alive pool made
+ * as the upstream calls' pools are (keepAlivePool), within the same kind of deadline, with
+ * OTLP's retries: 429, 502, 503, 504 and connection
  * failures are tried again, after the collector's Retry-After or an exponential backoff, within
  * the export's timeout.
  *
@@ -13,8 +14,9 @@
  */
 import type { ExportResponse, IExporterTransport } from "@opentelemetry/otlp-exporter-base";
 import { OTLPExporterError } from "@opentelemetry/otlp-exporter-base";
-import { Client } from "undici";
+import type { Pool } from "undici";
 import { backoffMs, retryAfterMs } from "../http/retry.js";
+import { Deadline, keepAlivePool } from "../http/transport.js";
 
 /** What the transport needs of the SDK's resolved exporter configuration. */
 export interface CollectorTarget {
@@ -32,7 +34,7 @@ function retryableStatus(status: number): boolean {
 }
 
 class UndiciTransport implements IExporterTransport {
-  private readonly client: Client;
+  private readonly pool: Pool;
   private readonly path: string;
 
   constructor(
@@ -40,7 +42,7 @@ class UndiciTransport implements IExporterTransport {
     private readonly userAgent: string,
   ) {
     const url = new URL(target.url);
-    this.client = new Client(url.origin, { headersTimeout: 0, bodyTimeout: 0 });
+    this.pool = keepAlivePool(url.origin);
     this.path = url.pathname + url.search;
   }
 
@@ -61,15 +63,16 @@ class UndiciTransport implements IExporterTransport {
 
   private async once(data: Uint8Array, timeoutMillis: number): Promise<ExportResponse> {
     const headers = { ...(await this.target.headers()), "user-agent": this.userAgent };
+    // The whole exchange, answer and body, within the timeout: the upstream calls' deadline.
+    const deadline = new Deadline(timeoutMillis, undefined);
     try {
-      const response = await this.client.request({
+      // The upstream calls' options, in their order: see keepAlivePool.
+      const response = await this.pool.request({
         method: "POST",
         path: this.path,
         headers,
         body: data,
-        // undici's own timers (no timer object per export): the answer's headers, then each wait for its body.
-        headersTimeout: timeoutMillis,
-        bodyTimeout: timeoutMillis,
+        signal: deadline,
       });
       const body = new Uint8Array(await response.body.arrayBuffer());
       const status = response.statusCode;
@@ -82,13 +85,16 @@ class UndiciTransport implements IExporterTransport {
         : { status: "retryable", error, retryInMillis };
     } catch (cause) {
       // Refused, reset or timed out: the collector may be back for the next try.
-      return { status: "retryable", error: cause instanceof Error ? cause : new Error(String(cause)) };
+      const error = deadline.aborted ? new Error(`the collector did not answer within ${timeoutMillis} ms`) : cause;
+      return { status: "retryable", error: error instanceof Error ? error : new Error(String(error)) };
+    } finally {
+      deadline.dispose();
     }
   }
 
   shutdown(): void {
     // Called once the last export settled: nothing is in flight to wait for.
-    void this.client.close().catch(() => undefined);
+    void this.pool.close().catch(() => undefined);
   }
 }
 

@@ -136,6 +136,10 @@ describe("OTLP/HTTP transport (plain http)", () => {
     sender.shutdown();
     hung?.destroy();
     assert.equal(result.status, "retryable");
+    assert.equal(
+      result.status === "retryable" ? result.error?.message : undefined,
+      "the collector did not answer within 300 ms",
+    );
     assert.equal(seen.length, 1);
     assert.ok(waited >= 290 && waited < 1000, `gave up after the timeout (${waited} ms)`);
   });
