@@ -9,44 +9,48 @@ import type { Principal } from "../access/grant.js";
 import { principalShownId } from "../access/spend-ledger.js";
 import type { Deployment } from "../config/index.js";
 import type { Attempt } from "../router/trace.js";
-import { AttributeBlock, AttributeName, SpanAttributes } from "../tracing/attributes.js";
+import { AttributeBlock, AttributeName, attributeName, SpanAttributes } from "../tracing/attributes.js";
 import type { ChildSpan, RequestSpans } from "../tracing/tracer.js";
 import type { CompletionUsage } from "../wire/completions.js";
 import type { RequestContext } from "./context.js";
 import { costFor } from "./outcome.js";
 import { routeOperation } from "./route-operation.js";
 
-/** The attributes litegate adds to a span one by one, their names made once (see AttributeName). */
+/**
+ * The attributes litegate adds to a span one by one, their names made once (see AttributeName):
+ * the same objects as the names in blocks, so one encoding serves both; a name whose values
+ * never recur is its own.
+ */
 const ATTR = {
-  errorType: new AttributeName("error.type"),
-  genAiOperationName: new AttributeName("gen_ai.operation.name"),
-  genAiRequestMaxTokens: new AttributeName("gen_ai.request.max_tokens"),
-  genAiRequestModel: new AttributeName("gen_ai.request.model"),
-  genAiRequestTemperature: new AttributeName("gen_ai.request.temperature"),
-  genAiResponseModel: new AttributeName("gen_ai.response.model"),
-  genAiUsageInputTokens: new AttributeName("gen_ai.usage.input_tokens"),
-  genAiUsageOutputTokens: new AttributeName("gen_ai.usage.output_tokens"),
-  httpRequestMethod: new AttributeName("http.request.method"),
-  httpResponseStatusCode: new AttributeName("http.response.status_code"),
-  attempt: new AttributeName("litegate.attempt"),
-  attempts: new AttributeName("litegate.attempts"),
-  cacheHit: new AttributeName("litegate.cache_hit"),
-  cancelled: new AttributeName("litegate.cancelled"),
-  cooledDown: new AttributeName("litegate.cooled_down"),
-  cost: new AttributeName("litegate.cost"),
-  deploymentId: new AttributeName("litegate.deployment_id"),
-  endUser: new AttributeName("litegate.end_user"),
-  fallback: new AttributeName("litegate.fallback"),
-  fallbacks: new AttributeName("litegate.fallbacks"),
-  keyAlias: new AttributeName("litegate.key_alias"),
-  keyHash: new AttributeName("litegate.key_hash"),
+  errorType: attributeName("error.type"),
+  genAiOperationName: attributeName("gen_ai.operation.name"),
+  genAiRequestMaxTokens: attributeName("gen_ai.request.max_tokens"),
+  genAiRequestModel: attributeName("gen_ai.request.model"),
+  genAiRequestTemperature: attributeName("gen_ai.request.temperature"),
+  genAiResponseModel: attributeName("gen_ai.response.model"),
+  genAiUsageInputTokens: attributeName("gen_ai.usage.input_tokens"),
+  genAiUsageOutputTokens: attributeName("gen_ai.usage.output_tokens"),
+  httpRequestMethod: attributeName("http.request.method"),
+  httpResponseStatusCode: attributeName("http.response.status_code"),
+  attempt: attributeName("litegate.attempt"),
+  attempts: attributeName("litegate.attempts"),
+  cacheHit: attributeName("litegate.cache_hit"),
+  cancelled: attributeName("litegate.cancelled"),
+  cooledDown: attributeName("litegate.cooled_down"),
+  cost: attributeName("litegate.cost"),
+  deploymentId: attributeName("litegate.deployment_id"),
+  endUser: attributeName("litegate.end_user"),
+  fallback: attributeName("litegate.fallback"),
+  fallbacks: attributeName("litegate.fallbacks"),
+  keyAlias: attributeName("litegate.key_alias"),
+  keyHash: attributeName("litegate.key_hash"),
   /** Not recurring: a request's id never recurs. */
   requestId: new AttributeName("litegate.request_id", false),
-  retries: new AttributeName("litegate.retries"),
-  retry: new AttributeName("litegate.retry"),
-  stream: new AttributeName("litegate.stream"),
-  teamId: new AttributeName("litegate.team_id"),
-  timeToFirstTokenMs: new AttributeName("litegate.time_to_first_token_ms"),
+  retries: attributeName("litegate.retries"),
+  retry: attributeName("litegate.retry"),
+  stream: attributeName("litegate.stream"),
+  teamId: attributeName("litegate.team_id"),
+  timeToFirstTokenMs: attributeName("litegate.time_to_first_token_ms"),
   /** Not recurring: a path no route matched may be anything. */
   urlPath: new AttributeName("url.path", false),
 };
