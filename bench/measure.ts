@@ -9,7 +9,7 @@ import type { LoadGenerator, LoadTarget } from "./load.js";
 import { readCpuTicks, readPeakRssKb, resetPeakRss, ticksToMicros } from "./proc-stats.js";
 import type { Server } from "./servers.js";
 import type { Scenario, TargetName } from "./targets.js";
-import type { LoadResult } from "./types.js";
+import type { LatencySummary, LoadResult } from "./types.js";
 
 export interface Target {
   name: TargetName;
@@ -27,8 +27,8 @@ export interface Measurement {
   peakRssMb: number;
   /** "scenario" when VmHWM could be reset before the window; else the process's lifetime peak. */
   peakRssScope: "scenario" | "lifetime";
-  /** The measured window on CLOCK_MONOTONIC, µs (V8 profile timestamps use the same clock on Linux). */
-  windowUs: [number, number];
+  /** The measured windows (a run's slices) on CLOCK_MONOTONIC, µs (V8 profile timestamps use the same clock on Linux). */
+  windowsUs: [number, number][];
 }
 
 export type Cell = { ok: true; m: Measurement } | { ok: false; reason: string };
@@ -94,7 +94,69 @@ export async function measure(
       mockCpuUsPerRequest: behindProxy ? ticksToMicros(mock1 - mock0) / load.requests : null,
       peakRssMb: peakRssKb / 1024,
       peakRssScope: scoped ? "scenario" : "lifetime",
-      windowUs,
+      windowsUs: [windowUs],
+    },
+  };
+}
+
+/** Request-weighted mean of the slices' values. */
+function weighted(parts: readonly LoadResult[], pick: (l: LoadResult) => number): number {
+  let sum = 0;
+  let n = 0;
+  for (const l of parts) {
+    sum += pick(l) * l.requests;
+    n += l.requests;
+  }
+  return n === 0 ? 0 : sum / n;
+}
+
+function mergeLatency(parts: readonly LoadResult[], pick: (l: LoadResult) => LatencySummary): LatencySummary {
+  return {
+    p50Ms: weighted(parts, (l) => pick(l).p50Ms),
+    p99Ms: weighted(parts, (l) => pick(l).p99Ms),
+    meanMs: weighted(parts, (l) => pick(l).meanMs),
+    maxMs: Math.max(...parts.map((l) => pick(l).maxMs)),
+  };
+}
+
+/**
+ * One run made of slices measured apart (other targets ran in between): counts and CPU
+ * time add up; the load tools report percentiles, not samples, so a run's p50 and p99
+ * are the request-weighted means of its slices' (close to the true ones when the slices
+ * saw the same machine, which is what slicing is for).
+ */
+export function mergeSlices(slices: readonly Cell[]): Cell {
+  const ms: Measurement[] = [];
+  for (const c of slices) {
+    if (!c.ok) return c;
+    ms.push(c.m);
+  }
+  if (ms.length === 0) return { ok: false, reason: "no slices measured" };
+  if (ms.length === 1 && ms[0] !== undefined) return { ok: true, m: ms[0] };
+  const loads = ms.map((m) => m.load);
+  const requests = loads.reduce((n, l) => n + l.requests, 0);
+  const durationSec = loads.reduce((n, l) => n + l.durationSec, 0);
+  const cpuUs = ms.reduce((n, m) => n + m.cpuUsPerRequest * m.load.requests, 0);
+  const mockUs = ms.reduce((n, m) => n + (m.mockCpuUsPerRequest ?? 0) * m.load.requests, 0);
+  const ttfbs = loads.filter((l) => l.ttfb !== undefined);
+  const load: LoadResult = {
+    tool: loads[0]?.tool ?? "",
+    requests,
+    errors: loads.reduce((n, l) => n + l.errors, 0),
+    durationSec,
+    requestsPerSec: requests / durationSec,
+    latency: mergeLatency(loads, (l) => l.latency),
+    ...(ttfbs.length === loads.length ? { ttfb: mergeLatency(loads, (l) => l.ttfb ?? l.latency) } : {}),
+  };
+  return {
+    ok: true,
+    m: {
+      load,
+      cpuUsPerRequest: cpuUs / requests,
+      mockCpuUsPerRequest: ms.every((m) => m.mockCpuUsPerRequest !== null) ? mockUs / requests : null,
+      peakRssMb: Math.max(...ms.map((m) => m.peakRssMb)),
+      peakRssScope: ms.every((m) => m.peakRssScope === "scenario") ? "scenario" : "lifetime",
+      windowsUs: ms.flatMap((m) => m.windowsUs),
     },
   };
 }

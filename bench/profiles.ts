@@ -75,7 +75,7 @@ export function analyzeProfile(
     const requests = ms.reduce((n, m) => n + m.load.requests, 0);
     if (requests === 0) continue;
     const cpuUs = ms.reduce((n, m) => n + m.cpuUsPerRequest * m.load.requests, 0);
-    const windows = ms.map((m) => m.windowUs);
+    const windows = ms.flatMap((m) => m.windowsUs);
     groups.push({
       label: g.label,
       requests,

@@ -4,8 +4,9 @@
  * on loopback by the same pinned load generator in the same run, then one report.
  *
  * Each round runs every scenario on every target, interleaved (c=16 on all targets,
- * then c=64, then streams), with the targets' order rotated from round to round, so
- * drift in the machine (thermal, neighbours) lands on all of them alike. Idle servers
+ * then c=64, then streams), each run cut into slices in which the targets take turns,
+ * with the targets' order rotated from round to round, so drift in the machine
+ * (thermal, neighbours) lands on all of them alike. Idle servers
  * cost nothing while another is measured. Each round starts fresh gateway processes (see
  * startGateways). Ratios against the floor are taken within a round and the report gives
  * their median. See bench/README.md.
@@ -18,7 +19,7 @@ import { checkTarget } from "./check.js";
 import { installCleanup, isRunning, stopChild } from "./children.js";
 import { createLoadGenerator, type LoadGenerator, type LoadTarget } from "./load.js";
 import { describeMachine } from "./machine.js";
-import { measure, type Cell, type Target } from "./measure.js";
+import { measure, mergeSlices, type Cell, type Target } from "./measure.js";
 import { analyzeProfile, renderProfiles, type TargetProfile } from "./profiles.js";
 import { checkTargets, renderReport, summarize, type RoundCells, type RunInfo } from "./report.js";
 import { API_KEY, headersFor, MODEL_ALIAS, PATH } from "./request.js";
@@ -48,6 +49,8 @@ const info: RunInfo = {
   machine,
   loadGenerator: gen.description,
   durationSec: settings.durationSec,
+  slices: settings.slices,
+  sliceSec: settings.sliceSec,
   warmupSec: settings.warmupSec,
   rounds: settings.rounds,
   targets: settings.targets,
@@ -59,7 +62,10 @@ const info: RunInfo = {
   vkeyBody: settings.vkeyBody,
 };
 log(`load generator: ${gen.description}`);
-log(`targets: ${settings.targets.join(", ")}; ${settings.rounds} round(s) of ${settings.durationSec} s runs`);
+log(
+  `targets: ${settings.targets.join(", ")}; ${settings.rounds} round(s) of ` +
+    `${settings.slices * settings.sliceSec} s runs in ${settings.sliceSec} s slices`,
+);
 if (gen.kind === "autocannon") log("WARNING: wrk not used; install it (apt-get install wrk) for comparable numbers");
 if (settings.pinningNote !== null) log(`WARNING: ${settings.pinningNote}`);
 if (settings.durationSec < 10) {
@@ -156,26 +162,40 @@ async function stopGateways(): Promise<void> {
   }
 }
 
+/**
+ * One round: each scenario runs on every target in slices, the targets taking turns
+ * (floor, vkey, traced, floor, vkey, traced, …, the order rotated from round to round),
+ * so the machine's drift within the round lands on all of them alike; a target's slices
+ * are then merged into its run.
+ */
 async function runRound(round: number, mock: Server): Promise<RoundCells> {
   const present = TARGETS.filter((t) => targets.has(t));
   // Rotate the order so no target is always measured first (or right after the floor).
   const order = present.map((_, i) => present[(i + round) % present.length]).filter((t) => t !== undefined);
   const cells = {} as RoundCells;
+  const at = `round ${round + 1}/${settings.rounds}`;
   for (const s of SCENARIOS) {
-    cells[s.id] = {};
-    for (const name of order) {
-      const t = targets.get(name);
-      if (t === undefined) continue;
-      log(`round ${round + 1}/${settings.rounds} ${s.label} ${name}: running ${settings.durationSec} s`);
-      const cell = await measure(gen, t, mock, s, settings.durationSec);
-      cells[s.id][name] = cell;
-      log(`round ${round + 1}/${settings.rounds} ${s.label} ${name}: ${describeCell(cell)}`);
-      if (!isRunning(t.server.child)) {
-        unavailable[name] = `process exited mid-run: ${logTail(t.server.logPath, 300)}`;
-        targets.delete(name);
-        // The floor is what every ratio divides by: without it the run means nothing.
-        if (name === "floor") throw new Error(`floor: ${unavailable[name]}`);
+    const slices = new Map<TargetName, Cell[]>();
+    log(`${at} ${s.label}: ${order.join(", ")} in turn, ${settings.slices} × ${settings.sliceSec} s each`);
+    for (let k = 0; k < settings.slices; k++) {
+      for (const name of order) {
+        const t = targets.get(name);
+        if (t === undefined) continue;
+        const cell = await measure(gen, t, mock, s, settings.sliceSec);
+        slices.set(name, [...(slices.get(name) ?? []), cell]);
+        if (!isRunning(t.server.child)) {
+          unavailable[name] = `process exited mid-run: ${logTail(t.server.logPath, 300)}`;
+          targets.delete(name);
+          // The floor is what every ratio divides by: without it the run means nothing.
+          if (name === "floor") throw new Error(`floor: ${unavailable[name]}`);
+        }
       }
+    }
+    cells[s.id] = {};
+    for (const [name, parts] of slices) {
+      const cell = mergeSlices(parts);
+      cells[s.id][name] = cell;
+      log(`${at} ${s.label} ${name}: ${describeCell(cell)}`);
     }
   }
   return cells;

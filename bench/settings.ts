@@ -3,6 +3,7 @@
  * at startup so every scenario uses the same values.
  *
  *   BENCH_DURATION        seconds per measured run (default 10; shorter runs mislead)
+ *   BENCH_SLICE           seconds per slice of a run (default 2): the targets take turns slice by slice
  *   BENCH_ROUNDS          rounds of every scenario on every target (default 3); medians reported
  *   BENCH_TARGETS         comma list of direct,floor,open,master,vkey,metrics,traced,cached (default all; floor always runs)
  *   BENCH_PROFILE         "1": floor and gateways run with --cpu-prof; top self-time costs per request
@@ -23,6 +24,12 @@ import { TARGETS, type TargetName } from "./targets.js";
 
 export interface Settings {
   durationSec: number;
+  /**
+   * A run is measured as `slices` windows of `sliceSec`, the targets taking turns, so a
+   * change in the machine's speed during a round reaches every target alike.
+   */
+  slices: number;
+  sliceSec: number;
   /** Per-target warm-up before its first measured run. */
   warmupSec: number;
   /** Warm-up inside each node load child, for the child's own JIT. */
@@ -135,11 +142,15 @@ function cpuAssignment(): Pick<Settings, "loadCpus" | "serverCpus" | "pinningNot
 
 export function loadSettings(modelAlias: string): Settings {
   const durationSec = Math.max(1, Math.round(positiveNumber("BENCH_DURATION", 10)));
+  // wrk takes whole seconds.
+  const sliceSec = Math.min(durationSec, Math.max(1, Math.round(positiveNumber("BENCH_SLICE", 2))));
   const benchDistDir = dirname(fileURLToPath(import.meta.url));
   // Compiled layout: <repo>/dist/bench/settings.js.
   const repoRoot = resolve(benchDistDir, "..", "..");
   return {
     durationSec,
+    slices: Math.max(1, Math.round(durationSec / sliceSec)),
+    sliceSec,
     warmupSec: Math.min(3, Math.max(1, Math.round(durationSec / 3))),
     childWarmupSec: durationSec >= 5 ? 1 : 0.5,
     rounds: Math.max(1, Math.round(positiveNumber("BENCH_ROUNDS", 3))),
