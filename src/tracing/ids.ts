@@ -2,19 +2,25 @@
  * W3C trace context ids, made before a request's spans exist: the trace id and each upstream
  * attempt's span id go out in `traceparent` while the request runs, and the spans are built
  * with the same ids when it ends. Random bytes come from a pool filled a few KB at a time, so
- * an id costs a slice of it turned to hex, not a call into the system's generator.
+ * an id costs a slice of it, not a call into the system's generator. The pool is turned to hex
+ * once per fill, and a hex id is a slice of that text: V8 makes a slice of 13 characters or
+ * more without copying, where Buffer#toString('hex') per id was three calls into native code
+ * (about 1 µs a traced request in a profile of the loaded gateway).
  */
 import { randomFillSync } from "node:crypto";
 import { DEFAULT_SAMPLER, isSampled, type Sampler } from "./sampler.js";
 
 const POOL_BYTES = 4096;
 const pool = Buffer.alloc(POOL_BYTES);
+/** The pool as lowercase hex, two characters a byte. */
+let poolHex = "";
 let used = POOL_BYTES;
 
 /** Where `bytes` fresh random bytes start in the pool (refilled when too few are left). */
 function takeRandom(bytes: number): number {
   if (used + bytes > POOL_BYTES) {
     randomFillSync(pool);
+    poolHex = pool.toString("hex");
     used = 0;
   }
   const at = used;
@@ -25,7 +31,7 @@ function takeRandom(bytes: number): number {
 /** `bytes` random bytes as lowercase hex. */
 function randomHex(bytes: number): string {
   const at = takeRandom(bytes);
-  return pool.toString("hex", at, at + bytes);
+  return poolHex.slice(2 * at, 2 * (at + bytes));
 }
 
 const ZERO_SPAN = "0000000000000000";
