@@ -9,6 +9,7 @@ import type { LoadGenerator, LoadTarget } from "./load.js";
 import { readCpuTicks, readPeakRssKb, resetPeakRss, ticksToMicros } from "./proc-stats.js";
 import type { Server } from "./servers.js";
 import type { Scenario, TargetName } from "./targets.js";
+import { median } from "./percentiles.js";
 import type { LatencySummary, LoadResult } from "./types.js";
 
 export interface Target {
@@ -27,6 +28,8 @@ export interface Measurement {
   peakRssMb: number;
   /** "scenario" when VmHWM could be reset before the window; else the process's lifetime peak. */
   peakRssScope: "scenario" | "lifetime";
+  /** Each slice's req/s and CPU µs per request, in the order measured (one entry for a run not sliced). */
+  slices: { requestsPerSec: number; cpuUsPerRequest: number }[];
   /** The measured windows (a run's slices) on CLOCK_MONOTONIC, µs (V8 profile timestamps use the same clock on Linux). */
   windowsUs: [number, number][];
 }
@@ -86,15 +89,17 @@ export async function measure(
   } catch (err) {
     return { ok: false, reason: err instanceof Error ? err.message : String(err) };
   }
+  const cpuUsPerRequest = ticksToMicros(cpu1 - cpu0) / load.requests;
   return {
     ok: true,
     m: {
       load,
-      cpuUsPerRequest: ticksToMicros(cpu1 - cpu0) / load.requests,
+      cpuUsPerRequest,
       mockCpuUsPerRequest: behindProxy ? ticksToMicros(mock1 - mock0) / load.requests : null,
       peakRssMb: peakRssKb / 1024,
       peakRssScope: scoped ? "scenario" : "lifetime",
       windowsUs: [windowUs],
+      slices: [{ requestsPerSec: load.requestsPerSec, cpuUsPerRequest }],
     },
   };
 }
@@ -120,10 +125,13 @@ function mergeLatency(parts: readonly LoadResult[], pick: (l: LoadResult) => Lat
 }
 
 /**
- * One run made of slices measured apart (other targets ran in between): counts and CPU
- * time add up; the load tools report percentiles, not samples, so a run's p50 and p99
- * are the request-weighted means of its slices' (close to the true ones when the slices
- * saw the same machine, which is what slicing is for).
+ * One run made of slices measured apart (other targets ran in between). Its req/s and CPU
+ * per request are the median slice's: this machine has been seen to stall for a second or
+ * two at a time (a slice at half the speed of the ones before and after it, whatever ran in
+ * it), and a stall that hit one target's slice and not the others' is the machine's noise,
+ * not that target's cost; a target's own pauses (collections, trace exports) come every few
+ * milliseconds and are in every slice. Counts add up. The load tools report percentiles, not
+ * samples, so a run's p50 and p99 are the request-weighted means of its slices'.
  */
 export function mergeSlices(slices: readonly Cell[]): Cell {
   const ms: Measurement[] = [];
@@ -136,15 +144,13 @@ export function mergeSlices(slices: readonly Cell[]): Cell {
   const loads = ms.map((m) => m.load);
   const requests = loads.reduce((n, l) => n + l.requests, 0);
   const durationSec = loads.reduce((n, l) => n + l.durationSec, 0);
-  const cpuUs = ms.reduce((n, m) => n + m.cpuUsPerRequest * m.load.requests, 0);
-  const mockUs = ms.reduce((n, m) => n + (m.mockCpuUsPerRequest ?? 0) * m.load.requests, 0);
   const ttfbs = loads.filter((l) => l.ttfb !== undefined);
   const load: LoadResult = {
     tool: loads[0]?.tool ?? "",
     requests,
     errors: loads.reduce((n, l) => n + l.errors, 0),
     durationSec,
-    requestsPerSec: requests / durationSec,
+    requestsPerSec: median(loads.map((l) => l.requestsPerSec)) ?? requests / durationSec,
     latency: mergeLatency(loads, (l) => l.latency),
     ...(ttfbs.length === loads.length ? { ttfb: mergeLatency(loads, (l) => l.ttfb ?? l.latency) } : {}),
   };
@@ -152,11 +158,14 @@ export function mergeSlices(slices: readonly Cell[]): Cell {
     ok: true,
     m: {
       load,
-      cpuUsPerRequest: cpuUs / requests,
-      mockCpuUsPerRequest: ms.every((m) => m.mockCpuUsPerRequest !== null) ? mockUs / requests : null,
+      cpuUsPerRequest: median(ms.map((m) => m.cpuUsPerRequest)) ?? 0,
+      mockCpuUsPerRequest: ms.every((m) => m.mockCpuUsPerRequest !== null)
+        ? median(ms.map((m) => m.mockCpuUsPerRequest))
+        : null,
       peakRssMb: Math.max(...ms.map((m) => m.peakRssMb)),
       peakRssScope: ms.every((m) => m.peakRssScope === "scenario") ? "scenario" : "lifetime",
       windowsUs: ms.flatMap((m) => m.windowsUs),
+      slices: ms.flatMap((m) => m.slices),
     },
   };
 }

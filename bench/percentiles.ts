@@ -1,4 +1,4 @@
-/** Percentiles over raw samples; used by the node-side clients, which keep every sample. */
+/** Percentiles over raw samples (the node-side clients keep every sample), and the median the report takes over rounds and slices. */
 import type { LatencySummary } from "./types.js";
 
 /** Nearest-rank percentile on an ascending array (p in 0..100). */
@@ -20,4 +20,12 @@ export function summarize(samplesMs: readonly number[]): LatencySummary {
     meanMs: sorted.length === 0 ? 0 : sum / sorted.length,
     maxMs: sorted.length === 0 ? 0 : (sorted[sorted.length - 1] ?? 0),
   };
+}
+
+/** The median of the finite values; null when there are none. */
+export function median(values: ReadonlyArray<number | null>): number | null {
+  const v = values.filter((x): x is number => x !== null && Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  const mid = Math.floor(v.length / 2);
+  return v.length % 2 === 1 ? (v[mid] ?? null) : ((v[mid - 1] ?? 0) + (v[mid] ?? 0)) / 2;
 }

@@ -5,6 +5,7 @@
  */
 import type { MachineInfo } from "./machine.js";
 import type { Cell, Measurement } from "./measure.js";
+import { median } from "./percentiles.js";
 import {
   GATEWAYS,
   CACHE_HIT_CPU_GOAL,
@@ -97,13 +98,6 @@ export interface Check {
 
 function okCell(cell: Cell | undefined): Measurement | null {
   return cell?.ok ? cell.m : null;
-}
-
-export function median(values: ReadonlyArray<number | null>): number | null {
-  const v = values.filter((x): x is number => x !== null && Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return null;
-  const mid = Math.floor(v.length / 2);
-  return v.length % 2 === 1 ? (v[mid] ?? null) : ((v[mid - 1] ?? 0) + (v[mid] ?? 0)) / 2;
 }
 
 function ratio(a: number | null | undefined, b: number | null | undefined): number | null {
@@ -364,7 +358,8 @@ export function renderReport(
   for (const t of targets) out.push(`- **${t}**: ${TARGET_NOTES[t]}`);
   if (summary.vkey !== undefined) out.push(`- vkey's key: \`POST /key/generate ${JSON.stringify(info.vkeyBody)}\``);
   out.push(
-    "- CPU = (utime+stime) of that process during the measured window ÷ completed requests; " +
+    "- CPU = (utime+stime) of that process during a slice ÷ the requests completed in it; a run's req/s and CPU " +
+      "are its median slice's; " +
       "the mock row is the mock's own CPU behind each proxy (it should not move).",
     "- Peak RSS = VmHWM, reset before each run; the max over every run.",
     "",
