@@ -28,8 +28,8 @@ export interface Measurement {
   peakRssMb: number;
   /** "scenario" when VmHWM could be reset before the window; else the process's lifetime peak. */
   peakRssScope: "scenario" | "lifetime";
-  /** Each slice's req/s and CPU µs per request, in the order measured (one entry for a run not sliced). */
-  slices: { requestsPerSec: number; cpuUsPerRequest: number }[];
+  /** Each slice's requests, req/s and CPU µs per request, in the order measured (one entry for a run not sliced). */
+  slices: { requests: number; requestsPerSec: number; cpuUsPerRequest: number }[];
   /** The measured windows (a run's slices) on CLOCK_MONOTONIC, µs (V8 profile timestamps use the same clock on Linux). */
   windowsUs: [number, number][];
 }
@@ -99,7 +99,7 @@ export async function measure(
       peakRssMb: peakRssKb / 1024,
       peakRssScope: scoped ? "scenario" : "lifetime",
       windowsUs: [windowUs],
-      slices: [{ requestsPerSec: load.requestsPerSec, cpuUsPerRequest }],
+      slices: [{ requests: load.requests, requestsPerSec: load.requestsPerSec, cpuUsPerRequest }],
     },
   };
 }

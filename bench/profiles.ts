@@ -74,7 +74,8 @@ export function analyzeProfile(
     }
     const requests = ms.reduce((n, m) => n + m.load.requests, 0);
     if (requests === 0) continue;
-    const cpuUs = ms.reduce((n, m) => n + m.cpuUsPerRequest * m.load.requests, 0);
+    // What /proc counted in every window (a run's own CPU per request is its median slice's).
+    const cpuUs = ms.reduce((n, m) => n + m.slices.reduce((k, x) => k + x.cpuUsPerRequest * x.requests, 0), 0);
     const windows = ms.flatMap((m) => m.windowsUs);
     groups.push({
       label: g.label,

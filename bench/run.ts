@@ -181,8 +181,12 @@ async function runRound(round: number, mock: Server): Promise<RoundCells> {
       for (const name of order) {
         const t = targets.get(name);
         if (t === undefined) continue;
-        const cell = await measure(gen, t, mock, s, settings.sliceSec);
-        slices.set(name, [...(slices.get(name) ?? []), cell]);
+        let measured = slices.get(name);
+        if (measured === undefined) {
+          measured = [];
+          slices.set(name, measured);
+        }
+        measured.push(await measure(gen, t, mock, s, settings.sliceSec));
         if (!isRunning(t.server.child)) {
           unavailable[name] = `process exited mid-run: ${logTail(t.server.logPath, 300)}`;
           targets.delete(name);
