@@ -214,6 +214,78 @@ describe("OTLP protobuf encoding", () => {
     assert.deepEqual(decoded(ours), decoded(sdk));
   });
 
+  test("spans written again from an earlier span of their shape: values that fit its places, and values that do not (another varint size, a double for an integer, other text, non-ASCII, an error, a tracestate): the SDK's encoding", () => {
+    const requestId = new AttributeName("litegate.request_id", false);
+    interface Values {
+      attempts: number;
+      cost: number;
+      stream: boolean;
+      model: string;
+      id: string;
+      state: string | undefined;
+      error: string | undefined;
+      status: number;
+    }
+    const base: Values = {
+      attempts: 1,
+      cost: 0.5,
+      stream: true,
+      model: "gpt-4o",
+      id: "req-aaaa",
+      state: undefined,
+      error: undefined,
+      status: 500,
+    };
+    // Each differs from the base in one value: what fits the base's places and what does not.
+    const variants: Partial<Values>[] = [
+      { attempts: 2 },
+      { attempts: 127 },
+      { attempts: 128 },
+      { attempts: 16_384 },
+      { attempts: -1 },
+      { attempts: 2 ** 40 },
+      { attempts: 0.5 },
+      { cost: 0.25 },
+      { cost: 1 },
+      { cost: Number.NaN },
+      { stream: false },
+      { model: "gpt-4a" },
+      { model: "gpt-4é" },
+      { model: "claude-3" },
+      { id: "req-bbbb" },
+      { id: "req-bbbbb" },
+      { id: "req-bbbé" },
+      { state: "a=1" },
+      { error: "InternalServerError (500)" },
+      { status: 503 },
+      { status: 99 },
+    ];
+    const requestOf = (values: Values): RequestSpans => {
+      const attributes = SpanAttributes.of({
+        "litegate.attempts": values.attempts,
+        "litegate.cost": values.cost,
+        "litegate.stream": values.stream,
+        "gen_ai.response.model": values.model,
+      }).add(requestId, values.id);
+      const spans = requestSpans({
+        start: beginTrace("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", values.state),
+        attributes,
+        error: values.error,
+      });
+      // The upstream attempt's own values change too; its name, block and attribute names stay.
+      const children = spans.children.map((child, index) =>
+        index === 1
+          ? { ...child, attributes: SpanAttributes.of({ "http.response.status_code": values.status }) }
+          : child,
+      );
+      return { ...spans, children };
+    };
+    const requests: RequestSpans[] = [];
+    for (const variant of variants) requests.push(requestOf(base), requestOf({ ...base, ...variant }));
+    const { ours, sdk } = bothEncodings(tracer, requests);
+    assert.deepEqual(decoded(ours), decoded(sdk));
+  });
+
   test("a batch written into a buffer an earlier, larger batch handed back: the same bytes as a fresh one", () => {
     const buffers = new BatchBuffers();
     const big = new ProtobufSpanBatch(encoded, buffers);
