@@ -12,6 +12,11 @@
  * hold: one resource, one instrumentation scope, attributes whose values are strings,
  * numbers or booleans, no events, no links.
  *
+ * Spans of a route or a deployment are alike from request to request, so most are not
+ * written field by field: a span is the copy of the last span of its shape with its ids,
+ * times and changed values written over it (SpanTail); only a span of a new shape is
+ * written whole, from its head (SpanHead: what every span of a name, kind and block shares).
+ *
  * Field numbers are those of opentelemetry/proto/trace/v1/trace.proto and common.proto.
  */
 
@@ -86,11 +91,9 @@ function writeNanos(view: DataView, at: number, ms: number): void {
 }
 
 /**
- * `from` copied whole to `to` at `at`. TypedArray#set costs about the same whatever the
- * length (a memcpy after some 160 instructions); a loop costs 6-8 instructions a byte, so only
- * an id's 8 bytes are copied by one. Keys, kept pairs and trace ids (anything up to 64 bytes)
- * copied byte by byte had made a traced request's encoding 47,000 instructions; with set,
- * 32,000 (callgrind, the encoder alone).
+ * `from` copied whole to `to` at `at`: keys and kept pairs. TypedArray#set costs about the same
+ * whatever the length (a memcpy after some 160 instructions), so it copies anything over 8
+ * bytes; a loop (some 6 to 30 instructions a byte, as the compiler manages) copies less.
  */
 function copyBytes(from: Uint8Array, to: Uint8Array, at: number): void {
   const length = from.length;
@@ -455,8 +458,8 @@ function blockBytes(block: AttributeBlock): Uint8Array {
  * A span's fields before its own attributes, as bytes: trace id, span id, parent's id, name,
  * kind, start and end times, and its shared attributes. Most of a span is the same for every
  * request of a route or a deployment, so this is made once per name, kind, block and parent
- * (there or not), and each span copies it and writes its ids and times over the zeros left
- * for them: one copy instead of a dozen fields written one by one.
+ * (there or not), and a span written whole copies it and writes its ids and times over the
+ * zeros left for them: one copy instead of a dozen fields written one by one.
  */
 interface SpanHead {
   readonly kind: number;
