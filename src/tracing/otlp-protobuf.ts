@@ -560,8 +560,8 @@ const SAMPLED = 1;
  * span whose own attribute names are the same, and whose values each fit the place of the
  * earlier one's (a number of the same varint size, a double, a boolean, ASCII text of the
  * same length, or the same value), is this copy with its ids, times and values written over
- * it. That is one copy and a few stores per value, where writing a span field by field cost
- * about six times as much (callgrind: the encoder's 30,000 instructions a bench request).
+ * it: one copy and a few stores per value. With spans replayed, a bench request's encoding
+ * went from 31,000 instructions to 16,000 (callgrind, in the gateway).
  */
 interface SpanTail {
   readonly bytes: Uint8Array;
@@ -648,7 +648,7 @@ function writeOver(buf: Buffer, end: number, slot: number, was: AttributeValue, 
   return false;
 }
 
-/** What a request's spans share: the trace id (decoded once) and the tracestate on the wire. */
+/** What a request's spans share: its ids (decoded once) and the tracestate on the wire. */
 interface TraceFields {
   /** The request's ids as bytes (the trace id at TRACE_ID, span ids at the *_ID places). */
   ids: DataView;
