@@ -572,6 +572,8 @@ interface SpanTail {
   /** Where each value's bytes end in `bytes` (a value is the last of its KeyValue's bytes). */
   readonly ends: readonly number[];
   readonly traceState: string | undefined;
+  /** Where the tracestate's text starts in `bytes` when it is ASCII (another of its length may be written there); else -1. */
+  readonly traceStateAt: number;
   readonly error: string | undefined;
   readonly flags: number;
   /** Where the ids and times go in `bytes`; parentAt -1 when the head has no parent. */
@@ -608,6 +610,16 @@ function slotOf(value: AttributeValue): number {
   return value >= 0 && value <= Number.MAX_SAFE_INTEGER ? SLOT_VARINT + varintSize(value) : SLOT_SAME;
 }
 
+/** ASCII `text` written at `at`; false at its first other character (the ones before it are written). */
+function writeAsciiOver(buf: Buffer, at: number, text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code > 0x7f) return false;
+    buf[at + i] = code;
+  }
+  return true;
+}
+
 /** `value` written over `was`, whose bytes end at `end`; false when it does not fit there (some bytes may be written). */
 function writeOver(buf: Buffer, end: number, slot: number, was: AttributeValue, value: AttributeValue): boolean {
   if (value === was) return true;
@@ -628,13 +640,7 @@ function writeOver(buf: Buffer, end: number, slot: number, was: AttributeValue, 
   }
   if (slot === SLOT_TEXT) {
     if (typeof value !== "string" || value.length !== (was as string).length) return false;
-    const at = end - value.length;
-    for (let i = 0; i < value.length; i++) {
-      const code = value.charCodeAt(i);
-      if (code > 0x7f) return false;
-      buf[at + i] = code;
-    }
-    return true;
+    return writeAsciiOver(buf, end - value.length, value);
   }
   if (slot === SLOT_DOUBLE) {
     if (typeof value !== "number" || Number.isInteger(value)) return false;
@@ -691,11 +697,16 @@ function writeIdsAndTimes(view: DataView, at: number, places: SpanTail, trace: T
 /** The span written from `tail`, if its values fit there: true, and the writer is past it; else nothing is kept of it. */
 function replay(writer: Writer, tail: SpanTail, trace: TraceFields, span: SpanValues): boolean {
   const { names, values } = span.attributes;
+  if (names.length !== tail.names.length || span.flags !== tail.flags || span.error !== tail.error) return false;
+  // A caller's tracestate may change from trace to trace (a vendor's value in it): one of the same length fits.
+  const state = trace.traceState;
+  const otherState = state !== tail.traceState;
   if (
-    names.length !== tail.names.length ||
-    span.flags !== tail.flags ||
-    span.error !== tail.error ||
-    trace.traceState !== tail.traceState
+    otherState &&
+    (state === undefined ||
+      tail.traceState === undefined ||
+      tail.traceStateAt < 0 ||
+      state.length !== tail.traceState.length)
   ) {
     return false;
   }
@@ -704,6 +715,7 @@ function replay(writer: Writer, tail: SpanTail, trace: TraceFields, span: SpanVa
   const buf = writer.buf;
   const at = writer.pos;
   buf.set(bytes, at);
+  if (otherState && !writeAsciiOver(buf, at + tail.traceStateAt, state as string)) return false;
   for (let i = 0; i < names.length; i++) {
     if (names[i] !== tail.names[i]) return false;
     const was = tail.values[i] as AttributeValue;
@@ -730,7 +742,10 @@ function writeSpan(writer: Writer, trace: TraceFields, name: string, kind: numbe
   const mark = writer.begin(2, reserved);
   const at = writer.pos;
   writer.raw(head.bytes);
-  if (trace.traceState !== undefined) writer.string(3, trace.traceState);
+  const state = trace.traceState;
+  if (state !== undefined) writer.string(3, state);
+  // Its text ends where the attributes start; ASCII text is as many bytes as characters.
+  const stateEnd = writer.pos;
   const { names, values } = span.attributes;
   const ends: number[] = [];
   writeList(writer, SPAN_ATTRIBUTES, names, values, ends);
@@ -758,7 +773,8 @@ function writeSpan(writer: Writer, trace: TraceFields, name: string, kind: numbe
     values: values.slice(),
     slots: Uint8Array.from(values, slotOf),
     ends: ends.map((end) => end + moved - fieldAt),
-    traceState: trace.traceState,
+    traceState: state,
+    traceStateAt: state !== undefined && isAscii(state) ? stateEnd - state.length + moved - fieldAt : -1,
     error: span.error,
     flags: span.flags,
     traceIdAt: headAt + TRACE_ID_AT,

@@ -214,7 +214,7 @@ describe("OTLP protobuf encoding", () => {
     assert.deepEqual(decoded(ours), decoded(sdk));
   });
 
-  test("spans written again from an earlier span of their shape: values that fit its places, and values that do not (another varint size, a double for an integer, other text, non-ASCII, an error, a tracestate): the SDK's encoding", () => {
+  test("spans written again from an earlier span of their shape: values that fit its places, and values that do not (another varint size, a double for an integer, other text, non-ASCII, an error, a tracestate of another length): the SDK's encoding", () => {
     const requestId = new AttributeName("litegate.request_id", false);
     interface Values {
       attempts: number;
@@ -280,8 +280,17 @@ describe("OTLP protobuf encoding", () => {
       );
       return { ...spans, children };
     };
+    // A caller's tracestate: another of the same length fits, others do not.
+    const withState: Values = { ...base, state: "vendor=abc" };
+    const stateVariants: Partial<Values>[] = [
+      { state: "vendor=abd" },
+      { state: "vendor=abcd" },
+      { state: "other=xyz1" },
+      { state: undefined },
+    ];
     const requests: RequestSpans[] = [];
     for (const variant of variants) requests.push(requestOf(base), requestOf({ ...base, ...variant }));
+    for (const variant of stateVariants) requests.push(requestOf(withState), requestOf({ ...withState, ...variant }));
     const { ours, sdk } = bothEncodings(tracer, requests);
     assert.deepEqual(decoded(ours), decoded(sdk));
   });
