@@ -24,7 +24,11 @@ export interface Endpoint {
 
 /** The first value that is set and not empty (an option, then its environment variables). */
 export function firstSet(...values: (string | undefined)[]): string | undefined {
-  return values.find((value) => value !== undefined && value !== "");
+  return values.find(isSet);
+}
+
+function isSet(value: string | undefined): value is string {
+  return value !== undefined && value !== "";
 }
 
 /**
@@ -35,7 +39,7 @@ export function firstSet(...values: (string | undefined)[]): string | undefined 
 function fromEnv(target: Target, names: readonly string[]): string | undefined {
   for (const name of names) {
     const value = target.env[name];
-    if (value !== undefined && value !== "") return value;
+    if (isSet(value)) return value;
   }
   return undefined;
 }

@@ -101,6 +101,19 @@ function copyBytes(from: Uint8Array, to: Uint8Array, at: number): void {
   else for (let i = 0; i < length; i++) to[at + i] = from[i] as number;
 }
 
+/**
+ * ASCII `text` written at `at`, a character a byte; false at its first other character (the
+ * ones before it are written).
+ */
+function writeAsciiOver(buf: Buffer, at: number, text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code > 0x7f) return false;
+    buf[at + i] = code;
+  }
+  return true;
+}
+
 function viewOf(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
@@ -173,17 +186,9 @@ class Writer {
     // costs more than the copy. Its length fits the one byte left for it.
     if (length < 128) {
       this.ensure(1 + length);
-      const buf = this.buf;
-      const start = this.pos + 1;
-      let i = 0;
-      for (; i < length; i++) {
-        const code = text.charCodeAt(i);
-        if (code > 0x7f) break;
-        buf[start + i] = code;
-      }
-      if (i === length) {
-        buf[this.pos] = length;
-        this.pos = start + length;
+      if (writeAsciiOver(this.buf, this.pos + 1, text)) {
+        this.buf[this.pos] = length;
+        this.pos += 1 + length;
         return;
       }
     }
@@ -383,11 +388,7 @@ function writeShortString(writer: Writer, tag: number, key: Uint8Array, value: s
   writer.ensure(2 + length);
   const buf = writer.buf;
   const text = writer.pos + 2 + key.length + 4;
-  for (let i = 0; i < chars; i++) {
-    const code = value.charCodeAt(i);
-    if (code > 0x7f) return false;
-    buf[text + i] = code;
-  }
+  if (!writeAsciiOver(buf, text, value)) return false;
   const field = writeKeyValueHead(buf, writer.pos, tag, length, key, valueLength);
   buf[field] = STRING_VALUE_TAG;
   buf[field + 1] = chars;
@@ -608,16 +609,6 @@ function slotOf(value: AttributeValue): number {
   if (typeof value === "boolean") return SLOT_BOOL;
   if (!Number.isInteger(value)) return SLOT_DOUBLE;
   return value >= 0 && value <= Number.MAX_SAFE_INTEGER ? SLOT_VARINT + varintSize(value) : SLOT_SAME;
-}
-
-/** ASCII `text` written at `at`; false at its first other character (the ones before it are written). */
-function writeAsciiOver(buf: Buffer, at: number, text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code > 0x7f) return false;
-    buf[at + i] = code;
-  }
-  return true;
 }
 
 /** `value` written over `was`, whose bytes end at `end`; false when it does not fit there (some bytes may be written). */
