@@ -255,6 +255,9 @@ describe("OTLP protobuf encoding", () => {
       { id: "req-bbbb" },
       { id: "req-bbbbb" },
       { id: "req-bbbé" },
+      // Past Latin-1 (a Latin-1 write would cut "Ł" to "A") and past the BMP (a surrogate pair): not ASCII.
+      { id: "req-bbbŁ" },
+      { id: "req-bb😀" },
       { state: "a=1" },
       { error: "InternalServerError (500)" },
       { status: 503 },
