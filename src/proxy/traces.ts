@@ -248,6 +248,7 @@ function attemptSpan(
     // A stream's call lasts until its last chunk, after its first (answeredAt).
     endedAt: answered?.endedAt ?? attempt.answeredAt ?? attempt.startedAt,
     spanId: attempt.spanId,
+    spanIdBytes: attempt.spanIdBytes,
     attributes,
     error: failure === undefined ? undefined : `${failure.errorClass} (${failure.status})`,
   };
@@ -361,6 +362,7 @@ export function requestSpans(
       startedAt: ctx.started,
       endedAt: authEnd,
       spanId: undefined,
+      spanIdBytes: undefined,
       attributes: new SpanAttributes(ctx.principal === undefined ? undefined : AUTH_ATTRIBUTES[ctx.principal.kind]),
       error: ctx.authenticatedAt === undefined && failed ? errorType : undefined,
     });
@@ -371,6 +373,7 @@ export function requestSpans(
         startedAt: ctx.admissionStartedAt,
         endedAt: ctx.admittedAt ?? endedAt,
         spanId: undefined,
+        spanIdBytes: undefined,
         attributes: new SpanAttributes(),
         error: ctx.admittedAt === undefined && failed ? errorType : undefined,
       });
@@ -383,6 +386,7 @@ export function requestSpans(
         startedAt: end.spend.startedAt,
         endedAt: end.spend.endedAt,
         spanId: undefined,
+        spanIdBytes: undefined,
         attributes: new SpanAttributes().add(ATTR.cost, cost),
         error: undefined,
       });

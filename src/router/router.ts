@@ -44,7 +44,7 @@ import { checkProvider } from "../config/providers.js";
 import { cooldownFor, countsAgainstDeployment, retriesFor } from "./policy.js";
 import { choose } from "./strategies.js";
 import { type Attempt, failureOf, RouteTrace } from "./trace.js";
-import { randomSpanId, traceparentOf } from "../tracing/ids.js";
+import { newSpanId, traceparentOf } from "../tracing/ids.js";
 
 /** Every key optional, and `undefined` as good as absent (how callers pass settings they may lack). */
 type Optional<T> = { [K in keyof T]?: T[K] | undefined };
@@ -544,7 +544,7 @@ export class Router {
           answeredAt: undefined,
           failure: undefined,
           cooledDown: false,
-          ...(trace.tracing === undefined ? {} : { spanId: randomSpanId() }),
+          ...(trace.tracing === undefined ? {} : newSpanId()),
           remainingRequests: undefined,
           remainingTokens: undefined,
         };

@@ -8,7 +8,7 @@
  */
 import type { CacheOutcome } from "../cache/response-cache.js";
 import type { Deployment } from "../config/index.js";
-import type { TraceStart } from "../tracing/ids.js";
+import type { IdBytes, TraceStart } from "../tracing/ids.js";
 import { UsageLedger } from "../usage/ledger.js";
 import { APIError } from "../wire/errors.js";
 
@@ -44,6 +44,8 @@ export interface Attempt {
   cooledDown: boolean;
   /** Its span id, sent upstream in `traceparent`: set only when the request is traced. */
   readonly spanId?: string | undefined;
+  /** Where its bytes are, for the span encoder. */
+  readonly spanIdBytes?: IdBytes | undefined;
   /** The provider's x-ratelimit-remaining-requests / -tokens on its answer, when sent. */
   remainingRequests: number | undefined;
   remainingTokens: number | undefined;

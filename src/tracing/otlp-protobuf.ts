@@ -22,7 +22,7 @@
 
 import { TraceState } from "@opentelemetry/core";
 import { type AttributeBlock, type AttributeName, type AttributeValue, SpanAttributes } from "./attributes.js";
-import { writeRandomSpanId } from "./ids.js";
+import { type IdBytes, writeRandomSpanId } from "./ids.js";
 import type { SpanBatch } from "./span-queue.js";
 
 /** Protobuf wire types. */
@@ -40,6 +40,8 @@ export interface EncodableChild {
   endedAt: number;
   /** Its id, when one went out in a traceparent; else a new one is made. */
   spanId?: string | undefined;
+  /** Where that id's bytes are, when it was made here (ids.ts); else its hex is decoded. */
+  spanIdBytes?: IdBytes | undefined;
   attributes: SpanAttributes;
   /** The span's status is an error with this description. */
   error?: string | undefined;
@@ -53,6 +55,8 @@ export interface EncodableRequest {
     readonly parentSpanId: string | undefined;
     /** The caller's tracestate header, as received. */
     readonly traceState: string | undefined;
+    /** The trace id's 16 bytes then the server span id's 8, when both were made here; else their hex is decoded. */
+    readonly bytes?: IdBytes | undefined;
   };
   name: string;
   startedAt: number;
@@ -902,16 +906,27 @@ export class ProtobufSpanBatch implements SpanBatch<EncodableRequest> {
 
   private encode(request: EncodableRequest, offset: number): void {
     const { start } = request;
-    // Ids were checked (or made) as hex before they got here: Buffer's native decoding reads them.
+    // Ids made here are copied from their bytes; a caller's were checked as hex before they got
+    // here, and Buffer's native decoding reads them.
     const ids = this.ids;
-    ids.write(start.traceId, TRACE_ID, 16, "hex");
-    ids.write(start.spanId, SERVER_ID, 8, "hex");
-    const trace: TraceFields = { ids: this.idsView, traceState: wireTraceState(start.traceState) };
+    const idsView = this.idsView;
+    const made = start.bytes;
+    // The trace id and the server span's are next to each other in both (TRACE_ID, SERVER_ID).
+    if (made !== undefined) copyId(made.view, made.at, idsView, TRACE_ID, 24);
+    else {
+      ids.write(start.traceId, TRACE_ID, 16, "hex");
+      ids.write(start.spanId, SERVER_ID, 8, "hex");
+    }
+    const trace: TraceFields = { ids: idsView, traceState: wireTraceState(start.traceState) };
     // The children's parent is the server span, known here to be local; the server span's is the caller's, remote.
     const localParent = SAMPLED | SPAN_FLAGS_HAS_IS_REMOTE;
     const span = this.span;
     for (const child of request.children) {
-      if (child.spanId === undefined) span.spanIdAt = NEW_ID;
+      const madeId = child.spanIdBytes;
+      if (madeId !== undefined) {
+        copyId(madeId.view, madeId.at, idsView, CHILD_ID, 8);
+        span.spanIdAt = CHILD_ID;
+      } else if (child.spanId === undefined) span.spanIdAt = NEW_ID;
       else {
         ids.write(child.spanId, CHILD_ID, 8, "hex");
         span.spanIdAt = CHILD_ID;

@@ -24,7 +24,7 @@ import { type Resource, resourceFromAttributes } from "@opentelemetry/resources"
 import type { ReadableSpan, TimedEvent } from "@opentelemetry/sdk-trace-base";
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
 import { type AttributeValue, SpanAttributes } from "./attributes.js";
-import { beginTrace, randomSpanId, type TraceStart } from "./ids.js";
+import { beginTrace, type IdBytes, randomSpanId, type TraceStart } from "./ids.js";
 import { BatchBuffers, encodeSource, ProtobufSpanBatch, wallClockOffset, wireTraceState } from "./otlp-protobuf.js";
 import { collectorTransport } from "./otlp-transport.js";
 import type { Sampler } from "./sampler.js";
@@ -40,6 +40,8 @@ export interface ChildSpan {
   endedAt: number;
   /** The id its traceparent carried upstream; undefined when none was sent (a new one is made). */
   spanId: string | undefined;
+  /** Where that id's bytes are (it was made by ids.ts): the encoder copies them instead of decoding the hex. */
+  spanIdBytes?: IdBytes | undefined;
   attributes: SpanAttributes;
   /** Set when the step failed: the span's status is then an error with this description. */
   error: string | undefined;

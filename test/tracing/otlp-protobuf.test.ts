@@ -8,7 +8,7 @@ import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
 // OTLP's generated protobuf classes: the SDK's serializer is built on them; the package has no export map.
 import root from "@opentelemetry/otlp-transformer/build/src/generated/root.js";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
-import { beginTrace } from "../../src/tracing/ids.js";
+import { beginTrace, newSpanId } from "../../src/tracing/ids.js";
 import { DEFAULT_SAMPLER } from "../../src/tracing/sampler.js";
 import { BatchBuffers, encodeSource, ProtobufSpanBatch } from "../../src/tracing/otlp-protobuf.js";
 import {
@@ -128,6 +128,16 @@ function bothEncodings(
 
 describe("OTLP protobuf encoding", () => {
   const tracer = new GatewayTracer(settings, "1.2.3");
+
+  test("ids made here are copied from where their bytes are: the SDK's encoding of their hex", async () => {
+    // A new trace (no traceparent) and attempts whose ids were made for their traceparent headers.
+    const made = requestSpans({ start: beginTrace(undefined, undefined) });
+    assert.ok(made.start.bytes !== undefined);
+    made.children = made.children.map((child) => ({ ...child, ...newSpanId() }));
+    const { ours, sdk } = bothEncodings(tracer, [made, made]);
+    assert.deepEqual(decoded(ours), decoded(sdk));
+    await tracer.shutdown();
+  });
 
   test("a request with a remote parent, tracestate, an error, every attribute type: the SDK's encoding, read back", async () => {
     const { ours, sdk } = bothEncodings(tracer, [requestSpans()]);

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { loadConfig } from "../../src/config/index.js";
 import { startupWarnings, tracingOptions } from "../../src/proxy/start.js";
-import { beginTrace, traceparentOf } from "../../src/tracing/ids.js";
+import { beginTrace, type IdBytes, newSpanId, traceparentOf } from "../../src/tracing/ids.js";
 import { DEFAULT_SAMPLER } from "../../src/tracing/sampler.js";
 import { describeTracing, TracingSettingsError, tracingSettings } from "../../src/tracing/settings.js";
 
@@ -214,5 +214,29 @@ describe("traceparent", () => {
       beginTrace("01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-more", undefined).parentSpanId,
       "b7ad6b7169203331",
     );
+  });
+});
+
+describe("ids made here", () => {
+  const hexAt = (bytes: IdBytes, length: number): string =>
+    Buffer.from(bytes.view.buffer, bytes.view.byteOffset + bytes.at, length).toString("hex");
+
+  test("say where their bytes are, and those bytes stay theirs after the pool is used up and refilled", () => {
+    const trace = beginTrace(undefined, undefined);
+    const attempt = newSpanId();
+    assert.ok(trace.bytes !== undefined);
+    const before = { trace: hexAt(trace.bytes, 24), attempt: hexAt(attempt.spanIdBytes, 8) };
+    assert.equal(before.trace, trace.traceId + trace.spanId);
+    assert.equal(before.attempt, attempt.spanId);
+    // Far more than one pool's worth of ids (4 KB): a pool written again would change the bytes above.
+    const later = Array.from({ length: 2000 }, () => newSpanId());
+    assert.equal(hexAt(trace.bytes, 24), before.trace);
+    assert.equal(hexAt(attempt.spanIdBytes, 8), before.attempt);
+    for (const id of later) assert.equal(hexAt(id.spanIdBytes, 8), id.spanId);
+    assert.equal(new Set(later.map((id) => id.spanId)).size, later.length);
+  });
+
+  test("a continued trace has no bytes: its ids are the caller's hex", () => {
+    assert.equal(beginTrace("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", undefined).bytes, undefined);
   });
 });
