@@ -163,6 +163,8 @@ function attemptFactsOf(deployment: Deployment, operation: string, group: string
 interface ServerFacts {
   name: string;
   attributes: AttributeBlock;
+  /** gen_ai.operation.name, on a model route: its attempts' spans are named by it. */
+  operation: string | undefined;
 }
 
 /** By route, then method: made once, not per request (routes are the route table's, few). */
@@ -176,10 +178,12 @@ function serverFactsOf(method: string, route: string, model: boolean): ServerFac
   }
   let facts: ServerFacts | undefined = byMethod.get(method);
   if (facts === undefined) {
-    const operation = model ? { "gen_ai.operation.name": routeOperation(route).genAi } : {};
+    const operation = model ? routeOperation(route).genAi : undefined;
+    const named = operation === undefined ? {} : { "gen_ai.operation.name": operation };
     facts = {
       name: `${method} ${route}`,
-      attributes: new AttributeBlock({ "http.request.method": method, "http.route": route, ...operation }),
+      attributes: new AttributeBlock({ "http.request.method": method, "http.route": route, ...named }),
+      operation,
     };
     byMethod.set(method, facts);
   }
@@ -325,7 +329,7 @@ export function requestSpans(
   const errorType = ctx.failure?.errorClass ?? String(status);
   if (failed) attributes.add(ATTR.errorType, errorType);
   if (end.model) {
-    const operation = routeOperation(ctx.route).genAi;
+    const operation = server?.operation ?? routeOperation(ctx.route).genAi;
     // A routed model request has it in its route's shared attributes.
     if (server === undefined) attributes.add(ATTR.genAiOperationName, operation);
     // The model group asked for; what each deployment was asked and by which provider is on its attempt's span.

@@ -876,12 +876,18 @@ export class ProtobufSpanBatch implements SpanBatch<EncodableRequest> {
   private readonly offsets: number[] = [];
 
   /**
-   * A request's spans, its children first. `offset` turns its performance.now() times into
-   * wall-clock milliseconds (by default as of now, when the request has just ended).
+   * What turns performance.now() times into wall-clock milliseconds, read when the batch got its
+   * first request. The two clocks move together but for the system clock's adjustments, which a
+   * batch (a few seconds at most) seldom sees; read per request, the two clock reads cost some
+   * 700 instructions (callgrind, in the gateway).
    */
-  add(request: EncodableRequest, offset: number = wallClockOffset()): void {
+  private offset = 0;
+
+  /** A request's spans, its children first. `offset` anchors its times (by default the batch's: see above). */
+  add(request: EncodableRequest, offset?: number): void {
+    if (this.spans === 0) this.offset = wallClockOffset();
     this.waiting.push(request);
-    this.offsets.push(offset);
+    this.offsets.push(offset ?? this.offset);
     this.spans += request.children.length + 1;
     if (this.waiting.length >= ENCODE_TOGETHER) this.encodeWaiting();
   }
