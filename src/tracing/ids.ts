@@ -76,15 +76,6 @@ export function writeRandomSpanId(target: DataView, at: number): void {
   }
 }
 
-/** 32 hex characters, never all zeros. */
-export function randomTraceId(): string {
-  for (;;) {
-    const at = takeRandom(16);
-    const id = poolHex.slice(2 * at, 2 * at + 32);
-    if (id !== ZERO_TRACE) return id;
-  }
-}
-
 /** Where a request's trace stands when it starts: its ids and the caller's span, if it sent one. */
 export interface TraceStart {
   readonly traceId: string;
