@@ -859,44 +859,44 @@ export class ProtobufSpanBatch implements SpanBatch<EncodableRequest> {
   /** Where the spans start: after the room left for the frame. */
   private readonly spansStart: number;
 
+  /**
+   * What turns performance.now() times into wall-clock milliseconds: `anchor` when given (a test
+   * comparing encodings), else read when the batch gets its first request. The two clocks move
+   * together but for the system clock's adjustments, which a batch (a few seconds at most)
+   * seldom sees; read per request, the two clock reads cost some 700 instructions (callgrind,
+   * in the gateway).
+   */
+  private offset: number;
+
   constructor(
     private readonly source: EncodedSource,
     private readonly buffers: BatchBuffers = new BatchBuffers(),
+    private readonly anchor?: number,
   ) {
     this.spansStart = source.resource.length + source.scope.length + 2 * (1 + MAX_LENGTH_BYTES);
     this.writer = new Writer(buffers.take(), this.spansStart);
+    this.offset = anchor ?? 0;
   }
 
   /** The ids being written, decoded once a request: every span of it repeats the trace id, every child the server span's. */
   private readonly ids = Buffer.alloc(ID_BYTES);
   private readonly idsView = viewOf(this.ids);
 
-  /** Requests added and not encoded yet, and the offset of each. */
+  /** Requests added and not encoded yet. */
   private readonly waiting: EncodableRequest[] = [];
-  private readonly offsets: number[] = [];
 
-  /**
-   * What turns performance.now() times into wall-clock milliseconds, read when the batch got its
-   * first request. The two clocks move together but for the system clock's adjustments, which a
-   * batch (a few seconds at most) seldom sees; read per request, the two clock reads cost some
-   * 700 instructions (callgrind, in the gateway).
-   */
-  private offset = 0;
-
-  /** A request's spans, its children first. `offset` anchors its times (by default the batch's: see above). */
-  add(request: EncodableRequest, offset?: number): void {
-    if (this.spans === 0) this.offset = wallClockOffset();
+  /** A request's spans, its children first. */
+  add(request: EncodableRequest): void {
+    if (this.spans === 0 && this.anchor === undefined) this.offset = wallClockOffset();
     this.waiting.push(request);
-    this.offsets.push(offset ?? this.offset);
     this.spans += request.children.length + 1;
     if (this.waiting.length >= ENCODE_TOGETHER) this.encodeWaiting();
   }
 
   private encodeWaiting(): void {
-    const { waiting, offsets } = this;
-    for (let i = 0; i < waiting.length; i++) this.encode(waiting[i] as EncodableRequest, offsets[i] as number);
+    const { waiting } = this;
+    for (const request of waiting) this.encode(request);
     waiting.length = 0;
-    offsets.length = 0;
   }
 
   /** The span being written: one object, its fields set span after span. */
@@ -910,8 +910,9 @@ export class ProtobufSpanBatch implements SpanBatch<EncodableRequest> {
     flags: 0,
   };
 
-  private encode(request: EncodableRequest, offset: number): void {
+  private encode(request: EncodableRequest): void {
     const { start } = request;
+    const offset = this.offset;
     // Ids made here are copied from their bytes; a caller's were checked as hex before they got
     // here, and Buffer's native decoding reads them.
     const ids = this.ids;

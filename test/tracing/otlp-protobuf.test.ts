@@ -116,10 +116,10 @@ function bothEncodings(
   tracer: GatewayTracer,
   requests: RequestSpans[],
 ): { ours: Uint8Array; sdk: Uint8Array | undefined } {
-  const batch = new ProtobufSpanBatch(encoded);
+  const batch = new ProtobufSpanBatch(encoded, new BatchBuffers(), OFFSET);
   const spans: ReadableSpan[] = [];
   for (const request of requests) {
-    batch.add(request, OFFSET);
+    batch.add(request);
     spans.push(...tracer.spans(request, OFFSET));
   }
   assert.equal(batch.spans, spans.length);
@@ -310,21 +310,21 @@ describe("OTLP protobuf encoding", () => {
 
   test("a batch written into a buffer an earlier, larger batch handed back: the same bytes as a fresh one", () => {
     const buffers = new BatchBuffers();
-    const big = new ProtobufSpanBatch(encoded, buffers);
-    for (let i = 0; i < 400; i++) big.add(requestSpans({ name: `GET /${"y".repeat(i)}` }), OFFSET);
+    const big = new ProtobufSpanBatch(encoded, buffers, OFFSET);
+    for (let i = 0; i < 400; i++) big.add(requestSpans({ name: `GET /${"y".repeat(i)}` }));
     assert.ok(big.bytes().length > 64 * 1024);
     big.release();
     const request = requestSpans();
-    const reused = new ProtobufSpanBatch(encoded, buffers);
-    reused.add(request, OFFSET);
-    const fresh = new ProtobufSpanBatch(encoded);
-    fresh.add(request, OFFSET);
+    const reused = new ProtobufSpanBatch(encoded, buffers, OFFSET);
+    reused.add(request);
+    const fresh = new ProtobufSpanBatch(encoded, new BatchBuffers(), OFFSET);
+    fresh.add(request);
     assert.deepEqual(Buffer.from(reused.bytes()), Buffer.from(fresh.bytes()));
     assert.deepEqual(decoded(reused.bytes()), decoded(bothEncodings(tracer, [request]).sdk));
   });
 
   test("a child span whose id went nowhere gets a new one: 8 bytes, never zero, its own", () => {
-    const batch = new ProtobufSpanBatch(encoded);
+    const batch = new ProtobufSpanBatch(encoded, new BatchBuffers(), OFFSET);
     const child = { client: false, startedAt: 1, endedAt: 2, spanId: undefined, error: undefined };
     batch.add(
       requestSpans({
@@ -333,7 +333,6 @@ describe("OTLP protobuf encoding", () => {
           { ...child, name: "two", attributes: new SpanAttributes() },
         ],
       }),
-      OFFSET,
     );
     const body = decoded(batch.bytes()) as {
       resourceSpans: { scopeSpans: { spans: { name: string; spanId: string; parentSpanId: string }[] }[] }[];
