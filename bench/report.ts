@@ -32,6 +32,8 @@ export interface RunInfo {
   sliceSec: number;
   warmupSec: number;
   rounds: number;
+  /** Processes of each gateway per round. */
+  processes: number;
   targets: TargetName[];
   streamGapMs: number;
   loadCpus: string | null;
@@ -300,7 +302,8 @@ export function renderReport(
     `Load: ${info.loadGenerator}.`,
     `${info.rounds} round(s) × ${info.slices * info.sliceSec} s per run, measured in ${info.sliceSec} s slices ` +
       "with the targets taking turns (order rotated each round), " +
-      `after a ${info.warmupSec} s warm-up per target` +
+      `${info.processes} fresh process(es) of each gateway per round taking its turns in turn, ` +
+      `after a ${info.warmupSec} s warm-up per process` +
       `${info.streamGapMs > 0 ? `; SSE chunks ${info.streamGapMs} ms apart` : ""}.` +
       (info.profile ? " Floor and gateways ran under --cpu-prof (BENCH_PROFILE=1): their numbers carry its cost." : ""),
     "",

@@ -53,6 +53,7 @@ const info: RunInfo = {
   sliceSec: settings.sliceSec,
   warmupSec: settings.warmupSec,
   rounds: settings.rounds,
+  processes: settings.processes,
   targets: settings.targets,
   streamGapMs: settings.streamGapMs,
   loadCpus: settings.loadCpus,
@@ -64,7 +65,8 @@ const info: RunInfo = {
 log(`load generator: ${gen.description}`);
 log(
   `targets: ${settings.targets.join(", ")}; ${settings.rounds} round(s) of ` +
-    `${settings.slices * settings.sliceSec} s runs in ${settings.sliceSec} s slices`,
+    `${settings.slices * settings.sliceSec} s runs in ${settings.sliceSec} s slices, ` +
+    `${settings.processes} process(es) of each gateway per round`,
 );
 if (gen.kind === "autocannon") log("WARNING: wrk not used; install it (apt-get install wrk) for comparable numbers");
 if (settings.pinningNote !== null) log(`WARNING: ${settings.pinningNote}`);
@@ -74,7 +76,8 @@ if (settings.durationSec < 10) {
 
 const servers: Server[] = [];
 const unavailable: Partial<Record<TargetName, string>> = {};
-const targets = new Map<TargetName, Target>();
+/** Each target's processes: one for direct and the floor, settings.processes per gateway (this round's). */
+const targets = new Map<TargetName, Target[]>();
 
 function loadTarget(port: number, token: string): LoadTarget {
   return { url: `http://127.0.0.1:${port}${PATH}`, headers: headersFor(token) };
@@ -106,11 +109,11 @@ let traceSink: TraceSink | undefined;
 
 async function startTargets(mock: Server): Promise<void> {
   if (settings.targets.includes("direct")) {
-    targets.set("direct", { name: "direct", server: mock, load: loadTarget(mock.port, API_KEY) });
+    targets.set("direct", [{ name: "direct", server: mock, load: loadTarget(mock.port, API_KEY) }]);
   }
   const floor = await startFloor(settings, tmpDir, mock.port);
   servers.push(floor);
-  targets.set("floor", { name: "floor", server: floor, load: loadTarget(floor.port, API_KEY) });
+  targets.set("floor", [{ name: "floor", server: floor, load: loadTarget(floor.port, API_KEY) }]);
   await startGateways(mock, 0);
 }
 
@@ -119,7 +122,9 @@ async function startTargets(mock: Server): Promise<void> {
  * Every round has fresh gateways (except under BENCH_PROFILE, whose profile is one process's
  * whole run): how V8 happened to compile a process moves its CPU per request by several
  * percent for as long as it lives, so a gateway kept for the whole run would carry one draw
- * of that luck into every round, and the median over rounds could not even it out.
+ * of that luck into every round, and the median over rounds could not even it out. For the
+ * same reason a gateway has settings.processes processes per round (each in its own directory,
+ * with its own store and key), which take its slices in turn.
  */
 async function startGateways(mock: Server, round: number): Promise<void> {
   const dir = join(tmpDir, `round-${round + 1}`);
@@ -128,36 +133,55 @@ async function startGateways(mock: Server, round: number): Promise<void> {
   for (const name of settings.targets) {
     if (!isGateway(name) || unavailable[name] !== undefined) continue;
     if (name === "traced") traceSink ??= await startTraceSink();
-    const gw = await startLitegate(settings, dir, mock.port, name, traceSink?.port);
-    if ("error" in gw) {
-      unavailable[name] = gw.error;
-      log(`${name}: n/a (${gw.error})`);
+    const processes: Target[] = [];
+    for (let i = 0; i < settings.processes && unavailable[name] === undefined; i++) {
+      const gw = await startLitegate(settings, join(dir, `process-${i + 1}`), mock.port, name, traceSink?.port);
+      if ("error" in gw) {
+        unavailable[name] = gw.error;
+        log(`${name}: n/a (${gw.error})`);
+        continue;
+      }
+      servers.push(gw.server);
+      processes.push({ name, server: gw.server, load: loadTarget(gw.server.port, gw.token) });
+    }
+    if (unavailable[name] !== undefined) {
+      await stopProcesses(processes);
       continue;
     }
-    servers.push(gw.server);
-    targets.set(name, { name, server: gw.server, load: loadTarget(gw.server.port, gw.token) });
+    targets.set(name, processes);
     started.push(name);
   }
-  log(`mock :${mock.port}; ${[...targets.values()].map((t) => `${t.name} :${t.server.port}`).join(", ")}`);
-  for (const [name, t] of [...targets]) {
+  const ports = (list: Target[]): string => list.map((t) => `:${t.server.port}`).join(" ");
+  log(`mock :${mock.port}; ${[...targets].map(([name, list]) => `${name} ${ports(list)}`).join(", ")}`);
+  for (const [name, list] of [...targets]) {
     // The mock and the floor are started once and warmed up with the first round's gateways.
     if (round > 0 && !started.includes(name)) continue;
-    const problem = (await checkTarget(t.load)) ?? (await warmUp(t));
-    if (problem === null) continue;
-    // direct and floor are the bench's own code: if they fail, the bench is broken.
-    if (!isGateway(name)) throw new Error(`${name}: ${problem}`);
-    unavailable[name] = problem;
-    targets.delete(name);
-    log(`${name}: n/a (${problem})`);
+    for (const t of list) {
+      const problem = (await checkTarget(t.load)) ?? (await warmUp(t));
+      if (problem === null) continue;
+      // direct and floor are the bench's own code: if they fail, the bench is broken.
+      if (!isGateway(name)) throw new Error(`${name}: ${problem}`);
+      unavailable[name] = problem;
+      targets.delete(name);
+      await stopProcesses(list);
+      log(`${name}: n/a (${problem})`);
+      break;
+    }
+  }
+}
+
+async function stopProcesses(list: readonly Target[]): Promise<void> {
+  for (const t of list) {
+    await stopChild(t.server.child);
+    servers.splice(servers.indexOf(t.server), 1);
   }
 }
 
 /** Stops the round's gateways before the next round starts its own. */
 async function stopGateways(): Promise<void> {
-  for (const [name, t] of [...targets]) {
+  for (const [name, list] of [...targets]) {
     if (!isGateway(name)) continue;
-    await stopChild(t.server.child);
-    servers.splice(servers.indexOf(t.server), 1);
+    await stopProcesses(list);
     targets.delete(name);
   }
 }
@@ -165,8 +189,8 @@ async function stopGateways(): Promise<void> {
 /**
  * One round: each scenario runs on every target in slices, the targets taking turns
  * (floor, vkey, traced, floor, vkey, traced, …, the order rotated from round to round),
- * so the machine's drift within the round lands on all of them alike; a target's slices
- * are then merged into its run.
+ * so the machine's drift within the round lands on all of them alike; a gateway's processes
+ * take its turns in turn. A target's slices are then merged into its run.
  */
 async function runRound(round: number, mock: Server): Promise<RoundCells> {
   const present = TARGETS.filter((t) => targets.has(t));
@@ -179,8 +203,9 @@ async function runRound(round: number, mock: Server): Promise<RoundCells> {
     log(`${at} ${s.label}: ${order.join(", ")} in turn, ${settings.slices} × ${settings.sliceSec} s each`);
     for (let k = 0; k < settings.slices; k++) {
       for (const name of order) {
-        const t = targets.get(name);
-        if (t === undefined) continue;
+        const list = targets.get(name);
+        const t = list?.[k % list.length];
+        if (list === undefined || t === undefined) continue;
         let measured = slices.get(name);
         if (measured === undefined) {
           measured = [];
@@ -190,6 +215,7 @@ async function runRound(round: number, mock: Server): Promise<RoundCells> {
         if (!isRunning(t.server.child)) {
           unavailable[name] = `process exited mid-run: ${logTail(t.server.logPath, 300)}`;
           targets.delete(name);
+          await stopProcesses(list.filter((other) => other !== t));
           // The floor is what every ratio divides by: without it the run means nothing.
           if (name === "floor") throw new Error(`floor: ${unavailable[name]}`);
         }
@@ -209,7 +235,8 @@ async function runRound(round: number, mock: Server): Promise<RoundCells> {
 async function collectProfiles(
   rounds: readonly RoundCells[],
 ): Promise<{ markdown: string; profiles: TargetProfile[] }> {
-  const profiled = [...targets.values()].filter((t) => t.server.profileDir !== null);
+  // Under BENCH_PROFILE every target has one process.
+  const profiled = [...targets.values()].flat().filter((t) => t.server.profileDir !== null);
   // A profile of a few minutes is tens of MB: give the exit time to write it.
   await Promise.all(profiled.map((t) => stopChild(t.server.child, 60_000)));
   const dir = join(settings.resultsDir, "profiles");

@@ -5,6 +5,7 @@
  *   BENCH_DURATION        seconds per measured run (default 10; shorter runs mislead)
  *   BENCH_SLICE           seconds per slice of a run (default 2): the targets take turns slice by slice
  *   BENCH_ROUNDS          rounds of every scenario on every target (default 3); medians reported
+ *   BENCH_PROCESSES       processes of each gateway per round, taking its slices in turn (default 2; 1 under BENCH_PROFILE)
  *   BENCH_TARGETS         comma list of direct,floor,open,master,vkey,metrics,traced,cached (default all; floor always runs)
  *   BENCH_PROFILE         "1": floor and gateways run with --cpu-prof; top self-time costs per request
  *   BENCH_VKEY_BODY       JSON body for /key/generate (default: a key with every limit, set too high to trip)
@@ -35,6 +36,11 @@ export interface Settings {
   /** Warm-up inside each node load child, for the child's own JIT. */
   childWarmupSec: number;
   rounds: number;
+  /**
+   * Processes of each gateway started per round, taking the gateway's slices in turn (A, B,
+   * A, …): each round then averages as many draws of how V8 compiled a process.
+   */
+  processes: number;
   /** The targets to run, in TARGETS order; floor is always among them (ratios are against it). */
   targets: TargetName[];
   /** Floor and gateways run with --cpu-prof. */
@@ -145,6 +151,7 @@ export function loadSettings(modelAlias: string): Settings {
   // wrk takes whole seconds.
   const sliceSec = Math.min(durationSec, Math.max(1, Math.round(positiveNumber("BENCH_SLICE", 2))));
   const benchDistDir = dirname(fileURLToPath(import.meta.url));
+  const profile = process.env.BENCH_PROFILE === "1";
   // Compiled layout: <repo>/dist/bench/settings.js.
   const repoRoot = resolve(benchDistDir, "..", "..");
   return {
@@ -154,8 +161,10 @@ export function loadSettings(modelAlias: string): Settings {
     warmupSec: Math.min(3, Math.max(1, Math.round(durationSec / 3))),
     childWarmupSec: durationSec >= 5 ? 1 : 0.5,
     rounds: Math.max(1, Math.round(positiveNumber("BENCH_ROUNDS", 3))),
+    // A profile is one process's whole run.
+    processes: profile ? 1 : Math.max(1, Math.round(positiveNumber("BENCH_PROCESSES", 2))),
     targets: targetList(),
-    profile: process.env.BENCH_PROFILE === "1",
+    profile,
     vkeyBody: vkeyBody(modelAlias),
     streamGapMs: positiveNumber("BENCH_STREAM_GAP_MS", 0),
     forceAutocannon: process.env.BENCH_LOADGEN === "autocannon",
