@@ -173,7 +173,8 @@ async function startGateways(mock: Server, round: number): Promise<void> {
 async function stopProcesses(list: readonly Target[]): Promise<void> {
   for (const t of list) {
     await stopChild(t.server.child);
-    servers.splice(servers.indexOf(t.server), 1);
+    const at = servers.indexOf(t.server);
+    if (at !== -1) servers.splice(at, 1);
   }
 }
 
