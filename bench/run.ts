@@ -134,12 +134,12 @@ async function startGateways(mock: Server, round: number): Promise<void> {
     if (!isGateway(name) || unavailable[name] !== undefined) continue;
     if (name === "traced") traceSink ??= await startTraceSink();
     const processes: Target[] = [];
-    for (let i = 0; i < settings.processes && unavailable[name] === undefined; i++) {
+    for (let i = 0; i < settings.processes; i++) {
       const gw = await startLitegate(settings, join(dir, `process-${i + 1}`), mock.port, name, traceSink?.port);
       if ("error" in gw) {
         unavailable[name] = gw.error;
         log(`${name}: n/a (${gw.error})`);
-        continue;
+        break;
       }
       servers.push(gw.server);
       processes.push({ name, server: gw.server, load: loadTarget(gw.server.port, gw.token) });
