@@ -4,6 +4,8 @@
  * listens (a bad config exits 1 with one line naming the file and field), then serves
  * on one process or, with --num_workers N, on N processes sharing the port.
  */
+// First, so that no allocation site is tenured while the other modules load (see the module).
+import "./process-tuning.js";
 import cluster from "node:cluster";
 import { parseArgs } from "node:util";
 import { ignoredNotes, litellmOptions, refusal, withModelFlags } from "./cli-compat.js";

@@ -17,9 +17,17 @@ export interface RunningCli {
   stop(): Promise<void>;
 }
 
-/** Starts the CLI on a free port of 127.0.0.1 and waits for its "listening" line; `cwd` is a temp dir, so nothing lands in the repo. */
-export async function startCli(args: string[], cwd: string, env: Record<string, string> = {}): Promise<RunningCli> {
-  const child = spawn(process.execPath, [CLI, ...args, "--port", "0", "--host", "127.0.0.1"], {
+/**
+ * Starts the CLI on a free port of 127.0.0.1 and waits for its "listening" line; `cwd` is a temp dir, so nothing
+ * lands in the repo. `nodeFlags` go to node before the script (V8's tracing flags, say).
+ */
+export async function startCli(
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+  nodeFlags: readonly string[] = [],
+): Promise<RunningCli> {
+  const child = spawn(process.execPath, [...nodeFlags, CLI, ...args, "--port", "0", "--host", "127.0.0.1"], {
     cwd,
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
