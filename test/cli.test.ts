@@ -274,7 +274,7 @@ describe("litegate CLI", () => {
 
   test("the gateway's process never pretenures: no allocation site is tenured while it serves", async () => {
     // A tenured per-request allocation site keeps every later request's objects alive through
-    // scavenges (src/process-tuning.ts). V8 logs each decision under --trace-pretenuring. Slow
+    // scavenges (src/process-tuning.ts). V8 logs each decision under the two flags below. Slow
     // answers keep many requests alive across young-generation collections, as at a start under
     // load: without the setting, this load tenured sites (27 to 133 such lines in three runs).
     mock.always((_req, res) => void setTimeout(() => json(res, 200, completionAnswer()), 100));
@@ -285,7 +285,7 @@ describe("litegate CLI", () => {
     );
     const gateway = await startCli(["--config", file], mkdtempSync(join(tmpdir(), "litegate-cli-")), {}, [
       "--trace-pretenuring",
-      // Without it V8 logs no decision.
+      // Without this one the first logs nothing.
       "--trace-pretenuring-statistics",
     ]);
     let served = 0;
