@@ -20,7 +20,6 @@ import type { Deployment, RequestOverrides } from "../config/index.js";
 import type { CompletionUsage } from "../wire/completions.js";
 import { APIError, NotFoundError } from "../wire/errors.js";
 import { AccessControl } from "../access/access-control.js";
-import type { Ticket } from "../access/grant.js";
 import type { SignInLimiter } from "../access/sign-in-limiter.js";
 import type { Outcome } from "../access/spend-ledger.js";
 import type { KeyState } from "../state/key-state.js";
@@ -128,6 +127,17 @@ function connectionTimeouts(options: GatewayOptions): ServerOptions {
     connectionsCheckingInterval: Math.ceil(Math.min(5_000, headersMs / 2)),
     keepAliveTimeout: Math.ceil((options.keepAliveTimeoutSeconds ?? 620) * 1000),
   };
+}
+
+/** Hands a finished request's spans to the tracer, its usage known. */
+function recordSpans(
+  tracer: GatewayTracer,
+  ctx: RequestContext,
+  end: TraceEnd,
+  usage: CompletionUsage | undefined,
+): void {
+  const spans = requestSpans(ctx, end, usage);
+  if (spans !== undefined) tracer.record(spans);
 }
 
 /** The longest part of an unknown path an error or log line shows. */
@@ -348,14 +358,18 @@ export class GatewayServer {
     const endedAt = performance.now();
     ctx.ended = true;
     const outcome = spendOutcome(ctx, status);
-    const settle = (ticket: Ticket): void => this.gateway.access.finish(ticket, outcome);
+    const access = this.gateway.access;
     let spend: TraceEnd["spend"];
     if (ctx.ticket !== undefined) {
-      settle(ctx.ticket);
+      access.finish(ctx.ticket, outcome);
       if (ctx.tracing !== undefined) spend = { startedAt: endedAt, endedAt: performance.now() };
+    } else {
+      // The client left while its key was being admitted: the hold it is about to get is released here.
+      ctx.admitting?.then(
+        (ticket) => access.finish(ticket, outcome),
+        () => undefined,
+      );
     }
-    // The client left while its key was being admitted: the hold it is about to get is released here.
-    else ctx.admitting?.then(settle, () => undefined);
     const completion = isCompletionRoute(req.method, ctx.route);
     if (completion) {
       this.gateway.metrics?.record(requestRecord(ctx, status, outcome));
@@ -374,14 +388,16 @@ export class GatewayServer {
   private trace(ctx: RequestContext, end: TraceEnd, usage: Outcome["usage"]): void {
     const tracer = this.tracer;
     if (tracer === undefined) return;
-    const record = (known: CompletionUsage | undefined): void => {
-      const spans = requestSpans(ctx, end, known);
-      if (spans !== undefined) tracer.record(spans);
-    };
-    if (usage instanceof Promise) {
-      usage
-        .then(record, () => record(undefined))
-        .catch((error: unknown) => this.logger.warn(`trace not recorded: ${String(error)}`));
-    } else record(usage);
+    if (!(usage instanceof Promise)) {
+      // No closure for the common case: a closure made per request is also compiled lazily at its first call.
+      recordSpans(tracer, ctx, end, usage);
+      return;
+    }
+    usage
+      .then(
+        (known) => recordSpans(tracer, ctx, end, known),
+        () => recordSpans(tracer, ctx, end, undefined),
+      )
+      .catch((error: unknown) => this.logger.warn(`trace not recorded: ${String(error)}`));
   }
 }
