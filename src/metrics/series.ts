@@ -137,6 +137,9 @@ export class HistogramFamily<L extends string> extends Family<L, HistogramSeries
   get(): Snapshot {
     const values: Snapshot["values"] = [];
     for (const { labels, series } of this.entries()) {
+      // A series is made with the others of its request's bundle; until observed (a stream's time
+      // to first token, for a key that only sent other requests) it says nothing, and is not shown.
+      if (series.count === 0) continue;
       let cumulative = 0;
       for (let i = 0; i <= this.bounds.length; i++) {
         cumulative += series.counts[i] ?? 0;

@@ -95,13 +95,14 @@ export function v1Url(base: string, path: string): string {
 
 /**
  * A JSON request's headers: the provider's own (auth, version), then the caller's extra_headers,
- * which win, then the attempt's traceparent when it is traced. Every adapter builds its headers
- * here, so every provider gets the trace context.
+ * which win, then the attempt's traceparent (and the caller's tracestate) when it is traced. Every
+ * adapter builds its headers here, so every provider gets the trace context.
  */
 export function jsonHeaders(target: Target, own: Record<string, string>): Record<string, string> {
-  const { extra_headers, traceparent } = target.options;
+  const { extra_headers, traceparent, tracestate } = target.options;
   const headers: Record<string, string> = { "content-type": "application/json", ...own, ...extra_headers };
   if (traceparent !== undefined) headers.traceparent = traceparent;
+  if (tracestate !== undefined) headers.tracestate = tracestate;
   return headers;
 }
 

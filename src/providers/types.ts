@@ -37,6 +37,8 @@ export interface ConnectionOptions {
   aws_bedrock_runtime_endpoint?: string | undefined;
   /** W3C trace context sent upstream as `traceparent` (the proxy sets it when tracing is on). */
   traceparent?: string | undefined;
+  /** The caller's `tracestate`, sent upstream beside `traceparent`. */
+  tracestate?: string | undefined;
 }
 
 /** Everything an adapter may read: the upstream model, the caller's options, the environment. */

@@ -624,6 +624,9 @@ export class Router {
   private watchStream<C>(stream: CompletionStream<C>, attempt: Attempt, groupSize: number, trace: RouteTrace): void {
     const id = attempt.deployment.id;
     stream.onEnd((error) => {
+      // Until its last chunk a stream's time is the provider's, not the gateway's overhead
+      // (upstreamMs counted it to the first chunk, when the call answered).
+      if (attempt.answeredAt !== undefined) trace.upstreamMs += performance.now() - attempt.answeredAt;
       this.state.endRequest(id);
       if (error === undefined) this.succeeded(attempt.deployment);
       else void this.failed(attempt, groupSize, error).catch(() => undefined);
@@ -661,7 +664,8 @@ export class Router {
       ...(route.mockResponse === undefined ? {} : { mock_response: route.mockResponse }),
       ...(trace.tracing === undefined || attempt.spanId === undefined
         ? {}
-        : { traceparent: traceparentOf(trace.tracing, attempt.spanId) }),
+        : // The caller's tracestate goes on with the trace (W3C Trace Context), unchanged: litegate adds no entry.
+          { traceparent: traceparentOf(trace.tracing, attempt.spanId), tracestate: trace.tracing.traceState }),
     };
   }
 

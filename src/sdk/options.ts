@@ -75,6 +75,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set<keyof CallOptions>([
   "signal",
   "ledger",
   "traceparent",
+  "tracestate",
   "remaining",
   "response_cache",
 ]);

@@ -279,6 +279,11 @@ describe("GET /metrics", () => {
       total(samples, "litellm_llm_api_time_to_first_token_metric_count", { api_key_alias: "beta", model: "gpt-ok" }),
       1,
     );
+    // Only the stream's series: a histogram no request observed is not shown (no series of zeros per label set).
+    assert.deepEqual(
+      find(samples, "litellm_llm_api_time_to_first_token_metric_count").map((s) => [s.labels.api_key_alias, s.value]),
+      [["beta", 1]],
+    );
     // Cumulative buckets: +Inf holds every observation, and no bucket holds more than a later one.
     const buckets = find(samples, "litellm_request_total_latency_metric_bucket", { api_key_alias: "beta" });
     assert.equal(buckets.at(-1)?.labels.le, "+Inf");

@@ -88,6 +88,39 @@ describe("request logs", () => {
     }
   });
 
+  test("a stream's upstream time runs to its last chunk: the gaps between chunks are not overhead", async () => {
+    const gateway = await gatewayWith();
+    try {
+      const chunks = streamChunks(["a", "b", "c"]);
+      mock.always((_req, res) => {
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        const events: (string | object)[] = [...chunks, "[DONE]"];
+        // 60 ms between chunks: some 240 ms of the provider's after the first.
+        const next = () => {
+          const event = events.shift();
+          if (event === undefined) return void res.end();
+          res.write(`data: ${typeof event === "string" ? event : JSON.stringify(event)}\n\n`);
+          setTimeout(next, 60);
+        };
+        next();
+      });
+      const response = await post(gateway, { model: "instruct", prompt: "hi", stream: true });
+      await response.text();
+      await new Promise((resolve) => setImmediate(resolve));
+      const line = gateway.logs.find((l) => l.request_id === "log-test-1") as {
+        upstream_ms: number;
+        overhead_ms: number;
+        duration_ms: number;
+      };
+      assert.ok(line.upstream_ms >= 230, `upstream_ms ${line.upstream_ms}`);
+      assert.ok(line.overhead_ms < 50, `overhead_ms ${line.overhead_ms}`);
+      // Each is rounded to the microsecond on its own.
+      assert.ok(Math.abs(line.upstream_ms + line.overhead_ms - line.duration_ms) < 0.01);
+    } finally {
+      await gateway.close();
+    }
+  });
+
   test("--detailed_debug logs bodies with secrets redacted; no key appears in any log line", async () => {
     const gateway = await gatewayWith(true);
     try {

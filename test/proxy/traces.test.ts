@@ -77,6 +77,8 @@ interface Span {
   traceId: string;
   spanId: string;
   parentSpanId: string;
+  /** The W3C tracestate it carries ("" for none). */
+  traceState: string;
   name: string;
   kind: number;
   start: bigint;
@@ -108,6 +110,7 @@ interface OtlpSpan {
   traceId: string;
   spanId: string;
   parentSpanId?: string;
+  traceState?: string;
   name: string;
   kind: number;
   startTimeUnixNano: string;
@@ -137,6 +140,7 @@ function spansOf(exports: Export[]): { spans: Span[]; resource: Attributes } {
             traceId: s.traceId,
             spanId: s.spanId,
             parentSpanId: s.parentSpanId ?? "",
+            traceState: s.traceState ?? "",
             name: s.name,
             kind: s.kind,
             start: BigInt(s.startTimeUnixNano),
@@ -177,6 +181,7 @@ async function chatTrace(matches: (root: Span) => boolean, count: number): Promi
 }
 const INCOMING_TRACE = "0af7651916cd43dd8448eb211c80319c";
 const INCOMING_SPAN = "b7ad6b7169203331";
+const INCOMING_STATE = "vendor=abc,other=x1";
 
 const dir = mkdtempSync(join(tmpdir(), "litegate-traces-"));
 let mock: MockUpstream;
@@ -251,6 +256,7 @@ describe("traces over OTLP/HTTP JSON", () => {
   let spans: Span[];
   let resource: Attributes;
   let upstreamParents: string[];
+  let upstreamStates: string[];
 
   before(async () => {
     collector.exports.length = 0;
@@ -261,11 +267,15 @@ describe("traces over OTLP/HTTP JSON", () => {
     key = await generateKey(gateway.url, { key_alias: "alpha", team_id: "t-ml" });
     mock.reset();
     collector.exports.length = 0;
-    const response = await chat(gateway.url, key, { traceparent: `00-${INCOMING_TRACE}-${INCOMING_SPAN}-01` });
+    const response = await chat(gateway.url, key, {
+      traceparent: `00-${INCOMING_TRACE}-${INCOMING_SPAN}-01`,
+      tracestate: INCOMING_STATE,
+    });
     assert.equal(response.status, 200);
     assert.equal(response.headers.get("x-litellm-attempted-fallbacks"), "1");
     await response.text();
     upstreamParents = mock.requests.map((request) => String(request.headers.traceparent));
+    upstreamStates = mock.requests.map((request) => String(request.headers.tracestate));
     spans = await chatTrace((root) => root.traceId === INCOMING_TRACE, 7);
     ({ resource } = spansOf(collector.exports));
   });
@@ -395,6 +405,9 @@ describe("traces over OTLP/HTTP JSON", () => {
       upstreamParents,
       attempts.map((s) => `00-${INCOMING_TRACE}-${s.spanId}-01`),
     );
+    // The caller's tracestate goes on unchanged beside it, and is on every exported span.
+    assert.deepEqual(upstreamStates, [INCOMING_STATE, INCOMING_STATE, INCOMING_STATE]);
+    for (const span of spans) assert.equal(span.traceState, INCOMING_STATE);
   });
 
   test("no key, prompt, answer or collector credential in any exported byte", () => {
