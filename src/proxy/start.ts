@@ -159,7 +159,9 @@ export function tracingOptions(
 /**
  * LiteLLM's generic_api callback, on when litellm_settings.callbacks (or success_callback /
  * failure_callback) names it: GENERIC_LOGGER_ENDPOINT, GENERIC_LOGGER_HEADERS ("k=v,k2=v2"),
- * and LiteLLM's batch settings DEFAULT_BATCH_SIZE / DEFAULT_FLUSH_INTERVAL_SECONDS.
+ * and LiteLLM's batch settings DEFAULT_BATCH_SIZE / DEFAULT_FLUSH_INTERVAL_SECONDS. A value
+ * litegate cannot use stops the start with one line naming the variable: taken as unset, a
+ * mistyped URL would fail every batch until the queue drops them.
  */
 export function webhookOptions(
   config: GatewayConfig,
@@ -176,24 +178,41 @@ export function webhookOptions(
       "litellm_settings.callbacks names generic_api but GENERIC_LOGGER_ENDPOINT is not set: set it to the URL that receives the logs.",
     );
   }
+  if (!/^https?:\/\/[^/?#\s]+/i.test(endpoint) || !URL.canParse(endpoint)) {
+    // Not repeated: a URL may carry credentials.
+    throw new Error(
+      "GENERIC_LOGGER_ENDPOINT must be an http:// or https:// URL (e.g. https://logs.example.com/ingest).",
+    );
+  }
   const headers: Record<string, string> = {};
   for (const item of (env.GENERIC_LOGGER_HEADERS ?? "").split(",")) {
+    if (item.trim() === "") continue;
     const eq = item.indexOf("=");
-    if (eq > 0) headers[item.slice(0, eq).trim()] = item.slice(eq + 1).trim();
+    if (eq <= 0 || item.slice(0, eq).trim() === "") {
+      // The item may hold a secret: it is not repeated.
+      throw new Error(
+        'GENERIC_LOGGER_HEADERS must be "name=value" pairs separated by commas (e.g. "Authorization=Bearer x").',
+      );
+    }
+    headers[item.slice(0, eq).trim()] = item.slice(eq + 1).trim();
   }
   return {
     endpoint,
     headers,
-    batchSize: positive(env.DEFAULT_BATCH_SIZE) ?? DEFAULT_WEBHOOK_BATCH_SIZE,
-    flushIntervalMs: (positive(env.DEFAULT_FLUSH_INTERVAL_SECONDS) ?? DEFAULT_WEBHOOK_FLUSH_SECONDS) * 1000,
-    maxQueue: positive(env.GENERIC_LOGGER_MAX_QUEUE) ?? DEFAULT_WEBHOOK_MAX_QUEUE,
+    batchSize: positiveSetting(env, "DEFAULT_BATCH_SIZE") ?? DEFAULT_WEBHOOK_BATCH_SIZE,
+    flushIntervalMs: (positiveSetting(env, "DEFAULT_FLUSH_INTERVAL_SECONDS") ?? DEFAULT_WEBHOOK_FLUSH_SECONDS) * 1000,
+    maxQueue: positiveSetting(env, "GENERIC_LOGGER_MAX_QUEUE") ?? DEFAULT_WEBHOOK_MAX_QUEUE,
     logMessages: l.turn_off_message_logging === false,
   };
 }
 
-function positive(value: string | undefined): number | undefined {
+/** An unset or empty variable is undefined (the default); anything but a positive integer stops the start. */
+function positiveSetting(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const value = env[name];
+  if (value === undefined || value.trim() === "") return undefined;
   const n = Number(value);
-  return value !== undefined && Number.isInteger(n) && n > 0 ? n : undefined;
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive whole number, got "${value}".`);
+  return n;
 }
 
 /** general_settings.ui_disabled, else LiteLLM's DISABLE_ADMIN_UI variable ("True"). */

@@ -154,6 +154,48 @@ describe("generic_api webhook logger", () => {
     );
   });
 
+  test("a GENERIC_LOGGER_* or batch setting it cannot use stops the start, naming the variable (never a header's value)", async () => {
+    const file = join(dir, "webhook-settings.yaml");
+    writeFileSync(
+      file,
+      "model_list:\n  - model_name: m\n    litellm_params: {model: openai/x, mock_response: hi}\nlitellm_settings:\n  callbacks: [generic_api]\n",
+    );
+    const config = await loadConfig(file, {});
+    const endpoint = { GENERIC_LOGGER_ENDPOINT: "https://logs.example.com/ingest" };
+    const url = "GENERIC_LOGGER_ENDPOINT must be an http:// or https:// URL (e.g. https://logs.example.com/ingest).";
+    const headers =
+      'GENERIC_LOGGER_HEADERS must be "name=value" pairs separated by commas (e.g. "Authorization=Bearer x").';
+    const refused: [Record<string, string>, string][] = [
+      [{ GENERIC_LOGGER_ENDPOINT: "not-a-url" }, url],
+      [{ GENERIC_LOGGER_ENDPOINT: "ftp://logs.example.com/x" }, url],
+      [{ ...endpoint, GENERIC_LOGGER_HEADERS: "sk-secret-token" }, headers],
+      [{ ...endpoint, GENERIC_LOGGER_HEADERS: "a=1,=2" }, headers],
+      [{ ...endpoint, DEFAULT_BATCH_SIZE: "abc" }, 'DEFAULT_BATCH_SIZE must be a positive whole number, got "abc".'],
+      [{ ...endpoint, DEFAULT_BATCH_SIZE: "0" }, 'DEFAULT_BATCH_SIZE must be a positive whole number, got "0".'],
+      [
+        { ...endpoint, DEFAULT_FLUSH_INTERVAL_SECONDS: "-1" },
+        'DEFAULT_FLUSH_INTERVAL_SECONDS must be a positive whole number, got "-1".',
+      ],
+      [
+        { ...endpoint, GENERIC_LOGGER_MAX_QUEUE: "1.5" },
+        'GENERIC_LOGGER_MAX_QUEUE must be a positive whole number, got "1.5".',
+      ],
+    ];
+    for (const [env, message] of refused)
+      assert.throws(() => webhookOptions(config, env), { message }, JSON.stringify(env));
+    const options = webhookOptions(config, {
+      ...endpoint,
+      GENERIC_LOGGER_HEADERS: " Authorization = Bearer x , X-Team=ml,",
+      DEFAULT_BATCH_SIZE: "",
+      DEFAULT_FLUSH_INTERVAL_SECONDS: "2",
+      GENERIC_LOGGER_MAX_QUEUE: "50",
+    });
+    assert.deepEqual(options?.headers, { Authorization: "Bearer x", "X-Team": "ml" });
+    assert.equal(options?.batchSize, 512);
+    assert.equal(options?.flushIntervalMs, 2000);
+    assert.equal(options?.maxQueue, 50);
+  });
+
   test("prompts are sent only when config.yaml says turn_off_message_logging: false", async () => {
     const env = { GENERIC_LOGGER_ENDPOINT: "http://127.0.0.1:9/logs" };
     const settings = [
