@@ -4,6 +4,7 @@
  * standard ones are unset, so a LiteLLM deployment's environment works unchanged.
  */
 
+import { accessSync, constants } from "node:fs";
 import { SAMPLERS, type Sampler } from "./sampler.js";
 import { type BatchSettings, DEFAULT_BATCH_SETTINGS } from "./span-queue.js";
 
@@ -110,6 +111,35 @@ function batchOf(env: Env): Partial<BatchSettings> {
   return batch;
 }
 
+/**
+ * The exporter's own variables, which the OpenTelemetry SDK reads as it starts (and, finding one it
+ * cannot use, falls back to its default without a word): checked here, so a mistyped one stops
+ * the start like every other setting. Each has a generic and a traces-only name.
+ */
+function checkExporterVariables(env: Env): void {
+  for (const scope of ["OTEL_EXPORTER_OTLP_", "OTEL_EXPORTER_OTLP_TRACES_"]) {
+    const timeout = set(env, `${scope}TIMEOUT`);
+    if (timeout !== undefined && !(Number.isInteger(Number(timeout)) && Number(timeout) > 0)) {
+      throw new TracingSettingsError(
+        `${scope}TIMEOUT=${timeout}: milliseconds, a whole number above 0 (default 10000).`,
+      );
+    }
+    const compression = set(env, `${scope}COMPRESSION`);
+    if (compression !== undefined && compression !== "gzip" && compression !== "none") {
+      throw new TracingSettingsError(`${scope}COMPRESSION=${compression}: gzip or none (the default).`);
+    }
+    for (const file of ["CERTIFICATE", "CLIENT_KEY", "CLIENT_CERTIFICATE"]) {
+      const path = set(env, `${scope}${file}`);
+      if (path === undefined) continue;
+      try {
+        accessSync(path, constants.R_OK);
+      } catch {
+        throw new TracingSettingsError(`${scope}${file}=${path}: no file litegate can read there (a PEM file).`);
+      }
+    }
+  }
+}
+
 /** `base` + `/v1/traces`, unless it already ends so (LiteLLM accepts both forms). */
 function tracesUrl(base: string): string {
   const trimmed = base.replace(/\/+$/, "");
@@ -170,6 +200,7 @@ export function tracingSettings(env: Env): TracingSettings {
       ? checkedUrl("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", specific)
       : tracesUrl(base === undefined ? DEFAULT_ENDPOINT : checkedUrl("OTEL_EXPORTER_OTLP_ENDPOINT", base));
   const generic = set(env, "OTEL_EXPORTER_OTLP_HEADERS") === undefined ? "OTEL_HEADERS" : "OTEL_EXPORTER_OTLP_HEADERS";
+  checkExporterVariables(env);
   return {
     url,
     protocol,

@@ -75,6 +75,34 @@ describe("tracingSettings", () => {
     );
   });
 
+  test("the exporter's timeout, compression and certificate files: checked at start, refused by name", () => {
+    const pem = join(mkdtempSync(join(tmpdir(), "litegate-otel-")), "ca.pem");
+    writeFileSync(pem, "-----BEGIN CERTIFICATE-----\n");
+    assert.equal(
+      tracingSettings({
+        OTEL_EXPORTER_OTLP_TIMEOUT: "2000",
+        OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: "gzip",
+        OTEL_EXPORTER_OTLP_COMPRESSION: "none",
+        OTEL_EXPORTER_OTLP_CERTIFICATE: pem,
+      }).url,
+      "http://localhost:4318/v1/traces",
+    );
+    assert.throws(
+      () => tracingSettings({ OTEL_EXPORTER_OTLP_TIMEOUT: "abc" }),
+      new TracingSettingsError("OTEL_EXPORTER_OTLP_TIMEOUT=abc: milliseconds, a whole number above 0 (default 10000)."),
+    );
+    assert.throws(
+      () => tracingSettings({ OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: "brotli" }),
+      new TracingSettingsError("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION=brotli: gzip or none (the default)."),
+    );
+    assert.throws(
+      () => tracingSettings({ OTEL_EXPORTER_OTLP_CERTIFICATE: "/nonexistent/ca.pem" }),
+      new TracingSettingsError(
+        "OTEL_EXPORTER_OTLP_CERTIFICATE=/nonexistent/ca.pem: no file litegate can read there (a PEM file).",
+      ),
+    );
+  });
+
   test("LiteLLM's names: OTEL_EXPORTER, OTEL_ENDPOINT (with or without /v1/traces), OTEL_HEADERS", () => {
     assert.deepEqual(
       tracingSettings({
