@@ -19,6 +19,13 @@ import { clusterMetrics, shareWithPrimary } from "./cluster.js";
 /** End users with their own series before later ones are counted without one. */
 export const DEFAULT_END_USER_LIMIT = 1000;
 
+/**
+ * Requested models the config does not name (unknown ones, or ones a wildcard matched) with
+ * their own `requested_model` label before later ones are counted with an empty one: a caller
+ * could otherwise make a new series with each name it sends.
+ */
+export const OTHER_MODEL_LIMIT = 100;
+
 export interface MetricsOptions {
   /** litellm_settings.require_auth_for_metrics_endpoint: /metrics needs the master key. */
   requireAuth: boolean;
@@ -168,11 +175,15 @@ export class GatewayMetrics {
   private readonly endUsers = new Map<string, WeakMap<object, CallerEntry>>();
   /** By key grant (a new grant, as a changed key loads, gets a new entry): see CallerEntry. */
   private readonly callers = new WeakMap<object, CallerEntry>();
+  /** Requested models given a label though the config does not name them (at most OTHER_MODEL_LIMIT). */
+  private readonly otherModels = new Set<string>();
 
   constructor(
     readonly options: MetricsOptions,
     /** The requests in flight now, read at scrape time. */
     inFlight: () => number,
+    /** The config names this model (a group or an alias): it always has its own label. */
+    private readonly configuredModel: (model: string) => boolean = () => true,
   ) {
     this.catalog = createCatalog(this.registry, inFlight);
     collectDefaultMetrics({ register: this.registry });
@@ -189,6 +200,14 @@ export class GatewayMetrics {
 
   get contentType(): string {
     return this.registry.contentType;
+  }
+
+  /** A request's `requested_model` label: the model it asked for, unless too many unnamed ones came before it. */
+  private requestedLabel(model: string): string {
+    if (model === "" || this.configuredModel(model) || this.otherModels.has(model)) return model;
+    if (this.otherModels.size >= OTHER_MODEL_LIMIT) return "";
+    this.otherModels.add(model);
+    return model;
   }
 
   /** The entries of an end user's callers, when it gets an `end_user` label of its own. */
@@ -283,7 +302,7 @@ export class GatewayMetrics {
     const last = attempts.at(-1);
     const deployment = last?.deployment;
     const modelId = deployment?.id ?? "";
-    const requested = request.requestedModel;
+    const requested = this.requestedLabel(request.requestedModel);
     // The answering deployment's series: its total, its answer's and its attempt's.
     const found = this.seriesOf(entry, requested, modelId);
     this.totalOf(entry, found, requested, modelId, request.route, request.status).inc();

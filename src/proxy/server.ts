@@ -222,7 +222,14 @@ export class GatewayServer {
       includeCostInStreamingUsage: options.includeCostInStreamingUsage === true,
       userModel: options.userModel,
       requestOverrides: options.requestOverrides,
-      metrics: options.metrics === undefined ? undefined : new GatewayMetrics(options.metrics, () => this.inFlight),
+      metrics:
+        options.metrics === undefined
+          ? undefined
+          : new GatewayMetrics(
+              options.metrics,
+              () => this.inFlight,
+              (model) => router.configuredModel(model),
+            ),
       callbacks: [
         ...(options.metrics === undefined ? [] : ["prometheus"]),
         ...(options.tracing === undefined ? [] : ["otel"]),

@@ -260,6 +260,11 @@ export class Router {
     return names;
   }
 
+  /** `model` names a group or an alias the config (or /model/new) made; not a name a wildcard matched, nor an unknown one. */
+  configuredModel(model: string): boolean {
+    return this.aliases.has(model) || this.index.groups.has(model);
+  }
+
   /** Every deployment, in config order. */
   get deployments(): Deployment[] {
     return [...this.index.groups.values()].flat();

@@ -518,6 +518,40 @@ describe("a key changed between requests", () => {
   });
 });
 
+describe("requested models the config does not name", () => {
+  test("the first 100 get their own requested_model series, later ones an empty label; named ones always their own", async () => {
+    const bounded = await startGateway({
+      modelList: [
+        {
+          model_name: "gpt-ok",
+          litellm_params: { model: "openai/gpt-ok", api_key: "sk-upstream-secret", api_base: `${mock.url}/ok/v1` },
+          model_info: { id: "gpt-ok-id", ...PRICES },
+        },
+      ],
+      metrics: { requireAuth: false, endUserLimit: 1, endUserLabels: true },
+    });
+    try {
+      const ask = (model: string) =>
+        call(bounded.url, "POST", "/v1/chat/completions", "sk-any", {
+          model,
+          messages: [{ role: "user", content: "hi" }],
+        });
+      for (let i = 0; i < 102; i++) assert.equal((await ask(`bogus-${i}`)).status, 400);
+      assert.equal((await ask("gpt-ok")).status, 200);
+      const seen = parse(await (await fetch(`${bounded.url}/metrics`)).text());
+      const name = "litellm_proxy_total_requests_metric_total";
+      const models = new Set(find(seen, name).map((sample) => sample.labels.requested_model));
+      assert.equal(models.size, 102);
+      assert.ok(models.has("bogus-99") && !models.has("bogus-100") && !models.has("bogus-101"));
+      assert.equal(total(seen, name, { requested_model: "" }), 2);
+      assert.equal(total(seen, name, { requested_model: "gpt-ok" }), 1);
+      assert.equal(total(seen, "litellm_proxy_failed_requests_metric_total", { requested_model: "" }), 2);
+    } finally {
+      await bounded.close();
+    }
+  });
+});
+
 describe("metrics off", () => {
   test("/metrics is a 404 saying how to turn it on", async () => {
     const off = await startGateway({ modelList: [] });
