@@ -171,6 +171,10 @@ function rateLimited(label: string, limits: KeyLimits, result: Admission & { adm
   );
 }
 
+/** Where a route's check tells who called (the request's context): its log line and spans then say so. */
+export interface Caller {
+  principal: Principal | undefined;
+}
 export class AccessControl {
   private readonly store: Store | undefined;
   private readonly master: Buffer | undefined;
@@ -323,9 +327,13 @@ export class AccessControl {
     );
   }
 
-  /** For routes that act for the whole gateway (/health): the master key, or anyone when the gateway is open. */
-  async requireAdmin(req: IncomingMessage): Promise<void> {
+  /**
+   * For routes that act for the whole gateway (/health): the master key, or anyone when the
+   * gateway is open. `caller` (the request's context) is told who it was, refused or not.
+   */
+  async requireAdmin(req: IncomingMessage, caller?: Caller): Promise<void> {
     const principal = await this.authenticate(req);
+    if (caller !== undefined) caller.principal = principal;
     if (principal.kind === "key") {
       throw new PermissionDeniedError(
         "Only the master key may call this route; virtual keys may call the completion and model routes.",
@@ -359,14 +367,14 @@ export class AccessControl {
    * For the key, user, team and spend routes: the master key, on a gateway that has one and a
    * store. Returns the store.
    */
-  async requireKeyManagement(req: IncomingMessage): Promise<Store> {
+  async requireKeyManagement(req: IncomingMessage, caller?: Caller): Promise<Store> {
     if (this.master === undefined) {
       throw new PermissionDeniedError(
         "Key management needs a master key: set general_settings.master_key (or LITELLM_MASTER_KEY) and restart the gateway.",
         { code: "master_key_required" },
       );
     }
-    await this.requireAdmin(req);
+    await this.requireAdmin(req, caller);
     if (this.store === undefined) {
       throw new NotFoundError("Key management is off: this gateway was started without a database.", {
         code: "key_management_disabled",
@@ -380,9 +388,10 @@ export class AccessControl {
    * key or a virtual key, on a gateway with a master key and a store. The route decides what
    * a virtual key may see.
    */
-  async requireStoreAccess(req: IncomingMessage): Promise<{ store: Store; principal: Principal }> {
-    if (this.master === undefined) return { store: await this.requireKeyManagement(req), principal: OPEN };
+  async requireStoreAccess(req: IncomingMessage, caller?: Caller): Promise<{ store: Store; principal: Principal }> {
+    if (this.master === undefined) return { store: await this.requireKeyManagement(req, caller), principal: OPEN };
     const principal = await this.authenticate(req);
+    if (caller !== undefined) caller.principal = principal;
     if (this.store === undefined) {
       throw new NotFoundError("Key management is off: this gateway was started without a database.", {
         code: "key_management_disabled",

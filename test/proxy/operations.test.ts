@@ -88,6 +88,34 @@ describe("request logs", () => {
     }
   });
 
+  test("every route's line says who called: the model list, /health and /metrics as the model routes do", async () => {
+    const gateway = await gatewayWith();
+    try {
+      mock.always((_req, res) => json(res, 200, completionAnswer()));
+      const asked = async (path: string, key: string, id: string) => {
+        const response = await fetch(`${gateway.url}${path}`, {
+          headers: { authorization: `Bearer ${key}`, "x-request-id": id },
+        });
+        await response.arrayBuffer();
+        return response.status;
+      };
+      assert.equal(await asked("/v1/models", MASTER_KEY, "who-1"), 200);
+      assert.equal(await asked("/health", MASTER_KEY, "who-2"), 200);
+      assert.equal(await asked("/health", "sk-wrong", "who-3"), 401);
+      await new Promise((resolve) => setImmediate(resolve));
+      const who = (id: string) => {
+        const line = gateway.logs.find((l) => l.request_id === id);
+        return [line?.route, line?.key_hash];
+      };
+      assert.deepEqual(who("who-1"), ["/v1/models", "master_key"]);
+      assert.deepEqual(who("who-2"), ["/health", "master_key"]);
+      // A refused key is nobody: as on the model routes, no key_hash.
+      assert.deepEqual(who("who-3"), ["/health", undefined]);
+    } finally {
+      await gateway.close();
+    }
+  });
+
   test("a stream's upstream time runs to its last chunk: the gaps between chunks are not overhead", async () => {
     const gateway = await gatewayWith();
     try {

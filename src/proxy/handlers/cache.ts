@@ -16,8 +16,8 @@ import { sendJson } from "../respond.js";
 /** The most keys one /cache/delete takes: one Redis command each batch, and a bounded body. */
 const MAX_KEYS = 1000;
 
-async function adminCache(gateway: Gateway, req: IncomingMessage): Promise<ResponseCache> {
-  await gateway.access.requireAdmin(req);
+async function adminCache(gateway: Gateway, req: IncomingMessage, ctx: RequestContext): Promise<ResponseCache> {
+  await gateway.access.requireAdmin(req, ctx);
   const cache = gateway.router.cache;
   if (cache === undefined) {
     throw new ServiceUnavailableError(
@@ -37,7 +37,7 @@ function unavailable(error: unknown): never {
 }
 
 export async function cachePing(gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext) {
-  const cache = await adminCache(gateway, req);
+  const cache = await adminCache(gateway, req, ctx);
   const ping = await cache.ping();
   if (!ping.healthy) {
     throw new ServiceUnavailableError(`The ${cache.type} response cache is unhealthy: ${ping.error ?? "no answer"}.`, {
@@ -53,7 +53,7 @@ export async function cachePing(gateway: Gateway, req: IncomingMessage, res: Ser
 }
 
 export async function cacheDelete(gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext) {
-  const cache = await adminCache(gateway, req);
+  const cache = await adminCache(gateway, req, ctx);
   const body = await readJsonBody(req, gateway.maxBodyBytes);
   assertObject(body);
   const { keys } = body;
@@ -73,7 +73,7 @@ export async function cacheDelete(gateway: Gateway, req: IncomingMessage, res: S
 }
 
 export async function cacheFlushAll(gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext) {
-  const cache = await adminCache(gateway, req);
+  const cache = await adminCache(gateway, req, ctx);
   await cache.flush().catch(unavailable);
   sendJson(res, 200, { status: "success" }, ctx.headers());
 }

@@ -23,7 +23,7 @@ export async function listRoutes(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  await gateway.access.authenticate(req);
+  ctx.principal = await gateway.access.authenticate(req);
   const routes = allRoutes().map(({ path, methods }) => ({
     path,
     methods,

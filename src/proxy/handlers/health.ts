@@ -116,7 +116,7 @@ export async function health(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  await gateway.access.requireAdmin(req);
+  await gateway.access.requireAdmin(req, ctx);
   const only = targeted(gateway, req);
   const checks = gateway.health;
   let results: readonly HealthCheck[];
@@ -150,7 +150,7 @@ export async function healthLatest(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  await gateway.access.requireAdmin(req);
+  await gateway.access.requireAdmin(req, ctx);
   const latest: Record<string, HealthCheckRecord> = {};
   for (const { record } of gateway.health.latest()) latest[record.model_id] = record;
   const cooldowns: Record<string, { model_name: string; until: string; cause: CooldownCause }> = {};

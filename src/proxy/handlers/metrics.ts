@@ -21,7 +21,7 @@ export async function metrics(
       { code: "metrics_disabled" },
     );
   }
-  if (registry.options.requireAuth) await gateway.access.requireAdmin(req);
+  if (registry.options.requireAuth) await gateway.access.requireAdmin(req, ctx);
   const text = await registry.scrape().catch((error: unknown) => {
     throw new ServiceUnavailableError(
       `The workers' metrics could not be gathered: ${error instanceof Error ? error.message : String(error)}.`,

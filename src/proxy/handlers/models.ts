@@ -24,6 +24,7 @@ export async function listModels(
   ctx: RequestContext,
 ): Promise<void> {
   const principal = await gateway.access.authenticate(req);
+  ctx.principal = principal;
   const data = visibleModels(gateway, principal).map((name) => modelObject(gateway, name));
   sendJson(res, 200, { object: "list", data }, ctx.headers());
 }
@@ -36,6 +37,7 @@ export async function getModel(
   id: string | undefined,
 ): Promise<void> {
   const principal = await gateway.access.authenticate(req);
+  ctx.principal = principal;
   if (id === undefined || !visibleModels(gateway, principal).includes(id)) {
     throw new NotFoundError(
       `The model '${id ?? ""}' does not exist on this gateway. GET /v1/models lists those that do.`,

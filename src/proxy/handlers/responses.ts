@@ -319,6 +319,7 @@ export async function getResponse(
   id: string | undefined,
 ): Promise<void> {
   const principal = await gateway.access.authenticate(req);
+  ctx.principal = principal;
   const responseId = id ?? "";
   queryOf(req, ctx.route, ["include", "include_obfuscation", "starting_after", "stream"]);
   const record = await lookup(gateway, responseId);
@@ -338,6 +339,7 @@ export async function deleteResponse(
   id: string | undefined,
 ): Promise<void> {
   const principal = await gateway.access.authenticate(req);
+  ctx.principal = principal;
   const responseId = id ?? "";
   const known = await lookup(gateway, responseId);
   if (known === undefined) {
@@ -377,6 +379,7 @@ export async function listInputItems(
   id: string | undefined,
 ): Promise<void> {
   const principal = await gateway.access.authenticate(req);
+  ctx.principal = principal;
   const responseId = id ?? "";
   const query = queryOf(req, ctx.route, INPUT_ITEMS_QUERY);
   const known = await lookup(gateway, responseId);

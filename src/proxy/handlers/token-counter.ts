@@ -48,7 +48,7 @@ export async function tokenCounter(
   ctx: RequestContext,
 ): Promise<void> {
   // Any key may count: LiteLLM lists the route with the completion routes.
-  await gateway.access.authenticate(req);
+  ctx.principal = await gateway.access.authenticate(req);
   const input = await readBody(gateway, req, tokenCounterBody, "/utils/token_counter");
   if (input.prompt === undefined && input.messages === undefined) {
     throw new BadRequestError("Send the text to count as 'prompt' (a string) or 'messages' (chat messages).", {

@@ -56,7 +56,7 @@ export async function newBudget(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const store = await gateway.access.requireKeyManagement(req);
+  const store = await gateway.access.requireKeyManagement(req, ctx);
   const input = await readBody(gateway, req, newBudgetBody, "/budget/new");
   const budget = await created(
     store.createBudget({ ...budgetSettings(input), budget_id: input.budget_id ?? randomUUID() }),
@@ -70,7 +70,7 @@ export async function updateBudget(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const store = await gateway.access.requireKeyManagement(req);
+  const store = await gateway.access.requireKeyManagement(req, ctx);
   const input = await readBody(gateway, req, updateBudgetBody, "/budget/update");
   const budget = await store.updateBudget(input.budget_id, budgetSettings(input));
   // Customers on this budget are bound by it from their next request.
@@ -86,7 +86,7 @@ export async function budgetInfo(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const store = await gateway.access.requireKeyManagement(req);
+  const store = await gateway.access.requireKeyManagement(req, ctx);
   const input = await readBody(gateway, req, budgetInfoBody, "/budget/info");
   const found: ReturnType<typeof budgetView>[] = [];
   for (const budgetId of new Set(input.budgets)) {
@@ -103,7 +103,7 @@ export async function deleteBudget(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const store = await gateway.access.requireKeyManagement(req);
+  const store = await gateway.access.requireKeyManagement(req, ctx);
   const input = await readBody(gateway, req, budgetDeleteBody, "/budget/delete");
   const budget = await existingBudget(store, input.id, "id");
   await store.deleteBudget(input.id);
@@ -120,7 +120,7 @@ export async function listBudgets(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const store = await gateway.access.requireKeyManagement(req);
+  const store = await gateway.access.requireKeyManagement(req, ctx);
   queryOf(req, "/budget/list", []);
   const budgets: ReturnType<typeof budgetView>[] = [];
   let cursor: string | undefined;

@@ -93,7 +93,7 @@ export async function newCustomer(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const store = await gateway.access.requireKeyManagement(req);
+  const store = await gateway.access.requireKeyManagement(req, ctx);
   const input = await readBody(gateway, req, newCustomerBody, "/customer/new");
   // Checked before its budget row is made: a taken id must leave nothing behind.
   if ((await store.getCustomer(input.user_id)) !== undefined) throw alreadyExists("customer", input.user_id);
@@ -111,7 +111,7 @@ export async function updateCustomer(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const store = await gateway.access.requireKeyManagement(req);
+  const store = await gateway.access.requireKeyManagement(req, ctx);
   const input = await readBody(gateway, req, updateCustomerBody, "/customer/update");
   const current = await store.getCustomer(input.user_id);
   if (current === undefined) throw noSuchCustomers([input.user_id], "user_id");
@@ -131,7 +131,7 @@ export async function customerInfo(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const store = await gateway.access.requireKeyManagement(req);
+  const store = await gateway.access.requireKeyManagement(req, ctx);
   const id = requiredParam(queryOf(req, "/customer/info", ["end_user_id"]), "end_user_id", "/customer/info");
   await gateway.access.flushSpend(2_000);
   const customer = await store.getCustomer(id);
@@ -146,7 +146,7 @@ export async function deleteCustomers(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const store = await gateway.access.requireKeyManagement(req);
+  const store = await gateway.access.requireKeyManagement(req, ctx);
   const input = await readBody(gateway, req, userIdsBody, "/customer/delete");
   const missing: string[] = [];
   for (const id of input.user_ids) if ((await store.getCustomer(id)) === undefined) missing.push(id);
@@ -167,7 +167,7 @@ export async function deleteCustomers(
 function setBlocked(blocked: boolean) {
   const route = blocked ? "/customer/block" : "/customer/unblock";
   return async (gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> => {
-    const store = await gateway.access.requireKeyManagement(req);
+    const store = await gateway.access.requireKeyManagement(req, ctx);
     const input = await readBody(gateway, req, userIdsBody, route);
     const views: ReturnType<typeof customerView>[] = [];
     for (const id of new Set(input.user_ids)) {
@@ -194,7 +194,7 @@ export async function listCustomers(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const store = await gateway.access.requireKeyManagement(req);
+  const store = await gateway.access.requireKeyManagement(req, ctx);
   queryOf(req, "/customer/list", []);
   await gateway.access.flushSpend(2_000);
   const customers: ReturnType<typeof customerView>[] = [];

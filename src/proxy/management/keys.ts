@@ -78,7 +78,7 @@ export async function generateKey(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const store = await gateway.access.requireKeyManagement(req);
+  const store = await gateway.access.requireKeyManagement(req, ctx);
   const input = await readBody(gateway, req, generateKeyBody, "/key/generate");
   await assertTeamExists(store, input.team_id);
   const fields = settings(input, Date.now(), "/key/generate");
@@ -93,7 +93,7 @@ export async function keyInfo(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const { store, principal } = await gateway.access.requireStoreAccess(req);
+  const { store, principal } = await gateway.access.requireStoreAccess(req, ctx);
   const query = queryOf(req, "/key/info", ["key"]);
   // Spend this instance has counted but not yet written belongs in the answer.
   await gateway.access.flushSpend(2_000);
@@ -125,7 +125,7 @@ export async function updateKey(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const store = await gateway.access.requireKeyManagement(req);
+  const store = await gateway.access.requireKeyManagement(req, ctx);
   const input = await readBody(gateway, req, updateKeyBody, "/key/update");
   const current = await existingKey(store, input.key);
   await assertTeamExists(store, input.team_id);
@@ -143,7 +143,7 @@ export async function deleteKeys(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const store = await gateway.access.requireKeyManagement(req);
+  const store = await gateway.access.requireKeyManagement(req, ctx);
   const input = await readBody(gateway, req, deleteKeysBody, "/key/delete");
   // All or nothing: a list with one unknown key deletes none, so the caller can fix and resend it.
   const records = await Promise.all(input.keys.map((key) => existingKey(store, key)));
@@ -160,7 +160,7 @@ export async function listKeys(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const store = await gateway.access.requireKeyManagement(req);
+  const store = await gateway.access.requireKeyManagement(req, ctx);
   const query = queryOf(req, "/key/list", [
     "page",
     "size",
@@ -201,7 +201,7 @@ export async function regenerateKey(
   ctx: RequestContext,
   pathKey: string | undefined,
 ): Promise<void> {
-  const store = await gateway.access.requireKeyManagement(req);
+  const store = await gateway.access.requireKeyManagement(req, ctx);
   const given = pathKey ?? (await readBody(gateway, req, keyBody, "/key/regenerate")).key;
   const current = await existingKey(store, given);
   // So the answer shows the spend this instance has counted so far.
@@ -221,7 +221,7 @@ export async function regenerateKey(
 function setBlocked(blocked: boolean) {
   const route = blocked ? "/key/block" : "/key/unblock";
   return async (gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> => {
-    const store = await gateway.access.requireKeyManagement(req);
+    const store = await gateway.access.requireKeyManagement(req, ctx);
     const input = await readBody(gateway, req, keyBody, route);
     const current = await existingKey(store, input.key);
     const updated = await store.updateKey(current.token_hash, { blocked });

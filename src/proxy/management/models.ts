@@ -116,6 +116,7 @@ export async function modelInfo(
   ctx: RequestContext,
 ): Promise<void> {
   const principal = await gateway.access.authenticate(req);
+  ctx.principal = principal;
   const id = queryOf(req, ctx.route, ["litellm_model_id"]).get("litellm_model_id");
   let deployments = visibleDeployments(gateway, principal);
   if (id !== null) {
@@ -177,6 +178,7 @@ export async function modelGroupInfo(
   ctx: RequestContext,
 ): Promise<void> {
   const principal = await gateway.access.authenticate(req);
+  ctx.principal = principal;
   const wanted = queryOf(req, ctx.route, ["model_group"]).get("model_group");
   const groups = new Map<string, Deployment[]>();
   for (const deployment of visibleDeployments(gateway, principal)) {
@@ -191,8 +193,13 @@ export async function modelGroupInfo(
 }
 
 /** The master key, and store_model_in_db: what the write routes need before they read a body. */
-async function writableCatalog(gateway: Gateway, req: IncomingMessage, route: string): Promise<ModelCatalog> {
-  await gateway.access.requireKeyManagement(req);
+async function writableCatalog(
+  gateway: Gateway,
+  req: IncomingMessage,
+  ctx: RequestContext,
+  route: string,
+): Promise<ModelCatalog> {
+  await gateway.access.requireKeyManagement(req, ctx);
   if (!gateway.models.writable) {
     throw new BadRequestError(
       `${route} needs models stored in the database: set general_settings.store_model_in_db: true (or STORE_MODEL_IN_DB=True) and restart the gateway. Until then models come from config.yaml only.`,
@@ -257,7 +264,7 @@ export async function newModel(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const catalog = await writableCatalog(gateway, req, "/model/new");
+  const catalog = await writableCatalog(gateway, req, ctx, "/model/new");
   const body = await objectBody(gateway, req, "/model/new", ENTRY_FIELDS);
   const record = await catalog.add({
     model_name: body.model_name,
@@ -273,7 +280,7 @@ export async function updateModel(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const catalog = await writableCatalog(gateway, req, "/model/update");
+  const catalog = await writableCatalog(gateway, req, ctx, "/model/update");
   const body = await objectBody(gateway, req, "/model/update", ENTRY_FIELDS);
   const id = modelId(isPlainObject(body.model_info) ? body.model_info.id : undefined, "model_info.id", "/model/update");
   for (const field of ["litellm_params", "model_info"] as const) {
@@ -300,7 +307,7 @@ export async function deleteModel(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const catalog = await writableCatalog(gateway, req, "/model/delete");
+  const catalog = await writableCatalog(gateway, req, ctx, "/model/delete");
   const body = await objectBody(gateway, req, "/model/delete", ["id"]);
   const id = modelId(body.id, "id", "/model/delete");
   if (catalog.isConfigured(id)) throw configModel(id, "deleted");

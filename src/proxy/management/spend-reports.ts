@@ -127,7 +127,7 @@ export async function globalSpendReport(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const store = await gateway.access.requireKeyManagement(req);
+  const store = await gateway.access.requireKeyManagement(req, ctx);
   const query = queryOf(req, "/global/spend/report", [
     "start_date",
     "end_date",
@@ -170,10 +170,11 @@ function topRange(query: URLSearchParams): { from: number | undefined; to: numbe
 async function topOf(
   gateway: Gateway,
   req: IncomingMessage,
+  ctx: RequestContext,
   route: string,
   group: SpendGroup,
 ): Promise<{ store: Store; range: SpendQuery; rows: SpendSummaryRow[] }> {
-  const store = await gateway.access.requireKeyManagement(req);
+  const store = await gateway.access.requireKeyManagement(req, ctx);
   const query = queryOf(req, route, ["limit", "start_date", "end_date"]);
   const range = topRange(query);
   const limit = limitParam(query, "limit", 10, MAX_TOP);
@@ -191,7 +192,7 @@ export async function globalSpendKeys(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const { rows } = await topOf(gateway, req, "/global/spend/keys", "key");
+  const { rows } = await topOf(gateway, req, ctx, "/global/spend/keys", "key");
   const keys = rows.map((row) => ({
     api_key: row.id,
     key_alias: row.alias ?? "",
@@ -211,7 +212,7 @@ export async function globalSpendModels(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const { rows } = await topOf(gateway, req, "/global/spend/models", "model");
+  const { rows } = await topOf(gateway, req, ctx, "/global/spend/models", "model");
   const models = rows.map((row) => ({
     model: row.id,
     total_spend: row.total_spend,
@@ -231,7 +232,7 @@ export async function globalSpendTeams(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const { store, range, rows } = await topOf(gateway, req, "/global/spend/teams", "team");
+  const { store, range, rows } = await topOf(gateway, req, ctx, "/global/spend/teams", "team");
   const daily = await store.spendSummary({ ...range, group_by: "team", bucket: "day" });
   const days = new Map<number, Record<string, number | string>>();
   const names = new Set<string>();
@@ -269,7 +270,7 @@ export async function spendLogsUi(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const { store, principal } = await gateway.access.requireStoreAccess(req);
+  const { store, principal } = await gateway.access.requireStoreAccess(req, ctx);
   const query = queryOf(req, "/spend/logs/ui", [
     "page",
     "page_size",

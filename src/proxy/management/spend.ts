@@ -18,7 +18,7 @@ export async function spendLogs(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const store = await gateway.access.requireKeyManagement(req);
+  const store = await gateway.access.requireKeyManagement(req, ctx);
   const query = queryOf(req, "/spend/logs", [
     "api_key",
     "user_id",

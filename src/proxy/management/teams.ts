@@ -53,7 +53,7 @@ export async function newTeam(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const store = await gateway.access.requireKeyManagement(req);
+  const store = await gateway.access.requireKeyManagement(req, ctx);
   const input = await readBody(gateway, req, newTeamBody, "/team/new");
   const team = await created(
     store.createTeam({
@@ -73,7 +73,7 @@ export async function updateTeam(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const store = await gateway.access.requireKeyManagement(req);
+  const store = await gateway.access.requireKeyManagement(req, ctx);
   const input = await readBody(gateway, req, updateTeamBody, "/team/update");
   const team = await store.updateTeam(input.team_id, { ...budgetFields(input, Date.now()), ...teamSettings(input) });
   // Every key of the team is bound by it: their cached lookups hold the old team.
@@ -88,7 +88,7 @@ export async function teamInfo(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const store = await gateway.access.requireKeyManagement(req);
+  const store = await gateway.access.requireKeyManagement(req, ctx);
   const teamId = requiredParam(queryOf(req, "/team/info", ["team_id"]), "team_id", "/team/info");
   await gateway.access.flushSpend(2_000);
   const team = await existingTeam(store, teamId);
@@ -120,7 +120,7 @@ export async function listTeams(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const store = await gateway.access.requireKeyManagement(req);
+  const store = await gateway.access.requireKeyManagement(req, ctx);
   const query = queryOf(req, "/team/list", ["user_id", "organization_id"]);
   await gateway.access.flushSpend(2_000);
   const organisation = query.get("organization_id");
@@ -165,7 +165,7 @@ export async function deleteTeams(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const store = await gateway.access.requireKeyManagement(req);
+  const store = await gateway.access.requireKeyManagement(req, ctx);
   const input = await readBody(gateway, req, deleteTeamsBody, "/team/delete");
   // A list with one unknown team deletes none, so the caller can fix and resend it.
   for (const teamId of input.team_ids) await existingTeam(store, teamId);
@@ -189,7 +189,7 @@ export async function teamMemberAdd(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const store = await gateway.access.requireKeyManagement(req);
+  const store = await gateway.access.requireKeyManagement(req, ctx);
   const input = await readBody(gateway, req, teamMemberAddBody, "/team/member_add");
   const team = await existingTeam(store, input.team_id);
   const members = (Array.isArray(input.member) ? input.member : [input.member]) as MemberInput[];
@@ -228,7 +228,7 @@ export async function teamMemberDelete(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const store = await gateway.access.requireKeyManagement(req);
+  const store = await gateway.access.requireKeyManagement(req, ctx);
   const input = await readBody(gateway, req, teamMemberDeleteBody, "/team/member_delete");
   if (input.user_id == null && input.user_email == null) {
     throw new BadRequestError("/team/member_delete needs 'user_id' or 'user_email': the member to remove.", {
@@ -255,7 +255,7 @@ export async function teamMemberDelete(
 function setBlocked(blocked: boolean) {
   const route = blocked ? "/team/block" : "/team/unblock";
   return async (gateway: Gateway, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> => {
-    const store = await gateway.access.requireKeyManagement(req);
+    const store = await gateway.access.requireKeyManagement(req, ctx);
     const input = await readBody(gateway, req, teamIdBody, route);
     const team = await store.updateTeam(input.team_id, { blocked });
     // The team's keys are refused (or served again) from their next request.

@@ -65,7 +65,7 @@ export async function newUser(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const store = await gateway.access.requireKeyManagement(req);
+  const store = await gateway.access.requireKeyManagement(req, ctx);
   const input = await readBody(gateway, req, newUserBody, "/user/new");
   const now = Date.now();
   const teams = (input.teams ?? []).map((team) =>
@@ -118,7 +118,7 @@ export async function updateUser(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const store = await gateway.access.requireKeyManagement(req);
+  const store = await gateway.access.requireKeyManagement(req, ctx);
   const input = await readBody(gateway, req, updateUserBody, "/user/update");
   const user = await store.updateUser(input.user_id, { ...budgetFields(input, Date.now()), ...userSettings(input) });
   gateway.access.invalidateAll();
@@ -137,7 +137,7 @@ export async function userInfo(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const { store, principal } = await gateway.access.requireStoreAccess(req);
+  const { store, principal } = await gateway.access.requireStoreAccess(req, ctx);
   const query = queryOf(req, "/user/info", ["user_id"]);
   let userId: string;
   if (principal.kind === "key") {
@@ -214,7 +214,7 @@ export async function listUsers(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const store = await gateway.access.requireKeyManagement(req);
+  const store = await gateway.access.requireKeyManagement(req, ctx);
   const query = queryOf(req, "/user/list", [
     "role",
     "user_ids",
@@ -263,7 +263,7 @@ export async function deleteUsers(
   res: ServerResponse,
   ctx: RequestContext,
 ): Promise<void> {
-  const store = await gateway.access.requireKeyManagement(req);
+  const store = await gateway.access.requireKeyManagement(req, ctx);
   const input = await readBody(gateway, req, userIdsBody, "/user/delete");
   for (const userId of input.user_ids) if ((await store.getUser(userId)) === undefined) throw noSuchUser(userId);
   let deleted = 0;
