@@ -102,6 +102,18 @@ function scrub(value: unknown): Json | undefined {
   return undefined;
 }
 
+/**
+ * A request body as --detailed_debug logs it: its free-form metadata without secrets, as stored
+ * (the logger censors the known credential fields by name).
+ */
+export function loggableBody(body: Record<string, unknown>): Record<string, unknown> {
+  if (body.metadata === undefined && body.litellm_metadata === undefined) return body;
+  const shown: Record<string, unknown> = { ...body };
+  for (const field of ["metadata", "litellm_metadata"])
+    if (shown[field] !== undefined) shown[field] = scrub(shown[field]);
+  return shown;
+}
+
 /** Keeps top-level entries in order while the JSON stays within MAX_METADATA_CHARS; says which were left out. */
 function bounded(metadata: JsonObject): JsonObject {
   if (JSON.stringify(metadata).length <= MAX_METADATA_CHARS) return metadata;

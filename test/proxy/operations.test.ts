@@ -153,7 +153,14 @@ describe("request logs", () => {
     const gateway = await gatewayWith(true);
     try {
       mock.always((_req, res) => json(res, 200, completionAnswer()));
-      await (await post(gateway, { model: "instruct", prompt: "hi", api_key: "sk-client-SECRET-0003" })).json();
+      await (
+        await post(gateway, {
+          model: "instruct",
+          prompt: "hi",
+          api_key: "sk-client-SECRET-0003",
+          metadata: { token: "meta-SECRET-0004", run: "r1" },
+        })
+      ).json();
       mock.always((_req, res) =>
         json(res, 401, {
           error: {
@@ -171,10 +178,16 @@ describe("request logs", () => {
       const debug = gateway.logs.find((line) => line.msg === "request body") as
         | { request: Record<string, unknown> }
         | undefined;
-      assert.deepEqual(debug?.request, { model: "instruct", prompt: "hi", api_key: "[redacted]" });
+      // Free-form metadata is logged as it is stored: without the entries that look like secrets.
+      assert.deepEqual(debug?.request, {
+        model: "instruct",
+        prompt: "hi",
+        api_key: "[redacted]",
+        metadata: { run: "r1" },
+      });
       assert.ok(gateway.logs.some((line) => line.msg === "response body"));
       const all = gateway.rawLogs.join("");
-      for (const secret of [MASTER_KEY, UPSTREAM_KEY, "sk-client-SECRET-0003"])
+      for (const secret of [MASTER_KEY, UPSTREAM_KEY, "sk-client-SECRET-0003", "meta-SECRET-0004"])
         assert.ok(!all.includes(secret), `${secret} leaked into the logs`);
     } finally {
       await gateway.close();

@@ -15,7 +15,7 @@ import { assertObject, MAX_MODEL_LENGTH } from "../../wire/validate.js";
 import { readJsonBody } from "../body.js";
 import type { RequestContext } from "../context.js";
 import type { Gateway } from "../gateway.js";
-import { requestLabels } from "../request-labels.js";
+import { loggableBody, requestLabels } from "../request-labels.js";
 
 /** End-user ids longer than this are cut: they become a metrics label. */
 const MAX_END_USER_LENGTH = 256;
@@ -44,7 +44,9 @@ export async function readModelRequest(
   if (typeof body.user === "string") ctx.endUser = body.user.slice(0, MAX_END_USER_LENGTH);
   ctx.labels = requestLabels(body, req, principal);
   if (ctx.tracing !== undefined) ctx.requestParams = requestParams(body);
-  if (gateway.detailedDebug) gateway.debugLogger.debug({ request_id: ctx.id, request: body }, "request body");
+  if (gateway.detailedDebug) {
+    gateway.debugLogger.debug({ request_id: ctx.id, request: loggableBody(body) }, "request body");
+  }
   return { principal, body };
 }
 
