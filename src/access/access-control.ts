@@ -175,6 +175,7 @@ function rateLimited(label: string, limits: KeyLimits, result: Admission & { adm
 export interface Caller {
   principal: Principal | undefined;
 }
+
 export class AccessControl {
   private readonly store: Store | undefined;
   private readonly master: Buffer | undefined;
@@ -329,7 +330,8 @@ export class AccessControl {
 
   /**
    * For routes that act for the whole gateway (/health): the master key, or anyone when the
-   * gateway is open. `caller` (the request's context) is told who it was, refused or not.
+   * gateway is open. `caller` (the request's context) is told whom the key names, even a virtual
+   * key then refused here; a key refused as unknown names nobody.
    */
   async requireAdmin(req: IncomingMessage, caller?: Caller): Promise<void> {
     const principal = await this.authenticate(req);

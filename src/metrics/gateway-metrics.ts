@@ -183,7 +183,7 @@ export class GatewayMetrics {
     /** The requests in flight now, read at scrape time. */
     inFlight: () => number,
     /** The config names this model (a group or an alias): it always has its own label. */
-    private readonly configuredModel: (model: string) => boolean = () => true,
+    private readonly configuredModel: (model: string) => boolean,
   ) {
     this.catalog = createCatalog(this.registry, inFlight);
     collectDefaultMetrics({ register: this.registry });
