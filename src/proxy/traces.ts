@@ -190,12 +190,17 @@ function serverFactsOf(method: string, route: string, model: boolean): ServerFac
   return facts;
 }
 
-/** The auth span's attributes, by the kind of principal found (none when the request was refused). */
-const AUTH_ATTRIBUTES: Readonly<Record<Principal["kind"], AttributeBlock>> = {
-  open: new AttributeBlock({ "litegate.principal": "open" }),
-  master: new AttributeBlock({ "litegate.principal": "master" }),
-  key: new AttributeBlock({ "litegate.principal": "key" }),
+/**
+ * The auth and admission spans' attributes, by the kind of principal found (none when the
+ * request was refused): they have no attributes of their own, so every request's spans share
+ * these, never added to, instead of two new lists each.
+ */
+const AUTH_ATTRIBUTES: Readonly<Record<Principal["kind"], SpanAttributes>> = {
+  open: new SpanAttributes(new AttributeBlock({ "litegate.principal": "open" })),
+  master: new SpanAttributes(new AttributeBlock({ "litegate.principal": "master" })),
+  key: new SpanAttributes(new AttributeBlock({ "litegate.principal": "key" })),
 };
+const NO_ATTRIBUTES = new SpanAttributes();
 
 function usageAttributes(usage: CompletionUsage | undefined, attributes: SpanAttributes): void {
   if (usage === undefined) return;
@@ -367,7 +372,7 @@ export function requestSpans(
       endedAt: authEnd,
       spanId: undefined,
       spanIdBytes: undefined,
-      attributes: new SpanAttributes(ctx.principal === undefined ? undefined : AUTH_ATTRIBUTES[ctx.principal.kind]),
+      attributes: ctx.principal === undefined ? NO_ATTRIBUTES : AUTH_ATTRIBUTES[ctx.principal.kind],
       error: ctx.authenticatedAt === undefined && failed ? errorType : undefined,
     });
     if (ctx.admissionStartedAt !== undefined) {
@@ -378,7 +383,7 @@ export function requestSpans(
         endedAt: ctx.admittedAt ?? endedAt,
         spanId: undefined,
         spanIdBytes: undefined,
-        attributes: new SpanAttributes(),
+        attributes: NO_ATTRIBUTES,
         error: ctx.admittedAt === undefined && failed ? errorType : undefined,
       });
     }
