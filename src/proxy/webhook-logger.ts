@@ -254,7 +254,8 @@ export function loggingPayload(
     messages: ctx.logged?.input ?? null,
     response: ctx.logged?.gathered?.answer(usage) ?? ctx.logged?.output ?? null,
     model_parameters: {},
-    error_str: failure === undefined ? null : failure.errorClass,
+    // LiteLLM's str(exception): the message the client got, not only its class.
+    error_str: failure === undefined ? null : failure.message,
     error_information:
       failure === undefined
         ? null

@@ -19,6 +19,8 @@ export interface AttemptFailure {
   errorClass: string;
   /** The provider that answered with the error, when one did. */
   provider: string | undefined;
+  /** The error's message, as the client was told it (a provider's is already scrubbed of secrets and cut to size). */
+  message: string;
 }
 
 /** What a thrown error says of a failure: anything not an APIError is the gateway's own 500. */
@@ -28,6 +30,7 @@ export function failureOf(error: unknown): AttemptFailure {
     status: apiError?.status ?? 500,
     errorClass: error instanceof Error ? error.name : "Error",
     provider: apiError?.provider,
+    message: error instanceof Error ? error.message : String(error),
   };
 }
 
