@@ -19,7 +19,7 @@ export interface AttemptFailure {
   errorClass: string;
   /** The provider that answered with the error, when one did. */
   provider: string | undefined;
-  /** The error's message, as the client was told it (a provider's is already scrubbed of secrets and cut to size). */
+  /** The error's message: a provider's already scrubbed of secrets and cut to size; a request's failure is what its client was told. */
   message: string;
 }
 
