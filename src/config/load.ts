@@ -200,11 +200,15 @@ function buildConfig(file: string, sources: Source[], env: NodeJS.ProcessEnv): G
   warnings.push(...cacheWarnings(litellmSettings, litellm.origin.get("cache_params") ?? file));
   for (const list of ["callbacks", "success_callback", "failure_callback"] as const) {
     for (const name of litellmSettings[list] ?? []) {
-      if (!SERVED_CALLBACKS.has(name)) {
-        warnings.push(
-          `${litellm.origin.get(list) ?? file}: litellm_settings.${list}: '${name}' is not served by litegate yet (ignored); served: ${[...SERVED_CALLBACKS].join(", ")}`,
-        );
-      }
+      if (SERVED_CALLBACKS.has(name)) continue;
+      const where = `${litellm.origin.get(list) ?? file}: litellm_settings.${list}`;
+      // A near miss of a served name is a typo (`promethus`), not one of LiteLLM's other callbacks.
+      const meant = nearMiss(name, SERVED_CALLBACKS);
+      warnings.push(
+        meant === undefined
+          ? `${where}: '${name}' is not served by litegate yet (ignored); served: ${[...SERVED_CALLBACKS].join(", ")}`
+          : `${where}: '${name}' is not a callback litegate knows (ignored); did you mean '${meant}'?`,
+      );
     }
   }
 

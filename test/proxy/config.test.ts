@@ -710,6 +710,26 @@ describe("typos", () => {
     ]);
   });
 
+  test("a misspelled callback is warned about with the served one it most likely meant; LiteLLM's others are not corrected", async () => {
+    const file = write(
+      [
+        "model_list:",
+        "  - model_name: m",
+        "    litellm_params: {model: openai/x, mock_response: hi}",
+        "litellm_settings:",
+        "  callbacks: [promethus, langfuse]",
+        "  success_callback: [generic-api]",
+        "",
+      ].join("\n"),
+    );
+    const config = await loadConfig(file, {});
+    assert.deepEqual(config.warnings, [
+      `${file}: litellm_settings.callbacks: 'promethus' is not a callback litegate knows (ignored); did you mean 'prometheus'?`,
+      `${file}: litellm_settings.callbacks: 'langfuse' is not served by litegate yet (ignored); served: prometheus, otel, generic_api`,
+      `${file}: litellm_settings.success_callback: 'generic-api' is not a callback litegate knows (ignored); did you mean 'generic_api'?`,
+    ]);
+  });
+
   test("a misspelled section is a start-up error, never a gateway running without it (open, with no master key)", async () => {
     const file = write("model_list: []\ngenral_settings:\n  master_key: sk-1234\n");
     const error = await rejection(loadConfig(file, {}));
