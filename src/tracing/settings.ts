@@ -87,19 +87,21 @@ const BATCH_VARIABLES: Readonly<Record<keyof BatchSettings, string>> = {
   exportTimeoutMillis: "OTEL_BSP_EXPORT_TIMEOUT",
 };
 
+/** Variable `name` as a whole number above 0; undefined when unset; else an error that says what it takes (`expected`). */
+function wholeAboveZero(env: Env, name: string, expected: string): number | undefined {
+  const value = set(env, name);
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new TracingSettingsError(`${name}=${value}: ${expected}.`);
+  return n;
+}
+
 /** The OTEL_BSP_* variables set, each a whole number above 0; a batch no larger than the queue. */
 function batchOf(env: Env): Partial<BatchSettings> {
   const batch: Partial<BatchSettings> = {};
   for (const [setting, name] of Object.entries(BATCH_VARIABLES) as [keyof BatchSettings, string][]) {
-    const value = set(env, name);
-    if (value === undefined) continue;
-    const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0) {
-      throw new TracingSettingsError(
-        `${name}=${value}: a whole number above 0 (default ${DEFAULT_BATCH_SETTINGS[setting]}).`,
-      );
-    }
-    batch[setting] = n;
+    const n = wholeAboveZero(env, name, `a whole number above 0 (default ${DEFAULT_BATCH_SETTINGS[setting]})`);
+    if (n !== undefined) batch[setting] = n;
   }
   const size = batch.maxExportBatchSize ?? DEFAULT_BATCH_SETTINGS.maxExportBatchSize;
   const queue = batch.maxQueueSize ?? DEFAULT_BATCH_SETTINGS.maxQueueSize;
@@ -118,12 +120,7 @@ function batchOf(env: Env): Partial<BatchSettings> {
  */
 function checkExporterVariables(env: Env): void {
   for (const scope of ["OTEL_EXPORTER_OTLP_", "OTEL_EXPORTER_OTLP_TRACES_"]) {
-    const timeout = set(env, `${scope}TIMEOUT`);
-    if (timeout !== undefined && !(Number.isInteger(Number(timeout)) && Number(timeout) > 0)) {
-      throw new TracingSettingsError(
-        `${scope}TIMEOUT=${timeout}: milliseconds, a whole number above 0 (default 10000).`,
-      );
-    }
+    wholeAboveZero(env, `${scope}TIMEOUT`, "milliseconds, a whole number above 0 (default 10000)");
     const compression = set(env, `${scope}COMPRESSION`);
     if (compression !== undefined && compression !== "gzip" && compression !== "none") {
       throw new TracingSettingsError(`${scope}COMPRESSION=${compression}: gzip or none (the default).`);
