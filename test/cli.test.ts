@@ -312,6 +312,41 @@ describe("litegate CLI", () => {
     assert.deepEqual(tenured, []);
   });
 
+  test("the gateway's process grows its young generation back to full size at once, not by doubling", async () => {
+    // After an idle spell V8 shrinks the young generation to its least; src/process-tuning.ts makes
+    // it grow back in one step. The script keeps objects alive across scavenges, as requests in
+    // flight are, and prints each size the space had: V8's own doubling without the module.
+    const script = `
+      import { getHeapSpaceStatistics } from "node:v8";
+      const size = () => getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size;
+      const seen = [size()];
+      const live = [];
+      for (let i = 0; i < 200000; i++) {
+        live.push({ i, text: "x" + i });
+        if (live.length > 20000) live.shift();
+        if (size() !== seen.at(-1)) seen.push(size());
+      }
+      console.log(JSON.stringify(seen));`;
+    const sizes = async (flags: string[]): Promise<number[]> => {
+      const child = spawn(process.execPath, [...flags, "--input-type=module", "-e", script], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      let out = "";
+      child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+      const [code] = (await once(child, "exit")) as [number | null];
+      assert.equal(code, 0);
+      return JSON.parse(out) as number[];
+    };
+    const steps = (seen: number[]): number[] => seen.slice(1).map((size, i) => size / (seen[i] as number));
+    const doubling = await sizes([]);
+    const tuned = await sizes(["--import", join(ROOT, "dist/src/process-tuning.js")]);
+    // Both reach the same maximum (V8's; the module does not change it): 1 MB to 32 MB here.
+    assert.equal(tuned.at(-1), doubling.at(-1));
+    assert.deepEqual(steps(doubling), [2, 2, 2, 2, 2]);
+    // The first step is V8's own (the same with the flag on node's command line); the next is to the maximum.
+    assert.deepEqual(steps(tuned), [2, 16]);
+  });
+
   test("--num_workers 2 serves from two processes on one port and stops cleanly", async () => {
     mock.always((_req, res) => json(res, 200, completionAnswer()));
     const file = join(dir, "workers.yaml");
