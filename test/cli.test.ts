@@ -337,14 +337,17 @@ describe("litegate CLI", () => {
       assert.equal(code, 0);
       return JSON.parse(out) as number[];
     };
-    const steps = (seen: number[]): number[] => seen.slice(1).map((size, i) => size / (seen[i] as number));
     const doubling = await sizes([]);
     const tuned = await sizes(["--import", join(ROOT, "dist/src/process-tuning.js")]);
-    // Both reach the same maximum (V8's; the module does not change it): 1 MB to 32 MB here.
-    assert.equal(tuned.at(-1), doubling.at(-1));
-    assert.deepEqual(steps(doubling), [2, 2, 2, 2, 2]);
-    // The first step is V8's own (the same with the flag on node's command line); the next is to the maximum.
-    assert.deepEqual(steps(tuned), [2, 16]);
+    // V8's maximum depends on the machine's memory (1 MB to 32 MB in five doublings on CI's).
+    const [least, first] = doubling;
+    assert.deepEqual(
+      doubling.slice(1).map((size, i) => size / (doubling[i] as number)),
+      Array.from({ length: doubling.length - 1 }, () => 2),
+    );
+    assert.ok(doubling.length >= 4, `V8 doubled its young generation only ${doubling.length - 1} times`);
+    // The first step is V8's own (the same with the flag on node's command line); the next is to the same maximum.
+    assert.deepEqual(tuned, [least, first, doubling.at(-1)]);
   });
 
   test("--num_workers 2 serves from two processes on one port and stops cleanly", async () => {
