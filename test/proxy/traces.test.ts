@@ -508,6 +508,24 @@ describe("tracing off", () => {
   });
 });
 
+describe("a sampler that records nothing (OTEL_TRACES_SAMPLER=always_off)", () => {
+  test("nothing exported, even at shutdown; each attempt's traceparent still goes upstream, flagged 00", async () => {
+    collector.exports.length = 0;
+    mock.reset();
+    const gateway = await traced({ ...settings("http/protobuf"), sampler: { parentBased: false, ratio: 0 } }, "never");
+    const response = await chat(gateway.url, MASTER_KEY);
+    assert.equal(response.status, 200);
+    await response.text();
+    await gateway.close();
+    const sent = mock.requests.map((r) => String(r.headers.traceparent));
+    assert.equal(sent.length, 3);
+    const trace = sent[0]?.split("-")[1] ?? "";
+    for (const parent of sent) assert.match(parent, new RegExp(`^00-${trace}-[0-9a-f]{16}-00$`));
+    assert.equal(new Set(sent).size, 3);
+    assert.deepEqual(collector.exports, []);
+  });
+});
+
 describe("litegate --config with callbacks: [otel]", () => {
   const config = (extra: string) =>
     `model_list:\n  - model_name: m\n    litellm_params: {model: openai/x, mock_response: hi}\nlitellm_settings:\n  callbacks: [otel]\n${extra}`;
