@@ -209,10 +209,8 @@ export class GatewayTracer {
     return beginTrace(traceparent, tracestate, this.sampler);
   }
 
-  /** Queues a finished request's spans for export. */
+  /** Queues a finished, sampled request's spans for export (an unsampled one's are never built: see the proxy's server). */
   record(request: RequestSpans): void {
-    // An unsampled trace (the caller's choice) exports nothing.
-    if (!request.start.sampled) return;
     this.queue.add(request, request.children.length + 1);
   }
 
