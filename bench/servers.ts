@@ -71,6 +71,8 @@ interface ServerSpec {
   cwd: string;
   profile: boolean;
   timeoutMs: number;
+  /** A command the server runs under (valgrind and its options), before node; none by default. */
+  wrapper?: readonly string[] | undefined;
 }
 
 async function startServer(settings: Settings, tmpDir: string, spec: ServerSpec): Promise<Server> {
@@ -80,7 +82,8 @@ async function startServer(settings: Settings, tmpDir: string, spec: ServerSpec)
   const profileDir = join(tmpDir, "profiles", spec.name);
   const nodeFlags = spec.profile ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
   const fd = openSync(logPath, "w");
-  const child = spawnTracked(process.execPath, [...nodeFlags, ...spec.args], {
+  const [cmd, ...wrapperArgs] = [...(spec.wrapper ?? []), process.execPath];
+  const child = spawnTracked(cmd ?? process.execPath, [...wrapperArgs, ...nodeFlags, ...spec.args], {
     cpus: settings.serverCpus,
     stdio: ["ignore", fd, fd],
     cwd: spec.cwd,
@@ -192,6 +195,8 @@ export async function startLitegate(
   mockPort: number,
   kind: GatewayName,
   tracesPort?: number,
+  /** Runs the gateway under this command (bench/instructions.ts: valgrind), given longer to start. */
+  wrapper?: readonly string[],
 ): Promise<Gateway | { error: string }> {
   if (!fileExists(settings.litegateCli)) {
     return { error: `${settings.litegateCli} not found (litegate's CLI is not built yet)` };
@@ -212,7 +217,8 @@ export async function startLitegate(
   let server: Server | undefined;
   try {
     const profile = settings.profile;
-    server = await startServer(settings, tmpDir, { name: kind, args, port, cwd, profile, timeoutMs: 20_000 });
+    const timeoutMs = wrapper === undefined ? 20_000 : 180_000;
+    server = await startServer(settings, tmpDir, { name: kind, args, port, cwd, profile, timeoutMs, wrapper });
     // The point of master and vkey is the default store: make sure that is what they opened.
     if (withMasterKey && !fileExists(join(cwd, "litegate.db"))) {
       throw new Error(`no default SQLite store (./litegate.db) in its working directory ${cwd}`);
