@@ -71,8 +71,14 @@ interface ServerSpec {
   cwd: string;
   profile: boolean;
   timeoutMs: number;
-  /** A command the server runs under (valgrind and its options), before node; none by default. */
-  wrapper?: readonly string[] | undefined;
+  /** What the server runs under (bench/instructions.ts: valgrind); none by default. */
+  under?: Under | undefined;
+}
+
+/** A command a server runs under (valgrind and its options, before node), and node flags it then needs. */
+export interface Under {
+  command: readonly string[];
+  nodeFlags: readonly string[];
 }
 
 async function startServer(settings: Settings, tmpDir: string, spec: ServerSpec): Promise<Server> {
@@ -80,10 +86,13 @@ async function startServer(settings: Settings, tmpDir: string, spec: ServerSpec)
   // A directory per process and V8's own file names: with one fixed --cpu-prof-name, worker threads
   // (litegate's token counting) would overwrite the main thread's profile.
   const profileDir = join(tmpDir, "profiles", spec.name);
-  const nodeFlags = spec.profile ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
+  const nodeFlags = [
+    ...(spec.profile ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []),
+    ...(spec.under?.nodeFlags ?? []),
+  ];
   const fd = openSync(logPath, "w");
-  const [cmd, ...wrapperArgs] = [...(spec.wrapper ?? []), process.execPath];
-  const child = spawnTracked(cmd ?? process.execPath, [...wrapperArgs, ...nodeFlags, ...spec.args], {
+  const [cmd, ...underArgs] = [...(spec.under?.command ?? []), process.execPath];
+  const child = spawnTracked(cmd ?? process.execPath, [...underArgs, ...nodeFlags, ...spec.args], {
     cpus: settings.serverCpus,
     stdio: ["ignore", fd, fd],
     cwd: spec.cwd,
@@ -195,8 +204,8 @@ export async function startLitegate(
   mockPort: number,
   kind: GatewayName,
   tracesPort?: number,
-  /** Runs the gateway under this command (bench/instructions.ts: valgrind), given longer to start. */
-  wrapper?: readonly string[],
+  /** Runs the gateway under a command (bench/instructions.ts: valgrind), given longer to start. */
+  under?: Under,
 ): Promise<Gateway | { error: string }> {
   if (!fileExists(settings.litegateCli)) {
     return { error: `${settings.litegateCli} not found (litegate's CLI is not built yet)` };
@@ -217,8 +226,8 @@ export async function startLitegate(
   let server: Server | undefined;
   try {
     const profile = settings.profile;
-    const timeoutMs = wrapper === undefined ? 20_000 : 180_000;
-    server = await startServer(settings, tmpDir, { name: kind, args, port, cwd, profile, timeoutMs, wrapper });
+    const timeoutMs = under === undefined ? 20_000 : 180_000;
+    server = await startServer(settings, tmpDir, { name: kind, args, port, cwd, profile, timeoutMs, under });
     // The point of master and vkey is the default store: make sure that is what they opened.
     if (withMasterKey && !fileExists(join(cwd, "litegate.db"))) {
       throw new Error(`no default SQLite store (./litegate.db) in its working directory ${cwd}`);
