@@ -2,7 +2,7 @@
  * `npm run bench:instructions`: the CPU work a request costs each gateway configuration,
  * counted in instructions by valgrind's callgrind instead of timed. Wall-clock throughput on
  * this machine moves by a tenth from one run to the next (see README.md), which hides a cost
- * of a few per cent; instruction counts repeat within about 1% for the same build and load.
+ * of a few per cent; instruction counts repeat within about 1.5% for the same build and load.
  *
  * Each target is one gateway process under callgrind (instrumentation off), sent
  * BENCH_IR_WARMUP requests at BENCH_IR_CONNECTIONS to warm up, then BENCH_IR_REQUESTS more
@@ -67,7 +67,7 @@ mkdirSync(keptDir, { recursive: true });
 installCleanup(() => rmSync(tmpDir, { recursive: true, force: true }));
 
 /** Instructions per request: in all, without the JIT compilers', and the garbage collector's. */
-export interface Counted {
+interface Counted {
   target: GatewayName;
   total: number;
   withoutCompiler: number;
@@ -126,9 +126,9 @@ async function countTarget(target: GatewayName): Promise<Counted> {
     `--callgrind-out-file=${join(dir, "callgrind.out.%p")}`,
   ];
   // V8 sizes the young generation by how fast the process allocates in wall-clock time, which
-  // valgrind slows some fifty times: left to itself, it kept it smaller and collected half again as
-  // often (some 15 scavenges in 2,000 requests, against 9-11 with it held at the 16 MB that a
-  // natively loaded gateway's reaches, as native runs do), each scavenge copying the requests in flight.
+  // valgrind slows some fifty times: left to itself it kept it smaller and collected half again as
+  // often (some 15 scavenges in 2,000 requests; 9-11 with it held at 16 MB, the size a natively
+  // loaded gateway's reaches), and each scavenge copies the requests in flight.
   const nodeFlags = [`--min-semi-space-size=${SEMI_SPACE_MB}`];
   const gateway = await startLitegate(settings, dir, mock.port, target, sink.port, { command, nodeFlags });
   try {
