@@ -26,7 +26,7 @@ import { Pool } from "undici";
 import { installCleanup, stopChild } from "./children.js";
 import { BODY, headersFor, MODEL_ALIAS, PATH } from "./request.js";
 import { startLitegate, startMock } from "./servers.js";
-import { loadSettings } from "./settings.js";
+import { loadSettings, positiveNumber } from "./settings.js";
 import { GATEWAYS, type GatewayName } from "./targets.js";
 import { startTraceSink } from "./trace-sink.js";
 
@@ -35,12 +35,8 @@ const SEMI_SPACE_MB = 16;
 
 const log = (msg: string): void => void process.stderr.write(`bench:instructions: ${msg}\n`);
 
-function count(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const n = raw === undefined || raw === "" ? fallback : Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return n;
-}
+/** A whole count of at least one, read as the timed bench reads its own (settings.ts). */
+const count = (name: string, fallback: number): number => Math.max(1, Math.round(positiveNumber(name, fallback)));
 
 const requests = count("BENCH_IR_REQUESTS", 2000);
 const warmup = count("BENCH_IR_WARMUP", 20_000);

@@ -73,7 +73,7 @@ export const DEFAULT_VKEY_BODY = {
   max_parallel_requests: 1e6,
 };
 
-function positiveNumber(name: string, fallback: number): number {
+export function positiveNumber(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === "") return fallback;
   const n = Number(raw);
