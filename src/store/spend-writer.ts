@@ -147,8 +147,16 @@ export class SpendWriter {
     this.compact();
   }
 
+  /**
+   * Lets go of the records before `head` (written or dropped) once they are at least half the
+   * array: a copy of what is left, so each record is copied at most once on average. Not later:
+   * a record still in the array lives as long as it, and a request's record kept past two
+   * young-generation collections is promoted to the old generation, garbage there that only a
+   * full collection frees (a buffer compacted only past 1,024 records made every request's
+   * record such garbage, the largest share of a loaded gateway's promoted bytes).
+   */
   private compact(): void {
-    if (this.head > 1024 && this.head * 2 > this.buffer.length) {
+    if (this.head > 0 && this.head * 2 >= this.buffer.length) {
       this.buffer = this.buffer.slice(this.head);
       this.head = 0;
     }

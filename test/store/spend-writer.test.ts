@@ -1,6 +1,8 @@
 /** SpendWriter against fake stores (batching, outages, the bound) and a real SQLite store. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { SpendWriter } from "../../src/store/spend-writer.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 import type { SpendRecord, Store } from "../../src/store/types.js";
@@ -59,6 +61,37 @@ test("full batches are written at once, the rest on the interval", async () => {
   );
   assert.equal(writer.pending(), 0);
   await writer.close();
+});
+
+/** Adds `n` new records, keeping only weak references to them (so no frame of the caller holds one). */
+function addWeakly(writer: SpendWriter, n: number): WeakRef<SpendRecord>[] {
+  return records(n).map((record) => {
+    writer.add(record);
+    return new WeakRef(record);
+  });
+}
+
+test("records written are let go at once: none lives on in the writer's buffer", async () => {
+  // A record the writer still holds is promoted to the old generation under load: garbage only
+  // a full collection frees. The collector is asked for directly to see what is still reachable.
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  let written = 0;
+  const writer = new SpendWriter(
+    {
+      async recordSpend(batch) {
+        written += batch.length;
+      },
+    },
+    { intervalMs: 20, batchSize: 10 },
+  );
+  const refs = addWeakly(writer, 25);
+  while (written < 25) await tick(5);
+  // A WeakRef keeps its target through the job that made or read it: collect in a later one.
+  await tick(0);
+  gc();
+  assert.equal(refs.filter((ref) => ref.deref() !== undefined).length, 0);
+  assert.equal(await writer.close(), true);
 });
 
 test("database down then back: no record lost, order kept, unavailable() reports it", async () => {
