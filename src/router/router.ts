@@ -542,6 +542,9 @@ export class Router {
         lastDeployment = deployment;
         if (attempt > 0) retries += 1;
         const upstreamStarted = performance.now();
+        const ids = trace.tracing === undefined ? undefined : newSpanId();
+        // Every field named, none spread in: a literal with a spread has each property after it
+        // defined one call at a time (V8's CreateDataProperty) instead of made with its shape.
         const attemptRecord: Attempt = {
           deployment,
           group: group.name,
@@ -549,7 +552,8 @@ export class Router {
           answeredAt: undefined,
           failure: undefined,
           cooledDown: false,
-          ...(trace.tracing === undefined ? {} : newSpanId()),
+          spanId: ids?.spanId,
+          spanIdBytes: ids?.spanIdBytes,
           remainingRequests: undefined,
           remainingTokens: undefined,
         };
