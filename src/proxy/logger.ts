@@ -31,6 +31,8 @@ export interface Loggers {
 const BATCH_CHARS = 4096;
 const FLUSH_MS = 1000;
 
+type SonicBoom = ReturnType<typeof pino.destination>;
+
 /**
  * Log lines gathered into batches before pino's SonicBoom gets them. SonicBoom measures the
  * UTF-8 length of the text it is holding each time a line is added (Buffer.byteLength, which
@@ -40,8 +42,6 @@ const FLUSH_MS = 1000;
  * writing (asynchronous, retried, flushed synchronously at exit); lines still here at exit are
  * handed to it before its own exit handler runs.
  */
-type SonicBoom = ReturnType<typeof pino.destination>;
-
 class LineBatches implements DestinationStream {
   private lines: string[] = [];
   private chars = 0;
