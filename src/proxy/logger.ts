@@ -54,7 +54,8 @@ class LineBatches implements DestinationStream {
     if (this.chars >= BATCH_CHARS) this.handOver();
   }
 
-  private handOver(): void {
+  /** Gives SonicBoom what is gathered; with minLength 1 it starts writing at once (or after its write in flight). */
+  handOver(): void {
     if (this.lines.length === 0) return;
     const batch = this.lines.join("");
     this.lines = [];
@@ -82,7 +83,8 @@ function stdoutDestination(): DestinationStream {
   // minLength 1: SonicBoom writes a batch as soon as its last write is done (not 0: flush() would
   // then call back at once instead of once everything is written).
   const batches = new LineBatches(pino.destination({ dest: 1, sync: false, minLength: 1 }));
-  setInterval(() => batches.flush(), FLUSH_MS).unref();
+  // Only a hand-over: flush() would also make SonicBoom write (and fsync) when it holds nothing.
+  setInterval(() => batches.handOver(), FLUSH_MS).unref();
   // Ahead of pino's own exit handler, which writes out what SonicBoom holds.
   process.prependListener("exit", () => {
     try {
