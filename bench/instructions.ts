@@ -17,6 +17,8 @@
  *   BENCH_IR_WARMUP         requests before counting (default 20000)
  *   BENCH_IR_CONNECTIONS    concurrent requests (default 64)
  *   BENCH_IR_PARALLEL       targets run at once (default: CPUs, at most 2)
+ *   BENCH_IR_CACHE          "1": callgrind also simulates the caches and the report adds first-level
+ *                           instruction and data cache misses per request (about twice as slow)
  */
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -42,6 +44,7 @@ const requests = count("BENCH_IR_REQUESTS", 2000);
 const warmup = count("BENCH_IR_WARMUP", 20_000);
 const connections = count("BENCH_IR_CONNECTIONS", 64);
 const parallel = count("BENCH_IR_PARALLEL", Math.min(2, availableParallelism()));
+const cacheSim = process.env.BENCH_IR_CACHE === "1";
 const targets: GatewayName[] = (process.env.BENCH_TARGETS ?? "vkey,metrics,traced").split(",").map((text) => {
   const target = GATEWAYS.find((g) => g === text.trim());
   if (target === undefined) throw new Error(`BENCH_TARGETS: ${text} is none of ${GATEWAYS.join(", ")}`);
@@ -62,12 +65,16 @@ const keptDir = join(settings.resultsDir, "instructions");
 mkdirSync(keptDir, { recursive: true });
 installCleanup(() => rmSync(tmpDir, { recursive: true, force: true }));
 
-/** Instructions per request: in all, without the JIT compilers', and the garbage collector's. */
+/**
+ * Instructions per request: in all, without the JIT compilers', and the garbage collector's;
+ * with BENCH_IR_CACHE, first-level instruction and data cache misses (reads and writes) too.
+ */
 interface Counted {
   target: GatewayName;
   total: number;
   withoutCompiler: number;
   gc: number;
+  misses: { instruction: number; data: number } | undefined;
 }
 
 /** Which part of V8 a function of callgrind_annotate's listing belongs to. */
@@ -75,21 +82,52 @@ const COMPILER = /v8::internal::(compiler|maglev|baseline|interpreter|wasm)::|Op
 const GC =
   /Scaveng|v8::internal::Heap::|heap::base::|Evacuat|Sweep|Mark(ing|Compact)|MinorMC|SlotSet|BodyDescriptor[^ ]*Visitor|NewSpace::|PagedSpace/;
 
+/**
+ * One of callgrind_annotate's per-function lines: a column per event ("1,234 (0.5%)", or "."
+ * for none), then the function. Returns the counts in the listing's event order and the name.
+ */
+function parseLine(line: string, events: number): { counts: number[]; name: string } | undefined {
+  const counts: number[] = [];
+  let rest = line.trimStart();
+  for (let i = 0; i < events; i++) {
+    const m = /^(?:([\d,]+) \([ \d.]+%\)|\.)\s+/.exec(rest);
+    if (m === null) return undefined;
+    counts.push(m[1] === undefined ? 0 : Number(m[1].replaceAll(",", "")));
+    rest = rest.slice(m[0].length);
+  }
+  return rest === "" ? undefined : { counts, name: rest };
+}
+
 /** Sums callgrind_annotate's per-function (self) counts of a dump by part. */
 function countDump(file: string, target: GatewayName): Counted {
   const out = spawnSync("callgrind_annotate", ["--threshold=100", file], { encoding: "utf8", maxBuffer: 1 << 28 });
+  const lines = out.stdout.split("\n");
+  const shown = /^Events shown:\s+(.+)$/m.exec(out.stdout)?.[1]?.trim().split(/\s+/) ?? ["Ir"];
+  const column = (event: string): number => shown.indexOf(event);
+  const [ir, i1, d1r, d1w] = [column("Ir"), column("I1mr"), column("D1mr"), column("D1mw")];
   let total = 0;
   let compiler = 0;
   let gc = 0;
-  for (const line of out.stdout.split("\n")) {
-    const m = /^\s*([\d,]+) \([ \d.]+%\)\s+(.+)$/.exec(line);
-    if (m === null || m[2] === "PROGRAM TOTALS" || m[1] === undefined || m[2] === undefined) continue;
-    const ir = Number(m[1].replaceAll(",", ""));
-    total += ir;
-    if (COMPILER.test(m[2])) compiler += ir;
-    else if (GC.test(m[2])) gc += ir;
+  let instructionMisses = 0;
+  let dataMisses = 0;
+  for (const line of lines) {
+    const parsed = parseLine(line, shown.length);
+    if (parsed === undefined || parsed.name === "PROGRAM TOTALS") continue;
+    const { counts, name } = parsed;
+    const n = counts[ir] ?? 0;
+    total += n;
+    if (COMPILER.test(name)) compiler += n;
+    else if (GC.test(name)) gc += n;
+    instructionMisses += counts[i1] ?? 0;
+    dataMisses += (counts[d1r] ?? 0) + (counts[d1w] ?? 0);
   }
-  return { target, total: total / requests, withoutCompiler: (total - compiler) / requests, gc: gc / requests };
+  return {
+    target,
+    total: total / requests,
+    withoutCompiler: (total - compiler) / requests,
+    gc: gc / requests,
+    misses: i1 < 0 ? undefined : { instruction: instructionMisses / requests, data: dataMisses / requests },
+  };
 }
 
 /** `n` requests, `connections` at a time; every answer must be a 200. */
@@ -119,6 +157,7 @@ async function countTarget(target: GatewayName): Promise<Counted> {
     "--instr-atstart=no",
     // V8 writes and rewrites its machine code: valgrind must notice code changed in place.
     "--smc-check=all-non-file",
+    ...(cacheSim ? ["--cache-sim=yes"] : []),
     `--callgrind-out-file=${join(dir, "callgrind.out.%p")}`,
   ];
   // V8 sizes the young generation by how fast the process allocates in wall-clock time, which
@@ -174,16 +213,21 @@ results.sort((a, b) => targets.indexOf(a.target) - targets.indexOf(b.target));
 const vkey = results.find((r) => r.target === "vkey");
 const k = (n: number): string => `${(n / 1000).toFixed(1)}k`;
 const ratio = (n: number, of: number | undefined): string => (of === undefined ? "" : `${(n / of).toFixed(3)}x`);
+/** With cache simulation: first-level misses per request, instruction then data, and the instruction misses ÷ vkey's. */
+const missCells = (r: Counted): string =>
+  r.misses === undefined
+    ? ""
+    : ` ${k(r.misses.instruction)} | ${ratio(r.misses.instruction, vkey?.misses?.instruction)} | ${k(r.misses.data)} |`;
 const lines = [
   `# Instructions per request (callgrind), ${new Date().toISOString()}`,
   "",
   `${requests} requests counted at ${connections} connections after ${warmup} to warm up; every thread of the gateway.`,
   "",
-  "| target | in all | without the JIT compilers | ÷ vkey | of which GC |",
-  "|---|---:|---:|---:|---:|",
+  `| target | in all | without the JIT compilers | ÷ vkey | of which GC |${cacheSim ? " I1 misses | ÷ vkey | D1 misses |" : ""}`,
+  `|---|---:|---:|---:|---:|${cacheSim ? "---:|---:|---:|" : ""}`,
   ...results.map(
     (r) =>
-      `| ${r.target} | ${k(r.total)} | ${k(r.withoutCompiler)} | ${ratio(r.withoutCompiler, vkey?.withoutCompiler)} | ${k(r.gc)} |`,
+      `| ${r.target} | ${k(r.total)} | ${k(r.withoutCompiler)} | ${ratio(r.withoutCompiler, vkey?.withoutCompiler)} | ${k(r.gc)} |${missCells(r)}`,
   ),
   "",
 ];
