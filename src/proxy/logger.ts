@@ -21,10 +21,19 @@ const BODY_SECRETS = [
 const REDACT = [...BODY_SECRETS.map((key) => `request.${key}`), ...BODY_SECRETS.map((key) => `response.${key}`)];
 
 export interface Loggers {
-  /** Per-request lines and operational messages: fixed fields, nothing to redact. */
+  /** Operational messages: fixed fields, nothing to redact. */
   log: Logger;
   /** --detailed_debug bodies, with credential fields censored. Redaction costs, so only this logger pays it. */
   debug: Logger;
+  /**
+   * Writes a request's info line, `fields` already JSON (`,"key":value` each; see the proxy's
+   * logFields): the line `log.info(record)` would write, level, time and pid first. pino's
+   * serializer reads any record key by key (a lookup on an object of any shape, a type check and a
+   * string append each): with the rest of `info()`, some 30,000 instructions for the per-request
+   * line's 26 keys, about 6% of a request (callgrind, in the gateway); fields known in advance
+   * cost a few thousand.
+   */
+  request(fields: string): void;
 }
 
 /** Lines are written in batches of about this many characters, and at least every FLUSH_MS: one write per line cost ~10 µs a request. */
@@ -100,5 +109,13 @@ function stdoutDestination(): DestinationStream {
 export function createLoggers(options: { debug: boolean; destination?: DestinationStream | undefined }): Loggers {
   const destination = options.destination ?? stdoutDestination();
   const log = pino({ level: options.debug ? "debug" : "info", base: { pid: process.pid } }, destination);
-  return { log, debug: log.child({}, { redact: { paths: REDACT, censor: "[redacted]" } }) };
+  // pino's own start of an info line (its level, epoch time and base bindings), in its order.
+  const pid = `,"pid":${process.pid}`;
+  return {
+    log,
+    debug: log.child({}, { redact: { paths: REDACT, censor: "[redacted]" } }),
+    request: (fields) => {
+      if (log.isLevelEnabled("info")) destination.write(`{"level":30,"time":${Date.now()}${pid}${fields}}\n`);
+    },
+  };
 }

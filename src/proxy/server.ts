@@ -35,7 +35,7 @@ import type { GatewayTracer } from "../tracing/tracer.js";
 import { packageVersion } from "../version.js";
 import { RequestContext } from "./context.js";
 import { isCompletionRoute } from "./docs/route-docs.js";
-import { logLine, requestRecord, spendOutcome } from "./outcome.js";
+import { logFields, requestRecord, spendOutcome } from "./outcome.js";
 import { requestSpans, type TraceEnd } from "./traces.js";
 import type { Gateway } from "./gateway.js";
 import { createLoggers, type Logger } from "./logger.js";
@@ -176,6 +176,8 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
 export class GatewayServer {
   readonly server: Server;
   readonly logger: Logger;
+  /** Writes a finished request's log line (its fields from logFields). */
+  private readonly logRequest: (fields: string) => void;
   private readonly gateway: Gateway;
   private inFlight = 0;
   private readonly webhook: WebhookLogger | undefined;
@@ -187,6 +189,7 @@ export class GatewayServer {
   constructor(options: GatewayOptions) {
     const loggers = createLoggers({ debug: options.detailedDebug === true, destination: options.logDestination });
     this.logger = loggers.log;
+    this.logRequest = loggers.request;
     const router = new Router(options.deployments, options.router);
     this.gateway = {
       router,
@@ -391,7 +394,7 @@ export class GatewayServer {
       const end = { method: req.method ?? "GET", routed, status, endedAt, model: completion, spend };
       this.trace(ctx, end, outcome.usage);
     }
-    this.logger.info(logLine(req, ctx, status));
+    this.logRequest(logFields(req, ctx, status));
     this.inFlight -= 1;
     if (this.inFlight === 0) for (const wake of this.idle.splice(0)) wake();
   }
