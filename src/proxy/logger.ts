@@ -115,7 +115,9 @@ export function createLoggers(options: { debug: boolean; destination?: Destinati
     log,
     debug: log.child({}, { redact: { paths: REDACT, censor: "[redacted]" } }),
     request: (fields) => {
-      if (log.isLevelEnabled("info")) destination.write(`{"level":30,"time":${Date.now()}${pid}${fields}}\n`);
+      if (!log.isLevelEnabled("info")) return;
+      // JSON.stringify, not a template's conversion: that one keeps the text in V8's number-to-string cache (see logField).
+      destination.write(`{"level":30,"time":${JSON.stringify(Date.now())}${pid}${fields}}\n`);
     },
   };
 }

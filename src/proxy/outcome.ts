@@ -90,7 +90,9 @@ const round = (ms: number): number => Math.round(ms * 1000) / 1000;
  * JSON.stringify writes a number as pino does (one that is not finite as null) and, unlike
  * String(), does not keep it in V8's number-to-string cache: strings put there outlive young
  * collections and were the largest part of a loaded gateway's promoted garbage (a sampling heap
- * profile of objects surviving scavenges). Keys are the log line's own, plain names.
+ * profile of objects surviving scavenges). Text is JSON.stringify's too, which is pino's but for a
+ * lone surrogate: pino writes it raw (stdout's UTF-8 turns it into U+FFFD), JSON.stringify escapes
+ * it. Keys are the log line's own, plain names.
  */
 export function logField(
   key: string,

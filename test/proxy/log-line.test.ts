@@ -62,3 +62,11 @@ test("with the level above info, no request line is written", () => {
   request(logField("status", 200));
   assert.deepEqual(lines, []);
 });
+
+test("a lone surrogate is escaped, so the line stays valid UTF-8 and parses back to the same text", () => {
+  const { lines, destination } = capture();
+  const { request } = createLoggers({ debug: false, destination });
+  request(logField("end_user", "a\ud800b"));
+  assert.ok(lines[0]?.includes(String.raw`"end_user":"a\ud800b"`));
+  assert.equal((JSON.parse(lines[0] ?? "") as { end_user: string }).end_user, "a\ud800b");
+});
