@@ -101,7 +101,6 @@ function parseLine(line: string, events: number): { counts: number[]; name: stri
 /** Sums callgrind_annotate's per-function (self) counts of a dump by part. */
 function countDump(file: string, target: GatewayName): Counted {
   const out = spawnSync("callgrind_annotate", ["--threshold=100", file], { encoding: "utf8", maxBuffer: 1 << 28 });
-  const lines = out.stdout.split("\n");
   const shown = /^Events shown:\s+(.+)$/m.exec(out.stdout)?.[1]?.trim().split(/\s+/) ?? ["Ir"];
   const column = (event: string): number => shown.indexOf(event);
   const [ir, i1, d1r, d1w] = [column("Ir"), column("I1mr"), column("D1mr"), column("D1mw")];
@@ -110,7 +109,7 @@ function countDump(file: string, target: GatewayName): Counted {
   let gc = 0;
   let instructionMisses = 0;
   let dataMisses = 0;
-  for (const line of lines) {
+  for (const line of out.stdout.split("\n")) {
     const parsed = parseLine(line, shown.length);
     if (parsed === undefined || parsed.name === "PROGRAM TOTALS") continue;
     const { counts, name } = parsed;
