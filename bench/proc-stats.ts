@@ -16,16 +16,51 @@ export function clockTicksPerSecond(): number {
   return clkTck;
 }
 
-/** utime + stime of the whole process (all threads), in clock ticks. */
-export function readCpuTicks(pid: number): number {
+/** /proc/<pid>/stat's fields from field 3 (state) on: field n is at n - 3. */
+function statFields(pid: number): string[] {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   // comm (field 2) may contain spaces or parentheses; fields are counted after its last ')'.
-  const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // rest[0] is field 3 (state), so field n is rest[n - 3]: utime = 14, stime = 15.
-  const utime = Number(rest[11]);
-  const stime = Number(rest[12]);
-  if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error(`cannot parse /proc/${pid}/stat`);
-  return utime + stime;
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
+function statNumber(fields: readonly string[], field: number, pid: number): number {
+  const n = Number(fields[field - 3]);
+  if (!Number.isFinite(n)) throw new Error(`cannot parse field ${field} of /proc/${pid}/stat`);
+  return n;
+}
+
+/** utime + stime of the whole process (all threads), in clock ticks. */
+export function readCpuTicks(pid: number): number {
+  const fields = statFields(pid);
+  return statNumber(fields, 14, pid) + statNumber(fields, 15, pid);
+}
+
+/** What the kernel counts of a whole process (all threads), for per-request differences. */
+export interface ProcessCounters {
+  /** User and system CPU time, in µs. */
+  userUs: number;
+  systemUs: number;
+  /** Page faults that needed no disk, and context switches the process asked for (waits) and did not (preemptions). */
+  minorFaults: number;
+  voluntarySwitches: number;
+  involuntarySwitches: number;
+}
+
+export function readProcessCounters(pid: number): ProcessCounters {
+  const fields = statFields(pid);
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const switches = (name: string): number => {
+    const m = new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(status);
+    if (m?.[1] === undefined) throw new Error(`no ${name} in /proc/${pid}/status`);
+    return Number(m[1]);
+  };
+  return {
+    userUs: ticksToMicros(statNumber(fields, 14, pid)),
+    systemUs: ticksToMicros(statNumber(fields, 15, pid)),
+    minorFaults: statNumber(fields, 10, pid),
+    voluntarySwitches: switches("voluntary_ctxt_switches"),
+    involuntarySwitches: switches("nonvoluntary_ctxt_switches"),
+  };
 }
 
 export function ticksToMicros(ticks: number): number {

@@ -1,0 +1,160 @@
+/**
+ * `npm run bench:steady`: gateway configurations compared in steady state, process by process.
+ *
+ * The timed bench starts fresh gateways every round and warms each up for a few seconds; its
+ * verdicts on a cost of a few per cent turn on the run (README.md, Benchmark). This starts
+ * several processes of each configuration once, warms every one up, then loads them in turns
+ * (`wrk`, BENCH_STEADY_CONNECTIONS, slices of BENCH_STEADY_SLICE seconds, the order rotated
+ * each round), so each process is measured many times in the same state, and reports per
+ * process what the kernel counts per request: user and system CPU time, minor page faults and
+ * context switches, beside its requests a second. A configuration's figure is the mean of its
+ * processes' medians: how V8 happened to compile a process moves it by several per cent for as
+ * long as it lives, so processes, not slices, are the draws; their spread is reported.
+ *
+ *   BENCH_TARGETS               comma list of open,master,vkey,metrics,traced,cached (default vkey,metrics,traced);
+ *                               ratios are against the first
+ *   BENCH_STEADY_PROCESSES      processes of each (default 2)
+ *   BENCH_STEADY_ROUNDS         slices of each process (default 6)
+ *   BENCH_STEADY_SLICE          seconds a slice (default 2)
+ *   BENCH_STEADY_WARMUP         seconds of load each process gets before the first round (default 5)
+ *   BENCH_STEADY_CONNECTIONS    connections (default 64)
+ *   BENCH_LITEGATE_CLI          litegate entry point (default: dist/src/cli.js), as for `npm run bench`
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { installCleanup, stopChild } from "./children.js";
+import { createLoadGenerator } from "./load.js";
+import { measure, type Target } from "./measure.js";
+import { median } from "./percentiles.js";
+import { type ProcessCounters, readProcessCounters } from "./proc-stats.js";
+import { headersFor, MODEL_ALIAS, PATH } from "./request.js";
+import { startLitegate, startMock } from "./servers.js";
+import { loadSettings, positiveNumber } from "./settings.js";
+import { GATEWAYS, type GatewayName, type Scenario } from "./targets.js";
+import { startTraceSink } from "./trace-sink.js";
+
+const log = (msg: string): void => void process.stderr.write(`bench:steady: ${msg}\n`);
+const count = (name: string, fallback: number): number => Math.max(1, Math.round(positiveNumber(name, fallback)));
+
+const processes = count("BENCH_STEADY_PROCESSES", 2);
+const rounds = count("BENCH_STEADY_ROUNDS", 6);
+const sliceSec = count("BENCH_STEADY_SLICE", 2);
+const warmupSec = count("BENCH_STEADY_WARMUP", 5);
+const connections = count("BENCH_STEADY_CONNECTIONS", 64);
+const configurations: GatewayName[] = (process.env.BENCH_TARGETS ?? "vkey,metrics,traced").split(",").map((text) => {
+  const name = text.trim() as GatewayName;
+  if (!GATEWAYS.includes(name)) throw new Error(`BENCH_TARGETS: ${text} is not one of ${GATEWAYS.join(", ")}`);
+  return name;
+});
+
+const settings = loadSettings(MODEL_ALIAS);
+const tmpDir = mkdtempSync(join(tmpdir(), "litegate-steady-"));
+installCleanup(() => rmSync(tmpDir, { recursive: true, force: true }));
+// Off the servers' core, as `npm run bench` keeps itself: the trace sink runs in this process.
+if (settings.loadCpus !== null) {
+  spawnSync("taskset", ["-a", "-cp", settings.loadCpus, String(process.pid)], { stdio: "ignore" });
+}
+
+/** One slice's figures, each a request's share. */
+type Slice = ProcessCounters & { requestsPerSec: number };
+
+interface Measured {
+  configuration: GatewayName;
+  index: number;
+  target: Target;
+  slices: Slice[];
+}
+
+const scenario: Scenario = { id: "c64", label: `c=${connections}`, connections, stream: false };
+const gen = createLoadGenerator(settings, tmpDir);
+const mock = await startMock(settings, tmpDir);
+const sink = await startTraceSink();
+const measured: Measured[] = [];
+try {
+  for (const configuration of configurations) {
+    for (let index = 0; index < processes; index++) {
+      const dir = join(tmpDir, `${configuration}-${index + 1}`);
+      mkdirSync(dir, { recursive: true });
+      const gw = await startLitegate(settings, dir, mock.port, configuration, sink.port);
+      if ("error" in gw) throw new Error(`${configuration}: ${gw.error}`);
+      const load = { url: `http://127.0.0.1:${gw.server.port}${PATH}`, headers: headersFor(gw.token) };
+      measured.push({ configuration, index, target: { name: configuration, server: gw.server, load }, slices: [] });
+    }
+  }
+  log(`${measured.length} processes; ${warmupSec} s warm-up each, then ${rounds} rounds of ${sliceSec} s slices`);
+  for (const m of measured) {
+    const warm = await measure(gen, m.target, mock, scenario, warmupSec);
+    if (!warm.ok) throw new Error(`${m.configuration} ${m.index + 1}: warm-up failed: ${warm.reason}`);
+  }
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < measured.length; k++) {
+      const m = measured[(k + round) % measured.length] as Measured;
+      const before = readProcessCounters(m.target.server.pid);
+      const cell = await measure(gen, m.target, mock, scenario, sliceSec);
+      const after = readProcessCounters(m.target.server.pid);
+      if (!cell.ok) throw new Error(`${m.configuration} ${m.index + 1}: ${cell.reason}`);
+      const n = cell.m.load.requests;
+      m.slices.push({
+        requestsPerSec: cell.m.load.requestsPerSec,
+        userUs: (after.userUs - before.userUs) / n,
+        systemUs: (after.systemUs - before.systemUs) / n,
+        minorFaults: (after.minorFaults - before.minorFaults) / n,
+        voluntarySwitches: (after.voluntarySwitches - before.voluntarySwitches) / n,
+        involuntarySwitches: (after.involuntarySwitches - before.involuntarySwitches) / n,
+      });
+    }
+    log(`round ${round + 1} of ${rounds}`);
+  }
+} finally {
+  for (const m of measured) await stopChild(m.target.server.child);
+  await stopChild(mock.child);
+  await sink.close();
+}
+
+// Every process has its rounds of slices (a failed slice ends the run), so a median exists.
+const of = (slices: readonly Slice[], pick: (s: Slice) => number): number => median(slices.map(pick)) ?? Number.NaN;
+const mean = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
+const rows = measured.map((m) => {
+  const cell = (pick: (s: Slice) => number, digits: number): string => of(m.slices, pick).toFixed(digits);
+  return (
+    `| ${m.configuration} ${m.index + 1} | ${cell((s) => s.requestsPerSec, 0)} | ${cell((s) => s.userUs, 1)} | ` +
+    `${cell((s) => s.systemUs, 1)} | ${cell((s) => s.minorFaults, 3)} | ${cell((s) => s.voluntarySwitches, 3)} | ` +
+    `${cell((s) => s.involuntarySwitches, 3)} | ${m.slices.map((s) => s.requestsPerSec.toFixed(0)).join(" ")} |`
+  );
+});
+const byConfiguration = configurations.map((configuration) => {
+  const medians = measured
+    .filter((m) => m.configuration === configuration)
+    .map((m) => ({ rps: of(m.slices, (s) => s.requestsPerSec), cpu: of(m.slices, (s) => s.userUs + s.systemUs) }));
+  const rps = mean(medians.map((x) => x.rps));
+  const spread = Math.sqrt(mean(medians.map((x) => (x.rps - rps) ** 2))) / rps;
+  return { configuration, rps, cpu: mean(medians.map((x) => x.cpu)), spread };
+});
+const first = byConfiguration[0];
+const report = [
+  `# Steady state (bench:steady), ${new Date().toISOString()}`,
+  "",
+  `${processes} processes of each, ${warmupSec} s warm-up, ${rounds} slices of ${sliceSec} s each at ${connections} connections, in turns; ${gen.description}.`,
+  "Per process, the medians over its slices, each a request's share: user and system CPU time (µs), minor page faults, voluntary and involuntary context switches.",
+  "",
+  "| process | req/s | user µs | system µs | minor faults | voluntary switches | involuntary switches | req/s by slice |",
+  "|---|---:|---:|---:|---:|---:|---:|---|",
+  ...rows,
+  "",
+  `Per configuration, the mean of its processes' medians (ratios against ${first?.configuration}):`,
+  "",
+  "| configuration | req/s | ÷ first | CPU µs a request | ÷ first | spread of processes' req/s |",
+  "|---|---:|---:|---:|---:|---:|",
+  ...byConfiguration.map(
+    (c) =>
+      `| ${c.configuration} | ${c.rps.toFixed(0)} | ${(c.rps / (first?.rps ?? c.rps)).toFixed(3)}x | ` +
+      `${c.cpu.toFixed(1)} | ${(c.cpu / (first?.cpu ?? c.cpu)).toFixed(3)}x | ${(100 * c.spread).toFixed(1)}% |`,
+  ),
+  "",
+].join("\n");
+mkdirSync(settings.resultsDir, { recursive: true });
+writeFileSync(join(settings.resultsDir, "steady.md"), report);
+process.stdout.write(report);
+rmSync(tmpDir, { recursive: true, force: true });
