@@ -7,7 +7,9 @@
  * (`wrk`, BENCH_STEADY_CONNECTIONS, slices of BENCH_STEADY_SLICE seconds, the order rotated
  * each round), so each process is measured many times in the same state, and reports per
  * process what the kernel counts per request: user and system CPU time, minor page faults and
- * context switches, beside its requests a second. A configuration's figure is the mean of its
+ * context switches, beside its requests a second (the counters are read just before and after a
+ * slice, so they include wrk connecting and closing, alike for every configuration; the timed
+ * bench's CPU figure is read inside the window). A configuration's figure is the mean of its
  * processes' medians: how V8 happened to compile a process moves it by several per cent for as
  * long as it lives, so processes, not slices, are the draws; their spread is reported.
  *
