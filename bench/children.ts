@@ -14,6 +14,14 @@ export function hasTaskset(): boolean {
   return tasksetPresent;
 }
 
+/**
+ * Pins this process (every thread) to `cpus`, off the servers' core: the orchestrator mostly
+ * sleeps, but not always, and the trace sink runs in it. Nothing when pinning is off.
+ */
+export function pinSelf(cpus: string | null): void {
+  if (cpus !== null) spawnSync("taskset", ["-a", "-cp", cpus, String(process.pid)], { stdio: "ignore" });
+}
+
 export interface SpawnOptions {
   /** CPU list for taskset (e.g. "1"); null runs unpinned. */
   cpus: string | null;

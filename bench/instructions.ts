@@ -28,8 +28,8 @@ import { Pool } from "undici";
 import { installCleanup, stopChild } from "./children.js";
 import { BODY, headersFor, MODEL_ALIAS, PATH } from "./request.js";
 import { startLitegate, startMock } from "./servers.js";
-import { loadSettings, positiveNumber } from "./settings.js";
-import { GATEWAYS, type GatewayName } from "./targets.js";
+import { gatewayList, loadSettings, positiveCount } from "./settings.js";
+import type { GatewayName } from "./targets.js";
 import { startTraceSink } from "./trace-sink.js";
 
 /** V8's largest semi-space on 64-bit Node 20, which a natively loaded gateway's young generation reaches. */
@@ -37,19 +37,12 @@ const SEMI_SPACE_MB = 16;
 
 const log = (msg: string): void => void process.stderr.write(`bench:instructions: ${msg}\n`);
 
-/** A whole count of at least one, read as the timed bench reads its own (settings.ts). */
-const count = (name: string, fallback: number): number => Math.max(1, Math.round(positiveNumber(name, fallback)));
-
-const requests = count("BENCH_IR_REQUESTS", 2000);
-const warmup = count("BENCH_IR_WARMUP", 20_000);
-const connections = count("BENCH_IR_CONNECTIONS", 64);
-const parallel = count("BENCH_IR_PARALLEL", Math.min(2, availableParallelism()));
+const requests = positiveCount("BENCH_IR_REQUESTS", 2000);
+const warmup = positiveCount("BENCH_IR_WARMUP", 20_000);
+const connections = positiveCount("BENCH_IR_CONNECTIONS", 64);
+const parallel = positiveCount("BENCH_IR_PARALLEL", Math.min(2, availableParallelism()));
 const cacheSim = process.env.BENCH_IR_CACHE === "1";
-const targets: GatewayName[] = (process.env.BENCH_TARGETS ?? "vkey,metrics,traced").split(",").map((text) => {
-  const target = GATEWAYS.find((g) => g === text.trim());
-  if (target === undefined) throw new Error(`BENCH_TARGETS: ${text} is none of ${GATEWAYS.join(", ")}`);
-  return target;
-});
+const targets: GatewayName[] = gatewayList();
 // Pinning would put every gateway on one CPU; callgrind runs each process's threads one at a time anyway.
 const settings = { ...loadSettings(MODEL_ALIAS), loadCpus: null, serverCpus: null };
 

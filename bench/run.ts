@@ -11,12 +11,11 @@
  * startGateways). Ratios against the floor are taken within a round and the report gives
  * their median. See bench/README.md.
  */
-import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { checkTarget } from "./check.js";
-import { installCleanup, isRunning, stopChild } from "./children.js";
+import { installCleanup, isRunning, pinSelf, stopChild } from "./children.js";
 import { createLoadGenerator, type LoadGenerator, type LoadTarget } from "./load.js";
 import { describeMachine } from "./machine.js";
 import { measure, mergeSlices, type Cell, type Target } from "./measure.js";
@@ -38,10 +37,7 @@ const machine = describeMachine();
 const tmpDir = mkdtempSync(join(tmpdir(), "litegate-bench-"));
 installCleanup(() => rmSync(tmpDir, { recursive: true, force: true }));
 
-// The orchestrator itself stays off the servers' core (it mostly sleeps, but not always).
-if (settings.loadCpus !== null) {
-  spawnSync("taskset", ["-a", "-cp", settings.loadCpus, String(process.pid)], { stdio: "ignore" });
-}
+pinSelf(settings.loadCpus);
 
 const gen: LoadGenerator = createLoadGenerator(settings, tmpDir);
 const info: RunInfo = {

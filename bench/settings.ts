@@ -21,7 +21,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { hasTaskset } from "./children.js";
 import { isRecord } from "./child-protocol.js";
-import { TARGETS, type TargetName } from "./targets.js";
+import { GATEWAYS, type GatewayName, TARGETS, type TargetName } from "./targets.js";
 
 export interface Settings {
   durationSec: number;
@@ -79,6 +79,20 @@ export function positiveNumber(name: string, fallback: number): number {
   const n = Number(raw);
   if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got ${raw}`);
   return n;
+}
+
+/** A whole count of at least one from the environment (rounds, processes, seconds, requests). */
+export function positiveCount(name: string, fallback: number): number {
+  return Math.max(1, Math.round(positiveNumber(name, fallback)));
+}
+
+/** The gateway configurations BENCH_TARGETS names (default vkey, metrics and traced), for the tools that compare gateways only. */
+export function gatewayList(): GatewayName[] {
+  return (process.env.BENCH_TARGETS ?? "vkey,metrics,traced").split(",").map((text) => {
+    const gateway = GATEWAYS.find((g) => g === text.trim());
+    if (gateway === undefined) throw new Error(`BENCH_TARGETS: ${text} is none of ${GATEWAYS.join(", ")}`);
+    return gateway;
+  });
 }
 
 function targetList(): TargetName[] {
@@ -147,9 +161,9 @@ function cpuAssignment(): Pick<Settings, "loadCpus" | "serverCpus" | "pinningNot
 }
 
 export function loadSettings(modelAlias: string): Settings {
-  const durationSec = Math.max(1, Math.round(positiveNumber("BENCH_DURATION", 10)));
+  const durationSec = positiveCount("BENCH_DURATION", 10);
   // wrk takes whole seconds.
-  const sliceSec = Math.min(durationSec, Math.max(1, Math.round(positiveNumber("BENCH_SLICE", 2))));
+  const sliceSec = Math.min(durationSec, positiveCount("BENCH_SLICE", 2));
   const benchDistDir = dirname(fileURLToPath(import.meta.url));
   const profile = process.env.BENCH_PROFILE === "1";
   // Compiled layout: <repo>/dist/bench/settings.js.
@@ -160,9 +174,9 @@ export function loadSettings(modelAlias: string): Settings {
     sliceSec,
     warmupSec: Math.min(3, Math.max(1, Math.round(durationSec / 3))),
     childWarmupSec: durationSec >= 5 ? 1 : 0.5,
-    rounds: Math.max(1, Math.round(positiveNumber("BENCH_ROUNDS", 3))),
+    rounds: positiveCount("BENCH_ROUNDS", 3),
     // A profile is one process's whole run.
-    processes: profile ? 1 : Math.max(1, Math.round(positiveNumber("BENCH_PROCESSES", 2))),
+    processes: profile ? 1 : positiveCount("BENCH_PROCESSES", 2),
     targets: targetList(),
     profile,
     vkeyBody: vkeyBody(modelAlias),

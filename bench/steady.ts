@@ -22,42 +22,33 @@
  *   BENCH_STEADY_CONNECTIONS    connections (default 64)
  *   BENCH_LITEGATE_CLI          litegate entry point (default: dist/src/cli.js), as for `npm run bench`
  */
-import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { installCleanup, stopChild } from "./children.js";
+import { installCleanup, pinSelf, stopChild } from "./children.js";
 import { createLoadGenerator } from "./load.js";
 import { measure, type Target } from "./measure.js";
 import { median } from "./percentiles.js";
 import { type ProcessCounters, readProcessCounters } from "./proc-stats.js";
 import { headersFor, MODEL_ALIAS, PATH } from "./request.js";
 import { startLitegate, startMock } from "./servers.js";
-import { loadSettings, positiveNumber } from "./settings.js";
-import { GATEWAYS, type GatewayName, type Scenario } from "./targets.js";
+import { gatewayList, loadSettings, positiveCount } from "./settings.js";
+import type { GatewayName, Scenario } from "./targets.js";
 import { startTraceSink } from "./trace-sink.js";
 
 const log = (msg: string): void => void process.stderr.write(`bench:steady: ${msg}\n`);
-const count = (name: string, fallback: number): number => Math.max(1, Math.round(positiveNumber(name, fallback)));
 
-const processes = count("BENCH_STEADY_PROCESSES", 2);
-const rounds = count("BENCH_STEADY_ROUNDS", 6);
-const sliceSec = count("BENCH_STEADY_SLICE", 2);
-const warmupSec = count("BENCH_STEADY_WARMUP", 5);
-const connections = count("BENCH_STEADY_CONNECTIONS", 64);
-const configurations: GatewayName[] = (process.env.BENCH_TARGETS ?? "vkey,metrics,traced").split(",").map((text) => {
-  const name = text.trim() as GatewayName;
-  if (!GATEWAYS.includes(name)) throw new Error(`BENCH_TARGETS: ${text} is not one of ${GATEWAYS.join(", ")}`);
-  return name;
-});
+const processes = positiveCount("BENCH_STEADY_PROCESSES", 2);
+const rounds = positiveCount("BENCH_STEADY_ROUNDS", 6);
+const sliceSec = positiveCount("BENCH_STEADY_SLICE", 2);
+const warmupSec = positiveCount("BENCH_STEADY_WARMUP", 5);
+const connections = positiveCount("BENCH_STEADY_CONNECTIONS", 64);
+const configurations: GatewayName[] = gatewayList();
 
 const settings = loadSettings(MODEL_ALIAS);
 const tmpDir = mkdtempSync(join(tmpdir(), "litegate-steady-"));
 installCleanup(() => rmSync(tmpDir, { recursive: true, force: true }));
-// Off the servers' core, as `npm run bench` keeps itself: the trace sink runs in this process.
-if (settings.loadCpus !== null) {
-  spawnSync("taskset", ["-a", "-cp", settings.loadCpus, String(process.pid)], { stdio: "ignore" });
-}
+pinSelf(settings.loadCpus);
 
 /** One slice's figures, each a request's share. */
 type Slice = ProcessCounters & { requestsPerSec: number };
