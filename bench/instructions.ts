@@ -193,13 +193,18 @@ async function countTarget(target: GatewayName): Promise<Counted> {
 
 const results: Counted[] = [];
 const queue = [...targets];
-await Promise.all(
-  Array.from({ length: Math.min(parallel, queue.length) }, async () => {
-    for (let target = queue.shift(); target !== undefined; target = queue.shift()) {
-      results.push(await countTarget(target));
-    }
-  }),
-);
+try {
+  await Promise.all(
+    Array.from({ length: Math.min(parallel, queue.length) }, async () => {
+      for (let target = queue.shift(); target !== undefined; target = queue.shift()) {
+        results.push(await countTarget(target));
+      }
+    }),
+  );
+} finally {
+  // The gateways' stores, logs and callgrind dumps go with a failed count too (the kept dumps are in bench/results/).
+  rmSync(tmpDir, { recursive: true, force: true });
+}
 results.sort((a, b) => targets.indexOf(a.target) - targets.indexOf(b.target));
 
 const vkey = results.find((r) => r.target === "vkey");
@@ -226,4 +231,3 @@ const lines = [
 const report = lines.join("\n");
 writeFileSync(join(keptDir, "report.md"), report);
 process.stdout.write(report);
-rmSync(tmpDir, { recursive: true, force: true });

@@ -104,6 +104,8 @@ try {
   for (const m of measured) await stopChild(m.target.server.child);
   await stopChild(mock.child);
   await sink.close();
+  // The gateways' stores and logs go with a failed run too.
+  rmSync(tmpDir, { recursive: true, force: true });
 }
 
 // Every process has its rounds of slices (a failed slice ends the run), so a median exists.
@@ -150,4 +152,3 @@ const report = [
 mkdirSync(settings.resultsDir, { recursive: true });
 writeFileSync(join(settings.resultsDir, "steady.md"), report);
 process.stdout.write(report);
-rmSync(tmpDir, { recursive: true, force: true });
