@@ -169,6 +169,25 @@ export function buildDeployments(entries: readonly ResolvedEntry[]): Deployment[
   });
 }
 
+/** Custom prices may sit in litellm_params (LiteLLM's older place) or model_info; litellm_params win. */
+function costsOf(params: LitellmParams, info: ModelInfo) {
+  return {
+    ...info,
+    input_cost_per_token: params.input_cost_per_token ?? info.input_cost_per_token,
+    output_cost_per_token: params.output_cost_per_token ?? info.output_cost_per_token,
+  };
+}
+
+/**
+ * The price of a call to `model` on `deployment`: its own, or for a wildcard deployment
+ * (`openai/*`) the price of the model its `*` was filled with, its custom costs still winning.
+ */
+export function callPrice(deployment: Deployment, model: string): Price | undefined {
+  return model === deployment.model
+    ? deployment.price
+    : deploymentPrice(model, costsOf(deployment.params, deployment.info));
+}
+
 function deploymentOf(entry: ModelEntry, id: string, missingEnv: MissingEnv[]): Deployment {
   const params = dropNulls(entry.litellm_params) as LitellmParams;
   const info = { ...dropNulls(entry.model_info ?? {}), id } as ModelInfo & { id: string };
@@ -183,12 +202,6 @@ function deploymentOf(entry: ModelEntry, id: string, missingEnv: MissingEnv[]): 
     const limit = entry[key] ?? params[key] ?? info[key];
     if (limit !== undefined && limit !== null) limits[key] = limit;
   }
-  // Custom prices may sit in litellm_params (LiteLLM's older place) or model_info; litellm_params win.
-  const costs = {
-    ...info,
-    input_cost_per_token: params.input_cost_per_token ?? info.input_cost_per_token,
-    output_cost_per_token: params.output_cost_per_token ?? info.output_cost_per_token,
-  };
   return {
     id,
     modelName: entry.model_name,
@@ -200,7 +213,7 @@ function deploymentOf(entry: ModelEntry, id: string, missingEnv: MissingEnv[]): 
     defaults,
     limits,
     tags: params.tags ?? [],
-    price: deploymentPrice(params.model, costs),
+    price: deploymentPrice(params.model, costsOf(params, info)),
     missingEnv,
   };
 }

@@ -6,6 +6,7 @@
  */
 export {
   buildDeployments,
+  callPrice,
   type Deployment,
   type DeploymentLimits,
   deploymentHash,

@@ -1,16 +1,31 @@
 /**
  * One scrape for every worker of `--num_workers N`: a worker asked for /metrics asks the
- * primary, which gathers each worker's registry (prom-client's AggregatorRegistry, over the
- * cluster's IPC channel) and answers with their sum. Counters and histograms add up; the
- * gauges say how they combine where they are defined.
+ * primary, which gathers each live worker's registry (as JSON, over the cluster's IPC channel)
+ * and answers with their sum, made by prom-client's AggregatorRegistry.aggregate. Counters and
+ * histograms add up; the gauges say how they combine where they are defined.
+ *
+ * A worker that exits leaves its counters and histograms behind, as last gathered: the
+ * supervisor forks a new one that starts from zero, and a sum over the live workers only
+ * would drop by the dead one's share, which Prometheus reads as a counter reset (rate() then
+ * jumps by every other worker's whole total). Its gauges go with it. A worker that does not
+ * answer in time is summed as last gathered, so one busy worker does not fail the scrape.
  */
 import cluster, { type Worker } from "node:cluster";
 import { AggregatorRegistry, type Registry } from "prom-client";
 
+/** A worker asks the primary for every worker's metrics; the primary answers it. */
 const ASK = "litegate:metrics-ask";
 const ANSWER = "litegate:metrics-answer";
-/** Longer than prom-client's own 5 s wait for the workers, so its error arrives first. */
+/** The primary asks each worker for its registry; the worker sends it. */
+const GATHER = "litegate:metrics-gather";
+const GATHERED = "litegate:metrics-gathered";
+/** How long the primary waits for a worker's registry before using the one it last sent. */
+const GATHER_TIMEOUT_MS = 5_000;
+/** Longer than the primary's wait for the workers, so its answer arrives first. */
 const ANSWER_TIMEOUT_MS = 6_000;
+
+/** One registry's metrics, as getMetricsAsJSON() gives them and aggregate() takes them. */
+type RegistryJson = Awaited<ReturnType<Registry["getMetricsAsJSON"]>>;
 
 interface Ask {
   type: typeof ASK;
@@ -22,16 +37,87 @@ interface Answer {
   text?: string;
   error?: string;
 }
+interface Gather {
+  type: typeof GATHER;
+  id: number;
+}
+interface Gathered {
+  type: typeof GATHERED;
+  id: number;
+  metrics?: RegistryJson;
+}
+
+/** Sends unless the worker's channel is gone (it exited while we waited): a send to it would throw in the primary. */
+function sendTo(worker: Worker, message: Answer | Gather): boolean {
+  if (!worker.isConnected()) return false;
+  // With a callback, a channel that closed between the check and the send is an error passed
+  // to it (the worker is gone: nothing to tell it), not an 'error' event that would end the primary.
+  worker.send(message, () => undefined);
+  return true;
+}
+
+/** What outlives a worker: its counts, not its gauges (in-flight requests, budgets left, deployment states). */
+const cumulative = (metrics: RegistryJson): RegistryJson =>
+  metrics.filter((metric) => {
+    // prom-client declares `type` as a numeric enum it never exports; at run time it is the type's name.
+    const type = metric.type as unknown as string;
+    return type === "counter" || type === "histogram";
+  });
 
 /** In the primary: answers the workers' asks with every worker's metrics summed. */
 export function serveClusterMetrics(): void {
-  const aggregator = new AggregatorRegistry();
-  cluster.on("message", (worker: Worker, message: Ask) => {
+  /** Each live worker's registry as it last sent it, by worker id. */
+  const latest = new Map<number, RegistryJson>();
+  /** The counters and histograms of the workers that exited. */
+  let retired: RegistryJson[] = [];
+  const gathering = new Map<number, (metrics: RegistryJson | undefined) => void>();
+  let nextGather = 0;
+
+  const gatherFrom = (worker: Worker): Promise<RegistryJson | undefined> =>
+    new Promise((resolve) => {
+      const id = nextGather++;
+      const done = (metrics: RegistryJson | undefined): void => {
+        clearTimeout(timer);
+        gathering.delete(id);
+        if (metrics !== undefined && !worker.isDead()) latest.set(worker.id, metrics);
+        resolve(metrics ?? latest.get(worker.id));
+      };
+      const timer = setTimeout(() => done(undefined), GATHER_TIMEOUT_MS);
+      gathering.set(id, done);
+      if (!sendTo(worker, { type: GATHER, id } satisfies Gather)) done(undefined);
+    });
+
+  const gatherAll = async (): Promise<string> => {
+    const workers = Object.values(cluster.workers ?? {}).filter((worker) => worker !== undefined);
+    const gathered = await Promise.all(workers.map(gatherFrom));
+    // A worker that exited while the others were asked is in `retired` now: not counted twice.
+    const live = gathered.filter(
+      (metrics, i): metrics is RegistryJson => metrics !== undefined && latest.has((workers[i] as Worker).id),
+    );
+    // Many exits (a crash loop) fold into one registry, not a list that grows.
+    if (retired.length > 1) retired = [await AggregatorRegistry.aggregate(retired).getMetricsAsJSON()];
+    return AggregatorRegistry.aggregate([...live, ...retired]).metrics();
+  };
+
+  cluster.on("exit", (worker: Worker) => {
+    const last = latest.get(worker.id);
+    latest.delete(worker.id);
+    if (last !== undefined) retired.push(cumulative(last));
+  });
+  cluster.on("message", (worker: Worker, message: Ask | Gathered) => {
+    if (message?.type === GATHERED) {
+      gathering.get(message.id)?.(message.metrics);
+      return;
+    }
     if (message?.type !== ASK) return;
-    aggregator.clusterMetrics().then(
-      (text) => worker.send({ type: ANSWER, id: message.id, text } satisfies Answer),
+    gatherAll().then(
+      (text) => sendTo(worker, { type: ANSWER, id: message.id, text } satisfies Answer),
       (error: unknown) =>
-        worker.send({ type: ANSWER, id: message.id, error: error instanceof Error ? error.message : String(error) }),
+        sendTo(worker, {
+          type: ANSWER,
+          id: message.id,
+          error: error instanceof Error ? error.message : String(error),
+        } satisfies Answer),
     );
   });
 }
@@ -42,9 +128,14 @@ let listening = false;
 
 /** In a worker: the registry the primary gathers when any worker is scraped. */
 export function shareWithPrimary(registry: Registry): void {
-  // prom-client installs a worker's answering listener when an AggregatorRegistry is made.
-  new AggregatorRegistry();
-  AggregatorRegistry.setRegistries([registry]);
+  process.on("message", (message: Gather) => {
+    if (message?.type !== GATHER) return;
+    registry.getMetricsAsJSON().then(
+      (metrics) => process.send?.({ type: GATHERED, id: message.id, metrics } satisfies Gathered),
+      // Nothing to send: the primary sums this worker as it last sent it.
+      () => process.send?.({ type: GATHERED, id: message.id } satisfies Gathered),
+    );
+  });
 }
 
 /** In a worker: every worker's metrics summed, gathered by the primary. */

@@ -80,16 +80,27 @@ function providerOf(deployment: Deployment): string {
   return slash === -1 ? "openai" : deployment.model.slice(0, slash);
 }
 
-/** The model a deployment calls, as LiteLLM's `model` label names it: without its provider. */
-function modelOf(deployment: Deployment): string {
-  return deployment.model.slice(deployment.model.indexOf("/") + 1);
+/**
+ * The provider model an attempt called, as labels show it. A wildcard deployment (`openai/*`)
+ * calls the model the client named; once too many unnamed models have a `requested_model`
+ * label of their own (theirs is then ""), their calls share the deployment's pattern, so
+ * clients cannot grow the series without bound.
+ */
+function calledModel(attempt: Attempt, requested: string): string {
+  return requested === "" ? attempt.deployment.model : attempt.model;
+}
+
+/** A provider model string as LiteLLM's `model` label names it: without its provider. */
+function withoutProvider(model: string): string {
+  return model.slice(model.indexOf("/") + 1);
 }
 
 type DeploymentLabels = ReturnType<typeof deploymentLabels>;
 
-function deploymentLabels(deployment: Deployment) {
+/** `model`: the provider model string called (see calledModel). */
+function deploymentLabels(deployment: Deployment, model: string) {
   return {
-    litellm_model_name: deployment.model,
+    litellm_model_name: model,
     model_id: deployment.id,
     api_base: deployment.apiBase ?? "",
     api_provider: providerOf(deployment),
@@ -313,9 +324,12 @@ export class GatewayMetrics {
       // A hit made no attempt: it is an answer, not a failure, and spent nothing.
       if (cache.hit && request.status === 200) return;
     }
+    const firstGroup = attempts[0]?.group;
     for (const attempt of attempts) {
       const series = attempt === last ? found : this.seriesOf(entry, requested, attempt.deployment.id);
-      this.recordAttempt(attempt, requested, entry, series);
+      // The model group as LiteLLM's model_group label names it: the one asked for (as the
+      // overhead metric's), or the fallback's.
+      this.recordAttempt(attempt, attempt.group === firstGroup ? requested : attempt.group, requested, entry, series);
     }
     if (attempts.length > 1) this.recordFallbacks(attempts, requested, caller);
     if (request.status !== 200 || last === undefined || deployment === undefined) {
@@ -341,7 +355,7 @@ export class GatewayMetrics {
         .inc();
       return;
     }
-    const series = found.answer ?? this.answerSeries(entry, found, requested, deployment);
+    const series = found.answer ?? this.answerSeries(entry, found, requested, last);
     series.requests.inc();
     series.requestLatency.observe(seconds(request.totalMs));
     const answered = last.answeredAt ?? request.endedAt;
@@ -417,11 +431,13 @@ export class GatewayMetrics {
     entry: CallerEntry,
     found: DeploymentSeries,
     requested: string,
-    deployment: Deployment,
+    answered: Attempt,
   ): AnswerSeries {
     const { caller } = entry;
     const c = this.catalog;
-    const model = modelOf(deployment);
+    const { deployment } = answered;
+    const called = calledModel(answered, requested);
+    const model = withoutProvider(called);
     const modelId = deployment.id;
     const api = { ...caller, model, requested_model: requested, model_id: modelId };
     const series: AnswerSeries = {
@@ -433,7 +449,7 @@ export class GatewayMetrics {
         model_group: requested,
         api_provider: providerOf(deployment),
         api_base: deployment.apiBase ?? "",
-        litellm_model_name: deployment.model,
+        litellm_model_name: called,
         hashed_api_key: caller.hashed_api_key,
         api_key_alias: caller.api_key_alias,
         model_id: modelId,
@@ -447,13 +463,19 @@ export class GatewayMetrics {
     return series;
   }
 
-  private recordAttempt(attempt: Attempt, requested: string, entry: CallerEntry, found: DeploymentSeries): void {
+  private recordAttempt(
+    attempt: Attempt,
+    group: string,
+    requested: string,
+    entry: CallerEntry,
+    found: DeploymentSeries,
+  ): void {
     const c = this.catalog;
     const { caller } = entry;
     const deployment = attempt.deployment;
     let series = found.attempt;
     if (series === undefined) {
-      const where = deploymentLabels(deployment);
+      const where = deploymentLabels(deployment, calledModel(attempt, requested));
       const labels = attemptLabels(where, requested, caller);
       series = {
         where,
@@ -468,10 +490,10 @@ export class GatewayMetrics {
     if (attempt.remainingRequests !== undefined || attempt.remainingTokens !== undefined) {
       // Only the providers that send these headers pay for it, found by label without a cache.
       const limits = {
-        model_group: attempt.group,
+        model_group: group,
         api_provider: providerOf(deployment),
         api_base: deployment.apiBase ?? "",
-        litellm_model_name: deployment.model,
+        litellm_model_name: series.where.litellm_model_name,
         hashed_api_key: caller.hashed_api_key,
         api_key_alias: caller.api_key_alias,
         model_id: deployment.id,
@@ -497,15 +519,17 @@ export class GatewayMetrics {
   /** Each fallback group tried: successful if it answered, failed if it did not. */
   private recordFallbacks(attempts: readonly Attempt[], requested: string, caller: Caller): void {
     const first = attempts[0]?.group;
+    // The failure that sent the request on to the group being tried: the last one before it,
+    // never a retry's within that group.
     let cause: AttemptFailure | undefined;
+    let lastFailure: AttemptFailure | undefined;
     for (let i = 0; i < attempts.length; i++) {
       const attempt = attempts[i] as Attempt;
+      if (i > 0 && attempts[i - 1]?.group !== attempt.group) cause = lastFailure;
+      lastFailure = attempt.failure ?? lastFailure;
       const next = attempts[i + 1];
-      // The failure that sent the request on to the next group, and the group's last attempt.
-      if (attempt.group === first || (next !== undefined && next.group === attempt.group)) {
-        cause = attempt.failure ?? cause;
-        continue;
-      }
+      // A fallback group counts once, at its last attempt.
+      if (attempt.group === first || (next !== undefined && next.group === attempt.group)) continue;
       const labels = {
         requested_model: requested,
         fallback_model: attempt.group,
@@ -519,7 +543,6 @@ export class GatewayMetrics {
       };
       const answered = attempt.failure === undefined && attempt.answeredAt !== undefined;
       (answered ? this.catalog.successfulFallbacks : this.catalog.failedFallbacks).series(labels).inc();
-      cause = attempt.failure ?? cause;
     }
   }
 }

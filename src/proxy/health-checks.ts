@@ -5,7 +5,9 @@
  * answers from them in background mode, and /health/latest shows them (the admin UI's Models
  * page reads it, so opening the page calls no upstream).
  *
- * Runs never overlap: a run asked for while one is under way joins it. The records live in
+ * Runs of every deployment never overlap: one asked for while one is under way joins it (a check
+ * of some deployments, GET /health?model=, takes their results from a run under way, else runs
+ * on its own beside the background loop's next one). The records live in
  * this process only (each --num_workers worker keeps its own, as LiteLLM's workers do) and
  * hold no key: an error message is the provider's, with credentials already redacted.
  */

@@ -5,15 +5,17 @@
  */
 import type { IncomingMessage } from "node:http";
 import { type Outcome, principalShownId } from "../access/spend-ledger.js";
+import { callPrice } from "../config/index.js";
 import { costOf, formatCostHeader } from "../cost/cost.js";
 import type { RequestRecord } from "../metrics/gateway-metrics.js";
 import type { CompletionUsage } from "../wire/completions.js";
 import type { RequestContext } from "./context.js";
 import type { Headers } from "./respond.js";
 
-/** USD for `usage` on the deployment that answered (0 when none did or its price is unknown). */
+/** USD for `usage` on the deployment that answered, at the called model's price (0 when none did or its price is unknown). */
 export function costFor(ctx: RequestContext, usage: CompletionUsage): number {
-  const price = ctx.trace?.deployment?.price;
+  const attempt = ctx.trace?.attempts.at(-1);
+  const price = attempt === undefined ? undefined : callPrice(attempt.deployment, attempt.model);
   return price === undefined ? 0 : costOf(usage, price);
 }
 

@@ -11,6 +11,7 @@ import type { IncomingMessage } from "node:http";
 import type { Principal } from "../access/grant.js";
 import type { Json, JsonObject } from "../store/types.js";
 import { BadRequestError } from "../wire/errors.js";
+import { MAX_JSON_DEPTH, nestsDeeperThan } from "./body.js";
 
 /** At most this many tags a request, each at most MAX_TAG_LENGTH characters. */
 export const MAX_TAGS = 32;
@@ -34,7 +35,7 @@ export const NO_LABELS: RequestLabels = { tags: [], metadata: {} };
  * metadata is free-form; a copied header or a provider key must not end up in the spend table.)
  */
 const SECRET_NAME =
-  /api[_-]?key|secret|password|passwd|authorization|cookie|credential|access[_-]?token|^(token|key|auth|bearer)$/i;
+  /api[_-]?key|secret|password|passwd|authorization|cookie|credential|(access|refresh|session|id)[_-]?token|private[_-]?key|^(token|key|auth|bearer|jwt)$/i;
 /** A value shaped like an API key (OpenAI's, Anthropic's, litegate's virtual keys). */
 const SECRET_VALUE = /^(sk|pk|rk)-[\w-]{16,}$/;
 
@@ -62,6 +63,13 @@ function metadataObject(value: unknown, field: string): Record<string, unknown> 
   if (value === undefined || value === null) return undefined;
   let parsed: unknown = value;
   if (typeof value === "string") {
+    // JSON in a string escaped the body's depth check: one too deep would overflow the scrub below.
+    if (nestsDeeperThan(value, MAX_JSON_DEPTH)) {
+      throw new BadRequestError(
+        `Invalid '${field}': its JSON nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep; send a flatter object.`,
+        { param: field, code: "invalid_metadata" },
+      );
+    }
     try {
       parsed = JSON.parse(value) as unknown;
     } catch {

@@ -107,6 +107,8 @@ const EXACT: Record<string, Methods> = {
   "/openapi.json": { GET: openApi },
   "/docs": { GET: docsPage },
   "/metrics": { GET: metrics },
+  // LiteLLM mounts its exporter at /metrics/: scrape configs written for it use that path.
+  "/metrics/": { GET: metrics },
   "/cache/ping": { GET: cachePing },
   "/cache/delete": { POST: cacheDelete },
   "/cache/flushall": { POST: cacheFlushAll },

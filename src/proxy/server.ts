@@ -14,6 +14,7 @@ import {
 } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
+import { costOf } from "../cost/cost.js";
 import { closePools } from "../http/transport.js";
 import { Router, type RouterOptions } from "../router/router.js";
 import type { Deployment, RequestOverrides } from "../config/index.js";
@@ -262,6 +263,10 @@ export class GatewayServer {
           });
     return new WebhookLogger(options, {
       warn: (fields, message) => this.logger.warn(fields, message),
+      callCost: (model, usage) => {
+        const price = this.gateway.router.priceOf(model);
+        return price === undefined ? 0 : costOf(usage, price);
+      },
       dropped: dropped === undefined ? undefined : (count) => dropped.inc(count),
     });
   }
@@ -338,7 +343,17 @@ export class GatewayServer {
     const ctx = new RequestContext(req, match.kind === "not_found" ? pathOf(req.url ?? "/") : match.route);
     if (this.tracer !== undefined) ctx.tracing = this.tracer.begin(req.headers.traceparent, req.headers.tracestate);
     this.inFlight += 1;
-    res.once("close", () => this.finished(req, res, ctx, match.kind !== "not_found"));
+    res.once("close", () => {
+      try {
+        this.finished(req, res, ctx, match.kind !== "not_found");
+      } catch (error) {
+        // A fault in what observes a finished request (metrics, logs, traces) must not end the process.
+        this.logger.error({ request_id: ctx.id, err: error }, "finished request not recorded");
+      } finally {
+        this.inFlight -= 1;
+        if (this.inFlight === 0) for (const wake of this.idle.splice(0)) wake();
+      }
+    });
     try {
       if (match.kind === "not_found") {
         throw new NotFoundError(`No route ${req.method} ${ctx.route}. ${routesNear(ctx.route)}`, {
@@ -395,8 +410,6 @@ export class GatewayServer {
       this.trace(ctx, end, outcome.usage);
     }
     this.logRequest(logFields(req, ctx, status));
-    this.inFlight -= 1;
-    if (this.inFlight === 0) for (const wake of this.idle.splice(0)) wake();
   }
 
   /** Hands a finished request's spans to the tracer, once a stream's counted usage is known. */

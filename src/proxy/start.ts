@@ -194,24 +194,42 @@ export function webhookOptions(
         'GENERIC_LOGGER_HEADERS must be "name=value" pairs separated by commas (e.g. "Authorization=Bearer x").',
       );
     }
-    headers[item.slice(0, eq).trim()] = item.slice(eq + 1).trim();
+    const name = item.slice(0, eq).trim();
+    const value = item.slice(eq + 1).trim();
+    // What fetch cannot send would fail every batch; the value is not repeated.
+    if (!HEADER_NAME.test(name) || !HEADER_VALUE.test(value)) {
+      throw new Error(
+        `GENERIC_LOGGER_HEADERS: the header "${HEADER_NAME.test(name) ? name : "(its name)"}" has characters a header cannot carry (spaces or separators in a name; line breaks, control or non-Latin-1 characters in a value).`,
+      );
+    }
+    headers[name] = value;
   }
   return {
     endpoint,
     headers,
     batchSize: positiveSetting(env, "DEFAULT_BATCH_SIZE") ?? DEFAULT_WEBHOOK_BATCH_SIZE,
-    flushIntervalMs: (positiveSetting(env, "DEFAULT_FLUSH_INTERVAL_SECONDS") ?? DEFAULT_WEBHOOK_FLUSH_SECONDS) * 1000,
+    flushIntervalMs:
+      (positiveSetting(env, "DEFAULT_FLUSH_INTERVAL_SECONDS", MAX_TIMER_SECONDS) ?? DEFAULT_WEBHOOK_FLUSH_SECONDS) *
+      1000,
     maxQueue: positiveSetting(env, "GENERIC_LOGGER_MAX_QUEUE") ?? DEFAULT_WEBHOOK_MAX_QUEUE,
     logMessages: l.turn_off_message_logging === false,
   };
 }
 
-/** An unset or empty variable is undefined (the default); anything but a positive integer stops the start. */
-function positiveSetting(env: NodeJS.ProcessEnv, name: string): number | undefined {
+/** An HTTP token, as a header's name must be. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Tabs, visible ASCII and Latin-1: what fetch sends in a header's value. */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+/** Node's longest timer, in whole seconds: a longer one fires after 1 ms instead. */
+const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+/** An unset or empty variable is undefined (the default); anything but a positive integer up to `max` stops the start. */
+function positiveSetting(env: NodeJS.ProcessEnv, name: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
   const value = env[name];
   if (value === undefined || value.trim() === "") return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive whole number, got "${value}".`);
+  if (n > max) throw new Error(`${name} must be at most ${max}, got "${value}".`);
   return n;
 }
 

@@ -114,13 +114,16 @@ function serverOf(apiBase: string | undefined): DeploymentFacts["server"] {
   }
 }
 
+/** A provider model string without its provider, as gen_ai.request.model shows it. */
+const withoutProvider = (model: string): string => model.slice(model.indexOf("/") + 1);
+
 function factsOf(deployment: Deployment): DeploymentFacts {
   let facts = deploymentFacts.get(deployment);
   if (facts === undefined) {
     const slash = deployment.model.indexOf("/");
     facts = {
       provider: genAiProviderName(slash === -1 ? "openai" : deployment.model.slice(0, slash)),
-      model: deployment.model.slice(slash + 1),
+      model: withoutProvider(deployment.model),
       server: serverOf(deployment.apiBase),
       attempts: new Map(),
     };
@@ -129,34 +132,50 @@ function factsOf(deployment: Deployment): DeploymentFacts {
   return facts;
 }
 
-function attemptFactsOf(deployment: Deployment, operation: string, group: string): AttemptFacts {
+function newAttemptFacts(
+  deployment: Deployment,
+  facts: DeploymentFacts,
+  operation: string,
+  group: string,
+  model: string,
+): AttemptFacts {
+  const server =
+    facts.server === null ? {} : { "server.address": facts.server.address, "server.port": facts.server.port };
+  return {
+    name: `${operation} ${model}`,
+    model,
+    attributes: new AttributeBlock({
+      "gen_ai.operation.name": operation,
+      "gen_ai.provider.name": facts.provider,
+      "gen_ai.system": facts.provider,
+      "litegate.deployment_id": deployment.id,
+      "gen_ai.request.model": model,
+      ...server,
+      "litegate.model_group": group,
+    }),
+  };
+}
+
+function attemptFactsOf(attempt: Attempt, operation: string): AttemptFacts {
+  const { deployment, group } = attempt;
   const facts = factsOf(deployment);
+  // A wildcard deployment (`openai/*`) calls the model each client named: its facts are made
+  // per attempt, not kept (clients could grow a cache of them without bound).
+  if (attempt.model !== deployment.model) {
+    return newAttemptFacts(deployment, facts, operation, group, withoutProvider(attempt.model));
+  }
   // Nested maps, not one keyed by a joined string: a key made per request is a new string to hash.
   let byGroup = facts.attempts.get(operation);
   if (byGroup === undefined) {
     byGroup = new Map<string, AttemptFacts>();
     facts.attempts.set(operation, byGroup);
   }
-  let attempt = byGroup.get(group);
-  if (attempt === undefined) {
-    const server =
-      facts.server === null ? {} : { "server.address": facts.server.address, "server.port": facts.server.port };
-    attempt = {
-      name: `${operation} ${facts.model}`,
-      model: facts.model,
-      attributes: new AttributeBlock({
-        "gen_ai.operation.name": operation,
-        "gen_ai.provider.name": facts.provider,
-        "gen_ai.system": facts.provider,
-        "litegate.deployment_id": deployment.id,
-        "gen_ai.request.model": facts.model,
-        ...server,
-        "litegate.model_group": group,
-      }),
-    };
-    if (byGroup.size < MAX_KEPT_ATTEMPT_FACTS) byGroup.set(group, attempt);
+  let kept = byGroup.get(group);
+  if (kept === undefined) {
+    kept = newAttemptFacts(deployment, facts, operation, group, facts.model);
+    if (byGroup.size < MAX_KEPT_ATTEMPT_FACTS) byGroup.set(group, kept);
   }
-  return attempt;
+  return kept;
 }
 
 /** What every server span of one method and route shows alike: its name and shared attributes. */
@@ -235,7 +254,7 @@ function attemptSpan(
   fallback: number,
   answered: { usage: CompletionUsage | undefined; endedAt: number } | undefined,
 ): ChildSpan {
-  const facts = attemptFactsOf(attempt.deployment, operation, attempt.group);
+  const facts = attemptFactsOf(attempt, operation);
   const attributes = new SpanAttributes(facts.attributes);
   paramAttributes(ctx, attributes);
   attributes.add(ATTR.attempt, index).add(ATTR.retry, retry).add(ATTR.fallback, fallback);
@@ -340,7 +359,8 @@ export function requestSpans(
     // The model group asked for; what each deployment was asked and by which provider is on its attempt's span.
     if (ctx.model !== undefined) attributes.add(ATTR.genAiRequestModel, ctx.model);
     const trace = ctx.trace;
-    const deployment = trace?.deployment;
+    const answered = trace?.attempts.at(-1);
+    const deployment = answered?.deployment;
     // What the request spent: on the server span and on the spend record's.
     const cost = usage === undefined || deployment === undefined ? 0 : costFor(ctx, usage);
     if (trace !== undefined) {
@@ -356,10 +376,11 @@ export function requestSpans(
         attributes.add(ATTR.cost, 0);
       }
     }
-    if (deployment !== undefined) {
+    if (answered !== undefined && deployment !== undefined) {
       attributes.add(ATTR.deploymentId, deployment.id);
       if (status === 200) {
-        attributes.add(ATTR.genAiResponseModel, factsOf(deployment).model);
+        const model = answered.model === deployment.model ? factsOf(deployment).model : withoutProvider(answered.model);
+        attributes.add(ATTR.genAiResponseModel, model);
         usageAttributes(usage, attributes);
         if (usage !== undefined) attributes.add(ATTR.cost, cost);
       }

@@ -1,5 +1,5 @@
 /**
- * LiteLLM's `generic_api` callback: every completion, chat and responses request's
+ * LiteLLM's `generic_api` callback: every completion, chat, embeddings and responses request's
  * StandardLoggingPayload, POSTed as a JSON array to GENERIC_LOGGER_ENDPOINT. Payloads are
  * queued at the request's end and sent in batches off the request path; a batch the
  * endpoint refuses is retried with backoff, and the queue is bounded so that an endpoint
@@ -16,6 +16,13 @@ export const DEFAULT_WEBHOOK_BATCH_SIZE = 512;
 export const DEFAULT_WEBHOOK_FLUSH_SECONDS = 5;
 /** Payloads kept while the endpoint is down; LiteLLM keeps none (a failed batch is lost). */
 export const DEFAULT_WEBHOOK_MAX_QUEUE = 10_000;
+/**
+ * The queue's bound in characters of JSON, beside its count: with prompts logged a payload can
+ * be megabytes (max_request_size_mb), and 10,000 of them would not fit in the heap.
+ */
+const DEFAULT_MAX_QUEUE_CHARS = 64 * 1024 * 1024;
+/** A batch's body stays under this (one payload larger goes alone): far from V8's longest string, which JSON.stringify of a whole batch could pass. */
+const DEFAULT_MAX_BATCH_CHARS = 8 * 1024 * 1024;
 
 export interface WebhookLoggerOptions {
   endpoint: string;
@@ -30,6 +37,9 @@ export interface WebhookLoggerOptions {
    * it is true; litegate sends no prompt anywhere unless told to.
    */
   logMessages: boolean;
+  /** Characters of JSON kept queued (default 64 Mi) and sent in one batch (default 8 Mi). */
+  maxQueueChars?: number | undefined;
+  maxBatchChars?: number | undefined;
   /** First wait after a failed batch; doubles up to maxBackoffMs. */
   backoffMs?: number | undefined;
   maxBackoffMs?: number | undefined;
@@ -37,6 +47,8 @@ export interface WebhookLoggerOptions {
 
 export interface WebhookLoggerHooks {
   warn(fields: Record<string, unknown>, message: string): void;
+  /** What a call to the model group would have cost: a cache hit's `saved_cache_cost`. */
+  callCost(model: string, usage: CompletionUsage): number;
   /** Payloads dropped because the queue was full (a Prometheus counter with metrics on). */
   dropped?: ((count: number) => void) | undefined;
 }
@@ -45,12 +57,21 @@ export interface WebhookLoggerHooks {
 export type LoggingPayload = Record<string, unknown>;
 
 export class WebhookLogger {
-  private readonly queue: LoggingPayload[] = [];
+  /** Each payload as its JSON, serialised as it is queued: what the batches are made of and the queue is bounded by. */
+  private readonly queue: string[] = [];
+  /** The characters of JSON in the queue. */
+  private queuedChars = 0;
   private readonly timer: NodeJS.Timeout;
   private sending: Promise<void> | undefined;
   private failures = 0;
   private retryAt = 0;
   private closed = false;
+  /** close() has made its last send. */
+  private ended = false;
+  /** performance.now() past which nothing more is sent: set by close() to the end of the grace time. */
+  private deadline = Number.POSITIVE_INFINITY;
+  /** Aborted at that deadline: a batch still in flight then is given up (and counted as lost). */
+  private readonly shutdown = new AbortController();
   /** Payloads still waiting for their usage (a stream counted to its end). */
   private readonly pending = new Set<Promise<void>>();
 
@@ -67,15 +88,17 @@ export class WebhookLogger {
   record(ctx: RequestContext, status: number, outcome: Outcome): void {
     const usage = outcome.usage;
     if (usage instanceof Promise) {
-      const waiting: Promise<void> = usage.then(
-        (settled) => this.push(loggingPayload(ctx, status, outcome, settled)),
-        () => this.push(loggingPayload(ctx, status, outcome, undefined)),
-      );
+      const waiting: Promise<void> = usage
+        .then(
+          (settled) => this.push(loggingPayload(ctx, status, outcome, settled, this.hooks.callCost)),
+          () => this.push(loggingPayload(ctx, status, outcome, undefined, this.hooks.callCost)),
+        )
+        .catch((error: unknown) => this.hooks.warn({ error: String(error) }, "generic_api logger: payload not built"));
       this.pending.add(waiting);
       void waiting.finally(() => this.pending.delete(waiting));
       return;
     }
-    this.push(loggingPayload(ctx, status, outcome, usage));
+    this.push(loggingPayload(ctx, status, outcome, usage, this.hooks.callCost));
   }
 
   /** Payloads queued and not yet accepted by the endpoint. */
@@ -84,21 +107,60 @@ export class WebhookLogger {
   }
 
   private push(payload: LoggingPayload): void {
-    this.queue.push(payload);
+    // A stream's usage settled after shutdown's last send: nothing will send it.
+    if (this.ended) {
+      this.hooks.dropped?.(1);
+      return;
+    }
+    let json: string;
+    try {
+      json = JSON.stringify(payload);
+    } catch (error) {
+      // Longer than V8's longest string: no batch could carry it.
+      this.hooks.warn({ error: String(error) }, "generic_api logger: payload too large to send, dropped");
+      this.hooks.dropped?.(1);
+      return;
+    }
+    this.queue.push(json);
+    this.queuedChars += json.length;
     this.trim();
     if (this.queue.length >= this.options.batchSize) this.flush();
   }
 
-  /** Drops the oldest payloads past maxQueue: under a long outage the newest matter most. */
+  /** Drops the oldest payloads past maxQueue or the queue's characters: under a long outage the newest matter most. */
   private trim(): void {
-    const over = this.queue.length - this.options.maxQueue;
-    if (over <= 0) return;
+    const maxChars = this.options.maxQueueChars ?? DEFAULT_MAX_QUEUE_CHARS;
+    let over = Math.max(0, this.queue.length - this.options.maxQueue);
+    let chars = this.queuedChars;
+    for (let i = 0; i < over; i++) chars -= (this.queue[i] as string).length;
+    // The newest payload stays, however large: it went through JSON.stringify, so it can be sent.
+    while (chars > maxChars && over < this.queue.length - 1) {
+      chars -= (this.queue[over] as string).length;
+      over += 1;
+    }
+    if (over === 0) return;
     this.queue.splice(0, over);
+    this.queuedChars = chars;
     this.hooks.warn(
       { dropped: over, max_queue: this.options.maxQueue },
       "generic_api logger queue full: oldest payloads dropped",
     );
     this.hooks.dropped?.(over);
+  }
+
+  /** The next batch off the front of the queue: up to batchSize payloads within maxBatchChars (at least one). */
+  private takeBatch(): string[] {
+    const maxChars = this.options.maxBatchChars ?? DEFAULT_MAX_BATCH_CHARS;
+    let count = 0;
+    let chars = 0;
+    while (count < this.options.batchSize && count < this.queue.length) {
+      const next = (this.queue[count] as string).length;
+      if (count > 0 && chars + next > maxChars) break;
+      chars += next;
+      count += 1;
+    }
+    this.queuedChars -= chars;
+    return this.queue.splice(0, count);
   }
 
   /** Starts sending batches unless a send runs or a retry waits. */
@@ -111,16 +173,17 @@ export class WebhookLogger {
     });
   }
 
-  private async drain(deadline = Number.POSITIVE_INFINITY): Promise<void> {
-    while (this.queue.length > 0 && performance.now() < deadline) {
-      const batch = this.queue.splice(0, this.options.batchSize);
-      const error = await this.send(batch, deadline);
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0 && performance.now() < this.deadline) {
+      const batch = this.takeBatch();
+      const error = await this.send(batch);
       if (error === undefined) {
         this.failures = 0;
         continue;
       }
       // Back at the front, in order; whatever came meanwhile and overflows is dropped oldest first.
       this.queue.unshift(...batch);
+      for (const json of batch) this.queuedChars += json.length;
       this.trim();
       this.failures += 1;
       const base = this.options.backoffMs ?? 1000;
@@ -138,15 +201,15 @@ export class WebhookLogger {
   }
 
   /** undefined when the endpoint accepted the batch, else why not (never its headers). */
-  private async send(batch: LoggingPayload[], deadline: number): Promise<string | undefined> {
+  private async send(batch: readonly string[]): Promise<string | undefined> {
     // AbortSignal.timeout takes whole milliseconds only.
-    const timeout = Math.ceil(Math.max(1, Math.min(30_000, deadline - performance.now())));
+    const timeout = Math.ceil(Math.max(1, Math.min(30_000, this.deadline - performance.now())));
     try {
       const response = await fetch(this.options.endpoint, {
         method: "POST",
         headers: { ...this.options.headers, "content-type": "application/json" },
-        body: JSON.stringify(batch),
-        signal: AbortSignal.timeout(timeout),
+        body: `[${batch.join(",")}]`,
+        signal: AbortSignal.any([AbortSignal.timeout(timeout), this.shutdown.signal]),
       });
       await response.arrayBuffer();
       return response.ok ? undefined : `status ${response.status}`;
@@ -158,11 +221,15 @@ export class WebhookLogger {
   /** At shutdown: sends what is queued within graceMs, one try per batch. */
   async close(graceMs: number): Promise<void> {
     clearInterval(this.timer);
-    const deadline = performance.now() + graceMs;
+    // A send already under way (with its own 30 s timeout) ends at the deadline too.
+    this.deadline = performance.now() + graceMs;
+    const giveUp = setTimeout(() => this.shutdown.abort(), graceMs);
     await Promise.race([Promise.allSettled([...this.pending]), sleep(graceMs)]);
     this.closed = true;
     await this.sending;
-    if (this.queue.length > 0) await this.drain(deadline);
+    if (this.queue.length > 0) await this.drain();
+    clearTimeout(giveUp);
+    this.ended = true;
     if (this.queue.length > 0) {
       this.hooks.warn({ lost: this.queue.length }, "generic_api logger: payloads not sent before shutdown");
       this.hooks.dropped?.(this.queue.length);
@@ -207,15 +274,17 @@ export function loggingPayload(
   status: number,
   outcome: Outcome,
   usage: CompletionUsage | undefined,
+  callCost: WebhookLoggerHooks["callCost"],
 ): LoggingPayload {
   const trace = ctx.trace;
-  const deployment = trace?.deployment;
+  const answered = trace?.attempts.at(-1);
+  const deployment = answered?.deployment;
   const principal = ctx.principal;
   const grant = principal?.kind === "key" ? principal.grant : undefined;
   const ok = status === 200;
   const cost = usage === undefined ? 0 : outcome.cost(usage);
   const endedAt = performance.now();
-  const answeredAt = trace?.attempts.at(-1)?.answeredAt;
+  const answeredAt = answered?.answeredAt;
   const provider = deployment === undefined ? (ctx.failure?.provider ?? null) : providerOf(deployment);
   const failure = ok ? undefined : ctx.failure;
   return {
@@ -233,7 +302,7 @@ export function loggingPayload(
     endTime: epochSeconds(endedAt),
     completionStartTime: epochSeconds(answeredAt ?? endedAt),
     response_time: (endedAt - ctx.started) / 1000,
-    model: deployment?.model ?? ctx.model ?? "",
+    model: answered?.model ?? ctx.model ?? "",
     model_id: deployment?.id ?? null,
     model_group: outcome.modelGroup,
     api_base: deployment?.apiBase ?? "",
@@ -241,6 +310,7 @@ export function loggingPayload(
       user_api_key_hash: principal === undefined ? null : principalLogId(principal),
       user_api_key_alias: grant?.key.key_alias ?? null,
       user_api_key_team_id: grant?.key.team_id ?? null,
+      user_api_key_team_alias: grant?.team?.team_alias ?? null,
       user_api_key_user_id: grant?.key.user_id ?? null,
       user_api_key_end_user_id: ctx.endUser ?? null,
       requester_metadata: outcome.metadata,
@@ -248,11 +318,14 @@ export function loggingPayload(
     },
     cache_hit: outcome.cacheHit,
     cache_key: ctx.trace?.cache?.key ?? null,
-    saved_cache_cost: 0,
+    // What the answer would have cost from the model, as LiteLLM prices a hit with cache_hit=False.
+    saved_cache_cost: outcome.cacheHit && usage !== undefined ? callCost(outcome.modelGroup, usage) : 0,
     request_tags: outcome.requestTags,
     end_user: ctx.endUser ?? "",
     messages: ctx.logged?.input ?? null,
-    response: ctx.logged?.gathered?.answer(usage) ?? ctx.logged?.output ?? null,
+    // A failure has no answer, as LiteLLM logs it ({}): a stream cut short is not a finished one.
+    response:
+      ctx.logged === undefined ? null : ok ? (ctx.logged.gathered?.answer(usage) ?? ctx.logged.output ?? null) : {},
     model_parameters: {},
     // LiteLLM's str(exception): the message the client got, not only its class.
     error_str: failure === undefined ? null : failure.message,

@@ -34,6 +34,7 @@ import {
 } from "../wire/errors.js";
 import { assertObject, clip } from "../wire/validate.js";
 import {
+  callPrice,
   type Deployment,
   deploymentsFromLiteLLM,
   type FallbackList,
@@ -41,6 +42,7 @@ import {
   type RouterSettings,
 } from "../config/index.js";
 import { checkProvider } from "../config/providers.js";
+import type { Price } from "../cost/cost.js";
 import { cooldownFor, countsAgainstDeployment, retriesFor } from "./policy.js";
 import { choose } from "./strategies.js";
 import { type Attempt, failureOf, RouteTrace } from "./trace.js";
@@ -275,6 +277,13 @@ export class Router {
     const group = this.group(model);
     const first = group?.members[0];
     return first === undefined ? undefined : group?.upstream(first);
+  }
+
+  /** The price of a call to `model` on its first deployment (wildcards filled in): what a cached answer saved. */
+  priceOf(model: string): Price | undefined {
+    const group = this.group(model);
+    const first = group?.members[0];
+    return group === undefined || first === undefined ? undefined : callPrice(first, group.upstream(first));
   }
 
   /** The deployment's cooldown, if it is cooling down now. */
@@ -543,10 +552,12 @@ export class Router {
         if (attempt > 0) retries += 1;
         const upstreamStarted = performance.now();
         const ids = trace.tracing === undefined ? undefined : newSpanId();
+        const called = group.upstream(deployment);
         // Every field named, none spread in: a literal with a spread has each property after it
         // defined one call at a time (V8's CreateDataProperty) instead of made with its shape.
         const attemptRecord: Attempt = {
           deployment,
+          model: called,
           group: group.name,
           startedAt: upstreamStarted,
           answeredAt: undefined,
@@ -565,7 +576,7 @@ export class Router {
         try {
           assertConfigured(deployment);
           const result = await call(
-            group.upstream(deployment),
+            called,
             this.callOptions(deployment, route, trace, stream, attemptRecord),
             deployment,
           ).finally(() => {

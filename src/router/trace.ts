@@ -36,6 +36,12 @@ export function failureOf(error: unknown): AttemptFailure {
 
 export interface Attempt {
   readonly deployment: Deployment;
+  /**
+   * The provider model string called: the deployment's own, or for a wildcard deployment
+   * (`openai/*`) the name the client's model filled its `*` with. Its price, the `model`
+   * label, the span's model and the webhook's `model` are this model's.
+   */
+  readonly model: string;
   /** The model group the attempt served: the one asked for, or a fallback. */
   readonly group: string;
   /** performance.now() when the call was made. */

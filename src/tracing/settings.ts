@@ -87,12 +87,24 @@ const BATCH_VARIABLES: Readonly<Record<keyof BatchSettings, string>> = {
   exportTimeoutMillis: "OTEL_BSP_EXPORT_TIMEOUT",
 };
 
-/** Variable `name` as a whole number above 0; undefined when unset; else an error that says what it takes (`expected`). */
+/** Node's longest timer: a longer one fires after 1 ms instead (a flush every millisecond). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Variables that are timers' milliseconds. */
+const MILLISECONDS = /(_DELAY|_TIMEOUT)$/;
+
+/**
+ * Variable `name` as a whole number above 0 (milliseconds no longer than a timer takes);
+ * undefined when unset; else an error that says what it takes (`expected`).
+ */
 function wholeAboveZero(env: Env, name: string, expected: string): number | undefined {
   const value = set(env, name);
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new TracingSettingsError(`${name}=${value}: ${expected}.`);
+  const max = MILLISECONDS.test(name) ? MAX_TIMER_MS : Number.MAX_SAFE_INTEGER;
+  if (!Number.isInteger(n) || n <= 0 || n > max) {
+    throw new TracingSettingsError(`${name}=${value}: ${expected}${n > max ? `, at most ${max}` : ""}.`);
+  }
   return n;
 }
 
@@ -151,7 +163,8 @@ function checkedUrl(name: string, url: string): string {
   } catch {
     // Reported below.
   }
-  throw new TracingSettingsError(`${name}=${url}: not an http(s) URL; e.g. http://otel-collector:4318`);
+  // Never the value: a URL may carry a user, a password or a token in its query.
+  throw new TracingSettingsError(`${name} is not an http(s) URL; e.g. http://otel-collector:4318`);
 }
 
 /** `k=v,k2=v2`, values percent-decoded (W3C baggage format, as OTEL_EXPORTER_OTLP_HEADERS is written). */

@@ -11,9 +11,9 @@
  * (otlp-protobuf.ts): no SDK span object is made, and a request's spans are kept only until
  * they are encoded (the SDK's Tracer, BatchSpanProcessor and serializer cost several times
  * more per request). JSON goes through the SDK's serializer, from ReadableSpans
- * made here (FinishedSpan), complete when made, with litegate's own bounded attributes; the
- * caller's traceparent decides sampling as the SDK's default (parent-based, else always on)
- * would.
+ * made here (FinishedSpan), complete when made, with litegate's own bounded attributes.
+ * Sampling is OTEL_TRACES_SAMPLER's (sampler.ts; by default parent-based, else always on, as
+ * the SDK's), decided when a request starts.
  */
 import { type HrTime, type Link, type SpanContext, SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { type InstrumentationScope, millisToHrTime, TraceState } from "@opentelemetry/core";
@@ -178,10 +178,10 @@ export class GatewayTracer {
     const options = convertLegacyHttpOptions({ url: settings.url, headers: settings.headers }, "TRACES", "v1/traces", {
       "Content-Type": json ? "application/json" : "application/x-protobuf",
     });
-    // Batches arrive as their bytes; the collector's answer is read by the SDK's decoder.
+    // Batches arrive as their bytes; the collector's answer, in the protocol's encoding, is read by the SDK's decoder.
     const serializer = {
       serializeRequest: (body: Uint8Array) => body,
-      deserializeResponse: ProtobufTraceSerializer.deserializeResponse,
+      deserializeResponse: (json ? JsonTraceSerializer : ProtobufTraceSerializer).deserializeResponse,
     };
     const transport = collectorTransport(options, `litegate/${version}`);
     const exporter = new OTLPExporterBase(

@@ -7,14 +7,14 @@ import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createServer } from "node:net";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { hashKey } from "../../src/access/key-token.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 import { request } from "node:http";
-import { startCli } from "../helpers/cli.js";
+import { type RunningCli, startCli } from "../helpers/cli.js";
 import { chatAnswer } from "../helpers/fixtures.js";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
 import { call, generateKey, MASTER_KEY } from "../helpers/keys.js";
@@ -552,6 +552,91 @@ describe("requested models the config does not name", () => {
   });
 });
 
+describe("wildcard deployments, and fallbacks after retries", () => {
+  let routed: TestGateway;
+  let seen: Sample[];
+
+  before(async () => {
+    const deployment = (name: string, path: string, id: string) => ({
+      model_name: name,
+      litellm_params: { model: `openai/${id}`, api_key: "sk-upstream-secret", api_base: `${mock.url}/${path}/v1` },
+      model_info: { id: `${id}-id`, ...PRICES },
+    });
+    routed = await startGateway({
+      modelList: [
+        {
+          model_name: "wild/*",
+          litellm_params: { model: "openai/*", api_key: "sk-upstream-secret", api_base: `${mock.url}/ok/v1` },
+          model_info: { id: "wild-id" },
+        },
+        deployment("first", "limited", "first-a"),
+        deployment("first", "limited", "first-b"),
+        deployment("second", "fail", "second-a"),
+        deployment("second", "ok", "second-b"),
+      ],
+      router: { fallbacks: [{ first: ["second"] }], num_retries: 1, random: () => 0 },
+      metrics: { requireAuth: false, endUserLimit: 1, endUserLabels: true },
+    });
+    const ask = (model: string) =>
+      call(routed.url, "POST", "/v1/chat/completions", undefined, {
+        model,
+        messages: [{ role: "user", content: "hi" }],
+      });
+    assert.equal((await ask("wild/gpt-4o-mini")).status, 200);
+    // first-a 429, first-b 429, then second-a 500, second-b answers.
+    assert.equal((await ask("first")).status, 200);
+    // LiteLLM mounts its exporter at /metrics/, the path its scrape configs use.
+    const scrape = await fetch(`${routed.url}/metrics/`);
+    assert.equal(scrape.status, 200);
+    seen = parse(await scrape.text());
+  });
+
+  after(async () => {
+    await routed.close();
+  });
+
+  test("a wildcard's series name the model it called, priced from the table, not its pattern", () => {
+    // gpt-4o-mini: $0.15 and $0.60 a million tokens; the answer used 5 and 7.
+    assert.deepEqual(
+      find(seen, "litellm_spend_metric_total", { model_id: "wild-id" }).map((s) => [s.labels.model, s.value]),
+      [["gpt-4o-mini", 0.00000495]],
+    );
+    assert.equal(total(seen, "litellm_requests_metric_total", { model: "gpt-4o-mini", model_id: "wild-id" }), 1);
+    const deploymentWhere = { litellm_model_name: "openai/gpt-4o-mini", model_id: "wild-id" };
+    assert.equal(
+      total(seen, "litellm_deployment_total_requests_total", {
+        ...deploymentWhere,
+        requested_model: "wild/gpt-4o-mini",
+      }),
+      1,
+    );
+    // The remaining-requests gauge and the overhead histogram name the same model group: the one asked for.
+    assert.equal(
+      total(seen, "litellm_remaining_requests_metric", { ...deploymentWhere, model_group: "wild/gpt-4o-mini" }),
+      99,
+    );
+    assert.equal(
+      total(seen, "litellm_overhead_latency_metric_count", { ...deploymentWhere, model_group: "wild/gpt-4o-mini" }),
+      1,
+    );
+    assert.equal(find(seen, "litellm_requests_metric_total", { model: "*" }).length, 0);
+  });
+
+  test("a fallback is blamed on the failure that sent the request there, not a retry's inside the fallback group", () => {
+    assert.deepEqual(
+      find(seen, "litellm_deployment_successful_fallbacks_total").map((s) => [
+        s.labels.fallback_model,
+        s.labels.exception_status,
+        s.labels.exception_class,
+        s.labels.model_id,
+        s.value,
+      ]),
+      [["second", "429", "Openai.RateLimitError", "second-b-id", 1]],
+    );
+    assert.equal(total(seen, "litellm_deployment_failure_responses_total", { model_id: "second-a-id" }), 1);
+  });
+});
+
 describe("metrics off", () => {
   test("/metrics is a 404 saying how to turn it on", async () => {
     const off = await startGateway({ modelList: [] });
@@ -593,10 +678,30 @@ function fresh(url: string, method: string, path: string, body?: unknown): Promi
   });
 }
 
+/** The worker processes the CLI's primary forked (their parent is its pid). */
+function workerPids(primary: number): number[] {
+  return readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        // The fields after the command's name, which may hold spaces: state, then the parent's pid.
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === primary;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
 describe("--num_workers 2", () => {
-  test("a scrape of either worker reports both workers' requests", async () => {
-    const workDir = mkdtempSync(join(tmpdir(), "litegate-metrics-workers-"));
-    const upstream = await MockUpstream.start();
+  let workDir: string;
+  let upstream: MockUpstream;
+  let cli: RunningCli;
+
+  before(async () => {
+    workDir = mkdtempSync(join(tmpdir(), "litegate-metrics-workers-"));
+    upstream = await MockUpstream.start();
     upstream.always((_req, res) => json(res, 200, chatAnswer("hello")));
     const file = join(workDir, "config.yaml");
     writeFileSync(
@@ -612,32 +717,60 @@ describe("--num_workers 2", () => {
         "",
       ].join("\n"),
     );
-    const cli = await startCli(["--config", file, "--num_workers", "2"], workDir);
-    try {
-      while ((cli.stdout().match(/listening on/g) ?? []).length < 2) await new Promise((r) => setTimeout(r, 50));
-      for (let i = 0; i < 6; i++) {
-        const answer = await fresh(cli.url, "POST", "/v1/chat/completions", {
-          model: "m",
-          messages: [{ role: "user", content: "hi" }],
-        });
-        assert.equal(answer.status, 200);
-      }
-      // Connections go to the workers in turn: each scrape below is answered by one of them.
-      const served = new Set<string>();
-      for (let i = 0; i < 4; i++) {
-        const scrape = await fresh(cli.url, "GET", "/metrics");
-        assert.equal(scrape.status, 200);
-        const parsed = parse(scrape.text);
-        assert.equal(total(parsed, "litellm_proxy_total_requests_metric_total"), 6);
-        assert.equal(total(parsed, "litellm_total_tokens_metric_total"), 72);
-        served.add(String(total(parsed, "process_start_time_seconds")));
-      }
-      // The gauge summed over two processes is not either process's own start time.
-      assert.equal(served.size, 1);
-    } finally {
-      await cli.stop();
-      await upstream.close();
-      rmSync(workDir, { recursive: true, force: true });
+    cli = await startCli(["--config", file, "--num_workers", "2"], workDir);
+    while ((cli.stdout().match(/listening on/g) ?? []).length < 2) await new Promise((r) => setTimeout(r, 50));
+  });
+
+  after(async () => {
+    await cli.stop();
+    await upstream.close();
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  test("a scrape of either worker reports both workers' requests", async () => {
+    for (let i = 0; i < 6; i++) {
+      const answer = await fresh(cli.url, "POST", "/v1/chat/completions", {
+        model: "m",
+        messages: [{ role: "user", content: "hi" }],
+      });
+      assert.equal(answer.status, 200);
     }
+    // Connections go to the workers in turn: each scrape below is answered by one of them.
+    const served = new Set<string>();
+    for (let i = 0; i < 4; i++) {
+      const scrape = await fresh(cli.url, "GET", "/metrics");
+      assert.equal(scrape.status, 200);
+      const parsed = parse(scrape.text);
+      assert.equal(total(parsed, "litellm_proxy_total_requests_metric_total"), 6);
+      assert.equal(total(parsed, "litellm_total_tokens_metric_total"), 72);
+      served.add(String(total(parsed, "process_start_time_seconds")));
+    }
+    // The gauge summed over two processes is not either process's own start time.
+    assert.equal(served.size, 1);
+  });
+
+  test("a worker that dies and is replaced keeps its counts in the sum: totals never go back", async () => {
+    const pids = workerPids(cli.child.pid as number);
+    assert.equal(pids.length, 2);
+    process.kill(pids[0] as number, "SIGKILL");
+    while (!cli.stderr().includes("starting a new one")) await new Promise((r) => setTimeout(r, 50));
+    while ((cli.stdout().match(/listening on/g) ?? []).length < 3) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 4; i++) {
+      const scrape = await fresh(cli.url, "GET", "/metrics");
+      assert.equal(scrape.status, 200);
+      const parsed = parse(scrape.text);
+      // The dead worker's requests, as the last scrape gathered them, are still counted.
+      assert.equal(total(parsed, "litellm_proxy_total_requests_metric_total"), 6);
+      assert.equal(total(parsed, "litellm_total_tokens_metric_total"), 72);
+      // Its gauges went with it: the requests in flight are the live workers' (this scrape's own).
+      assert.equal(total(parsed, "litellm_in_flight_requests"), 1);
+    }
+    const answer = await fresh(cli.url, "POST", "/v1/chat/completions", {
+      model: "m",
+      messages: [{ role: "user", content: "hi" }],
+    });
+    assert.equal(answer.status, 200);
+    const scrape = parse((await fresh(cli.url, "GET", "/metrics")).text);
+    assert.equal(total(scrape, "litellm_proxy_total_requests_metric_total"), 7);
   });
 });

@@ -123,6 +123,7 @@ function labelSuite(name: string, skip: string | undefined, open: () => Promise<
           generation_name: "gen-1",
           api_key: "sk-provider-secret",
           headers: { Authorization: "Bearer sk-leaked", "x-trace": "t" },
+          oauth: { refresh_token: "rt-leaked", id_token: "it-leaked", private_key: "pk-leaked", jwt: "jwt-leaked" },
           copied: "sk-abcdefghijklmnopqrstuvwxyz",
           user_api_key_alias: "forged",
           spend_logs_metadata: { job: "j1", cost_center: "req-cc" },
@@ -148,6 +149,7 @@ function labelSuite(name: string, skip: string | undefined, open: () => Promise<
             trace_id: "abc",
             generation_name: "gen-1",
             headers: { "x-trace": "t" },
+            oauth: {},
             spend_logs_metadata: { cost_center: "req-cc", region: "eu", job: "j1" },
           },
         },
@@ -210,6 +212,13 @@ function labelSuite(name: string, skip: string | undefined, open: () => Promise<
           {},
           "metadata",
           `Invalid 'metadata': expected an object of your own key-value pairs, e.g. {"trace_id": "abc"}.`,
+        ],
+        [
+          // JSON in a string, nested past the body's own depth limit: refused, never a stack overflow.
+          { metadata: `{"a":${"[".repeat(20_000)}${"]".repeat(20_000)}}` },
+          {},
+          "metadata",
+          `Invalid 'metadata': its JSON nests arrays and objects more than 64 levels deep; send a flatter object.`,
         ],
         [
           {},

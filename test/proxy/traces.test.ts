@@ -197,6 +197,11 @@ function modelList() {
     deployment("flaky", "fail", "flaky-a"),
     deployment("flaky", "fail", "flaky-b"),
     deployment("backup", "ok", "backup-a"),
+    {
+      model_name: "wild/*",
+      litellm_params: { model: "openai/*", api_key: UPSTREAM_KEY, api_base: `${mock.url}/ok/v1` },
+      model_info: { id: "wild-id" },
+    },
   ];
 }
 
@@ -435,6 +440,26 @@ describe("traces over OTLP/HTTP JSON", () => {
     const attempt = mine.find((s) => s.kind === SPAN_KIND.client) as Span;
     assert.equal(attempt.parentSpanId, root.spanId);
     assert.equal(mock.requests[0]?.headers.traceparent, `00-${root.traceId}-${attempt.spanId}-01`);
+  });
+
+  test("a wildcard deployment's spans name the model it called, and what it cost at that model's price", async () => {
+    collector.exports.length = 0;
+    const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "wild/gpt-4o-mini", messages: [{ role: "user", content: PROMPT }] }),
+    });
+    assert.equal(response.status, 200);
+    await response.text();
+    const mine = await chatTrace((root) => root.attributes["gen_ai.request.model"] === "wild/gpt-4o-mini", 5);
+    const root = mine.find((s) => s.kind === SPAN_KIND.server) as Span;
+    const attempt = mine.find((s) => s.kind === SPAN_KIND.client) as Span;
+    assert.equal(attempt.name, "chat gpt-4o-mini");
+    assert.equal(attempt.attributes["gen_ai.request.model"], "gpt-4o-mini");
+    assert.equal(attempt.attributes["gen_ai.response.model"], "gpt-4o-mini");
+    assert.equal(root.attributes["gen_ai.response.model"], "gpt-4o-mini");
+    // gpt-4o-mini's table price: $0.15 and $0.60 a million tokens, for 5 and 7.
+    assert.equal(root.attributes["litegate.cost"], 0.00000495);
   });
 
   test("a failed request: the server span is an error with its class; a refused key fails its auth span", async () => {

@@ -87,7 +87,13 @@ async function until(what: string, check: () => boolean, ms = 5000): Promise<voi
 }
 
 async function open(
-  webhook: { maxQueue?: number; batchSize?: number; logMessages?: boolean } = {},
+  webhook: {
+    maxQueue?: number;
+    batchSize?: number;
+    logMessages?: boolean;
+    maxQueueChars?: number;
+    maxBatchChars?: number;
+  } = {},
 ): Promise<TestGateway> {
   receiver.reset();
   accepted.length = 0;
@@ -105,6 +111,8 @@ async function open(
       backoffMs: 20,
       maxBackoffMs: 40,
       logMessages: webhook.logMessages === true,
+      maxQueueChars: webhook.maxQueueChars,
+      maxBatchChars: webhook.maxBatchChars,
     },
   });
 }
@@ -179,6 +187,20 @@ describe("generic_api webhook logger", () => {
       [
         { ...endpoint, GENERIC_LOGGER_MAX_QUEUE: "1.5" },
         'GENERIC_LOGGER_MAX_QUEUE must be a positive whole number, got "1.5".',
+      ],
+      // Past Node's longest timer, the flush would come every millisecond.
+      [
+        { ...endpoint, DEFAULT_FLUSH_INTERVAL_SECONDS: "2147484" },
+        'DEFAULT_FLUSH_INTERVAL_SECONDS must be at most 2147483, got "2147484".',
+      ],
+      // What fetch cannot send would fail every batch: refused at start, the value never repeated.
+      [
+        { ...endpoint, GENERIC_LOGGER_HEADERS: "Authorization=Bearer sk-\u2603secret" },
+        'GENERIC_LOGGER_HEADERS: the header "Authorization" has characters a header cannot carry (spaces or separators in a name; line breaks, control or non-Latin-1 characters in a value).',
+      ],
+      [
+        { ...endpoint, GENERIC_LOGGER_HEADERS: "X Team=ml" },
+        'GENERIC_LOGGER_HEADERS: the header "(its name)" has characters a header cannot carry (spaces or separators in a name; line breaks, control or non-Latin-1 characters in a value).',
       ],
     ];
     for (const [env, message] of refused)
@@ -271,6 +293,7 @@ describe("generic_api webhook logger", () => {
         user_api_key_hash: hashKey(key),
         user_api_key_alias: "alpha",
         user_api_key_team_id: null,
+        user_api_key_team_alias: null,
         user_api_key_user_id: null,
         user_api_key_end_user_id: endUser,
         requester_metadata: requester,
@@ -364,6 +387,91 @@ describe("generic_api webhook logger", () => {
     }
   });
 
+  test("a wildcard's model and price, a team's alias, a cache hit's saved cost, a cut stream's empty response", async () => {
+    receiver.reset();
+    accepted.length = 0;
+    const cut = await MockUpstream.start();
+    // One chunk, then the connection drops: the client gets an error event after it.
+    cut.always((_request, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      const chunk = { id: "c", object: "chat.completion.chunk", created: 1700000000, model: "cut" };
+      res.write(`data: ${JSON.stringify({ ...chunk, choices: [{ index: 0, delta: { content: "par" } }] })}\n\n`);
+      setTimeout(() => res.destroy(), 20);
+    });
+    const gateway = await startGateway({
+      modelList: [
+        ...modelList(),
+        {
+          model_name: "wild/*",
+          litellm_params: { model: "openai/*", api_key: UPSTREAM_SECRET, api_base: `${upstream.url}/ok/v1` },
+          model_info: { id: "wild-id" },
+        },
+        {
+          model_name: "cut",
+          litellm_params: { model: "openai/cut", api_key: UPSTREAM_SECRET, api_base: `${cut.url}/v1` },
+          model_info: { id: "cut-id", ...PRICES },
+        },
+      ],
+      masterKey: MASTER_KEY,
+      store: SqliteStore.open({ path: join(dir, `${Math.random()}.db`) }),
+      router: { cache: { type: "local" } },
+      webhook: {
+        endpoint: `${receiver.url}/logs`,
+        headers: {},
+        batchSize: 10,
+        flushIntervalMs: 30,
+        maxQueue: 100,
+        logMessages: true,
+      },
+    });
+    try {
+      const team = await call(gateway.url, "POST", "/team/new", MASTER_KEY, { team_id: "t-1", team_alias: "Research" });
+      assert.equal(team.status, 200);
+      const key = await generateKey(gateway.url, { team_id: "t-1" });
+      // gpt-4o-mini's price from the table: $0.15 and $0.60 a million tokens; the answer used 5 and 7.
+      const wild = await chat(gateway.url, key, "wild/gpt-4o-mini");
+      assert.equal(wild.status, 200);
+      assert.equal(wild.headers.get("x-litellm-response-cost"), "0.00000495");
+      const first = await chat(gateway.url, key, "gpt-ok", { caching: true });
+      const hit = await chat(gateway.url, key, "gpt-ok", { caching: true });
+      assert.equal(first.status, 200);
+      assert.equal(hit.headers.get("x-litellm-cache-key") !== null, true);
+      const stream = await fetch(`${gateway.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "cut", stream: true, messages: [{ role: "user", content: "hi" }] }),
+      });
+      assert.match(await stream.text(), /"error"/);
+      await until("four payloads", () => received().payloads.length === 4);
+      const [wildPayload, firstPayload, hitPayload, cutPayload] = received().payloads as [
+        Record<string, unknown>,
+        Record<string, unknown>,
+        Record<string, unknown>,
+        Record<string, unknown>,
+      ];
+      // The model the wildcard called, at its price; not the pattern at none.
+      assert.equal(wildPayload.model, "openai/gpt-4o-mini");
+      assert.equal(wildPayload.response_cost, 0.00000495);
+      assert.equal(wildPayload.model_group, "wild/gpt-4o-mini");
+      assert.deepEqual((wildPayload.metadata as Record<string, unknown>).user_api_key_team_id, "t-1");
+      assert.deepEqual((wildPayload.metadata as Record<string, unknown>).user_api_key_team_alias, "Research");
+      // A hit spends nothing and saves what the model would have charged (LiteLLM's saved_cache_cost).
+      assert.equal(firstPayload.cache_hit, false);
+      assert.equal(firstPayload.saved_cache_cost, 0);
+      assert.equal(firstPayload.response_cost, 0.019);
+      assert.equal(hitPayload.cache_hit, true);
+      assert.equal(hitPayload.response_cost, 0);
+      assert.equal(hitPayload.saved_cache_cost, 0.019);
+      // A stream cut short failed: no made-up finished answer, as LiteLLM logs a failure ({}).
+      assert.equal(cutPayload.status, "failure");
+      assert.deepEqual(cutPayload.response, {});
+      assert.deepEqual(cutPayload.messages, [{ role: "user", content: "hi" }]);
+    } finally {
+      await gateway.close();
+      await cut.close();
+    }
+  });
+
   test("an endpoint answering 503 for a while loses nothing while the queue has room", async () => {
     const gateway = await open();
     receiverUp = false;
@@ -418,6 +526,88 @@ describe("generic_api webhook logger", () => {
     } finally {
       receiverUp = true;
       await gateway.close();
+    }
+  });
+
+  test("the queue is bounded by its JSON's size too (prompts can be large): the oldest go first, each counted", async () => {
+    // Room for one payload only: each new one pushes the one before out.
+    const gateway = await open({ maxQueueChars: 1 });
+    receiverUp = false;
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const answer = await chat(gateway.url, MASTER_KEY, "gpt-ok");
+        ids.push(String(answer.headers.get("x-request-id")));
+      }
+      const dropped = () =>
+        gateway.logs
+          .filter((l) => l.msg === "generic_api logger queue full: oldest payloads dropped")
+          .reduce((sum, l) => sum + Number(l.dropped), 0);
+      await until("the third request's end", () => dropped() === 2);
+      receiverUp = true;
+      await until("the kept payload", () => accepted.length >= 1);
+      assert.deepEqual(
+        accepted.map((p) => p.id),
+        ids.slice(2),
+      );
+    } finally {
+      receiverUp = true;
+      await gateway.close();
+    }
+  });
+
+  test("a batch stays under its size in characters: past it, the payloads go in more batches", async () => {
+    const gateway = await open({ maxBatchChars: 1 });
+    receiverUp = false;
+    try {
+      for (let i = 0; i < 3; i++) assert.equal((await chat(gateway.url, MASTER_KEY, "gpt-ok")).status, 200);
+      await until("a refused batch", () => receiver.requests.length >= 1);
+      receiverUp = true;
+      await until("every payload", () => accepted.length >= 3);
+      // Each batch, refused or accepted, held one payload, though up to 10 may go together.
+      assert.deepEqual(new Set(received().batches.map((batch) => batch.length)), new Set([1]));
+      assert.equal(accepted.length, 3);
+    } finally {
+      receiverUp = true;
+      await gateway.close();
+    }
+  });
+
+  test("shutdown gives up within its grace time on an endpoint too slow to answer, counting what was lost", async () => {
+    const slow = await MockUpstream.start();
+    slow.always((_request, res) => {
+      setTimeout(() => json(res, 200, {}), 3000).unref();
+    });
+    const gateway = await startGateway({
+      modelList: modelList(),
+      metrics: { requireAuth: false, endUserLimit: 10, endUserLabels: false },
+      webhook: {
+        endpoint: `${slow.url}/logs`,
+        headers: {},
+        batchSize: 1,
+        flushIntervalMs: 60_000,
+        maxQueue: 100,
+        logMessages: false,
+      },
+    });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const answer = await call(gateway.url, "POST", "/v1/chat/completions", undefined, {
+          model: "gpt-ok",
+          messages: [{ role: "user", content: "x" }],
+        });
+        assert.equal(answer.status, 200);
+      }
+      // Each payload is a batch; the first is sent at once and hangs.
+      await until("the first batch in flight", () => slow.requests.length === 1);
+      const started = performance.now();
+      await gateway.server.shutdown(500);
+      const took = performance.now() - started;
+      assert.ok(took < 2000, `shutdown took ${Math.round(took)} ms with a 500 ms grace time`);
+      const lost = gateway.logs.find((l) => l.msg === "generic_api logger: payloads not sent before shutdown");
+      assert.equal(lost?.lost, 3);
+    } finally {
+      await slow.close();
     }
   });
 

@@ -67,6 +67,13 @@ describe("tracingSettings", () => {
       () => tracingSettings({ OTEL_BSP_SCHEDULE_DELAY: "5s" }),
       new TracingSettingsError("OTEL_BSP_SCHEDULE_DELAY=5s: a whole number above 0 (default 5000)."),
     );
+    // Past Node's longest timer, an export would be scheduled every millisecond.
+    assert.throws(
+      () => tracingSettings({ OTEL_BSP_SCHEDULE_DELAY: "2147483648" }),
+      new TracingSettingsError(
+        "OTEL_BSP_SCHEDULE_DELAY=2147483648: a whole number above 0 (default 5000), at most 2147483647.",
+      ),
+    );
     assert.throws(
       () => tracingSettings({ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "4096" }),
       new TracingSettingsError(
@@ -148,11 +155,10 @@ describe("tracingSettings", () => {
         "OTEL_EXPORTER=console: not a trace protocol litegate serves; use http/protobuf (the default) or http/json.",
       ),
     );
+    // Never the value: it may hold a password or a token.
     assert.throws(
-      () => tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318" }),
-      new TracingSettingsError(
-        "OTEL_EXPORTER_OTLP_ENDPOINT=collector:4318: not an http(s) URL; e.g. http://otel-collector:4318",
-      ),
+      () => tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: "ftp://user:pw@collector:4318" }),
+      new TracingSettingsError("OTEL_EXPORTER_OTLP_ENDPOINT is not an http(s) URL; e.g. http://otel-collector:4318"),
     );
     // The entry is not quoted: it is likely a credential written the wrong way.
     assert.throws(

@@ -149,6 +149,7 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
   "POST /model/update": master("Models", "Change a deployment added at runtime"),
   "POST /model/delete": master("Models", "Remove a deployment added at runtime"),
   "GET /metrics": master("Health", "Prometheus metrics (LiteLLM's names), when the prometheus callback is on"),
+  "GET /metrics/": master("Health", "The same as /metrics: the path LiteLLM's scrape configs use"),
   "GET /cache/ping": master("Cache", "Whether the response cache answers, and its type"),
   "POST /cache/delete": master("Cache", 'Delete response cache entries by key ({"keys": [...]})'),
   "POST /cache/flushall": master("Cache", "Delete every response cache entry"),
