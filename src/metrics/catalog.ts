@@ -128,7 +128,8 @@ export function createCatalog(registry: Registry, inFlight: () => number) {
       "model_id",
     ]),
     // Workers each see part of a deployment's calls: the worst state any of them saw is its state.
-    // Budgets: each worker knows the spend of the requests it served last; the least left is the newest.
+    // Budgets: each worker knows the spend of the requests it served last; the least left is the
+    // newest, except after a budget reset, until each worker that held the owner serves it again.
     remainingKeyBudget: new GaugeFamily(
       registry,
       "litellm_remaining_api_key_budget_metric",

@@ -69,7 +69,20 @@ export function serveClusterMetrics(): void {
   /** Each live worker's registry as it last sent it, by worker id. */
   const latest = new Map<number, RegistryJson>();
   /** The counters and histograms of the workers that exited. */
-  let retired: RegistryJson[] = [];
+  const retired: RegistryJson[] = [];
+  /** Folds of `retired` into one registry, one after another. */
+  let folding: Promise<void> = Promise.resolve();
+  // Many exits (a crash loop) fold into one registry, not a list that grows. Entries pushed while
+  // a fold runs stay after it; `retired` sums the same before and after, whenever a scrape reads it.
+  const fold = (): Promise<void> => {
+    folding = folding.then(async () => {
+      const count = retired.length;
+      if (count < 2) return;
+      const folded = await AggregatorRegistry.aggregate(retired.slice(0, count)).getMetricsAsJSON();
+      retired.splice(0, count, folded);
+    });
+    return folding;
+  };
   const gathering = new Map<number, (metrics: RegistryJson | undefined) => void>();
   let nextGather = 0;
 
@@ -90,12 +103,11 @@ export function serveClusterMetrics(): void {
   const gatherAll = async (): Promise<string> => {
     const workers = Object.values(cluster.workers ?? {}).filter((worker) => worker !== undefined);
     const gathered = await Promise.all(workers.map(gatherFrom));
+    await fold();
     // A worker that exited while the others were asked is in `retired` now: not counted twice.
     const live = gathered.filter(
       (metrics, i): metrics is RegistryJson => metrics !== undefined && latest.has((workers[i] as Worker).id),
     );
-    // Many exits (a crash loop) fold into one registry, not a list that grows.
-    if (retired.length > 1) retired = [await AggregatorRegistry.aggregate(retired).getMetricsAsJSON()];
     return AggregatorRegistry.aggregate([...live, ...retired]).metrics();
   };
 

@@ -22,6 +22,9 @@ export const MAX_TAG_LENGTH = 128;
  * 100 000 records (held while the database is down) stays bounded.
  */
 export const MAX_METADATA_CHARS = 2048;
+/** The key that lists what metadata was cut, and the characters kept for its list of names. */
+const TRUNCATED = "litegate_truncated";
+const MARKER_NAMES_ROOM = 300;
 
 export interface RequestLabels {
   tags: string[];
@@ -127,16 +130,26 @@ function bounded(metadata: JsonObject): JsonObject {
   if (JSON.stringify(metadata).length <= MAX_METADATA_CHARS) return metadata;
   const kept: JsonObject = {};
   const dropped: string[] = [];
-  // Room for the marker naming what was dropped (names cut, at most 20 of them).
-  let size = 200;
+  // Room for the marker naming what was dropped: its key and a few names, cut short.
+  const marker = `,${JSON.stringify(TRUNCATED)}:[]`.length;
+  let size = 2 + marker + MARKER_NAMES_ROOM;
   for (const [name, value] of Object.entries(metadata)) {
     const entry = JSON.stringify(name).length + JSON.stringify(value).length + 2;
     if (size + entry <= MAX_METADATA_CHARS) {
       kept[name] = value;
       size += entry;
-    } else if (dropped.length < 20) dropped.push(name.slice(0, 40));
+    } else dropped.push(name.slice(0, 40));
   }
-  kept.litegate_truncated = dropped;
+  // As many dropped names as fit the room kept for them (a name's JSON may be longer than its text).
+  const named: string[] = [];
+  let room = MARKER_NAMES_ROOM;
+  for (const name of dropped) {
+    const entry = JSON.stringify(name).length + 1;
+    if (entry > room) break;
+    named.push(name);
+    room -= entry;
+  }
+  kept[TRUNCATED] = named;
   return kept;
 }
 

@@ -727,6 +727,17 @@ describe("--num_workers 2", () => {
     rmSync(workDir, { recursive: true, force: true });
   });
 
+  /** `count` scrapes, each on a new connection (so the workers take turns answering), parsed. */
+  async function scrapes(count: number): Promise<Sample[][]> {
+    const parsed: Sample[][] = [];
+    for (let i = 0; i < count; i++) {
+      const scrape = await fresh(cli.url, "GET", "/metrics");
+      assert.equal(scrape.status, 200);
+      parsed.push(parse(scrape.text));
+    }
+    return parsed;
+  }
+
   test("a scrape of either worker reports both workers' requests", async () => {
     for (let i = 0; i < 6; i++) {
       const answer = await fresh(cli.url, "POST", "/v1/chat/completions", {
@@ -737,10 +748,7 @@ describe("--num_workers 2", () => {
     }
     // Connections go to the workers in turn: each scrape below is answered by one of them.
     const served = new Set<string>();
-    for (let i = 0; i < 4; i++) {
-      const scrape = await fresh(cli.url, "GET", "/metrics");
-      assert.equal(scrape.status, 200);
-      const parsed = parse(scrape.text);
+    for (const parsed of await scrapes(4)) {
       assert.equal(total(parsed, "litellm_proxy_total_requests_metric_total"), 6);
       assert.equal(total(parsed, "litellm_total_tokens_metric_total"), 72);
       served.add(String(total(parsed, "process_start_time_seconds")));
@@ -755,10 +763,7 @@ describe("--num_workers 2", () => {
     process.kill(pids[0] as number, "SIGKILL");
     while (!cli.stderr().includes("starting a new one")) await new Promise((r) => setTimeout(r, 50));
     while ((cli.stdout().match(/listening on/g) ?? []).length < 3) await new Promise((r) => setTimeout(r, 50));
-    for (let i = 0; i < 4; i++) {
-      const scrape = await fresh(cli.url, "GET", "/metrics");
-      assert.equal(scrape.status, 200);
-      const parsed = parse(scrape.text);
+    for (const parsed of await scrapes(4)) {
       // The dead worker's requests, as the last scrape gathered them, are still counted.
       assert.equal(total(parsed, "litellm_proxy_total_requests_metric_total"), 6);
       assert.equal(total(parsed, "litellm_total_tokens_metric_total"), 72);
@@ -770,7 +775,16 @@ describe("--num_workers 2", () => {
       messages: [{ role: "user", content: "hi" }],
     });
     assert.equal(answer.status, 200);
-    const scrape = parse((await fresh(cli.url, "GET", "/metrics")).text);
-    assert.equal(total(scrape, "litellm_proxy_total_requests_metric_total"), 7);
+    const [scrape] = await scrapes(1);
+    assert.equal(total(scrape as Sample[], "litellm_proxy_total_requests_metric_total"), 7);
+    // A second death: the two dead workers' counts fold into one, and the sum still holds.
+    const [next] = workerPids(cli.child.pid as number);
+    process.kill(next as number, "SIGKILL");
+    while ((cli.stderr().match(/starting a new one/g) ?? []).length < 2) await new Promise((r) => setTimeout(r, 50));
+    while ((cli.stdout().match(/listening on/g) ?? []).length < 4) await new Promise((r) => setTimeout(r, 50));
+    for (const parsed of await scrapes(3)) {
+      assert.equal(total(parsed, "litellm_proxy_total_requests_metric_total"), 7);
+      assert.equal(total(parsed, "litellm_total_tokens_metric_total"), 84);
+    }
   });
 });

@@ -176,6 +176,13 @@ function labelSuite(name: string, skip: string | undefined, open: () => Promise<
         [[], {}],
         [[], { first: big, third: 1, litegate_truncated: ["second"] }],
       ]);
+      // Many long names dropped: the list naming them is cut too, so the whole stays within its bound.
+      const many = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`${"n".repeat(50)}${i}`, "v".repeat(60)]));
+      assert.equal((await complete(url, key, { metadata: many })).status, 200);
+      const stored = (await rows(url, key)).at(-1)?.metadata as Record<string, unknown>;
+      assert.ok(JSON.stringify(stored).length <= 2048, `${JSON.stringify(stored).length} characters`);
+      const named = stored.litegate_truncated as string[];
+      assert.ok(named.length > 0 && named.every((name) => name === "n".repeat(40)));
     });
 
     test("malformed tags or metadata: 400 naming the field, nothing sent upstream, nothing spent", async () => {

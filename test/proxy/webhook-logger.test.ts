@@ -124,6 +124,23 @@ const chat = (url: string, key: string, model: string, extra: Record<string, unk
     ...extra,
   });
 
+/** `count` chat requests with the master key, one after another: their request ids. */
+async function chatIds(gateway: TestGateway, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const answer = await chat(gateway.url, MASTER_KEY, "gpt-ok");
+    ids.push(String(answer.headers.get("x-request-id")));
+  }
+  return ids;
+}
+
+/** The payloads a full queue dropped, as its warn lines count them. */
+function droppedIn(gateway: TestGateway): number {
+  return gateway.logs
+    .filter((l) => l.msg === "generic_api logger queue full: oldest payloads dropped")
+    .reduce((sum, l) => sum + Number(l.dropped), 0);
+}
+
 /** The payload with its clock readings checked and taken out. */
 function timeless(payload: Record<string, unknown>): Record<string, unknown> {
   const { startTime, endTime, completionStartTime, response_time, hidden_params, ...rest } = payload;
@@ -504,16 +521,8 @@ describe("generic_api webhook logger", () => {
     const gateway = await open({ maxQueue: 2 });
     receiverUp = false;
     try {
-      const ids: string[] = [];
-      for (let i = 0; i < 5; i++) {
-        const answer = await chat(gateway.url, MASTER_KEY, "gpt-ok");
-        ids.push(String(answer.headers.get("x-request-id")));
-      }
-      const dropped = () =>
-        gateway.logs
-          .filter((l) => l.msg === "generic_api logger queue full: oldest payloads dropped")
-          .reduce((sum, l) => sum + Number(l.dropped), 0);
-      await until("the fifth request's end", () => dropped() === 3);
+      const ids = await chatIds(gateway, 5);
+      await until("the fifth request's end", () => droppedIn(gateway) === 3);
       const metrics = await fetch(`${gateway.url}/metrics`, { headers: { authorization: `Bearer ${MASTER_KEY}` } });
       const text = await metrics.text();
       assert.match(text, /^litegate_generic_api_dropped_logs_total 3$/m);
@@ -534,16 +543,8 @@ describe("generic_api webhook logger", () => {
     const gateway = await open({ maxQueueChars: 1 });
     receiverUp = false;
     try {
-      const ids: string[] = [];
-      for (let i = 0; i < 3; i++) {
-        const answer = await chat(gateway.url, MASTER_KEY, "gpt-ok");
-        ids.push(String(answer.headers.get("x-request-id")));
-      }
-      const dropped = () =>
-        gateway.logs
-          .filter((l) => l.msg === "generic_api logger queue full: oldest payloads dropped")
-          .reduce((sum, l) => sum + Number(l.dropped), 0);
-      await until("the third request's end", () => dropped() === 2);
+      const ids = await chatIds(gateway, 3);
+      await until("the third request's end", () => droppedIn(gateway) === 2);
       receiverUp = true;
       await until("the kept payload", () => accepted.length >= 1);
       assert.deepEqual(
@@ -560,7 +561,7 @@ describe("generic_api webhook logger", () => {
     const gateway = await open({ maxBatchChars: 1 });
     receiverUp = false;
     try {
-      for (let i = 0; i < 3; i++) assert.equal((await chat(gateway.url, MASTER_KEY, "gpt-ok")).status, 200);
+      await chatIds(gateway, 3);
       await until("a refused batch", () => receiver.requests.length >= 1);
       receiverUp = true;
       await until("every payload", () => accepted.length >= 3);
