@@ -19,6 +19,8 @@ const ANSWER = "litegate:metrics-answer";
 /** The primary asks each worker for its registry; the worker sends it. */
 const GATHER = "litegate:metrics-gather";
 const GATHERED = "litegate:metrics-gathered";
+/** A worker's registry is ready to be gathered (a worker forked a moment ago has no listener yet). */
+const READY = "litegate:metrics-ready";
 /** How long the primary waits for a worker's registry before using the one it last sent. */
 const GATHER_TIMEOUT_MS = 5_000;
 /** Longer than the primary's wait for the workers, so its answer arrives first. */
@@ -46,6 +48,12 @@ interface Gathered {
   id: number;
   metrics?: RegistryJson;
 }
+interface Ready {
+  type: typeof READY;
+}
+
+/** From a worker: a primary gone (the channel closed) is an error passed here, not an 'error' event. */
+const ignoreClosed = (): void => undefined;
 
 /** Sends unless the worker's channel is gone (it exited while we waited): a send to it would throw in the primary. */
 function sendTo(worker: Worker, message: Answer | Gather): boolean {
@@ -75,14 +83,19 @@ export function serveClusterMetrics(): void {
   // Many exits (a crash loop) fold into one registry, not a list that grows. Entries pushed while
   // a fold runs stay after it; `retired` sums the same before and after, whenever a scrape reads it.
   const fold = (): Promise<void> => {
-    folding = folding.then(async () => {
-      const count = retired.length;
-      if (count < 2) return;
-      const folded = await AggregatorRegistry.aggregate(retired.slice(0, count)).getMetricsAsJSON();
-      retired.splice(0, count, folded);
-    });
+    folding = folding
+      .then(async () => {
+        const count = retired.length;
+        if (count < 2) return;
+        const folded = await AggregatorRegistry.aggregate(retired.slice(0, count)).getMetricsAsJSON();
+        retired.splice(0, count, folded);
+      })
+      // Unfolded, the list still sums right: a fold that failed must not fail every later scrape.
+      .catch(() => undefined);
     return folding;
   };
+  /** Workers whose registry can be gathered (they said so). */
+  const ready = new Set<number>();
   const gathering = new Map<number, (metrics: RegistryJson | undefined) => void>();
   let nextGather = 0;
 
@@ -101,7 +114,9 @@ export function serveClusterMetrics(): void {
     });
 
   const gatherAll = async (): Promise<string> => {
-    const workers = Object.values(cluster.workers ?? {}).filter((worker) => worker !== undefined);
+    const workers = Object.values(cluster.workers ?? {}).filter(
+      (worker): worker is Worker => worker !== undefined && ready.has(worker.id),
+    );
     const gathered = await Promise.all(workers.map(gatherFrom));
     await fold();
     // A worker that exited while the others were asked is in `retired` now: not counted twice.
@@ -112,13 +127,18 @@ export function serveClusterMetrics(): void {
   };
 
   cluster.on("exit", (worker: Worker) => {
+    ready.delete(worker.id);
     const last = latest.get(worker.id);
     latest.delete(worker.id);
     if (last !== undefined) retired.push(cumulative(last));
   });
-  cluster.on("message", (worker: Worker, message: Ask | Gathered) => {
+  cluster.on("message", (worker: Worker, message: Ask | Gathered | Ready) => {
     if (message?.type === GATHERED) {
       gathering.get(message.id)?.(message.metrics);
+      return;
+    }
+    if (message?.type === READY) {
+      ready.add(worker.id);
       return;
     }
     if (message?.type !== ASK) return;
@@ -143,11 +163,12 @@ export function shareWithPrimary(registry: Registry): void {
   process.on("message", (message: Gather) => {
     if (message?.type !== GATHER) return;
     registry.getMetricsAsJSON().then(
-      (metrics) => process.send?.({ type: GATHERED, id: message.id, metrics } satisfies Gathered),
+      (metrics) => process.send?.({ type: GATHERED, id: message.id, metrics } satisfies Gathered, ignoreClosed),
       // Nothing to send: the primary sums this worker as it last sent it.
-      () => process.send?.({ type: GATHERED, id: message.id } satisfies Gathered),
+      () => process.send?.({ type: GATHERED, id: message.id } satisfies Gathered, ignoreClosed),
     );
   });
+  process.send?.({ type: READY } satisfies Ready, ignoreClosed);
 }
 
 /** In a worker: every worker's metrics summed, gathered by the primary. */
@@ -178,6 +199,6 @@ export function clusterMetrics(): Promise<string> {
         reject(error);
       },
     });
-    process.send?.({ type: ASK, id } satisfies Ask);
+    process.send?.({ type: ASK, id } satisfies Ask, ignoreClosed);
   });
 }

@@ -75,19 +75,22 @@ function exceptionClass(failure: AttemptFailure): string {
   return `${prefix}${failure.errorClass}`;
 }
 
-function providerOf(deployment: Deployment): string {
-  const slash = deployment.model.indexOf("/");
-  return slash === -1 ? "openai" : deployment.model.slice(0, slash);
+/** The provider of a provider model string (`groq/llama-3.1-8b-instant`): a bare name is OpenAI's. */
+function providerOf(model: string): string {
+  const slash = model.indexOf("/");
+  return slash === -1 ? "openai" : model.slice(0, slash);
 }
 
 /**
- * The provider model an attempt called, as labels show it. A wildcard deployment (`openai/*`)
- * calls the model the client named; once too many unnamed models have a `requested_model`
- * label of their own (theirs is then ""), their calls share the deployment's pattern, so
- * clients cannot grow the series without bound.
+ * The provider model an attempt called, as labels show it. A wildcard deployment (`openai/*`,
+ * or `*`) calls the model the client named. Its series are found by the requested model's label
+ * and the deployment, so the called model is shown only where those two decide it: on the group
+ * asked for, while the requested model has a label of its own (past the cap on unnamed models
+ * it is ""). A wildcard reached as a fallback (the body's `fallbacks` name any model), or past
+ * the cap, shows its pattern: clients cannot grow the series without bound.
  */
-function calledModel(attempt: Attempt, requested: string): string {
-  return requested === "" ? attempt.deployment.model : attempt.model;
+function calledModel(attempt: Attempt, requested: string, primary: string | undefined): string {
+  return requested !== "" && attempt.group === primary ? attempt.model : attempt.deployment.model;
 }
 
 /** A provider model string as LiteLLM's `model` label names it: without its provider. */
@@ -103,7 +106,7 @@ function deploymentLabels(deployment: Deployment, model: string) {
     litellm_model_name: model,
     model_id: deployment.id,
     api_base: deployment.apiBase ?? "",
-    api_provider: providerOf(deployment),
+    api_provider: providerOf(model),
   };
 }
 
@@ -324,22 +327,25 @@ export class GatewayMetrics {
       // A hit made no attempt: it is an answer, not a failure, and spent nothing.
       if (cache.hit && request.status === 200) return;
     }
-    const firstGroup = attempts[0]?.group;
+    const primary = request.trace?.primaryGroup;
     for (const attempt of attempts) {
       const series = attempt === last ? found : this.seriesOf(entry, requested, attempt.deployment.id);
-      // The model group as LiteLLM's model_group label names it: the one asked for (as the
-      // overhead metric's), or the fallback's.
-      this.recordAttempt(attempt, attempt.group === firstGroup ? requested : attempt.group, requested, entry, series);
+      this.recordAttempt(attempt, primary, requested, entry, series);
     }
-    if (attempts.length > 1) this.recordFallbacks(attempts, requested, caller);
+    if ((request.trace?.fallbacks ?? 0) > 0) this.recordFallbacks(attempts, primary, requested, caller);
     if (request.status !== 200 || last === undefined || deployment === undefined) {
-      // A failure may still be charged (the client left mid-stream): its budget shows the charge.
-      if (request.budgets !== undefined) {
-        const charged = (usage: CompletionUsage | undefined): void =>
-          this.recordBudgets(request.budgets, entry, usage === undefined ? 0 : request.cost(usage));
-        if (request.usage instanceof Promise) void request.usage.then(charged, () => undefined);
-        else charged(request.usage);
-      }
+      // A failure may still be charged (the client left mid-stream): its tokens and spend count
+      // as its spend record does, and its budgets show the charge.
+      const charged = (usage: CompletionUsage | undefined): void => {
+        if (usage === undefined || last === undefined) {
+          this.recordBudgets(request.budgets, entry, 0);
+          return;
+        }
+        const series = found.answer ?? this.answerSeries(entry, found, requested, last, primary);
+        this.recordUsage(request, entry, series, usage);
+      };
+      if (request.usage instanceof Promise) void request.usage.then(charged, () => undefined);
+      else charged(request.usage);
       // Failures are the rarer path: their series are found by label, without a cache.
       const failure = request.failure ?? last?.failure;
       this.catalog.failedRequests
@@ -355,7 +361,7 @@ export class GatewayMetrics {
         .inc();
       return;
     }
-    const series = found.answer ?? this.answerSeries(entry, found, requested, last);
+    const series = found.answer ?? this.answerSeries(entry, found, requested, last, primary);
     series.requests.inc();
     series.requestLatency.observe(seconds(request.totalMs));
     const answered = last.answeredAt ?? request.endedAt;
@@ -432,11 +438,12 @@ export class GatewayMetrics {
     found: DeploymentSeries,
     requested: string,
     answered: Attempt,
+    primary: string | undefined,
   ): AnswerSeries {
     const { caller } = entry;
     const c = this.catalog;
     const { deployment } = answered;
-    const called = calledModel(answered, requested);
+    const called = calledModel(answered, requested, primary);
     const model = withoutProvider(called);
     const modelId = deployment.id;
     const api = { ...caller, model, requested_model: requested, model_id: modelId };
@@ -447,7 +454,7 @@ export class GatewayMetrics {
       timeToFirstToken: c.timeToFirstToken.series(api),
       overhead: c.overheadLatency.series({
         model_group: requested,
-        api_provider: providerOf(deployment),
+        api_provider: providerOf(called),
         api_base: deployment.apiBase ?? "",
         litellm_model_name: called,
         hashed_api_key: caller.hashed_api_key,
@@ -465,7 +472,7 @@ export class GatewayMetrics {
 
   private recordAttempt(
     attempt: Attempt,
-    group: string,
+    primary: string | undefined,
     requested: string,
     entry: CallerEntry,
     found: DeploymentSeries,
@@ -475,7 +482,7 @@ export class GatewayMetrics {
     const deployment = attempt.deployment;
     let series = found.attempt;
     if (series === undefined) {
-      const where = deploymentLabels(deployment, calledModel(attempt, requested));
+      const where = deploymentLabels(deployment, calledModel(attempt, requested, primary));
       const labels = attemptLabels(where, requested, caller);
       series = {
         where,
@@ -490,8 +497,10 @@ export class GatewayMetrics {
     if (attempt.remainingRequests !== undefined || attempt.remainingTokens !== undefined) {
       // Only the providers that send these headers pay for it, found by label without a cache.
       const limits = {
-        model_group: group,
-        api_provider: providerOf(deployment),
+        // The model group as LiteLLM names it: the one asked for (as the overhead metric's,
+        // while it has a label of its own), or the fallback's.
+        model_group: attempt.group === primary && requested !== "" ? requested : attempt.group,
+        api_provider: series.where.api_provider,
         api_base: deployment.apiBase ?? "",
         litellm_model_name: series.where.litellm_model_name,
         hashed_api_key: caller.hashed_api_key,
@@ -516,20 +525,25 @@ export class GatewayMetrics {
     }
   }
 
-  /** Each fallback group tried: successful if it answered, failed if it did not. */
-  private recordFallbacks(attempts: readonly Attempt[], requested: string, caller: Caller): void {
-    const first = attempts[0]?.group;
-    // The failure that sent the request on to the group being tried: the last one before it,
-    // never a retry's within that group.
+  /**
+   * Each fallback group tried: successful if it answered, failed if it did not. Each is blamed
+   * on the failure that ended the group asked for (its last attempt's), as LiteLLM labels every
+   * fallback with the original exception; none when that group made no attempt (all of its
+   * deployments cooling down, or skipped by mock_testing_fallbacks).
+   */
+  private recordFallbacks(
+    attempts: readonly Attempt[],
+    primary: string | undefined,
+    requested: string,
+    caller: Caller,
+  ): void {
     let cause: AttemptFailure | undefined;
-    let lastFailure: AttemptFailure | undefined;
+    for (const attempt of attempts) if (attempt.group === primary) cause = attempt.failure ?? cause;
     for (let i = 0; i < attempts.length; i++) {
       const attempt = attempts[i] as Attempt;
-      if (i > 0 && attempts[i - 1]?.group !== attempt.group) cause = lastFailure;
-      lastFailure = attempt.failure ?? lastFailure;
       const next = attempts[i + 1];
       // A fallback group counts once, at its last attempt.
-      if (attempt.group === first || (next !== undefined && next.group === attempt.group)) continue;
+      if (attempt.group === primary || (next !== undefined && next.group === attempt.group)) continue;
       const labels = {
         requested_model: requested,
         fallback_model: attempt.group,

@@ -105,17 +105,29 @@ export function logField(
 
 /**
  * The request's log line (after pino's level, time and pid; see Loggers.request): fixed fields,
- * never a body, a header or a key.
+ * never a body, a header or a key. `usage` is what its spend record charges (a stream cut short
+ * is logged once its tokens are counted).
  */
-export function logFields(req: IncomingMessage, ctx: RequestContext, status: number): string {
+export function logFields(
+  req: IncomingMessage,
+  ctx: RequestContext,
+  status: number,
+  usage: CompletionUsage | undefined,
+): string {
   const duration = ctx.elapsedMs();
   const upstream = ctx.trace?.upstreamMs ?? 0;
-  const usage = ctx.trace?.usage.known?.usage;
   const tags = requestTags(ctx);
   const trace = ctx.trace;
   const principal = ctx.principal;
   const grant = principal?.kind === "key" ? principal.grant : undefined;
-  const answeredAt = ctx.stream ? trace?.attempts.at(-1)?.answeredAt : undefined;
+  // A stream's first chunk, once one reached the client (an error answer is no first token).
+  const answeredAt = ctx.stream && ctx.streamOpened ? trace?.attempts.at(-1)?.answeredAt : undefined;
+  const cost =
+    trace?.cache?.hit === true
+      ? 0
+      : usage === undefined || trace?.deployment === undefined
+        ? undefined
+        : costFor(ctx, usage);
   return (
     logField("request_id", ctx.id) +
     logField("method", req.method) +
@@ -139,7 +151,7 @@ export function logFields(req: IncomingMessage, ctx: RequestContext, status: num
     logField("overhead_ms", round(Math.max(0, duration - upstream))) +
     logField("prompt_tokens", usage?.prompt_tokens) +
     logField("completion_tokens", usage?.completion_tokens) +
-    logField("cost", trace?.cache?.hit === true ? 0 : knownCost(ctx)) +
+    logField("cost", cost) +
     logField("cache_hit", trace?.cache?.hit) +
     // Only when the request had any: most lines stay as short as before.
     logField("request_tags", tags.length > 0 ? tags : undefined) +

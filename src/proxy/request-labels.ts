@@ -38,7 +38,7 @@ export const NO_LABELS: RequestLabels = { tags: [], metadata: {} };
  * metadata is free-form; a copied header or a provider key must not end up in the spend table.)
  */
 const SECRET_NAME =
-  /api[_-]?key|secret|password|passwd|authorization|cookie|credential|(access|refresh|session|id)[_-]?token|private[_-]?key|^(token|key|auth|bearer|jwt)$/i;
+  /api[_-]?key|secret|password|passwd|authorization|cookie|credential|(access|refresh|session)[_-]?token|(^|[_-])id[_-]?token|private[_-]?key|^(token|key|auth|bearer|jwt)$/i;
 /** A value shaped like an API key (OpenAI's, Anthropic's, litegate's virtual keys). */
 const SECRET_VALUE = /^(sk|pk|rk)-[\w-]{16,}$/;
 

@@ -409,7 +409,16 @@ export class GatewayServer {
       const end = { method: req.method ?? "GET", routed, status, endedAt, model: completion, spend };
       this.trace(ctx, end, outcome.usage);
     }
-    this.logRequest(logFields(req, ctx, status));
+    const usage = outcome.usage;
+    if (!(usage instanceof Promise)) {
+      this.logRequest(logFields(req, ctx, status, usage));
+      return;
+    }
+    // The client left mid-stream: its line carries what its spend record is charged, once counted.
+    void usage.then(
+      (counted) => this.logRequest(logFields(req, ctx, status, counted)),
+      () => this.logRequest(logFields(req, ctx, status, undefined)),
+    );
   }
 
   /** Hands a finished request's spans to the tracer, once a stream's counted usage is known. */

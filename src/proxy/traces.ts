@@ -138,6 +138,7 @@ function newAttemptFacts(
   operation: string,
   group: string,
   model: string,
+  provider: string,
 ): AttemptFacts {
   const server =
     facts.server === null ? {} : { "server.address": facts.server.address, "server.port": facts.server.port };
@@ -146,8 +147,8 @@ function newAttemptFacts(
     model,
     attributes: new AttributeBlock({
       "gen_ai.operation.name": operation,
-      "gen_ai.provider.name": facts.provider,
-      "gen_ai.system": facts.provider,
+      "gen_ai.provider.name": provider,
+      "gen_ai.system": provider,
       "litegate.deployment_id": deployment.id,
       "gen_ai.request.model": model,
       ...server,
@@ -162,7 +163,10 @@ function attemptFactsOf(attempt: Attempt, operation: string): AttemptFacts {
   // A wildcard deployment (`openai/*`) calls the model each client named: its facts are made
   // per attempt, not kept (clients could grow a cache of them without bound).
   if (attempt.model !== deployment.model) {
-    return newAttemptFacts(deployment, facts, operation, group, withoutProvider(attempt.model));
+    // A catch-all (`*`) may call any provider: the one the client named.
+    const slash = attempt.model.indexOf("/");
+    const provider = genAiProviderName(slash === -1 ? "openai" : attempt.model.slice(0, slash));
+    return newAttemptFacts(deployment, facts, operation, group, withoutProvider(attempt.model), provider);
   }
   // Nested maps, not one keyed by a joined string: a key made per request is a new string to hash.
   let byGroup = facts.attempts.get(operation);
@@ -172,7 +176,7 @@ function attemptFactsOf(attempt: Attempt, operation: string): AttemptFacts {
   }
   let kept = byGroup.get(group);
   if (kept === undefined) {
-    kept = newAttemptFacts(deployment, facts, operation, group, facts.model);
+    kept = newAttemptFacts(deployment, facts, operation, group, facts.model, facts.provider);
     if (byGroup.size < MAX_KEPT_ATTEMPT_FACTS) byGroup.set(group, kept);
   }
   return kept;

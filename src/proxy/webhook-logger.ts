@@ -6,7 +6,6 @@
  * down for long costs memory only up to a limit (the oldest payloads go first, counted).
  */
 import { type Outcome, principalLogId } from "../access/spend-ledger.js";
-import type { Deployment } from "../config/index.js";
 import type { CompletionUsage } from "../wire/completions.js";
 import type { RequestContext } from "./context.js";
 import { routeOperation } from "./route-operation.js";
@@ -176,9 +175,16 @@ export class WebhookLogger {
   private async drain(): Promise<void> {
     while (this.queue.length > 0 && performance.now() < this.deadline) {
       const batch = this.takeBatch();
-      const error = await this.send(batch);
+      const { error, refused } = await this.send(batch);
       if (error === undefined) {
         this.failures = 0;
+        continue;
+      }
+      if (refused) {
+        // The endpoint will not take this batch however often it is sent (a 400, a 413): it is
+        // dropped, counted, as LiteLLM drops a refused batch, and the queue behind it goes on.
+        this.hooks.warn({ error, dropped: batch.length }, "generic_api logger: batch refused, dropped");
+        this.hooks.dropped?.(batch.length);
         continue;
       }
       // Back at the front, in order; whatever came meanwhile and overflows is dropped oldest first.
@@ -200,8 +206,11 @@ export class WebhookLogger {
     }
   }
 
-  /** undefined when the endpoint accepted the batch, else why not (never its headers). */
-  private async send(batch: readonly string[]): Promise<string | undefined> {
+  /**
+   * `error` undefined when the endpoint accepted the batch, else why not (never its headers);
+   * `refused` when its answer says a retry cannot help (a 4xx but 408 and 429).
+   */
+  private async send(batch: readonly string[]): Promise<{ error?: string; refused?: boolean }> {
     // AbortSignal.timeout takes whole milliseconds only.
     const timeout = Math.ceil(Math.max(1, Math.min(30_000, this.deadline - performance.now())));
     try {
@@ -212,9 +221,11 @@ export class WebhookLogger {
         signal: AbortSignal.any([AbortSignal.timeout(timeout), this.shutdown.signal]),
       });
       await response.arrayBuffer();
-      return response.ok ? undefined : `status ${response.status}`;
+      if (response.ok) return {};
+      const status = response.status;
+      return { error: `status ${status}`, refused: status >= 400 && status < 500 && status !== 408 && status !== 429 };
     } catch (error) {
-      return failureOf(error, timeout);
+      return { error: failureOf(error, timeout) };
     }
   }
 
@@ -224,7 +235,8 @@ export class WebhookLogger {
     // A send already under way (with its own 30 s timeout) ends at the deadline too.
     this.deadline = performance.now() + graceMs;
     const giveUp = setTimeout(() => this.shutdown.abort(), graceMs);
-    await Promise.race([Promise.allSettled([...this.pending]), sleep(graceMs)]);
+    // Streams still being counted get half the grace time: the sends get the rest.
+    await Promise.race([Promise.allSettled([...this.pending]), sleep(graceMs / 2)]);
     this.closed = true;
     await this.sending;
     if (this.queue.length > 0) await this.drain();
@@ -242,10 +254,10 @@ const sleep = (ms: number): Promise<void> =>
     setTimeout(resolve, ms).unref();
   });
 
-/** LiteLLM's call_type for a model route (the Azure and engines paths end as OpenAI's do). */
-function providerOf(deployment: Deployment): string {
-  const slash = deployment.model.indexOf("/");
-  return slash === -1 ? "openai" : deployment.model.slice(0, slash);
+/** The provider of a provider model string (`groq/llama-3.1-8b-instant`): a bare name is OpenAI's. */
+function providerOf(model: string): string {
+  const slash = model.indexOf("/");
+  return slash === -1 ? "openai" : model.slice(0, slash);
 }
 
 /**
@@ -285,7 +297,8 @@ export function loggingPayload(
   const cost = usage === undefined ? 0 : outcome.cost(usage);
   const endedAt = performance.now();
   const answeredAt = answered?.answeredAt;
-  const provider = deployment === undefined ? (ctx.failure?.provider ?? null) : providerOf(deployment);
+  // The model called: a catch-all deployment (`*`) may call any provider.
+  const provider = answered === undefined ? (ctx.failure?.provider ?? null) : providerOf(answered.model);
   const failure = ok ? undefined : ctx.failure;
   return {
     id: ctx.id,

@@ -499,6 +499,7 @@ export class Router {
   ): Promise<T> {
     const first = this.group(model);
     if (first === undefined || first.members.length === 0) throw this.unknownModel(model);
+    trace.primaryGroup = first.name;
     let retries = 0;
     let fallbacks = 0;
     const queue: string[] = [model];

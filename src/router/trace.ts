@@ -65,6 +65,12 @@ export class RouteTrace {
   readonly attempts: Attempt[] = [];
   retries = 0;
   fallbacks = 0;
+  /**
+   * The model group the request asked for (an alias or a wildcard's name resolved to its
+   * group): its attempts come first, if it made any (its deployments may all have been cooling
+   * down, or mock_testing_fallbacks skipped it); every other group's are fallbacks.
+   */
+  primaryGroup: string | undefined = undefined;
   /** Milliseconds spent in upstream attempts: to the answer, or to a stream's first chunk. */
   upstreamMs = 0;
   readonly usage: UsageLedger;

@@ -137,6 +137,10 @@ test("a client gone while the provider answers: its prompt is still counted", as
   // cl100k: "Say this is a test" is 5 tokens; nothing generated reached the client.
   assert.deepEqual([log?.prompt_tokens, log?.completion_tokens, log?.status], [5, 0, "failure"]);
   assert.ok(Math.abs(Number(log?.spend) - 0.05) < 1e-9);
+  // Its log line carries what its spend record is charged (written once the tokens are counted).
+  const line = gateway.logs.findLast((l) => l.route === "/v1/completions" && l.status === 499);
+  assert.deepEqual([line?.prompt_tokens, line?.completion_tokens], [5, 0]);
+  assert.ok(Math.abs(Number(line?.cost) - 0.05) < 1e-9);
 });
 
 test("a request running while its key is regenerated still charges the key", async () => {

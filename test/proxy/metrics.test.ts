@@ -19,7 +19,7 @@ import { chatAnswer } from "../helpers/fixtures.js";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
 import { call, generateKey, MASTER_KEY } from "../helpers/keys.js";
 import { json, MockUpstream, sse } from "../helpers/mock-upstream.js";
-import { warnSkipped } from "../helpers/services.js";
+import { eventually, warnSkipped } from "../helpers/services.js";
 
 /** $1 per 1000 prompt tokens, $2 per 1000 completion tokens: 5 + 7 tokens cost $0.019. */
 const PRICES = { input_cost_per_token: 0.001, output_cost_per_token: 0.002 };
@@ -76,6 +76,11 @@ before(async () => {
   mock.always((request, res) => {
     if (request.path.startsWith("/fail/")) return json(res, 500, { error: { message: "upstream broke" } });
     if (request.path.startsWith("/limited/")) return json(res, 429, { error: { message: "slow down" } });
+    if (request.path.startsWith("/slow/")) {
+      // Long enough for the client to leave first.
+      setTimeout(() => json(res, 200, chatAnswer("late")), 400);
+      return;
+    }
     const body = request.json as { stream?: boolean };
     // OpenAI's rate-limit headers on every answer (the stream's too): what the remaining gauges read.
     const limits = { "x-ratelimit-remaining-requests": "99", "x-ratelimit-remaining-tokens": "8000" };
@@ -569,12 +574,23 @@ describe("wildcard deployments, and fallbacks after retries", () => {
           litellm_params: { model: "openai/*", api_key: "sk-upstream-secret", api_base: `${mock.url}/ok/v1` },
           model_info: { id: "wild-id" },
         },
+        // A catch-all: any provider's model, through one mock.
+        {
+          model_name: "*",
+          litellm_params: { model: "*", api_key: "sk-upstream-secret", api_base: `${mock.url}/ok/v1` },
+          model_info: { id: "any-id" },
+        },
         deployment("first", "limited", "first-a"),
         deployment("first", "limited", "first-b"),
         deployment("second", "fail", "second-a"),
         deployment("second", "ok", "second-b"),
+        deployment("third", "ok", "third-a"),
+        deployment("chain", "fail", "chain-a"),
+        deployment("busy", "limited", "busy-a"),
+        deployment("slow", "slow", "slow-a"),
+        deployment("lone", "fail", "lone-a"),
       ],
-      router: { fallbacks: [{ first: ["second"] }], num_retries: 1, random: () => 0 },
+      router: { fallbacks: [{ first: ["second"] }, { chain: ["busy", "third"] }], num_retries: 1, random: () => 0 },
       metrics: { requireAuth: false, endUserLimit: 1, endUserLabels: true },
     });
     const ask = (model: string) =>
@@ -585,6 +601,44 @@ describe("wildcard deployments, and fallbacks after retries", () => {
     assert.equal((await ask("wild/gpt-4o-mini")).status, 200);
     // first-a 429, first-b 429, then second-a 500, second-b answers.
     assert.equal((await ask("first")).status, 200);
+    // A wildcard reached through the body's fallbacks: any name a client likes, so its pattern labels it.
+    for (const model of ["wild/gpt-4o-mini", "wild/gpt-4o"]) {
+      const answer = await call(routed.url, "POST", "/v1/chat/completions", undefined, {
+        model: "lone",
+        fallbacks: [model],
+        num_retries: 0,
+        messages: [{ role: "user", content: "hi" }],
+      });
+      assert.equal(answer.status, 200);
+    }
+    assert.equal((await ask("groq/llama-3.1-8b-instant")).status, 200);
+    // A stream refused before its first chunk.
+    const refusedStream = await call(routed.url, "POST", "/v1/chat/completions", undefined, {
+      model: "lone",
+      stream: true,
+      messages: [{ role: "user", content: "hi" }],
+    });
+    assert.equal(refusedStream.status, 500);
+    // chain-a 500; then busy-a 429; third answers (no retries: each group tried once).
+    const chained = await call(routed.url, "POST", "/v1/chat/completions", undefined, {
+      model: "chain",
+      num_retries: 0,
+      messages: [{ role: "user", content: "hi" }],
+    });
+    assert.equal(chained.status, 200);
+    // A client that leaves before the answer: its prompt is charged, and counted here as in its spend record.
+    const leaving = request(`${routed.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+    });
+    leaving.on("error", () => undefined);
+    leaving.end(JSON.stringify({ model: "slow", messages: [{ role: "user", content: "hi" }] }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    leaving.destroy();
+    await eventually(
+      () => routed.logs.some((line) => line.status === 499 && line.prompt_tokens !== undefined),
+      "the departed client's log line, its tokens counted",
+    );
     // LiteLLM mounts its exporter at /metrics/, the path its scrape configs use.
     const scrape = await fetch(`${routed.url}/metrics/`);
     assert.equal(scrape.status, 200);
@@ -598,8 +652,8 @@ describe("wildcard deployments, and fallbacks after retries", () => {
   test("a wildcard's series name the model it called, priced from the table, not its pattern", () => {
     // gpt-4o-mini: $0.15 and $0.60 a million tokens; the answer used 5 and 7.
     assert.deepEqual(
-      find(seen, "litellm_spend_metric_total", { model_id: "wild-id" }).map((s) => [s.labels.model, s.value]),
-      [["gpt-4o-mini", 0.00000495]],
+      find(seen, "litellm_spend_metric_total", { model_id: "wild-id", model: "gpt-4o-mini" }).map((s) => s.value),
+      [0.00000495],
     );
     assert.equal(total(seen, "litellm_requests_metric_total", { model: "gpt-4o-mini", model_id: "wild-id" }), 1);
     const deploymentWhere = { litellm_model_name: "openai/gpt-4o-mini", model_id: "wild-id" };
@@ -619,21 +673,81 @@ describe("wildcard deployments, and fallbacks after retries", () => {
       total(seen, "litellm_overhead_latency_metric_count", { ...deploymentWhere, model_group: "wild/gpt-4o-mini" }),
       1,
     );
-    assert.equal(find(seen, "litellm_requests_metric_total", { model: "*" }).length, 0);
+    assert.deepEqual(
+      find(seen, "litellm_deployment_total_requests_total", { requested_model: "wild/gpt-4o-mini" }).map(
+        (s) => s.labels.litellm_model_name,
+      ),
+      ["openai/gpt-4o-mini"],
+    );
+  });
+
+  test("a wildcard reached as a fallback shows its pattern; a catch-all shows the provider it called", () => {
+    assert.deepEqual(
+      find(seen, "litellm_requests_metric_total", { model_id: "wild-id" })
+        .map((s) => [s.labels.model, s.value])
+        .sort(),
+      [
+        ["*", 2],
+        ["gpt-4o-mini", 1],
+      ],
+    );
+    // Each priced as the model it called: gpt-4o-mini's $4.95e-6 and gpt-4o's $8.25e-5 ($2.50 and $10 a million).
+    const spent = total(seen, "litellm_spend_metric_total", { model_id: "wild-id", model: "*" });
+    assert.ok(Math.abs(spent - (0.00000495 + 0.0000825)) < 1e-12, String(spent));
+    assert.deepEqual(
+      find(seen, "litellm_deployment_total_requests_total", { model_id: "any-id" }).map((s) => [
+        s.labels.litellm_model_name,
+        s.labels.api_provider,
+      ]),
+      [["groq/llama-3.1-8b-instant", "groq"]],
+    );
+  });
+
+  test("a client gone before the answer: the tokens and spend its spend record is charged, and its log line's", () => {
+    const tokens = total(seen, "litellm_input_tokens_metric_total", { model_id: "slow-a-id" });
+    assert.ok(tokens > 0);
+    assert.equal(total(seen, "litellm_output_tokens_metric_total", { model_id: "slow-a-id" }), 0);
+    assert.ok(Math.abs(total(seen, "litellm_spend_metric_total", { model_id: "slow-a-id" }) - tokens * 0.001) < 1e-12);
+    const line = routed.logs.find((l) => l.status === 499);
+    assert.equal(line?.prompt_tokens, tokens);
+    assert.equal(line?.completion_tokens, 0);
+    assert.ok(Math.abs(Number(line?.cost) - tokens * 0.001) < 1e-12);
+    // Nothing reached the client: no first token.
+    assert.equal(line?.ttft_ms, undefined);
+    const refused = routed.logs.find((l) => l.stream === true && l.status === 500);
+    assert.equal(refused?.model, "lone");
+    assert.equal(refused?.ttft_ms, undefined);
   });
 
   test("a fallback is blamed on the failure that sent the request there, not a retry's inside the fallback group", () => {
-    assert.deepEqual(
-      find(seen, "litellm_deployment_successful_fallbacks_total").map((s) => [
+    const fallbacks = (name: string, requested: string) =>
+      find(seen, name, { requested_model: requested }).map((s) => [
         s.labels.fallback_model,
         s.labels.exception_status,
         s.labels.exception_class,
         s.labels.model_id,
         s.value,
+      ]);
+    assert.deepEqual(fallbacks("litellm_deployment_successful_fallbacks_total", "first"), [
+      ["second", "429", "Openai.RateLimitError", "second-b-id", 1],
+    ]);
+    // The body's fallbacks to a wildcard: the group is its pattern.
+    assert.deepEqual(
+      find(seen, "litellm_deployment_successful_fallbacks_total", { requested_model: "lone" }).map((s) => [
+        s.labels.fallback_model,
+        s.value,
       ]),
-      [["second", "429", "Openai.RateLimitError", "second-b-id", 1]],
+      [["wild/*", 2]],
     );
     assert.equal(total(seen, "litellm_deployment_failure_responses_total", { model_id: "second-a-id" }), 1);
+    // As LiteLLM labels every fallback with the original exception: the group asked for's 500,
+    // not the 429s of the fallback tried before the one that answered.
+    assert.deepEqual(fallbacks("litellm_deployment_failed_fallbacks_total", "chain"), [
+      ["busy", "500", "Openai.InternalServerError", "busy-a-id", 1],
+    ]);
+    assert.deepEqual(fallbacks("litellm_deployment_successful_fallbacks_total", "chain"), [
+      ["third", "500", "Openai.InternalServerError", "third-a-id", 1],
+    ]);
   });
 });
 

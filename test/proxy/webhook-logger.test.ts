@@ -30,6 +30,8 @@ let receiver: MockUpstream;
 
 /** Whether the receiver accepts a batch now. */
 let receiverUp = true;
+/** A status the receiver refuses batches with for good (a 4xx), when set. */
+let refuseWith: number | undefined;
 /** The payloads of the batches the receiver accepted (answered 200), in order. */
 const accepted: { id: string }[] = [];
 
@@ -48,6 +50,7 @@ before(async () => {
   });
   receiver = await MockUpstream.start();
   receiver.always((request, res) => {
+    if (refuseWith !== undefined) return json(res, refuseWith, {});
     if (receiverUp) accepted.push(...(request.json as { id: string }[]));
     json(res, receiverUp ? 200 : 503, {});
   });
@@ -534,6 +537,33 @@ describe("generic_api webhook logger", () => {
       );
     } finally {
       receiverUp = true;
+      await gateway.close();
+    }
+  });
+
+  test("a batch the endpoint refuses for good (a 4xx) is dropped and counted, not retried forever", async () => {
+    const gateway = await open();
+    refuseWith = 413;
+    try {
+      const [first] = await chatIds(gateway, 1);
+      await until("the refusal", () =>
+        gateway.logs.some((l) => l.msg === "generic_api logger: batch refused, dropped" && l.dropped === 1),
+      );
+      const metrics = await fetch(`${gateway.url}/metrics`, { headers: { authorization: `Bearer ${MASTER_KEY}` } });
+      assert.match(await metrics.text(), /^litegate_generic_api_dropped_logs_total 1$/m);
+      // Sent once: a 413 is not retried.
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      assert.equal(receiver.requests.length, 1);
+      refuseWith = undefined;
+      const [second] = await chatIds(gateway, 1);
+      await until("the next payload", () => accepted.length >= 1);
+      assert.deepEqual(
+        accepted.map((p) => p.id),
+        [second],
+      );
+      assert.notEqual(first, second);
+    } finally {
+      refuseWith = undefined;
       await gateway.close();
     }
   });
