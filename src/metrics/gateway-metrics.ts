@@ -341,8 +341,22 @@ export class GatewayMetrics {
           this.recordBudgets(request.budgets, entry, 0);
           return;
         }
-        const series = found.answer ?? this.answerSeries(entry, found, requested, last, primary);
-        this.recordUsage(request, entry, series, usage);
+        // Found by label, not the answer's cached series: a failure adds no successful request.
+        const { caller } = entry;
+        const model = withoutProvider(calledModel(last, requested, primary));
+        const api = { ...caller, model, requested_model: requested, model_id: last.deployment.id };
+        const c = this.catalog;
+        this.recordUsage(
+          request,
+          entry,
+          {
+            inputTokens: c.inputTokens.series(api),
+            outputTokens: c.outputTokens.series(api),
+            totalTokens: c.totalTokens.series(api),
+            spend: c.spend.series({ ...caller, model, model_id: last.deployment.id }),
+          },
+          usage,
+        );
       };
       if (request.usage instanceof Promise) void request.usage.then(charged, () => undefined);
       else charged(request.usage);
@@ -381,7 +395,7 @@ export class GatewayMetrics {
   private recordUsage(
     request: RequestRecord,
     entry: CallerEntry,
-    series: AnswerSeries,
+    series: Pick<AnswerSeries, "inputTokens" | "outputTokens" | "totalTokens" | "spend">,
     usage: CompletionUsage | undefined,
   ): void {
     if (usage === undefined) {

@@ -105,17 +105,19 @@ export function logField(
 
 /**
  * The request's log line (after pino's level, time and pid; see Loggers.request): fixed fields,
- * never a body, a header or a key. `usage` is what its spend record charges (a stream cut short
- * is logged once its tokens are counted).
+ * never a body, a header or a key. `usage` is what its spend record charges (a stream whose
+ * tokens are counted here is logged once they are); `timing` is read when the request ended, as
+ * its metrics' are.
  */
 export function logFields(
   req: IncomingMessage,
   ctx: RequestContext,
   status: number,
   usage: CompletionUsage | undefined,
+  timing: { durationMs: number; upstreamMs: number },
 ): string {
-  const duration = ctx.elapsedMs();
-  const upstream = ctx.trace?.upstreamMs ?? 0;
+  const duration = timing.durationMs;
+  const upstream = timing.upstreamMs;
   const tags = requestTags(ctx);
   const trace = ctx.trace;
   const principal = ctx.principal;

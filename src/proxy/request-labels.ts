@@ -38,7 +38,9 @@ export const NO_LABELS: RequestLabels = { tags: [], metadata: {} };
  * metadata is free-form; a copied header or a provider key must not end up in the spend table.)
  */
 const SECRET_NAME =
-  /api[_-]?key|secret|password|passwd|authorization|cookie|credential|(access|refresh|session)[_-]?token|(^|[_-])id[_-]?token|private[_-]?key|^(token|key|auth|bearer|jwt)$/i;
+  /api[_-]?key|secret|password|passwd|authorization|cookie|credential|(access|refresh|session)[_-]?token|(^|[^a-z0-9])id[_-]?token|private[_-]?key|^(token|key|auth|bearer|jwt)$/i;
+/** A camelCase name split at its humps (googleIdToken → google_Id_Token), so SECRET_NAME sees its words. */
+const words = (name: string): string => name.replace(/([a-z0-9])([A-Z])/g, "$1_$2");
 /** A value shaped like an API key (OpenAI's, Anthropic's, litegate's virtual keys). */
 const SECRET_VALUE = /^(sk|pk|rk)-[\w-]{16,}$/;
 
@@ -104,7 +106,7 @@ function scrub(value: unknown): Json | undefined {
   if (isRecord(value)) {
     const object: JsonObject = {};
     for (const [name, item] of Object.entries(value)) {
-      if (SECRET_NAME.test(name)) continue;
+      if (SECRET_NAME.test(words(name))) continue;
       const clean = scrub(item);
       if (clean !== undefined) object[name] = clean;
     }

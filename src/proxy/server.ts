@@ -410,15 +410,19 @@ export class GatewayServer {
       this.trace(ctx, end, outcome.usage);
     }
     const usage = outcome.usage;
+    const timing = { durationMs: endedAt - ctx.started, upstreamMs: ctx.trace?.upstreamMs ?? 0 };
     if (!(usage instanceof Promise)) {
-      this.logRequest(logFields(req, ctx, status, usage));
+      this.logRequest(logFields(req, ctx, status, usage, timing));
       return;
     }
-    // The client left mid-stream: its line carries what its spend record is charged, once counted.
-    void usage.then(
-      (counted) => this.logRequest(logFields(req, ctx, status, counted)),
-      () => this.logRequest(logFields(req, ctx, status, undefined)),
-    );
+    // Tokens counted here (a stream without the provider's usage, a client gone mid-answer): the
+    // line carries what its spend record is charged, once counted.
+    usage
+      .then(
+        (counted) => this.logRequest(logFields(req, ctx, status, counted, timing)),
+        () => this.logRequest(logFields(req, ctx, status, undefined, timing)),
+      )
+      .catch((error: unknown) => this.logger.error({ request_id: ctx.id, err: error }, "request not logged"));
   }
 
   /** Hands a finished request's spans to the tracer, once a stream's counted usage is known. */

@@ -181,6 +181,8 @@ export class WebhookLogger {
         continue;
       }
       if (refused) {
+        // The endpoint answered: it is up, whatever it thought of this batch.
+        this.failures = 0;
         // The endpoint will not take this batch however often it is sent (a 400, a 413): it is
         // dropped, counted, as LiteLLM drops a refused batch, and the queue behind it goes on.
         this.hooks.warn({ error, dropped: batch.length }, "generic_api logger: batch refused, dropped");

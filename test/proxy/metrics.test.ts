@@ -633,7 +633,8 @@ describe("wildcard deployments, and fallbacks after retries", () => {
     });
     leaving.on("error", () => undefined);
     leaving.end(JSON.stringify({ model: "slow", messages: [{ role: "user", content: "hi" }] }));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Gone once the provider has the request, and before it answers.
+    await eventually(() => mock.requests.some((r) => r.path.startsWith("/slow/")), "the slow call under way");
     leaving.destroy();
     await eventually(
       () => routed.logs.some((line) => line.status === 499 && line.prompt_tokens !== undefined),
@@ -712,8 +713,9 @@ describe("wildcard deployments, and fallbacks after retries", () => {
     assert.equal(line?.prompt_tokens, tokens);
     assert.equal(line?.completion_tokens, 0);
     assert.ok(Math.abs(Number(line?.cost) - tokens * 0.001) < 1e-12);
-    // Nothing reached the client: no first token.
+    // Nothing reached the client: no first token, and no successful request in the metrics.
     assert.equal(line?.ttft_ms, undefined);
+    assert.deepEqual(find(seen, "litellm_requests_metric_total", { model_id: "slow-a-id" }), []);
     const refused = routed.logs.find((l) => l.stream === true && l.status === 500);
     assert.equal(refused?.model, "lone");
     assert.equal(refused?.ttft_ms, undefined);
