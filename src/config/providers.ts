@@ -7,6 +7,17 @@
 import { PROVIDERS } from "../providers/registry.js";
 import { nearMiss } from "./near-miss.js";
 
+/** The provider a model string names, as labels and logs show it: its prefix (`groq/llama-3` → `groq`); a bare name is OpenAI's, as LiteLLM reads it. */
+export function providerPrefix(model: string): string {
+  const slash = model.indexOf("/");
+  return slash === -1 ? "openai" : model.slice(0, slash);
+}
+
+/** A model string without its provider prefix (`openai/gpt-4o-mini` → `gpt-4o-mini`), as LiteLLM's `model` label and GenAI's model attributes name it. */
+export function withoutProvider(model: string): string {
+  return model.slice(model.indexOf("/") + 1);
+}
+
 /** LiteLLM's provider prefixes that litegate has no adapter for yet. */
 const LITELLM_PROVIDERS: ReadonlySet<string> = new Set([
   "bedrock_converse",

@@ -10,6 +10,7 @@ import type { OwnerSpend, Principal } from "../access/grant.js";
 import { principalLogId } from "../access/spend-ledger.js";
 import type { CacheOutcome } from "../cache/response-cache.js";
 import type { Deployment } from "../config/index.js";
+import { providerPrefix, withoutProvider } from "../config/providers.js";
 import type { Attempt, AttemptFailure, RouteTrace } from "../router/trace.js";
 import type { CompletionUsage } from "../wire/completions.js";
 import { type Catalog, createCatalog } from "./catalog.js";
@@ -75,12 +76,6 @@ function exceptionClass(failure: AttemptFailure): string {
   return `${prefix}${failure.errorClass}`;
 }
 
-/** The provider of a provider model string (`groq/llama-3.1-8b-instant`): a bare name is OpenAI's. */
-function providerOf(model: string): string {
-  const slash = model.indexOf("/");
-  return slash === -1 ? "openai" : model.slice(0, slash);
-}
-
 /**
  * The provider model an attempt called, as labels show it. A wildcard deployment (`openai/*`,
  * or `*`) calls the model the client named. Its series are found by the requested model's label
@@ -93,11 +88,6 @@ function calledModel(attempt: Attempt, requested: string, primary: string | unde
   return requested !== "" && attempt.group === primary ? attempt.model : attempt.deployment.model;
 }
 
-/** A provider model string as LiteLLM's `model` label names it: without its provider. */
-function withoutProvider(model: string): string {
-  return model.slice(model.indexOf("/") + 1);
-}
-
 type DeploymentLabels = ReturnType<typeof deploymentLabels>;
 
 /** `model`: the provider model string called (see calledModel). */
@@ -106,7 +96,7 @@ function deploymentLabels(deployment: Deployment, model: string) {
     litellm_model_name: model,
     model_id: deployment.id,
     api_base: deployment.apiBase ?? "",
-    api_provider: providerOf(model),
+    api_provider: providerPrefix(model),
   };
 }
 
@@ -468,7 +458,7 @@ export class GatewayMetrics {
       timeToFirstToken: c.timeToFirstToken.series(api),
       overhead: c.overheadLatency.series({
         model_group: requested,
-        api_provider: providerOf(called),
+        api_provider: providerPrefix(called),
         api_base: deployment.apiBase ?? "",
         litellm_model_name: called,
         hashed_api_key: caller.hashed_api_key,

@@ -8,6 +8,7 @@
 import type { Principal } from "../access/grant.js";
 import { principalShownId } from "../access/spend-ledger.js";
 import type { Deployment } from "../config/index.js";
+import { providerPrefix, withoutProvider } from "../config/providers.js";
 import type { Attempt } from "../router/trace.js";
 import { AttributeBlock, AttributeName, attributeName, SpanAttributes } from "../tracing/attributes.js";
 import type { ChildSpan, RequestSpans } from "../tracing/tracer.js";
@@ -114,15 +115,11 @@ function serverOf(apiBase: string | undefined): DeploymentFacts["server"] {
   }
 }
 
-/** A provider model string without its provider, as gen_ai.request.model shows it. */
-const withoutProvider = (model: string): string => model.slice(model.indexOf("/") + 1);
-
 function factsOf(deployment: Deployment): DeploymentFacts {
   let facts = deploymentFacts.get(deployment);
   if (facts === undefined) {
-    const slash = deployment.model.indexOf("/");
     facts = {
-      provider: genAiProviderName(slash === -1 ? "openai" : deployment.model.slice(0, slash)),
+      provider: genAiProviderName(providerPrefix(deployment.model)),
       model: withoutProvider(deployment.model),
       server: serverOf(deployment.apiBase),
       attempts: new Map(),
@@ -164,8 +161,7 @@ function attemptFactsOf(attempt: Attempt, operation: string): AttemptFacts {
   // per attempt, not kept (clients could grow a cache of them without bound).
   if (attempt.model !== deployment.model) {
     // A catch-all (`*`) may call any provider: the one the client named.
-    const slash = attempt.model.indexOf("/");
-    const provider = genAiProviderName(slash === -1 ? "openai" : attempt.model.slice(0, slash));
+    const provider = genAiProviderName(providerPrefix(attempt.model));
     return newAttemptFacts(deployment, facts, operation, group, withoutProvider(attempt.model), provider);
   }
   // Nested maps, not one keyed by a joined string: a key made per request is a new string to hash.

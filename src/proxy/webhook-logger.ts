@@ -6,6 +6,7 @@
  * down for long costs memory only up to a limit (the oldest payloads go first, counted).
  */
 import { type Outcome, principalLogId } from "../access/spend-ledger.js";
+import { providerPrefix } from "../config/providers.js";
 import type { CompletionUsage } from "../wire/completions.js";
 import type { RequestContext } from "./context.js";
 import { routeOperation } from "./route-operation.js";
@@ -256,12 +257,6 @@ const sleep = (ms: number): Promise<void> =>
     setTimeout(resolve, ms).unref();
   });
 
-/** The provider of a provider model string (`groq/llama-3.1-8b-instant`): a bare name is OpenAI's. */
-function providerOf(model: string): string {
-  const slash = model.indexOf("/");
-  return slash === -1 ? "openai" : model.slice(0, slash);
-}
-
 /**
  * Why a batch did not reach the endpoint, for the retry's log line: a timeout, or the
  * connection's error code (fetch wraps it as "fetch failed"). Never the URL, which may hold a token.
@@ -300,7 +295,7 @@ export function loggingPayload(
   const endedAt = performance.now();
   const answeredAt = answered?.answeredAt;
   // The model called: a catch-all deployment (`*`) may call any provider.
-  const provider = answered === undefined ? (ctx.failure?.provider ?? null) : providerOf(answered.model);
+  const provider = answered === undefined ? (ctx.failure?.provider ?? null) : providerPrefix(answered.model);
   const failure = ok ? undefined : ctx.failure;
   return {
     id: ctx.id,
