@@ -5,6 +5,9 @@
  * Callers may still pass a real AbortSignal: it fits AbortLike.
  */
 
+/** setTimeout's longest delay: a longer one fires after 1 ms instead (Node clamps it). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The part of AbortSignal litegate uses. */
 export interface AbortLike {
   readonly aborted: boolean;

@@ -108,12 +108,16 @@ const PARTIAL_OUTAGE = 1;
 const OUTAGE = 2;
 
 /** A successful request's series: found once per caller, model and deployment, then only added to. */
-interface AnswerSeries {
+interface AnswerSeries extends UsageSeries {
   requests: CounterSeries;
   requestLatency: HistogramSeries;
   apiLatency: HistogramSeries;
   timeToFirstToken: HistogramSeries;
   overhead: HistogramSeries;
+}
+
+/** What a charged request adds to: its tokens and spend, by caller, model and deployment. */
+interface UsageSeries {
   inputTokens: CounterSeries;
   outputTokens: CounterSeries;
   totalTokens: CounterSeries;
@@ -332,21 +336,8 @@ export class GatewayMetrics {
           return;
         }
         // Found by label, not the answer's cached series: a failure adds no successful request.
-        const { caller } = entry;
         const model = withoutProvider(calledModel(last, requested, primary));
-        const api = { ...caller, model, requested_model: requested, model_id: last.deployment.id };
-        const c = this.catalog;
-        this.recordUsage(
-          request,
-          entry,
-          {
-            inputTokens: c.inputTokens.series(api),
-            outputTokens: c.outputTokens.series(api),
-            totalTokens: c.totalTokens.series(api),
-            spend: c.spend.series({ ...caller, model, model_id: last.deployment.id }),
-          },
-          usage,
-        );
+        this.recordUsage(request, entry, this.usageSeries(entry.caller, model, requested, last.deployment.id), usage);
       };
       if (request.usage instanceof Promise) void request.usage.then(charged, () => undefined);
       else charged(request.usage);
@@ -385,7 +376,7 @@ export class GatewayMetrics {
   private recordUsage(
     request: RequestRecord,
     entry: CallerEntry,
-    series: Pick<AnswerSeries, "inputTokens" | "outputTokens" | "totalTokens" | "spend">,
+    series: UsageSeries,
     usage: CompletionUsage | undefined,
   ): void {
     if (usage === undefined) {
@@ -465,13 +456,21 @@ export class GatewayMetrics {
         api_key_alias: caller.api_key_alias,
         model_id: modelId,
       }),
+      ...this.usageSeries(caller, model, requested, modelId),
+    };
+    found.answer = series;
+    return series;
+  }
+
+  private usageSeries(caller: Caller, model: string, requested: string, modelId: string): UsageSeries {
+    const c = this.catalog;
+    const api = { ...caller, model, requested_model: requested, model_id: modelId };
+    return {
       inputTokens: c.inputTokens.series(api),
       outputTokens: c.outputTokens.series(api),
       totalTokens: c.totalTokens.series(api),
       spend: c.spend.series({ ...caller, model, model_id: modelId }),
     };
-    found.answer = series;
-    return series;
   }
 
   private recordAttempt(

@@ -13,7 +13,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Deployment } from "../config/index.js";
-import { type AbortLike, Cancellation } from "../http/cancel.js";
+import { type AbortLike, Cancellation, MAX_TIMER_MS } from "../http/cancel.js";
 import { asAPIError } from "./respond.js";
 
 /** LiteLLM's HEALTH_CHECK_TIMEOUT_SECONDS: each ping's bound. */
@@ -24,8 +24,6 @@ export const DEFAULT_HEALTH_CHECK_INTERVAL_SECONDS = 300;
 const MAX_ERROR_LENGTH = 500;
 /** LiteLLM's checked_by for its background runs. */
 const BACKGROUND_CHECKER = "background_health_check";
-/** setTimeout's longest delay: a longer one fires at once (Node clamps it to 1 ms). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * One deployment's latest check, in the field names of LiteLLM's /health/latest records

@@ -19,9 +19,8 @@ export function costFor(ctx: RequestContext, usage: CompletionUsage): number {
   return price === undefined ? 0 : costOf(usage, price);
 }
 
-/** USD for the usage known now; undefined while no deployment answered or the usage is not known. */
-function knownCost(ctx: RequestContext): number | undefined {
-  const usage = ctx.trace?.usage.known?.usage;
+/** USD for `usage`; undefined while no deployment answered or the usage is not known. */
+function costIfKnown(ctx: RequestContext, usage: CompletionUsage | undefined): number | undefined {
   return usage === undefined || ctx.trace?.deployment === undefined ? undefined : costFor(ctx, usage);
 }
 
@@ -46,7 +45,7 @@ export function responseHeaders(ctx: RequestContext): Headers {
     headers["x-litellm-attempted-fallbacks"] = String(trace.fallbacks);
     headers["x-litellm-model-id"] = deployment.id;
     if (deployment.apiBase !== undefined) headers["x-litellm-model-api-base"] = deployment.apiBase;
-    const cost = knownCost(ctx);
+    const cost = costIfKnown(ctx, trace.usage.known?.usage);
     if (cost !== undefined) headers["x-litellm-response-cost"] = formatCostHeader(cost);
   }
   return headers;
@@ -106,30 +105,23 @@ export function logField(
 /**
  * The request's log line (after pino's level, time and pid; see Loggers.request): fixed fields,
  * never a body, a header or a key. `usage` is what its spend record charges (a stream whose
- * tokens are counted here is logged once they are); `timing` is read when the request ended, as
- * its metrics' are.
+ * tokens are counted here is logged once they are); `duration` and `upstream` (ms) are read when
+ * the request ended, as its metrics' are.
  */
 export function logFields(
   req: IncomingMessage,
   ctx: RequestContext,
   status: number,
   usage: CompletionUsage | undefined,
-  timing: { durationMs: number; upstreamMs: number },
+  duration: number,
+  upstream: number,
 ): string {
-  const duration = timing.durationMs;
-  const upstream = timing.upstreamMs;
   const tags = requestTags(ctx);
   const trace = ctx.trace;
   const principal = ctx.principal;
   const grant = principal?.kind === "key" ? principal.grant : undefined;
   // A stream's first chunk, once one reached the client (an error answer is no first token).
   const answeredAt = ctx.stream && ctx.streamOpened ? trace?.attempts.at(-1)?.answeredAt : undefined;
-  const cost =
-    trace?.cache?.hit === true
-      ? 0
-      : usage === undefined || trace?.deployment === undefined
-        ? undefined
-        : costFor(ctx, usage);
   return (
     logField("request_id", ctx.id) +
     logField("method", req.method) +
@@ -153,7 +145,7 @@ export function logFields(
     logField("overhead_ms", round(Math.max(0, duration - upstream))) +
     logField("prompt_tokens", usage?.prompt_tokens) +
     logField("completion_tokens", usage?.completion_tokens) +
-    logField("cost", cost) +
+    logField("cost", trace?.cache?.hit === true ? 0 : costIfKnown(ctx, usage)) +
     logField("cache_hit", trace?.cache?.hit) +
     // Only when the request had any: most lines stay as short as before.
     logField("request_tags", tags.length > 0 ? tags : undefined) +

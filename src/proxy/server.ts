@@ -410,17 +410,18 @@ export class GatewayServer {
       this.trace(ctx, end, outcome.usage);
     }
     const usage = outcome.usage;
-    const timing = { durationMs: endedAt - ctx.started, upstreamMs: ctx.trace?.upstreamMs ?? 0 };
+    const duration = endedAt - ctx.started;
+    const upstream = ctx.trace?.upstreamMs ?? 0;
     if (!(usage instanceof Promise)) {
-      this.logRequest(logFields(req, ctx, status, usage, timing));
+      this.logRequest(logFields(req, ctx, status, usage, duration, upstream));
       return;
     }
     // Tokens counted here (a stream without the provider's usage, a client gone mid-answer): the
     // line carries what its spend record is charged, once counted.
     usage
       .then(
-        (counted) => this.logRequest(logFields(req, ctx, status, counted, timing)),
-        () => this.logRequest(logFields(req, ctx, status, undefined, timing)),
+        (counted) => this.logRequest(logFields(req, ctx, status, counted, duration, upstream)),
+        () => this.logRequest(logFields(req, ctx, status, undefined, duration, upstream)),
       )
       .catch((error: unknown) => this.logger.error({ request_id: ctx.id, err: error }, "request not logged"));
   }

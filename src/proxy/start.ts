@@ -6,6 +6,7 @@ import { resolve } from "node:path";
 import type { DestinationStream } from "pino";
 import { ResponseCache } from "../cache/response-cache.js";
 import { cacheSettings } from "../cache/settings.js";
+import { MAX_TIMER_MS } from "../http/cancel.js";
 import type { GatewayConfig } from "../config/index.js";
 import { DEFAULT_END_USER_LIMIT, type MetricsOptions } from "../metrics/gateway-metrics.js";
 import type { RouterOptions } from "../router/router.js";
@@ -221,7 +222,7 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Tabs, visible ASCII and Latin-1: what fetch sends in a header's value. */
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 /** Node's longest timer, in whole seconds: a longer one fires after 1 ms instead. */
-const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+const MAX_TIMER_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
 
 /** An unset or empty variable is undefined (the default); anything but a positive integer up to `max` stops the start. */
 function positiveSetting(env: NodeJS.ProcessEnv, name: string, max = Number.MAX_SAFE_INTEGER): number | undefined {

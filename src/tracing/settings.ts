@@ -7,6 +7,7 @@
 import { accessSync, constants } from "node:fs";
 import { SAMPLERS, type Sampler } from "./sampler.js";
 import { type BatchSettings, DEFAULT_BATCH_SETTINGS } from "./span-queue.js";
+import { MAX_TIMER_MS } from "../http/cancel.js";
 
 export type TraceProtocol = "http/protobuf" | "http/json";
 
@@ -86,9 +87,6 @@ const BATCH_VARIABLES: Readonly<Record<keyof BatchSettings, string>> = {
   maxQueueSize: "OTEL_BSP_MAX_QUEUE_SIZE",
   exportTimeoutMillis: "OTEL_BSP_EXPORT_TIMEOUT",
 };
-
-/** Node's longest timer: a longer one fires after 1 ms instead (a flush every millisecond). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Variables that are timers' milliseconds. */
 const MILLISECONDS = /(_DELAY|_TIMEOUT)$/;
