@@ -3,6 +3,7 @@
  * at startup so every scenario uses the same values.
  *
  *   BENCH_DURATION        seconds per measured run (default 10; shorter runs mislead)
+ *   BENCH_WARMUP          seconds of load each process gets before it is measured (default 3; a third of BENCH_DURATION when less)
  *   BENCH_SLICE           seconds per slice of a run (default 2): the targets take turns slice by slice
  *   BENCH_ROUNDS          rounds of every scenario on every target (default 3); medians reported
  *   BENCH_PROCESSES       processes of each gateway per round, taking its slices in turn (default 2; 1 under BENCH_PROFILE)
@@ -172,7 +173,7 @@ export function loadSettings(modelAlias: string): Settings {
     durationSec,
     slices: Math.max(1, Math.round(durationSec / sliceSec)),
     sliceSec,
-    warmupSec: Math.min(3, Math.max(1, Math.round(durationSec / 3))),
+    warmupSec: positiveCount("BENCH_WARMUP", Math.min(3, Math.max(1, Math.round(durationSec / 3)))),
     childWarmupSec: durationSec >= 5 ? 1 : 0.5,
     rounds: positiveCount("BENCH_ROUNDS", 3),
     // A profile is one process's whole run.
