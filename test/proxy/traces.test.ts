@@ -241,6 +241,18 @@ function chat(url: string, key: string, headers: Record<string, string> = {}) {
   });
 }
 
+/** A plain chat request for `model`, answered, and its trace's five spans. */
+async function answeredTrace(url: string, key: string, model: string): Promise<Span[]> {
+  const response = await fetch(`${url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: JSON.stringify({ model, messages: [{ role: "user", content: PROMPT }] }),
+  });
+  assert.equal(response.status, 200);
+  await response.text();
+  return chatTrace((root) => root.attributes["gen_ai.request.model"] === model, 5);
+}
+
 before(async () => {
   mock = await MockUpstream.start();
   mock.always((request, res) => {
@@ -425,14 +437,7 @@ describe("traces over OTLP/HTTP JSON", () => {
   test("a request without traceparent starts a trace of its own, sent upstream", async () => {
     mock.reset();
     collector.exports.length = 0;
-    const response = await fetch(`${gateway.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-      body: JSON.stringify({ model: "backup", messages: [{ role: "user", content: PROMPT }] }),
-    });
-    assert.equal(response.status, 200);
-    await response.text();
-    const mine = await chatTrace((root) => root.attributes["gen_ai.request.model"] === "backup", 5);
+    const mine = await answeredTrace(gateway.url, key, "backup");
     const root = mine.find((s) => s.kind === SPAN_KIND.server) as Span;
     assert.match(root.traceId, /^[0-9a-f]{32}$/);
     assert.notEqual(root.traceId, INCOMING_TRACE);
@@ -444,14 +449,7 @@ describe("traces over OTLP/HTTP JSON", () => {
 
   test("a wildcard deployment's spans name the model it called, and what it cost at that model's price", async () => {
     collector.exports.length = 0;
-    const response = await fetch(`${gateway.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-      body: JSON.stringify({ model: "wild/gpt-4o-mini", messages: [{ role: "user", content: PROMPT }] }),
-    });
-    assert.equal(response.status, 200);
-    await response.text();
-    const mine = await chatTrace((root) => root.attributes["gen_ai.request.model"] === "wild/gpt-4o-mini", 5);
+    const mine = await answeredTrace(gateway.url, key, "wild/gpt-4o-mini");
     const root = mine.find((s) => s.kind === SPAN_KIND.server) as Span;
     const attempt = mine.find((s) => s.kind === SPAN_KIND.client) as Span;
     assert.equal(attempt.name, "chat gpt-4o-mini");

@@ -137,6 +137,12 @@ async function chatIds(gateway: TestGateway, count: number): Promise<string[]> {
   return ids;
 }
 
+/** The gateway's /metrics exposition, read with the master key. */
+async function metricsText(gateway: TestGateway): Promise<string> {
+  const response = await fetch(`${gateway.url}/metrics`, { headers: { authorization: `Bearer ${MASTER_KEY}` } });
+  return response.text();
+}
+
 /** The payloads a full queue dropped, as its warn lines count them. */
 function droppedIn(gateway: TestGateway): number {
   return gateway.logs
@@ -526,9 +532,7 @@ describe("generic_api webhook logger", () => {
     try {
       const ids = await chatIds(gateway, 5);
       await until("the fifth request's end", () => droppedIn(gateway) === 3);
-      const metrics = await fetch(`${gateway.url}/metrics`, { headers: { authorization: `Bearer ${MASTER_KEY}` } });
-      const text = await metrics.text();
-      assert.match(text, /^litegate_generic_api_dropped_logs_total 3$/m);
+      assert.match(await metricsText(gateway), /^litegate_generic_api_dropped_logs_total 3$/m);
       receiverUp = true;
       await until("the kept payloads", () => accepted.length >= 2);
       assert.deepEqual(
@@ -549,8 +553,7 @@ describe("generic_api webhook logger", () => {
       await until("the refusal", () =>
         gateway.logs.some((l) => l.msg === "generic_api logger: batch refused, dropped" && l.dropped === 1),
       );
-      const metrics = await fetch(`${gateway.url}/metrics`, { headers: { authorization: `Bearer ${MASTER_KEY}` } });
-      assert.match(await metrics.text(), /^litegate_generic_api_dropped_logs_total 1$/m);
+      assert.match(await metricsText(gateway), /^litegate_generic_api_dropped_logs_total 1$/m);
       // Sent once: a 413 is not retried.
       await new Promise((resolve) => setTimeout(resolve, 150));
       assert.equal(receiver.requests.length, 1);
