@@ -1,7 +1,8 @@
 /**
  * Chooses the load generator and runs one measured window against one URL. Non-streaming
  * load goes to wrk (or autocannon where wrk is missing); streaming load always goes to
- * the undici stream client, the only one of the three that sees time to first byte.
+ * the undici stream client, the only one of the three that sees time to first byte. Each
+ * window opens after the settings' lead-in: that much unmeasured load on the same URL.
  */
 import { join } from "node:path";
 import { parseLoadResult } from "./child-protocol.js";
@@ -27,6 +28,9 @@ export interface LoadGenerator {
   stream(target: LoadTarget, connections: number, durationSec: number, hooks: WindowHooks): Promise<LoadResult>;
 }
 
+/** For load whose window nobody measures (warm-ups, lead-ins). */
+export const NO_HOOKS: WindowHooks = { onStart: () => undefined, onEnd: () => undefined };
+
 function nodeChild(settings: Settings, script: string, spec: ChildSpec, hooks: WindowHooks): Promise<LoadResult> {
   return runLoadProcess({
     cmd: process.execPath,
@@ -46,7 +50,8 @@ export function createLoadGenerator(settings: Settings, tmpDir: string): LoadGen
     url: t.url,
     connections,
     durationSec,
-    warmupSec: settings.childWarmupSec,
+    // A Node child's lead-in is its own warm-up phase, before it opens the window.
+    warmupSec: settings.leadInSec,
     body,
     headers: { ...t.headers },
   });
@@ -68,15 +73,12 @@ export function createLoadGenerator(settings: Settings, tmpDir: string): LoadGen
     return {
       kind: "wrk",
       description: `non-streaming: ${wrk} (1 thread, ${pin}); ${streamNote}`,
-      nonStream: (t, connections, durationSec, hooks) =>
-        runWrk({
-          url: t.url,
-          connections,
-          durationSec,
-          scriptPath: scriptFor(t.headers),
-          cpus: settings.loadCpus,
-          hooks,
-        }),
+      nonStream: async (t, connections, durationSec, hooks) => {
+        const run = { url: t.url, connections, scriptPath: scriptFor(t.headers), cpus: settings.loadCpus };
+        // wrk opens its window when it starts: its lead-in is a run of its own, measured by nobody.
+        if (settings.leadInSec > 0) await runWrk({ ...run, durationSec: settings.leadInSec, hooks: NO_HOOKS });
+        return runWrk({ ...run, durationSec, hooks });
+      },
       stream,
     };
   }

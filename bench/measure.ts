@@ -6,6 +6,7 @@
  */
 import { isRunning } from "./children.js";
 import type { LoadGenerator, LoadTarget } from "./load.js";
+import type { WindowHooks } from "./load-process.js";
 import { readCpuTicks, readPeakRssKb, resetPeakRss, ticksToMicros } from "./proc-stats.js";
 import type { Server } from "./servers.js";
 import type { Scenario, TargetName } from "./targets.js";
@@ -41,12 +42,14 @@ const MAX_ERROR_SHARE = 0.01;
 
 const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
+/** `window`: told when the measured window opens and closes, for readings of its own (bench:steady's counters). */
 export async function measure(
   gen: LoadGenerator,
   target: Target,
   mock: Server,
   scenario: Scenario,
   durationSec: number,
+  window?: WindowHooks,
 ): Promise<Cell> {
   const pid = target.server.pid;
   const behindProxy = target.server.pid !== mock.pid;
@@ -61,11 +64,13 @@ export async function measure(
       windowUs[0] = monotonicUs();
       cpu0 = readCpuTicks(pid);
       if (behindProxy) mock0 = readCpuTicks(mock.pid);
+      window?.onStart();
     },
     onEnd: (): void => {
       windowUs[1] = monotonicUs();
       cpu1 = readCpuTicks(pid);
       if (behindProxy) mock1 = readCpuTicks(mock.pid);
+      window?.onEnd();
     },
   };
   let load: LoadResult;

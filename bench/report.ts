@@ -31,6 +31,7 @@ export interface RunInfo {
   slices: number;
   sliceSec: number;
   warmupSec: number;
+  leadInSec: number;
   rounds: number;
   /** Processes of each gateway per round. */
   processes: number;
@@ -303,7 +304,8 @@ export function renderReport(
     `${info.rounds} round(s) × ${info.slices * info.sliceSec} s per run, measured in ${info.sliceSec} s slices ` +
       "with the targets taking turns (order rotated each round), " +
       `${info.processes} fresh process(es) of each gateway per round taking its turns in turn, ` +
-      `after a ${info.warmupSec} s warm-up per process` +
+      `after ${info.warmupSec} s of warm-up per process (c=64, then streams) given in the same turns` +
+      `${info.leadInSec > 0 ? `, each slice after ${info.leadInSec} s of unmeasured load on its process` : ""}` +
       `${info.streamGapMs > 0 ? `; SSE chunks ${info.streamGapMs} ms apart` : ""}.` +
       (info.profile ? " Floor and gateways ran under --cpu-prof (BENCH_PROFILE=1): their numbers carry its cost." : ""),
     "",

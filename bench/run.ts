@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { checkTarget } from "./check.js";
 import { installCleanup, isRunning, pinSelf, stopChild } from "./children.js";
-import { createLoadGenerator, type LoadGenerator, type LoadTarget } from "./load.js";
+import { createLoadGenerator, type LoadGenerator, type LoadTarget, NO_HOOKS } from "./load.js";
 import { describeMachine } from "./machine.js";
 import { measure, mergeSlices, type Cell, type Target } from "./measure.js";
 import { analyzeProfile, renderProfiles, type TargetProfile } from "./profiles.js";
@@ -28,7 +28,6 @@ import { fileExists, loadSettings } from "./settings.js";
 import { isGateway, SCENARIOS, TARGETS, type TargetName } from "./targets.js";
 
 const log = (msg: string): void => void process.stderr.write(`bench: ${msg}\n`);
-const noHooks = { onStart: (): void => undefined, onEnd: (): void => undefined };
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 const settings = loadSettings(MODEL_ALIAS);
@@ -48,6 +47,7 @@ const info: RunInfo = {
   slices: settings.slices,
   sliceSec: settings.sliceSec,
   warmupSec: settings.warmupSec,
+  leadInSec: settings.leadInSec,
   rounds: settings.rounds,
   processes: settings.processes,
   targets: settings.targets,
@@ -79,17 +79,6 @@ function loadTarget(port: number, token: string): LoadTarget {
   return { url: `http://127.0.0.1:${port}${PATH}`, headers: headersFor(token) };
 }
 
-async function warmUp(t: Target): Promise<string | null> {
-  try {
-    // c=64 so proxies' upstream pools already hold every connection the runs will need.
-    await gen.nonStream(t.load, 64, settings.warmupSec, noHooks);
-    await gen.stream(t.load, 16, settings.warmupSec, noHooks);
-    return null;
-  } catch (err) {
-    return `warm-up failed: ${errorText(err)}`;
-  }
-}
-
 function describeCell(cell: Cell): string {
   if (!cell.ok) return `n/a (${cell.reason})`;
   const l = cell.m.load;
@@ -114,7 +103,8 @@ async function startTargets(mock: Server): Promise<void> {
 }
 
 /**
- * Starts each gateway of the run, in a directory of the round's, checks and warms it up.
+ * Starts each gateway of the run, in a directory of the round's, and checks it (the round warms
+ * every process up, in turns: warmUpInTurns).
  * Every round has fresh gateways (except under BENCH_PROFILE, whose profile is one process's
  * whole run): how V8 happened to compile a process moves its CPU per request by several
  * percent for as long as it lives, so a gateway kept for the whole run would carry one draw
@@ -150,18 +140,57 @@ async function startGateways(mock: Server, round: number): Promise<void> {
   const ports = (list: Target[]): string => list.map((t) => `:${t.server.port}`).join(" ");
   log(`mock :${mock.port}; ${[...targets].map(([name, list]) => `${name} ${ports(list)}`).join(", ")}`);
   for (const [name, list] of [...targets]) {
-    // The mock and the floor are started once and warmed up with the first round's gateways.
+    // The mock and the floor are started once and checked with the first round's gateways.
     if (round > 0 && !started.includes(name)) continue;
     for (const t of list) {
-      const problem = (await checkTarget(t.load)) ?? (await warmUp(t));
+      const problem = await checkTarget(t.load);
       if (problem === null) continue;
-      // direct and floor are the bench's own code: if they fail, the bench is broken.
-      if (!isGateway(name)) throw new Error(`${name}: ${problem}`);
-      unavailable[name] = problem;
-      targets.delete(name);
-      await stopProcesses(list);
-      log(`${name}: n/a (${problem})`);
+      await dropTarget(name, list, problem);
       break;
+    }
+  }
+}
+
+/** A target that failed is left out of the run (its processes stopped); the floor or the mock failing ends it. */
+async function dropTarget(name: TargetName, list: readonly Target[], problem: string): Promise<void> {
+  // direct and floor are the bench's own code: if they fail, the bench is broken.
+  if (!isGateway(name)) throw new Error(`${name}: ${problem}`);
+  unavailable[name] = problem;
+  targets.delete(name);
+  await stopProcesses(list);
+  log(`${name}: n/a (${problem})`);
+}
+
+/** The targets of a round in the order they take their turns, rotated so no target is always first (or right after the floor). */
+function roundOrder(round: number): TargetName[] {
+  const present = TARGETS.filter((t) => targets.has(t));
+  return present.map((_, i) => present[(i + round) % present.length]).filter((t) => t !== undefined);
+}
+
+/**
+ * Warms every process up before a round is measured, in the round's turns: BENCH_WARMUP
+ * seconds of load each (c=64, then streams), given a slice's length at a time, every process
+ * in the order of the turns that follow. So each process waits as long between its last
+ * warm-up and its first slice as between two slices. Warmed one after another instead, the
+ * first warmed waited for every other's warm-up, and a process resuming after a long idle is
+ * slow for seconds: vkey's, warmed first, began every round's c=16 at a third to a half of its
+ * speed, with a second of lead-in before each slice or without.
+ */
+async function warmUpInTurns(round: number): Promise<void> {
+  const turns = settings.warmupSec / settings.sliceSec;
+  for (let k = 0; k < turns; k++) {
+    for (const name of roundOrder(round)) {
+      const list = targets.get(name) ?? [];
+      for (const t of list) {
+        try {
+          // c=64 so proxies' upstream pools already hold every connection the runs will need.
+          await gen.nonStream(t.load, 64, settings.sliceSec, NO_HOOKS);
+          await gen.stream(t.load, 16, settings.sliceSec, NO_HOOKS);
+        } catch (err) {
+          await dropTarget(name, list, `warm-up failed: ${errorText(err)}`);
+          break;
+        }
+      }
     }
   }
 }
@@ -184,15 +213,14 @@ async function stopGateways(): Promise<void> {
 }
 
 /**
- * One round: each scenario runs on every target in slices, the targets taking turns
+ * One round: the warm-up, then each scenario runs on every target in slices, the targets taking turns
  * (floor, vkey, traced, floor, vkey, traced, …, the order rotated from round to round),
  * so the machine's drift within the round lands on all of them alike; a gateway's processes
  * take its turns in turn. A target's slices are then merged into its run.
  */
 async function runRound(round: number, mock: Server): Promise<RoundCells> {
-  const present = TARGETS.filter((t) => targets.has(t));
-  // Rotate the order so no target is always measured first (or right after the floor).
-  const order = present.map((_, i) => present[(i + round) % present.length]).filter((t) => t !== undefined);
+  await warmUpInTurns(round);
+  const order = roundOrder(round);
   const cells = {} as RoundCells;
   const at = `round ${round + 1}/${settings.rounds}`;
   for (const s of SCENARIOS) {

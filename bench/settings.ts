@@ -3,8 +3,9 @@
  * at startup so every scenario uses the same values.
  *
  *   BENCH_DURATION        seconds per measured run (default 10; shorter runs mislead)
- *   BENCH_WARMUP          seconds of load each process gets before it is measured (default 3; a third of BENCH_DURATION when less)
+ *   BENCH_WARMUP          seconds of load each process gets before it is measured, in turns (default 3; a third of BENCH_DURATION when less; rounded up to whole slices)
  *   BENCH_SLICE           seconds per slice of a run (default 2): the targets take turns slice by slice
+ *   BENCH_LEAD_IN         seconds of unmeasured load at the start of every slice (default 1; whole seconds, for wrk; 0: none)
  *   BENCH_ROUNDS          rounds of every scenario on every target (default 3); medians reported
  *   BENCH_PROCESSES       processes of each gateway per round, taking its slices in turn (default 2; 1 under BENCH_PROFILE)
  *   BENCH_TARGETS         comma list of direct,floor,open,master,vkey,metrics,traced,cached (default all; floor always runs)
@@ -32,10 +33,15 @@ export interface Settings {
    */
   slices: number;
   sliceSec: number;
-  /** Per-target warm-up before its first measured run. */
+  /** Each process's warm-up before a round's first slice, given in the round's turns: whole slices. */
   warmupSec: number;
-  /** Warm-up inside each node load child, for the child's own JIT. */
-  childWarmupSec: number;
+  /**
+   * Unmeasured load at the start of every slice, at the slice's concurrency, before its window
+   * opens. The process under test resumes in it from its idle spell while the other targets
+   * took their turns, which leaves it slow for a second or so; a Node load child's own JIT
+   * warms up in it too.
+   */
+  leadInSec: number;
   rounds: number;
   /**
    * Processes of each gateway started per round, taking the gateway's slices in turn (A, B,
@@ -173,8 +179,12 @@ export function loadSettings(modelAlias: string): Settings {
     durationSec,
     slices: Math.max(1, Math.round(durationSec / sliceSec)),
     sliceSec,
-    warmupSec: positiveCount("BENCH_WARMUP", Math.min(3, Math.max(1, Math.round(durationSec / 3)))),
-    childWarmupSec: durationSec >= 5 ? 1 : 0.5,
+    // Given a slice at a time (run.ts, warmUpInTurns): whole slices.
+    warmupSec:
+      sliceSec *
+      Math.ceil(positiveCount("BENCH_WARMUP", Math.min(3, Math.max(1, Math.round(durationSec / 3)))) / sliceSec),
+    // wrk takes whole seconds.
+    leadInSec: Math.ceil(positiveNumber("BENCH_LEAD_IN", 1)),
     rounds: positiveCount("BENCH_ROUNDS", 3),
     // A profile is one process's whole run.
     processes: profile ? 1 : positiveCount("BENCH_PROCESSES", 2),

@@ -7,9 +7,8 @@
  * (`wrk`, BENCH_STEADY_CONNECTIONS, slices of BENCH_STEADY_SLICE seconds, the order rotated
  * each round), so each process is measured many times in the same state, and reports per
  * process what the kernel counts per request: user and system CPU time, minor page faults and
- * context switches, beside its requests a second (the counters are read just before and after a
- * slice, so they include wrk connecting and closing, alike for every configuration; the timed
- * bench's CPU figure is read inside the window). A configuration's figure is the mean of its
+ * context switches, beside its requests a second (read at the edges of the slice's measured
+ * window, as the timed bench's CPU figure is: after its lead-in, BENCH_LEAD_IN). A configuration's figure is the mean of its
  * processes' medians: how V8 happened to compile a process moves it by several per cent for as
  * long as it lives, so processes, not slices, are the draws; their spread is reported.
  *
@@ -18,7 +17,7 @@
  *   BENCH_STEADY_PROCESSES      processes of each (default 2)
  *   BENCH_STEADY_ROUNDS         slices of each process (default 6)
  *   BENCH_STEADY_SLICE          seconds a slice (default 2)
- *   BENCH_STEADY_WARMUP         seconds of load each process gets before the first round (default 5)
+ *   BENCH_STEADY_WARMUP         seconds of load each process gets before the first round, in turns of a slice (default 5)
  *   BENCH_STEADY_CONNECTIONS    connections (default 64)
  *   BENCH_LITEGATE_CLI          litegate entry point (default: dist/src/cli.js), as for `npm run bench`
  */
@@ -77,17 +76,32 @@ try {
     }
   }
   log(`${measured.length} processes; ${warmupSec} s warm-up each, then ${rounds} rounds of ${sliceSec} s slices`);
-  for (const m of measured) {
-    const warm = await measure(gen, m.target, mock, scenario, warmupSec);
-    if (!warm.ok) throw new Error(`${m.configuration} ${m.index + 1}: warm-up failed: ${warm.reason}`);
+  // In turns, as the slices that follow: warmed one after another, the first would wait the
+  // longest for its first slice and begin it slow (see npm run bench's warmUpInTurns).
+  for (let k = 0; k < Math.ceil(warmupSec / sliceSec); k++) {
+    for (const m of measured) {
+      const warm = await measure(gen, m.target, mock, scenario, sliceSec);
+      if (!warm.ok) throw new Error(`${m.configuration} ${m.index + 1}: warm-up failed: ${warm.reason}`);
+    }
   }
   for (let round = 0; round < rounds; round++) {
     for (let k = 0; k < measured.length; k++) {
       const m = measured[(k + round) % measured.length] as Measured;
-      const before = readProcessCounters(m.target.server.pid);
-      const cell = await measure(gen, m.target, mock, scenario, sliceSec);
-      const after = readProcessCounters(m.target.server.pid);
+      const pid = m.target.server.pid;
+      let before: ProcessCounters | undefined;
+      let after: ProcessCounters | undefined;
+      const window = {
+        onStart: (): void => {
+          before = readProcessCounters(pid);
+        },
+        onEnd: (): void => {
+          after = readProcessCounters(pid);
+        },
+      };
+      const cell = await measure(gen, m.target, mock, scenario, sliceSec, window);
       if (!cell.ok) throw new Error(`${m.configuration} ${m.index + 1}: ${cell.reason}`);
+      // A slice that succeeded opened and closed its window.
+      if (before === undefined || after === undefined) throw new Error("the slice's window was not reported");
       const n = cell.m.load.requests;
       m.slices.push({
         requestsPerSec: cell.m.load.requestsPerSec,
