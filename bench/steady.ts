@@ -8,8 +8,8 @@
  * each round), so each process is measured many times in the same state, and reports per
  * process what the kernel counts per request: user and system CPU time, minor page faults and
  * context switches, beside its requests a second (read at the edges of the slice's measured
- * window, as the timed bench's CPU figure is: after its lead-in, BENCH_LEAD_IN). A configuration's figure is the mean of its
- * processes' medians: how V8 happened to compile a process moves it by several per cent for as
+ * window, as the timed bench's CPU figure is: after its lead-in, BENCH_LEAD_IN). A
+ * configuration's figure is the mean of its processes' medians: how V8 happened to compile a process moves it by several per cent for as
  * long as it lives, so processes, not slices, are the draws; their spread is reported.
  *
  *   BENCH_TARGETS               comma list of open,master,vkey,metrics,traced,cached (default vkey,metrics,traced);
@@ -17,7 +17,8 @@
  *   BENCH_STEADY_PROCESSES      processes of each (default 2)
  *   BENCH_STEADY_ROUNDS         slices of each process (default 6)
  *   BENCH_STEADY_SLICE          seconds a slice (default 2)
- *   BENCH_STEADY_WARMUP         seconds of load each process gets before the first round, in turns of a slice (default 5)
+ *   BENCH_STEADY_WARMUP         seconds of load each process gets before the first round, in turns of a slice
+ *                               (default 5; rounded up to whole slices)
  *   BENCH_STEADY_CONNECTIONS    connections (default 64)
  *   BENCH_LITEGATE_CLI          litegate entry point (default: dist/src/cli.js), as for `npm run bench`
  */
@@ -40,7 +41,9 @@ const log = (msg: string): void => void process.stderr.write(`bench:steady: ${ms
 const processes = positiveCount("BENCH_STEADY_PROCESSES", 2);
 const rounds = positiveCount("BENCH_STEADY_ROUNDS", 6);
 const sliceSec = positiveCount("BENCH_STEADY_SLICE", 2);
-const warmupSec = positiveCount("BENCH_STEADY_WARMUP", 5);
+/** Warm-up slices of each process: BENCH_STEADY_WARMUP seconds, rounded up to whole slices. */
+const warmupSlices = Math.ceil(positiveCount("BENCH_STEADY_WARMUP", 5) / sliceSec);
+const warmupSec = warmupSlices * sliceSec;
 const connections = positiveCount("BENCH_STEADY_CONNECTIONS", 64);
 const configurations: GatewayName[] = gatewayList();
 
@@ -78,7 +81,7 @@ try {
   log(`${measured.length} processes; ${warmupSec} s warm-up each, then ${rounds} rounds of ${sliceSec} s slices`);
   // In turns, as the slices that follow: warmed one after another, the first would wait the
   // longest for its first slice and begin it slow (see npm run bench's warmUpInTurns).
-  for (let k = 0; k < Math.ceil(warmupSec / sliceSec); k++) {
+  for (let k = 0; k < warmupSlices; k++) {
     for (const m of measured) {
       const warm = await measure(gen, m.target, mock, scenario, sliceSec);
       if (!warm.ok) throw new Error(`${m.configuration} ${m.index + 1}: warm-up failed: ${warm.reason}`);
