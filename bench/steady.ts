@@ -9,8 +9,9 @@
  * process what the kernel counts per request: user and system CPU time, minor page faults and
  * context switches, beside its requests a second (read at the edges of the slice's measured
  * window, as the timed bench's CPU figure is: after its lead-in, BENCH_LEAD_IN). A
- * configuration's figure is the mean of its processes' medians: how V8 happened to compile a process moves it by several per cent for as
- * long as it lives, so processes, not slices, are the draws; their spread is reported.
+ * configuration's figure is the mean of its processes' medians: how V8 happened to compile a
+ * process moves it by several per cent for as long as it lives, so processes, not slices, are
+ * the draws; their spread is reported.
  *
  *   BENCH_TARGETS               comma list of open,master,vkey,metrics,traced,cached (default vkey,metrics,traced);
  *                               ratios are against the first
