@@ -4,11 +4,10 @@
  * admission); routing writes only the trace. The answer's headers, its log line and its
  * spend record are all read from here, in outcome.ts.
  */
-import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Principal, Ticket } from "../access/grant.js";
 import type { AttemptFailure, RouteTrace } from "../router/trace.js";
-import type { TraceStart } from "../tracing/ids.js";
+import { type KnownText, newRequestId, type TraceStart } from "../tracing/ids.js";
 import type { CompletionUsage } from "../wire/completions.js";
 import { responseHeaders } from "./outcome.js";
 import { NO_LABELS, type RequestLabels } from "./request-labels.js";
@@ -29,6 +28,8 @@ const SAFE_ID = /^[\w.:-]{1,128}$/;
 
 export class RequestContext {
   readonly id: string;
+  /** The id with where its text's bytes are, when the gateway made it (the client sent none): the span encoder copies them. */
+  readonly madeId: KnownText | undefined = undefined;
   readonly started = performance.now();
   /** Who sent the request, once its key is checked. */
   principal: Principal | undefined;
@@ -72,7 +73,11 @@ export class RequestContext {
   ) {
     // A client's own request id is kept, so its logs and ours line up.
     const given = req.headers["x-request-id"];
-    this.id = typeof given === "string" && SAFE_ID.test(given) ? given : randomUUID();
+    if (typeof given === "string" && SAFE_ID.test(given)) this.id = given;
+    else {
+      this.madeId = newRequestId();
+      this.id = this.madeId.text;
+    }
   }
 
   elapsedMs(): number {

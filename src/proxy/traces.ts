@@ -432,5 +432,6 @@ export function requestSpans(
     // A 4xx is the caller's mistake, not the server's (OpenTelemetry's HTTP convention): only a 5xx is an error.
     error: status >= 500 ? errorType : undefined,
     children,
+    knownText: ctx.madeId,
   };
 }

@@ -2,10 +2,10 @@
  * W3C trace context ids, made before a request's spans exist: the trace id and each upstream
  * attempt's span id go out in `traceparent` while the request runs, and the spans are built
  * with the same ids when it ends. Random bytes come from a pool filled a few KB at a time, so
- * an id costs a slice of it, not a call into the system's generator. The pool is turned to hex
- * once per fill, and a hex id is a slice of that text: V8 makes a slice of 13 characters or
- * more without copying, where Buffer#toString('hex') per id was three calls into native code
- * (about 0.15 µs a traced request in a micro-benchmark).
+ * an id costs a slice of it, not a call into the system's generator. The pool of ids that go
+ * out in headers is turned to hex once per fill, and a hex id is a slice of that text: V8 makes
+ * a slice of 13 characters or more without copying, where Buffer#toString('hex') per id was
+ * three calls into native code (about 0.15 µs a traced request in a micro-benchmark).
  *
  * An id made here also says where its bytes are (IdBytes), for the span encoder: decoding its
  * hex again was two or three calls into Buffer#write a request, about 4,000 instructions of
@@ -22,28 +22,43 @@ export interface IdBytes {
 }
 
 const POOL_BYTES = 4096;
-let pool = Buffer.alloc(0);
-/** The pool's bytes as a DataView, read 32 bits at a time. */
-let poolView = new DataView(pool.buffer, pool.byteOffset, 0);
-/** The pool as lowercase hex, two characters a byte. */
-let poolHex = "";
-let used = POOL_BYTES;
 
-/** Where `bytes` fresh random bytes start in the pool (a new pool when too few are left). */
-function takeRandom(bytes: number): number {
-  if (used + bytes > POOL_BYTES) {
-    pool = randomFillSync(Buffer.allocUnsafeSlow(POOL_BYTES));
-    poolView = new DataView(pool.buffer, pool.byteOffset, pool.byteLength);
-    poolHex = pool.toString("hex");
-    used = 0;
+/** Random bytes drawn a few KB at a time; `hex` keeps them as lowercase hex too, two characters a byte. */
+class RandomPool {
+  private bytes = Buffer.alloc(0);
+  /** The pool's bytes as a DataView, read 32 bits at a time. */
+  view = new DataView(this.bytes.buffer, this.bytes.byteOffset, 0);
+  text = "";
+  private used = POOL_BYTES;
+
+  constructor(private readonly hex: boolean) {}
+
+  /** Where `bytes` fresh random bytes start (a new pool when too few are left). */
+  take(bytes: number): number {
+    if (this.used + bytes > POOL_BYTES) {
+      this.bytes = randomFillSync(Buffer.allocUnsafeSlow(POOL_BYTES));
+      this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+      if (this.hex) this.text = this.bytes.toString("hex");
+      this.used = 0;
+    }
+    const at = this.used;
+    this.used += bytes;
+    return at;
   }
-  const at = used;
-  used += bytes;
-  return at;
+
+  /** The 8 bytes at `at` are all zeros (W3C's invalid span id; a trace id is two such halves). */
+  zeros(at: number): boolean {
+    return (this.view.getUint32(at, true) | this.view.getUint32(at + 4, true)) === 0;
+  }
 }
 
-const ZERO_SPAN = "0000000000000000";
-const ZERO_TRACE = "00000000000000000000000000000000";
+/**
+ * Ids that go out in a header (the trace id, an attempt's span id) are read as hex; ids only
+ * the span encoder writes (the gateway's own steps) never are, so their pool is not turned to
+ * hex: a third of the bytes a request draws, and hex encoding was most of an id's cost.
+ */
+const headerIds = new RandomPool(true);
+const spanOnlyIds = new RandomPool(false);
 
 /** 16 hex characters, never all zeros (W3C's invalid id). */
 export function randomSpanId(): string {
@@ -53,9 +68,10 @@ export function randomSpanId(): string {
 /** A new span id, as hex and as where its bytes are. Never all zeros. */
 export function newSpanId(): { spanId: string; spanIdBytes: IdBytes } {
   for (;;) {
-    const at = takeRandom(8);
-    const spanId = poolHex.slice(2 * at, 2 * at + 16);
-    if (spanId !== ZERO_SPAN) return { spanId, spanIdBytes: { view: poolView, at } };
+    const at = headerIds.take(8);
+    // Checked as bytes: comparing the hex with a string of zeros cost more than drawing the id.
+    if (headerIds.zeros(at)) continue;
+    return { spanId: headerIds.text.slice(2 * at, 2 * at + 16), spanIdBytes: { view: headerIds.view, at } };
   }
 }
 
@@ -65,15 +81,77 @@ export function newSpanId(): { spanId: string; spanIdBytes: IdBytes } {
  */
 export function writeRandomSpanId(target: DataView, at: number): void {
   for (;;) {
-    const from = takeRandom(8);
-    const low = poolView.getUint32(from, true);
-    const high = poolView.getUint32(from + 4, true);
+    const from = spanOnlyIds.take(8);
+    const view = spanOnlyIds.view;
+    const low = view.getUint32(from, true);
+    const high = view.getUint32(from + 4, true);
     if ((low | high) !== 0) {
       target.setUint32(at, low, true);
       target.setUint32(at + 4, high, true);
       return;
     }
   }
+}
+
+/** ASCII text and where its bytes are, never written again (a request id made here). */
+export interface KnownText {
+  readonly text: string;
+  readonly bytes: IdBytes;
+}
+
+/** A request id's length: a UUID's 36 characters. */
+const REQUEST_ID_CHARS = 36;
+/** Request ids made at a time. */
+const REQUEST_IDS_PER_FILL = 112;
+/** A byte's two hex digits as one little-endian 16-bit word: the first digit in the low byte. */
+const HEX_PAIRS = Uint16Array.from({ length: 256 }, (_, byte) => {
+  const digit = (nibble: number): number => "0123456789abcdef".charCodeAt(nibble);
+  return digit(byte >> 4) | (digit(byte & 0x0f) << 8);
+});
+/** Where each of a UUID's 16 bytes goes in its text, past the dashes (8-4-4-4-12 digits). */
+const UUID_TEXT_AT = Uint8Array.of(0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34);
+/** The current fill of ids: their text as one string and as bytes (never written again), and how many are given out. */
+let idTexts = "";
+let idTextsView = new DataView(new ArrayBuffer(0));
+let idsGiven = REQUEST_IDS_PER_FILL;
+
+/** Writes REQUEST_IDS_PER_FILL random (version 4) UUIDs' text, one after another. */
+function fillRequestIds(): void {
+  const random = randomFillSync(Buffer.allocUnsafe(16 * REQUEST_IDS_PER_FILL));
+  const text = Buffer.allocUnsafeSlow(REQUEST_ID_CHARS * REQUEST_IDS_PER_FILL);
+  const view = new DataView(text.buffer, text.byteOffset, text.byteLength);
+  for (let id = 0; id < REQUEST_IDS_PER_FILL; id++) {
+    const from = id * 16;
+    const to = id * REQUEST_ID_CHARS;
+    // RFC 9562: the version (4) in byte 6's high nibble, the variant (10) in byte 8's top bits.
+    random[from + 6] = ((random[from + 6] as number) & 0x0f) | 0x40;
+    random[from + 8] = ((random[from + 8] as number) & 0x3f) | 0x80;
+    for (let i = 0; i < 16; i++) {
+      view.setUint16(to + (UUID_TEXT_AT[i] as number), HEX_PAIRS[random[from + i] as number] as number, true);
+    }
+    text[to + 8] = 0x2d;
+    text[to + 13] = 0x2d;
+    text[to + 18] = 0x2d;
+    text[to + 23] = 0x2d;
+  }
+  idTexts = text.toString("latin1");
+  idTextsView = view;
+  idsGiven = 0;
+}
+
+/**
+ * A new request id, a random (version 4) UUID as crypto.randomUUID makes them, and where its
+ * text's bytes are. A traced request's span carries its id, the one text that is new in every
+ * request: the span encoder copies these bytes instead of writing the string, which cost a
+ * call into Buffer#write (some 2,000 instructions a request, callgrind, in the gateway). Ids
+ * are made a fill at a time, and an id is a slice of the fill's text (V8 does not copy it),
+ * where randomUUID concatenated 21 strings an id.
+ */
+export function newRequestId(): KnownText {
+  if (idsGiven === REQUEST_IDS_PER_FILL) fillRequestIds();
+  const at = idsGiven * REQUEST_ID_CHARS;
+  idsGiven += 1;
+  return { text: idTexts.slice(at, at + REQUEST_ID_CHARS), bytes: { view: idTextsView, at } };
 }
 
 /** Where a request's trace stands when it starts: its ids and the caller's span, if it sent one. */
@@ -95,6 +173,10 @@ export interface TraceStart {
 export function traceparentOf(start: TraceStart, spanId: string): string {
   return `00-${start.traceId}-${spanId}-${start.sampled ? "01" : "00"}`;
 }
+
+/** W3C's invalid ids: a caller's traceparent carrying one starts a new trace. */
+const ZERO_SPAN = "0000000000000000";
+const ZERO_TRACE = "00000000000000000000000000000000";
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
 /** W3C's limit on tracestate: longer ones may be dropped. */
@@ -133,17 +215,17 @@ export function beginTrace(traceparent: unknown, tracestate: unknown, sampler: S
 /** A new trace: its id and the server span's, from one draw of the pool. */
 function newTrace(sampler: Sampler): TraceStart {
   for (;;) {
-    const at = takeRandom(24);
-    const traceId = poolHex.slice(2 * at, 2 * at + 32);
-    const spanId = poolHex.slice(2 * at + 32, 2 * at + 48);
-    if (traceId === ZERO_TRACE || spanId === ZERO_SPAN) continue;
+    const at = headerIds.take(24);
+    if ((headerIds.zeros(at) && headerIds.zeros(at + 8)) || headerIds.zeros(at + 16)) continue;
+    const hex = headerIds.text;
+    const traceId = hex.slice(2 * at, 2 * at + 32);
     return {
       traceId,
-      spanId,
+      spanId: hex.slice(2 * at + 32, 2 * at + 48),
       parentSpanId: undefined,
       traceState: undefined,
       sampled: isSampled(sampler, undefined, traceId),
-      bytes: { view: poolView, at },
+      bytes: { view: headerIds.view, at },
     };
   }
 }

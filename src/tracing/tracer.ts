@@ -24,7 +24,7 @@ import { type Resource, resourceFromAttributes } from "@opentelemetry/resources"
 import type { ReadableSpan, TimedEvent } from "@opentelemetry/sdk-trace-base";
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
 import { type AttributeValue, SpanAttributes } from "./attributes.js";
-import { beginTrace, type IdBytes, randomSpanId, type TraceStart } from "./ids.js";
+import { beginTrace, type IdBytes, type KnownText, randomSpanId, type TraceStart } from "./ids.js";
 import { BatchBuffers, encodeSource, ProtobufSpanBatch, wallClockOffset, wireTraceState } from "./otlp-protobuf.js";
 import { collectorTransport } from "./otlp-transport.js";
 import type { Sampler } from "./sampler.js";
@@ -58,6 +58,8 @@ export interface RequestSpans {
   /** The request failed on the gateway's or a provider's side (a 5xx): the span's status is an error. */
   error: string | undefined;
   children: ChildSpan[];
+  /** Its id, when the gateway made it: an attribute value whose bytes the encoder copies. */
+  knownText?: KnownText | undefined;
 }
 
 const TRACER_NAME = "litegate";

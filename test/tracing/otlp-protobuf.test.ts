@@ -8,7 +8,7 @@ import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
 // OTLP's generated protobuf classes: the SDK's serializer is built on them; the package has no export map.
 import root from "@opentelemetry/otlp-transformer/build/src/generated/root.js";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
-import { beginTrace, newSpanId } from "../../src/tracing/ids.js";
+import { beginTrace, type KnownText, newRequestId, newSpanId } from "../../src/tracing/ids.js";
 import { DEFAULT_SAMPLER } from "../../src/tracing/sampler.js";
 import { BatchBuffers, encodeSource, ProtobufSpanBatch } from "../../src/tracing/otlp-protobuf.js";
 import {
@@ -306,6 +306,38 @@ describe("OTLP protobuf encoding", () => {
     for (const variant of stateVariants) requests.push(requestOf(withState), requestOf({ ...withState, ...variant }));
     const { ours, sdk } = bothEncodings(tracer, requests);
     assert.deepEqual(decoded(ours), decoded(sdk));
+  });
+
+  test("request ids made here, copied from their bytes when their span is written again: the SDK's encoding", () => {
+    const requestId = new AttributeName("litegate.request_id", false);
+    // Text whose length is no multiple of four: its last bytes are copied one by one.
+    const oddBytes = Buffer.from("req-odd", "latin1");
+    const odd: KnownText = {
+      text: oddBytes.toString("latin1"),
+      bytes: { view: new DataView(oddBytes.buffer, oddBytes.byteOffset, oddBytes.length), at: 0 },
+    };
+    const requestOf = (id: string, knownText: KnownText | undefined): RequestSpans =>
+      requestSpans({ attributes: new SpanAttributes().add(requestId, id), knownText });
+    const made = Array.from({ length: 4 }, () => newRequestId());
+    const requests = [
+      ...made.map((known) => requestOf(known.text, known)),
+      // Known text that is not the value (a client's own id): the value is written.
+      requestOf("0123456789abcdef0123456789abcdef0123", made[0]),
+      requestOf("req-abc", undefined),
+      requestOf(odd.text, odd),
+    ];
+    const { ours, sdk } = bothEncodings(tracer, requests);
+    assert.deepEqual(decoded(ours), decoded(sdk));
+  });
+
+  test("a request id made here is a random (version 4) UUID whose bytes are its text", () => {
+    const ids = Array.from({ length: 300 }, () => newRequestId());
+    for (const { text, bytes } of ids) {
+      assert.match(text, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      const copied = Buffer.from(bytes.view.buffer, bytes.view.byteOffset + bytes.at, text.length);
+      assert.equal(copied.toString("latin1"), text);
+    }
+    assert.equal(new Set(ids.map((id) => id.text)).size, ids.length);
   });
 
   test("a batch written into a buffer an earlier, larger batch handed back: the same bytes as a fresh one", () => {
