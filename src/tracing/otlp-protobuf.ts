@@ -666,8 +666,8 @@ function writeOver(
   if (slot === SLOT_TEXT) {
     if (typeof value !== "string" || value.length !== (was as string).length) return false;
     const at = end - value.length;
-    if (known !== undefined && value === known.text) copyKnown(writer, at, known);
-    else return writeAsciiOver(buf, at, value);
+    if (known === undefined || value !== known.text) return writeAsciiOver(buf, at, value);
+    copyKnown(writer, at, known);
     return true;
   }
   if (slot === SLOT_DOUBLE) {
