@@ -19,12 +19,17 @@
  *   BENCH_IR_PARALLEL       targets run at once (default: CPUs, at most 2)
  *   BENCH_IR_CACHE          "1": callgrind also simulates the caches and the report adds first-level
  *                           instruction and data cache misses per request (about twice as slow)
+ *   BENCH_IR_FUNCTIONS      "1": the report adds, for each target after the first, the functions whose
+ *                           instructions differ most from the first's, JavaScript named by node's
+ *                           --perf-basic-prof (callgrind-functions.ts); every function's count is kept
+ *                           in bench/results/instructions/<target>.functions.tsv
  */
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Pool } from "undici";
+import { instructionsByFunction, largestDifferences } from "./callgrind-functions.js";
 import { installCleanup, stopChild } from "./children.js";
 import { BODY, headersFor, MODEL_ALIAS, PATH } from "./request.js";
 import { startLitegate, startMock } from "./servers.js";
@@ -42,6 +47,9 @@ const warmup = positiveCount("BENCH_IR_WARMUP", 20_000);
 const connections = positiveCount("BENCH_IR_CONNECTIONS", 64);
 const parallel = positiveCount("BENCH_IR_PARALLEL", Math.min(2, availableParallelism()));
 const cacheSim = process.env.BENCH_IR_CACHE === "1";
+const byFunction = process.env.BENCH_IR_FUNCTIONS === "1";
+/** Functions listed per target with BENCH_IR_FUNCTIONS. */
+const LISTED_FUNCTIONS = 30;
 const targets: GatewayName[] = gatewayList();
 // Pinning would put every gateway on one CPU; callgrind runs each process's threads one at a time anyway.
 const settings = { ...loadSettings(MODEL_ALIAS), loadCpus: null, serverCpus: null };
@@ -68,6 +76,8 @@ interface Counted {
   withoutCompiler: number;
   gc: number;
   misses: { instruction: number; data: number } | undefined;
+  /** With BENCH_IR_FUNCTIONS: instructions per request by function. */
+  functions: Map<string, number> | undefined;
 }
 
 /** Which part of V8 a function of callgrind_annotate's listing belongs to. */
@@ -119,6 +129,7 @@ function countDump(file: string, target: GatewayName): Counted {
     withoutCompiler: (total - compiler) / requests,
     gc: gc / requests,
     misses: i1 < 0 ? undefined : { instruction: instructionMisses / requests, data: dataMisses / requests },
+    functions: undefined,
   };
 }
 
@@ -150,13 +161,15 @@ async function countTarget(target: GatewayName): Promise<Counted> {
     // V8 writes and rewrites its machine code: valgrind must notice code changed in place.
     "--smc-check=all-non-file",
     ...(cacheSim ? ["--cache-sim=yes"] : []),
+    // Per instruction, not per line: V8's code has no lines, and its functions are found by address.
+    ...(byFunction ? ["--dump-instr=yes", "--compress-pos=no", "--compress-strings=no"] : []),
     `--callgrind-out-file=${join(dir, "callgrind.out.%p")}`,
   ];
   // V8 sizes the young generation by how fast the process allocates in wall-clock time, which
   // valgrind slows some fifty times: left to itself it kept it smaller and collected half again as
   // often (some 15 scavenges in 2,000 requests; 9-11 with it held at 16 MB, the size a natively
   // loaded gateway's reaches), and each scavenge copies the requests in flight.
-  const nodeFlags = [`--min-semi-space-size=${SEMI_SPACE_MB}`];
+  const nodeFlags = [`--min-semi-space-size=${SEMI_SPACE_MB}`, ...(byFunction ? ["--perf-basic-prof"] : [])];
   const gateway = await startLitegate(settings, dir, mock.port, target, sink.port, { command, nodeFlags });
   try {
     if ("error" in gateway) throw new Error(`${target}: ${gateway.error}`);
@@ -183,7 +196,16 @@ async function countTarget(target: GatewayName): Promise<Counted> {
     // Kept for callgrind_annotate (bench/results/ is not committed).
     const kept = join(keptDir, `${target}.callgrind.out`);
     copyFileSync(join(dir, dump), kept);
-    return countDump(kept, target);
+    const counted = countDump(kept, target);
+    if (byFunction) {
+      // Node writes the map for its own pid, which is valgrind's: valgrind runs it in its process.
+      const perfMap = join(tmpdir(), `perf-${gateway.server.pid}.map`);
+      counted.functions = instructionsByFunction(kept, perfMap, requests);
+      rmSync(perfMap, { force: true });
+      const rows = [...counted.functions].sort((a, b) => b[1] - a[1]).map(([name, n]) => `${n.toFixed(1)}\t${name}`);
+      writeFileSync(join(keptDir, `${target}.functions.tsv`), `${rows.join("\n")}\n`);
+    }
+    return counted;
   } finally {
     if (!("error" in gateway)) await stopChild(gateway.server.child, 30_000);
     await stopChild(mock.child);
@@ -228,6 +250,24 @@ const lines = [
   ),
   "",
 ];
+/** A target's functions but V8's compilers', which the figure without them leaves out too. */
+const withoutCompilers = (functions: Map<string, number>): Map<string, number> =>
+  new Map([...functions].filter(([name]) => !COMPILER.test(name)));
+const [first, ...others] = results;
+for (const other of others) {
+  if (first?.functions === undefined || other.functions === undefined) continue;
+  lines.push(
+    `The ${LISTED_FUNCTIONS} functions whose instructions a request differ most between ${first.target} and ${other.target} (self counts, V8's compilers left out; an inlined function is its caller's):`,
+    "",
+    `| function | ${first.target} | ${other.target} | difference |`,
+    "|---|---:|---:|---:|",
+    ...largestDifferences(withoutCompilers(first.functions), withoutCompilers(other.functions), LISTED_FUNCTIONS).map(
+      (f) =>
+        `| ${f.name.replaceAll("|", "\\|")} | ${f.base.toFixed(0)} | ${f.other.toFixed(0)} | ${(f.other - f.base).toFixed(0)} |`,
+    ),
+    "",
+  );
+}
 const report = lines.join("\n");
 writeFileSync(join(keptDir, "report.md"), report);
 process.stdout.write(report);
