@@ -28,6 +28,7 @@ class RandomPool {
   private bytes = Buffer.alloc(0);
   /** The pool's bytes as a DataView, read 32 bits at a time. */
   view = new DataView(this.bytes.buffer, this.bytes.byteOffset, 0);
+  /** The pool as lowercase hex, two characters a byte (a pool made with `hex`; else empty). */
   text = "";
   private used = POOL_BYTES;
 
@@ -145,7 +146,7 @@ function fillRequestIds(): void {
  * request: the span encoder copies these bytes instead of writing the string, which cost a
  * call into Buffer#write (some 2,000 instructions a request, callgrind, in the gateway). Ids
  * are made a fill at a time, and an id is a slice of the fill's text (V8 does not copy it),
- * where randomUUID concatenated 21 strings an id.
+ * where randomUUID joined 20 strings an id.
  */
 export function newRequestId(): KnownText {
   if (idsGiven === REQUEST_IDS_PER_FILL) fillRequestIds();
