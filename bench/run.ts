@@ -170,8 +170,9 @@ function roundOrder(round: number): TargetName[] {
 /**
  * Warms every process up before a round is measured, in the round's turns: BENCH_WARMUP
  * seconds of load each (c=64, then streams), given a slice's length at a time (each after the
- * lead-in the load generator gives every run), every process in the order of the turns that follow. So each process waits as long between its last
- * warm-up and its first slice as between two slices. Warmed one after another instead, the
+ * lead-in the load generator gives every run), every process in the order of the turns that
+ * follow. So each process waits as long between its last warm-up and its first slice as
+ * between two slices. Warmed one after another instead, the
  * first warmed waited for every other's warm-up, and a process resuming after a long idle is
  * slow for seconds: vkey's, warmed first, began every round's c=16 at a third to a half of its
  * speed, with a second of lead-in before each slice or without.

@@ -28,7 +28,10 @@ const SAFE_ID = /^[\w.:-]{1,128}$/;
 
 export class RequestContext {
   readonly id: string;
-  /** The id with where its text's bytes are, when the gateway made it (the client sent none): the span encoder copies them. */
+  /**
+   * The id and where its text's bytes are, when the gateway made it (the client sent none):
+   * the span encoder copies them.
+   */
   readonly madeId: KnownText | undefined = undefined;
   readonly started = performance.now();
   /** Who sent the request, once its key is checked. */
