@@ -53,6 +53,7 @@ export class SpanQueue<Request> {
   private timer: NodeJS.Timeout | undefined;
   private dropped = 0;
   private failed = 0;
+  private rejected = 0;
   private lastWarning = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -116,6 +117,15 @@ export class SpanQueue<Request> {
     }
   }
 
+  /**
+   * The collector accepted a batch but refused `spans` of its spans (OTLP's partial success):
+   * lost as surely as a dropped batch, so counted and warned of alike, with the collector's reason.
+   */
+  rejectedByCollector(spans: number, reason: string | undefined): void {
+    this.rejected += spans;
+    this.warnSometimes(reason === undefined || reason === "" ? undefined : new Error(reason));
+  }
+
   private warnSometimes(error?: Error): void {
     const now = performance.now();
     if (now - this.lastWarning < WARN_INTERVAL_MS) return;
@@ -123,6 +133,7 @@ export class SpanQueue<Request> {
     const parts: string[] = [];
     if (this.dropped > 0) parts.push(`${this.dropped} spans dropped (OTEL_BSP_MAX_QUEUE_SIZE reached)`);
     if (this.failed > 0) parts.push(`${this.failed} spans not accepted by the collector`);
+    if (this.rejected > 0) parts.push(`${this.rejected} spans rejected by the collector (partial success)`);
     // The exporter's messages name the failure (a status, a connection error), never its headers.
     this.warn(`traces: ${parts.join(", ")} so far${error === undefined ? "" : ` (last: ${error.message})`}`);
   }

@@ -181,9 +181,16 @@ export class GatewayTracer {
       "Content-Type": json ? "application/json" : "application/x-protobuf",
     });
     // Batches arrive as their bytes; the collector's answer, in the protocol's encoding, is read by the SDK's decoder.
+    const decode = (json ? JsonTraceSerializer : ProtobufTraceSerializer).deserializeResponse;
     const serializer = {
       serializeRequest: (body: Uint8Array) => body,
-      deserializeResponse: (json ? JsonTraceSerializer : ProtobufTraceSerializer).deserializeResponse,
+      deserializeResponse: (answer: Uint8Array) => {
+        const response = decode(answer);
+        // The SDK only tells its diagnostic logger, which litegate does not install. In OTLP/JSON the count is a string.
+        const rejected = Number(response.partialSuccess?.rejectedSpans ?? 0);
+        if (rejected > 0) this.queue.rejectedByCollector(rejected, response.partialSuccess?.errorMessage);
+        return response;
+      },
     };
     const transport = collectorTransport(options, `litegate/${version}`);
     const exporter = new OTLPExporterBase(
