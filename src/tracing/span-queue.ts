@@ -40,6 +40,9 @@ export interface BatchExporter {
   shutdown(): Promise<void>;
 }
 
+/** The longest part of a collector's partial-success message a warning quotes. */
+const MAX_REASON_SHOWN = 200;
+
 /** Drops and failed exports are logged at most this often, with counts. */
 const WARN_INTERVAL_MS = 10_000;
 
@@ -123,7 +126,9 @@ export class SpanQueue<Request> {
    */
   rejectedByCollector(spans: number, reason: string | undefined): void {
     this.rejected += spans;
-    this.warnSometimes(reason === undefined || reason === "" ? undefined : new Error(reason));
+    // The collector's own words, cut: a log line stays a line whatever it sends.
+    const shown = reason === undefined || reason === "" ? undefined : reason.slice(0, MAX_REASON_SHOWN);
+    this.warnSometimes(shown === undefined ? undefined : new Error(shown));
   }
 
   private warnSometimes(error?: Error): void {
