@@ -61,8 +61,9 @@ export interface RequestedModels {
   endUser?: string | undefined;
 }
 
-/** Where admit leaves the x-ratelimit-* headers of the key's limits. */
-export interface RateHeaderSink {
+/** The request being admitted: its call id (its spend record's), and where admit leaves the x-ratelimit-* headers of the key's limits. */
+export interface AdmissionCaller {
+  readonly callId: { readonly text: string };
   rateHeaders: Headers | undefined;
 }
 
@@ -405,13 +406,18 @@ export class AccessControl {
   /**
    * Admits a completion for the models it names: allowlists (403), rate limits (429), budgets (400
    * budget_exceeded) of the key and of the request's end user, whoever calls (a blocked end user
-   * is a 400); 503 while the database is down unless allowed. The key's
-   * x-ratelimit-* headers go to `sink`, a refusal's too. The ticket goes back to `finish`
-   * when the request ends.
+   * is a 400); 503 while the database is down unless allowed. The key's x-ratelimit-* headers
+   * go to `caller`, a refusal's too. The ticket, named by the caller's call id, goes back to
+   * `finish` when the request ends.
    */
-  admit(principal: Principal, request: RequestedModels, now: number, sink: RateHeaderSink): Ticket | Promise<Ticket> {
+  admit(
+    principal: Principal,
+    request: RequestedModels,
+    now: number,
+    caller: AdmissionCaller,
+  ): Ticket | Promise<Ticket> {
     if (this.ledger.unavailable() && !this.allowOnDbUnavailable) throw databaseDown("requests cannot be recorded");
-    const ticket = new Ticket(principal, now);
+    const ticket = new Ticket(principal, now, caller.callId.text);
     if (principal.kind === "key") {
       const { grant } = principal;
       if (request.model !== undefined) assertModelAllowed(grant, request.model);
@@ -420,15 +426,15 @@ export class AccessControl {
     }
     const endUser = request.endUser;
     if (this.customers === undefined || endUser === undefined || endUser === "" || endUser.length > MAX_END_USER_LENGTH)
-      return this.admitOwners(ticket, undefined, now, sink);
+      return this.admitOwners(ticket, undefined, now, caller);
     ticket.endUser = endUser;
     const lookup = this.customers.lookup(endUser, endUser, now);
-    if (!(lookup instanceof Promise)) return this.admitEndUser(ticket, this.customerOf(lookup), now, sink);
+    if (!(lookup instanceof Promise)) return this.admitEndUser(ticket, this.customerOf(lookup), now, caller);
     return lookup.then(
-      (found) => this.admitEndUser(ticket, this.customerOf(found), now, sink),
+      (found) => this.admitEndUser(ticket, this.customerOf(found), now, caller),
       () => {
         if (!this.allowOnDbUnavailable) throw databaseDown("the request's end user cannot be checked");
-        return this.admitOwners(ticket, undefined, now, sink);
+        return this.admitOwners(ticket, undefined, now, caller);
       },
     );
   }
@@ -456,10 +462,10 @@ export class AccessControl {
     ticket: Ticket,
     found: CustomerGrant | undefined,
     now: number,
-    sink: RateHeaderSink,
+    caller: AdmissionCaller,
   ): Ticket | Promise<Ticket> {
     const limits = found?.limits;
-    if (found === undefined || limits === undefined) return this.admitOwners(ticket, found?.owner, now, sink);
+    if (found === undefined || limits === undefined) return this.admitOwners(ticket, found?.owner, now, caller);
     const holder = found.owner.id;
     const release = (error: unknown): never => {
       this.keyState.finish(holder, limits, ticket.spendId, 0, Date.now());
@@ -470,7 +476,7 @@ export class AccessControl {
       ticket.endUserLimits = { holder, limits };
       let next: Ticket | Promise<Ticket>;
       try {
-        next = this.admitOwners(ticket, found.owner, now, sink);
+        next = this.admitOwners(ticket, found.owner, now, caller);
       } catch (error) {
         return release(error);
       }
@@ -485,7 +491,7 @@ export class AccessControl {
     ticket: Ticket,
     customer: BudgetOwner | undefined,
     now: number,
-    sink: RateHeaderSink,
+    caller: AdmissionCaller,
   ): Ticket | Promise<Ticket> {
     const { principal } = ticket;
     const grant = principal.kind === "key" ? principal.grant : undefined;
@@ -508,7 +514,7 @@ export class AccessControl {
         assertWithinBudget(budgeted, result.admitted ? result.recorded : []);
         return ticket;
       }
-      sink.rateHeaders = rateHeaders(result);
+      caller.rateHeaders = rateHeaders(result);
       if (!result.admitted) throw rateLimited(grant.owners[0]?.label ?? "key", grant.limits, result);
       try {
         assertWithinBudget(budgeted, result.recorded);

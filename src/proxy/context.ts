@@ -27,12 +27,14 @@ export interface LoggedExchange {
 const SAFE_ID = /^[\w.:-]{1,128}$/;
 
 export class RequestContext {
+  /** The request id (x-request-id): the client's own when it sent one, else the call id. */
   readonly id: string;
   /**
-   * The id and where its text's bytes are, when the gateway made it (the client sent none):
-   * the span encoder copies them.
+   * The call id (x-litellm-call-id), always made here, so unique: the spend record's key, so a
+   * response's header finds its spend log. With it, where its text's bytes are: the span
+   * encoder copies them.
    */
-  readonly madeId: KnownText | undefined = undefined;
+  readonly callId: KnownText = newRequestId();
   readonly started = performance.now();
   /** Who sent the request, once its key is checked. */
   principal: Principal | undefined;
@@ -76,11 +78,7 @@ export class RequestContext {
   ) {
     // A client's own request id is kept, so its logs and ours line up.
     const given = req.headers["x-request-id"];
-    if (typeof given === "string" && SAFE_ID.test(given)) this.id = given;
-    else {
-      this.madeId = newRequestId();
-      this.id = this.madeId.text;
-    }
+    this.id = typeof given === "string" && SAFE_ID.test(given) ? given : this.callId.text;
   }
 
   elapsedMs(): number {

@@ -29,7 +29,7 @@ export function responseHeaders(ctx: RequestContext): Headers {
   const trace = ctx.trace;
   const headers: Headers = {
     "x-request-id": ctx.id,
-    "x-litellm-call-id": ctx.id,
+    "x-litellm-call-id": ctx.callId.text,
     "x-litellm-response-duration-ms": elapsed.toFixed(3),
     "x-litellm-overhead-duration-ms": Math.max(0, elapsed - (trace?.upstreamMs ?? 0)).toFixed(3),
   };
@@ -124,6 +124,8 @@ export function logFields(
   const answeredAt = ctx.stream && ctx.streamOpened ? trace?.attempts.at(-1)?.answeredAt : undefined;
   return (
     logField("request_id", ctx.id) +
+    // The call id (the spend log's) when the client's own request id is not it.
+    logField("call_id", ctx.id === ctx.callId.text ? undefined : ctx.callId.text) +
     logField("method", req.method) +
     logField("route", ctx.route) +
     // Who: the key's alias and the start of its hash (enough to find it, never the key), its team, the end user.

@@ -37,6 +37,8 @@ const ATTR = {
   attempts: attributeName("litegate.attempts"),
   cacheHit: attributeName("litegate.cache_hit"),
   cancelled: attributeName("litegate.cancelled"),
+  /** Not recurring: a request's call id never recurs. */
+  callId: new AttributeName("litegate.call_id", false),
   cooledDown: attributeName("litegate.cooled_down"),
   cost: attributeName("litegate.cost"),
   deploymentId: attributeName("litegate.deployment_id"),
@@ -347,6 +349,8 @@ export function requestSpans(
       ? new SpanAttributes().add(ATTR.httpRequestMethod, end.method).add(ATTR.urlPath, ctx.route)
       : new SpanAttributes(server.attributes);
   attributes.add(ATTR.httpResponseStatusCode, status).add(ATTR.requestId, ctx.id);
+  // The client named the request: its spend log is found by the call id, which is then another.
+  if (ctx.id !== ctx.callId.text) attributes.add(ATTR.callId, ctx.callId.text);
   callerAttributes(ctx, attributes);
   const children: ChildSpan[] = [];
   const failed = status >= 400;
@@ -432,6 +436,6 @@ export function requestSpans(
     // A 4xx is the caller's mistake, not the server's (OpenTelemetry's HTTP convention): only a 5xx is an error.
     error: status >= 500 ? errorType : undefined,
     children,
-    knownText: ctx.madeId,
+    knownText: ctx.callId,
   };
 }

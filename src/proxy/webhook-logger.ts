@@ -298,7 +298,8 @@ export function loggingPayload(
   const provider = answered === undefined ? (ctx.failure?.provider ?? null) : providerPrefix(answered.model);
   const failure = ok ? undefined : ctx.failure;
   return {
-    id: ctx.id,
+    // LiteLLM's id is its call id, the spend log's; trace_id groups a request's calls: the request id.
+    id: ctx.callId.text,
     trace_id: ctx.id,
     call_type: routeOperation(ctx.route).callType,
     stream: ctx.stream,

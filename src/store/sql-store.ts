@@ -593,7 +593,7 @@ export abstract class SqlStore implements Store {
     checkLimit(filter.limit, filter.offset);
     const where: string[] = [];
     const params: unknown[] = [];
-    for (const name of ["key_hash", "user_id", "team_id"] as const) {
+    for (const name of ["key_hash", "user_id", "team_id", "request_id"] as const) {
       const value = filter[name];
       if (value === undefined) continue;
       where.push(`${name} = ?`);

@@ -255,6 +255,8 @@ export interface SpendLogFilter {
   key_hash?: string | undefined;
   user_id?: string | undefined;
   team_id?: string | undefined;
+  /** A request's call id (x-litellm-call-id). */
+  request_id?: string | undefined;
   /** start_time >= from (epoch ms). */
   from?: number | undefined;
   /** start_time < to (epoch ms). */

@@ -174,11 +174,11 @@ describe("key management routes", () => {
       assert.equal(answer.status, 400, JSON.stringify(body));
       assert.deepEqual(answer.body, { error: { message, type: "invalid_request_error", param, code } });
     }
-    const typo = await call(url, "GET", "/spend/logs?request_id=abc", MASTER_KEY);
+    const typo = await call(url, "GET", "/spend/logs?requestid=abc", MASTER_KEY);
     assert.equal(typo.status, 400);
     assert.equal(
       typo.body.error?.message,
-      "/spend/logs does not take 'request_id' in the query string; it takes: api_key, user_id, team_id, start_date, end_date, page, page_size.",
+      "/spend/logs does not take 'requestid' in the query string; it takes: api_key, user_id, team_id, request_id, start_date, end_date, page, page_size.",
     );
     const noRoute = await call(url, "POST", "/team/model/add", MASTER_KEY, {});
     assert.equal(noRoute.status, 404);

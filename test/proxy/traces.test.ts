@@ -274,6 +274,7 @@ describe("traces over OTLP/HTTP JSON", () => {
   let resource: Attributes;
   let upstreamParents: string[];
   let upstreamStates: string[];
+  let requestId: string | null;
 
   before(async () => {
     collector.exports.length = 0;
@@ -290,6 +291,9 @@ describe("traces over OTLP/HTTP JSON", () => {
     });
     assert.equal(response.status, 200);
     assert.equal(response.headers.get("x-litellm-attempted-fallbacks"), "1");
+    requestId = response.headers.get("x-request-id");
+    // No id of the client's: the request id is the call id.
+    assert.equal(response.headers.get("x-litellm-call-id"), requestId);
     await response.text();
     upstreamParents = mock.requests.map((request) => String(request.headers.traceparent));
     upstreamStates = mock.requests.map((request) => String(request.headers.tracestate));
@@ -344,7 +348,7 @@ describe("traces over OTLP/HTTP JSON", () => {
       "http.request.method": "POST",
       "http.response.status_code": 200,
       "http.route": "/v1/chat/completions",
-      "litegate.request_id": root.attributes["litegate.request_id"],
+      "litegate.request_id": requestId,
       "litegate.key_hash": hash,
       "litegate.key_alias": "alpha",
       "litegate.team_id": "t-ml",
@@ -445,6 +449,23 @@ describe("traces over OTLP/HTTP JSON", () => {
     const attempt = mine.find((s) => s.kind === SPAN_KIND.client) as Span;
     assert.equal(attempt.parentSpanId, root.spanId);
     assert.equal(mock.requests[0]?.headers.traceparent, `00-${root.traceId}-${attempt.spanId}-01`);
+  });
+
+  test("a client's own x-request-id: the server span carries it and the call id beside it", async () => {
+    collector.exports.length = 0;
+    const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json", "x-request-id": "client-req-7" },
+      body: JSON.stringify({ model: "backup", messages: [{ role: "user", content: PROMPT }] }),
+    });
+    assert.equal(response.status, 200);
+    await response.text();
+    assert.equal(response.headers.get("x-request-id"), "client-req-7");
+    const callId = response.headers.get("x-litellm-call-id");
+    assert.match(String(callId), /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const mine = await chatTrace((root) => root.attributes["litegate.request_id"] === "client-req-7", 5);
+    const root = mine.find((s) => s.kind === SPAN_KIND.server) as Span;
+    assert.equal(root.attributes["litegate.call_id"], callId);
   });
 
   test("a wildcard deployment's spans name the model it called, and what it cost at that model's price", async () => {

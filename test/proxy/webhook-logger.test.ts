@@ -127,12 +127,12 @@ const chat = (url: string, key: string, model: string, extra: Record<string, unk
     ...extra,
   });
 
-/** `count` chat requests with the master key, one after another: their request ids. */
+/** `count` chat requests with the master key, one after another: their call ids (the payloads' `id`). */
 async function chatIds(gateway: TestGateway, count: number): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
     const answer = await chat(gateway.url, MASTER_KEY, "gpt-ok");
-    ids.push(String(answer.headers.get("x-request-id")));
+    ids.push(String(answer.headers.get("x-litellm-call-id")));
   }
   return ids;
 }
@@ -498,6 +498,30 @@ describe("generic_api webhook logger", () => {
     }
   });
 
+  test("a client's x-request-id: the payload's id is the call id (its spend log's), its trace_id the client's id", async () => {
+    const gateway = await open();
+    try {
+      const answer = await fetch(`${gateway.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${MASTER_KEY}`,
+          "content-type": "application/json",
+          "x-request-id": "client-9",
+        },
+        body: JSON.stringify({ model: "gpt-ok", messages: [{ role: "user", content: "hi" }] }),
+      });
+      assert.equal(answer.status, 200);
+      await answer.text();
+      await until("its payload", () => received().payloads.length === 1);
+      const payload = received().payloads[0] as Record<string, unknown>;
+      assert.equal(payload.id, answer.headers.get("x-litellm-call-id"));
+      assert.notEqual(payload.id, "client-9");
+      assert.equal(payload.trace_id, "client-9");
+    } finally {
+      await gateway.close();
+    }
+  });
+
   test("an endpoint answering 503 for a while loses nothing while the queue has room", async () => {
     const gateway = await open();
     receiverUp = false;
@@ -505,7 +529,7 @@ describe("generic_api webhook logger", () => {
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) {
         const answer = await chat(gateway.url, MASTER_KEY, "gpt-ok");
-        ids.push(String(answer.headers.get("x-request-id")));
+        ids.push(String(answer.headers.get("x-litellm-call-id")));
       }
       await until("retries against the 503s", () => receiver.requests.length >= 3);
       assert.equal(accepted.length, 0);

@@ -330,14 +330,22 @@ describe("OTLP protobuf encoding", () => {
     assert.deepEqual(decoded(ours), decoded(sdk));
   });
 
-  test("a request id made here is a random (version 4) UUID whose bytes are its text", () => {
+  test("a request id made here is a version 7 UUID of the time it was made, whose bytes are its text", async () => {
+    const timeOf = (id: string): number => Number.parseInt(id.replaceAll("-", "").slice(0, 12), 16);
+    const before = Date.now();
     const ids = Array.from({ length: 300 }, () => newRequestId());
     for (const { text, bytes } of ids) {
-      assert.match(text, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      assert.match(text, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      // Made a fill at a time: a fill older than a second is not used.
+      assert.ok(timeOf(text) >= before - 1000 && timeOf(text) <= Date.now(), text);
       const copied = Buffer.from(bytes.view.buffer, bytes.view.byteOffset + bytes.at, text.length);
       assert.equal(copied.toString("latin1"), text);
     }
     assert.equal(new Set(ids.map((id) => id.text)).size, ids.length);
+    // After a second without a request, the next id is of its own time, not the old fill's.
+    const last = timeOf((ids.at(-1) as KnownText).text);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    assert.ok(timeOf(newRequestId().text) >= last + 1000);
   });
 
   test("a batch written into a buffer an earlier, larger batch handed back: the same bytes as a fresh one", () => {

@@ -1,6 +1,6 @@
 /**
  * GET /spend/logs (master key only): one row per request, filtered by key (`api_key`, the
- * key or its hash), `user_id`, `team_id` and a date range (`start_date` inclusive,
+ * key or its hash), `user_id`, `team_id`, `request_id` (a response's x-litellm-call-id) and a date range (`start_date` inclusive,
  * `end_date` inclusive of its whole day when given as a date), paginated with `page` and
  * `page_size`. The answer is a JSON array, as LiteLLM's.
  */
@@ -23,6 +23,7 @@ export async function spendLogs(
     "api_key",
     "user_id",
     "team_id",
+    "request_id",
     "start_date",
     "end_date",
     "page",
@@ -37,6 +38,7 @@ export async function spendLogs(
     key_hash: key === null || key === "" ? undefined : keyHashOf(key),
     user_id: query.get("user_id") ?? undefined,
     team_id: query.get("team_id") ?? undefined,
+    request_id: query.get("request_id") ?? undefined,
     from,
     to,
     limit: size,
