@@ -61,7 +61,10 @@ export interface RequestedModels {
   endUser?: string | undefined;
 }
 
-/** The request being admitted: its call id (its spend record's), and where admit leaves the x-ratelimit-* headers of the key's limits. */
+/**
+ * The request being admitted: its call id (its spend record's id), and where admit leaves the
+ * x-ratelimit-* headers of the key's limits.
+ */
 export interface AdmissionCaller {
   readonly callId: { readonly text: string };
   rateHeaders: Headers | undefined;

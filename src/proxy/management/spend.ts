@@ -1,8 +1,8 @@
 /**
  * GET /spend/logs (master key only): one row per request, filtered by key (`api_key`, the
- * key or its hash), `user_id`, `team_id`, `request_id` (a response's x-litellm-call-id) and a date range (`start_date` inclusive,
- * `end_date` inclusive of its whole day when given as a date), paginated with `page` and
- * `page_size`. The answer is a JSON array, as LiteLLM's.
+ * key or its hash), `user_id`, `team_id`, `request_id` (a response's x-litellm-call-id) and a
+ * date range (`start_date` inclusive, `end_date` inclusive of its whole day when given as a
+ * date), paginated with `page` and `page_size`. The answer is a JSON array, as LiteLLM's.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { keyHashOf } from "../../access/key-token.js";
