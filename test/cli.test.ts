@@ -350,6 +350,48 @@ describe("litegate CLI", () => {
     assert.deepEqual(tuned, [least, first, doubling.at(-1)]);
   });
 
+  test("the gateway's process keeps nextTick's literal monomorphic through a collection that keeps no dead shape", async () => {
+    // src/process-tuning.ts: a collection that reduces memory keeps no unused shape (map). With
+    // `--retain-maps-for-n-gc=0` every full collection does the same, so `gc()` makes one at a
+    // known moment. The script makes ticks, then collects once none is alive, four times over (one
+    // such turn left the shapes alive in some runs), and prints the state of the feedback slots
+    // that define the literal's properties.
+    const script = `
+      const noop = () => {};
+      for (let turn = 0; turn < 4; turn++) {
+        for (let round = 0; round < 10; round++)
+          await new Promise((resolve) => { for (let i = 0; i < 2000; i++) process.nextTick(noop, i); setImmediate(resolve); });
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        globalThis.gc();
+        globalThis.gc();
+      }
+      %DebugPrint(process.nextTick);`;
+    const slots = async (flags: string[]): Promise<string[]> => {
+      const child = spawn(
+        process.execPath,
+        [
+          "--expose-gc",
+          "--retain-maps-for-n-gc=0",
+          "--allow-natives-syntax",
+          ...flags,
+          "--input-type=module",
+          "-e",
+          script,
+        ],
+        { stdio: ["ignore", "pipe", "inherit"] },
+      );
+      let out = "";
+      child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+      const [code] = (await once(child, "exit")) as [number | null];
+      assert.equal(code, 0);
+      return [...out.matchAll(/DefineKeyedOwnPropertyInLiteral (\w+)/g)].map((m) => m[1] as string);
+    };
+    // Without the module, the literal's later three definitions meet new shapes and stay megamorphic.
+    assert.deepEqual(await slots([]), ["MONOMORPHIC", "MEGAMORPHIC", "MEGAMORPHIC", "MEGAMORPHIC"]);
+    const tuned = await slots(["--import", join(ROOT, "dist/src/process-tuning.js")]);
+    assert.deepEqual(tuned, ["MONOMORPHIC", "MONOMORPHIC", "MONOMORPHIC", "MONOMORPHIC"]);
+  });
+
   test("--num_workers 2 serves from two processes on one port and stops cleanly", async () => {
     mock.always((_req, res) => json(res, 200, completionAnswer()));
     const file = join(dir, "workers.yaml");
