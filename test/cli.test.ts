@@ -353,12 +353,12 @@ describe("litegate CLI", () => {
   test("the gateway's process keeps nextTick's literal monomorphic through a collection that keeps no dead shape", async () => {
     // src/process-tuning.ts: a collection that reduces memory keeps no unused shape (map). With
     // `--retain-maps-for-n-gc=0` every full collection does the same, so `gc()` makes one at a
-    // known moment. The script makes ticks, then collects once none is alive, four times over (one
+    // known moment. The script makes ticks, then collects once none is alive, eight times over (one
     // such turn left the shapes alive in some runs), and prints the state of the feedback slots
     // that define the literal's properties.
     const script = `
       const noop = () => {};
-      for (let turn = 0; turn < 4; turn++) {
+      for (let turn = 0; turn < 8; turn++) {
         for (let round = 0; round < 10; round++)
           await new Promise((resolve) => { for (let i = 0; i < 2000; i++) process.nextTick(noop, i); setImmediate(resolve); });
         await new Promise((resolve) => setTimeout(resolve, 10));
