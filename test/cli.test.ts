@@ -15,6 +15,20 @@ import { readEvents } from "./helpers/gateway.js";
 import { json, MockUpstream } from "./helpers/mock-upstream.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+/** Node flags that load the CLI's process tuning before a script (src/process-tuning.ts). */
+const TUNED = ["--import", join(ROOT, "dist/src/process-tuning.js")];
+
+/** Runs an ES module script in a node of its own with `flags`; what it printed once it exited 0. */
+async function runScript(flags: string[], script: string): Promise<string> {
+  const child = spawn(process.execPath, [...flags, "--input-type=module", "-e", script], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  const [code] = (await once(child, "exit")) as [number | null];
+  assert.equal(code, 0);
+  return out;
+}
 const CLI = join(ROOT, "dist/src/cli.js");
 
 /** Starts the CLI in a temp directory of its own unless told where (a relative database_path lands there). */
@@ -327,18 +341,9 @@ describe("litegate CLI", () => {
         if (size() !== seen.at(-1)) seen.push(size());
       }
       console.log(JSON.stringify(seen));`;
-    const sizes = async (flags: string[]): Promise<number[]> => {
-      const child = spawn(process.execPath, [...flags, "--input-type=module", "-e", script], {
-        stdio: ["ignore", "pipe", "inherit"],
-      });
-      let out = "";
-      child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-      const [code] = (await once(child, "exit")) as [number | null];
-      assert.equal(code, 0);
-      return JSON.parse(out) as number[];
-    };
+    const sizes = async (flags: string[]): Promise<number[]> => JSON.parse(await runScript(flags, script)) as number[];
     const doubling = await sizes([]);
-    const tuned = await sizes(["--import", join(ROOT, "dist/src/process-tuning.js")]);
+    const tuned = await sizes(TUNED);
     // V8's maximum depends on the machine's memory (1 MB to 32 MB in five doublings on CI's).
     const [least, first] = doubling;
     assert.deepEqual(
@@ -367,28 +372,15 @@ describe("litegate CLI", () => {
       }
       %DebugPrint(process.nextTick);`;
     const slots = async (flags: string[]): Promise<string[]> => {
-      const child = spawn(
-        process.execPath,
-        [
-          "--expose-gc",
-          "--retain-maps-for-n-gc=0",
-          "--allow-natives-syntax",
-          ...flags,
-          "--input-type=module",
-          "-e",
-          script,
-        ],
-        { stdio: ["ignore", "pipe", "inherit"] },
+      const out = await runScript(
+        ["--expose-gc", "--retain-maps-for-n-gc=0", "--allow-natives-syntax", ...flags],
+        script,
       );
-      let out = "";
-      child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-      const [code] = (await once(child, "exit")) as [number | null];
-      assert.equal(code, 0);
       return [...out.matchAll(/DefineKeyedOwnPropertyInLiteral (\w+)/g)].map((m) => m[1] as string);
     };
     // Without the module, the literal's later three definitions meet new shapes and stay megamorphic.
     assert.deepEqual(await slots([]), ["MONOMORPHIC", "MEGAMORPHIC", "MEGAMORPHIC", "MEGAMORPHIC"]);
-    const tuned = await slots(["--import", join(ROOT, "dist/src/process-tuning.js")]);
+    const tuned = await slots(TUNED);
     assert.deepEqual(tuned, ["MONOMORPHIC", "MONOMORPHIC", "MONOMORPHIC", "MONOMORPHIC"]);
   });
 
