@@ -373,6 +373,14 @@ describe("the database goes away mid-run (Postgres)", () => {
     const key = await generateKey(gateway.url);
     const terminate = async (): Promise<number> =>
       withAdmin(databaseUrl, async (client) => {
+        // The pool reconnects when it next writes: after the first kill it may hold no connection
+        // for a moment (one CI run found none at the second kill), so wait until it has one again.
+        await eventually(async () => {
+          const open = await client.query("SELECT 1 FROM pg_stat_activity WHERE application_name = $1", [
+            applicationName,
+          ]);
+          return (open.rowCount ?? 0) > 0;
+        }, "the gateway's pool connected again");
         const killed = await client.query(
           "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
           [applicationName],
